@@ -1,0 +1,28 @@
+import { Command, CommanderError } from 'commander';
+
+import { registerCodec } from './commands/codec.ts';
+import { registerNotification } from './commands/notification.ts';
+import { CliError } from './cli-error.ts';
+
+const program = new Command('gwmo')
+  .description('OMA DM Gateway (GwMO 1.0) with the DM server and client roles')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerCodec(program);
+registerNotification(program);
+
+program
+  .command('demo')
+  .description('the embedded demo (server, gateways and a fleet): not built yet, prints this help')
+  .action(() => program.outputHelp());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  // one line, no stack: the message names the input that was wrong
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`gwmo: ${message}\n`);
+  process.exit(err instanceof CliError ? err.exitCode : 1);
+}
