@@ -96,11 +96,11 @@ function command(depth: number, safe: boolean): fc.Arbitrary<Command> {
     itemCommand('Add', safe), itemCommand('Replace', safe), itemCommand('Delete', safe),
     itemCommand('Copy', safe), itemCommand('Get', safe), status,
     fc.record({ cmdId: small, noResp: opt(fc.constant(true as const)), correlator: opt(text), it: item(undefined, safe) })
-      .map((e) => defined({ kind: 'Exec' as const, cmdId: e.cmdId, noResp: e.noResp, correlator: e.correlator, item: e.it })),
+      .map((e) => defined({ kind: 'Exec' as const, cmdId: e.cmdId, noResp: e.noResp, correlator: e.correlator, item: e.it }) as Command),
     fc.record({ cmdId: small, data: opt(fc.constantFrom(1100, 1101, 1200, 1201, 1222, 1223, 1224, 1226)), correlator: opt(text), items: fc.array(item(undefined, safe), { maxLength: 2 }) })
-      .map((a) => defined({ kind: 'Alert' as const, ...a })),
+      .map((a) => defined({ kind: 'Alert' as const, ...a }) as Command),
     fc.record({ cmdId: small, msgRef: opt(u32), cmdRef: u32, targetRef: opt(text), sourceRef: opt(text), items: fc.array(item(undefined, safe), { minLength: 1, maxLength: 3 }) })
-      .map((r) => defined({ kind: 'Results' as const, ...r })),
+      .map((r) => defined({ kind: 'Results' as const, ...r }) as Command),
   ];
   if (depth <= 0) return fc.oneof(...leaves);
   const container = fc.record({
