@@ -89,7 +89,7 @@ const status: fc.Arbitrary<Status> = fc.record({
   cred: opt(fc.record({ meta: opt(meta), data: text }).map((c) => defined(c))),
   chal: opt(meta.map((m) => ({ meta: m }))),
   code: fc.integer({ min: 100, max: 599 }),
-}).chain((s) => fc.array(item(undefined, true), { maxLength: 2 }).map((items) => defined({ kind: 'Status' as const, ...s, items })));
+}).chain((s) => fc.array(item(undefined, true), { maxLength: 2 }).map((items) => defined({ kind: 'Status' as const, ...s, items }) as Status));
 
 function command(depth: number, safe: boolean): fc.Arbitrary<Command> {
   const leaves: fc.Arbitrary<Command>[] = [
