@@ -50,6 +50,7 @@ export const AuthErrorCode = {
   UnsupportedAlgorithm: 'AUTH_UNSUPPORTED_ALGORITHM',
   UnsupportedScheme: 'AUTH_UNSUPPORTED_SCHEME',
   BadCredential: 'AUTH_BAD_CREDENTIAL',
+  BadNonce: 'AUTH_BAD_NONCE',
 } as const;
 export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode];
 

@@ -1,0 +1,2 @@
+export * from './package0.ts';
+export * from './verify.ts';
