@@ -47,9 +47,7 @@ export type NotificationErrorCode = (typeof NotificationErrorCode)[keyof typeof 
 
 export const AuthErrorCode = {
   BadHmacHeader: 'AUTH_BAD_HMAC_HEADER',
-  UnsupportedAlgorithm: 'AUTH_UNSUPPORTED_ALGORITHM',
   UnsupportedScheme: 'AUTH_UNSUPPORTED_SCHEME',
-  BadCredential: 'AUTH_BAD_CREDENTIAL',
   BadNonce: 'AUTH_BAD_NONCE',
 } as const;
 export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode];
