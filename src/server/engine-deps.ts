@@ -1,0 +1,62 @@
+// The server session engine's needs, met by the store.
+import { AlertCode, StatusCode } from '../protocol/index.ts';
+import type { Clock } from '../session/clock.ts';
+import type { DeviceAccount, ServerDeps } from '../session/server/index.ts';
+import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+
+export interface ServerEvents {
+  operationDone?(op: OperationRow): void;
+  sessionEnded?(deviceId: string, outcome: string): void;
+}
+
+export function accountOf(d: DeviceRow): DeviceAccount {
+  return {
+    deviceId: d.deviceId,
+    clientAuth: { scheme: d.scheme, name: d.clientName, password: d.clientPassword },
+    ...(d.serverName !== undefined && d.serverPassword !== undefined ? { serverAuth: { name: d.serverName, password: d.serverPassword } } : {}),
+    ...(d.clientNonce ? { clientNonce: d.clientNonce } : {}),
+    ...(d.serverNonce ? { serverNonce: d.serverNonce } : {}),
+  };
+}
+
+export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvents = {}): ServerDeps {
+  const finished = (id: string): void => {
+    const op = store.getOperation(id);
+    if (op) events.operationDone?.(op);
+  };
+  return {
+    clock,
+    findAccount: async (deviceId) => {
+      const d = store.getDevice(deviceId);
+      if (d) store.updateDevice(deviceId, { lastSeen: clock.now() });
+      return d ? accountOf(d) : undefined;
+    },
+    saveNonces: async (deviceId, nonces) => store.updateDevice(deviceId, nonces),
+    takeOperations: async (deviceId, limit) => store.takeOperations(deviceId, limit, clock.now()),
+    completeOperation: async (_deviceId, id, outcome) => {
+      // 202: the device accepted an Exec and reports the end with a Generic Alert (correlator)
+      const state = outcome.status === StatusCode.Accepted ? 'accepted' : outcome.status >= 200 && outcome.status < 300 ? 'done' : 'failed';
+      store.finishOperation(id, { state, status: outcome.status, ...(outcome.results ? { results: outcome.results } : {}) }, clock.now());
+      finished(id);
+    },
+    releaseOperations: async (_deviceId, ids) => store.requeueOperations(ids, clock.now()),
+    onDevInfo: (deviceId, values) => {
+      const devInfo: Record<string, string> = {};
+      for (const [k, v] of Object.entries(values)) if (k.startsWith('DevInfo/')) devInfo[k.slice('DevInfo/'.length)] = v;
+      store.updateDevice(deviceId, { devInfo });
+    },
+    onAlert: (deviceId, alert) => {
+      store.addAlert({ deviceId, code: alert.code, ...(alert.correlator ? { correlator: alert.correlator } : {}), items: alert.items, receivedAt: clock.now() });
+      if (alert.code !== AlertCode.GenericAlert || alert.correlator === undefined) return;
+      const op = store.findAcceptedByCorrelator(deviceId, alert.correlator);
+      if (op === undefined) return;
+      // the Generic Alert's Data is the final result code of the asynchronous Exec
+      const data = alert.items[0]?.data;
+      const code = Number(typeof data === 'string' ? data : data ? Buffer.from(data).toString() : NaN);
+      const status = Number.isInteger(code) ? code : StatusCode.Ok;
+      store.finishOperation(op.id, { state: status >= 200 && status < 300 ? 'done' : 'failed', status }, clock.now());
+      finished(op.id);
+    },
+    onSessionEnd: (deviceId, summary) => events.sessionEnded?.(deviceId, summary.outcome),
+  };
+}

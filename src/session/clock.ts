@@ -1,0 +1,7 @@
+/** Time for the session engines, injected so that they stay pure and tests control it. */
+export interface Clock {
+  /** milliseconds since the epoch */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

@@ -1,0 +1,367 @@
+// One DM session seen from the server: authenticates the device, answers its commands, sends the
+// queued operations package by package and files their Status/Results. Message in → message out.
+import {
+  AlertCode, type Alert, type Command, type ItemData, type Message, type Results, type Status, StatusCode,
+  effectiveFormat,
+} from '../../protocol/index.ts';
+import { statusFor } from '../refs.ts';
+import { encodeMessage, type Encoding, type WireMessage } from '../wire.ts';
+import { authenticateDevice, serverCred, serverHmac } from './auth.ts';
+import { announcedSize, sliceData } from '../chunks.ts';
+import { commandFor } from './outgoing.ts';
+import type { DeviceAccount, Operation, ResultItem, ServerDeps, ServerOptions, SessionSummary } from './types.ts';
+
+interface InFlight {
+  readonly op: Operation;
+  /** the device's Status code, once it came (Results may follow it, even in later messages) */
+  status?: number;
+  /** the op's data is being sent in chunks: the next offset, or undefined when done */
+  chunkOffset?: number | undefined;
+  readonly results: ResultItem[];
+}
+
+interface IncomingChunk {
+  readonly uri: string;
+  readonly format?: string;
+  readonly type?: string;
+  readonly parts: ItemData[];
+  readonly flight: InFlight | undefined;
+}
+
+const DEFAULT_PEER_MAX_MSG = 16 * 1024;
+const LIMITS = { maxAuthAttempts: 3, maxOpsPerPackage: 100 };
+
+export class ServerSession {
+  readonly key: string;
+  readonly deviceId: string;
+  readonly sessionId: string;
+  lastActivity: number;
+  ended = false;
+  private account: DeviceAccount;
+  private readonly encoding: Encoding;
+  private verProto = 'DM/1.2';
+  private authenticated = false;
+  private authFailures = 0;
+  private serverAccepted = false;
+  private msgId = 0;
+  private messages = 0;
+  private completed = 0;
+  private peerMaxMsg = DEFAULT_PEER_MAX_MSG;
+  private peerMaxObj: number | undefined;
+  /** sent, awaiting Status: key `${msgId}:${cmdId}` */
+  private readonly inFlight = new Map<string, InFlight>();
+  /** taken from the queue, not sent yet */
+  private backlog: Operation[] = [];
+  private chunking: InFlight | undefined;
+  private incoming: IncomingChunk | undefined;
+  /** answered with a Status; completed once their Results are in */
+  private readonly answered = new Map<string, InFlight>();
+
+  private readonly deps: ServerDeps;
+  private readonly options: ServerOptions & { readonly newNonce: () => Uint8Array };
+
+  constructor(
+    deps: ServerDeps,
+    options: ServerOptions & { readonly newNonce: () => Uint8Array },
+    init: { key: string; account: DeviceAccount; sessionId: string; encoding: Encoding },
+  ) {
+    this.deps = deps;
+    this.options = options;
+    this.key = init.key;
+    this.account = init.account;
+    this.deviceId = init.account.deviceId;
+    this.sessionId = init.sessionId;
+    this.encoding = init.encoding;
+    this.lastActivity = deps.clock.now();
+  }
+
+  async handle(msg: Message, wire: WireMessage): Promise<WireMessage> {
+    this.lastActivity = this.deps.clock.now();
+    this.messages++;
+    this.verProto = msg.hdr.verProto;
+    if (msg.hdr.meta?.maxMsgSize !== undefined) this.peerMaxMsg = msg.hdr.meta.maxMsgSize;
+    if (msg.hdr.meta?.maxObjSize !== undefined) this.peerMaxObj = msg.hdr.meta.maxObjSize;
+    const msgRef = msg.hdr.msgId;
+
+    const auth = authenticateDevice(this.account, msg, wire, this.authenticated, this.options.newNonce);
+    if (auth.issuedNonce) {
+      this.account = { ...this.account, clientNonce: auth.issuedNonce };
+      await this.deps.saveNonces(this.deviceId, { clientNonce: auth.issuedNonce });
+    }
+    const hdrStatus: Status = {
+      kind: 'Status', cmdId: 0, msgRef, cmdRef: 0, cmd: 'SyncHdr',
+      targetRefs: [msg.hdr.target.locUri], sourceRefs: [msg.hdr.source.locUri], code: auth.code, items: [],
+      ...(auth.chal ? { chal: auth.chal } : {}),
+    };
+    if (!auth.ok) {
+      this.authFailures++;
+      // a failed message gets only Status, one per command, all with the header's code
+      const statuses = msg.body.commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results').map((c) => statusFor(msgRef, c, auth.code));
+      const maxAttempts = this.options.maxAuthAttempts ?? LIMITS.maxAuthAttempts;
+      if (this.authFailures >= maxAttempts) await this.end('auth-failed');
+      return this.reply([hdrStatus, ...statuses], [], true, 'none');
+    }
+    this.authenticated = true;
+
+    const statuses: Status[] = [hdrStatus];
+    const extra: Command[] = [];
+    for (const cmd of msg.body.commands) {
+      const answer = await this.consume(cmd, msgRef);
+      if (answer) statuses.push(answer);
+    }
+    await this.completeAnswered();
+    if (this.ended) return this.reply(statuses, [], true, 'none');
+
+    // our own package is a large object still going out: the device's (non-final) answers keep it going
+    const chunk = this.chunking;
+    if (chunk !== undefined && chunk.chunkOffset !== undefined) return this.reply(statuses, [], true, chunk);
+    if (!msg.body.final) {
+      // the device's package goes on: the "next message" response, no Final, no new commands
+      extra.push({ kind: 'Alert', cmdId: 0, data: AlertCode.NextMessage, items: [] });
+      return this.reply(statuses, extra, false, 'none');
+    }
+    if (this.inFlight.size > 0 || this.answered.size > 0) {
+      // a complete device package that left commands unanswered: they cannot be answered any more
+      for (const f of this.answered.values()) await this.complete(f);
+      this.answered.clear();
+      await this.release([...this.inFlight.values()].map((f) => f.op));
+      this.inFlight.clear();
+    }
+    return this.nextPackage(statuses);
+  }
+
+  /** Folds one device command into our state; the Status to send back, if any. */
+  private async consume(cmd: Command, msgRef: number): Promise<Status | undefined> {
+    switch (cmd.kind) {
+      case 'Status':
+        await this.onStatus(cmd);
+        return undefined;
+      case 'Results':
+        return this.onResults(cmd, msgRef);
+      case 'Alert':
+        return statusFor(msgRef, cmd, await this.onAlert(cmd));
+      case 'Replace': {
+        // DevInfo (and any other values the device reports about itself) in Pkg1
+        const values: Record<string, string> = {};
+        for (const item of cmd.items) {
+          const uri = item.source?.locUri ?? item.target?.locUri;
+          if (uri !== undefined && typeof item.data === 'string') values[uri.replace(/^\.\//, '')] = item.data;
+          else if (uri !== undefined && item.data instanceof Uint8Array) values[uri.replace(/^\.\//, '')] = Buffer.from(item.data).toString('utf8');
+        }
+        await this.deps.onDevInfo?.(this.deviceId, values);
+        return statusFor(msgRef, cmd, StatusCode.Ok);
+      }
+      default:
+        // a client sends only Alert, Replace, Results and Status to a server
+        return statusFor(msgRef, cmd, StatusCode.OptionalFeatureNotSupported);
+    }
+  }
+
+  private async onAlert(alert: Alert): Promise<number> {
+    switch (alert.data) {
+      case AlertCode.ServerInitiatedMgmt:
+      case AlertCode.ClientInitiatedMgmt:
+      case AlertCode.NextMessage:
+        return StatusCode.Ok;
+      case AlertCode.SessionAbort:
+        await this.end('aborted');
+        return StatusCode.Ok;
+      case AlertCode.NoEndOfData:
+        this.incoming = undefined;
+        return StatusCode.Ok;
+      case AlertCode.GenericAlert:
+      case AlertCode.ClientEvent: {
+        const items = alert.items.map((i) => ({
+          ...(i.source ? { source: i.source.locUri } : {}), ...(i.target ? { target: i.target.locUri } : {}),
+          ...(i.meta?.type ? { type: i.meta.type } : {}), ...(i.meta?.format ? { format: i.meta.format } : {}),
+          ...(i.meta?.mark ? { mark: i.meta.mark } : {}), ...(i.data !== undefined ? { data: i.data } : {}),
+        }));
+        await this.deps.onAlert?.(this.deviceId, { code: alert.data, ...(alert.correlator ? { correlator: alert.correlator } : {}), items });
+        return StatusCode.Ok;
+      }
+      default:
+        // UI alerts go server→client only; unknown codes are not supported
+        return StatusCode.OptionalFeatureNotSupported;
+    }
+  }
+
+  private async onStatus(status: Status): Promise<void> {
+    if (status.cmdRef === 0) {
+      // the device's verdict on our credentials; its Chal carries the nonce for our next Cred
+      const next = status.chal?.meta.nextNonce;
+      if (next !== undefined) {
+        const serverNonce = new Uint8Array(Buffer.from(next, 'base64'));
+        this.account = { ...this.account, serverNonce };
+        await this.deps.saveNonces(this.deviceId, { serverNonce });
+      }
+      if (status.code === StatusCode.AuthAccepted) this.serverAccepted = true;
+      return;
+    }
+    const key = `${status.msgRef}:${status.cmdRef}`;
+    const flight = this.inFlight.get(key);
+    if (flight === undefined) return;
+    this.inFlight.delete(key);
+    if (flight.chunkOffset !== undefined && status.code === StatusCode.ChunkAccepted) return; // next chunk goes out
+    if (flight.chunkOffset !== undefined) this.chunking = undefined;
+    flight.status = status.code;
+    this.answered.set(key, flight);
+  }
+
+  private async completeAnswered(): Promise<void> {
+    for (const [key, flight] of this.answered) {
+      if (this.incoming?.flight === flight) continue; // its Results are still arriving in chunks
+      this.answered.delete(key);
+      await this.complete(flight);
+    }
+  }
+
+  private async complete(flight: InFlight): Promise<void> {
+    const outcome = { status: flight.status ?? StatusCode.CommandFailed, ...(flight.results.length > 0 ? { results: flight.results } : {}) };
+    await this.deps.completeOperation(this.deviceId, flight.op.id, outcome);
+    this.completed++;
+  }
+
+  private onResults(results: Results, msgRef: number): Status | undefined {
+    const key = `${results.msgRef ?? this.msgId}:${results.cmdRef}`;
+    const flight = this.inFlight.get(key) ?? this.answered.get(key) ?? this.incoming?.flight;
+    for (const item of results.items) {
+      const uri = item.source?.locUri ?? results.targetRef ?? '';
+      const format = effectiveFormat(item, results.meta);
+      const type = item.meta?.type ?? results.meta?.type;
+      if (item.moreData || this.incoming !== undefined) {
+        this.incoming ??= { uri, format, ...(type ? { type } : {}), parts: [], flight };
+        if (item.data !== undefined) this.incoming.parts.push(item.data);
+        if (item.moreData) return statusFor(msgRef, results, StatusCode.ChunkAccepted);
+        const whole = joinParts(this.incoming.parts);
+        flight?.results.push({ uri: this.incoming.uri, format, ...(type ? { type } : {}), data: whole });
+        this.incoming = undefined;
+        continue;
+      }
+      flight?.results.push({ uri, format, ...(type ? { type } : {}), ...(item.data !== undefined ? { data: item.data } : {}) });
+    }
+    return undefined;
+  }
+
+  private async nextPackage(statuses: Status[]): Promise<WireMessage> {
+    if (this.backlog.length === 0) {
+      const limit = this.options.maxOpsPerPackage ?? LIMITS.maxOpsPerPackage;
+      this.backlog = [...(await this.deps.takeOperations(this.deviceId, limit))];
+    }
+    if (this.backlog.length === 0) {
+      // nothing to send and nothing asked: the device will not answer, the session is over
+      await this.end('done');
+      return this.reply(statuses, [], true, 'none');
+    }
+    return this.reply(statuses, [], true, 'ops');
+  }
+
+  /**
+   * Assembles a message: statuses first, then as many backlog operations as fit the device's
+   * MaxMsgSize (a single oversized value goes as a large object).
+   */
+  private reply(statuses: Status[], commands: Command[], final: boolean, send: 'none' | 'ops' | InFlight): WireMessage {
+    const continuing = typeof send === 'object' ? send : undefined;
+    this.msgId++;
+    const msgId = this.msgId;
+    let cmdId = 1;
+    const fixed: Command[] = [...statuses, ...commands].map((c) => ({ ...c, cmdId: cmdId++ }));
+    const ops: { command: Command; flight: InFlight }[] = [];
+    const build = (extra: readonly Command[], fin: boolean): Message => this.message(msgId, [...fixed, ...ops.map((o) => o.command), ...extra], fin);
+    const fits = (m: Message): boolean => encodeMessage(m, this.encoding).length <= this.peerMaxMsg;
+
+    let room = !this.ended && send === 'ops';
+    if (continuing !== undefined) {
+      const chunk = this.nextChunk(continuing, cmdId, (c) => fits(build([c], false)));
+      ops.push({ command: chunk.command, flight: continuing });
+      cmdId++;
+      room = false;
+      final = !chunk.more;
+      if (chunk.more) continuing.chunkOffset = chunk.next;
+      else { continuing.chunkOffset = undefined; this.chunking = undefined; }
+    }
+    while (room && this.backlog.length > 0) {
+      const op = this.backlog[0]!;
+      const flight: InFlight = { op, results: [] };
+      const whole = commandFor(op, cmdId);
+      if (fits(build([whole], true))) {
+        ops.push({ command: whole, flight });
+        this.backlog.shift();
+        cmdId++;
+        continue;
+      }
+      if (ops.length > 0 || op.data === undefined || (op.kind !== 'Add' && op.kind !== 'Replace')) break;
+      this.backlog.shift();
+      if (this.peerMaxObj !== undefined && announcedSize(op.data, op.format) > this.peerMaxObj) {
+        // the device said it cannot take an object this large
+        void this.deps.completeOperation(this.deviceId, op.id, { status: StatusCode.RequestEntityTooLarge });
+        continue;
+      }
+      const chunk = this.nextChunk(flight, cmdId, (c) => fits(build([c], false)));
+      ops.push({ command: chunk.command, flight });
+      cmdId++;
+      if (chunk.more) {
+        flight.chunkOffset = chunk.next;
+        this.chunking = flight;
+        final = false;
+      }
+      break;
+    }
+    for (const { command, flight } of ops) this.inFlight.set(`${msgId}:${command.cmdId}`, flight);
+    const msg = build([], final);
+    const body = encodeMessage(msg, this.encoding);
+    const hmac = serverHmac(this.account, body);
+    return { body, encoding: this.encoding, ...(hmac ? { hmac } : {}) };
+  }
+
+  private nextChunk(flight: InFlight, cmdId: number, fits: (c: Command) => boolean): { command: Command; more: boolean; next: number } {
+    const op = flight.op;
+    const data = op.data!;
+    const offset = flight.chunkOffset ?? 0;
+    const first = offset === 0;
+    let units = Math.max(1, Math.min(data.length - offset, this.peerMaxMsg));
+    for (;;) {
+      const { part, next } = sliceData(data, op.format, offset, units);
+      const more = next < data.length;
+      const command = commandFor(op, cmdId, { data: part, moreData: more, ...(first ? { size: announcedSize(data, op.format) } : {}) });
+      if (fits(command) || units <= 1) return { command, more, next };
+      units = Math.max(1, Math.floor(units * 0.8));
+    }
+  }
+
+  private message(msgId: number, commands: Command[], final: boolean): Message {
+    const cred = this.serverAccepted ? undefined : serverCred(this.account);
+    const sep = this.options.url.includes('?') ? '&' : '?';
+    return {
+      hdr: {
+        verDtd: '1.2', verProto: this.verProto, sessionId: this.sessionId, msgId,
+        target: { locUri: this.deviceId }, source: { locUri: this.options.url },
+        respUri: `${this.options.url}${sep}s=${this.key}`,
+        ...(cred ? { cred } : {}),
+        meta: { maxMsgSize: this.options.maxMsgSize ?? 64 * 1024, ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}) },
+      },
+      body: { commands, final },
+    };
+  }
+
+  private async release(ops: Operation[]): Promise<void> {
+    if (ops.length > 0) await this.deps.releaseOperations(this.deviceId, ops.map((o) => o.id));
+  }
+
+  /** Ends the session; operations not answered go back to the queue. */
+  async end(outcome: SessionSummary['outcome']): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    for (const f of this.answered.values()) await this.complete(f);
+    this.answered.clear();
+    await this.release([...[...this.inFlight.values()].map((f) => f.op), ...this.backlog]);
+    this.inFlight.clear();
+    this.backlog = [];
+    await this.deps.onSessionEnd?.(this.deviceId, { sessionId: this.sessionId, messages: this.messages, completed: this.completed, outcome });
+  }
+}
+
+function joinParts(parts: readonly ItemData[]): ItemData {
+  if (parts.every((p) => typeof p === 'string')) return parts.join('');
+  return new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))));
+}
+

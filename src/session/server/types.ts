@@ -1,0 +1,95 @@
+// What the server session engine needs from the role around it: accounts, the operation queue and
+// somewhere to report what devices said. Implemented over a store by src/server; in memory by tests.
+import type { AuthScheme, ItemData } from '../../protocol/index.ts';
+import type { Clock } from '../clock.ts';
+
+export interface Secret {
+  readonly name: string;
+  readonly password: string;
+}
+
+/** The server's record of one device (its DMAcc seen from the server side). */
+export interface DeviceAccount {
+  /** DevId: the client's SyncHdr Source LocURI */
+  readonly deviceId: string;
+  /** CLCRED: what the device proves itself with; scheme basic, md5 or HMAC */
+  readonly clientAuth: Secret & { readonly scheme: AuthScheme };
+  /** SRVCRED: what the server proves itself with to the device (md5), when the device asks for it */
+  readonly serverAuth?: Secret;
+  /** the nonce the device must use next (we sent it in a Chal); bytes */
+  readonly clientNonce?: Uint8Array;
+  /** the nonce we must use next for our Cred (the device sent it in a Chal); bytes */
+  readonly serverNonce?: Uint8Array;
+}
+
+export type OperationKind = 'Get' | 'Replace' | 'Add' | 'Delete' | 'Exec' | 'Copy';
+
+export interface Operation {
+  readonly id: string;
+  readonly kind: OperationKind;
+  readonly target: string;
+  /** Copy: the node copied */
+  readonly source?: string;
+  readonly data?: ItemData;
+  readonly format?: string;
+  readonly type?: string;
+  /** Exec: echoed by the device's Generic Alert when the work finishes later (202) */
+  readonly correlator?: string;
+}
+
+export interface ResultItem {
+  readonly uri: string;
+  readonly format?: string;
+  readonly type?: string;
+  readonly data?: ItemData;
+}
+
+export interface OperationOutcome {
+  /** the device's Status code */
+  readonly status: number;
+  readonly results?: readonly ResultItem[];
+}
+
+export interface GenericAlert {
+  readonly code: number;
+  readonly correlator?: string;
+  readonly items: readonly { readonly source?: string; readonly target?: string; readonly type?: string; readonly format?: string; readonly mark?: string; readonly data?: ItemData }[];
+}
+
+export interface ServerDeps {
+  readonly clock: Clock;
+  findAccount(deviceId: string): Promise<DeviceAccount | undefined>;
+  saveNonces(deviceId: string, nonces: { clientNonce?: Uint8Array; serverNonce?: Uint8Array }): Promise<void>;
+  /** queued operations for the device, oldest first; they count as in flight until completed or released */
+  takeOperations(deviceId: string, limit: number): Promise<readonly Operation[]>;
+  completeOperation(deviceId: string, id: string, outcome: OperationOutcome): Promise<void>;
+  /** back to the queue (the session ended before the device answered) */
+  releaseOperations(deviceId: string, ids: readonly string[]): Promise<void>;
+  onDevInfo?(deviceId: string, values: Readonly<Record<string, string>>): Promise<void> | void;
+  onAlert?(deviceId: string, alert: GenericAlert): Promise<void> | void;
+  onSessionEnd?(deviceId: string, summary: SessionSummary): Promise<void> | void;
+}
+
+export interface SessionSummary {
+  readonly sessionId: string;
+  readonly messages: number;
+  readonly completed: number;
+  readonly outcome: 'done' | 'auth-failed' | 'aborted' | 'timeout';
+}
+
+export interface ServerOptions {
+  readonly serverId: string;
+  /** absolute URL the device posts to; RespURI adds `?s=<session key>` */
+  readonly url: string;
+  /** largest message we accept (advertised as MaxMsgSize) */
+  readonly maxMsgSize?: number;
+  /** largest object we accept (MaxObjSize) */
+  readonly maxObjSize?: number;
+  /** a session idle this long is dropped and its operations re-queued */
+  readonly sessionTimeoutMs?: number;
+  /** failed authentications before the session is ended */
+  readonly maxAuthAttempts?: number;
+  /** operations per package at most (then the rest go in the next package) */
+  readonly maxOpsPerPackage?: number;
+  readonly newNonce?: () => Uint8Array;
+}

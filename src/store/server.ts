@@ -1,0 +1,72 @@
+// What the DM server keeps: device accounts, queued operations with their outcomes, and the
+// alerts devices sent. Interfaces and row types only; sqlite/ (and later postgres/) implement them.
+import type { AuthScheme, ItemData } from '../protocol/index.ts';
+
+export interface DeviceRow {
+  readonly deviceId: string;
+  readonly scheme: AuthScheme;
+  /** CLCRED the device authenticates with */
+  readonly clientName: string;
+  readonly clientPassword: string;
+  /** SRVCRED the server authenticates with to the device (optional) */
+  readonly serverName?: string;
+  readonly serverPassword?: string;
+  readonly clientNonce?: Uint8Array;
+  readonly serverNonce?: Uint8Array;
+  /** where the device listens for Package#0 (`host:port`) */
+  readonly notifyAddress?: string;
+  readonly devInfo: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+  readonly lastSeen?: number;
+}
+
+export type OperationState = 'queued' | 'sent' | 'done' | 'failed' | 'accepted';
+
+export interface OperationRow {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly kind: 'Get' | 'Replace' | 'Add' | 'Delete' | 'Exec' | 'Copy';
+  readonly target: string;
+  readonly source?: string;
+  readonly data?: ItemData;
+  readonly format?: string;
+  readonly type?: string;
+  readonly correlator?: string;
+  readonly state: OperationState;
+  readonly status?: number;
+  readonly results?: readonly { uri: string; format?: string; type?: string; data?: ItemData }[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface AlertRow {
+  readonly id: number;
+  readonly deviceId: string;
+  readonly code: number;
+  readonly correlator?: string;
+  readonly items: readonly Record<string, unknown>[];
+  readonly receivedAt: number;
+}
+
+export interface ServerStore {
+  putDevice(row: DeviceRow): void;
+  getDevice(deviceId: string): DeviceRow | undefined;
+  listDevices(options?: { limit?: number; offset?: number }): DeviceRow[];
+  deleteDevice(deviceId: string): boolean;
+  updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): void;
+
+  queueOperation(row: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): OperationRow;
+  getOperation(id: string): OperationRow | undefined;
+  listOperations(deviceId: string, options?: { limit?: number; offset?: number }): OperationRow[];
+  /** queued operations of a device, oldest first, marked sent */
+  takeOperations(deviceId: string, limit: number, now: number): OperationRow[];
+  finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): void;
+  requeueOperations(ids: readonly string[], now: number): void;
+  /** an Exec answered 202 whose Generic Alert carries this correlator */
+  findAcceptedByCorrelator(deviceId: string, correlator: string): OperationRow | undefined;
+
+  addAlert(row: Omit<AlertRow, 'id'>): AlertRow;
+  listAlerts(deviceId: string, options?: { limit?: number }): AlertRow[];
+
+  close(): void;
+}

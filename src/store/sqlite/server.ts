@@ -1,0 +1,202 @@
+// The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
+import { DatabaseSync } from 'node:sqlite';
+
+import type { AuthScheme, ItemData } from '../../protocol/index.ts';
+import type { AlertRow, DeviceRow, OperationRow, OperationState, ServerStore } from '../server.ts';
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE devices (
+     device_id TEXT PRIMARY KEY, scheme TEXT NOT NULL, client_name TEXT NOT NULL, client_password TEXT NOT NULL,
+     server_name TEXT, server_password TEXT, client_nonce BLOB, server_nonce BLOB, notify_address TEXT,
+     dev_info TEXT NOT NULL DEFAULT '{}', created_at INTEGER NOT NULL, last_seen INTEGER);
+   CREATE TABLE operations (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+     device_id TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+     kind TEXT NOT NULL, target TEXT NOT NULL, source TEXT, data_text TEXT, data_blob BLOB, format TEXT, type TEXT,
+     correlator TEXT, state TEXT NOT NULL, status INTEGER, results TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE INDEX operations_device_state ON operations(device_id, state, seq);
+   CREATE TABLE alerts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+     code INTEGER NOT NULL, correlator TEXT, items TEXT NOT NULL, received_at INTEGER NOT NULL);
+   CREATE INDEX alerts_device ON alerts(device_id, id);`,
+];
+
+type Row = Record<string, unknown>;
+
+/** JSON for values that may hold bytes: `{ "$b64": "…" }` stands for a Uint8Array. */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v));
+}
+
+function fromJson<T>(text: string): T {
+  return JSON.parse(text, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && '$b64' in v ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64')) : v) as T;
+}
+
+const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? new Uint8Array(v) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
+
+function deviceOf(r: Row): DeviceRow {
+  const opt = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+  return {
+    deviceId: String(r['device_id']), scheme: String(r['scheme']) as AuthScheme,
+    clientName: String(r['client_name']), clientPassword: String(r['client_password']),
+    ...opt('serverName', str(r['server_name'])), ...opt('serverPassword', str(r['server_password'])),
+    ...opt('clientNonce', bytes(r['client_nonce'])), ...opt('serverNonce', bytes(r['server_nonce'])),
+    ...opt('notifyAddress', str(r['notify_address'])),
+    devInfo: fromJson<Record<string, string>>(String(r['dev_info'])),
+    createdAt: num(r['created_at'])!, ...opt('lastSeen', num(r['last_seen'])),
+  };
+}
+
+function operationOf(r: Row): OperationRow {
+  const data: ItemData | undefined = bytes(r['data_blob']) ?? str(r['data_text']);
+  const results = str(r['results']);
+  return {
+    id: String(r['id']), deviceId: String(r['device_id']), kind: String(r['kind']) as OperationRow['kind'], target: String(r['target']),
+    ...(str(r['source']) !== undefined ? { source: str(r['source'])! } : {}),
+    ...(data !== undefined ? { data } : {}),
+    ...(str(r['format']) !== undefined ? { format: str(r['format'])! } : {}),
+    ...(str(r['type']) !== undefined ? { type: str(r['type'])! } : {}),
+    ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
+    state: String(r['state']) as OperationState,
+    ...(num(r['status']) !== undefined ? { status: num(r['status'])! } : {}),
+    ...(results !== undefined ? { results: fromJson<NonNullable<OperationRow['results']>>(results) } : {}),
+    createdAt: num(r['created_at'])!, updatedAt: num(r['updated_at'])!,
+  };
+}
+
+export class SqliteServerStore implements ServerStore {
+  private readonly db: DatabaseSync;
+
+  constructor(path: string) {
+    this.db = new DatabaseSync(path);
+    this.db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    if (path !== ':memory:') this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = this.db.prepare('SELECT version FROM schema_version').get() as Row | undefined;
+    let version = row ? num(row['version'])! : 0;
+    if (!row) this.db.exec('INSERT INTO schema_version VALUES (0)');
+    if (version > MIGRATIONS.length) throw new Error(`database schema ${version} is newer than this gwmo (${MIGRATIONS.length}): upgrade gwmo`);
+    for (; version < MIGRATIONS.length; version++) {
+      this.transaction(() => {
+        this.db.exec(MIGRATIONS[version]!);
+        this.db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+      });
+    }
+  }
+
+  private transaction<T>(run: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = run();
+      this.db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  putDevice(d: DeviceRow): void {
+    this.db.prepare(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
+        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+      ON CONFLICT(device_id) DO UPDATE SET scheme=excluded.scheme, client_name=excluded.client_name,
+        client_password=excluded.client_password, server_name=excluded.server_name, server_password=excluded.server_password,
+        notify_address=excluded.notify_address`)
+      .run(d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
+        d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null);
+  }
+
+  getDevice(deviceId: string): DeviceRow | undefined {
+    const r = this.db.prepare('SELECT * FROM devices WHERE device_id = ?').get(deviceId) as Row | undefined;
+    return r ? deviceOf(r) : undefined;
+  }
+
+  listDevices(options: { limit?: number; offset?: number } = {}): DeviceRow[] {
+    return (this.db.prepare('SELECT * FROM devices ORDER BY device_id LIMIT ? OFFSET ?').all(options.limit ?? -1, options.offset ?? 0) as Row[]).map(deviceOf);
+  }
+
+  deleteDevice(deviceId: string): boolean {
+    return Number(this.db.prepare('DELETE FROM devices WHERE device_id = ?').run(deviceId).changes) > 0;
+  }
+
+  updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): void {
+    const sets: string[] = [];
+    const values: (string | number | Uint8Array | null)[] = [];
+    const col = { clientNonce: 'client_nonce', serverNonce: 'server_nonce', devInfo: 'dev_info', lastSeen: 'last_seen', notifyAddress: 'notify_address' } as const;
+    for (const [key, value] of Object.entries(patch) as [keyof typeof col, unknown][]) {
+      sets.push(`${col[key]} = ?`);
+      values.push(key === 'devInfo' ? toJson(value) : (value as string | number | Uint8Array | undefined) ?? null);
+    }
+    if (sets.length > 0) this.db.prepare(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`).run(...values, deviceId);
+  }
+
+  queueOperation(op: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): OperationRow {
+    this.db.prepare(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
+        state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,'queued',?,?)`)
+      .run(op.id, op.deviceId, op.kind, op.target, op.source ?? null, typeof op.data === 'string' ? op.data : null,
+        op.data instanceof Uint8Array ? op.data : null, op.format ?? null, op.type ?? null, op.correlator ?? null, now, now);
+    return this.getOperation(op.id)!;
+  }
+
+  getOperation(id: string): OperationRow | undefined {
+    const r = this.db.prepare('SELECT * FROM operations WHERE id = ?').get(id) as Row | undefined;
+    return r ? operationOf(r) : undefined;
+  }
+
+  listOperations(deviceId: string, options: { limit?: number; offset?: number } = {}): OperationRow[] {
+    return (this.db.prepare('SELECT * FROM operations WHERE device_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?')
+      .all(deviceId, options.limit ?? -1, options.offset ?? 0) as Row[]).map(operationOf);
+  }
+
+  takeOperations(deviceId: string, limit: number, now: number): OperationRow[] {
+    return this.transaction(() => {
+      const rows = (this.db.prepare(`SELECT * FROM operations WHERE device_id = ? AND state = 'queued' ORDER BY seq LIMIT ?`)
+        .all(deviceId, limit) as Row[]).map(operationOf);
+      const mark = this.db.prepare(`UPDATE operations SET state = 'sent', updated_at = ? WHERE id = ?`);
+      for (const r of rows) mark.run(now, r.id);
+      return rows;
+    });
+  }
+
+  finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): void {
+    this.db.prepare('UPDATE operations SET state = ?, status = ?, results = ?, updated_at = ? WHERE id = ?')
+      .run(outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id);
+  }
+
+  requeueOperations(ids: readonly string[], now: number): void {
+    const stmt = this.db.prepare(`UPDATE operations SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'sent'`);
+    this.transaction(() => ids.forEach((id) => stmt.run(now, id)));
+  }
+
+  findAcceptedByCorrelator(deviceId: string, correlator: string): OperationRow | undefined {
+    const r = this.db.prepare(`SELECT * FROM operations WHERE device_id = ? AND correlator = ? AND state = 'accepted' ORDER BY seq DESC LIMIT 1`)
+      .get(deviceId, correlator) as Row | undefined;
+    return r ? operationOf(r) : undefined;
+  }
+
+  addAlert(a: Omit<AlertRow, 'id'>): AlertRow {
+    const info = this.db.prepare('INSERT INTO alerts (device_id, code, correlator, items, received_at) VALUES (?,?,?,?,?)')
+      .run(a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt);
+    return { ...a, id: Number(info.lastInsertRowid) };
+  }
+
+  listAlerts(deviceId: string, options: { limit?: number } = {}): AlertRow[] {
+    return (this.db.prepare('SELECT * FROM alerts WHERE device_id = ? ORDER BY id DESC LIMIT ?').all(deviceId, options.limit ?? 100) as Row[])
+      .map((r) => ({
+        id: num(r['id'])!, deviceId: String(r['device_id']), code: num(r['code'])!,
+        ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
+        items: fromJson<Record<string, unknown>[]>(String(r['items'])), receivedAt: num(r['received_at'])!,
+      }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
