@@ -1,5 +1,5 @@
 // The server session engine's needs, met by the store.
-import { AlertCode, StatusCode } from '../protocol/index.ts';
+import { AlertCode, type AuthScheme, StatusCode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
 import type { DeviceAccount, ServerDeps } from '../session/server/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
@@ -12,7 +12,7 @@ export interface ServerEvents {
 export function accountOf(d: DeviceRow): DeviceAccount {
   return {
     deviceId: d.deviceId,
-    clientAuth: { scheme: d.scheme, name: d.clientName, password: d.clientPassword },
+    clientAuth: { scheme: d.scheme as AuthScheme, name: d.clientName, password: d.clientPassword },
     ...(d.serverName !== undefined && d.serverPassword !== undefined ? { serverAuth: { name: d.serverName, password: d.serverPassword } } : {}),
     ...(d.clientNonce ? { clientNonce: d.clientNonce } : {}),
     ...(d.serverNonce ? { serverNonce: d.serverNonce } : {}),

@@ -3,5 +3,3 @@ export interface Clock {
   /** milliseconds since the epoch */
   now(): number;
 }
-
-export const systemClock: Clock = { now: () => Date.now() };

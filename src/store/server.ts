@@ -1,10 +1,12 @@
 // What the DM server keeps: device accounts, queued operations with their outcomes, and the
 // alerts devices sent. Interfaces and row types only; sqlite/ (and later postgres/) implement them.
-import type { AuthScheme, ItemData } from '../protocol/index.ts';
+// values are strings, or bytes for binary formats (as the protocol's ItemData)
+type ItemData = string | Uint8Array;
 
 export interface DeviceRow {
   readonly deviceId: string;
-  readonly scheme: AuthScheme;
+  /** syncml:auth-basic | syncml:auth-md5 | syncml:auth-MAC */
+  readonly scheme: string;
   /** CLCRED the device authenticates with */
   readonly clientName: string;
   readonly clientPassword: string;

@@ -1,8 +1,9 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
 import { DatabaseSync } from 'node:sqlite';
 
-import type { AuthScheme, ItemData } from '../../protocol/index.ts';
 import type { AlertRow, DeviceRow, OperationRow, OperationState, ServerStore } from '../server.ts';
+
+type ItemData = string | Uint8Array;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
@@ -40,7 +41,7 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typ
 function deviceOf(r: Row): DeviceRow {
   const opt = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   return {
-    deviceId: String(r['device_id']), scheme: String(r['scheme']) as AuthScheme,
+    deviceId: String(r['device_id']), scheme: String(r['scheme']),
     clientName: String(r['client_name']), clientPassword: String(r['client_password']),
     ...opt('serverName', str(r['server_name'])), ...opt('serverPassword', str(r['server_password'])),
     ...opt('clientNonce', bytes(r['client_nonce'])), ...opt('serverNonce', bytes(r['server_nonce'])),
