@@ -1,0 +1,103 @@
+// The server's REST API (described in openapi.ts, served at /api/openapi.json).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { ServerService } from '../server/service.ts';
+import { ServiceError } from '../server/service.ts';
+import type { DeviceRow, OperationRow } from '../store/server.ts';
+import { ApiError, field, paging, readJson, sendJson } from './http-json.ts';
+import { openApiDocument } from './openapi.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
+
+/** A device as the API shows it: never its secrets. */
+function deviceView(d: DeviceRow): Record<string, unknown> {
+  return {
+    deviceId: d.deviceId, scheme: d.scheme, name: d.clientName, serverName: d.serverName ?? null,
+    notifyAddress: d.notifyAddress ?? null, devInfo: d.devInfo,
+    createdAt: new Date(d.createdAt).toISOString(), lastSeen: d.lastSeen ? new Date(d.lastSeen).toISOString() : null,
+  };
+}
+
+function operationView(op: OperationRow): Record<string, unknown> {
+  const dataView = (data: unknown, format?: string): unknown => (data instanceof Uint8Array ? { base64: Buffer.from(data).toString('base64'), format } : data);
+  return {
+    id: op.id, deviceId: op.deviceId, kind: op.kind, path: op.target, source: op.source ?? null,
+    value: op.data === undefined ? null : dataView(op.data, op.format), format: op.format ?? null, correlator: op.correlator ?? null,
+    state: op.state, status: op.status ?? null,
+    results: (op.results ?? []).map((r) => ({ path: r.uri, format: r.format ?? 'chr', type: r.type ?? null, value: r.data === undefined ? null : dataView(r.data, r.format) })),
+    createdAt: new Date(op.createdAt).toISOString(), updatedAt: new Date(op.updatedAt).toISOString(),
+  };
+}
+
+export function apiRoutes(service: ServerService): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  const routes: [string, RegExp, Handler][] = [
+    ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],
+    ['GET', /^\/api\/devices$/, async (_q, res, _p, url) => {
+      const { limit, offset } = paging(url);
+      sendJson(res, 200, { items: service.devices(limit, offset).map(deviceView), limit, offset });
+    }],
+    ['POST', /^\/api\/devices$/, async (req, res) => {
+      const b = await readJson(req);
+      const scheme = field(b, 'scheme', 'string');
+      if (scheme !== undefined && scheme !== 'basic' && scheme !== 'md5' && scheme !== 'hmac') throw new ApiError(400, 'scheme must be basic, md5 or hmac');
+      const opt = (name: string) => field(b, name, 'string');
+      const d = service.addDevice({
+        deviceId: field(b, 'deviceId', 'string', true)!, name: field(b, 'name', 'string', true)!, password: field(b, 'password', 'string', true)!,
+        ...(scheme ? { scheme } : {}),
+        ...(opt('serverName') !== undefined ? { serverName: opt('serverName')! } : {}),
+        ...(opt('serverPassword') !== undefined ? { serverPassword: opt('serverPassword')! } : {}),
+        ...(opt('notifyAddress') !== undefined ? { notifyAddress: opt('notifyAddress')! } : {}),
+      });
+      sendJson(res, 201, deviceView(d));
+    }],
+    ['GET', /^\/api\/devices\/([^/]+)$/, async (_q, res, [id]) => sendJson(res, 200, deviceView(service.device(id!)))],
+    ['DELETE', /^\/api\/devices\/([^/]+)$/, async (_q, res, [id]) => {
+      service.removeDevice(id!);
+      res.writeHead(204).end();
+    }],
+    ['GET', /^\/api\/devices\/([^/]+)\/operations$/, async (_q, res, [id], url) => {
+      const { limit, offset } = paging(url);
+      sendJson(res, 200, { items: service.operations(id!, limit, offset).map(operationView), limit, offset });
+    }],
+    ['POST', /^\/api\/devices\/([^/]+)\/operations$/, async (req, res, [id]) => {
+      const b = await readJson(req);
+      const opt = (name: string) => field(b, name, 'string');
+      const op = service.queue(id!, {
+        kind: field(b, 'kind', 'string', true) as OperationRow['kind'], path: field(b, 'path', 'string', true)!,
+        ...(opt('value') !== undefined ? { value: opt('value')! } : {}), ...(opt('format') !== undefined ? { format: opt('format')! } : {}),
+        ...(opt('type') !== undefined ? { type: opt('type')! } : {}), ...(opt('source') !== undefined ? { source: opt('source')! } : {}),
+        ...(opt('correlator') !== undefined ? { correlator: opt('correlator')! } : {}),
+      });
+      sendJson(res, 201, operationView(op));
+    }],
+    ['GET', /^\/api\/operations\/([^/]+)$/, async (_q, res, [id]) => sendJson(res, 200, operationView(service.operation(id!)))],
+    ['POST', /^\/api\/devices\/([^/]+)\/notify$/, async (req, res, [id]) => {
+      const b = req.headers['content-length'] === '0' || req.headers['content-length'] === undefined && !req.headers['content-type'] ? {} : await readJson(req);
+      const ui = field(b, 'uiMode', 'number') ?? 0;
+      if (![0, 1, 2, 3].includes(ui)) throw new ApiError(400, 'uiMode must be 0, 1, 2 or 3');
+      sendJson(res, 202, await service.notify(id!, ui as 0 | 1 | 2 | 3));
+    }],
+  ];
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith('/api/')) return false;
+    try {
+      const matching = routes.filter(([, re]) => re.test(url.pathname));
+      if (matching.length === 0) throw new ApiError(404, `no API route ${url.pathname}; see /api/openapi.json`);
+      const route = matching.find(([method]) => method === req.method);
+      if (!route) {
+        res.setHeader('allow', matching.map(([m]) => m).join(', '));
+        throw new ApiError(405, `${req.method} is not allowed on ${url.pathname}`);
+      }
+      const params = route[1].exec(url.pathname)!.slice(1).map((p) => decodeURIComponent(p));
+      await route[2](req, res, params, url);
+    } catch (err) {
+      if (err instanceof ApiError || err instanceof ServiceError) sendJson(res, err.status, { error: err.message });
+      else {
+        sendJson(res, 500, { error: 'internal error; see the server log' });
+        throw err;
+      }
+    }
+    return true;
+  };
+}
