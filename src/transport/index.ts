@@ -1,0 +1,6 @@
+export * from './errors.ts';
+export * from './http/content-type.ts';
+export * from './http/server.ts';
+export * from './http/client.ts';
+export * from './udp/push.ts';
+export * from './udp/listen.ts';
