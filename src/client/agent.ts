@@ -1,0 +1,149 @@
+// The DM client agent: a tree with its DMAcc, the client session engine and an HTTP client. Runs a
+// session on demand, when a verified Package#0 arrives, and on a check-in period.
+import {
+  AuthScheme, decodeNotification, type DecodedNotification, NotificationError, RESYNC_NONCE, RESYNC_NONCE_TEXT,
+  sessionIdToHeader, verifyNotification,
+} from '../protocol/index.ts';
+import type { Clock } from '../session/clock.ts';
+import { ClientSession, type SessionEnd } from '../session/client/session.ts';
+import type { OutgoingAlert, UiAnswer } from '../session/client/types.ts';
+import type { Encoding } from '../session/wire.ts';
+import type { DmHttpClient } from '../transport/index.ts';
+import { type AAuthType, type DmAccount, readAccounts, readDevInfo, type Tree, writeNonce } from '../tree/index.ts';
+
+const SCHEME: Record<AAuthType, AuthScheme> = { BASIC: AuthScheme.Basic, DIGEST: AuthScheme.Md5, HMAC: AuthScheme.Hmac };
+
+export interface AgentOptions {
+  readonly tree: Tree;
+  readonly http: DmHttpClient;
+  readonly clock: Clock;
+  readonly encoding: Encoding;
+  readonly maxMsgSize?: number;
+  readonly maxObjSize?: number;
+  readonly ui?: (alert: import('../protocol/index.ts').Alert) => UiAnswer | Promise<UiAnswer>;
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export interface SessionReport {
+  readonly serverId: string;
+  readonly sessionId: string;
+  readonly end: SessionEnd | 'error';
+  readonly messages: number;
+  readonly error?: string;
+}
+
+export class DmClientAgent {
+  private readonly options: AgentOptions;
+  private readonly alerts: OutgoingAlert[] = [];
+  private running: Promise<SessionReport> | undefined;
+  private sessionCounter = 0;
+
+  constructor(options: AgentOptions) {
+    this.options = options;
+  }
+
+  get tree(): Tree {
+    return this.options.tree;
+  }
+
+  account(serverId?: string): DmAccount {
+    const accounts = readAccounts(this.options.tree);
+    const acc = serverId === undefined ? accounts[0] : accounts.find((a) => a.serverId === serverId);
+    if (!acc) throw new Error(serverId === undefined ? 'the device has no DM account (./DMAcc)' : `no DM account for server ${serverId}`);
+    return acc;
+  }
+
+  /** Queues a Generic Alert for the next session (e.g. the result of an Exec answered 202). */
+  queueAlert(alert: OutgoingAlert): void {
+    this.alerts.push(alert);
+  }
+
+  /** One whole session with the server; sessions never overlap (a second call waits for the first). */
+  async session(initiator: 'client' | 'server' = 'client', sessionId?: string, serverId?: string): Promise<SessionReport> {
+    while (this.running) await this.running.catch(() => undefined);
+    this.running = this.run(initiator, sessionId, serverId);
+    try {
+      return await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Verifies a Package#0 and, when it is genuine, opens the session it asks for. */
+  async notified(bytes: Uint8Array): Promise<SessionReport | undefined> {
+    let n: DecodedNotification;
+    try {
+      n = decodeNotification(bytes);
+    } catch (err) {
+      if (err instanceof NotificationError) {
+        this.options.log?.('notification.invalid', { error: err.message, code: err.code });
+        return undefined;
+      }
+      throw err;
+    }
+    const acc = readAccounts(this.options.tree).find((a) => a.serverId === n.serverId);
+    if (!acc || !acc.server) {
+      this.options.log?.('notification.ignored', { serverId: n.serverId, reason: 'no account with server credentials' });
+      return undefined;
+    }
+    const stored = acc.server.data;
+    const candidates = [
+      ...(stored ? [{ source: 'stored' as const, nonce: stored }] : []),
+      { source: 'resync' as const, nonce: RESYNC_NONCE }, { source: 'resync-text' as const, nonce: RESYNC_NONCE_TEXT },
+    ];
+    const matched = verifyNotification(n, acc.server.secret, candidates);
+    if (!matched) {
+      this.options.log?.('notification.ignored', { serverId: n.serverId, reason: 'digest does not verify' });
+      return undefined;
+    }
+    // after a resync both sides authenticate with the resync nonce
+    if (matched.source !== 'stored') writeNonce(this.options.tree, acc.id, 'SRVCRED', RESYNC_NONCE);
+    return this.session('server', sessionIdToHeader(n.sessionId), n.serverId);
+  }
+
+  private async run(initiator: 'client' | 'server', sessionId: string | undefined, serverId: string | undefined): Promise<SessionReport> {
+    const acc = this.account(serverId);
+    const tree = this.options.tree;
+    const id = sessionId ?? (((this.options.clock.now() / 1000) & 0xfff0) + (++this.sessionCounter % 16)).toString(16).toUpperCase();
+    const taken = this.alerts.splice(0);
+    const session = new ClientSession({
+      tree, clock: this.options.clock, devInfo: readDevInfo(tree), encoding: this.options.encoding,
+      account: {
+        serverId: acc.serverId, serverUrl: acc.addr,
+        clientAuth: { scheme: SCHEME[acc.client.type] ?? AuthScheme.Md5, name: acc.client.name, password: acc.client.secret },
+        ...(acc.server ? { serverAuth: { name: acc.server.name, password: acc.server.secret } } : {}),
+        ...(acc.client.data ? { clientNonce: acc.client.data } : {}),
+        ...(acc.server?.data ? { serverNonce: acc.server.data } : {}),
+      },
+      saveNonces: (n) => {
+        if (n.clientNonce) writeNonce(tree, acc.id, 'CLCRED', n.clientNonce);
+        if (n.serverNonce) writeNonce(tree, acc.id, 'SRVCRED', n.serverNonce);
+      },
+      takeAlerts: () => taken,
+      ...(this.options.ui ? { ui: this.options.ui } : {}),
+      ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
+      ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}),
+    }, { sessionId: id, initiator });
+    let messages = 0;
+    try {
+      let out = session.start();
+      for (;;) {
+        messages++;
+        const reply = await this.options.http.post(session.nextUrl, out);
+        const next = await session.receive(reply);
+        if (next === undefined) break;
+        out = next;
+      }
+      const end = session.ended ?? 'done';
+      if (end !== 'done') this.alerts.unshift(...taken);
+      this.options.log?.('session.end', { serverId: acc.serverId, sessionId: id, end, messages });
+      return { serverId: acc.serverId, sessionId: id, end, messages };
+    } catch (err) {
+      // alerts not delivered go out with the next session
+      this.alerts.unshift(...taken);
+      const error = err instanceof Error ? err.message : String(err);
+      this.options.log?.('session.error', { serverId: acc.serverId, sessionId: id, error });
+      return { serverId: acc.serverId, sessionId: id, end: 'error', messages, error };
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// The DM server role: the session engine behind the HTTP endpoint, the REST API on the same
+// listener, the store, Package#0 over UDP, and a sweep that drops idle sessions.
+import { isRefusal, ServerEngine } from '../session/server/index.ts';
+import type { Clock } from '../session/clock.ts';
+import type { ServerStore } from '../store/server.ts';
+import { DmHttpServer, sendNotification } from '../transport/index.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { engineDeps, type ServerEvents } from './engine-deps.ts';
+import { ServerService } from './service.ts';
+
+export interface DmServerOptions {
+  readonly store: ServerStore;
+  readonly serverId: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** the URL devices reach us at (RespURI base); default: the listening address + /dm */
+  readonly publicUrl?: string;
+  readonly maxMsgSize?: number;
+  readonly sessionTimeoutMs?: number;
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  readonly clock?: Clock;
+  readonly events?: ServerEvents;
+  /** REST API and other routes sharing the listener */
+  readonly routes?: (service: ServerService) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export class DmServer {
+  readonly service: ServerService;
+  private readonly options: DmServerOptions;
+  private engine: ServerEngine | undefined;
+  private http: DmHttpServer | undefined;
+  private sweep: NodeJS.Timeout | undefined;
+  url = '';
+
+  constructor(options: DmServerOptions) {
+    this.options = options;
+    const clock = options.clock ?? { now: () => Date.now() };
+    this.service = new ServerService(options.store, clock, options.serverId, { send: sendNotification });
+  }
+
+  async start(): Promise<string> {
+    const clock = this.options.clock ?? { now: () => Date.now() };
+    const maxMsgSize = this.options.maxMsgSize ?? 64 * 1024;
+    const routes = this.options.routes?.(this.service) ?? (async () => false);
+    let engine: ServerEngine | undefined;
+    this.http = new DmHttpServer({
+      host: this.options.host ?? '127.0.0.1', port: this.options.port ?? 0, maxMsgSize,
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
+      handler: async (req) => {
+        const reply = await engine!.handle(req);
+        if (isRefusal(reply)) this.options.log?.('dm.refused', { status: reply.httpStatus, message: reply.message, from: req.remoteAddress });
+        return reply;
+      },
+      fallback: routes,
+      onError: (err) => this.options.log?.('http.error', { error: err instanceof Error ? err.stack : String(err) }),
+    });
+    const { url } = await this.http.listen();
+    this.url = this.options.publicUrl ?? url;
+    engine = new ServerEngine(engineDeps(this.options.store, clock, this.options.events ?? {}), {
+      serverId: this.options.serverId, url: this.url, maxMsgSize,
+      ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
+    });
+    this.engine = engine;
+    const every = Math.min(30_000, Math.max(1000, (this.options.sessionTimeoutMs ?? 300_000) / 4));
+    this.sweep = setInterval(() => void engine.expire(), every);
+    this.sweep.unref();
+    return this.url;
+  }
+
+  get activeSessions(): number {
+    return this.engine?.activeSessions ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweep) clearInterval(this.sweep);
+    await this.http?.close();
+    await this.engine?.close();
+  }
+}

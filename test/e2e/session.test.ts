@@ -1,0 +1,106 @@
+// Full DM sessions between the server and a device over loopback HTTP, for each encoding and auth
+// scheme: every command, failures that must change nothing, multi-message packages and large objects.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { type Scheme, startPair } from '../support/dm-pair.ts';
+
+for (const encoding of ['xml', 'wbxml'] as const) {
+  for (const scheme of ['basic', 'md5', 'hmac'] as Scheme[]) {
+    test(`${encoding} / ${scheme}: Get, Add, Replace, Copy, Exec, Delete carried out and reported`, async () => {
+      const p = await startPair({ encoding, scheme });
+      try {
+        const s = p.server.service;
+        let done = 0;
+        p.tree.onExec('./Vendor/Reboot', () => (done++, 200));
+        const ops = [
+          s.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Mod' }),
+          s.queue(p.deviceId, { kind: 'Add', path: './Vendor', format: 'node' }),
+          s.queue(p.deviceId, { kind: 'Add', path: './Vendor/Reboot', format: 'node' }),
+          s.queue(p.deviceId, { kind: 'Add', path: './Vendor/Level', value: '3', format: 'int' }),
+          s.queue(p.deviceId, { kind: 'Replace', path: './Vendor/Level', value: '4', format: 'int' }),
+          s.queue(p.deviceId, { kind: 'Add', path: './Vendor/Blob', value: 'AAEC/w==', format: 'b64' }),
+          s.queue(p.deviceId, { kind: 'Copy', path: './Vendor/Copy', source: './Vendor/Level' }),
+          s.queue(p.deviceId, { kind: 'Exec', path: './Vendor/Reboot' }),
+          s.queue(p.deviceId, { kind: 'Get', path: './Vendor/Blob' }),
+          s.queue(p.deviceId, { kind: 'Delete', path: './Vendor/Copy' }),
+          s.queue(p.deviceId, { kind: 'Get', path: './Vendor?list=StructData' }),
+        ];
+        const report = await p.agent.session();
+        assert.equal(report.end, 'done', report.error);
+        const out = ops.map((o) => s.operation(o.id));
+        assert.deepEqual(out.map((o) => [o.kind, o.status]), [
+          ['Get', 200], ['Add', 200], ['Add', 200], ['Add', 200], ['Replace', 200], ['Add', 200], ['Copy', 200], ['Exec', 200], ['Get', 200], ['Delete', 200], ['Get', 200],
+        ]);
+        assert.deepEqual(out[0]!.results, [{ uri: './DevInfo/Mod', format: 'chr', data: 'Roadrunner' }]);
+        assert.deepEqual(out[8]!.results?.[0]?.data, Uint8Array.of(0, 1, 2, 255));
+        assert.equal(out[8]!.results?.[0]?.format, 'b64');
+        assert.deepEqual(out[10]!.results?.map((r) => r.uri), ['./Vendor', './Vendor/Reboot', './Vendor/Level', './Vendor/Blob']);
+        assert.equal(p.tree.read('./Vendor/Level'), '4');
+        assert.equal(p.tree.exists('./Vendor/Copy'), false);
+        assert.equal(done, 1);
+        assert.equal(s.device(p.deviceId).devInfo['Man'], 'Acme', 'DevInfo from Pkg1 kept by the server');
+        // the next session: nonces moved on, both sides still agree
+        s.queue(p.deviceId, { kind: 'Get', path: './DevDetail/FwV' });
+        assert.equal((await p.agent.session()).end, 'done');
+      } finally {
+        await p.close();
+      }
+    });
+  }
+}
+
+test('wrong credentials: 401, nothing executed, operations stay queued', async () => {
+  const p = await startPair({ scheme: 'md5', devicePassword: 'not-the-password' });
+  try {
+    const op = p.server.service.queue(p.deviceId, { kind: 'Replace', path: './DevInfo/Lang', value: 'fr' });
+    const report = await p.agent.session();
+    assert.equal(report.end, 'auth-failed');
+    assert.equal(p.server.service.operation(op.id).state, 'queued');
+    assert.equal(p.tree.read('./DevInfo/Lang'), 'en-US');
+  } finally {
+    await p.close();
+  }
+});
+
+test('the device refuses what its tree refuses: 425 (ACL), 405 (read-only), 404 (unknown); no change', async () => {
+  const p = await startPair({ scheme: 'basic' });
+  try {
+    p.tree.define('./Locked', { format: 'node', acl: 'Get=*' });
+    p.tree.define('./Locked/Value', { value: 'keep' });
+    const s = p.server.service;
+    const ops = [
+      s.queue(p.deviceId, { kind: 'Replace', path: './Locked/Value', value: 'changed' }),
+      s.queue(p.deviceId, { kind: 'Replace', path: './DevInfo/Mod', value: 'changed' }),
+      s.queue(p.deviceId, { kind: 'Get', path: './Nothing/Here' }),
+    ];
+    assert.equal((await p.agent.session()).end, 'done');
+    assert.deepEqual(ops.map((o) => [s.operation(o.id).state, s.operation(o.id).status]), [['failed', 425], ['failed', 405], ['failed', 404]]);
+    assert.equal(p.tree.read('./Locked/Value'), 'keep');
+  } finally {
+    await p.close();
+  }
+});
+
+test('small MaxMsgSize: many operations over several messages, a large object both ways in chunks', async () => {
+  const p = await startPair({ scheme: 'md5', encoding: 'wbxml', deviceMaxMsgSize: 1500, serverMaxMsgSize: 1500 });
+  try {
+    const s = p.server.service;
+    p.server.service.queue(p.deviceId, { kind: 'Add', path: './Big', format: 'node' });
+    const big = Buffer.from(Uint8Array.from({ length: 10_000 }, (_, i) => (i * 31) % 256));
+    const many = Array.from({ length: 25 }, (_, i) => s.queue(p.deviceId, { kind: 'Add', path: `./Big/N${i}`, value: `value number ${i}` }));
+    const put = s.queue(p.deviceId, { kind: 'Add', path: './Big/Image', value: big.toString('base64'), format: 'b64' });
+    const get = s.queue(p.deviceId, { kind: 'Get', path: './Big/Image' });
+    const report = await p.agent.session();
+    assert.equal(report.end, 'done', report.error);
+    assert.ok(report.messages >= 10, `${report.messages} messages`);
+    assert.ok(many.every((o) => s.operation(o.id).status === 200));
+    assert.equal(s.operation(put.id).status, 200);
+    assert.deepEqual(Buffer.from(p.tree.read('./Big/Image') as Uint8Array), big);
+    const got = s.operation(get.id);
+    assert.equal(got.status, 200);
+    assert.deepEqual(Buffer.from(got.results![0]!.data as Uint8Array), big);
+  } finally {
+    await p.close();
+  }
+});
