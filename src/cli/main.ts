@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 
 import { registerCodec } from './commands/codec.ts';
 import { registerNotification } from './commands/notification.ts';
+import { registerServer } from './commands/server.ts';
+import { registerDevice } from './commands/device.ts';
 import { CliError } from './cli-error.ts';
 
 const program = new Command('gwmo')
@@ -11,6 +13,8 @@ const program = new Command('gwmo')
 
 registerCodec(program);
 registerNotification(program);
+registerServer(program);
+registerDevice(program);
 
 program
   .command('demo')

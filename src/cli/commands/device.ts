@@ -1,0 +1,99 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+
+import { DmDevice, type DeviceConfig } from '../../client/device.ts';
+import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
+import { CliError } from '../cli-error.ts';
+import { oneOf, port, positive } from '../options.ts';
+import { jsonLog, onShutdown } from '../shutdown.ts';
+
+const KEYS = ['deviceId', 'serverUrl', 'serverId', 'username', 'password', 'serverPassword', 'auth', 'encoding', 'manufacturer', 'model', 'language', 'firmware', 'notifyHost', 'notifyPort', 'checkIn', 'dataDir', 'tree', 'once', 'ca'] as const;
+
+export function registerDevice(program: Command): void {
+  program
+    .command('device')
+    .description('run a simulated DM device: a DM client with a persistent tree that listens for Package#0 and checks in')
+    .option('--config <file>', 'JSON file with any of the options below (camelCase keys); flags win')
+    .option('--device-id <id>', 'DevId', 'IMEI:359881234567890')
+    .option('--server-url <url>', 'the DM server\'s endpoint', 'http://127.0.0.1:8080/dm')
+    .option('--server-id <id>', 'the server\'s ServerID', 'gwmo')
+    .option('--username <name>', 'name the device authenticates with (CLCRED AAuthName)', 'device')
+    .option('--password <secret>', 'its secret (CLCRED AAuthSecret)')
+    .option('--server-password <secret>', 'the server\'s secret (SRVCRED): verifies Package#0 and the server')
+    .option('--auth <scheme>', 'basic, md5 or hmac', 'md5')
+    .option('--encoding <enc>', 'xml or wbxml', 'xml')
+    .option('--manufacturer <text>', 'DevInfo/Man', 'gwmo')
+    .option('--model <text>', 'DevInfo/Mod', 'sim-1')
+    .option('--language <tag>', 'DevInfo/Lang', 'en-US')
+    .option('--firmware <version>', 'DevDetail/FwV', '1.0.0')
+    .option('--notify-host <address>', 'address the Package#0 listener binds', '127.0.0.1')
+    .option('--notify-port <n>', 'UDP port for Package#0 (0 = any free port)', '0')
+    .option('--check-in <seconds>', 'seconds between client-initiated sessions (0 = only at start)', '0')
+    .option('--data-dir <dir>', 'where the device tree is kept (device-<id>.db)', './data')
+    .option('--tree <path>', 'SQLite file for the tree instead (":memory:" keeps nothing)')
+    .option('--once', 'one session, then exit (0 when it completed)')
+    .option('--ca <file>', 'PEM CA to trust for an HTTPS server')
+    .action(async (cli: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const merged: Record<string, unknown> = {};
+      if (typeof cli['config'] === 'string') {
+        let file: unknown;
+        try {
+          file = JSON.parse(readFileSync(cli['config'], 'utf8'));
+        } catch (err) {
+          throw new CliError(`cannot read --config ${cli['config']}: ${err instanceof SyntaxError ? err.message : (err as NodeJS.ErrnoException).code}`);
+        }
+        if (file === null || typeof file !== 'object') throw new CliError('--config must hold a JSON object');
+        for (const [k, v] of Object.entries(file)) {
+          if (!(KEYS as readonly string[]).includes(k)) throw new CliError(`--config: unknown key "${k}" (known: ${KEYS.join(', ')})`);
+          merged[k] = typeof v === 'number' ? String(v) : v;
+        }
+      }
+      // flags given on the command line win over the file; defaults only fill what neither gave
+      for (const [k, v] of Object.entries(cli)) {
+        if (k === 'config' || v === undefined) continue;
+        if (cmd.getOptionValueSource(k) === 'default' && k in merged) continue;
+        merged[k] = v;
+      }
+      const s = (k: string): string | undefined => (typeof merged[k] === 'string' ? (merged[k] as string) : undefined);
+      const password = s('password');
+      if (password === undefined) throw new CliError('--password is required (the secret the server has for this device)');
+      const config: DeviceConfig = {
+        deviceId: s('deviceId')!, serverUrl: s('serverUrl')!, serverId: s('serverId')!, username: s('username')!, password,
+        ...(s('serverPassword') !== undefined ? { serverPassword: s('serverPassword')! } : {}),
+        auth: oneOf('--auth', s('auth')!, ['basic', 'md5', 'hmac'] as const),
+        encoding: oneOf('--encoding', s('encoding')!, ['xml', 'wbxml'] as const),
+        manufacturer: s('manufacturer')!, model: s('model')!, language: s('language')!, firmware: s('firmware')!,
+        notifyHost: s('notifyHost')!, notifyPort: port('--notify-port', s('notifyPort')!),
+        checkInSeconds: positive('--check-in', s('checkIn')!),
+        ...(s('ca') !== undefined ? { ca: readFileSync(s('ca')!) } : {}),
+      };
+      try {
+        new URL(config.serverUrl);
+      } catch {
+        throw new CliError(`--server-url "${config.serverUrl}" is not a URL`);
+      }
+      let treePath = s('tree');
+      if (treePath === undefined) {
+        mkdirSync(s('dataDir')!, { recursive: true });
+        treePath = join(s('dataDir')!, `device-${config.deviceId.replace(/[^A-Za-z0-9._-]/g, '_')}.db`);
+      }
+      const store = new SqliteTreeStore(treePath);
+      const log = jsonLog('device');
+      const device = new DmDevice(config, store, log);
+      const once = merged['once'] === true;
+      if (!once) await device.start();
+      log('device.started', { deviceId: config.deviceId, server: config.serverUrl, notify: device.notifyAddress ?? null, tree: treePath });
+      const report = await device.session();
+      if (once) {
+        await device.stop();
+        store.close();
+        if (report.end !== 'done') throw new CliError(`session ${report.end}${report.error ? `: ${report.error}` : ''}`, 1);
+        return;
+      }
+      onShutdown(async () => {
+        await device.stop();
+        store.close();
+      });
+    });
+}

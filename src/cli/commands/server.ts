@@ -1,0 +1,75 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+
+import { apiRoutes } from '../../api/routes.ts';
+import { DmServer } from '../../server/dm-server.ts';
+import { SqliteServerStore } from '../../store/sqlite/server.ts';
+import { CliError } from '../cli-error.ts';
+import { port, positive } from '../options.ts';
+import { jsonLog, onShutdown } from '../shutdown.ts';
+
+interface ServerFlags {
+  host: string;
+  port: string;
+  dataDir: string;
+  db?: string;
+  serverId: string;
+  publicUrl?: string;
+  maxMsgSize: string;
+  sessionTimeout: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description('run a DM server: DM sessions over HTTP(S) at /dm and the REST API at /api (see /api/openapi.json)')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'TCP port (0 = any free port)', '8080')
+    .option('--data-dir <dir>', 'where server.db is kept', './data')
+    .option('--db <path>', 'SQLite file instead of <data-dir>/server.db (":memory:" keeps nothing)')
+    .option('--server-id <id>', 'this server\'s ServerID (what devices have in DMAcc and Package#0)', 'gwmo')
+    .option('--public-url <url>', 'URL devices reach the DM endpoint at (default: the listening address + /dm)')
+    .option('--max-msg-size <bytes>', 'largest DM message accepted (MaxMsgSize)', '65536')
+    .option('--session-timeout <seconds>', 'idle DM sessions are dropped after this', '300')
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .action(async (flags: ServerFlags) => {
+      if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together');
+      const dbPath = flags.db ?? join(flags.dataDir, 'server.db');
+      if (flags.db === undefined) mkdirSync(flags.dataDir, { recursive: true });
+      let tls: { cert: Buffer; key: Buffer } | undefined;
+      try {
+        if (flags.tlsCert && flags.tlsKey) tls = { cert: readFileSync(flags.tlsCert), key: readFileSync(flags.tlsKey) };
+      } catch (err) {
+        throw new CliError(`cannot read the TLS files: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      const maxMsgSize = positive('--max-msg-size', flags.maxMsgSize);
+      const store = new SqliteServerStore(dbPath);
+      const log = jsonLog('server');
+      const server = new DmServer({
+        store, serverId: flags.serverId, host: flags.host, port: port('--port', flags.port), maxMsgSize,
+        sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: apiRoutes, log,
+        ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(tls ? { tls } : {}),
+        events: {
+          operationDone: (op) => log('operation.done', { id: op.id, deviceId: op.deviceId, kind: op.kind, path: op.target, status: op.status }),
+          sessionEnded: (deviceId, outcome) => log('session.end', { deviceId, outcome }),
+        },
+      });
+      let url: string;
+      try {
+        url = await server.start();
+      } catch (err) {
+        store.close();
+        throw new CliError(`cannot listen on ${flags.host}:${flags.port}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      const api = url.replace(/\/dm$/, '/api');
+      log('server.started', { dm: url, api, serverId: flags.serverId, db: dbPath });
+      onShutdown(async () => {
+        await server.stop();
+        store.close();
+      });
+    });
+}

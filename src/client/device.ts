@@ -1,0 +1,128 @@
+// The `gwmo device` role: a DM client with a persistent tree, a Package#0 listener and a check-in
+// period. Its tree is built from the configuration on first start and kept in SQLite after that.
+import { NotificationListener, DmHttpClient } from '../transport/index.ts';
+import { addAccount, installDevDetail, installDevInfo, readAccounts, Tree, type TreePersistence } from '../tree/index.ts';
+import { DmClientAgent, type SessionReport } from './agent.ts';
+
+export interface DeviceConfig {
+  readonly deviceId: string;
+  readonly serverUrl: string;
+  readonly serverId: string;
+  readonly username: string;
+  readonly password: string;
+  /** the server's credentials (SRVCRED): needed to verify Package#0 and the server's Cred */
+  readonly serverPassword?: string;
+  readonly auth: 'basic' | 'md5' | 'hmac';
+  readonly encoding: 'xml' | 'wbxml';
+  readonly manufacturer: string;
+  readonly model: string;
+  readonly language: string;
+  readonly firmware: string;
+  /** where Package#0 is listened for; port 0 = any free port; undefined = no listener */
+  readonly notifyHost?: string;
+  readonly notifyPort?: number;
+  /** seconds between client-initiated sessions; 0 = none */
+  readonly checkInSeconds: number;
+  readonly maxMsgSize?: number;
+  readonly ca?: string | Buffer;
+}
+
+const TYPES = { basic: 'BASIC', md5: 'DIGEST', hmac: 'HMAC' } as const;
+
+export class DmDevice {
+  readonly tree: Tree;
+  readonly agent: DmClientAgent;
+  private readonly http: DmHttpClient;
+  private readonly config: DeviceConfig;
+  private listener: NotificationListener | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly log: (event: string, fields: Record<string, unknown>) => void;
+  notifyAddress: string | undefined;
+  /** resolves each session report, for whoever waits on the next one */
+  private waiters: ((r: SessionReport) => void)[] = [];
+
+  constructor(config: DeviceConfig, persistence?: TreePersistence, log: (event: string, fields: Record<string, unknown>) => void = () => {}) {
+    this.config = config;
+    this.log = log;
+    this.tree = new Tree({ ...(persistence ? { persistence } : {}), now: () => Date.now() });
+    this.provision();
+    this.http = new DmHttpClient({ ...(config.ca ? { ca: config.ca } : {}) });
+    this.agent = new DmClientAgent({
+      tree: this.tree, http: this.http, clock: { now: () => Date.now() }, encoding: config.encoding, log,
+      ...(config.maxMsgSize ? { maxMsgSize: config.maxMsgSize } : {}),
+    });
+    let reboots = 0;
+    this.tree.onExec('./Vendor/gwmo/Reboot', ({ correlator }) => {
+      reboots++;
+      this.tree.define('./Vendor/gwmo/Reboots', { format: 'int', value: String(reboots) });
+      if (correlator === undefined) return 200;
+      // asynchronous: accepted now, reported with a Generic Alert in the next session
+      this.agent.queueAlert({ code: 1226, correlator, items: [{ source: './Vendor/gwmo/Reboot', type: 'org.gwmo.reboot', format: 'int', data: '200' }] });
+      setImmediate(() => void this.session());
+      return 202;
+    });
+  }
+
+  /** DevInfo, DevDetail and the DMAcc for the configured server, written when missing or changed. */
+  private provision(): void {
+    const c = this.config;
+    installDevInfo(this.tree, { DevId: c.deviceId, Man: c.manufacturer, Mod: c.model, DmV: '1.2', Lang: c.language });
+    installDevDetail(this.tree, { DevTyp: 'gwmo-device', OEM: c.manufacturer, FwV: c.firmware, SwV: 'gwmo', HwV: 'sim', LrgObj: true });
+    const existing = readAccounts(this.tree).find((a) => a.serverId === c.serverId);
+    const type = TYPES[c.auth];
+    addAccount(this.tree, {
+      id: existing?.id ?? 'gwmo', serverId: c.serverId, addr: c.serverUrl,
+      // keep the nonces the last sessions agreed on
+      client: { type, name: c.username, secret: c.password, ...(existing?.client.data ? { data: existing.client.data } : {}) },
+      ...(c.serverPassword !== undefined
+        ? { server: { type, name: c.serverId, secret: c.serverPassword, ...(existing?.server?.data ? { data: existing.server.data } : {}) } }
+        : {}),
+    });
+    if (!this.tree.exists('./Vendor/gwmo/Reboot')) this.tree.define('./Vendor/gwmo/Reboot', { format: 'node' });
+    // the device's own server may manage everything but the read-only MOs
+    this.tree.define('.', { format: 'node', acl: `Add=*&Get=*&Replace=${c.serverId}&Delete=${c.serverId}&Exec=${c.serverId}` });
+  }
+
+  async start(): Promise<void> {
+    if (this.config.notifyPort !== undefined) {
+      this.listener = new NotificationListener({
+        host: this.config.notifyHost ?? '127.0.0.1', port: this.config.notifyPort,
+        onNotification: async (bytes, from) => {
+          this.log('notification.received', { from: `${from.address}:${from.port}`, bytes: bytes.length });
+          const report = await this.agent.notified(bytes);
+          if (report) this.settle(report);
+        },
+        onError: (err) => this.log('notification.error', { error: String(err) }),
+      });
+      const { host, port } = await this.listener.listen();
+      this.notifyAddress = `${host}:${port}`;
+    }
+    if (this.config.checkInSeconds > 0) {
+      this.timer = setInterval(() => void this.session(), this.config.checkInSeconds * 1000);
+      this.timer.unref();
+    }
+  }
+
+  async session(): Promise<SessionReport> {
+    const report = await this.agent.session('client');
+    this.settle(report);
+    return report;
+  }
+
+  /** The next session that ends (whoever started it). */
+  nextSession(): Promise<SessionReport> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private settle(report: SessionReport): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w(report);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.listener?.close();
+    this.http.close();
+  }
+}
