@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { encodeNotification } from '../../src/protocol/index.ts';
+import { readAccounts } from '../../src/tree/index.ts';
 import { type Scheme, startPair } from '../support/dm-pair.ts';
 
 for (const encoding of ['xml', 'wbxml'] as const) {
@@ -100,6 +102,23 @@ test('small MaxMsgSize: many operations over several messages, a large object bo
     const got = s.operation(get.id);
     assert.equal(got.status, 200);
     assert.deepEqual(Buffer.from(got.results![0]!.data as Uint8Array), big);
+  } finally {
+    await p.close();
+  }
+});
+
+test('after a session both sides hold the same nonces, so the next Package#0 verifies without resync', async () => {
+  const p = await startPair({ scheme: 'md5' });
+  try {
+    p.server.service.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Man' });
+    assert.equal((await p.agent.session()).end, 'done');
+    const row = p.store.getDevice(p.deviceId)!;
+    const [acc] = readAccounts(p.tree);
+    assert.ok(row.serverNonce && acc?.server?.data);
+    assert.deepEqual(Buffer.from(row.serverNonce), Buffer.from(acc.server.data), 'SRVCRED nonce');
+    assert.deepEqual(Buffer.from(row.clientNonce!), Buffer.from(acc.client.data!), 'CLCRED nonce');
+    const bytes = encodeNotification({ serverId: 'gwmo-srv', sessionId: 0x42, initiator: 'server' }, { password: 'srv-secret', nonce: row.serverNonce });
+    assert.equal((await p.agent.notified(bytes))?.end, 'done');
   } finally {
     await p.close();
   }

@@ -38,6 +38,8 @@ export class ClientSession {
   /** remainders of Results being sent in chunks (their Size went with the first chunk) */
   private readonly sentChunks = new WeakSet<Results>();
   private serverFinal = true;
+  private pendingServerNonce: Uint8Array | undefined;
+  private unverifiedClientNonce: Uint8Array | undefined;
 
   constructor(deps: ClientDeps, options: { sessionId: string; initiator: 'server' | 'client' }) {
     this.deps = deps;
@@ -79,6 +81,10 @@ export class ClientSession {
 
     // 2. our verdict on the server's credentials
     const serverCheck = this.checkServer(msg, wire);
+    if (serverCheck.ok && this.unverifiedClientNonce) {
+      await this.deps.saveNonces({ clientNonce: this.unverifiedClientNonce });
+      this.unverifiedClientNonce = undefined;
+    }
     const header: Status = {
       kind: 'Status', cmdId: 0, msgRef, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [msg.hdr.target.locUri],
       sourceRefs: [msg.hdr.source.locUri], code: serverCheck.code, items: [], ...(serverCheck.chal ? { chal: serverCheck.chal } : {}),
@@ -163,8 +169,9 @@ export class ClientSession {
 
   private issueServerNonce(scheme: AuthScheme): Chal {
     const nonce = this.deps.newNonce?.() ?? newNonce();
-    this.account = { ...this.account, serverNonce: nonce };
-    void this.deps.saveNonces({ serverNonce: nonce });
+    // kept only once the message carrying it is sent: a session that ends without an answer
+    // leaves the server with the nonce it had
+    this.pendingServerNonce = nonce;
     return makeChal(scheme, nonce);
   }
 
@@ -174,8 +181,8 @@ export class ClientSession {
     if (chal.meta.nextNonce === undefined) return;
     const clientNonce = nonceFromText(chal.meta.nextNonce);
     this.account = { ...this.account, clientNonce };
-    // a nonce from a server we could not authenticate is used now but not kept (nonce poisoning)
-    if (this.account.serverAuth === undefined || this.serverVerified) await this.deps.saveNonces({ clientNonce });
+    // used at once, but kept only once the server is authenticated (nonce poisoning, digest §5.4)
+    this.unverifiedClientNonce = clientNonce;
   }
 
   private pkg1Commands(): Command[] {
@@ -197,6 +204,11 @@ export class ClientSession {
 
   /** Sends as much of the outbox as fits the server's MaxMsgSize; Final only when all of it went. */
   private send(): WireMessage {
+    if (this.pendingServerNonce) {
+      this.account = { ...this.account, serverNonce: this.pendingServerNonce };
+      void this.deps.saveNonces({ serverNonce: this.pendingServerNonce });
+      this.pendingServerNonce = undefined;
+    }
     const serverFinal = this.serverFinal;
     this.msgId++;
     const fits = (commands: Command[], final: boolean): boolean => this.encode(commands, final).length <= this.peerMaxMsg;
@@ -284,6 +296,7 @@ export class ClientSession {
 
   private finish(end: SessionEnd): undefined {
     this.ended = end;
+    this.pendingServerNonce = undefined;
     return undefined;
   }
 }
