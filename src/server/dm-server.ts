@@ -17,6 +17,8 @@ export interface DmServerOptions {
   readonly publicUrl?: string;
   readonly maxMsgSize?: number;
   readonly sessionTimeoutMs?: number;
+  /** operations per server package at most */
+  readonly maxOpsPerPackage?: number;
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   readonly clock?: Clock;
   readonly events?: ServerEvents;
@@ -60,6 +62,7 @@ export class DmServer {
     engine = new ServerEngine(engineDeps(this.options.store, clock, this.options.events ?? {}), {
       serverId: this.options.serverId, url: this.url, maxMsgSize,
       ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
+      ...(this.options.maxOpsPerPackage ? { maxOpsPerPackage: this.options.maxOpsPerPackage } : {}),
     });
     this.engine = engine;
     const every = Math.min(30_000, Math.max(1000, (this.options.sessionTimeoutMs ?? 300_000) / 4));

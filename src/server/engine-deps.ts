@@ -21,11 +21,14 @@ export function accountOf(d: DeviceRow): DeviceAccount {
 
 export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvents = {}): ServerDeps {
   const finished = (id: string): void => {
+    if (events.operationDone === undefined) return;
     const op = store.getOperation(id);
-    if (op) events.operationDone?.(op);
+    if (op) events.operationDone(op);
   };
   return {
     clock,
+    // the SQLite store answers synchronously, so one message's work never interleaves with another's
+    unitOfWork: (work) => store.batch(work),
     findAccount: async (deviceId) => {
       const d = store.getDevice(deviceId);
       if (d) store.updateDevice(deviceId, { lastSeen: clock.now() });

@@ -70,5 +70,11 @@ export interface ServerStore {
   addAlert(row: Omit<AlertRow, 'id'>): AlertRow;
   listAlerts(deviceId: string, options?: { limit?: number }): AlertRow[];
 
+  /**
+   * Runs `work` as one store transaction: the writes of one DM message (completions, the next
+   * operations taken) commit together. Work that is already inside a batch joins it.
+   */
+  batch<T>(work: () => Promise<T>): Promise<T>;
+
   close(): void;
 }

@@ -65,7 +65,8 @@ export class ServerEngine {
     }
     const s = session;
     const previous = this.queues.get(s.key) ?? Promise.resolve();
-    const run = previous.then(() => s.handle(msg, req));
+    const unit = this.deps.unitOfWork?.bind(this.deps) ?? ((work: () => Promise<WireMessage>) => work());
+    const run = previous.then(() => unit(() => s.handle(msg, req)));
     this.queues.set(s.key, run.catch(() => undefined));
     try {
       return await run;

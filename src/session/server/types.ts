@@ -65,6 +65,8 @@ export interface ServerDeps {
   completeOperation(deviceId: string, id: string, outcome: OperationOutcome): Promise<void>;
   /** back to the queue (the session ended before the device answered) */
   releaseOperations(deviceId: string, ids: readonly string[]): Promise<void>;
+  /** runs the handling of one message as one unit of work (one store transaction) */
+  unitOfWork?<T>(work: () => Promise<T>): Promise<T>;
   onDevInfo?(deviceId: string, values: Readonly<Record<string, string>>): Promise<void> | void;
   onAlert?(deviceId: string, alert: GenericAlert): Promise<void> | void;
   onSessionEnd?(deviceId: string, summary: SessionSummary): Promise<void> | void;

@@ -1,5 +1,5 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 import type { AlertRow, DeviceRow, OperationRow, OperationState, ServerStore } from '../server.ts';
 
@@ -70,6 +70,17 @@ function operationOf(r: Row): OperationRow {
 
 export class SqliteServerStore implements ServerStore {
   private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+
+  /** Prepared once, reused: preparing costs more than running these small statements. */
+  private sql(text: string): StatementSync {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
 
   constructor(path: string) {
     this.db = new DatabaseSync(path);
@@ -80,14 +91,14 @@ export class SqliteServerStore implements ServerStore {
 
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const row = this.db.prepare('SELECT version FROM schema_version').get() as Row | undefined;
+    const row = this.sql('SELECT version FROM schema_version').get() as Row | undefined;
     let version = row ? num(row['version'])! : 0;
     if (!row) this.db.exec('INSERT INTO schema_version VALUES (0)');
     if (version > MIGRATIONS.length) throw new Error(`database schema ${version} is newer than this gwmo (${MIGRATIONS.length}): upgrade gwmo`);
     for (; version < MIGRATIONS.length; version++) {
       this.transaction(() => {
         this.db.exec(MIGRATIONS[version]!);
-        this.db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+        this.sql('UPDATE schema_version SET version = ?').run(version + 1);
       });
     }
   }
@@ -104,8 +115,26 @@ export class SqliteServerStore implements ServerStore {
     }
   }
 
+  private batching = false;
+
+  async batch<T>(work: () => Promise<T>): Promise<T> {
+    if (this.batching) return work();
+    this.batching = true;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = await work();
+      this.db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    } finally {
+      this.batching = false;
+    }
+  }
+
   putDevice(d: DeviceRow): void {
-    this.db.prepare(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
+    this.sql(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
         client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT(device_id) DO UPDATE SET scheme=excluded.scheme, client_name=excluded.client_name,
         client_password=excluded.client_password, server_name=excluded.server_name, server_password=excluded.server_password,
@@ -115,16 +144,16 @@ export class SqliteServerStore implements ServerStore {
   }
 
   getDevice(deviceId: string): DeviceRow | undefined {
-    const r = this.db.prepare('SELECT * FROM devices WHERE device_id = ?').get(deviceId) as Row | undefined;
+    const r = this.sql('SELECT * FROM devices WHERE device_id = ?').get(deviceId) as Row | undefined;
     return r ? deviceOf(r) : undefined;
   }
 
   listDevices(options: { limit?: number; offset?: number } = {}): DeviceRow[] {
-    return (this.db.prepare('SELECT * FROM devices ORDER BY device_id LIMIT ? OFFSET ?').all(options.limit ?? -1, options.offset ?? 0) as Row[]).map(deviceOf);
+    return (this.sql('SELECT * FROM devices ORDER BY device_id LIMIT ? OFFSET ?').all(options.limit ?? -1, options.offset ?? 0) as Row[]).map(deviceOf);
   }
 
   deleteDevice(deviceId: string): boolean {
-    return Number(this.db.prepare('DELETE FROM devices WHERE device_id = ?').run(deviceId).changes) > 0;
+    return Number(this.sql('DELETE FROM devices WHERE device_id = ?').run(deviceId).changes) > 0;
   }
 
   updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): void {
@@ -135,11 +164,11 @@ export class SqliteServerStore implements ServerStore {
       sets.push(`${col[key]} = ?`);
       values.push(key === 'devInfo' ? toJson(value) : (value as string | number | Uint8Array | undefined) ?? null);
     }
-    if (sets.length > 0) this.db.prepare(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`).run(...values, deviceId);
+    if (sets.length > 0) this.sql(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`).run(...values, deviceId);
   }
 
   queueOperation(op: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): OperationRow {
-    this.db.prepare(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
+    this.sql(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
         state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,'queued',?,?)`)
       .run(op.id, op.deviceId, op.kind, op.target, op.source ?? null, typeof op.data === 'string' ? op.data : null,
         op.data instanceof Uint8Array ? op.data : null, op.format ?? null, op.type ?? null, op.correlator ?? null, now, now);
@@ -147,49 +176,47 @@ export class SqliteServerStore implements ServerStore {
   }
 
   getOperation(id: string): OperationRow | undefined {
-    const r = this.db.prepare('SELECT * FROM operations WHERE id = ?').get(id) as Row | undefined;
+    const r = this.sql('SELECT * FROM operations WHERE id = ?').get(id) as Row | undefined;
     return r ? operationOf(r) : undefined;
   }
 
   listOperations(deviceId: string, options: { limit?: number; offset?: number } = {}): OperationRow[] {
-    return (this.db.prepare('SELECT * FROM operations WHERE device_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?')
+    return (this.sql('SELECT * FROM operations WHERE device_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?')
       .all(deviceId, options.limit ?? -1, options.offset ?? 0) as Row[]).map(operationOf);
   }
 
   takeOperations(deviceId: string, limit: number, now: number): OperationRow[] {
-    return this.transaction(() => {
-      const rows = (this.db.prepare(`SELECT * FROM operations WHERE device_id = ? AND state = 'queued' ORDER BY seq LIMIT ?`)
-        .all(deviceId, limit) as Row[]).map(operationOf);
-      const mark = this.db.prepare(`UPDATE operations SET state = 'sent', updated_at = ? WHERE id = ?`);
-      for (const r of rows) mark.run(now, r.id);
-      return rows;
-    });
+    // one statement (one implicit transaction) instead of BEGIN, SELECT, UPDATE, COMMIT
+    const rows = this.sql(`UPDATE operations SET state = 'sent', updated_at = ? WHERE seq IN (
+        SELECT seq FROM operations WHERE device_id = ? AND state = 'queued' ORDER BY seq LIMIT ?) RETURNING *`)
+      .all(now, deviceId, limit) as Row[];
+    return rows.sort((a, b) => num(a['seq'])! - num(b['seq'])!).map(operationOf);
   }
 
   finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): void {
-    this.db.prepare('UPDATE operations SET state = ?, status = ?, results = ?, updated_at = ? WHERE id = ?')
+    this.sql('UPDATE operations SET state = ?, status = ?, results = ?, updated_at = ? WHERE id = ?')
       .run(outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id);
   }
 
   requeueOperations(ids: readonly string[], now: number): void {
-    const stmt = this.db.prepare(`UPDATE operations SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'sent'`);
+    const stmt = this.sql(`UPDATE operations SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'sent'`);
     this.transaction(() => ids.forEach((id) => stmt.run(now, id)));
   }
 
   findAcceptedByCorrelator(deviceId: string, correlator: string): OperationRow | undefined {
-    const r = this.db.prepare(`SELECT * FROM operations WHERE device_id = ? AND correlator = ? AND state = 'accepted' ORDER BY seq DESC LIMIT 1`)
+    const r = this.sql(`SELECT * FROM operations WHERE device_id = ? AND correlator = ? AND state = 'accepted' ORDER BY seq DESC LIMIT 1`)
       .get(deviceId, correlator) as Row | undefined;
     return r ? operationOf(r) : undefined;
   }
 
   addAlert(a: Omit<AlertRow, 'id'>): AlertRow {
-    const info = this.db.prepare('INSERT INTO alerts (device_id, code, correlator, items, received_at) VALUES (?,?,?,?,?)')
+    const info = this.sql('INSERT INTO alerts (device_id, code, correlator, items, received_at) VALUES (?,?,?,?,?)')
       .run(a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt);
     return { ...a, id: Number(info.lastInsertRowid) };
   }
 
   listAlerts(deviceId: string, options: { limit?: number } = {}): AlertRow[] {
-    return (this.db.prepare('SELECT * FROM alerts WHERE device_id = ? ORDER BY id DESC LIMIT ?').all(deviceId, options.limit ?? 100) as Row[])
+    return (this.sql('SELECT * FROM alerts WHERE device_id = ? ORDER BY id DESC LIMIT ?').all(deviceId, options.limit ?? 100) as Row[])
       .map((r) => ({
         id: num(r['id'])!, deviceId: String(r['device_id']), code: num(r['code'])!,
         ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
