@@ -123,3 +123,51 @@ test('after a session both sides hold the same nonces, so the next Package#0 ver
     await p.close();
   }
 });
+
+test('an Exec answered 202 completes when the Generic Alert with its correlator arrives', async () => {
+  const p = await startPair({ scheme: 'md5' });
+  try {
+    p.tree.define('./Vendor/Update', { format: 'node' });
+    p.tree.onExec('./Vendor/Update', ({ correlator }) => {
+      p.agent.queueAlert({ code: 1226, correlator: correlator!, items: [{ source: './Vendor/Update', type: 'org.example.update', format: 'int', data: '200' }] });
+      return 202;
+    });
+    const op = p.server.service.queue(p.deviceId, { kind: 'Exec', path: './Vendor/Update' });
+    assert.ok(op.correlator, 'the server gives every Exec a correlator');
+    assert.equal((await p.agent.session()).end, 'done');
+    assert.deepEqual([p.server.service.operation(op.id).state, p.server.service.operation(op.id).status], ['accepted', 202]);
+    assert.equal((await p.agent.session()).end, 'done');
+    assert.deepEqual([p.server.service.operation(op.id).state, p.server.service.operation(op.id).status], ['done', 200]);
+    const [alert] = p.store.listAlerts(p.deviceId);
+    assert.deepEqual([alert?.code, alert?.correlator], [1226, op.correlator]);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a device that aborts with Alert 1223 ends the session; what was sent goes back to the queue', async () => {
+  const p = await startPair({ scheme: 'basic' });
+  try {
+    p.tree.define('./Vendor/Slow', { format: 'node' });
+    p.tree.onExec('./Vendor/Slow', () => 200);
+    const op = p.server.service.queue(p.deviceId, { kind: 'Replace', path: './Nope', value: 'x' });
+    // the device answers the server's package with an abort instead of statuses
+    const http = (p.agent as unknown as { options: { http: { post: (u: string, m: unknown) => Promise<unknown> } } }).options.http;
+    const real = http.post.bind(http);
+    let n = 0;
+    http.post = async (u, m) => {
+      if (++n === 2) {
+        const { decodeXml, encodeXml } = await import('../../src/protocol/index.ts');
+        const msg = decodeXml((m as { body: Uint8Array }).body);
+        const abort = { ...msg, body: { final: true, commands: [msg.body.commands[0]!, { kind: 'Alert' as const, cmdId: 9, data: 1223, items: [] }] } };
+        return real(u, { body: encodeXml(abort), encoding: 'xml' });
+      }
+      return real(u, m);
+    };
+    await p.agent.session();
+    assert.equal(p.server.activeSessions, 0);
+    assert.equal(p.server.service.operation(op.id).state, 'queued');
+  } finally {
+    await p.close();
+  }
+});

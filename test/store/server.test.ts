@@ -33,7 +33,11 @@ test('batch: one transaction that commits, rolls back on error, and is joined by
     throw new Error('boom');
   }), /boom/);
   assert.equal(s.getOperation('z'), undefined);
-  // the store is usable after the rollback
-  await s.batch(async () => s.queueOperation({ id: 'w', deviceId: 'D', kind: 'Get', target: './w' }, 1));
-  assert.ok(s.getOperation('w'));
+  // the store is usable after the rollback; its own multi-statement writes join a batch
+  await s.batch(async () => {
+    s.queueOperation({ id: 'w', deviceId: 'D', kind: 'Get', target: './w' }, 1);
+    s.takeOperations('D', 10, 2);
+    s.requeueOperations(['w', 'x'], 3);
+  });
+  assert.equal(s.getOperation('w')?.state, 'queued');
 });

@@ -19,7 +19,7 @@ export interface PairOptions {
 
 export async function startPair(options: PairOptions = {}) {
   const store = new SqliteServerStore(':memory:');
-  const server = new DmServer({ store, serverId: 'gwmo-srv', routes: apiRoutes, ...(options.serverMaxMsgSize ? { maxMsgSize: options.serverMaxMsgSize } : {}) });
+  const server = new DmServer({ store, serverId: 'gwmo-srv', routes: apiRoutes, ...(process.env['GWMO_TEST_LOG'] ? { log: (e: string, f: Record<string, unknown>) => console.error(e, f) } : {}), ...(options.serverMaxMsgSize ? { maxMsgSize: options.serverMaxMsgSize } : {}) });
   const url = await server.start();
   const scheme = options.scheme ?? 'md5';
   const withServerCred = options.serverCredentials ?? scheme !== 'basic';

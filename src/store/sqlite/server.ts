@@ -71,6 +71,7 @@ function operationOf(r: Row): OperationRow {
 export class SqliteServerStore implements ServerStore {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
+  private batching = false;
 
   /** Prepared once, reused: preparing costs more than running these small statements. */
   private sql(text: string): StatementSync {
@@ -104,6 +105,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   private transaction<T>(run: () => T): T {
+    if (this.batching) return run(); // already inside a batch's transaction
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const out = run();
@@ -114,8 +116,6 @@ export class SqliteServerStore implements ServerStore {
       throw err;
     }
   }
-
-  private batching = false;
 
   async batch<T>(work: () => Promise<T>): Promise<T> {
     if (this.batching) return work();
