@@ -96,6 +96,8 @@ export class DmDevice {
       });
       const { host, port } = await this.listener.listen();
       this.notifyAddress = `${host}:${port}`;
+      // tells the server (or gateway) where to send Package#0: it sees our address, not our UDP port
+      this.tree.define('./DevInfo/Ext/NotifyPort', { value: String(port), permanent: true, access: ['Get'] });
     }
     if (this.config.checkInSeconds > 0) {
       this.timer = setInterval(() => void this.session(), this.config.checkInSeconds * 1000);
@@ -123,6 +125,7 @@ export class DmDevice {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.listener?.close();
+    this.listener = undefined;
     this.http.close();
   }
 }

@@ -1,6 +1,6 @@
 // The DM server role: the session engine behind the HTTP endpoint, the REST API on the same
 // listener, the store, Package#0 over UDP, and a sweep that drops idle sessions.
-import { isRefusal, ServerEngine } from '../session/server/index.ts';
+import { isRefusal, ServerEngine, type ServerDeps } from '../session/server/index.ts';
 import type { Clock } from '../session/clock.ts';
 import type { ServerStore } from '../store/server.ts';
 import { DmHttpServer, sendNotification } from '../transport/index.ts';
@@ -25,6 +25,8 @@ export interface DmServerOptions {
   /** REST API and other routes sharing the listener */
   readonly routes?: (service: ServerService) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** lets a role (the gateway's LAN side) adjust what the engine gets from the store */
+  readonly deps?: (base: ServerDeps) => ServerDeps;
 }
 
 export class DmServer {
@@ -58,8 +60,11 @@ export class DmServer {
       onError: (err) => this.options.log?.('http.error', { error: err instanceof Error ? err.stack : String(err) }),
     });
     const { url } = await this.http.listen();
+    // sessions do not survive a restart: their unanswered operations are sent again
+    this.options.store.requeueAllSent(clock.now());
     this.url = this.options.publicUrl ?? url;
-    engine = new ServerEngine(engineDeps(this.options.store, clock, this.options.events ?? {}), {
+    const base = engineDeps(this.options.store, clock, this.options.events ?? {});
+    engine = new ServerEngine(this.options.deps ? this.options.deps(base) : base, {
       serverId: this.options.serverId, url: this.url, maxMsgSize,
       ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
       ...(this.options.maxOpsPerPackage ? { maxOpsPerPackage: this.options.maxOpsPerPackage } : {}),

@@ -1,11 +1,13 @@
 // The server session engine's needs, met by the store.
 import { AlertCode, type AuthScheme, StatusCode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
-import type { DeviceAccount, ServerDeps } from '../session/server/index.ts';
+import type { DeviceAccount, GenericAlert, ServerDeps } from '../session/server/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
 
 export interface ServerEvents {
   operationDone?(op: OperationRow): void;
+  devInfo?(deviceId: string, devInfo: Readonly<Record<string, string>>, from: string | undefined): void;
+  alert?(deviceId: string, alert: GenericAlert): void;
   sessionEnded?(deviceId: string, outcome: string): void;
 }
 
@@ -43,13 +45,19 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
       finished(id);
     },
     releaseOperations: async (_deviceId, ids) => store.requeueOperations(ids, clock.now()),
-    onDevInfo: (deviceId, values) => {
+    onDevInfo: (deviceId, values, from) => {
       const devInfo: Record<string, string> = {};
       for (const [k, v] of Object.entries(values)) if (k.startsWith('DevInfo/')) devInfo[k.slice('DevInfo/'.length)] = v;
-      store.updateDevice(deviceId, { devInfo });
+      // a device that listens for Package#0 says on which UDP port (DevInfo/Ext/NotifyPort, a gwmo extension)
+      const port = Number(devInfo['Ext/NotifyPort']);
+      const host = from?.replace(/^::ffff:/, '');
+      const notifyAddress = Number.isInteger(port) && port > 0 && port < 65536 && host ? `${host.includes(':') ? `[${host}]` : host}:${port}` : undefined;
+      store.updateDevice(deviceId, { devInfo, ...(notifyAddress ? { notifyAddress } : {}) });
+      events.devInfo?.(deviceId, devInfo, from);
     },
     onAlert: (deviceId, alert) => {
       store.addAlert({ deviceId, code: alert.code, ...(alert.correlator ? { correlator: alert.correlator } : {}), items: alert.items, receivedAt: clock.now() });
+      events.alert?.(deviceId, alert);
       if (alert.code !== AlertCode.GenericAlert || alert.correlator === undefined) return;
       const op = store.findAcceptedByCorrelator(deviceId, alert.correlator);
       if (op === undefined) return;

@@ -64,6 +64,10 @@ export interface ServerStore {
   takeOperations(deviceId: string, limit: number, now: number): OperationRow[];
   finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): void;
   requeueOperations(ids: readonly string[], now: number): void;
+  /** after a restart no session is open: what was sent and not answered goes back to the queue */
+  requeueAllSent(now: number): number;
+  /** ends an operation that is still queued or sent (a fanout gave up on the device); false if it had finished */
+  cancelOperation(id: string, status: number, now: number): boolean;
   /** an Exec answered 202 whose Generic Alert carries this correlator */
   findAcceptedByCorrelator(deviceId: string, correlator: string): OperationRow | undefined;
 

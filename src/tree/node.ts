@@ -36,6 +36,8 @@ export interface MountHandler {
   replace?(rel: readonly string[], write: { format?: string; type?: string; data?: ItemData }): Promise<number>;
   delete?(rel: readonly string[]): Promise<number>;
   exec?(rel: readonly string[], request: { data?: ItemData; correlator?: string }): Promise<number>;
+  /** Replace of `?prop=Name` */
+  rename?(rel: readonly string[], name: string): Promise<number>;
 }
 
 export interface MountedNode {

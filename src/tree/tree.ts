@@ -125,7 +125,10 @@ export class Tree implements DmTree {
     if (prop !== undefined) return 405; // properties come with the node; none can be added
     if (path === '.') return 418;
     const mounted = this.mountOf(path);
-    if (mounted) return mounted.handler.add ? mounted.handler.add(mounted.rel, write) : 405;
+    if (mounted) {
+      if (!this.may(who, mounted.at, 'Add')) return 425;
+      return mounted.handler.add ? mounted.handler.add(mounted.rel, write) : 405;
+    }
     if (this.nodes.has(path)) return 418;
     const parentPath = parentOf(path)!;
     const parent = this.nodes.get(parentPath);
@@ -155,7 +158,15 @@ export class Tree implements DmTree {
     if (!p.ok) return p.status;
     const { path, prop } = p.uri;
     const mounted = this.mountOf(path);
-    if (mounted) return prop !== undefined ? 405 : mounted.handler.replace ? mounted.handler.replace(mounted.rel, write) : 405;
+    if (mounted) {
+      if (!this.may(who, mounted.at, 'Replace')) return 425;
+      if (prop === 'Name' && mounted.handler.rename) {
+        const name = typeof write.data === 'string' ? write.data : Buffer.from(write.data ?? new Uint8Array(0)).toString('utf8');
+        return mounted.handler.rename(mounted.rel, name);
+      }
+      if (prop !== undefined) return 405;
+      return mounted.handler.replace ? mounted.handler.replace(mounted.rel, write) : 405;
+    }
     const node = this.nodes.get(path);
     if (!node) return 404;
     if (prop !== undefined) return this.replaceProp(who, node, prop, write.data);
@@ -177,7 +188,10 @@ export class Tree implements DmTree {
     const { path, prop } = p.uri;
     if (prop !== undefined) return 405;
     const mounted = this.mountOf(path);
-    if (mounted) return mounted.handler.delete ? mounted.handler.delete(mounted.rel) : 405;
+    if (mounted) {
+      if (!this.may(who, mounted.at, 'Delete')) return 425;
+      return mounted.handler.delete ? mounted.handler.delete(mounted.rel) : 405;
+    }
     const node = this.nodes.get(path);
     if (!node) return 404;
     if (path === '.' || node.permanent || !this.accessAllows(node, 'Delete')) return 405;

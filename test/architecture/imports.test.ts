@@ -16,7 +16,8 @@ const allowed: Readonly<Record<string, readonly string[]>> = {
   adapters: ['protocol', 'tree'],
   client: ['protocol', 'tree', 'session', 'transport', 'store'],
   server: ['protocol', 'tree', 'session', 'transport', 'store'],
-  gateway: ['protocol', 'tree', 'session', 'transport', 'store', 'adapters', 'client'],
+  // the gateway's LAN side is a DM server: it reuses the server role rather than a copy of it
+  gateway: ['protocol', 'tree', 'session', 'transport', 'store', 'adapters', 'client', 'server'],
   sim: ['protocol', 'tree', 'session', 'transport', 'client', 'adapters'],
   api: ['protocol', 'tree', 'session', 'transport', 'store', 'client', 'server', 'gateway'],
   web: ['api'],

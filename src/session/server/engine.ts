@@ -9,6 +9,7 @@ import type { ServerDeps, ServerOptions } from './types.ts';
 export interface DmRequest extends WireMessage {
   /** path and query the device posted to */
   readonly url: string;
+  readonly remoteAddress?: string;
 }
 
 /** A reply that is not a DM message: the transport answers with this HTTP status and text. */

@@ -56,6 +56,7 @@ export class ServerSession {
   private incoming: IncomingChunk | undefined;
   /** answered with a Status; completed once their Results are in */
   private readonly answered = new Map<string, InFlight>();
+  private remoteAddress: string | undefined;
 
   private readonly deps: ServerDeps;
   private readonly options: ServerOptions & { readonly newNonce: () => Uint8Array };
@@ -75,7 +76,8 @@ export class ServerSession {
     this.lastActivity = deps.clock.now();
   }
 
-  async handle(msg: Message, wire: WireMessage): Promise<WireMessage> {
+  async handle(msg: Message, wire: WireMessage & { readonly remoteAddress?: string }): Promise<WireMessage> {
+    if (wire.remoteAddress) this.remoteAddress = wire.remoteAddress;
     this.lastActivity = this.deps.clock.now();
     this.messages++;
     this.verProto = msg.hdr.verProto;
@@ -148,7 +150,7 @@ export class ServerSession {
           if (uri !== undefined && typeof item.data === 'string') values[uri.replace(/^\.\//, '')] = item.data;
           else if (uri !== undefined && item.data instanceof Uint8Array) values[uri.replace(/^\.\//, '')] = Buffer.from(item.data).toString('utf8');
         }
-        await this.deps.onDevInfo?.(this.deviceId, values);
+        await this.deps.onDevInfo?.(this.deviceId, values, this.remoteAddress);
         return statusFor(msgRef, cmd, StatusCode.Ok);
       }
       default:

@@ -67,7 +67,8 @@ export interface ServerDeps {
   releaseOperations(deviceId: string, ids: readonly string[]): Promise<void>;
   /** runs the handling of one message as one unit of work (one store transaction) */
   unitOfWork?<T>(work: () => Promise<T>): Promise<T>;
-  onDevInfo?(deviceId: string, values: Readonly<Record<string, string>>): Promise<void> | void;
+  /** `from`: the address the message came from (the LAN address of a device behind a gateway) */
+  onDevInfo?(deviceId: string, values: Readonly<Record<string, string>>, from?: string): Promise<void> | void;
   onAlert?(deviceId: string, alert: GenericAlert): Promise<void> | void;
   onSessionEnd?(deviceId: string, summary: SessionSummary): Promise<void> | void;
 }

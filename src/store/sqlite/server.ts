@@ -203,6 +203,15 @@ export class SqliteServerStore implements ServerStore {
     this.transaction(() => ids.forEach((id) => stmt.run(now, id)));
   }
 
+  requeueAllSent(now: number): number {
+    return Number(this.sql(`UPDATE operations SET state = 'queued', updated_at = ? WHERE state = 'sent'`).run(now).changes);
+  }
+
+  cancelOperation(id: string, status: number, now: number): boolean {
+    return Number(this.sql(`UPDATE operations SET state = 'failed', status = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'sent', 'accepted')`)
+      .run(status, now, id).changes) > 0;
+  }
+
   findAcceptedByCorrelator(deviceId: string, correlator: string): OperationRow | undefined {
     const r = this.sql(`SELECT * FROM operations WHERE device_id = ? AND correlator = ? AND state = 'accepted' ORDER BY seq DESC LIMIT 1`)
       .get(deviceId, correlator) as Row | undefined;

@@ -37,7 +37,11 @@ export class NotificationListener {
     return { host: a.address, port: a.port };
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 }

@@ -29,12 +29,18 @@ export function installDevInfo(tree: Tree, info: DevInfo): void {
   for (const [name, value] of Object.entries(info)) tree.define(`./DevInfo/${name}`, { value, permanent: true, access: READ_ONLY });
 }
 
+/** Every DevInfo leaf, nested ones (`Ext/…`, `Bearer/…`) by their path below ./DevInfo. */
 export function readDevInfo(tree: Tree): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of tree.list('./DevInfo')) {
-    const v = tree.read(`./DevInfo/${name}`);
-    if (typeof v === 'string') out[name] = v;
-  }
+  const walk = (rel: string): void => {
+    for (const name of tree.list(`./DevInfo${rel ? `/${rel}` : ''}`)) {
+      const path = rel ? `${rel}/${name}` : name;
+      const v = tree.read(`./DevInfo/${path}`);
+      if (typeof v === 'string') out[path] = v;
+      else walk(path);
+    }
+  };
+  walk('');
   return out;
 }
 

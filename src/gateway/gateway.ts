@@ -1,0 +1,230 @@
+// The `gwmo gateway` role. Northbound a DM client of the server: its own tree with DevInfo, DMAcc
+// and the GwMO objects, check-ins, a Package#0 listener, Generic Alerts. Southbound a DM server for
+// the end devices on its LAN (proxy mode): their accounts, queued commands, Package#0 to wake them.
+import { EventEmitter } from 'node:events';
+
+import { DmClientAgent } from '../client/agent.ts';
+import { AuthScheme } from '../protocol/index.ts';
+import { DmServer } from '../server/dm-server.ts';
+import type { ServerDeps } from '../session/server/index.ts';
+import type { GatewayStore, JobCommand } from '../store/gateway.ts';
+import type { ServerStore } from '../store/server.ts';
+import { DmHttpClient, NotificationListener } from '../transport/index.ts';
+import { addAccount, installDevDetail, installDevInfo, readAccounts, Tree, type TreePersistence } from '../tree/index.ts';
+import { GatewayConfig } from './config.ts';
+import { FanoutRunner } from './fanout.ts';
+import { type GatewayAlert, Inventory } from './inventory.ts';
+import { configShape, CONFIG_URN } from './mo/config.ts';
+import { fanoutShape } from './mo/fanout.ts';
+import { inventoryShape } from './mo/inventory.ts';
+import { mountOf } from './mo/shape.ts';
+
+export const EDTRIGGER_URN = 'urn:oma:mo:oma-gwmo-edtrigger:1.0';
+
+export interface GatewayOptions {
+  /** the gateway's own DevId */
+  readonly deviceId: string;
+  readonly serverUrl: string;
+  readonly serverId: string;
+  readonly username: string;
+  readonly password: string;
+  readonly serverPassword?: string;
+  readonly auth: 'basic' | 'md5' | 'hmac';
+  readonly encoding: 'xml' | 'wbxml';
+  /** LAN side: where end devices reach the gateway's DM server */
+  readonly lanHost: string;
+  readonly lanPort: number;
+  /** the ServerID the gateway has toward its devices */
+  readonly lanServerId: string;
+  /** enrolment: a device that authenticates with this name and password gets an account */
+  readonly deviceUser: string;
+  readonly devicePassword: string;
+  /** the gateway's credentials toward devices (SRVCRED, Package#0 digest) */
+  readonly lanServerPassword: string;
+  readonly notifyHost?: string;
+  readonly notifyPort?: number;
+  readonly checkInSeconds: number;
+  readonly stores: { readonly tree?: TreePersistence; readonly south: ServerStore; readonly gateway: GatewayStore };
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+const SCHEMES = { basic: 'BASIC', md5: 'DIGEST', hmac: 'HMAC' } as const;
+
+export class DmGateway {
+  /** 'attached' / 'detached' (deviceId), 'job' (name, state): for tests and logs */
+  readonly events = new EventEmitter();
+  readonly tree: Tree;
+  readonly agent: DmClientAgent;
+  readonly config: GatewayConfig;
+  readonly inventory: Inventory;
+  readonly runner: FanoutRunner;
+  readonly lan: DmServer;
+  private readonly options: GatewayOptions;
+  private readonly http: DmHttpClient;
+  private listener: NotificationListener | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private flushing: Promise<unknown> | undefined;
+  private flushAgain = false;
+  lanUrl = '';
+  notifyAddress: string | undefined;
+
+  constructor(options: GatewayOptions) {
+    this.options = options;
+    const now = (): number => Date.now();
+    const log = options.log ?? (() => {});
+    const { gateway: gstore, south } = options.stores;
+    this.config = new GatewayConfig(gstore, { ServerAccount: options.serverId });
+    this.inventory = new Inventory(gstore, this.config, (a) => this.alert(a));
+    this.tree = new Tree({ ...(options.stores.tree ? { persistence: options.stores.tree } : {}), now });
+    this.http = new DmHttpClient();
+    this.agent = new DmClientAgent({ tree: this.tree, http: this.http, clock: { now }, encoding: options.encoding, log });
+    this.lan = new DmServer({
+      store: south, serverId: options.lanServerId, host: options.lanHost, port: options.lanPort, log,
+      deps: (base) => this.enrolling(base),
+      events: {
+        operationDone: (op) => this.runner.operationChanged(op),
+        devInfo: (deviceId, devInfo, from) => {
+          const before = gstore.getDevice(deviceId);
+          if (!before || !before.attached) queueMicrotask(() => this.events.emit('attached', deviceId));
+          this.inventory.seen(deviceId, { protocol: `OMA-DM/${devInfo['DmV'] ?? '1.2'}`, info: devInfo, dmClient: true, ...(from ? { localAddress: from.replace(/^::ffff:/, '') } : {}) }, now());
+        },
+      },
+    });
+    this.runner = new FanoutRunner({
+      store: gstore, config: this.config, now, alert: (a) => this.alert(a),
+      progress: (job, done, total) => {
+        log('fanout.progress', { job, done, total });
+        this.events.emit('progress', job, done, total);
+      },
+      south: {
+        queue: (deviceId: string, id: string, c: JobCommand) => south.queueOperation({
+          id, deviceId, kind: c.kind, target: c.target, ...(c.source ? { source: c.source } : {}), ...(c.data !== undefined ? { data: c.data } : {}),
+          ...(c.format ? { format: c.format } : {}), ...(c.type ? { type: c.type } : {}), ...(c.kind === 'Exec' ? { correlator: id } : {}),
+        }, now()),
+        operation: (id) => south.getOperation(id),
+        cancel: (id, status) => void south.cancelOperation(id, status, now()),
+        operations: (deviceId, prefix) => south.listOperations(deviceId).filter((op) => op.id.startsWith(prefix)),
+        wake: async (deviceId) => {
+          try {
+            await this.lan.service.notify(deviceId);
+            return true;
+          } catch {
+            return false; // no notify address yet: the device's own check-in picks the commands up
+          }
+        },
+      },
+    });
+    this.provision();
+  }
+
+  /** Devices that present the LAN enrolment credentials get an account on first contact. */
+  private enrolling(base: ServerDeps): ServerDeps {
+    const south = this.options.stores.south;
+    return {
+      ...base,
+      findAccount: async (deviceId) => {
+        if (!south.getDevice(deviceId)) {
+          south.putDevice({
+            deviceId, scheme: AuthScheme.Md5, clientName: this.options.deviceUser, clientPassword: this.options.devicePassword,
+            serverName: this.options.lanServerId, serverPassword: this.options.lanServerPassword, devInfo: {}, createdAt: Date.now(),
+          });
+        }
+        return base.findAccount(deviceId);
+      },
+    };
+  }
+
+  private provision(): void {
+    const o = this.options;
+    installDevInfo(this.tree, { DevId: o.deviceId, Man: 'gwmo', Mod: 'gwmo-gateway', DmV: '1.2', Lang: 'en-US' });
+    // servers tell a GwMO gateway from a plain device by this extension leaf
+    this.tree.define('./DevInfo/Ext/GwMO', { value: '1.0', permanent: true, access: ['Get'] });
+    installDevDetail(this.tree, { DevTyp: 'gateway', OEM: 'gwmo', FwV: '0.1.0', SwV: 'gwmo', HwV: 'sim', LrgObj: true });
+    const existing = readAccounts(this.tree).find((a) => a.serverId === o.serverId);
+    const type = SCHEMES[o.auth];
+    addAccount(this.tree, {
+      id: existing?.id ?? 'server', serverId: o.serverId, addr: o.serverUrl,
+      client: { type, name: o.username, secret: o.password, ...(existing?.client.data ? { data: existing.client.data } : {}) },
+      ...(o.serverPassword !== undefined ? { server: { type, name: o.serverId, secret: o.serverPassword, ...(existing?.server?.data ? { data: existing.server.data } : {}) } } : {}),
+    });
+    this.tree.define('.', { format: 'node', acl: `Add=*&Get=*&Replace=${o.serverId}&Delete=${o.serverId}&Exec=${o.serverId}` });
+    this.tree.define('./GwMO', { format: 'node', permanent: true });
+    const gstore = o.stores.gateway;
+    const south = o.stores.south;
+    for (const [name, type, shape] of [
+      ['Config', CONFIG_URN, () => configShape(this.config)],
+      ['DevInventory', 'urn:oma:mo:oma-gwmo-deviceinventory:1.1', () => inventoryShape({
+        store: gstore, inventory: this.inventory,
+        pending: (id) => south.listOperations(id).filter((op) => op.state === 'queued' || op.state === 'sent').length,
+      })],
+      ['Fanout', 'urn:oma:mo:oma-gwmo-fanout:1.0', () => fanoutShape(gstore, this.runner, () => Date.now())],
+    ] as const) {
+      this.tree.define(`./GwMO/${name}`, { format: 'node', type, permanent: true });
+      this.tree.mount(`./GwMO/${name}`, mountOf(shape));
+    }
+    // transparent mode's trigger: the layout now, forwarding with issue 5
+    if (!this.tree.exists('./GwMO/EDTrigger')) this.tree.define('./GwMO/EDTrigger', { format: 'node', type: EDTRIGGER_URN, permanent: true });
+  }
+
+  async start(): Promise<void> {
+    this.lanUrl = await this.lan.start();
+    if (this.options.notifyPort !== undefined) {
+      this.listener = new NotificationListener({
+        host: this.options.notifyHost ?? '127.0.0.1', port: this.options.notifyPort,
+        onNotification: async (bytes) => void (await this.agent.notified(bytes)),
+        onError: (err) => this.options.log?.('notification.error', { error: String(err) }),
+      });
+      const { host, port } = await this.listener.listen();
+      this.notifyAddress = `${host}:${port}`;
+      this.tree.define('./DevInfo/Ext/NotifyPort', { value: String(port), permanent: true, access: ['Get'] });
+    }
+    const every = (ms: number, fn: () => void): void => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(500, () => {
+      for (const d of this.inventory.sweep(Date.now())) this.events.emit('detached', d.deviceId);
+    });
+    if (this.options.checkInSeconds > 0) every(this.options.checkInSeconds * 1000, () => void this.checkIn());
+    this.runner.resume();
+  }
+
+  /** A session with the server now (alerts waiting go with it). */
+  async checkIn(): Promise<void> {
+    const report = await this.agent.session('client');
+    this.options.log?.('north.session', { end: report.end, messages: report.messages, ...(report.error ? { error: report.error } : {}) });
+  }
+
+  /** Queues a Generic Alert for the server and opens a session to deliver it. */
+  private alert(a: GatewayAlert): void {
+    this.agent.queueAlert({
+      code: 1226, ...(a.correlator ? { correlator: a.correlator } : {}),
+      items: [{ source: a.source, type: a.type, format: a.format, data: a.data, ...(a.mark ? { mark: a.mark } : {}) }],
+    });
+    this.options.log?.('alert.queued', { type: a.type, source: a.source });
+    // alerts raised while a session is under way go in the next one
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = Promise.resolve().then(async () => {
+      do {
+        this.flushAgain = false;
+        await this.checkIn();
+      } while (this.flushAgain);
+    }).finally(() => (this.flushing = undefined));
+  }
+
+  /** Resolves once queued alerts have been delivered (or their session failed). */
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.listener?.close();
+    await this.lan.stop();
+    this.http.close();
+  }
+}

@@ -1,0 +1,96 @@
+// ./GwMO/DevInventory: the Device Inventory MO (urn:oma:mo:oma-gwmo-deviceinventory:1.1) with the
+// summary (DI-002), one node per device (DI-001, DI-003) and the groups (Group-001).
+import type { GatewayStore, InventoryRow } from '../../store/gateway.ts';
+import type { Inventory } from '../inventory.ts';
+import { fromNodeName, nodeName } from '../names.ts';
+import { dir, leaf, type Node, text } from './shape.ts';
+
+export const INVENTORY_URN = 'urn:oma:mo:oma-gwmo-deviceinventory:1.1';
+const SEGMENT = /^[A-Za-z0-9\-_.!~*'():@&=+$,%]+$/;
+
+export interface InventoryDeps {
+  readonly store: GatewayStore;
+  readonly inventory: Inventory;
+  /** commands queued for the device and not answered yet */
+  pending(deviceId: string): number;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
+  const { store } = deps;
+  const info = (key: string): [string, Node][] => (d.info[key] !== undefined ? [[key, leaf('chr', () => d.info[key])]] : []);
+  return dir(() => [
+    ['DeviceID', leaf('chr', () => d.deviceId)],
+    ...(d.info['DevTyp'] !== undefined ? [['DeviceType', leaf('chr', () => d.info['DevTyp'])] as [string, Node]] : []),
+    ...['Man', 'Mod', 'FwV', 'SwV', 'HwV', 'Lang'].flatMap(info),
+    ['Protocol', leaf('chr', () => d.protocol)],
+    ['Mode', leaf('int', () => String(d.mode), (w) => {
+      const mode = Number(text(w));
+      if (![1, 2, 3].includes(mode)) return 400;
+      store.putDevice({ ...d, mode });
+      return 200;
+    })],
+    ['Status', leaf('int', () => (d.attached ? '1' : '0'))],
+    ['LastSeen', leaf('chr', () => iso(d.lastSeen))],
+    ...(d.localAddress ? [['LocalAddress', leaf('chr', () => d.localAddress)] as [string, Node]] : []),
+    ['Groups', leaf('chr', () => store.listGroups().filter((g) => g.members.some((m) => m.deviceId === d.deviceId)).map((g) => g.name).join(','))],
+    ['Sync', dir(() => [['Pending', leaf('int', () => String(deps.pending(d.deviceId)))]])],
+  ], { remove: () => (store.deleteDevice(d.deviceId) ? 200 : 404) });
+}
+
+function groupShape(name: string, deps: InventoryDeps): Node {
+  const { store } = deps;
+  const group = () => store.getGroup(name)!;
+  return dir(() => [
+    ['Description', leaf('chr', () => group().description, (w) => (store.putGroup(name, text(w)), 200))],
+    ['Members', dir(() => group().members.map((m) => [m.name, {
+      kind: 'leaf', format: 'chr', value: () => m.deviceId,
+      replace: (w) => setMember(m.name, text(w)),
+      remove: () => (store.setMembers(name, group().members.filter((x) => x.name !== m.name)), 200),
+    } satisfies Node] as [string, Node]), {
+      add: (member, w) => setMember(member, text(w)),
+      // Delete of Members empties the group (the node itself stays)
+      remove: () => (store.setMembers(name, []), 200),
+    })],
+  ], {
+    remove: () => (store.deleteGroup(name) ? 200 : 404),
+    rename: (to) => {
+      if (!SEGMENT.test(to)) return 400;
+      return store.renameGroup(name, to) ? 200 : 418;
+    },
+  });
+
+  function setMember(member: string, deviceId: string): number {
+    if (!SEGMENT.test(member) || deviceId === '') return 400;
+    const members = group().members.filter((m) => m.name !== member);
+    store.setMembers(name, [...members, { name: member, deviceId }]);
+    return 200;
+  }
+}
+
+export function inventoryShape(deps: InventoryDeps): Node {
+  const { store, inventory } = deps;
+  const count = (n: () => number): Node => leaf('int', () => String(n()));
+  return dir(() => [
+    ['Summary', dir(() => {
+      const s = inventory.summary();
+      const map = (o: Record<string, number>): Node => dir(() => Object.entries(o).map(([k, v]) => [nodeName(k), count(() => v)] as [string, Node]));
+      return [
+        ['Total', count(() => s.total)], ['Attached', count(() => s.attached)], ['Detached', count(() => s.detached)],
+        ['ByMode', map(s.byMode)], ['ByProtocol', map(s.byProtocol)], ['ByType', map(s.byType)],
+      ];
+    })],
+    ['Devices', dir(() => store.listDevices().map((d) => [nodeName(d.deviceId), deviceShape(d, deps)] as [string, Node]))],
+    ['Groups', dir(() => store.listGroups().map((g) => [g.name, groupShape(g.name, deps)] as [string, Node]), {
+      add: (name, w) => {
+        if (!SEGMENT.test(name)) return 400;
+        if (w.format !== undefined && w.format !== 'node') return 405;
+        store.putGroup(name, '');
+        return 200;
+      },
+    })],
+  ], { type: INVENTORY_URN });
+}
+
+export { fromNodeName };

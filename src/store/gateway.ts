@@ -1,0 +1,94 @@
+// What the DM gateway keeps beside its southbound DM server store: configuration set by the DM
+// server, the inventory view of each end device, groups, and fanout jobs with one durable result
+// per target device.
+type ItemData = string | Uint8Array;
+
+export interface InventoryRow {
+  readonly deviceId: string;
+  /** 1 transparent, 2 proxy, 3 adaptation */
+  readonly mode: number;
+  readonly protocol: string;
+  readonly attached: boolean;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly localAddress?: string;
+  readonly info: Readonly<Record<string, string>>;
+}
+
+export interface GroupMember {
+  /** the member's node name under Members (chosen by the server) */
+  readonly name: string;
+  readonly deviceId: string;
+}
+
+export interface GroupRow {
+  readonly name: string;
+  readonly description: string;
+  readonly members: readonly GroupMember[];
+}
+
+export type JobState = 10 | 20 | 30 | 40 | 60;
+
+export interface JobCommand {
+  readonly kind: 'Get' | 'Replace' | 'Add' | 'Delete' | 'Exec' | 'Copy';
+  readonly target: string;
+  readonly source?: string;
+  readonly data?: ItemData;
+  readonly format?: string;
+  readonly type?: string;
+}
+
+export interface JobRow {
+  readonly name: string;
+  /** target URIs as the server wrote them (devices and groups of the inventory), by node name */
+  readonly targets: readonly { readonly name: string; readonly uri: string }[];
+  /** the devices the targets resolved to when the job started */
+  readonly devices?: readonly string[];
+  /** the SyncML fragment as the server wrote it */
+  readonly commandsXml: string;
+  /** the fragment parsed, once it was accepted */
+  readonly commands?: readonly JobCommand[];
+  readonly state: JobState;
+  readonly correlator?: string;
+  readonly timeoutS?: number;
+  readonly retries?: number;
+  readonly concurrency?: number;
+  readonly createdAt: number;
+  readonly finishedAt?: number;
+}
+
+export interface JobResultRow {
+  readonly job: string;
+  readonly deviceId: string;
+  /** worst status over the device's commands */
+  readonly status: number;
+  readonly commands: readonly { status: number; data?: ItemData; format?: string }[];
+  readonly at: number;
+}
+
+export interface GatewayStore {
+  getConfig(key: string): string | undefined;
+  setConfig(key: string, value: string): void;
+
+  getDevice(deviceId: string): InventoryRow | undefined;
+  putDevice(row: InventoryRow): void;
+  listDevices(): InventoryRow[];
+  deleteDevice(deviceId: string): boolean;
+
+  listGroups(): GroupRow[];
+  getGroup(name: string): GroupRow | undefined;
+  putGroup(name: string, description: string): void;
+  deleteGroup(name: string): boolean;
+  renameGroup(from: string, to: string): boolean;
+  setMembers(name: string, members: readonly GroupMember[]): void;
+
+  getJob(name: string): JobRow | undefined;
+  listJobs(): JobRow[];
+  putJob(row: JobRow): void;
+  deleteJob(name: string): boolean;
+  /** false when the device already has a result for the job (a result is written once) */
+  addResult(row: JobResultRow): boolean;
+  listResults(job: string): JobResultRow[];
+
+  close(): void;
+}

@@ -1,0 +1,63 @@
+// A DM server, a gateway and N devices in one process on loopback, with real HTTP and UDP.
+import { apiRoutes } from '../../src/api/routes.ts';
+import { DmDevice } from '../../src/client/device.ts';
+import { DmGateway } from '../../src/gateway/gateway.ts';
+import type { GenericAlert } from '../../src/session/server/index.ts';
+import { DmServer } from '../../src/server/dm-server.ts';
+import { SqliteGatewayStore } from '../../src/store/sqlite/gateway.ts';
+import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
+
+export const GW_ID = 'GW:0001';
+
+export async function startServer() {
+  const store = new SqliteServerStore(':memory:');
+  const alerts: { deviceId: string; alert: GenericAlert }[] = [];
+  const waiters: ((a: { deviceId: string; alert: GenericAlert }) => void)[] = [];
+  const server = new DmServer({
+    store, serverId: 'srv', routes: apiRoutes,
+    events: { alert: (deviceId, alert) => { alerts.push({ deviceId, alert }); waiters.splice(0).forEach((w) => w({ deviceId, alert })); } },
+  });
+  const url = await server.start();
+  server.service.addDevice({ deviceId: GW_ID, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
+  /** the first alert (seen or to come) whose item type contains `type` */
+  const alertOf = (type: string, timeoutMs = 15_000): Promise<GenericAlert> => {
+    const match = (a: GenericAlert): boolean => a.items.some((i) => (i.type ?? '').includes(type));
+    const seen = alerts.find((a) => match(a.alert));
+    if (seen) return Promise.resolve(seen.alert);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no ${type} alert within ${timeoutMs} ms`)), timeoutMs);
+      const w = (a: { alert: GenericAlert }): void => {
+        if (match(a.alert)) { clearTimeout(t); resolve(a.alert); } else waiters.push(w);
+      };
+      waiters.push(w);
+    });
+  };
+  return { server, store, url, alerts, alertOf, async close() { await server.stop(); store.close(); } };
+}
+
+export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore } = {}) {
+  const south = extra.south ?? new SqliteServerStore(':memory:');
+  const gstore = extra.gstore ?? new SqliteGatewayStore(':memory:');
+  const gateway = new DmGateway({
+    deviceId: GW_ID, serverUrl, serverId: 'srv', username: 'gw', password: 'gw-pw', serverPassword: 'srv-pw', auth: 'md5', encoding: 'wbxml',
+    lanHost: '127.0.0.1', lanPort: extra.lanPort ?? 0, lanServerId: 'gwmo-gateway', deviceUser: 'device', devicePassword: 'lan-pw',
+    lanServerPassword: 'lan-srv-pw', notifyPort: 0, checkInSeconds: 0, stores: { south, gateway: gstore },
+  });
+  await gateway.start();
+  return { gateway, south, gstore, async close() { await gateway.stop(); } };
+}
+
+export async function startDevices(lanUrl: string, n: number, first = 0): Promise<DmDevice[]> {
+  const devices = await Promise.all(Array.from({ length: n }, async (_, i) => {
+    const d = new DmDevice({
+      deviceId: `IMEI:${String(first + i).padStart(15, '0')}`, serverUrl: lanUrl, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw',
+      serverPassword: 'lan-srv-pw', auth: 'md5', encoding: 'xml', manufacturer: 'Acme', model: i % 2 ? 'Sensor' : 'Meter', language: 'en',
+      firmware: '1.0', notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0,
+    });
+    await d.start();
+    return d;
+  }));
+  // every device registers with a first session (in small batches: 2 cores)
+  for (let i = 0; i < devices.length; i += 25) await Promise.all(devices.slice(i, i + 25).map((d) => d.session()));
+  return devices;
+}
