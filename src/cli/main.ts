@@ -4,6 +4,7 @@ import { registerCodec } from './commands/codec.ts';
 import { registerNotification } from './commands/notification.ts';
 import { registerServer } from './commands/server.ts';
 import { registerDevice } from './commands/device.ts';
+import { registerGateway } from './commands/gateway.ts';
 import { CliError } from './cli-error.ts';
 
 const program = new Command('gwmo')
@@ -15,6 +16,7 @@ registerCodec(program);
 registerNotification(program);
 registerServer(program);
 registerDevice(program);
+registerGateway(program);
 
 program
   .command('demo')

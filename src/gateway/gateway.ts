@@ -3,7 +3,7 @@
 // the end devices on its LAN (proxy mode): their accounts, queued commands, Package#0 to wake them.
 import { EventEmitter } from 'node:events';
 
-import { DmClientAgent } from '../client/agent.ts';
+import { DmClientAgent, type SessionReport } from '../client/agent.ts';
 import { AuthScheme } from '../protocol/index.ts';
 import { DmServer } from '../server/dm-server.ts';
 import type { ServerDeps } from '../session/server/index.ts';
@@ -171,7 +171,10 @@ export class DmGateway {
     if (this.options.notifyPort !== undefined) {
       this.listener = new NotificationListener({
         host: this.options.notifyHost ?? '127.0.0.1', port: this.options.notifyPort,
-        onNotification: async (bytes) => void (await this.agent.notified(bytes)),
+        onNotification: async (bytes) => {
+          const report = await this.agent.notified(bytes);
+          if (report) this.logSession(report);
+        },
         onError: (err) => this.options.log?.('notification.error', { error: String(err) }),
       });
       const { host, port } = await this.listener.listen();
@@ -192,7 +195,10 @@ export class DmGateway {
 
   /** A session with the server now (alerts waiting go with it). */
   async checkIn(): Promise<void> {
-    const report = await this.agent.session('client');
+    this.logSession(await this.agent.session('client'));
+  }
+
+  private logSession(report: SessionReport): void {
     this.options.log?.('north.session', { end: report.end, messages: report.messages, ...(report.error ? { error: report.error } : {}) });
   }
 

@@ -61,13 +61,25 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
       if (alert.code !== AlertCode.GenericAlert || alert.correlator === undefined) return;
       const op = store.findAcceptedByCorrelator(deviceId, alert.correlator);
       if (op === undefined) return;
-      // the Generic Alert's Data is the final result code of the asynchronous Exec
-      const data = alert.items[0]?.data;
-      const code = Number(typeof data === 'string' ? data : data ? Buffer.from(data).toString() : NaN);
-      const status = Number.isInteger(code) ? code : StatusCode.Ok;
+      const status = outcomeOf(alert);
       store.finishOperation(op.id, { state: status >= 200 && status < 300 ? 'done' : 'failed', status }, clock.now());
       finished(op.id);
     },
     onSessionEnd: (deviceId, summary) => events.sessionEnded?.(deviceId, summary.outcome),
   };
+}
+
+/**
+ * The final status of an Exec answered 202, from the Generic Alert that reports it: a GwMO
+ * completionstatus carries the job State (30 completed, 40 cancelled, 60 failed); other alerts
+ * (FUMO, SCOMO, ours) carry a DM status code in Data; anything else counts as done.
+ */
+export function outcomeOf(alert: GenericAlert): number {
+  const item = alert.items[0];
+  const data = item?.data;
+  const n = Number(typeof data === 'string' ? data : data ? Buffer.from(data).toString() : NaN);
+  if ((item?.type ?? '').includes(':completionstatus')) {
+    return n === 30 ? StatusCode.Ok : n === 40 ? StatusCode.OperationCancelled : StatusCode.CommandFailed;
+  }
+  return Number.isInteger(n) && n >= 100 && n <= 599 ? n : StatusCode.Ok;
 }
