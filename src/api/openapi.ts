@@ -3,6 +3,10 @@
 const error = { description: 'what is wrong', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
 const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
 const deviceId = { name: 'deviceId', in: 'path', required: true, schema: { type: 'string' }, description: 'DevId, e.g. IMEI:490154203237518 (URL-encoded)' };
+const wait = { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0, maximum: 120, default: 10 }, description: 'seconds to wait for the gateway' };
+const endDevice = { name: 'endDevice', in: 'path', required: true, schema: { type: 'string' }, description: 'DeviceID behind the gateway' };
+const group = { name: 'group', in: 'path', required: true, schema: { type: 'string' } };
+const pending = { description: 'the gateway has not answered within wait; the operations stay queued' };
 const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
   { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
@@ -43,6 +47,43 @@ export const openApiDocument = {
         requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { uiMode: { type: 'integer', enum: [0, 1, 2, 3] } } } } } },
         responses: { 202: { description: 'sent', content: json('Notification') }, 404: error, 409: error, 503: error },
       },
+    },
+    '/api/gateways': {
+      get: { summary: 'GwMO gateways known to the server (devices that report DevInfo/Ext/GwMO)', responses: { 200: { description: 'gateways' } } },
+    },
+    '/api/gateways/{deviceId}/devices': {
+      get: { summary: 'The inventory behind a gateway: summary and every device (a DM Get of ./GwMO/DevInventory)', parameters: [deviceId, wait], responses: { 200: { description: '{summary, devices}' }, 202: pending, 404: error } },
+    },
+    '/api/gateways/{deviceId}/devices/{endDevice}': {
+      get: { summary: 'One device behind a gateway', parameters: [deviceId, endDevice, wait], responses: { 200: { description: 'the inventory node as an object' }, 202: pending, 404: error } },
+    },
+    '/api/gateways/{deviceId}/groups': {
+      get: { summary: 'Groups on a gateway', parameters: [deviceId, wait], responses: { 200: { description: 'groups with Description and Members' }, 202: pending, 404: error } },
+    },
+    '/api/gateways/{deviceId}/groups/{group}': {
+      put: {
+        summary: 'Create or update a group; its members become exactly the given DeviceIDs', parameters: [deviceId, group, wait],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['members'], properties: { description: { type: 'string' }, members: { type: 'array', items: { type: 'string' } } } } } } },
+        responses: { 200: { description: 'the DM statuses of the writes' }, 202: pending, 400: error, 404: error },
+      },
+      delete: { summary: 'Delete a group', parameters: [deviceId, group, wait], responses: { 200: { description: 'deleted' }, 202: pending, 404: error } },
+    },
+    '/api/gateways/{deviceId}/config': {
+      put: {
+        summary: 'Replace gateway settings (./GwMO/Config), e.g. {"InventoryAlerts/Attach": true, "Fanout/MaxConcurrency": 20}', parameters: [deviceId, wait],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } } } } },
+        responses: { 200: { description: 'the DM status of each Replace' }, 202: pending, 400: error, 404: error },
+      },
+    },
+    '/api/gateways/{deviceId}/fanouts': {
+      post: {
+        summary: 'Run DM commands on devices and/or groups behind a gateway; one aggregated answer', parameters: [deviceId, wait],
+        requestBody: { required: true, content: json('NewFanout') },
+        responses: { 202: { description: 'started (or queued when the gateway has not answered yet)' }, 400: error, 404: error, 409: error },
+      },
+    },
+    '/api/gateways/{deviceId}/fanouts/{name}': {
+      get: { summary: 'A fanout: State, Progress, Aggregate (count per DM status) and per-device Results', parameters: [deviceId, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, wait], responses: { 200: { description: 'the job as an object' }, 202: pending, 404: error } },
     },
     '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3 document' } } } },
   },
@@ -88,6 +129,14 @@ export const openApiDocument = {
         },
       },
       OperationPage: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Operation' } }, limit: { type: 'integer' }, offset: { type: 'integer' } } },
+      NewFanout: {
+        type: 'object', required: ['commands'],
+        properties: {
+          name: { type: 'string' }, devices: { type: 'array', items: { type: 'string' } }, groups: { type: 'array', items: { type: 'string' } },
+          commands: { type: 'array', items: { $ref: '#/components/schemas/NewOperation' } },
+          timeout: { type: 'integer', description: 'seconds per device' }, retries: { type: 'integer' }, concurrency: { type: 'integer' },
+        },
+      },
       Notification: { type: 'object', properties: { sessionId: { type: 'integer' }, bytes: { type: 'integer' }, address: { type: 'string' } } },
     },
   },

@@ -6,6 +6,8 @@ import { ServiceError } from '../server/service.ts';
 import type { DeviceRow, OperationRow } from '../store/server.ts';
 import { ApiError, field, paging, readJson, sendJson } from './http-json.ts';
 import { openApiDocument } from './openapi.ts';
+import { gatewayRoutes } from './gateways.ts';
+import type { GatewayService } from '../server/gateways.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -29,8 +31,9 @@ function operationView(op: OperationRow): Record<string, unknown> {
   };
 }
 
-export function apiRoutes(service: ServerService): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function apiRoutes(service: ServerService, gateways?: GatewayService): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const routes: [string, RegExp, Handler][] = [
+    ...(gateways ? gatewayRoutes(gateways) : []),
     ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],
     ['GET', /^\/api\/devices$/, async (_q, res, _p, url) => {
       const { limit, offset } = paging(url);

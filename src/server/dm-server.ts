@@ -7,6 +7,7 @@ import { DmHttpServer, sendNotification } from '../transport/index.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { engineDeps, type ServerEvents } from './engine-deps.ts';
 import { ServerService } from './service.ts';
+import { GatewayService } from './gateways.ts';
 
 export interface DmServerOptions {
   readonly store: ServerStore;
@@ -23,7 +24,7 @@ export interface DmServerOptions {
   readonly clock?: Clock;
   readonly events?: ServerEvents;
   /** REST API and other routes sharing the listener */
-  readonly routes?: (service: ServerService) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  readonly routes?: (service: ServerService, gateways: GatewayService) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
   /** lets a role (the gateway's LAN side) adjust what the engine gets from the store */
   readonly deps?: (base: ServerDeps) => ServerDeps;
@@ -31,6 +32,7 @@ export interface DmServerOptions {
 
 export class DmServer {
   readonly service: ServerService;
+  readonly gateways: GatewayService;
   private readonly options: DmServerOptions;
   private engine: ServerEngine | undefined;
   private http: DmHttpServer | undefined;
@@ -41,12 +43,13 @@ export class DmServer {
     this.options = options;
     const clock = options.clock ?? { now: () => Date.now() };
     this.service = new ServerService(options.store, clock, options.serverId, { send: sendNotification });
+    this.gateways = new GatewayService(this.service, options.store);
   }
 
   async start(): Promise<string> {
     const clock = this.options.clock ?? { now: () => Date.now() };
     const maxMsgSize = this.options.maxMsgSize ?? 64 * 1024;
-    const routes = this.options.routes?.(this.service) ?? (async () => false);
+    const routes = this.options.routes?.(this.service, this.gateways) ?? (async () => false);
     let engine: ServerEngine | undefined;
     this.http = new DmHttpServer({
       host: this.options.host ?? '127.0.0.1', port: this.options.port ?? 0, maxMsgSize,
@@ -63,7 +66,14 @@ export class DmServer {
     // sessions do not survive a restart: their unanswered operations are sent again
     this.options.store.requeueAllSent(clock.now());
     this.url = this.options.publicUrl ?? url;
-    const base = engineDeps(this.options.store, clock, this.options.events ?? {});
+    const events = this.options.events ?? {};
+    const base = engineDeps(this.options.store, clock, {
+      ...events,
+      operationDone: (op) => {
+        this.service.operationChanged(op);
+        events.operationDone?.(op);
+      },
+    });
     engine = new ServerEngine(this.options.deps ? this.options.deps(base) : base, {
       serverId: this.options.serverId, url: this.url, maxMsgSize,
       ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),

@@ -49,11 +49,46 @@ export class ServerService {
   readonly serverId: string;
   private readonly notifier: NotificationSender | undefined;
 
+  private readonly waiters = new Map<string, Set<() => void>>();
+
   constructor(store: ServerStore, clock: Clock, serverId: string, notifier?: NotificationSender) {
     this.store = store;
     this.clock = clock;
     this.serverId = serverId;
     this.notifier = notifier;
+  }
+
+  /** Told by the server role whenever an operation changes state. */
+  operationChanged(op: OperationRow): void {
+    for (const w of this.waiters.get(op.id) ?? []) w();
+  }
+
+  /**
+   * Waits until every operation has an outcome (done, failed, or accepted for later), at most
+   * `timeoutMs`; returns them as they are then.
+   */
+  async settle(ids: readonly string[], timeoutMs: number): Promise<OperationRow[]> {
+    const open = (): string[] => ids.filter((id) => this.store.getOperation(id)?.state === 'queued' || this.store.getOperation(id)?.state === 'sent');
+    if (open().length > 0 && timeoutMs > 0) {
+      await new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (open().length > 0) return;
+          cleanup();
+          resolve();
+        };
+        const timer = setTimeout(() => (cleanup(), resolve()), timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          for (const id of ids) this.waiters.get(id)?.delete(check);
+        };
+        for (const id of ids) {
+          if (!this.waiters.has(id)) this.waiters.set(id, new Set());
+          this.waiters.get(id)!.add(check);
+        }
+      });
+      for (const id of ids) if (this.waiters.get(id)?.size === 0) this.waiters.delete(id);
+    }
+    return ids.map((id) => this.store.getOperation(id)!);
   }
 
   addDevice(input: NewDevice): DeviceRow {

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { apiRoutes } from '../../src/api/routes.ts';
 import { openApiDocument } from '../../src/api/openapi.ts';
 import { ServerService } from '../../src/server/service.ts';
+import { GatewayService } from '../../src/server/gateways.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 
 let server: Server;
@@ -18,7 +19,7 @@ const service = new ServerService(store, { now: () => 1_700_000_000_000 }, 'gwmo
 });
 
 before(async () => {
-  const routes = apiRoutes(service);
+  const routes = apiRoutes(service, new GatewayService(service, store));
   server = createServer((req, res) => {
     void routes(req, res).then((handled) => {
       if (!handled) res.writeHead(404).end();
@@ -100,7 +101,7 @@ test('the OpenAPI document describes every route and is served', async () => {
   assert.equal(r.json.openapi, '3.0.3');
   assert.deepEqual(Object.keys(r.json.paths).sort(), Object.keys(openApiDocument.paths).sort());
   for (const path of Object.keys(openApiDocument.paths)) {
-    const concrete = path.replace('{deviceId}', 'IMEI%3A1').replace('{id}', 'x');
+    const concrete = path.replace('{deviceId}', 'IMEI%3A1').replace('{id}', 'x').replace('{endDevice}', 'd').replace('{group}', 'g').replace('{name}', 'n');
     const methods = Object.keys((openApiDocument.paths as Record<string, object>)[path]!);
     for (const m of methods) {
       const res = await fetch(base + concrete, { method: m.toUpperCase(), ...(m === 'post' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}) });

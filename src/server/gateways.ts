@@ -1,0 +1,176 @@
+// The server's side of GwMO: gateways are DM clients whose trees carry the GwMO objects; every
+// question or order below becomes DM operations on those objects, carried out in a session with the
+// gateway (woken with Package#0), never through a side channel.
+import { randomUUID } from 'node:crypto';
+
+import { encodeFragment, type Command, type ItemData } from '../protocol/index.ts';
+import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import { type NewOperation, type ServerService, ServiceError } from './service.ts';
+
+const INV = './GwMO/DevInventory';
+const FANOUT = './GwMO/Fanout';
+const NAME = /^[A-Za-z0-9\-_.!~*'():@&=+$,]+$/;
+
+/** Node name of a DeviceID in the gateway's inventory (the gateway escapes the same way). */
+export function nodeName(id: string): string {
+  return [...id].map((ch) => (/[A-Za-z0-9\-_.!~*'():@&=+$,]/.test(ch) ? ch : [...Buffer.from(ch)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''))).join('');
+}
+
+export type Tree = { [name: string]: Tree | string };
+
+/** ?list=StructData results as nested objects below `prefix`. */
+export function structData(op: OperationRow, prefix: string): Tree {
+  const root: Tree = {};
+  for (const r of op.results ?? []) {
+    if (!r.uri.startsWith(`${prefix}/`)) continue;
+    const parts = r.uri.slice(prefix.length + 1).split('/').map((p) => decodeURIComponent(p));
+    let at = root;
+    for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Tree;
+    const last = parts[parts.length - 1]!;
+    if (r.format === 'node') at[last] ??= {};
+    else at[last] = typeof r.data === 'string' ? r.data : r.data ? Buffer.from(r.data).toString('base64') : '';
+  }
+  return root;
+}
+
+export interface FanoutSpec {
+  readonly name?: string;
+  readonly devices?: readonly string[];
+  readonly groups?: readonly string[];
+  readonly commands: readonly NewOperation[];
+  readonly timeout?: number;
+  readonly retries?: number;
+  readonly concurrency?: number;
+}
+
+export interface Outcome<T> {
+  /** false: the gateway did not answer within the wait; the operations stay queued */
+  readonly done: boolean;
+  readonly value?: T;
+  readonly operations: readonly OperationRow[];
+}
+
+export class GatewayService {
+  private readonly service: ServerService;
+  private readonly store: ServerStore;
+
+  constructor(service: ServerService, store: ServerStore) {
+    this.service = service;
+    this.store = store;
+  }
+
+  list(): DeviceRow[] {
+    return this.store.listDevices().filter((d) => d.devInfo['Ext/GwMO'] !== undefined);
+  }
+
+  gateway(id: string): DeviceRow {
+    const d = this.service.device(id);
+    if (d.devInfo['Ext/GwMO'] === undefined) throw new ServiceError(404, `"${id}" is not a GwMO gateway (it has not reported DevInfo/Ext/GwMO)`);
+    return d;
+  }
+
+  /** Queues the operations on the gateway, wakes it, and waits up to `waitMs` for the outcome. */
+  async run(id: string, ops: readonly NewOperation[], waitMs: number): Promise<Outcome<never>> {
+    this.gateway(id);
+    const queued = ops.map((o) => this.service.queue(id, o));
+    try {
+      await this.service.notify(id);
+    } catch {
+      // not reachable by Package#0: the gateway's next check-in carries the operations
+    }
+    const operations = await this.service.settle(queued.map((q) => q.id), waitMs);
+    return { done: operations.every((o) => o.state !== 'queued' && o.state !== 'sent'), operations };
+  }
+
+  async inventory(id: string, waitMs: number): Promise<Outcome<{ summary: Tree; devices: Tree }>> {
+    const r = await this.run(id, [
+      { kind: 'Get', path: `${INV}/Summary?list=StructData` },
+      { kind: 'Get', path: `${INV}/Devices?list=StructData` },
+    ], waitMs);
+    if (!r.done) return r;
+    const [summary, devices] = r.operations;
+    return { ...r, value: { summary: structData(summary!, `${INV}/Summary`), devices: structData(devices!, `${INV}/Devices`) } };
+  }
+
+  async device(id: string, deviceId: string, waitMs: number): Promise<Outcome<Tree>> {
+    const path = `${INV}/Devices/${nodeName(deviceId)}`;
+    const r = await this.run(id, [{ kind: 'Get', path: `${path}?list=StructData` }], waitMs);
+    const op = r.operations[0]!;
+    if (r.done && op.status === 404) throw new ServiceError(404, `gateway ${id} has no device "${deviceId}"`);
+    return r.done ? { ...r, value: structData(op, path) } : r;
+  }
+
+  async groups(id: string, waitMs: number): Promise<Outcome<Tree>> {
+    const r = await this.run(id, [{ kind: 'Get', path: `${INV}/Groups?list=StructData` }], waitMs);
+    return r.done ? { ...r, value: structData(r.operations[0]!, `${INV}/Groups`) } : r;
+  }
+
+  /** Creates or updates a group; its members become exactly `members`. */
+  async putGroup(id: string, name: string, group: { description?: string; members: readonly string[] }, waitMs: number): Promise<Outcome<never>> {
+    if (!NAME.test(name)) throw new ServiceError(400, `group name "${name}" may hold letters, digits and - _ . ! ~ * ' ( ) : @ & = + $ , only`);
+    const base = `${INV}/Groups/${name}`;
+    return this.run(id, [
+      { kind: 'Add', path: base, format: 'node' }, // 418 when it exists: fine
+      ...(group.description !== undefined ? [{ kind: 'Replace' as const, path: `${base}/Description`, value: group.description }] : []),
+      { kind: 'Delete', path: `${base}/Members` },
+      ...group.members.map((m, i) => ({ kind: 'Add' as const, path: `${base}/Members/m${i + 1}`, value: m })),
+    ], waitMs);
+  }
+
+  async deleteGroup(id: string, name: string, waitMs: number): Promise<Outcome<never>> {
+    return this.run(id, [{ kind: 'Delete', path: `${INV}/Groups/${name}` }], waitMs);
+  }
+
+  async configure(id: string, values: Readonly<Record<string, string>>, waitMs: number): Promise<Outcome<never>> {
+    const entries = Object.entries(values);
+    if (entries.length === 0) throw new ServiceError(400, 'give at least one setting, e.g. {"Fanout/MaxConcurrency": "20"}');
+    return this.run(id, entries.map(([path, value]) => ({ kind: 'Replace', path: `./GwMO/Config/${path}`, value })), waitMs);
+  }
+
+  /** Writes the job into the gateway's Fanout MO and starts it (the gateway answers 202). */
+  async startFanout(id: string, spec: FanoutSpec, waitMs: number): Promise<Outcome<{ name: string; correlator: string }>> {
+    const name = spec.name ?? `job-${randomUUID().slice(0, 8)}`;
+    if (!NAME.test(name)) throw new ServiceError(400, `fanout name "${name}" is not a node name`);
+    const targets = [...(spec.devices ?? []).map((d) => `${INV}/Devices/${nodeName(d)}`), ...(spec.groups ?? []).map((g) => `${INV}/Groups/${g}`)];
+    if (targets.length === 0) throw new ServiceError(400, 'a fanout needs targets: "devices": [...] and/or "groups": [...]');
+    if (spec.commands.length === 0) throw new ServiceError(400, 'a fanout needs commands: [{"kind":"Get","path":"./DevInfo/Mod"}, …]');
+    const commands = encodeFragment(spec.commands.map((c, i) => toCommand(c, i + 1)));
+    const base = `${FANOUT}/${name}`;
+    const correlator = randomUUID();
+    const options = (['timeout', 'retries', 'concurrency'] as const).filter((k) => spec[k] !== undefined)
+      .map((k) => ({ kind: 'Add' as const, path: `${base}/Options/${k[0]!.toUpperCase()}${k.slice(1)}`, value: String(spec[k]), format: 'int' }));
+    const r = await this.run(id, [
+      { kind: 'Add', path: base, format: 'node' },
+      ...targets.map((t, i) => ({ kind: 'Add' as const, path: `${base}/Targets/t${i + 1}`, value: t })),
+      { kind: 'Add', path: `${base}/Commands`, value: commands, format: 'xml' },
+      ...options,
+      { kind: 'Exec', path: `${base}/Operations/Start`, correlator },
+    ], waitMs);
+    return { ...r, value: { name, correlator } };
+  }
+
+  async fanout(id: string, name: string, waitMs: number): Promise<Outcome<Tree>> {
+    const base = `${FANOUT}/${name}`;
+    const r = await this.run(id, [{ kind: 'Get', path: `${base}?list=StructData` }], waitMs);
+    const op = r.operations[0]!;
+    if (r.done && op.status === 404) throw new ServiceError(404, `gateway ${id} has no fanout "${name}"`);
+    return r.done ? { ...r, value: structData(op, base) } : r;
+  }
+}
+
+function toCommand(c: NewOperation, cmdId: number): Command {
+  const data: ItemData | undefined = c.value !== undefined && (c.format === 'b64' || c.format === 'bin') ? new Uint8Array(Buffer.from(c.value, 'base64')) : c.value;
+  const meta = { ...(c.format && c.format !== 'chr' ? { format: c.format } : {}), ...(c.type ? { type: c.type } : {}) };
+  const item = {
+    target: { locUri: c.path }, ...(c.source ? { source: { locUri: c.source } } : {}),
+    ...(Object.keys(meta).length ? { meta } : {}), ...(data !== undefined ? { data } : {}),
+  };
+  switch (c.kind) {
+    case 'Exec':
+      return { kind: 'Exec', cmdId, item, ...(c.correlator ? { correlator: c.correlator } : {}) };
+    case 'Get': case 'Replace': case 'Add': case 'Delete': case 'Copy':
+      return { kind: c.kind, cmdId, items: [item] };
+    default:
+      throw new ServiceError(400, `command kind must be Get, Replace, Add, Delete, Exec or Copy, not "${String(c.kind)}"`);
+  }
+}
