@@ -107,12 +107,19 @@ export class Tree implements DmTree {
     if (list !== undefined) {
       if (list !== 'Struct' && list !== 'StructData') return { status: 406 };
       const out: NodeValue[] = [];
-      const walk = (n: NodeRecord): void => {
+      const walk = async (n: NodeRecord): Promise<void> => {
         if (!this.may(who, n.path, 'Get') || !this.accessAllows(n, 'Get')) return;
+        const handler = this.mounts.get(n.path);
+        if (handler) {
+          // a code-backed subtree lists itself
+          const sub = await this.getMounted(who, { path: n.path, segments: [], list }, { handler, at: n.path, rel: [] });
+          out.push(...(sub.value ?? []));
+          return;
+        }
         out.push({ uri: n.path, format: n.format, ...(n.type ? { type: n.type } : {}), ...(list === 'StructData' && n.format !== 'node' && n.value !== undefined ? { data: n.value } : {}) });
-        for (const c of n.children) walk(this.nodes.get(join(n.path, c))!);
+        for (const c of n.children) await walk(this.nodes.get(join(n.path, c))!);
       };
-      walk(node);
+      await walk(node);
       return { status: 200, value: out };
     }
     return { status: 200, value: [this.valueOf(node)] };

@@ -1,0 +1,115 @@
+// The GwMO objects as gwmo builds them: one row per node. The node layout is gwmo's design in the
+// spirit of GwMO 1.0 (the TS text was not available; see ../shared/spec/gwmo.md §1.7); MO names and
+// URNs are the registered ones. docs/gwmo-mo.md and docs/gwmo-ddf.xml are generated from this table
+// (npm run gen:docs) and a test keeps both, and the live tree, equal to it.
+export interface NodeSpec {
+  /** below ./GwMO; `<x>` = a name chosen at run time */
+  readonly path: string;
+  readonly format: 'node' | 'chr' | 'int' | 'bool' | 'xml' | 'null' | 'b64';
+  /** G Get, A Add, R Replace, D Delete, E Exec */
+  readonly access: string;
+  /** 1 One, ? ZeroOrOne, * ZeroOrMore, + OneOrMore */
+  readonly occurrence: '1' | '?' | '*' | '+';
+  readonly type?: string;
+  readonly description: string;
+}
+
+export const GWMO_SCHEMA: readonly NodeSpec[] = [
+  { path: 'Config', format: 'node', access: 'G', occurrence: '1', type: 'urn:oma:mo:oma-gwmo-config:1.1', description: 'Gateway Config MO' },
+  { path: 'Config/DefaultMode', format: 'int', access: 'GR', occurrence: '1', description: 'mode for newly attached devices: 0 the gateway chooses (proxy for DM clients, adaptation otherwise), 1 transparent, 2 proxy, 3 adaptation (MOO-001)' },
+  { path: 'Config/InventoryAlerts', format: 'node', access: 'G', occurrence: '1', description: 'switches for inventory alerts (DI-005)' },
+  { path: 'Config/InventoryAlerts/Attach', format: 'bool', access: 'GR', occurrence: '1', description: 'send urn:oma:at:oma-gwmo:deviceattached:1.1 when a device registers (DI-004); default false' },
+  { path: 'Config/InventoryAlerts/Detach', format: 'bool', access: 'GR', occurrence: '1', description: 'send urn:oma:at:oma-gwmo:devicedetached:1.0 when a device turns detached; default false' },
+  { path: 'Config/DetachTimeout', format: 'int', access: 'GR', occurrence: '1', description: 'seconds of silence after which a device counts as detached (DI-003); default 300' },
+  { path: 'Config/Fanout', format: 'node', access: 'G', occurrence: '1', description: 'fanout defaults' },
+  { path: 'Config/Fanout/MaxConcurrency', format: 'int', access: 'GR', occurrence: '1', description: 'devices worked on at once; default 50' },
+  { path: 'Config/Fanout/DeviceTimeout', format: 'int', access: 'GR', occurrence: '1', description: 'seconds a device has to complete a job\'s commands; default 30' },
+  { path: 'Config/Fanout/Retries', format: 'int', access: 'GR', occurrence: '1', description: 'extra attempts for a device that timed out; default 1' },
+  { path: 'Config/ImageStore', format: 'node', access: 'G', occurrence: '1', description: 'image storage on the gateway (DCIS)' },
+  { path: 'Config/ImageStore/Enabled', format: 'bool', access: 'GR', occurrence: '1', description: 'store images for local download (DCIS-003); default true' },
+  { path: 'Config/ServerAccount', format: 'chr', access: 'G', occurrence: '1', description: 'ServerID of the account the gateway holds with the server: one account and one authentication for every device behind it (HLF-004, SECACATE-002)' },
+
+  { path: 'DevInventory', format: 'node', access: 'G', occurrence: '1', type: 'urn:oma:mo:oma-gwmo-deviceinventory:1.1', description: 'Device Inventory MO' },
+  { path: 'DevInventory/Summary', format: 'node', access: 'G', occurrence: '1', description: 'every count in one Get (DI-002)' },
+  { path: 'DevInventory/Summary/Total', format: 'int', access: 'G', occurrence: '1', description: 'devices known' },
+  { path: 'DevInventory/Summary/Attached', format: 'int', access: 'G', occurrence: '1', description: 'devices attached' },
+  { path: 'DevInventory/Summary/Detached', format: 'int', access: 'G', occurrence: '1', description: 'devices detached' },
+  { path: 'DevInventory/Summary/ByMode', format: 'node', access: 'G', occurrence: '1', description: 'counts per mode' },
+  { path: 'DevInventory/Summary/ByMode/<x>', format: 'int', access: 'G', occurrence: '*', description: 'Transparent, Proxy, Adaptation' },
+  { path: 'DevInventory/Summary/ByProtocol', format: 'node', access: 'G', occurrence: '1', description: 'counts per protocol' },
+  { path: 'DevInventory/Summary/ByProtocol/<x>', format: 'int', access: 'G', occurrence: '*', description: 'e.g. OMA-DM%2F1.2 (node names escape "/")' },
+  { path: 'DevInventory/Summary/ByType', format: 'node', access: 'G', occurrence: '1', description: 'counts per device type (DevDetail DevTyp)' },
+  { path: 'DevInventory/Summary/ByType/<x>', format: 'int', access: 'G', occurrence: '*', description: 'one per type; "unknown" when the device did not say' },
+  { path: 'DevInventory/Devices', format: 'node', access: 'G', occurrence: '1', description: 'one node per end device' },
+  { path: 'DevInventory/Devices/<x>', format: 'node', access: 'GD', occurrence: '*', description: 'node name = the DeviceID, characters a URI segment cannot carry %XX-escaped; Delete forgets the device (DI-001)' },
+  { path: 'DevInventory/Devices/<x>/DeviceID', format: 'chr', access: 'G', occurrence: '1', description: 'the device\'s DevId' },
+  { path: 'DevInventory/Devices/<x>/DeviceType', format: 'chr', access: 'G', occurrence: '?', description: 'DevDetail/DevTyp when reported' },
+  { path: 'DevInventory/Devices/<x>/Man', format: 'chr', access: 'G', occurrence: '?', description: 'DevInfo/Man' },
+  { path: 'DevInventory/Devices/<x>/Mod', format: 'chr', access: 'G', occurrence: '?', description: 'DevInfo/Mod' },
+  { path: 'DevInventory/Devices/<x>/FwV', format: 'chr', access: 'G', occurrence: '?', description: 'firmware version when reported' },
+  { path: 'DevInventory/Devices/<x>/SwV', format: 'chr', access: 'G', occurrence: '?', description: 'software version when reported' },
+  { path: 'DevInventory/Devices/<x>/HwV', format: 'chr', access: 'G', occurrence: '?', description: 'hardware version when reported' },
+  { path: 'DevInventory/Devices/<x>/Lang', format: 'chr', access: 'G', occurrence: '?', description: 'DevInfo/Lang' },
+  { path: 'DevInventory/Devices/<x>/Protocol', format: 'chr', access: 'G', occurrence: '1', description: 'OMA-DM/1.2, OMA-DM/1.3, LwM2M/1.1, …' },
+  { path: 'DevInventory/Devices/<x>/Mode', format: 'int', access: 'GR', occurrence: '1', description: 'mode in use: 1 transparent, 2 proxy, 3 adaptation; Replace forces one (MOO-001)' },
+  { path: 'DevInventory/Devices/<x>/Status', format: 'int', access: 'G', occurrence: '1', description: '1 attached, 0 detached (DI-003)' },
+  { path: 'DevInventory/Devices/<x>/LastSeen', format: 'chr', access: 'G', occurrence: '1', description: 'last contact, ISO 8601 UTC' },
+  { path: 'DevInventory/Devices/<x>/LocalAddress', format: 'chr', access: 'G', occurrence: '?', description: 'the device\'s LAN address' },
+  { path: 'DevInventory/Devices/<x>/Groups', format: 'chr', access: 'G', occurrence: '1', description: 'comma-separated names of the groups holding the device' },
+  { path: 'DevInventory/Devices/<x>/Sync', format: 'node', access: 'G', occurrence: '1', description: 'proxy state' },
+  { path: 'DevInventory/Devices/<x>/Sync/Pending', format: 'int', access: 'G', occurrence: '1', description: 'commands queued for the device and not answered yet (0 = in the state asked for)' },
+  { path: 'DevInventory/Groups', format: 'node', access: 'GA', occurrence: '1', description: 'device groups (Group-001); Add Groups/<name> with Format node creates one' },
+  { path: 'DevInventory/Groups/<x>', format: 'node', access: 'GDR', occurrence: '*', description: 'one group, node name = its name; Delete removes it; Replace ?prop=Name renames it' },
+  { path: 'DevInventory/Groups/<x>/Description', format: 'chr', access: 'GR', occurrence: '1', description: 'free text' },
+  { path: 'DevInventory/Groups/<x>/Members', format: 'node', access: 'GAD', occurrence: '1', description: 'Add Members/<name> = a DeviceID adds a member; Delete of Members empties the group' },
+  { path: 'DevInventory/Groups/<x>/Members/<x>', format: 'chr', access: 'GRD', occurrence: '*', description: 'a DeviceID' },
+
+  { path: 'Fanout', format: 'node', access: 'GA', occurrence: '1', type: 'urn:oma:mo:oma-gwmo-fanout:1.0', description: 'Fanout MO; Add Fanout/<name> with Format node creates a job' },
+  { path: 'Fanout/<x>', format: 'node', access: 'GD', occurrence: '*', description: 'one job; Delete cancels and removes it' },
+  { path: 'Fanout/<x>/Targets', format: 'node', access: 'GA', occurrence: '1', description: 'Add Targets/<name> = a URI' },
+  { path: 'Fanout/<x>/Targets/<x>', format: 'chr', access: 'GRD', occurrence: '*', description: './GwMO/DevInventory/Devices/<d> or ./GwMO/DevInventory/Groups/<g>' },
+  { path: 'Fanout/<x>/Commands', format: 'xml', access: 'GAR', occurrence: '?', description: 'SyncML commands (Get, Replace, Add, Delete, Exec, Copy) as a SyncBody fragment, URIs relative to the device root; checked when written (400 malformed, 406 unsupported command)' },
+  { path: 'Fanout/<x>/Options', format: 'node', access: 'GA', occurrence: '1', description: 'per-job overrides of Config/Fanout' },
+  { path: 'Fanout/<x>/Options/Timeout', format: 'int', access: 'GAR', occurrence: '?', description: 'seconds per device' },
+  { path: 'Fanout/<x>/Options/Retries', format: 'int', access: 'GAR', occurrence: '?', description: 'extra attempts per device' },
+  { path: 'Fanout/<x>/Options/Concurrency', format: 'int', access: 'GAR', occurrence: '?', description: 'devices at once' },
+  { path: 'Fanout/<x>/Operations', format: 'node', access: 'G', occurrence: '1', description: 'what the job can be told' },
+  { path: 'Fanout/<x>/Operations/Start', format: 'null', access: 'E', occurrence: '1', description: 'start: 202 and the Exec\'s Correlator comes back on the completion alerts; 412 no targets or commands, 404 unknown device or group, 409 already running' },
+  { path: 'Fanout/<x>/Operations/Cancel', format: 'null', access: 'E', occurrence: '1', description: 'stop a running job (State 40)' },
+  { path: 'Fanout/<x>/State', format: 'int', access: 'G', occurrence: '1', description: '10 created, 20 running, 30 completed, 40 cancelled' },
+  { path: 'Fanout/<x>/Progress', format: 'node', access: 'G', occurrence: '1', description: 'counts' },
+  { path: 'Fanout/<x>/Progress/Total', format: 'int', access: 'G', occurrence: '1', description: 'target devices' },
+  { path: 'Fanout/<x>/Progress/Done', format: 'int', access: 'G', occurrence: '1', description: 'devices with a result' },
+  { path: 'Fanout/<x>/Progress/Succeeded', format: 'int', access: 'G', occurrence: '1', description: 'results with a 2xx status' },
+  { path: 'Fanout/<x>/Progress/Failed', format: 'int', access: 'G', occurrence: '1', description: 'the others' },
+  { path: 'Fanout/<x>/Aggregate', format: 'node', access: 'G', occurrence: '1', description: 'devices per outcome (FORA-002)' },
+  { path: 'Fanout/<x>/Aggregate/<x>', format: 'int', access: 'G', occurrence: '*', description: 'node name = a DM status code; value = devices whose outcome it was' },
+  { path: 'Fanout/<x>/Results', format: 'node', access: 'G', occurrence: '1', description: 'one entry per device, written once when its outcome is known' },
+  { path: 'Fanout/<x>/Results/<x>', format: 'node', access: 'G', occurrence: '*', description: 'numbered 1…n' },
+  { path: 'Fanout/<x>/Results/<x>/DeviceID', format: 'chr', access: 'G', occurrence: '1', description: 'the device' },
+  { path: 'Fanout/<x>/Results/<x>/Status', format: 'int', access: 'G', occurrence: '1', description: 'outcome: 200 when every command succeeded, else the highest failing status (404 unknown device, 410 detached, 408 no answer in time)' },
+  { path: 'Fanout/<x>/Results/<x>/Cmd', format: 'node', access: 'G', occurrence: '1', description: 'per command, in order' },
+  { path: 'Fanout/<x>/Results/<x>/Cmd/<x>', format: 'node', access: 'G', occurrence: '*', description: 'numbered 1…n' },
+  { path: 'Fanout/<x>/Results/<x>/Cmd/<x>/Status', format: 'int', access: 'G', occurrence: '1', description: 'the device\'s Status' },
+  { path: 'Fanout/<x>/Results/<x>/Cmd/<x>/Data', format: 'chr', access: 'G', occurrence: '?', description: 'the value a Get returned (b64 for binary formats)' },
+  { path: 'Fanout/<x>/Results/<x>/Cmd/<x>/Format', format: 'chr', access: 'G', occurrence: '?', description: 'its Format' },
+
+  { path: 'EDTrigger', format: 'node', access: 'GA', occurrence: '1', type: 'urn:oma:mo:oma-gwmo-edtrigger:1.0', description: 'End Device Trigger MO (transparent mode): the node is there; delivering Package#0 through it comes with NAT/transparent mode' },
+];
+
+/** The schema row a concrete path (below ./GwMO) falls under: a fixed name wins over <x>. */
+export function specOf(path: string): NodeSpec | undefined {
+  const parts = path.split('/');
+  let best: NodeSpec | undefined;
+  let fewest = Infinity;
+  for (const s of GWMO_SCHEMA) {
+    const sp = s.path.split('/');
+    if (sp.length !== parts.length || !sp.every((seg, i) => seg === '<x>' || seg === parts[i])) continue;
+    const wild = sp.filter((seg) => seg === '<x>').length;
+    if (wild < fewest) {
+      best = s;
+      fewest = wild;
+    }
+  }
+  return best;
+}
