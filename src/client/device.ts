@@ -41,12 +41,16 @@ export class DmDevice {
   /** resolves each session report, for whoever waits on the next one */
   private waiters: ((r: SessionReport) => void)[] = [];
 
-  constructor(config: DeviceConfig, persistence?: TreePersistence, log: (event: string, fields: Record<string, unknown>) => void = () => {}) {
+  private readonly ownHttp: boolean;
+
+  constructor(config: DeviceConfig, persistence?: TreePersistence, log: (event: string, fields: Record<string, unknown>) => void = () => {}, http?: DmHttpClient) {
     this.config = config;
     this.log = log;
     this.tree = new Tree({ ...(persistence ? { persistence } : {}), now: () => Date.now() });
     this.provision();
-    this.http = new DmHttpClient({ ...(config.ca ? { ca: config.ca } : {}) });
+    // a simulated fleet shares one client (and its connections) among its devices
+    this.ownHttp = http === undefined;
+    this.http = http ?? new DmHttpClient({ ...(config.ca ? { ca: config.ca } : {}) });
     this.agent = new DmClientAgent({
       tree: this.tree, http: this.http, clock: { now: () => Date.now() }, encoding: config.encoding, log,
       ...(config.maxMsgSize ? { maxMsgSize: config.maxMsgSize } : {}),
@@ -126,6 +130,6 @@ export class DmDevice {
     if (this.timer) clearInterval(this.timer);
     await this.listener?.close();
     this.listener = undefined;
-    this.http.close();
+    if (this.ownHttp) this.http.close();
   }
 }

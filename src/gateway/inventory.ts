@@ -54,8 +54,7 @@ export class Inventory {
   sweep(now: number): InventoryRow[] {
     const limit = this.config.int('DetachTimeout') * 1000;
     const gone: InventoryRow[] = [];
-    for (const d of this.store.listDevices()) {
-      if (!d.attached || now - d.lastSeen < limit) continue;
+    for (const d of this.store.listSilent(now - limit)) {
       const row = { ...d, attached: false };
       this.store.putDevice(row);
       gone.push(row);

@@ -73,6 +73,8 @@ export interface GatewayStore {
   getDevice(deviceId: string): InventoryRow | undefined;
   putDevice(row: InventoryRow): void;
   listDevices(): InventoryRow[];
+  /** attached devices not heard from since `before` */
+  listSilent(before: number): InventoryRow[];
   deleteDevice(deviceId: string): boolean;
 
   listGroups(): GroupRow[];

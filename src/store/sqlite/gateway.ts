@@ -7,6 +7,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS inventory (device_id TEXT PRIMARY KEY, mode INTEGER NOT NULL, protocol TEXT NOT NULL,
     attached INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, local_address TEXT, info TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS inventory_silent ON inventory(attached, last_seen);
   CREATE TABLE IF NOT EXISTS groups (name TEXT PRIMARY KEY, description TEXT NOT NULL DEFAULT '');
   CREATE TABLE IF NOT EXISTS members (grp TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE ON UPDATE CASCADE,
     pos INTEGER NOT NULL, name TEXT NOT NULL, device_id TEXT NOT NULL, PRIMARY KEY (grp, pos));
@@ -78,6 +79,10 @@ export class SqliteGatewayStore implements GatewayStore {
 
   listDevices(): InventoryRow[] {
     return (this.sql('SELECT * FROM inventory ORDER BY device_id').all() as Row[]).map((r) => this.device(r));
+  }
+
+  listSilent(before: number): InventoryRow[] {
+    return (this.sql('SELECT * FROM inventory WHERE attached = 1 AND last_seen < ?').all(before) as Row[]).map((r) => this.device(r));
   }
 
   deleteDevice(deviceId: string): boolean {

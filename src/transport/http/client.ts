@@ -15,6 +15,8 @@ export interface DmHttpClientOptions {
   /** extra CA for HTTPS (e.g. a self-signed server certificate) */
   readonly ca?: string | Buffer;
   readonly maxResponseBytes?: number;
+  /** connections kept per host (a simulated fleet shares one client) */
+  readonly maxSockets?: number;
 }
 
 export interface DmHttpMessage {
@@ -26,13 +28,15 @@ export interface DmHttpMessage {
 const RETRIED = new Set([408, 500, 502, 503, 504]);
 
 export class DmHttpClient {
-  private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  private readonly http: HttpAgent;
   private readonly https: HttpsAgent;
   private readonly options: DmHttpClientOptions;
 
   constructor(options: DmHttpClientOptions = {}) {
     this.options = options;
-    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 4, ...(options.ca ? { ca: options.ca } : {}) });
+    const maxSockets = options.maxSockets ?? 4;
+    this.http = new HttpAgent({ keepAlive: true, maxSockets });
+    this.https = new HttpsAgent({ keepAlive: true, maxSockets, ...(options.ca ? { ca: options.ca } : {}) });
   }
 
   async post(url: string, message: DmHttpMessage): Promise<DmHttpMessage> {
