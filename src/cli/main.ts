@@ -5,6 +5,7 @@ import { registerNotification } from './commands/notification.ts';
 import { registerServer } from './commands/server.ts';
 import { registerDevice } from './commands/device.ts';
 import { registerGateway } from './commands/gateway.ts';
+import { registerGateways } from './commands/gateways.ts';
 import { CliError } from './cli-error.ts';
 
 const program = new Command('gwmo')
@@ -17,6 +18,7 @@ registerNotification(program);
 registerServer(program);
 registerDevice(program);
 registerGateway(program);
+registerGateways(program);
 
 program
   .command('demo')
