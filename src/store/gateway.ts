@@ -24,6 +24,8 @@ export interface GroupMember {
 export interface GroupRow {
   readonly name: string;
   readonly description: string;
+  /** mode policy for the members (1–3), 0 = none */
+  readonly mode: number;
   readonly members: readonly GroupMember[];
 }
 
@@ -80,6 +82,7 @@ export interface GatewayStore {
   listGroups(): GroupRow[];
   getGroup(name: string): GroupRow | undefined;
   putGroup(name: string, description: string): void;
+  setGroupMode(name: string, mode: number): void;
   deleteGroup(name: string): boolean;
   renameGroup(from: string, to: string): boolean;
   setMembers(name: string, members: readonly GroupMember[]): void;

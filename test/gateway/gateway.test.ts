@@ -78,8 +78,15 @@ test('config and groups are managed from the server; bad values get a DM status'
     { kind: 'Delete', path: './GwMO/DevInventory/Groups/renamed' },
     { kind: 'Delete', path: './GwMO/DevInventory/Groups/nope' },
     { kind: 'Get', path: `./GwMO/DevInventory/Devices/${dev(2)}/Groups` },
+    { kind: 'Replace', path: './GwMO/DevInventory/Groups/meters/Mode', value: '1' },
+    { kind: 'Get', path: `./GwMO/DevInventory/Devices/${dev(2)}/Mode` },
+    { kind: 'Replace', path: './GwMO/DevInventory/Groups/meters/Mode', value: '9' },
+    { kind: 'Replace', path: `./GwMO/DevInventory/Devices/${dev(2)}/Mode`, value: '2' },
   ]);
-  assert.deepEqual(ops.map((o) => o!.status), [200, 400, 405, 200, 200, 200, 200, 418, 200, 200, 200, 404, 200]);
+  assert.deepEqual(ops.map((o) => o!.status), [200, 400, 405, 200, 200, 200, 200, 418, 200, 200, 200, 404, 200, 200, 200, 400, 200]);
+  assert.equal(ops[14]!.results![0]!.data, '1', 'the group\'s mode policy reached its members');
+  assert.equal(gw.gstore.getDevice(dev(0))?.mode, 1);
+  assert.equal(gw.gstore.getDevice(dev(2))?.mode, 2, 'a device can still be set on its own');
   assert.equal(gw.gateway.config.int('Fanout/MaxConcurrency'), 8);
   assert.deepEqual(gw.gstore.listGroups().map((g) => [g.name, g.description, g.members.map((m) => m.deviceId)]), [['meters', 'even ones', [dev(0), dev(2)]]]);
   assert.equal(ops[12]!.results![0]!.data, 'meters');

@@ -44,6 +44,14 @@ function groupShape(name: string, deps: InventoryDeps): Node {
   const group = () => store.getGroup(name)!;
   return dir(() => [
     ['Description', leaf('chr', () => group().description, (w) => (store.putGroup(name, text(w)), 200))],
+    // MOO-001: a mode the server sets for every member, now and when added later (0 = none)
+    ['Mode', leaf('int', () => String(group().mode), (w) => {
+      const mode = Number(text(w));
+      if (![0, 1, 2, 3].includes(mode)) return 400;
+      store.setGroupMode(name, mode);
+      if (mode !== 0) for (const m of group().members) applyMode(m.deviceId, mode);
+      return 200;
+    })],
     ['Members', dir(() => group().members.map((m) => [m.name, {
       kind: 'leaf', format: 'chr', value: () => m.deviceId,
       replace: (w) => setMember(m.name, text(w)),
@@ -65,7 +73,13 @@ function groupShape(name: string, deps: InventoryDeps): Node {
     if (!SEGMENT.test(member) || deviceId === '') return 400;
     const members = group().members.filter((m) => m.name !== member);
     store.setMembers(name, [...members, { name: member, deviceId }]);
+    if (group().mode !== 0) applyMode(deviceId, group().mode);
     return 200;
+  }
+
+  function applyMode(deviceId: string, mode: number): void {
+    const d = store.getDevice(deviceId);
+    if (d && d.mode !== mode) store.putDevice({ ...d, mode });
   }
 }
 

@@ -61,6 +61,7 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
   { path: 'DevInventory/Groups', format: 'node', access: 'GA', occurrence: '1', description: 'device groups (Group-001); Add Groups/<name> with Format node creates one' },
   { path: 'DevInventory/Groups/<x>', format: 'node', access: 'GDR', occurrence: '*', description: 'one group, node name = its name; Delete removes it; Replace ?prop=Name renames it' },
   { path: 'DevInventory/Groups/<x>/Description', format: 'chr', access: 'GR', occurrence: '1', description: 'free text' },
+  { path: 'DevInventory/Groups/<x>/Mode', format: 'int', access: 'GR', occurrence: '1', description: 'mode policy for the members (MOO-001): 1 transparent, 2 proxy, 3 adaptation, applied to every member now and to members added later; 0 = none' },
   { path: 'DevInventory/Groups/<x>/Members', format: 'node', access: 'GAD', occurrence: '1', description: 'Add Members/<name> = a DeviceID adds a member; Delete of Members empties the group' },
   { path: 'DevInventory/Groups/<x>/Members/<x>', format: 'chr', access: 'GRD', occurrence: '*', description: 'a DeviceID' },
 

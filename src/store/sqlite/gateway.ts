@@ -8,7 +8,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS inventory (device_id TEXT PRIMARY KEY, mode INTEGER NOT NULL, protocol TEXT NOT NULL,
     attached INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, local_address TEXT, info TEXT NOT NULL);
   CREATE INDEX IF NOT EXISTS inventory_silent ON inventory(attached, last_seen);
-  CREATE TABLE IF NOT EXISTS groups (name TEXT PRIMARY KEY, description TEXT NOT NULL DEFAULT '');
+  CREATE TABLE IF NOT EXISTS groups (name TEXT PRIMARY KEY, description TEXT NOT NULL DEFAULT '', mode INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE IF NOT EXISTS members (grp TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE ON UPDATE CASCADE,
     pos INTEGER NOT NULL, name TEXT NOT NULL, device_id TEXT NOT NULL, PRIMARY KEY (grp, pos));
   CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, record TEXT NOT NULL);
@@ -98,11 +98,15 @@ export class SqliteGatewayStore implements GatewayStore {
     if (!g) return undefined;
     const members = (this.sql('SELECT name, device_id FROM members WHERE grp = ? ORDER BY pos').all(name) as Row[])
       .map((r) => ({ name: String(r['name']), deviceId: String(r['device_id']) }));
-    return { name, description: String(g['description']), members };
+    return { name, description: String(g['description']), mode: Number(g['mode']), members };
   }
 
   putGroup(name: string, description: string): void {
     this.sql('INSERT INTO groups (name, description) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET description = excluded.description').run(name, description);
+  }
+
+  setGroupMode(name: string, mode: number): void {
+    this.sql('UPDATE groups SET mode = ? WHERE name = ?').run(mode, name);
   }
 
   deleteGroup(name: string): boolean {
