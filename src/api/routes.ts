@@ -7,6 +7,7 @@ import type { DeviceRow, OperationRow } from '../store/server.ts';
 import { ApiError, field, paging, readJson, sendJson } from './http-json.ts';
 import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
+import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
@@ -34,6 +35,7 @@ function operationView(op: OperationRow): Record<string, unknown> {
 export function apiRoutes(service: ServerService, gateways?: GatewayService): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const routes: [string, RegExp, Handler][] = [
     ...(gateways ? gatewayRoutes(gateways) : []),
+    ...(gateways ? imageRoutes(gateways) : []),
     ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],
     ['GET', /^\/api\/devices$/, async (_q, res, _p, url) => {
       const { limit, offset } = paging(url);

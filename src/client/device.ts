@@ -3,6 +3,7 @@
 import { NotificationListener, DmHttpClient } from '../transport/index.ts';
 import { addAccount, installDevDetail, installDevInfo, readAccounts, Tree, type TreePersistence } from '../tree/index.ts';
 import { DmClientAgent, type SessionReport } from './agent.ts';
+import { installScomo } from './scomo.ts';
 
 export interface DeviceConfig {
   readonly deviceId: string;
@@ -54,6 +55,10 @@ export class DmDevice {
     this.agent = new DmClientAgent({
       tree: this.tree, http: this.http, clock: { now: () => Date.now() }, encoding: config.encoding, log,
       ...(config.maxMsgSize ? { maxMsgSize: config.maxMsgSize } : {}),
+    });
+    installScomo(this.tree, (alert) => {
+      this.agent.queueAlert(alert);
+      void this.session();
     });
     let reboots = 0;
     this.tree.onExec('./Vendor/gwmo/Reboot', ({ correlator }) => {

@@ -24,6 +24,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'Fanout/DeviceTimeout', format: 'int', writable: true, default: '30', check: int(1, 86_400), description: 'seconds a device has to complete its commands' },
   { path: 'Fanout/Retries', format: 'int', writable: true, default: '1', check: int(0, 10), description: 'extra attempts for a device that timed out' },
   { path: 'ImageStore/Enabled', format: 'bool', writable: true, default: 'true', description: 'store images on the gateway for local download (DCIS-003)' },
+  { path: 'ImageStore/QuotaBytes', format: 'int', writable: true, default: String(1024 ** 3), check: int(0, 2 ** 53 - 1), description: 'disk budget for stored images; unreferenced images are evicted to make room' },
   { path: 'ServerAccount', format: 'chr', writable: false, default: '', description: 'ServerID of the DMAcc the gateway uses for every proxied and adapted device (HLF-004)' },
 ];
 

@@ -9,13 +9,15 @@ import { DmServer } from '../server/dm-server.ts';
 import type { ServerDeps } from '../session/server/index.ts';
 import type { GatewayStore, JobCommand } from '../store/gateway.ts';
 import type { ServerStore } from '../store/server.ts';
-import { DmHttpClient, NotificationListener } from '../transport/index.ts';
+import { DmHttpClient, NotificationListener, serveFile } from '../transport/index.ts';
 import { addAccount, installDevDetail, installDevInfo, readAccounts, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
 import { FanoutRunner } from './fanout.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
 import { configShape, CONFIG_URN } from './mo/config.ts';
 import { fanoutShape } from './mo/fanout.ts';
+import { imagesShape, IMAGES_URN } from './mo/images.ts';
+import { ImageStore } from './images.ts';
 import { inventoryShape } from './mo/inventory.ts';
 import { mountOf } from './mo/shape.ts';
 
@@ -45,6 +47,8 @@ export interface GatewayOptions {
   readonly notifyPort?: number;
   readonly checkInSeconds: number;
   readonly stores: { readonly tree?: TreePersistence; readonly south: ServerStore; readonly gateway: GatewayStore };
+  /** where stored images are kept (content-addressed) */
+  readonly imageDir: string;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -58,6 +62,7 @@ export class DmGateway {
   readonly config: GatewayConfig;
   readonly inventory: Inventory;
   readonly runner: FanoutRunner;
+  readonly images: ImageStore;
   readonly lan: DmServer;
   private readonly options: GatewayOptions;
   private readonly http: DmHttpClient;
@@ -78,8 +83,21 @@ export class DmGateway {
     this.tree = new Tree({ ...(options.stores.tree ? { persistence: options.stores.tree } : {}), now });
     this.http = new DmHttpClient();
     this.agent = new DmClientAgent({ tree: this.tree, http: this.http, clock: { now }, encoding: options.encoding, log });
+    this.images = new ImageStore(options.imageDir, gstore, this.config, (a) => this.alert(a));
     this.lan = new DmServer({
       store: south, serverId: options.lanServerId, host: options.lanHost, port: options.lanPort, log,
+      // images for the devices, next to their DM endpoint
+      routes: () => async (req, res) => {
+        const m = /^\/img\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!);
+        if (!m) return false;
+        const file = this.images.file(m[1]!);
+        if (!file) {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('no such image on this gateway\n');
+          return true;
+        }
+        await serveFile(req, res, { ...file, etag: m[1]! }, this.images.served);
+        return true;
+      },
       deps: (base) => this.enrolling(base),
       events: {
         operationDone: (op) => this.runner.operationChanged(op),
@@ -158,6 +176,7 @@ export class DmGateway {
         pending: (id) => south.listOperations(id).filter((op) => op.state === 'queued' || op.state === 'sent').length,
       })],
       ['Fanout', 'urn:oma:mo:oma-gwmo-fanout:1.0', () => fanoutShape(gstore, this.runner, () => Date.now())],
+      ['Images', IMAGES_URN, () => imagesShape(gstore, this.images, () => Date.now())],
     ] as const) {
       this.tree.define(`./GwMO/${name}`, { format: 'node', type, permanent: true });
       this.tree.mount(`./GwMO/${name}`, mountOf(shape));
@@ -168,6 +187,7 @@ export class DmGateway {
 
   async start(): Promise<void> {
     this.lanUrl = await this.lan.start();
+    this.images.baseUrl = this.lanUrl.replace(/\/dm$/, '');
     if (this.options.notifyPort !== undefined) {
       this.listener = new NotificationListener({
         host: this.options.notifyHost ?? '127.0.0.1', port: this.options.notifyPort,

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { engineDeps, type ServerEvents } from './engine-deps.ts';
 import { ServerService } from './service.ts';
 import { GatewayService } from './gateways.ts';
+import { ImageRepo } from './images.ts';
 
 export interface DmServerOptions {
   readonly store: ServerStore;
@@ -26,6 +27,8 @@ export interface DmServerOptions {
   /** REST API and other routes sharing the listener */
   readonly routes?: (service: ServerService, gateways: GatewayService) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** where uploaded images are kept; no image routes without it */
+  readonly imageDir?: string;
   /** lets a role (the gateway's LAN side) adjust what the engine gets from the store */
   readonly deps?: (base: ServerDeps) => ServerDeps;
 }
@@ -33,6 +36,7 @@ export interface DmServerOptions {
 export class DmServer {
   readonly service: ServerService;
   readonly gateways: GatewayService;
+  readonly images: ImageRepo | undefined;
   private readonly options: DmServerOptions;
   private engine: ServerEngine | undefined;
   private http: DmHttpServer | undefined;
@@ -43,13 +47,23 @@ export class DmServer {
     this.options = options;
     const clock = options.clock ?? { now: () => Date.now() };
     this.service = new ServerService(options.store, clock, options.serverId, { send: sendNotification });
-    this.gateways = new GatewayService(this.service, options.store);
+    this.images = options.imageDir ? new ImageRepo(options.imageDir) : undefined;
+    this.gateways = new GatewayService(this.service, options.store, this.images);
   }
 
   async start(): Promise<string> {
     const clock = this.options.clock ?? { now: () => Date.now() };
     const maxMsgSize = this.options.maxMsgSize ?? 64 * 1024;
-    const routes = this.options.routes?.(this.service, this.gateways) ?? (async () => false);
+    const api = this.options.routes?.(this.service, this.gateways) ?? (async () => false);
+    const images = this.images;
+    const routes = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+      const m = images ? /^\/images\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!) : null;
+      if (m) {
+        await images!.serve(req, res, m[1]!);
+        return true;
+      }
+      return api(req, res);
+    };
     let engine: ServerEngine | undefined;
     this.http = new DmHttpServer({
       host: this.options.host ?? '127.0.0.1', port: this.options.port ?? 0, maxMsgSize,
@@ -66,6 +80,7 @@ export class DmServer {
     // sessions do not survive a restart: their unanswered operations are sent again
     this.options.store.requeueAllSent(clock.now());
     this.url = this.options.publicUrl ?? url;
+    this.gateways.publicBase = this.url.replace(/\/dm$/, '');
     const events = this.options.events ?? {};
     const base = engineDeps(this.options.store, clock, {
       ...events,

@@ -81,5 +81,10 @@ export function outcomeOf(alert: GenericAlert): number {
   if ((item?.type ?? '').includes(':completionstatus')) {
     return n === 30 ? StatusCode.Ok : n === 40 ? StatusCode.OperationCancelled : StatusCode.CommandFailed;
   }
+  if ((item?.type ?? '').includes('scomo')) {
+    // SCOMO ResultCode: 1200 success, 1xxx failures (plain, or <ResultCode> in XML)
+    const code = Number(/(\d{4})/.exec(typeof data === 'string' ? data : data ? Buffer.from(data).toString() : '')?.[1]);
+    return code === 1200 ? StatusCode.Ok : StatusCode.CommandFailed;
+  }
   return Number.isInteger(n) && n >= 100 && n <= 599 ? n : StatusCode.Ok;
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 
 import { encodeFragment, type Command, type ItemData } from '../protocol/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import type { ImageRepo } from './images.ts';
 import { type NewOperation, type ServerService, ServiceError } from './service.ts';
 
 const INV = './GwMO/DevInventory';
@@ -53,10 +54,66 @@ export interface Outcome<T> {
 export class GatewayService {
   private readonly service: ServerService;
   private readonly store: ServerStore;
+  readonly images: ImageRepo | undefined;
+  /** the server's URL without /dm, for the image URLs it hands out */
+  publicBase = '';
 
-  constructor(service: ServerService, store: ServerStore) {
+  constructor(service: ServerService, store: ServerStore, images?: ImageRepo) {
     this.service = service;
     this.store = store;
+    this.images = images;
+  }
+
+  /** Stages an uploaded image on a gateway: it fetches it once, checks it, keeps it for its LAN. */
+  async stageImage(id: string, spec: { image: string; name?: string }, waitMs: number): Promise<Outcome<{ name: string; correlator: string }>> {
+    const image = this.images?.get(spec.image);
+    if (!image) throw new ServiceError(404, `no image "${spec.image}" on this server; upload it with POST /api/images`);
+    const name = spec.name ?? `${image.name}-${image.version}`.replace(/[^A-Za-z0-9\-_.]/g, '_');
+    if (!NAME.test(name)) throw new ServiceError(400, `image name "${name}" is not a node name`);
+    const base = `./GwMO/Images/${name}`;
+    const correlator = randomUUID();
+    const r = await this.run(id, [
+      { kind: 'Add', path: base, format: 'node' },
+      { kind: 'Replace', path: `${base}/ImageID`, value: image.id },
+      { kind: 'Replace', path: `${base}/Version`, value: image.version || '-' },
+      { kind: 'Replace', path: `${base}/ContentType`, value: image.contentType },
+      { kind: 'Replace', path: `${base}/Size`, value: String(image.size) },
+      { kind: 'Replace', path: `${base}/Hash`, value: `sha256:${image.id}` },
+      { kind: 'Replace', path: `${base}/DownloadURL`, value: `${this.publicBase}/images/${image.id}` },
+      { kind: 'Exec', path: `${base}/Operations/Download`, correlator },
+    ], waitMs);
+    return { ...r, value: { name, correlator } };
+  }
+
+  async gatewayImages(id: string, waitMs: number): Promise<Outcome<Tree>> {
+    const r = await this.run(id, [{ kind: 'Get', path: './GwMO/Images?list=StructData' }], waitMs);
+    return r.done ? { ...r, value: structData(r.operations[0]!, './GwMO/Images') } : r;
+  }
+
+  /**
+   * Makes devices download and install an image the gateway holds (SCOMO-like: write the package
+   * URL and hash, Exec DownloadInstall; each device reports with a Generic Alert) as a fanout.
+   */
+  async distribute(id: string, spec: { image: string; name?: string; devices?: readonly string[]; groups?: readonly string[]; timeout?: number }, waitMs: number): Promise<Outcome<{ name: string; correlator: string; url: string }>> {
+    const base = `./GwMO/Images/${spec.image}`;
+    const info = await this.run(id, [{ kind: 'Get', path: `${base}?list=StructData` }], waitMs);
+    if (!info.done) throw new ServiceError(504, `gateway ${id} did not answer within the wait; try again`);
+    const op = info.operations[0]!;
+    if (op.status === 404) throw new ServiceError(404, `gateway ${id} has no image "${spec.image}"; stage it first`);
+    const entry = structData(op, base);
+    const url = typeof entry['LocalURL'] === 'string' ? entry['LocalURL'] : '';
+    if (url === '') throw new ServiceError(409, `image "${spec.image}" is not ready on gateway ${id} (State ${String(entry['State'])}${entry['Error'] ? `: ${String(entry['Error'])}` : ''})`);
+    const hash = typeof entry['Hash'] === 'string' ? entry['Hash'] : '';
+    const r = await this.startFanout(id, {
+      ...(spec.name ? { name: spec.name } : {}), ...(spec.devices ? { devices: spec.devices } : {}), ...(spec.groups ? { groups: spec.groups } : {}),
+      ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
+      commands: [
+        { kind: 'Replace', path: './SCOMO/Download/PkgURL', value: url },
+        { kind: 'Replace', path: './SCOMO/Download/PkgHash', value: hash },
+        { kind: 'Exec', path: './SCOMO/Download/Operations/DownloadInstall' },
+      ],
+    }, waitMs);
+    return { ...r, value: { ...r.value!, url } };
   }
 
   list(): DeviceRow[] {

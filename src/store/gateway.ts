@@ -68,7 +68,30 @@ export interface JobResultRow {
   readonly at: number;
 }
 
+export const ImageState = { Idle: 10, Downloading: 20, Stored: 30, Failed: 40, NotStored: 50 } as const;
+
+/** One image as the server named it on this gateway; several may share one stored file. */
+export interface ImageRow {
+  readonly name: string;
+  readonly imageId: string;
+  readonly version: string;
+  readonly contentType: string;
+  readonly size?: number;
+  /** hex SHA-256 */
+  readonly hash?: string;
+  readonly downloadUrl?: string;
+  readonly state: number;
+  readonly bytes: number;
+  readonly error?: string;
+  readonly createdAt: number;
+}
+
 export interface GatewayStore {
+  getImage(name: string): ImageRow | undefined;
+  listImages(): ImageRow[];
+  putImage(row: ImageRow): void;
+  deleteImage(name: string): boolean;
+
   getConfig(key: string): string | undefined;
   setConfig(key: string, value: string): void;
 

@@ -4,3 +4,5 @@ export * from './http/server.ts';
 export * from './http/client.ts';
 export * from './udp/push.ts';
 export * from './udp/listen.ts';
+export * from './http/files.ts';
+export * from './http/fetch-file.ts';

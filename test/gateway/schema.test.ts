@@ -27,6 +27,7 @@ test('every node of a live gateway tree is in the schema with its Format', async
     for (const o of [
       { kind: 'Add' as const, path: './GwMO/DevInventory/Groups/g', format: 'node' },
       { kind: 'Add' as const, path: './GwMO/DevInventory/Groups/g/Members/a', value: 'IMEI:000000000000000' },
+      { kind: 'Add' as const, path: './GwMO/Images/i1', format: 'node' },
       { kind: 'Add' as const, path: './GwMO/Fanout/j', format: 'node' },
       { kind: 'Add' as const, path: './GwMO/Fanout/j/Targets/1', value: './GwMO/DevInventory/Groups/g' },
       { kind: 'Add' as const, path: './GwMO/Fanout/j/Commands', format: 'xml', value: encodeFragment([{ kind: 'Get', cmdId: 1, items: [{ target: { locUri: './DevInfo/Mod' } }] }]) },
@@ -46,7 +47,7 @@ test('every node of a live gateway tree is in the schema with its Format', async
       if (spec.type) assert.equal(n.type, spec.type, rel);
     }
     const seen = new Set(nodes.map((n) => specOf(n.uri.slice('./GwMO/'.length))?.path));
-    for (const must of ['Fanout/<x>/Results/<x>/Cmd/<x>/Data', 'DevInventory/Groups/<x>/Members/<x>', 'DevInventory/Devices/<x>/Sync/Pending']) {
+    for (const must of ['Images/<x>/LocalURL', 'Fanout/<x>/Results/<x>/Cmd/<x>/Data', 'DevInventory/Groups/<x>/Members/<x>', 'DevInventory/Devices/<x>/Sync/Pending']) {
       assert.ok(seen.has(must), `${must} appears`);
     }
   } finally {

@@ -1,4 +1,8 @@
 // A DM server, a gateway and N devices in one process on loopback, with real HTTP and UDP.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { apiRoutes } from '../../src/api/routes.ts';
 import { DmDevice } from '../../src/client/device.ts';
 import { DmGateway } from '../../src/gateway/gateway.ts';
@@ -9,12 +13,12 @@ import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 
 export const GW_ID = 'GW:0001';
 
-export async function startServer() {
+export async function startServer(options: { imageDir?: string; publicUrl?: string; port?: number } = {}) {
   const store = new SqliteServerStore(':memory:');
   const alerts: { deviceId: string; alert: GenericAlert }[] = [];
   const waiters: ((a: { deviceId: string; alert: GenericAlert }) => void)[] = [];
   const server = new DmServer({
-    store, serverId: 'srv', routes: apiRoutes,
+    store, serverId: 'srv', routes: apiRoutes, ...options,
     events: { alert: (deviceId, alert) => { alerts.push({ deviceId, alert }); waiters.splice(0).forEach((w) => w({ deviceId, alert })); } },
   });
   const url = await server.start();
@@ -35,16 +39,24 @@ export async function startServer() {
   return { server, store, url, alerts, alertOf, async close() { await server.stop(); store.close(); } };
 }
 
-export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore } = {}) {
+export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore; imageDir?: string } = {}) {
   const south = extra.south ?? new SqliteServerStore(':memory:');
   const gstore = extra.gstore ?? new SqliteGatewayStore(':memory:');
+  const imageDir = extra.imageDir ?? mkdtempSync(join(tmpdir(), 'gwmo-images-'));
   const gateway = new DmGateway({
     deviceId: GW_ID, serverUrl, serverId: 'srv', username: 'gw', password: 'gw-pw', serverPassword: 'srv-pw', auth: 'md5', encoding: 'wbxml',
     lanHost: '127.0.0.1', lanPort: extra.lanPort ?? 0, lanServerId: 'gwmo-gateway', deviceUser: 'device', devicePassword: 'lan-pw',
     lanServerPassword: 'lan-srv-pw', notifyPort: 0, checkInSeconds: 0, stores: { south, gateway: gstore },
+    imageDir,
   });
   await gateway.start();
-  return { gateway, south, gstore, async close() { await gateway.stop(); } };
+  return {
+    gateway, south, gstore, imageDir,
+    async close() {
+      await gateway.stop();
+      if (!extra.imageDir) rmSync(imageDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function startDevices(lanUrl: string, n: number, first = 0): Promise<DmDevice[]> {

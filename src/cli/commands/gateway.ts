@@ -53,7 +53,7 @@ export function registerGateway(program: Command): void {
         lanHost: f['lanHost']!, lanPort: port('--lan-port', f['lanPort']!), lanServerId: f['lanServerId']!,
         deviceUser: f['deviceUser']!, devicePassword: f['devicePassword'], lanServerPassword: f['lanServerPassword'] ?? f['devicePassword'],
         notifyHost: f['notifyHost']!, notifyPort: port('--notify-port', f['notifyPort']!), checkInSeconds: positive('--check-in', f['checkIn']!),
-        stores, log,
+        stores, imageDir: join(dir, 'images'), log,
       });
       try {
         await gateway.start();

@@ -51,6 +51,7 @@ export function registerServer(program: Command): void {
       const log = jsonLog('server');
       const server = new DmServer({
         store, serverId: flags.serverId, host: flags.host, port: port('--port', flags.port), maxMsgSize,
+        ...(flags.db === ':memory:' ? {} : { imageDir: join(flags.db ? join(flags.db, '..') : flags.dataDir, 'images') }),
         sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: apiRoutes, log,
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(tls ? { tls } : {}),
         events: {

@@ -25,6 +25,7 @@ export function renderMarkdown(): string {
     + '| `urn:oma:at:oma-gwmo:deviceattached:1.1` | `./GwMO/DevInventory/Devices/<x>` | xml | `<Device DeviceID="…" Man="…" Mod="…" DevTyp="…" FwV="…" Protocol="…" Mode="2"/>` |\n'
     + '| `urn:oma:at:oma-gwmo:devicedetached:1.0` | `./GwMO/DevInventory/Devices/<x>` | chr | the DeviceID |\n'
     + '| `urn:oma:at:oma-gwmo:completionstatus:1.0` | `./GwMO/Fanout/<x>` | int | the job State; Mark informational when every device succeeded, warning otherwise; Correlator of the Start Exec |\n'
+    + '| `urn:oma:at:oma-gwmo:imageready:1.0` | `./GwMO/Images/<x>/Operations/Download` | chr | LocalURL (Mark informational); on failure an error text (Mark critical); with storage off the server URL devices will use (Mark warning); Correlator of the Download Exec |\n'
     + '| `urn:oma:at:oma-gwmo:resultaggregation:1.0` | `./GwMO/Fanout/<x>` | xml | `<Aggregate total="n"><Status code="200" count="…"/><Status code="408" count="…"><Device>…</Device></Status></Aggregate>`; same Correlator |\n';
 }
 

@@ -27,6 +27,7 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
   { path: 'Config/Fanout/Retries', format: 'int', access: 'GR', occurrence: '1', description: 'extra attempts for a device that timed out; default 1' },
   { path: 'Config/ImageStore', format: 'node', access: 'G', occurrence: '1', description: 'image storage on the gateway (DCIS)' },
   { path: 'Config/ImageStore/Enabled', format: 'bool', access: 'GR', occurrence: '1', description: 'store images for local download (DCIS-003); default true' },
+  { path: 'Config/ImageStore/QuotaBytes', format: 'int', access: 'GR', occurrence: '1', description: 'disk budget for stored images; unreferenced images are evicted (oldest first) to make room; default 1 GiB' },
   { path: 'Config/ServerAccount', format: 'chr', access: 'G', occurrence: '1', description: 'ServerID of the account the gateway holds with the server: one account and one authentication for every device behind it (HLF-004, SECACATE-002)' },
 
   { path: 'DevInventory', format: 'node', access: 'G', occurrence: '1', type: 'urn:oma:mo:oma-gwmo-deviceinventory:1.1', description: 'Device Inventory MO' },
@@ -95,6 +96,22 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
   { path: 'Fanout/<x>/Results/<x>/Cmd/<x>/Data', format: 'chr', access: 'G', occurrence: '?', description: 'the value a Get returned (b64 for binary formats)' },
   { path: 'Fanout/<x>/Results/<x>/Cmd/<x>/Format', format: 'chr', access: 'G', occurrence: '?', description: 'its Format' },
 
+  { path: 'Images', format: 'node', access: 'GA', occurrence: '1', type: 'urn:oma:mo:oma-gwmo-imageinventory:1.0', description: 'Image Inventory MO (DCIS-001/002, B.8); Add Images/<name> with Format node creates an entry' },
+  { path: 'Images/<x>', format: 'node', access: 'GD', occurrence: '*', description: 'one image as the server named it; several entries may share one stored file; Delete = Operations/Remove' },
+  { path: 'Images/<x>/ImageID', format: 'chr', access: 'GR', occurrence: '1', description: 'the server\'s id for the image' },
+  { path: 'Images/<x>/Name', format: 'chr', access: 'G', occurrence: '1', description: 'the entry\'s name' },
+  { path: 'Images/<x>/Version', format: 'chr', access: 'GR', occurrence: '1', description: 'version text' },
+  { path: 'Images/<x>/ContentType', format: 'chr', access: 'GR', occurrence: '1', description: 'MIME type served to devices' },
+  { path: 'Images/<x>/Size', format: 'int', access: 'GR', occurrence: '1', description: 'bytes expected (checked on arrival); empty until known' },
+  { path: 'Images/<x>/Hash', format: 'chr', access: 'GR', occurrence: '1', description: '"sha256:<hex>": checked on arrival, and the key the file is stored under (one copy per hash)' },
+  { path: 'Images/<x>/DownloadURL', format: 'chr', access: 'GR', occurrence: '1', description: 'where the gateway fetches it (http or https; resumed with Range after a cut)' },
+  { path: 'Images/<x>/Operations', format: 'node', access: 'G', occurrence: '1', description: 'what the entry can be told' },
+  { path: 'Images/<x>/Operations/Download', format: 'null', access: 'E', occurrence: '1', description: 'fetch now: 202, then urn:oma:at:oma-gwmo:imageready:1.0 (Data = LocalURL; Mark critical with an error text on failure; Mark warning with the server URL when storage is off); 412 no DownloadURL' },
+  { path: 'Images/<x>/Operations/Remove', format: 'null', access: 'E', occurrence: '1', description: 'forget the entry; the file goes when no other entry refers to it' },
+  { path: 'Images/<x>/State', format: 'int', access: 'G', occurrence: '1', description: '10 idle, 20 downloading, 30 stored, 40 failed, 50 not stored (storage switched off: devices fetch from DownloadURL)' },
+  { path: 'Images/<x>/BytesReceived', format: 'int', access: 'G', occurrence: '1', description: 'progress while downloading; the size once stored' },
+  { path: 'Images/<x>/LocalURL', format: 'chr', access: 'G', occurrence: '1', description: 'the URL devices fetch: http://<gateway LAN>/img/<sha256> (Range, HEAD, ETag), or DownloadURL when storage is off; empty otherwise' },
+  { path: 'Images/<x>/Error', format: 'chr', access: 'G', occurrence: '?', description: 'why the last download failed' },
   { path: 'EDTrigger', format: 'node', access: 'GA', occurrence: '1', type: 'urn:oma:mo:oma-gwmo-edtrigger:1.0', description: 'End Device Trigger MO (transparent mode): the node is there; delivering Package#0 through it comes with NAT/transparent mode' },
 ];
 

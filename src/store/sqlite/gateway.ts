@@ -1,7 +1,7 @@
 // The gateway's own state on SQLite (node:sqlite): config, inventory, groups, jobs, results.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
-import type { GatewayStore, GroupMember, GroupRow, InventoryRow, JobResultRow, JobRow, JobState } from '../gateway.ts';
+import type { GatewayStore, GroupMember, GroupRow, ImageRow, InventoryRow, JobResultRow, JobRow, JobState } from '../gateway.ts';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -11,6 +11,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS groups (name TEXT PRIMARY KEY, description TEXT NOT NULL DEFAULT '', mode INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE IF NOT EXISTS members (grp TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE ON UPDATE CASCADE,
     pos INTEGER NOT NULL, name TEXT NOT NULL, device_id TEXT NOT NULL, PRIMARY KEY (grp, pos));
+  CREATE TABLE IF NOT EXISTS images (name TEXT PRIMARY KEY, record TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, record TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS results (job TEXT NOT NULL, device_id TEXT NOT NULL, status INTEGER NOT NULL,
     commands TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (job, device_id));
@@ -128,6 +129,23 @@ export class SqliteGatewayStore implements GatewayStore {
       this.db.exec('ROLLBACK');
       throw err;
     }
+  }
+
+  getImage(name: string): ImageRow | undefined {
+    const r = this.sql('SELECT record FROM images WHERE name = ?').get(name) as Row | undefined;
+    return r ? fromJson<ImageRow>(String(r['record'])) : undefined;
+  }
+
+  listImages(): ImageRow[] {
+    return (this.sql('SELECT record FROM images ORDER BY name').all() as Row[]).map((r) => fromJson<ImageRow>(String(r['record'])));
+  }
+
+  putImage(row: ImageRow): void {
+    this.sql('INSERT INTO images (name, record) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record').run(row.name, toJson(row));
+  }
+
+  deleteImage(name: string): boolean {
+    return Number(this.sql('DELETE FROM images WHERE name = ?').run(name).changes) > 0;
   }
 
   getJob(name: string): JobRow | undefined {

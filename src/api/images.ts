@@ -1,0 +1,69 @@
+// REST routes for images: upload to the server, stage on a gateway (stored once there), list what a
+// gateway holds, distribute to devices from the gateway's LAN URL.
+import type { GatewayService } from '../server/gateways.ts';
+import type { Route } from './gateways.ts';
+import { ApiError, field, readJson, sendJson } from './http-json.ts';
+
+const MAX_IMAGE = 2 * 1024 ** 3;
+
+export function imageRoutes(gw: GatewayService): Route[] {
+  const G = '^\\/api\\/gateways\\/([^/]+)';
+  const wait = (url: URL): number => {
+    const w = Number(url.searchParams.get('wait') ?? 10);
+    if (!Number.isFinite(w) || w < 0 || w > 120) throw new ApiError(400, 'wait must be 0–120 seconds');
+    return w * 1000;
+  };
+  const repo = () => {
+    if (!gw.images) throw new ApiError(503, 'this server keeps no images (start it with a data dir)');
+    return gw.images;
+  };
+  return [
+    ['POST', /^\/api\/images$/, async (req, res, _p, url) => {
+      const name = url.searchParams.get('name');
+      if (!name) throw new ApiError(400, 'name is required: POST /api/images?name=firmware&version=1.2 with the bytes as the body');
+      const type = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
+      if (type === 'application/json') throw new ApiError(415, 'send the image bytes as the body (e.g. Content-Type: application/octet-stream), not JSON');
+      const image = await repo().add(req, { name, version: url.searchParams.get('version') ?? '', contentType: type }, MAX_IMAGE, Date.now());
+      sendJson(res, 201, { ...image, sha256: image.id, url: `${gw.publicBase}/images/${image.id}` });
+    }],
+    ['GET', /^\/api\/images$/, async (_q, res) => {
+      const r = repo();
+      sendJson(res, 200, { items: r.list(), egress: { bytes: r.served.bytes, requests: r.served.requests } });
+    }],
+    ['POST', new RegExp(`${G}/images$`), async (req, res, [id], url) => {
+      const b = await readJson(req);
+      const image = field(b, 'image', 'string', true)!;
+      const name = field(b, 'name', 'string');
+      const r = await gw.stageImage(id!, { image, ...(name !== undefined ? { name } : {}) }, wait(url));
+      const start = r.operations[r.operations.length - 1]!;
+      if (r.done && start.status !== 202) {
+        const failed = r.operations.find((o) => (o.status ?? 0) >= 300 && o.status !== 418) ?? start;
+        throw new ApiError(409, `the gateway refused the staging: ${failed.kind} ${failed.target} → DM status ${failed.status}`);
+      }
+      sendJson(res, 202, { name: r.value!.name, correlator: r.value!.correlator, started: r.done });
+    }],
+    ['GET', new RegExp(`${G}/images$`), async (_q, res, [id], url) => {
+      const r = await gw.gatewayImages(id!, wait(url));
+      if (!r.done) sendJson(res, 202, { pending: true, message: 'the gateway has not answered yet' });
+      else sendJson(res, 200, r.value);
+    }],
+    ['POST', new RegExp(`${G}/distributions$`), async (req, res, [id], url) => {
+      const b = await readJson(req);
+      const list = (k: string): string[] | undefined => {
+        const v = b[k];
+        if (v === undefined) return undefined;
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ApiError(400, `${k} must be an array of strings`);
+        return v as string[];
+      };
+      const name = field(b, 'name', 'string');
+      const timeout = field(b, 'timeout', 'number');
+      const devices = list('devices');
+      const groups = list('groups');
+      const r = await gw.distribute(id!, {
+        image: field(b, 'image', 'string', true)!, ...(name ? { name } : {}), ...(devices ? { devices } : {}), ...(groups ? { groups } : {}),
+        ...(timeout !== undefined ? { timeout } : {}),
+      }, wait(url));
+      sendJson(res, 202, { name: r.value!.name, correlator: r.value!.correlator, url: r.value!.url, started: r.done });
+    }],
+  ];
+}

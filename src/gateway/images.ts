@@ -1,0 +1,157 @@
+// Images on the gateway (DCIS-001..003, B.8): fetched once from the server, checked (size,
+// SHA-256), stored by content (the same bytes once, whatever the names or stagings), evicted when
+// unreferenced and room is needed, served to the LAN from disk.
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { GatewayStore, ImageRow } from '../store/gateway.ts';
+import { ImageState } from '../store/gateway.ts';
+import { FetchFileError, fetchFile, type ServeCounters } from '../transport/index.ts';
+import type { GatewayConfig } from './config.ts';
+import type { GatewayAlert } from './inventory.ts';
+
+export const IMAGE_READY = 'urn:oma:at:oma-gwmo:imageready:1.0';
+const HEX = /^[0-9a-f]{64}$/;
+
+export class ImageStore {
+  private readonly dir: string;
+  private readonly store: GatewayStore;
+  private readonly config: GatewayConfig;
+  private readonly alert: (a: GatewayAlert) => void;
+  private readonly inflight = new Map<string, Promise<void>>();
+  /** LAN URL prefix of stored images, set once the LAN side listens */
+  baseUrl = '';
+  readonly served: ServeCounters = { bytes: 0, requests: 0 };
+
+  constructor(dir: string, store: GatewayStore, config: GatewayConfig, alert: (a: GatewayAlert) => void) {
+    this.dir = dir;
+    this.store = store;
+    this.config = config;
+    this.alert = alert;
+    mkdirSync(join(dir, 'sha256'), { recursive: true });
+    // a download cut by a crash leaves a .part: it is not trusted, and nothing refers to it
+    for (const f of readdirSync(join(dir, 'sha256'))) if (f.endsWith('.part')) void rm(join(dir, 'sha256', f), { force: true });
+  }
+
+  pathOf(hash: string): string | undefined {
+    return HEX.test(hash) ? join(this.dir, 'sha256', hash) : undefined;
+  }
+
+  /** The stored file for a hash, or undefined. */
+  file(hash: string): { path: string; size: number } | undefined {
+    const path = this.pathOf(hash);
+    if (!path) return undefined;
+    try {
+      return { path, size: statSync(path).size };
+    } catch {
+      return undefined;
+    }
+  }
+
+  localUrl(row: ImageRow): string {
+    if (row.state === ImageState.Stored && row.hash) return `${this.baseUrl}/img/${row.hash}`;
+    if (row.state === ImageState.NotStored && row.downloadUrl) return row.downloadUrl; // devices fetch from the server
+    return '';
+  }
+
+  usedBytes(): number {
+    let used = 0;
+    for (const f of readdirSync(join(this.dir, 'sha256'))) used += statSync(join(this.dir, 'sha256', f)).size;
+    return used;
+  }
+
+  /** Exec Operations/Download: 202, and the outcome comes as an imageready alert. */
+  download(name: string, correlator: string | undefined): number {
+    const row = this.store.getImage(name);
+    if (!row) return 404;
+    if (!row.downloadUrl) return 412;
+    if (row.hash !== undefined && !HEX.test(row.hash)) return 400;
+    if (row.state === ImageState.Downloading) return 202;
+    const job = this.run(row, correlator).finally(() => this.inflight.delete(name));
+    this.inflight.set(name, job);
+    return 202;
+  }
+
+  /** Resolves when no download of that image is under way. */
+  async settled(name: string): Promise<void> {
+    await this.inflight.get(name);
+  }
+
+  private async run(row: ImageRow, correlator: string | undefined): Promise<void> {
+    const source = `./GwMO/Images/${row.name}/Operations/Download`;
+    const report = (r: ImageRow, mark: string, data: string): void =>
+      this.alert({ type: IMAGE_READY, source, format: 'chr', data, mark, ...(correlator ? { correlator } : {}) });
+    if (!this.config.bool('ImageStore/Enabled')) {
+      // DCIS-003: storage switched off; devices fetch from the server, and the server is told so
+      const off = { ...row, state: ImageState.NotStored, bytes: 0, error: 'image storage is switched off on this gateway' };
+      this.store.putImage(off);
+      report(off, 'warning', row.downloadUrl!);
+      return;
+    }
+    if (row.hash && this.file(row.hash)) {
+      // DCIS-002: the same bytes are already here
+      const stored = { ...row, state: ImageState.Stored, bytes: this.file(row.hash)!.size };
+      this.store.putImage(stored);
+      report(stored, 'informational', this.localUrl(stored));
+      return;
+    }
+    const failed = (error: string): void => {
+      const f = { ...row, state: ImageState.Failed, error };
+      this.store.putImage(f);
+      report(f, 'critical', error);
+    };
+    if (row.size !== undefined && !(await this.makeRoom(row.size))) {
+      failed(`quota exceeded: ${row.size} bytes do not fit in ImageStore/QuotaBytes ${this.config.get('ImageStore/QuotaBytes')} even after evicting unused images`);
+      return;
+    }
+    this.store.putImage({ ...row, state: ImageState.Downloading, bytes: 0 });
+    // the file is named by its hash only once verified; until then by the image's name
+    const temp = join(this.dir, 'sha256', `download-${Buffer.from(row.name).toString('hex')}`);
+    let lastWrite = 0;
+    try {
+      const got = await fetchFile({
+        url: row.downloadUrl!, dest: temp, ...(row.size !== undefined ? { size: row.size } : {}), ...(row.hash ? { sha256: row.hash } : {}),
+        onProgress: (bytes) => {
+          if (bytes - lastWrite >= 1024 * 1024) {
+            lastWrite = bytes;
+            this.store.putImage({ ...row, state: ImageState.Downloading, bytes });
+          }
+        },
+      });
+      await rename(temp, join(this.dir, 'sha256', got.sha256));
+      const stored = { ...row, hash: got.sha256, size: got.bytes, state: ImageState.Stored, bytes: got.bytes };
+      this.store.putImage(stored);
+      report(stored, 'informational', this.localUrl(stored));
+    } catch (err) {
+      await rm(temp, { force: true });
+      failed(err instanceof FetchFileError ? `${err.reason}: ${err.message}` : `download failed: ${String(err)}`);
+    }
+  }
+
+  /** Evicts unreferenced images, oldest first, until `bytes` fit in the quota. */
+  private async makeRoom(bytes: number): Promise<boolean> {
+    const quota = Number(this.config.get('ImageStore/QuotaBytes'));
+    if (bytes > quota) return false;
+    const referenced = new Set(this.store.listImages().map((i) => i.hash).filter((h): h is string => h !== undefined));
+    const dir = join(this.dir, 'sha256');
+    const files = readdirSync(dir).filter((f) => HEX.test(f)).map((f) => ({ f, ...statSync(join(dir, f)) })).sort((a, b) => a.mtimeMs - b.mtimeMs);
+    let used = files.reduce((n, x) => n + x.size, 0);
+    for (const x of files) {
+      if (used + bytes <= quota) break;
+      if (referenced.has(x.f)) continue;
+      await rm(join(dir, x.f), { force: true });
+      used -= x.size;
+    }
+    return used + bytes <= quota;
+  }
+
+  /** Exec Operations/Remove (or Delete of the entry): the file goes when nothing else refers to it. */
+  async remove(name: string): Promise<number> {
+    const row = this.store.getImage(name);
+    if (!row) return 404;
+    this.store.deleteImage(name);
+    if (row.hash && !this.store.listImages().some((i) => i.hash === row.hash)) await rm(this.pathOf(row.hash)!, { force: true });
+    return 200;
+  }
+}
