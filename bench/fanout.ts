@@ -37,7 +37,7 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
   const gateway = new DmGateway({
     deviceId: 'GW:BENCH', serverUrl: url, serverId: 'srv', username: 'gw', password: 'gw-pw', serverPassword: 'srv-pw', auth: 'md5', encoding: 'wbxml',
     lanHost: '127.0.0.1', lanPort: 0, lanServerId: 'gwmo-gateway', deviceUser: 'device', devicePassword: 'lan-pw', lanServerPassword: 'lan-srv-pw',
-    notifyPort: 0, checkInSeconds: 0, stores: { south, gateway: gstore },
+    notifyPort: 0, checkInSeconds: 0, stores: { south, gateway: gstore }, imageDir: join(dir, 'images'),
   });
   gstore.setConfig('Fanout/MaxConcurrency', '256');
   gstore.setConfig('DetachTimeout', '3600');

@@ -2,6 +2,7 @@
 // Package#0 listener each, one shared HTTP client, all enrolled with the gateway at LAN_URL.
 // Prints "ready <count>" when every device has registered; progress on stderr.
 import { DmDevice } from '../../src/client/device.ts';
+import { download } from '../../src/client/scomo.ts';
 import { DmHttpClient } from '../../src/transport/index.ts';
 
 const [lanUrl, countText] = process.argv.slice(2);
@@ -26,3 +27,10 @@ for (let i = 0; i < count; i += BATCH) {
 }
 console.log(`ready ${count}`);
 process.on('SIGINT', () => process.exit(0));
+// the images bench asks for a baseline: `n` concurrent downloads of `url` with the devices' code
+process.on('message', (m: { download?: string; concurrent?: number }) => {
+  if (!m.download) return;
+  const t0 = performance.now();
+  void Promise.all(Array.from({ length: m.concurrent ?? 1 }, () => download(m.download!)))
+    .then((r) => process.send?.({ seconds: (performance.now() - t0) / 1000, bytes: r.reduce((n, x) => n + x.bytes, 0) }));
+});
