@@ -2,52 +2,37 @@
 // limit, each device with a timeout and retries; each device's result is written once, as it
 // arrives; at the end the server gets completionstatus and resultaggregation Generic Alerts.
 // A job interrupted by a crash resumes on start: devices with a result are not run again.
-import type { GatewayStore, JobCommand, JobResultRow, JobRow } from '../store/gateway.ts';
-import type { OperationRow } from '../store/server.ts';
+import type { GatewayStore, JobResultRow, JobRow } from '../store/gateway.ts';
+import type { EndDeviceDriver } from '../adapters/driver.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayAlert } from './inventory.ts';
 import { fromNodeName, GwmoAlert, xmlEscape } from './names.ts';
 
 export const JobState = { Created: 10, Running: 20, Completed: 30, Cancelled: 40, Failed: 60 } as const;
 
-/** What the runner needs from the gateway's LAN side (its DM server for the devices). */
-export interface Southbound {
-  queue(deviceId: string, id: string, command: JobCommand): void;
-  operation(id: string): OperationRow | undefined;
-  cancel(id: string, status: number): void;
-  /** operations of the device whose id starts with `prefix` */
-  operations(deviceId: string, prefix: string): OperationRow[];
-  /** sends the device a Package#0; false when it cannot be reached that way */
-  wake(deviceId: string): Promise<boolean>;
-}
-
 export interface FanoutDeps {
   readonly store: GatewayStore;
   readonly config: GatewayConfig;
-  readonly south: Southbound;
+  /** the driver for a device's protocol (inventory Protocol "OMA-DM/1.2" → "OMA-DM") */
+  driverFor(protocol: string): EndDeviceDriver | undefined;
   readonly now: () => number;
   alert(a: GatewayAlert): void;
+  /** a job was cancelled: drivers waiting on devices should notice */
+  cancelled?(): void;
   progress?(job: string, done: number, total: number): void;
 }
 
 const DEVICES = './GwMO/DevInventory/Devices/';
 const GROUPS = './GwMO/DevInventory/Groups/';
-const finished = (op: OperationRow | undefined): boolean => op !== undefined && (op.state === 'done' || op.state === 'failed');
 
 export type Resolved = { ok: true; devices: string[] } | { ok: false; status: number; reason: string };
 
 export class FanoutRunner {
   private readonly deps: FanoutDeps;
-  private readonly waiters = new Map<string, () => void>();
   private readonly running = new Map<string, { cancelled: boolean; done: Promise<void> }>();
 
   constructor(deps: FanoutDeps) {
     this.deps = deps;
-  }
-
-  /** Called for every southbound operation that changes state. */
-  operationChanged(op: OperationRow): void {
-    if (finished(op)) this.waiters.get(op.id)?.();
   }
 
   resolveTargets(targets: readonly string[]): Resolved {
@@ -88,7 +73,7 @@ export class FanoutRunner {
     const r = this.running.get(name);
     if (r) r.cancelled = true;
     this.deps.store.putJob({ ...job, state: JobState.Cancelled, finishedAt: this.deps.now() });
-    for (const w of this.waiters.values()) w(); // wake waiting devices so they notice
+    this.deps.cancelled?.();
     return 200;
   }
 
@@ -133,59 +118,20 @@ export class FanoutRunner {
   }
 
   private async runDevice(job: JobRow, deviceId: string, state: { cancelled: boolean }): Promise<JobResultRow> {
-    const { store, south, config } = this.deps;
-    const commands = job.commands ?? [];
+    const { store, config } = this.deps;
     const result = (status: number, cmds: JobResultRow['commands']): JobResultRow => ({ job: job.name, deviceId, status, commands: cmds, at: this.deps.now() });
     const device = store.getDevice(deviceId);
     if (!device) return result(404, []);
     if (!device.attached) return result(410, []);
-    const timeoutMs = (job.timeoutS ?? config.int('Fanout/DeviceTimeout')) * 1000;
-    const retries = job.retries ?? config.int('Fanout/Retries');
-    const prefix = `${job.name}/${deviceId}/`;
-    // after a restart, an attempt may already be under way or even finished
-    const earlier = south.operations(deviceId, prefix);
-    let attempt = earlier.reduce((n, op) => Math.max(n, Number(op.id.slice(prefix.length).split('/')[0])), 0);
-    let ids = earlier.filter((op) => op.id.startsWith(`${prefix}${attempt}/`)).map((op) => op.id);
-    for (;;) {
-      if (ids.length === 0) {
-        attempt++;
-        ids = commands.map((cmd, i) => {
-          const id = `${prefix}${attempt}/${i}`;
-          south.queue(deviceId, id, cmd);
-          return id;
-        });
-      }
-      await south.wake(deviceId);
-      const complete = await this.waitAll(ids, timeoutMs, state);
-      const ops = ids.map((id) => south.operation(id));
-      if (complete || state.cancelled) return result(worst(ops.map((o) => o?.status ?? 408)), ops.map(view));
-      for (const op of ops) if (!finished(op)) south.cancel(op!.id, 408);
-      if (attempt > retries) {
-        const after = ids.map((id) => south.operation(id));
-        return result(worst(after.map((o) => o?.status ?? 408)), after.map(view));
-      }
-      ids = [];
-    }
-  }
-
-  private waitAll(ids: readonly string[], timeoutMs: number, state: { cancelled: boolean }): Promise<boolean> {
-    const pending = new Set(ids.filter((id) => !finished(this.deps.south.operation(id))));
-    if (pending.size === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const stop = (ok: boolean): void => {
-        clearTimeout(timer);
-        for (const id of ids) this.waiters.delete(id);
-        resolve(ok);
-      };
-      const timer = setTimeout(() => stop(false), timeoutMs);
-      for (const id of pending) {
-        this.waiters.set(id, () => {
-          if (state.cancelled) return stop(false);
-          if (finished(this.deps.south.operation(id))) pending.delete(id);
-          if (pending.size === 0) stop(true);
-        });
-      }
+    const driver = this.deps.driverFor(device.protocol.split('/')[0]!);
+    if (!driver) return result(501, []);
+    const results = await driver.execute(deviceId, job.commands ?? [], {
+      key: `${job.name}/${deviceId}`,
+      timeoutMs: (job.timeoutS ?? config.int('Fanout/DeviceTimeout')) * 1000,
+      retries: job.retries ?? config.int('Fanout/Retries'),
+      cancelled: () => state.cancelled,
     });
+    return result(worst(results.map((r) => r.status)), results);
   }
 
   private report(job: JobRow, results: readonly JobResultRow[]): void {
@@ -195,12 +141,6 @@ export class FanoutRunner {
     this.deps.alert({ type: GwmoAlert.CompletionStatus, source, format: 'int', data: String(job.state), mark: allOk ? 'informational' : 'warning', ...correlator });
     this.deps.alert({ type: GwmoAlert.ResultAggregation, source, format: 'xml', data: aggregateXml(results), ...correlator });
   }
-}
-
-function view(op: OperationRow | undefined): JobResultRow['commands'][number] {
-  if (!op) return { status: 408 };
-  const r = op.results?.[0];
-  return { status: op.status ?? 408, ...(r?.data !== undefined ? { data: r.data } : {}), ...(r?.format ? { format: r.format } : {}) };
 }
 
 /** The device's outcome: 200 when every command succeeded, else the highest failing code. */

@@ -7,12 +7,14 @@ import { DmClientAgent, type SessionReport } from '../client/agent.ts';
 import { AuthScheme } from '../protocol/index.ts';
 import { DmServer } from '../server/dm-server.ts';
 import type { ServerDeps } from '../session/server/index.ts';
-import type { GatewayStore, JobCommand } from '../store/gateway.ts';
+import type { GatewayStore } from '../store/gateway.ts';
 import type { ServerStore } from '../store/server.ts';
 import { DmHttpClient, NotificationListener, serveFile } from '../transport/index.ts';
 import { addAccount, installDevDetail, installDevInfo, readAccounts, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
 import { FanoutRunner } from './fanout.ts';
+import { ProxyDriver } from './proxy-driver.ts';
+import type { EndDeviceDriver } from '../adapters/driver.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
 import { configShape, CONFIG_URN } from './mo/config.ts';
 import { fanoutShape } from './mo/fanout.ts';
@@ -62,6 +64,9 @@ export class DmGateway {
   readonly config: GatewayConfig;
   readonly inventory: Inventory;
   readonly runner: FanoutRunner;
+  readonly proxy: ProxyDriver;
+  /** one driver per protocol: proxy mode for DM devices, adapters for the others */
+  readonly drivers = new Map<string, EndDeviceDriver>();
   readonly images: ImageStore;
   readonly lan: DmServer;
   private readonly options: GatewayOptions;
@@ -100,7 +105,7 @@ export class DmGateway {
       },
       deps: (base) => this.enrolling(base),
       events: {
-        operationDone: (op) => this.runner.operationChanged(op),
+        operationDone: (op) => this.proxy.operationChanged(op),
         devInfo: (deviceId, devInfo, from) => {
           const before = gstore.getDevice(deviceId);
           if (!before || !before.attached) queueMicrotask(() => this.events.emit('attached', deviceId));
@@ -108,30 +113,24 @@ export class DmGateway {
         },
       },
     });
+    this.proxy = new ProxyDriver(south, async (deviceId) => {
+      try {
+        await this.lan.service.notify(deviceId);
+        return true;
+      } catch {
+        return false; // no notify address yet: the device's own check-in picks the commands up
+      }
+    }, now);
     this.runner = new FanoutRunner({
       store: gstore, config: this.config, now, alert: (a) => this.alert(a),
+      driverFor: (protocol) => this.drivers.get(protocol),
+      cancelled: () => this.proxy.interrupt(),
       progress: (job, done, total) => {
         log('fanout.progress', { job, done, total });
         this.events.emit('progress', job, done, total);
       },
-      south: {
-        queue: (deviceId: string, id: string, c: JobCommand) => south.queueOperation({
-          id, deviceId, kind: c.kind, target: c.target, ...(c.source ? { source: c.source } : {}), ...(c.data !== undefined ? { data: c.data } : {}),
-          ...(c.format ? { format: c.format } : {}), ...(c.type ? { type: c.type } : {}), ...(c.kind === 'Exec' ? { correlator: id } : {}),
-        }, now()),
-        operation: (id) => south.getOperation(id),
-        cancel: (id, status) => void south.cancelOperation(id, status, now()),
-        operations: (deviceId, prefix) => south.listOperations(deviceId).filter((op) => op.id.startsWith(prefix)),
-        wake: async (deviceId) => {
-          try {
-            await this.lan.service.notify(deviceId);
-            return true;
-          } catch {
-            return false; // no notify address yet: the device's own check-in picks the commands up
-          }
-        },
-      },
     });
+    this.drivers.set(this.proxy.protocol, this.proxy);
     this.provision();
   }
 

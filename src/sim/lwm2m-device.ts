@@ -1,0 +1,241 @@
+// A simulated LwM2M 1.1 client: objects 0 (Security), 1 (Server), 3 (Device), 5 (Firmware
+// Update) and 3303 (Temperature); registers with the gateway, updates within its lifetime,
+// answers Read/Write/Execute/Create/Delete/Discover in text, TLV and SenML JSON.
+import { createSocket, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+
+import coap from 'coap';
+
+import { formatLinks } from '../adapters/lwm2m/link.ts';
+import { ContentFormat, Lwm2mFormatError, type Path, parsePath, type ResourceValue, type Value } from '../adapters/lwm2m/model.ts';
+import { decodePayload, encodePayload } from '../adapters/lwm2m/codec.ts';
+import { objectDef, resourceDef } from '../adapters/lwm2m/objects.ts';
+import { decodeTlv, encodeTlv } from '../adapters/lwm2m/tlv.ts';
+import { download } from '../client/scomo.ts';
+
+type Instance = Map<number, Value | Map<number, Value>>;
+
+export interface Lwm2mDeviceOptions {
+  readonly endpoint: string;
+  /** coap://host:port of the gateway's LwM2M server */
+  readonly server: string;
+  readonly lifetimeS?: number;
+  readonly manufacturer?: string;
+  readonly model?: string;
+  readonly serial?: string;
+  readonly firmware?: string;
+  /** where the device's own CoAP endpoint listens (port 0: any) */
+  readonly host?: string;
+  readonly port?: number;
+}
+
+export class Lwm2mDevice {
+  readonly options: Lwm2mDeviceOptions;
+  /** objectId → instanceId → resourceId → value (multi-instance resources: a map) */
+  readonly objects = new Map<number, Map<number, Instance>>();
+  reboots = 0;
+  private socket: Socket | undefined;
+  private server: coap.Server | undefined;
+  private agent: coap.Agent | undefined;
+  private location: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: Lwm2mDeviceOptions) {
+    this.options = options;
+    const lifetime = options.lifetimeS ?? 300;
+    const set = (o: number, i: number, entries: [number, Value | Map<number, Value>][]): void => {
+      if (!this.objects.has(o)) this.objects.set(o, new Map());
+      this.objects.get(o)!.set(i, new Map(entries));
+    };
+    set(0, 0, [[0, options.server], [1, false], [2, 3], [10, 1]]);
+    set(1, 0, [[0, 1], [1, lifetime], [6, false], [7, 'U']]);
+    set(3, 0, [[0, options.manufacturer ?? 'gwmo'], [1, options.model ?? 'lwm2m-sim'], [2, options.serial ?? options.endpoint], [3, options.firmware ?? '1.0.0'],
+      [6, new Map([[0, 1], [1, 5]])], [9, 87], [13, Math.floor(Date.now() / 1000)], [16, 'U'], [17, 'sensor'], [18, 'rev-A'], [19, '1.0']]);
+    set(5, 0, [[1, ''], [3, 0], [5, 0]]);
+    set(3303, 0, [[5700, 21.5], [5701, 'Cel'], [5601, 18.0], [5602, 25.0], [5750, 'room']]);
+  }
+
+  async start(): Promise<void> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+    this.socket = socket;
+    this.server = coap.createServer();
+    this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.handle(req, res));
+    this.server.listen(socket);
+    this.agent = new coap.Agent({ socket });
+    await this.register();
+    const lifetime = Number(this.objects.get(1)!.get(0)!.get(1));
+    this.timer = setInterval(() => void this.update().catch(() => undefined), Math.max(1000, (lifetime * 1000) / 2));
+    this.timer.unref();
+  }
+
+  get address(): string {
+    const a = this.socket?.address() as AddressInfo | undefined;
+    return a ? `${a.address}:${a.port}` : '';
+  }
+
+  private links(): string {
+    const links = [...this.objects].flatMap(([o, insts]) => (o === 0 ? [] : [...insts.keys()].map((i) => ({ path: { objectId: o, instanceId: i }, attributes: {} }))));
+    return formatLinks([{ path: { objectId: -1 }, attributes: { rt: '"oma.lwm2m"' } }, ...links]);
+  }
+
+  private send(method: 'POST' | 'DELETE', pathname: string, query: string, payload?: string): Promise<coap.IncomingMessage> {
+    const u = new URL(this.options.server);
+    return new Promise((resolve, reject) => {
+      const req = coap.request({ host: u.hostname, port: Number(u.port || 5683), method, pathname, query, agent: this.agent! });
+      if (payload !== undefined) req.setOption('Content-Format', 'application/link-format');
+      req.on('response', resolve);
+      req.on('error', reject);
+      req.end(payload !== undefined ? Buffer.from(payload) : undefined);
+    });
+  }
+
+  async register(): Promise<void> {
+    const lifetime = this.objects.get(1)!.get(0)!.get(1);
+    const res = await this.send('POST', '/rd', `ep=${encodeURIComponent(this.options.endpoint)}&lt=${lifetime}&b=U&lwm2m=1.1`, this.links());
+    if (res.code !== '2.01') throw new Error(`registration refused: ${res.code}`);
+    const loc = (res._packet.options ?? []).filter((o) => o.name === 'Location-Path').map((o) => o.value.toString()).join('/');
+    this.location = `/${loc}`;
+  }
+
+  async update(): Promise<void> {
+    if (!this.location) return this.register();
+    const res = await this.send('POST', this.location, '');
+    if (res.code === '4.04') await this.register(); // the server forgot us: register again
+  }
+
+  async deregister(): Promise<void> {
+    if (this.location) await this.send('DELETE', this.location, '');
+    this.location = undefined;
+  }
+
+  private typeOf(o: number, r: number) {
+    const t = resourceDef(o, r)?.type;
+    return t === undefined || t === 'none' ? 'string' : t;
+  }
+
+  private valuesOf(path: Path): ResourceValue[] | undefined {
+    const insts = this.objects.get(path.objectId);
+    if (!insts) return undefined;
+    const out: ResourceValue[] = [];
+    for (const [i, inst] of insts) {
+      if (path.instanceId !== undefined && i !== path.instanceId) continue;
+      for (const [r, v] of inst) {
+        if (path.resourceId !== undefined && r !== path.resourceId) continue;
+        if (resourceDef(path.objectId, r)?.operations === 'W') continue; // write-only: not readable
+        if (v instanceof Map) for (const [ri, x] of v) out.push({ path: { objectId: path.objectId, instanceId: i, resourceId: r, resourceInstanceId: ri }, value: x });
+        else out.push({ path: { objectId: path.objectId, instanceId: i, resourceId: r }, value: v });
+      }
+    }
+    return out;
+  }
+
+  private handle(req: coap.IncomingMessage, res: coap.OutgoingMessage): void {
+    const reply = (code: string, format?: number, payload?: Uint8Array): void => {
+      res.code = code;
+      if (format !== undefined) res.setOption('Content-Format', format);
+      res.end(payload ? Buffer.from(payload) : '');
+    };
+    const path = parsePath(new URL(req.url, 'coap://x').pathname);
+    if (!path) return reply('4.00');
+    const def = objectDef(path.objectId);
+    const insts = this.objects.get(path.objectId);
+    const cf = req.headers['Content-Format'];
+    const format = typeof cf === 'number' ? cf : cf === 'text/plain' ? 0 : cf === 'application/link-format' ? 40 : cf === 'application/senml+json' ? 110 : Number(cf);
+    try {
+      switch (req.method) {
+        case 'GET': {
+          if (!insts) return reply('4.04');
+          const accept = req.headers['Accept'];
+          if (accept === ContentFormat.LinkFormat || accept === 'application/link-format') {
+            const links = [...insts.keys()].filter((i) => path.instanceId === undefined || i === path.instanceId)
+              .flatMap((i) => [{ path: { objectId: path.objectId, instanceId: i }, attributes: {} }, ...[...insts.get(i)!.keys()].map((r) => ({ path: { objectId: path.objectId, instanceId: i, resourceId: r }, attributes: {} }))]);
+            return reply('2.05', ContentFormat.LinkFormat, new TextEncoder().encode(formatLinks(links)));
+          }
+          if (path.resourceId !== undefined && resourceDef(path.objectId, path.resourceId)?.operations === 'E') return reply('4.05');
+          const values = this.valuesOf(path);
+          if (!values || values.length === 0) return reply('4.04');
+          const want = accept === ContentFormat.SenmlJson || accept === 'application/senml+json' ? ContentFormat.SenmlJson
+            : path.resourceId !== undefined && values.length === 1 && (accept === undefined || accept === 0 || accept === 'text/plain') ? ContentFormat.Text : ContentFormat.Tlv;
+          if (want === ContentFormat.Tlv && path.instanceId === undefined) return reply('2.05', want, this.objectTlv(path.objectId));
+          return reply('2.05', want, encodePayload(want, values));
+        }
+        case 'PUT':
+        case 'POST': {
+          if (!insts) return reply('4.04');
+          if (req.method === 'POST' && path.resourceId !== undefined) return this.execute(path, reply);
+          if (req.method === 'POST' && path.instanceId === undefined) {
+            // Create: the instance id from the TLV, or the next free one
+            const values = decodePayload(format || ContentFormat.Tlv, new Uint8Array(req.payload), path);
+            const id = values[0]?.path.instanceId ?? Math.max(-1, ...insts.keys()) + 1;
+            if (insts.has(id)) return reply('4.00');
+            if (!def?.multiple && insts.size > 0) return reply('4.05');
+            insts.set(id, new Map(values.map((v) => [v.path.resourceId!, v.value])));
+            res.setOption('Location-Path', [Buffer.from(String(path.objectId)), Buffer.from(String(id))]);
+            return reply('2.01');
+          }
+          const inst = insts.get(path.instanceId ?? -1);
+          if (!inst) return reply('4.04');
+          const values = decodePayload(format, new Uint8Array(req.payload), path);
+          for (const v of values) {
+            const rd = resourceDef(path.objectId, v.path.resourceId!);
+            if (rd && rd.operations !== 'W' && rd.operations !== 'RW') return reply('4.05');
+          }
+          if (req.method === 'PUT' && path.resourceId === undefined) for (const [r] of inst) if (resourceDef(path.objectId, r)?.operations === 'RW') inst.delete(r);
+          for (const v of values) inst.set(v.path.resourceId!, v.value);
+          if (path.objectId === 1 && values.some((v) => v.path.resourceId === 1)) void this.update().catch(() => undefined);
+          return reply('2.04');
+        }
+        case 'DELETE': {
+          if (!insts || path.instanceId === undefined || path.resourceId !== undefined) return reply('4.05');
+          if (path.objectId === 3 || path.objectId === 0 || path.objectId === 1) return reply('4.05');
+          if (!insts.delete(path.instanceId)) return reply('4.04');
+          return reply('2.02');
+        }
+        default:
+          return reply('4.05');
+      }
+    } catch (err) {
+      if (err instanceof Lwm2mFormatError) return reply(String(err.message).includes('not supported') ? '4.15' : '4.00');
+      return reply('5.00');
+    }
+  }
+
+  private objectTlv(objectId: number): Uint8Array {
+    const insts = this.objects.get(objectId)!;
+    return encodeTlv([...insts.keys()].map((i) => ({ kind: 0 as const, id: i, children: decodeTlv(encodePayload(ContentFormat.Tlv, this.valuesOf({ objectId, instanceId: i }) ?? [])) })));
+  }
+
+  private execute(path: Path, reply: (code: string) => void): void {
+    const rd = resourceDef(path.objectId, path.resourceId!);
+    if (!this.objects.get(path.objectId)?.get(path.instanceId ?? 0)) return reply('4.04');
+    if (!rd || rd.operations !== 'E') return reply('4.05');
+    if (path.objectId === 3 && path.resourceId === 4) this.reboots++;
+    if (path.objectId === 5 && path.resourceId === 2) {
+      const fw = this.objects.get(5)!.get(0)!;
+      const uri = String(fw.get(1) ?? '');
+      if (uri === '') return reply('4.05');
+      fw.set(3, 1); // downloading
+      void download(uri).then(() => {
+        fw.set(3, 0);
+        fw.set(5, 1); // success
+        this.objects.get(3)!.get(0)!.set(3, `${this.options.firmware ?? '1.0.0'}+1`);
+      }, () => fw.set(5, 7)); // connection lost
+    }
+    return reply('2.04');
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    try {
+      this.socket?.close();
+    } catch {
+      // closed with the server
+    }
+  }
+}
+
