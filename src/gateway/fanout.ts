@@ -77,6 +77,12 @@ export class FanoutRunner {
     return 200;
   }
 
+  /** Stops working on every job without changing its stored state: a restart resumes them. */
+  halt(): void {
+    for (const r of this.running.values()) r.cancelled = true;
+    this.deps.cancelled?.();
+  }
+
   /** Jobs left running by a crash continue. */
   resume(): void {
     for (const job of this.deps.store.listJobs()) if (job.state === JobState.Running) this.launch(job);

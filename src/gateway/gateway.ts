@@ -15,6 +15,8 @@ import { GatewayConfig } from './config.ts';
 import { FanoutRunner } from './fanout.ts';
 import { ProxyDriver } from './proxy-driver.ts';
 import type { EndDeviceDriver } from '../adapters/driver.ts';
+import { Lwm2mDriver } from '../adapters/lwm2m/driver.ts';
+import { Lwm2mServer, type Registration } from '../adapters/lwm2m/server.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
 import { configShape, CONFIG_URN } from './mo/config.ts';
 import { fanoutShape } from './mo/fanout.ts';
@@ -45,6 +47,9 @@ export interface GatewayOptions {
   readonly devicePassword: string;
   /** the gateway's credentials toward devices (SRVCRED, Package#0 digest) */
   readonly lanServerPassword: string;
+  /** LwM2M server (adaptation mode) on UDP; undefined = none */
+  readonly lwm2mHost?: string;
+  readonly lwm2mPort?: number;
   readonly notifyHost?: string;
   readonly notifyPort?: number;
   readonly checkInSeconds: number;
@@ -76,6 +81,8 @@ export class DmGateway {
   private flushing: Promise<unknown> | undefined;
   private flushAgain = false;
   lanUrl = '';
+  lwm2m: Lwm2mServer | undefined;
+  lwm2mAddress: string | undefined;
   notifyAddress: string | undefined;
 
   constructor(options: GatewayOptions) {
@@ -187,6 +194,7 @@ export class DmGateway {
   async start(): Promise<void> {
     this.lanUrl = await this.lan.start();
     this.images.baseUrl = this.lanUrl.replace(/\/dm$/, '');
+    if (this.options.lwm2mPort !== undefined) await this.startLwm2m();
     if (this.options.notifyPort !== undefined) {
       this.listener = new NotificationListener({
         host: this.options.notifyHost ?? '127.0.0.1', port: this.options.notifyPort,
@@ -210,6 +218,36 @@ export class DmGateway {
     });
     if (this.options.checkInSeconds > 0) every(this.options.checkInSeconds * 1000, () => void this.checkIn());
     this.runner.resume();
+  }
+
+  /** Adaptation mode for LwM2M devices: registrations feed the inventory, the driver runs fanouts. */
+  private async startLwm2m(): Promise<void> {
+    const server = new Lwm2mServer({ host: this.options.lwm2mHost ?? '127.0.0.1', port: this.options.lwm2mPort!, timeoutMs: 10_000 });
+    const { host, port } = await server.listen();
+    this.lwm2m = server;
+    this.lwm2mAddress = `${host}:${port}`;
+    const driver = new Lwm2mDriver(server);
+    this.drivers.set(driver.protocol, driver);
+    const log = this.options.log ?? (() => {});
+    const seen = async (reg: Registration, fresh: boolean): Promise<void> => {
+      let info: Record<string, string> = {};
+      if (fresh) {
+        // object 3 gives what the inventory shows for a DM device's DevInfo/DevDetail
+        const names: [string, string][] = [['Man', './3/0/0'], ['Mod', './3/0/1'], ['Serial', './3/0/2'], ['FwV', './3/0/3'], ['DevTyp', './3/0/17'], ['HwV', './3/0/18'], ['SwV', './3/0/19']];
+        const r = await driver.execute(reg.endpoint, names.map(([, target]) => ({ kind: 'Get' as const, target })), { key: 'inventory', timeoutMs: 5000, retries: 0, cancelled: () => false });
+        info = Object.fromEntries(names.flatMap(([name], i) => (r[i]?.status === 200 && typeof r[i]?.data === 'string' ? [[name, r[i]!.data as string]] : [])));
+      }
+      const before = this.options.stores.gateway.getDevice(reg.endpoint);
+      this.inventory.seen(reg.endpoint, { protocol: `LwM2M/${reg.version}`, info, dmClient: false, localAddress: `${reg.address}:${reg.port}` }, Date.now());
+      if (!before || !before.attached) this.events.emit('attached', reg.endpoint);
+    };
+    server.on('registered', (reg: Registration) => void seen(reg, true).catch((err) => log('lwm2m.error', { endpoint: reg.endpoint, error: String(err) })));
+    server.on('updated', (reg: Registration) => void seen(reg, false));
+    const gone = (reg: Registration): void => {
+      if (this.inventory.detach(reg.endpoint)) this.events.emit('detached', reg.endpoint);
+    };
+    server.on('deregistered', gone);
+    server.on('expired', gone);
   }
 
   /** A session with the server now (alerts waiting go with it). */
@@ -248,7 +286,9 @@ export class DmGateway {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.runner.halt();
     await this.listener?.close();
+    await this.lwm2m?.close();
     await this.lan.stop();
     this.http.close();
   }

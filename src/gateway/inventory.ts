@@ -50,6 +50,18 @@ export class Inventory {
     return row;
   }
 
+  /** The device left (LwM2M De-register, lifetime expired): detached now. */
+  detach(deviceId: string): InventoryRow | undefined {
+    const d = this.store.getDevice(deviceId);
+    if (!d || !d.attached) return undefined;
+    const row = { ...d, attached: false };
+    this.store.putDevice(row);
+    if (this.config.bool('InventoryAlerts/Detach')) {
+      this.alert({ type: GwmoAlert.DeviceDetached, source: deviceUri(d.deviceId), format: 'chr', data: d.deviceId });
+    }
+    return row;
+  }
+
   /** Devices silent past DetachTimeout turn detached; returns them. */
   sweep(now: number): InventoryRow[] {
     const limit = this.config.int('DetachTimeout') * 1000;

@@ -39,7 +39,7 @@ export async function startServer(options: { imageDir?: string; publicUrl?: stri
   return { server, store, url, alerts, alertOf, async close() { await server.stop(); store.close(); } };
 }
 
-export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore; imageDir?: string } = {}) {
+export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore; imageDir?: string; lwm2m?: boolean } = {}) {
   const south = extra.south ?? new SqliteServerStore(':memory:');
   const gstore = extra.gstore ?? new SqliteGatewayStore(':memory:');
   const imageDir = extra.imageDir ?? mkdtempSync(join(tmpdir(), 'gwmo-images-'));
@@ -47,7 +47,7 @@ export async function startGateway(serverUrl: string, extra: { lanPort?: number;
     deviceId: GW_ID, serverUrl, serverId: 'srv', username: 'gw', password: 'gw-pw', serverPassword: 'srv-pw', auth: 'md5', encoding: 'wbxml',
     lanHost: '127.0.0.1', lanPort: extra.lanPort ?? 0, lanServerId: 'gwmo-gateway', deviceUser: 'device', devicePassword: 'lan-pw',
     lanServerPassword: 'lan-srv-pw', notifyPort: 0, checkInSeconds: 0, stores: { south, gateway: gstore },
-    imageDir,
+    imageDir, ...(extra.lwm2m ? { lwm2mPort: 0 } : {}),
   });
   await gateway.start();
   return {
