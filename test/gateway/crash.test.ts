@@ -26,7 +26,7 @@ test('SIGKILL mid-fanout and restart: the job completes with one result per devi
   const lanPort = await freePort();
   const args = ['gateway', '--device-id', GW_ID, '--server-url', srv.url, '--server-id', 'srv', '--username', 'gw', '--password', 'gw-pw',
     '--server-password', 'srv-pw', '--lan-port', String(lanPort), '--device-password', 'lan-pw', '--lan-server-password', 'lan-srv-pw',
-    '--check-in', '0', '--data-dir', dir];
+    '--check-in', '0', '--lwm2m-port', '0', '--data-dir', dir];
   let gateway = new GwmoProcess(args);
   let devices: DmDevice[] = [];
   try {

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 
 import { DmDevice, type DeviceConfig } from '../../client/device.ts';
+import { Lwm2mDevice } from '../../sim/lwm2m-device.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
-const KEYS = ['deviceId', 'serverUrl', 'serverId', 'username', 'password', 'serverPassword', 'auth', 'encoding', 'manufacturer', 'model', 'language', 'firmware', 'notifyHost', 'notifyPort', 'checkIn', 'dataDir', 'tree', 'once', 'ca'] as const;
+const KEYS = ['protocol', 'lifetime', 'deviceId', 'serverUrl', 'serverId', 'username', 'password', 'serverPassword', 'auth', 'encoding', 'manufacturer', 'model', 'language', 'firmware', 'notifyHost', 'notifyPort', 'checkIn', 'dataDir', 'tree', 'once', 'ca'] as const;
 
 export function registerDevice(program: Command): void {
   program
@@ -34,6 +35,8 @@ export function registerDevice(program: Command): void {
     .option('--tree <path>', 'SQLite file for the tree instead (":memory:" keeps nothing)')
     .option('--once', 'one session, then exit (0 when it completed)')
     .option('--ca <file>', 'PEM CA to trust for an HTTPS server')
+    .option('--protocol <p>', 'dm, or lwm2m for an LwM2M 1.1 client (then --server-url is coap://host:port of the gateway, --device-id the endpoint name)', 'dm')
+    .option('--lifetime <seconds>', 'LwM2M registration lifetime', '300')
     .action(async (cli: Record<string, string | boolean | undefined>, cmd: Command) => {
       const merged: Record<string, unknown> = {};
       if (typeof cli['config'] === 'string') {
@@ -56,6 +59,10 @@ export function registerDevice(program: Command): void {
         merged[k] = v;
       }
       const s = (k: string): string | undefined => (typeof merged[k] === 'string' ? (merged[k] as string) : undefined);
+      if (oneOf('--protocol', s('protocol') ?? 'dm', ['dm', 'lwm2m'] as const) === 'lwm2m') {
+        await runLwm2m(s('deviceId')!, s('serverUrl')!, positive('--lifetime', s('lifetime') ?? '300'), s('manufacturer')!, s('model')!, s('firmware')!);
+        return;
+      }
       const password = s('password');
       if (password === undefined) throw new CliError('--password is required (the secret the server has for this device)');
       const config: DeviceConfig = {
@@ -96,4 +103,20 @@ export function registerDevice(program: Command): void {
         store.close();
       });
     });
+}
+
+async function runLwm2m(endpoint: string, server: string, lifetimeS: number, manufacturer: string, model: string, firmware: string): Promise<void> {
+  if (!server.startsWith('coap://')) throw new CliError(`--server-url must be coap://host:port for an LwM2M device, not "${server}"`);
+  const log = jsonLog('device');
+  const device = new Lwm2mDevice({ endpoint, server, lifetimeS, manufacturer, model, firmware });
+  try {
+    await device.start();
+  } catch (err) {
+    throw new CliError(`cannot register with ${server}: ${err instanceof Error ? err.message : String(err)}`, 1);
+  }
+  log('device.started', { protocol: 'lwm2m', endpoint, server, address: device.address, lifetime: lifetimeS });
+  onShutdown(async () => {
+    await device.deregister().catch(() => undefined);
+    await device.stop();
+  });
 }

@@ -30,6 +30,8 @@ export function registerGateway(program: Command): void {
     .option('--device-user <name>', 'name end devices enrol with', 'device')
     .option('--device-password <secret>', 'secret end devices enrol with (any device presenting it gets an account)')
     .option('--lan-server-password <secret>', 'the gateway\'s secret toward devices (their SRVCRED; Package#0 to them)')
+    .option('--lwm2m-host <address>', 'address the LwM2M server (adaptation mode, CoAP over UDP) listens on', '127.0.0.1')
+    .option('--lwm2m-port <n>', 'its UDP port (0 = any free port; "off" = no LwM2M)', '5683')
     .option('--notify-host <address>', 'address the Package#0 listener binds (northbound)', '127.0.0.1')
     .option('--notify-port <n>', 'UDP port for Package#0 from the server (0 = any free port)', '0')
     .option('--check-in <seconds>', 'seconds between sessions with the server (0 = at start and for alerts only)', '60')
@@ -54,13 +56,14 @@ export function registerGateway(program: Command): void {
         deviceUser: f['deviceUser']!, devicePassword: f['devicePassword'], lanServerPassword: f['lanServerPassword'] ?? f['devicePassword'],
         notifyHost: f['notifyHost']!, notifyPort: port('--notify-port', f['notifyPort']!), checkInSeconds: positive('--check-in', f['checkIn']!),
         stores, imageDir: join(dir, 'images'), log,
+        ...(f['lwm2mPort'] === 'off' ? {} : { lwm2mHost: f['lwm2mHost']!, lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!) }),
       });
       try {
         await gateway.start();
       } catch (err) {
         throw new CliError(`cannot start the gateway: ${(err as NodeJS.ErrnoException).code ?? String(err)} (is --lan-port ${f['lanPort']} free?)`);
       }
-      log('gateway.started', { lan: gateway.lanUrl, notify: gateway.notifyAddress ?? null, server: f['serverUrl'], dataDir: dir });
+      log('gateway.started', { lan: gateway.lanUrl, lwm2m: gateway.lwm2mAddress ? `coap://${gateway.lwm2mAddress}` : null, notify: gateway.notifyAddress ?? null, server: f['serverUrl'], dataDir: dir });
       void gateway.checkIn();
       onShutdown(async () => {
         await gateway.stop();
