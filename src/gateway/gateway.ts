@@ -232,10 +232,15 @@ export class DmGateway {
     const seen = async (reg: Registration, fresh: boolean): Promise<void> => {
       let info: Record<string, string> = {};
       if (fresh) {
-        // object 3 gives what the inventory shows for a DM device's DevInfo/DevDetail
-        const names: [string, string][] = [['Man', './3/0/0'], ['Mod', './3/0/1'], ['Serial', './3/0/2'], ['FwV', './3/0/3'], ['DevTyp', './3/0/17'], ['HwV', './3/0/18'], ['SwV', './3/0/19']];
-        const r = await driver.execute(reg.endpoint, names.map(([, target]) => ({ kind: 'Get' as const, target })), { key: 'inventory', timeoutMs: 5000, retries: 0, cancelled: () => false });
-        info = Object.fromEntries(names.flatMap(([name], i) => (r[i]?.status === 200 && typeof r[i]?.data === 'string' ? [[name, r[i]!.data as string]] : [])));
+        // object 3 gives what the inventory shows for a DM device's DevInfo/DevDetail: one Read of /3/0
+        const names: Record<string, string> = { '/3/0/0': 'Man', '/3/0/1': 'Mod', '/3/0/2': 'Serial', '/3/0/3': 'FwV', '/3/0/17': 'DevTyp', '/3/0/18': 'HwV', '/3/0/19': 'SwV' };
+        const [r] = await driver.execute(reg.endpoint, [{ kind: 'Get', target: './3/0' }], { key: 'inventory', timeoutMs: 5000, retries: 0, cancelled: () => false });
+        if (r?.status === 200 && typeof r.data === 'string') {
+          for (const rec of JSON.parse(r.data) as { n?: string; vs?: string; v?: number }[]) {
+            const name = rec.n !== undefined ? names[rec.n] : undefined;
+            if (name) info[name] = rec.vs ?? String(rec.v ?? '');
+          }
+        }
       }
       const before = this.options.stores.gateway.getDevice(reg.endpoint);
       this.inventory.seen(reg.endpoint, { protocol: `LwM2M/${reg.version}`, info, dmClient: false, localAddress: `${reg.address}:${reg.port}` }, Date.now());

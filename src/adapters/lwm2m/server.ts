@@ -62,7 +62,9 @@ export class Lwm2mServer extends EventEmitter {
   }
 
   async listen(): Promise<{ host: string; port: number }> {
-    const socket = createSocket('udp4');
+    // a fanout answers in bursts: a larger receive buffer keeps the kernel from dropping them
+    // (capped by net.core.rmem_max; CoAP would retransmit after 2–3 s, which is what it costs)
+    const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 1024 * 1024 });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(this.options.port ?? 5683, this.options.host ?? '127.0.0.1', () => resolve());
