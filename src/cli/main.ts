@@ -6,6 +6,7 @@ import { registerServer } from './commands/server.ts';
 import { registerDevice } from './commands/device.ts';
 import { registerGateway } from './commands/gateway.ts';
 import { registerGateways } from './commands/gateways.ts';
+import { registerFleet } from './commands/fleet.ts';
 import { CliError } from './cli-error.ts';
 
 const program = new Command('gwmo')
@@ -19,6 +20,7 @@ registerServer(program);
 registerDevice(program);
 registerGateway(program);
 registerGateways(program);
+registerFleet(program);
 
 program
   .command('demo')

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+
+import { startFleet } from '../../sim/fleet.ts';
+import { CliError } from '../cli-error.ts';
+import { oneOf, positive } from '../options.ts';
+import { jsonLog, onShutdown } from '../shutdown.ts';
+
+export function registerFleet(program: Command): void {
+  program
+    .command('fleet')
+    .description('run many simulated devices in one process (DM devices enrol with a gateway or server; LwM2M devices register)')
+    .option('--count <n>', 'how many devices', '10')
+    .option('--protocol <p>', 'dm or lwm2m', 'dm')
+    .option('--server-url <url>', 'DM: the gateway\'s LAN URL (or a server); LwM2M: coap://host:port', 'http://127.0.0.1:8081/dm')
+    .option('--server-id <id>', 'ServerID the DM devices are given', 'gwmo-gateway')
+    .option('--password <secret>', 'DM devices\' secret (the gateway\'s --device-password)')
+    .option('--server-password <secret>', 'the server\'s secret toward the DM devices (verifies Package#0)')
+    .option('--prefix <text>', 'device ids are <prefix><n>', 'FLEET:')
+    .action(async (f: Record<string, string | undefined>) => {
+      const protocol = oneOf('--protocol', f['protocol']!, ['dm', 'lwm2m'] as const);
+      const count = positive('--count', f['count']!);
+      if (!Number.isInteger(count) || count < 1) throw new CliError('--count must be a whole number ≥ 1');
+      if (protocol === 'dm' && !f['password']) throw new CliError('--password is required for DM devices (the gateway\'s --device-password)');
+      const log = jsonLog('fleet');
+      let fleet;
+      try {
+        fleet = await startFleet({
+          protocol, count, serverUrl: f['serverUrl']!, serverId: f['serverId']!, password: f['password'] ?? '', prefix: f['prefix']!,
+          ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}),
+          progress: (n, total) => log('fleet.progress', { registered: n, count: total }),
+        });
+      } catch (err) {
+        throw new CliError(`the fleet could not start: ${err instanceof Error ? err.message : String(err)}`, 1);
+      }
+      log('fleet.started', { protocol, count: fleet.size });
+      onShutdown(() => fleet.stop(), 15_000);
+    });
+}
