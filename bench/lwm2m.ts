@@ -2,37 +2,15 @@
 // loopback) behind one gateway; one fanout of Read /3/0/0 plus a Write, from the server's Exec to
 // the aggregated alert.
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { DmGateway } from '../src/gateway/gateway.ts';
 import { encodeFragment } from '../src/protocol/index.ts';
-import type { GenericAlert } from '../src/session/server/index.ts';
-import { DmServer } from '../src/server/dm-server.ts';
-import { SqliteGatewayStore } from '../src/store/sqlite/gateway.ts';
-import { SqliteServerStore } from '../src/store/sqlite/server.ts';
+import { RIG_GATEWAY, startRig } from './support/rig.ts';
 
 export async function main(args: string[]): Promise<void> {
   const count = Number(args[0] ?? 10_000);
-  const dir = mkdtempSync(join(tmpdir(), 'gwmo-lwm2m-bench-'));
-  const store = new SqliteServerStore(':memory:');
-  let onAlert: (a: GenericAlert) => void = () => {};
-  const server = new DmServer({ store, serverId: 'srv', events: { alert: (_d, a) => onAlert(a) } });
-  const url = await server.start();
-  server.service.addDevice({ deviceId: 'GW:LW', name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
-  const gstore = new SqliteGatewayStore(join(dir, 'gateway.db'));
-  const south = new SqliteServerStore(join(dir, 'south.db'));
-  const gateway = new DmGateway({
-    deviceId: 'GW:LW', serverUrl: url, serverId: 'srv', username: 'gw', password: 'gw-pw', serverPassword: 'srv-pw', auth: 'md5', encoding: 'wbxml',
-    lanHost: '127.0.0.1', lanPort: 0, lanServerId: 'gwmo-gateway', deviceUser: 'device', devicePassword: 'lan-pw', lanServerPassword: 'lan-srv-pw',
-    notifyPort: 0, checkInSeconds: 0, stores: { south, gateway: gstore }, imageDir: join(dir, 'images'), lwm2mPort: 0,
-  });
-  gstore.setConfig('Fanout/MaxConcurrency', args[1] ?? '1000');
-  gstore.setConfig('DetachTimeout', '3600');
-  await gateway.start();
-  await gateway.checkIn();
+  const rig = await startRig({ lwm2m: true, config: { 'Fanout/MaxConcurrency': args[1] ?? '1000', DetachTimeout: '3600' } });
+  const { server, gateway } = rig;
   let attached = 0;
   let allAttached: () => void = () => {};
   const ready = new Promise<void>((resolve) => (allAttached = resolve));
@@ -44,13 +22,12 @@ export async function main(args: string[]): Promise<void> {
       fleet.once('exit', (code) => reject(new Error(`the fleet exited with ${code}`)));
     });
     await ready;
-    gstore.putGroup('all', '');
-    gstore.setMembers('all', Array.from({ length: count }, (_, i) => ({ name: `m${i}`, deviceId: `lw${i}` })));
+    rig.groupAll(Array.from({ length: count }, (_, i) => `lw${i}`));
     const commands = encodeFragment([
       { kind: 'Get', cmdId: 1, items: [{ target: { locUri: './3/0/0' } }] },
       { kind: 'Replace', cmdId: 2, items: [{ target: { locUri: './3303/0/5750' }, data: 'bench' }] },
     ]);
-    const done = new Promise<GenericAlert>((resolve) => (onAlert = (a) => a.items[0]?.type?.includes('resultaggregation') && resolve(a)));
+    const done = rig.alertOf('resultaggregation');
     let last = 0;
     const t0 = performance.now();
     gateway.events.on('progress', (_j: string, n: number, total: number) => {
@@ -64,8 +41,8 @@ export async function main(args: string[]): Promise<void> {
       { kind: 'Add' as const, path: './GwMO/Fanout/lw/Targets/all', value: './GwMO/DevInventory/Groups/all' },
       { kind: 'Add' as const, path: './GwMO/Fanout/lw/Commands', value: commands, format: 'xml' },
       { kind: 'Exec' as const, path: './GwMO/Fanout/lw/Operations/Start' },
-    ]) server.service.queue('GW:LW', o);
-    await server.service.notify('GW:LW');
+    ]) server.service.queue(RIG_GATEWAY, o);
+    await server.service.notify(RIG_GATEWAY);
     const alert = await done;
     const seconds = (performance.now() - t0) / 1000;
     if (!String(alert.items[0]?.data).includes(`<Status code="200" count="${count}"/>`)) throw new Error(`not every device answered: ${String(alert.items[0]?.data).slice(0, 300)}`);
@@ -73,9 +50,6 @@ export async function main(args: string[]): Promise<void> {
     console.log(`RESULT fanout_lwm2m_${count >= 10_000 ? `${count / 1000}k` : count}_s ${seconds.toFixed(2)}`);
   } finally {
     fleet.kill('SIGINT');
-    await gateway.stop();
-    await server.stop();
-    for (const s of [gstore, south, store]) s.close();
-    rmSync(dir, { recursive: true, force: true });
+    await rig.close();
   }
 }

@@ -1,7 +1,7 @@
 // The `gwmo device` role: a DM client with a persistent tree, a Package#0 listener and a check-in
 // period. Its tree is built from the configuration on first start and kept in SQLite after that.
 import { NotificationListener, DmHttpClient } from '../transport/index.ts';
-import { addAccount, installDevDetail, installDevInfo, readAccounts, Tree, type TreePersistence } from '../tree/index.ts';
+import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { DmClientAgent, type SessionReport } from './agent.ts';
 import { installScomo } from './scomo.ts';
 
@@ -77,19 +77,11 @@ export class DmDevice {
     const c = this.config;
     installDevInfo(this.tree, { DevId: c.deviceId, Man: c.manufacturer, Mod: c.model, DmV: '1.2', Lang: c.language });
     installDevDetail(this.tree, { DevTyp: 'gwmo-device', OEM: c.manufacturer, FwV: c.firmware, SwV: 'gwmo', HwV: 'sim', LrgObj: true });
-    const existing = readAccounts(this.tree).find((a) => a.serverId === c.serverId);
-    const type = TYPES[c.auth];
-    addAccount(this.tree, {
-      id: existing?.id ?? 'gwmo', serverId: c.serverId, addr: c.serverUrl,
-      // keep the nonces the last sessions agreed on
-      client: { type, name: c.username, secret: c.password, ...(existing?.client.data ? { data: existing.client.data } : {}) },
-      ...(c.serverPassword !== undefined
-        ? { server: { type, name: c.serverId, secret: c.serverPassword, ...(existing?.server?.data ? { data: existing.server.data } : {}) } }
-        : {}),
+    provisionAccount(this.tree, {
+      serverId: c.serverId, addr: c.serverUrl, type: TYPES[c.auth], name: c.username, secret: c.password, defaultId: 'gwmo',
+      ...(c.serverPassword !== undefined ? { serverSecret: c.serverPassword } : {}),
     });
     if (!this.tree.exists('./Vendor/gwmo/Reboot')) this.tree.define('./Vendor/gwmo/Reboot', { format: 'node' });
-    // the device's own server may manage everything but the read-only MOs
-    this.tree.define('.', { format: 'node', acl: `Add=*&Get=*&Replace=${c.serverId}&Delete=${c.serverId}&Exec=${c.serverId}` });
   }
 
   async start(): Promise<void> {

@@ -10,7 +10,7 @@ import type { ServerDeps } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
 import type { ServerStore } from '../store/server.ts';
 import { DmHttpClient, NotificationListener, serveFile } from '../transport/index.ts';
-import { addAccount, installDevDetail, installDevInfo, readAccounts, Tree, type TreePersistence } from '../tree/index.ts';
+import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
 import { FanoutRunner } from './fanout.ts';
 import { ProxyDriver } from './proxy-driver.ts';
@@ -164,14 +164,10 @@ export class DmGateway {
     // servers tell a GwMO gateway from a plain device by this extension leaf
     this.tree.define('./DevInfo/Ext/GwMO', { value: '1.0', permanent: true, access: ['Get'] });
     installDevDetail(this.tree, { DevTyp: 'gateway', OEM: 'gwmo', FwV: '0.1.0', SwV: 'gwmo', HwV: 'sim', LrgObj: true });
-    const existing = readAccounts(this.tree).find((a) => a.serverId === o.serverId);
-    const type = SCHEMES[o.auth];
-    addAccount(this.tree, {
-      id: existing?.id ?? 'server', serverId: o.serverId, addr: o.serverUrl,
-      client: { type, name: o.username, secret: o.password, ...(existing?.client.data ? { data: existing.client.data } : {}) },
-      ...(o.serverPassword !== undefined ? { server: { type, name: o.serverId, secret: o.serverPassword, ...(existing?.server?.data ? { data: existing.server.data } : {}) } } : {}),
+    provisionAccount(this.tree, {
+      serverId: o.serverId, addr: o.serverUrl, type: SCHEMES[o.auth], name: o.username, secret: o.password, defaultId: 'server',
+      ...(o.serverPassword !== undefined ? { serverSecret: o.serverPassword } : {}),
     });
-    this.tree.define('.', { format: 'node', acl: `Add=*&Get=*&Replace=${o.serverId}&Delete=${o.serverId}&Exec=${o.serverId}` });
     this.tree.define('./GwMO', { format: 'node', permanent: true });
     const gstore = o.stores.gateway;
     const south = o.stores.south;

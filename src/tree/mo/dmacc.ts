@@ -86,3 +86,23 @@ export function writeNonce(tree: Tree, accountId: string, level: 'CLCRED' | 'SRV
     if (tree.read(`${base}/${key}/AAuthLevel`) === level) tree.define(`${base}/${key}/AAuthData`, { format: 'bin', value: nonce });
   }
 }
+
+/**
+ * The account for `serverId` as configuration says (a device or gateway starting up), keeping the
+ * nonces earlier sessions agreed on; the server gets every right on the tree outside the
+ * read-only objects.
+ */
+export function provisionAccount(tree: Tree, c: {
+  readonly serverId: string; readonly addr: string; readonly type: AAuthType; readonly name: string; readonly secret: string;
+  readonly serverSecret?: string; readonly defaultId: string;
+}): void {
+  const existing = readAccounts(tree).find((a) => a.serverId === c.serverId);
+  addAccount(tree, {
+    id: existing?.id ?? c.defaultId, serverId: c.serverId, addr: c.addr,
+    client: { type: c.type, name: c.name, secret: c.secret, ...(existing?.client.data ? { data: existing.client.data } : {}) },
+    ...(c.serverSecret !== undefined
+      ? { server: { type: c.type, name: c.serverId, secret: c.serverSecret, ...(existing?.server?.data ? { data: existing.server.data } : {}) } }
+      : {}),
+  });
+  tree.define('.', { format: 'node', acl: `Add=*&Get=*&Replace=${c.serverId}&Delete=${c.serverId}&Exec=${c.serverId}` });
+}
