@@ -5,7 +5,8 @@ import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePers
 import { DmClientAgent, type SessionReport } from './agent.ts';
 import { installScomo } from './scomo.ts';
 
-export interface DeviceConfig {
+/** Who a DM client is and how it reaches its server: a device's, or a gateway's northbound side. */
+export interface DmClientIdentity {
   readonly deviceId: string;
   readonly serverUrl: string;
   readonly serverId: string;
@@ -15,6 +16,9 @@ export interface DeviceConfig {
   readonly serverPassword?: string;
   readonly auth: 'basic' | 'md5' | 'hmac';
   readonly encoding: 'xml' | 'wbxml';
+}
+
+export interface DeviceConfig extends DmClientIdentity {
   readonly manufacturer: string;
   readonly model: string;
   readonly language: string;

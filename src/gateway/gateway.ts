@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 
 import { DmClientAgent, type SessionReport } from '../client/agent.ts';
+import type { DmClientIdentity } from '../client/device.ts';
 import { AuthScheme } from '../protocol/index.ts';
 import { DmServer } from '../server/dm-server.ts';
 import type { ServerDeps } from '../session/server/index.ts';
@@ -27,16 +28,8 @@ import { mountOf } from './mo/shape.ts';
 
 export const EDTRIGGER_URN = 'urn:oma:mo:oma-gwmo-edtrigger:1.0';
 
-export interface GatewayOptions {
-  /** the gateway's own DevId */
-  readonly deviceId: string;
-  readonly serverUrl: string;
-  readonly serverId: string;
-  readonly username: string;
-  readonly password: string;
-  readonly serverPassword?: string;
-  readonly auth: 'basic' | 'md5' | 'hmac';
-  readonly encoding: 'xml' | 'wbxml';
+/** Northbound (deviceId = the gateway's own DevId) as any DM client; then the LAN side. */
+export interface GatewayOptions extends DmClientIdentity {
   /** LAN side: where end devices reach the gateway's DM server */
   readonly lanHost: string;
   readonly lanPort: number;
