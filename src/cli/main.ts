@@ -7,6 +7,7 @@ import { registerDevice } from './commands/device.ts';
 import { registerGateway } from './commands/gateway.ts';
 import { registerGateways } from './commands/gateways.ts';
 import { registerFleet } from './commands/fleet.ts';
+import { registerDemo } from './commands/demo.ts';
 import { CliError } from './cli-error.ts';
 
 const program = new Command('gwmo')
@@ -21,11 +22,7 @@ registerDevice(program);
 registerGateway(program);
 registerGateways(program);
 registerFleet(program);
-
-program
-  .command('demo')
-  .description('the embedded demo (server, gateways and a fleet): not built yet, prints this help')
-  .action(() => program.outputHelp());
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

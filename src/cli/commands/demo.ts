@@ -1,0 +1,100 @@
+// `gwmo demo` (what `npm start` runs): a DM server, two gateways and a mixed fleet in one process on
+// loopback, data under ./data/demo; a second start reuses it.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+
+import { apiRoutes } from '../../api/routes.ts';
+import { DmGateway } from '../../gateway/gateway.ts';
+import { DmServer } from '../../server/dm-server.ts';
+import { type Fleet, startFleet } from '../../sim/fleet.ts';
+import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
+import { SqliteServerStore } from '../../store/sqlite/server.ts';
+import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
+import { CliError } from '../cli-error.ts';
+import { port, positive } from '../options.ts';
+import { jsonLog, onShutdown } from '../shutdown.ts';
+
+const GATEWAYS = ['GW:DEMO-1', 'GW:DEMO-2'];
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('the embedded demo: a DM server, two gateways and a mixed fleet on loopback (npm start)')
+    .option('--host <address>', 'address the server listens on', '127.0.0.1')
+    .option('--port <n>', 'the server\'s port (API, DM)', '8080')
+    .option('--dm <n>', 'DM devices per gateway (proxy mode)', '20')
+    .option('--lwm2m <n>', 'LwM2M devices per gateway (adaptation mode)', '10')
+    .option('--data-dir <dir>', 'where the demo keeps its data', './data/demo')
+    .action(async (f: Record<string, string>) => {
+      const dm = positive('--dm', f['dm']!);
+      const lw = positive('--lwm2m', f['lwm2m']!);
+      const dir = f['dataDir']!;
+      mkdirSync(dir, { recursive: true });
+      const log = jsonLog('demo');
+      const quiet = (): void => {};
+      const closers: (() => Promise<void> | void)[] = [];
+      const store = new SqliteServerStore(join(dir, 'server.db'));
+      closers.push(() => store.close());
+      const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: apiRoutes, imageDir: join(dir, 'images') });
+      let url: string;
+      try {
+        url = await server.start();
+      } catch (err) {
+        store.close();
+        throw new CliError(`cannot listen on ${f['host']}:${f['port']}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (try --port 0 or another port)`, 1);
+      }
+      closers.unshift(() => server.stop());
+      const gateways: DmGateway[] = [];
+      const fleets: Fleet[] = [];
+      for (const [n, id] of GATEWAYS.entries()) {
+        server.service.addDevice({ deviceId: id, name: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverName: 'gwmo', serverPassword: 'srv-secret', scheme: 'md5' });
+        const gdir = join(dir, `gateway-${n + 1}`);
+        mkdirSync(gdir, { recursive: true });
+        const stores = { tree: new SqliteTreeStore(join(gdir, 'tree.db')), south: new SqliteServerStore(join(gdir, 'south.db')), gateway: new SqliteGatewayStore(join(gdir, 'gateway.db')) };
+        const gateway = new DmGateway({
+          deviceId: id, serverUrl: url, serverId: 'gwmo', username: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverPassword: 'srv-secret',
+          auth: 'md5', encoding: 'wbxml', lanHost: '127.0.0.1', lanPort: 0, lanServerId: 'gwmo-gateway', deviceUser: 'device',
+          devicePassword: 'lan-secret', lanServerPassword: 'lan-secret', notifyPort: 0, checkInSeconds: 60, lwm2mPort: 0,
+          stores, imageDir: join(gdir, 'images'), log: quiet,
+        });
+        await gateway.start();
+        await gateway.checkIn();
+        gateways.push(gateway);
+        closers.unshift(async () => {
+          await gateway.stop();
+          for (const s of Object.values(stores)) s.close();
+        });
+        const progress = (kind: string) => (done: number, total: number): void => {
+          if (done === total || done % 100 === 0) log('demo.progress', { gateway: id, devices: kind, registered: done, of: total });
+        };
+        if (dm > 0) {
+          fleets.push(await startFleet({ protocol: 'dm', count: dm, serverUrl: gateway.lanUrl, serverId: 'gwmo-gateway', password: 'lan-secret', serverPassword: 'lan-secret', prefix: `IMEI:35000${n + 1}`, progress: progress('dm') }));
+        }
+        if (lw > 0) {
+          fleets.push(await startFleet({ protocol: 'lwm2m', count: lw, serverUrl: `coap://${gateway.lwm2mAddress}`, serverId: '', password: '', prefix: `demo${n + 1}-lw`, progress: progress('lwm2m') }));
+        }
+      }
+      closers.unshift(async () => {
+        for (const fl of fleets) await fl.stop();
+      });
+      const api = url.replace(/\/dm$/, '/api');
+      log('demo.ready', { api, dm: url, gateways: GATEWAYS, devicesPerGateway: { dm, lwm2m: lw }, dataDir: dir });
+      const g = encodeURIComponent(GATEWAYS[0]!);
+      process.stderr.write([
+        '',
+        `gwmo demo is running: ${GATEWAYS.length} gateways, ${GATEWAYS.length * (dm + lw)} devices (${dm} DM + ${lw} LwM2M each), data in ${dir}`,
+        `  API      ${api}   (OpenAPI: ${api}/openapi.json)`,
+        `  try      curl -s ${api}/gateways`,
+        `           curl -s '${api}/gateways/${g}/devices'`,
+        `           curl -s -X POST '${api}/gateways/${g}/fanouts' -H 'content-type: application/json' \\`,
+        `             -d '{"name":"models","devices":["IMEI:3500010","demo1-lw0"],"commands":[{"kind":"Get","path":"./DevInfo/Mod"}]}'`,
+        `           npm run gwmo -- gateways devices ${GATEWAYS[0]} --api ${api}`,
+        '  Ctrl-C stops the demo; the next start reuses the data.',
+        '',
+      ].join('\n'));
+      onShutdown(async () => {
+        for (const c of closers) await c();
+      }, 15_000);
+    });
+}

@@ -1,0 +1,31 @@
+// `npm start` = `gwmo demo`: a server, two gateways and a mixed fleet; stops cleanly; restarts on its data.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { GwmoProcess } from '../support/process.ts';
+
+test('the demo starts, answers through the API, stops on SIGTERM and reuses its data', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gwmo-demo-'));
+  const args = ['demo', '--port', '0', '--dm', '3', '--lwm2m', '2', '--data-dir', dir];
+  try {
+    for (const round of [1, 2]) {
+      const demo = new GwmoProcess(args);
+      try {
+        const ready = await demo.waitFor((l) => l.event === 'demo.ready', 30_000);
+        const api = String(ready['api']);
+        const gateways = (await (await fetch(`${api}/gateways`)).json()) as { items: { deviceId: string }[] };
+        assert.deepEqual(gateways.items.map((g) => g.deviceId).sort(), ['GW:DEMO-1', 'GW:DEMO-2']);
+        const inv = (await (await fetch(`${api}/gateways/GW%3ADEMO-2/devices`)).json()) as { summary: Record<string, unknown> };
+        assert.equal(inv.summary['Total'], '5', `round ${round}: the same five devices, not new ones`);
+        assert.deepEqual(inv.summary['ByMode'], { Transparent: '0', Proxy: '3', Adaptation: '2' });
+      } finally {
+        assert.equal(await demo.stop(), 0, 'stops cleanly');
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
