@@ -80,7 +80,21 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService): (r
       const b = req.headers['content-length'] === '0' || req.headers['content-length'] === undefined && !req.headers['content-type'] ? {} : await readJson(req);
       const ui = field(b, 'uiMode', 'number') ?? 0;
       if (![0, 1, 2, 3].includes(ui)) throw new ApiError(400, 'uiMode must be 0, 1, 2 or 3');
-      sendJson(res, 202, await service.notify(id!, ui as 0 | 1 | 2 | 3));
+      const via = field(b, 'via', 'string');
+      if (via === undefined) {
+        sendJson(res, 202, await service.notify(id!, ui as 0 | 1 | 2 | 3));
+        return;
+      }
+      if (!gateways) throw new ApiError(503, 'this server does not manage gateways');
+      // transparent mode: through the gateway's EDTrigger MO
+      const r = await gateways.notifyVia(via, id!, ui as 0 | 1 | 2 | 3, 10_000);
+      if (!r.done) {
+        sendJson(res, 202, { pending: true, message: 'the gateway has not answered yet; the trigger stays queued' });
+        return;
+      }
+      const status = r.value!.status;
+      if (status !== 200) throw new ApiError(status === 404 || status === 410 ? 404 : 409, `gateway ${via} did not forward the notification: DM status ${status}`);
+      sendJson(res, 202, { sessionId: r.value!.sessionId, via });
     }],
   ];
   return async (req, res) => {

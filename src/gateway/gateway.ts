@@ -10,7 +10,7 @@ import { DmServer } from '../server/dm-server.ts';
 import type { ServerDeps } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
 import type { ServerStore } from '../store/server.ts';
-import { DmHttpClient, NotificationListener, serveFile } from '../transport/index.ts';
+import { DmHttpClient, NotificationListener, sendNotification, serveFile } from '../transport/index.ts';
 import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
 import { FanoutRunner } from './fanout.ts';
@@ -22,11 +22,12 @@ import { type GatewayAlert, Inventory } from './inventory.ts';
 import { configShape, CONFIG_URN } from './mo/config.ts';
 import { fanoutShape } from './mo/fanout.ts';
 import { imagesShape, IMAGES_URN } from './mo/images.ts';
+import { edTriggerShape, EDTRIGGER_URN } from './mo/edtrigger.ts';
+import { TransparentForwarder } from './transparent.ts';
 import { ImageStore } from './images.ts';
 import { inventoryShape } from './mo/inventory.ts';
 import { mountOf } from './mo/shape.ts';
 
-export const EDTRIGGER_URN = 'urn:oma:mo:oma-gwmo-edtrigger:1.0';
 
 /** Northbound (deviceId = the gateway's own DevId) as any DM client; then the LAN side. */
 export interface GatewayOptions extends DmClientIdentity {
@@ -176,8 +177,11 @@ export class DmGateway {
       this.tree.define(`./GwMO/${name}`, { format: 'node', type, permanent: true });
       this.tree.mount(`./GwMO/${name}`, mountOf(shape));
     }
-    // transparent mode's trigger: the layout now, forwarding with issue 5
-    if (!this.tree.exists('./GwMO/EDTrigger')) this.tree.define('./GwMO/EDTrigger', { format: 'node', type: EDTRIGGER_URN, permanent: true });
+    // transparent mode: Package#0 from the server forwarded to the device, unchanged
+    const forwarder = new TransparentForwarder({ gstore, south, serverId: o.serverId, send: sendNotification, now: () => Date.now() });
+    this.tree.define('./GwMO/EDTrigger', { format: 'node', type: EDTRIGGER_URN, permanent: true });
+    const triggers = new Map();
+    this.tree.mount('./GwMO/EDTrigger', mountOf(() => edTriggerShape(triggers, forwarder, o.log ?? (() => {}))));
   }
 
   async start(): Promise<void> {

@@ -139,6 +139,23 @@ export class GatewayService {
     return { done: operations.every((o) => o.state !== 'queued' && o.state !== 'sent'), operations };
   }
 
+  /**
+   * Transparent mode: a Package#0 for a device behind the gateway (built with the device's own
+   * account at this server) goes into the gateway's EDTrigger MO, which forwards it on its LAN;
+   * the device then opens its session with this server.
+   */
+  async notifyVia(gatewayId: string, deviceId: string, uiMode: 0 | 1 | 2 | 3, waitMs: number): Promise<Outcome<{ sessionId: number; status: number }>> {
+    const { sessionId, bytes } = this.service.notification(deviceId, uiMode);
+    const base = `./GwMO/EDTrigger/n${sessionId.toString(16)}${randomUUID().slice(0, 6)}`;
+    const r = await this.run(gatewayId, [
+      { kind: 'Add', path: base, format: 'node' },
+      { kind: 'Replace', path: `${base}/DeviceID`, value: deviceId },
+      { kind: 'Replace', path: `${base}/Notification`, value: Buffer.from(bytes).toString('base64'), format: 'b64' },
+      { kind: 'Exec', path: `${base}/Operations/Trigger` },
+    ], waitMs);
+    return { ...r, value: { sessionId, status: r.operations[r.operations.length - 1]!.status ?? 0 } };
+  }
+
   async inventory(id: string, waitMs: number): Promise<Outcome<{ summary: Tree; devices: Tree }>> {
     const r = await this.run(id, [
       { kind: 'Get', path: `${INV}/Summary?list=StructData` },

@@ -159,18 +159,25 @@ export class ServerService {
     return this.store.listOperations(deviceId, { limit, offset });
   }
 
-  /** Wakes the device with a Package#0 over UDP; it then opens a session (Alert 1200). */
-  async notify(deviceId: string, uiMode: UiMode = 0): Promise<{ sessionId: number; bytes: number; address: string }> {
+  /** A Package#0 for the device, keyed with the server's credentials for it. */
+  notification(deviceId: string, uiMode: UiMode = 0): { sessionId: number; bytes: Uint8Array } {
     const d = this.device(deviceId);
-    if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
-    if (d.notifyAddress === undefined) throw new ServiceError(409, `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener)`);
     if (d.serverPassword === undefined) throw new ServiceError(409, `device "${deviceId}" has no serverPassword: the Package#0 digest needs the server's credentials`);
-    const { host, port } = parseAddress(d.notifyAddress);
     const sessionId = 1 + (randomBytes(2).readUInt16BE() % 0xfffe);
     const bytes = encodeNotification(
       { serverId: this.serverId, sessionId, uiMode, initiator: 'server' },
       { password: d.serverPassword, nonce: d.serverNonce ?? RESYNC_NONCE },
     );
+    return { sessionId, bytes };
+  }
+
+  /** Wakes the device with a Package#0 over UDP; it then opens a session (Alert 1200). */
+  async notify(deviceId: string, uiMode: UiMode = 0): Promise<{ sessionId: number; bytes: number; address: string }> {
+    const d = this.device(deviceId);
+    if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
+    if (d.notifyAddress === undefined) throw new ServiceError(409, `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener); behind a gateway, notify it "via" the gateway`);
+    const { host, port } = parseAddress(d.notifyAddress);
+    const { sessionId, bytes } = this.notification(deviceId, uiMode);
     await this.notifier.send(bytes, host, port);
     return { sessionId, bytes: bytes.length, address: d.notifyAddress };
   }

@@ -112,7 +112,14 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
   { path: 'Images/<x>/BytesReceived', format: 'int', access: 'G', occurrence: '1', description: 'progress while downloading; the size once stored' },
   { path: 'Images/<x>/LocalURL', format: 'chr', access: 'G', occurrence: '1', description: 'the URL devices fetch: http://<gateway LAN>/img/<sha256> (Range, HEAD, ETag), or DownloadURL when storage is off; empty otherwise' },
   { path: 'Images/<x>/Error', format: 'chr', access: 'G', occurrence: '?', description: 'why the last download failed' },
-  { path: 'EDTrigger', format: 'node', access: 'GA', occurrence: '1', type: 'urn:oma:mo:oma-gwmo-edtrigger:1.0', description: 'End Device Trigger MO (transparent mode): the node is there; delivering Package#0 through it comes with NAT/transparent mode' },
+  { path: 'EDTrigger', format: 'node', access: 'GA', occurrence: '1', type: 'urn:oma:mo:oma-gwmo-edtrigger:1.0', description: 'End Device Trigger MO (transparent mode, TMode-001); Add EDTrigger/<name> with Format node creates a delivery request (kept in memory)' },
+  { path: 'EDTrigger/<x>', format: 'node', access: 'GD', occurrence: '*', description: 'one delivery request' },
+  { path: 'EDTrigger/<x>/DeviceID', format: 'chr', access: 'GAR', occurrence: '1', description: 'the target device (a DeviceID of the inventory)' },
+  { path: 'EDTrigger/<x>/Notification', format: 'b64', access: 'GAR', occurrence: '1', description: 'the Package#0 exactly as the server built it for the device (its digest is keyed with the device\'s credentials, so only the device checks it)' },
+  { path: 'EDTrigger/<x>/Operations', format: 'node', access: 'G', occurrence: '1', description: 'what the request can be told' },
+  { path: 'EDTrigger/<x>/Operations/Trigger', format: 'null', access: 'E', occurrence: '1', description: 'check and forward now; the Exec\'s status: 200 forwarded, 400 not a Package#0, 403 it names another server, 404 unknown device, 409 replay (same digest or session id), 410 detached, 412 DeviceID or Notification missing, 503 the device\'s notification address is unknown' },
+  { path: 'EDTrigger/<x>/Status', format: 'int', access: 'G', occurrence: '1', description: 'the last Trigger\'s status (0 before any)' },
+  { path: 'EDTrigger/<x>/Reason', format: 'chr', access: 'G', occurrence: '1', description: 'the last Trigger\'s outcome in words' },
 ];
 
 /** The schema row a concrete path (below ./GwMO) falls under: a fixed name wins over <x>. */
