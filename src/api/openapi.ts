@@ -38,7 +38,7 @@ export const openApiDocument = {
       },
     },
     '/api/operations/{id}': {
-      get: { summary: 'An operation with its status and results', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'the operation', content: json('Operation') }, 404: error } },
+      get: { summary: 'An operation with its status and results (?wait=<s> answers once it has an outcome)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, wait], responses: { 200: { description: 'the operation', content: json('Operation') }, 404: error } },
     },
     '/api/devices/{deviceId}/notify': {
       post: {

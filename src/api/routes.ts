@@ -75,7 +75,13 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService): (r
       });
       sendJson(res, 201, operationView(op));
     }],
-    ['GET', /^\/api\/operations\/([^/]+)$/, async (_q, res, [id]) => sendJson(res, 200, operationView(service.operation(id!)))],
+    ['GET', /^\/api\/operations\/([^/]+)$/, async (_q, res, [id], url) => {
+      // ?wait=<s>: answer once the operation has an outcome (or the wait is over)
+      const wait = Number(url.searchParams.get('wait') ?? 0);
+      if (!Number.isFinite(wait) || wait < 0 || wait > 120) throw new ApiError(400, 'wait must be 0–120 seconds');
+      const op = service.operation(id!);
+      sendJson(res, 200, operationView(wait > 0 ? (await service.settle([op.id], wait * 1000))[0]! : op));
+    }],
     ['POST', /^\/api\/devices\/([^/]+)\/notify$/, async (req, res, [id]) => {
       const b = req.headers['content-length'] === '0' || req.headers['content-length'] === undefined && !req.headers['content-type'] ? {} : await readJson(req);
       const ui = field(b, 'uiMode', 'number') ?? 0;

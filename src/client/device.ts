@@ -19,6 +19,11 @@ export interface DmClientIdentity {
 }
 
 export interface DeviceConfig extends DmClientIdentity {
+  /**
+   * Transparent mode: an account with a DM server the device reaches directly (its Package#0 comes
+   * through a gateway); the first account stays the tree's owner.
+   */
+  readonly direct?: Pick<DmClientIdentity, 'serverUrl' | 'serverId' | 'username' | 'password' | 'serverPassword'>;
   readonly manufacturer: string;
   readonly model: string;
   readonly language: string;
@@ -85,6 +90,12 @@ export class DmDevice {
       serverId: c.serverId, addr: c.serverUrl, type: TYPES[c.auth], name: c.username, secret: c.password, defaultId: 'gwmo',
       ...(c.serverPassword !== undefined ? { serverSecret: c.serverPassword } : {}),
     });
+    if (c.direct) {
+      provisionAccount(this.tree, {
+        serverId: c.direct.serverId, addr: c.direct.serverUrl, type: TYPES[c.auth], name: c.direct.username, secret: c.direct.password,
+        defaultId: 'direct', owner: false, ...(c.direct.serverPassword !== undefined ? { serverSecret: c.direct.serverPassword } : {}),
+      });
+    }
     if (!this.tree.exists('./Vendor/gwmo/Reboot')) this.tree.define('./Vendor/gwmo/Reboot', { format: 'node' });
   }
 

@@ -16,8 +16,10 @@ export class GwmoProcess {
   stderr = '';
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `prefix`: a command to run gwmo under, e.g. ["ip", "netns", "exec", "<ns>"] */
+  constructor(args: readonly string[], prefix: readonly string[] = []) {
+    const argv = [...prefix, process.execPath, MAIN, ...args];
+    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
       let line: LogLine;
       try {

@@ -9,7 +9,7 @@ import { CliError } from '../cli-error.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
-const KEYS = ['protocol', 'lifetime', 'deviceId', 'serverUrl', 'serverId', 'username', 'password', 'serverPassword', 'auth', 'encoding', 'manufacturer', 'model', 'language', 'firmware', 'notifyHost', 'notifyPort', 'checkIn', 'dataDir', 'tree', 'once', 'ca'] as const;
+const KEYS = ['directServerUrl', 'directServerId', 'directUsername', 'directPassword', 'directServerPassword', 'protocol', 'lifetime', 'deviceId', 'serverUrl', 'serverId', 'username', 'password', 'serverPassword', 'auth', 'encoding', 'manufacturer', 'model', 'language', 'firmware', 'notifyHost', 'notifyPort', 'checkIn', 'dataDir', 'tree', 'once', 'ca'] as const;
 
 export function registerDevice(program: Command): void {
   program
@@ -35,6 +35,11 @@ export function registerDevice(program: Command): void {
     .option('--tree <path>', 'SQLite file for the tree instead (":memory:" keeps nothing)')
     .option('--once', 'one session, then exit (0 when it completed)')
     .option('--ca <file>', 'PEM CA to trust for an HTTPS server')
+    .option('--direct-server-url <url>', 'transparent mode: a DM server the device also has an account with (its Package#0 comes via a gateway)')
+    .option('--direct-server-id <id>', 'that server\'s ServerID')
+    .option('--direct-username <name>', 'name at that server')
+    .option('--direct-password <secret>', 'secret at that server')
+    .option('--direct-server-password <secret>', 'that server\'s secret (verifies its Package#0)')
     .option('--protocol <p>', 'dm, or lwm2m for an LwM2M 1.1 client (then --server-url is coap://host:port of the gateway, --device-id the endpoint name)', 'dm')
     .option('--lifetime <seconds>', 'LwM2M registration lifetime', '300')
     .action(async (cli: Record<string, string | boolean | undefined>, cmd: Command) => {
@@ -74,6 +79,10 @@ export function registerDevice(program: Command): void {
         notifyHost: s('notifyHost')!, notifyPort: port('--notify-port', s('notifyPort')!),
         checkInSeconds: positive('--check-in', s('checkIn')!),
         ...(s('ca') !== undefined ? { ca: readFileSync(s('ca')!) } : {}),
+        ...(s('directServerUrl') !== undefined ? { direct: {
+          serverUrl: s('directServerUrl')!, serverId: s('directServerId') ?? 'gwmo', username: s('directUsername') ?? s('username')!,
+          password: s('directPassword') ?? password, ...(s('directServerPassword') !== undefined ? { serverPassword: s('directServerPassword')! } : {}),
+        } } : {}),
       };
       try {
         new URL(config.serverUrl);

@@ -95,6 +95,8 @@ export function writeNonce(tree: Tree, accountId: string, level: 'CLCRED' | 'SRV
 export function provisionAccount(tree: Tree, c: {
   readonly serverId: string; readonly addr: string; readonly type: AAuthType; readonly name: string; readonly secret: string;
   readonly serverSecret?: string; readonly defaultId: string;
+  /** false for a second account: the tree's ACL stays with the first server */
+  readonly owner?: boolean;
 }): void {
   const existing = readAccounts(tree).find((a) => a.serverId === c.serverId);
   addAccount(tree, {
@@ -104,5 +106,5 @@ export function provisionAccount(tree: Tree, c: {
       ? { server: { type: c.type, name: c.serverId, secret: c.serverSecret, ...(existing?.server?.data ? { data: existing.server.data } : {}) } }
       : {}),
   });
-  tree.define('.', { format: 'node', acl: `Add=*&Get=*&Replace=${c.serverId}&Delete=${c.serverId}&Exec=${c.serverId}` });
+  if (c.owner !== false) tree.define('.', { format: 'node', acl: `Add=*&Get=*&Replace=${c.serverId}&Delete=${c.serverId}&Exec=${c.serverId}` });
 }

@@ -1,0 +1,81 @@
+// Across real network boundaries (Linux network namespaces, masquerading gateway): the server
+// cannot reach the device on the LAN, yet manages it — in proxy mode through the gateway, and in
+// transparent mode with the gateway forwarding its Package#0.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+
+import { createTestNet, type TestNet } from '../support/netns.ts';
+import { GwmoProcess } from '../support/process.ts';
+
+const run = promisify(execFile);
+let net: TestNet;
+let dir = '';
+const procs: GwmoProcess[] = [];
+
+before(async () => {
+  net = await createTestNet();
+  dir = await mkdtemp(join(tmpdir(), 'gwmo-nat-'));
+});
+after(async () => {
+  for (const p of procs.reverse()) await p.stop();
+  await net?.remove();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** An HTTP call made from inside a namespace (the test itself has no route into them). */
+async function callIn(ns: string, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const script = `const r = await fetch(${JSON.stringify(url)}, { method: ${JSON.stringify(method)}${body !== undefined ? `, body: ${JSON.stringify(JSON.stringify(body))}, headers: { 'content-type': 'application/json' }` : ''} });
+    console.log(JSON.stringify({ status: r.status, json: await r.json().catch(() => null) }));`;
+  const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script]);
+  return JSON.parse(stdout) as { status: number; json: any };
+}
+
+test('behind a masquerading gateway: no route from the server to the device, yet both proxy and transparent mode work', async () => {
+  const { server: S, gwWan, gwLan, device: D } = net.addr;
+  const server = new GwmoProcess(['server', '--host', S, '--port', '8080', '--db', ':memory:', '--server-id', 'gwmo'], net.exec(net.wan, []));
+  procs.push(server);
+  await server.waitFor((l) => l.event === 'server.started');
+  const api = `http://${S}:8080/api`;
+  assert.equal((await callIn(net.wan, 'POST', `${api}/devices`, { deviceId: 'GW:NAT', name: 'gateway', password: 'gw-pw', serverName: 'gwmo', serverPassword: 'srv-pw' })).status, 201);
+  assert.equal((await callIn(net.wan, 'POST', `${api}/devices`, { deviceId: 'IMEI:42', name: 'td', password: 'td-pw', serverName: 'gwmo', serverPassword: 'srv-td-pw' })).status, 201);
+
+  const gateway = new GwmoProcess(['gateway', '--device-id', 'GW:NAT', '--server-url', `http://${S}:8080/dm`, '--password', 'gw-pw', '--server-password', 'srv-pw',
+    '--lan-host', gwLan, '--lan-port', '8081', '--device-password', 'lan-pw', '--notify-host', gwWan, '--notify-port', '2948', '--lwm2m-port', 'off',
+    '--check-in', '0', '--data-dir', dir], net.exec(net.gw, []));
+  procs.push(gateway);
+  await gateway.waitFor((l) => l.event === 'north.session');
+
+  const device = new GwmoProcess(['device', '--device-id', 'IMEI:42', '--server-url', `http://${gwLan}:8081/dm`, '--server-id', 'gwmo-gateway',
+    '--password', 'lan-pw', '--server-password', 'lan-pw', '--notify-host', D, '--notify-port', '2948', '--tree', ':memory:',
+    '--direct-server-url', `http://${S}:8080/dm`, '--direct-server-id', 'gwmo', '--direct-username', 'td', '--direct-password', 'td-pw', '--direct-server-password', 'srv-td-pw'],
+  net.exec(net.lan, []));
+  procs.push(device);
+  assert.equal((await device.waitFor((l) => l.event === 'session.end'))['end'], 'done', 'the device enrolled with the gateway');
+
+  // the WAN has no route to the LAN
+  const probe = await run('ip', ['netns', 'exec', net.wan, process.execPath, '--input-type=module', '-e',
+    `import net from 'node:net'; const s = net.connect(8081, ${JSON.stringify(gwLan)}); s.on('connect', () => { console.log('reached'); process.exit(0) }); s.on('error', (e) => { console.log(e.code); process.exit(0) });`]);
+  assert.match(probe.stdout.trim(), /ENETUNREACH|EHOSTUNREACH/);
+
+  // proxy mode: the server asks the gateway (a fanout), the gateway asks the device
+  const fan = await callIn(net.wan, 'POST', `${api}/gateways/GW%3ANAT/fanouts?wait=20`, { name: 'mods', devices: ['IMEI:42'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
+  assert.equal(fan.status, 202, JSON.stringify(fan.json));
+  await gateway.waitFor((l) => l.event === 'fanout.progress' && l['job'] === 'mods' && l['done'] === 1, 20_000);
+  const job = await callIn(net.wan, 'GET', `${api}/gateways/GW%3ANAT/fanouts/mods?wait=20`);
+  assert.deepEqual([job.json.State, job.json.Aggregate], ['30', { 200: '1' }]);
+
+  // transparent mode: the server's own Package#0 for the device travels through the gateway
+  const get = await callIn(net.wan, 'POST', `${api}/devices/IMEI%3A42/operations`, { kind: 'Get', path: './DevInfo/DevId' });
+  const notify = await callIn(net.wan, 'POST', `${api}/devices/IMEI%3A42/notify`, { via: 'GW:NAT' });
+  assert.equal(notify.status, 202, JSON.stringify(notify.json));
+  const done = await callIn(net.wan, 'GET', `${api}/operations/${get.json.id}?wait=20`);
+  assert.deepEqual([done.json.state, done.json.status, done.json.results[0]?.value], ['done', 200, 'IMEI:42']);
+  // the device's session reached the server from the gateway's WAN address: masqueraded
+  const seen = await callIn(net.wan, 'GET', `${api}/devices/IMEI%3A42`);
+  assert.equal(seen.json.notifyAddress, `${gwWan}:2948`);
+});
