@@ -10,7 +10,7 @@ import { DmServer } from '../server/dm-server.ts';
 import type { ServerDeps } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
 import type { ServerStore } from '../store/server.ts';
-import { DmHttpClient, NotificationListener, sendNotification, serveFile } from '../transport/index.ts';
+import { DmHttpClient, NotificationListener, PushPoller, sendNotification, serveFile } from '../transport/index.ts';
 import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
 import { FanoutRunner } from './fanout.ts';
@@ -44,6 +44,8 @@ export interface GatewayOptions extends DmClientIdentity {
   /** LwM2M server (adaptation mode) on UDP; undefined = none */
   readonly lwm2mHost?: string;
   readonly lwm2mPort?: number;
+  /** HLF-001: no inbound port: the gateway keeps a long-poll open at the server for its Package#0 */
+  readonly pushChannel?: boolean;
   readonly notifyHost?: string;
   readonly notifyPort?: number;
   readonly checkInSeconds: number;
@@ -71,6 +73,7 @@ export class DmGateway {
   private readonly options: GatewayOptions;
   private readonly http: DmHttpClient;
   private listener: NotificationListener | undefined;
+  private poller: PushPoller | undefined;
   private timers: NodeJS.Timeout[] = [];
   private flushing: Promise<unknown> | undefined;
   private flushAgain = false;
@@ -201,6 +204,18 @@ export class DmGateway {
       this.notifyAddress = `${host}:${port}`;
       this.tree.define('./DevInfo/Ext/NotifyPort', { value: String(port), permanent: true, access: ['Get'] });
     }
+    if (this.options.pushChannel) {
+      const base = this.options.serverUrl.replace(/\/dm(\?.*)?$/, '');
+      this.poller = new PushPoller({
+        url: `${base}/push/${encodeURIComponent(this.options.deviceId)}`, username: this.options.username, password: this.options.password,
+        onNotification: async (bytes) => {
+          const report = await this.agent.notified(bytes);
+          if (report) this.logSession(report);
+        },
+        onState: (state, detail) => this.options.log?.('push.channel', { state, ...(detail ? { detail } : {}) }),
+      });
+      this.poller.start();
+    }
     const every = (ms: number, fn: () => void): void => {
       const t = setInterval(fn, ms);
       t.unref();
@@ -285,6 +300,7 @@ export class DmGateway {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.runner.halt();
+    this.poller?.stop();
     await this.listener?.close();
     await this.lwm2m?.close();
     await this.lan.stop();

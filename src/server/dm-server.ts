@@ -9,6 +9,7 @@ import { engineDeps, type ServerEvents } from './engine-deps.ts';
 import { ServerService } from './service.ts';
 import { GatewayService } from './gateways.ts';
 import { ImageRepo } from './images.ts';
+import { PushChannel } from './push-channel.ts';
 
 export interface DmServerOptions {
   readonly store: ServerStore;
@@ -37,6 +38,7 @@ export class DmServer {
   readonly service: ServerService;
   readonly gateways: GatewayService;
   readonly images: ImageRepo | undefined;
+  private push: PushChannel | undefined;
   private readonly options: DmServerOptions;
   private engine: ServerEngine | undefined;
   private http: DmHttpServer | undefined;
@@ -56,7 +58,15 @@ export class DmServer {
     const maxMsgSize = this.options.maxMsgSize ?? 64 * 1024;
     const api = this.options.routes?.(this.service, this.gateways) ?? (async () => false);
     const images = this.images;
+    const push = new PushChannel(this.options.store);
+    this.service.push = push;
+    this.push = push;
     const routes = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+      const p = /^\/push\/([^/?]+)$/.exec((req.url ?? '').split('?')[0]!);
+      if (p && req.method === 'GET') {
+        push.handle(req, res, decodeURIComponent(p[1]!));
+        return true;
+      }
       const m = images ? /^\/images\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!) : null;
       if (m) {
         await images!.serve(req, res, m[1]!);
@@ -107,6 +117,7 @@ export class DmServer {
 
   async stop(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
+    this.push?.close();
     await this.http?.close();
     await this.engine?.close();
   }

@@ -171,9 +171,17 @@ export class ServerService {
     return { sessionId, bytes };
   }
 
-  /** Wakes the device with a Package#0 over UDP; it then opens a session (Alert 1200). */
+  /** Set by the server role: clients without an inbound port poll for their notifications. */
+  push: { reachable(deviceId: string): boolean; push(deviceId: string, bytes: Uint8Array): string } | undefined;
+
+  /** Wakes the device with a Package#0 (its push channel if it polls, else UDP); it then opens a session (Alert 1200). */
   async notify(deviceId: string, uiMode: UiMode = 0): Promise<{ sessionId: number; bytes: number; address: string }> {
     const d = this.device(deviceId);
+    if (this.push?.reachable(deviceId)) {
+      const { sessionId, bytes } = this.notification(deviceId, uiMode);
+      this.push.push(deviceId, bytes);
+      return { sessionId, bytes: bytes.length, address: 'push channel' };
+    }
     if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
     if (d.notifyAddress === undefined) throw new ServiceError(409, `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener); behind a gateway, notify it "via" the gateway`);
     const { host, port } = parseAddress(d.notifyAddress);

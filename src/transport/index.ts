@@ -6,3 +6,4 @@ export * from './udp/push.ts';
 export * from './udp/listen.ts';
 export * from './http/files.ts';
 export * from './http/fetch-file.ts';
+export * from './http/push-poll.ts';

@@ -32,6 +32,7 @@ export function registerGateway(program: Command): void {
     .option('--lan-server-password <secret>', 'the gateway\'s secret toward devices (their SRVCRED; Package#0 to them)')
     .option('--lwm2m-host <address>', 'address the LwM2M server (adaptation mode, CoAP over UDP) listens on', '127.0.0.1')
     .option('--lwm2m-port <n>', 'its UDP port (0 = any free port; "off" = no LwM2M)', '5683')
+    .option('--push-channel', 'behind NAT: keep a long-poll open at the server for Package#0 instead of (or besides) listening')
     .option('--notify-host <address>', 'address the Package#0 listener binds (northbound)', '127.0.0.1')
     .option('--notify-port <n>', 'UDP port for Package#0 from the server (0 = any free port)', '0')
     .option('--check-in <seconds>', 'seconds between sessions with the server (0 = at start and for alerts only)', '60')
@@ -55,7 +56,7 @@ export function registerGateway(program: Command): void {
         lanHost: f['lanHost']!, lanPort: port('--lan-port', f['lanPort']!), lanServerId: f['lanServerId']!,
         deviceUser: f['deviceUser']!, devicePassword: f['devicePassword'], lanServerPassword: f['lanServerPassword'] ?? f['devicePassword'],
         notifyHost: f['notifyHost']!, notifyPort: port('--notify-port', f['notifyPort']!), checkInSeconds: positive('--check-in', f['checkIn']!),
-        stores, imageDir: join(dir, 'images'), log,
+        stores, imageDir: join(dir, 'images'), log, ...(f['pushChannel'] ? { pushChannel: true } : {}),
         ...(f['lwm2mPort'] === 'off' ? {} : { lwm2mHost: f['lwm2mHost']!, lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!) }),
       });
       try {

@@ -1,0 +1,75 @@
+// The way a DM client with no inbound port (a gateway behind NAT, HLF-001) still gets its Package#0:
+// it keeps a long-poll open at GET /push/<DevId> (HTTP basic with its DM credentials); a
+// notification for it is answered on that request; 204 after a while, and the client polls again.
+// A notification that finds no poll waiting is held (the newest one) until the next poll.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+
+import { ContentType } from '../protocol/index.ts';
+import type { ServerStore } from '../store/server.ts';
+
+const HOLD_MS = 25_000;
+/** a client that polled this recently counts as reachable through the channel */
+const FRESH_MS = 60_000;
+
+export class PushChannel {
+  private readonly store: ServerStore;
+  private readonly waiting = new Map<string, ServerResponse>();
+  private readonly held = new Map<string, Uint8Array>();
+  private readonly lastPoll = new Map<string, number>();
+
+  constructor(store: ServerStore) {
+    this.store = store;
+  }
+
+  /** True when the device polls (or polled a moment ago): notifications go this way. */
+  reachable(deviceId: string): boolean {
+    return this.waiting.has(deviceId) || Date.now() - (this.lastPoll.get(deviceId) ?? 0) < FRESH_MS;
+  }
+
+  /** Delivers now on a waiting poll, or holds it for the next one. */
+  push(deviceId: string, bytes: Uint8Array): 'delivered' | 'held' {
+    const res = this.waiting.get(deviceId);
+    if (res) {
+      this.waiting.delete(deviceId);
+      res.writeHead(200, { 'content-type': ContentType.Notification, 'content-length': bytes.length, 'cache-control': 'no-store' }).end(bytes);
+      return 'delivered';
+    }
+    this.held.set(deviceId, bytes);
+    return 'held';
+  }
+
+  /** GET /push/<DevId> */
+  handle(req: IncomingMessage, res: ServerResponse, deviceId: string): void {
+    const device = this.store.getDevice(deviceId);
+    const auth = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const given = auth ? Buffer.from(auth, 'base64') : Buffer.alloc(0);
+    const expected = device ? Buffer.from(`${device.clientName}:${device.clientPassword}`) : Buffer.alloc(1);
+    if (!device || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="gwmo push"', 'content-type': 'text/plain' }).end('the DM credentials of this device are needed\n');
+      return;
+    }
+    this.lastPoll.set(deviceId, Date.now());
+    const held = this.held.get(deviceId);
+    if (held) {
+      this.held.delete(deviceId);
+      res.writeHead(200, { 'content-type': ContentType.Notification, 'content-length': held.length, 'cache-control': 'no-store' }).end(held);
+      return;
+    }
+    this.waiting.get(deviceId)?.writeHead(204).end(); // a newer poll replaces an older one
+    this.waiting.set(deviceId, res);
+    const timer = setTimeout(() => {
+      if (this.waiting.get(deviceId) === res) this.waiting.delete(deviceId);
+      res.writeHead(204).end();
+    }, HOLD_MS);
+    res.on('close', () => {
+      clearTimeout(timer);
+      if (this.waiting.get(deviceId) === res) this.waiting.delete(deviceId);
+    });
+  }
+
+  close(): void {
+    for (const res of this.waiting.values()) res.writeHead(204).end();
+    this.waiting.clear();
+  }
+}
