@@ -173,6 +173,18 @@ export class DmGateway {
       ['DevInventory', 'urn:oma:mo:oma-gwmo-deviceinventory:1.1', () => inventoryShape({
         store: gstore, inventory: this.inventory,
         pending: (id) => south.listOperations(id).filter((op) => op.state === 'queued' || op.state === 'sent').length,
+        credentials: (id) => {
+          const a = south.getDevice(id);
+          return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
+        },
+        setCredentials: (id, patch) => {
+          const a = south.getDevice(id);
+          south.putDevice({
+            deviceId: id, scheme: a?.scheme ?? AuthScheme.Md5, clientName: patch.name ?? a?.clientName ?? this.options.deviceUser,
+            clientPassword: patch.secret ?? a?.clientPassword ?? '', serverName: o.lanServerId, serverPassword: o.lanServerPassword,
+            devInfo: a?.devInfo ?? {}, createdAt: a?.createdAt ?? Date.now(),
+          });
+        },
       })],
       ['Fanout', 'urn:oma:mo:oma-gwmo-fanout:1.0', () => fanoutShape(gstore, this.runner, () => Date.now())],
       ['Images', IMAGES_URN, () => imagesShape(gstore, this.images, () => Date.now())],

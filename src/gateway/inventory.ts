@@ -38,8 +38,9 @@ export class Inventory {
   seen(deviceId: string, s: Sighting, now: number): InventoryRow {
     const old = this.store.getDevice(deviceId);
     const row: InventoryRow = {
-      deviceId, protocol: s.protocol, attached: true, firstSeen: old?.firstSeen ?? now, lastSeen: now,
-      mode: old?.mode ?? this.chooseMode(s),
+      // a device the server announced ahead (HLF-003) has no mode or first contact yet
+      deviceId, protocol: s.protocol, attached: true, firstSeen: old?.firstSeen || now, lastSeen: now,
+      mode: old?.mode || this.chooseMode(s),
       ...(s.localAddress ? { localAddress: s.localAddress } : old?.localAddress ? { localAddress: old.localAddress } : {}),
       info: { ...old?.info, ...s.info },
     };

@@ -13,6 +13,9 @@ export interface InventoryDeps {
   readonly inventory: Inventory;
   /** commands queued for the device and not answered yet */
   pending(deviceId: string): number;
+  /** HLF-003: the credentials a device the server announced will authenticate with (name, secret) */
+  credentials(deviceId: string): { name?: string; hasSecret: boolean } | undefined;
+  setCredentials(deviceId: string, patch: { name?: string; secret?: string }): void;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -36,6 +39,16 @@ function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
     ...(d.localAddress ? [['LocalAddress', leaf('chr', () => d.localAddress)] as [string, Node]] : []),
     ['Groups', leaf('chr', () => store.listGroups().filter((g) => g.members.some((m) => m.deviceId === d.deviceId)).map((g) => g.name).join(','))],
     ['Sync', dir(() => [['Pending', leaf('int', () => String(deps.pending(d.deviceId)))]])],
+    ['Credentials', dir(() => {
+      const c = deps.credentials(d.deviceId);
+      return [
+        ...(c ? [['AuthName', leaf('chr', () => c.name ?? '', (w) => (deps.setCredentials(d.deviceId, { name: text(w) }), 200))] as [string, Node]] : []),
+        // the secret is written, never read back
+        ...(c?.hasSecret ? [['AuthSecret', { kind: 'leaf', format: 'chr', value: () => undefined, replace: (w) => (text(w) === '' ? 400 : (deps.setCredentials(d.deviceId, { secret: text(w) }), 200)) } satisfies Node] as [string, Node]] : []),
+      ];
+    }, {
+      add: (child, w) => (child === 'AuthName' || child === 'AuthSecret' ? (deps.setCredentials(d.deviceId, child === 'AuthName' ? { name: text(w) } : { secret: text(w) }), 200) : 405),
+    })],
   ], { remove: () => (store.deleteDevice(d.deviceId) ? 200 : 404) });
 }
 
@@ -95,7 +108,15 @@ export function inventoryShape(deps: InventoryDeps): Node {
         ['ByMode', map(s.byMode)], ['ByProtocol', map(s.byProtocol)], ['ByType', map(s.byType)],
       ];
     })],
-    ['Devices', dir(() => store.listDevices().map((d) => [nodeName(d.deviceId), deviceShape(d, deps)] as [string, Node]))],
+    ['Devices', dir(() => store.listDevices().map((d) => [nodeName(d.deviceId), deviceShape(d, deps)] as [string, Node]), {
+      // HLF-003, B.6: the server announces a device before it appears; its Credentials follow
+      add: (name, w) => {
+        if (w.format !== undefined && w.format !== 'node') return 405;
+        const deviceId = fromNodeName(name);
+        store.putDevice({ deviceId, mode: 0, protocol: 'OMA-DM/1.2', attached: false, firstSeen: 0, lastSeen: 0, info: {} });
+        return 200;
+      },
+    })],
     ['Groups', dir(() => store.listGroups().map((g) => [g.name, groupShape(g.name, deps)] as [string, Node]), {
       add: (name, w) => {
         if (!SEGMENT.test(name)) return 400;
