@@ -48,7 +48,8 @@ export class DmClientAgent {
 
   account(serverId?: string): DmAccount {
     const accounts = readAccounts(this.options.tree);
-    const acc = serverId === undefined ? accounts[0] : accounts.find((a) => a.serverId === serverId);
+    // several accounts for one server: the newest (last written, e.g. by a bootstrap) wins
+    const acc = serverId === undefined ? accounts[0] : accounts.filter((a) => a.serverId === serverId).pop();
     if (!acc) throw new Error(serverId === undefined ? 'the device has no DM account (./DMAcc)' : `no DM account for server ${serverId}`);
     return acc;
   }

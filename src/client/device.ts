@@ -122,7 +122,7 @@ export class DmDevice {
   }
 
   async session(): Promise<SessionReport> {
-    const report = await this.agent.session('client');
+    const report = await this.agent.session('client', undefined, this.config.serverId);
     this.settle(report);
     return report;
   }

@@ -24,6 +24,7 @@ import { fanoutShape } from './mo/fanout.ts';
 import { imagesShape, IMAGES_URN } from './mo/images.ts';
 import { edTriggerShape, EDTRIGGER_URN } from './mo/edtrigger.ts';
 import { TransparentForwarder } from './transparent.ts';
+import { startBootstrap } from './bootstrap.ts';
 import { ImageStore } from './images.ts';
 import { inventoryShape } from './mo/inventory.ts';
 import { mountOf } from './mo/shape.ts';
@@ -177,6 +178,13 @@ export class DmGateway {
           const a = south.getDevice(id);
           return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
         },
+        bootstrap: (id, correlator) => startBootstrap({
+          deviceId: id, store: gstore, driver: this.proxy, correlator, alert: (a) => this.alert(a), timeoutMs: this.config.int('Fanout/DeviceTimeout') * 1000,
+          adopt: (name, secret) => {
+            const a = south.getDevice(id);
+            if (a) south.putDevice({ ...a, clientName: name, clientPassword: secret });
+          },
+        }),
         setCredentials: (id, patch) => {
           const a = south.getDevice(id);
           south.putDevice({

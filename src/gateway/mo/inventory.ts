@@ -3,7 +3,8 @@
 import type { GatewayStore, InventoryRow } from '../../store/gateway.ts';
 import type { Inventory } from '../inventory.ts';
 import { fromNodeName, nodeName } from '../names.ts';
-import { dir, leaf, type Node, text } from './shape.ts';
+import { type BootstrapSpec, readSpec, writeSpec } from '../bootstrap.ts';
+import { dir, leaf, type Node, text, type Write } from './shape.ts';
 
 export const INVENTORY_URN = 'urn:oma:mo:oma-gwmo-deviceinventory:1.1';
 const SEGMENT = /^[A-Za-z0-9\-_.!~*'():@&=+$,%]+$/;
@@ -16,6 +17,8 @@ export interface InventoryDeps {
   /** HLF-003: the credentials a device the server announced will authenticate with (name, secret) */
   credentials(deviceId: string): { name?: string; hasSecret: boolean } | undefined;
   setCredentials(deviceId: string, patch: { name?: string; secret?: string }): void;
+  /** HLF-005/006: Exec Bootstrap/Operations/Start */
+  bootstrap(deviceId: string, correlator: string | undefined): number;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -49,7 +52,32 @@ function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
     }, {
       add: (child, w) => (child === 'AuthName' || child === 'AuthSecret' ? (deps.setCredentials(d.deviceId, child === 'AuthName' ? { name: text(w) } : { secret: text(w) }), 200) : 405),
     })],
+    ['Bootstrap', bootstrapShape(d.deviceId, deps)],
   ], { remove: () => (store.deleteDevice(d.deviceId) ? 200 : 404) });
+}
+
+function bootstrapShape(deviceId: string, deps: InventoryDeps): Node {
+  const spec = (): BootstrapSpec => readSpec(deps.store, deviceId);
+  const field = (key: keyof BootstrapSpec, secret = false): Node => ({
+    kind: 'leaf', format: key === 'target' ? 'int' : 'chr',
+    value: () => (secret ? undefined : spec()[key] !== undefined ? String(spec()[key]) : ''),
+    replace: (w: Write) => {
+      const v = text(w);
+      if (key === 'target' && v !== '1' && v !== '2') return 400;
+      writeSpec(deps.store, deviceId, { [key]: key === 'target' ? Number(v) : v });
+      return 200;
+    },
+  });
+  const fields: [string, Node][] = [
+    ['Target', field('target')], ['ServerID', field('serverId')], ['ServerURI', field('serverUri')], ['AuthName', field('authName')],
+    ['AuthSecret', field('authSecret', true)], ['ServerSecret', field('serverSecret', true)],
+  ];
+  return dir(() => [...fields, ['Operations', dir(() => [['Start', { kind: 'exec', exec: ({ correlator }) => deps.bootstrap(deviceId, correlator) }]])]], {
+    add: (child, w) => {
+      const f = fields.find(([n]) => n === child);
+      return f && f[1].kind === 'leaf' && f[1].replace ? f[1].replace(w) : 405;
+    },
+  });
 }
 
 function groupShape(name: string, deps: InventoryDeps): Node {

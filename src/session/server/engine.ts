@@ -25,6 +25,7 @@ export function isRefusal(reply: EngineReply): reply is HttpRefusal {
 }
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+const CLOSING_GRACE_MS = 30_000;
 
 export class ServerEngine {
   private readonly sessions = new Map<string, ServerSession>();
@@ -40,7 +41,7 @@ export class ServerEngine {
   }
 
   get activeSessions(): number {
-    return this.sessions.size;
+    return [...this.sessions.values()].filter((s) => !s.ended).length;
   }
 
   async handle(req: DmRequest): Promise<EngineReply> {
@@ -72,7 +73,9 @@ export class ServerEngine {
     try {
       return await run;
     } finally {
-      if (s.ended) this.forget(s);
+      // an ended session stays reachable for a moment: a device that challenges our credentials
+      // answers our last message, and gets our Cred with its new nonce (then it is over)
+      if (s.ended && s.outcome !== 'done') this.forget(s);
     }
   }
 
@@ -117,6 +120,10 @@ export class ServerEngine {
     const now = this.deps.clock.now();
     let n = 0;
     for (const s of [...this.sessions.values()]) {
+      if (s.ended) {
+        if (now - s.lastActivity >= CLOSING_GRACE_MS) this.forget(s);
+        continue;
+      }
       if (now - s.lastActivity >= limit) {
         await s.end('timeout');
         this.forget(s);

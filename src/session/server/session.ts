@@ -37,6 +37,7 @@ export class ServerSession {
   readonly sessionId: string;
   lastActivity: number;
   ended = false;
+  outcome: SessionSummary['outcome'] | undefined;
   private account: DeviceAccount;
   private readonly encoding: Encoding;
   private verProto = 'DM/1.2';
@@ -353,6 +354,7 @@ export class ServerSession {
   async end(outcome: SessionSummary['outcome']): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.outcome = outcome;
     for (const f of this.answered.values()) await this.complete(f);
     this.answered.clear();
     await this.release([...[...this.inFlight.values()].map((f) => f.op), ...this.backlog]);
