@@ -48,6 +48,16 @@ export const openApiDocument = {
         responses: { 202: { description: 'sent', content: json('Notification') }, 404: error, 409: error, 503: error },
       },
     },
+    '/api/devices/{deviceId}/jobs': {
+      post: {
+        summary: 'Commands for a device behind a gateway; they follow the device if it moves to another gateway', parameters: [deviceId],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['commands'], properties: { commands: { type: 'array', items: { $ref: '#/components/schemas/NewOperation' } } } } } } },
+        responses: { 202: { description: 'the job, dispatched to the gateway the device was last announced by' }, 400: error, 404: error },
+      },
+    },
+    '/api/jobs/{id}': {
+      get: { summary: 'A device job: state pending, dispatched or done; status; the gateway it ran on', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'the job' }, 404: error } },
+    },
     '/api/gateways': {
       get: { summary: 'GwMO gateways known to the server (devices that report DevInfo/Ext/GwMO)', responses: { 200: { description: 'gateways' } } },
     },

@@ -9,6 +9,8 @@ import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
+import type { DeviceJobs } from '../server/device-jobs.ts';
+import type { NewOperation } from '../server/service.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -32,8 +34,19 @@ function operationView(op: OperationRow): Record<string, unknown> {
   };
 }
 
-export function apiRoutes(service: ServerService, gateways?: GatewayService): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function apiRoutes(service: ServerService, gateways?: GatewayService, jobs?: DeviceJobs): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const routes: [string, RegExp, Handler][] = [
+    // jobs for devices behind gateways, following them from gateway to gateway (HLF-002)
+    ['POST', /^\/api\/devices\/([^/]+)\/jobs$/, async (req, res, [id]) => {
+      if (!jobs) throw new ApiError(503, 'this server does not run device jobs');
+      const b = await readJson(req);
+      if (!Array.isArray(b['commands'])) throw new ApiError(400, 'commands must be an array of {"kind","path","value"?}');
+      sendJson(res, 202, await jobs.create(id!, b['commands'] as NewOperation[]));
+    }],
+    ['GET', /^\/api\/jobs\/([^/]+)$/, async (_q, res, [id]) => {
+      if (!jobs) throw new ApiError(503, 'this server does not run device jobs');
+      sendJson(res, 200, jobs.get(id!));
+    }],
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),
     ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],

@@ -10,6 +10,8 @@ import { ServerService } from './service.ts';
 import { GatewayService } from './gateways.ts';
 import { ImageRepo } from './images.ts';
 import { PushChannel } from './push-channel.ts';
+import { handleEnrol } from './enrolment.ts';
+import { DeviceJobs } from './device-jobs.ts';
 
 export interface DmServerOptions {
   readonly store: ServerStore;
@@ -26,8 +28,10 @@ export interface DmServerOptions {
   readonly clock?: Clock;
   readonly events?: ServerEvents;
   /** REST API and other routes sharing the listener */
-  readonly routes?: (service: ServerService, gateways: GatewayService) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  readonly routes?: (service: ServerService, gateways: GatewayService, jobs: DeviceJobs) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** gateways presenting this at POST /enrol get an account (HLF-002) */
+  readonly enrolmentSecret?: string;
   /** where uploaded images are kept; no image routes without it */
   readonly imageDir?: string;
   /** lets a role (the gateway's LAN side) adjust what the engine gets from the store */
@@ -37,6 +41,7 @@ export interface DmServerOptions {
 export class DmServer {
   readonly service: ServerService;
   readonly gateways: GatewayService;
+  readonly jobs: DeviceJobs;
   readonly images: ImageRepo | undefined;
   private push: PushChannel | undefined;
   private readonly options: DmServerOptions;
@@ -51,17 +56,22 @@ export class DmServer {
     this.service = new ServerService(options.store, clock, options.serverId, { send: sendNotification });
     this.images = options.imageDir ? new ImageRepo(options.imageDir) : undefined;
     this.gateways = new GatewayService(this.service, options.store, this.images);
+    this.jobs = new DeviceJobs(options.store, this.gateways, () => clock.now(), options.log);
   }
 
   async start(): Promise<string> {
     const clock = this.options.clock ?? { now: () => Date.now() };
     const maxMsgSize = this.options.maxMsgSize ?? 64 * 1024;
-    const api = this.options.routes?.(this.service, this.gateways) ?? (async () => false);
+    const api = this.options.routes?.(this.service, this.gateways, this.jobs) ?? (async () => false);
     const images = this.images;
     const push = new PushChannel(this.options.store);
     this.service.push = push;
     this.push = push;
     const routes = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+      if ((req.url ?? '').split('?')[0] === '/enrol') {
+        await handleEnrol(req, res, this.service, this.options.enrolmentSecret, this.options.log);
+        return true;
+      }
       const p = /^\/push\/([^/?]+)$/.exec((req.url ?? '').split('?')[0]!);
       if (p && req.method === 'GET') {
         push.handle(req, res, decodeURIComponent(p[1]!));
@@ -97,6 +107,10 @@ export class DmServer {
       operationDone: (op) => {
         this.service.operationChanged(op);
         events.operationDone?.(op);
+      },
+      alert: (deviceId, alert) => {
+        void this.jobs.onAlert(deviceId, alert).catch((err) => this.options.log?.('job.error', { error: String(err) }));
+        events.alert?.(deviceId, alert);
       },
     });
     engine = new ServerEngine(this.options.deps ? this.options.deps(base) : base, {

@@ -50,7 +50,30 @@ export interface AlertRow {
   readonly receivedAt: number;
 }
 
+/** Commands for a device behind a gateway, carried out wherever the device is (HLF-002). */
+export interface DeviceJobRow {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly commands: readonly { kind: string; path: string; value?: string; format?: string }[];
+  readonly state: 'pending' | 'dispatched' | 'done';
+  /** where it was last sent, and the fanout's correlator there */
+  readonly gatewayId?: string;
+  readonly correlator?: string;
+  readonly status?: number;
+  readonly results?: readonly { status: number; data?: ItemData; format?: string }[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
 export interface ServerStore {
+  setLocation(deviceId: string, gatewayId: string, now: number): void;
+  getLocation(deviceId: string): { gatewayId: string; at: number } | undefined;
+  putDeviceJob(job: DeviceJobRow): void;
+  getDeviceJob(id: string): DeviceJobRow | undefined;
+  listDeviceJobs(deviceId: string): DeviceJobRow[];
+  /** the job whose current dispatch carries this correlator */
+  findDeviceJob(correlator: string): DeviceJobRow | undefined;
+
   putDevice(row: DeviceRow): void;
   getDevice(deviceId: string): DeviceRow | undefined;
   listDevices(options?: { limit?: number; offset?: number }): DeviceRow[];

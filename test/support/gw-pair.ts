@@ -13,7 +13,7 @@ import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 
 export const GW_ID = 'GW:0001';
 
-export async function startServer(options: { imageDir?: string; publicUrl?: string; port?: number } = {}) {
+export async function startServer(options: { imageDir?: string; publicUrl?: string; port?: number; enrolmentSecret?: string } = {}) {
   const store = new SqliteServerStore(':memory:');
   const alerts: { deviceId: string; alert: GenericAlert }[] = [];
   const waiters: ((a: { deviceId: string; alert: GenericAlert }) => void)[] = [];
@@ -39,12 +39,14 @@ export async function startServer(options: { imageDir?: string; publicUrl?: stri
   return { server, store, url, alerts, alertOf, async close() { await server.stop(); store.close(); } };
 }
 
-export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore; imageDir?: string; lwm2m?: boolean } = {}) {
+export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore; imageDir?: string; lwm2m?: boolean; deviceId?: string; account?: { name: string; password: string; serverPassword: string }; config?: Record<string, string> } = {}) {
   const south = extra.south ?? new SqliteServerStore(':memory:');
   const gstore = extra.gstore ?? new SqliteGatewayStore(':memory:');
   const imageDir = extra.imageDir ?? mkdtempSync(join(tmpdir(), 'gwmo-images-'));
+  for (const [k, v] of Object.entries(extra.config ?? {})) gstore.setConfig(k, v);
   const gateway = new DmGateway({
-    deviceId: GW_ID, serverUrl, serverId: 'srv', username: 'gw', password: 'gw-pw', serverPassword: 'srv-pw', auth: 'md5', encoding: 'wbxml',
+    deviceId: extra.deviceId ?? GW_ID, serverUrl, serverId: 'srv', username: extra.account?.name ?? 'gw', password: extra.account?.password ?? 'gw-pw',
+    serverPassword: extra.account?.serverPassword ?? 'srv-pw', auth: 'md5', encoding: 'wbxml',
     lanHost: '127.0.0.1', lanPort: extra.lanPort ?? 0, lanServerId: 'gwmo-gateway', deviceUser: 'device', devicePassword: 'lan-pw',
     lanServerPassword: 'lan-srv-pw', notifyPort: 0, checkInSeconds: 0, stores: { south, gateway: gstore },
     imageDir, ...(extra.lwm2m ? { lwm2mPort: 0 } : {}),

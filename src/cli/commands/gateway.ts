@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 
 import { DmGateway } from '../../gateway/gateway.ts';
+import { enrol, storedAccount } from '../../gateway/enrol.ts';
+import { Tree } from '../../tree/index.ts';
 import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
 import { SqliteServerStore } from '../../store/sqlite/server.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
@@ -20,7 +22,8 @@ export function registerGateway(program: Command): void {
     .option('--server-url <url>', 'the DM server\'s endpoint', 'http://127.0.0.1:8080/dm')
     .option('--server-id <id>', 'the server\'s ServerID', 'gwmo')
     .option('--username <name>', 'name the gateway authenticates with at the server', 'gateway')
-    .option('--password <secret>', 'its secret at the server')
+    .option('--password <secret>', 'its secret at the server (or --enrol-secret)')
+    .option('--enrol-secret <secret>', 'no account yet: obtain one from the server with its enrolment credential (kept in the data dir)')
     .option('--server-password <secret>', 'the server\'s secret (SRVCRED): verifies Package#0 and the server')
     .option('--auth <scheme>', 'basic, md5 or hmac toward the server', 'md5')
     .option('--encoding <enc>', 'xml or wbxml toward the server', 'wbxml')
@@ -38,7 +41,7 @@ export function registerGateway(program: Command): void {
     .option('--check-in <seconds>', 'seconds between sessions with the server (0 = at start and for alerts only)', '60')
     .option('--data-dir <dir>', 'where gateway.db, south.db and tree.db are kept', './data/gateway')
     .action(async (f: Flags) => {
-      if (!f['password']) throw new CliError('--password is required (the gateway\'s secret at the server)');
+      if (!f['password'] && !f['enrolSecret']) throw new CliError('--password (the gateway\'s secret at the server) or --enrol-secret is required');
       if (!f['devicePassword']) throw new CliError('--device-password is required (the secret end devices enrol with)');
       try {
         new URL(f['serverUrl']!);
@@ -48,10 +51,21 @@ export function registerGateway(program: Command): void {
       const dir = f['dataDir']!;
       mkdirSync(dir, { recursive: true });
       const stores = { tree: new SqliteTreeStore(join(dir, 'tree.db')), south: new SqliteServerStore(join(dir, 'south.db')), gateway: new SqliteGatewayStore(join(dir, 'gateway.db')) };
+      let account = { name: f['username']!, password: f['password'] ?? '', serverPassword: f['serverPassword'] };
+      if (!f['password']) {
+        // an account from an earlier enrolment, else enrol now
+        const known = storedAccount(new Tree({ persistence: stores.tree }), f['serverId']!);
+        try {
+          account = known ?? await enrol(f['serverUrl']!, f['deviceId']!, f['enrolSecret']!);
+        } catch (err) {
+          for (const s of Object.values(stores)) s.close();
+          throw new CliError((err as Error).message, 1);
+        }
+      }
       const log = jsonLog('gateway');
       const gateway = new DmGateway({
-        deviceId: f['deviceId']!, serverUrl: f['serverUrl']!, serverId: f['serverId']!, username: f['username']!, password: f['password'],
-        ...(f['serverPassword'] !== undefined ? { serverPassword: f['serverPassword'] } : {}),
+        deviceId: f['deviceId']!, serverUrl: f['serverUrl']!, serverId: f['serverId']!, username: account.name, password: account.password,
+        ...(account.serverPassword ? { serverPassword: account.serverPassword } : {}),
         auth: oneOf('--auth', f['auth']!, ['basic', 'md5', 'hmac'] as const), encoding: oneOf('--encoding', f['encoding']!, ['xml', 'wbxml'] as const),
         lanHost: f['lanHost']!, lanPort: port('--lan-port', f['lanPort']!), lanServerId: f['lanServerId']!,
         deviceUser: f['deviceUser']!, devicePassword: f['devicePassword'], lanServerPassword: f['lanServerPassword'] ?? f['devicePassword'],

@@ -20,6 +20,7 @@ interface ServerFlags {
   sessionTimeout: string;
   tlsCert?: string;
   tlsKey?: string;
+  enrolmentSecret?: string;
 }
 
 export function registerServer(program: Command): void {
@@ -34,6 +35,7 @@ export function registerServer(program: Command): void {
     .option('--public-url <url>', 'URL devices reach the DM endpoint at (default: the listening address + /dm)')
     .option('--max-msg-size <bytes>', 'largest DM message accepted (MaxMsgSize)', '65536')
     .option('--session-timeout <seconds>', 'idle DM sessions are dropped after this', '300')
+    .option('--enrolment-secret <secret>', 'gateways presenting it at POST /enrol get an account (env GWMO_ENROLMENT_SECRET)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .action(async (flags: ServerFlags) => {
@@ -54,6 +56,7 @@ export function registerServer(program: Command): void {
         ...(flags.db === ':memory:' ? {} : { imageDir: join(flags.db ? join(flags.db, '..') : flags.dataDir, 'images') }),
         sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: apiRoutes, log,
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(tls ? { tls } : {}),
+        ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET']) ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! } : {}),
         events: {
           operationDone: (op) => log('operation.done', { id: op.id, deviceId: op.deviceId, kind: op.kind, path: op.target, status: op.status }),
           sessionEnded: (deviceId, outcome) => log('session.end', { deviceId, outcome }),

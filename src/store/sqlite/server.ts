@@ -1,7 +1,7 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
-import type { AlertRow, DeviceRow, OperationRow, OperationState, ServerStore } from '../server.ts';
+import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, ServerStore } from '../server.ts';
 
 type ItemData = string | Uint8Array;
 
@@ -20,6 +20,11 @@ const MIGRATIONS: readonly string[] = [
      id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
      code INTEGER NOT NULL, correlator TEXT, items TEXT NOT NULL, received_at INTEGER NOT NULL);
    CREATE INDEX alerts_device ON alerts(device_id, id);`,
+  // devices behind gateways (where each was last announced) and the jobs that follow them
+  `CREATE TABLE device_locations (device_id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL, at INTEGER NOT NULL);
+   CREATE TABLE device_jobs (id TEXT PRIMARY KEY, device_id TEXT NOT NULL, correlator TEXT, record TEXT NOT NULL);
+   CREATE INDEX device_jobs_device ON device_jobs(device_id);
+   CREATE INDEX device_jobs_correlator ON device_jobs(correlator);`,
 ];
 
 type Row = Record<string, unknown>;
@@ -216,6 +221,35 @@ export class SqliteServerStore implements ServerStore {
     const r = this.sql(`SELECT * FROM operations WHERE device_id = ? AND correlator = ? AND state = 'accepted' ORDER BY seq DESC LIMIT 1`)
       .get(deviceId, correlator) as Row | undefined;
     return r ? operationOf(r) : undefined;
+  }
+
+  setLocation(deviceId: string, gatewayId: string, now: number): void {
+    this.sql('INSERT INTO device_locations (device_id, gateway_id, at) VALUES (?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET gateway_id = excluded.gateway_id, at = excluded.at')
+      .run(deviceId, gatewayId, now);
+  }
+
+  getLocation(deviceId: string): { gatewayId: string; at: number } | undefined {
+    const r = this.sql('SELECT gateway_id, at FROM device_locations WHERE device_id = ?').get(deviceId) as Row | undefined;
+    return r ? { gatewayId: String(r['gateway_id']), at: num(r['at'])! } : undefined;
+  }
+
+  putDeviceJob(job: DeviceJobRow): void {
+    this.sql('INSERT INTO device_jobs (id, device_id, correlator, record) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record')
+      .run(job.id, job.deviceId, job.correlator ?? null, toJson(job));
+  }
+
+  getDeviceJob(id: string): DeviceJobRow | undefined {
+    const r = this.sql('SELECT record FROM device_jobs WHERE id = ?').get(id) as Row | undefined;
+    return r ? fromJson<DeviceJobRow>(String(r['record'])) : undefined;
+  }
+
+  findDeviceJob(correlator: string): DeviceJobRow | undefined {
+    const r = this.sql('SELECT record FROM device_jobs WHERE correlator = ?').get(correlator) as Row | undefined;
+    return r ? fromJson<DeviceJobRow>(String(r['record'])) : undefined;
+  }
+
+  listDeviceJobs(deviceId: string): DeviceJobRow[] {
+    return (this.sql('SELECT record FROM device_jobs WHERE device_id = ?').all(deviceId) as Row[]).map((r) => fromJson<DeviceJobRow>(String(r['record'])));
   }
 
   addAlert(a: Omit<AlertRow, 'id'>): AlertRow {

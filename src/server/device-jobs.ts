@@ -1,0 +1,84 @@
+// Jobs for a device behind a gateway that follow the device (HLF-002, B.4): the server knows where
+// each device is from the gateways' deviceattached alerts; a job runs as a one-device fanout on that
+// gateway, and when the device turns up behind another gateway before it finished, the job is sent
+// there. The device's result comes back in the resultaggregation alert of whichever fanout ran it.
+import { randomUUID } from 'node:crypto';
+
+import type { GenericAlert } from '../session/server/index.ts';
+import type { DeviceJobRow, ServerStore } from '../store/server.ts';
+import type { GatewayService } from './gateways.ts';
+import { ServiceError, type NewOperation } from './service.ts';
+
+const dataText = (a: GenericAlert): string => {
+  const d = a.items[0]?.data;
+  return typeof d === 'string' ? d : d ? Buffer.from(d).toString('utf8') : '';
+};
+
+export class DeviceJobs {
+  private readonly store: ServerStore;
+  private readonly gateways: GatewayService;
+  private readonly now: () => number;
+  private readonly log: (e: string, f: Record<string, unknown>) => void;
+
+  constructor(store: ServerStore, gateways: GatewayService, now: () => number, log: (e: string, f: Record<string, unknown>) => void = () => {}) {
+    this.store = store;
+    this.gateways = gateways;
+    this.now = now;
+    this.log = log;
+  }
+
+  async create(deviceId: string, commands: readonly NewOperation[]): Promise<DeviceJobRow> {
+    if (commands.length === 0) throw new ServiceError(400, 'a job needs commands: [{"kind":"Get","path":"./DevInfo/Mod"}, …]');
+    if (!this.store.getLocation(deviceId)) throw new ServiceError(404, `no gateway has announced "${deviceId}" (its deviceattached alert sets where it is)`);
+    const job: DeviceJobRow = {
+      id: randomUUID(), deviceId, state: 'pending', createdAt: this.now(), updatedAt: this.now(),
+      commands: commands.map((c) => ({ kind: c.kind, path: c.path, ...(c.value !== undefined ? { value: c.value } : {}), ...(c.format ? { format: c.format } : {}) })),
+    };
+    this.store.putDeviceJob(job);
+    return this.dispatch(job);
+  }
+
+  get(id: string): DeviceJobRow {
+    const job = this.store.getDeviceJob(id);
+    if (!job) throw new ServiceError(404, `no job "${id}"`);
+    return job;
+  }
+
+  private async dispatch(job: DeviceJobRow): Promise<DeviceJobRow> {
+    const at = this.store.getLocation(job.deviceId);
+    if (!at) return job;
+    const attempt = `dj-${job.id.slice(0, 8)}-${Math.floor(this.now() / 1000).toString(36)}`;
+    const r = await this.gateways.startFanout(at.gatewayId, { name: attempt, devices: [job.deviceId], commands: job.commands as NewOperation[] }, 0);
+    const sent: DeviceJobRow = { ...job, state: 'dispatched', gatewayId: at.gatewayId, correlator: r.value!.correlator, updatedAt: this.now() };
+    this.store.putDeviceJob(sent);
+    this.log('job.dispatched', { job: job.id, deviceId: job.deviceId, gateway: at.gatewayId });
+    return sent;
+  }
+
+  /** Every Generic Alert from a gateway passes here. */
+  async onAlert(gatewayId: string, alert: GenericAlert): Promise<void> {
+    const type = alert.items[0]?.type ?? '';
+    if (type.includes(':deviceattached')) {
+      const id = /DeviceID="([^"]*)"/.exec(dataText(alert))?.[1]?.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)));
+      if (!id) return;
+      const before = this.store.getLocation(id);
+      this.store.setLocation(id, gatewayId, this.now());
+      if (before && before.gatewayId !== gatewayId) {
+        this.log('device.moved', { deviceId: id, from: before.gatewayId, to: gatewayId });
+        // unfinished jobs follow the device
+        for (const job of this.store.listDeviceJobs(id)) if (job.state !== 'done') await this.dispatch(job);
+      }
+      return;
+    }
+    if (type.includes(':resultaggregation') && alert.correlator) {
+      const xml = dataText(alert);
+      const job = this.store.findDeviceJob(alert.correlator);
+      if (!job || job.state === 'done' || job.gatewayId !== gatewayId) return;
+      const status = Number(/<Status code="(\d+)"/.exec(xml)?.[1] ?? 500);
+      // a device that left answers 408/410 on the gateway it left: the job waits for its new home
+      if ((status === 408 || status === 410) && this.store.getLocation(job.deviceId)?.gatewayId !== gatewayId) return;
+      this.store.putDeviceJob({ ...job, state: 'done', status, updatedAt: this.now() });
+      this.log('job.done', { job: job.id, deviceId: job.deviceId, gateway: gatewayId, status });
+    }
+  }
+}
