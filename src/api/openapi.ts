@@ -44,7 +44,7 @@ export const openApiDocument = {
       post: {
         summary: 'Send a Package#0 to the device over UDP so it opens a session now',
         parameters: [deviceId],
-        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { uiMode: { type: 'integer', enum: [0, 1, 2, 3] }, via: { type: 'string', description: 'transparent mode: the gateway the device sits behind; the Package#0 goes through its EDTrigger MO' } } } } } },
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { uiMode: { type: 'integer', enum: [0, 1, 2, 3] }, via: { type: 'string', description: 'transparent mode: the gateway the device sits behind; the Package#0 goes through its EDTrigger MO' }, bypass: { type: 'string', description: 'B.1: the gateway whose inventory shows the device\'s routable PublicAddress; the Package#0 goes there directly' } } } } } },
         responses: { 202: { description: 'sent', content: json('Notification') }, 404: error, 409: error, 503: error },
       },
     },

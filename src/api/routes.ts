@@ -100,6 +100,12 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
       const ui = field(b, 'uiMode', 'number') ?? 0;
       if (![0, 1, 2, 3].includes(ui)) throw new ApiError(400, 'uiMode must be 0, 1, 2 or 3');
       const via = field(b, 'via', 'string');
+      const bypass = field(b, 'bypass', 'string');
+      if (bypass !== undefined) {
+        if (!gateways) throw new ApiError(503, 'this server does not manage gateways');
+        sendJson(res, 202, { ...(await gateways.notifyBypass(bypass, id!, ui as 0 | 1 | 2 | 3, 10_000)), bypass });
+        return;
+      }
       if (via === undefined) {
         sendJson(res, 202, await service.notify(id!, ui as 0 | 1 | 2 | 3));
         return;

@@ -31,6 +31,8 @@ export interface DeviceConfig extends DmClientIdentity {
   /** where Package#0 is listened for; port 0 = any free port; undefined = no listener */
   readonly notifyHost?: string;
   readonly notifyPort?: number;
+  /** B.1: the device's Package#0 address is routable from anywhere; it says so in DevInfo/Ext/PublicAddress */
+  readonly routable?: boolean;
   /** seconds between client-initiated sessions; 0 = none */
   readonly checkInSeconds: number;
   readonly maxMsgSize?: number;
@@ -114,6 +116,7 @@ export class DmDevice {
       this.notifyAddress = `${host}:${port}`;
       // tells the server (or gateway) where to send Package#0: it sees our address, not our UDP port
       this.tree.define('./DevInfo/Ext/NotifyPort', { value: String(port), permanent: true, access: ['Get'] });
+      if (this.config.routable) this.tree.define('./DevInfo/Ext/PublicAddress', { value: this.notifyAddress, permanent: true, access: ['Get'] });
     }
     if (this.config.checkInSeconds > 0) {
       this.timer = setInterval(() => void this.session(), this.config.checkInSeconds * 1000);

@@ -156,6 +156,21 @@ export class GatewayService {
     return { ...r, value: { sessionId, status: r.operations[r.operations.length - 1]!.status ?? 0 } };
   }
 
+  /**
+   * B.1 bypass: a device behind the gateway with a routable address is notified directly, at the
+   * address the gateway's inventory shows for it.
+   */
+  async notifyBypass(gatewayId: string, deviceId: string, uiMode: 0 | 1 | 2 | 3, waitMs: number): Promise<{ sessionId: number; address: string }> {
+    const r = await this.run(gatewayId, [{ kind: 'Get', path: `${INV}/Devices/${nodeName(deviceId)}/PublicAddress` }], waitMs);
+    if (!r.done) throw new ServiceError(504, `gateway ${gatewayId} did not answer within the wait`);
+    const op = r.operations[0]!;
+    const address = typeof op.results?.[0]?.data === 'string' ? op.results[0].data : '';
+    if (op.status !== 200 || address === '') throw new ServiceError(409, `gateway ${gatewayId} shows no routable address for "${deviceId}": notify it "via" the gateway instead`);
+    const { sessionId, bytes } = this.service.notification(deviceId, uiMode);
+    await this.service.send(bytes, address);
+    return { sessionId, address };
+  }
+
   async inventory(id: string, waitMs: number): Promise<Outcome<{ summary: Tree; devices: Tree }>> {
     const r = await this.run(id, [
       { kind: 'Get', path: `${INV}/Summary?list=StructData` },

@@ -171,6 +171,13 @@ export class ServerService {
     return { sessionId, bytes };
   }
 
+  /** Sends Package#0 bytes to host:port over UDP. */
+  async send(bytes: Uint8Array, address: string): Promise<void> {
+    if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
+    const { host, port } = parseAddress(address);
+    await this.notifier.send(bytes, host, port);
+  }
+
   /** Set by the server role: clients without an inbound port poll for their notifications. */
   push: { reachable(deviceId: string): boolean; push(deviceId: string, bytes: Uint8Array): string } | undefined;
 

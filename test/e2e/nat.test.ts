@@ -35,7 +35,7 @@ async function callIn(ns: string, method: string, url: string, body?: unknown): 
   return JSON.parse(stdout) as { status: number; json: any };
 }
 
-test('behind a masquerading gateway: no route from the server to the device, yet both proxy and transparent mode work', async () => {
+test('behind a masquerading gateway: no route from the server to the device, yet proxy, transparent and adaptation mode work', async () => {
   const { server: S, gwWan, gwLan, device: D } = net.addr;
   const server = new GwmoProcess(['server', '--host', S, '--port', '8080', '--db', ':memory:', '--server-id', 'gwmo'], net.exec(net.wan, []));
   procs.push(server);
@@ -45,8 +45,8 @@ test('behind a masquerading gateway: no route from the server to the device, yet
   assert.equal((await callIn(net.wan, 'POST', `${api}/devices`, { deviceId: 'IMEI:42', name: 'td', password: 'td-pw', serverName: 'gwmo', serverPassword: 'srv-td-pw' })).status, 201);
 
   const gateway = new GwmoProcess(['gateway', '--device-id', 'GW:NAT', '--server-url', `http://${S}:8080/dm`, '--password', 'gw-pw', '--server-password', 'srv-pw',
-    '--lan-host', gwLan, '--lan-port', '8081', '--device-password', 'lan-pw', '--notify-host', gwWan, '--notify-port', '2948', '--lwm2m-port', 'off',
-    '--check-in', '0', '--data-dir', dir], net.exec(net.gw, []));
+    '--lan-host', gwLan, '--lan-port', '8081', '--device-password', 'lan-pw', '--notify-host', gwWan, '--notify-port', '2948',
+    '--lwm2m-host', gwLan, '--lwm2m-port', '5683', '--check-in', '0', '--data-dir', dir], net.exec(net.gw, []));
   procs.push(gateway);
   await gateway.waitFor((l) => l.event === 'north.session');
 
@@ -78,4 +78,15 @@ test('behind a masquerading gateway: no route from the server to the device, yet
   // the device's session reached the server from the gateway's WAN address: masqueraded
   const seen = await callIn(net.wan, 'GET', `${api}/devices/IMEI%3A42`);
   assert.equal(seen.json.notifyAddress, `${gwWan}:2948`);
+
+  // adaptation mode: an LwM2M device on the LAN, read and written from the server
+  const lw = new GwmoProcess(['device', '--protocol', 'lwm2m', '--device-id', 'lw-nat', '--server-url', `coap://${gwLan}:5683`, '--notify-host', D], net.exec(net.lan, []));
+  procs.push(lw);
+  await lw.waitFor((l) => l.event === 'device.started');
+  const lwJob = await callIn(net.wan, 'POST', `${api}/gateways/GW%3ANAT/fanouts?wait=20`, { name: 'lw', devices: ['lw-nat'],
+    commands: [{ kind: 'Get', path: './3/0/0' }, { kind: 'Replace', path: './3303/0/5750', value: 'attic' }] });
+  assert.equal(lwJob.status, 202, JSON.stringify(lwJob.json));
+  await gateway.waitFor((l) => l.event === 'fanout.progress' && l['job'] === 'lw' && l['done'] === 1, 20_000);
+  const lwDone = await callIn(net.wan, 'GET', `${api}/gateways/GW%3ANAT/fanouts/lw?wait=20`);
+  assert.deepEqual([lwDone.json.Aggregate, lwDone.json.Results['1'].Cmd['1'].Data], [{ 200: '1' }, 'gwmo']);
 });

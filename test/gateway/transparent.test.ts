@@ -48,3 +48,29 @@ test('notify via the gateway: forwarded unchanged, the device opens its session 
     await srv.close();
   }
 });
+
+test('B.1 bypass: a device with a routable address is notified directly at the address the gateway\'s inventory shows', async () => {
+  const srv = await startServer();
+  const gw = await startGateway(srv.url);
+  const device = new (await import('../../src/client/device.ts')).DmDevice({
+    deviceId: 'IMEI:B1', serverUrl: gw.gateway.lanUrl, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw', serverPassword: 'lan-srv-pw',
+    auth: 'md5', encoding: 'xml', manufacturer: 'Acme', model: 'Routable', language: 'en', firmware: '1', notifyHost: '127.0.0.1', notifyPort: 0,
+    checkInSeconds: 0, routable: true, direct: { serverUrl: srv.url, serverId: 'srv', username: 'b1', password: 'b1-pw', serverPassword: 'srv-b1-pw' },
+  });
+  try {
+    await device.start();
+    await device.session();
+    await gw.gateway.checkIn(); // the server learns it is a gateway
+    srv.server.service.addDevice({ deviceId: 'IMEI:B1', name: 'b1', password: 'b1-pw', serverName: 'srv', serverPassword: 'srv-b1-pw' });
+    const get = srv.server.service.queue('IMEI:B1', { kind: 'Get', path: './DevInfo/Mod' });
+    const sent = await srv.server.gateways.notifyBypass(GW_ID, 'IMEI:B1', 0, 10_000);
+    assert.equal(sent.address, device.notifyAddress);
+    const [done] = await srv.server.service.settle([get.id], 10_000);
+    assert.deepEqual([done!.state, done!.results?.[0]?.data], ['done', 'Routable']);
+    await assert.rejects(srv.server.gateways.notifyBypass(GW_ID, 'IMEI:nowhere', 0, 10_000), /no routable address/);
+  } finally {
+    await device.stop();
+    await gw.close();
+    await srv.close();
+  }
+});

@@ -9,7 +9,7 @@ import { CliError } from '../cli-error.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
-const KEYS = ['directServerUrl', 'directServerId', 'directUsername', 'directPassword', 'directServerPassword', 'protocol', 'lifetime', 'deviceId', 'serverUrl', 'serverId', 'username', 'password', 'serverPassword', 'auth', 'encoding', 'manufacturer', 'model', 'language', 'firmware', 'notifyHost', 'notifyPort', 'checkIn', 'dataDir', 'tree', 'once', 'ca'] as const;
+const KEYS = ['routable', 'directServerUrl', 'directServerId', 'directUsername', 'directPassword', 'directServerPassword', 'protocol', 'lifetime', 'deviceId', 'serverUrl', 'serverId', 'username', 'password', 'serverPassword', 'auth', 'encoding', 'manufacturer', 'model', 'language', 'firmware', 'notifyHost', 'notifyPort', 'checkIn', 'dataDir', 'tree', 'once', 'ca'] as const;
 
 export function registerDevice(program: Command): void {
   program
@@ -40,6 +40,7 @@ export function registerDevice(program: Command): void {
     .option('--direct-username <name>', 'name at that server')
     .option('--direct-password <secret>', 'secret at that server')
     .option('--direct-server-password <secret>', 'that server\'s secret (verifies its Package#0)')
+    .option('--routable', 'B.1: the Package#0 address is reachable from anywhere (reported as DevInfo/Ext/PublicAddress)')
     .option('--protocol <p>', 'dm, or lwm2m for an LwM2M 1.1 client (then --server-url is coap://host:port of the gateway, --device-id the endpoint name)', 'dm')
     .option('--lifetime <seconds>', 'LwM2M registration lifetime', '300')
     .action(async (cli: Record<string, string | boolean | undefined>, cmd: Command) => {
@@ -65,7 +66,7 @@ export function registerDevice(program: Command): void {
       }
       const s = (k: string): string | undefined => (typeof merged[k] === 'string' ? (merged[k] as string) : undefined);
       if (oneOf('--protocol', s('protocol') ?? 'dm', ['dm', 'lwm2m'] as const) === 'lwm2m') {
-        await runLwm2m(s('deviceId')!, s('serverUrl')!, positive('--lifetime', s('lifetime') ?? '300'), s('manufacturer')!, s('model')!, s('firmware')!);
+        await runLwm2m(s('deviceId')!, s('serverUrl')!, positive('--lifetime', s('lifetime') ?? '300'), s('manufacturer')!, s('model')!, s('firmware')!, s('notifyHost')!);
         return;
       }
       const password = s('password');
@@ -77,7 +78,7 @@ export function registerDevice(program: Command): void {
         encoding: oneOf('--encoding', s('encoding')!, ['xml', 'wbxml'] as const),
         manufacturer: s('manufacturer')!, model: s('model')!, language: s('language')!, firmware: s('firmware')!,
         notifyHost: s('notifyHost')!, notifyPort: port('--notify-port', s('notifyPort')!),
-        checkInSeconds: positive('--check-in', s('checkIn')!),
+        checkInSeconds: positive('--check-in', s('checkIn')!), ...(merged['routable'] === true ? { routable: true } : {}),
         ...(s('ca') !== undefined ? { ca: readFileSync(s('ca')!) } : {}),
         ...(s('directServerUrl') !== undefined ? { direct: {
           serverUrl: s('directServerUrl')!, serverId: s('directServerId') ?? 'gwmo', username: s('directUsername') ?? s('username')!,
@@ -114,10 +115,11 @@ export function registerDevice(program: Command): void {
     });
 }
 
-async function runLwm2m(endpoint: string, server: string, lifetimeS: number, manufacturer: string, model: string, firmware: string): Promise<void> {
+/** An LwM2M client; its CoAP endpoint binds --notify-host (the address it is reached at). */
+async function runLwm2m(endpoint: string, server: string, lifetimeS: number, manufacturer: string, model: string, firmware: string, host: string): Promise<void> {
   if (!server.startsWith('coap://')) throw new CliError(`--server-url must be coap://host:port for an LwM2M device, not "${server}"`);
   const log = jsonLog('device');
-  const device = new Lwm2mDevice({ endpoint, server, lifetimeS, manufacturer, model, firmware });
+  const device = new Lwm2mDevice({ endpoint, server, lifetimeS, manufacturer, model, firmware, host });
   try {
     await device.start();
   } catch (err) {

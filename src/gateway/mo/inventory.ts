@@ -40,6 +40,8 @@ function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
     ['Status', leaf('int', () => (d.attached ? '1' : '0'))],
     ['LastSeen', leaf('chr', () => iso(d.lastSeen))],
     ...(d.localAddress ? [['LocalAddress', leaf('chr', () => d.localAddress)] as [string, Node]] : []),
+    // B.1: a device with a routable address says so (DevInfo/Ext/PublicAddress, a gwmo extension)
+    ...(d.info['Ext/PublicAddress'] ? [['PublicAddress', leaf('chr', () => d.info['Ext/PublicAddress'])] as [string, Node]] : []),
     ['Groups', leaf('chr', () => store.listGroups().filter((g) => g.members.some((m) => m.deviceId === d.deviceId)).map((g) => g.name).join(','))],
     ['Sync', dir(() => [['Pending', leaf('int', () => String(deps.pending(d.deviceId)))]])],
     ['Credentials', dir(() => {

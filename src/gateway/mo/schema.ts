@@ -56,6 +56,7 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
   { path: 'DevInventory/Devices/<x>/Status', format: 'int', access: 'G', occurrence: '1', description: '1 attached, 0 detached (DI-003)' },
   { path: 'DevInventory/Devices/<x>/LastSeen', format: 'chr', access: 'G', occurrence: '1', description: 'last contact, ISO 8601 UTC' },
   { path: 'DevInventory/Devices/<x>/LocalAddress', format: 'chr', access: 'G', occurrence: '?', description: 'the device\'s LAN address' },
+  { path: 'DevInventory/Devices/<x>/PublicAddress', format: 'chr', access: 'G', occurrence: '?', description: 'host:port where the device takes Package#0 from anywhere, when it has a routable address (B.1 bypass); from its DevInfo/Ext/PublicAddress' },
   { path: 'DevInventory/Devices/<x>/Groups', format: 'chr', access: 'G', occurrence: '1', description: 'comma-separated names of the groups holding the device' },
   { path: 'DevInventory/Devices/<x>/Sync', format: 'node', access: 'G', occurrence: '1', description: 'proxy state' },
   { path: 'DevInventory/Devices/<x>/Sync/Pending', format: 'int', access: 'G', occurrence: '1', description: 'commands queued for the device and not answered yet (0 = in the state asked for)' },
