@@ -72,7 +72,8 @@ export class XmlTokenReader implements TokenReader {
           const close = s.indexOf(']]>', pos + 9);
           if (close < 0) throw new XmlError(XmlErrorCode.Truncated, pos, 'unterminated CDATA section');
           this.pos = close + 3;
-          this.text = s.slice(pos + 9, close);
+          // line ends are normalised in CDATA too (XML 1.0 §2.11), as every XML parser does
+          this.text = s.slice(pos + 9, close).replace(/\r\n?/g, '\n');
           return Tok.Text;
         }
         if (s.startsWith('<!DOCTYPE', pos) && !this.started) {

@@ -47,7 +47,8 @@ export class XmlTokenWriter implements TokenWriter {
 
   opaque(value: Uint8Array): void {
     const text = utf8DecodeStrict(value);
-    if (text === undefined || SPECIAL.test(text.replace(/[&<>\r]/g, '')) || text.includes(']]>')) {
+    // a CR would come back as LF from any XML parser: such bytes cannot travel as CDATA
+    if (text === undefined || SPECIAL.test(text.replace(/[&<>]/g, '')) || text.includes(']]>')) {
       throw new MessageError(MessageErrorCode.NotRepresentable, -1, 'binary Data of Format bin cannot be carried in XML; use Format b64');
     }
     this.out += `<![CDATA[${text}]]>`;
