@@ -1,10 +1,12 @@
 // Downloading a file over HTTP(S) to disk, resumable: a cut connection is picked up with a Range
 // request from the bytes already written; the result is checked against size and SHA-256.
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
+import { pipeline } from 'node:stream/promises';
 
 import { TransportError, TransportErrorCode } from '../errors.ts';
 
@@ -76,19 +78,15 @@ export async function fetchFile(o: FetchFileOptions): Promise<{ bytes: number; s
       }
       // a server that ignores Range starts again from byte 0
       const append = res.statusCode === 206 && have > 0;
-      const ok = await new Promise<boolean>((resolve) => {
-        const out = createWriteStream(part, { flags: append ? 'a' : 'w' });
-        let written = append ? have : 0;
-        res.on('data', (c: Buffer) => {
-          written += c.length;
-          o.onProgress?.(written);
-        });
-        res.on('aborted', () => resolve(false));
-        res.on('error', () => resolve(false));
-        out.on('error', () => resolve(false));
-        out.on('finish', () => resolve(res.complete));
-        res.pipe(out);
+      const out = createWriteStream(part, { flags: append ? 'a' : 'w' });
+      let written = append ? have : 0;
+      res.on('data', (c: Buffer) => {
+        written += c.length;
+        o.onProgress?.(written);
       });
+      const ok = await pipeline(res, out).then(() => res.complete, () => false);
+      // the next attempt measures the .part file: every write of this one must have landed first
+      if (!out.closed) await once(out, 'close');
       if (ok) break;
       if (attempt >= (o.resumes ?? 3)) throw new FetchFileError('unreachable', `the download of ${o.url} was cut ${attempt + 1} times`);
     }
