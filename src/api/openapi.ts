@@ -14,8 +14,47 @@ const paging = [
 
 export const openApiDocument = {
   openapi: '3.0.3',
-  info: { title: 'gwmo DM server API', version: '0.1.0', description: 'Devices, their DM operations and notifications.' },
+  info: { title: 'gwmo DM server API', version: '0.1.0', description: 'Devices, their DM operations and notifications. Every path but /api/login and this document needs a bearer token (POST /api/tokens) or the dashboard\'s login cookie. Roles: viewer reads; operator acts on devices (operations, notifications, groups, fanouts, images); admin also manages device and gateway accounts, gateway configuration and users.' },
+  security: [{ bearer: [] }, { loginCookie: [] }],
   paths: {
+    '/api/login': {
+      post: {
+        summary: 'Log in (dashboard): sets the HttpOnly gwmo_session cookie; failed logins are rate limited (429 with Retry-After)',
+        security: [], requestBody: { required: true, content: json('Login') },
+        responses: { 200: { description: 'logged in', content: json('Me') }, 400: error, 401: error, 429: error },
+      },
+    },
+    '/api/logout': { post: { summary: 'End this login (or revoke the token used)', responses: { 204: { description: 'ended' }, 401: error } } },
+    '/api/me': { get: { summary: 'Who the credentials stand for', responses: { 200: { description: 'user and role', content: json('Me') }, 401: error } } },
+    '/api/me/password': {
+      put: {
+        summary: 'Change one\'s own password', requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['current', 'password'], properties: { current: { type: 'string' }, password: { type: 'string', minLength: 10 } } } } } },
+        responses: { 204: { description: 'changed' }, 400: error, 403: error },
+      },
+    },
+    '/api/users': {
+      get: { summary: 'Users (admin)', responses: { 200: { description: 'users', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/User' } } } } } } }, 403: error } },
+      post: { summary: 'Create a user (admin)', requestBody: { required: true, content: json('NewUser') }, responses: { 201: { description: 'created', content: json('User') }, 400: error, 403: error, 409: error } },
+    },
+    '/api/users/{name}': {
+      put: {
+        summary: 'Change a user\'s role or password (admin)', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { role: { type: 'string', enum: ['viewer', 'operator', 'admin'] }, password: { type: 'string', minLength: 10 } } } } } },
+        responses: { 200: { description: 'the user', content: json('User') }, 400: error, 404: error, 409: error },
+      },
+      delete: { summary: 'Delete a user and revoke their tokens (admin)', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 204: { description: 'deleted' }, 404: error, 409: error } },
+    },
+    '/api/tokens': {
+      get: { summary: 'One\'s own tokens and logins (?all=true: everyone\'s, admin)', parameters: [{ name: 'all', in: 'query', schema: { type: 'boolean' } }], responses: { 200: { description: 'tokens, never their secret', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Token' } } } } } } } } },
+      post: {
+        summary: 'Make an API token (shown once); `role` may limit it below one\'s own',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['label'], properties: { label: { type: 'string', maxLength: 100 }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] } } } } } },
+        responses: { 201: { description: 'the token, with its secret this once', content: json('Token') }, 400: error },
+      },
+    },
+    '/api/tokens/{id}': {
+      delete: { summary: 'Revoke a token (one\'s own; an admin any)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 204: { description: 'revoked' }, 404: error } },
+    },
     '/api/devices': {
       get: { summary: 'List devices', parameters: paging, responses: { 200: { description: 'a page of devices', content: json('DevicePage') }, 400: error } },
       post: {
@@ -95,10 +134,26 @@ export const openApiDocument = {
     '/api/gateways/{deviceId}/fanouts/{name}': {
       get: { summary: 'A fanout: State, Progress, Aggregate (count per DM status) and per-device Results', parameters: [deviceId, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, wait], responses: { 200: { description: 'the job as an object' }, 202: pending, 404: error } },
     },
-    '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3 document' } } } },
+    '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3 document' } } } },
   },
   components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'an API token from POST /api/tokens' },
+      loginCookie: { type: 'apiKey', in: 'cookie', name: 'gwmo_session', description: 'set by POST /api/login; changes must come from the same origin' },
+    },
     schemas: {
+      Login: { type: 'object', required: ['name', 'password'], properties: { name: { type: 'string' }, password: { type: 'string' } } },
+      Me: { type: 'object', properties: { user: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] }, via: { type: 'string', enum: ['api', 'login'] }, expiresAt: { type: 'string', format: 'date-time' } } },
+      NewUser: { type: 'object', required: ['name', 'role', 'password'], properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] }, password: { type: 'string', minLength: 10 } } },
+      User: { type: 'object', properties: { name: { type: 'string' }, role: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } } },
+      Token: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' }, user: { type: 'string' }, kind: { type: 'string', enum: ['api', 'login'] }, label: { type: 'string' }, role: { type: 'string', nullable: true },
+          token: { type: 'string', description: 'only in the answer that made it' }, createdAt: { type: 'string', format: 'date-time' },
+          expiresAt: { type: 'string', format: 'date-time', nullable: true }, revokedAt: { type: 'string', format: 'date-time', nullable: true }, lastUsedAt: { type: 'string', format: 'date-time', nullable: true },
+        },
+      },
       Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' } } },
       NewDevice: {
         type: 'object', required: ['deviceId', 'name', 'password'],

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { GwmoProcess } from '../support/process.ts';
+import { AUTH, GwmoProcess } from '../support/process.ts';
 
 test('the demo starts, answers through the API, stops on SIGTERM and reuses its data', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gwmo-demo-'));
@@ -16,9 +16,9 @@ test('the demo starts, answers through the API, stops on SIGTERM and reuses its 
       try {
         const ready = await demo.waitFor((l) => l.event === 'demo.ready', 30_000);
         const api = String(ready['api']);
-        const gateways = (await (await fetch(`${api}/gateways`)).json()) as { items: { deviceId: string }[] };
+        const gateways = (await (await fetch(`${api}/gateways`, { headers: AUTH })).json()) as { items: { deviceId: string }[] };
         assert.deepEqual(gateways.items.map((g) => g.deviceId).sort(), ['GW:DEMO-1', 'GW:DEMO-2']);
-        const inv = (await (await fetch(`${api}/gateways/GW%3ADEMO-2/devices`)).json()) as { summary: Record<string, unknown> };
+        const inv = (await (await fetch(`${api}/gateways/GW%3ADEMO-2/devices`, { headers: AUTH })).json()) as { summary: Record<string, unknown> };
         assert.equal(inv.summary['Total'], '5', `round ${round}: the same five devices, not new ones`);
         assert.deepEqual(inv.summary['ByMode'], { Transparent: '0', Proxy: '3', Adaptation: '2' });
       } finally {

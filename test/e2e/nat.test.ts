@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { createTestNet, type TestNet } from '../support/netns.ts';
-import { GwmoProcess } from '../support/process.ts';
+import { AUTH, GwmoProcess } from '../support/process.ts';
 
 const run = promisify(execFile);
 let net: TestNet;
@@ -29,7 +29,7 @@ after(async () => {
 
 /** An HTTP call made from inside a namespace (the test itself has no route into them). */
 async function callIn(ns: string, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const script = `const r = await fetch(${JSON.stringify(url)}, { method: ${JSON.stringify(method)}${body !== undefined ? `, body: ${JSON.stringify(JSON.stringify(body))}, headers: { 'content-type': 'application/json' }` : ''} });
+  const script = `const r = await fetch(${JSON.stringify(url)}, { method: ${JSON.stringify(method)}, headers: ${JSON.stringify({ ...AUTH, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) })}${body !== undefined ? `, body: ${JSON.stringify(JSON.stringify(body))}` : ''} });
     console.log(JSON.stringify({ status: r.status, json: await r.json().catch(() => null) }));`;
   const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script]);
   return JSON.parse(stdout) as { status: number; json: any };

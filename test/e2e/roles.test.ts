@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { GwmoProcess } from '../support/process.ts';
+import { AUTH, GwmoProcess } from '../support/process.ts';
 
 test('server + device processes: queue, notify, session, results; data survives a device restart', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gwmo-roles-'));
@@ -17,7 +17,7 @@ test('server + device processes: queue, notify, session, results; data survives 
     const api = String(started['api']);
     const dm = String(started['dm']);
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${api}${path}`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+      const res = await fetch(`${api}${path}`, { method, headers: { ...AUTH, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
       return { status: res.status, json: (await res.json()) as any };
     };
     const id = 'IMEI:490154203237518';
@@ -66,7 +66,7 @@ test('a wrong server password on the device: the notification is ignored, nothin
     const id = 'IMEI:1';
     device = new GwmoProcess(['device', '--device-id', id, '--server-url', String(started['dm']), '--password', 'p', '--server-password', 'not-it', '--tree', ':memory:']);
     const ready = await device.waitFor((l) => l.event === 'device.started');
-    const post = (path: string, body: unknown) => fetch(`${api}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const post = (path: string, body: unknown) => fetch(`${api}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { ...AUTH, 'content-type': 'application/json' } });
     await post('/devices', { deviceId: id, name: 'device', password: 'p', serverName: 'gwmo', serverPassword: 'srv', notifyAddress: ready['notify'] });
     const ignored = device.next((l) => l.event === 'notification.ignored');
     assert.equal((await post(`/devices/${encodeURIComponent(id)}/notify`, {})).status, 202);

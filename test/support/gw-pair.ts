@@ -7,13 +7,13 @@ import { apiRoutes } from '../../src/api/routes.ts';
 import { DmDevice } from '../../src/client/device.ts';
 import { DmGateway } from '../../src/gateway/gateway.ts';
 import type { GenericAlert } from '../../src/session/server/index.ts';
-import { DmServer } from '../../src/server/dm-server.ts';
+import { DmServer, type DmServerOptions } from '../../src/server/dm-server.ts';
 import { SqliteGatewayStore } from '../../src/store/sqlite/gateway.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 
 export const GW_ID = 'GW:0001';
 
-export async function startServer(options: { imageDir?: string; publicUrl?: string; port?: number; enrolmentSecret?: string } = {}) {
+export async function startServer(options: { imageDir?: string; publicUrl?: string; port?: number; enrolmentSecret?: string; routes?: NonNullable<DmServerOptions['routes']> } = {}) {
   const store = new SqliteServerStore(':memory:');
   const alerts: { deviceId: string; alert: GenericAlert }[] = [];
   const waiters: ((a: { deviceId: string; alert: GenericAlert }) => void)[] = [];

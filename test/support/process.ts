@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
+/** the admin token every spawned server provisions (GWMO_ADMIN_TOKEN) and tests send */
+export const TEST_TOKEN = 'gwmo-test-admin-token-0123456789';
+export const AUTH = { authorization: `Bearer ${TEST_TOKEN}` } as const;
+
 export interface LogLine {
   readonly event: string;
   readonly [key: string]: unknown;
@@ -17,9 +21,9 @@ export class GwmoProcess {
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
   /** `prefix`: a command to run gwmo under, e.g. ["ip", "netns", "exec", "<ns>"] */
-  constructor(args: readonly string[], prefix: readonly string[] = []) {
+  constructor(args: readonly string[], prefix: readonly string[] = [], env: Record<string, string> = {}) {
     const argv = [...prefix, process.execPath, MAIN, ...args];
-    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GWMO_ADMIN_TOKEN: TEST_TOKEN, ...env } });
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
       let line: LogLine;
       try {

@@ -1,21 +1,30 @@
 // `gwmo demo` (what `npm start` runs): a DM server, two gateways and a mixed fleet in one process on
 // loopback, data under ./data/demo; a second start reuses it.
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 
-import { apiRoutes } from '../../api/routes.ts';
 import { DmGateway } from '../../gateway/gateway.ts';
 import { DmServer } from '../../server/dm-server.ts';
 import { type Fleet, startFleet } from '../../sim/fleet.ts';
 import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
 import { SqliteServerStore } from '../../store/sqlite/server.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
+import { openApiAuth } from '../api-auth.ts';
 import { CliError } from '../cli-error.ts';
 import { port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
 const GATEWAYS = ['GW:DEMO-1', 'GW:DEMO-2'];
+
+/** a value made on the first start and read back on later ones (owner-only file) */
+function kept(file: string, make: () => string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const value = make();
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
 
 export function registerDemo(program: Command): void {
   program
@@ -36,12 +45,19 @@ export function registerDemo(program: Command): void {
       const closers: (() => Promise<void> | void)[] = [];
       const store = new SqliteServerStore(join(dir, 'server.db'));
       closers.push(() => store.close());
-      const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: apiRoutes, imageDir: join(dir, 'images') });
+      // a demo on loopback: its admin password and an API token are kept in the data dir so every start can print them
+      const password = process.env['GWMO_ADMIN_PASSWORD'] ?? kept(join(dir, 'admin-password.txt'), () => randomBytes(9).toString('base64url'));
+      const token = process.env['GWMO_ADMIN_TOKEN'] ?? kept(join(dir, 'admin-token.txt'), () => `gwmo_${randomBytes(32).toString('base64url')}`);
+      const access = await openApiAuth(join(dir, 'server.db'), { adminPassword: password, log: quiet });
+      closers.push(() => access.close());
+      await access.auth.provisionToken('admin', token, 'demo');
+      const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: access.routes, imageDir: join(dir, 'images') });
       let url: string;
       try {
         url = await server.start();
       } catch (err) {
         store.close();
+        access.close();
         throw new CliError(`cannot listen on ${f['host']}:${f['port']}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (try --port 0 or another port)`, 1);
       }
       closers.unshift(() => server.stop());
@@ -81,15 +97,18 @@ export function registerDemo(program: Command): void {
       const api = url.replace(/\/dm$/, '/api');
       log('demo.ready', { api, dm: url, gateways: GATEWAYS, devicesPerGateway: { dm, lwm2m: lw }, dataDir: dir });
       const g = encodeURIComponent(GATEWAYS[0]!);
+      const base = url.replace(/\/dm$/, '');
       process.stderr.write([
         '',
         `gwmo demo is running: ${GATEWAYS.length} gateways, ${GATEWAYS.length * (dm + lw)} devices (${dm} DM + ${lw} LwM2M each), data in ${dir}`,
-        `  API      ${api}   (OpenAPI: ${api}/openapi.json)`,
-        `  try      curl -s ${api}/gateways`,
-        `           curl -s '${api}/gateways/${g}/devices'`,
-        `           curl -s -X POST '${api}/gateways/${g}/fanouts' -H 'content-type: application/json' \\`,
-        `             -d '{"name":"models","devices":["IMEI:3500010","demo1-lw0"],"commands":[{"kind":"Get","path":"./DevInfo/Mod"}]}'`,
-        `           npm run gwmo -- gateways devices ${GATEWAYS[0]} --api ${api}`,
+        `  dashboard  ${base}/   log in as admin / ${password}`,
+        `  API        ${api}   (OpenAPI: ${api}/openapi.json)`,
+        `  try        T=${token}`,
+        `             curl -s -H "authorization: Bearer $T" ${api}/gateways`,
+        `             curl -s -H "authorization: Bearer $T" '${api}/gateways/${g}/devices'`,
+        `             curl -s -H "authorization: Bearer $T" -X POST '${api}/gateways/${g}/fanouts' -H 'content-type: application/json' \\`,
+        `               -d '{"name":"models","devices":["IMEI:3500010","demo1-lw0"],"commands":[{"kind":"Get","path":"./DevInfo/Mod"}]}'`,
+        `             npm run gwmo -- gateways devices ${GATEWAYS[0]} --api ${api} --token $T`,
         '  Ctrl-C stops the demo; the next start reuses the data.',
         '',
       ].join('\n'));

@@ -3,16 +3,18 @@ import type { Command } from 'commander';
 
 import { CliError } from '../cli-error.ts';
 
+let token: string | undefined;
+
 async function call(api: string, method: string, path: string, body?: unknown): Promise<unknown> {
   let res: Response;
+  const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
   try {
-    res = await fetch(`${api.replace(/\/$/, '')}${path}`, {
-      method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-    });
+    res = await fetch(`${api.replace(/\/$/, '')}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   } catch (err) {
     throw new CliError(`cannot reach ${api}: ${(err as { cause?: { code?: string } }).cause?.code ?? String(err)}; is gwmo server running?`, 1);
   }
   const json = (await res.json().catch(() => ({}))) as { error?: string };
+  if (res.status === 401) throw new CliError(`${method} ${path}: ${json.error ?? 'not authenticated'}; pass --token or set GWMO_TOKEN (POST /api/tokens makes one)`, 1);
   if (res.status >= 400) throw new CliError(`${method} ${path}: HTTP ${res.status}: ${json.error ?? ''}`, 1);
   return json;
 }
@@ -23,7 +25,11 @@ const enc = encodeURIComponent;
 export function registerGateways(program: Command): void {
   const g = program.command('gateways').description('manage gateways through a server\'s REST API (JSON out)')
     .option('--api <url>', 'the server\'s API', 'http://127.0.0.1:8080/api')
-    .option('--wait <seconds>', 'how long to wait for the gateway', '10');
+    .option('--token <token>', 'API token (default: $GWMO_TOKEN)')
+    .option('--wait <seconds>', 'how long to wait for the gateway', '10')
+    .hook('preAction', () => {
+      token = (g.opts() as { token?: string }).token ?? process.env['GWMO_TOKEN'];
+    });
   const opts = (): { api: string; wait: string } => g.opts();
   const q = (): string => `?wait=${enc(opts().wait)}`;
   g.command('list').description('gateways known to the server').action(async () => print(await call(opts().api, 'GET', '/gateways')));

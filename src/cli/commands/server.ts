@@ -2,9 +2,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 
-import { apiRoutes } from '../../api/routes.ts';
 import { DmServer } from '../../server/dm-server.ts';
 import { SqliteServerStore } from '../../store/sqlite/server.ts';
+import { openApiAuth } from '../api-auth.ts';
 import { CliError } from '../cli-error.ts';
 import { port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
@@ -51,10 +51,15 @@ export function registerServer(program: Command): void {
       const maxMsgSize = positive('--max-msg-size', flags.maxMsgSize);
       const store = new SqliteServerStore(dbPath);
       const log = jsonLog('server');
+      const access = await openApiAuth(dbPath, { secureCookie: tls !== undefined, log });
+      if (access.created) {
+        log('auth.admin-created', { user: access.created.name, password: access.created.generated ? 'shown once on stderr' : 'from GWMO_ADMIN_PASSWORD' });
+        if (access.created.generated) process.stderr.write(`gwmo: created the API user "admin" with password ${access.created.password} (shown once; change it with PUT /api/me/password)\n`);
+      }
       const server = new DmServer({
         store, serverId: flags.serverId, host: flags.host, port: port('--port', flags.port), maxMsgSize,
         ...(flags.db === ':memory:' ? {} : { imageDir: join(flags.db ? join(flags.db, '..') : flags.dataDir, 'images') }),
-        sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: apiRoutes, log,
+        sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: access.routes, log,
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(tls ? { tls } : {}),
         ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET']) ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! } : {}),
         events: {
@@ -67,6 +72,7 @@ export function registerServer(program: Command): void {
         url = await server.start();
       } catch (err) {
         store.close();
+        access.close();
         throw new CliError(`cannot listen on ${flags.host}:${flags.port}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
       const api = url.replace(/\/dm$/, '/api');
@@ -74,6 +80,7 @@ export function registerServer(program: Command): void {
       onShutdown(async () => {
         await server.stop();
         store.close();
+        access.close();
       });
     });
 }

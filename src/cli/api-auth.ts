@@ -1,0 +1,40 @@
+// Authentication for the server's API as the CLI sets it up: users and tokens next to the server's
+// data; on first start an `admin` whose password comes from GWMO_ADMIN_PASSWORD or is generated and
+// shown once; GWMO_ADMIN_TOKEN provisions a token for scripts and tests.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { securedApi } from '../api/auth/routes.ts';
+import { AuthService, MIN_PASSWORD } from '../api/auth/service.ts';
+import { apiRoutes } from '../api/routes.ts';
+import type { DeviceJobs } from '../server/device-jobs.ts';
+import type { GatewayService } from '../server/gateways.ts';
+import type { ServerService } from '../server/service.ts';
+import { SqliteAuthStore } from '../store/sqlite/auth.ts';
+import { CliError } from './cli-error.ts';
+
+export interface ApiAuth {
+  readonly auth: AuthService;
+  /** the admin made on this start, with the password to show once */
+  readonly created?: { name: string; password: string; generated: boolean };
+  readonly routes: (s: ServerService, g: GatewayService, j: DeviceJobs) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  close(): void;
+}
+
+export async function openApiAuth(dbPath: string, options: { secureCookie?: boolean; log?: (e: string, f: Record<string, unknown>) => void; adminPassword?: string } = {}): Promise<ApiAuth> {
+  const envPassword = options.adminPassword ?? process.env['GWMO_ADMIN_PASSWORD'];
+  if (envPassword !== undefined && envPassword.length < MIN_PASSWORD) throw new CliError(`GWMO_ADMIN_PASSWORD must have at least ${MIN_PASSWORD} characters`);
+  const store = new SqliteAuthStore(dbPath);
+  const auth = new AuthService(store);
+  const created = await auth.firstAdmin(envPassword);
+  const token = process.env['GWMO_ADMIN_TOKEN'];
+  if (token !== undefined) {
+    if (token.length < 16) throw new CliError('GWMO_ADMIN_TOKEN must have at least 16 characters');
+    if (await store.getUser('admin')) await auth.provisionToken('admin', token, 'GWMO_ADMIN_TOKEN');
+  }
+  return {
+    auth,
+    ...(created ? { created: { ...created, generated: envPassword === undefined } } : {}),
+    routes: (s, g, j) => securedApi(auth, apiRoutes(s, g, j), options),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,44 @@
+// Who may use the server's API and dashboard: users with a role, and the tokens they hold (API
+// tokens and dashboard login sessions). Secrets are kept hashed. Promise-returning so a shared
+// store (several server instances) can implement it.
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export interface UserRow {
+  readonly name: string;
+  readonly role: Role;
+  /** `scrypt$N$r$p$salt$key`, base64 parts */
+  readonly passwordHash: string;
+  readonly createdAt: number;
+}
+
+export interface TokenRow {
+  readonly id: string;
+  readonly user: string;
+  /** `api`: made for a script; `login`: a dashboard session */
+  readonly kind: 'api' | 'login';
+  readonly label: string;
+  /** a token may be limited below its user's role */
+  readonly role?: Role;
+  /** hex SHA-256 of the token */
+  readonly secretHash: string;
+  readonly createdAt: number;
+  readonly expiresAt?: number;
+  readonly revokedAt?: number;
+  readonly lastUsedAt?: number;
+}
+
+export interface AuthStore {
+  putUser(row: UserRow): Promise<void>;
+  getUser(name: string): Promise<UserRow | undefined>;
+  listUsers(): Promise<UserRow[]>;
+  /** also revokes the user's tokens */
+  deleteUser(name: string, now: number): Promise<boolean>;
+
+  putToken(row: TokenRow): Promise<void>;
+  getToken(id: string): Promise<TokenRow | undefined>;
+  listTokens(user?: string): Promise<TokenRow[]>;
+  revokeToken(id: string, now: number): Promise<boolean>;
+  touchToken(id: string, now: number): Promise<void>;
+
+  close(): void;
+}
