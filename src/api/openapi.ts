@@ -87,6 +87,9 @@ export const openApiDocument = {
         responses: { 202: { description: 'sent', content: json('Notification') }, 404: error, 409: error, 503: error },
       },
     },
+    '/api/devices/{deviceId}/location': {
+      get: { summary: 'The gateway a device behind gateways was last announced by (its deviceattached alert); nomadic devices move', parameters: [deviceId], responses: { 200: { description: 'where it is', content: { 'application/json': { schema: { type: 'object', properties: { deviceId: { type: 'string' }, gatewayId: { type: 'string' }, since: { type: 'string', format: 'date-time' } } } } } }, 404: error } },
+    },
     '/api/devices/{deviceId}/jobs': {
       post: {
         summary: 'Commands for a device behind a gateway; they follow the device if it moves to another gateway', parameters: [deviceId],
@@ -95,7 +98,7 @@ export const openApiDocument = {
       },
     },
     '/api/jobs/{id}': {
-      get: { summary: 'A device job: state pending, dispatched or done; status; the gateway it ran on', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'the job' }, 404: error } },
+      get: { summary: 'A device job: state pending, dispatched or done; status; per-command results (status, data) once done; the gateway it ran on (?wait=<s> answers once done)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0, maximum: 120, default: 0 } }], responses: { 200: { description: 'the job' }, 404: error } },
     },
     '/api/gateways': {
       get: { summary: 'GwMO gateways known to the server (devices that report DevInfo/Ext/GwMO)', responses: { 200: { description: 'gateways' } } },

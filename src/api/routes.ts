@@ -43,9 +43,16 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
       if (!Array.isArray(b['commands'])) throw new ApiError(400, 'commands must be an array of {"kind","path","value"?}');
       sendJson(res, 202, await jobs.create(id!, b['commands'] as NewOperation[]));
     }],
-    ['GET', /^\/api\/jobs\/([^/]+)$/, async (_q, res, [id]) => {
+    ['GET', /^\/api\/devices\/([^/]+)\/location$/, async (_q, res, [id]) => {
+      if (!jobs) throw new ApiError(503, 'this server does not track devices behind gateways');
+      const at = jobs.location(id!);
+      sendJson(res, 200, { deviceId: id, gatewayId: at.gatewayId, since: new Date(at.at).toISOString() });
+    }],
+    ['GET', /^\/api\/jobs\/([^/]+)$/, async (_q, res, [id], url) => {
       if (!jobs) throw new ApiError(503, 'this server does not run device jobs');
-      sendJson(res, 200, jobs.get(id!));
+      const wait = Number(url.searchParams.get('wait') ?? 0);
+      if (!Number.isFinite(wait) || wait < 0 || wait > 120) throw new ApiError(400, 'wait must be 0–120 seconds');
+      sendJson(res, 200, await jobs.settle(id!, wait * 1000));
     }],
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { GenericAlert } from '../session/server/index.ts';
 import type { DeviceJobRow, ServerStore } from '../store/server.ts';
-import type { GatewayService } from './gateways.ts';
+import type { GatewayService, Tree } from './gateways.ts';
 import { ServiceError, type NewOperation } from './service.ts';
 
 const dataText = (a: GenericAlert): string => {
@@ -19,6 +19,7 @@ export class DeviceJobs {
   private readonly gateways: GatewayService;
   private readonly now: () => number;
   private readonly log: (e: string, f: Record<string, unknown>) => void;
+  private readonly waiters = new Map<string, ((job: DeviceJobRow) => void)[]>();
 
   constructor(store: ServerStore, gateways: GatewayService, now: () => number, log: (e: string, f: Record<string, unknown>) => void = () => {}) {
     this.store = store;
@@ -38,6 +39,30 @@ export class DeviceJobs {
     return this.dispatch(job);
   }
 
+  /** the gateway a device was last announced behind (HLF-002) */
+  location(deviceId: string): { gatewayId: string; at: number } {
+    const at = this.store.getLocation(deviceId);
+    if (!at) throw new ServiceError(404, `no gateway has announced "${deviceId}"`);
+    return at;
+  }
+
+  /** the job once it is done, or as it is after `timeoutMs` */
+  settle(id: string, timeoutMs: number): Promise<DeviceJobRow> {
+    const job = this.get(id);
+    if (job.state === 'done' || timeoutMs <= 0) return Promise.resolve(job);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.set(id, (this.waiters.get(id) ?? []).filter((w) => w !== done));
+        resolve(this.get(id));
+      }, timeoutMs);
+      const done = (j: DeviceJobRow): void => {
+        clearTimeout(timer);
+        resolve(j);
+      };
+      this.waiters.set(id, [...(this.waiters.get(id) ?? []), done]);
+    });
+  }
+
   get(id: string): DeviceJobRow {
     const job = this.store.getDeviceJob(id);
     if (!job) throw new ServiceError(404, `no job "${id}"`);
@@ -49,10 +74,20 @@ export class DeviceJobs {
     if (!at) return job;
     const attempt = `dj-${job.id.slice(0, 8)}-${Math.floor(this.now() / 1000).toString(36)}`;
     const r = await this.gateways.startFanout(at.gatewayId, { name: attempt, devices: [job.deviceId], commands: job.commands as NewOperation[] }, 0);
-    const sent: DeviceJobRow = { ...job, state: 'dispatched', gatewayId: at.gatewayId, correlator: r.value!.correlator, updatedAt: this.now() };
+    const sent: DeviceJobRow = { ...job, state: 'dispatched', gatewayId: at.gatewayId, fanout: attempt, correlator: r.value!.correlator, updatedAt: this.now() };
     this.store.putDeviceJob(sent);
     this.log('job.dispatched', { job: job.id, deviceId: job.deviceId, gateway: at.gatewayId });
     return sent;
+  }
+
+  /** the device's answers, read back from the fanout's Results on the gateway (none if it does not answer in time) */
+  private async resultsOf(job: DeviceJobRow, gatewayId: string): Promise<Pick<DeviceJobRow, 'results'>> {
+    if (!job.fanout) return {};
+    const r = await this.gateways.fanout(gatewayId, job.fanout, 10_000).catch(() => undefined);
+    const device = r?.done ? Object.values((r.value?.['Results'] ?? {}) as Tree)[0] : undefined;
+    if (!device || typeof device === 'string' || typeof device['Cmd'] !== 'object') return {};
+    const cmds = Object.entries(device['Cmd']).sort(([a], [b]) => Number(a) - Number(b)).map(([, c]) => c as Tree);
+    return { results: cmds.map((c) => ({ status: Number(c['Status']), ...(typeof c['Data'] === 'string' ? { data: c['Data'] } : {}), ...(typeof c['Format'] === 'string' ? { format: c['Format'] } : {}) })) };
   }
 
   /** Every Generic Alert from a gateway passes here. */
@@ -77,7 +112,10 @@ export class DeviceJobs {
       const status = Number(/<Status code="(\d+)"/.exec(xml)?.[1] ?? 500);
       // a device that left answers 408/410 on the gateway it left: the job waits for its new home
       if ((status === 408 || status === 410) && this.store.getLocation(job.deviceId)?.gatewayId !== gatewayId) return;
-      this.store.putDeviceJob({ ...job, state: 'done', status, updatedAt: this.now() });
+      const done: DeviceJobRow = { ...job, state: 'done', status, ...(await this.resultsOf(job, gatewayId)), updatedAt: this.now() };
+      this.store.putDeviceJob(done);
+      for (const w of this.waiters.get(job.id) ?? []) w(done);
+      this.waiters.delete(job.id);
       this.log('job.done', { job: job.id, deviceId: job.deviceId, gateway: gatewayId, status });
     }
   }

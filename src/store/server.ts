@@ -56,8 +56,9 @@ export interface DeviceJobRow {
   readonly deviceId: string;
   readonly commands: readonly { kind: string; path: string; value?: string; format?: string }[];
   readonly state: 'pending' | 'dispatched' | 'done';
-  /** where it was last sent, and the fanout's correlator there */
+  /** where it was last sent, the fanout there and its correlator */
   readonly gatewayId?: string;
+  readonly fanout?: string;
   readonly correlator?: string;
   readonly status?: number;
   readonly results?: readonly { status: number; data?: ItemData; format?: string }[];

@@ -12,7 +12,8 @@ test('the demo starts, answers through the API, stops on SIGTERM and reuses its 
   const args = ['demo', '--port', '0', '--dm', '3', '--lwm2m', '2', '--data-dir', dir];
   try {
     for (const round of [1, 2]) {
-      const demo = new GwmoProcess(args);
+      // the second round lets the nomadic device move at once
+      const demo = new GwmoProcess([...args, '--move-every', round === 1 ? '3600' : '1']);
       try {
         const ready = await demo.waitFor((l) => l.event === 'demo.ready', 30_000);
         const api = String(ready['api']);
@@ -21,6 +22,9 @@ test('the demo starts, answers through the API, stops on SIGTERM and reuses its 
         const inv = (await (await fetch(`${api}/gateways/GW%3ADEMO-2/devices`, { headers: AUTH })).json()) as { summary: Record<string, unknown> };
         assert.equal(inv.summary['Total'], '5', `round ${round}: the same five devices, not new ones`);
         assert.deepEqual(inv.summary['ByMode'], { Transparent: '0', Proxy: '3', Adaptation: '2' });
+        const first = (await (await fetch(`${api}/gateways/GW%3ADEMO-1/devices`, { headers: AUTH })).json()) as { summary: Record<string, unknown> };
+        assert.deepEqual([first.summary['Total'], first.summary['ByMode']], ['7', { Transparent: '1', Proxy: '4', Adaptation: '2' }], 'plus the transparent and the nomadic device');
+        if (round === 2) assert.equal((await demo.waitFor((l) => l.event === 'demo.moved'))['gateway'], 'GW:DEMO-2');
       } finally {
         assert.equal(await demo.stop(), 0, 'stops cleanly');
       }

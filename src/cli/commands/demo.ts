@@ -7,7 +7,9 @@ import type { Command } from 'commander';
 
 import { DmGateway } from '../../gateway/gateway.ts';
 import { DmServer } from '../../server/dm-server.ts';
+import { DmDevice } from '../../client/device.ts';
 import { type Fleet, startFleet } from '../../sim/fleet.ts';
+import { NomadicDevice } from '../../sim/nomad.ts';
 import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
 import { SqliteServerStore } from '../../store/sqlite/server.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
@@ -34,10 +36,12 @@ export function registerDemo(program: Command): void {
     .option('--port <n>', 'the server\'s port (API, DM)', '8080')
     .option('--dm <n>', 'DM devices per gateway (proxy mode)', '20')
     .option('--lwm2m <n>', 'LwM2M devices per gateway (adaptation mode)', '10')
+    .option('--move-every <seconds>', 'the nomadic device moves to the other gateway this often', '180')
     .option('--data-dir <dir>', 'where the demo keeps its data', './data/demo')
     .action(async (f: Record<string, string>) => {
       const dm = positive('--dm', f['dm']!);
       const lw = positive('--lwm2m', f['lwm2m']!);
+      const moveEvery = positive('--move-every', f['moveEvery']!);
       const dir = f['dataDir']!;
       mkdirSync(dir, { recursive: true });
       const log = jsonLog('demo');
@@ -68,6 +72,8 @@ export function registerDemo(program: Command): void {
         const gdir = join(dir, `gateway-${n + 1}`);
         mkdirSync(gdir, { recursive: true });
         const stores = { tree: new SqliteTreeStore(join(gdir, 'tree.db')), south: new SqliteServerStore(join(gdir, 'south.db')), gateway: new SqliteGatewayStore(join(gdir, 'gateway.db')) };
+        // devices arriving and leaving are announced to the server, which tracks where each device is
+        stores.gateway.setConfig('InventoryAlerts/Attach', 'true');
         const gateway = new DmGateway({
           deviceId: id, serverUrl: url, serverId: 'gwmo', username: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverPassword: 'srv-secret',
           auth: 'md5', encoding: 'wbxml', lanHost: '127.0.0.1', lanPort: 0, lanServerId: 'gwmo-gateway', deviceUser: 'device',
@@ -94,13 +100,36 @@ export function registerDemo(program: Command): void {
       closers.unshift(async () => {
         for (const fl of fleets) await fl.stop();
       });
+      const lanDevice = { serverId: 'gwmo-gateway', username: 'device', password: 'lan-secret', serverPassword: 'lan-secret', auth: 'md5', encoding: 'wbxml', manufacturer: 'gwmo', language: 'en', firmware: '1.0.0', notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0 } as const;
+      // transparent mode: a device behind gateway 1 with its own account at the server; the server's
+      // Package#0 reaches it through the gateway's EDTrigger MO
+      const tid = 'IMEI:DEMO-TRANSPARENT';
+      server.service.addDevice({ deviceId: tid, name: 'transparent', password: 'transparent-secret', serverName: 'gwmo', serverPassword: 'srv-transparent-secret', scheme: 'md5' });
+      const transparent = new DmDevice({
+        ...lanDevice, deviceId: tid, serverUrl: gateways[0]!.lanUrl, model: 'transparent',
+        direct: { serverUrl: url, serverId: 'gwmo', username: 'transparent', password: 'transparent-secret', serverPassword: 'srv-transparent-secret' },
+      }, new SqliteTreeStore(join(dir, 'transparent-device.db')));
+      await transparent.start();
+      await transparent.session();
+      server.service.queue(GATEWAYS[0]!, { kind: 'Replace', path: `./GwMO/DevInventory/Devices/${tid}/Mode`, value: '1', format: 'int' });
+      await gateways[0]!.checkIn();
+      closers.unshift(() => transparent.stop());
+      // a nomadic device: it moves between the gateways' LANs, its jobs follow it (HLF-002)
+      const nomad = new NomadicDevice({
+        base: { ...lanDevice, deviceId: 'IMEI:DEMO-NOMAD', model: 'nomad' }, lans: gateways.map((gw) => gw.lanUrl), everyMs: moveEvery * 1000,
+        tree: new SqliteTreeStore(join(dir, 'nomad-device.db')),
+        onMove: (_to, i) => log('demo.moved', { deviceId: 'IMEI:DEMO-NOMAD', gateway: GATEWAYS[i] }),
+        onError: (err) => log('demo.error', { deviceId: 'IMEI:DEMO-NOMAD', error: String(err) }),
+      });
+      await nomad.start();
+      closers.unshift(() => nomad.stop());
       const api = url.replace(/\/dm$/, '/api');
       log('demo.ready', { api, dm: url, gateways: GATEWAYS, devicesPerGateway: { dm, lwm2m: lw }, dataDir: dir });
       const g = encodeURIComponent(GATEWAYS[0]!);
       const base = url.replace(/\/dm$/, '');
       process.stderr.write([
         '',
-        `gwmo demo is running: ${GATEWAYS.length} gateways, ${GATEWAYS.length * (dm + lw)} devices (${dm} DM + ${lw} LwM2M each), data in ${dir}`,
+        `gwmo demo is running: ${GATEWAYS.length} gateways, ${GATEWAYS.length * (dm + lw) + 2} devices (${dm} DM + ${lw} LwM2M each, ${tid} in transparent mode, IMEI:DEMO-NOMAD moving every ${moveEvery} s), data in ${dir}`,
         `  dashboard  ${base}/   log in as admin / ${password}`,
         `  API        ${api}   (OpenAPI: ${api}/openapi.json)`,
         `  try        T=${token}`,
