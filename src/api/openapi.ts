@@ -12,7 +12,7 @@ const paging = [
   { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
 ];
 
-export const openApiDocument = {
+const document = {
   openapi: '3.0.3',
   info: { title: 'gwmo DM server API', version: '0.1.0', description: 'Devices, their DM operations and notifications. Every path but /api/login and this document needs a bearer token (POST /api/tokens) or the dashboard\'s login cookie. Roles: viewer reads; operator acts on devices (operations, notifications, groups, fanouts, images); admin also manages device and gateway accounts, gateway configuration and users.' },
   security: [{ bearer: [] }, { loginCookie: [] }],
@@ -137,6 +137,31 @@ export const openApiDocument = {
     '/api/gateways/{deviceId}/fanouts/{name}': {
       get: { summary: 'A fanout: State, Progress, Aggregate (count per DM status) and per-device Results', parameters: [deviceId, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, wait], responses: { 200: { description: 'the job as an object' }, 202: pending, 404: error } },
     },
+    '/api/images': {
+      post: {
+        summary: 'Upload an image (software package, firmware, blob) to the server; kept once per SHA-256',
+        parameters: [{ name: 'name', in: 'query', required: true, schema: { type: 'string' } }, { name: 'version', in: 'query', schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        responses: { 201: { description: 'stored', content: json('Image') }, 400: error, 413: error, 415: error, 503: error },
+      },
+      get: { summary: 'Images on the server and the bytes served to gateways (egress)', responses: { 200: { description: 'images', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Image' } }, egress: { type: 'object', properties: { bytes: { type: 'integer' }, requests: { type: 'integer' } } } } } } } }, 503: error } },
+    },
+    '/api/gateways/{deviceId}/images': {
+      post: {
+        summary: 'Stage an image on a gateway (DCIS-001): it fetches it once, checks size and SHA-256, reports with a Generic Alert',
+        parameters: [deviceId, wait], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['image'], properties: { image: { type: 'string', description: 'SHA-256 of an uploaded image' }, name: { type: 'string' } } } } } },
+        responses: { 202: { description: 'staging started (started: false = the gateway has not answered yet)' }, 400: error, 404: error, 409: error },
+      },
+      get: { summary: 'The gateway\'s image inventory: State (10 downloading, 30 stored, 40 failed), bytes so far, LocalURL', parameters: [deviceId, wait], responses: { 200: { description: 'images by name' }, 202: pending, 404: error } },
+    },
+    '/api/gateways/{deviceId}/distributions': {
+      post: {
+        summary: 'Make devices behind the gateway download and install an image from the gateway\'s local URL (a fanout)',
+        parameters: [deviceId, wait],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['image'], properties: { image: { type: 'string' }, name: { type: 'string' }, devices: { type: 'array', items: { type: 'string' } }, groups: { type: 'array', items: { type: 'string' } }, timeout: { type: 'integer' } } } } } },
+        responses: { 202: { description: 'the fanout started; watch it under /fanouts/{name}' }, 400: error, 404: error, 409: error },
+      },
+    },
     '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3 document' } } } },
   },
   components: {
@@ -145,6 +170,7 @@ export const openApiDocument = {
       loginCookie: { type: 'apiKey', in: 'cookie', name: 'gwmo_session', description: 'set by POST /api/login; changes must come from the same origin' },
     },
     schemas: {
+      Image: { type: 'object', properties: { id: { type: 'string' }, sha256: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' }, size: { type: 'integer' }, url: { type: 'string' } } },
       Login: { type: 'object', required: ['name', 'password'], properties: { name: { type: 'string' }, password: { type: 'string' } } },
       Me: { type: 'object', properties: { user: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] }, via: { type: 'string', enum: ['api', 'login'] }, expiresAt: { type: 'string', format: 'date-time' } } },
       NewUser: { type: 'object', required: ['name', 'role', 'password'], properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] }, password: { type: 'string', minLength: 10 } } },
@@ -209,3 +235,13 @@ export const openApiDocument = {
     },
   },
 } as const;
+
+const unauthenticated = { description: 'no credentials, or a token unknown, expired or revoked', content: json('Error') };
+const forbidden = { description: 'the role is too low (the message names the role needed), or a cookie change from another origin', content: json('Error') };
+
+/** the document, with 401 and 403 on every operation that needs credentials */
+export const openApiDocument: typeof document = {
+  ...document,
+  paths: Object.fromEntries(Object.entries(document.paths).map(([path, ops]) => [path, Object.fromEntries(Object.entries(ops).map(([m, op]) => [m,
+    'security' in op ? op : { ...op, responses: { ...op.responses, 401: unauthenticated, 403: forbidden } }]))])) as typeof document.paths,
+};
