@@ -104,7 +104,16 @@ const document = {
       get: { summary: 'GwMO gateways known to the server (devices that report DevInfo/Ext/GwMO)', responses: { 200: { description: 'gateways' } } },
     },
     '/api/gateways/{deviceId}/devices': {
-      get: { summary: 'The inventory behind a gateway: summary and every device (a DM Get of ./GwMO/DevInventory)', parameters: [deviceId, wait], responses: { 200: { description: '{summary, devices}' }, 202: pending, 404: error } },
+      get: {
+        summary: 'The inventory behind a gateway: summary and every device (a DM Get of ./GwMO/DevInventory); with any filter or paging parameter, only the matching devices, a page of them, and `matched` (how many matched)',
+        parameters: [deviceId, wait,
+          { name: 'status', in: 'query', schema: { type: 'string', enum: ['attached', 'detached'] } },
+          { name: 'mode', in: 'query', schema: { type: 'string', enum: ['transparent', 'proxy', 'adaptation', '1', '2', '3'] } },
+          { name: 'protocol', in: 'query', schema: { type: 'string' }, description: 'prefix of Protocol, any case: lwm2m, oma-dm' },
+          { name: 'q', in: 'query', schema: { type: 'string' }, description: 'text found in any field of the device (any case)' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }, { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } }],
+        responses: { 200: { description: '{summary, devices} (+ matched, limit, offset when filtered)', content: { 'application/json': { schema: { type: 'object', properties: { summary: { type: 'object' }, devices: { type: 'object' }, matched: { type: 'integer' }, limit: { type: 'integer', nullable: true }, offset: { type: 'integer' } } } } } }, 202: pending, 400: error, 404: error },
+      },
     },
     '/api/gateways/{deviceId}/devices/{endDevice}': {
       get: { summary: 'One device behind a gateway', parameters: [deviceId, endDevice, wait], responses: { 200: { description: 'the inventory node as an object' }, 202: pending, 404: error } },
