@@ -171,6 +171,20 @@ const document = {
         responses: { 202: { description: 'the fanout started; watch it under /fanouts/{name}' }, 400: error, 404: error, 409: error },
       },
     },
+    '/api/sessions': {
+      get: {
+        summary: 'Recent DM sessions the server recorded (the last 200, newest first): device, start and end, outcome, message count',
+        parameters: [...paging, { name: 'deviceId', in: 'query', schema: { type: 'string' }, description: 'only this device\'s sessions' }],
+        responses: { 200: { description: 'a page of sessions', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/TracedSession' } }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } } } } } }, 400: error, 503: error },
+      },
+    },
+    '/api/sessions/{id}/trace': {
+      get: {
+        summary: 'A recorded session\'s messages in order, as XML (WBXML decoded), credentials and secret node values masked',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'the session and its messages', content: json('SessionTrace') }, 404: error, 503: error },
+      },
+    },
     '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3 document' } } } },
   },
   components: {
@@ -238,6 +252,25 @@ const document = {
           name: { type: 'string' }, devices: { type: 'array', items: { type: 'string' } }, groups: { type: 'array', items: { type: 'string' } },
           commands: { type: 'array', items: { $ref: '#/components/schemas/NewOperation' } },
           timeout: { type: 'integer', description: 'seconds per device' }, retries: { type: 'integer' }, concurrency: { type: 'integer' },
+        },
+      },
+      TracedSession: {
+        type: 'object', required: ['id', 'deviceId', 'startedAt', 'messages'],
+        properties: {
+          id: { type: 'string' }, deviceId: { type: 'string' }, dmSessionId: { type: 'string' }, startedAt: { type: 'string', format: 'date-time' },
+          endedAt: { type: 'string', format: 'date-time', nullable: true }, outcome: { type: 'string', nullable: true, description: 'done, auth-failed, aborted, timeout, refused (HTTP n); null while open' },
+          messages: { type: 'integer' }, bytes: { type: 'integer' }, dropped: { type: 'integer', description: 'messages not kept: over the per-session byte cap' },
+        },
+      },
+      SessionTrace: {
+        type: 'object', required: ['id', 'deviceId', 'trace'],
+        properties: {
+          id: { type: 'string' }, deviceId: { type: 'string' }, dmSessionId: { type: 'string' }, startedAt: { type: 'string' }, endedAt: { type: 'string', nullable: true },
+          outcome: { type: 'string', nullable: true }, messages: { type: 'integer' }, bytes: { type: 'integer' }, dropped: { type: 'integer' },
+          trace: { type: 'array', items: { type: 'object', required: ['n', 'direction', 'encoding', 'bytes', 'xml'], properties: {
+            n: { type: 'integer' }, direction: { type: 'string', enum: ['in', 'out'] }, encoding: { type: 'string', enum: ['xml', 'wbxml', 'http'] },
+            bytes: { type: 'integer', description: 'size on the wire' }, at: { type: 'string', format: 'date-time' }, httpStatus: { type: 'integer' }, xml: { type: 'string' },
+          } } },
         },
       },
       Notification: { type: 'object', properties: { sessionId: { type: 'integer' }, bytes: { type: 'integer' }, address: { type: 'string' } } },

@@ -11,6 +11,8 @@ import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
 import type { NewOperation } from '../server/service.ts';
+import type { SessionTrace } from '../server/trace.ts';
+import { sessionRoutes } from './sessions.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -34,7 +36,7 @@ function operationView(op: OperationRow): Record<string, unknown> {
   };
 }
 
-export function apiRoutes(service: ServerService, gateways?: GatewayService, jobs?: DeviceJobs): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function apiRoutes(service: ServerService, gateways?: GatewayService, jobs?: DeviceJobs, trace?: SessionTrace): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const routes: [string, RegExp, Handler][] = [
     // jobs for devices behind gateways, following them from gateway to gateway (HLF-002)
     ['POST', /^\/api\/devices\/([^/]+)\/jobs$/, async (req, res, [id]) => {
@@ -56,6 +58,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
     }],
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),
+    ...sessionRoutes(trace),
     ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],
     ['GET', /^\/api\/devices$/, async (_q, res, _p, url) => {
       const { limit, offset } = paging(url);

@@ -9,6 +9,7 @@ import { apiRoutes } from '../api/routes.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { ServerService } from '../server/service.ts';
+import type { SessionTrace } from '../server/trace.ts';
 import { SqliteAuthStore } from '../store/sqlite/auth.ts';
 import { CliError } from './cli-error.ts';
 
@@ -16,7 +17,7 @@ export interface ApiAuth {
   readonly auth: AuthService;
   /** the admin made on this start, with the password to show once */
   readonly created?: { name: string; password: string; generated: boolean };
-  readonly routes: (s: ServerService, g: GatewayService, j: DeviceJobs) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  readonly routes: (s: ServerService, g: GatewayService, j: DeviceJobs, t?: SessionTrace) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   close(): void;
 }
 
@@ -34,7 +35,7 @@ export async function openApiAuth(dbPath: string, options: { secureCookie?: bool
   return {
     auth,
     ...(created ? { created: { ...created, generated: envPassword === undefined } } : {}),
-    routes: (s, g, j) => securedApi(auth, apiRoutes(s, g, j), options),
+    routes: (s, g, j, t) => securedApi(auth, apiRoutes(s, g, j, t), options),
     close: () => store.close(),
   };
 }

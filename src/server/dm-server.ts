@@ -12,6 +12,7 @@ import { ImageRepo } from './images.ts';
 import { PushChannel } from './push-channel.ts';
 import { handleEnrol } from './enrolment.ts';
 import { DeviceJobs } from './device-jobs.ts';
+import type { SessionTrace } from './trace.ts';
 
 export interface DmServerOptions {
   readonly store: ServerStore;
@@ -28,7 +29,7 @@ export interface DmServerOptions {
   readonly clock?: Clock;
   readonly events?: ServerEvents;
   /** REST API and other routes sharing the listener */
-  readonly routes?: (service: ServerService, gateways: GatewayService, jobs: DeviceJobs) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  readonly routes?: (service: ServerService, gateways: GatewayService, jobs: DeviceJobs, trace?: SessionTrace) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
   /** gateways presenting this at POST /enrol get an account (HLF-002) */
   readonly enrolmentSecret?: string;
@@ -36,6 +37,8 @@ export interface DmServerOptions {
   readonly imageDir?: string;
   /** lets a role (the gateway's LAN side) adjust what the engine gets from the store */
   readonly deps?: (base: ServerDeps) => ServerDeps;
+  /** keeps recent sessions' messages for the trace viewer (GET /api/sessions) */
+  readonly trace?: SessionTrace;
 }
 
 export class DmServer {
@@ -62,7 +65,7 @@ export class DmServer {
   async start(): Promise<string> {
     const clock = this.options.clock ?? { now: () => Date.now() };
     const maxMsgSize = this.options.maxMsgSize ?? 64 * 1024;
-    const api = this.options.routes?.(this.service, this.gateways, this.jobs) ?? (async () => false);
+    const api = this.options.routes?.(this.service, this.gateways, this.jobs, this.options.trace) ?? (async () => false);
     const images = this.images;
     const push = new PushChannel(this.options.store);
     this.service.push = push;
@@ -90,6 +93,7 @@ export class DmServer {
       ...(this.options.tls ? { tls: this.options.tls } : {}),
       handler: async (req) => {
         const reply = await engine!.handle(req);
+        this.options.trace?.record(req, reply);
         if (isRefusal(reply)) this.options.log?.('dm.refused', { status: reply.httpStatus, message: reply.message, from: req.remoteAddress });
         return reply;
       },
@@ -107,6 +111,10 @@ export class DmServer {
       operationDone: (op) => {
         this.service.operationChanged(op);
         events.operationDone?.(op);
+      },
+      sessionEnded: (deviceId, outcome) => {
+        this.options.trace?.ended(deviceId, outcome);
+        events.sessionEnded?.(deviceId, outcome);
       },
       alert: (deviceId, alert) => {
         void this.jobs.onAlert(deviceId, alert).catch((err) => this.options.log?.('job.error', { error: String(err) }));

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 
 import { DmGateway } from '../../gateway/gateway.ts';
 import { DmServer } from '../../server/dm-server.ts';
+import { SessionTrace } from '../../server/trace.ts';
 import { DmDevice } from '../../client/device.ts';
 import { type Fleet, startFleet } from '../../sim/fleet.ts';
 import { NomadicDevice } from '../../sim/nomad.ts';
@@ -55,7 +56,7 @@ export function registerDemo(program: Command): void {
       const access = await openApiAuth(join(dir, 'server.db'), { adminPassword: password, log: quiet });
       closers.push(() => access.close());
       await access.auth.provisionToken('admin', token, 'demo');
-      const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: access.routes, imageDir: join(dir, 'images') });
+      const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: access.routes, imageDir: join(dir, 'images'), trace: new SessionTrace() });
       let url: string;
       try {
         url = await server.start();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 
 import { DmServer } from '../../server/dm-server.ts';
+import { SessionTrace } from '../../server/trace.ts';
 import { SqliteServerStore } from '../../store/sqlite/server.ts';
 import { openApiAuth } from '../api-auth.ts';
 import { CliError } from '../cli-error.ts';
@@ -59,7 +60,7 @@ export function registerServer(program: Command): void {
       const server = new DmServer({
         store, serverId: flags.serverId, host: flags.host, port: port('--port', flags.port), maxMsgSize,
         ...(flags.db === ':memory:' ? {} : { imageDir: join(flags.db ? join(flags.db, '..') : flags.dataDir, 'images') }),
-        sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: access.routes, log,
+        sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: access.routes, log, trace: new SessionTrace(),
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(tls ? { tls } : {}),
         ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET']) ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! } : {}),
         events: {
