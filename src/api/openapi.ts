@@ -146,6 +146,13 @@ const document = {
     '/api/gateways/{deviceId}/fanouts/{name}': {
       get: { summary: 'A fanout: State, Progress, Aggregate (count per DM status) and per-device Results', parameters: [deviceId, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, wait], responses: { 200: { description: 'the job as an object' }, 202: pending, 404: error } },
     },
+    '/api/gateways/{deviceId}/fanouts/{name}/events': {
+      get: {
+        summary: 'A fanout\'s progress, live (server-sent events): `progress` each time State, Progress, Aggregate or Results change, then `done` with the final job, and the stream ends; `: heartbeat` comments keep it open. The server polls the job\'s Fanout MO node while someone watches',
+        parameters: [deviceId, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'the event stream; each data line is the job as GET /fanouts/{name} answers it', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: error, 504: error },
+      },
+    },
     '/api/images': {
       post: {
         summary: 'Upload an image (software package, firmware, blob) to the server; kept once per SHA-256',

@@ -13,6 +13,7 @@ import type { DeviceJobs } from '../server/device-jobs.ts';
 import type { NewOperation } from '../server/service.ts';
 import type { SessionTrace } from '../server/trace.ts';
 import { sessionRoutes } from './sessions.ts';
+import { fanoutEventRoutes } from './fanout-events.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -58,6 +59,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
     }],
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),
+    ...(gateways ? fanoutEventRoutes(gateways) : []),
     ...sessionRoutes(trace),
     ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],
     ['GET', /^\/api\/devices$/, async (_q, res, _p, url) => {
