@@ -28,6 +28,7 @@ import { startBootstrap } from './bootstrap.ts';
 import { ImageStore } from './images.ts';
 import { inventoryShape } from './mo/inventory.ts';
 import { mountOf } from './mo/shape.ts';
+import { GatewayMetrics } from './metrics.ts';
 
 
 /** Northbound (deviceId = the gateway's own DevId) as any DM client; then the LAN side. */
@@ -71,6 +72,7 @@ export class DmGateway {
   readonly drivers = new Map<string, EndDeviceDriver>();
   readonly images: ImageStore;
   readonly lan: DmServer;
+  readonly metrics: GatewayMetrics;
   private readonly options: GatewayOptions;
   private readonly http: DmHttpClient;
   private listener: NotificationListener | undefined;
@@ -94,8 +96,9 @@ export class DmGateway {
     this.http = new DmHttpClient();
     this.agent = new DmClientAgent({ tree: this.tree, http: this.http, clock: { now }, encoding: options.encoding, log });
     this.images = new ImageStore(options.imageDir, gstore, this.config, (a) => this.alert(a));
+    this.metrics = new GatewayMetrics(options.deviceId);
     this.lan = new DmServer({
-      store: south, serverId: options.lanServerId, host: options.lanHost, port: options.lanPort, log,
+      store: south, serverId: options.lanServerId, host: options.lanHost, port: options.lanPort, log, metrics: this.metrics.dm,
       // images for the devices, next to their DM endpoint
       routes: () => async (req, res) => {
         const m = /^\/img\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!);
@@ -136,6 +139,7 @@ export class DmGateway {
       },
     });
     this.drivers.set(this.proxy.protocol, this.proxy);
+    this.metrics.observe(gstore, this.images.served, this.events);
     this.provision();
   }
 
@@ -289,6 +293,7 @@ export class DmGateway {
   }
 
   private logSession(report: SessionReport): void {
+    this.metrics.northSession(report.end);
     this.options.log?.('north.session', { end: report.end, messages: report.messages, ...(report.error ? { error: report.error } : {}) });
   }
 

@@ -13,6 +13,7 @@ import { PushChannel } from './push-channel.ts';
 import { handleEnrol } from './enrolment.ts';
 import { DeviceJobs } from './device-jobs.ts';
 import type { SessionTrace } from './trace.ts';
+import { DmMetrics } from './metrics.ts';
 
 export interface DmServerOptions {
   readonly store: ServerStore;
@@ -39,6 +40,8 @@ export interface DmServerOptions {
   readonly deps?: (base: ServerDeps) => ServerDeps;
   /** keeps recent sessions' messages for the trace viewer (GET /api/sessions) */
   readonly trace?: SessionTrace;
+  /** where this instance counts (default: a registry of its own, role "server"); served at /metrics */
+  readonly metrics?: DmMetrics;
 }
 
 export class DmServer {
@@ -46,6 +49,7 @@ export class DmServer {
   readonly gateways: GatewayService;
   readonly jobs: DeviceJobs;
   readonly images: ImageRepo | undefined;
+  readonly metrics: DmMetrics;
   private push: PushChannel | undefined;
   private readonly options: DmServerOptions;
   private engine: ServerEngine | undefined;
@@ -56,10 +60,12 @@ export class DmServer {
   constructor(options: DmServerOptions) {
     this.options = options;
     const clock = options.clock ?? { now: () => Date.now() };
-    this.service = new ServerService(options.store, clock, options.serverId, { send: sendNotification });
+    this.metrics = options.metrics ?? new DmMetrics('server');
+    this.service = new ServerService(options.store, clock, options.serverId, this.metrics.notifier({ send: sendNotification }));
     this.images = options.imageDir ? new ImageRepo(options.imageDir) : undefined;
     this.gateways = new GatewayService(this.service, options.store, this.images);
     this.jobs = new DeviceJobs(options.store, this.gateways, () => clock.now(), options.log);
+    this.metrics.observe(() => this.activeSessions, this.images?.served);
   }
 
   async start(): Promise<string> {
@@ -68,9 +74,10 @@ export class DmServer {
     const api = this.options.routes?.(this.service, this.gateways, this.jobs, this.options.trace) ?? (async () => false);
     const images = this.images;
     const push = new PushChannel(this.options.store);
-    this.service.push = push;
+    this.service.push = this.metrics.push(push);
     this.push = push;
     const routes = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+      if ((req.url ?? '').split('?')[0] === '/metrics') return this.metrics.serve(req, res).then(() => true);
       if ((req.url ?? '').split('?')[0] === '/enrol') {
         await handleEnrol(req, res, this.service, this.options.enrolmentSecret, this.options.log);
         return true;
@@ -92,8 +99,10 @@ export class DmServer {
       host: this.options.host ?? '127.0.0.1', port: this.options.port ?? 0, maxMsgSize,
       ...(this.options.tls ? { tls: this.options.tls } : {}),
       handler: async (req) => {
+        this.metrics.message('in', req.encoding, req.body.length);
         const reply = await engine!.handle(req);
         this.options.trace?.record(req, reply);
+        if (!isRefusal(reply)) this.metrics.message('out', reply.encoding, reply.body.length);
         if (isRefusal(reply)) this.options.log?.('dm.refused', { status: reply.httpStatus, message: reply.message, from: req.remoteAddress });
         return reply;
       },
@@ -117,11 +126,12 @@ export class DmServer {
         events.sessionEnded?.(deviceId, outcome);
       },
       alert: (deviceId, alert) => {
+        this.metrics.alert(deviceId, alert);
         void this.jobs.onAlert(deviceId, alert).catch((err) => this.options.log?.('job.error', { error: String(err) }));
         events.alert?.(deviceId, alert);
       },
     });
-    engine = new ServerEngine(this.options.deps ? this.options.deps(base) : base, {
+    engine = new ServerEngine(this.metrics.deps(this.options.deps ? this.options.deps(base) : base), {
       serverId: this.options.serverId, url: this.url, maxMsgSize,
       ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
       ...(this.options.maxOpsPerPackage ? { maxOpsPerPackage: this.options.maxOpsPerPackage } : {}),

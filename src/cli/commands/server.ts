@@ -22,6 +22,7 @@ interface ServerFlags {
   tlsCert?: string;
   tlsKey?: string;
   enrolmentSecret?: string;
+  metricsToken?: string;
 }
 
 export function registerServer(program: Command): void {
@@ -39,6 +40,7 @@ export function registerServer(program: Command): void {
     .option('--enrolment-secret <secret>', 'gateways presenting it at POST /enrol get an account (env GWMO_ENROLMENT_SECRET)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--metrics-token <token>', 'GET /metrics needs "authorization: Bearer <token>" (default: open)')
     .action(async (flags: ServerFlags) => {
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together');
       const dbPath = flags.db ?? join(flags.dataDir, 'server.db');
@@ -68,6 +70,7 @@ export function registerServer(program: Command): void {
           sessionEnded: (deviceId, outcome) => log('session.end', { deviceId, outcome }),
         },
       });
+      server.metrics.token = flags.metricsToken;
       let url: string;
       try {
         url = await server.start();
