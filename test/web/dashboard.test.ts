@@ -21,7 +21,6 @@ let demo: GwmoProcess;
 let dir = '';
 let base = '';
 let browser: Browser;
-let userDataDir = '';
 
 const api = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${base}${path}`, { method, headers: { ...AUTH, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
@@ -32,15 +31,14 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   dir = await mkdtemp(join(tmpdir(), 'gwmo-web-'));
-  userDataDir = await mkdtemp(join(tmpdir(), 'gwmo-chromium-'));
   demo = new GwmoProcess(['demo', '--port', '0', '--dm', '3', '--lwm2m', '1', '--move-every', '3600', '--data-dir', dir], [], { GWMO_ADMIN_PASSWORD: ADMIN_PASSWORD });
   const [ready] = await Promise.all([
     demo.waitFor((l) => l.event === 'demo.ready', 30_000),
-    // a fresh user-data dir per run: no state from an earlier run
-    chromium.launchPersistentContext(userDataDir, {
+    // launch() starts Chromium on a fresh temporary user-data dir of its own (no --user-data-dir in args)
+    chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    }).then((c) => (browser = c.browser() ?? (c as unknown as Browser), c)),
+    }).then((b) => (browser = b)),
   ]);
   base = String(ready['api']).replace(/\/api$/, '');
   // gateway 2 counts a device silent for 1 s as detached: its DM devices do not check in on their own
@@ -52,7 +50,6 @@ after(async () => {
   await browser?.close();
   if (demo) assert.equal(await demo.stop(), 0);
   await rm(dir, { recursive: true, force: true });
-  await rm(userDataDir, { recursive: true, force: true });
 });
 
 async function page(): Promise<Page> {
