@@ -11,6 +11,7 @@ import type { GatewayService } from '../server/gateways.ts';
 import type { ServerService } from '../server/service.ts';
 import type { SessionTrace } from '../server/trace.ts';
 import { SqliteAuthStore } from '../store/sqlite/auth.ts';
+import { dashboardRoutes } from '../web/serve.ts';
 import { CliError } from './cli-error.ts';
 
 export interface ApiAuth {
@@ -35,7 +36,11 @@ export async function openApiAuth(dbPath: string, options: { secureCookie?: bool
   return {
     auth,
     ...(created ? { created: { ...created, generated: envPassword === undefined } } : {}),
-    routes: (s, g, j, t) => securedApi(auth, apiRoutes(s, g, j, t), options),
+    routes: (s, g, j, t) => {
+      const api = securedApi(auth, apiRoutes(s, g, j, t), options);
+      const web = dashboardRoutes();
+      return async (req, res) => (await web(req, res)) || api(req, res);
+    },
     close: () => store.close(),
   };
 }

@@ -3,6 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { fanoutEventRoutes } from '../../src/api/fanout-events.ts';
 import { GW_ID, startDevices, startGateway, startServer } from '../support/gw-pair.ts';
 
 interface Sse { id?: string; event: string; data: string }
@@ -60,6 +64,39 @@ test('fanout events: in order, progress only grows, and the stream ends with the
     assert.match(((await missing.json()) as { error: string }).error, /no fanout "nosuch"/);
   } finally {
     for (const d of devices) await d.stop();
+    await gw.close();
+    await srv.close();
+  }
+});
+
+test('a quiet stream gets heartbeats while the job runs, and a job that fails per device still ends with done', async () => {
+  const srv = await startServer();
+  const gw = await startGateway(srv.url);
+  const devices = await startDevices(gw.gateway.lanUrl, 1);
+  // the events route alone, with a short heartbeat, on its own listener
+  const [route] = fanoutEventRoutes(srv.server.gateways, { heartbeatMs: 50, pollMs: 200 });
+  const http = createServer((req, res) => void route![2](req, res, route![1].exec(req.url!)!.slice(1).map(decodeURIComponent), new URL(req.url!, 'http://x')));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  try {
+    await gw.gateway.checkIn();
+    await devices[0]!.stop(); // it cannot be woken: the job waits out its per-device timeout
+    const api = srv.url.replace(/\/dm$/, '/api');
+    const gid = encodeURIComponent(GW_ID);
+    const start = await fetch(`${api}/gateways/${gid}/fanouts`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'slow', devices: ['IMEI:000000000000000'], timeout: 2, retries: 0, commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }),
+    });
+    assert.equal(start.status, 202);
+    const res = await fetch(`http://127.0.0.1:${(http.address() as AddressInfo).port}/api/gateways/${gid}/fanouts/slow/events`, { signal: AbortSignal.timeout(30_000) });
+    let heartbeats = 0;
+    const seen: Sse[] = [];
+    for await (const e of events(res)) if (e === 'heartbeat') heartbeats++; else seen.push(e);
+    assert.ok(heartbeats >= 2, `${heartbeats} heartbeats`);
+    const last = JSON.parse(seen[seen.length - 1]!.data) as { State: string; Progress: Record<string, string> };
+    assert.equal(seen[seen.length - 1]!.event, 'done');
+    assert.deepEqual([last.State, last.Progress['Failed']], ['30', '1']);
+  } finally {
+    http.close();
     await gw.close();
     await srv.close();
   }
