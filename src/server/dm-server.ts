@@ -74,7 +74,7 @@ export class DmServer {
       }
       const p = /^\/push\/([^/?]+)$/.exec((req.url ?? '').split('?')[0]!);
       if (p && req.method === 'GET') {
-        push.handle(req, res, decodeURIComponent(p[1]!));
+        await push.handle(req, res, decodeURIComponent(p[1]!));
         return true;
       }
       const m = images ? /^\/images\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!) : null;
@@ -98,7 +98,7 @@ export class DmServer {
     });
     const { url } = await this.http.listen();
     // sessions do not survive a restart: their unanswered operations are sent again
-    this.options.store.requeueAllSent(clock.now());
+    await this.options.store.requeueAllSent(clock.now());
     this.url = this.options.publicUrl ?? url;
     this.gateways.publicBase = this.url.replace(/\/dm$/, '');
     const events = this.options.events ?? {};
