@@ -60,6 +60,8 @@ export class DeviceJobs {
         resolve(j);
       };
       this.waiters.set(id, [...(this.waiters.get(id) ?? []), done]);
+      // it may have finished between the first look and now
+      void this.store.getDeviceJob(id).then((j) => j && this.jobChanged(j), () => undefined);
     });
   }
 
@@ -88,6 +90,13 @@ export class DeviceJobs {
     if (!device || typeof device === 'string' || typeof device['Cmd'] !== 'object') return {};
     const cmds = Object.entries(device['Cmd']).sort(([a], [b]) => Number(a) - Number(b)).map(([, c]) => c as Tree);
     return { results: cmds.map((c) => ({ status: Number(c['Status']), ...(typeof c['Data'] === 'string' ? { data: c['Data'] } : {}), ...(typeof c['Format'] === 'string' ? { format: c['Format'] } : {}) })) };
+  }
+
+  /** A job changed elsewhere (another server instance): whoever waits for it to settle hears of it. */
+  jobChanged(job: DeviceJobRow): void {
+    if (job.state !== 'done') return;
+    for (const w of this.waiters.get(job.id) ?? []) w(job);
+    this.waiters.delete(job.id);
   }
 
   /** Every Generic Alert from a gateway passes here. */

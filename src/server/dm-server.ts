@@ -7,6 +7,7 @@ import { DmHttpServer, sendNotification } from '../transport/index.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { engineDeps, type ServerEvents } from './engine-deps.ts';
 import { ServerService } from './service.ts';
+import { followSharedStore } from './shared-store.ts';
 import { GatewayService } from './gateways.ts';
 import { ImageRepo } from './images.ts';
 import { PushChannel } from './push-channel.ts';
@@ -99,6 +100,7 @@ export class DmServer {
     const { url } = await this.http.listen();
     // sessions do not survive a restart: their unanswered operations are sent again
     await this.options.store.requeueAllSent(clock.now());
+    followSharedStore(this.options.store, this.service, this.jobs, this.options.log);
     this.url = this.options.publicUrl ?? url;
     this.gateways.publicBase = this.url.replace(/\/dm$/, '');
     const events = this.options.events ?? {};

@@ -88,7 +88,10 @@ export interface ServerStore {
   takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]>;
   finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<void>;
   requeueOperations(ids: readonly string[], now: number): Promise<void>;
-  /** after a restart no session is open: what was sent and not answered goes back to the queue */
+  /**
+   * After a restart no session of this process is open: what was sent and not answered goes back to
+   * the queue (with a shared store: what instances no longer alive had sent).
+   */
   requeueAllSent(now: number): Promise<number>;
   /** ends an operation that is still queued or sent (a fanout gave up on the device); false if it had finished */
   cancelOperation(id: string, status: number, now: number): Promise<boolean>;
@@ -104,8 +107,16 @@ export interface ServerStore {
    */
   batch<T>(work: () => Promise<T>): Promise<T>;
 
+  /**
+   * Changes committed by any process sharing the store (several server instances on PostgreSQL),
+   * heard after they commit; a store only one process uses need not offer it.
+   */
+  watch?(listener: (change: StoreChange) => void): void;
+
   close(): Promise<void>;
 }
+
+export type StoreChange = { readonly kind: 'operation'; readonly id: string } | { readonly kind: 'deviceJob'; readonly id: string };
 
 /**
  * What an embedded store (SQLite) also answers synchronously: the gateway's DM tree reads and

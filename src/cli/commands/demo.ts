@@ -11,6 +11,7 @@ import { DmDevice } from '../../client/device.ts';
 import { type Fleet, startFleet } from '../../sim/fleet.ts';
 import { NomadicDevice } from '../../sim/nomad.ts';
 import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
+import { SqliteAuthStore } from '../../store/sqlite/auth.ts';
 import { SqliteServerStore } from '../../store/sqlite/server.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
 import { openApiAuth } from '../api-auth.ts';
@@ -52,7 +53,7 @@ export function registerDemo(program: Command): void {
       // a demo on loopback: its admin password and an API token are kept in the data dir so every start can print them
       const password = process.env['GWMO_ADMIN_PASSWORD'] ?? kept(join(dir, 'admin-password.txt'), () => randomBytes(9).toString('base64url'));
       const token = process.env['GWMO_ADMIN_TOKEN'] ?? kept(join(dir, 'admin-token.txt'), () => `gwmo_${randomBytes(32).toString('base64url')}`);
-      const access = await openApiAuth(join(dir, 'server.db'), { adminPassword: password, log: quiet });
+      const access = await openApiAuth(new SqliteAuthStore(join(dir, 'server.db')), { adminPassword: password, log: quiet });
       closers.push(() => access.close());
       await access.auth.provisionToken('admin', token, 'demo');
       const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: access.routes, imageDir: join(dir, 'images') });

@@ -1,9 +1,8 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
+import { alertOf, deviceOf, fromJson, num, operationOf, type Row, toJson } from '../rows.ts';
 import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, ServerStore, SyncAccounts } from '../server.ts';
-
-type ItemData = string | Uint8Array;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
@@ -26,52 +25,6 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX device_jobs_device ON device_jobs(device_id);
    CREATE INDEX device_jobs_correlator ON device_jobs(correlator);`,
 ];
-
-type Row = Record<string, unknown>;
-
-/** JSON for values that may hold bytes: `{ "$b64": "…" }` stands for a Uint8Array. */
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v));
-}
-
-function fromJson<T>(text: string): T {
-  return JSON.parse(text, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && '$b64' in v ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64')) : v) as T;
-}
-
-const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? new Uint8Array(v) : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
-
-function deviceOf(r: Row): DeviceRow {
-  const opt = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
-  return {
-    deviceId: String(r['device_id']), scheme: String(r['scheme']),
-    clientName: String(r['client_name']), clientPassword: String(r['client_password']),
-    ...opt('serverName', str(r['server_name'])), ...opt('serverPassword', str(r['server_password'])),
-    ...opt('clientNonce', bytes(r['client_nonce'])), ...opt('serverNonce', bytes(r['server_nonce'])),
-    ...opt('notifyAddress', str(r['notify_address'])),
-    devInfo: fromJson<Record<string, string>>(String(r['dev_info'])),
-    createdAt: num(r['created_at'])!, ...opt('lastSeen', num(r['last_seen'])),
-  };
-}
-
-function operationOf(r: Row): OperationRow {
-  const data: ItemData | undefined = bytes(r['data_blob']) ?? str(r['data_text']);
-  const results = str(r['results']);
-  return {
-    id: String(r['id']), deviceId: String(r['device_id']), kind: String(r['kind']) as OperationRow['kind'], target: String(r['target']),
-    ...(str(r['source']) !== undefined ? { source: str(r['source'])! } : {}),
-    ...(data !== undefined ? { data } : {}),
-    ...(str(r['format']) !== undefined ? { format: str(r['format'])! } : {}),
-    ...(str(r['type']) !== undefined ? { type: str(r['type'])! } : {}),
-    ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
-    state: String(r['state']) as OperationState,
-    ...(num(r['status']) !== undefined ? { status: num(r['status'])! } : {}),
-    ...(results !== undefined ? { results: fromJson<NonNullable<OperationRow['results']>>(results) } : {}),
-    createdAt: num(r['created_at'])!, updatedAt: num(r['updated_at'])!,
-  };
-}
 
 export class SqliteServerStore implements ServerStore, SyncAccounts {
   private readonly db: DatabaseSync;
@@ -272,11 +225,7 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
 
   async listAlerts(deviceId: string, options: { limit?: number } = {}): Promise<AlertRow[]> {
     return (this.sql('SELECT * FROM alerts WHERE device_id = ? ORDER BY id DESC LIMIT ?').all(deviceId, options.limit ?? 100) as Row[])
-      .map((r) => ({
-        id: num(r['id'])!, deviceId: String(r['device_id']), code: num(r['code'])!,
-        ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
-        items: fromJson<Record<string, unknown>[]>(String(r['items'])), receivedAt: num(r['received_at'])!,
-      }));
+      .map(alertOf);
   }
 
   async close(): Promise<void> {
