@@ -37,7 +37,7 @@ export function gatewayRoutes(gw: GatewayService): Route[] {
   const G = '^\\/api\\/gateways\\/([^/]+)';
   return [
     ['GET', /^\/api\/gateways$/, async (_q, res) => {
-      sendJson(res, 200, { items: gw.list().map((d) => ({ deviceId: d.deviceId, devInfo: d.devInfo, lastSeen: d.lastSeen ? new Date(d.lastSeen).toISOString() : null, notifyAddress: d.notifyAddress ?? null })) });
+      sendJson(res, 200, { items: (await gw.list()).map((d) => ({ deviceId: d.deviceId, devInfo: d.devInfo, lastSeen: d.lastSeen ? new Date(d.lastSeen).toISOString() : null, notifyAddress: d.notifyAddress ?? null })) });
     }],
     ['GET', new RegExp(`${G}/devices$`), async (_q, res, [id], url) => {
       const query = inventoryQuery(url);

@@ -10,8 +10,8 @@ import type { DeviceJobs } from '../server/device-jobs.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { ServerService } from '../server/service.ts';
 import type { SessionTrace } from '../server/trace.ts';
-import { SqliteAuthStore } from '../store/sqlite/auth.ts';
 import { dashboardRoutes } from '../web/serve.ts';
+import type { AuthStore } from '../store/auth.ts';
 import { CliError } from './cli-error.ts';
 
 export interface ApiAuth {
@@ -22,10 +22,9 @@ export interface ApiAuth {
   close(): void;
 }
 
-export async function openApiAuth(dbPath: string, options: { secureCookie?: boolean; log?: (e: string, f: Record<string, unknown>) => void; adminPassword?: string } = {}): Promise<ApiAuth> {
+export async function openApiAuth(store: AuthStore, options: { secureCookie?: boolean; log?: (e: string, f: Record<string, unknown>) => void; adminPassword?: string } = {}): Promise<ApiAuth> {
   const envPassword = options.adminPassword ?? process.env['GWMO_ADMIN_PASSWORD'];
   if (envPassword !== undefined && envPassword.length < MIN_PASSWORD) throw new CliError(`GWMO_ADMIN_PASSWORD must have at least ${MIN_PASSWORD} characters`);
-  const store = new SqliteAuthStore(dbPath);
   const auth = new AuthService(store);
   const created = await auth.firstAdmin(envPassword);
   const token = process.env['GWMO_ADMIN_TOKEN'];

@@ -7,6 +7,7 @@ import { DmHttpServer, sendNotification } from '../transport/index.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { engineDeps, type ServerEvents } from './engine-deps.ts';
 import { ServerService } from './service.ts';
+import { followSharedStore } from './shared-store.ts';
 import { GatewayService } from './gateways.ts';
 import { ImageRepo } from './images.ts';
 import { PushChannel } from './push-channel.ts';
@@ -84,7 +85,7 @@ export class DmServer {
       }
       const p = /^\/push\/([^/?]+)$/.exec((req.url ?? '').split('?')[0]!);
       if (p && req.method === 'GET') {
-        push.handle(req, res, decodeURIComponent(p[1]!));
+        await push.handle(req, res, decodeURIComponent(p[1]!));
         return true;
       }
       const m = images ? /^\/images\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!) : null;
@@ -111,7 +112,8 @@ export class DmServer {
     });
     const { url } = await this.http.listen();
     // sessions do not survive a restart: their unanswered operations are sent again
-    this.options.store.requeueAllSent(clock.now());
+    await this.options.store.requeueAllSent(clock.now());
+    followSharedStore(this.options.store, this.service, this.jobs, this.options.log);
     this.url = this.options.publicUrl ?? url;
     this.gateways.publicBase = this.url.replace(/\/dm$/, '');
     const events = this.options.events ?? {};

@@ -25,7 +25,7 @@ export async function startPair(options: PairOptions = {}) {
   const url = await server.start();
   const scheme = options.scheme ?? 'md5';
   const withServerCred = options.serverCredentials ?? scheme !== 'basic';
-  server.service.addDevice({
+  await server.service.addDevice({
     deviceId: 'IMEI:359881234567890', name: 'dev1', password: 'dev-secret', scheme,
     ...(withServerCred ? { serverName: 'gwmo-srv', serverPassword: 'srv-secret' } : {}),
   });

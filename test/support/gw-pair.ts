@@ -22,7 +22,7 @@ export async function startServer(options: { imageDir?: string; publicUrl?: stri
     events: { alert: (deviceId, alert) => { alerts.push({ deviceId, alert }); waiters.splice(0).forEach((w) => w({ deviceId, alert })); } },
   });
   const url = await server.start();
-  server.service.addDevice({ deviceId: GW_ID, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
+  await server.service.addDevice({ deviceId: GW_ID, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
   /** the first alert (seen or to come) whose item type contains `type` */
   const alertOf = (type: string, timeoutMs = 15_000): Promise<GenericAlert> => {
     const match = (a: GenericAlert): boolean => a.items.some((i) => (i.type ?? '').includes(type));
