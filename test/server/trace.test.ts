@@ -12,7 +12,7 @@ test('a WBXML session is recorded in order and shown as XML, with credentials an
   const trace = new SessionTrace();
   const p = await startPair({ encoding: 'wbxml', scheme: 'basic', trace });
   try {
-    p.server.service.queue(p.deviceId, { kind: 'Replace', path: './DMAcc/gwmo/AppAuth/CLCRED/AAuthSecret', value: 'brand-new-secret' });
+    await p.server.service.queue(p.deviceId, { kind: 'Replace', path: './DMAcc/gwmo/AppAuth/CLCRED/AAuthSecret', value: 'brand-new-secret' });
     assert.equal((await p.agent.session()).end, 'done');
     const [s] = trace.list();
     assert.ok(s);
