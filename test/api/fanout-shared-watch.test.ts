@@ -64,7 +64,10 @@ test('two watchers of one fanout share one poll loop: one Get per read, the same
     const [a, b] = await Promise.all([watch(), watch()]);
     const end = await stopped;
     assert.equal(started, 1, 'one loop for both watchers');
-    assert.deepEqual(a, b, 'both watchers got the same events');
+    // a watcher that joins once the loop has read starts from the latest read: B's events are A's from there on
+    const strip = (e: Sse[]) => e.map(({ event, data }) => ({ event, data }));
+    assert.ok(b.length >= 1 && b.length <= a.length);
+    assert.deepEqual(strip(b), strip(a).slice(a.length - b.length), 'both watchers got the same events, and the same final done');
     assert.ok(a.length >= 2, `${a.length} events: the job was seen running, then done`);
     assert.deepEqual(a.map((e) => e.event), [...a.slice(1).map(() => 'progress'), 'done']);
     const last = JSON.parse(a[a.length - 1]!.data) as { State: string; Progress: Record<string, string> };
