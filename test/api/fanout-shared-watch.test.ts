@@ -36,7 +36,8 @@ async function rig(n: number, pollMs: number) {
       assert.equal(res.status, 202);
     },
     /** the DM Gets the server queued for the gateway to read the job */
-    gets: (name: string) => srv.store.listOperations(GW_ID, { limit: 100_000 }).filter((op) => op.kind === 'Get' && op.target === `./GwMO/Fanout/${name}?list=StructData`),
+    // awaited: the server store's reads may be asynchronous (PostgreSQL)
+    gets: async (name: string) => (await srv.store.listOperations(GW_ID, { limit: 100_000 })).filter((op) => op.kind === 'Get' && op.target === `./GwMO/Fanout/${name}?list=StructData`),
     async close() {
       http.closeAllConnections();
       http.close();
@@ -73,7 +74,7 @@ test('two watchers of one fanout share one poll loop: one Get per read, the same
     const last = JSON.parse(a[a.length - 1]!.data) as { State: string; Progress: Record<string, string> };
     assert.deepEqual([last.State, last.Progress['Succeeded'], last.Progress['Failed']], ['30', '1', '1']);
     // what the gateway saw: as many Gets as the one loop made reads, never two at once
-    const gets = r.gets('shared').sort((x, y) => x.createdAt - y.createdAt);
+    const gets = (await r.gets('shared')).sort((x, y) => x.createdAt - y.createdAt);
     assert.ok(end.reads >= 3, `${end.reads} reads while the job ran`);
     assert.equal(gets.length, end.reads, 'one Get per read of the shared loop');
     for (let i = 1; i < gets.length; i++) assert.ok(gets[i]!.createdAt >= gets[i - 1]!.updatedAt, `Get ${i + 1} was queued while Get ${i} was outstanding`);
@@ -112,7 +113,7 @@ test('a watcher that leaves stops its share; when the last one leaves the pollin
     const end = await stopped;
     assert.equal(end.watchers, 0);
     assert.equal(r.pollers.watching(GW_ID, 'long'), 0);
-    const gets = r.gets('long');
+    const gets = await r.gets('long');
     assert.equal(gets.length, end.reads, 'no Get after the loop stopped');
     assert.deepEqual(gets.filter((op) => op.state === 'queued' || op.state === 'sent'), [], 'nothing left queued for the gateway');
     // the job itself was not touched: still running on the gateway
