@@ -22,10 +22,9 @@ export function accountOf(d: DeviceRow): DeviceAccount {
 }
 
 export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvents = {}): ServerDeps {
-  const finished = async (id: string): Promise<void> => {
-    if (events.operationDone === undefined) return;
-    const op = await store.getOperation(id);
-    if (op) events.operationDone(op);
+  // the store hands back the finished row: no second read per command
+  const finished = (op: OperationRow | undefined): void => {
+    if (op) events.operationDone?.(op);
   };
   return {
     clock,
@@ -41,8 +40,7 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
     completeOperation: async (_deviceId, id, outcome) => {
       // 202: the device accepted an Exec and reports the end with a Generic Alert (correlator)
       const state = outcome.status === StatusCode.Accepted ? 'accepted' : outcome.status >= 200 && outcome.status < 300 ? 'done' : 'failed';
-      await store.finishOperation(id, { state, status: outcome.status, ...(outcome.results ? { results: outcome.results } : {}) }, clock.now());
-      await finished(id);
+      finished(await store.finishOperation(id, { state, status: outcome.status, ...(outcome.results ? { results: outcome.results } : {}) }, clock.now()));
     },
     releaseOperations: async (_deviceId, ids) => store.requeueOperations(ids, clock.now()),
     onDevInfo: async (deviceId, values, from) => {
@@ -62,8 +60,7 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
       const op = await store.findAcceptedByCorrelator(deviceId, alert.correlator);
       if (op === undefined) return;
       const status = outcomeOf(alert);
-      await store.finishOperation(op.id, { state: status >= 200 && status < 300 ? 'done' : 'failed', status }, clock.now());
-      await finished(op.id);
+      finished(await store.finishOperation(op.id, { state: status >= 200 && status < 300 ? 'done' : 'failed', status }, clock.now()));
     },
     onSessionEnd: (deviceId, summary) => events.sessionEnded?.(deviceId, summary.outcome),
   };

@@ -86,7 +86,8 @@ export interface ServerStore {
   listOperations(deviceId: string, options?: { limit?: number; offset?: number }): Promise<OperationRow[]>;
   /** queued operations of a device, oldest first, marked sent */
   takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]>;
-  finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<void>;
+  /** the operation as it now is (undefined: no such operation) */
+  finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<OperationRow | undefined>;
   requeueOperations(ids: readonly string[], now: number): Promise<void>;
   /**
    * After a restart no session of this process is open: what was sent and not answered goes back to

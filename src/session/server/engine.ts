@@ -53,30 +53,43 @@ export class ServerEngine {
       throw err;
     }
     const key = new URL(req.url, 'http://x').searchParams.get('s');
-    let session = key === null ? undefined : this.sessions.get(key);
+    const session = key === null ? undefined : this.sessions.get(key);
+    const unit = this.deps.unitOfWork?.bind(this.deps) ?? (<T>(work: () => Promise<T>) => work());
     if (session === undefined) {
       const starts = msg.body.commands.some((c) => c.kind === 'Alert' && (c.data === AlertCode.ClientInitiatedMgmt || c.data === AlertCode.ServerInitiatedMgmt));
       if (!starts) {
         return { httpStatus: 404, message: `no DM session ${key ?? '(none given)'}: it ended or expired; start a new session with Alert 1201 at ${this.options.url}` };
       }
-      const started = await this.start(msg, req);
-      if (!(started instanceof ServerSession)) return started;
-      session = started;
-    } else if (session.deviceId !== msg.hdr.source.locUri || session.sessionId !== msg.hdr.sessionId) {
+      // the account lookup and the first message's writes commit together (one transaction, not two);
+      // no other message can be queued for a session whose key the device does not know yet
+      let started: ServerSession | EngineReply | undefined;
+      try {
+        return await unit(async (): Promise<EngineReply> => {
+          started = await this.start(msg, req);
+          return started instanceof ServerSession ? started.handle(msg, req) : started;
+        });
+      } finally {
+        if (started instanceof ServerSession) this.settled(started);
+      }
+    }
+    if (session.deviceId !== msg.hdr.source.locUri || session.sessionId !== msg.hdr.sessionId) {
       return { httpStatus: 400, message: `message from ${msg.hdr.source.locUri} session ${msg.hdr.sessionId} does not belong to DM session ${key}` };
     }
     const s = session;
     const previous = this.queues.get(s.key) ?? Promise.resolve();
-    const unit = this.deps.unitOfWork?.bind(this.deps) ?? ((work: () => Promise<WireMessage>) => work());
     const run = previous.then(() => unit(() => s.handle(msg, req)));
     this.queues.set(s.key, run.catch(() => undefined));
     try {
       return await run;
     } finally {
-      // an ended session stays reachable for a moment: a device that challenges our credentials
-      // answers our last message, and gets our Cred with its new nonce (then it is over)
-      if (s.ended && s.outcome !== 'done') this.forget(s);
+      this.settled(s);
     }
+  }
+
+  private settled(s: ServerSession): void {
+    // an ended session stays reachable for a moment: a device that challenges our credentials
+    // answers our last message, and gets our Cred with its new nonce (then it is over)
+    if (s.ended && s.outcome !== 'done') this.forget(s);
   }
 
   private async start(msg: Message, req: DmRequest): Promise<ServerSession | EngineReply> {

@@ -195,11 +195,12 @@ export class PgServerStore implements ServerStore {
     return rows.sort((a, b) => Number(a['seq']) - Number(b['seq'])).map(operationOf);
   }
 
-  async finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<void> {
-    await this.db.transaction(async () => {
-      await this.db.query('UPDATE operations SET state = $1, status = $2, results = $3, sent_by = NULL, updated_at = $4 WHERE id = $5',
+  async finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<OperationRow | undefined> {
+    return this.db.transaction(async () => {
+      const rows = await this.db.query('UPDATE operations SET state = $1, status = $2, results = $3, sent_by = NULL, updated_at = $4 WHERE id = $5 RETURNING *',
         [outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id]);
       await this.notify({ kind: 'operation', id });
+      return rows[0] ? operationOf(rows[0]) : undefined;
     });
   }
 

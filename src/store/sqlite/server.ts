@@ -64,13 +64,13 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
 
   private transaction<T>(run: () => T): T {
     if (this.batching) return run(); // already inside a batch's transaction
-    this.db.exec('BEGIN IMMEDIATE');
+    this.sql('BEGIN IMMEDIATE').run();
     try {
       const out = run();
-      this.db.exec('COMMIT');
+      this.sql('COMMIT').run();
       return out;
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      this.sql('ROLLBACK').run();
       throw err;
     }
   }
@@ -78,13 +78,14 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   async batch<T>(work: () => Promise<T>): Promise<T> {
     if (this.batching) return work();
     this.batching = true;
-    this.db.exec('BEGIN IMMEDIATE');
+    // prepared, like every statement: BEGIN and COMMIT run once per DM message
+    this.sql('BEGIN IMMEDIATE').run();
     try {
       const out = await work();
-      this.db.exec('COMMIT');
+      this.sql('COMMIT').run();
       return out;
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      this.sql('ROLLBACK').run();
       throw err;
     } finally {
       this.batching = false;
@@ -134,11 +135,11 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   }
 
   async queueOperation(op: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow> {
-    this.sql(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
-        state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,'queued',?,?)`)
-      .run(op.id, op.deviceId, op.kind, op.target, op.source ?? null, typeof op.data === 'string' ? op.data : null,
-        op.data instanceof Uint8Array ? op.data : null, op.format ?? null, op.type ?? null, op.correlator ?? null, now, now);
-    return (await this.getOperation(op.id))!;
+    const row = this.sql(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
+        state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,'queued',?,?) RETURNING *`)
+      .get(op.id, op.deviceId, op.kind, op.target, op.source ?? null, typeof op.data === 'string' ? op.data : null,
+        op.data instanceof Uint8Array ? op.data : null, op.format ?? null, op.type ?? null, op.correlator ?? null, now, now) as Row;
+    return operationOf(row);
   }
 
   async getOperation(id: string): Promise<OperationRow | undefined> {
@@ -156,16 +157,22 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   }
 
   async takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]> {
-    // one statement (one implicit transaction) instead of BEGIN, SELECT, UPDATE, COMMIT
-    const rows = this.sql(`UPDATE operations SET state = 'sent', updated_at = ? WHERE seq IN (
-        SELECT seq FROM operations WHERE device_id = ? AND state = 'queued' ORDER BY seq LIMIT ?) RETURNING *`)
-      .all(now, deviceId, limit) as Row[];
-    return rows.sort((a, b) => num(a['seq'])! - num(b['seq'])!).map(operationOf);
+    // a read on the index, then updates by rowid: cheaper than UPDATE … WHERE seq IN (SELECT …) RETURNING, and
+    // nothing written when the queue is empty (every session's last take)
+    return this.transaction(() => {
+      const rows = this.sql(`SELECT * FROM operations WHERE device_id = ? AND state = 'queued' ORDER BY seq LIMIT ?`).all(deviceId, limit) as Row[];
+      const mark = this.sql(`UPDATE operations SET state = 'sent', updated_at = ? WHERE seq = ?`);
+      return rows.map((r) => {
+        mark.run(now, r['seq'] as number);
+        return operationOf({ ...r, state: 'sent', updated_at: now });
+      });
+    });
   }
 
-  async finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<void> {
-    this.sql('UPDATE operations SET state = ?, status = ?, results = ?, updated_at = ? WHERE id = ?')
-      .run(outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id);
+  async finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<OperationRow | undefined> {
+    const r = this.sql('UPDATE operations SET state = ?, status = ?, results = ?, updated_at = ? WHERE id = ? RETURNING *')
+      .get(outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id) as Row | undefined;
+    return r ? operationOf(r) : undefined;
   }
 
   async requeueOperations(ids: readonly string[], now: number): Promise<void> {
