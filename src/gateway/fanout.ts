@@ -106,10 +106,15 @@ export class FanoutRunner {
     const width = Math.max(1, job.concurrency ?? this.deps.config.int('Fanout/MaxConcurrency'));
     let next = 0;
     let done = doneAlready.size;
+    // read once per run, not once per device
+    const limits = {
+      timeoutMs: (job.timeoutS ?? this.deps.config.int('Fanout/DeviceTimeout')) * 1000,
+      retries: job.retries ?? this.deps.config.int('Fanout/Retries'),
+    };
     const worker = async (): Promise<void> => {
       while (next < todo.length && !state.cancelled) {
         const deviceId = todo[next++]!;
-        const result = await this.runDevice(job, deviceId, state);
+        const result = await this.runDevice(job, deviceId, limits, state);
         if (state.cancelled) return;
         if (this.deps.store.addResult(result)) done++;
         this.deps.progress?.(job.name, done, devices.length);
@@ -123,8 +128,8 @@ export class FanoutRunner {
     this.report(finishedJob, results);
   }
 
-  private async runDevice(job: JobRow, deviceId: string, state: { cancelled: boolean }): Promise<JobResultRow> {
-    const { store, config } = this.deps;
+  private async runDevice(job: JobRow, deviceId: string, limits: { timeoutMs: number; retries: number }, state: { cancelled: boolean }): Promise<JobResultRow> {
+    const { store } = this.deps;
     const result = (status: number, cmds: JobResultRow['commands']): JobResultRow => ({ job: job.name, deviceId, status, commands: cmds, at: this.deps.now() });
     const device = store.getDevice(deviceId);
     if (!device) return result(404, []);
@@ -132,9 +137,7 @@ export class FanoutRunner {
     const driver = this.deps.driverFor(device.protocol.split('/')[0]!);
     if (!driver) return result(501, []);
     const results = await driver.execute(deviceId, job.commands ?? [], {
-      key: `${job.name}/${deviceId}`,
-      timeoutMs: (job.timeoutS ?? config.int('Fanout/DeviceTimeout')) * 1000,
-      retries: job.retries ?? config.int('Fanout/Retries'),
+      key: `${job.name}/${deviceId}`, ...limits,
       cancelled: () => state.cancelled,
     });
     return result(worst(results.map((r) => r.status)), results);

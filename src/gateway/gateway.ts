@@ -121,9 +121,8 @@ export class DmGateway {
       events: {
         operationDone: (op) => this.proxy.operationChanged(op),
         devInfo: (deviceId, devInfo, from) => {
-          const before = gstore.getDevice(deviceId);
-          if (!before || !before.attached) queueMicrotask(() => this.events.emit('attached', deviceId));
-          this.inventory.seen(deviceId, { protocol: `OMA-DM/${devInfo['DmV'] ?? '1.2'}`, info: devInfo, dmClient: true, ...(from ? { localAddress: from.replace(/^::ffff:/, '') } : {}) }, now());
+          const { arrived } = this.inventory.seen(deviceId, { protocol: `OMA-DM/${devInfo['DmV'] ?? '1.2'}`, info: devInfo, dmClient: true, ...(from ? { localAddress: from.replace(/^::ffff:/, '') } : {}) }, now());
+          if (arrived) queueMicrotask(() => this.events.emit('attached', deviceId));
         },
       },
     });
@@ -155,12 +154,12 @@ export class DmGateway {
     return {
       ...base,
       findAccount: async (deviceId) => {
-        if (!(await south.getDevice(deviceId))) {
-          await south.putDevice({
-            deviceId, scheme: AuthScheme.Md5, clientName: this.options.deviceUser, clientPassword: this.options.devicePassword,
-            serverName: this.options.lanServerId, serverPassword: this.options.lanServerPassword, devInfo: {}, createdAt: Date.now(),
-          });
-        }
+        const known = await base.findAccount(deviceId);
+        if (known) return known;
+        await south.putDevice({
+          deviceId, scheme: AuthScheme.Md5, clientName: this.options.deviceUser, clientPassword: this.options.devicePassword,
+          serverName: this.options.lanServerId, serverPassword: this.options.lanServerPassword, devInfo: {}, createdAt: Date.now(),
+        });
         return base.findAccount(deviceId);
       },
     };
@@ -280,9 +279,8 @@ export class DmGateway {
           }
         }
       }
-      const before = this.options.stores.gateway.getDevice(reg.endpoint);
-      this.inventory.seen(reg.endpoint, { protocol: `LwM2M/${reg.version}`, info, dmClient: false, localAddress: `${reg.address}:${reg.port}` }, Date.now());
-      if (!before || !before.attached) this.events.emit('attached', reg.endpoint);
+      const { arrived } = this.inventory.seen(reg.endpoint, { protocol: `LwM2M/${reg.version}`, info, dmClient: false, localAddress: `${reg.address}:${reg.port}` }, Date.now());
+      if (arrived) this.events.emit('attached', reg.endpoint);
     };
     server.on('registered', (reg: Registration) => void seen(reg, true).catch((err) => log('lwm2m.error', { endpoint: reg.endpoint, error: String(err) })));
     server.on('updated', (reg: Registration) => void seen(reg, false));
@@ -340,6 +338,7 @@ export class DmGateway {
     await this.listener?.close();
     await this.lwm2m?.close();
     await this.lan.stop();
+    this.inventory.flush();
     this.http.close();
   }
 }

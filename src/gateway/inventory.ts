@@ -27,6 +27,8 @@ export class Inventory {
   private readonly store: GatewayStore;
   private readonly config: GatewayConfig;
   private readonly alert: (a: GatewayAlert) => void;
+  /** devices heard from whose row did not change but for lastSeen, not written yet */
+  private readonly heard = new Map<string, number>();
 
   constructor(store: GatewayStore, config: GatewayConfig, alert: (a: GatewayAlert) => void) {
     this.store = store;
@@ -34,8 +36,11 @@ export class Inventory {
     this.alert = alert;
   }
 
-  /** A device was heard from; returns its row. Registers it (and alerts) the first time. */
-  seen(deviceId: string, s: Sighting, now: number): InventoryRow {
+  /**
+   * A device was heard from; returns its row, and whether it arrived (new, or back from detached).
+   * Registers it (and alerts) the first time.
+   */
+  seen(deviceId: string, s: Sighting, now: number): { row: InventoryRow; arrived: boolean } {
     const old = this.store.getDevice(deviceId);
     const row: InventoryRow = {
       // a device the server announced ahead (HLF-003) has no mode or first contact yet
@@ -44,15 +49,28 @@ export class Inventory {
       ...(s.localAddress ? { localAddress: s.localAddress } : old?.localAddress ? { localAddress: old.localAddress } : {}),
       info: { ...old?.info, ...s.info },
     };
-    this.store.putDevice(row);
-    if (!old || !old.attached) {
-      if (this.config.bool('InventoryAlerts/Attach')) this.alert(this.attachAlert(row));
+    const arrived = !old || !old.attached;
+    if (!arrived && sameButLastSeen(old, row)) {
+      // only the time changed (every session of a known device): written with others at the next sweep
+      this.heard.set(deviceId, now);
+      return { row, arrived };
     }
-    return row;
+    this.heard.delete(deviceId);
+    this.store.putDevice(row);
+    if (arrived && this.config.bool('InventoryAlerts/Attach')) this.alert(this.attachAlert(row));
+    return { row, arrived };
+  }
+
+  /** Writes the times devices were last heard from that are still held (sweep, status reads, stop). */
+  flush(): void {
+    if (this.heard.size === 0) return;
+    this.store.touchDevices(this.heard);
+    this.heard.clear();
   }
 
   /** The device left (LwM2M De-register, lifetime expired): detached now. */
   detach(deviceId: string): InventoryRow | undefined {
+    this.flush();
     const d = this.store.getDevice(deviceId);
     if (!d || !d.attached) return undefined;
     const row = { ...d, attached: false };
@@ -65,6 +83,7 @@ export class Inventory {
 
   /** Devices silent past DetachTimeout turn detached; returns them. */
   sweep(now: number): InventoryRow[] {
+    this.flush();
     const limit = this.config.int('DetachTimeout') * 1000;
     const gone: InventoryRow[] = [];
     for (const d of this.store.listSilent(now - limit)) {
@@ -109,6 +128,11 @@ export class Inventory {
       + `${attr('DevTyp', d.info['DevTyp'])}${attr('FwV', d.info['FwV'])}${attr('Protocol', d.protocol)} Mode="${d.mode}"/>`;
     return { type: GwmoAlert.DeviceAttached, source: deviceUri(d.deviceId), format: 'xml', data };
   }
+}
+
+function sameButLastSeen(a: InventoryRow, b: InventoryRow): boolean {
+  return a.protocol === b.protocol && a.mode === b.mode && a.attached === b.attached && a.localAddress === b.localAddress
+    && a.firstSeen === b.firstSeen && JSON.stringify(a.info) === JSON.stringify(b.info);
 }
 
 export function deviceUri(deviceId: string): string {

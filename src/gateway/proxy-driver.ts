@@ -18,7 +18,7 @@ export class ProxyDriver implements EndDeviceDriver {
   private readonly south: ServerStore;
   private readonly wake: (deviceId: string) => Promise<boolean>;
   private readonly now: () => number;
-  private readonly waiters = new Map<string, () => void>();
+  private readonly waiters = new Map<string, (op: OperationRow | undefined) => void>();
 
   constructor(south: ServerStore, wake: (deviceId: string) => Promise<boolean>, now: () => number) {
     this.south = south;
@@ -26,48 +26,50 @@ export class ProxyDriver implements EndDeviceDriver {
     this.now = now;
   }
 
-  /** Told by the LAN-side DM server whenever an operation changes state. */
+  /** Told by the LAN-side DM server whenever an operation changes state (with the row as it now is). */
   operationChanged(op: OperationRow): void {
-    if (finished(op)) this.waiters.get(op.id)?.();
+    if (finished(op)) this.waiters.get(op.id)?.(op);
   }
 
   /** Wakes every waiter (a cancelled job stops waiting). */
   interrupt(): void {
-    for (const w of [...this.waiters.values()]) w();
+    for (const w of [...this.waiters.values()]) w(undefined);
   }
 
   async execute(deviceId: string, commands: readonly DriverCommand[], ctx: DriverContext): Promise<DriverResult[]> {
     const prefix = `${ctx.key}/`;
     const earlier = (await this.south.listOperations(deviceId)).filter((op) => op.id.startsWith(prefix));
     let attempt = earlier.reduce((n, op) => Math.max(n, Number(op.id.slice(prefix.length).split('/')[0])), 0);
-    let ids = earlier.filter((op) => op.id.startsWith(`${prefix}${attempt}/`)).map((op) => op.id);
+    const index = (op: OperationRow): number => Number(op.id.slice(op.id.lastIndexOf('/') + 1));
+    let ops = earlier.filter((op) => op.id.startsWith(`${prefix}${attempt}/`)).sort((a, b) => index(a) - index(b));
     for (;;) {
-      if (ids.length === 0) {
+      if (ops.length === 0) {
         attempt++;
-        ids = [];
         for (const [i, c] of commands.entries()) {
           const id = `${prefix}${attempt}/${i}`;
-          await this.south.queueOperation({
+          ops.push(await this.south.queueOperation({
             id, deviceId, kind: c.kind, target: c.target, ...(c.source ? { source: c.source } : {}), ...(c.data !== undefined ? { data: c.data } : {}),
             ...(c.format ? { format: c.format } : {}), ...(c.type ? { type: c.type } : {}), ...(c.kind === 'Exec' ? { correlator: id } : {}),
-          }, this.now());
-          ids.push(id);
+          }, this.now()));
         }
       }
+      // waiting starts before the wake-up, and the rows come with the news: no read per operation
+      const outcome = this.waitAll(ops, ctx);
       await this.wake(deviceId);
-      const complete = await this.waitAll(ids, ctx);
-      const ops = await Promise.all(ids.map((id) => this.south.getOperation(id)));
-      if (complete || ctx.cancelled()) return ops.map(view);
-      for (const op of ops) if (!finished(op)) await this.south.cancelOperation(op!.id, 408, this.now());
-      if (attempt > ctx.retries) return (await Promise.all(ids.map((id) => this.south.getOperation(id)))).map(view);
-      ids = [];
+      if (await outcome) return ops.map(view);
+      const now = await Promise.all(ops.map((op) => this.south.getOperation(op.id)));
+      if (ctx.cancelled()) return now.map(view);
+      for (const op of now) if (!finished(op)) await this.south.cancelOperation(op!.id, 408, this.now());
+      if (attempt > ctx.retries) return (await Promise.all(ops.map((op) => this.south.getOperation(op.id)))).map(view);
+      ops = [];
     }
   }
 
-  private async waitAll(ids: readonly string[], ctx: DriverContext): Promise<boolean> {
-    const ops = await Promise.all(ids.map((id) => this.south.getOperation(id)));
-    const pending = new Set(ids.filter((_id, i) => !finished(ops[i])));
-    if (pending.size === 0) return true;
+  /** Resolves true once every operation has finished (`ops` then holds them as finished), false on timeout or cancel. */
+  private waitAll(ops: OperationRow[], ctx: DriverContext): Promise<boolean> {
+    const pending = new Set(ops.filter((op) => !finished(op)).map((op) => op.id));
+    if (pending.size === 0) return Promise.resolve(true);
+    const ids = [...pending];
     return new Promise((resolve) => {
       const stop = (ok: boolean): void => {
         clearTimeout(timer);
@@ -75,13 +77,13 @@ export class ProxyDriver implements EndDeviceDriver {
         resolve(ok);
       };
       const timer = setTimeout(() => stop(false), ctx.timeoutMs);
-      for (const id of pending) {
-        this.waiters.set(id, () => {
+      for (const id of ids) {
+        this.waiters.set(id, (op) => {
           if (ctx.cancelled()) return stop(false);
-          void this.south.getOperation(id).then((op) => {
-            if (finished(op)) pending.delete(id);
-            if (pending.size === 0) stop(true);
-          });
+          if (op === undefined) return;
+          ops[ops.findIndex((o) => o.id === id)] = op;
+          pending.delete(id);
+          if (pending.size === 0) stop(true);
         });
       }
     });

@@ -166,8 +166,8 @@ export class ServerService {
   }
 
   /** A Package#0 for the device, keyed with the server's credentials for it. */
-  async notification(deviceId: string, uiMode: UiMode = 0): Promise<{ sessionId: number; bytes: Uint8Array }> {
-    const d = await this.device(deviceId);
+  async notification(deviceId: string, uiMode: UiMode = 0, known?: DeviceRow): Promise<{ sessionId: number; bytes: Uint8Array }> {
+    const d = known ?? await this.device(deviceId);
     if (d.serverPassword === undefined) throw new ServiceError(409, `device "${deviceId}" has no serverPassword: the Package#0 digest needs the server's credentials`);
     const sessionId = 1 + (randomBytes(2).readUInt16BE() % 0xfffe);
     const bytes = encodeNotification(
@@ -191,14 +191,14 @@ export class ServerService {
   async notify(deviceId: string, uiMode: UiMode = 0): Promise<{ sessionId: number; bytes: number; address: string }> {
     const d = await this.device(deviceId);
     if (this.push?.reachable(deviceId)) {
-      const { sessionId, bytes } = await this.notification(deviceId, uiMode);
+      const { sessionId, bytes } = await this.notification(deviceId, uiMode, d);
       this.push.push(deviceId, bytes);
       return { sessionId, bytes: bytes.length, address: 'push channel' };
     }
     if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
     if (d.notifyAddress === undefined) throw new ServiceError(409, `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener); behind a gateway, notify it "via" the gateway`);
     const { host, port } = parseAddress(d.notifyAddress);
-    const { sessionId, bytes } = await this.notification(deviceId, uiMode);
+    const { sessionId, bytes } = await this.notification(deviceId, uiMode, d);
     await this.notifier.send(bytes, host, port);
     return { sessionId, bytes: bytes.length, address: d.notifyAddress };
   }

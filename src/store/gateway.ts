@@ -98,6 +98,8 @@ export interface GatewayStore {
   getDevice(deviceId: string): InventoryRow | undefined;
   putDevice(row: InventoryRow): void;
   listDevices(): InventoryRow[];
+  /** when each device was last heard from, several devices in one transaction (later times only) */
+  touchDevices(lastSeen: ReadonlyMap<string, number>): void;
   /** attached devices not heard from since `before` */
   listSilent(before: number): InventoryRow[];
   deleteDevice(deviceId: string): boolean;

@@ -138,7 +138,7 @@ export function inventoryShape(deps: InventoryDeps): Node {
         ['ByMode', map(s.byMode)], ['ByProtocol', map(s.byProtocol)], ['ByType', map(s.byType)],
       ];
     })],
-    ['Devices', dir(() => store.listDevices().map((d) => [nodeName(d.deviceId), deviceShape(d, deps)] as [string, Node]), {
+    ['Devices', dir(() => (inventory.flush(), store.listDevices()).map((d) => [nodeName(d.deviceId), deviceShape(d, deps)] as [string, Node]), {
       // HLF-003, B.6: the server announces a device before it appears; its Credentials follow
       add: (name, w) => {
         if (w.format !== undefined && w.format !== 'node') return 405;

@@ -78,6 +78,18 @@ export class SqliteGatewayStore implements GatewayStore {
       .run(d.deviceId, d.mode, d.protocol, d.attached ? 1 : 0, d.firstSeen, d.lastSeen, d.localAddress ?? null, toJson(d.info));
   }
 
+  touchDevices(lastSeen: ReadonlyMap<string, number>): void {
+    const touch = this.sql('UPDATE inventory SET last_seen = max(last_seen, ?) WHERE device_id = ?');
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const [deviceId, at] of lastSeen) touch.run(at, deviceId);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
   listDevices(): InventoryRow[] {
     return (this.sql('SELECT * FROM inventory ORDER BY device_id').all() as Row[]).map((r) => this.device(r));
   }
