@@ -17,13 +17,18 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
   test(`${backend}: operations are taken oldest first, once, and can be put back`, async () => {
     const s = await store();
     for (const id of ['a', 'b', 'c']) await s.queueOperation({ id, deviceId: 'D', kind: 'Get', target: `./${id}` }, 1);
-    assert.deepEqual((await s.takeOperations('D', 2, 2)).map((o) => [o.id, o.state]), [['a', 'sent'], ['b', 'sent']]);
+    const taken = await s.takeOperations('D', 2, 2);
+    assert.deepEqual(taken.map((o) => [o.id, o.state, o.updatedAt]), [['a', 'sent', 2], ['b', 'sent', 2]]);
+    assert.deepEqual(taken, [await s.getOperation('a'), await s.getOperation('b')], 'what take returns is what is stored');
     assert.deepEqual((await s.takeOperations('D', 5, 3)).map((o) => o.id), ['c']);
     assert.deepEqual(await s.takeOperations('D', 5, 3), []);
     await s.requeueOperations(['b'], 4);
     assert.deepEqual((await s.takeOperations('D', 5, 5)).map((o) => o.id), ['b']);
-    await s.finishOperation('a', { state: 'done', status: 200, results: [{ uri: './a', data: Uint8Array.of(1, 2) }] }, 6);
+    const finished = await s.finishOperation('a', { state: 'done', status: 200, results: [{ uri: './a', data: Uint8Array.of(1, 2) }] }, 6);
+    assert.deepEqual(finished, await s.getOperation('a'), 'finishing hands back the row as stored');
+    assert.deepEqual([finished?.state, finished?.status, finished?.updatedAt], ['done', 200, 6]);
     assert.deepEqual((await s.getOperation('a'))?.results, [{ uri: './a', data: Uint8Array.of(1, 2) }]);
+    assert.equal(await s.finishOperation('nope', { state: 'done', status: 200 }, 7), undefined);
     await s.close();
   });
 

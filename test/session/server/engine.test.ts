@@ -170,3 +170,32 @@ test('operations beyond one package wait for the next one', async () => {
   await post(engine, deviceMessage(3, statuses(r2.msg!, third)), respPath(r2.msg!));
   assert.deepEqual((await Promise.all(ops.map((o) => store.getOperation(o.id)))).map((o) => o!.state), ['done', 'done', 'done']);
 });
+
+test('the message that starts a session is one unit of work: the account lookup commits with its writes', async () => {
+  const store = new SqliteServerStore(':memory:');
+  const clock = { now: () => 1_000_000 };
+  await new ServerService(store, clock, 'gwmo-test').addDevice({ deviceId: DEV, name: 'dev1', password: 'secret', scheme: 'md5' });
+  const base = engineDeps(store, clock);
+  const log: string[] = [];
+  let inUnit = false;
+  const engine = new ServerEngine({
+    ...base,
+    unitOfWork: async (work) => {
+      log.push('unit');
+      inUnit = true;
+      try {
+        return await base.unitOfWork!(work);
+      } finally {
+        inUnit = false;
+      }
+    },
+    findAccount: async (deviceId) => {
+      log.push(inUnit ? 'account in unit' : 'account outside');
+      return base.findAccount(deviceId);
+    },
+  }, { serverId: 'gwmo-test', url: URL_, newNonce: () => Uint8Array.of(1, 2, 3, 4) });
+  const r = await post(engine, deviceMessage(1, pkg1()));
+  assert.equal(hdrStatus(r.msg!).code, 407);
+  assert.deepEqual(log, ['unit', 'account in unit']);
+  assert.ok((await store.getDevice(DEV))?.lastSeen, 'the lookup\'s lastSeen was committed');
+});
