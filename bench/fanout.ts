@@ -18,7 +18,7 @@ const heap = (): number => {
   return m.heapUsed + m.external;
 };
 
-async function round(count: number): Promise<{ seconds: number; bytesPerDevice: number }> {
+async function round(count: number): Promise<{ seconds: number; bytesPerDevice: number; cpuPerDevice: number }> {
   const rig = await startRig({ config: { 'Fanout/MaxConcurrency': '256', DetachTimeout: '3600' } });
   const { server, gateway } = rig;
   const before = heap();
@@ -34,6 +34,7 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
     const commands = encodeFragment([{ kind: 'Get', cmdId: 1, items: [{ target: { locUri: './DevInfo/Mod' } }] }]);
     const done = rig.alertOf('resultaggregation');
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (const o of [
       { kind: 'Add' as const, path: './GwMO/Fanout/bench', format: 'node' },
       { kind: 'Add' as const, path: './GwMO/Fanout/bench/Targets/all', value: './GwMO/DevInventory/Groups/all' },
@@ -50,9 +51,12 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
     await server.service.notify(RIG_GATEWAY);
     const alert = await done;
     const seconds = (performance.now() - t0) / 1000;
+    // the gateway and the server (this process) per device, whatever else the machine runs
+    const cpu = process.cpuUsage(cpu0);
+    const cpuPerDevice = (cpu.user + cpu.system) / count;
     const ok = new RegExp(`<Status code="200" count="${count}"/>`).test(String(alert.items[0]!.data));
     if (!ok) throw new Error(`not every device succeeded: ${String(alert.items[0]!.data).slice(0, 300)}`);
-    return { seconds, bytesPerDevice };
+    return { seconds, bytesPerDevice, cpuPerDevice };
   } finally {
     fleet.kill('SIGINT');
     await rig.close();
@@ -61,14 +65,16 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
 
 export async function main(args: string[]): Promise<void> {
   const sizes = args.length > 0 ? args.map(Number) : [1000, 10_000];
-  const out: Record<number, { seconds: number; bytesPerDevice: number }> = {};
+  const out: Record<number, { seconds: number; bytesPerDevice: number; cpuPerDevice: number }> = {};
   for (const n of sizes) {
     console.log(`${n} devices: registering the fleet…`);
     out[n] = await round(n);
-    console.log(`${n} devices: Exec → aggregated alert in ${out[n]!.seconds.toFixed(2)} s; gateway heap ${out[n]!.bytesPerDevice.toFixed(0)} B per attached device`);
+    console.log(`${n} devices: Exec → aggregated alert in ${out[n]!.seconds.toFixed(2)} s; gateway + server CPU ${out[n]!.cpuPerDevice.toFixed(0)} µs per device; `
+      + `gateway heap ${out[n]!.bytesPerDevice.toFixed(0)} B per attached device`);
   }
   if (out[1000]) console.log(`RESULT fanout_dm_1k_s ${out[1000].seconds.toFixed(2)}`);
   if (out[10_000]) console.log(`RESULT fanout_dm_10k_s ${out[10_000].seconds.toFixed(2)}`);
   const largest = Math.max(...sizes);
+  console.log(`RESULT fanout_cpu_us_per_device ${out[largest]!.cpuPerDevice.toFixed(0)}`);
   console.log(`RESULT gateway_bytes_per_device ${out[largest]!.bytesPerDevice.toFixed(0)}`);
 }

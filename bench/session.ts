@@ -33,8 +33,18 @@ function deviceTree(d: number, url: string): Tree {
   return tree;
 }
 
+/** CPU time (µs, user + system) the target process has used so far. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (m: { cpu: number }) => resolve(m.cpu));
+    child.send('cpu');
+  });
+}
+
+interface Load { rate: number; cpuPerPair: number }
+
 /** DEVICES devices in sessions with the gwmo server, counting HTTP pairs for `seconds`. */
-async function loadDm(url: string, seconds: number): Promise<number> {
+async function loadDm(url: string, seconds: number, target: ChildProcess): Promise<Load> {
   let pairs = 0;
   let counting = false;
   let stop = false;
@@ -56,17 +66,19 @@ async function loadDm(url: string, seconds: number): Promise<number> {
   });
   await new Promise((r) => setTimeout(r, 1000)); // warm-up
   counting = true;
+  const cpu0 = await cpuOf(target);
   const started = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const rate = pairs / ((performance.now() - started) / 1000);
+  const cpuPerPair = ((await cpuOf(target)) - cpu0) / pairs;
   stop = true;
   await Promise.all(runs);
   for (const c of clients) c.close();
-  return rate;
+  return { rate, cpuPerPair };
 }
 
 /** The same client posting a DM-sized body to the echo server, same concurrency. */
-async function loadEcho(url: string, seconds: number): Promise<number> {
+async function loadEcho(url: string, seconds: number, target: ChildProcess): Promise<Load> {
   const body = new Uint8Array(420).fill(0x41);
   let pairs = 0;
   let counting = false;
@@ -80,13 +92,15 @@ async function loadEcho(url: string, seconds: number): Promise<number> {
   });
   await new Promise((r) => setTimeout(r, 1000));
   counting = true;
+  const cpu0 = await cpuOf(target);
   const started = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const rate = pairs / ((performance.now() - started) / 1000);
+  const cpuPerPair = ((await cpuOf(target)) - cpu0) / pairs;
   stop = true;
   await Promise.all(runs);
   for (const c of clients) c.close();
-  return rate;
+  return { rate, cpuPerPair };
 }
 
 function heapAfterGc(gc: () => void): number {
@@ -125,18 +139,26 @@ export async function main(args: string[]): Promise<void> {
   const dm = await startTarget(['dm', String(DEVICES), String(4000)]);
   const echo = await startTarget(['echo']);
   try {
-    const rates = { dm: [] as number[], echo: [] as number[] };
+    const loads = { dm: [] as Load[], echo: [] as Load[] };
     for (let round = 0; round < 2; round++) {
-      rates.echo.push(await loadEcho(echo.url, seconds));
-      rates.dm.push(await loadDm(dm.url, seconds));
-      console.log(`round ${round + 1}: gwmo server ${rates.dm[round]!.toFixed(0)} pairs/s, bare HTTP echo ${rates.echo[round]!.toFixed(0)} pairs/s`);
+      const e = await loadEcho(echo.url, seconds, echo.child);
+      const d = await loadDm(dm.url, seconds, dm.child);
+      loads.echo.push(e);
+      loads.dm.push(d);
+      console.log(`round ${round + 1}: gwmo server ${d.rate.toFixed(0)} pairs/s (${d.cpuPerPair.toFixed(0)} µs CPU per pair), `
+        + `bare HTTP echo ${e.rate.toFixed(0)} pairs/s (${e.cpuPerPair.toFixed(0)} µs CPU per pair)`);
     }
+    const rates = { dm: loads.dm.map((l) => l.rate), echo: loads.echo.map((l) => l.rate) };
     const best = (xs: number[]): number => Math.max(...xs);
+    // CPU per pair in each target process: what the server costs, whatever else the machine runs
+    const leastCpu = (ls: Load[]): number => Math.min(...ls.map((l) => l.cpuPerPair));
     const perIdle = await bytesPerIdleDevice(2000);
     console.log(`\n${DEVICES} concurrent devices, WBXML, md5, one Get per HTTP pair; server and echo each in their own process`);
     console.log(`RESULT session_vs_bare_http ${(best(rates.dm) / best(rates.echo)).toFixed(3)}`);
     console.log(`RESULT session_pairs_per_s ${best(rates.dm).toFixed(0)}`);
     console.log(`RESULT bare_http_pairs_per_s ${best(rates.echo).toFixed(0)}`);
+    console.log(`RESULT session_server_cpu_us_per_pair ${leastCpu(loads.dm).toFixed(0)}`);
+    console.log(`RESULT bare_http_cpu_us_per_pair ${leastCpu(loads.echo).toFixed(0)}`);
     console.log(`RESULT server_bytes_per_idle_device ${perIdle.toFixed(0)}`);
   } finally {
     // SIGINT lets a profiled target (GWMO_BENCH_PROFILE=dir) write its profile

@@ -52,7 +52,7 @@ export class ServerEngine {
       if (err instanceof DecodeError) return { httpStatus: 400, message: `undecodable DM message: ${err.message} (${err.code})` };
       throw err;
     }
-    const key = new URL(req.url, 'http://x').searchParams.get('s');
+    const key = sessionKey(req.url);
     const session = key === null ? undefined : this.sessions.get(key);
     const unit = this.deps.unitOfWork?.bind(this.deps) ?? (<T>(work: () => Promise<T>) => work());
     if (session === undefined) {
@@ -159,4 +159,19 @@ export class ServerEngine {
     this.queues.delete(s.key);
     if (this.byDevice.get(s.deviceId) === s.key) this.byDevice.delete(s.deviceId);
   }
+}
+
+/** The `s` query parameter of a RespURI, as `new URL(url).searchParams.get('s')` gives it, without a URL per message. */
+export function sessionKey(url: string): string | null {
+  const hash = url.indexOf('#');
+  const q = url.indexOf('?');
+  if (q < 0 || (hash >= 0 && hash < q)) return null;
+  for (const pair of url.slice(q + 1, hash < 0 ? undefined : hash).split('&')) {
+    const eq = pair.indexOf('=');
+    if ((eq < 0 ? pair : pair.slice(0, eq)) !== 's') continue;
+    const value = eq < 0 ? '' : pair.slice(eq + 1);
+    // our keys are base64url; anything encoded is decoded the way URLSearchParams does it
+    return /[%+]/.test(value) ? new URLSearchParams(pair).get('s') : value;
+  }
+  return null;
 }

@@ -199,3 +199,15 @@ test('the message that starts a session is one unit of work: the account lookup 
   assert.deepEqual(log, ['unit', 'account in unit']);
   assert.ok((await store.getDevice(DEV))?.lastSeen, 'the lookup\'s lastSeen was committed');
 });
+
+test('the session key is read from the RespURI query as URLSearchParams reads it', async () => {
+  const fc = (await import('fast-check')).default;
+  const { sessionKey } = await import('../../../src/session/server/engine.ts');
+  const part = fc.stringMatching(/^[a-zA-Z0-9s=&%+?#_-]{0,12}$/);
+  fc.assert(fc.property(part, part, (path, query) => {
+    const url = `/dm${path}?${query}`;
+    assert.equal(sessionKey(url), new URL(url, 'http://x').searchParams.get('s'));
+  }), { numRuns: 2000 });
+  assert.equal(sessionKey('/dm?s=AbC-_9'), 'AbC-_9');
+  assert.equal(sessionKey('/dm'), null);
+});
