@@ -22,8 +22,8 @@ export async function startRig(options: { config?: Readonly<Record<string, strin
   });
   const url = await server.start();
   await server.service.addDevice({ deviceId: RIG_GATEWAY, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
-  const gstore = new SqliteGatewayStore(join(dir, 'gateway.db'));
-  const south = new SqliteServerStore(join(dir, 'south.db'));
+  const gstore = new SqliteGatewayStore(join(dir, 'gateway.db'), { exclusive: true });
+  const south = new SqliteServerStore(join(dir, 'south.db'), { exclusive: true });
   for (const [k, v] of Object.entries(options.config ?? {})) gstore.setConfig(k, v);
   const gateway = new DmGateway({
     deviceId: RIG_GATEWAY, serverUrl: url, serverId: 'srv', username: 'gw', password: 'gw-pw', serverPassword: 'srv-pw', auth: 'md5', encoding: 'wbxml',

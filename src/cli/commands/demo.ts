@@ -75,7 +75,7 @@ export function registerDemo(program: Command): void {
         await server.service.addDevice({ deviceId: id, name: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverName: 'gwmo', serverPassword: 'srv-secret', scheme: 'md5' });
         const gdir = join(dir, `gateway-${n + 1}`);
         mkdirSync(gdir, { recursive: true });
-        const stores = { tree: new SqliteTreeStore(join(gdir, 'tree.db')), south: new SqliteServerStore(join(gdir, 'south.db')), gateway: new SqliteGatewayStore(join(gdir, 'gateway.db')) };
+        const stores = { tree: new SqliteTreeStore(join(gdir, 'tree.db')), south: new SqliteServerStore(join(gdir, 'south.db'), { exclusive: true }), gateway: new SqliteGatewayStore(join(gdir, 'gateway.db'), { exclusive: true }) };
         // devices arriving and leaving are announced to the server, which tracks where each device is
         stores.gateway.setConfig('InventoryAlerts/Attach', 'true');
         const gateway = new DmGateway({

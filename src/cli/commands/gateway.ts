@@ -53,7 +53,7 @@ export function registerGateway(program: Command): void {
       }
       const dir = f['dataDir']!;
       mkdirSync(dir, { recursive: true });
-      const stores = { tree: new SqliteTreeStore(join(dir, 'tree.db')), south: new SqliteServerStore(join(dir, 'south.db')), gateway: new SqliteGatewayStore(join(dir, 'gateway.db')) };
+      const stores = { tree: new SqliteTreeStore(join(dir, 'tree.db')), south: new SqliteServerStore(join(dir, 'south.db'), { exclusive: true }), gateway: new SqliteGatewayStore(join(dir, 'gateway.db'), { exclusive: true }) };
       let account = { name: f['username']!, password: f['password'] ?? '', serverPassword: f['serverPassword'] };
       if (!f['password']) {
         // an account from an earlier enrolment, else enrol now

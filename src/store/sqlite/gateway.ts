@@ -32,9 +32,11 @@ export class SqliteGatewayStore implements GatewayStore {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
 
-  constructor(path: string) {
+  /** `exclusive`: the gateway process is the file's only user; SQLite takes its locks once, not per statement */
+  constructor(path: string, options: { exclusive?: boolean } = {}) {
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA foreign_keys = ON;');
+    if (options.exclusive) this.db.exec('PRAGMA locking_mode = EXCLUSIVE;');
     if (path !== ':memory:') this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     this.db.exec(SCHEMA);
   }

@@ -41,9 +41,14 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     return stmt;
   }
 
-  constructor(path: string) {
+  /**
+   * `exclusive`: this connection is the file's only user (a gateway's LAN-side store): SQLite then
+   * takes its locks once instead of per transaction, which makes every statement cheaper.
+   */
+  constructor(path: string, options: { exclusive?: boolean } = {}) {
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    if (options.exclusive) this.db.exec('PRAGMA locking_mode = EXCLUSIVE;');
     if (path !== ':memory:') this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     this.migrate();
   }
@@ -160,7 +165,9 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     // a read on the index, then updates by rowid: cheaper than UPDATE … WHERE seq IN (SELECT …) RETURNING, and
     // nothing written when the queue is empty (every session's last take)
     return this.transaction(() => {
-      const rows = this.sql(`SELECT * FROM operations WHERE device_id = ? AND state = 'queued' ORDER BY seq LIMIT ?`).all(deviceId, limit) as Row[];
+      // the limit as a literal (one statement per limit, a handful): SQLite plans a bound LIMIT ~10 µs slower per call
+      const n = Math.max(0, Math.floor(limit));
+      const rows = this.sql(`SELECT * FROM operations WHERE device_id = ? AND state = 'queued' ORDER BY seq LIMIT ${n}`).all(deviceId) as Row[];
       const mark = this.sql(`UPDATE operations SET state = 'sent', updated_at = ? WHERE seq = ?`);
       return rows.map((r) => {
         mark.run(now, r['seq'] as number);
