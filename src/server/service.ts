@@ -1,6 +1,6 @@
 // What the server can be asked to do (by the REST API, the CLI, tests): accounts, operations,
 // notifications. Input is checked here, once, with errors that say what is wrong.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 
 import { AuthScheme, encodeNotification, isBinaryFormat, type ItemData, RESYNC_NONCE, type UiMode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
@@ -169,7 +169,7 @@ export class ServerService {
   async notification(deviceId: string, uiMode: UiMode = 0, known?: DeviceRow): Promise<{ sessionId: number; bytes: Uint8Array }> {
     const d = known ?? await this.device(deviceId);
     if (d.serverPassword === undefined) throw new ServiceError(409, `device "${deviceId}" has no serverPassword: the Package#0 digest needs the server's credentials`);
-    const sessionId = 1 + (randomBytes(2).readUInt16BE() % 0xfffe);
+    const sessionId = randomInt(1, 0xffff); // randomInt draws from a cache, not the CSPRNG per call
     const bytes = encodeNotification(
       { serverId: this.serverId, sessionId, uiMode, initiator: 'server' },
       { password: d.serverPassword, nonce: d.serverNonce ?? RESYNC_NONCE },

@@ -32,3 +32,21 @@ test('a Package#0 datagram arrives whole; empty and garbage datagrams do not sto
     await listener.close();
   }
 });
+
+test('notifications go out through one shared socket (one source port), not a socket per datagram', async () => {
+  const { createSocket } = await import('node:dgram');
+  const receiver = createSocket('udp4');
+  await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
+  const ports: number[] = [];
+  const three = new Promise<void>((resolve) => receiver.on('message', (_m, from) => {
+    ports.push(from.port);
+    if (ports.length === 3) resolve();
+  }));
+  try {
+    for (let i = 0; i < 3; i++) await sendNotification(Uint8Array.of(i), '127.0.0.1', receiver.address().port);
+    await three;
+    assert.equal(new Set(ports).size, 1, `source ports ${ports.join(', ')}`);
+  } finally {
+    receiver.close();
+  }
+});

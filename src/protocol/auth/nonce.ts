@@ -6,8 +6,20 @@ import { toBase64 } from './digest.ts';
 /** Nonces should be at least 16 random octets, new for every session (every message under HMAC). */
 export const NONCE_BYTES = 16;
 
+// random octets drawn from the CSPRNG 4 KB at a time: a call per nonce was a visible share of a device session
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let drawn = 0;
+
 export function newNonce(size = NONCE_BYTES): Uint8Array {
-  return new Uint8Array(randomBytes(size));
+  if (size > POOL_BYTES) return new Uint8Array(randomBytes(size));
+  if (drawn + size > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    drawn = 0;
+  }
+  const nonce = new Uint8Array(pool.subarray(drawn, drawn + size)); // a copy: no two nonces share bytes
+  drawn += size;
+  return nonce;
 }
 
 /** The NextNonce text for a Chal. */
