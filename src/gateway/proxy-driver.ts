@@ -38,7 +38,10 @@ export class ProxyDriver implements EndDeviceDriver {
 
   async execute(deviceId: string, commands: readonly DriverCommand[], ctx: DriverContext): Promise<DriverResult[]> {
     const prefix = `${ctx.key}/`;
-    const earlier = (await this.south.listOperations(deviceId)).filter((op) => op.id.startsWith(prefix));
+    // attempts are numbered from 1: without a first one there is nothing earlier, and the device's whole
+    // history (every past job) need not be read
+    const first = await this.south.getOperation(`${prefix}1/0`);
+    const earlier = first ? (await this.south.listOperations(deviceId)).filter((op) => op.id.startsWith(prefix)) : [];
     let attempt = earlier.reduce((n, op) => Math.max(n, Number(op.id.slice(prefix.length).split('/')[0])), 0);
     const index = (op: OperationRow): number => Number(op.id.slice(op.id.lastIndexOf('/') + 1));
     let ops = earlier.filter((op) => op.id.startsWith(`${prefix}${attempt}/`)).sort((a, b) => index(a) - index(b));
