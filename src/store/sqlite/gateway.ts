@@ -2,6 +2,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 import type { GatewayStore, GroupMember, GroupRow, ImageRow, InventoryRow, JobResultRow, JobRow, JobState } from '../gateway.ts';
+import { WAL_CHECKPOINT_PAGES } from './server.ts';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,7 +38,7 @@ export class SqliteGatewayStore implements GatewayStore {
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA foreign_keys = ON;');
     if (options.exclusive) this.db.exec('PRAGMA locking_mode = EXCLUSIVE;');
-    if (path !== ':memory:') this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    if (path !== ':memory:') this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};`);
     this.db.exec(SCHEMA);
   }
 
