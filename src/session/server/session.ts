@@ -270,7 +270,12 @@ export class ServerSession {
     const fixed: Command[] = [...statuses, ...commands].map((c) => ({ ...c, cmdId: cmdId++ }));
     const ops: { command: Command; flight: InFlight }[] = [];
     const build = (extra: readonly Command[], fin: boolean): Message => this.message(msgId, [...fixed, ...ops.map((o) => o.command), ...extra], fin);
-    const fits = (m: Message): boolean => encodeMessage(m, this.encoding).length <= this.peerMaxMsg;
+    // the last message measured, kept: it is usually the one sent, and need not be encoded twice
+    let measured: { msg: Message; bytes: Uint8Array } | undefined;
+    const fits = (m: Message): boolean => {
+      measured = { msg: m, bytes: encodeMessage(m, this.encoding) };
+      return measured.bytes.length <= this.peerMaxMsg;
+    };
 
     let room = !this.ended && send === 'ops';
     if (continuing !== undefined) {
@@ -311,7 +316,9 @@ export class ServerSession {
     }
     for (const { command, flight } of ops) this.inFlight.set(`${msgId}:${command.cmdId}`, flight);
     const msg = build([], final);
-    const body = encodeMessage(msg, this.encoding);
+    const same = measured !== undefined && measured.msg.body.final === final && measured.msg.body.commands.length === msg.body.commands.length
+      && measured.msg.body.commands.every((c, i) => c === msg.body.commands[i]);
+    const body = same ? measured!.bytes : encodeMessage(msg, this.encoding);
     const hmac = serverHmac(this.account, body);
     return { body, encoding: this.encoding, ...(hmac ? { hmac } : {}) };
   }
