@@ -18,7 +18,7 @@ const heap = (): number => {
   return m.heapUsed + m.external;
 };
 
-async function round(count: number): Promise<{ seconds: number; bytesPerDevice: number; cpuPerDevice: number }> {
+async function round(count: number): Promise<{ seconds: number; bytesPerDevice: number; cpuPerDevice: number; fleetPerDevice: number }> {
   const rig = await startRig({ config: { 'Fanout/MaxConcurrency': '256', DetachTimeout: '3600' } });
   const { server, gateway } = rig;
   const before = heap();
@@ -33,6 +33,11 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
     rig.groupAll(Array.from({ length: count }, (_, i) => `IMEI:${String(i).padStart(15, '0')}`));
     const commands = encodeFragment([{ kind: 'Get', cmdId: 1, items: [{ target: { locUri: './DevInfo/Mod' } }] }]);
     const done = rig.alertOf('resultaggregation');
+    const fleetCpu = (): Promise<number> => new Promise((resolve) => {
+      fleet.once('message', (m: { cpu: number }) => resolve(m.cpu));
+      fleet.send('cpu');
+    });
+    const fleet0 = await fleetCpu();
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     for (const o of [
@@ -54,9 +59,10 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
     // the gateway and the server (this process) per device, whatever else the machine runs
     const cpu = process.cpuUsage(cpu0);
     const cpuPerDevice = (cpu.user + cpu.system) / count;
+    const fleetPerDevice = ((await fleetCpu()) - fleet0) / count;
     const ok = new RegExp(`<Status code="200" count="${count}"/>`).test(String(alert.items[0]!.data));
     if (!ok) throw new Error(`not every device succeeded: ${String(alert.items[0]!.data).slice(0, 300)}`);
-    return { seconds, bytesPerDevice, cpuPerDevice };
+    return { seconds, bytesPerDevice, cpuPerDevice, fleetPerDevice };
   } finally {
     fleet.kill('SIGINT');
     await rig.close();
@@ -65,11 +71,11 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
 
 export async function main(args: string[]): Promise<void> {
   const sizes = args.length > 0 ? args.map(Number) : [1000, 10_000];
-  const out: Record<number, { seconds: number; bytesPerDevice: number; cpuPerDevice: number }> = {};
+  const out: Record<number, { seconds: number; bytesPerDevice: number; cpuPerDevice: number; fleetPerDevice: number }> = {};
   for (const n of sizes) {
     console.log(`${n} devices: registering the fleet…`);
     out[n] = await round(n);
-    console.log(`${n} devices: Exec → aggregated alert in ${out[n]!.seconds.toFixed(2)} s; gateway + server CPU ${out[n]!.cpuPerDevice.toFixed(0)} µs per device; `
+    console.log(`${n} devices: Exec → aggregated alert in ${out[n]!.seconds.toFixed(2)} s; gateway + server CPU ${out[n]!.cpuPerDevice.toFixed(0)} µs per device, fleet (the devices) ${out[n]!.fleetPerDevice.toFixed(0)} µs; `
       + `gateway heap ${out[n]!.bytesPerDevice.toFixed(0)} B per attached device`);
   }
   if (out[1000]) console.log(`RESULT fanout_dm_1k_s ${out[1000].seconds.toFixed(2)}`);

@@ -28,7 +28,13 @@ for (let i = 0; i < count; i += BATCH) {
 console.log(`ready ${count}`);
 process.on('SIGINT', () => process.exit(0));
 // the images bench asks for a baseline: `n` concurrent downloads of `url` with the devices' code
-process.on('message', (m: { download?: string; concurrent?: number }) => {
+process.on('message', (m: { download?: string; concurrent?: number } | 'cpu') => {
+  if (m === 'cpu') {
+    // the bench asks for our CPU time around the fanout
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpu: user + system });
+    return;
+  }
   if (!m.download) return;
   const t0 = performance.now();
   void Promise.all(Array.from({ length: m.concurrent ?? 1 }, () => download(m.download!)))

@@ -23,6 +23,8 @@ function toJson(value: unknown): string {
 }
 
 function fromJson<T>(text: string): T {
+  // a reviver runs for every value: only text that holds bytes needs one
+  if (!text.includes('"$b64"')) return JSON.parse(text) as T;
   return JSON.parse(text, (_k, v: unknown) =>
     v !== null && typeof v === 'object' && '$b64' in v ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64')) : v) as T;
 }
