@@ -182,7 +182,10 @@ export class DmGateway {
           deviceId: id, store: gstore, driver: this.proxy, correlator, alert: (a) => this.alert(a), timeoutMs: this.config.int('Fanout/DeviceTimeout') * 1000,
           adopt: (name, secret) => {
             const a = south.getDevice(id);
-            if (a) south.putDevice({ ...a, clientName: name, clientPassword: secret });
+            if (!a) return;
+            south.putDevice({ ...a, clientName: name, clientPassword: secret });
+            // the device's new account holds no nonces yet: both sides start it on the resync nonce (DM 1.2.1); undefined writes NULL
+            south.updateDevice(id, { clientNonce: undefined, serverNonce: undefined } as unknown as Parameters<typeof south.updateDevice>[1]);
           },
         }),
         setCredentials: (id, patch) => {
