@@ -130,6 +130,7 @@ export class DmGateway {
       store: gstore, config: this.config, now, alert: (a) => this.alert(a),
       driverFor: (protocol) => this.drivers.get(protocol),
       cancelled: () => this.proxy.interrupt(),
+      log: (event, fields) => log(event, fields),
       progress: (job, done, total) => {
         log('fanout.progress', { job, done, total });
         this.events.emit('progress', job, done, total);
