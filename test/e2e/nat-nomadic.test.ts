@@ -25,8 +25,11 @@ before(async () => {
 });
 after(async () => {
   if (process.env.DEBUG_NAT) for (const p of procs) console.log(p.lines.map((l) => JSON.stringify(l)).join("\n"), p.stderr);
-  for (const p of procs.reverse()) await p.stop();
-  await net?.remove();
+  try {
+    for (const p of procs.reverse()) await p.stop();
+  } finally {
+    await net?.remove();
+  }
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { callIn, createTestNet, type TestNet } from '../support/netns.ts';
+import { type Call, callIn, callsIn, createTestNet, type TestNet } from '../support/netns.ts';
 import { AUTH, GwmoProcess, type LogLine } from '../support/process.ts';
 
 let net: TestNet;
@@ -17,9 +17,12 @@ let dir = '';
 const procs: GwmoProcess[] = [];
 let server: GwmoProcess;
 let gateway: GwmoProcess;
+let booting: { one: GwmoProcess; two: GwmoProcess };
 
 const GW = 'GW%3ANAT';
-const call = (method: string, path: string, body?: unknown) => callIn(net.wan, method, `http://${net.addr.server}:8080/api${path}`, body, AUTH);
+const API = 'http://198.51.100.1:8080/api';
+const call = (method: string, path: string, body?: unknown) => callIn(net.wan, method, `${API}${path}`, body, AUTH);
+const calls = (list: readonly Call[]) => callsIn(net.wan, list, AUTH);
 const spawn = (ns: string, args: string[]): GwmoProcess => {
   const p = new GwmoProcess(args, net.exec(ns, []));
   procs.push(p);
@@ -34,16 +37,10 @@ function device(id: string, notifyPort: number, creds: string[], more: string[] 
 
 /** Queues DM operations for the gateway, wakes it (Package#0 over UDP to its WAN address), waits for their statuses. */
 async function onGateway(ops: readonly Record<string, string>[]): Promise<{ id: string; status: number }[]> {
-  const queued: string[] = [];
-  for (const o of ops) {
-    const r = await call('POST', `/devices/${GW}/operations`, o);
-    assert.equal(r.status, 201, JSON.stringify(r.json));
-    queued.push(r.json.id);
-  }
-  assert.equal((await call('POST', `/devices/${GW}/notify`)).status, 202);
-  const out = [];
-  for (const id of queued) out.push({ id, status: (await call('GET', `/operations/${id}?wait=20`)).json.status as number });
-  return out;
+  const queued = await calls([...ops.map((o) => ({ method: 'POST', url: `${API}/devices/${GW}/operations`, body: o })), { method: 'POST', url: `${API}/devices/${GW}/notify` }]);
+  assert.deepEqual(queued.map((r) => r.status), [...ops.map(() => 201), 202], JSON.stringify(queued));
+  const settled = await calls(queued.slice(0, -1).map((r) => ({ method: 'GET', url: `${API}/operations/${r.json.id}?wait=20` })));
+  return settled.map((r) => ({ id: r.json.id, status: r.json.status }));
 }
 
 /** the device's one-command fanout through the gateway: its aggregate and what it answered */
@@ -78,11 +75,17 @@ before(async () => {
     '--lan-host', gwLan, '--lan-port', '8081', '--device-password', 'lan-pw', '--notify-host', gwWan, '--notify-port', '2948', '--lwm2m-port', 'off',
     '--check-in', '0', '--data-dir', dir]);
   await gateway.waitFor((l) => l.event === 'north.session' && l['end'] === 'done');
+  // the two devices the bootstrap tests work on join with the LAN secret; started together to save time
+  booting = { one: device('IMEI:B00T1', 2952, ['--password', 'lan-pw']), two: device('IMEI:B00T2', 2954, ['--password', 'lan-pw']) };
+  await Promise.all([booting.one, booting.two].map((d) => d.waitFor(sessionDone)));
 });
 after(async () => {
   if (process.env.DEBUG_NAT) for (const p of procs) console.log(p.lines.map((l) => JSON.stringify(l)).join("\n"), p.stderr);
-  for (const p of procs.reverse()) await p.stop();
-  await net?.remove();
+  try {
+    for (const p of procs.reverse()) await p.stop();
+  } finally {
+    await net?.remove();
+  }
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -112,8 +115,6 @@ test('HLF-003 behind the NAT: an announced device joins with its own credentials
 
 test('HLF-005 behind the NAT: bootstrap to the gateway gives the device per-device credentials (proxy mode); the LAN secret no longer opens its account', async () => {
   const id = 'IMEI:B00T1';
-  const d = device(id, 2952, ['--password', 'lan-pw']);
-  await d.waitFor(sessionDone);
   // incomplete first: 412, nothing started
   const [early] = await onGateway([{ kind: 'Exec', path: `./GwMO/DevInventory/Devices/${id}/Bootstrap/Operations/Start` }]);
   assert.equal(early!.status, 412);
@@ -133,8 +134,7 @@ test('HLF-006 behind the NAT: bootstrap to the server (transparent mode), then t
   const id = 'IMEI:B00T2';
   const { server: S, gwWan } = net.addr;
   assert.equal((await call('POST', '/devices', { deviceId: id, name: 'boot-td', password: 'boot-pw', serverName: 'gwmo', serverPassword: 'boot-srv-pw' })).status, 201);
-  const d = device(id, 2954, ['--password', 'lan-pw']);
-  await d.waitFor(sessionDone);
+  const d = booting.two;
   const ops = await onGateway(bootstrapOps(id, { Target: '2', ServerID: 'gwmo', ServerURI: `http://${S}:8080/dm`, AuthName: 'boot-td', AuthSecret: 'boot-pw', ServerSecret: 'boot-srv-pw' }));
   await bootstrapped(ops.at(-1)!.id);
   const row = await call('GET', `/gateways/${GW}/devices/${encodeURIComponent(id)}?wait=20`);

@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { encodeNotification, RESYNC_NONCE } from '../../src/protocol/index.ts';
-import { callIn, createTestNet, type TestNet } from '../support/netns.ts';
+import { type Call, callIn, callsIn, createTestNet, type TestNet } from '../support/netns.ts';
 import { AUTH, GwmoProcess, type LogLine } from '../support/process.ts';
 
 const run = promisify(execFile);
@@ -26,7 +26,9 @@ let gateway: GwmoProcess;
 let td: GwmoProcess;
 
 const GW = 'GW%3ANAT';
-const call = (method: string, path: string, body?: unknown) => callIn(net.wan, method, `http://${net.addr.server}:8080/api${path}`, body, AUTH);
+const API = 'http://198.51.100.1:8080/api';
+const call = (method: string, path: string, body?: unknown) => callIn(net.wan, method, `${API}${path}`, body, AUTH);
+const calls = (list: readonly Call[]) => callsIn(net.wan, list, AUTH);
 const spawn = (ns: string, args: string[]): GwmoProcess => {
   const p = new GwmoProcess(args, net.exec(ns, []));
   procs.push(p);
@@ -42,21 +44,20 @@ const package0 = (sessionId: number, password = 'srv-td-pw', uiMode: 0 | 1 = 0):
 /** Writes an EDTrigger entry on the gateway and Execs it: the DM status the server gets back. */
 async function trigger(name: string, deviceId: string, bytes: Uint8Array): Promise<number> {
   const base = `./GwMO/EDTrigger/${name}`;
-  const ids: string[] = [];
-  for (const o of [
+  const ops: Call[] = [
     { kind: 'Add', path: base, format: 'node' },
     { kind: 'Replace', path: `${base}/DeviceID`, value: deviceId },
     { kind: 'Replace', path: `${base}/Notification`, value: Buffer.from(bytes).toString('base64'), format: 'b64' },
     { kind: 'Exec', path: `${base}/Operations/Trigger` },
-  ]) ids.push((await call('POST', `/devices/${GW}/operations`, o)).json.id);
-  assert.equal((await call('POST', `/devices/${GW}/notify`)).status, 202);
-  return (await call('GET', `/operations/${ids.at(-1)}?wait=20`)).json.status as number;
+  ].map((body) => ({ method: 'POST', url: `${API}/devices/${GW}/operations`, body }));
+  const queued = await calls([...ops, { method: 'POST', url: `${API}/devices/${GW}/notify` }]);
+  assert.deepEqual(queued.map((r) => r.status), [201, 201, 201, 201, 202]);
+  return (await call('GET', `/operations/${queued[3]!.json.id}?wait=20`)).json.status as number;
 }
 
 async function reason(name: string): Promise<string> {
-  const r = await call('POST', `/devices/${GW}/operations`, { kind: 'Get', path: `./GwMO/EDTrigger/${name}/Reason` });
-  await call('POST', `/devices/${GW}/notify`);
-  return String((await call('GET', `/operations/${r.json.id}?wait=20`)).json.results[0]?.value);
+  const [r] = await calls([{ method: 'POST', url: `${API}/devices/${GW}/operations`, body: { kind: 'Get', path: `./GwMO/EDTrigger/${name}/Reason` } }, { method: 'POST', url: `${API}/devices/${GW}/notify` }]);
+  return String((await call('GET', `/operations/${r!.json.id}?wait=20`)).json.results[0]?.value);
 }
 
 const inventory = async (): Promise<unknown> => (await call('GET', `/gateways/${GW}/devices?wait=20`)).json;
@@ -84,8 +85,11 @@ before(async () => {
 });
 after(async () => {
   if (process.env.DEBUG_NAT) for (const p of procs) console.log(p.lines.map((l) => JSON.stringify(l)).join('\n'), p.stderr);
-  for (const p of procs.reverse()) await p.stop();
-  await net?.remove();
+  try {
+    for (const p of procs.reverse()) await p.stop();
+  } finally {
+    await net?.remove();
+  }
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

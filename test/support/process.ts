@@ -58,6 +58,8 @@ export class GwmoProcess {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
     this.child.kill('SIGTERM');
-    return exited;
+    // gwmo forces its own exit 5 s after SIGTERM; past that, make sure the test's cleanup goes on
+    const stuck = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    return exited.finally(() => clearTimeout(stuck));
   }
 }
