@@ -76,7 +76,7 @@ before(async () => {
     '--check-in', '0', '--data-dir', dir]);
   await gateway.waitFor((l) => l.event === 'north.session' && l['end'] === 'done');
   // the two devices the bootstrap tests work on join with the LAN secret; started together to save time
-  booting = { one: device('IMEI:B00T1', 2952, ['--password', 'lan-pw']), two: device('IMEI:B00T2', 2954, ['--password', 'lan-pw']) };
+  booting = { one: device('IMEI:B00T1', 2952, ['--password', 'lan-pw'], ['--tree', join(dir, 'boot1.db')]), two: device('IMEI:B00T2', 2954, ['--password', 'lan-pw']) };
   await Promise.all([booting.one, booting.two].map((d) => d.waitFor(sessionDone)));
 });
 after(async () => {
@@ -128,6 +128,13 @@ test('HLF-005 behind the NAT: bootstrap to the gateway gives the device per-devi
   const impostor = device(id, 2953, ['--password', 'lan-pw'], ['--once']);
   assert.equal(await new Promise((resolve) => impostor.child.once('exit', resolve)), 1);
   assert.match(impostor.stderr, /session auth-failed/);
+  // the device itself, restarted on its tree (twice: the store reloads what the first restart rewrote), keeps using the new account
+  assert.equal(await booting.one.stop(), 0);
+  for (const round of [1, 2]) {
+    const again = device(id, 2952, ['--password', 'lan-pw'], ['--tree', join(dir, 'boot1.db')]);
+    assert.equal((await again.waitFor((l) => l.event === 'session.end'))['end'], 'done', `restart ${round}`);
+    await again.stop(); // its exit code is not the point (a SIGTERM right after its first session may beat its handler)
+  }
 });
 
 test('HLF-006 behind the NAT: bootstrap to the server (transparent mode), then the device opens its own session out through the NAT', async () => {
