@@ -9,6 +9,7 @@ import { registerGateways } from './commands/gateways.ts';
 import { registerFleet } from './commands/fleet.ts';
 import { registerDemo } from './commands/demo.ts';
 import { CliError } from './cli-error.ts';
+import { withConfig } from './config.ts';
 
 const program = new Command('gwmo')
   .description('OMA DM Gateway (GwMO 1.0) with the DM server and client roles')
@@ -23,6 +24,7 @@ registerGateway(program);
 registerGateways(program);
 registerFleet(program);
 registerDemo(program);
+for (const c of program.commands) if (['server', 'gateway', 'device', 'fleet', 'demo'].includes(c.name())) withConfig(c);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,6 +15,4 @@ export function onShutdown(stop: () => Promise<void>, graceMs = 5000): void {
   process.on('SIGTERM', () => handler('SIGTERM'));
 }
 
-export function jsonLog(role: string): (event: string, fields: Record<string, unknown>) => void {
-  return (event, fields) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), role, event, ...fields })}\n`);
-}
+export { jsonLog } from './log.ts';

@@ -9,7 +9,7 @@ import { AuthScheme } from '../protocol/index.ts';
 import { DmServer } from '../server/dm-server.ts';
 import type { ServerDeps } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
-import type { ServerStore } from '../store/server.ts';
+import type { ServerStore, SyncAccounts } from '../store/server.ts';
 import { DmHttpClient, NotificationListener, PushPoller, sendNotification, serveFile } from '../transport/index.ts';
 import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
@@ -28,6 +28,7 @@ import { startBootstrap } from './bootstrap.ts';
 import { ImageStore } from './images.ts';
 import { inventoryShape } from './mo/inventory.ts';
 import { mountOf } from './mo/shape.ts';
+import { GatewayMetrics } from './metrics.ts';
 
 
 /** Northbound (deviceId = the gateway's own DevId) as any DM client; then the LAN side. */
@@ -50,7 +51,7 @@ export interface GatewayOptions extends DmClientIdentity {
   readonly notifyHost?: string;
   readonly notifyPort?: number;
   readonly checkInSeconds: number;
-  readonly stores: { readonly tree?: TreePersistence; readonly south: ServerStore; readonly gateway: GatewayStore };
+  readonly stores: { readonly tree?: TreePersistence; readonly south: ServerStore & SyncAccounts; readonly gateway: GatewayStore };
   /** where stored images are kept (content-addressed) */
   readonly imageDir: string;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
@@ -71,6 +72,7 @@ export class DmGateway {
   readonly drivers = new Map<string, EndDeviceDriver>();
   readonly images: ImageStore;
   readonly lan: DmServer;
+  readonly metrics: GatewayMetrics;
   private readonly options: GatewayOptions;
   private readonly http: DmHttpClient;
   private listener: NotificationListener | undefined;
@@ -94,8 +96,9 @@ export class DmGateway {
     this.http = new DmHttpClient();
     this.agent = new DmClientAgent({ tree: this.tree, http: this.http, clock: { now }, encoding: options.encoding, log });
     this.images = new ImageStore(options.imageDir, gstore, this.config, (a) => this.alert(a));
+    this.metrics = new GatewayMetrics(options.deviceId);
     this.lan = new DmServer({
-      store: south, serverId: options.lanServerId, host: options.lanHost, port: options.lanPort, log,
+      store: south, serverId: options.lanServerId, host: options.lanHost, port: options.lanPort, log, metrics: this.metrics.dm,
       // images for the devices, next to their DM endpoint
       routes: () => async (req, res) => {
         const m = /^\/img\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!);
@@ -137,6 +140,7 @@ export class DmGateway {
       },
     });
     this.drivers.set(this.proxy.protocol, this.proxy);
+    this.metrics.observe(gstore, this.images.served, this.events);
     this.provision();
   }
 
@@ -146,8 +150,8 @@ export class DmGateway {
     return {
       ...base,
       findAccount: async (deviceId) => {
-        if (!south.getDevice(deviceId)) {
-          south.putDevice({
+        if (!(await south.getDevice(deviceId))) {
+          await south.putDevice({
             deviceId, scheme: AuthScheme.Md5, clientName: this.options.deviceUser, clientPassword: this.options.devicePassword,
             serverName: this.options.lanServerId, serverPassword: this.options.lanServerPassword, devInfo: {}, createdAt: Date.now(),
           });
@@ -174,24 +178,25 @@ export class DmGateway {
       ['Config', CONFIG_URN, () => configShape(this.config)],
       ['DevInventory', 'urn:oma:mo:oma-gwmo-deviceinventory:1.1', () => inventoryShape({
         store: gstore, inventory: this.inventory,
-        pending: (id) => south.listOperations(id).filter((op) => op.state === 'queued' || op.state === 'sent').length,
+        pending: (id) => south.openOperationsNow(id),
         credentials: (id) => {
-          const a = south.getDevice(id);
+          const a = south.deviceNow(id);
           return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
         },
         bootstrap: (id, correlator) => startBootstrap({
           deviceId: id, store: gstore, driver: this.proxy, correlator, alert: (a) => this.alert(a), timeoutMs: this.config.int('Fanout/DeviceTimeout') * 1000,
           adopt: (name, secret) => {
-            const a = south.getDevice(id);
+            const a = south.deviceNow(id);
             if (!a) return;
-            south.putDevice({ ...a, clientName: name, clientPassword: secret });
+            south.putDeviceNow({ ...a, clientName: name, clientPassword: secret });
             // the device's new account holds no nonces yet: both sides start it on the resync nonce (DM 1.2.1); undefined writes NULL
-            south.updateDevice(id, { clientNonce: undefined, serverNonce: undefined } as unknown as Parameters<typeof south.updateDevice>[1]);
+            void south.updateDevice(id, { clientNonce: undefined, serverNonce: undefined } as unknown as Parameters<typeof south.updateDevice>[1])
+              .catch((err: unknown) => this.options.log?.('bootstrap.error', { deviceId: id, error: String(err) }));
           },
         }),
         setCredentials: (id, patch) => {
-          const a = south.getDevice(id);
-          south.putDevice({
+          const a = south.deviceNow(id);
+          south.putDeviceNow({
             deviceId: id, scheme: a?.scheme ?? AuthScheme.Md5, clientName: patch.name ?? a?.clientName ?? this.options.deviceUser,
             clientPassword: patch.secret ?? a?.clientPassword ?? '', serverName: o.lanServerId, serverPassword: o.lanServerPassword,
             devInfo: a?.devInfo ?? {}, createdAt: a?.createdAt ?? Date.now(),
@@ -293,6 +298,7 @@ export class DmGateway {
   }
 
   private logSession(report: SessionReport): void {
+    this.metrics.northSession(report.end);
     this.options.log?.('north.session', { end: report.end, messages: report.messages, ...(report.error ? { error: report.error } : {}) });
   }
 

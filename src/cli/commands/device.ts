@@ -9,13 +9,10 @@ import { CliError } from '../cli-error.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
-const KEYS = ['routable', 'directServerUrl', 'directServerId', 'directUsername', 'directPassword', 'directServerPassword', 'protocol', 'lifetime', 'deviceId', 'serverUrl', 'serverId', 'username', 'password', 'serverPassword', 'auth', 'encoding', 'manufacturer', 'model', 'language', 'firmware', 'notifyHost', 'notifyPort', 'checkIn', 'dataDir', 'tree', 'once', 'ca'] as const;
-
 export function registerDevice(program: Command): void {
   program
     .command('device')
     .description('run a simulated DM device: a DM client with a persistent tree that listens for Package#0 and checks in')
-    .option('--config <file>', 'JSON file with any of the options below (camelCase keys); flags win')
     .option('--device-id <id>', 'DevId', 'IMEI:359881234567890')
     .option('--server-url <url>', 'the DM server\'s endpoint', 'http://127.0.0.1:8080/dm')
     .option('--server-id <id>', 'the server\'s ServerID', 'gwmo')
@@ -43,27 +40,8 @@ export function registerDevice(program: Command): void {
     .option('--routable', 'B.1: the Package#0 address is reachable from anywhere (reported as DevInfo/Ext/PublicAddress)')
     .option('--protocol <p>', 'dm, or lwm2m for an LwM2M 1.1 client (then --server-url is coap://host:port of the gateway, --device-id the endpoint name)', 'dm')
     .option('--lifetime <seconds>', 'LwM2M registration lifetime', '300')
-    .action(async (cli: Record<string, string | boolean | undefined>, cmd: Command) => {
-      const merged: Record<string, unknown> = {};
-      if (typeof cli['config'] === 'string') {
-        let file: unknown;
-        try {
-          file = JSON.parse(readFileSync(cli['config'], 'utf8'));
-        } catch (err) {
-          throw new CliError(`cannot read --config ${cli['config']}: ${err instanceof SyntaxError ? err.message : (err as NodeJS.ErrnoException).code}`);
-        }
-        if (file === null || typeof file !== 'object') throw new CliError('--config must hold a JSON object');
-        for (const [k, v] of Object.entries(file)) {
-          if (!(KEYS as readonly string[]).includes(k)) throw new CliError(`--config: unknown key "${k}" (known: ${KEYS.join(', ')})`);
-          merged[k] = typeof v === 'number' ? String(v) : v;
-        }
-      }
-      // flags given on the command line win over the file; defaults only fill what neither gave
-      for (const [k, v] of Object.entries(cli)) {
-        if (k === 'config' || v === undefined) continue;
-        if (cmd.getOptionValueSource(k) === 'default' && k in merged) continue;
-        merged[k] = v;
-      }
+    .action(async (cli: Record<string, string | boolean | undefined>) => {
+      const merged: Record<string, unknown> = cli; // --config and GWMO_* are merged in by ../config.ts
       const s = (k: string): string | undefined => (typeof merged[k] === 'string' ? (merged[k] as string) : undefined);
       if (oneOf('--protocol', s('protocol') ?? 'dm', ['dm', 'lwm2m'] as const) === 'lwm2m') {
         await runLwm2m(s('deviceId')!, s('serverUrl')!, positive('--lifetime', s('lifetime') ?? '300'), s('manufacturer')!, s('model')!, s('firmware')!, s('notifyHost')!);

@@ -40,6 +40,7 @@ export function registerGateway(program: Command): void {
     .option('--notify-port <n>', 'UDP port for Package#0 from the server (0 = any free port)', '0')
     .option('--check-in <seconds>', 'seconds between sessions with the server (0 = at start and for alerts only)', '60')
     .option('--data-dir <dir>', 'where gateway.db, south.db and tree.db are kept', './data/gateway')
+    .option('--metrics-token <token>', 'GET /metrics on the LAN listener needs "authorization: Bearer <token>" (default: open)')
     .action(async (f: Flags) => {
       if (!f['password'] && !f['enrolSecret']) throw new CliError('--password (the gateway\'s secret at the server) or --enrol-secret is required');
       if (!f['devicePassword']) throw new CliError('--device-password is required (the secret end devices enrol with)');
@@ -73,6 +74,7 @@ export function registerGateway(program: Command): void {
         stores, imageDir: join(dir, 'images'), log, ...(f['pushChannel'] ? { pushChannel: true } : {}),
         ...(f['lwm2mPort'] === 'off' ? {} : { lwm2mHost: f['lwm2mHost']!, lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!) }),
       });
+      gateway.metrics.dm.token = f['metricsToken'];
       try {
         await gateway.start();
       } catch (err) {
