@@ -199,11 +199,23 @@ export async function createTwoGatewayNet(): Promise<TwoGatewayNet> {
   return net;
 }
 
-/** An HTTP call made from inside a namespace (the test process itself has no route into them). */
-export async function callIn(ns: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const h = { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
-  const script = `const r = await fetch(${JSON.stringify(url)}, { method: ${JSON.stringify(method)}, headers: ${JSON.stringify(h)}${body !== undefined ? `, body: ${JSON.stringify(JSON.stringify(body))}` : ''} });
-    console.log(JSON.stringify({ status: r.status, json: await r.json().catch(() => null) }));`;
+export interface CallResult { readonly status: number; readonly json: any }
+export interface Call { readonly method: string; readonly url: string; readonly body?: unknown }
+
+/** HTTP calls made one after the other from inside a namespace (the test process itself has no route into them), in one process. */
+export async function callsIn(ns: string, calls: readonly Call[], headers: Record<string, string> = {}): Promise<CallResult[]> {
+  const script = `const out = [];
+    for (const c of ${JSON.stringify(calls)}) {
+      const h = { ...${JSON.stringify(headers)}, ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}) };
+      const r = await fetch(c.url, { method: c.method, headers: h, ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}) });
+      out.push({ status: r.status, json: await r.json().catch(() => null) });
+    }
+    console.log(JSON.stringify(out));`;
   const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script]);
-  return JSON.parse(stdout) as { status: number; json: any };
+  return JSON.parse(stdout) as CallResult[];
+}
+
+/** One HTTP call from inside a namespace. */
+export async function callIn(ns: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<CallResult> {
+  return (await callsIn(ns, [{ method, url, ...(body !== undefined ? { body } : {}) }], headers))[0]!;
 }
