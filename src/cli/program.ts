@@ -9,6 +9,8 @@ import { registerGateway } from './commands/gateway.ts';
 import { registerGateways } from './commands/gateways.ts';
 import { registerFleet } from './commands/fleet.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerFanout } from './commands/fanout.ts';
+import { registerImages } from './commands/images.ts';
 import { withConfig } from './config.ts';
 
 /** the commands that run until stopped: they take --config, GWMO_* and --log-level */
@@ -27,6 +29,8 @@ export function gwmoProgram(): Command {
   registerGateways(program);
   registerFleet(program);
   registerDemo(program);
+  registerFanout(program);
+  registerImages(program);
   for (const c of program.commands) if (LONG_RUNNING.includes(c.name())) withConfig(c);
   return program;
 }

@@ -36,6 +36,7 @@ export class Progress {
   private drawnAt = -Infinity;
   private printed = -1;
   private finished = false;
+  private updated = false;
 
   constructor(stream: ProgressStream, total: number, options: ProgressOptions = {}) {
     this.stream = stream;
@@ -50,15 +51,17 @@ export class Progress {
     if (this.finished) return;
     this.done = done;
     this.total = total;
+    this.updated = true;
     this.draw(false);
   }
 
   /** Draws the last value whatever the throttle said; a terminal line is ended. */
   finish(): void {
     if (this.finished) return;
+    this.finished = true;
+    if (!this.updated) return; // nothing was shown: nothing to end
     this.draw(true);
     if (this.stream.isTTY) this.stream.write('\n');
-    this.finished = true;
   }
 
   private draw(force: boolean): void {
