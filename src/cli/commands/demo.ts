@@ -124,7 +124,8 @@ export function registerDemo(program: Command): void {
       await nomad.start();
       closers.unshift(() => nomad.stop());
       const api = url.replace(/\/dm$/, '/api');
-      log('demo.ready', { api, dm: url, gateways: GATEWAYS, devicesPerGateway: { dm, lwm2m: lw }, dataDir: dir });
+      const metrics = [url, ...gateways.map((gw) => gw.lanUrl)].map((u) => u.replace(/\/dm$/, '/metrics'));
+      log('demo.ready', { api, dm: url, gateways: GATEWAYS, devicesPerGateway: { dm, lwm2m: lw }, dataDir: dir, metrics });
       const g = encodeURIComponent(GATEWAYS[0]!);
       const base = url.replace(/\/dm$/, '');
       process.stderr.write([
@@ -132,6 +133,7 @@ export function registerDemo(program: Command): void {
         `gwmo demo is running: ${GATEWAYS.length} gateways, ${GATEWAYS.length * (dm + lw) + 2} devices (${dm} DM + ${lw} LwM2M each, ${tid} in transparent mode, IMEI:DEMO-NOMAD moving every ${moveEvery} s), data in ${dir}`,
         `  dashboard  ${base}/   log in as admin / ${password}`,
         `  API        ${api}   (OpenAPI: ${api}/openapi.json)`,
+        `  metrics    ${metrics.join('  ')}`,
         `  try        T=${token}`,
         `             curl -s -H "authorization: Bearer $T" ${api}/gateways`,
         `             curl -s -H "authorization: Bearer $T" '${api}/gateways/${g}/devices'`,
