@@ -39,7 +39,7 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
       { kind: 'Add' as const, path: './GwMO/Fanout/bench/Targets/all', value: './GwMO/DevInventory/Groups/all' },
       { kind: 'Add' as const, path: './GwMO/Fanout/bench/Commands', value: commands, format: 'xml' },
       { kind: 'Exec' as const, path: './GwMO/Fanout/bench/Operations/Start' },
-    ]) server.service.queue(RIG_GATEWAY, o);
+    ]) await server.service.queue(RIG_GATEWAY, o);
     let last = 0;
     gateway.events.on('progress', (_job: string, n: number, total: number) => {
       if (n - last >= total / 10 || n === total) {

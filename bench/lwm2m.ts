@@ -41,7 +41,7 @@ export async function main(args: string[]): Promise<void> {
       { kind: 'Add' as const, path: './GwMO/Fanout/lw/Targets/all', value: './GwMO/DevInventory/Groups/all' },
       { kind: 'Add' as const, path: './GwMO/Fanout/lw/Commands', value: commands, format: 'xml' },
       { kind: 'Exec' as const, path: './GwMO/Fanout/lw/Operations/Start' },
-    ]) server.service.queue(RIG_GATEWAY, o);
+    ]) await server.service.queue(RIG_GATEWAY, o);
     await server.service.notify(RIG_GATEWAY);
     const alert = await done;
     const seconds = (performance.now() - t0) / 1000;

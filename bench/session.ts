@@ -108,7 +108,7 @@ async function bytesPerIdleDevice(count: number): Promise<number> {
   for (let start = 0; start < count; start += 50) {
     await Promise.all(Array.from({ length: Math.min(50, count - start) }, async (_, i) => {
       const d = start + i;
-      server.service.addDevice({ deviceId: `IMEI:${String(d).padStart(15, '0')}`, name: `dev${d}`, password: 'pw', scheme: 'md5' });
+      await server.service.addDevice({ deviceId: `IMEI:${String(d).padStart(15, '0')}`, name: `dev${d}`, password: 'pw', scheme: 'md5' });
       const report = await new DmClientAgent({ tree: deviceTree(d, url), http, clock: { now: () => Date.now() }, encoding: 'wbxml' }).session();
       if (report.end !== 'done') throw new Error(`device ${d}: ${report.end} ${report.error ?? ''}`);
     }));

@@ -21,7 +21,7 @@ export async function startRig(options: { config?: Readonly<Record<string, strin
     events: { alert: (_d, a) => waiting.filter((w) => a.items[0]?.type?.includes(w.type)).forEach((w) => w.resolve(a)) },
   });
   const url = await server.start();
-  server.service.addDevice({ deviceId: RIG_GATEWAY, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
+  await server.service.addDevice({ deviceId: RIG_GATEWAY, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
   const gstore = new SqliteGatewayStore(join(dir, 'gateway.db'));
   const south = new SqliteServerStore(join(dir, 'south.db'));
   for (const [k, v] of Object.entries(options.config ?? {})) gstore.setConfig(k, v);

@@ -32,8 +32,8 @@ if (mode === 'echo') {
   const ops = Number(opsText);
   for (let d = 0; d < devices; d++) {
     const deviceId = `IMEI:${String(d).padStart(15, '0')}`;
-    server.service.addDevice({ deviceId, name: `dev${d}`, password: 'pw', scheme: 'md5' });
-    for (let i = 0; i < ops; i++) server.service.queue(deviceId, { kind: 'Get', path: './DevInfo/Mod' });
+    await server.service.addDevice({ deviceId, name: `dev${d}`, password: 'pw', scheme: 'md5' });
+    for (let i = 0; i < ops; i++) await server.service.queue(deviceId, { kind: 'Get', path: './DevInfo/Mod' });
   }
   await profileFromNow();
   console.log(url);

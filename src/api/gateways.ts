@@ -7,6 +7,7 @@ import type { FanoutSpec, GatewayService, Outcome } from '../server/gateways.ts'
 import type { NewOperation } from '../server/service.ts';
 import type { OperationRow } from '../store/server.ts';
 import { ApiError, field, readJson, sendJson } from './http-json.ts';
+import { filterInventory, inventoryQuery } from './inventory-filter.ts';
 
 export type Route = [string, RegExp, (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>];
 
@@ -36,10 +37,11 @@ export function gatewayRoutes(gw: GatewayService): Route[] {
   const G = '^\\/api\\/gateways\\/([^/]+)';
   return [
     ['GET', /^\/api\/gateways$/, async (_q, res) => {
-      sendJson(res, 200, { items: gw.list().map((d) => ({ deviceId: d.deviceId, devInfo: d.devInfo, lastSeen: d.lastSeen ? new Date(d.lastSeen).toISOString() : null, notifyAddress: d.notifyAddress ?? null })) });
+      sendJson(res, 200, { items: (await gw.list()).map((d) => ({ deviceId: d.deviceId, devInfo: d.devInfo, lastSeen: d.lastSeen ? new Date(d.lastSeen).toISOString() : null, notifyAddress: d.notifyAddress ?? null })) });
     }],
     ['GET', new RegExp(`${G}/devices$`), async (_q, res, [id], url) => {
-      answer(res, await gw.inventory(id!, waitOf(url)), (v) => v);
+      const query = inventoryQuery(url);
+      answer(res, await gw.inventory(id!, waitOf(url)), (v) => (query && v ? { summary: v.summary, ...filterInventory(v.devices, query) } : v));
     }],
     ['GET', new RegExp(`${G}/devices/([^/]+)$`), async (_q, res, [id, deviceId], url) => {
       answer(res, await gw.device(id!, deviceId!, waitOf(url)), (v) => v);

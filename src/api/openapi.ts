@@ -104,7 +104,16 @@ const document = {
       get: { summary: 'GwMO gateways known to the server (devices that report DevInfo/Ext/GwMO)', responses: { 200: { description: 'gateways' } } },
     },
     '/api/gateways/{deviceId}/devices': {
-      get: { summary: 'The inventory behind a gateway: summary and every device (a DM Get of ./GwMO/DevInventory)', parameters: [deviceId, wait], responses: { 200: { description: '{summary, devices}' }, 202: pending, 404: error } },
+      get: {
+        summary: 'The inventory behind a gateway: summary and every device (a DM Get of ./GwMO/DevInventory); with any filter or paging parameter, only the matching devices, a page of them, and `matched` (how many matched)',
+        parameters: [deviceId, wait,
+          { name: 'status', in: 'query', schema: { type: 'string', enum: ['attached', 'detached'] } },
+          { name: 'mode', in: 'query', schema: { type: 'string', enum: ['transparent', 'proxy', 'adaptation', '1', '2', '3'] } },
+          { name: 'protocol', in: 'query', schema: { type: 'string' }, description: 'prefix of Protocol, any case: lwm2m, oma-dm' },
+          { name: 'q', in: 'query', schema: { type: 'string' }, description: 'text found in any field of the device (any case)' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }, { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } }],
+        responses: { 200: { description: '{summary, devices} (+ matched, limit, offset when filtered)', content: { 'application/json': { schema: { type: 'object', properties: { summary: { type: 'object' }, devices: { type: 'object' }, matched: { type: 'integer' }, limit: { type: 'integer', nullable: true }, offset: { type: 'integer' } } } } } }, 202: pending, 400: error, 404: error },
+      },
     },
     '/api/gateways/{deviceId}/devices/{endDevice}': {
       get: { summary: 'One device behind a gateway', parameters: [deviceId, endDevice, wait], responses: { 200: { description: 'the inventory node as an object' }, 202: pending, 404: error } },
@@ -137,6 +146,13 @@ const document = {
     '/api/gateways/{deviceId}/fanouts/{name}': {
       get: { summary: 'A fanout: State, Progress, Aggregate (count per DM status) and per-device Results', parameters: [deviceId, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, wait], responses: { 200: { description: 'the job as an object' }, 202: pending, 404: error } },
     },
+    '/api/gateways/{deviceId}/fanouts/{name}/events': {
+      get: {
+        summary: 'A fanout\'s progress, live (server-sent events): `progress` each time State, Progress, Aggregate or Results change, then `done` with the final job, and the stream ends; `: heartbeat` comments keep it open. The server polls the job\'s Fanout MO node while someone watches',
+        parameters: [deviceId, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'the event stream; each data line is the job as GET /fanouts/{name} answers it', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: error, 504: error },
+      },
+    },
     '/api/images': {
       post: {
         summary: 'Upload an image (software package, firmware, blob) to the server; kept once per SHA-256',
@@ -160,6 +176,20 @@ const document = {
         parameters: [deviceId, wait],
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['image'], properties: { image: { type: 'string' }, name: { type: 'string' }, devices: { type: 'array', items: { type: 'string' } }, groups: { type: 'array', items: { type: 'string' } }, timeout: { type: 'integer' } } } } } },
         responses: { 202: { description: 'the fanout started; watch it under /fanouts/{name}' }, 400: error, 404: error, 409: error },
+      },
+    },
+    '/api/sessions': {
+      get: {
+        summary: 'Recent DM sessions the server recorded (the last 200, newest first): device, start and end, outcome, message count',
+        parameters: [...paging, { name: 'deviceId', in: 'query', schema: { type: 'string' }, description: 'only this device\'s sessions' }],
+        responses: { 200: { description: 'a page of sessions', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/TracedSession' } }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } } } } } }, 400: error, 503: error },
+      },
+    },
+    '/api/sessions/{id}/trace': {
+      get: {
+        summary: 'A recorded session\'s messages in order, as XML (WBXML decoded), credentials and secret node values masked',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'the session and its messages', content: json('SessionTrace') }, 404: error, 503: error },
       },
     },
     '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3 document' } } } },
@@ -229,6 +259,25 @@ const document = {
           name: { type: 'string' }, devices: { type: 'array', items: { type: 'string' } }, groups: { type: 'array', items: { type: 'string' } },
           commands: { type: 'array', items: { $ref: '#/components/schemas/NewOperation' } },
           timeout: { type: 'integer', description: 'seconds per device' }, retries: { type: 'integer' }, concurrency: { type: 'integer' },
+        },
+      },
+      TracedSession: {
+        type: 'object', required: ['id', 'deviceId', 'startedAt', 'messages'],
+        properties: {
+          id: { type: 'string' }, deviceId: { type: 'string' }, dmSessionId: { type: 'string' }, startedAt: { type: 'string', format: 'date-time' },
+          endedAt: { type: 'string', format: 'date-time', nullable: true }, outcome: { type: 'string', nullable: true, description: 'done, auth-failed, aborted, timeout, refused (HTTP n); null while open' },
+          messages: { type: 'integer' }, bytes: { type: 'integer' }, dropped: { type: 'integer', description: 'messages not kept: over the per-session byte cap' },
+        },
+      },
+      SessionTrace: {
+        type: 'object', required: ['id', 'deviceId', 'trace'],
+        properties: {
+          id: { type: 'string' }, deviceId: { type: 'string' }, dmSessionId: { type: 'string' }, startedAt: { type: 'string' }, endedAt: { type: 'string', nullable: true },
+          outcome: { type: 'string', nullable: true }, messages: { type: 'integer' }, bytes: { type: 'integer' }, dropped: { type: 'integer' },
+          trace: { type: 'array', items: { type: 'object', required: ['n', 'direction', 'encoding', 'bytes', 'xml'], properties: {
+            n: { type: 'integer' }, direction: { type: 'string', enum: ['in', 'out'] }, encoding: { type: 'string', enum: ['xml', 'wbxml', 'http'] },
+            bytes: { type: 'integer', description: 'size on the wire' }, at: { type: 'string', format: 'date-time' }, httpStatus: { type: 'integer' }, xml: { type: 'string' },
+          } } },
         },
       },
       Notification: { type: 'object', properties: { sessionId: { type: 'integer' }, bytes: { type: 'integer' }, address: { type: 'string' } } },

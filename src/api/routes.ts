@@ -11,6 +11,9 @@ import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
 import type { NewOperation } from '../server/service.ts';
+import type { SessionTrace } from '../server/trace.ts';
+import { sessionRoutes } from './sessions.ts';
+import { fanoutEventRoutes } from './fanout-events.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -34,7 +37,7 @@ function operationView(op: OperationRow): Record<string, unknown> {
   };
 }
 
-export function apiRoutes(service: ServerService, gateways?: GatewayService, jobs?: DeviceJobs): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function apiRoutes(service: ServerService, gateways?: GatewayService, jobs?: DeviceJobs, trace?: SessionTrace): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const routes: [string, RegExp, Handler][] = [
     // jobs for devices behind gateways, following them from gateway to gateway (HLF-002)
     ['POST', /^\/api\/devices\/([^/]+)\/jobs$/, async (req, res, [id]) => {
@@ -45,7 +48,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
     }],
     ['GET', /^\/api\/devices\/([^/]+)\/location$/, async (_q, res, [id]) => {
       if (!jobs) throw new ApiError(503, 'this server does not track devices behind gateways');
-      const at = jobs.location(id!);
+      const at = await jobs.location(id!);
       sendJson(res, 200, { deviceId: id, gatewayId: at.gatewayId, since: new Date(at.at).toISOString() });
     }],
     ['GET', /^\/api\/jobs\/([^/]+)$/, async (_q, res, [id], url) => {
@@ -56,17 +59,19 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
     }],
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),
+    ...(gateways ? fanoutEventRoutes(gateways) : []),
+    ...sessionRoutes(trace),
     ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],
     ['GET', /^\/api\/devices$/, async (_q, res, _p, url) => {
       const { limit, offset } = paging(url);
-      sendJson(res, 200, { items: service.devices(limit, offset).map(deviceView), limit, offset });
+      sendJson(res, 200, { items: (await service.devices(limit, offset)).map(deviceView), limit, offset });
     }],
     ['POST', /^\/api\/devices$/, async (req, res) => {
       const b = await readJson(req);
       const scheme = field(b, 'scheme', 'string');
       if (scheme !== undefined && scheme !== 'basic' && scheme !== 'md5' && scheme !== 'hmac') throw new ApiError(400, 'scheme must be basic, md5 or hmac');
       const opt = (name: string) => field(b, name, 'string');
-      const d = service.addDevice({
+      const d = await service.addDevice({
         deviceId: field(b, 'deviceId', 'string', true)!, name: field(b, 'name', 'string', true)!, password: field(b, 'password', 'string', true)!,
         ...(scheme ? { scheme } : {}),
         ...(opt('serverName') !== undefined ? { serverName: opt('serverName')! } : {}),
@@ -75,19 +80,19 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
       });
       sendJson(res, 201, deviceView(d));
     }],
-    ['GET', /^\/api\/devices\/([^/]+)$/, async (_q, res, [id]) => sendJson(res, 200, deviceView(service.device(id!)))],
+    ['GET', /^\/api\/devices\/([^/]+)$/, async (_q, res, [id]) => sendJson(res, 200, deviceView(await service.device(id!)))],
     ['DELETE', /^\/api\/devices\/([^/]+)$/, async (_q, res, [id]) => {
-      service.removeDevice(id!);
+      await service.removeDevice(id!);
       res.writeHead(204).end();
     }],
     ['GET', /^\/api\/devices\/([^/]+)\/operations$/, async (_q, res, [id], url) => {
       const { limit, offset } = paging(url);
-      sendJson(res, 200, { items: service.operations(id!, limit, offset).map(operationView), limit, offset });
+      sendJson(res, 200, { items: (await service.operations(id!, limit, offset)).map(operationView), limit, offset });
     }],
     ['POST', /^\/api\/devices\/([^/]+)\/operations$/, async (req, res, [id]) => {
       const b = await readJson(req);
       const opt = (name: string) => field(b, name, 'string');
-      const op = service.queue(id!, {
+      const op = await service.queue(id!, {
         kind: field(b, 'kind', 'string', true) as OperationRow['kind'], path: field(b, 'path', 'string', true)!,
         ...(opt('value') !== undefined ? { value: opt('value')! } : {}), ...(opt('format') !== undefined ? { format: opt('format')! } : {}),
         ...(opt('type') !== undefined ? { type: opt('type')! } : {}), ...(opt('source') !== undefined ? { source: opt('source')! } : {}),
@@ -99,7 +104,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
       // ?wait=<s>: answer once the operation has an outcome (or the wait is over)
       const wait = Number(url.searchParams.get('wait') ?? 0);
       if (!Number.isFinite(wait) || wait < 0 || wait > 120) throw new ApiError(400, 'wait must be 0–120 seconds');
-      const op = service.operation(id!);
+      const op = await service.operation(id!);
       sendJson(res, 200, operationView(wait > 0 ? (await service.settle([op.id], wait * 1000))[0]! : op));
     }],
     ['POST', /^\/api\/devices\/([^/]+)\/notify$/, async (req, res, [id]) => {

@@ -9,21 +9,22 @@ import { apiRoutes } from '../api/routes.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { ServerService } from '../server/service.ts';
-import { SqliteAuthStore } from '../store/sqlite/auth.ts';
+import type { SessionTrace } from '../server/trace.ts';
+import { dashboardRoutes } from '../web/serve.ts';
+import type { AuthStore } from '../store/auth.ts';
 import { CliError } from './cli-error.ts';
 
 export interface ApiAuth {
   readonly auth: AuthService;
   /** the admin made on this start, with the password to show once */
   readonly created?: { name: string; password: string; generated: boolean };
-  readonly routes: (s: ServerService, g: GatewayService, j: DeviceJobs) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  readonly routes: (s: ServerService, g: GatewayService, j: DeviceJobs, t?: SessionTrace) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   close(): void;
 }
 
-export async function openApiAuth(dbPath: string, options: { secureCookie?: boolean; log?: (e: string, f: Record<string, unknown>) => void; adminPassword?: string } = {}): Promise<ApiAuth> {
+export async function openApiAuth(store: AuthStore, options: { secureCookie?: boolean; log?: (e: string, f: Record<string, unknown>) => void; adminPassword?: string } = {}): Promise<ApiAuth> {
   const envPassword = options.adminPassword ?? process.env['GWMO_ADMIN_PASSWORD'];
   if (envPassword !== undefined && envPassword.length < MIN_PASSWORD) throw new CliError(`GWMO_ADMIN_PASSWORD must have at least ${MIN_PASSWORD} characters`);
-  const store = new SqliteAuthStore(dbPath);
   const auth = new AuthService(store);
   const created = await auth.firstAdmin(envPassword);
   const token = process.env['GWMO_ADMIN_TOKEN'];
@@ -34,7 +35,11 @@ export async function openApiAuth(dbPath: string, options: { secureCookie?: bool
   return {
     auth,
     ...(created ? { created: { ...created, generated: envPassword === undefined } } : {}),
-    routes: (s, g, j) => securedApi(auth, apiRoutes(s, g, j), options),
+    routes: (s, g, j, t) => {
+      const api = securedApi(auth, apiRoutes(s, g, j, t), options);
+      const web = dashboardRoutes();
+      return async (req, res) => (await web(req, res)) || api(req, res);
+    },
     close: () => store.close(),
   };
 }

@@ -9,7 +9,7 @@ import { AuthScheme } from '../protocol/index.ts';
 import { DmServer } from '../server/dm-server.ts';
 import type { ServerDeps } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
-import type { ServerStore } from '../store/server.ts';
+import type { ServerStore, SyncAccounts } from '../store/server.ts';
 import { DmHttpClient, NotificationListener, PushPoller, sendNotification, serveFile } from '../transport/index.ts';
 import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
@@ -51,7 +51,7 @@ export interface GatewayOptions extends DmClientIdentity {
   readonly notifyHost?: string;
   readonly notifyPort?: number;
   readonly checkInSeconds: number;
-  readonly stores: { readonly tree?: TreePersistence; readonly south: ServerStore; readonly gateway: GatewayStore };
+  readonly stores: { readonly tree?: TreePersistence; readonly south: ServerStore & SyncAccounts; readonly gateway: GatewayStore };
   /** where stored images are kept (content-addressed) */
   readonly imageDir: string;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
@@ -149,8 +149,8 @@ export class DmGateway {
     return {
       ...base,
       findAccount: async (deviceId) => {
-        if (!south.getDevice(deviceId)) {
-          south.putDevice({
+        if (!(await south.getDevice(deviceId))) {
+          await south.putDevice({
             deviceId, scheme: AuthScheme.Md5, clientName: this.options.deviceUser, clientPassword: this.options.devicePassword,
             serverName: this.options.lanServerId, serverPassword: this.options.lanServerPassword, devInfo: {}, createdAt: Date.now(),
           });
@@ -177,21 +177,21 @@ export class DmGateway {
       ['Config', CONFIG_URN, () => configShape(this.config)],
       ['DevInventory', 'urn:oma:mo:oma-gwmo-deviceinventory:1.1', () => inventoryShape({
         store: gstore, inventory: this.inventory,
-        pending: (id) => south.listOperations(id).filter((op) => op.state === 'queued' || op.state === 'sent').length,
+        pending: (id) => south.openOperationsNow(id),
         credentials: (id) => {
-          const a = south.getDevice(id);
+          const a = south.deviceNow(id);
           return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
         },
         bootstrap: (id, correlator) => startBootstrap({
           deviceId: id, store: gstore, driver: this.proxy, correlator, alert: (a) => this.alert(a), timeoutMs: this.config.int('Fanout/DeviceTimeout') * 1000,
           adopt: (name, secret) => {
-            const a = south.getDevice(id);
-            if (a) south.putDevice({ ...a, clientName: name, clientPassword: secret });
+            const a = south.deviceNow(id);
+            if (a) south.putDeviceNow({ ...a, clientName: name, clientPassword: secret });
           },
         }),
         setCredentials: (id, patch) => {
-          const a = south.getDevice(id);
-          south.putDevice({
+          const a = south.deviceNow(id);
+          south.putDeviceNow({
             deviceId: id, scheme: a?.scheme ?? AuthScheme.Md5, clientName: patch.name ?? a?.clientName ?? this.options.deviceUser,
             clientPassword: patch.secret ?? a?.clientPassword ?? '', serverName: o.lanServerId, serverPassword: o.lanServerPassword,
             devInfo: a?.devInfo ?? {}, createdAt: a?.createdAt ?? Date.now(),

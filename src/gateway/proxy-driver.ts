@@ -38,34 +38,36 @@ export class ProxyDriver implements EndDeviceDriver {
 
   async execute(deviceId: string, commands: readonly DriverCommand[], ctx: DriverContext): Promise<DriverResult[]> {
     const prefix = `${ctx.key}/`;
-    const earlier = this.south.listOperations(deviceId).filter((op) => op.id.startsWith(prefix));
+    const earlier = (await this.south.listOperations(deviceId)).filter((op) => op.id.startsWith(prefix));
     let attempt = earlier.reduce((n, op) => Math.max(n, Number(op.id.slice(prefix.length).split('/')[0])), 0);
     let ids = earlier.filter((op) => op.id.startsWith(`${prefix}${attempt}/`)).map((op) => op.id);
     for (;;) {
       if (ids.length === 0) {
         attempt++;
-        ids = commands.map((c, i) => {
+        ids = [];
+        for (const [i, c] of commands.entries()) {
           const id = `${prefix}${attempt}/${i}`;
-          this.south.queueOperation({
+          await this.south.queueOperation({
             id, deviceId, kind: c.kind, target: c.target, ...(c.source ? { source: c.source } : {}), ...(c.data !== undefined ? { data: c.data } : {}),
             ...(c.format ? { format: c.format } : {}), ...(c.type ? { type: c.type } : {}), ...(c.kind === 'Exec' ? { correlator: id } : {}),
           }, this.now());
-          return id;
-        });
+          ids.push(id);
+        }
       }
       await this.wake(deviceId);
       const complete = await this.waitAll(ids, ctx);
-      const ops = ids.map((id) => this.south.getOperation(id));
+      const ops = await Promise.all(ids.map((id) => this.south.getOperation(id)));
       if (complete || ctx.cancelled()) return ops.map(view);
-      for (const op of ops) if (!finished(op)) this.south.cancelOperation(op!.id, 408, this.now());
-      if (attempt > ctx.retries) return ids.map((id) => view(this.south.getOperation(id)));
+      for (const op of ops) if (!finished(op)) await this.south.cancelOperation(op!.id, 408, this.now());
+      if (attempt > ctx.retries) return (await Promise.all(ids.map((id) => this.south.getOperation(id)))).map(view);
       ids = [];
     }
   }
 
-  private waitAll(ids: readonly string[], ctx: DriverContext): Promise<boolean> {
-    const pending = new Set(ids.filter((id) => !finished(this.south.getOperation(id))));
-    if (pending.size === 0) return Promise.resolve(true);
+  private async waitAll(ids: readonly string[], ctx: DriverContext): Promise<boolean> {
+    const ops = await Promise.all(ids.map((id) => this.south.getOperation(id)));
+    const pending = new Set(ids.filter((_id, i) => !finished(ops[i])));
+    if (pending.size === 0) return true;
     return new Promise((resolve) => {
       const stop = (ok: boolean): void => {
         clearTimeout(timer);
@@ -76,8 +78,10 @@ export class ProxyDriver implements EndDeviceDriver {
       for (const id of pending) {
         this.waiters.set(id, () => {
           if (ctx.cancelled()) return stop(false);
-          if (finished(this.south.getOperation(id))) pending.delete(id);
-          if (pending.size === 0) stop(true);
+          void this.south.getOperation(id).then((op) => {
+            if (finished(op)) pending.delete(id);
+            if (pending.size === 0) stop(true);
+          });
         });
       }
     });

@@ -48,7 +48,7 @@ export class TransparentForwarder {
     for (const [k, at] of this.seen) if (now - at > REPLAY_WINDOW_MS) this.seen.delete(k);
     const keys = [`${deviceId}|digest|${Buffer.from(n.digest).toString('hex')}`, `${deviceId}|session|${n.serverId}|${n.sessionId}`];
     if (keys.some((k) => this.seen.has(k))) return { status: 409, reason: 'replay: this notification (or its session id) was already delivered' };
-    const address = this.south.getDevice(deviceId)?.notifyAddress;
+    const address = (await this.south.getDevice(deviceId))?.notifyAddress;
     const m = address ? /^\[?([^\]]+)\]?:(\d+)$/.exec(address) : null;
     if (!m) return { status: 503, reason: `${deviceId} has not told the gateway where it listens for Package#0` };
     await this.send(bytes, m[1]!, Number(m[2]));

@@ -30,26 +30,26 @@ export class DeviceJobs {
 
   async create(deviceId: string, commands: readonly NewOperation[]): Promise<DeviceJobRow> {
     if (commands.length === 0) throw new ServiceError(400, 'a job needs commands: [{"kind":"Get","path":"./DevInfo/Mod"}, …]');
-    if (!this.store.getLocation(deviceId)) throw new ServiceError(404, `no gateway has announced "${deviceId}" (its deviceattached alert sets where it is)`);
+    if (!(await this.store.getLocation(deviceId))) throw new ServiceError(404, `no gateway has announced "${deviceId}" (its deviceattached alert sets where it is)`);
     const job: DeviceJobRow = {
       id: randomUUID(), deviceId, state: 'pending', createdAt: this.now(), updatedAt: this.now(),
       commands: commands.map((c) => ({ kind: c.kind, path: c.path, ...(c.value !== undefined ? { value: c.value } : {}), ...(c.format ? { format: c.format } : {}) })),
     };
-    this.store.putDeviceJob(job);
+    await this.store.putDeviceJob(job);
     return this.dispatch(job);
   }
 
   /** the gateway a device was last announced behind (HLF-002) */
-  location(deviceId: string): { gatewayId: string; at: number } {
-    const at = this.store.getLocation(deviceId);
+  async location(deviceId: string): Promise<{ gatewayId: string; at: number }> {
+    const at = await this.store.getLocation(deviceId);
     if (!at) throw new ServiceError(404, `no gateway has announced "${deviceId}"`);
     return at;
   }
 
   /** the job once it is done, or as it is after `timeoutMs` */
-  settle(id: string, timeoutMs: number): Promise<DeviceJobRow> {
-    const job = this.get(id);
-    if (job.state === 'done' || timeoutMs <= 0) return Promise.resolve(job);
+  async settle(id: string, timeoutMs: number): Promise<DeviceJobRow> {
+    const job = await this.get(id);
+    if (job.state === 'done' || timeoutMs <= 0) return job;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.set(id, (this.waiters.get(id) ?? []).filter((w) => w !== done));
@@ -60,22 +60,24 @@ export class DeviceJobs {
         resolve(j);
       };
       this.waiters.set(id, [...(this.waiters.get(id) ?? []), done]);
+      // it may have finished between the first look and now
+      void this.store.getDeviceJob(id).then((j) => j && this.jobChanged(j), () => undefined);
     });
   }
 
-  get(id: string): DeviceJobRow {
-    const job = this.store.getDeviceJob(id);
+  async get(id: string): Promise<DeviceJobRow> {
+    const job = await this.store.getDeviceJob(id);
     if (!job) throw new ServiceError(404, `no job "${id}"`);
     return job;
   }
 
   private async dispatch(job: DeviceJobRow): Promise<DeviceJobRow> {
-    const at = this.store.getLocation(job.deviceId);
+    const at = await this.store.getLocation(job.deviceId);
     if (!at) return job;
     const attempt = `dj-${job.id.slice(0, 8)}-${Math.floor(this.now() / 1000).toString(36)}`;
     const r = await this.gateways.startFanout(at.gatewayId, { name: attempt, devices: [job.deviceId], commands: job.commands as NewOperation[] }, 0);
     const sent: DeviceJobRow = { ...job, state: 'dispatched', gatewayId: at.gatewayId, fanout: attempt, correlator: r.value!.correlator, updatedAt: this.now() };
-    this.store.putDeviceJob(sent);
+    await this.store.putDeviceJob(sent);
     this.log('job.dispatched', { job: job.id, deviceId: job.deviceId, gateway: at.gatewayId });
     return sent;
   }
@@ -90,30 +92,37 @@ export class DeviceJobs {
     return { results: cmds.map((c) => ({ status: Number(c['Status']), ...(typeof c['Data'] === 'string' ? { data: c['Data'] } : {}), ...(typeof c['Format'] === 'string' ? { format: c['Format'] } : {}) })) };
   }
 
+  /** A job changed elsewhere (another server instance): whoever waits for it to settle hears of it. */
+  jobChanged(job: DeviceJobRow): void {
+    if (job.state !== 'done') return;
+    for (const w of this.waiters.get(job.id) ?? []) w(job);
+    this.waiters.delete(job.id);
+  }
+
   /** Every Generic Alert from a gateway passes here. */
   async onAlert(gatewayId: string, alert: GenericAlert): Promise<void> {
     const type = alert.items[0]?.type ?? '';
     if (type.includes(':deviceattached')) {
       const id = /DeviceID="([^"]*)"/.exec(dataText(alert))?.[1]?.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)));
       if (!id) return;
-      const before = this.store.getLocation(id);
-      this.store.setLocation(id, gatewayId, this.now());
+      const before = await this.store.getLocation(id);
+      await this.store.setLocation(id, gatewayId, this.now());
       if (before && before.gatewayId !== gatewayId) {
         this.log('device.moved', { deviceId: id, from: before.gatewayId, to: gatewayId });
         // unfinished jobs follow the device
-        for (const job of this.store.listDeviceJobs(id)) if (job.state !== 'done') await this.dispatch(job);
+        for (const job of await this.store.listDeviceJobs(id)) if (job.state !== 'done') await this.dispatch(job);
       }
       return;
     }
     if (type.includes(':resultaggregation') && alert.correlator) {
       const xml = dataText(alert);
-      const job = this.store.findDeviceJob(alert.correlator);
+      const job = await this.store.findDeviceJob(alert.correlator);
       if (!job || job.state === 'done' || job.gatewayId !== gatewayId) return;
       const status = Number(/<Status code="(\d+)"/.exec(xml)?.[1] ?? 500);
       // a device that left answers 408/410 on the gateway it left: the job waits for its new home
-      if ((status === 408 || status === 410) && this.store.getLocation(job.deviceId)?.gatewayId !== gatewayId) return;
+      if ((status === 408 || status === 410) && (await this.store.getLocation(job.deviceId))?.gatewayId !== gatewayId) return;
       const done: DeviceJobRow = { ...job, state: 'done', status, ...(await this.resultsOf(job, gatewayId)), updatedAt: this.now() };
-      this.store.putDeviceJob(done);
+      await this.store.putDeviceJob(done);
       for (const w of this.waiters.get(job.id) ?? []) w(done);
       this.waiters.delete(job.id);
       this.log('job.done', { job: job.id, deviceId: job.deviceId, gateway: gatewayId, status });

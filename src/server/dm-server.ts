@@ -7,11 +7,13 @@ import { DmHttpServer, sendNotification } from '../transport/index.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { engineDeps, type ServerEvents } from './engine-deps.ts';
 import { ServerService } from './service.ts';
+import { followSharedStore } from './shared-store.ts';
 import { GatewayService } from './gateways.ts';
 import { ImageRepo } from './images.ts';
 import { PushChannel } from './push-channel.ts';
 import { handleEnrol } from './enrolment.ts';
 import { DeviceJobs } from './device-jobs.ts';
+import type { SessionTrace } from './trace.ts';
 import { DmMetrics } from './metrics.ts';
 
 export interface DmServerOptions {
@@ -29,7 +31,7 @@ export interface DmServerOptions {
   readonly clock?: Clock;
   readonly events?: ServerEvents;
   /** REST API and other routes sharing the listener */
-  readonly routes?: (service: ServerService, gateways: GatewayService, jobs: DeviceJobs) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  readonly routes?: (service: ServerService, gateways: GatewayService, jobs: DeviceJobs, trace?: SessionTrace) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
   /** gateways presenting this at POST /enrol get an account (HLF-002) */
   readonly enrolmentSecret?: string;
@@ -37,6 +39,8 @@ export interface DmServerOptions {
   readonly imageDir?: string;
   /** lets a role (the gateway's LAN side) adjust what the engine gets from the store */
   readonly deps?: (base: ServerDeps) => ServerDeps;
+  /** keeps recent sessions' messages for the trace viewer (GET /api/sessions) */
+  readonly trace?: SessionTrace;
   /** where this instance counts (default: a registry of its own, role "server"); served at /metrics */
   readonly metrics?: DmMetrics;
 }
@@ -68,7 +72,7 @@ export class DmServer {
   async start(): Promise<string> {
     const clock = this.options.clock ?? { now: () => Date.now() };
     const maxMsgSize = this.options.maxMsgSize ?? 64 * 1024;
-    const api = this.options.routes?.(this.service, this.gateways, this.jobs) ?? (async () => false);
+    const api = this.options.routes?.(this.service, this.gateways, this.jobs, this.options.trace) ?? (async () => false);
     const images = this.images;
     const push = new PushChannel(this.options.store);
     this.service.push = this.metrics.push(push);
@@ -81,7 +85,7 @@ export class DmServer {
       }
       const p = /^\/push\/([^/?]+)$/.exec((req.url ?? '').split('?')[0]!);
       if (p && req.method === 'GET') {
-        push.handle(req, res, decodeURIComponent(p[1]!));
+        await push.handle(req, res, decodeURIComponent(p[1]!));
         return true;
       }
       const m = images ? /^\/images\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!) : null;
@@ -98,6 +102,7 @@ export class DmServer {
       handler: async (req) => {
         this.metrics.message('in', req.encoding, req.body.length);
         const reply = await engine!.handle(req);
+        this.options.trace?.record(req, reply);
         if (!isRefusal(reply)) this.metrics.message('out', reply.encoding, reply.body.length);
         if (isRefusal(reply)) this.options.log?.('dm.refused', { status: reply.httpStatus, message: reply.message, from: req.remoteAddress });
         return reply;
@@ -107,7 +112,8 @@ export class DmServer {
     });
     const { url } = await this.http.listen();
     // sessions do not survive a restart: their unanswered operations are sent again
-    this.options.store.requeueAllSent(clock.now());
+    await this.options.store.requeueAllSent(clock.now());
+    followSharedStore(this.options.store, this.service, this.jobs, this.options.log);
     this.url = this.options.publicUrl ?? url;
     this.gateways.publicBase = this.url.replace(/\/dm$/, '');
     const events = this.options.events ?? {};
@@ -116,6 +122,10 @@ export class DmServer {
       operationDone: (op) => {
         this.service.operationChanged(op);
         events.operationDone?.(op);
+      },
+      sessionEnded: (deviceId, outcome) => {
+        this.options.trace?.ended(deviceId, outcome);
+        events.sessionEnded?.(deviceId, outcome);
       },
       alert: (deviceId, alert) => {
         this.metrics.alert(deviceId, alert);

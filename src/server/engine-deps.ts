@@ -22,18 +22,18 @@ export function accountOf(d: DeviceRow): DeviceAccount {
 }
 
 export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvents = {}): ServerDeps {
-  const finished = (id: string): void => {
+  const finished = async (id: string): Promise<void> => {
     if (events.operationDone === undefined) return;
-    const op = store.getOperation(id);
+    const op = await store.getOperation(id);
     if (op) events.operationDone(op);
   };
   return {
     clock,
-    // the SQLite store answers synchronously, so one message's work never interleaves with another's
+    // one message's writes commit together (SQLite: one transaction; PostgreSQL: one client, BEGIN/COMMIT)
     unitOfWork: (work) => store.batch(work),
     findAccount: async (deviceId) => {
-      const d = store.getDevice(deviceId);
-      if (d) store.updateDevice(deviceId, { lastSeen: clock.now() });
+      const d = await store.getDevice(deviceId);
+      if (d) await store.updateDevice(deviceId, { lastSeen: clock.now() });
       return d ? accountOf(d) : undefined;
     },
     saveNonces: async (deviceId, nonces) => store.updateDevice(deviceId, nonces),
@@ -41,29 +41,29 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
     completeOperation: async (_deviceId, id, outcome) => {
       // 202: the device accepted an Exec and reports the end with a Generic Alert (correlator)
       const state = outcome.status === StatusCode.Accepted ? 'accepted' : outcome.status >= 200 && outcome.status < 300 ? 'done' : 'failed';
-      store.finishOperation(id, { state, status: outcome.status, ...(outcome.results ? { results: outcome.results } : {}) }, clock.now());
-      finished(id);
+      await store.finishOperation(id, { state, status: outcome.status, ...(outcome.results ? { results: outcome.results } : {}) }, clock.now());
+      await finished(id);
     },
     releaseOperations: async (_deviceId, ids) => store.requeueOperations(ids, clock.now()),
-    onDevInfo: (deviceId, values, from) => {
+    onDevInfo: async (deviceId, values, from) => {
       const devInfo: Record<string, string> = {};
       for (const [k, v] of Object.entries(values)) if (k.startsWith('DevInfo/')) devInfo[k.slice('DevInfo/'.length)] = v;
       // a device that listens for Package#0 says on which UDP port (DevInfo/Ext/NotifyPort, a gwmo extension)
       const port = Number(devInfo['Ext/NotifyPort']);
       const host = from?.replace(/^::ffff:/, '');
       const notifyAddress = Number.isInteger(port) && port > 0 && port < 65536 && host ? `${host.includes(':') ? `[${host}]` : host}:${port}` : undefined;
-      store.updateDevice(deviceId, { devInfo, ...(notifyAddress ? { notifyAddress } : {}) });
+      await store.updateDevice(deviceId, { devInfo, ...(notifyAddress ? { notifyAddress } : {}) });
       events.devInfo?.(deviceId, devInfo, from);
     },
-    onAlert: (deviceId, alert) => {
-      store.addAlert({ deviceId, code: alert.code, ...(alert.correlator ? { correlator: alert.correlator } : {}), items: alert.items, receivedAt: clock.now() });
+    onAlert: async (deviceId, alert) => {
+      await store.addAlert({ deviceId, code: alert.code, ...(alert.correlator ? { correlator: alert.correlator } : {}), items: alert.items, receivedAt: clock.now() });
       events.alert?.(deviceId, alert);
       if (alert.code !== AlertCode.GenericAlert || alert.correlator === undefined) return;
-      const op = store.findAcceptedByCorrelator(deviceId, alert.correlator);
+      const op = await store.findAcceptedByCorrelator(deviceId, alert.correlator);
       if (op === undefined) return;
       const status = outcomeOf(alert);
-      store.finishOperation(op.id, { state: status >= 200 && status < 300 ? 'done' : 'failed', status }, clock.now());
-      finished(op.id);
+      await store.finishOperation(op.id, { state: status >= 200 && status < 300 ? 'done' : 'failed', status }, clock.now());
+      await finished(op.id);
     },
     onSessionEnd: (deviceId, summary) => events.sessionEnded?.(deviceId, summary.outcome),
   };

@@ -38,7 +38,7 @@ export async function handleEnrol(req: IncomingMessage, res: ServerResponse, ser
     return send(res, 403, { error: 'wrong enrolment credential' });
   }
   try {
-    service.device(body.deviceId);
+    await service.device(body.deviceId);
     return send(res, 409, { error: `${body.deviceId} already has an account; an administrator can remove it first` });
   } catch {
     // unknown: enrol it
@@ -46,7 +46,7 @@ export async function handleEnrol(req: IncomingMessage, res: ServerResponse, ser
   const password = randomBytes(18).toString('base64url');
   const serverPassword = randomBytes(18).toString('base64url');
   const name = `enrolled-${randomBytes(4).toString('hex')}`;
-  service.addDevice({ deviceId: body.deviceId, name, password, serverName: service.serverId, serverPassword, scheme: 'md5' });
+  await service.addDevice({ deviceId: body.deviceId, name, password, serverName: service.serverId, serverPassword, scheme: 'md5' });
   log?.('enrol.accepted', { deviceId: body.deviceId });
   send(res, 201, { deviceId: body.deviceId, name, password, serverId: service.serverId, serverPassword });
 }

@@ -116,20 +116,21 @@ export class GatewayService {
     return { ...r, value: { ...r.value!, url } };
   }
 
-  list(): DeviceRow[] {
-    return this.store.listDevices().filter((d) => d.devInfo['Ext/GwMO'] !== undefined);
+  async list(): Promise<DeviceRow[]> {
+    return (await this.store.listDevices()).filter((d) => d.devInfo['Ext/GwMO'] !== undefined);
   }
 
-  gateway(id: string): DeviceRow {
-    const d = this.service.device(id);
+  async gateway(id: string): Promise<DeviceRow> {
+    const d = await this.service.device(id);
     if (d.devInfo['Ext/GwMO'] === undefined) throw new ServiceError(404, `"${id}" is not a GwMO gateway (it has not reported DevInfo/Ext/GwMO)`);
     return d;
   }
 
   /** Queues the operations on the gateway, wakes it, and waits up to `waitMs` for the outcome. */
   async run(id: string, ops: readonly NewOperation[], waitMs: number): Promise<Outcome<never>> {
-    this.gateway(id);
-    const queued = ops.map((o) => this.service.queue(id, o));
+    await this.gateway(id);
+    const queued: OperationRow[] = [];
+    for (const o of ops) queued.push(await this.service.queue(id, o));
     try {
       await this.service.notify(id);
     } catch {
@@ -145,7 +146,7 @@ export class GatewayService {
    * the device then opens its session with this server.
    */
   async notifyVia(gatewayId: string, deviceId: string, uiMode: 0 | 1 | 2 | 3, waitMs: number): Promise<Outcome<{ sessionId: number; status: number }>> {
-    const { sessionId, bytes } = this.service.notification(deviceId, uiMode);
+    const { sessionId, bytes } = await this.service.notification(deviceId, uiMode);
     const base = `./GwMO/EDTrigger/n${sessionId.toString(16)}${randomUUID().slice(0, 6)}`;
     const r = await this.run(gatewayId, [
       { kind: 'Add', path: base, format: 'node' },
@@ -166,7 +167,7 @@ export class GatewayService {
     const op = r.operations[0]!;
     const address = typeof op.results?.[0]?.data === 'string' ? op.results[0].data : '';
     if (op.status !== 200 || address === '') throw new ServiceError(409, `gateway ${gatewayId} shows no routable address for "${deviceId}": notify it "via" the gateway instead`);
-    const { sessionId, bytes } = this.service.notification(deviceId, uiMode);
+    const { sessionId, bytes } = await this.service.notification(deviceId, uiMode);
     await this.service.send(bytes, address);
     return { sessionId, address };
   }

@@ -40,8 +40,8 @@ export class PushChannel {
   }
 
   /** GET /push/<DevId> */
-  handle(req: IncomingMessage, res: ServerResponse, deviceId: string): void {
-    const device = this.store.getDevice(deviceId);
+  async handle(req: IncomingMessage, res: ServerResponse, deviceId: string): Promise<void> {
+    const device = await this.store.getDevice(deviceId);
     const auth = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const given = auth ? Buffer.from(auth, 'base64') : Buffer.alloc(0);
     const expected = device ? Buffer.from(`${device.clientName}:${device.clientPassword}`) : Buffer.alloc(1);

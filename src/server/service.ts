@@ -68,13 +68,18 @@ export class ServerService {
    * `timeoutMs`; returns them as they are then.
    */
   async settle(ids: readonly string[], timeoutMs: number): Promise<OperationRow[]> {
-    const open = (): string[] => ids.filter((id) => this.store.getOperation(id)?.state === 'queued' || this.store.getOperation(id)?.state === 'sent');
-    if (open().length > 0 && timeoutMs > 0) {
+    const open = async (): Promise<number> => {
+      const ops = await Promise.all(ids.map((id) => this.store.getOperation(id)));
+      return ops.filter((op) => op?.state === 'queued' || op?.state === 'sent').length;
+    };
+    if ((await open()) > 0 && timeoutMs > 0) {
       await new Promise<void>((resolve) => {
         const check = (): void => {
-          if (open().length > 0) return;
-          cleanup();
-          resolve();
+          void open().then((n) => {
+            if (n > 0) return;
+            cleanup();
+            resolve();
+          });
         };
         const timer = setTimeout(() => (cleanup(), resolve()), timeoutMs);
         const cleanup = (): void => {
@@ -85,13 +90,14 @@ export class ServerService {
           if (!this.waiters.has(id)) this.waiters.set(id, new Set());
           this.waiters.get(id)!.add(check);
         }
+        check(); // a change between the first look and now has no waiter to tell
       });
       for (const id of ids) if (this.waiters.get(id)?.size === 0) this.waiters.delete(id);
     }
-    return ids.map((id) => this.store.getOperation(id)!);
+    return Promise.all(ids.map(async (id) => (await this.store.getOperation(id))!));
   }
 
-  addDevice(input: NewDevice): DeviceRow {
+  async addDevice(input: NewDevice): Promise<DeviceRow> {
     if (!input.deviceId || input.deviceId.length > 255) throw new ServiceError(400, 'deviceId is required (at most 255 characters), e.g. "IMEI:490154203237518"');
     if (!input.name || !input.password) throw new ServiceError(400, 'name and password (the credentials the device authenticates with) are required');
     const scheme = SCHEMES[input.scheme ?? 'md5'];
@@ -100,33 +106,33 @@ export class ServerService {
       throw new ServiceError(400, 'serverName and serverPassword go together (the credentials the server proves itself with)');
     }
     if (input.notifyAddress !== undefined) parseAddress(input.notifyAddress);
-    const existing = this.store.getDevice(input.deviceId);
+    const existing = await this.store.getDevice(input.deviceId);
     const row: DeviceRow = {
       deviceId: input.deviceId, scheme, clientName: input.name, clientPassword: input.password,
       ...(input.serverName !== undefined ? { serverName: input.serverName, serverPassword: input.serverPassword! } : {}),
       ...(input.notifyAddress !== undefined ? { notifyAddress: input.notifyAddress } : {}),
       devInfo: existing?.devInfo ?? {}, createdAt: existing?.createdAt ?? this.clock.now(),
     };
-    this.store.putDevice(row);
-    return this.store.getDevice(input.deviceId)!;
+    await this.store.putDevice(row);
+    return (await this.store.getDevice(input.deviceId))!;
   }
 
-  device(deviceId: string): DeviceRow {
-    const d = this.store.getDevice(deviceId);
+  async device(deviceId: string): Promise<DeviceRow> {
+    const d = await this.store.getDevice(deviceId);
     if (!d) throw new ServiceError(404, `no device "${deviceId}"; list them with GET /api/devices`);
     return d;
   }
 
-  devices(limit: number, offset: number): DeviceRow[] {
+  devices(limit: number, offset: number): Promise<DeviceRow[]> {
     return this.store.listDevices({ limit, offset });
   }
 
-  removeDevice(deviceId: string): void {
-    if (!this.store.deleteDevice(deviceId)) throw new ServiceError(404, `no device "${deviceId}"`);
+  async removeDevice(deviceId: string): Promise<void> {
+    if (!(await this.store.deleteDevice(deviceId))) throw new ServiceError(404, `no device "${deviceId}"`);
   }
 
-  queue(deviceId: string, input: NewOperation): OperationRow {
-    this.device(deviceId);
+  async queue(deviceId: string, input: NewOperation): Promise<OperationRow> {
+    await this.device(deviceId);
     if (!KINDS.has(input.kind)) throw new ServiceError(400, `kind must be one of ${[...KINDS].join(', ')}, not "${input.kind}"`);
     if (typeof input.path !== 'string' || input.path === '' || input.path.length > 1024) {
       throw new ServiceError(400, 'path is required: a DM URI such as "./DevInfo/Mod"');
@@ -148,20 +154,20 @@ export class ServerService {
     }, this.clock.now());
   }
 
-  operation(id: string): OperationRow {
-    const op = this.store.getOperation(id);
+  async operation(id: string): Promise<OperationRow> {
+    const op = await this.store.getOperation(id);
     if (!op) throw new ServiceError(404, `no operation "${id}"`);
     return op;
   }
 
-  operations(deviceId: string, limit: number, offset: number): OperationRow[] {
-    this.device(deviceId);
+  async operations(deviceId: string, limit: number, offset: number): Promise<OperationRow[]> {
+    await this.device(deviceId);
     return this.store.listOperations(deviceId, { limit, offset });
   }
 
   /** A Package#0 for the device, keyed with the server's credentials for it. */
-  notification(deviceId: string, uiMode: UiMode = 0): { sessionId: number; bytes: Uint8Array } {
-    const d = this.device(deviceId);
+  async notification(deviceId: string, uiMode: UiMode = 0): Promise<{ sessionId: number; bytes: Uint8Array }> {
+    const d = await this.device(deviceId);
     if (d.serverPassword === undefined) throw new ServiceError(409, `device "${deviceId}" has no serverPassword: the Package#0 digest needs the server's credentials`);
     const sessionId = 1 + (randomBytes(2).readUInt16BE() % 0xfffe);
     const bytes = encodeNotification(
@@ -183,16 +189,16 @@ export class ServerService {
 
   /** Wakes the device with a Package#0 (its push channel if it polls, else UDP); it then opens a session (Alert 1200). */
   async notify(deviceId: string, uiMode: UiMode = 0): Promise<{ sessionId: number; bytes: number; address: string }> {
-    const d = this.device(deviceId);
+    const d = await this.device(deviceId);
     if (this.push?.reachable(deviceId)) {
-      const { sessionId, bytes } = this.notification(deviceId, uiMode);
+      const { sessionId, bytes } = await this.notification(deviceId, uiMode);
       this.push.push(deviceId, bytes);
       return { sessionId, bytes: bytes.length, address: 'push channel' };
     }
     if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
     if (d.notifyAddress === undefined) throw new ServiceError(409, `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener); behind a gateway, notify it "via" the gateway`);
     const { host, port } = parseAddress(d.notifyAddress);
-    const { sessionId, bytes } = this.notification(deviceId, uiMode);
+    const { sessionId, bytes } = await this.notification(deviceId, uiMode);
     await this.notifier.send(bytes, host, port);
     return { sessionId, bytes: bytes.length, address: d.notifyAddress };
   }

@@ -67,36 +67,39 @@ export interface DeviceJobRow {
 }
 
 export interface ServerStore {
-  setLocation(deviceId: string, gatewayId: string, now: number): void;
-  getLocation(deviceId: string): { gatewayId: string; at: number } | undefined;
-  putDeviceJob(job: DeviceJobRow): void;
-  getDeviceJob(id: string): DeviceJobRow | undefined;
-  listDeviceJobs(deviceId: string): DeviceJobRow[];
+  setLocation(deviceId: string, gatewayId: string, now: number): Promise<void>;
+  getLocation(deviceId: string): Promise<{ gatewayId: string; at: number } | undefined>;
+  putDeviceJob(job: DeviceJobRow): Promise<void>;
+  getDeviceJob(id: string): Promise<DeviceJobRow | undefined>;
+  listDeviceJobs(deviceId: string): Promise<DeviceJobRow[]>;
   /** the job whose current dispatch carries this correlator */
-  findDeviceJob(correlator: string): DeviceJobRow | undefined;
+  findDeviceJob(correlator: string): Promise<DeviceJobRow | undefined>;
 
-  putDevice(row: DeviceRow): void;
-  getDevice(deviceId: string): DeviceRow | undefined;
-  listDevices(options?: { limit?: number; offset?: number }): DeviceRow[];
-  deleteDevice(deviceId: string): boolean;
-  updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): void;
+  putDevice(row: DeviceRow): Promise<void>;
+  getDevice(deviceId: string): Promise<DeviceRow | undefined>;
+  listDevices(options?: { limit?: number; offset?: number }): Promise<DeviceRow[]>;
+  deleteDevice(deviceId: string): Promise<boolean>;
+  updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): Promise<void>;
 
-  queueOperation(row: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): OperationRow;
-  getOperation(id: string): OperationRow | undefined;
-  listOperations(deviceId: string, options?: { limit?: number; offset?: number }): OperationRow[];
+  queueOperation(row: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow>;
+  getOperation(id: string): Promise<OperationRow | undefined>;
+  listOperations(deviceId: string, options?: { limit?: number; offset?: number }): Promise<OperationRow[]>;
   /** queued operations of a device, oldest first, marked sent */
-  takeOperations(deviceId: string, limit: number, now: number): OperationRow[];
-  finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): void;
-  requeueOperations(ids: readonly string[], now: number): void;
-  /** after a restart no session is open: what was sent and not answered goes back to the queue */
-  requeueAllSent(now: number): number;
+  takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]>;
+  finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<void>;
+  requeueOperations(ids: readonly string[], now: number): Promise<void>;
+  /**
+   * After a restart no session of this process is open: what was sent and not answered goes back to
+   * the queue (with a shared store: what instances no longer alive had sent).
+   */
+  requeueAllSent(now: number): Promise<number>;
   /** ends an operation that is still queued or sent (a fanout gave up on the device); false if it had finished */
-  cancelOperation(id: string, status: number, now: number): boolean;
+  cancelOperation(id: string, status: number, now: number): Promise<boolean>;
   /** an Exec answered 202 whose Generic Alert carries this correlator */
-  findAcceptedByCorrelator(deviceId: string, correlator: string): OperationRow | undefined;
+  findAcceptedByCorrelator(deviceId: string, correlator: string): Promise<OperationRow | undefined>;
 
-  addAlert(row: Omit<AlertRow, 'id'>): AlertRow;
-  listAlerts(deviceId: string, options?: { limit?: number }): AlertRow[];
+  addAlert(row: Omit<AlertRow, 'id'>): Promise<AlertRow>;
+  listAlerts(deviceId: string, options?: { limit?: number }): Promise<AlertRow[]>;
 
   /**
    * Runs `work` as one store transaction: the writes of one DM message (completions, the next
@@ -104,5 +107,24 @@ export interface ServerStore {
    */
   batch<T>(work: () => Promise<T>): Promise<T>;
 
-  close(): void;
+  /**
+   * Changes committed by any process sharing the store (several server instances on PostgreSQL),
+   * heard after they commit; a store only one process uses need not offer it.
+   */
+  watch?(listener: (change: StoreChange) => void): void;
+
+  close(): Promise<void>;
+}
+
+export type StoreChange = { readonly kind: 'operation'; readonly id: string } | { readonly kind: 'deviceJob'; readonly id: string };
+
+/**
+ * What an embedded store (SQLite) also answers synchronously: the gateway's DM tree reads and
+ * writes its LAN devices' accounts inside tree callbacks, which are synchronous.
+ */
+export interface SyncAccounts {
+  deviceNow(deviceId: string): DeviceRow | undefined;
+  putDeviceNow(row: DeviceRow): void;
+  /** operations of the device still queued or sent */
+  openOperationsNow(deviceId: string): number;
 }

@@ -16,21 +16,21 @@ for (const encoding of ['xml', 'wbxml'] as const) {
         let done = 0;
         p.tree.onExec('./Vendor/Reboot', () => (done++, 200));
         const ops = [
-          s.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Mod' }),
-          s.queue(p.deviceId, { kind: 'Add', path: './Vendor', format: 'node' }),
-          s.queue(p.deviceId, { kind: 'Add', path: './Vendor/Reboot', format: 'node' }),
-          s.queue(p.deviceId, { kind: 'Add', path: './Vendor/Level', value: '3', format: 'int' }),
-          s.queue(p.deviceId, { kind: 'Replace', path: './Vendor/Level', value: '4', format: 'int' }),
-          s.queue(p.deviceId, { kind: 'Add', path: './Vendor/Blob', value: 'AAEC/w==', format: 'b64' }),
-          s.queue(p.deviceId, { kind: 'Copy', path: './Vendor/Copy', source: './Vendor/Level' }),
-          s.queue(p.deviceId, { kind: 'Exec', path: './Vendor/Reboot' }),
-          s.queue(p.deviceId, { kind: 'Get', path: './Vendor/Blob' }),
-          s.queue(p.deviceId, { kind: 'Delete', path: './Vendor/Copy' }),
-          s.queue(p.deviceId, { kind: 'Get', path: './Vendor?list=StructData' }),
+          await s.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Mod' }),
+          await s.queue(p.deviceId, { kind: 'Add', path: './Vendor', format: 'node' }),
+          await s.queue(p.deviceId, { kind: 'Add', path: './Vendor/Reboot', format: 'node' }),
+          await s.queue(p.deviceId, { kind: 'Add', path: './Vendor/Level', value: '3', format: 'int' }),
+          await s.queue(p.deviceId, { kind: 'Replace', path: './Vendor/Level', value: '4', format: 'int' }),
+          await s.queue(p.deviceId, { kind: 'Add', path: './Vendor/Blob', value: 'AAEC/w==', format: 'b64' }),
+          await s.queue(p.deviceId, { kind: 'Copy', path: './Vendor/Copy', source: './Vendor/Level' }),
+          await s.queue(p.deviceId, { kind: 'Exec', path: './Vendor/Reboot' }),
+          await s.queue(p.deviceId, { kind: 'Get', path: './Vendor/Blob' }),
+          await s.queue(p.deviceId, { kind: 'Delete', path: './Vendor/Copy' }),
+          await s.queue(p.deviceId, { kind: 'Get', path: './Vendor?list=StructData' }),
         ];
         const report = await p.agent.session();
         assert.equal(report.end, 'done', report.error);
-        const out = ops.map((o) => s.operation(o.id));
+        const out = await Promise.all(ops.map((o) => s.operation(o.id)));
         assert.deepEqual(out.map((o) => [o.kind, o.status]), [
           ['Get', 200], ['Add', 200], ['Add', 200], ['Add', 200], ['Replace', 200], ['Add', 200], ['Copy', 200], ['Exec', 200], ['Get', 200], ['Delete', 200], ['Get', 200],
         ]);
@@ -41,9 +41,9 @@ for (const encoding of ['xml', 'wbxml'] as const) {
         assert.equal(p.tree.read('./Vendor/Level'), '4');
         assert.equal(p.tree.exists('./Vendor/Copy'), false);
         assert.equal(done, 1);
-        assert.equal(s.device(p.deviceId).devInfo['Man'], 'Acme', 'DevInfo from Pkg1 kept by the server');
+        assert.equal((await s.device(p.deviceId)).devInfo['Man'], 'Acme', 'DevInfo from Pkg1 kept by the server');
         // the next session: nonces moved on, both sides still agree
-        s.queue(p.deviceId, { kind: 'Get', path: './DevDetail/FwV' });
+        await s.queue(p.deviceId, { kind: 'Get', path: './DevDetail/FwV' });
         assert.equal((await p.agent.session()).end, 'done');
       } finally {
         await p.close();
@@ -55,10 +55,10 @@ for (const encoding of ['xml', 'wbxml'] as const) {
 test('wrong credentials: 401, nothing executed, operations stay queued', async () => {
   const p = await startPair({ scheme: 'md5', devicePassword: 'not-the-password' });
   try {
-    const op = p.server.service.queue(p.deviceId, { kind: 'Replace', path: './DevInfo/Lang', value: 'fr' });
+    const op = await p.server.service.queue(p.deviceId, { kind: 'Replace', path: './DevInfo/Lang', value: 'fr' });
     const report = await p.agent.session();
     assert.equal(report.end, 'auth-failed');
-    assert.equal(p.server.service.operation(op.id).state, 'queued');
+    assert.equal((await p.server.service.operation(op.id)).state, 'queued');
     assert.equal(p.tree.read('./DevInfo/Lang'), 'en-US');
   } finally {
     await p.close();
@@ -72,12 +72,12 @@ test('the device refuses what its tree refuses: 425 (ACL), 405 (read-only), 404 
     p.tree.define('./Locked/Value', { value: 'keep' });
     const s = p.server.service;
     const ops = [
-      s.queue(p.deviceId, { kind: 'Replace', path: './Locked/Value', value: 'changed' }),
-      s.queue(p.deviceId, { kind: 'Replace', path: './DevInfo/Mod', value: 'changed' }),
-      s.queue(p.deviceId, { kind: 'Get', path: './Nothing/Here' }),
+      await s.queue(p.deviceId, { kind: 'Replace', path: './Locked/Value', value: 'changed' }),
+      await s.queue(p.deviceId, { kind: 'Replace', path: './DevInfo/Mod', value: 'changed' }),
+      await s.queue(p.deviceId, { kind: 'Get', path: './Nothing/Here' }),
     ];
     assert.equal((await p.agent.session()).end, 'done');
-    assert.deepEqual(ops.map((o) => [s.operation(o.id).state, s.operation(o.id).status]), [['failed', 425], ['failed', 405], ['failed', 404]]);
+    assert.deepEqual((await Promise.all(ops.map((o) => s.operation(o.id)))).map((o) => [o.state, o.status]), [['failed', 425], ['failed', 405], ['failed', 404]]);
     assert.equal(p.tree.read('./Locked/Value'), 'keep');
   } finally {
     await p.close();
@@ -88,18 +88,18 @@ test('small MaxMsgSize: many operations over several messages, a large object bo
   const p = await startPair({ scheme: 'md5', encoding: 'wbxml', deviceMaxMsgSize: 1500, serverMaxMsgSize: 1500 });
   try {
     const s = p.server.service;
-    p.server.service.queue(p.deviceId, { kind: 'Add', path: './Big', format: 'node' });
+    await p.server.service.queue(p.deviceId, { kind: 'Add', path: './Big', format: 'node' });
     const big = Buffer.from(Uint8Array.from({ length: 10_000 }, (_, i) => (i * 31) % 256));
-    const many = Array.from({ length: 25 }, (_, i) => s.queue(p.deviceId, { kind: 'Add', path: `./Big/N${i}`, value: `value number ${i}` }));
-    const put = s.queue(p.deviceId, { kind: 'Add', path: './Big/Image', value: big.toString('base64'), format: 'b64' });
-    const get = s.queue(p.deviceId, { kind: 'Get', path: './Big/Image' });
+    const many = await Promise.all(Array.from({ length: 25 }, (_, i) => s.queue(p.deviceId, { kind: 'Add', path: `./Big/N${i}`, value: `value number ${i}` })));
+    const put = await s.queue(p.deviceId, { kind: 'Add', path: './Big/Image', value: big.toString('base64'), format: 'b64' });
+    const get = await s.queue(p.deviceId, { kind: 'Get', path: './Big/Image' });
     const report = await p.agent.session();
     assert.equal(report.end, 'done', report.error);
     assert.ok(report.messages >= 10, `${report.messages} messages`);
-    assert.ok(many.every((o) => s.operation(o.id).status === 200));
-    assert.equal(s.operation(put.id).status, 200);
+    assert.ok((await Promise.all(many.map((o) => s.operation(o.id)))).every((o) => o.status === 200));
+    assert.equal((await s.operation(put.id)).status, 200);
     assert.deepEqual(Buffer.from(p.tree.read('./Big/Image') as Uint8Array), big);
-    const got = s.operation(get.id);
+    const got = await s.operation(get.id);
     assert.equal(got.status, 200);
     assert.deepEqual(Buffer.from(got.results![0]!.data as Uint8Array), big);
   } finally {
@@ -110,9 +110,9 @@ test('small MaxMsgSize: many operations over several messages, a large object bo
 test('after a session both sides hold the same nonces, so the next Package#0 verifies without resync', async () => {
   const p = await startPair({ scheme: 'md5' });
   try {
-    p.server.service.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Man' });
+    await p.server.service.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Man' });
     assert.equal((await p.agent.session()).end, 'done');
-    const row = p.store.getDevice(p.deviceId)!;
+    const row = (await p.store.getDevice(p.deviceId))!;
     const [acc] = readAccounts(p.tree);
     assert.ok(row.serverNonce && acc?.server?.data);
     assert.deepEqual(Buffer.from(row.serverNonce), Buffer.from(acc.server.data), 'SRVCRED nonce');
@@ -132,13 +132,13 @@ test('an Exec answered 202 completes when the Generic Alert with its correlator 
       p.agent.queueAlert({ code: 1226, correlator: correlator!, items: [{ source: './Vendor/Update', type: 'org.example.update', format: 'int', data: '200' }] });
       return 202;
     });
-    const op = p.server.service.queue(p.deviceId, { kind: 'Exec', path: './Vendor/Update' });
+    const op = await p.server.service.queue(p.deviceId, { kind: 'Exec', path: './Vendor/Update' });
     assert.ok(op.correlator, 'the server gives every Exec a correlator');
     assert.equal((await p.agent.session()).end, 'done');
-    assert.deepEqual([p.server.service.operation(op.id).state, p.server.service.operation(op.id).status], ['accepted', 202]);
+    assert.deepEqual([(await p.server.service.operation(op.id)).state, (await p.server.service.operation(op.id)).status], ['accepted', 202]);
     assert.equal((await p.agent.session()).end, 'done');
-    assert.deepEqual([p.server.service.operation(op.id).state, p.server.service.operation(op.id).status], ['done', 200]);
-    const [alert] = p.store.listAlerts(p.deviceId);
+    assert.deepEqual([(await p.server.service.operation(op.id)).state, (await p.server.service.operation(op.id)).status], ['done', 200]);
+    const [alert] = await p.store.listAlerts(p.deviceId);
     assert.deepEqual([alert?.code, alert?.correlator], [1226, op.correlator]);
   } finally {
     await p.close();
@@ -150,7 +150,7 @@ test('a device that aborts with Alert 1223 ends the session; what was sent goes 
   try {
     p.tree.define('./Vendor/Slow', { format: 'node' });
     p.tree.onExec('./Vendor/Slow', () => 200);
-    const op = p.server.service.queue(p.deviceId, { kind: 'Replace', path: './Nope', value: 'x' });
+    const op = await p.server.service.queue(p.deviceId, { kind: 'Replace', path: './Nope', value: 'x' });
     // the device answers the server's package with an abort instead of statuses
     const http = (p.agent as unknown as { options: { http: { post: (u: string, m: unknown) => Promise<unknown> } } }).options.http;
     const real = http.post.bind(http);
@@ -166,7 +166,7 @@ test('a device that aborts with Alert 1223 ends the session; what was sent goes 
     };
     await p.agent.session();
     assert.equal(p.server.activeSessions, 0);
-    assert.equal(p.server.service.operation(op.id).state, 'queued');
+    assert.equal((await p.server.service.operation(op.id)).state, 'queued');
   } finally {
     await p.close();
   }

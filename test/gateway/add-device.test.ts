@@ -21,16 +21,16 @@ test('a device announced by the server joins with its own credentials; wrong one
   };
   try {
     const base = './GwMO/DevInventory/Devices/IMEI:990000000000001';
-    const ops = [
+    const ops = await Promise.all([
       { kind: 'Replace' as const, path: './GwMO/Config/InventoryAlerts/Attach', value: 'true' },
       { kind: 'Add' as const, path: base, format: 'node' },
       { kind: 'Add' as const, path: `${base}/Credentials/AuthName`, value: 'meter-1' },
       { kind: 'Add' as const, path: `${base}/Credentials/AuthSecret`, value: 'its-own-secret' },
       { kind: 'Get' as const, path: `${base}/Status` },
-    ].map((o) => srv.server.service.queue(GW_ID, o));
+    ].map((o) => srv.server.service.queue(GW_ID, o)));
     await gw.gateway.checkIn();
-    assert.deepEqual(ops.map((o) => srv.server.service.operation(o.id).status), [200, 200, 200, 200, 200]);
-    assert.equal(srv.server.service.operation(ops[4]!.id).results?.[0]?.data, '0', 'announced, not seen yet');
+    assert.deepEqual((await Promise.all(ops.map((o) => srv.server.service.operation(o.id)))).map((o) => o.status), [200, 200, 200, 200, 200]);
+    assert.equal((await srv.server.service.operation(ops[4]!.id)).results?.[0]?.data, '0', 'announced, not seen yet');
 
     // the LAN enrolment secret does not open an announced device's account
     const impostor = device('lan-pw');

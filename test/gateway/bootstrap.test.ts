@@ -14,9 +14,9 @@ test('bootstrap to the server: the device then opens its own sessions with the s
   const id = 'IMEI:000000000000000';
   const base = `./GwMO/DevInventory/Devices/${id}/Bootstrap`;
   try {
-    srv.server.service.addDevice({ deviceId: id, name: 'boot-td', password: 'boot-pw', serverName: 'srv', serverPassword: 'boot-srv-pw' });
+    await srv.server.service.addDevice({ deviceId: id, name: 'boot-td', password: 'boot-pw', serverName: 'srv', serverPassword: 'boot-srv-pw' });
     const alert = srv.alertOf('bootstrap');
-    const ops = [
+    const ops = await Promise.all([
       { kind: 'Replace' as const, path: `${base}/Target`, value: '2' },
       { kind: 'Replace' as const, path: `${base}/ServerID`, value: 'srv' },
       { kind: 'Replace' as const, path: `${base}/ServerURI`, value: srv.url },
@@ -24,16 +24,16 @@ test('bootstrap to the server: the device then opens its own sessions with the s
       { kind: 'Replace' as const, path: `${base}/AuthSecret`, value: 'boot-pw' },
       { kind: 'Replace' as const, path: `${base}/ServerSecret`, value: 'boot-srv-pw' },
       { kind: 'Exec' as const, path: `${base}/Operations/Start` },
-    ].map((o) => srv.server.service.queue(GW_ID, o));
+    ].map((o) => srv.server.service.queue(GW_ID, o)));
     await gw.gateway.checkIn();
-    assert.equal(srv.server.service.operation(ops[6]!.id).status, 202);
+    assert.equal((await srv.server.service.operation(ops[6]!.id)).status, 202);
     const a = await alert;
-    assert.deepEqual([a.items[0]!.data, a.correlator], ['200', srv.server.service.operation(ops[6]!.id).correlator]);
+    assert.deepEqual([a.items[0]!.data, a.correlator], ['200', (await srv.server.service.operation(ops[6]!.id)).correlator]);
     const acc = readAccounts(device!.tree).find((x) => x.serverId === 'srv')!;
     assert.deepEqual([acc.addr, acc.client.name, acc.client.secret, acc.server?.secret], [srv.url, 'boot-td', 'boot-pw', 'boot-srv-pw']);
     assert.equal(gw.gstore.getDevice(id)!.mode, 1, 'transparent mode now');
     // the server manages it directly, woken through the gateway
-    const get = srv.server.service.queue(id, { kind: 'Get', path: './DevInfo/Mod' });
+    const get = await srv.server.service.queue(id, { kind: 'Get', path: './DevInfo/Mod' });
     await srv.server.gateways.notifyVia(GW_ID, id, 0, 10_000);
     const [done] = await srv.server.service.settle([get.id], 10_000);
     assert.deepEqual([done!.state, done!.results?.[0]?.data], ['done', 'Meter']);
@@ -51,7 +51,7 @@ test('bootstrap to the gateway: per-device credentials replace the LAN secret; a
   const id = 'IMEI:000000000000000';
   const base = `./GwMO/DevInventory/Devices/${id}/Bootstrap`;
   try {
-    const early = srv.server.service.queue(GW_ID, { kind: 'Exec', path: `${base}/Operations/Start` });
+    const early = await srv.server.service.queue(GW_ID, { kind: 'Exec', path: `${base}/Operations/Start` });
     const alert = srv.alertOf('bootstrap');
     for (const o of [
       { kind: 'Replace' as const, path: `${base}/Target`, value: '1' },
@@ -61,9 +61,9 @@ test('bootstrap to the gateway: per-device credentials replace the LAN secret; a
       { kind: 'Replace' as const, path: `${base}/AuthSecret`, value: 'per-device-secret' },
       { kind: 'Replace' as const, path: `${base}/ServerSecret`, value: 'lan-srv-pw' },
       { kind: 'Exec' as const, path: `${base}/Operations/Start` },
-    ]) srv.server.service.queue(GW_ID, o);
+    ]) await srv.server.service.queue(GW_ID, o);
     await gw.gateway.checkIn();
-    assert.equal(srv.server.service.operation(early.id).status, 412);
+    assert.equal((await srv.server.service.operation(early.id)).status, 412);
     assert.equal((await alert).items[0]!.data, '200');
     // the device now authenticates as meter-0; the shared LAN secret no longer opens its account
     const after = await device!.session();

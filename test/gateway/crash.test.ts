@@ -40,17 +40,17 @@ test('SIGKILL mid-fanout and restart: the job completes with one result per devi
       d.tree.onExec('./Vendor/Slow', () => new Promise((resolve) => setTimeout(() => (runs++, resolve(200)), 150)));
     }
     const commands = encodeFragment([{ kind: 'Exec', cmdId: 1, item: { target: { locUri: './Vendor/Slow' } } }]);
-    const ops = [
+    const ops = await Promise.all([
       { kind: 'Add' as const, path: './GwMO/Fanout/slow', format: 'node' },
       { kind: 'Add' as const, path: './GwMO/Fanout/slow/Commands', value: commands, format: 'xml' },
       { kind: 'Add' as const, path: './GwMO/Fanout/slow/Options/Concurrency', value: '2', format: 'int' },
       ...devices.map((_, i) => ({ kind: 'Add' as const, path: `./GwMO/Fanout/slow/Targets/${i}`, value: `./GwMO/DevInventory/Devices/IMEI:${String(i).padStart(15, '0')}` })),
       { kind: 'Exec' as const, path: './GwMO/Fanout/slow/Operations/Start' },
-    ].map((o) => srv.server.service.queue(GW_ID, o));
+    ].map((o) => srv.server.service.queue(GW_ID, o)));
     const session = gateway.next((l) => l.event === 'north.session');
     await srv.server.service.notify(GW_ID);
     await session;
-    assert.equal(srv.server.service.operation(ops[ops.length - 1]!.id).status, 202);
+    assert.equal((await srv.server.service.operation(ops[ops.length - 1]!.id)).status, 202);
 
     await gateway.waitFor((l) => l.event === 'fanout.progress' && Number(l['done']) >= 4);
     gateway.child.kill('SIGKILL');
@@ -62,13 +62,13 @@ test('SIGKILL mid-fanout and restart: the job completes with one result per devi
     gateway = new GwmoProcess(args);
     const alert = await aggregated;
     assert.equal(alert.items[0]!.data, '<Aggregate total="20"><Status code="200" count="20"/></Aggregate>');
-    assert.equal(alert.correlator, srv.server.service.operation(ops[ops.length - 1]!.id).correlator);
+    assert.equal(alert.correlator, (await srv.server.service.operation(ops[ops.length - 1]!.id)).correlator);
 
-    const results = srv.server.service.queue(GW_ID, { kind: 'Get', path: './GwMO/Fanout/slow/Results?list=StructData' });
+    const results = await srv.server.service.queue(GW_ID, { kind: 'Get', path: './GwMO/Fanout/slow/Results?list=StructData' });
     const s2 = gateway.next((l) => l.event === 'north.session');
     await srv.server.service.notify(GW_ID);
     await s2;
-    const ids = srv.server.service.operation(results.id).results!.filter((r) => r.uri.endsWith('/DeviceID')).map((r) => r.data);
+    const ids = (await srv.server.service.operation(results.id)).results!.filter((r) => r.uri.endsWith('/DeviceID')).map((r) => r.data);
     assert.equal(ids.length, 20);
     assert.equal(new Set(ids).size, 20, 'one result per device, none twice');
   } finally {

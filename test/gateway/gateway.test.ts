@@ -25,9 +25,9 @@ after(async () => {
 
 /** Queues the operations on the gateway, runs one gateway session, returns them done. */
 async function onGateway(ops: Parameters<typeof srv.server.service.queue>[1][]) {
-  const queued = ops.map((o) => srv.server.service.queue(GW_ID, o));
+  const queued = await Promise.all(ops.map((o) => srv.server.service.queue(GW_ID, o)));
   await gw.gateway.checkIn();
-  return queued.map((q) => srv.server.service.operation(q.id));
+  return Promise.all(queued.map((q) => srv.server.service.operation(q.id)));
 }
 
 function eventFor(emitter: NodeJS.EventEmitter, name: string, match: (...args: any[]) => boolean, timeoutMs = 10_000): Promise<unknown[]> {
@@ -58,7 +58,7 @@ test('inventory: every device registered, one Get for the summary, one for a dev
   const d = values(one);
   assert.deepEqual([d.DeviceID, d.Man, d.Mod, d.Protocol, d.Mode, d.Status], [dev(3), 'Acme', 'Sensor', 'OMA-DM/1.2', '2', '1']);
   // the gateway tells the server it is a gateway and which MOs it has
-  assert.equal(srv.server.service.device(GW_ID).devInfo['Ext/GwMO'], '1.0');
+  assert.equal((await srv.server.service.device(GW_ID)).devInfo['Ext/GwMO'], '1.0');
   const [type] = await onGateway([{ kind: 'Get', path: './GwMO/Fanout?prop=Type' }]);
   assert.equal(type!.results![0]!.data, 'urn:oma:mo:oma-gwmo-fanout:1.0');
 });

@@ -140,7 +140,7 @@ test('hash mismatch and quota: reported to the server as critical, nothing left 
       { kind: 'Replace' as const, path: `${base}/Hash`, value: `sha256:${'0'.repeat(64)}` },
       { kind: 'Replace' as const, path: `${base}/DownloadURL`, value: `${t.srv.server.gateways.publicBase}/images/${sha}` },
       { kind: 'Exec' as const, path: `${base}/Operations/Download` },
-    ]) t.srv.server.service.queue(GW_ID, o);
+    ]) await t.srv.server.service.queue(GW_ID, o);
     await t.gw.gateway.checkIn();
     const a = await failed;
     assert.equal(a.items[0]!.mark, 'critical');

@@ -49,7 +49,7 @@ test('LwM2M devices register, show in the inventory, and a mixed fanout reaches 
       { kind: 'Add' as const, path: './GwMO/Fanout/mix/Commands', value: commands, format: 'xml' },
       { kind: 'Add' as const, path: './GwMO/Fanout/mix/Options/Retries', value: '0', format: 'int' },
       { kind: 'Exec' as const, path: './GwMO/Fanout/mix/Operations/Start' },
-    ]) srv.server.service.queue(GW_ID, o);
+    ]) await srv.server.service.queue(GW_ID, o);
     await gw.gateway.checkIn();
     // the DM device has no ./3303: its Replace is 404; the LwM2M ones take it
     assert.equal((await done).items[0]!.data, '<Aggregate total="4"><Status code="200" count="3"/><Status code="404" count="1"><Device>IMEI:000000000000000</Device></Status></Aggregate>');
@@ -70,7 +70,7 @@ test('LwM2M devices register, show in the inventory, and a mixed fanout reaches 
         { kind: 'Exec', cmdId: 5, item: { target: { locUri: './3/0/0' } } },
       ]) },
       { kind: 'Exec' as const, path: './GwMO/Fanout/errs/Operations/Start' },
-    ]) srv.server.service.queue(GW_ID, o);
+    ]) await srv.server.service.queue(GW_ID, o);
     await gw.gateway.checkIn();
     await exec;
     assert.equal(lw[0]!.reboots, 1, 'Execute /3/0/4 rebooted the device');

@@ -20,7 +20,7 @@ test('enrolment: a valid credential gets an account once, a wrong one is refused
     const acc = await enrol(srv.url, 'GW:X', 'enrol-me');
     assert.ok(acc.password.length >= 20);
     await assert.rejects(enrol(srv.url, 'GW:X', 'enrol-me'), /409/);
-    assert.equal(srv.server.service.device('GW:X').clientName, acc.name);
+    assert.equal((await srv.server.service.device('GW:X')).clientName, acc.name);
   } finally {
     await srv.close();
   }
@@ -41,7 +41,7 @@ test('a device moving from gateway A to gateway B takes its pending job with it'
     await first.session();
     await atA;
     await a.gateway.idle();
-    assert.equal(srv.store.getLocation('IMEI:777')?.gatewayId, GW_ID);
+    assert.equal((await srv.store.getLocation('IMEI:777'))?.gatewayId, GW_ID);
     await first.stop(); // it leaves A's LAN
 
     const job = await srv.server.jobs.create('IMEI:777', [{ kind: 'Get', path: './DevInfo/Mod' }]);
@@ -56,9 +56,9 @@ test('a device moving from gateway A to gateway B takes its pending job with it'
     await moved.session();
     await done;
     await b.gateway.idle();
-    const after = srv.server.jobs.get(job.id);
+    const after = await srv.server.jobs.settle(job.id, 20_000);
     assert.deepEqual([after.state, after.status, after.gatewayId], ['done', 200, 'GW:B']);
-    assert.equal(srv.store.getLocation('IMEI:777')?.gatewayId, 'GW:B');
+    assert.equal((await srv.store.getLocation('IMEI:777'))?.gatewayId, 'GW:B');
   } finally {
     for (const d of devices) await d.stop();
     await a.close();

@@ -33,7 +33,7 @@ test('every node of a live gateway tree is in the schema with its Format', async
       { kind: 'Add' as const, path: './GwMO/Fanout/j/Commands', format: 'xml', value: encodeFragment([{ kind: 'Get', cmdId: 1, items: [{ target: { locUri: './DevInfo/Mod' } }] }]) },
       { kind: 'Add' as const, path: './GwMO/Fanout/j/Options/Retries', value: '0', format: 'int' },
       { kind: 'Exec' as const, path: './GwMO/Fanout/j/Operations/Start' },
-    ]) srv.server.service.queue(GW_ID, o);
+    ]) await srv.server.service.queue(GW_ID, o);
     await gw.gateway.checkIn();
     await done;
     const nodes = (await gw.gateway.tree.get(LOCAL, './GwMO?list=Struct')).value!;

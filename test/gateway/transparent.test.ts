@@ -16,8 +16,8 @@ test('notify via the gateway: forwarded unchanged, the device opens its session 
     await gw.gateway.checkIn();
     // the device also holds its own account with the server (transparent mode)
     addAccount(device!.tree, { id: 'srv', serverId: 'srv', addr: srv.url, client: { type: 'DIGEST', name: 'td', secret: 'td-pw' }, server: { type: 'DIGEST', name: 'srv', secret: 'srv-td-pw' } });
-    srv.server.service.addDevice({ deviceId: id, name: 'td', password: 'td-pw', serverName: 'srv', serverPassword: 'srv-td-pw' });
-    const get = srv.server.service.queue(id, { kind: 'Get', path: './DevInfo/Mod' });
+    await srv.server.service.addDevice({ deviceId: id, name: 'td', password: 'td-pw', serverName: 'srv', serverPassword: 'srv-td-pw' });
+    const get = await srv.server.service.queue(id, { kind: 'Get', path: './DevInfo/Mod' });
 
     const api = srv.url.replace(/\/dm$/, '/api');
     const res = await fetch(`${api}/devices/${encodeURIComponent(id)}/notify`, { method: 'POST', body: JSON.stringify({ via: GW_ID }), headers: { 'content-type': 'application/json' } });
@@ -26,7 +26,7 @@ test('notify via the gateway: forwarded unchanged, the device opens its session 
     assert.deepEqual([done!.state, done!.status, done!.results?.[0]?.data], ['done', 200, 'Meter'], 'the device itself answered the server');
 
     // the same bytes again, an unknown device, a notification for another server, garbage
-    const replay = srv.server.service.notification(id);
+    const replay = await srv.server.service.notification(id);
     const other = encodeNotification({ serverId: 'someone-else', sessionId: 9 }, { password: 'x', nonce: new Uint8Array(4) });
     const trigger = (name: string, deviceId: string, bytes: Uint8Array) => [
       { kind: 'Add' as const, path: `./GwMO/EDTrigger/${name}`, format: 'node' },
@@ -34,14 +34,14 @@ test('notify via the gateway: forwarded unchanged, the device opens its session 
       { kind: 'Replace' as const, path: `./GwMO/EDTrigger/${name}/Notification`, value: Buffer.from(bytes).toString('base64'), format: 'b64' },
       { kind: 'Exec' as const, path: `./GwMO/EDTrigger/${name}/Operations/Trigger` },
     ];
-    const ops = [...trigger('a', id, replay.bytes), ...trigger('b', id, replay.bytes), ...trigger('c', 'IMEI:nobody', replay.bytes),
-      ...trigger('d', id, other), ...trigger('e', id, Uint8Array.of(1, 2, 3))].map((o) => srv.server.service.queue(GW_ID, o));
+    const ops = await Promise.all([...trigger('a', id, replay.bytes), ...trigger('b', id, replay.bytes), ...trigger('c', 'IMEI:nobody', replay.bytes),
+      ...trigger('d', id, other), ...trigger('e', id, Uint8Array.of(1, 2, 3))].map((o) => srv.server.service.queue(GW_ID, o)));
     await gw.gateway.checkIn();
-    const execs = ops.filter((o) => o.kind === 'Exec').map((o) => srv.server.service.operation(o.id).status);
+    const execs = (await Promise.all(ops.filter((o) => o.kind === 'Exec').map((o) => srv.server.service.operation(o.id)))).map((o) => o.status);
     assert.deepEqual(execs, [200, 409, 404, 403, 400]);
-    const reason = srv.server.service.queue(GW_ID, { kind: 'Get', path: './GwMO/EDTrigger/b/Reason' });
+    const reason = await srv.server.service.queue(GW_ID, { kind: 'Get', path: './GwMO/EDTrigger/b/Reason' });
     await gw.gateway.checkIn();
-    assert.match(String(srv.server.service.operation(reason.id).results?.[0]?.data), /replay/);
+    assert.match(String((await srv.server.service.operation(reason.id)).results?.[0]?.data), /replay/);
   } finally {
     await device!.stop();
     await gw.close();
@@ -61,8 +61,8 @@ test('B.1 bypass: a device with a routable address is notified directly at the a
     await device.start();
     await device.session();
     await gw.gateway.checkIn(); // the server learns it is a gateway
-    srv.server.service.addDevice({ deviceId: 'IMEI:B1', name: 'b1', password: 'b1-pw', serverName: 'srv', serverPassword: 'srv-b1-pw' });
-    const get = srv.server.service.queue('IMEI:B1', { kind: 'Get', path: './DevInfo/Mod' });
+    await srv.server.service.addDevice({ deviceId: 'IMEI:B1', name: 'b1', password: 'b1-pw', serverName: 'srv', serverPassword: 'srv-b1-pw' });
+    const get = await srv.server.service.queue('IMEI:B1', { kind: 'Get', path: './DevInfo/Mod' });
     const sent = await srv.server.gateways.notifyBypass(GW_ID, 'IMEI:B1', 0, 10_000);
     assert.equal(sent.address, device.notifyAddress);
     const [done] = await srv.server.service.settle([get.id], 10_000);

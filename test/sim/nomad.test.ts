@@ -7,7 +7,7 @@ import { GW_ID, startGateway, startServer } from '../support/gw-pair.ts';
 
 test('a nomadic device moves between gateways, the server tracks where it is, and its tree travels with it', async () => {
   const srv = await startServer();
-  srv.server.service.addDevice({ deviceId: 'GW:B', name: 'gw-b', password: 'gw-b-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
+  await srv.server.service.addDevice({ deviceId: 'GW:B', name: 'gw-b', password: 'gw-b-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
   const attach = { 'InventoryAlerts/Attach': 'true' };
   const a = await startGateway(srv.url, { config: attach });
   const b = await startGateway(srv.url, { deviceId: 'GW:B', account: { name: 'gw-b', password: 'gw-b-pw', serverPassword: 'srv-pw' }, config: attach });

@@ -2,6 +2,7 @@
 import { DmClientAgent } from '../../src/client/agent.ts';
 import { apiRoutes } from '../../src/api/routes.ts';
 import { DmServer } from '../../src/server/dm-server.ts';
+import type { SessionTrace } from '../../src/server/trace.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 import { DmHttpClient } from '../../src/transport/index.ts';
 import { addAccount, installDevDetail, installDevInfo, Tree } from '../../src/tree/index.ts';
@@ -15,15 +16,16 @@ export interface PairOptions {
   readonly deviceMaxMsgSize?: number;
   readonly serverMaxMsgSize?: number;
   readonly serverCredentials?: boolean;
+  readonly trace?: SessionTrace;
 }
 
 export async function startPair(options: PairOptions = {}) {
   const store = new SqliteServerStore(':memory:');
-  const server = new DmServer({ store, serverId: 'gwmo-srv', routes: apiRoutes, ...(process.env['GWMO_TEST_LOG'] ? { log: (e: string, f: Record<string, unknown>) => console.error(e, f) } : {}), ...(options.serverMaxMsgSize ? { maxMsgSize: options.serverMaxMsgSize } : {}) });
+  const server = new DmServer({ store, serverId: 'gwmo-srv', routes: apiRoutes, ...(options.trace ? { trace: options.trace } : {}), ...(process.env['GWMO_TEST_LOG'] ? { log: (e: string, f: Record<string, unknown>) => console.error(e, f) } : {}), ...(options.serverMaxMsgSize ? { maxMsgSize: options.serverMaxMsgSize } : {}) });
   const url = await server.start();
   const scheme = options.scheme ?? 'md5';
   const withServerCred = options.serverCredentials ?? scheme !== 'basic';
-  server.service.addDevice({
+  await server.service.addDevice({
     deviceId: 'IMEI:359881234567890', name: 'dev1', password: 'dev-secret', scheme,
     ...(withServerCred ? { serverName: 'gwmo-srv', serverPassword: 'srv-secret' } : {}),
   });

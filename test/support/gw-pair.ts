@@ -13,7 +13,7 @@ import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 
 export const GW_ID = 'GW:0001';
 
-export async function startServer(options: { imageDir?: string; publicUrl?: string; port?: number; enrolmentSecret?: string; routes?: NonNullable<DmServerOptions['routes']> } = {}) {
+export async function startServer(options: { imageDir?: string; publicUrl?: string; port?: number; enrolmentSecret?: string; routes?: NonNullable<DmServerOptions['routes']>; trace?: NonNullable<DmServerOptions['trace']> } = {}) {
   const store = new SqliteServerStore(':memory:');
   const alerts: { deviceId: string; alert: GenericAlert }[] = [];
   const waiters: ((a: { deviceId: string; alert: GenericAlert }) => void)[] = [];
@@ -22,7 +22,7 @@ export async function startServer(options: { imageDir?: string; publicUrl?: stri
     events: { alert: (deviceId, alert) => { alerts.push({ deviceId, alert }); waiters.splice(0).forEach((w) => w({ deviceId, alert })); } },
   });
   const url = await server.start();
-  server.service.addDevice({ deviceId: GW_ID, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
+  await server.service.addDevice({ deviceId: GW_ID, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
   /** the first alert (seen or to come) whose item type contains `type` */
   const alertOf = (type: string, timeoutMs = 15_000): Promise<GenericAlert> => {
     const match = (a: GenericAlert): boolean => a.items.some((i) => (i.type ?? '').includes(type));

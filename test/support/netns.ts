@@ -28,8 +28,40 @@ async function sh(...argv: string[]): Promise<void> {
   }
 }
 
+const inNs = (ns: string, ...argv: string[]): Promise<void> => sh('ip', 'netns', 'exec', ns, ...argv);
+
+/** A veth pair between two namespaces with an address on each end (`null`: none, e.g. a bridge port). */
+async function link(name: string, a: string, aAddr: string | null, b: string, bAddr: string | null, prefix = 24): Promise<string> {
+  await sh('ip', 'link', 'add', `${name}a`, 'netns', a, 'type', 'veth', 'peer', 'name', `${name}b`, 'netns', b);
+  if (aAddr) await inNs(a, 'ip', 'addr', 'add', `${aAddr}/${prefix}`, 'dev', `${name}a`);
+  await inNs(a, 'ip', 'link', 'set', `${name}a`, 'up');
+  if (bAddr) await inNs(b, 'ip', 'addr', 'add', `${bAddr}/${prefix}`, 'dev', `${name}b`);
+  await inNs(b, 'ip', 'link', 'set', `${name}b`, 'up');
+  return `${name}b`;
+}
+
+async function masquerade(ns: string, out: string): Promise<void> {
+  await inNs(ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
+  try {
+    await inNs(ns, 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', out, '-j', 'MASQUERADE');
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; install iptables (apt-get install iptables)`);
+  }
+}
+
+/** The first namespace: a failure here means the machine cannot do this at all, said plainly. */
+async function firstNamespace(ns: string): Promise<void> {
+  try {
+    await sh('ip', 'netns', 'add', ns);
+  } catch (err) {
+    throw new Error(`cannot create network namespaces (${(err as Error).message}); these tests need root and iproute2 (CI runs as root)`);
+  }
+}
+
+const newTag = (): string => `${process.pid % 10000}${Math.floor(Math.random() * 100)}`;
+
 export async function createTestNet(options: { edgeNat?: boolean } = {}): Promise<TestNet> {
-  const tag = `${process.pid % 10000}${Math.floor(Math.random() * 100)}`;
+  const tag = newTag();
   const wan = `gwmo-wan-${tag}`;
   const gw = `gwmo-gw-${tag}`;
   const lan = `gwmo-lan-${tag}`;
@@ -43,29 +75,7 @@ export async function createTestNet(options: { edgeNat?: boolean } = {}): Promis
       for (const ns of [wan, gw, lan, ...(edge ? [edge] : [])]) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
     },
   };
-  try {
-    await sh('ip', 'netns', 'add', wan);
-  } catch (err) {
-    throw new Error(`cannot create network namespaces (${(err as Error).message}); these tests need root and iproute2 (CI runs as root)`);
-  }
-  const inNs = (ns: string, ...argv: string[]) => sh('ip', 'netns', 'exec', ns, ...argv);
-  /** a veth pair between two namespaces with an address (/24) on each end */
-  const link = async (name: string, a: string, aAddr: string, b: string, bAddr: string): Promise<string> => {
-    await sh('ip', 'link', 'add', `${name}a`, 'netns', a, 'type', 'veth', 'peer', 'name', `${name}b`, 'netns', b);
-    await inNs(a, 'ip', 'addr', 'add', `${aAddr}/24`, 'dev', `${name}a`);
-    await inNs(a, 'ip', 'link', 'set', `${name}a`, 'up');
-    await inNs(b, 'ip', 'addr', 'add', `${bAddr}/24`, 'dev', `${name}b`);
-    await inNs(b, 'ip', 'link', 'set', `${name}b`, 'up');
-    return `${name}b`;
-  };
-  const masquerade = async (ns: string, out: string): Promise<void> => {
-    await inNs(ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
-    try {
-      await inNs(ns, 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', out, '-j', 'MASQUERADE');
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; install iptables (apt-get install iptables)`);
-    }
-  };
+  await firstNamespace(wan);
   try {
     for (const ns of [gw, lan, ...(edge ? [edge] : [])]) await sh('ip', 'netns', 'add', ns);
     for (const ns of [wan, gw, lan, ...(edge ? [edge] : [])]) await inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
@@ -88,4 +98,112 @@ export async function createTestNet(options: { edgeNat?: boolean } = {}): Promis
     throw err;
   }
   return net;
+}
+
+// Two gateways on one WAN, each masquerading its own LAN, and a roaming namespace whose single link
+// is moved from one gateway's LAN to the other's (the device "walks" to the other site):
+//   wan bridge 198.51.100.0/24: server .1, gw-a .2, gw-b .3
+//   gw-a ── bridge 203.0.113.1/25   ── lan-a (203.0.113.2),   roam while at A (203.0.113.3)
+//   gw-b ── bridge 203.0.113.129/25 ── lan-b (203.0.113.130), roam while at B (203.0.113.131)
+// Neither LAN is routed from the WAN or from the other LAN: everything leaves through a masquerade.
+export type Site = 'a' | 'b';
+
+export interface TwoGatewayNet {
+  readonly wan: string;
+  readonly gw: Readonly<Record<Site, string>>;
+  readonly lan: Readonly<Record<Site, string>>;
+  /** the nomadic device's namespace */
+  readonly roam: string;
+  readonly addr: {
+    readonly server: string;
+    readonly gwWan: Readonly<Record<Site, string>>;
+    readonly gwLan: Readonly<Record<Site, string>>;
+    readonly lan: Readonly<Record<Site, string>>;
+    readonly roam: Readonly<Record<Site, string>>;
+  };
+  /** which LAN the roaming namespace is linked to now */
+  readonly site: Site;
+  /** unplugs the roaming namespace and plugs it into the other LAN (new address, new default route) */
+  moveTo(site: Site): Promise<void>;
+  exec(ns: string, argv: readonly string[]): string[];
+  remove(): Promise<void>;
+}
+
+export async function createTwoGatewayNet(): Promise<TwoGatewayNet> {
+  const tag = newTag();
+  const ns = (name: string): string => `gwmo-${name}-${tag}`;
+  const wan = ns('wan');
+  const gw = { a: ns('gwa'), b: ns('gwb') };
+  const lan = { a: ns('lana'), b: ns('lanb') };
+  const roam = ns('roam');
+  const all = [wan, gw.a, gw.b, lan.a, lan.b, roam];
+  const addr = {
+    server: '198.51.100.1',
+    gwWan: { a: '198.51.100.2', b: '198.51.100.3' },
+    gwLan: { a: '203.0.113.1', b: '203.0.113.129' },
+    lan: { a: '203.0.113.2', b: '203.0.113.130' },
+    roam: { a: '203.0.113.3', b: '203.0.113.131' },
+  };
+  let site: Site = 'a';
+  let plugs = 0;
+  const bridge = async (where: string, address: string, prefix: number): Promise<void> => {
+    await inNs(where, 'ip', 'link', 'add', 'br0', 'type', 'bridge');
+    await inNs(where, 'ip', 'addr', 'add', `${address}/${prefix}`, 'dev', 'br0');
+    await inNs(where, 'ip', 'link', 'set', 'br0', 'up');
+  };
+  /** a veth from `where` into bridge br0 of `into`, addressed on the `where` side */
+  const port = async (name: string, into: string, where: string, address: string, prefix: number): Promise<void> => {
+    await link(name, into, null, where, address, prefix);
+    await inNs(into, 'ip', 'link', 'set', `${name}a`, 'master', 'br0');
+  };
+  const plug = async (to: Site): Promise<void> => {
+    const name = `r${plugs++}${tag}`;
+    await port(name, gw[to], roam, addr.roam[to], 25);
+    await inNs(roam, 'ip', 'route', 'add', 'default', 'via', addr.gwLan[to]);
+    site = to;
+  };
+  const net: TwoGatewayNet = {
+    wan, gw, lan, roam, addr,
+    get site() {
+      return site;
+    },
+    async moveTo(to) {
+      if (to === site) return;
+      // deleting one end of a veth deletes the pair, and the default route with it
+      const links = await run('ip', ['-n', roam, '-o', 'link', 'show', 'type', 'veth']);
+      for (const m of links.stdout.matchAll(/^\d+: ([^@:]+)/gm)) await sh('ip', '-n', roam, 'link', 'del', m[1]!);
+      await plug(to);
+    },
+    exec: (n, argv) => ['ip', 'netns', 'exec', n, ...argv],
+    async remove() {
+      for (const n of all) await run('ip', ['netns', 'del', n]).catch(() => undefined);
+    },
+  };
+  await firstNamespace(wan);
+  try {
+    for (const n of all.slice(1)) await sh('ip', 'netns', 'add', n);
+    for (const n of all) await inNs(n, 'ip', 'link', 'set', 'lo', 'up');
+    await bridge(wan, addr.server, 24);
+    for (const s of ['a', 'b'] as const) {
+      await port(`w${s}${tag}`, wan, gw[s], addr.gwWan[s], 24);
+      await bridge(gw[s], addr.gwLan[s], 25);
+      await port(`l${s}${tag}`, gw[s], lan[s], addr.lan[s], 25);
+      await inNs(lan[s], 'ip', 'route', 'add', 'default', 'via', addr.gwLan[s]);
+      await masquerade(gw[s], `w${s}${tag}b`);
+    }
+    await plug('a');
+  } catch (err) {
+    await net.remove();
+    throw err;
+  }
+  return net;
+}
+
+/** An HTTP call made from inside a namespace (the test process itself has no route into them). */
+export async function callIn(ns: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  const h = { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+  const script = `const r = await fetch(${JSON.stringify(url)}, { method: ${JSON.stringify(method)}, headers: ${JSON.stringify(h)}${body !== undefined ? `, body: ${JSON.stringify(JSON.stringify(body))}` : ''} });
+    console.log(JSON.stringify({ status: r.status, json: await r.json().catch(() => null) }));`;
+  const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script]);
+  return JSON.parse(stdout) as { status: number; json: any };
 }

@@ -7,10 +7,12 @@ import type { Command } from 'commander';
 
 import { DmGateway } from '../../gateway/gateway.ts';
 import { DmServer } from '../../server/dm-server.ts';
+import { SessionTrace } from '../../server/trace.ts';
 import { DmDevice } from '../../client/device.ts';
 import { type Fleet, startFleet } from '../../sim/fleet.ts';
 import { NomadicDevice } from '../../sim/nomad.ts';
 import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
+import { SqliteAuthStore } from '../../store/sqlite/auth.ts';
 import { SqliteServerStore } from '../../store/sqlite/server.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
 import { openApiAuth } from '../api-auth.ts';
@@ -52,10 +54,10 @@ export function registerDemo(program: Command): void {
       // a demo on loopback: its admin password and an API token are kept in the data dir so every start can print them
       const password = process.env['GWMO_ADMIN_PASSWORD'] ?? kept(join(dir, 'admin-password.txt'), () => randomBytes(9).toString('base64url'));
       const token = process.env['GWMO_ADMIN_TOKEN'] ?? kept(join(dir, 'admin-token.txt'), () => `gwmo_${randomBytes(32).toString('base64url')}`);
-      const access = await openApiAuth(join(dir, 'server.db'), { adminPassword: password, log: quiet });
+      const access = await openApiAuth(new SqliteAuthStore(join(dir, 'server.db')), { adminPassword: password, log: quiet });
       closers.push(() => access.close());
       await access.auth.provisionToken('admin', token, 'demo');
-      const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: access.routes, imageDir: join(dir, 'images') });
+      const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: access.routes, imageDir: join(dir, 'images'), trace: new SessionTrace() });
       let url: string;
       try {
         url = await server.start();
@@ -68,7 +70,7 @@ export function registerDemo(program: Command): void {
       const gateways: DmGateway[] = [];
       const fleets: Fleet[] = [];
       for (const [n, id] of GATEWAYS.entries()) {
-        server.service.addDevice({ deviceId: id, name: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverName: 'gwmo', serverPassword: 'srv-secret', scheme: 'md5' });
+        await server.service.addDevice({ deviceId: id, name: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverName: 'gwmo', serverPassword: 'srv-secret', scheme: 'md5' });
         const gdir = join(dir, `gateway-${n + 1}`);
         mkdirSync(gdir, { recursive: true });
         const stores = { tree: new SqliteTreeStore(join(gdir, 'tree.db')), south: new SqliteServerStore(join(gdir, 'south.db')), gateway: new SqliteGatewayStore(join(gdir, 'gateway.db')) };
@@ -104,14 +106,14 @@ export function registerDemo(program: Command): void {
       // transparent mode: a device behind gateway 1 with its own account at the server; the server's
       // Package#0 reaches it through the gateway's EDTrigger MO
       const tid = 'IMEI:DEMO-TRANSPARENT';
-      server.service.addDevice({ deviceId: tid, name: 'transparent', password: 'transparent-secret', serverName: 'gwmo', serverPassword: 'srv-transparent-secret', scheme: 'md5' });
+      await server.service.addDevice({ deviceId: tid, name: 'transparent', password: 'transparent-secret', serverName: 'gwmo', serverPassword: 'srv-transparent-secret', scheme: 'md5' });
       const transparent = new DmDevice({
         ...lanDevice, deviceId: tid, serverUrl: gateways[0]!.lanUrl, model: 'transparent',
         direct: { serverUrl: url, serverId: 'gwmo', username: 'transparent', password: 'transparent-secret', serverPassword: 'srv-transparent-secret' },
       }, new SqliteTreeStore(join(dir, 'transparent-device.db')));
       await transparent.start();
       await transparent.session();
-      server.service.queue(GATEWAYS[0]!, { kind: 'Replace', path: `./GwMO/DevInventory/Devices/${tid}/Mode`, value: '1', format: 'int' });
+      await server.service.queue(GATEWAYS[0]!, { kind: 'Replace', path: `./GwMO/DevInventory/Devices/${tid}/Mode`, value: '1', format: 'int' });
       await gateways[0]!.checkIn();
       closers.unshift(() => transparent.stop());
       // a nomadic device: it moves between the gateways' LANs, its jobs follow it (HLF-002)

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 
 import { DmServer } from '../../server/dm-server.ts';
-import { SqliteServerStore } from '../../store/sqlite/server.ts';
+import { SessionTrace } from '../../server/trace.ts';
+import { DbUrlError, openServerStores, parseDb, redact } from '../../store/open.ts';
 import { openApiAuth } from '../api-auth.ts';
 import { CliError } from '../cli-error.ts';
 import { port, positive } from '../options.ts';
@@ -31,7 +32,7 @@ export function registerServer(program: Command): void {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .option('--data-dir <dir>', 'where server.db is kept', './data')
-    .option('--db <path>', 'SQLite file instead of <data-dir>/server.db (":memory:" keeps nothing)')
+    .option('--db <url>', 'sqlite:<file> (default <data-dir>/server.db; ":memory:" keeps nothing) or postgres://user:password@host:5432/db, shared by several server instances')
     .option('--server-id <id>', 'this server\'s ServerID (what devices have in DMAcc and Package#0)', 'gwmo')
     .option('--public-url <url>', 'URL devices reach the DM endpoint at (default: the listening address + /dm)')
     .option('--max-msg-size <bytes>', 'largest DM message accepted (MaxMsgSize)', '65536')
@@ -42,7 +43,13 @@ export function registerServer(program: Command): void {
     .option('--metrics-token <token>', 'GET /metrics needs "authorization: Bearer <token>" (default: open)')
     .action(async (flags: ServerFlags) => {
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together');
-      const dbPath = flags.db ?? join(flags.dataDir, 'server.db');
+      let db: ReturnType<typeof parseDb>;
+      try {
+        db = parseDb(flags.db ?? join(flags.dataDir, 'server.db'));
+      } catch (err) {
+        if (err instanceof DbUrlError) throw new CliError(err.message);
+        throw err;
+      }
       if (flags.db === undefined) mkdirSync(flags.dataDir, { recursive: true });
       let tls: { cert: Buffer; key: Buffer } | undefined;
       try {
@@ -51,17 +58,20 @@ export function registerServer(program: Command): void {
         throw new CliError(`cannot read the TLS files: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
       const maxMsgSize = positive('--max-msg-size', flags.maxMsgSize);
-      const store = new SqliteServerStore(dbPath);
       const log = jsonLog('server');
-      const access = await openApiAuth(dbPath, { secureCookie: tls !== undefined, log });
+      const stores = await openServerStores(db, { log }).catch((err: unknown) => {
+        throw new CliError(err instanceof Error ? err.message : String(err));
+      });
+      const store = stores.server;
+      const access = await openApiAuth(stores.auth, { secureCookie: tls !== undefined, log });
       if (access.created) {
         log('auth.admin-created', { user: access.created.name, password: access.created.generated ? 'shown once on stderr' : 'from GWMO_ADMIN_PASSWORD' });
         if (access.created.generated) process.stderr.write(`gwmo: created the API user "admin" with password ${access.created.password} (shown once; change it with PUT /api/me/password)\n`);
       }
       const server = new DmServer({
         store, serverId: flags.serverId, host: flags.host, port: port('--port', flags.port), maxMsgSize,
-        ...(flags.db === ':memory:' ? {} : { imageDir: join(flags.db ? join(flags.db, '..') : flags.dataDir, 'images') }),
-        sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: access.routes, log,
+        ...(db.kind === 'sqlite' && db.path === ':memory:' ? {} : { imageDir: join(db.kind === 'sqlite' && flags.db ? join(db.path, '..') : flags.dataDir, 'images') }),
+        sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: access.routes, log, trace: new SessionTrace(),
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(tls ? { tls } : {}),
         ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET']) ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! } : {}),
         events: {
@@ -74,16 +84,14 @@ export function registerServer(program: Command): void {
       try {
         url = await server.start();
       } catch (err) {
-        store.close();
-        access.close();
+        await stores.close();
         throw new CliError(`cannot listen on ${flags.host}:${flags.port}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
       const api = url.replace(/\/dm$/, '/api');
-      log('server.started', { dm: url, api, serverId: flags.serverId, db: dbPath });
+      log('server.started', { dm: url, api, serverId: flags.serverId, db: db.kind === 'sqlite' ? db.path : redact(db.url) });
       onShutdown(async () => {
         await server.stop();
-        store.close();
-        access.close();
+        await stores.close();
       });
     });
 }

@@ -13,9 +13,9 @@ const SCHEMA = `
 type Row = Record<string, unknown>;
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
 
-const userOf = (r: Row): UserRow => ({ name: String(r['name']), role: String(r['role']) as Role, passwordHash: String(r['password_hash']), createdAt: num(r['created_at'])! });
+export const userOf = (r: Row): UserRow => ({ name: String(r['name']), role: String(r['role']) as Role, passwordHash: String(r['password_hash']), createdAt: num(r['created_at'])! });
 
-function tokenOf(r: Row): TokenRow {
+export function tokenOf(r: Row): TokenRow {
   const expiresAt = num(r['expires_at']);
   const revokedAt = num(r['revoked_at']);
   const lastUsedAt = num(r['last_used_at']);

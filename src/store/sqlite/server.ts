@@ -1,9 +1,8 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
-import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, ServerStore } from '../server.ts';
-
-type ItemData = string | Uint8Array;
+import { alertOf, deviceOf, fromJson, num, operationOf, type Row, toJson } from '../rows.ts';
+import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, ServerStore, SyncAccounts } from '../server.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
@@ -27,53 +26,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX device_jobs_correlator ON device_jobs(correlator);`,
 ];
 
-type Row = Record<string, unknown>;
-
-/** JSON for values that may hold bytes: `{ "$b64": "…" }` stands for a Uint8Array. */
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v));
-}
-
-function fromJson<T>(text: string): T {
-  return JSON.parse(text, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && '$b64' in v ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64')) : v) as T;
-}
-
-const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? new Uint8Array(v) : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
-
-function deviceOf(r: Row): DeviceRow {
-  const opt = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
-  return {
-    deviceId: String(r['device_id']), scheme: String(r['scheme']),
-    clientName: String(r['client_name']), clientPassword: String(r['client_password']),
-    ...opt('serverName', str(r['server_name'])), ...opt('serverPassword', str(r['server_password'])),
-    ...opt('clientNonce', bytes(r['client_nonce'])), ...opt('serverNonce', bytes(r['server_nonce'])),
-    ...opt('notifyAddress', str(r['notify_address'])),
-    devInfo: fromJson<Record<string, string>>(String(r['dev_info'])),
-    createdAt: num(r['created_at'])!, ...opt('lastSeen', num(r['last_seen'])),
-  };
-}
-
-function operationOf(r: Row): OperationRow {
-  const data: ItemData | undefined = bytes(r['data_blob']) ?? str(r['data_text']);
-  const results = str(r['results']);
-  return {
-    id: String(r['id']), deviceId: String(r['device_id']), kind: String(r['kind']) as OperationRow['kind'], target: String(r['target']),
-    ...(str(r['source']) !== undefined ? { source: str(r['source'])! } : {}),
-    ...(data !== undefined ? { data } : {}),
-    ...(str(r['format']) !== undefined ? { format: str(r['format'])! } : {}),
-    ...(str(r['type']) !== undefined ? { type: str(r['type'])! } : {}),
-    ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
-    state: String(r['state']) as OperationState,
-    ...(num(r['status']) !== undefined ? { status: num(r['status'])! } : {}),
-    ...(results !== undefined ? { results: fromJson<NonNullable<OperationRow['results']>>(results) } : {}),
-    createdAt: num(r['created_at'])!, updatedAt: num(r['updated_at'])!,
-  };
-}
-
-export class SqliteServerStore implements ServerStore {
+export class SqliteServerStore implements ServerStore, SyncAccounts {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
   private batching = false;
@@ -138,7 +91,11 @@ export class SqliteServerStore implements ServerStore {
     }
   }
 
-  putDevice(d: DeviceRow): void {
+  async putDevice(d: DeviceRow): Promise<void> {
+    this.putDeviceNow(d);
+  }
+
+  putDeviceNow(d: DeviceRow): void {
     this.sql(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
         client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT(device_id) DO UPDATE SET scheme=excluded.scheme, client_name=excluded.client_name,
@@ -148,20 +105,24 @@ export class SqliteServerStore implements ServerStore {
         d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null);
   }
 
-  getDevice(deviceId: string): DeviceRow | undefined {
+  async getDevice(deviceId: string): Promise<DeviceRow | undefined> {
+    return this.deviceNow(deviceId);
+  }
+
+  deviceNow(deviceId: string): DeviceRow | undefined {
     const r = this.sql('SELECT * FROM devices WHERE device_id = ?').get(deviceId) as Row | undefined;
     return r ? deviceOf(r) : undefined;
   }
 
-  listDevices(options: { limit?: number; offset?: number } = {}): DeviceRow[] {
+  async listDevices(options: { limit?: number; offset?: number } = {}): Promise<DeviceRow[]> {
     return (this.sql('SELECT * FROM devices ORDER BY device_id LIMIT ? OFFSET ?').all(options.limit ?? -1, options.offset ?? 0) as Row[]).map(deviceOf);
   }
 
-  deleteDevice(deviceId: string): boolean {
+  async deleteDevice(deviceId: string): Promise<boolean> {
     return Number(this.sql('DELETE FROM devices WHERE device_id = ?').run(deviceId).changes) > 0;
   }
 
-  updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): void {
+  async updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): Promise<void> {
     const sets: string[] = [];
     const values: (string | number | Uint8Array | null)[] = [];
     const col = { clientNonce: 'client_nonce', serverNonce: 'server_nonce', devInfo: 'dev_info', lastSeen: 'last_seen', notifyAddress: 'notify_address' } as const;
@@ -172,25 +133,29 @@ export class SqliteServerStore implements ServerStore {
     if (sets.length > 0) this.sql(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`).run(...values, deviceId);
   }
 
-  queueOperation(op: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): OperationRow {
+  async queueOperation(op: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow> {
     this.sql(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
         state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,'queued',?,?)`)
       .run(op.id, op.deviceId, op.kind, op.target, op.source ?? null, typeof op.data === 'string' ? op.data : null,
         op.data instanceof Uint8Array ? op.data : null, op.format ?? null, op.type ?? null, op.correlator ?? null, now, now);
-    return this.getOperation(op.id)!;
+    return (await this.getOperation(op.id))!;
   }
 
-  getOperation(id: string): OperationRow | undefined {
+  async getOperation(id: string): Promise<OperationRow | undefined> {
     const r = this.sql('SELECT * FROM operations WHERE id = ?').get(id) as Row | undefined;
     return r ? operationOf(r) : undefined;
   }
 
-  listOperations(deviceId: string, options: { limit?: number; offset?: number } = {}): OperationRow[] {
+  async listOperations(deviceId: string, options: { limit?: number; offset?: number } = {}): Promise<OperationRow[]> {
     return (this.sql('SELECT * FROM operations WHERE device_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?')
       .all(deviceId, options.limit ?? -1, options.offset ?? 0) as Row[]).map(operationOf);
   }
 
-  takeOperations(deviceId: string, limit: number, now: number): OperationRow[] {
+  openOperationsNow(deviceId: string): number {
+    return num((this.sql(`SELECT count(*) AS n FROM operations WHERE device_id = ? AND state IN ('queued', 'sent')`).get(deviceId) as Row)['n'])!;
+  }
+
+  async takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]> {
     // one statement (one implicit transaction) instead of BEGIN, SELECT, UPDATE, COMMIT
     const rows = this.sql(`UPDATE operations SET state = 'sent', updated_at = ? WHERE seq IN (
         SELECT seq FROM operations WHERE device_id = ? AND state = 'queued' ORDER BY seq LIMIT ?) RETURNING *`)
@@ -198,76 +163,72 @@ export class SqliteServerStore implements ServerStore {
     return rows.sort((a, b) => num(a['seq'])! - num(b['seq'])!).map(operationOf);
   }
 
-  finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): void {
+  async finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<void> {
     this.sql('UPDATE operations SET state = ?, status = ?, results = ?, updated_at = ? WHERE id = ?')
       .run(outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id);
   }
 
-  requeueOperations(ids: readonly string[], now: number): void {
+  async requeueOperations(ids: readonly string[], now: number): Promise<void> {
     const stmt = this.sql(`UPDATE operations SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'sent'`);
     this.transaction(() => ids.forEach((id) => stmt.run(now, id)));
   }
 
-  requeueAllSent(now: number): number {
+  async requeueAllSent(now: number): Promise<number> {
     return Number(this.sql(`UPDATE operations SET state = 'queued', updated_at = ? WHERE state = 'sent'`).run(now).changes);
   }
 
-  cancelOperation(id: string, status: number, now: number): boolean {
+  async cancelOperation(id: string, status: number, now: number): Promise<boolean> {
     return Number(this.sql(`UPDATE operations SET state = 'failed', status = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'sent', 'accepted')`)
       .run(status, now, id).changes) > 0;
   }
 
-  findAcceptedByCorrelator(deviceId: string, correlator: string): OperationRow | undefined {
+  async findAcceptedByCorrelator(deviceId: string, correlator: string): Promise<OperationRow | undefined> {
     const r = this.sql(`SELECT * FROM operations WHERE device_id = ? AND correlator = ? AND state = 'accepted' ORDER BY seq DESC LIMIT 1`)
       .get(deviceId, correlator) as Row | undefined;
     return r ? operationOf(r) : undefined;
   }
 
-  setLocation(deviceId: string, gatewayId: string, now: number): void {
+  async setLocation(deviceId: string, gatewayId: string, now: number): Promise<void> {
     this.sql('INSERT INTO device_locations (device_id, gateway_id, at) VALUES (?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET gateway_id = excluded.gateway_id, at = excluded.at')
       .run(deviceId, gatewayId, now);
   }
 
-  getLocation(deviceId: string): { gatewayId: string; at: number } | undefined {
+  async getLocation(deviceId: string): Promise<{ gatewayId: string; at: number } | undefined> {
     const r = this.sql('SELECT gateway_id, at FROM device_locations WHERE device_id = ?').get(deviceId) as Row | undefined;
     return r ? { gatewayId: String(r['gateway_id']), at: num(r['at'])! } : undefined;
   }
 
-  putDeviceJob(job: DeviceJobRow): void {
+  async putDeviceJob(job: DeviceJobRow): Promise<void> {
     this.sql('INSERT INTO device_jobs (id, device_id, correlator, record) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record')
       .run(job.id, job.deviceId, job.correlator ?? null, toJson(job));
   }
 
-  getDeviceJob(id: string): DeviceJobRow | undefined {
+  async getDeviceJob(id: string): Promise<DeviceJobRow | undefined> {
     const r = this.sql('SELECT record FROM device_jobs WHERE id = ?').get(id) as Row | undefined;
     return r ? fromJson<DeviceJobRow>(String(r['record'])) : undefined;
   }
 
-  findDeviceJob(correlator: string): DeviceJobRow | undefined {
+  async findDeviceJob(correlator: string): Promise<DeviceJobRow | undefined> {
     const r = this.sql('SELECT record FROM device_jobs WHERE correlator = ?').get(correlator) as Row | undefined;
     return r ? fromJson<DeviceJobRow>(String(r['record'])) : undefined;
   }
 
-  listDeviceJobs(deviceId: string): DeviceJobRow[] {
+  async listDeviceJobs(deviceId: string): Promise<DeviceJobRow[]> {
     return (this.sql('SELECT record FROM device_jobs WHERE device_id = ?').all(deviceId) as Row[]).map((r) => fromJson<DeviceJobRow>(String(r['record'])));
   }
 
-  addAlert(a: Omit<AlertRow, 'id'>): AlertRow {
+  async addAlert(a: Omit<AlertRow, 'id'>): Promise<AlertRow> {
     const info = this.sql('INSERT INTO alerts (device_id, code, correlator, items, received_at) VALUES (?,?,?,?,?)')
       .run(a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt);
     return { ...a, id: Number(info.lastInsertRowid) };
   }
 
-  listAlerts(deviceId: string, options: { limit?: number } = {}): AlertRow[] {
+  async listAlerts(deviceId: string, options: { limit?: number } = {}): Promise<AlertRow[]> {
     return (this.sql('SELECT * FROM alerts WHERE device_id = ? ORDER BY id DESC LIMIT ?').all(deviceId, options.limit ?? 100) as Row[])
-      .map((r) => ({
-        id: num(r['id'])!, deviceId: String(r['device_id']), code: num(r['code'])!,
-        ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
-        items: fromJson<Record<string, unknown>[]>(String(r['items'])), receivedAt: num(r['received_at'])!,
-      }));
+      .map(alertOf);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

@@ -14,12 +14,12 @@ import { SqliteServerStore } from '../../../src/store/sqlite/server.ts';
 const URL_ = 'http://127.0.0.1:1/dm';
 const DEV = 'IMEI:001';
 
-function setup(options: { scheme?: 'basic' | 'md5' | 'hmac'; maxOpsPerPackage?: number } = {}) {
+async function setup(options: { scheme?: 'basic' | 'md5' | 'hmac'; maxOpsPerPackage?: number } = {}) {
   let now = 1_000_000;
   const clock = { now: () => now };
   const store = new SqliteServerStore(':memory:');
   const service = new ServerService(store, clock, 'gwmo-test');
-  service.addDevice({ deviceId: DEV, name: 'dev1', password: 'secret', scheme: options.scheme ?? 'md5' });
+  await service.addDevice({ deviceId: DEV, name: 'dev1', password: 'secret', scheme: options.scheme ?? 'md5' });
   let n = 0;
   const engine = new ServerEngine(engineDeps(store, clock), {
     serverId: 'gwmo-test', url: URL_, sessionTimeoutMs: 60_000,
@@ -52,14 +52,14 @@ const hdrStatus = (m: Message): Status => m.body.commands.find((c): c is Status 
 const respPath = (m: Message): string => new URL(m.hdr.respUri!).pathname + new URL(m.hdr.respUri!).search;
 
 test('md5: no Cred → 407 + Chal; Cred with the challenged nonce → 212 and the queued Get goes out', async () => {
-  const { engine, service, store } = setup();
-  const op = service.queue(DEV, { kind: 'Get', path: './DevInfo/Mod' });
+  const { engine, service, store } = await setup();
+  const op = await service.queue(DEV, { kind: 'Get', path: './DevInfo/Mod' });
   const r1 = await post(engine, deviceMessage(1, pkg1()));
   const s1 = hdrStatus(r1.msg!);
   assert.equal(s1.code, 407);
   assert.equal(s1.chal?.meta.type, 'syncml:auth-md5');
   assert.ok(r1.msg!.body.commands.every((c) => c.kind === 'Status'), 'a failed message is answered with Status only');
-  assert.equal(store.getOperation(op.id)!.state, 'queued');
+  assert.equal((await store.getOperation(op.id))!.state, 'queued');
 
   const nonce = nonceFromText(s1.chal!.meta.nextNonce!);
   const cred = makeCred(AuthScheme.Md5, { name: 'dev1', password: 'secret' }, nonce);
@@ -69,8 +69,8 @@ test('md5: no Cred → 407 + Chal; Cred with the challenged nonce → 212 and th
   assert.ok(s2.chal?.meta.nextNonce, 'a nonce for the next session');
   const get = r2.msg!.body.commands.find((c) => c.kind === 'Get')!;
   assert.equal(get.kind === 'Get' && get.items[0]!.target!.locUri, './DevInfo/Mod');
-  assert.equal(store.getOperation(op.id)!.state, 'sent');
-  assert.deepEqual(store.getDevice(DEV)!.devInfo, { Mod: 'Model-7', Man: 'Acme' });
+  assert.equal((await store.getOperation(op.id))!.state, 'sent');
+  assert.deepEqual((await store.getDevice(DEV))!.devInfo, { Mod: 'Model-7', Man: 'Acme' });
 
   // Status 200 + Results: the operation is done with its value; nothing more to send → session over
   const r3 = await post(engine, deviceMessage(3, [
@@ -80,7 +80,7 @@ test('md5: no Cred → 407 + Chal; Cred with the challenged nonce → 212 and th
   ]), respPath(r2.msg!));
   assert.equal(r3.msg!.body.commands.filter((c) => c.kind !== 'Status').length, 0);
   assert.equal(r3.msg!.body.final, true);
-  const done = store.getOperation(op.id)!;
+  const done = (await store.getOperation(op.id))!;
   assert.equal(done.state, 'done');
   assert.equal(done.status, 200);
   assert.deepEqual(done.results, [{ uri: './DevInfo/Mod', format: 'chr', data: 'Model-7' }]);
@@ -88,8 +88,8 @@ test('md5: no Cred → 407 + Chal; Cred with the challenged nonce → 212 and th
 });
 
 test('wrong password: 401 each time, the session ends after 3 tries and nothing is sent', async () => {
-  const { engine, service, store } = setup();
-  const op = service.queue(DEV, { kind: 'Replace', path: './Vendor/X', value: '1' });
+  const { engine, service, store } = await setup();
+  const op = await service.queue(DEV, { kind: 'Replace', path: './Vendor/X', value: '1' });
   let url = '/dm';
   for (let i = 1; i <= 3; i++) {
     const cred = makeCred(AuthScheme.Md5, { name: 'dev1', password: 'wrong' }, new Uint8Array(4));
@@ -99,18 +99,18 @@ test('wrong password: 401 each time, the session ends after 3 tries and nothing 
     url = respPath(r.msg!);
   }
   assert.equal(engine.activeSessions, 0);
-  assert.equal(store.getOperation(op.id)!.state, 'queued');
+  assert.equal((await store.getOperation(op.id))!.state, 'queued');
 });
 
 test('unknown device: header and commands answered 401, no session', async () => {
-  const { engine } = setup();
+  const { engine } = await setup();
   const r = await post(engine, { ...deviceMessage(1, pkg1()), hdr: { ...deviceMessage(1, []).hdr, source: { locUri: 'IMEI:999' } } });
   assert.equal(hdrStatus(r.msg!).code, 401);
   assert.equal(engine.activeSessions, 0);
 });
 
 test('bad input: undecodable body → HTTP 400; unknown session → HTTP 404; the engine keeps serving', async () => {
-  const { engine } = setup({ scheme: 'basic' });
+  const { engine } = await setup({ scheme: 'basic' });
   const bad = await engine.handle({ body: new TextEncoder().encode('<SyncML><SyncHdr>'), encoding: 'xml', url: '/dm' });
   assert.ok(isRefusal(bad) && bad.httpStatus === 400, JSON.stringify(bad));
   const orphan = await post(engine, deviceMessage(2, [{ kind: 'Status', cmdId: 0, msgRef: 1, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [], sourceRefs: [], code: 200, items: [] }]), '/dm?s=nope');
@@ -121,8 +121,8 @@ test('bad input: undecodable body → HTTP 400; unknown session → HTTP 404; th
 });
 
 test('HMAC: a MAC over the exact body is required on every message', async () => {
-  const { engine, service } = setup({ scheme: 'hmac' });
-  service.queue(DEV, { kind: 'Get', path: './DevInfo/Mod' }); // keeps the session open after message 2
+  const { engine, service } = await setup({ scheme: 'hmac' });
+  await service.queue(DEV, { kind: 'Get', path: './DevInfo/Mod' }); // keeps the session open after message 2
   const m1 = deviceMessage(1, pkg1());
   const r1 = await post(engine, m1);
   assert.equal(hdrStatus(r1.msg!).code, 407);
@@ -141,21 +141,21 @@ test('HMAC: a MAC over the exact body is required on every message', async () =>
 });
 
 test('a session idle past the timeout is dropped and its sent operations go back to the queue', async () => {
-  const { engine, service, store, advance } = setup({ scheme: 'basic' });
-  const op = service.queue(DEV, { kind: 'Delete', path: './Vendor/Old' });
+  const { engine, service, store, advance } = await setup({ scheme: 'basic' });
+  const op = await service.queue(DEV, { kind: 'Delete', path: './Vendor/Old' });
   const cred = makeCred(AuthScheme.Basic, { name: 'dev1', password: 'secret' }, new Uint8Array(0));
   await post(engine, deviceMessage(1, pkg1(), { cred }));
-  assert.equal(store.getOperation(op.id)!.state, 'sent');
+  assert.equal((await store.getOperation(op.id))!.state, 'sent');
   advance(30_000);
   assert.equal(await engine.expire(), 0);
   advance(30_000);
   assert.equal(await engine.expire(), 1);
-  assert.equal(store.getOperation(op.id)!.state, 'queued');
+  assert.equal((await store.getOperation(op.id))!.state, 'queued');
 });
 
 test('operations beyond one package wait for the next one', async () => {
-  const { engine, service, store } = setup({ scheme: 'basic', maxOpsPerPackage: 2 });
-  const ops = [1, 2, 3].map((i) => service.queue(DEV, { kind: 'Replace', path: `./Vendor/N${i}`, value: String(i) }));
+  const { engine, service, store } = await setup({ scheme: 'basic', maxOpsPerPackage: 2 });
+  const ops = await Promise.all([1, 2, 3].map((i) => service.queue(DEV, { kind: 'Replace', path: `./Vendor/N${i}`, value: String(i) })));
   const cred = makeCred(AuthScheme.Basic, { name: 'dev1', password: 'secret' }, new Uint8Array(0));
   const r1 = await post(engine, deviceMessage(1, pkg1(), { cred }));
   const sent = r1.msg!.body.commands.filter((c) => c.kind === 'Replace');
@@ -168,5 +168,5 @@ test('operations beyond one package wait for the next one', async () => {
   const third = r2.msg!.body.commands.filter((c) => c.kind === 'Replace');
   assert.equal(third.length, 1);
   await post(engine, deviceMessage(3, statuses(r2.msg!, third)), respPath(r2.msg!));
-  assert.deepEqual(ops.map((o) => store.getOperation(o.id)!.state), ['done', 'done', 'done']);
+  assert.deepEqual((await Promise.all(ops.map((o) => store.getOperation(o.id)))).map((o) => o!.state), ['done', 'done', 'done']);
 });

@@ -1,0 +1,192 @@
+// Recent DM sessions as they went over the wire, for the dashboard's trace viewer: a bounded ring of
+// sessions in memory, each with its messages capped by bytes. Bytes are kept as received; they are
+// decoded, secrets masked and shown as XML (WBXML too) only when someone reads the trace.
+import { encodeXmlString, type Command, type Item, type Message } from '../protocol/index.ts';
+import { decodeMessage, type Encoding } from '../session/wire.ts';
+
+export const MAX_SESSIONS = 200;
+export const MAX_SESSION_BYTES = 128 * 1024;
+const MASK = '*****';
+// what a DM tree holds as secrets: DMAcc AAuthSecret/AAuthData, GwMO Credentials AuthSecret,
+// Bootstrap AuthSecret/ServerSecret, and anything named like a password
+const SECRET_NODE = /(Secret|AAuthData|Password|PW)$/i;
+const MASKED_BYTES = new TextEncoder().encode('\u0000gwmo-masked\u0000');
+const MASKED_B64 = Buffer.from(MASKED_BYTES).toString('base64');
+
+export interface TraceMessage {
+  readonly direction: 'in' | 'out';
+  /** `http`: the server refused the message with an HTTP status instead of a DM answer */
+  readonly encoding: Encoding | 'http';
+  readonly bytes: Uint8Array;
+  readonly at: number;
+  readonly httpStatus?: number;
+}
+
+export interface TracedSession {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly dmSessionId: string;
+  readonly startedAt: number;
+  endedAt?: number;
+  outcome?: string;
+  readonly messages: TraceMessage[];
+  bytes: number;
+  /** messages not kept: the session went over its byte cap */
+  dropped: number;
+  key?: string;
+}
+
+export interface TracedRequest {
+  readonly body: Uint8Array;
+  readonly encoding: Encoding;
+  readonly url: string;
+}
+
+export type TracedReply = { readonly body: Uint8Array; readonly encoding: Encoding } | { readonly httpStatus: number; readonly message: string };
+
+export class SessionTrace {
+  private readonly sessions = new Map<string, TracedSession>();
+  private readonly byKey = new Map<string, TracedSession>();
+  private readonly maxSessions: number;
+  private readonly maxBytes: number;
+  private readonly now: () => number;
+  private next = 1;
+  private readonly pendingEnd = new Map<string, string>();
+
+  constructor(options: { maxSessions?: number; maxSessionBytes?: number; now?: () => number } = {}) {
+    this.maxSessions = options.maxSessions ?? MAX_SESSIONS;
+    this.maxBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  /** One message from a device and the server's answer (called where the DM server handles it). */
+  record(req: TracedRequest, reply: TracedReply): void {
+    const key = new URL(req.url, 'http://x').searchParams.get('s');
+    const known = key !== null ? this.byKey.get(key) : undefined;
+    const session = known ?? this.open(req);
+    const at = this.now();
+    this.keep(session, { direction: 'in', encoding: req.encoding, bytes: req.body, at });
+    if ('httpStatus' in reply) {
+      this.keep(session, { direction: 'out', encoding: 'http', bytes: new TextEncoder().encode(reply.message), at, httpStatus: reply.httpStatus });
+      if (!known) this.close(session, `refused (HTTP ${reply.httpStatus})`);
+      return;
+    }
+    this.keep(session, { direction: 'out', encoding: reply.encoding, bytes: reply.body, at });
+    const early = known ? undefined : this.pendingEnd.get(session.deviceId);
+    if (early !== undefined) {
+      this.pendingEnd.delete(session.deviceId);
+      this.close(session, early);
+    }
+    if (session.key === undefined) {
+      // the server's first answer names the session's RespURI (?s=<key>): later messages come there
+      const next = respKey(reply.body, reply.encoding);
+      if (next !== undefined) {
+        session.key = next;
+        this.byKey.set(next, session);
+      }
+    }
+  }
+
+  /** The server ended the device's session (done, auth-failed, aborted, timeout). */
+  ended(deviceId: string, outcome: string): void {
+    const open = [...this.sessions.values()].reverse().find((s) => s.deviceId === deviceId && s.endedAt === undefined);
+    if (open) this.close(open, outcome);
+    // the end can come while the session's first message is handled, before it is recorded
+    else {
+      if (this.pendingEnd.size >= this.maxSessions) this.pendingEnd.clear();
+      this.pendingEnd.set(deviceId, outcome);
+    }
+  }
+
+  /** newest first */
+  list(): readonly TracedSession[] {
+    return [...this.sessions.values()].reverse();
+  }
+
+  get(id: string): TracedSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  private open(req: TracedRequest): TracedSession {
+    let deviceId = '(undecodable)';
+    let dmSessionId = '';
+    try {
+      const msg = decodeMessage(req.body, req.encoding);
+      deviceId = msg.hdr.source.locUri;
+      dmSessionId = msg.hdr.sessionId;
+    } catch {
+      // kept anyway: an undecodable message is what one wants to see in a trace
+    }
+    const session: TracedSession = { id: String(this.next++), deviceId, dmSessionId, startedAt: this.now(), messages: [], bytes: 0, dropped: 0 };
+    this.sessions.set(session.id, session);
+    while (this.sessions.size > this.maxSessions) {
+      const oldest = this.sessions.values().next().value!;
+      this.sessions.delete(oldest.id);
+      if (oldest.key !== undefined) this.byKey.delete(oldest.key);
+    }
+    return session;
+  }
+
+  private close(s: TracedSession, outcome: string): void {
+    s.endedAt = this.now();
+    s.outcome = outcome;
+  }
+
+  private keep(s: TracedSession, m: TraceMessage): void {
+    if (s.bytes + m.bytes.length > this.maxBytes) {
+      s.dropped++;
+      return;
+    }
+    s.bytes += m.bytes.length;
+    s.messages.push(m);
+  }
+}
+
+function respKey(body: Uint8Array, encoding: Encoding): string | undefined {
+  try {
+    const uri = decodeMessage(body, encoding).hdr.respUri;
+    return uri === undefined ? undefined : new URL(uri, 'http://x').searchParams.get('s') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const secretItem = (it: Item): boolean => SECRET_NODE.test((it.target?.locUri ?? it.source?.locUri ?? '').split('?')[0]!);
+
+function maskItem(it: Item): Item {
+  if (it.data === undefined || !secretItem(it)) return it;
+  return { ...it, data: typeof it.data === 'string' ? MASK : MASKED_BYTES };
+}
+
+function maskCommand(c: Command): Command {
+  switch (c.kind) {
+    case 'Atomic': case 'Sequence':
+      return { ...c, commands: c.commands.map(maskCommand) };
+    case 'Exec':
+      return { ...c, item: maskItem(c.item) };
+    case 'Status':
+      return { ...c, ...(c.cred ? { cred: { ...c.cred, data: MASK } } : {}), items: c.items.map(maskItem) };
+    case 'Unsupported':
+      return c;
+    default:
+      return { ...c, items: c.items.map(maskItem) };
+  }
+}
+
+/** the message with credentials (SyncHdr and Status Cred) and secret node values replaced by ***** */
+export function maskSecrets(msg: Message): Message {
+  return {
+    hdr: { ...msg.hdr, ...(msg.hdr.cred ? { cred: { ...msg.hdr.cred, data: MASK } } : {}) },
+    body: { ...msg.body, commands: msg.body.commands.map(maskCommand) },
+  };
+}
+
+/** A kept message as XML text with its secrets masked (WBXML decoded with our codec first). */
+export function messageXml(m: TraceMessage): string {
+  if (m.encoding === 'http') return `HTTP ${m.httpStatus}: ${new TextDecoder().decode(m.bytes)}`;
+  try {
+    return encodeXmlString(maskSecrets(decodeMessage(m.bytes, m.encoding, { maxBytes: Number.MAX_SAFE_INTEGER }))).replaceAll(MASKED_B64, MASK);
+  } catch (err) {
+    return `<!-- undecodable ${m.encoding} message of ${m.bytes.length} bytes: ${(err as Error).message} -->`;
+  }
+}

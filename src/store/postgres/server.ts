@@ -1,0 +1,282 @@
+// The DM server's store on PostgreSQL, shared by several server instances. One DM message's writes
+// go through one client (BEGIN … COMMIT); queued operations are taken FOR UPDATE SKIP LOCKED, so two
+// sessions never take the same one; what other instances must hear of is NOTIFYed inside the
+// transaction that makes it (PostgreSQL delivers it at commit). Each instance keeps a heartbeat row:
+// operations sent by an instance that stopped beating go back to the queue.
+import { randomUUID } from 'node:crypto';
+
+import pg from 'pg';
+
+import { alertOf, deviceOf, fromJson, operationOf, type Row, toJson } from '../rows.ts';
+import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, ServerStore, StoreChange } from '../server.ts';
+import { connectError, PgPool } from './pool.ts';
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE devices (
+     device_id TEXT PRIMARY KEY, scheme TEXT NOT NULL, client_name TEXT NOT NULL, client_password TEXT NOT NULL,
+     server_name TEXT, server_password TEXT, client_nonce BYTEA, server_nonce BYTEA, notify_address TEXT,
+     dev_info TEXT NOT NULL DEFAULT '{}', created_at BIGINT NOT NULL, last_seen BIGINT);
+   CREATE TABLE operations (
+     seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+     device_id TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+     kind TEXT NOT NULL, target TEXT NOT NULL, source TEXT, data_text TEXT, data_blob BYTEA, format TEXT, type TEXT,
+     correlator TEXT, state TEXT NOT NULL, status INTEGER, results TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+     sent_by TEXT);
+   CREATE INDEX operations_device_state ON operations(device_id, state, seq);
+   CREATE INDEX operations_sent ON operations(sent_by) WHERE state = 'sent';
+   CREATE TABLE alerts (
+     id BIGSERIAL PRIMARY KEY, device_id TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+     code INTEGER NOT NULL, correlator TEXT, items TEXT NOT NULL, received_at BIGINT NOT NULL);
+   CREATE INDEX alerts_device ON alerts(device_id, id);
+   CREATE TABLE device_locations (device_id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL, at BIGINT NOT NULL);
+   CREATE TABLE device_jobs (id TEXT PRIMARY KEY, device_id TEXT NOT NULL, correlator TEXT, record TEXT NOT NULL);
+   CREATE INDEX device_jobs_device ON device_jobs(device_id);
+   CREATE INDEX device_jobs_correlator ON device_jobs(correlator);
+   CREATE TABLE server_instances (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL, beat_at BIGINT NOT NULL);`,
+];
+
+const CHANNEL = 'gwmo_changes';
+/** an instance silent this long is taken for dead and its sent operations are queued again */
+const BEAT_MS = 5_000;
+const DEAD_AFTER_MS = 3 * BEAT_MS;
+
+export interface PgServerStoreOptions {
+  /** connections in the pool (each open batch holds one) */
+  readonly poolSize?: number;
+  /** called when the change listener loses its connection and when it is back */
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export class PgServerStore implements ServerStore {
+  readonly instanceId = randomUUID();
+  private readonly db: PgPool;
+  private readonly url: string;
+  private readonly log: NonNullable<PgServerStoreOptions['log']>;
+  private readonly listeners: ((change: StoreChange) => void)[] = [];
+  private listener: pg.Client | undefined;
+  private beat: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(url: string, options: PgServerStoreOptions) {
+    this.url = url;
+    this.db = new PgPool(url, options.poolSize ?? 10);
+    this.log = options.log ?? (() => {});
+  }
+
+  /** Connects, migrates, registers this instance and starts its heartbeat. */
+  static async open(url: string, options: PgServerStoreOptions = {}): Promise<PgServerStore> {
+    const store = new PgServerStore(url, options);
+    try {
+      await store.db.migrate('server', MIGRATIONS);
+    } catch (err) {
+      await store.db.close().catch(() => undefined);
+      throw (err as { code?: string }).code !== undefined ? connectError(url, err) : err;
+    }
+    await store.heartbeat();
+    await store.listen();
+    store.beat = setInterval(() => void store.heartbeat().then(() => store.requeueOrphans()).catch(() => undefined), BEAT_MS);
+    store.beat.unref();
+    return store;
+  }
+
+  private async heartbeat(): Promise<void> {
+    const now = Date.now();
+    await this.db.query(`INSERT INTO server_instances (id, started_at, beat_at) VALUES ($1, $2, $2)
+      ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`, [this.instanceId, now]);
+  }
+
+  /** operations sent by instances that stopped beating (crashed) go back to the queue; `mine`: this one's too */
+  private async requeueOrphans(mine = false): Promise<number> {
+    const now = Date.now();
+    const rows = await this.db.query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1
+      WHERE state = 'sent' AND (sent_by IS NULL OR sent_by = $3 OR sent_by NOT IN (SELECT id FROM server_instances WHERE beat_at > $2)) RETURNING id`,
+    [now, now - DEAD_AFTER_MS, mine ? this.instanceId : '']);
+    await this.db.query('DELETE FROM server_instances WHERE beat_at <= $1', [now - 10 * DEAD_AFTER_MS]);
+    return rows.length;
+  }
+
+  private notify(change: StoreChange): Promise<Row[]> {
+    return this.db.query('SELECT pg_notify($1, $2)', [CHANNEL, `${change.kind}:${change.id}`]);
+  }
+
+  watch(listener: (change: StoreChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** one connection per instance LISTENs from the start, so no change made after open() is missed */
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.url });
+    this.listener = client;
+    client.on('notification', (n) => {
+      const [kind, ...id] = (n.payload ?? '').split(':');
+      if (kind !== 'operation' && kind !== 'deviceJob') return;
+      for (const l of this.listeners) l({ kind, id: id.join(':') });
+    });
+    let lost = false;
+    const reconnect = (err: Error): void => {
+      if (lost || this.closed) return;
+      lost = true;
+      this.log('store.listen.lost', { error: err.message });
+      void client.end().catch(() => undefined);
+      setTimeout(() => void this.listen(), 1000).unref();
+    };
+    client.on('error', reconnect);
+    client.on('end', () => reconnect(new Error('the LISTEN connection ended')));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      reconnect(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  batch<T>(work: () => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  async putDevice(d: DeviceRow): Promise<void> {
+    await this.db.query(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
+        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+      ON CONFLICT(device_id) DO UPDATE SET scheme=excluded.scheme, client_name=excluded.client_name,
+        client_password=excluded.client_password, server_name=excluded.server_name, server_password=excluded.server_password,
+        notify_address=excluded.notify_address`,
+    [d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
+      d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null]);
+  }
+
+  async getDevice(deviceId: string): Promise<DeviceRow | undefined> {
+    const r = (await this.db.query('SELECT * FROM devices WHERE device_id = $1', [deviceId]))[0];
+    return r ? deviceOf(r) : undefined;
+  }
+
+  async listDevices(options: { limit?: number; offset?: number } = {}): Promise<DeviceRow[]> {
+    return (await this.db.query('SELECT * FROM devices ORDER BY device_id LIMIT $1 OFFSET $2', [options.limit ?? null, options.offset ?? 0])).map(deviceOf);
+  }
+
+  async deleteDevice(deviceId: string): Promise<boolean> {
+    return (await this.db.query('DELETE FROM devices WHERE device_id = $1 RETURNING device_id', [deviceId])).length > 0;
+  }
+
+  async updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): Promise<void> {
+    const col = { clientNonce: 'client_nonce', serverNonce: 'server_nonce', devInfo: 'dev_info', lastSeen: 'last_seen', notifyAddress: 'notify_address' } as const;
+    const sets: string[] = [];
+    const values: (string | number | Uint8Array | null)[] = [];
+    for (const [key, value] of Object.entries(patch) as [keyof typeof col, unknown][]) {
+      values.push(key === 'devInfo' ? toJson(value) : (value as string | number | Uint8Array | undefined) ?? null);
+      sets.push(`${col[key]} = $${values.length}`);
+    }
+    if (sets.length > 0) await this.db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = $${values.length + 1}`, [...values, deviceId]);
+  }
+
+  async queueOperation(op: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow> {
+    const rows = await this.db.query(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
+        state, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'queued',$11,$11) RETURNING *`,
+    [op.id, op.deviceId, op.kind, op.target, op.source ?? null, typeof op.data === 'string' ? op.data : null,
+      op.data instanceof Uint8Array ? op.data : null, op.format ?? null, op.type ?? null, op.correlator ?? null, now]);
+    return operationOf(rows[0]!);
+  }
+
+  async getOperation(id: string): Promise<OperationRow | undefined> {
+    const r = (await this.db.query('SELECT * FROM operations WHERE id = $1', [id]))[0];
+    return r ? operationOf(r) : undefined;
+  }
+
+  async listOperations(deviceId: string, options: { limit?: number; offset?: number } = {}): Promise<OperationRow[]> {
+    return (await this.db.query('SELECT * FROM operations WHERE device_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3',
+      [deviceId, options.limit ?? null, options.offset ?? 0])).map(operationOf);
+  }
+
+  async takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]> {
+    // SKIP LOCKED: a session on another instance taking this device's queue at the same moment gets other rows, never the same
+    const rows = await this.db.query(`UPDATE operations SET state = 'sent', sent_by = $4, updated_at = $1 WHERE seq IN (
+        SELECT seq FROM operations WHERE device_id = $2 AND state = 'queued' ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING *`,
+    [now, deviceId, limit, this.instanceId]);
+    return rows.sort((a, b) => Number(a['seq']) - Number(b['seq'])).map(operationOf);
+  }
+
+  async finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.query('UPDATE operations SET state = $1, status = $2, results = $3, sent_by = NULL, updated_at = $4 WHERE id = $5',
+        [outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id]);
+      await this.notify({ kind: 'operation', id });
+    });
+  }
+
+  async requeueOperations(ids: readonly string[], now: number): Promise<void> {
+    await this.db.query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1 WHERE id = ANY($2) AND state = 'sent'`, [now, ids]);
+  }
+
+  async requeueAllSent(_now: number): Promise<number> {
+    // what this process and dead instances sent: the other instances' sessions are still open
+    return this.requeueOrphans(true);
+  }
+
+  async cancelOperation(id: string, status: number, now: number): Promise<boolean> {
+    return this.db.transaction(async () => {
+      const rows = await this.db.query(`UPDATE operations SET state = 'failed', status = $1, sent_by = NULL, updated_at = $2
+        WHERE id = $3 AND state IN ('queued', 'sent', 'accepted') RETURNING id`, [status, now, id]);
+      if (rows.length > 0) await this.notify({ kind: 'operation', id });
+      return rows.length > 0;
+    });
+  }
+
+  async findAcceptedByCorrelator(deviceId: string, correlator: string): Promise<OperationRow | undefined> {
+    const r = (await this.db.query(`SELECT * FROM operations WHERE device_id = $1 AND correlator = $2 AND state = 'accepted' ORDER BY seq DESC LIMIT 1`,
+      [deviceId, correlator]))[0];
+    return r ? operationOf(r) : undefined;
+  }
+
+  async setLocation(deviceId: string, gatewayId: string, now: number): Promise<void> {
+    await this.db.query('INSERT INTO device_locations (device_id, gateway_id, at) VALUES ($1, $2, $3) ON CONFLICT(device_id) DO UPDATE SET gateway_id = excluded.gateway_id, at = excluded.at',
+      [deviceId, gatewayId, now]);
+  }
+
+  async getLocation(deviceId: string): Promise<{ gatewayId: string; at: number } | undefined> {
+    const r = (await this.db.query('SELECT gateway_id, at FROM device_locations WHERE device_id = $1', [deviceId]))[0];
+    return r ? { gatewayId: String(r['gateway_id']), at: Number(r['at']) } : undefined;
+  }
+
+  async putDeviceJob(job: DeviceJobRow): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.query('INSERT INTO device_jobs (id, device_id, correlator, record) VALUES ($1, $2, $3, $4) ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record',
+        [job.id, job.deviceId, job.correlator ?? null, toJson(job)]);
+      await this.notify({ kind: 'deviceJob', id: job.id });
+    });
+  }
+
+  async getDeviceJob(id: string): Promise<DeviceJobRow | undefined> {
+    const r = (await this.db.query('SELECT record FROM device_jobs WHERE id = $1', [id]))[0];
+    return r ? fromJson<DeviceJobRow>(String(r['record'])) : undefined;
+  }
+
+  async findDeviceJob(correlator: string): Promise<DeviceJobRow | undefined> {
+    const r = (await this.db.query('SELECT record FROM device_jobs WHERE correlator = $1', [correlator]))[0];
+    return r ? fromJson<DeviceJobRow>(String(r['record'])) : undefined;
+  }
+
+  async listDeviceJobs(deviceId: string): Promise<DeviceJobRow[]> {
+    return (await this.db.query('SELECT record FROM device_jobs WHERE device_id = $1', [deviceId])).map((r) => fromJson<DeviceJobRow>(String(r['record'])));
+  }
+
+  async addAlert(a: Omit<AlertRow, 'id'>): Promise<AlertRow> {
+    const r = (await this.db.query('INSERT INTO alerts (device_id, code, correlator, items, received_at) VALUES ($1,$2,$3,$4,$5) RETURNING id',
+      [a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt]))[0]!;
+    return { ...a, id: Number(r['id']) };
+  }
+
+  async listAlerts(deviceId: string, options: { limit?: number } = {}): Promise<AlertRow[]> {
+    return (await this.db.query('SELECT * FROM alerts WHERE device_id = $1 ORDER BY id DESC LIMIT $2', [deviceId, options.limit ?? 100])).map(alertOf);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.beat) clearInterval(this.beat);
+    await this.listener?.end().catch(() => undefined);
+    // a clean stop: whatever this instance still had out goes back to the queue at once
+    await this.db.query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1 WHERE state = 'sent' AND sent_by = $2`, [Date.now(), this.instanceId]).catch(() => undefined);
+    await this.db.query('DELETE FROM server_instances WHERE id = $1', [this.instanceId]).catch(() => undefined);
+    await this.db.close();
+  }
+}

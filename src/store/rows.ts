@@ -1,0 +1,59 @@
+// Row ↔ record mapping shared by the SQL stores (SQLite and PostgreSQL use the same column names).
+import type { AlertRow, DeviceRow, OperationRow, OperationState } from './server.ts';
+
+type ItemData = string | Uint8Array;
+
+export type Row = Record<string, unknown>;
+
+/** JSON for values that may hold bytes: `{ "$b64": "…" }` stands for a Uint8Array. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v));
+}
+
+export function fromJson<T>(text: string): T {
+  return JSON.parse(text, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && '$b64' in v ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64')) : v) as T;
+}
+
+export const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? new Uint8Array(v) : undefined);
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+// PostgreSQL's BIGINT arrives as a string
+export const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v !== '' ? Number(v) : undefined);
+
+export function deviceOf(r: Row): DeviceRow {
+  const opt = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+  return {
+    deviceId: String(r['device_id']), scheme: String(r['scheme']),
+    clientName: String(r['client_name']), clientPassword: String(r['client_password']),
+    ...opt('serverName', str(r['server_name'])), ...opt('serverPassword', str(r['server_password'])),
+    ...opt('clientNonce', bytes(r['client_nonce'])), ...opt('serverNonce', bytes(r['server_nonce'])),
+    ...opt('notifyAddress', str(r['notify_address'])),
+    devInfo: fromJson<Record<string, string>>(String(r['dev_info'])),
+    createdAt: num(r['created_at'])!, ...opt('lastSeen', num(r['last_seen'])),
+  };
+}
+
+export function operationOf(r: Row): OperationRow {
+  const data: ItemData | undefined = bytes(r['data_blob']) ?? str(r['data_text']);
+  const results = str(r['results']);
+  return {
+    id: String(r['id']), deviceId: String(r['device_id']), kind: String(r['kind']) as OperationRow['kind'], target: String(r['target']),
+    ...(str(r['source']) !== undefined ? { source: str(r['source'])! } : {}),
+    ...(data !== undefined ? { data } : {}),
+    ...(str(r['format']) !== undefined ? { format: str(r['format'])! } : {}),
+    ...(str(r['type']) !== undefined ? { type: str(r['type'])! } : {}),
+    ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
+    state: String(r['state']) as OperationState,
+    ...(num(r['status']) !== undefined ? { status: num(r['status'])! } : {}),
+    ...(results !== undefined ? { results: fromJson<NonNullable<OperationRow['results']>>(results) } : {}),
+    createdAt: num(r['created_at'])!, updatedAt: num(r['updated_at'])!,
+  };
+}
+
+export function alertOf(r: Row): AlertRow {
+  return {
+    id: num(r['id'])!, deviceId: String(r['device_id']), code: num(r['code'])!,
+    ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
+    items: fromJson<Record<string, unknown>[]>(String(r['items'])), receivedAt: num(r['received_at'])!,
+  };
+}

@@ -1,0 +1,82 @@
+// The dashboard's router: #/path views, each a module rendering into <main>. Who is logged in
+// comes from GET /api/me; a 401 anywhere leads back to the login form.
+import { api } from './api.js';
+import { errorText, h, show } from './dom.js';
+import { loginView } from './views/login.js';
+import { gatewaysView } from './views/gateways.js';
+import { inventoryView } from './views/inventory.js';
+import { deviceView } from './views/device.js';
+import { groupsView } from './views/groups.js';
+import { fanoutFormView, fanoutWatchView } from './views/fanout.js';
+import { imagesView } from './views/images.js';
+import { sessionsView, traceView } from './views/sessions.js';
+
+const routes = [
+  [/^\/gateways$/, gatewaysView],
+  [/^\/gateways\/([^/]+)\/devices$/, inventoryView],
+  [/^\/gateways\/([^/]+)\/devices\/([^/]+)$/, deviceView],
+  [/^\/gateways\/([^/]+)\/groups$/, groupsView],
+  [/^\/gateways\/([^/]+)\/fanouts\/new$/, fanoutFormView],
+  [/^\/gateways\/([^/]+)\/fanouts\/([^/]+)$/, fanoutWatchView],
+  [/^\/images$/, imagesView],
+  [/^\/sessions$/, sessionsView],
+  [/^\/sessions\/([^/]+)$/, traceView],
+];
+
+const ctx = { me: undefined, cleanup: [] };
+
+async function whoAmI() {
+  try {
+    ctx.me = await api('GET', '/api/me');
+  } catch {
+    ctx.me = undefined;
+  }
+  const who = document.getElementById('who');
+  document.getElementById('nav').hidden = !ctx.me;
+  document.getElementById('logout').hidden = !ctx.me;
+  who.hidden = !ctx.me;
+  who.textContent = ctx.me ? `${ctx.me.user} (${ctx.me.role})` : '';
+  ctx.canAct = ctx.me !== undefined && ctx.me.role !== 'viewer';
+}
+
+async function route() {
+  for (const stop of ctx.cleanup.splice(0)) stop();
+  const path = location.hash.replace(/^#/, '') || '/gateways';
+  if (!ctx.me) await whoAmI();
+  if (!ctx.me) {
+    loginView(async () => {
+      await whoAmI();
+      location.hash = path === '/login' ? '#/gateways' : `#${path}`;
+      await route();
+    });
+    return;
+  }
+  if (path === '/login') {
+    location.hash = '#/gateways';
+    return;
+  }
+  for (const [re, view] of routes) {
+    const m = re.exec(path.split('?')[0]);
+    if (!m) continue;
+    try {
+      await view(ctx, ...m.slice(1).map(decodeURIComponent));
+    } catch (err) {
+      show(h('h1', {}, 'Something went wrong'), errorText(err));
+    }
+    return;
+  }
+  show(h('h1', {}, 'Not found'), h('p', {}, 'No page at ', path, '. ', h('a', { href: '#/gateways' }, 'Go to the gateways')));
+}
+
+document.getElementById('logout').addEventListener('click', async () => {
+  await api('POST', '/api/logout').catch(() => undefined);
+  ctx.me = undefined;
+  location.hash = '#/login';
+  await whoAmI();
+  await route();
+});
+window.addEventListener('gwmo:logged-out', () => {
+  ctx.me = undefined;
+});
+window.addEventListener('hashchange', () => void route());
+void route();

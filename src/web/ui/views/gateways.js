@@ -1,0 +1,26 @@
+import { api } from '../api.js';
+import { enc, h, show } from '../dom.js';
+
+export async function gatewaysView() {
+  const { items } = await api('GET', '/api/gateways');
+  const rows = items.map((g) => {
+    const counts = h('td', { class: 'muted' }, '…');
+    // counts come from each gateway's inventory summary (a DM Get through its session)
+    api('GET', `/api/gateways/${enc(g.deviceId)}/devices?limit=1`).then((inv) => {
+      const s = inv?.summary ?? {};
+      counts.replaceChildren(inv?.pending ? 'not answering yet' : `${s.Total ?? '?'} devices: `, h('span', { class: 'attached' }, `${s.Attached ?? '?'} attached`), ', ', h('span', { class: 'detached' }, `${s.Detached ?? '?'} detached`));
+      counts.className = '';
+    }, (err) => counts.replaceChildren(err.message));
+    const id = enc(g.deviceId);
+    return h('tr', {},
+      h('th', { scope: 'row' }, h('a', { href: `#/gateways/${id}/devices` }, g.deviceId)),
+      counts,
+      h('td', {}, g.lastSeen ? new Date(g.lastSeen).toLocaleString() : 'never'),
+      h('td', {}, h('a', { href: `#/gateways/${id}/groups` }, 'Groups'), ' · ', h('a', { href: `#/gateways/${id}/fanouts/new` }, 'Fanout')));
+  });
+  show(h('h1', {}, 'Gateways'),
+    items.length === 0 ? h('p', {}, 'No gateway has checked in yet.') : h('table', {},
+      h('caption', { class: 'sr-only' }, 'Gateways and their attached devices'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Gateway'), h('th', { scope: 'col' }, 'Devices'), h('th', { scope: 'col' }, 'Last seen'), h('th', { scope: 'col' }, 'Manage'))),
+      h('tbody', {}, rows)));
+}

@@ -1,0 +1,69 @@
+// Images: upload to the server, stage on a gateway (it fetches and keeps it), each gateway's store.
+import { api, settled } from '../api.js';
+import { announce, enc, errorText, h, show } from '../dom.js';
+
+const STATES = { 10: 'downloading', 30: 'stored', 40: 'failed' };
+
+export async function imagesView(ctx) {
+  const [images, gateways] = await Promise.all([api('GET', '/api/images').catch((err) => ({ items: [], error: err.message })), api('GET', '/api/gateways')]);
+  const outcome = h('div', { role: 'status' });
+  const reload = () => imagesView(ctx);
+  const stores = h('div', {}, gateways.items.map((g) => {
+    const section = h('section', { 'data-gateway': g.deviceId }, h('h3', {}, g.deviceId), h('p', { class: 'muted' }, 'Asking the gateway…'));
+    settled(`/api/gateways/${enc(g.deviceId)}/images`).then((held) => {
+      const rows = Object.entries(held);
+      section.replaceChildren(h('h3', {}, g.deviceId), rows.length === 0 ? h('p', {}, 'No images stored.') : h('table', {},
+        h('thead', {}, h('tr', {}, ['Image', 'Version', 'State', 'Bytes', 'Local URL'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, rows.map(([name, i]) => h('tr', {}, h('th', { scope: 'row' }, name), h('td', {}, i.Version ?? ''),
+          h('td', {}, STATES[i.State] ?? i.State ?? ''), h('td', {}, `${i.BytesReceived ?? 0} / ${i.Size ?? '?'}`), h('td', {}, i.LocalURL ?? ''))))));
+    }, (err) => section.replaceChildren(h('h3', {}, g.deviceId), errorText(err)));
+    return section;
+  }));
+
+  const upload = ctx.canAct ? (() => {
+    const file = h('input', { type: 'file', name: 'file', required: true });
+    const name = h('input', { name: 'name', required: true });
+    const version = h('input', { name: 'version' });
+    return h('form', {
+      class: 'inline', 'aria-label': 'Upload an image',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        try {
+          const f = file.files[0];
+          const q = new URLSearchParams({ name: name.value, ...(version.value ? { version: version.value } : {}) });
+          await api('POST', `/api/images?${q}`, f, { 'content-type': f.type || 'application/octet-stream' });
+          announce(`Image ${name.value} uploaded`);
+          await reload();
+        } catch (err) {
+          outcome.replaceChildren(errorText(err));
+        }
+      },
+    }, h('label', {}, 'File', file), h('label', {}, 'Name', name), h('label', {}, 'Version', version), h('button', { type: 'submit', class: 'primary' }, 'Upload'));
+  })() : '';
+
+  const stage = ctx.canAct && images.items.length > 0 ? (() => {
+    const image = h('select', { name: 'image' }, images.items.map((i) => h('option', { value: i.id }, `${i.name} ${i.version}`)));
+    const gateway = h('select', { name: 'gateway' }, gateways.items.map((g) => h('option', { value: g.deviceId }, g.deviceId)));
+    return h('form', {
+      class: 'inline', 'aria-label': 'Stage an image on a gateway',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        try {
+          const r = await api('POST', `/api/gateways/${enc(gateway.value)}/images?wait=20`, { image: image.value });
+          outcome.replaceChildren(h('p', {}, `Staging ${r.name} on ${gateway.value}${r.started ? '' : ' (queued: the gateway has not answered yet)'}.`));
+          announce(`Staging ${r.name}`);
+        } catch (err) {
+          outcome.replaceChildren(errorText(err));
+        }
+      },
+    }, h('label', {}, 'Image', image), h('label', {}, 'Gateway', gateway), h('button', { type: 'submit', class: 'primary' }, 'Stage'));
+  })() : '';
+
+  show(h('h1', {}, 'Images'), outcome,
+    h('h2', {}, 'On the server'),
+    images.error ? h('p', { class: 'error' }, images.error) : images.items.length === 0 ? h('p', {}, 'No images uploaded.') : h('table', {},
+      h('thead', {}, h('tr', {}, ['Name', 'Version', 'Size', 'SHA-256'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, images.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.name), h('td', {}, i.version), h('td', {}, `${i.size} bytes`), h('td', {}, h('code', {}, i.id)))))),
+    upload, ctx.canAct ? [h('h2', {}, 'Stage on a gateway'), stage || h('p', {}, 'Upload an image first.')] : '',
+    h('h2', {}, 'Stored on the gateways'), stores);
+}

@@ -1,0 +1,119 @@
+// The PostgreSQL store: the ServerStore contract on a throw-away cluster, then what only a shared
+// store must do: two instances never take the same operation, hear each other's changes, and
+// requeue what a dead instance had sent but not what a live one has.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { PgAuthStore } from '../../src/store/postgres/auth.ts';
+import { PgServerStore } from '../../src/store/postgres/server.ts';
+import type { StoreChange } from '../../src/store/server.ts';
+import { type PgCluster, startPostgres } from '../support/postgres.ts';
+import { serverStoreContract } from './server-contract.ts';
+
+let cluster: PgCluster;
+before(async () => {
+  cluster = await startPostgres();
+});
+after(() => cluster?.close());
+
+serverStoreContract('postgres', async () => PgServerStore.open(await cluster.database()));
+
+const DEVICE = { deviceId: 'D', scheme: 'syncml:auth-md5', clientName: 'n', clientPassword: 'p', devInfo: {}, createdAt: 1 } as const;
+
+async function twoInstances(): Promise<[PgServerStore, PgServerStore]> {
+  const url = await cluster.database();
+  const [a, b] = await Promise.all([PgServerStore.open(url), PgServerStore.open(url)]); // concurrent starts migrate once
+  await a.putDevice(DEVICE);
+  return [a, b];
+}
+
+test('two instances taking one device queue at once never take the same operation', async () => {
+  const [a, b] = await twoInstances();
+  try {
+    for (let i = 0; i < 200; i++) await a.queueOperation({ id: `o${String(i).padStart(3, '0')}`, deviceId: 'D', kind: 'Get', target: './x' }, i);
+    const taken: string[] = [];
+    // each take runs inside a batch that holds its rows until commit, as a DM message does
+    const worker = async (s: PgServerStore): Promise<void> => {
+      for (;;) {
+        const ops = await s.batch(async () => s.takeOperations('D', 3, 1));
+        if (ops.length === 0) return;
+        taken.push(...ops.map((o) => o.id));
+      }
+    };
+    await Promise.all([worker(a), worker(b), worker(a), worker(b)]);
+    assert.equal(taken.length, 200);
+    assert.equal(new Set(taken).size, 200, 'no operation taken twice');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a change committed on one instance is heard on the other, after commit only', async () => {
+  const [a, b] = await twoInstances();
+  try {
+    const heard: StoreChange[] = [];
+    let wake: () => void = () => {};
+    b.watch((c) => (heard.push(c), wake()));
+    const next = (): Promise<void> => new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no change heard within 5 s')), 5000);
+      wake = () => (clearTimeout(t), resolve());
+    });
+    await a.queueOperation({ id: 'op', deviceId: 'D', kind: 'Get', target: './x' }, 1);
+    let heardInside = 0;
+    const done = next();
+    await a.batch(async () => {
+      await a.finishOperation('op', { state: 'done', status: 200 }, 2);
+      heardInside = heard.length;
+    });
+    await done;
+    assert.equal(heardInside, 0, 'nothing is heard before the commit');
+    assert.deepEqual(heard, [{ kind: 'operation', id: 'op' }]);
+    const job = next();
+    await a.putDeviceJob({ id: 'j1', deviceId: 'L', commands: [], state: 'done', createdAt: 1, updatedAt: 1 });
+    await job;
+    assert.deepEqual(heard.at(-1), { kind: 'deviceJob', id: 'j1' });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a starting instance requeues what dead instances sent, not what a live one has out', async () => {
+  const [a, b] = await twoInstances();
+  try {
+    await a.queueOperation({ id: 'live', deviceId: 'D', kind: 'Get', target: './x' }, 1);
+    await a.takeOperations('D', 1, 2);
+    assert.equal(await b.requeueAllSent(3), 0, 'a is alive: its session still holds the operation');
+    await a.close(); // a clean stop puts back what it had out
+    assert.equal((await b.getOperation('live'))?.state, 'queued');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('the auth store keeps users and tokens for every instance', async () => {
+  const url = await cluster.database();
+  const [x, y] = [await PgAuthStore.open(url), await PgAuthStore.open(url)];
+  try {
+    await x.putUser({ name: 'admin', role: 'admin', passwordHash: 'h', createdAt: 1 });
+    await x.putToken({ id: 't', user: 'admin', kind: 'api', label: 'l', secretHash: 's', createdAt: 2, expiresAt: 9 });
+    assert.equal((await y.getUser('admin'))?.role, 'admin');
+    assert.equal((await y.getToken('t'))?.expiresAt, 9);
+    await y.touchToken('t', 5);
+    assert.equal(await y.revokeToken('t', 6), true);
+    assert.equal(await y.revokeToken('t', 6), false);
+    assert.equal(await y.deleteUser('admin', 7), true);
+    assert.deepEqual(await x.listUsers(), []);
+    assert.equal((await x.listTokens())[0]?.revokedAt, 6);
+  } finally {
+    x.close();
+    y.close();
+  }
+});
+
+test('an unreachable PostgreSQL is an error that names the host and port and what to check', async () => {
+  await assert.rejects(PgServerStore.open('postgres://gwmo@127.0.0.1:1/gwmo'), /cannot use PostgreSQL at 127\.0\.0\.1:1\/gwmo: .*is PostgreSQL running there\? check the host and port in --db/);
+  await assert.rejects(PgServerStore.open(cluster.url.replace(/\/postgres$/, '/nosuchdb')), /database does not exist: create it/);
+});

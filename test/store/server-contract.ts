@@ -1,0 +1,103 @@
+// What every ServerStore must do, run against each backend (SQLite here, PostgreSQL in
+// postgres.test.ts): a new backend passes this before anything uses it.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import type { ServerStore } from '../../src/store/server.ts';
+
+const DEVICE = { deviceId: 'D', scheme: 'syncml:auth-md5', clientName: 'n', clientPassword: 'p', devInfo: {}, createdAt: 1 } as const;
+
+export function serverStoreContract(backend: string, open: () => Promise<ServerStore>): void {
+  const store = async (): Promise<ServerStore> => {
+    const s = await open();
+    await s.putDevice(DEVICE);
+    return s;
+  };
+
+  test(`${backend}: operations are taken oldest first, once, and can be put back`, async () => {
+    const s = await store();
+    for (const id of ['a', 'b', 'c']) await s.queueOperation({ id, deviceId: 'D', kind: 'Get', target: `./${id}` }, 1);
+    assert.deepEqual((await s.takeOperations('D', 2, 2)).map((o) => [o.id, o.state]), [['a', 'sent'], ['b', 'sent']]);
+    assert.deepEqual((await s.takeOperations('D', 5, 3)).map((o) => o.id), ['c']);
+    assert.deepEqual(await s.takeOperations('D', 5, 3), []);
+    await s.requeueOperations(['b'], 4);
+    assert.deepEqual((await s.takeOperations('D', 5, 5)).map((o) => o.id), ['b']);
+    await s.finishOperation('a', { state: 'done', status: 200, results: [{ uri: './a', data: Uint8Array.of(1, 2) }] }, 6);
+    assert.deepEqual((await s.getOperation('a'))?.results, [{ uri: './a', data: Uint8Array.of(1, 2) }]);
+    await s.close();
+  });
+
+  test(`${backend}: batch: one transaction that commits, rolls back on error, and is joined by nested work`, async () => {
+    const s = await store();
+    await s.batch(async () => {
+      await s.queueOperation({ id: 'x', deviceId: 'D', kind: 'Get', target: './x' }, 1);
+      await s.batch(async () => await s.queueOperation({ id: 'y', deviceId: 'D', kind: 'Get', target: './y' }, 1));
+    });
+    assert.ok(await s.getOperation('x') && await s.getOperation('y'));
+    await assert.rejects(s.batch(async () => {
+      await s.queueOperation({ id: 'z', deviceId: 'D', kind: 'Get', target: './z' }, 1);
+      throw new Error('boom');
+    }), /boom/);
+    assert.equal(await s.getOperation('z'), undefined);
+    // the store is usable after the rollback; its own multi-statement writes join a batch
+    await s.batch(async () => {
+      await s.queueOperation({ id: 'w', deviceId: 'D', kind: 'Get', target: './w' }, 1);
+      await s.takeOperations('D', 10, 2);
+      await s.requeueOperations(['w', 'x'], 3);
+    });
+    assert.equal((await s.getOperation('w'))?.state, 'queued');
+    await s.close();
+  });
+
+  test(`${backend}: device accounts keep bytes, DevInfo and the fields an update changes`, async () => {
+    const s = await store();
+    await s.putDevice({ deviceId: 'E', scheme: 'syncml:auth-basic', clientName: 'e', clientPassword: 'pe', serverName: 'srv', serverPassword: 'ps', devInfo: { Mod: 'x' }, createdAt: 5 });
+    await s.updateDevice('E', { clientNonce: Uint8Array.of(0, 255, 7), devInfo: { Mod: 'y', Lang: 'fr' }, lastSeen: 9, notifyAddress: '127.0.0.1:9' });
+    const e = (await s.getDevice('E'))!;
+    assert.deepEqual([e.clientNonce, e.devInfo, e.lastSeen, e.notifyAddress, e.serverName, e.createdAt], [Uint8Array.of(0, 255, 7), { Mod: 'y', Lang: 'fr' }, 9, '127.0.0.1:9', 'srv', 5]);
+    assert.equal(e.serverNonce, undefined);
+    assert.deepEqual((await s.listDevices()).map((d) => d.deviceId), ['D', 'E']);
+    assert.deepEqual((await s.listDevices({ limit: 1, offset: 1 })).map((d) => d.deviceId), ['E']);
+    await s.queueOperation({ id: 'e1', deviceId: 'E', kind: 'Get', target: './x' }, 1);
+    assert.equal(await s.deleteDevice('E'), true);
+    assert.equal(await s.deleteDevice('E'), false);
+    assert.equal(await s.getOperation('e1'), undefined, 'its operations go with it');
+    await s.close();
+  });
+
+  test(`${backend}: binary values, Exec correlators, cancels and the restart requeue`, async () => {
+    const s = await store();
+    const op = await s.queueOperation({ id: 'b', deviceId: 'D', kind: 'Replace', target: './b', data: Uint8Array.of(9, 8), format: 'bin', type: 't' }, 1);
+    assert.deepEqual([op.data, op.format, op.type, op.state, op.createdAt], [Uint8Array.of(9, 8), 'bin', 't', 'queued', 1]);
+    await s.queueOperation({ id: 'x', deviceId: 'D', kind: 'Exec', target: './x', correlator: 'c1' }, 2);
+    await s.takeOperations('D', 10, 3);
+    await s.finishOperation('x', { state: 'accepted', status: 202 }, 4);
+    assert.equal((await s.findAcceptedByCorrelator('D', 'c1'))?.id, 'x');
+    assert.equal(await s.findAcceptedByCorrelator('D', 'other'), undefined);
+    assert.equal(await s.cancelOperation('x', 408, 5), true);
+    assert.equal(await s.cancelOperation('x', 408, 5), false, 'a finished operation stays as it is');
+    assert.equal(await s.requeueAllSent(6), 1, 'b was sent and not answered');
+    assert.equal((await s.getOperation('b'))?.state, 'queued');
+    assert.deepEqual((await s.listOperations('D')).map((o) => o.id), ['x', 'b'], 'newest first');
+    await s.close();
+  });
+
+  test(`${backend}: alerts, locations and device jobs`, async () => {
+    const s = await store();
+    const a = await s.addAlert({ deviceId: 'D', code: 1226, correlator: 'k', items: [{ type: 't', data: 'v' }], receivedAt: 3 });
+    await s.addAlert({ deviceId: 'D', code: 1201, items: [], receivedAt: 4 });
+    assert.deepEqual((await s.listAlerts('D')).map((r) => [r.code, r.correlator]), [[1201, undefined], [1226, 'k']]);
+    assert.deepEqual((await s.listAlerts('D', { limit: 1 }))[0]?.code, 1201);
+    assert.equal(typeof a.id, 'number');
+    await s.setLocation('L', 'GW1', 1);
+    await s.setLocation('L', 'GW2', 2);
+    assert.deepEqual(await s.getLocation('L'), { gatewayId: 'GW2', at: 2 });
+    const job = { id: 'j', deviceId: 'L', commands: [{ kind: 'Get', path: './x' }], state: 'pending', createdAt: 1, updatedAt: 1 } as const;
+    await s.putDeviceJob(job);
+    await s.putDeviceJob({ ...job, state: 'dispatched', correlator: 'cj', results: [{ status: 200, data: Uint8Array.of(1) }] });
+    assert.equal((await s.findDeviceJob('cj'))?.state, 'dispatched');
+    assert.deepEqual((await s.getDeviceJob('j'))?.results, [{ status: 200, data: Uint8Array.of(1) }]);
+    assert.deepEqual((await s.listDeviceJobs('L')).map((j) => j.id), ['j']);
+    await s.close();
+  });
+}

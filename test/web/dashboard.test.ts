@@ -1,0 +1,180 @@
+// The dashboard in real Chromium against a running `gwmo demo`: log in (and fail to), gateways and
+// their devices attached or detached, a group, a fanout watched live to its end, the device tree, a
+// session trace, and a viewer who cannot start anything. Screenshots go to test-artifacts/.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+import { AUTH, GwmoProcess } from '../support/process.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
+const ADMIN_PASSWORD = 'web-test-admin-password';
+const T = 15_000; // every wait on the page: generous for a loaded 2-core machine
+
+let demo: GwmoProcess;
+let dir = '';
+let base = '';
+let browser: Browser;
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${base}${path}`, { method, headers: { ...AUTH, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  return { status: res.status, json: (await res.json().catch(() => undefined)) as any };
+};
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it)`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dir = await mkdtemp(join(tmpdir(), 'gwmo-web-'));
+  demo = new GwmoProcess(['demo', '--port', '0', '--dm', '3', '--lwm2m', '1', '--move-every', '3600', '--data-dir', dir], [], { GWMO_ADMIN_PASSWORD: ADMIN_PASSWORD });
+  const [ready] = await Promise.all([
+    demo.waitFor((l) => l.event === 'demo.ready', 30_000),
+    // launch() starts Chromium on a fresh temporary user-data dir of its own (no --user-data-dir in args)
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    }).then((b) => (browser = b)),
+  ]);
+  base = String(ready['api']).replace(/\/api$/, '');
+  // gateway 2 counts a device silent for 1 s as detached: its DM devices do not check in on their own
+  assert.equal((await api('PUT', '/api/gateways/GW%3ADEMO-2/config?wait=20', { DetachTimeout: 1 })).status, 200);
+  assert.equal((await api('POST', '/api/users', { name: 'watcher', role: 'viewer', password: 'watcher-password' })).status, 201);
+});
+
+after(async () => {
+  await browser?.close();
+  if (demo) assert.equal(await demo.stop(), 0);
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function page(): Promise<Page> {
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  p.setDefaultTimeout(T);
+  return p;
+}
+
+async function logIn(p: Page, name: string, password: string): Promise<void> {
+  await p.goto(`${base}/`);
+  await p.getByLabel('Name').fill(name);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Log in' }).click();
+}
+
+const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
+
+let admin: Page;
+
+test('a bad login shows an error and no dashboard', async () => {
+  const p = await page();
+  await logIn(p, 'admin', 'not-the-password');
+  await p.getByRole('alert').filter({ hasText: 'Wrong name or password.' }).waitFor();
+  assert.equal(await p.getByRole('navigation', { name: 'Main' }).isVisible(), false);
+  await shot(p, 'bad-login');
+  await p.context().close();
+});
+
+test('the admin logs in and sees the gateways with their attached devices', async () => {
+  admin = await page();
+  await logIn(admin, 'admin', ADMIN_PASSWORD);
+  await admin.getByRole('heading', { level: 1, name: 'Gateways' }).waitFor();
+  const row = admin.getByRole('row').filter({ hasText: 'GW:DEMO-1' });
+  await row.getByText('6 attached').waitFor();
+  assert.match(await admin.locator('#who').innerText(), /admin \(admin\)/);
+  await shot(admin, 'gateways');
+});
+
+test('the inventory shows attached and detached devices and filters them', async () => {
+  // wait until gateway 2 has swept its silent devices (the API answers from the gateway's MO)
+  const deadline = Date.now() + T;
+  while ((await api('GET', '/api/gateways/GW%3ADEMO-2/devices?status=detached&wait=20')).json?.matched < 3) assert.ok(Date.now() < deadline, 'gateway 2 never showed detached devices');
+  await admin.goto(`${base}/#/gateways/GW%3ADEMO-2/devices`);
+  const table = admin.getByRole('table');
+  await table.getByRole('cell', { name: 'detached' }).first().waitFor();
+  assert.match(await admin.locator('#matched').innerText(), /of 4 devices match/);
+  await shot(admin, 'inventory');
+  await admin.getByLabel('Status').selectOption('detached');
+  await admin.getByLabel('Mode').selectOption('proxy');
+  await admin.getByRole('button', { name: 'Filter' }).click();
+  await admin.locator('#matched').filter({ hasText: '3 of 4 devices match' }).waitFor();
+  assert.deepEqual(await table.locator('tbody td.attached').count(), 0);
+  await admin.goto(`${base}/#/gateways/GW%3ADEMO-1/devices?status=attached&protocol=lwm2m`);
+  await admin.locator('#matched').filter({ hasText: '1 of 6 devices match' }).waitFor();
+  await table.getByRole('cell', { name: 'attached', exact: true }).waitFor();
+});
+
+test('a group is created with two members', async () => {
+  await admin.goto(`${base}/#/gateways/GW%3ADEMO-1/groups`);
+  const form = admin.getByRole('form', { name: 'New group' });
+  await form.getByLabel('Name').fill('meters');
+  await form.getByLabel('Description').fill('two DM devices');
+  await form.getByLabel('IMEI:3500010').check();
+  await form.getByLabel('IMEI:3500011').check();
+  await form.getByRole('button', { name: 'Create group' }).click();
+  const row = admin.locator('tr[data-group="meters"]');
+  await row.getByText('IMEI:3500010, IMEI:3500011').waitFor();
+  await shot(admin, 'groups');
+});
+
+test('a fanout on the group is started and watched live to its aggregated result', async () => {
+  await admin.goto(`${base}/#/gateways/GW%3ADEMO-1/fanouts/new`);
+  await admin.getByLabel('Name (optional)').fill('models');
+  await admin.getByLabel('meters').check();
+  await admin.getByLabel('demo1-lw0').check();
+  await admin.getByLabel('Path 1').fill('./DevInfo/Mod');
+  await admin.getByRole('button', { name: 'Start fanout' }).click();
+  await admin.getByRole('heading', { level: 1, name: 'Fanout models' }).waitFor();
+  await admin.locator('#fanout-state[data-state="completed"]').waitFor();
+  const progress = admin.locator('#fanout-progress');
+  assert.deepEqual([await progress.evaluate((e) => (e as unknown as { value: number }).value), await progress.evaluate((e) => (e as unknown as { max: number }).max)], [3, 3]);
+  assert.match(await admin.locator('#progress-text').innerText(), /3 of 3 devices done: 3 succeeded, 0 failed/);
+  assert.equal(await admin.locator('#histogram li[data-status="200"]').innerText().then((t) => t.replace(/\s+/g, ' ').trim()), 'DM 200 3');
+  await admin.locator('tr[data-device="IMEI:3500011"]').getByText('200: fleet').waitFor();
+  assert.match(await admin.locator('#live').innerText(), /Fanout models completed: 3 succeeded, 0 failed/);
+  await shot(admin, 'fanout');
+});
+
+test('the device page browses the tree and reports a refused change', async () => {
+  await admin.goto(`${base}/#/gateways/GW%3ADEMO-1/devices/IMEI%3A3500010?path=.%2FDevInfo`);
+  await admin.getByRole('link', { name: 'Mod', exact: true }).click();
+  await admin.locator('#node-value').filter({ hasText: 'fleet' }).waitFor();
+  await admin.getByLabel('New value').fill('hacked');
+  await admin.getByRole('button', { name: 'Replace' }).click();
+  await admin.getByText(/The device refused: 405/).waitFor();
+  await shot(admin, 'device');
+});
+
+test('a session trace shows the decoded messages as XML, credentials masked', async () => {
+  await admin.goto(`${base}/#/sessions`);
+  await admin.locator('tr[data-device="GW:DEMO-1"] a').first().click();
+  await admin.getByRole('heading', { level: 1, name: /^Session #\d+ with GW:DEMO-1$/ }).waitFor();
+  const first = admin.locator('pre.xml').first();
+  const xml = await first.innerText();
+  assert.match(xml, /<SyncHdr>/);
+  assert.match(xml, /<LocURI>GW:DEMO-1<\/LocURI>/);
+  assert.match(await admin.getByRole('heading', { level: 2 }).first().innerText(), /GW:DEMO-1 → server \(wbxml, \d+ bytes\)/);
+  assert.ok(!(await admin.locator('main').innerText()).includes('gw-secret'), 'no secret in the page');
+  await shot(admin, 'trace');
+});
+
+test('a viewer sees no fanout or group controls, and the API refuses them', async () => {
+  const p = await page();
+  await logIn(p, 'watcher', 'watcher-password');
+  await p.getByRole('heading', { level: 1, name: 'Gateways' }).waitFor();
+  await p.goto(`${base}/#/gateways/GW%3ADEMO-1/fanouts/new`);
+  await p.locator('#no-fanout').filter({ hasText: 'Your role (viewer) may watch fanouts but not start them.' }).waitFor();
+  assert.equal(await p.locator('#start-fanout').count(), 0);
+  await p.goto(`${base}/#/gateways/GW%3ADEMO-1/groups`);
+  await p.locator('tr[data-group="meters"]').waitFor();
+  assert.equal(await p.getByRole('button', { name: /Create group|Delete meters/ }).count(), 0);
+  // and the API itself, with the viewer's login cookie from the page's origin
+  const status = await p.evaluate(async () => (await fetch('/api/gateways/GW%3ADEMO-1/fanouts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ groups: ['meters'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }) })).status);
+  assert.equal(status, 403);
+  await shot(p, 'viewer');
+  await p.context().close();
+});
