@@ -6,7 +6,7 @@ import { GwmoProcess } from '../support/process.ts';
 import { startGateway, startServer } from '../support/gw-pair.ts';
 
 /** resolves once the process's stderr holds `text` (GwmoProcess appends before this listener runs) */
-function stderrHas(p: GwmoProcess, text: string, timeoutMs = 15_000): Promise<void> {
+function stderrHas(p: GwmoProcess, text: string, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`stderr never held ${JSON.stringify(text)}: ${p.stderr}`)), timeoutMs);
     const check = (): void => {
@@ -27,7 +27,7 @@ test('a fleet started with stderr on a pipe prints progress lines, stdout keeps 
   const fleet = new GwmoProcess(['fleet', '--count', '3', '--protocol', 'lwm2m', '--server-url', `coap://${gw.gateway.lwm2mAddress}`, '--prefix', 'pg-']);
   try {
     await stderrHas(fleet, 'progress 3/3 devices started\n');
-    await fleet.waitFor((l) => l.event === 'fleet.started');
+    await fleet.waitFor((l) => l.event === 'fleet.started', 30_000);
     assert.ok(!fleet.stderr.includes('\r'), 'no terminal redraws on a pipe');
     assert.ok(fleet.lines.every((l) => typeof l.event === 'string'), 'stdout holds only JSON log lines');
   } finally {
