@@ -2,6 +2,7 @@
 // and the GwMO objects, check-ins, a Package#0 listener, Generic Alerts. Southbound a DM server for
 // the end devices on its LAN (proxy mode): their accounts, queued commands, Package#0 to wake them.
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { DmClientAgent, type SessionReport } from '../client/agent.ts';
 import type { DmClientIdentity } from '../client/device.ts';
@@ -55,6 +56,8 @@ export interface GatewayOptions extends DmClientIdentity {
   /** where stored images are kept (content-addressed) */
   readonly imageDir: string;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** more pages on the LAN listener (the status page: src/web/gateway-status.ts, wired by the CLI) */
+  readonly lanRoutes?: (req: IncomingMessage, res: ServerResponse, gateway: DmGateway) => Promise<boolean>;
 }
 
 const SCHEMES = { basic: 'BASIC', md5: 'DIGEST', hmac: 'HMAC' } as const;
@@ -81,6 +84,8 @@ export class DmGateway {
   private flushing: Promise<unknown> | undefined;
   private flushAgain = false;
   lanUrl = '';
+  /** the last session with the server: when, and how it ended */
+  lastCheckIn: { at: number; outcome: string } | undefined;
   lwm2m: Lwm2mServer | undefined;
   lwm2mAddress: string | undefined;
   notifyAddress: string | undefined;
@@ -101,6 +106,7 @@ export class DmGateway {
       store: south, serverId: options.lanServerId, host: options.lanHost, port: options.lanPort, log, metrics: this.metrics.dm,
       // images for the devices, next to their DM endpoint
       routes: () => async (req, res) => {
+        if (await this.options.lanRoutes?.(req, res, this)) return true;
         const m = /^\/img\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!);
         if (!m) return false;
         const file = this.images.file(m[1]!);
@@ -287,6 +293,10 @@ export class DmGateway {
     server.on('expired', gone);
   }
 
+  get store(): GatewayStore {
+    return this.options.stores.gateway;
+  }
+
   /** A session with the server now (alerts waiting go with it). */
   async checkIn(): Promise<void> {
     this.logSession(await this.agent.session('client'));
@@ -294,6 +304,7 @@ export class DmGateway {
 
   private logSession(report: SessionReport): void {
     this.metrics.northSession(report.end);
+    this.lastCheckIn = { at: Date.now(), outcome: report.end };
     this.options.log?.('north.session', { end: report.end, messages: report.messages, ...(report.error ? { error: report.error } : {}) });
   }
 

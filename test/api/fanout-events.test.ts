@@ -8,25 +8,7 @@ import type { AddressInfo } from 'node:net';
 
 import { fanoutEventRoutes } from '../../src/api/fanout-events.ts';
 import { GW_ID, startDevices, startGateway, startServer } from '../support/gw-pair.ts';
-
-interface Sse { id?: string; event: string; data: string }
-
-/** the events of a text/event-stream response, until the server ends it */
-async function* events(res: Response): AsyncGenerator<Sse | 'heartbeat'> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of res.body!) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (block.startsWith(':')) yield 'heartbeat';
-      const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-      if (fields['data'] !== undefined) yield { ...(fields['id'] ? { id: fields['id'] } : {}), event: fields['event'] ?? 'message', data: fields['data'] };
-    }
-  }
-}
+import { events, type Sse } from '../support/sse.ts';
 
 test('fanout events: in order, progress only grows, and the stream ends with the final state', async () => {
   const srv = await startServer();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { apiRoutes } from '../../src/api/routes.ts';
 import { DmDevice } from '../../src/client/device.ts';
-import { DmGateway } from '../../src/gateway/gateway.ts';
+import { DmGateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
 import type { GenericAlert } from '../../src/session/server/index.ts';
 import { DmServer, type DmServerOptions } from '../../src/server/dm-server.ts';
 import { SqliteGatewayStore } from '../../src/store/sqlite/gateway.ts';
@@ -39,7 +39,7 @@ export async function startServer(options: { imageDir?: string; publicUrl?: stri
   return { server, store, url, alerts, alertOf, async close() { await server.stop(); store.close(); } };
 }
 
-export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore; imageDir?: string; lwm2m?: boolean; deviceId?: string; account?: { name: string; password: string; serverPassword: string }; config?: Record<string, string> } = {}) {
+export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore; imageDir?: string; lwm2m?: boolean; deviceId?: string; account?: { name: string; password: string; serverPassword: string }; config?: Record<string, string>; lanRoutes?: GatewayOptions['lanRoutes'] } = {}) {
   const south = extra.south ?? new SqliteServerStore(':memory:');
   const gstore = extra.gstore ?? new SqliteGatewayStore(':memory:');
   const imageDir = extra.imageDir ?? mkdtempSync(join(tmpdir(), 'gwmo-images-'));
@@ -49,7 +49,7 @@ export async function startGateway(serverUrl: string, extra: { lanPort?: number;
     serverPassword: extra.account?.serverPassword ?? 'srv-pw', auth: 'md5', encoding: 'wbxml',
     lanHost: '127.0.0.1', lanPort: extra.lanPort ?? 0, lanServerId: 'gwmo-gateway', deviceUser: 'device', devicePassword: 'lan-pw',
     lanServerPassword: 'lan-srv-pw', notifyPort: 0, checkInSeconds: 0, stores: { south, gateway: gstore },
-    imageDir, ...(extra.lwm2m ? { lwm2mPort: 0 } : {}),
+    imageDir, ...(extra.lwm2m ? { lwm2mPort: 0 } : {}), ...(extra.lanRoutes ? { lanRoutes: extra.lanRoutes } : {}),
   });
   await gateway.start();
   return {

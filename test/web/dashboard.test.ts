@@ -2,6 +2,7 @@
 // their devices attached or detached, a group, a fanout watched live to its end, the device tree, a
 // session trace, and a viewer who cannot start anything. Screenshots go to test-artifacts/.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ const T = 15_000; // every wait on the page: generous for a loaded 2-core machin
 let demo: GwmoProcess;
 let dir = '';
 let base = '';
+let statusPages: string[] = [];
 let browser: Browser;
 
 const api = async (method: string, path: string, body?: unknown) => {
@@ -41,6 +43,7 @@ before(async () => {
     }).then((b) => (browser = b)),
   ]);
   base = String(ready['api']).replace(/\/api$/, '');
+  statusPages = ready['statusPages'] as string[];
   // gateway 2 counts a device silent for 1 s as detached: its DM devices do not check in on their own
   assert.equal((await api('PUT', '/api/gateways/GW%3ADEMO-2/config?wait=20', { DetachTimeout: 1 })).status, 200);
   assert.equal((await api('POST', '/api/users', { name: 'watcher', role: 'viewer', password: 'watcher-password' })).status, 201);
@@ -137,6 +140,39 @@ test('a fanout on the group is started and watched live to its aggregated result
   await admin.locator('tr[data-device="IMEI:3500011"]').getByText('200: fleet').waitFor();
   assert.match(await admin.locator('#live').innerText(), /Fanout models completed: 3 succeeded, 0 failed/);
   await shot(admin, 'fanout');
+});
+
+test('an image uploaded and staged from the images page reaches "stored" on the gateway', async () => {
+  await admin.goto(`${base}/#/images`);
+  await admin.getByRole('heading', { level: 1, name: 'Images' }).waitFor();
+  const upload = admin.getByRole('form', { name: 'Upload an image' });
+  await upload.getByLabel('File').setInputFiles({ name: 'webfw.bin', mimeType: 'application/octet-stream', buffer: randomBytes(64 * 1024) });
+  await upload.getByLabel('Name').fill('webfw');
+  await upload.getByLabel('Version').fill('1.0');
+  await upload.getByRole('button', { name: 'Upload' }).click();
+  await admin.getByRole('rowheader', { name: 'webfw' }).waitFor();
+  const stage = admin.getByRole('form', { name: 'Stage an image on a gateway' });
+  await stage.getByLabel('Image').selectOption({ label: 'webfw 1.0' });
+  await stage.getByLabel('Gateway').selectOption('GW:DEMO-1');
+  await stage.getByRole('button', { name: 'Stage' }).click();
+  // the page asks the gateway again until the image has settled
+  const row = admin.locator('section[data-gateway="GW:DEMO-1"] tr[data-image="webfw-1.0"]');
+  await row.locator('td.state', { hasText: 'stored' }).waitFor();
+  assert.equal(await row.locator('td').nth(2).innerText(), '65536 / 65536');
+  await admin.locator('#live').filter({ hasText: 'webfw-1.0 on GW:DEMO-1: stored' }).waitFor();
+  await shot(admin, 'images');
+});
+
+test('a gateway shows a read-only status page on its LAN listener', async () => {
+  const p = await page();
+  await p.goto(statusPages[0]!);
+  await p.getByRole('heading', { level: 1, name: 'Gateway GW:DEMO-1' }).waitFor();
+  const byMode = p.getByRole('table', { name: 'By mode' });
+  assert.equal(await byMode.getByRole('row', { name: 'proxy' }).getByRole('cell').innerText(), '4');
+  assert.equal(await p.getByRole('table', { name: 'Images' }).getByRole('rowheader', { name: 'webfw-1.0' }).count(), 1);
+  assert.equal(await p.locator('script').count(), 0);
+  await shot(p, 'gateway-status');
+  await p.context().close();
 });
 
 test('the device page browses the tree and reports a refused change', async () => {

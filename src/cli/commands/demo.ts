@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 
 import { DmGateway } from '../../gateway/gateway.ts';
+import { gatewayStatus } from '../../api/gateway-status.ts';
+import { statusRoute } from '../../web/gateway-status.ts';
 import { DmServer } from '../../server/dm-server.ts';
 import { SessionTrace } from '../../server/trace.ts';
 import { DmDevice } from '../../client/device.ts';
@@ -81,6 +83,7 @@ export function registerDemo(program: Command): void {
           auth: 'md5', encoding: 'wbxml', lanHost: '127.0.0.1', lanPort: 0, lanServerId: 'gwmo-gateway', deviceUser: 'device',
           devicePassword: 'lan-secret', lanServerPassword: 'lan-secret', notifyPort: 0, checkInSeconds: 60, lwm2mPort: 0,
           stores, imageDir: join(gdir, 'images'), log: quiet,
+          lanRoutes: statusRoute(gatewayStatus),
         });
         await gateway.start();
         await gateway.checkIn();
@@ -127,7 +130,7 @@ export function registerDemo(program: Command): void {
       closers.unshift(() => nomad.stop());
       const api = url.replace(/\/dm$/, '/api');
       const metrics = [url, ...gateways.map((gw) => gw.lanUrl)].map((u) => u.replace(/\/dm$/, '/metrics'));
-      log('demo.ready', { api, dm: url, gateways: GATEWAYS, devicesPerGateway: { dm, lwm2m: lw }, dataDir: dir, metrics });
+      log('demo.ready', { api, dm: url, gateways: GATEWAYS, statusPages: gateways.map((g) => g.lanUrl.replace(/\/dm$/, '/status')), devicesPerGateway: { dm, lwm2m: lw }, dataDir: dir, metrics });
       const g = encodeURIComponent(GATEWAYS[0]!);
       const base = url.replace(/\/dm$/, '');
       process.stderr.write([
@@ -135,6 +138,7 @@ export function registerDemo(program: Command): void {
         `gwmo demo is running: ${GATEWAYS.length} gateways, ${GATEWAYS.length * (dm + lw) + 2} devices (${dm} DM + ${lw} LwM2M each, ${tid} in transparent mode, IMEI:DEMO-NOMAD moving every ${moveEvery} s), data in ${dir}`,
         `  dashboard  ${base}/   log in as admin / ${password}`,
         `  API        ${api}   (OpenAPI: ${api}/openapi.json)`,
+        `  gateways   ${gateways.map((gw) => gw.lanUrl.replace(/\/dm$/, '/status')).join('  ')}   (status pages, read-only)`,
         `  metrics    ${metrics.join('  ')}`,
         `  try        T=${token}`,
         `             curl -s -H "authorization: Bearer $T" ${api}/gateways`,

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 
 import { DmGateway } from '../../gateway/gateway.ts';
+import { gatewayStatus } from '../../api/gateway-status.ts';
+import { statusRoute } from '../../web/gateway-status.ts';
 import { enrol, storedAccount } from '../../gateway/enrol.ts';
 import { Tree } from '../../tree/index.ts';
 import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
@@ -72,6 +74,7 @@ export function registerGateway(program: Command): void {
         deviceUser: f['deviceUser']!, devicePassword: f['devicePassword'], lanServerPassword: f['lanServerPassword'] ?? f['devicePassword'],
         notifyHost: f['notifyHost']!, notifyPort: port('--notify-port', f['notifyPort']!), checkInSeconds: positive('--check-in', f['checkIn']!),
         stores, imageDir: join(dir, 'images'), log, ...(f['pushChannel'] ? { pushChannel: true } : {}),
+        lanRoutes: statusRoute(gatewayStatus),
         ...(f['lwm2mPort'] === 'off' ? {} : { lwm2mHost: f['lwm2mHost']!, lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!) }),
       });
       gateway.metrics.dm.token = f['metricsToken'];
