@@ -47,6 +47,7 @@ test('an invalid --log-level is refused with one line and exit code 2', async ()
   assert.equal(r.stderr, 'gwmo: --log-level must be one of trace, debug, info, warn, error, fatal, silent, got "chatty"\n');
 });
 
-test('failures log at error, refusals at warn, the rest at info', () => {
-  assert.deepEqual(['http.error', 'job.error', 'dm.refused', 'server.started', 'fanout.progress'].map(levelOf), ['error', 'error', 'warn', 'info', 'info']);
+test('errors log at error, refusals and failed attempts at warn, the rest at info', () => {
+  const events = ['http.error', 'job.error', 'dm.refused', 'enrol.refused', 'auth.login-failed', 'notification.invalid', 'server.started', 'fanout.progress', 'auth.login'];
+  assert.deepEqual(events.map(levelOf), ['error', 'error', 'warn', 'warn', 'warn', 'warn', 'info', 'info', 'info']);
 });
