@@ -113,6 +113,7 @@ export class DeviceJobs {
       if (!id) return;
       const before = await this.store.getLocation(id);
       await this.store.setLocation(id, gatewayId, this.now());
+      if (before === undefined) this.log('device.located', { deviceId: id, gateway: gatewayId });
       if (before && before.gatewayId !== gatewayId) {
         this.log('device.moved', { deviceId: id, from: before.gatewayId, to: gatewayId });
         // unfinished jobs follow the device

@@ -100,13 +100,12 @@ test('a device job created on A completes when its gateway reports to B', async 
     assert.equal((await a.call('POST', '/devices/GW%3ASCALE/notify', {})).status, 202, 'A wakes the gateway at the address it told B');
     assert.equal((await a.call('GET', `/operations/${config.json.id}?wait=30`)).json.status, 200);
 
-    const announced = b.proc.next((l) => l.event === 'session.end' && l['deviceId'] === 'GW:SCALE', 30_000);
     const device = new GwmoProcess(['device', '--device-id', 'IMEI:BEHIND', '--server-url', lan, '--server-id', 'gwmo-gateway',
       '--password', 'lan-pw', '--server-password', 'lan-pw', '--tree', ':memory:', '--model', 'BEHIND-1']);
     procs.push(device);
     await device.waitFor((l) => l.event === 'session.end', 30_000);
-    await announced;
     // the deviceattached alert reached B; A reads where the device is from the shared store
+    await b.proc.waitFor((l) => l.event === 'device.located' && l['deviceId'] === 'IMEI:BEHIND', 30_000);
     const at = await a.call('GET', '/devices/IMEI%3ABEHIND/location');
     assert.equal(at.json.gatewayId, 'GW:SCALE');
 
