@@ -218,7 +218,7 @@ export class GatewayService {
   }
 
   /** Writes the job into the gateway's Fanout MO and starts it (the gateway answers 202). */
-  async startFanout(id: string, spec: FanoutSpec, waitMs: number): Promise<Outcome<{ name: string; correlator: string }>> {
+  async startFanout(id: string, spec: FanoutSpec, waitMs: number, correlator: string = randomUUID()): Promise<Outcome<{ name: string; correlator: string }>> {
     const name = spec.name ?? `job-${randomUUID().slice(0, 8)}`;
     if (!NAME.test(name)) throw new ServiceError(400, `fanout name "${name}" is not a node name`);
     const targets = [...(spec.devices ?? []).map((d) => `${INV}/Devices/${nodeName(d)}`), ...(spec.groups ?? []).map((g) => `${INV}/Groups/${g}`)];
@@ -226,7 +226,6 @@ export class GatewayService {
     if (spec.commands.length === 0) throw new ServiceError(400, 'a fanout needs commands: [{"kind":"Get","path":"./DevInfo/Mod"}, …]');
     const commands = encodeFragment(spec.commands.map((c, i) => toCommand(c, i + 1)));
     const base = `${FANOUT}/${name}`;
-    const correlator = randomUUID();
     const options = (['timeout', 'retries', 'concurrency'] as const).filter((k) => spec[k] !== undefined)
       .map((k) => ({ kind: 'Add' as const, path: `${base}/Options/${k[0]!.toUpperCase()}${k.slice(1)}`, value: String(spec[k]), format: 'int' }));
     const r = await this.run(id, [

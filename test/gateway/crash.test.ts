@@ -65,10 +65,9 @@ test('SIGKILL mid-fanout and restart: the job completes with one result per devi
     assert.equal(alert.correlator, (await srv.server.service.operation(ops[ops.length - 1]!.id)).correlator);
 
     const results = await srv.server.service.queue(GW_ID, { kind: 'Get', path: './GwMO/Fanout/slow/Results?list=StructData' });
-    const s2 = gateway.next((l) => l.event === 'north.session');
     await srv.server.service.notify(GW_ID);
-    await s2;
-    const ids = (await srv.server.service.operation(results.id)).results!.filter((r) => r.uri.endsWith('/DeviceID')).map((r) => r.data);
+    const [read] = await srv.server.service.settle([results.id], 20_000);
+    const ids = read!.results!.filter((r) => r.uri.endsWith('/DeviceID')).map((r) => r.data);
     assert.equal(ids.length, 20);
     assert.equal(new Set(ids).size, 20, 'one result per device, none twice');
   } finally {

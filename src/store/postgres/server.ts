@@ -41,7 +41,7 @@ const BEAT_MS = 5_000;
 const DEAD_AFTER_MS = 3 * BEAT_MS;
 
 export interface PgServerStoreOptions {
-  /** connections in the pool (each open batch holds one) */
+  /** connections in the pool (each open batch holds one; 20 by default) */
   readonly poolSize?: number;
   /** called when the change listener loses its connection and when it is back */
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
@@ -59,7 +59,7 @@ export class PgServerStore implements ServerStore {
 
   private constructor(url: string, options: PgServerStoreOptions) {
     this.url = url;
-    this.db = new PgPool(url, options.poolSize ?? 10);
+    this.db = new PgPool(url, options.poolSize ?? 20);
     this.log = options.log ?? (() => {});
   }
 
