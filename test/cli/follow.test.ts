@@ -2,13 +2,12 @@
 // operation to its end with progress lines on stderr (not a terminal) and the result on stdout.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { runCli } from '../support/cli.ts';
-import { GW_ID, startDevices, startGateway, startServer } from '../support/gw-pair.ts';
+import { GW_ID, startDevices, startGateway, startImagePair, startServer } from '../support/gw-pair.ts';
 
 test('gwmo fanout runs a job on three devices and follows it to the end', async (t) => {
   const srv = await startServer();
@@ -36,13 +35,7 @@ test('gwmo fanout without targets is refused with one line', async () => {
 });
 
 test('gwmo images upload, then stage on a gateway with the download followed', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gwmo-cli-img-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const srv = await startServer({ imageDir: join(dir, 'server') });
-  t.after(() => srv.close());
-  const gw = await startGateway(srv.url, { imageDir: join(dir, 'gateway') });
-  t.after(() => gw.close());
-  await gw.gateway.checkIn();
+  const { dir, srv } = await startImagePair(t);
   const bytes = randomBytes(300_000);
   writeFileSync(join(dir, 'fw.bin'), bytes);
   const api = ['--api', srv.url.replace(/\/dm$/, '/api')];

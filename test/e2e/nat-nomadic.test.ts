@@ -7,12 +7,12 @@
 //   server — wan 198.51.100.1;  gateway A — 198.51.100.2 | LAN 203.0.113.0/25;
 //   gateway B — 198.51.100.3 | LAN 203.0.113.128/25;  the device — roam namespace, .3 at A, .131 at B
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { callIn as call, createTwoGatewayNet, type Site, type TwoGatewayNet } from '../support/netns.ts';
+import { callIn as call, createTwoGatewayNet, type Site, type TwoGatewayNet, tearDownNet } from '../support/netns.ts';
 import { AUTH, GwmoProcess } from '../support/process.ts';
 
 let net: TwoGatewayNet;
@@ -23,15 +23,7 @@ before(async () => {
   net = await createTwoGatewayNet();
   dir = await mkdtemp(join(tmpdir(), 'gwmo-nomad-'));
 });
-after(async () => {
-  if (process.env.DEBUG_NAT) for (const p of procs) console.log(p.lines.map((l) => JSON.stringify(l)).join("\n"), p.stderr);
-  try {
-    for (const p of procs.reverse()) await p.stop();
-  } finally {
-    await net?.remove();
-  }
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => tearDownNet(procs, net, dir));
 
 const spawn = (ns: string, args: string[]): GwmoProcess => {
   const p = new GwmoProcess(args, net.exec(ns, []));

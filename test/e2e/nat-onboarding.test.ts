@@ -4,12 +4,12 @@
 // through the NAT).
 //   server — wan 198.51.100.1;  gateway — 198.51.100.2 | 203.0.113.1;  devices — lan 203.0.113.2
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { type Call, callIn, callsIn, createTestNet, type TestNet } from '../support/netns.ts';
+import { type Call, callIn, callsIn, createTestNet, type TestNet, tearDownNet } from '../support/netns.ts';
 import { AUTH, GwmoProcess, type LogLine } from '../support/process.ts';
 
 let net: TestNet;
@@ -79,15 +79,7 @@ before(async () => {
   booting = { one: device('IMEI:B00T1', 2952, ['--password', 'lan-pw'], ['--tree', join(dir, 'boot1.db')]), two: device('IMEI:B00T2', 2954, ['--password', 'lan-pw']) };
   await Promise.all([booting.one, booting.two].map((d) => d.waitFor(sessionDone)));
 });
-after(async () => {
-  if (process.env.DEBUG_NAT) for (const p of procs) console.log(p.lines.map((l) => JSON.stringify(l)).join("\n"), p.stderr);
-  try {
-    for (const p of procs.reverse()) await p.stop();
-  } finally {
-    await net?.remove();
-  }
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => tearDownNet(procs, net, dir));
 
 test('HLF-003 behind the NAT: an announced device joins with its own credentials, the LAN secret does not open its account, and it is managed at once', async () => {
   const id = 'IMEI:990000000000001';

@@ -7,14 +7,14 @@
 // the same encoder the server uses, so it can forge and replay them.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { encodeNotification, RESYNC_NONCE } from '../../src/protocol/index.ts';
-import { type Call, callIn, callsIn, createTestNet, type TestNet } from '../support/netns.ts';
+import { type Call, callIn, callsIn, createTestNet, type TestNet, tearDownNet } from '../support/netns.ts';
 import { AUTH, GwmoProcess, type LogLine } from '../support/process.ts';
 
 const run = promisify(execFile);
@@ -83,15 +83,7 @@ before(async () => {
   // IMEI:43 leaves the LAN (powered off): the gateway keeps it in its inventory, as it would in the field
   await leaving.stop();
 });
-after(async () => {
-  if (process.env.DEBUG_NAT) for (const p of procs) console.log(p.lines.map((l) => JSON.stringify(l)).join('\n'), p.stderr);
-  try {
-    for (const p of procs.reverse()) await p.stop();
-  } finally {
-    await net?.remove();
-  }
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => tearDownNet(procs, net, dir));
 
 test('a forged Package#0 from the WAN is dropped by the gateway (logged), which opens no session for it', async () => {
   const forged = encodeNotification({ serverId: 'gwmo', sessionId: 77, uiMode: 0, initiator: 'server' }, { password: 'not-srv-pw', nonce: RESYNC_NONCE });

@@ -3,13 +3,13 @@
 // transparent mode with the gateway forwarding its Package#0.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { callIn as callInNs, createTestNet, type TestNet } from '../support/netns.ts';
+import { callIn as callInNs, createTestNet, type TestNet, tearDownNet } from '../support/netns.ts';
 import { AUTH, GwmoProcess } from '../support/process.ts';
 
 const run = promisify(execFile);
@@ -21,11 +21,7 @@ before(async () => {
   net = await createTestNet();
   dir = await mkdtemp(join(tmpdir(), 'gwmo-nat-'));
 });
-after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  await net?.remove();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => tearDownNet(procs, net, dir));
 
 const callIn = (ns: string, method: string, url: string, body?: unknown) => callInNs(ns, method, url, body, AUTH);
 

@@ -5,6 +5,7 @@
 // The wan side has no route to 203.0.113.0/24: a server there cannot reach the LAN. Only these
 // documentation addresses and loopback are used. Needs root (CI has it) and iproute2 + iptables.
 import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -218,4 +219,16 @@ export async function callsIn(ns: string, calls: readonly Call[], headers: Recor
 /** One HTTP call from inside a namespace. */
 export async function callIn(ns: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<CallResult> {
   return (await callsIn(ns, [{ method, url, ...(body !== undefined ? { body } : {}) }], headers))[0]!;
+}
+
+/** Stops a namespace test's processes (newest first), then removes its network and its folder,
+ * also when a process will not stop; DEBUG_NAT=1 prints what the processes logged. */
+export async function tearDownNet(procs: readonly { stop(): Promise<unknown>; lines: readonly unknown[]; stderr: string }[], net: { remove(): Promise<void> } | undefined, dir: string): Promise<void> {
+  if (process.env['DEBUG_NAT']) for (const p of procs) console.log(p.lines.map((l) => JSON.stringify(l)).join('\n'), p.stderr);
+  try {
+    for (const p of [...procs].reverse()) await p.stop();
+  } finally {
+    await net?.remove();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
 }
