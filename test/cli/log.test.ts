@@ -1,19 +1,12 @@
 // Log lines are JSON with a level; --log-level filters them.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 
 import { levelOf } from '../../src/cli/log.ts';
 import { runCli } from '../support/cli.ts';
 import { GwmoProcess } from '../support/process.ts';
+import { freePort } from '../support/ports.ts';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 test('info lines carry level, time, role and the event name', async (t) => {
   const server = new GwmoProcess(['server', '--port', '0', '--db', ':memory:']);

@@ -2,7 +2,6 @@
 // the job: every device ends with exactly one result.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,14 +10,8 @@ import type { DmDevice } from '../../src/client/device.ts';
 import { encodeFragment } from '../../src/protocol/index.ts';
 import { GwmoProcess } from '../support/process.ts';
 import { GW_ID, startDevices, startServer } from '../support/gw-pair.ts';
+import { freePort } from '../support/ports.ts';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 test('SIGKILL mid-fanout and restart: the job completes with one result per device', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gwmo-crash-'));

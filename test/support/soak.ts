@@ -5,12 +5,12 @@
 // Every fanout must report exactly one result per device (none lost, none twice).
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { startPostgres } from './postgres.ts';
 import { AUTH, GwmoProcess } from './process.ts';
+import { freePort } from './ports.ts';
 
 export interface SoakOptions {
   readonly seconds: number;
@@ -31,15 +31,6 @@ export interface SoakFigures {
   readonly seconds: number;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
