@@ -116,7 +116,20 @@ export interface ServerStore {
   /** Push-channel polls held across instances; a store only one process uses need not offer it. */
   readonly pushRelay?: PushRelay;
 
+  /** Image bytes every instance can serve; a store only one process uses need not offer it (images stay in files). */
+  readonly images?: SharedImages;
+
   close(): Promise<void>;
+}
+
+/** Uploaded images kept in the shared store: metadata as JSON, bytes in fixed-size chunks, read by range. */
+export interface SharedImages {
+  get(id: string): Promise<string | undefined>;
+  list(): Promise<string[]>;
+  /** stores the bytes once (an image already stored is left as is) */
+  put(id: string, meta: string, size: number, bytes: AsyncIterable<Uint8Array>): Promise<void>;
+  /** bytes start..end (inclusive), streamed a few chunks at a time */
+  read(id: string, start: number, end: number): AsyncIterable<Uint8Array>;
 }
 
 /**

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 import { alertOf, deviceOf, fromJson, operationOf, type Row, toJson } from '../rows.ts';
-import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, PushRelay, ServerStore, StoreChange } from '../server.ts';
+import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
+import { IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
 
 const MIGRATIONS: readonly string[] = [
@@ -35,6 +36,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE server_instances (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL, beat_at BIGINT NOT NULL);`,
   // which instance holds a device's push-channel poll (the newest poll wins)
   `CREATE TABLE push_polls (device_id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, since BIGINT NOT NULL);`,
+  IMAGE_TABLES,
 ];
 
 const CHANNEL = 'gwmo_changes';
@@ -54,6 +56,7 @@ export interface PgServerStoreOptions {
 export class PgServerStore implements ServerStore {
   readonly instanceId = randomUUID();
   private readonly db: PgPool;
+  readonly images: SharedImages;
   private readonly url: string;
   private readonly log: NonNullable<PgServerStoreOptions['log']>;
   private readonly listeners: ((change: StoreChange) => void)[] = [];
@@ -65,6 +68,7 @@ export class PgServerStore implements ServerStore {
   private constructor(url: string, options: PgServerStoreOptions) {
     this.url = url;
     this.db = new PgPool(url, options.poolSize ?? 20);
+    this.images = pgImages(this.db);
     this.log = options.log ?? (() => {});
   }
 
