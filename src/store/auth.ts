@@ -40,5 +40,11 @@ export interface AuthStore {
   revokeToken(id: string, now: number): Promise<boolean>;
   touchToken(id: string, now: number): Promise<void>;
 
+  /**
+   * Runs `work` while no other process sharing the store runs its own (instances starting together
+   * create the first admin once); a store only one process uses need not offer it.
+   */
+  exclusive?<T>(work: () => Promise<T>): Promise<T>;
+
   close(): void;
 }

@@ -99,3 +99,22 @@ test('an image uploaded on A is served by B (Range too) and a gateway staging it
     for (const p of procs.reverse()) await p.stop();
   }
 });
+
+test('instances started together on a fresh database all come up, with one admin whose shown password works on each', async () => {
+  const db = await cluster.database();
+  const all = await Promise.all(['c1', 'c2', 'c3'].map((n) => startInstance(db, join(dir, n))));
+  try {
+    const shown = all.map((i) => /created the API user "admin" with password (\S+)/.exec(i.proc.stderr)?.[1]).filter((p) => p !== undefined);
+    assert.equal(shown.length, 1, 'one instance created the admin and showed its password');
+    for (const i of all) {
+      const users = (await i.call('GET', '/users')).json;
+      assert.deepEqual(users.items.map((u: { name: string }) => u.name), ['admin'], JSON.stringify(users));
+      const login = await fetch(`${i.api}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'admin', password: shown[0] }) });
+      assert.equal(login.status, 200, 'the password shown is the one stored');
+    }
+    const tokens = (await all[0]!.call('GET', '/tokens')).json;
+    assert.equal(tokens.items.filter((t: { label: string }) => t.label === 'GWMO_ADMIN_TOKEN').length, 1, JSON.stringify(tokens));
+  } finally {
+    for (const i of all) await i.proc.stop();
+  }
+});

@@ -29,7 +29,7 @@ const doneIds = (lines: readonly LogLine[]): string[] => lines.filter((l) => l.e
 test('an operation queued on A is carried out in the device\'s session on B; A\'s ?wait answers when B finishes; two sessions never run one operation twice', async () => {
   const db = await cluster.database();
   const a = await instance(db, 'a1');
-  const b = await instance(db, 'b1'); // one after the other: the first start creates the admin
+  const b = await instance(db, 'b1');
   const procs: GwmoProcess[] = [a.proc, b.proc];
   try {
     const id = 'IMEI:SCALE-1';

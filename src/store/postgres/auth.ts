@@ -75,6 +75,14 @@ export class PgAuthStore implements AuthStore {
     await this.db.query('UPDATE auth_tokens SET last_used_at = $1 WHERE id = $2', [now, id]);
   }
 
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    // the lock lasts the transaction; the work's queries join it (AsyncLocalStorage)
+    return this.db.transaction(async () => {
+      await this.db.query(`SELECT pg_advisory_xact_lock(hashtext('gwmo.auth.first-start'))`);
+      return work();
+    });
+  }
+
   close(): void {
     void this.db.close();
   }
