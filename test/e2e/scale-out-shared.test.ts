@@ -118,3 +118,21 @@ test('instances started together on a fresh database all come up, with one admin
     for (const i of all) await i.proc.stop();
   }
 });
+
+test('failed logins count on every instance: tries spread over A and B lock the user out on both', async () => {
+  const db = await cluster.database();
+  const a = await startInstance(db, join(dir, 'a4'));
+  const b = await startInstance(db, join(dir, 'b4'));
+  try {
+    const login = async (i: typeof a): Promise<number> => (await fetch(`${i.api}/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'admin', password: 'not-the-password' }),
+    })).status;
+    // five failures lock a user at an address: three on A, two on B
+    for (const i of [a, b, a, b, a]) assert.equal(await login(i), 401);
+    assert.equal(await login(b), 429, 'B counts the failures made on A');
+    assert.equal(await login(a), 429);
+  } finally {
+    await b.proc.stop();
+    await a.proc.stop();
+  }
+});
