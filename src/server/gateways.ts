@@ -66,7 +66,7 @@ export class GatewayService {
 
   /** Stages an uploaded image on a gateway: it fetches it once, checks it, keeps it for its LAN. */
   async stageImage(id: string, spec: { image: string; name?: string }, waitMs: number): Promise<Outcome<{ name: string; correlator: string }>> {
-    const image = this.images?.get(spec.image);
+    const image = await this.images?.get(spec.image);
     if (!image) throw new ServiceError(404, `no image "${spec.image}" on this server; upload it with POST /api/images`);
     const name = spec.name ?? `${image.name}-${image.version}`.replace(/[^A-Za-z0-9\-_.]/g, '_');
     if (!NAME.test(name)) throw new ServiceError(400, `image name "${name}" is not a node name`);

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { type PgCluster, startPostgres } from '../support/postgres.ts';
-import { AUTH, GwmoProcess, type LogLine } from '../support/process.ts';
+import { type Instance, startInstance } from '../support/instance.ts';
+import { GwmoProcess, type LogLine } from '../support/process.ts';
 
 let cluster: PgCluster;
 let dir: string;
@@ -21,32 +22,14 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Instance {
-  readonly proc: GwmoProcess;
-  readonly api: string;
-  readonly dm: string;
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
-}
-
-async function instance(db: string, name: string): Promise<Instance> {
-  const proc = new GwmoProcess(['server', '--port', '0', '--db', db, '--data-dir', join(dir, name), '--server-id', 'gwmo']);
-  const started = await proc.waitFor((l) => l.event === 'server.started', 30_000);
-  const api = String(started['api']);
-  return {
-    proc, api, dm: String(started['dm']),
-    async call(method, path, body) {
-      const res = await fetch(`${api}${path}`, { method, headers: { ...AUTH, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-      return { status: res.status, json: res.status === 204 ? undefined : await res.json() };
-    },
-  };
-}
+const instance = (db: string, name: string): Promise<Instance> => startInstance(db, join(dir, name));
 
 const doneIds = (lines: readonly LogLine[]): string[] => lines.filter((l) => l.event === 'operation.done').map((l) => String(l['id']));
 
 test('an operation queued on A is carried out in the device\'s session on B; A\'s ?wait answers when B finishes; two sessions never run one operation twice', async () => {
   const db = await cluster.database();
   const a = await instance(db, 'a1');
-  const b = await instance(db, 'b1'); // one after the other: the first start creates the admin
+  const b = await instance(db, 'b1');
   const procs: GwmoProcess[] = [a.proc, b.proc];
   try {
     const id = 'IMEI:SCALE-1';
