@@ -1,6 +1,8 @@
 // The LwM2M server's own life cycle: stopping it while a request to a device is unanswered.
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 
 import { Lwm2mServer } from '../../../src/adapters/lwm2m/server.ts';
@@ -19,4 +21,19 @@ test('closing the server ends a request still waiting for a silent device at onc
   const deadline = new Promise<string>((resolve) => setTimeout(resolve, 5_000, 'still waiting 5 s after close').unref());
   await server.close();
   assert.equal(await Promise.race([outcome, deadline]), 'the LwM2M server stopped');
+});
+
+test('a simulated device stopped while its registration is unanswered ends it at once', async () => {
+  const silent = createSocket('udp4');
+  await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+  const device = new Lwm2mDevice({ endpoint: 'early', server: `coap://127.0.0.1:${(silent.address() as AddressInfo).port}`, manufacturer: 'Acme', model: 'E', firmware: '1' });
+  try {
+    const starting = device.start().then(() => 'registered', (err: Error) => err.message);
+    await once(silent, 'message'); // the Register arrived and will never be answered
+    await device.stop();
+    const deadline = new Promise<string>((resolve) => setTimeout(resolve, 5_000, 'still registering 5 s after stop').unref());
+    assert.equal(await Promise.race([starting, deadline]), 'early stopped');
+  } finally {
+    silent.close();
+  }
 });
