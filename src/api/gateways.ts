@@ -91,7 +91,8 @@ export function gatewayRoutes(gw: GatewayService): Route[] {
       };
       const r = await gw.startFanout(id!, spec, waitOf(url));
       const start = r.operations[r.operations.length - 1]!;
-      if (r.done && start.status !== 202) {
+      // 200: the fanout already finished and its completion alert turned the 202 into the final status
+      if (r.done && start.status !== 202 && start.status !== 200) {
         const failed = r.operations.find((o) => o.status !== 200 && o.status !== 202) ?? start;
         throw new ApiError(409, `the gateway refused the fanout: ${failed.kind} ${failed.target} → DM status ${failed.status}`);
       }

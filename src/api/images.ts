@@ -28,7 +28,7 @@ export function imageRoutes(gw: GatewayService): Route[] {
     }],
     ['GET', /^\/api\/images$/, async (_q, res) => {
       const r = repo();
-      sendJson(res, 200, { items: r.list(), egress: { bytes: r.served.bytes, requests: r.served.requests } });
+      sendJson(res, 200, { items: await r.list(), egress: { bytes: r.served.bytes, requests: r.served.requests } });
     }],
     ['POST', new RegExp(`${G}/images$`), async (req, res, [id], url) => {
       const b = await readJson(req);
@@ -36,7 +36,8 @@ export function imageRoutes(gw: GatewayService): Route[] {
       const name = field(b, 'name', 'string');
       const r = await gw.stageImage(id!, { image, ...(name !== undefined ? { name } : {}) }, wait(url));
       const start = r.operations[r.operations.length - 1]!;
-      if (r.done && start.status !== 202) {
+      // 200: the download already finished (its imageready alert completed the Exec) before we answer
+      if (r.done && start.status !== 202 && start.status !== 200) {
         const failed = r.operations.find((o) => (o.status ?? 0) >= 300 && o.status !== 418) ?? start;
         throw new ApiError(409, `the gateway refused the staging: ${failed.kind} ${failed.target} → DM status ${failed.status}`);
       }

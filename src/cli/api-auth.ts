@@ -26,12 +26,15 @@ export async function openApiAuth(store: AuthStore, options: { secureCookie?: bo
   const envPassword = options.adminPassword ?? process.env['GWMO_ADMIN_PASSWORD'];
   if (envPassword !== undefined && envPassword.length < MIN_PASSWORD) throw new CliError(`GWMO_ADMIN_PASSWORD must have at least ${MIN_PASSWORD} characters`);
   const auth = new AuthService(store);
-  const created = await auth.firstAdmin(envPassword);
   const token = process.env['GWMO_ADMIN_TOKEN'];
-  if (token !== undefined) {
-    if (token.length < 16) throw new CliError('GWMO_ADMIN_TOKEN must have at least 16 characters');
-    if (await store.getUser('admin')) await auth.provisionToken('admin', token, 'GWMO_ADMIN_TOKEN');
-  }
+  if (token !== undefined && token.length < 16) throw new CliError('GWMO_ADMIN_TOKEN must have at least 16 characters');
+  const firstStart = async (): Promise<Awaited<ReturnType<AuthService['firstAdmin']>>> => {
+    const made = await auth.firstAdmin(envPassword);
+    if (token !== undefined && await store.getUser('admin')) await auth.provisionToken('admin', token, 'GWMO_ADMIN_TOKEN');
+    return made;
+  };
+  // instances sharing one database and starting together: one makes the admin, the others see it
+  const created = await (store.exclusive ? store.exclusive(firstStart) : firstStart());
   return {
     auth,
     ...(created ? { created: { ...created, generated: envPassword === undefined } } : {}),

@@ -39,7 +39,7 @@ export function applyConfig(cmd: Command, env: NodeJS.ProcessEnv): void {
     if (o === configOption || fromCli(o)) continue;
     const name = envName(o);
     const raw = env[name];
-    if (raw !== undefined) {
+    if (raw !== undefined && raw !== '') { // an empty variable counts as unset
       cmd.setOptionValueWithSource(o.attributeName(), checked(o, fromEnv(o, raw, name), `environment ${name}:`), 'env');
     } else if (o.attributeName() in fileValues) {
       cmd.setOptionValueWithSource(o.attributeName(), fileValues[o.attributeName()], 'config');

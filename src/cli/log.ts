@@ -29,10 +29,10 @@ function rootLogger(): Logger {
   return root;
 }
 
-/** The level an event is logged at: failures by their name, everything else is info. */
+/** The level an event is logged at, from its name: failures error, refusals warn, the rest info. */
 export function levelOf(event: string): 'info' | 'warn' | 'error' {
-  if (/\.(error|failed)$/.test(event)) return 'error';
-  if (/\.refused$/.test(event)) return 'warn';
+  if (/\.error$/.test(event)) return 'error';
+  if (/[.-](failed|refused|invalid)$/.test(event)) return 'warn';
   return 'info';
 }
 

@@ -82,7 +82,8 @@ export class DmClientAgent {
       }
       throw err;
     }
-    const acc = readAccounts(this.options.tree).find((a) => a.serverId === n.serverId);
+    // the account the session will run on (the newest for that server): its server nonce keys the digest
+    const acc = readAccounts(this.options.tree).filter((a) => a.serverId === n.serverId).pop();
     if (!acc || !acc.server) {
       this.options.log?.('notification.ignored', { serverId: n.serverId, reason: 'no account with server credentials' });
       return undefined;

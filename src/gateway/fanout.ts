@@ -20,6 +20,8 @@ export interface FanoutDeps {
   /** a job was cancelled: drivers waiting on devices should notice */
   cancelled?(): void;
   progress?(job: string, done: number, total: number): void;
+  /** a job refused at Start, and a job's outcome per status: what an operator greps the gateway's log for */
+  log?(event: 'fanout.refused' | 'fanout.done', fields: Record<string, unknown>): void;
 }
 
 const DEVICES = './GwMO/DevInventory/Devices/';
@@ -143,7 +145,16 @@ export class FanoutRunner {
     return result(worst(results.map((r) => r.status)), results);
   }
 
+  /** Start refused (the DM status goes back to the server): logged with why */
+  refused(job: string, status: number, reason: string): number {
+    this.deps.log?.('fanout.refused', { job, status, reason });
+    return status;
+  }
+
   private report(job: JobRow, results: readonly JobResultRow[]): void {
+    const statuses: Record<string, number> = {};
+    for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    this.deps.log?.('fanout.done', { job: job.name, total: results.length, statuses });
     const source = `./GwMO/Fanout/${job.name}`;
     const correlator = job.correlator ? { correlator: job.correlator } : {};
     const allOk = results.every((r) => r.status >= 200 && r.status < 300);

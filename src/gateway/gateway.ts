@@ -138,6 +138,7 @@ export class DmGateway {
       store: gstore, config: this.config, now, alert: (a) => this.alert(a),
       driverFor: (protocol) => this.drivers.get(protocol),
       cancelled: () => this.proxy.interrupt(),
+      log: (event, fields) => log(event, fields),
       progress: (job, done, total) => {
         log('fanout.progress', { job, done, total });
         this.events.emit('progress', job, done, total);
@@ -191,7 +192,11 @@ export class DmGateway {
           deviceId: id, store: gstore, driver: this.proxy, correlator, alert: (a) => this.alert(a), timeoutMs: this.config.int('Fanout/DeviceTimeout') * 1000,
           adopt: (name, secret) => {
             const a = south.deviceNow(id);
-            if (a) south.putDeviceNow({ ...a, clientName: name, clientPassword: secret });
+            if (!a) return;
+            south.putDeviceNow({ ...a, clientName: name, clientPassword: secret });
+            // the device's new account holds no nonces yet: both sides start it on the resync nonce (DM 1.2.1); undefined writes NULL
+            void south.updateDevice(id, { clientNonce: undefined, serverNonce: undefined } as unknown as Parameters<typeof south.updateDevice>[1])
+              .catch((err: unknown) => this.options.log?.('bootstrap.error', { deviceId: id, error: String(err) }));
           },
         }),
         setCredentials: (id, patch) => {

@@ -75,9 +75,15 @@ export class DeviceJobs {
     const at = await this.store.getLocation(job.deviceId);
     if (!at) return job;
     const attempt = `dj-${job.id.slice(0, 8)}-${Math.floor(this.now() / 1000).toString(36)}`;
-    const r = await this.gateways.startFanout(at.gatewayId, { name: attempt, devices: [job.deviceId], commands: job.commands as NewOperation[] }, 0);
-    const sent: DeviceJobRow = { ...job, state: 'dispatched', gatewayId: at.gatewayId, fanout: attempt, correlator: r.value!.correlator, updatedAt: this.now() };
+    const sent: DeviceJobRow = { ...job, state: 'dispatched', gatewayId: at.gatewayId, fanout: attempt, correlator: randomUUID() as string, updatedAt: this.now() };
+    // stored first: the fanout's result alert may reach another server instance before startFanout returns
     await this.store.putDeviceJob(sent);
+    try {
+      await this.gateways.startFanout(at.gatewayId, { name: attempt, devices: [job.deviceId], commands: job.commands as NewOperation[] }, 0, sent.correlator!);
+    } catch (err) {
+      await this.store.putDeviceJob(job);
+      throw err;
+    }
     this.log('job.dispatched', { job: job.id, deviceId: job.deviceId, gateway: at.gatewayId });
     return sent;
   }
@@ -107,6 +113,7 @@ export class DeviceJobs {
       if (!id) return;
       const before = await this.store.getLocation(id);
       await this.store.setLocation(id, gatewayId, this.now());
+      if (before === undefined) this.log('device.located', { deviceId: id, gateway: gatewayId });
       if (before && before.gatewayId !== gatewayId) {
         this.log('device.moved', { deviceId: id, from: before.gatewayId, to: gatewayId });
         // unfinished jobs follow the device

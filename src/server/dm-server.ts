@@ -63,7 +63,7 @@ export class DmServer {
     const clock = options.clock ?? { now: () => Date.now() };
     this.metrics = options.metrics ?? new DmMetrics('server');
     this.service = new ServerService(options.store, clock, options.serverId, this.metrics.notifier({ send: sendNotification }));
-    this.images = options.imageDir ? new ImageRepo(options.imageDir) : undefined;
+    this.images = options.imageDir ? new ImageRepo(options.imageDir, options.store.images) : undefined;
     this.gateways = new GatewayService(this.service, options.store, this.images);
     this.jobs = new DeviceJobs(options.store, this.gateways, () => clock.now(), options.log);
     this.metrics.observe(() => this.activeSessions, this.images?.served);

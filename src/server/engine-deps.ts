@@ -1,4 +1,6 @@
 // The server session engine's needs, met by the store.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 import { AlertCode, type AuthScheme, StatusCode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
 import type { DeviceAccount, GenericAlert, ServerDeps } from '../session/server/index.ts';
@@ -22,14 +24,28 @@ export function accountOf(d: DeviceRow): DeviceAccount {
 }
 
 export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvents = {}): ServerDeps {
+  // events of a message are told once its writes are committed, outside its transaction: what they
+  // start (a wait on another session, a query to a gateway) must see the writes and not join them
+  const deferred = new AsyncLocalStorage<(() => void)[]>();
+  const emit = (fire: () => void): void => {
+    const queue = deferred.getStore();
+    if (queue) queue.push(fire);
+    else fire();
+  };
   // the store hands back the finished row: no second read per command
   const finished = (op: OperationRow | undefined): void => {
-    if (op) events.operationDone?.(op);
+    if (op && events.operationDone) emit(() => events.operationDone?.(op));
   };
   return {
     clock,
     // one message's writes commit together (SQLite: one transaction; PostgreSQL: one client, BEGIN/COMMIT)
-    unitOfWork: (work) => store.batch(work),
+    unitOfWork: async (work) => {
+      if (deferred.getStore()) return store.batch(work);
+      const queue: (() => void)[] = [];
+      const out = await deferred.run(queue, () => store.batch(work));
+      for (const fire of queue) fire();
+      return out;
+    },
     findAccount: async (deviceId) => {
       const d = await store.getDevice(deviceId);
       if (d) await store.updateDevice(deviceId, { lastSeen: clock.now() });
@@ -51,11 +67,11 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
       const host = from?.replace(/^::ffff:/, '');
       const notifyAddress = Number.isInteger(port) && port > 0 && port < 65536 && host ? `${host.includes(':') ? `[${host}]` : host}:${port}` : undefined;
       await store.updateDevice(deviceId, { devInfo, ...(notifyAddress ? { notifyAddress } : {}) });
-      events.devInfo?.(deviceId, devInfo, from);
+      emit(() => events.devInfo?.(deviceId, devInfo, from));
     },
     onAlert: async (deviceId, alert) => {
       await store.addAlert({ deviceId, code: alert.code, ...(alert.correlator ? { correlator: alert.correlator } : {}), items: alert.items, receivedAt: clock.now() });
-      events.alert?.(deviceId, alert);
+      emit(() => events.alert?.(deviceId, alert));
       if (alert.code !== AlertCode.GenericAlert || alert.correlator === undefined) return;
       const op = await store.findAcceptedByCorrelator(deviceId, alert.correlator);
       if (op === undefined) return;

@@ -66,7 +66,7 @@ export class GatewayService {
 
   /** Stages an uploaded image on a gateway: it fetches it once, checks it, keeps it for its LAN. */
   async stageImage(id: string, spec: { image: string; name?: string }, waitMs: number): Promise<Outcome<{ name: string; correlator: string }>> {
-    const image = this.images?.get(spec.image);
+    const image = await this.images?.get(spec.image);
     if (!image) throw new ServiceError(404, `no image "${spec.image}" on this server; upload it with POST /api/images`);
     const name = spec.name ?? `${image.name}-${image.version}`.replace(/[^A-Za-z0-9\-_.]/g, '_');
     if (!NAME.test(name)) throw new ServiceError(400, `image name "${name}" is not a node name`);
@@ -218,7 +218,7 @@ export class GatewayService {
   }
 
   /** Writes the job into the gateway's Fanout MO and starts it (the gateway answers 202). */
-  async startFanout(id: string, spec: FanoutSpec, waitMs: number): Promise<Outcome<{ name: string; correlator: string }>> {
+  async startFanout(id: string, spec: FanoutSpec, waitMs: number, correlator: string = randomUUID()): Promise<Outcome<{ name: string; correlator: string }>> {
     const name = spec.name ?? `job-${randomUUID().slice(0, 8)}`;
     if (!NAME.test(name)) throw new ServiceError(400, `fanout name "${name}" is not a node name`);
     const targets = [...(spec.devices ?? []).map((d) => `${INV}/Devices/${nodeName(d)}`), ...(spec.groups ?? []).map((g) => `${INV}/Groups/${g}`)];
@@ -226,7 +226,6 @@ export class GatewayService {
     if (spec.commands.length === 0) throw new ServiceError(400, 'a fanout needs commands: [{"kind":"Get","path":"./DevInfo/Mod"}, …]');
     const commands = encodeFragment(spec.commands.map((c, i) => toCommand(c, i + 1)));
     const base = `${FANOUT}/${name}`;
-    const correlator = randomUUID();
     const options = (['timeout', 'retries', 'concurrency'] as const).filter((k) => spec[k] !== undefined)
       .map((k) => ({ kind: 'Add' as const, path: `${base}/Options/${k[0]!.toUpperCase()}${k.slice(1)}`, value: String(spec[k]), format: 'int' }));
     const r = await this.run(id, [

@@ -1,11 +1,16 @@
 // Images on the server: uploaded once, stored by SHA-256 under the data dir, served at
 // /images/<sha256> (Range, HEAD, ETag) to gateways, or to devices when a gateway does not store
-// them. Egress is counted so a test can see an image cross the WAN once.
+// them. Egress is counted so a test can see an image cross the WAN once. With a shared store
+// (PostgreSQL) the bytes are also put there, so every instance serves what any one received; the
+// local file stays as this instance's copy.
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+
+import type { SharedImages } from '../store/server.ts';
 
 import { type ServeCounters, serveFile } from '../transport/index.ts';
 import { ServiceError } from './service.ts';
@@ -23,10 +28,12 @@ const HEX = /^[0-9a-f]{64}$/;
 
 export class ImageRepo {
   private readonly dir: string;
+  private readonly shared: SharedImages | undefined;
   readonly served: ServeCounters = { bytes: 0, requests: 0 };
 
-  constructor(dir: string) {
+  constructor(dir: string, shared?: SharedImages) {
     this.dir = dir;
+    this.shared = shared;
     mkdirSync(dir, { recursive: true });
   }
 
@@ -34,7 +41,7 @@ export class ImageRepo {
     return join(this.dir, `${id}.json`);
   }
 
-  get(id: string): ImageInfo | undefined {
+  private local(id: string): ImageInfo | undefined {
     if (!HEX.test(id)) return undefined;
     try {
       return JSON.parse(readFileSync(this.meta(id), 'utf8')) as ImageInfo;
@@ -43,8 +50,16 @@ export class ImageRepo {
     }
   }
 
-  list(): ImageInfo[] {
-    return readdirSync(this.dir).filter((f) => f.endsWith('.json')).flatMap((f) => this.get(f.slice(0, -5)) ?? []);
+  async get(id: string): Promise<ImageInfo | undefined> {
+    const here = this.local(id);
+    if (here || !this.shared || !HEX.test(id)) return here;
+    const meta = await this.shared.get(id);
+    return meta ? JSON.parse(meta) as ImageInfo : undefined;
+  }
+
+  async list(): Promise<ImageInfo[]> {
+    if (this.shared) return (await this.shared.list()).map((m) => JSON.parse(m) as ImageInfo);
+    return readdirSync(this.dir).filter((f) => f.endsWith('.json')).flatMap((f) => this.local(f.slice(0, -5)) ?? []);
   }
 
   /** Stores an upload (streamed, hashed on the way); the same bytes twice are stored once. */
@@ -72,19 +87,23 @@ export class ImageRepo {
     }
     const id = hash.digest('hex');
     await rename(temp, join(this.dir, id));
-    const image: ImageInfo = this.get(id) ?? { id, ...info, size, createdAt: now };
+    const image: ImageInfo = (await this.get(id)) ?? { id, ...info, size, createdAt: now };
     writeFileSync(this.meta(id), JSON.stringify(image));
+    await this.shared?.put(id, JSON.stringify(image), size, createReadStream(join(this.dir, id)));
     return image;
   }
 
   /** GET/HEAD /images/<sha256> */
   async serve(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    const image = this.get(id);
+    const image = await this.get(id);
     if (!image) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`no image ${id}\n`);
       return;
     }
     const path = join(this.dir, id);
-    await serveFile(req, res, { path, size: statSync(path).size, etag: id, contentType: image.contentType }, this.served);
+    const shared = this.shared;
+    // uploaded on another instance: streamed from the shared store
+    const read = !existsSync(path) && shared ? (start: number, end: number) => Readable.from(shared.read(id, start, end)) : undefined;
+    await serveFile(req, res, { path, size: read ? image.size : statSync(path).size, etag: id, contentType: image.contentType, ...(read ? { read } : {}) }, this.served);
   }
 }

@@ -10,7 +10,7 @@ import type { ServeCounters } from '../transport/http/files.ts';
 
 type Encoding = 'xml' | 'wbxml';
 type Notifier = { send(bytes: Uint8Array, host: string, port: number): Promise<void> };
-type Push = { reachable(deviceId: string): boolean; push(deviceId: string, bytes: Uint8Array): string };
+type Push = { reachable(deviceId: string): Promise<boolean>; push(deviceId: string, bytes: Uint8Array): Promise<string> };
 
 /** A counter that follows a running total kept elsewhere (read at scrape time). */
 export function countFrom(registry: Registry, name: string, help: string, read: () => number, labels: Record<string, string> = {}): void {
@@ -49,7 +49,7 @@ export class DmMetrics {
     this.messages = new Counter({ name: 'gwmo_dm_messages_total', help: 'DM messages by direction (in = from devices) and encoding', labelNames: ['role', 'direction', 'encoding'], registers });
     this.bytes = new Counter({ name: 'gwmo_dm_message_bytes_total', help: 'bytes of DM messages by direction and encoding', labelNames: ['role', 'direction', 'encoding'], registers });
     this.authFailures = new Counter({ name: 'gwmo_dm_auth_failures_total', help: 'refused authentications: unknown device, or a session ended for bad credentials', labelNames: ['role', 'reason'], registers });
-    this.notifications = new Counter({ name: 'gwmo_notifications_total', help: 'Package#0 deliveries by channel (udp, push) and outcome (sent, held, failed)', labelNames: ['role', 'channel', 'outcome'], registers });
+    this.notifications = new Counter({ name: 'gwmo_notifications_total', help: 'Package#0 deliveries by channel (udp, push) and outcome (sent, held, relayed to the instance holding the poll, failed)', labelNames: ['role', 'channel', 'outcome'], registers });
     const self = this;
     new Gauge({ name: 'gwmo_dm_sessions_active', help: 'DM sessions under way', labelNames: ['role'], registers, collect() {
       this.set({ role: self.role }, self.active());
@@ -114,8 +114,8 @@ export class DmMetrics {
   push(inner: Push): Push {
     return {
       reachable: (deviceId) => inner.reachable(deviceId),
-      push: (deviceId, bytes) => {
-        const outcome = inner.push(deviceId, bytes);
+      push: async (deviceId, bytes) => {
+        const outcome = await inner.push(deviceId, bytes);
         this.notifications.inc({ role: this.role, channel: 'push', outcome: outcome === 'delivered' ? 'sent' : outcome });
         return outcome;
       },

@@ -2,6 +2,8 @@
 // it keeps a long-poll open at GET /push/<DevId> (HTTP basic with its DM credentials); a
 // notification for it is answered on that request; 204 after a while, and the client polls again.
 // A notification that finds no poll waiting is held (the newest one) until the next poll.
+// With several instances on one store (PostgreSQL), the poll is held by one of them: the others
+// hand it their Package#0 through the store (PushRelay) instead of falling back to UDP.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -20,15 +22,31 @@ export class PushChannel {
 
   constructor(store: ServerStore) {
     this.store = store;
+    store.pushRelay?.onPush((deviceId, bytes) => this.pushHere(deviceId, bytes));
   }
 
-  /** True when the device polls (or polled a moment ago): notifications go this way. */
-  reachable(deviceId: string): boolean {
+  private polledHere(deviceId: string): boolean {
     return this.waiting.has(deviceId) || Date.now() - (this.lastPoll.get(deviceId) ?? 0) < FRESH_MS;
   }
 
-  /** Delivers now on a waiting poll, or holds it for the next one. */
-  push(deviceId: string, bytes: Uint8Array): 'delivered' | 'held' {
+  /** True when the device polls (or polled a moment ago), here or on another instance: notifications go this way. */
+  async reachable(deviceId: string): Promise<boolean> {
+    return this.polledHere(deviceId) || (await this.store.pushRelay?.holder(deviceId, Date.now() - FRESH_MS)) !== undefined;
+  }
+
+  /** Delivers on the poll (here, or relayed to the instance holding it), or holds it for the next one. */
+  async push(deviceId: string, bytes: Uint8Array): Promise<'delivered' | 'held' | 'relayed'> {
+    if (!this.polledHere(deviceId)) {
+      const holder = await this.store.pushRelay?.holder(deviceId, Date.now() - FRESH_MS);
+      if (holder !== undefined) {
+        await this.store.pushRelay!.send(holder, deviceId, bytes);
+        return 'relayed';
+      }
+    }
+    return this.pushHere(deviceId, bytes);
+  }
+
+  private pushHere(deviceId: string, bytes: Uint8Array): 'delivered' | 'held' {
     const res = this.waiting.get(deviceId);
     if (res) {
       this.waiting.delete(deviceId);
@@ -50,6 +68,7 @@ export class PushChannel {
       return;
     }
     this.lastPoll.set(deviceId, Date.now());
+    await this.store.pushRelay?.polled(deviceId, Date.now()).catch(() => undefined); // the store down: other instances use UDP
     const held = this.held.get(deviceId);
     if (held) {
       this.held.delete(deviceId);

@@ -185,14 +185,14 @@ export class ServerService {
   }
 
   /** Set by the server role: clients without an inbound port poll for their notifications. */
-  push: { reachable(deviceId: string): boolean; push(deviceId: string, bytes: Uint8Array): string } | undefined;
+  push: { reachable(deviceId: string): Promise<boolean>; push(deviceId: string, bytes: Uint8Array): Promise<string> } | undefined;
 
   /** Wakes the device with a Package#0 (its push channel if it polls, else UDP); it then opens a session (Alert 1200). */
   async notify(deviceId: string, uiMode: UiMode = 0): Promise<{ sessionId: number; bytes: number; address: string }> {
     const d = await this.device(deviceId);
-    if (this.push?.reachable(deviceId)) {
+    if (await this.push?.reachable(deviceId)) {
       const { sessionId, bytes } = await this.notification(deviceId, uiMode, d);
-      this.push.push(deviceId, bytes);
+      await this.push!.push(deviceId, bytes);
       return { sessionId, bytes: bytes.length, address: 'push channel' };
     }
     if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');

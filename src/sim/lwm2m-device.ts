@@ -37,6 +37,8 @@ export class Lwm2mDevice {
   private socket: Socket | undefined;
   private server: coap.Server | undefined;
   private agent: coap.Agent | undefined;
+  /** registration requests in flight: stopping ends them (see Lwm2mServer.close) */
+  private readonly waiting = new Set<(err: Error) => void>();
   private location: string | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -87,8 +89,16 @@ export class Lwm2mDevice {
     return new Promise((resolve, reject) => {
       const req = coap.request({ host: u.hostname, port: Number(u.port || 5683), method, pathname, query, agent: this.agent! });
       if (payload !== undefined) req.setOption('Content-Format', 'application/link-format');
-      req.on('response', resolve);
-      req.on('error', reject);
+      const fail = (err: Error): void => {
+        this.waiting.delete(fail);
+        reject(err);
+      };
+      this.waiting.add(fail);
+      req.on('response', (res: coap.IncomingMessage) => {
+        this.waiting.delete(fail);
+        resolve(res);
+      });
+      req.on('error', fail);
       req.end(payload !== undefined ? Buffer.from(payload) : undefined);
     });
   }
@@ -230,6 +240,8 @@ export class Lwm2mDevice {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.agent?.close();
+    for (const fail of [...this.waiting]) fail(new Error(`${this.options.endpoint} stopped`));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     try {
       this.socket?.close();

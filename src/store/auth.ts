@@ -27,6 +27,16 @@ export interface TokenRow {
   readonly lastUsedAt?: number;
 }
 
+/** Failures per key (a user at an address, an address) for login rate limiting. */
+export interface FailureCounts {
+  /** one more failure; a new count when the last started over `windowMs` ago and is not locked; the count */
+  add(key: string, now: number, windowMs: number): Promise<number>;
+  lock(key: string, until: number): Promise<void>;
+  /** the latest lock of any of the keys (0: none) */
+  lockedUntil(keys: readonly string[]): Promise<number>;
+  clear(key: string): Promise<void>;
+}
+
 export interface AuthStore {
   putUser(row: UserRow): Promise<void>;
   getUser(name: string): Promise<UserRow | undefined>;
@@ -39,6 +49,15 @@ export interface AuthStore {
   listTokens(user?: string): Promise<TokenRow[]>;
   revokeToken(id: string, now: number): Promise<boolean>;
   touchToken(id: string, now: number): Promise<void>;
+
+  /**
+   * Runs `work` while no other process sharing the store runs its own (instances starting together
+   * create the first admin once); a store only one process uses need not offer it.
+   */
+  exclusive?<T>(work: () => Promise<T>): Promise<T>;
+
+  /** Failed-login counts every process sharing the store sees; without it each process counts its own. */
+  readonly loginFailures?: FailureCounts;
 
   close(): void;
 }

@@ -114,7 +114,38 @@ export interface ServerStore {
    */
   watch?(listener: (change: StoreChange) => void): void;
 
+  /** Push-channel polls held across instances; a store only one process uses need not offer it. */
+  readonly pushRelay?: PushRelay;
+
+  /** Image bytes every instance can serve; a store only one process uses need not offer it (images stay in files). */
+  readonly images?: SharedImages;
+
   close(): Promise<void>;
+}
+
+/** Uploaded images kept in the shared store: metadata as JSON, bytes in fixed-size chunks, read by range. */
+export interface SharedImages {
+  get(id: string): Promise<string | undefined>;
+  list(): Promise<string[]>;
+  /** stores the bytes once (an image already stored is left as is) */
+  put(id: string, meta: string, size: number, bytes: AsyncIterable<Uint8Array>): Promise<void>;
+  /** bytes start..end (inclusive), streamed a few chunks at a time */
+  read(id: string, start: number, end: number): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * A gateway long-polls one instance for its Package#0 (GET /push/<DevId>); another instance that
+ * must wake it hands the Package#0 to the instance holding the poll.
+ */
+export interface PushRelay {
+  /** records that this instance holds (or just answered) the device's poll */
+  polled(deviceId: string, now: number): Promise<void>;
+  /** the live instance other than this one whose poll for the device is newer than `since` */
+  holder(deviceId: string, since: number): Promise<string | undefined>;
+  /** hands the Package#0 to that instance (delivered there after commit, well under NOTIFY's 8000 bytes) */
+  send(instanceId: string, deviceId: string, bytes: Uint8Array): Promise<void>;
+  /** Package#0s other instances hand to this one */
+  onPush(listener: (deviceId: string, bytes: Uint8Array) => void): void;
 }
 
 export type StoreChange = { readonly kind: 'operation'; readonly id: string } | { readonly kind: 'deviceJob'; readonly id: string };

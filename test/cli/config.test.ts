@@ -49,6 +49,10 @@ test('the environment wins over the file, and flags win over both', () => {
   assert.deepEqual([o['port'], o['dataDir'], o['host'], o['pushChannel']], ['9002', '/from/env', '0.0.0.0', true]);
 });
 
+test('an empty variable counts as unset', () => {
+  assert.equal(configured([], { GWMO_PORT: '' })['port'], '8080');
+});
+
 test('GWMO_CONFIG names the file when --config is not given', () => {
   const path = file('c.json', { host: '::1' });
   assert.equal(configured([], { GWMO_CONFIG: path })['host'], '::1');

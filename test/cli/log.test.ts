@@ -1,19 +1,12 @@
 // Log lines are JSON with a level; --log-level filters them.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 
 import { levelOf } from '../../src/cli/log.ts';
 import { runCli } from '../support/cli.ts';
 import { GwmoProcess } from '../support/process.ts';
+import { freePort } from '../support/ports.ts';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 test('info lines carry level, time, role and the event name', async (t) => {
   const server = new GwmoProcess(['server', '--port', '0', '--db', ':memory:']);
@@ -47,6 +40,7 @@ test('an invalid --log-level is refused with one line and exit code 2', async ()
   assert.equal(r.stderr, 'gwmo: --log-level must be one of trace, debug, info, warn, error, fatal, silent, got "chatty"\n');
 });
 
-test('failures log at error, refusals at warn, the rest at info', () => {
-  assert.deepEqual(['http.error', 'job.error', 'dm.refused', 'server.started', 'fanout.progress'].map(levelOf), ['error', 'error', 'warn', 'info', 'info']);
+test('errors log at error, refusals and failed attempts at warn, the rest at info', () => {
+  const events = ['http.error', 'job.error', 'dm.refused', 'enrol.refused', 'auth.login-failed', 'notification.invalid', 'server.started', 'fanout.progress', 'auth.login'];
+  assert.deepEqual(events.map(levelOf), ['error', 'error', 'warn', 'warn', 'warn', 'warn', 'info', 'info', 'info']);
 });

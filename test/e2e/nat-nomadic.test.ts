@@ -7,12 +7,12 @@
 //   server — wan 198.51.100.1;  gateway A — 198.51.100.2 | LAN 203.0.113.0/25;
 //   gateway B — 198.51.100.3 | LAN 203.0.113.128/25;  the device — roam namespace, .3 at A, .131 at B
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { callIn as call, createTwoGatewayNet, type Site, type TwoGatewayNet } from '../support/netns.ts';
+import { callIn as call, createTwoGatewayNet, type Site, type TwoGatewayNet, tearDownNet } from '../support/netns.ts';
 import { AUTH, GwmoProcess } from '../support/process.ts';
 
 let net: TwoGatewayNet;
@@ -23,12 +23,7 @@ before(async () => {
   net = await createTwoGatewayNet();
   dir = await mkdtemp(join(tmpdir(), 'gwmo-nomad-'));
 });
-after(async () => {
-  if (process.env.DEBUG_NAT) for (const p of procs) console.log(p.lines.map((l) => JSON.stringify(l)).join("\n"), p.stderr);
-  for (const p of procs.reverse()) await p.stop();
-  await net?.remove();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => tearDownNet(procs, net, dir));
 
 const spawn = (ns: string, args: string[]): GwmoProcess => {
   const p = new GwmoProcess(args, net.exec(ns, []));
@@ -63,14 +58,6 @@ test('a device moves from gateway A\'s NAT to gateway B\'s: B enrols, announces 
   assert.equal(refused['deviceId'], 'GW:B');
   assert.equal((await callIn('GET', '/devices/GW%3AB')).status, 404, 'no account was created');
 
-  // …the right one gets B an account, across its NAT
-  const b = spawn(net.gw.b, gatewayArgs('b', 'GW:B', ['--enrol-secret', 'enrol-me']));
-  await server.waitFor((l) => l.event === 'enrol.accepted' && l['deviceId'] === 'GW:B');
-  await b.waitFor((l) => l.event === 'north.session' && l['end'] === 'done');
-  const cfgB = await callIn('PUT', '/gateways/GW%3AB/config?wait=20', { 'InventoryAlerts/Attach': true });
-  assert.equal(cfgB.status, 200, JSON.stringify(cfgB.json));
-  assert.equal((await callIn('GET', '/devices/GW%3AB')).json.name.startsWith('enrolled-'), true);
-
   const tree = join(dir, 'roamer.db');
   const device = (site: Site): GwmoProcess => spawn(net.roam, ['device', '--device-id', 'IMEI:777', '--model', 'Roamer', '--server-url', `http://${gwLan[site]}:8081/dm`,
     '--server-id', 'gwmo-gateway', '--password', 'lan-pw', '--server-password', 'lan-pw', '--notify-host', roam[site], '--notify-port', '2948', '--tree', tree]);
@@ -78,9 +65,17 @@ test('a device moves from gateway A\'s NAT to gateway B\'s: B enrols, announces 
   const announced = (gw: GwmoProcess): Promise<unknown> => gw.next((l) => l.event === 'alert.queued' && String(l['type']).includes('deviceattached'))
     .then(() => gw.next((l) => l.event === 'north.session', 20_000));
 
-  // at A: the device enrols on A's LAN, A announces it, the server manages it through A
+  // …the right one gets B an account, across its NAT; meanwhile (to save time) the device enrols on A's LAN
   const atA = announced(a);
+  const b = spawn(net.gw.b, gatewayArgs('b', 'GW:B', ['--enrol-secret', 'enrol-me']));
   const first = device('a');
+  await server.waitFor((l) => l.event === 'enrol.accepted' && l['deviceId'] === 'GW:B');
+  await b.waitFor((l) => l.event === 'north.session' && l['end'] === 'done');
+  const cfgB = await callIn('PUT', '/gateways/GW%3AB/config?wait=20', { 'InventoryAlerts/Attach': true });
+  assert.equal(cfgB.status, 200, JSON.stringify(cfgB.json));
+  assert.equal((await callIn('GET', '/devices/GW%3AB')).json.name.startsWith('enrolled-'), true);
+
+  // at A: A announces the device and the server manages it through A
   await first.waitFor((l) => l.event === 'session.end' && l['end'] === 'done');
   await atA;
   assert.equal((await callIn('GET', '/devices/IMEI%3A777/location')).json.gatewayId, 'GW:A');

@@ -3,13 +3,13 @@
 // transparent mode with the gateway forwarding its Package#0.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { createTestNet, type TestNet } from '../support/netns.ts';
+import { callIn as callInNs, createTestNet, type TestNet, tearDownNet } from '../support/netns.ts';
 import { AUTH, GwmoProcess } from '../support/process.ts';
 
 const run = promisify(execFile);
@@ -21,19 +21,9 @@ before(async () => {
   net = await createTestNet();
   dir = await mkdtemp(join(tmpdir(), 'gwmo-nat-'));
 });
-after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  await net?.remove();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => tearDownNet(procs, net, dir));
 
-/** An HTTP call made from inside a namespace (the test itself has no route into them). */
-async function callIn(ns: string, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const script = `const r = await fetch(${JSON.stringify(url)}, { method: ${JSON.stringify(method)}, headers: ${JSON.stringify({ ...AUTH, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) })}${body !== undefined ? `, body: ${JSON.stringify(JSON.stringify(body))}` : ''} });
-    console.log(JSON.stringify({ status: r.status, json: await r.json().catch(() => null) }));`;
-  const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script]);
-  return JSON.parse(stdout) as { status: number; json: any };
-}
+const callIn = (ns: string, method: string, url: string, body?: unknown) => callInNs(ns, method, url, body, AUTH);
 
 test('behind a masquerading gateway: no route from the server to the device, yet proxy, transparent and adaptation mode work', async () => {
   const { server: S, gwWan, gwLan, device: D } = net.addr;

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { encodeNotification } from '../../src/protocol/index.ts';
-import { readAccounts } from '../../src/tree/index.ts';
+import { encodeNotification, RESYNC_NONCE } from '../../src/protocol/index.ts';
+import { addAccount, readAccounts } from '../../src/tree/index.ts';
 import { type Scheme, startPair } from '../support/dm-pair.ts';
 
 for (const encoding of ['xml', 'wbxml'] as const) {
@@ -119,6 +119,21 @@ test('after a session both sides hold the same nonces, so the next Package#0 ver
     assert.deepEqual(Buffer.from(row.clientNonce!), Buffer.from(acc.client.data!), 'CLCRED nonce');
     const bytes = encodeNotification({ serverId: 'gwmo-srv', sessionId: 0x42, initiator: 'server' }, { password: 'srv-secret', nonce: row.serverNonce });
     assert.equal((await p.agent.notified(bytes))?.end, 'done');
+  } finally {
+    await p.close();
+  }
+});
+
+test('with two accounts for one server (a bootstrap added one), a Package#0 is checked with the newest, the one its session runs on', async () => {
+  const p = await startPair({ scheme: 'md5' });
+  try {
+    addAccount(p.tree, { id: 'newer', serverId: 'gwmo-srv', addr: p.url, client: { type: 'DIGEST', name: 'dev1', secret: 'dev-secret' }, server: { type: 'DIGEST', name: 'gwmo-srv', secret: 'srv-secret' } });
+    const wake = (sessionId: number, nonce: Uint8Array) => p.agent.notified(encodeNotification({ serverId: 'gwmo-srv', sessionId, initiator: 'server' }, { password: 'srv-secret', nonce }));
+    // the first wake-up uses the resync nonce; its session, on the newest account, leaves fresh nonces there
+    p.server.service.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Man' });
+    assert.equal((await wake(0x43, RESYNC_NONCE))?.end, 'done');
+    assert.deepEqual(readAccounts(p.tree).map((a) => a.server?.data !== undefined), [false, true]);
+    assert.equal((await wake(0x44, (await p.store.getDevice(p.deviceId))!.serverNonce!))?.end, 'done');
   } finally {
     await p.close();
   }

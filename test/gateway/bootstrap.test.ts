@@ -66,8 +66,17 @@ test('bootstrap to the gateway: per-device credentials replace the LAN secret; a
     assert.equal((await srv.server.service.operation(early.id)).status, 412);
     assert.equal((await alert).items[0]!.data, '200');
     // the device now authenticates as meter-0; the shared LAN secret no longer opens its account
+    // the gateway, waking the device for a fanout, gets its commands carried out on the new account
+    // (both sides start it on the resync nonce; the device checks the Package#0 with that account)
+    const fanout = async (): Promise<void> => {
+      const done = srv.alertOf('resultaggregation');
+      await srv.server.gateways.startFanout(GW_ID, { devices: [id], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }, 10_000);
+      assert.equal((await done).items[0]!.data, '<Aggregate total="1"><Status code="200" count="1"/></Aggregate>');
+    };
+    await fanout();
     const after = await device!.session();
     assert.equal(after.end, 'done', after.error);
+    await fanout();
     const impostor = new DmDevice({
       deviceId: id, serverUrl: gw.gateway.lanUrl, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw', serverPassword: 'lan-srv-pw',
       auth: 'md5', encoding: 'xml', manufacturer: 'x', model: 'x', language: 'en', firmware: '1', checkInSeconds: 0,

@@ -2,7 +2,6 @@
 // the job: every device ends with exactly one result.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,14 +10,8 @@ import type { DmDevice } from '../../src/client/device.ts';
 import { encodeFragment } from '../../src/protocol/index.ts';
 import { GwmoProcess } from '../support/process.ts';
 import { GW_ID, startDevices, startServer } from '../support/gw-pair.ts';
+import { freePort } from '../support/ports.ts';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 test('SIGKILL mid-fanout and restart: the job completes with one result per device', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gwmo-crash-'));
@@ -65,10 +58,9 @@ test('SIGKILL mid-fanout and restart: the job completes with one result per devi
     assert.equal(alert.correlator, (await srv.server.service.operation(ops[ops.length - 1]!.id)).correlator);
 
     const results = await srv.server.service.queue(GW_ID, { kind: 'Get', path: './GwMO/Fanout/slow/Results?list=StructData' });
-    const s2 = gateway.next((l) => l.event === 'north.session');
     await srv.server.service.notify(GW_ID);
-    await s2;
-    const ids = (await srv.server.service.operation(results.id)).results!.filter((r) => r.uri.endsWith('/DeviceID')).map((r) => r.data);
+    const [read] = await srv.server.service.settle([results.id], 20_000);
+    const ids = read!.results!.filter((r) => r.uri.endsWith('/DeviceID')).map((r) => r.data);
     assert.equal(ids.length, 20);
     assert.equal(new Set(ids).size, 20, 'one result per device, none twice');
   } finally {

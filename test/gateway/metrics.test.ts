@@ -1,12 +1,9 @@
 // The gateway's /metrics while a fanout waits on a silent device, and image bytes on both sides.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { GW_ID, startDevices, startGateway, startServer } from '../support/gw-pair.ts';
+import { GW_ID, startDevices, startGateway, startImagePair, startServer } from '../support/gw-pair.ts';
 import { scrape } from '../support/metrics.ts';
 
 const metricsOf = (dmUrl: string): string => dmUrl.replace(/\/dm$/, '/metrics');
@@ -32,13 +29,7 @@ test('a running fanout shows as running with its devices done and total', async 
 });
 
 test('image bytes served are counted by the server (to the gateway) and by the gateway (to devices)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gwmo-metrics-img-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const srv = await startServer({ imageDir: join(dir, 'server') });
-  t.after(() => srv.close());
-  const gw = await startGateway(srv.url, { imageDir: join(dir, 'gateway') });
-  t.after(() => gw.close());
-  await gw.gateway.checkIn();
+  const { srv, gw } = await startImagePair(t);
   const bytes = randomBytes(100_000);
   const sha = createHash('sha256').update(bytes).digest('hex');
   const api = srv.url.replace(/\/dm$/, '/api');

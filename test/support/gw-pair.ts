@@ -75,3 +75,15 @@ export async function startDevices(lanUrl: string, n: number, first = 0): Promis
   for (let i = 0; i < devices.length; i += 25) await Promise.all(devices.slice(i, i + 25).map((d) => d.session()));
   return devices;
 }
+
+/** A server and a checked-in gateway with image folders of their own, all removed after the test. */
+export async function startImagePair(t: { after(fn: () => unknown): void }, extra: Parameters<typeof startGateway>[1] = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'gwmo-img-pair-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const srv = await startServer({ imageDir: join(dir, 'server') });
+  t.after(() => srv.close());
+  const gw = await startGateway(srv.url, { ...extra, imageDir: join(dir, 'gateway') });
+  t.after(() => gw.close());
+  await gw.gateway.checkIn();
+  return { dir, srv, gw, api: srv.url.replace(/\/dm$/, '/api') };
+}

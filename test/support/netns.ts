@@ -5,6 +5,7 @@
 // The wan side has no route to 203.0.113.0/24: a server there cannot reach the LAN. Only these
 // documentation addresses and loopback are used. Needs root (CI has it) and iproute2 + iptables.
 import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -199,11 +200,35 @@ export async function createTwoGatewayNet(): Promise<TwoGatewayNet> {
   return net;
 }
 
-/** An HTTP call made from inside a namespace (the test process itself has no route into them). */
-export async function callIn(ns: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const h = { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
-  const script = `const r = await fetch(${JSON.stringify(url)}, { method: ${JSON.stringify(method)}, headers: ${JSON.stringify(h)}${body !== undefined ? `, body: ${JSON.stringify(JSON.stringify(body))}` : ''} });
-    console.log(JSON.stringify({ status: r.status, json: await r.json().catch(() => null) }));`;
+export interface CallResult { readonly status: number; readonly json: any }
+export interface Call { readonly method: string; readonly url: string; readonly body?: unknown }
+
+/** HTTP calls made one after the other from inside a namespace (the test process itself has no route into them), in one process. */
+export async function callsIn(ns: string, calls: readonly Call[], headers: Record<string, string> = {}): Promise<CallResult[]> {
+  const script = `const out = [];
+    for (const c of ${JSON.stringify(calls)}) {
+      const h = { ...${JSON.stringify(headers)}, ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}) };
+      const r = await fetch(c.url, { method: c.method, headers: h, ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}) });
+      out.push({ status: r.status, json: await r.json().catch(() => null) });
+    }
+    console.log(JSON.stringify(out));`;
   const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script]);
-  return JSON.parse(stdout) as { status: number; json: any };
+  return JSON.parse(stdout) as CallResult[];
+}
+
+/** One HTTP call from inside a namespace. */
+export async function callIn(ns: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<CallResult> {
+  return (await callsIn(ns, [{ method, url, ...(body !== undefined ? { body } : {}) }], headers))[0]!;
+}
+
+/** Stops a namespace test's processes (newest first), then removes its network and its folder,
+ * also when a process will not stop; DEBUG_NAT=1 prints what the processes logged. */
+export async function tearDownNet(procs: readonly { stop(): Promise<unknown>; lines: readonly unknown[]; stderr: string }[], net: { remove(): Promise<void> } | undefined, dir: string): Promise<void> {
+  if (process.env['DEBUG_NAT']) for (const p of procs) console.log(p.lines.map((l) => JSON.stringify(l)).join('\n'), p.stderr);
+  try {
+    for (const p of [...procs].reverse()) await p.stop();
+  } finally {
+    await net?.remove();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -54,9 +54,12 @@ export class GwmoProcess {
   }
 
   async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    // killed by a signal: exitCode stays null, and 'exit' will not come again
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
     this.child.kill('SIGTERM');
-    return exited;
+    // gwmo forces its own exit 5 s after SIGTERM; past that, make sure the test's cleanup goes on
+    const stuck = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    return exited.finally(() => clearTimeout(stuck));
   }
 }

@@ -198,6 +198,28 @@ test('a session trace shows the decoded messages as XML, credentials masked', as
   await shot(admin, 'trace');
 });
 
+test('a page still loading when the user moves on does not draw over the newer page', async () => {
+  const p = await page();
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  await p.getByRole('heading', { level: 1, name: 'Gateways' }).waitFor();
+  // hold the gateways list in the browser until the sessions page is on screen, then let it through
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let asked!: () => void;
+  const requested = new Promise<void>((r) => (asked = r));
+  await p.route(/\/api\/gateways$/, async (r) => { asked(); await held; await r.continue(); });
+  await p.goto(`${base}/#/gateways?again`);
+  await requested;
+  await p.goto(`${base}/#/sessions`);
+  await p.getByRole('heading', { level: 1, name: 'Session traces' }).waitFor();
+  // the gateways page asks for each gateway's counts in the same turn as it draws: once it has, it drew
+  const drewLate = p.waitForRequest(/\/devices\?limit=1$/);
+  release();
+  await drewLate;
+  assert.equal(await p.getByRole('heading', { level: 1 }).innerText(), 'Session traces');
+  await p.context().close();
+});
+
 test('a viewer sees no fanout or group controls, and the API refuses them', async () => {
   const p = await page();
   await logIn(p, 'watcher', 'watcher-password');

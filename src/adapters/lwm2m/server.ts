@@ -49,6 +49,8 @@ export class Lwm2mServer extends EventEmitter {
   private socket: Socket | undefined;
   private server: coap.Server | undefined;
   private agent: coap.Agent | undefined;
+  /** requests waiting for an answer: closing ends them (the agent's retransmissions would otherwise send on a closed socket) */
+  private readonly waiting = new Set<(err: Error) => void>();
   private sweep: NodeJS.Timeout | undefined;
   private counter = 0;
 
@@ -175,23 +177,29 @@ export class Lwm2mServer extends EventEmitter {
       const req = coap.request({ host: reg.address, port: reg.port, method, pathname: pathText(path), agent: this.agent! });
       if (body) req.setOption('Content-Format', body.format);
       if (accept !== undefined) req.setOption('Accept', accept);
-      const timer = setTimeout(() => reject(new Error(`${endpoint} did not answer ${method} ${pathText(path)}`)), this.options.timeoutMs ?? 30_000);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        this.waiting.delete(fail);
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(new Error(`${endpoint} did not answer ${method} ${pathText(path)}`)), this.options.timeoutMs ?? 30_000);
+      this.waiting.add(fail);
       req.on('response', (res: coap.IncomingMessage) => {
         clearTimeout(timer);
+        this.waiting.delete(fail);
         const cf = res.headers['Content-Format'];
         const format = typeof cf === 'number' ? cf : typeof cf === 'string' ? formatNumber(cf) : undefined;
         resolve({ code: res.code, ...(format !== undefined ? { format } : {}), payload: new Uint8Array(res.payload) });
       });
-      req.on('error', (err: Error) => {
-        clearTimeout(timer);
-        reject(err);
-      });
+      req.on('error', fail);
       req.end(body ? Buffer.from(body.payload) : undefined);
     });
   }
 
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
+    this.agent?.close();
+    for (const fail of [...this.waiting]) fail(new Error('the LwM2M server stopped'));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     try {
       this.socket?.close();

@@ -34,7 +34,7 @@ export class AuthService {
     this.store = store;
     this.now = options.now ?? (() => Date.now());
     this.loginTtlMs = options.loginTtlMs ?? LOGIN_TTL_MS;
-    this.limiter = options.limiter ?? new LoginLimiter();
+    this.limiter = options.limiter ?? new LoginLimiter(store.loginFailures ? { counts: store.loginFailures } : {});
   }
 
   /**
@@ -78,15 +78,15 @@ export class AuthService {
   /** A login for the dashboard; 401 for a wrong name or password, 429 while locked out. */
   async login(name: string, password: string, address: string): Promise<{ token: string; principal: Principal; expiresAt: number }> {
     const now = this.now();
-    const wait = this.limiter.retryAfter(name, address, now);
+    const wait = await this.limiter.retryAfter(name, address, now);
     if (wait > 0) throw new LockedOut(wait);
     const user = await this.store.getUser(name);
     const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyPassword(password, await (this.dummyHash ??= hashPassword(randomBytes(8).toString('hex'))));
     if (!user || !ok) {
-      this.limiter.failed(name, address, now);
+      await this.limiter.failed(name, address, now);
       throw new ApiError(401, 'wrong user name or password');
     }
-    this.limiter.succeeded(name, address);
+    await this.limiter.succeeded(name, address);
     const { token, row } = await this.issue(user.name, 'login', `login from ${address}`, undefined, now + this.loginTtlMs);
     return { token, principal: { user: user.name, role: user.role, tokenId: row.id, kind: 'login' }, expiresAt: row.expiresAt! };
   }

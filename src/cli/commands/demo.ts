@@ -129,7 +129,8 @@ export function registerDemo(program: Command): void {
       await nomad.start();
       closers.unshift(() => nomad.stop());
       const api = url.replace(/\/dm$/, '/api');
-      log('demo.ready', { api, dm: url, gateways: GATEWAYS, statusPages: gateways.map((g) => g.lanUrl.replace(/\/dm$/, '/status')), devicesPerGateway: { dm, lwm2m: lw }, dataDir: dir });
+      const metrics = [url, ...gateways.map((gw) => gw.lanUrl)].map((u) => u.replace(/\/dm$/, '/metrics'));
+      log('demo.ready', { api, dm: url, gateways: GATEWAYS, statusPages: gateways.map((g) => g.lanUrl.replace(/\/dm$/, '/status')), devicesPerGateway: { dm, lwm2m: lw }, dataDir: dir, metrics });
       const g = encodeURIComponent(GATEWAYS[0]!);
       const base = url.replace(/\/dm$/, '');
       process.stderr.write([
@@ -138,6 +139,7 @@ export function registerDemo(program: Command): void {
         `  dashboard  ${base}/   log in as admin / ${password}`,
         `  API        ${api}   (OpenAPI: ${api}/openapi.json)`,
         `  gateways   ${gateways.map((gw) => gw.lanUrl.replace(/\/dm$/, '/status')).join('  ')}   (status pages, read-only)`,
+        `  metrics    ${metrics.join('  ')}`,
         `  try        T=${token}`,
         `             curl -s -H "authorization: Bearer $T" ${api}/gateways`,
         `             curl -s -H "authorization: Bearer $T" '${api}/gateways/${g}/devices'`,

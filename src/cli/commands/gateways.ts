@@ -1,25 +1,13 @@
 // `gwmo gateways …`: the server's gateway API from the command line (prints JSON).
 import type { Command } from 'commander';
 
-import { CliError } from '../cli-error.ts';
+import { apiCall, jsonCommands, printJson } from '../api-client.ts';
 
 let token: string | undefined;
 
-async function call(api: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  let res: Response;
-  const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
-  try {
-    res = await fetch(`${api.replace(/\/$/, '')}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  } catch (err) {
-    throw new CliError(`cannot reach ${api}: ${(err as { cause?: { code?: string } }).cause?.code ?? String(err)}; is gwmo server running?`, 1);
-  }
-  const json = (await res.json().catch(() => ({}))) as { error?: string };
-  if (res.status === 401) throw new CliError(`${method} ${path}: ${json.error ?? 'not authenticated'}; pass --token or set GWMO_TOKEN (POST /api/tokens makes one)`, 1);
-  if (res.status >= 400) throw new CliError(`${method} ${path}: HTTP ${res.status}: ${json.error ?? ''}`, 1);
-  return json;
-}
+const call = (api: string, method: string, path: string, body?: unknown): Promise<unknown> => apiCall(api, token, method, path, body);
 
-const print = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+const print = printJson;
 const enc = encodeURIComponent;
 
 export function registerGateways(program: Command): void {
@@ -50,13 +38,7 @@ export function registerGateways(program: Command): void {
     .requiredOption('--command <json...>', 'a command as JSON, e.g. \'{"kind":"Get","path":"./DevInfo/Mod"}\' (repeatable)')
     .option('--device <id...>', 'target devices').option('--group <name...>', 'target groups').option('--name <job>', 'the job\'s name')
     .action(async (gw: string, o: { command: string[]; device?: string[]; group?: string[]; name?: string }) => {
-      const commands = o.command.map((c) => {
-        try {
-          return JSON.parse(c) as unknown;
-        } catch {
-          throw new CliError(`--command ${c} is not JSON`);
-        }
-      });
+      const commands = jsonCommands(o.command);
       print(await call(opts().api, 'POST', `/gateways/${enc(gw)}/fanouts${q()}`, {
         commands, ...(o.device ? { devices: o.device } : {}), ...(o.group ? { groups: o.group } : {}), ...(o.name ? { name: o.name } : {}),
       }));

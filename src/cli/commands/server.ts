@@ -60,7 +60,7 @@ export function registerServer(program: Command): void {
       const maxMsgSize = positive('--max-msg-size', flags.maxMsgSize);
       const log = jsonLog('server');
       const stores = await openServerStores(db, { log }).catch((err: unknown) => {
-        throw new CliError(err instanceof Error ? err.message : String(err));
+        throw new CliError(err instanceof Error ? err.message : String(err), 1);
       });
       const store = stores.server;
       const access = await openApiAuth(stores.auth, { secureCookie: tls !== undefined, log });

@@ -55,10 +55,10 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
       ['Operations', dir(() => [
         ['Start', { kind: 'exec', exec: ({ correlator }) => {
           const cur = job();
-          if (cur.state === JobState.Running) return 409;
-          if (!cur.commands || cur.commands.length === 0) return 412;
+          if (cur.state === JobState.Running) return runner.refused(name, 409, 'already running');
+          if (!cur.commands || cur.commands.length === 0) return runner.refused(name, 412, 'the job has no commands');
           const resolved = runner.resolveTargets(cur.targets.map((t) => t.uri));
-          if (!resolved.ok) return resolved.status;
+          if (!resolved.ok) return runner.refused(name, resolved.status, resolved.reason);
           return runner.start(cur, resolved.devices, correlator);
         } }],
         ['Cancel', { kind: 'exec', exec: () => runner.cancel(name) }],

@@ -1,5 +1,5 @@
 // Users and tokens on PostgreSQL: one set for every server instance sharing the database.
-import type { AuthStore, TokenRow, UserRow } from '../auth.ts';
+import type { AuthStore, FailureCounts, TokenRow, UserRow } from '../auth.ts';
 import { tokenOf, userOf } from '../sqlite/auth.ts';
 import { connectError, PgPool } from './pool.ts';
 
@@ -9,6 +9,7 @@ const MIGRATIONS: readonly string[] = [
      id TEXT PRIMARY KEY, user_name TEXT NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL, role TEXT, secret_hash TEXT NOT NULL,
      created_at BIGINT NOT NULL, expires_at BIGINT, revoked_at BIGINT, last_used_at BIGINT);
    CREATE INDEX auth_tokens_user ON auth_tokens(user_name);`,
+  `CREATE TABLE auth_login_failures (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, first_at BIGINT NOT NULL, locked_until BIGINT NOT NULL);`,
 ];
 
 export class PgAuthStore implements AuthStore {
@@ -74,6 +75,40 @@ export class PgAuthStore implements AuthStore {
   async touchToken(id: string, now: number): Promise<void> {
     await this.db.query('UPDATE auth_tokens SET last_used_at = $1 WHERE id = $2', [now, id]);
   }
+
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    // the lock lasts the transaction; the work's queries join it (AsyncLocalStorage)
+    return this.db.transaction(async () => {
+      await this.db.query(`SELECT pg_advisory_xact_lock(hashtext('gwmo.auth.first-start'))`);
+      return work();
+    });
+  }
+
+  readonly loginFailures: FailureCounts = {
+    add: async (key, now, windowMs) => {
+      // ON CONFLICT … SET sees the old row: a window over and not locked starts again at 1
+      const r = await this.db.query(`INSERT INTO auth_login_failures (key, failures, first_at, locked_until) VALUES ($1, 1, $2, 0)
+        ON CONFLICT (key) DO UPDATE SET
+          failures = CASE WHEN $2 - auth_login_failures.first_at > $3 AND auth_login_failures.locked_until <= $2 THEN 1 ELSE auth_login_failures.failures + 1 END,
+          first_at = CASE WHEN $2 - auth_login_failures.first_at > $3 AND auth_login_failures.locked_until <= $2 THEN $2 ELSE auth_login_failures.first_at END
+        RETURNING failures`, [key, now, windowMs]);
+      // old counts go now and then, so an address flood does not grow the table for ever
+      if (++this.adds % 100 === 0) await this.db.query('DELETE FROM auth_login_failures WHERE first_at < $1 AND locked_until <= $2', [now - windowMs, now]);
+      return Number(r[0]!['failures']);
+    },
+    lock: async (key, until) => {
+      await this.db.query('UPDATE auth_login_failures SET locked_until = GREATEST(locked_until, $2) WHERE key = $1', [key, until]);
+    },
+    lockedUntil: async (keys) => {
+      const r = await this.db.query('SELECT COALESCE(MAX(locked_until), 0) AS until FROM auth_login_failures WHERE key = ANY($1)', [keys]);
+      return Number(r[0]!['until']);
+    },
+    clear: async (key) => {
+      await this.db.query('DELETE FROM auth_login_failures WHERE key = $1', [key]);
+    },
+  };
+
+  private adds = 0;
 
   close(): void {
     void this.db.close();

@@ -22,6 +22,7 @@ const types = {
 export class PgPool {
   readonly pool: pg.Pool;
   private readonly tx = new AsyncLocalStorage<Tx>();
+  private readonly names = new Map<string, string>();
 
   constructor(url: string, max: number) {
     this.pool = new pg.Pool({ connectionString: url, max, types });
@@ -32,7 +33,10 @@ export class PgPool {
   async query(text: string, params: readonly Param[] = []): Promise<Row[]> {
     const tx = this.tx.getStore();
     const on = tx && !tx.done ? tx.client : this.pool;
-    return (await on.query(text, params as unknown[])).rows as Row[];
+    // named: each connection parses and plans a statement once, not on every call
+    let name = this.names.get(text);
+    if (name === undefined) this.names.set(text, (name = `gwmo${this.names.size}`));
+    return (await on.query({ name, text, values: params as unknown[] })).rows as Row[];
   }
 
   /** Runs `work` in one transaction; work already inside one joins it. */
@@ -63,7 +67,9 @@ export class PgPool {
       const row = (await this.query('SELECT version FROM schema_version WHERE component = $1', [component]))[0];
       let version = row ? Number(row['version']) : 0;
       if (version > migrations.length) throw new Error(`database schema ${component} ${version} is newer than this gwmo (${migrations.length}): upgrade gwmo`);
-      for (; version < migrations.length; version++) await this.query(migrations[version]!);
+      const tx = this.tx.getStore()!;
+      // several statements in one text: the simple protocol, not a prepared statement
+      for (; version < migrations.length; version++) await tx.client.query(migrations[version]!);
       await this.query('INSERT INTO schema_version (component, version) VALUES ($1, $2) ON CONFLICT (component) DO UPDATE SET version = excluded.version', [component, version]);
     });
   }

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 import { alertOf, deviceOf, fromJson, operationOf, type Row, toJson } from '../rows.ts';
-import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, ServerStore, StoreChange } from '../server.ts';
+import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
+import { IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
 
 const MIGRATIONS: readonly string[] = [
@@ -33,15 +34,20 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX device_jobs_device ON device_jobs(device_id);
    CREATE INDEX device_jobs_correlator ON device_jobs(correlator);
    CREATE TABLE server_instances (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL, beat_at BIGINT NOT NULL);`,
+  // which instance holds a device's push-channel poll (the newest poll wins)
+  `CREATE TABLE push_polls (device_id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, since BIGINT NOT NULL);`,
+  IMAGE_TABLES,
 ];
 
 const CHANNEL = 'gwmo_changes';
+/** `<instance> <device id, URI-encoded> <Package#0 base64>`: only the named instance acts on it */
+const PUSH_CHANNEL = 'gwmo_push';
 /** an instance silent this long is taken for dead and its sent operations are queued again */
 const BEAT_MS = 5_000;
 const DEAD_AFTER_MS = 3 * BEAT_MS;
 
 export interface PgServerStoreOptions {
-  /** connections in the pool (each open batch holds one) */
+  /** connections in the pool (each open batch holds one; 20 by default) */
   readonly poolSize?: number;
   /** called when the change listener loses its connection and when it is back */
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
@@ -50,16 +56,19 @@ export interface PgServerStoreOptions {
 export class PgServerStore implements ServerStore {
   readonly instanceId = randomUUID();
   private readonly db: PgPool;
+  readonly images: SharedImages;
   private readonly url: string;
   private readonly log: NonNullable<PgServerStoreOptions['log']>;
   private readonly listeners: ((change: StoreChange) => void)[] = [];
+  private readonly pushListeners: ((deviceId: string, bytes: Uint8Array) => void)[] = [];
   private listener: pg.Client | undefined;
   private beat: NodeJS.Timeout | undefined;
   private closed = false;
 
   private constructor(url: string, options: PgServerStoreOptions) {
     this.url = url;
-    this.db = new PgPool(url, options.poolSize ?? 10);
+    this.db = new PgPool(url, options.poolSize ?? 20);
+    this.images = pgImages(this.db);
     this.log = options.log ?? (() => {});
   }
 
@@ -92,6 +101,7 @@ export class PgServerStore implements ServerStore {
       WHERE state = 'sent' AND (sent_by IS NULL OR sent_by = $3 OR sent_by NOT IN (SELECT id FROM server_instances WHERE beat_at > $2)) RETURNING id`,
     [now, now - DEAD_AFTER_MS, mine ? this.instanceId : '']);
     await this.db.query('DELETE FROM server_instances WHERE beat_at <= $1', [now - 10 * DEAD_AFTER_MS]);
+    await this.db.query('DELETE FROM push_polls WHERE instance_id NOT IN (SELECT id FROM server_instances)');
     return rows.length;
   }
 
@@ -109,6 +119,12 @@ export class PgServerStore implements ServerStore {
     const client = new pg.Client({ connectionString: this.url });
     this.listener = client;
     client.on('notification', (n) => {
+      if (n.channel === PUSH_CHANNEL) {
+        const [to, device, bytes] = (n.payload ?? '').split(' ');
+        if (to !== this.instanceId || !device || !bytes) return;
+        for (const l of this.pushListeners) l(decodeURIComponent(device), Buffer.from(bytes, 'base64'));
+        return;
+      }
       const [kind, ...id] = (n.payload ?? '').split(':');
       if (kind !== 'operation' && kind !== 'deviceJob') return;
       for (const l of this.listeners) l({ kind, id: id.join(':') });
@@ -126,10 +142,29 @@ export class PgServerStore implements ServerStore {
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${PUSH_CHANNEL}`);
     } catch (err) {
       reconnect(err instanceof Error ? err : new Error(String(err)));
     }
   }
+
+  readonly pushRelay: PushRelay = {
+    polled: async (deviceId, now) => {
+      await this.db.query(`INSERT INTO push_polls (device_id, instance_id, since) VALUES ($1, $2, $3)
+        ON CONFLICT (device_id) DO UPDATE SET instance_id = excluded.instance_id, since = excluded.since`, [deviceId, this.instanceId, now]);
+    },
+    holder: async (deviceId, since) => {
+      const r = (await this.db.query(`SELECT p.instance_id FROM push_polls p JOIN server_instances i ON i.id = p.instance_id
+        WHERE p.device_id = $1 AND p.since > $2 AND p.instance_id <> $3 AND i.beat_at > $4`, [deviceId, since, this.instanceId, Date.now() - DEAD_AFTER_MS]))[0];
+      return r ? String(r['instance_id']) : undefined;
+    },
+    send: async (instanceId, deviceId, bytes) => {
+      await this.db.query('SELECT pg_notify($1, $2)', [PUSH_CHANNEL, `${instanceId} ${encodeURIComponent(deviceId)} ${Buffer.from(bytes).toString('base64')}`]);
+    },
+    onPush: (listener) => {
+      this.pushListeners.push(listener);
+    },
+  };
 
   batch<T>(work: () => Promise<T>): Promise<T> {
     return this.db.transaction(work);
@@ -277,6 +312,7 @@ export class PgServerStore implements ServerStore {
     await this.listener?.end().catch(() => undefined);
     // a clean stop: whatever this instance still had out goes back to the queue at once
     await this.db.query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1 WHERE state = 'sent' AND sent_by = $2`, [Date.now(), this.instanceId]).catch(() => undefined);
+    await this.db.query('DELETE FROM push_polls WHERE instance_id = $1', [this.instanceId]).catch(() => undefined);
     await this.db.query('DELETE FROM server_instances WHERE id = $1', [this.instanceId]).catch(() => undefined);
     await this.db.close();
   }

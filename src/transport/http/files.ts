@@ -2,9 +2,12 @@
 // ETag / If-None-Match, 416 past the end; streamed from disk, never read whole into memory.
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 
 export interface ServedFile {
   readonly path: string;
+  /** bytes start..end (inclusive) from somewhere other than `path` (a database) */
+  readonly read?: (start: number, end: number) => Readable;
   readonly size: number;
   /** quoted or bare; sent quoted */
   readonly etag: string;
@@ -62,7 +65,7 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, file:
     return;
   }
   await new Promise<void>((resolve) => {
-    const stream = createReadStream(file.path, { start, end });
+    const stream: Readable = file.read ? file.read(start, end) : createReadStream(file.path, { start, end });
     stream.on('data', (chunk) => {
       if (counters) counters.bytes += chunk.length;
     });

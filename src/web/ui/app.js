@@ -24,6 +24,8 @@ const routes = [
 ];
 
 const ctx = { me: undefined, cleanup: [] };
+// a view still loading when the user moves on must not draw over the newer page
+let drawn = 0;
 
 async function whoAmI() {
   try {
@@ -41,6 +43,7 @@ async function whoAmI() {
 
 async function route() {
   for (const stop of ctx.cleanup.splice(0)) stop();
+  const mine = ++drawn;
   const path = location.hash.replace(/^#/, '') || '/gateways';
   if (!ctx.me) await whoAmI();
   if (!ctx.me) {
@@ -55,13 +58,14 @@ async function route() {
     location.hash = '#/gateways';
     return;
   }
-  for (const [re, view] of routes) {
+  const view = { ...ctx, show: (...children) => { if (mine === drawn) show(...children); } };
+  for (const [re, draw] of routes) {
     const m = re.exec(path.split('?')[0]);
     if (!m) continue;
     try {
-      await view(ctx, ...m.slice(1).map(decodeURIComponent));
+      await draw(view, ...m.slice(1).map(decodeURIComponent));
     } catch (err) {
-      show(h('h1', {}, 'Something went wrong'), errorText(err));
+      view.show(h('h1', {}, 'Something went wrong'), errorText(err));
     }
     return;
   }

@@ -1,7 +1,7 @@
 // One device behind a gateway: its DM tree, read node by node (a Get of an interior node answers
 // its child names) and a leaf's value replaced, through device jobs (they follow the device).
 import { api } from '../api.js';
-import { announce, enc, errorText, h, show } from '../dom.js';
+import { announce, enc, errorText, h } from '../dom.js';
 
 const STATUS_TEXT = { 200: 'OK', 401: 'not authorised', 403: 'forbidden', 404: 'not found', 405: 'not allowed on this node', 406: 'optional feature not supported', 408: 'the device did not answer in time', 410: 'the device is detached', 425: 'permission denied by the node\'s ACL', 500: 'command failed' };
 
@@ -26,7 +26,7 @@ export async function deviceView(ctx, gatewayId, deviceId) {
   const crumbs = h('nav', { 'aria-label': 'Tree path' }, h('ol', { class: 'crumbs' }, parts.map((p, i) => h('li', {},
     i === parts.length - 1 ? h('span', { 'aria-current': 'location' }, p) : h('a', { href: here(parts.slice(0, i + 1).join('/')) }, p)))));
   const body = h('div', { 'aria-busy': 'true' }, h('p', {}, `Reading ${path} from the device…`));
-  show(h('h1', {}, deviceId),
+  ctx.show(h('h1', {}, deviceId),
     h('p', {}, 'Behind ', h('a', { href: `#/gateways/${gid}/devices` }, gatewayId), '. Start at ',
       ['./DevInfo', './DevDetail', './DMAcc'].map((root, i) => [i ? ', ' : '', h('a', { href: here(root) }, root)]), '.'),
     crumbs, body);

@@ -1,6 +1,6 @@
 // Fanouts: choose targets and commands, start, then watch the job live (server-sent events).
 import { api, settled } from '../api.js';
-import { announce, enc, errorText, h, show } from '../dom.js';
+import { announce, enc, errorText, h } from '../dom.js';
 
 const STATES = { 10: 'created', 20: 'running', 30: 'completed', 40: 'cancelled', 60: 'failed' };
 const KINDS = ['Get', 'Replace', 'Add', 'Delete', 'Exec'];
@@ -8,7 +8,7 @@ const KINDS = ['Get', 'Replace', 'Add', 'Delete', 'Exec'];
 export async function fanoutFormView(ctx, gatewayId) {
   const gid = enc(gatewayId);
   if (!ctx.canAct) {
-    show(h('h1', {}, `New fanout on ${gatewayId}`), h('p', { id: 'no-fanout' }, `Your role (${ctx.me.role}) may watch fanouts but not start them.`));
+    ctx.show(h('h1', {}, `New fanout on ${gatewayId}`), h('p', { id: 'no-fanout' }, `Your role (${ctx.me.role}) may watch fanouts but not start them.`));
     return;
   }
   const [groups, inv] = await Promise.all([settled(`/api/gateways/${gid}/groups`), settled(`/api/gateways/${gid}/devices`)]);
@@ -50,7 +50,7 @@ export async function fanoutFormView(ctx, gatewayId) {
   h('fieldset', {}, h('legend', {}, 'Devices'), h('div', { class: 'members' }, deviceBoxes)),
   h('fieldset', {}, h('legend', {}, 'Commands'), commands, h('button', { type: 'button', onclick: addCommand }, 'Add a command')),
   h('button', { type: 'submit', class: 'primary', id: 'start-fanout' }, 'Start fanout'));
-  show(h('h1', {}, `New fanout on ${gatewayId}`), error, form);
+  ctx.show(h('h1', {}, `New fanout on ${gatewayId}`), error, form);
 }
 
 export function fanoutWatchView(ctx, gatewayId, name) {
@@ -61,7 +61,7 @@ export function fanoutWatchView(ctx, gatewayId, name) {
   const histogram = h('ul', { class: 'histogram', id: 'histogram', 'aria-label': 'Devices per DM status' });
   const table = h('tbody');
   const note = h('div');
-  show(h('h1', {}, `Fanout ${name}`),
+  ctx.show(h('h1', {}, `Fanout ${name}`),
     h('p', {}, 'On ', h('a', { href: `#/gateways/${gid}/devices` }, gatewayId), '. Progress arrives live from the server.'),
     h('section', { 'aria-labelledby': 'h-progress' }, h('h2', { id: 'h-progress' }, 'Progress'), state, progress, text),
     h('section', { 'aria-labelledby': 'h-hist' }, h('h2', { id: 'h-hist' }, 'Results by status'), histogram),

@@ -1,7 +1,7 @@
 import { api } from '../api.js';
-import { enc, h, show } from '../dom.js';
+import { enc, h } from '../dom.js';
 
-export async function gatewaysView() {
+export async function gatewaysView(ctx) {
   const { items } = await api('GET', '/api/gateways');
   const rows = items.map((g) => {
     const counts = h('td', { class: 'muted' }, '…');
@@ -18,7 +18,7 @@ export async function gatewaysView() {
       h('td', {}, g.lastSeen ? new Date(g.lastSeen).toLocaleString() : 'never'),
       h('td', {}, h('a', { href: `#/gateways/${id}/groups` }, 'Groups'), ' · ', h('a', { href: `#/gateways/${id}/fanouts/new` }, 'Fanout')));
   });
-  show(h('h1', {}, 'Gateways'),
+  ctx.show(h('h1', {}, 'Gateways'),
     items.length === 0 ? h('p', {}, 'No gateway has checked in yet.') : h('table', {},
       h('caption', { class: 'sr-only' }, 'Gateways and their attached devices'),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Gateway'), h('th', { scope: 'col' }, 'Devices'), h('th', { scope: 'col' }, 'Last seen'), h('th', { scope: 'col' }, 'Manage'))),

@@ -1,6 +1,6 @@
 // Groups on a gateway: create, change membership, delete (GwMO inventory groups).
 import { api, settled } from '../api.js';
-import { announce, enc, errorText, h, show } from '../dom.js';
+import { announce, enc, errorText, h } from '../dom.js';
 
 export async function groupsView(ctx, gatewayId) {
   const gid = enc(gatewayId);
@@ -36,7 +36,7 @@ export async function groupsView(ctx, gatewayId) {
   };
 
   const entries = Object.entries(groups);
-  show(h('h1', {}, `Groups on ${gatewayId}`),
+  ctx.show(h('h1', {}, `Groups on ${gatewayId}`),
     h('p', {}, h('a', { href: `#/gateways/${gid}/devices` }, 'Devices'), ' · ', h('a', { href: `#/gateways/${gid}/fanouts/new` }, 'New fanout')),
     outcome,
     entries.length === 0 ? h('p', {}, 'No groups yet.') : h('table', {},

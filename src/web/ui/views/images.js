@@ -1,6 +1,6 @@
 // Images: upload to the server, stage on a gateway (it fetches and keeps it), each gateway's store.
 import { api, settled } from '../api.js';
-import { announce, enc, errorText, h, show } from '../dom.js';
+import { announce, enc, errorText, h } from '../dom.js';
 
 // ./GwMO/Images/<x>/State (ImageState in src/store/gateway.ts)
 const STATES = { 10: 'idle', 20: 'downloading', 30: 'stored', 40: 'failed', 50: 'not stored' };
@@ -96,7 +96,7 @@ export async function imagesView(ctx) {
     }, h('label', {}, 'Image', image), h('label', {}, 'Gateway', gateway), h('button', { type: 'submit', class: 'primary' }, 'Stage'));
   })() : '';
 
-  show(h('h1', {}, 'Images'), outcome,
+  ctx.show(h('h1', {}, 'Images'), outcome,
     h('h2', {}, 'On the server'),
     images.error ? h('p', { class: 'error' }, images.error) : images.items.length === 0 ? h('p', {}, 'No images uploaded.') : h('table', {},
       h('thead', {}, h('tr', {}, ['Name', 'Version', 'Size', 'SHA-256'].map((t) => h('th', { scope: 'col' }, t)))),

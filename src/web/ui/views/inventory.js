@@ -1,10 +1,10 @@
 import { settled } from '../api.js';
-import { announce, enc, errorText, h, show } from '../dom.js';
+import { announce, enc, errorText, h } from '../dom.js';
 
 const PAGE = 20;
 const MODES = { 1: 'transparent', 2: 'proxy', 3: 'adaptation' };
 
-export async function inventoryView(_ctx, gatewayId) {
+export async function inventoryView(ctx, gatewayId) {
   const gid = enc(gatewayId);
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const select = (name, label, options) => h('label', {}, label, h('select', { name }, h('option', { value: '' }, 'any'),
@@ -21,7 +21,7 @@ export async function inventoryView(_ctx, gatewayId) {
     location.hash = `#/gateways/${gid}/devices${q.size ? `?${q}` : ''}`;
   });
   const results = h('div', { 'aria-busy': 'true' }, h('p', {}, 'Asking the gateway…'));
-  show(h('h1', {}, `Devices behind ${gatewayId}`),
+  ctx.show(h('h1', {}, `Devices behind ${gatewayId}`),
     h('p', {}, h('a', { href: `#/gateways/${gid}/groups` }, 'Groups'), ' · ', h('a', { href: `#/gateways/${gid}/fanouts/new` }, 'New fanout')),
     form, results);
   const offset = Number(params.get('offset') ?? 0);

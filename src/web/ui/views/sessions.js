@@ -1,6 +1,6 @@
 // Session traces: recent DM sessions and each one's messages as XML (WBXML decoded by the server).
 import { api } from '../api.js';
-import { enc, h, show } from '../dom.js';
+import { enc, h } from '../dom.js';
 
 /** one element per line, indented by depth (the server sends compact XML) */
 export function indentXml(xml) {
@@ -16,9 +16,9 @@ export function indentXml(xml) {
 
 const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '—');
 
-export async function sessionsView() {
+export async function sessionsView(ctx) {
   const { items, total } = await api('GET', '/api/sessions?limit=200');
-  show(h('h1', {}, 'Session traces'),
+  ctx.show(h('h1', {}, 'Session traces'),
     h('p', {}, `The server keeps the last ${total === 1 ? 'session' : `${total} sessions`} it held with devices and gateways (at most 200).`),
     items.length === 0 ? h('p', {}, 'No session yet.') : h('table', {},
       h('caption', { class: 'sr-only' }, 'Recent DM sessions, newest first'),
@@ -28,9 +28,9 @@ export async function sessionsView() {
         h('td', {}, time(s.startedAt)), h('td', {}, time(s.endedAt)), h('td', {}, s.outcome ?? 'open'), h('td', {}, s.messages))))));
 }
 
-export async function traceView(_ctx, id) {
+export async function traceView(ctx, id) {
   const s = await api('GET', `/api/sessions/${enc(id)}/trace`);
-  show(h('h1', {}, `Session #${s.id} with ${s.deviceId}`),
+  ctx.show(h('h1', {}, `Session #${s.id} with ${s.deviceId}`),
     h('p', {}, `DM SessionID ${s.dmSessionId}, ${time(s.startedAt)} – ${time(s.endedAt)}, outcome ${s.outcome ?? 'open'}; ${s.messages} messages, ${s.bytes} bytes`, s.dropped ? `; ${s.dropped} messages not kept (over the size cap)` : '', '. Credentials and secrets are masked.'),
     h('p', {}, h('a', { href: '#/sessions' }, 'All sessions')),
     s.trace.map((m) => h('section', { class: 'message', 'aria-labelledby': `m${m.n}` },
