@@ -7,16 +7,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { runCli } from '../support/cli.ts';
-import { GW_ID, startDevices, startGateway, startImagePair, startServer } from '../support/gw-pair.ts';
+import { GW_ID, startRig } from '../support/gw-pair.ts';
 
 test('gwmo fanout runs a job on three devices and follows it to the end', async (t) => {
-  const srv = await startServer();
-  t.after(() => srv.close());
-  const gw = await startGateway(srv.url);
-  t.after(() => gw.close());
-  const devices = await startDevices(gw.gateway.lanUrl, 3);
-  t.after(async () => { for (const d of devices) await d.stop(); });
-  await gw.gateway.checkIn();
+  const { srv, devices } = await startRig(t, { devices: 3 });
   const ids = devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`);
   const r = await runCli(['fanout', GW_ID, '--api', srv.url.replace(/\/dm$/, '/api'), '--name', 'mods', '--every', '0.2',
     '--device', ...ids, '--command', '{"kind":"Get","path":"./DevInfo/Mod"}'], undefined, 60_000);
@@ -35,7 +29,7 @@ test('gwmo fanout without targets is refused with one line', async () => {
 });
 
 test('gwmo images upload, then stage on a gateway with the download followed', async (t) => {
-  const { dir, srv } = await startImagePair(t);
+  const { dir, srv } = await startRig(t, { images: true });
   const bytes = randomBytes(300_000);
   writeFileSync(join(dir, 'fw.bin'), bytes);
   const api = ['--api', srv.url.replace(/\/dm$/, '/api')];

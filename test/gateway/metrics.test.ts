@@ -3,20 +3,14 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 
-import { GW_ID, startDevices, startGateway, startImagePair, startServer } from '../support/gw-pair.ts';
+import { GW_ID, startRig } from '../support/gw-pair.ts';
 import { scrape } from '../support/metrics.ts';
 
 const metricsOf = (dmUrl: string): string => dmUrl.replace(/\/dm$/, '/metrics');
 const id = (i: number): string => `IMEI:${String(i).padStart(15, '0')}`;
 
 test('a running fanout shows as running with its devices done and total', async (t) => {
-  const srv = await startServer();
-  t.after(() => srv.close());
-  const gw = await startGateway(srv.url);
-  t.after(() => gw.close());
-  const devices = await startDevices(gw.gateway.lanUrl, 3);
-  t.after(async () => { for (const d of devices) await d.stop(); });
-  await gw.gateway.checkIn();
+  const { srv, gw, devices } = await startRig(t, { devices: 3 });
   await devices[2]!.stop(); // silent: the job waits for it until its timeout
   const twoDone = new Promise<void>((resolve) => gw.gateway.events.on('progress', (job: string, done: number) => job === 'slow' && done === 2 && resolve()));
   await srv.server.gateways.startFanout(GW_ID, { name: 'slow', devices: [id(0), id(1), id(2)], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }, 10_000);
@@ -29,7 +23,7 @@ test('a running fanout shows as running with its devices done and total', async 
 });
 
 test('image bytes served are counted by the server (to the gateway) and by the gateway (to devices)', async (t) => {
-  const { srv, gw } = await startImagePair(t);
+  const { srv, gw } = await startRig(t, { images: true });
   const bytes = randomBytes(100_000);
   const sha = createHash('sha256').update(bytes).digest('hex');
   const api = srv.url.replace(/\/dm$/, '/api');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { startDevices, startGateway, startServer, GW_ID } from '../support/gw-pair.ts';
+import { startDevices, startGateway, startRig, startServer, GW_ID } from '../support/gw-pair.ts';
 import { scrape } from '../support/metrics.ts';
 
 const metricsOf = (dmUrl: string): string => dmUrl.replace(/\/dm$/, '/metrics');
@@ -53,11 +53,7 @@ test('an unknown device counts as an authentication failure', async (t) => {
 });
 
 test('Package#0 sent over UDP and over the push channel are counted by channel', async (t) => {
-  const srv = await startServer();
-  t.after(() => srv.close());
-  const gw = await startGateway(srv.url);
-  t.after(() => gw.close());
-  await gw.gateway.checkIn(); // tells the server its notify port
+  const { srv, gw } = await startRig(t); // its check-in tells the server the gateway's notify port
   await srv.server.service.notify(GW_ID);
   const s = await scrape(metricsOf(srv.url));
   assert.equal(s('gwmo_notifications_total', { role: 'server', channel: 'udp', outcome: 'sent' }), 1);

@@ -76,14 +76,17 @@ export async function startDevices(lanUrl: string, n: number, first = 0): Promis
   return devices;
 }
 
-/** A server and a checked-in gateway with image folders of their own, all removed after the test. */
-export async function startImagePair(t: { after(fn: () => unknown): void }, extra: Parameters<typeof startGateway>[1] = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'gwmo-img-pair-'));
+/** A server, a checked-in gateway (with image folders of their own when `images`) and `devices`
+ * DM devices behind it, all stopped and removed after the test. */
+export async function startRig(t: { after(fn: () => unknown): void }, o: { images?: boolean; devices?: number; gateway?: Parameters<typeof startGateway>[1] } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'gwmo-rig-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const srv = await startServer({ imageDir: join(dir, 'server') });
+  const srv = await startServer(o.images ? { imageDir: join(dir, 'server') } : {});
   t.after(() => srv.close());
-  const gw = await startGateway(srv.url, { ...extra, imageDir: join(dir, 'gateway') });
+  const gw = await startGateway(srv.url, { ...o.gateway, ...(o.images ? { imageDir: join(dir, 'gateway') } : {}) });
   t.after(() => gw.close());
+  const devices = o.devices ? await startDevices(gw.gateway.lanUrl, o.devices) : [];
+  t.after(async () => { for (const d of devices) await d.stop(); });
   await gw.gateway.checkIn();
-  return { dir, srv, gw, api: srv.url.replace(/\/dm$/, '/api') };
+  return { dir, srv, gw, devices, api: srv.url.replace(/\/dm$/, '/api') };
 }
