@@ -47,8 +47,7 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
       return out;
     },
     findAccount: async (deviceId) => {
-      const d = await store.getDevice(deviceId);
-      if (d) await store.updateDevice(deviceId, { lastSeen: clock.now() });
+      const d = await store.touchDevice(deviceId, clock.now());
       return d ? accountOf(d) : undefined;
     },
     saveNonces: async (deviceId, nonces) => store.updateDevice(deviceId, nonces),

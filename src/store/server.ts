@@ -79,6 +79,8 @@ export interface ServerStore {
   getDevice(deviceId: string): Promise<DeviceRow | undefined>;
   listDevices(options?: { limit?: number; offset?: number }): Promise<DeviceRow[]>;
   deleteDevice(deviceId: string): Promise<boolean>;
+  /** the device's row with LastSeen set to `now` (one statement: every DM message starts with it) */
+  touchDevice(deviceId: string, now: number): Promise<DeviceRow | undefined>;
   updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): Promise<void>;
 
   queueOperation(row: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow>;

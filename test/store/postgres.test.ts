@@ -2,7 +2,10 @@
 // store must do: two instances never take the same operation, hear each other's changes, and
 // requeue what a dead instance had sent but not what a live one has.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, test } from 'node:test';
+
+import pg from 'pg';
 
 import { PgAuthStore } from '../../src/store/postgres/auth.ts';
 import { PgServerStore } from '../../src/store/postgres/server.ts';
@@ -90,6 +93,47 @@ test('a starting instance requeues what dead instances sent, not what a live one
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+test('a DM message costs one new version of the device row and three writes to PostgreSQL', async () => {
+  const url = await cluster.database();
+  const s = await PgServerStore.open(url);
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const version = async (): Promise<number> => Number(/,(\d+)\)/.exec((await admin.query(`SELECT ctid::text AS c FROM devices WHERE device_id = 'D'`)).rows[0].c)![1]);
+  // what the server engine does in a check-in: look the account up, save the next nonce, file DevInfo, look at the queue
+  const message = (): Promise<unknown> => s.batch(async () => {
+    await s.touchDevice('D', 1);
+    await s.updateDevice('D', { clientNonce: Uint8Array.of(1) });
+    await s.updateDevice('D', { devInfo: { Mod: 'm' } });
+    return s.takeOperations('D', 5, 1);
+  });
+  // counted where Node hands bytes to the kernel: a spy on the real sockets, nothing replaced
+  let writes = 0;
+  const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+  const originals = { _write: proto._write, _writev: proto._writev };
+  const spy = (): void => {
+    for (const kind of ['_write', '_writev'] as const) {
+      proto[kind] = function (this: net.Socket, ...args: unknown[]) {
+        if (this.remotePort === cluster.port) writes++;
+        return originals[kind].apply(this, args);
+      };
+    }
+  };
+  try {
+    await s.putDevice(DEVICE);
+    await message(); // the pool's connection is open and its statements are prepared
+    const before = await version();
+    spy();
+    await message().finally(() => Object.assign(proto, originals));
+    // the lookup's UPDATE … RETURNING and one UPDATE for the nonce and DevInfo, not one per field
+    assert.equal(await version(), before + 2);
+    // BEGIN with the lookup, the take, the held UPDATE with COMMIT: one write each, not one per protocol message
+    assert.equal(writes, 3);
+  } finally {
+    await admin.end();
+    await s.close();
   }
 });
 

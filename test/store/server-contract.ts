@@ -70,6 +70,28 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     await s.close();
   });
 
+  test(`${backend}: a DM message's device writes: LastSeen on lookup, seen inside the batch, committed or dropped with it`, async () => {
+    const s = await store();
+    assert.equal(await s.touchDevice('nobody', 5), undefined);
+    assert.equal((await s.touchDevice('D', 5))?.lastSeen, 5);
+    await s.batch(async () => {
+      assert.equal((await s.touchDevice('D', 6))?.lastSeen, 6);
+      await s.updateDevice('D', { clientNonce: Uint8Array.of(1) });
+      await s.updateDevice('D', { devInfo: { Mod: 'm' }, notifyAddress: '10.0.0.2:2948' });
+      const inside = (await s.getDevice('D'))!;
+      assert.deepEqual([inside.clientNonce, inside.devInfo, inside.notifyAddress], [Uint8Array.of(1), { Mod: 'm' }, '10.0.0.2:2948']);
+      await s.updateDevice('D', { serverNonce: Uint8Array.of(2) });
+    });
+    const d = (await s.getDevice('D'))!;
+    assert.deepEqual([d.lastSeen, d.clientNonce, d.serverNonce, d.devInfo], [6, Uint8Array.of(1), Uint8Array.of(2), { Mod: 'm' }]);
+    await assert.rejects(s.batch(async () => {
+      await s.updateDevice('D', { clientNonce: Uint8Array.of(9), devInfo: {} });
+      throw new Error('boom');
+    }), /boom/);
+    assert.deepEqual([(await s.getDevice('D'))!.clientNonce, (await s.getDevice('D'))!.devInfo], [Uint8Array.of(1), { Mod: 'm' }]);
+    await s.close();
+  });
+
   test(`${backend}: binary values, Exec correlators, cancels and the restart requeue`, async () => {
     const s = await store();
     const op = await s.queueOperation({ id: 'b', deviceId: 'D', kind: 'Replace', target: './b', data: Uint8Array.of(9, 8), format: 'bin', type: 't' }, 1);

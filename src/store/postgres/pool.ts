@@ -1,6 +1,9 @@
 // One pg pool per store, with the transaction of the current batch carried by AsyncLocalStorage:
-// a query made while a batch is open runs on the batch's client, any other on the pool.
+// a query made while a batch is open runs on the batch's client, any other on the pool. Clients
+// pipeline (pg's pipeline mode): BEGIN goes out with the batch's first statement and the deferred
+// writes with COMMIT, so a DM message costs the round trips of its reads, not of every statement.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Writable } from 'node:stream';
 
 import pg from 'pg';
 
@@ -11,6 +14,13 @@ interface Tx {
   readonly client: pg.PoolClient;
   /** work started inside the batch that outlives it goes back to the pool */
   done: boolean;
+  /** writes held until COMMIT (or until a read that must see them), by key */
+  readonly deferred: Map<string, Deferred>;
+}
+
+interface Deferred {
+  readonly value: unknown;
+  readonly flush: (value: never) => Promise<unknown>;
 }
 
 // BIGINT (times, sequence numbers) as numbers: they stay below 2^53
@@ -25,18 +35,67 @@ export class PgPool {
   private readonly names = new Map<string, string>();
 
   constructor(url: string, max: number) {
-    this.pool = new pg.Pool({ connectionString: url, max, types });
+    this.pool = new pg.Pool({ connectionString: url, max, types, pipeline: true });
     // an idle client that loses its connection (server restart) is dropped; the next query reconnects
     this.pool.on('error', () => {});
   }
 
+  private readonly corked = new Set<Writable>();
+
+  /**
+   * pg writes each protocol message (Bind, Describe, Execute, Sync) with its own write(2): corked
+   * until the event loop's check phase, what a batch sends in one turn (BEGIN and its first
+   * statement, the deferred writes and COMMIT) leaves in one. Without it, socket writes were 45 % of
+   * a server instance's CPU under `npm run bench -- scale`.
+   */
+  private cork(client: pg.PoolClient): void {
+    const stream = (client as unknown as { connection: { stream: Writable } }).connection.stream;
+    if (this.corked.has(stream)) return;
+    stream.cork();
+    this.corked.add(stream);
+    if (this.corked.size === 1) {
+      setImmediate(() => {
+        for (const s of this.corked) s.uncork();
+        this.corked.clear();
+      });
+    }
+  }
+
   async query(text: string, params: readonly Param[] = []): Promise<Row[]> {
     const tx = this.tx.getStore();
-    const on = tx && !tx.done ? tx.client : this.pool;
+    const inTx = tx && !tx.done;
+    if (inTx) this.cork(tx.client);
+    const on = inTx ? tx.client : this.pool;
     // named: each connection parses and plans a statement once, not on every call
     let name = this.names.get(text);
     if (name === undefined) this.names.set(text, (name = `gwmo${this.names.size}`));
     return (await on.query({ name, text, values: params as unknown[] })).rows as Row[];
+  }
+
+  /**
+   * Inside a batch: the accumulator kept under `key` until just before COMMIT, when `flush` sends
+   * it (several writes to one row become one statement); made by `make` on first use. Outside a
+   * batch: undefined, and the caller writes at once.
+   */
+  deferred<T>(key: string, make: () => T, flush: (value: T) => Promise<unknown>): T | undefined {
+    const tx = this.tx.getStore();
+    if (!tx || tx.done) return undefined;
+    let d = tx.deferred.get(key);
+    if (!d) tx.deferred.set(key, (d = { value: make(), flush: flush as Deferred['flush'] }));
+    return d.value as T;
+  }
+
+  /** Sends the deferred writes whose key starts with `prefix` now: a read that must see them follows. */
+  async flushDeferred(prefix: string): Promise<void> {
+    const tx = this.tx.getStore();
+    if (!tx || tx.done) return;
+    const sent: Promise<unknown>[] = [];
+    for (const [key, d] of tx.deferred) {
+      if (!key.startsWith(prefix)) continue;
+      tx.deferred.delete(key);
+      sent.push(d.flush(d.value as never));
+    }
+    await Promise.all(sent);
   }
 
   /** Runs `work` in one transaction; work already inside one joins it. */
@@ -44,11 +103,19 @@ export class PgPool {
     const open = this.tx.getStore();
     if (open && !open.done) return work();
     const client = await this.pool.connect();
-    const tx: Tx = { client, done: false };
+    const tx: Tx = { client, done: false, deferred: new Map() };
+    this.cork(client);
+    // not awaited here: pipelined, it reaches the server with the first statement of `work`
+    const begun = client.query('BEGIN');
+    begun.catch(() => undefined);
     try {
-      await client.query('BEGIN');
       const out = await this.tx.run(tx, work);
-      await client.query('COMMIT');
+      const flushed = this.tx.run(tx, () => this.flushDeferred(''));
+      flushed.catch(() => undefined);
+      this.cork(client);
+      // COMMIT of a failed transaction answers ROLLBACK without an error: every statement is awaited
+      const committed = client.query('COMMIT');
+      await Promise.all([begun, flushed, committed]);
       return out;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -39,6 +39,10 @@ const MIGRATIONS: readonly string[] = [
   IMAGE_TABLES,
 ];
 
+type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
+/** key prefix of a device row's writes held until COMMIT */
+const DEVICE_WRITE = 'device:';
+
 const CHANNEL = 'gwmo_changes';
 /** `<instance> <device id, URI-encoded> <Package#0 base64>`: only the named instance acts on it */
 const PUSH_CHANNEL = 'gwmo_push';
@@ -171,6 +175,7 @@ export class PgServerStore implements ServerStore {
   }
 
   async putDevice(d: DeviceRow): Promise<void> {
+    await this.db.flushDeferred(DEVICE_WRITE);
     await this.db.query(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
         client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
       ON CONFLICT(device_id) DO UPDATE SET scheme=excluded.scheme, client_name=excluded.client_name,
@@ -181,19 +186,35 @@ export class PgServerStore implements ServerStore {
   }
 
   async getDevice(deviceId: string): Promise<DeviceRow | undefined> {
+    await this.db.flushDeferred(DEVICE_WRITE);
     const r = (await this.db.query('SELECT * FROM devices WHERE device_id = $1', [deviceId]))[0];
     return r ? deviceOf(r) : undefined;
   }
 
+  async touchDevice(deviceId: string, now: number): Promise<DeviceRow | undefined> {
+    await this.db.flushDeferred(DEVICE_WRITE);
+    const r = (await this.db.query('UPDATE devices SET last_seen = $1 WHERE device_id = $2 RETURNING *', [now, deviceId]))[0];
+    return r ? deviceOf(r) : undefined;
+  }
+
   async listDevices(options: { limit?: number; offset?: number } = {}): Promise<DeviceRow[]> {
+    await this.db.flushDeferred(DEVICE_WRITE);
     return (await this.db.query('SELECT * FROM devices ORDER BY device_id LIMIT $1 OFFSET $2', [options.limit ?? null, options.offset ?? 0])).map(deviceOf);
   }
 
   async deleteDevice(deviceId: string): Promise<boolean> {
+    await this.db.flushDeferred(DEVICE_WRITE);
     return (await this.db.query('DELETE FROM devices WHERE device_id = $1 RETURNING device_id', [deviceId])).length > 0;
   }
 
-  async updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): Promise<void> {
+  async updateDevice(deviceId: string, patch: DevicePatch): Promise<void> {
+    // in a DM message (nonces, DevInfo) the writes to the device's row go out as one UPDATE with COMMIT
+    const held = this.db.deferred<DevicePatch>(DEVICE_WRITE + deviceId, () => ({}), (all) => this.writeDevice(deviceId, all));
+    if (held) Object.assign(held, patch);
+    else await this.writeDevice(deviceId, patch);
+  }
+
+  private async writeDevice(deviceId: string, patch: DevicePatch): Promise<void> {
     const col = { clientNonce: 'client_nonce', serverNonce: 'server_nonce', devInfo: 'dev_info', lastSeen: 'last_seen', notifyAddress: 'notify_address' } as const;
     const sets: string[] = [];
     const values: (string | number | Uint8Array | null)[] = [];

@@ -127,6 +127,11 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     return r ? deviceOf(r) : undefined;
   }
 
+  async touchDevice(deviceId: string, now: number): Promise<DeviceRow | undefined> {
+    const r = this.sql('UPDATE devices SET last_seen = ? WHERE device_id = ? RETURNING *').get(now, deviceId) as Row | undefined;
+    return r ? deviceOf(r) : undefined;
+  }
+
   async listDevices(options: { limit?: number; offset?: number } = {}): Promise<DeviceRow[]> {
     return (this.sql('SELECT * FROM devices ORDER BY device_id LIMIT ? OFFSET ?').all(options.limit ?? -1, options.offset ?? 0) as Row[]).map(deviceOf);
   }
