@@ -96,7 +96,7 @@ test('a starting instance requeues what dead instances sent, not what a live one
   }
 });
 
-test('a DM message costs one new version of the device row and three writes to PostgreSQL', async () => {
+test('a check-in costs one new version of the device row and two writes to PostgreSQL', async () => {
   const url = await cluster.database();
   const s = await PgServerStore.open(url);
   const admin = new pg.Client({ connectionString: url });
@@ -129,8 +129,15 @@ test('a DM message costs one new version of the device row and three writes to P
     await message().finally(() => Object.assign(proto, originals));
     // the lookup's UPDATE … RETURNING and one UPDATE for the nonce and DevInfo, not one per field
     assert.equal(await version(), before + 2);
-    // BEGIN with the lookup, the take, the held UPDATE with COMMIT: one write each, not one per protocol message
-    assert.equal(writes, 3);
+    // BEGIN with the lookup (which tells the queue is empty: no take), the held UPDATE with COMMIT:
+    // one write each, not one per protocol message
+    assert.equal(writes, 2);
+    await s.queueOperation({ id: 'q', deviceId: 'D', kind: 'Get', target: './x' }, 2);
+    writes = 0;
+    spy();
+    const taken = await message().finally(() => Object.assign(proto, originals));
+    assert.deepEqual((taken as { id: string }[]).map((o) => o.id), ['q']);
+    assert.equal(writes, 3, 'a queue with something in it costs the take');
   } finally {
     await admin.end();
     await s.close();

@@ -89,6 +89,19 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
       throw new Error('boom');
     }), /boom/);
     assert.deepEqual([(await s.getDevice('D'))!.clientNonce, (await s.getDevice('D'))!.devInfo], [Uint8Array.of(1), { Mod: 'm' }]);
+    // the queue was empty at the lookup; what the batch itself queues or puts back is still taken
+    const taken = await s.batch(async () => {
+      await s.touchDevice('D', 7);
+      await s.queueOperation({ id: 'late', deviceId: 'D', kind: 'Get', target: './l' }, 7);
+      return s.takeOperations('D', 5, 7);
+    });
+    assert.deepEqual(taken.map((o) => o.id), ['late']);
+    const again = await s.batch(async () => {
+      await s.touchDevice('D', 8);
+      await s.requeueOperations(['late'], 8);
+      return s.takeOperations('D', 5, 8);
+    });
+    assert.deepEqual(again.map((o) => o.id), ['late']);
     await s.close();
   });
 

@@ -16,6 +16,8 @@ interface Tx {
   done: boolean;
   /** writes held until COMMIT (or until a read that must see them), by key */
   readonly deferred: Map<string, Deferred>;
+  /** what an earlier statement of the batch established, for a later one to skip a query */
+  readonly facts: Set<string>;
 }
 
 interface Deferred {
@@ -85,6 +87,12 @@ export class PgPool {
     return d.value as T;
   }
 
+  /** Facts an earlier statement of the open batch established (empty set outside a batch: nothing is known). */
+  facts(): Set<string> {
+    const tx = this.tx.getStore();
+    return tx && !tx.done ? tx.facts : new Set();
+  }
+
   /** Sends the deferred writes whose key starts with `prefix` now: a read that must see them follows. */
   async flushDeferred(prefix: string): Promise<void> {
     const tx = this.tx.getStore();
@@ -103,7 +111,7 @@ export class PgPool {
     const open = this.tx.getStore();
     if (open && !open.done) return work();
     const client = await this.pool.connect();
-    const tx: Tx = { client, done: false, deferred: new Map() };
+    const tx: Tx = { client, done: false, deferred: new Map(), facts: new Set() };
     this.cork(client);
     // not awaited here: pipelined, it reaches the server with the first statement of `work`
     const begun = client.query('BEGIN');

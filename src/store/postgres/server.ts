@@ -42,6 +42,8 @@ const MIGRATIONS: readonly string[] = [
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
 /** key prefix of a device row's writes held until COMMIT */
 const DEVICE_WRITE = 'device:';
+/** a batch fact: the device's queue was empty when this batch looked the device up */
+const NOTHING_QUEUED = 'empty:';
 
 const CHANNEL = 'gwmo_changes';
 /** `<instance> <device id, URI-encoded> <Package#0 base64>`: only the named instance acts on it */
@@ -193,7 +195,10 @@ export class PgServerStore implements ServerStore {
 
   async touchDevice(deviceId: string, now: number): Promise<DeviceRow | undefined> {
     await this.db.flushDeferred(DEVICE_WRITE);
-    const r = (await this.db.query('UPDATE devices SET last_seen = $1 WHERE device_id = $2 RETURNING *', [now, deviceId]))[0];
+    // whether anything is queued rides along: most check-ins find nothing, and their take needs no round trip
+    const r = (await this.db.query(`UPDATE devices SET last_seen = $1 WHERE device_id = $2
+      RETURNING *, EXISTS (SELECT 1 FROM operations WHERE device_id = $2 AND state = 'queued') AS queued`, [now, deviceId]))[0];
+    if (r && r['queued'] === false) this.db.facts().add(NOTHING_QUEUED + deviceId);
     return r ? deviceOf(r) : undefined;
   }
 
@@ -226,6 +231,7 @@ export class PgServerStore implements ServerStore {
   }
 
   async queueOperation(op: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow> {
+    this.db.facts().delete(NOTHING_QUEUED + op.deviceId);
     const rows = await this.db.query(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
         state, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'queued',$11,$11) RETURNING *`,
     [op.id, op.deviceId, op.kind, op.target, op.source ?? null, typeof op.data === 'string' ? op.data : null,
@@ -244,6 +250,9 @@ export class PgServerStore implements ServerStore {
   }
 
   async takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]> {
+    // an operation queued by someone else since the lookup, moments ago, waits for the next take, as
+    // one queued just after this take would: the device is told of it either way
+    if (this.db.facts().has(NOTHING_QUEUED + deviceId)) return [];
     // SKIP LOCKED: a session on another instance taking this device's queue at the same moment gets other rows, never the same
     const rows = await this.db.query(`UPDATE operations SET state = 'sent', sent_by = $4, updated_at = $1 WHERE seq IN (
         SELECT seq FROM operations WHERE device_id = $2 AND state = 'queued' ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING *`,
@@ -261,6 +270,7 @@ export class PgServerStore implements ServerStore {
   }
 
   async requeueOperations(ids: readonly string[], now: number): Promise<void> {
+    this.db.facts().clear();
     await this.db.query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1 WHERE id = ANY($2) AND state = 'sent'`, [now, ids]);
   }
 
