@@ -195,11 +195,14 @@ export class PgServerStore implements ServerStore {
 
   async touchDevice(deviceId: string, now: number): Promise<DeviceRow | undefined> {
     await this.db.flushDeferred(DEVICE_WRITE);
+    // a read: LastSeen joins the message's other writes to the row (one new row version, not two);
     // whether anything is queued rides along: most check-ins find nothing, and their take needs no round trip
-    const r = (await this.db.query(`UPDATE devices SET last_seen = $1 WHERE device_id = $2
-      RETURNING *, EXISTS (SELECT 1 FROM operations WHERE device_id = $2 AND state = 'queued') AS queued`, [now, deviceId]))[0];
-    if (r && r['queued'] === false) this.db.facts().add(NOTHING_QUEUED + deviceId);
-    return r ? deviceOf(r) : undefined;
+    const r = (await this.db.query(`SELECT *, EXISTS (SELECT 1 FROM operations o WHERE o.device_id = d.device_id AND o.state = 'queued') AS queued
+      FROM devices d WHERE device_id = $1`, [deviceId]))[0];
+    if (!r) return undefined;
+    if (r['queued'] === false) this.db.facts().add(NOTHING_QUEUED + deviceId);
+    await this.updateDevice(deviceId, { lastSeen: now });
+    return { ...deviceOf(r), lastSeen: now };
   }
 
   async listDevices(options: { limit?: number; offset?: number } = {}): Promise<DeviceRow[]> {
