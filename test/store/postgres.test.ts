@@ -96,7 +96,7 @@ test('a starting instance requeues what dead instances sent, not what a live one
   }
 });
 
-test('a check-in costs one new version of the device row and two writes to PostgreSQL', async () => {
+test('a check-in is two statements in two writes to PostgreSQL and one new version of the device row', async () => {
   const url = await cluster.database();
   const s = await PgServerStore.open(url);
   const admin = new pg.Client({ connectionString: url });
@@ -109,35 +109,72 @@ test('a check-in costs one new version of the device row and two writes to Postg
     await s.updateDevice('D', { devInfo: { Mod: 'm' } });
     return s.takeOperations('D', 5, 1);
   });
-  // counted where Node hands bytes to the kernel: a spy on the real sockets, nothing replaced
+  // spies on the real client and sockets, nothing replaced: the statements the pool's clients are
+  // given, and the writes where Node hands bytes to the kernel
   let writes = 0;
+  let statements: string[] = [];
   const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-  const originals = { _write: proto._write, _writev: proto._writev };
-  const spy = (): void => {
+  const client = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+  const originals = { _write: proto._write, _writev: proto._writev, query: client.query };
+  const observed = async <T>(run: () => Promise<T>): Promise<T> => {
+    writes = 0;
+    statements = [];
     for (const kind of ['_write', '_writev'] as const) {
       proto[kind] = function (this: net.Socket, ...args: unknown[]) {
         if (this.remotePort === cluster.port) writes++;
         return originals[kind].apply(this, args);
       };
     }
+    client.query = function (this: pg.Client, ...args: unknown[]) {
+      const q = args[0] as string | { text: string };
+      statements.push((typeof q === 'string' ? q : q.text).trim().split(/\s+/).slice(0, 3).join(' '));
+      return originals.query.apply(this, args);
+    };
+    try {
+      return await run();
+    } finally {
+      Object.assign(proto, { _write: originals._write, _writev: originals._writev });
+      client.query = originals.query;
+    }
   };
   try {
     await s.putDevice(DEVICE);
     await message(); // the pool's connection is open and its statements are prepared
     const before = await version();
-    spy();
-    await message().finally(() => Object.assign(proto, originals));
-    // one UPDATE for LastSeen, the nonce and DevInfo, not one per field
-    assert.equal(await version(), before + 1);
-    // BEGIN with the lookup (which tells the queue is empty: no take), the held UPDATE with COMMIT:
-    // one write each, not one per protocol message
+    await observed(message);
+    // the lookup (which tells the queue is empty: no take), then one UPDATE for LastSeen, the nonce
+    // and DevInfo, alone: no BEGIN or COMMIT around a single write
+    assert.deepEqual(statements, ['SELECT *, EXISTS', 'UPDATE devices SET']);
     assert.equal(writes, 2);
+    assert.equal(await version(), before + 1);
     await s.queueOperation({ id: 'q', deviceId: 'D', kind: 'Get', target: './x' }, 2);
-    writes = 0;
-    spy();
-    const taken = await message().finally(() => Object.assign(proto, originals));
+    const taken = await observed(message);
     assert.deepEqual((taken as { id: string }[]).map((o) => o.id), ['q']);
-    assert.equal(writes, 3, 'a queue with something in it costs the take');
+    // three writes: the lookup; a transaction from the take on, BEGIN pipelined with it; the held UPDATE with COMMIT
+    assert.deepEqual(statements, ['SELECT *, EXISTS', 'BEGIN', 'UPDATE operations SET', 'UPDATE devices SET', 'COMMIT']);
+    assert.equal(writes, 3);
+  } finally {
+    await admin.end();
+    await s.close();
+  }
+});
+
+test('an instance keeps at most its pool of connections, whatever the number of messages in flight', async () => {
+  const url = await cluster.database();
+  const s = await PgServerStore.open(url, { poolSize: 3 });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await s.putDevice(DEVICE);
+    let most = 0;
+    // twelve messages at once, each holding its connection until its write is answered
+    await Promise.all(Array.from({ length: 12 }, (_, i) => s.batch(async () => {
+      await s.queueOperation({ id: `p${i}`, deviceId: 'D', kind: 'Get', target: './x' }, i);
+      const open = Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query NOT LIKE 'LISTEN%'`)).rows[0].n);
+      most = Math.max(most, open);
+    })));
+    assert.equal(most, 3);
+    assert.equal((await s.listOperations('D')).length, 12, 'the others waited their turn');
   } finally {
     await admin.end();
     await s.close();

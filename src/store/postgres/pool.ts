@@ -1,7 +1,10 @@
 // One pg pool per store, with the transaction of the current batch carried by AsyncLocalStorage:
 // a query made while a batch is open runs on the batch's client, any other on the pool. Clients
-// pipeline (pg's pipeline mode): BEGIN goes out with the batch's first statement and the deferred
-// writes with COMMIT, so a DM message costs the round trips of its reads, not of every statement.
+// pipeline (pg's pipeline mode): BEGIN goes out with the batch's first write and the deferred writes
+// with COMMIT, so a DM message costs the round trips of its reads, not of every statement. A batch
+// whose only write is one deferred statement sends no BEGIN or COMMIT at all: the reads before it
+// see what they would see inside (READ COMMITTED: a fresh snapshot per statement either way), and
+// a single statement commits atomically on its own. A check-in is then two statements, not four.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Writable } from 'node:stream';
 
@@ -12,6 +15,10 @@ export type Row = Record<string, unknown>;
 
 interface Tx {
   readonly client: pg.PoolClient;
+  /** BEGIN, once the batch's first write has gone out (or the batch's end needs it) */
+  begun: Promise<unknown> | undefined;
+  /** the batch ends with one deferred statement and nothing else written: it goes out alone */
+  alone: boolean;
   /** work started inside the batch that outlives it goes back to the pool */
   done: boolean;
   /** writes held until COMMIT (or until a read that must see them), by key */
@@ -63,10 +70,14 @@ export class PgPool {
     }
   }
 
-  async query(text: string, params: readonly Param[] = []): Promise<Row[]> {
+  /** A statement; in a batch, anything but a `read` opens its transaction first. */
+  async query(text: string, params: readonly Param[] = [], options: { read?: boolean } = {}): Promise<Row[]> {
     const tx = this.tx.getStore();
     const inTx = tx && !tx.done;
-    if (inTx) this.cork(tx.client);
+    if (inTx) {
+      this.cork(tx.client);
+      if (!options.read && !tx.alone) this.begin(tx);
+    }
     const on = inTx ? tx.client : this.pool;
     // named: each connection parses and plans a statement once, not on every call
     let name = this.names.get(text);
@@ -106,27 +117,35 @@ export class PgPool {
     await Promise.all(sent);
   }
 
+  private begin(tx: Tx): void {
+    if (tx.begun) return;
+    // not awaited here: pipelined, it reaches the server with the statement that needed it
+    tx.begun = tx.client.query('BEGIN');
+    tx.begun.catch(() => undefined);
+  }
+
   /** Runs `work` in one transaction; work already inside one joins it. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     const open = this.tx.getStore();
     if (open && !open.done) return work();
     const client = await this.pool.connect();
-    const tx: Tx = { client, done: false, deferred: new Map(), facts: new Set() };
-    this.cork(client);
-    // not awaited here: pipelined, it reaches the server with the first statement of `work`
-    const begun = client.query('BEGIN');
-    begun.catch(() => undefined);
+    const tx: Tx = { client, begun: undefined, alone: false, done: false, deferred: new Map(), facts: new Set() };
     try {
       const out = await this.tx.run(tx, work);
+      if (!tx.begun && tx.deferred.size === 1) tx.alone = true;
       const flushed = this.tx.run(tx, () => this.flushDeferred(''));
       flushed.catch(() => undefined);
-      this.cork(client);
-      // COMMIT of a failed transaction answers ROLLBACK without an error: every statement is awaited
-      const committed = client.query('COMMIT');
-      await Promise.all([begun, flushed, committed]);
+      if (tx.begun) {
+        this.cork(client);
+        // COMMIT of a failed transaction answers ROLLBACK without an error: every statement is awaited
+        const committed = client.query('COMMIT');
+        await Promise.all([tx.begun, flushed, committed]);
+      } else {
+        await flushed;
+      }
       return out;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (tx.begun) await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       tx.done = true;

@@ -53,7 +53,10 @@ const BEAT_MS = 5_000;
 const DEAD_AFTER_MS = 3 * BEAT_MS;
 
 export interface PgServerStoreOptions {
-  /** connections in the pool (each open batch holds one; 20 by default) */
+  /**
+   * connections in the pool (each open batch holds one; 10 by default, pg's own default). More
+   * than PostgreSQL has cores to run them buys queueing in PostgreSQL instead of here.
+   */
   readonly poolSize?: number;
   /** called when the change listener loses its connection and when it is back */
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
@@ -73,7 +76,7 @@ export class PgServerStore implements ServerStore {
 
   private constructor(url: string, options: PgServerStoreOptions) {
     this.url = url;
-    this.db = new PgPool(url, options.poolSize ?? 20);
+    this.db = new PgPool(url, options.poolSize ?? 10);
     this.images = pgImages(this.db);
     this.log = options.log ?? (() => {});
   }
@@ -198,7 +201,7 @@ export class PgServerStore implements ServerStore {
     // a read: LastSeen joins the message's other writes to the row (one new row version, not two);
     // whether anything is queued rides along: most check-ins find nothing, and their take needs no round trip
     const r = (await this.db.query(`SELECT *, EXISTS (SELECT 1 FROM operations o WHERE o.device_id = d.device_id AND o.state = 'queued') AS queued
-      FROM devices d WHERE device_id = $1`, [deviceId]))[0];
+      FROM devices d WHERE device_id = $1`, [deviceId], { read: true }))[0];
     if (!r) return undefined;
     if (r['queued'] === false) this.db.facts().add(NOTHING_QUEUED + deviceId);
     await this.updateDevice(deviceId, { lastSeen: now });
