@@ -50,13 +50,19 @@ export interface ServerStores {
   close(): Promise<void>;
 }
 
-export async function openServerStores(target: DbTarget, options: { log?: (event: string, fields: Record<string, unknown>) => void } = {}): Promise<ServerStores> {
+export interface OpenOptions {
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** PostgreSQL: connections the server store pools (SQLite: unused) */
+  readonly poolSize?: number;
+}
+
+export async function openServerStores(target: DbTarget, options: OpenOptions = {}): Promise<ServerStores> {
   if (target.kind === 'sqlite') {
     const server = new SqliteServerStore(target.path);
     const auth = new SqliteAuthStore(target.path);
     return { server, auth, close: async () => { await server.close(); auth.close(); } };
   }
-  const server = await PgServerStore.open(target.url, options.log ? { log: options.log } : {});
+  const server = await PgServerStore.open(target.url, { ...(options.log ? { log: options.log } : {}), ...(options.poolSize ? { poolSize: options.poolSize } : {}) });
   const auth = await PgAuthStore.open(target.url).catch(async (err: unknown) => {
     await server.close();
     throw err;

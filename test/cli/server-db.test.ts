@@ -17,3 +17,11 @@ test('server --db naming a PostgreSQL nobody listens on: exit 1, host and port n
   assert.doesNotMatch(r.stderr, /s3cret/);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
+
+test('server --db-pool that is not a whole number from 1: exit 2 and the range', async () => {
+  for (const bad of ['0', '2.5', 'ten']) {
+    const r = await runCli(['server', '--port', '0', '--db', 'postgres://gwmo@127.0.0.1:1/gwmo', '--db-pool', bad]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`--db-pool must be a whole number 1–1000, got "${bad}"`));
+  }
+});

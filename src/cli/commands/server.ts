@@ -7,7 +7,7 @@ import { SessionTrace } from '../../server/trace.ts';
 import { DbUrlError, openServerStores, parseDb, redact } from '../../store/open.ts';
 import { openApiAuth } from '../api-auth.ts';
 import { CliError } from '../cli-error.ts';
-import { port, positive } from '../options.ts';
+import { count, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
 interface ServerFlags {
@@ -15,6 +15,7 @@ interface ServerFlags {
   port: string;
   dataDir: string;
   db?: string;
+  dbPool: string;
   serverId: string;
   publicUrl?: string;
   maxMsgSize: string;
@@ -33,6 +34,7 @@ export function registerServer(program: Command): void {
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .option('--data-dir <dir>', 'where server.db is kept', './data')
     .option('--db <url>', 'sqlite:<file> (default <data-dir>/server.db; ":memory:" keeps nothing) or postgres://user:password@host:5432/db, shared by several server instances')
+    .option('--db-pool <n>', 'connections this instance keeps to PostgreSQL (each DM message in flight holds one); instances on one database split the total between them', '10')
     .option('--server-id <id>', 'this server\'s ServerID (what devices have in DMAcc and Package#0)', 'gwmo')
     .option('--public-url <url>', 'URL devices reach the DM endpoint at (default: the listening address + /dm)')
     .option('--max-msg-size <bytes>', 'largest DM message accepted (MaxMsgSize)', '65536')
@@ -58,8 +60,9 @@ export function registerServer(program: Command): void {
         throw new CliError(`cannot read the TLS files: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
       const maxMsgSize = positive('--max-msg-size', flags.maxMsgSize);
+      const poolSize = count('--db-pool', flags.dbPool, 1000);
       const log = jsonLog('server');
-      const stores = await openServerStores(db, { log }).catch((err: unknown) => {
+      const stores = await openServerStores(db, { log, poolSize }).catch((err: unknown) => {
         throw new CliError(err instanceof Error ? err.message : String(err), 1);
       });
       const store = stores.server;
