@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 
 import { PgAuthStore } from '../../src/store/postgres/auth.ts';
+import { PgPool } from '../../src/store/postgres/pool.ts';
 import { PgServerStore } from '../../src/store/postgres/server.ts';
 import type { StoreChange } from '../../src/store/server.ts';
 import { type PgCluster, startPostgres } from '../support/postgres.ts';
@@ -96,38 +97,27 @@ test('a starting instance requeues what dead instances sent, not what a live one
   }
 });
 
-test('a check-in is two statements in two writes to PostgreSQL and one new version of the device row', async () => {
-  const url = await cluster.database();
-  const s = await PgServerStore.open(url);
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  const version = async (): Promise<number> => Number(/,(\d+)\)/.exec((await admin.query(`SELECT ctid::text AS c FROM devices WHERE device_id = 'D'`)).rows[0].c)![1]);
-  // what the server engine does in a check-in: look the account up, save the next nonce, file DevInfo, look at the queue
-  const message = (): Promise<unknown> => s.batch(async () => {
-    await s.touchDevice('D', 1);
-    await s.updateDevice('D', { clientNonce: Uint8Array.of(1) });
-    await s.updateDevice('D', { devInfo: { Mod: 'm' } });
-    return s.takeOperations('D', 5, 1);
-  });
-  // spies on the real client and sockets, nothing replaced: the statements the pool's clients are
-  // given, and the writes where Node hands bytes to the kernel
-  let writes = 0;
-  let statements: string[] = [];
+/**
+ * Spies on the real client and sockets, nothing replaced: the statements pg clients are given, and
+ * the writes to the cluster where Node hands bytes to the kernel, while `observed` runs.
+ */
+function spyOnPostgres(): { observed: <T>(run: () => Promise<T>) => Promise<T>; seen: { writes: number; statements: string[] } } {
+  const seen = { writes: 0, statements: [] as string[] };
   const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
   const client = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
   const originals = { _write: proto._write, _writev: proto._writev, query: client.query };
   const observed = async <T>(run: () => Promise<T>): Promise<T> => {
-    writes = 0;
-    statements = [];
+    seen.writes = 0;
+    seen.statements = [];
     for (const kind of ['_write', '_writev'] as const) {
       proto[kind] = function (this: net.Socket, ...args: unknown[]) {
-        if (this.remotePort === cluster.port) writes++;
+        if (this.remotePort === cluster.port) seen.writes++;
         return originals[kind].apply(this, args);
       };
     }
     client.query = function (this: pg.Client, ...args: unknown[]) {
       const q = args[0] as string | { text: string };
-      statements.push((typeof q === 'string' ? q : q.text).trim().split(/\s+/).slice(0, 3).join(' '));
+      seen.statements.push((typeof q === 'string' ? q : q.text).trim().split(/\s+/).slice(0, 3).join(' '));
       return originals.query.apply(this, args);
     };
     try {
@@ -137,6 +127,27 @@ test('a check-in is two statements in two writes to PostgreSQL and one new versi
       client.query = originals.query;
     }
   };
+  return { observed, seen };
+}
+
+/** what the server engine does in a check-in: look the account up, save the next nonce, file DevInfo, look at the queue */
+function checkIn(s: PgServerStore, deviceId: string): Promise<unknown> {
+  return s.batch(async () => {
+    await s.touchDevice(deviceId, 1);
+    await s.updateDevice(deviceId, { clientNonce: Uint8Array.of(1) });
+    await s.updateDevice(deviceId, { devInfo: { Mod: 'm' } });
+    return s.takeOperations(deviceId, 5, 1);
+  });
+}
+
+test('a check-in is two statements in two writes to PostgreSQL and one new version of the device row', async () => {
+  const url = await cluster.database();
+  const s = await PgServerStore.open(url);
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const version = async (): Promise<number> => Number(/,(\d+)\)/.exec((await admin.query(`SELECT ctid::text AS c FROM devices WHERE device_id = 'D'`)).rows[0].c)![1]);
+  const message = (): Promise<unknown> => checkIn(s, 'D');
+  const { observed, seen } = spyOnPostgres();
   try {
     await s.putDevice(DEVICE);
     await message(); // the pool's connection is open and its statements are prepared
@@ -144,17 +155,71 @@ test('a check-in is two statements in two writes to PostgreSQL and one new versi
     await observed(message);
     // the lookup (which tells the queue is empty: no take), then one UPDATE for LastSeen, the nonce
     // and DevInfo, alone: no BEGIN or COMMIT around a single write
-    assert.deepEqual(statements, ['SELECT *, EXISTS', 'UPDATE devices SET']);
-    assert.equal(writes, 2);
+    assert.deepEqual(seen.statements, ['SELECT *, EXISTS', 'UPDATE devices SET']);
+    assert.equal(seen.writes, 2);
     assert.equal(await version(), before + 1);
     await s.queueOperation({ id: 'q', deviceId: 'D', kind: 'Get', target: './x' }, 2);
     const taken = await observed(message);
     assert.deepEqual((taken as { id: string }[]).map((o) => o.id), ['q']);
     // three writes: the lookup; a transaction from the take on, BEGIN pipelined with it; the held UPDATE with COMMIT
-    assert.deepEqual(statements, ['SELECT *, EXISTS', 'BEGIN', 'UPDATE operations SET', 'UPDATE devices SET', 'COMMIT']);
-    assert.equal(writes, 3);
+    assert.deepEqual(seen.statements, ['SELECT *, EXISTS', 'BEGIN', 'UPDATE operations SET', 'UPDATE devices SET', 'COMMIT']);
+    assert.equal(seen.writes, 3);
   } finally {
     await admin.end();
+    await s.close();
+  }
+});
+
+test('the lookups of messages handled in one turn go to PostgreSQL together, on one connection', async () => {
+  const s = await PgServerStore.open(await cluster.database());
+  const { observed, seen } = spyOnPostgres();
+  try {
+    const ids = ['A', 'B', 'C', 'D', 'E'];
+    for (const deviceId of ids) await s.putDevice({ ...DEVICE, deviceId });
+    await Promise.all(ids.map((id) => checkIn(s, id))); // connections open, statements prepared
+    await observed(() => Promise.all(ids.map((id) => checkIn(s, id))));
+    assert.equal(seen.statements.filter((t) => t === 'SELECT *, EXISTS').length, 5);
+    // one write for the five lookups, then each message's own UPDATE (one per connection it holds)
+    assert.equal(seen.writes, 1 + 5);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a read whose shared connection is lost, idle or mid-statement, is made on a new one', async () => {
+  const url = await cluster.database();
+  const s = await PgServerStore.open(url);
+  const db = new PgPool(url, 2);
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  /** the pid of the backend running `like`, once there is one (each look is a round trip: no sleeping) */
+  const backend = async (like: string, not?: number): Promise<number> => {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const rows = (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE $1 AND pid <> $2`, [like, not ?? 0])).rows;
+      if (rows[0]) return Number(rows[0].pid);
+      if (Date.now() > deadline) throw new Error(`no backend ran ${like} within 5 s`);
+    }
+  };
+  try {
+    await s.putDevice(DEVICE);
+    await checkIn(s, 'D');
+    const idle = await backend('SELECT *, EXISTS%');
+    await admin.query('SELECT pg_terminate_backend($1, 5000)', [idle]); // returns once it is gone
+    assert.equal((await s.batch(() => s.touchDevice('D', 2)))?.deviceId, 'D');
+    assert.notEqual(await backend('SELECT *, EXISTS%'), idle);
+
+    // mid-statement: a read held up on an advisory lock (a test's stand-in for a slow read) loses its backend
+    await admin.query('SELECT pg_advisory_lock(42)');
+    const read = db.query('SELECT pg_advisory_lock_shared(42), 1 AS one', [], { read: true });
+    const first = await backend('%lock_shared%');
+    await admin.query('SELECT pg_terminate_backend($1, 5000)', [first]);
+    await backend('%lock_shared%', first); // repeated on a new connection, where it waits again
+    await admin.query('SELECT pg_advisory_unlock(42)');
+    assert.deepEqual((await read).map((r) => r['one']), [1]);
+  } finally {
+    await admin.end();
+    await db.close();
     await s.close();
   }
 });

@@ -5,6 +5,8 @@
 // whose only write is one deferred statement sends no BEGIN or COMMIT at all: the reads before it
 // see what they would see inside (READ COMMITTED: a fresh snapshot per statement either way), and
 // a single statement commits atomically on its own. A check-in is then two statements, not four.
+// Reads made before a batch writes anything share one more connection (see `query`), so a batch
+// takes a pooled connection only when it writes: a check-in holds one for a single round trip.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Writable } from 'node:stream';
 
@@ -14,7 +16,8 @@ type Param = string | number | boolean | Uint8Array | null | readonly string[];
 export type Row = Record<string, unknown>;
 
 interface Tx {
-  readonly client: pg.PoolClient;
+  /** the batch's own connection, taken from the pool once it first writes */
+  client: Promise<pg.PoolClient> | undefined;
   /** BEGIN, once the batch's first write has gone out (or the batch's end needs it) */
   begun: Promise<unknown> | undefined;
   /** the batch ends with one deferred statement and nothing else written: it goes out alone */
@@ -42,8 +45,13 @@ export class PgPool {
   readonly pool: pg.Pool;
   private readonly tx = new AsyncLocalStorage<Tx>();
   private readonly names = new Map<string, string>();
+  private readonly url: string;
+  /** the connection `read` statements share, pipelined back to back; made on first use */
+  private reader: Promise<pg.Client> | undefined;
+  private closed = false;
 
   constructor(url: string, max: number) {
+    this.url = url;
     this.pool = new pg.Pool({ connectionString: url, max, types, pipeline: true });
     // an idle client that loses its connection (server restart) is dropped; the next query reconnects
     this.pool.on('error', () => {});
@@ -57,7 +65,7 @@ export class PgPool {
    * statement, the deferred writes and COMMIT) leaves in one. Without it, socket writes were 45 % of
    * a server instance's CPU under `npm run bench -- scale`.
    */
-  private cork(client: pg.PoolClient): void {
+  private cork(client: pg.ClientBase): void {
     const stream = (client as unknown as { connection: { stream: Writable } }).connection.stream;
     if (this.corked.has(stream)) return;
     stream.cork();
@@ -70,19 +78,75 @@ export class PgPool {
     }
   }
 
-  /** A statement; in a batch, anything but a `read` opens its transaction first. */
+  /**
+   * A statement; in a batch, anything but a `read` opens its transaction first. A `read` outside
+   * a transaction goes on the shared reader connection: what several DM messages look up in one
+   * turn of the event loop reaches PostgreSQL in one write and wakes one backend once. Only
+   * statements that never wait on a lock may be `read`s: one waiting would hold up all behind it.
+   */
   async query(text: string, params: readonly Param[] = [], options: { read?: boolean } = {}): Promise<Row[]> {
     const tx = this.tx.getStore();
     const inTx = tx && !tx.done;
-    if (inTx) {
-      this.cork(tx.client);
+    let on: pg.ClientBase | pg.Pool;
+    if (inTx && (tx.client || !options.read)) {
       if (!options.read && !tx.alone) this.begin(tx);
+      on = await this.clientOf(tx);
+      this.cork(on);
+    } else if (options.read) {
+      return this.sharedRead(text, params);
+    } else {
+      on = this.pool;
     }
-    const on = inTx ? tx.client : this.pool;
-    // named: each connection parses and plans a statement once, not on every call
+    return (await on.query(this.named(text, params))).rows as Row[];
+  }
+
+  /** named: each connection parses and plans a statement once, not on every call */
+  private named(text: string, params: readonly Param[]): pg.QueryConfig {
     let name = this.names.get(text);
     if (name === undefined) this.names.set(text, (name = `gwmo${this.names.size}`));
-    return (await on.query({ name, text, values: params as unknown[] })).rows as Row[];
+    return { name, text, values: params as unknown[] };
+  }
+
+  private async sharedRead(text: string, params: readonly Param[], retried = false): Promise<Row[]> {
+    const made = this.shared();
+    const client = await made;
+    this.cork(client);
+    try {
+      return (await client.query(this.named(text, params))).rows as Row[];
+    } catch (err) {
+      // the connection, not the statement, failed (PostgreSQL restarted, the backend was
+      // terminated): a read is safe to repeat, once, on a new connection
+      const lost = !(err instanceof pg.DatabaseError) || err.severity === 'FATAL';
+      if (!lost || retried) throw err;
+      if (this.reader === made) this.reader = undefined;
+      client.end().catch(() => undefined);
+      return this.sharedRead(text, params, true);
+    }
+  }
+
+  private clientOf(tx: Tx): Promise<pg.PoolClient> {
+    tx.client ??= this.pool.connect();
+    return tx.client;
+  }
+
+  private shared(): Promise<pg.Client> {
+    if (this.reader) return this.reader;
+    if (this.closed) throw new Error('the PostgreSQL store is closed');
+    const client = new pg.Client({ connectionString: this.url, types, pipeline: true });
+    // a lost connection (PostgreSQL restarted) is dropped: the next read makes a new one
+    const drop = (): void => {
+      if (this.reader !== made) return;
+      this.reader = undefined;
+      client.end().catch(() => undefined);
+    };
+    client.on('error', drop);
+    client.on('end', drop);
+    const made = client.connect().then(() => client, (err: unknown) => {
+      drop();
+      throw err;
+    });
+    this.reader = made;
+    return made;
   }
 
   /**
@@ -120,7 +184,10 @@ export class PgPool {
   private begin(tx: Tx): void {
     if (tx.begun) return;
     // not awaited here: pipelined, it reaches the server with the statement that needed it
-    tx.begun = tx.client.query('BEGIN');
+    tx.begun = this.clientOf(tx).then((c) => {
+      this.cork(c);
+      return c.query('BEGIN');
+    });
     tx.begun.catch(() => undefined);
   }
 
@@ -128,14 +195,14 @@ export class PgPool {
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     const open = this.tx.getStore();
     if (open && !open.done) return work();
-    const client = await this.pool.connect();
-    const tx: Tx = { client, begun: undefined, alone: false, done: false, deferred: new Map(), facts: new Set() };
+    const tx: Tx = { client: undefined, begun: undefined, alone: false, done: false, deferred: new Map(), facts: new Set() };
     try {
       const out = await this.tx.run(tx, work);
       if (!tx.begun && tx.deferred.size === 1) tx.alone = true;
       const flushed = this.tx.run(tx, () => this.flushDeferred(''));
       flushed.catch(() => undefined);
       if (tx.begun) {
+        const client = await this.clientOf(tx);
         this.cork(client);
         // COMMIT of a failed transaction answers ROLLBACK without an error: every statement is awaited
         const committed = client.query('COMMIT');
@@ -145,11 +212,12 @@ export class PgPool {
       }
       return out;
     } catch (err) {
-      if (tx.begun) await client.query('ROLLBACK').catch(() => undefined);
+      if (tx.begun) await (await this.clientOf(tx)).query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       tx.done = true;
-      client.release();
+      // a client that failed to connect was never handed out: nothing to release
+      if (tx.client) void tx.client.then((c) => c.release(), () => undefined);
     }
   }
 
@@ -161,15 +229,19 @@ export class PgPool {
       const row = (await this.query('SELECT version FROM schema_version WHERE component = $1', [component]))[0];
       let version = row ? Number(row['version']) : 0;
       if (version > migrations.length) throw new Error(`database schema ${component} ${version} is newer than this gwmo (${migrations.length}): upgrade gwmo`);
-      const tx = this.tx.getStore()!;
+      const client = await this.clientOf(this.tx.getStore()!);
       // several statements in one text: the simple protocol, not a prepared statement
-      for (; version < migrations.length; version++) await tx.client.query(migrations[version]!);
+      for (; version < migrations.length; version++) await client.query(migrations[version]!);
       await this.query('INSERT INTO schema_version (component, version) VALUES ($1, $2) ON CONFLICT (component) DO UPDATE SET version = excluded.version', [component, version]);
     });
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    this.closed = true;
+    const reader = this.reader;
+    this.reader = undefined;
+    await reader?.then((c) => c.end(), () => undefined);
+    await this.pool.end();
   }
 }
 
