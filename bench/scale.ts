@@ -17,18 +17,18 @@ const TARGET = new URL('./support/scale-target.ts', import.meta.url);
 const GATEWAYS = 40;
 /** connections to PostgreSQL (--db-pool's default) */
 const POOL = 10;
-const ROUNDS = 6;
+const ROUNDS = 8;
 /** one contender's measuring window in a round; the contenders take turns, round after round */
 const WINDOW_MS = 2_000;
 /** at a window's start, not counted: the gateways' sessions ramp up */
 const SETTLE_MS = 300;
 /**
- * once per contender, before the rounds: first challenges, pools filled, and V8 done optimising each
- * fresh server process's hot code (with 1 s, two instances measured 0.8 of one: two processes
- * compiling, not coordinating).
+ * once per instance, before the rounds: first challenges, pools filled, and V8 done optimising the
+ * fresh process's hot code. Counted in sessions, not seconds: each of two instances sees half the
+ * sessions, so after the same 5 s they measured 0.8 of one (two processes still compiling, not
+ * coordinating); after the same number of sessions each, 0.95.
  */
-const WARM_UP_MS = 5_000;
-
+const WARM_UP_SESSIONS = 20_000;
 type Key = 'sqlite' | 'pg1' | 'pg2';
 
 async function startTarget(db: string, accounts: number, pool: number): Promise<{ url: string; child: ChildProcess }> {
@@ -57,28 +57,33 @@ function gatewayTree(g: number, url: string): Tree {
 class Fleet {
   private readonly clients = Array.from({ length: GATEWAYS }, () => new DmHttpClient({ retries: 0 }));
   private readonly agents: DmClientAgent[];
+  readonly instances: number;
   failed = 0;
 
   constructor(urls: readonly string[]) {
+    this.instances = urls.length;
     this.agents = this.clients.map((http, g) => new DmClientAgent({ tree: gatewayTree(g, urls[g % urls.length]!), http, clock: { now: () => Date.now() }, encoding: 'wbxml' }));
   }
 
-  /** sessions per second over `ms`, after SETTLE_MS not counted */
-  async run(ms: number): Promise<number> {
+  /** sessions per second over a window of time or of sessions, after SETTLE_MS not counted */
+  async run(window: { ms: number } | { sessions: number }): Promise<number> {
+    const until = 'sessions' in window ? window.sessions : Infinity;
     let sessions = 0;
     let counting = false;
     let stop = false;
+    let reached: () => void = () => {};
+    const enough = new Promise<void>((r) => (reached = r));
     const runs = this.agents.map(async (a) => {
       while (!stop) {
         const r = await a.session();
         if (r.end !== 'done') this.failed++;
-        else if (counting) sessions++;
+        else if (counting && ++sessions >= until) reached();
       }
     });
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     counting = true;
     const started = performance.now();
-    await new Promise((r) => setTimeout(r, ms));
+    await ('ms' in window ? new Promise((r) => setTimeout(r, window.ms)) : enough);
     const rate = sessions / ((performance.now() - started) / 1000);
     stop = true;
     await Promise.all(runs);
@@ -116,12 +121,15 @@ export async function main(args: string[]): Promise<void> {
     // the same connections to PostgreSQL in all, split between the instances, as an operator would:
     // what is compared is two instances' coordination, not twice the backends on PostgreSQL's cores
     fleets.set('pg2', new Fleet([await start(shared, GATEWAYS, POOL / 2), await start(shared, 0, POOL / 2)]));
-    for (const fleet of fleets.values()) await fleet.run(WARM_UP_MS);
+    for (const fleet of fleets.values()) await fleet.run({ sessions: WARM_UP_SESSIONS * fleet.instances });
     // drift on a shared machine (its speed wanders by a third within minutes) hits neighbouring
     // windows alike: ratios are taken within a round, then the median over rounds
     const rates: Record<Key, number[]> = { sqlite: [], pg1: [], pg2: [] };
     for (let round = 0; round < rounds; round++) {
-      for (const key of ['sqlite', 'pg1', 'pg2'] as const) rates[key].push(await fleets.get(key)!.run(WINDOW_MS));
+      // the order reversed every other round: what one contender leaves behind (PostgreSQL's
+      // background writer and autovacuum, a collection in the bench) falls on each neighbour alike
+      const order: Key[] = round % 2 ? ['pg2', 'pg1', 'sqlite'] : ['sqlite', 'pg1', 'pg2'];
+      for (const key of order) rates[key].push(await fleets.get(key)!.run({ ms: WINDOW_MS }));
       const r = (k: Key): string => rates[k][round]!.toFixed(0);
       console.log(`round ${round + 1}: SQLite ×1 ${r('sqlite')}, PostgreSQL ×1 ${r('pg1')}, PostgreSQL ×2 ${r('pg2')} sessions/s`);
     }
