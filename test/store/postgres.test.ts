@@ -101,17 +101,21 @@ test('a starting instance requeues what dead instances sent, not what a live one
  * Spies on the real client and sockets, nothing replaced: the statements pg clients are given, and
  * the writes to the cluster where Node hands bytes to the kernel, while `observed` runs.
  */
-function spyOnPostgres(): { observed: <T>(run: () => Promise<T>) => Promise<T>; seen: { writes: number; statements: string[] } } {
-  const seen = { writes: 0, statements: [] as string[] };
+function spyOnPostgres(): { observed: <T>(run: () => Promise<T>) => Promise<T>; seen: { writes: number; statements: string[]; connections: Set<number> } } {
+  const seen = { writes: 0, statements: [] as string[], connections: new Set<number>() };
   const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
   const client = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
   const originals = { _write: proto._write, _writev: proto._writev, query: client.query };
   const observed = async <T>(run: () => Promise<T>): Promise<T> => {
     seen.writes = 0;
     seen.statements = [];
+    seen.connections.clear();
     for (const kind of ['_write', '_writev'] as const) {
       proto[kind] = function (this: net.Socket, ...args: unknown[]) {
-        if (this.remotePort === cluster.port) seen.writes++;
+        if (this.remotePort === cluster.port) {
+          seen.writes++;
+          seen.connections.add(this.localPort!);
+        }
         return originals[kind].apply(this, args);
       };
     }
@@ -170,7 +174,7 @@ test('a check-in is two statements in two writes to PostgreSQL and one new versi
   }
 });
 
-test('the lookups of messages handled in one turn go to PostgreSQL together, on one connection', async () => {
+test('the check-ins of messages handled in one turn go to PostgreSQL together, on one connection', async () => {
   const s = await PgServerStore.open(await cluster.database());
   const { observed, seen } = spyOnPostgres();
   try {
@@ -179,9 +183,68 @@ test('the lookups of messages handled in one turn go to PostgreSQL together, on 
     await Promise.all(ids.map((id) => checkIn(s, id))); // connections open, statements prepared
     await observed(() => Promise.all(ids.map((id) => checkIn(s, id))));
     assert.equal(seen.statements.filter((t) => t === 'SELECT *, EXISTS').length, 5);
-    // one write for the five lookups, then each message's own UPDATE (one per connection it holds)
-    assert.equal(seen.writes, 1 + 5);
+    assert.equal(seen.statements.filter((t) => t === 'UPDATE devices SET').length, 5);
+    assert.equal(seen.connections.size, 1);
+    // the five lookups in one write; the UPDATEs as their answers come in, in one write or a few
+    assert.ok(seen.writes <= 1 + 5, `${seen.writes} writes`);
   } finally {
+    await s.close();
+  }
+});
+
+// bounded: without the shared connection the check-in would wait on the pool for ever
+test('a check-in needs none of the pooled connections, which transactions hold', { timeout: 10_000 }, async () => {
+  const s = await PgServerStore.open(await cluster.database(), { poolSize: 1 });
+  let release: () => void = () => {};
+  const holding = new Promise<void>((r) => (release = r));
+  try {
+    await s.putDevice(DEVICE);
+    await s.putDevice({ ...DEVICE, deviceId: 'E' });
+    let begun: () => void = () => {};
+    const hasConnection = new Promise<void>((r) => (begun = r));
+    // a message that has begun a transaction (on the only pooled connection) and waits
+    const held = s.batch(async () => {
+      await s.queueOperation({ id: 'h', deviceId: 'E', kind: 'Get', target: './x' }, 1);
+      begun();
+      await holding;
+    });
+    await hasConnection;
+    assert.equal((await checkIn(s, 'D') as unknown[]).length, 0);
+    release();
+    await held;
+  } finally {
+    release();
+    await s.close();
+  }
+});
+
+test('a check-in waiting on a lock of its device row goes on at the holder\'s COMMIT, and fails after the lock timeout', { timeout: 10_000 }, async () => {
+  const url = await cluster.database();
+  const s = await PgServerStore.open(url, { lockTimeoutMs: 300 });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await s.putDevice(DEVICE);
+    await checkIn(s, 'D');
+    await admin.query('BEGIN');
+    await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
+    const waiting = checkIn(s, 'D');
+    // seen waiting in PostgreSQL, each look a round trip (no sleeping)
+    for (const deadline = Date.now() + 5_000; ;) {
+      const rows = (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE devices%'`)).rows;
+      if (rows.length) break;
+      assert.ok(Date.now() < deadline, 'the check-in never waited on the lock');
+    }
+    await admin.query('COMMIT');
+    await waiting;
+
+    await admin.query('BEGIN');
+    await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
+    await assert.rejects(checkIn(s, 'D'), (err: { code?: string }) => err.code === '55P03');
+    await admin.query('ROLLBACK');
+    await checkIn(s, 'D');
+  } finally {
+    await admin.end();
     await s.close();
   }
 });
@@ -192,29 +255,30 @@ test('a read whose shared connection is lost, idle or mid-statement, is made on 
   const db = new PgPool(url, 2);
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  /** the pid of the backend running `like`, once there is one (each look is a round trip: no sleeping) */
-  const backend = async (like: string, not?: number): Promise<number> => {
+  /** the pid of the backend whose last statement matches `pattern`, once there is one (each look is a round trip: no sleeping) */
+  const backend = async (pattern: string, not?: number): Promise<number> => {
     const deadline = Date.now() + 5_000;
     for (;;) {
-      const rows = (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE $1 AND pid <> $2`, [like, not ?? 0])).rows;
+      const rows = (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ~ $1 AND pid <> $2`, [pattern, not ?? 0])).rows;
       if (rows[0]) return Number(rows[0].pid);
-      if (Date.now() > deadline) throw new Error(`no backend ran ${like} within 5 s`);
+      if (Date.now() > deadline) throw new Error(`no backend ran ${pattern} within 5 s`);
     }
   };
+  const checkInStatement = '^(SELECT \\*, EXISTS|UPDATE devices SET)';
   try {
     await s.putDevice(DEVICE);
     await checkIn(s, 'D');
-    const idle = await backend('SELECT *, EXISTS%');
+    const idle = await backend(checkInStatement);
     await admin.query('SELECT pg_terminate_backend($1, 5000)', [idle]); // returns once it is gone
     assert.equal((await s.batch(() => s.touchDevice('D', 2)))?.deviceId, 'D');
-    assert.notEqual(await backend('SELECT *, EXISTS%'), idle);
+    assert.notEqual(await backend(checkInStatement), idle);
 
     // mid-statement: a read held up on an advisory lock (a test's stand-in for a slow read) loses its backend
     await admin.query('SELECT pg_advisory_lock(42)');
     const read = db.query('SELECT pg_advisory_lock_shared(42), 1 AS one', [], { read: true });
-    const first = await backend('%lock_shared%');
+    const first = await backend('lock_shared');
     await admin.query('SELECT pg_terminate_backend($1, 5000)', [first]);
-    await backend('%lock_shared%', first); // repeated on a new connection, where it waits again
+    await backend('lock_shared', first); // repeated on a new connection, where it waits again
     await admin.query('SELECT pg_advisory_unlock(42)');
     assert.deepEqual((await read).map((r) => r['one']), [1]);
   } finally {

@@ -5,8 +5,9 @@
 // whose only write is one deferred statement sends no BEGIN or COMMIT at all: the reads before it
 // see what they would see inside (READ COMMITTED: a fresh snapshot per statement either way), and
 // a single statement commits atomically on its own. A check-in is then two statements, not four.
-// Reads made before a batch writes anything share one more connection (see `query`), so a batch
-// takes a pooled connection only when it writes: a check-in holds one for a single round trip.
+// What needs no transaction (reads before a batch writes, a batch's lone write) goes on one more
+// connection that all share (see `query`): a batch takes a pooled connection only for a real
+// transaction, and a check-in none.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Writable } from 'node:stream';
 
@@ -46,12 +47,18 @@ export class PgPool {
   private readonly tx = new AsyncLocalStorage<Tx>();
   private readonly names = new Map<string, string>();
   private readonly url: string;
-  /** the connection `read` statements share, pipelined back to back; made on first use */
-  private reader: Promise<pg.Client> | undefined;
+  private readonly lockTimeoutMs: number;
+  /** the connection statements outside a transaction share, pipelined back to back; made on first use */
+  private sharedConnection: Promise<pg.Client> | undefined;
   private closed = false;
 
-  constructor(url: string, max: number) {
+  /**
+   * `max` pooled connections for transactions; `lockTimeoutMs`: how long a statement on the shared
+   * connection waits for a row lock before it fails (5 s: a DM message's transaction lasts milliseconds)
+   */
+  constructor(url: string, max: number, lockTimeoutMs = 5_000) {
     this.url = url;
+    this.lockTimeoutMs = lockTimeoutMs;
     this.pool = new pg.Pool({ connectionString: url, max, types, pipeline: true });
     // an idle client that loses its connection (server restart) is dropped; the next query reconnects
     this.pool.on('error', () => {});
@@ -79,23 +86,22 @@ export class PgPool {
   }
 
   /**
-   * A statement; in a batch, anything but a `read` opens its transaction first. A `read` outside
-   * a transaction goes on the shared reader connection: what several DM messages look up in one
-   * turn of the event loop reaches PostgreSQL in one write and wakes one backend once. Only
-   * statements that never wait on a lock may be `read`s: one waiting would hold up all behind it.
+   * A statement; in a batch, anything but a `read` opens its transaction first. A `read` outside a
+   * transaction, and a batch's lone write, go on the shared connection: what several DM messages
+   * send in one turn of the event loop reaches PostgreSQL in one write and wakes one backend once.
+   * Each is a transaction of its own, so that connection never holds a lock between statements and
+   * no transaction waits on it: a statement there waiting for a row lock (held by one DM message's
+   * transaction, until its COMMIT) delays those behind it, and gives up after `lockTimeoutMs`.
    */
   async query(text: string, params: readonly Param[] = [], options: { read?: boolean } = {}): Promise<Row[]> {
     const tx = this.tx.getStore();
     const inTx = tx && !tx.done;
-    let on: pg.ClientBase | pg.Pool;
-    if (inTx && (tx.client || !options.read)) {
+    if (inTx ? !tx.client && (options.read || tx.alone) : options.read) return this.onShared(text, params, options.read === true);
+    let on: pg.ClientBase | pg.Pool = this.pool;
+    if (inTx) {
       if (!options.read && !tx.alone) this.begin(tx);
       on = await this.clientOf(tx);
       this.cork(on);
-    } else if (options.read) {
-      return this.sharedRead(text, params);
-    } else {
-      on = this.pool;
     }
     return (await on.query(this.named(text, params))).rows as Row[];
   }
@@ -107,7 +113,7 @@ export class PgPool {
     return { name, text, values: params as unknown[] };
   }
 
-  private async sharedRead(text: string, params: readonly Param[], retried = false): Promise<Row[]> {
+  private async onShared(text: string, params: readonly Param[], read: boolean, retried = false): Promise<Row[]> {
     const made = this.shared();
     const client = await made;
     this.cork(client);
@@ -115,12 +121,13 @@ export class PgPool {
       return (await client.query(this.named(text, params))).rows as Row[];
     } catch (err) {
       // the connection, not the statement, failed (PostgreSQL restarted, the backend was
-      // terminated): a read is safe to repeat, once, on a new connection
+      // terminated): a read is safe to repeat, once, on a new connection; a write may have committed
       const lost = !(err instanceof pg.DatabaseError) || err.severity === 'FATAL';
-      if (!lost || retried) throw err;
-      if (this.reader === made) this.reader = undefined;
+      if (!lost) throw err;
+      if (this.sharedConnection === made) this.sharedConnection = undefined;
       client.end().catch(() => undefined);
-      return this.sharedRead(text, params, true);
+      if (!read || retried) throw err;
+      return this.onShared(text, params, read, true);
     }
   }
 
@@ -130,13 +137,13 @@ export class PgPool {
   }
 
   private shared(): Promise<pg.Client> {
-    if (this.reader) return this.reader;
+    if (this.sharedConnection) return this.sharedConnection;
     if (this.closed) throw new Error('the PostgreSQL store is closed');
-    const client = new pg.Client({ connectionString: this.url, types, pipeline: true });
+    const client = new pg.Client({ connectionString: this.url, types, pipeline: true, lock_timeout: this.lockTimeoutMs });
     // a lost connection (PostgreSQL restarted) is dropped: the next read makes a new one
     const drop = (): void => {
-      if (this.reader !== made) return;
-      this.reader = undefined;
+      if (this.sharedConnection !== made) return;
+      this.sharedConnection = undefined;
       client.end().catch(() => undefined);
     };
     client.on('error', drop);
@@ -145,7 +152,7 @@ export class PgPool {
       drop();
       throw err;
     });
-    this.reader = made;
+    this.sharedConnection = made;
     return made;
   }
 
@@ -238,9 +245,9 @@ export class PgPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    const reader = this.reader;
-    this.reader = undefined;
-    await reader?.then((c) => c.end(), () => undefined);
+    const shared = this.sharedConnection;
+    this.sharedConnection = undefined;
+    await shared?.then((c) => c.end(), () => undefined);
     await this.pool.end();
   }
 }

@@ -58,6 +58,8 @@ export interface PgServerStoreOptions {
    * than PostgreSQL has cores to run them buys queueing in PostgreSQL instead of here.
    */
   readonly poolSize?: number;
+  /** how long a statement outside a transaction (a check-in's UPDATE) waits for a row lock; 5 s by default */
+  readonly lockTimeoutMs?: number;
   /** called when the change listener loses its connection and when it is back */
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -76,7 +78,7 @@ export class PgServerStore implements ServerStore {
 
   private constructor(url: string, options: PgServerStoreOptions) {
     this.url = url;
-    this.db = new PgPool(url, options.poolSize ?? 10);
+    this.db = new PgPool(url, options.poolSize ?? 10, options.lockTimeoutMs);
     this.images = pgImages(this.db);
     this.log = options.log ?? (() => {});
   }
