@@ -9,7 +9,7 @@ import pg from 'pg';
 
 import { PgAuthStore } from '../../src/store/postgres/auth.ts';
 import { PgPool } from '../../src/store/postgres/pool.ts';
-import { PgServerStore } from '../../src/store/postgres/server.ts';
+import { PgServerStore, type PgServerStoreOptions } from '../../src/store/postgres/server.ts';
 import type { StoreChange } from '../../src/store/server.ts';
 import { type PgCluster, startPostgres } from '../support/postgres.ts';
 import { serverStoreContract } from './server-contract.ts';
@@ -144,35 +144,40 @@ function checkIn(s: PgServerStore, deviceId: string): Promise<unknown> {
   });
 }
 
-test('a check-in is two statements in two writes to PostgreSQL and one new version of the device row', async () => {
+/** A store on a new database holding DEVICE, and a plain client on that database to look at it with; both closed after `run`. */
+async function withStore(options: PgServerStoreOptions, run: (s: PgServerStore, admin: pg.Client, url: string) => Promise<void>): Promise<void> {
   const url = await cluster.database();
-  const s = await PgServerStore.open(url);
+  const s = await PgServerStore.open(url, options);
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  const version = async (): Promise<number> => Number(/,(\d+)\)/.exec((await admin.query(`SELECT ctid::text AS c FROM devices WHERE device_id = 'D'`)).rows[0].c)![1]);
-  const message = (): Promise<unknown> => checkIn(s, 'D');
-  const { observed, seen } = spyOnPostgres();
   try {
     await s.putDevice(DEVICE);
-    await message(); // the pool's connection is open and its statements are prepared
-    const before = await version();
-    await observed(message);
-    // the lookup (which tells the queue is empty: no take), then one UPDATE for LastSeen, the nonce
-    // and DevInfo, alone: no BEGIN or COMMIT around a single write
-    assert.deepEqual(seen.statements, ['SELECT *, EXISTS', 'UPDATE devices SET']);
-    assert.equal(seen.writes, 2);
-    assert.equal(await version(), before + 1);
-    await s.queueOperation({ id: 'q', deviceId: 'D', kind: 'Get', target: './x' }, 2);
-    const taken = await observed(message);
-    assert.deepEqual((taken as { id: string }[]).map((o) => o.id), ['q']);
-    // three writes: the lookup; a transaction from the take on, BEGIN pipelined with it; the held UPDATE with COMMIT
-    assert.deepEqual(seen.statements, ['SELECT *, EXISTS', 'BEGIN', 'UPDATE operations SET', 'UPDATE devices SET', 'COMMIT']);
-    assert.equal(seen.writes, 3);
+    await run(s, admin, url);
   } finally {
     await admin.end();
     await s.close();
   }
-});
+}
+
+test('a check-in is two statements in two writes to PostgreSQL and one new version of the device row', () => withStore({}, async (s, admin) => {
+  const version = async (): Promise<number> => Number(/,(\d+)\)/.exec((await admin.query(`SELECT ctid::text AS c FROM devices WHERE device_id = 'D'`)).rows[0].c)![1]);
+  const message = (): Promise<unknown> => checkIn(s, 'D');
+  const { observed, seen } = spyOnPostgres();
+  await message(); // the pool's connection is open and its statements are prepared
+  const before = await version();
+  await observed(message);
+  // the lookup (which tells the queue is empty: no take), then one UPDATE for LastSeen, the nonce
+  // and DevInfo, alone: no BEGIN or COMMIT around a single write
+  assert.deepEqual(seen.statements, ['SELECT *, EXISTS', 'UPDATE devices SET']);
+  assert.equal(seen.writes, 2);
+  assert.equal(await version(), before + 1);
+  await s.queueOperation({ id: 'q', deviceId: 'D', kind: 'Get', target: './x' }, 2);
+  const taken = await observed(message);
+  assert.deepEqual((taken as { id: string }[]).map((o) => o.id), ['q']);
+  // three writes: the lookup; a transaction from the take on, BEGIN pipelined with it; the held UPDATE with COMMIT
+  assert.deepEqual(seen.statements, ['SELECT *, EXISTS', 'BEGIN', 'UPDATE operations SET', 'UPDATE devices SET', 'COMMIT']);
+  assert.equal(seen.writes, 3);
+}));
 
 test('the check-ins of messages handled in one turn go to PostgreSQL together, on one connection', async () => {
   const s = await PgServerStore.open(await cluster.database());
@@ -218,43 +223,29 @@ test('a check-in needs none of the pooled connections, which transactions hold',
   }
 });
 
-test('a check-in waiting on a lock of its device row goes on at the holder\'s COMMIT, and fails after the lock timeout', { timeout: 10_000 }, async () => {
-  const url = await cluster.database();
-  const s = await PgServerStore.open(url, { lockTimeoutMs: 300 });
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await s.putDevice(DEVICE);
-    await checkIn(s, 'D');
-    await admin.query('BEGIN');
-    await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
-    const waiting = checkIn(s, 'D');
-    // seen waiting in PostgreSQL, each look a round trip (no sleeping)
-    for (const deadline = Date.now() + 5_000; ;) {
-      const rows = (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE devices%'`)).rows;
-      if (rows.length) break;
-      assert.ok(Date.now() < deadline, 'the check-in never waited on the lock');
-    }
-    await admin.query('COMMIT');
-    await waiting;
-
-    await admin.query('BEGIN');
-    await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
-    await assert.rejects(checkIn(s, 'D'), (err: { code?: string }) => err.code === '55P03');
-    await admin.query('ROLLBACK');
-    await checkIn(s, 'D');
-  } finally {
-    await admin.end();
-    await s.close();
+test('a check-in waiting on a lock of its device row goes on at the holder\'s COMMIT, and fails after the lock timeout', { timeout: 10_000 }, () => withStore({ lockTimeoutMs: 300 }, async (s, admin) => {
+  await checkIn(s, 'D');
+  await admin.query('BEGIN');
+  await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
+  const waiting = checkIn(s, 'D');
+  // seen waiting in PostgreSQL, each look a round trip (no sleeping)
+  for (const deadline = Date.now() + 5_000; ;) {
+    const rows = (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE devices%'`)).rows;
+    if (rows.length) break;
+    assert.ok(Date.now() < deadline, 'the check-in never waited on the lock');
   }
-});
+  await admin.query('COMMIT');
+  await waiting;
 
-test('a read whose shared connection is lost, idle or mid-statement, is made on a new one', async () => {
-  const url = await cluster.database();
-  const s = await PgServerStore.open(url);
+  await admin.query('BEGIN');
+  await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
+  await assert.rejects(checkIn(s, 'D'), (err: { code?: string }) => err.code === '55P03');
+  await admin.query('ROLLBACK');
+  await checkIn(s, 'D');
+}));
+
+test('a read whose shared connection is lost, idle or mid-statement, is made on a new one', (t) => withStore({}, async (s, admin, url) => {
   const db = new PgPool(url, 2);
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
   /** the pid of the backend whose last statement matches `pattern`, once there is one (each look is a round trip: no sleeping) */
   const backend = async (pattern: string, not?: number): Promise<number> => {
     const deadline = Date.now() + 5_000;
@@ -265,50 +256,34 @@ test('a read whose shared connection is lost, idle or mid-statement, is made on 
     }
   };
   const checkInStatement = '^(SELECT \\*, EXISTS|UPDATE devices SET)';
-  try {
-    await s.putDevice(DEVICE);
-    await checkIn(s, 'D');
-    const idle = await backend(checkInStatement);
-    await admin.query('SELECT pg_terminate_backend($1, 5000)', [idle]); // returns once it is gone
-    assert.equal((await s.batch(() => s.touchDevice('D', 2)))?.deviceId, 'D');
-    assert.notEqual(await backend(checkInStatement), idle);
+  t.after(() => db.close());
+  await checkIn(s, 'D');
+  const idle = await backend(checkInStatement);
+  await admin.query('SELECT pg_terminate_backend($1, 5000)', [idle]); // returns once it is gone
+  assert.equal((await s.batch(() => s.touchDevice('D', 2)))?.deviceId, 'D');
+  assert.notEqual(await backend(checkInStatement), idle);
 
-    // mid-statement: a read held up on an advisory lock (a test's stand-in for a slow read) loses its backend
-    await admin.query('SELECT pg_advisory_lock(42)');
-    const read = db.query('SELECT pg_advisory_lock_shared(42), 1 AS one', [], { read: true });
-    const first = await backend('lock_shared');
-    await admin.query('SELECT pg_terminate_backend($1, 5000)', [first]);
-    await backend('lock_shared', first); // repeated on a new connection, where it waits again
-    await admin.query('SELECT pg_advisory_unlock(42)');
-    assert.deepEqual((await read).map((r) => r['one']), [1]);
-  } finally {
-    await admin.end();
-    await db.close();
-    await s.close();
-  }
-});
+  // mid-statement: a read held up on an advisory lock (a test's stand-in for a slow read) loses its backend
+  await admin.query('SELECT pg_advisory_lock(42)');
+  const read = db.query('SELECT pg_advisory_lock_shared(42), 1 AS one', [], { read: true });
+  const first = await backend('lock_shared');
+  await admin.query('SELECT pg_terminate_backend($1, 5000)', [first]);
+  await backend('lock_shared', first); // repeated on a new connection, where it waits again
+  await admin.query('SELECT pg_advisory_unlock(42)');
+  assert.deepEqual((await read).map((r) => r['one']), [1]);
+}));
 
-test('an instance keeps at most its pool of connections, whatever the number of messages in flight', async () => {
-  const url = await cluster.database();
-  const s = await PgServerStore.open(url, { poolSize: 3 });
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await s.putDevice(DEVICE);
-    let most = 0;
-    // twelve messages at once, each holding its connection until its write is answered
-    await Promise.all(Array.from({ length: 12 }, (_, i) => s.batch(async () => {
-      await s.queueOperation({ id: `p${i}`, deviceId: 'D', kind: 'Get', target: './x' }, i);
-      const open = Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query NOT LIKE 'LISTEN%'`)).rows[0].n);
-      most = Math.max(most, open);
-    })));
-    assert.equal(most, 3);
-    assert.equal((await s.listOperations('D')).length, 12, 'the others waited their turn');
-  } finally {
-    await admin.end();
-    await s.close();
-  }
-});
+test('an instance keeps at most its pool of connections, whatever the number of messages in flight', () => withStore({ poolSize: 3 }, async (s, admin) => {
+  let most = 0;
+  // twelve messages at once, each holding its connection until its write is answered
+  await Promise.all(Array.from({ length: 12 }, (_, i) => s.batch(async () => {
+    await s.queueOperation({ id: `p${i}`, deviceId: 'D', kind: 'Get', target: './x' }, i);
+    const open = Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query NOT LIKE 'LISTEN%'`)).rows[0].n);
+    most = Math.max(most, open);
+  })));
+  assert.equal(most, 3);
+  assert.equal((await s.listOperations('D')).length, 12, 'the others waited their turn');
+}));
 
 test('the auth store keeps users and tokens for every instance', async () => {
   const url = await cluster.database();
