@@ -34,7 +34,7 @@ export function registerServer(program: Command): void {
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .option('--data-dir <dir>', 'where server.db is kept', './data')
     .option('--db <url>', 'sqlite:<file> (default <data-dir>/server.db; ":memory:" keeps nothing) or postgres://user:password@host:5432/db, shared by several server instances')
-    .option('--db-pool <n>', 'connections this instance keeps to PostgreSQL (each DM message in flight holds one); instances on one database split the total between them', '10')
+    .option('--db-pool <n>', 'connections this instance keeps to PostgreSQL for transactions (a DM message that takes or files operations holds one while it runs; check-ins share one more); instances on one database split the total between them', '10')
     .option('--server-id <id>', 'this server\'s ServerID (what devices have in DMAcc and Package#0)', 'gwmo')
     .option('--public-url <url>', 'URL devices reach the DM endpoint at (default: the listening address + /dm)')
     .option('--max-msg-size <bytes>', 'largest DM message accepted (MaxMsgSize)', '65536')

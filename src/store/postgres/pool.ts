@@ -140,7 +140,7 @@ export class PgPool {
     if (this.sharedConnection) return this.sharedConnection;
     if (this.closed) throw new Error('the PostgreSQL store is closed');
     const client = new pg.Client({ connectionString: this.url, types, pipeline: true, lock_timeout: this.lockTimeoutMs });
-    // a lost connection (PostgreSQL restarted) is dropped: the next read makes a new one
+    // a lost connection (PostgreSQL restarted) is dropped: the next statement makes a new one
     const drop = (): void => {
       if (this.sharedConnection !== made) return;
       this.sharedConnection = undefined;

@@ -54,8 +54,8 @@ const DEAD_AFTER_MS = 3 * BEAT_MS;
 
 export interface PgServerStoreOptions {
   /**
-   * connections in the pool (each open batch holds one; 10 by default, pg's own default). More
-   * than PostgreSQL has cores to run them buys queueing in PostgreSQL instead of here.
+   * connections in the pool (a batch holds one from its BEGIN to its COMMIT; 10 by default, pg's
+   * own default). More than PostgreSQL has cores to run them buys queueing in PostgreSQL instead of here.
    */
   readonly poolSize?: number;
   /** how long a statement outside a transaction (a check-in's UPDATE) waits for a row lock; 5 s by default */
