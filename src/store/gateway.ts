@@ -114,6 +114,8 @@ export interface GatewayStore {
 
   getJob(name: string): JobRow | undefined;
   listJobs(): JobRow[];
+  /** the jobs' names in order, without reading their records */
+  listJobNames(): string[];
   putJob(row: JobRow): void;
   deleteJob(name: string): boolean;
   /** false when the device already has a result for the job (a result is written once) */

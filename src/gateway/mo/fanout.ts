@@ -91,8 +91,10 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
 }
 
 export function fanoutShape(store: GatewayStore, runner: FanoutRunner, now: () => number): Node {
-  return dir(() => store.listJobs().map((j) => [j.name, jobShape(j.name, store, runner)] as [string, Node]), {
+  return dir(() => store.listJobNames().map((name) => [name, jobShape(name, store, runner)] as [string, Node]), {
     type: FANOUT_URN,
+    // every command to a job addresses it by name: without this, each read every job (they are kept until the server deletes them)
+    child: (name) => (store.getJob(name) ? jobShape(name, store, runner) : undefined),
     add: (name, w) => {
       if (!NAME.test(name)) return 400;
       if (w.format !== undefined && w.format !== 'node') return 405;

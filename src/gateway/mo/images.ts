@@ -65,6 +65,7 @@ function entryShape(name: string, store: GatewayStore, images: ImageStore): Node
 export function imagesShape(store: GatewayStore, images: ImageStore, now: () => number): Node {
   return dir(() => store.listImages().map((i) => [i.name, entryShape(i.name, store, images)] as [string, Node]), {
     type: IMAGES_URN,
+    child: (name) => (store.getImage(name) ? entryShape(name, store, images) : undefined),
     add: (name, w) => {
       if (!NAME.test(name)) return 400;
       if (w.format !== undefined && w.format !== 'node') return 405;

@@ -22,6 +22,8 @@ export interface Dir {
   readonly kind: 'dir';
   readonly type?: string;
   children(): ReadonlyMap<string, Node>;
+  /** one child by name, where listing them all to find it would read a whole table on every command */
+  child?(name: string): Node | undefined;
   /** Add of a new child `name` */
   add?(name: string, write: Write): number;
   /** Delete of this node */
@@ -45,13 +47,15 @@ export const dir = (children: () => Iterable<[string, Node]>, extra: Partial<Omi
 
 export const text = (w: Write): string => (typeof w.data === 'string' ? w.data : w.data ? Buffer.from(w.data).toString('utf8') : '');
 
+const childOf = (d: Dir, name: string): Node | undefined => (d.child ? d.child(name) : d.children().get(name));
+
 function find(root: Node, rel: readonly string[]): { node: Node; parent?: Dir; name?: string } | undefined {
   let node: Node = root;
   let parent: Dir | undefined;
   for (const seg of rel) {
     if (node.kind !== 'dir') return undefined;
     parent = node;
-    const next = node.children().get(seg);
+    const next = childOf(node, seg);
     if (!next) return undefined;
     node = next;
   }
@@ -75,7 +79,7 @@ export function mountOf(root: () => Node): MountHandler {
       const parent = find(root(), rel.slice(0, -1));
       if (!parent) return 404;
       if (parent.node.kind !== 'dir') return 405;
-      if (parent.node.children().has(rel[rel.length - 1]!)) return 418;
+      if (childOf(parent.node, rel[rel.length - 1]!)) return 418;
       return parent.node.add ? parent.node.add(rel[rel.length - 1]!, write) : 405;
     },
     replace: async (rel, write) => {

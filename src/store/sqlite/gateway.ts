@@ -174,6 +174,10 @@ export class SqliteGatewayStore implements GatewayStore {
     return (this.sql('SELECT record FROM jobs ORDER BY name').all() as Row[]).map((r) => fromJson<JobRow>(String(r['record'])));
   }
 
+  listJobNames(): string[] {
+    return (this.sql('SELECT name FROM jobs ORDER BY name').all() as Row[]).map((r) => String(r['name']));
+  }
+
   putJob(row: JobRow): void {
     this.sql('INSERT INTO jobs (name, record) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record').run(row.name, toJson(row));
   }
