@@ -25,8 +25,8 @@ const SETTLE_MS = 300;
 /**
  * once per instance, before the rounds: first challenges, pools filled, and V8 done optimising the
  * fresh process's hot code. Counted in sessions, not seconds: each of two instances sees half the
- * sessions, so after the same 5 s they measured 0.8 of one (two processes still compiling, not
- * coordinating); after the same number of sessions each, 0.95.
+ * sessions, so after the same 5 s they measured 0.8 of one while still compiling, and 0.95 after
+ * the same number of sessions each (before the store batched across messages).
  */
 const WARM_UP_SESSIONS = 20_000;
 type Key = 'sqlite' | 'pg1' | 'pg2';

@@ -93,7 +93,7 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
 export function fanoutShape(store: GatewayStore, runner: FanoutRunner, now: () => number): Node {
   return dir(() => store.listJobNames().map((name) => [name, jobShape(name, store, runner)] as [string, Node]), {
     type: FANOUT_URN,
-    // every command to a job addresses it by name: without this, each read every job (they are kept until the server deletes them)
+    // every command to a job names it: found by that name, not by reading every job kept (until the server deletes them)
     child: (name) => (store.getJob(name) ? jobShape(name, store, runner) : undefined),
     add: (name, w) => {
       if (!NAME.test(name)) return 400;

@@ -124,8 +124,7 @@ export class PgPool {
       // terminated): a read is safe to repeat, once, on a new connection; a write may have committed
       const lost = !(err instanceof pg.DatabaseError) || err.severity === 'FATAL';
       if (!lost) throw err;
-      if (this.sharedConnection === made) this.sharedConnection = undefined;
-      client.end().catch(() => undefined);
+      this.dropShared(made, client);
       if (!read || retried) throw err;
       return this.onShared(text, params, read, true);
     }
@@ -141,11 +140,7 @@ export class PgPool {
     if (this.closed) throw new Error('the PostgreSQL store is closed');
     const client = new pg.Client({ connectionString: this.url, types, pipeline: true, lock_timeout: this.lockTimeoutMs });
     // a lost connection (PostgreSQL restarted) is dropped: the next statement makes a new one
-    const drop = (): void => {
-      if (this.sharedConnection !== made) return;
-      this.sharedConnection = undefined;
-      client.end().catch(() => undefined);
-    };
+    const drop = (): void => this.dropShared(made, client);
     client.on('error', drop);
     client.on('end', drop);
     const made = client.connect().then(() => client, (err: unknown) => {
@@ -156,10 +151,16 @@ export class PgPool {
     return made;
   }
 
+  private dropShared(made: Promise<pg.Client>, client: pg.Client): void {
+    if (this.sharedConnection === made) this.sharedConnection = undefined;
+    client.end().catch(() => undefined);
+  }
+
   /**
    * Inside a batch: the accumulator kept under `key` until just before COMMIT, when `flush` sends
    * it (several writes to one row become one statement); made by `make` on first use. Outside a
-   * batch: undefined, and the caller writes at once.
+   * batch: undefined, and the caller writes at once. `flush` must send one statement: a batch whose
+   * only write it is sends it alone, outside a transaction.
    */
   deferred<T>(key: string, make: () => T, flush: (value: T) => Promise<unknown>): T | undefined {
     const tx = this.tx.getStore();
