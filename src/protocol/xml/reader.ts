@@ -51,7 +51,7 @@ export class XmlTokenReader implements TokenReader {
           if (!onlySpace(s, pos, end)) throw new XmlError(XmlErrorCode.Malformed, pos, 'text outside the root element');
           continue;
         }
-        this.text = decodeText(s, pos, end);
+        this.text = legal(decodeText(s, pos, end), pos);
         return Tok.Text;
       }
       const c1 = s.charCodeAt(pos + 1);
@@ -73,7 +73,7 @@ export class XmlTokenReader implements TokenReader {
           if (close < 0) throw new XmlError(XmlErrorCode.Truncated, pos, 'unterminated CDATA section');
           this.pos = close + 3;
           // line ends are normalised in CDATA too (XML 1.0 §2.11), as every XML parser does
-          this.text = s.slice(pos + 9, close).replace(/\r\n?/g, '\n');
+          this.text = legal(s.slice(pos + 9, close).replace(/\r\n?/g, '\n'), pos + 9);
           return Tok.Text;
         }
         if (s.startsWith('<!DOCTYPE', pos) && !this.started) {
@@ -209,6 +209,16 @@ function decodeText(s: string, from: number, to: number): string {
     last = semi + 1;
   }
   return out + t.slice(last);
+}
+
+// XML 1.0 §2.2 Char: no C0 control but tab, LF and CR, no U+FFFE/U+FFFF, raw or by reference.
+// A document that has one is not well-formed, and our own XML writer could not echo it back.
+const ILLEGAL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+
+function legal(text: string, offset: number): string {
+  const bad = ILLEGAL.exec(text);
+  if (bad) throw new XmlError(XmlErrorCode.Malformed, offset + bad.index, `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML`);
+  return text;
 }
 
 function entity(ref: string, offset: number): string {
