@@ -109,7 +109,7 @@ export function securedApi(auth: AuthService, inner: ApiHandler, options: Secure
       const problem = identifierProblem(label, 'label', 'name');
       if (problem) throw new ApiError(400, problem);
       // a token never holds more than the caller: asking for more is refused, not quietly lowered
-      if (role !== undefined && !atLeast(who.role, role)) throw new ApiError(403, `a ${role} token needs the ${role} role; ${who.user} has ${who.role} here`);
+      if (role !== undefined && !atLeast(who.role, role)) throw new ApiError(403, `a token with the ${role} role needs that role; ${who.user} has ${who.role} here`);
       const { token, row } = await auth.issue(who.user, 'api', label, role);
       sendJson(res, 201, { ...tokenView(row), token });
     }],
