@@ -10,7 +10,7 @@ const stores = await openServerStores(parseDb(db!), { poolSize: Number(pool) });
 const server = new DmServer({ store: stores.server, serverId: 'bench' });
 const url = await server.start();
 for (let d = 0; d < Number(accountsText); d++) {
-  await server.service.addDevice({ deviceId: `GW:${String(d).padStart(6, '0')}`, name: `gw${d}`, password: 'pw', scheme: 'md5' });
+  await server.service.ensureDevice({ deviceId: `GW:${String(d).padStart(6, '0')}`, name: `gw${d}`, password: 'pw', scheme: 'md5' });
 }
 console.log(url);
 process.on('SIGINT', () => void server.stop().then(() => stores.close()).then(() => process.exit(0)));

@@ -93,6 +93,8 @@ export function gatewayRoutes(gw: GatewayService): Route[] {
       const start = r.operations[r.operations.length - 1]!;
       // 200: the fanout already finished and its completion alert turned the 202 into the final status
       if (r.done && start.status !== 202 && start.status !== 200) {
+        // the gateway keeps a job under its name: reusing the name changes nothing there (418, 405, 409)
+        if (r.operations[0]!.status === 418) throw new ApiError(409, `gateway ${id} already has a fanout "${r.value!.name}"; fanout names are not reused: pick another`);
         const failed = r.operations.find((o) => o.status !== 200 && o.status !== 202) ?? start;
         throw new ApiError(409, `the gateway refused the fanout: ${failed.kind} ${failed.target} → DM status ${failed.status}`);
       }

@@ -12,6 +12,18 @@ export class ApiError extends Error {
 
 const MAX_BODY = 1024 * 1024;
 
+// what a change did, for the audit line the auth layer writes when the answer is sent
+const audits = new WeakMap<ServerResponse, Record<string, unknown>>();
+
+/** Adds fields to the request's audit log line (names of what changed: never a secret's value). */
+export function audit(res: ServerResponse, fields: Record<string, unknown>): void {
+  audits.set(res, { ...audits.get(res), ...fields });
+}
+
+export function audited(res: ServerResponse): Record<string, unknown> {
+  return audits.get(res) ?? {};
+}
+
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new ApiError(415, 'send the body as Content-Type: application/json');

@@ -47,8 +47,8 @@ const document = {
     '/api/tokens': {
       get: { summary: 'One\'s own tokens and logins (?all=true: everyone\'s, admin)', parameters: [{ name: 'all', in: 'query', schema: { type: 'boolean' } }], responses: { 200: { description: 'tokens, never their secret', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Token' } } } } } } } } },
       post: {
-        summary: 'Make an API token (shown once); `role` may limit it below one\'s own',
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['label'], properties: { label: { type: 'string', maxLength: 100 }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] } } } } } },
+        summary: 'Make an API token (shown once); `role` may limit it below one\'s own (a role above one\'s own: 403)',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['label'], properties: { label: { type: 'string', maxLength: 128 }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] } } } } } },
         responses: { 201: { description: 'the token, with its secret this once', content: json('Token') }, 400: error },
       },
     },
@@ -58,13 +58,18 @@ const document = {
     '/api/devices': {
       get: { summary: 'List devices', parameters: paging, responses: { 200: { description: 'a page of devices', content: json('DevicePage') }, 400: error } },
       post: {
-        summary: 'Create or update a device account',
+        summary: 'Create a device account (admin); an id that has one answers 409 and changes nothing: change it with PATCH',
         requestBody: { required: true, content: json('NewDevice') },
-        responses: { 201: { description: 'the device', content: json('Device') }, 400: error, 415: error },
+        responses: { 201: { description: 'the device', content: json('Device') }, 400: error, 409: error, 415: error },
       },
     },
     '/api/devices/{deviceId}': {
       get: { summary: 'One device', parameters: [deviceId], responses: { 200: { description: 'the device', content: json('Device') }, 404: error } },
+      patch: {
+        summary: 'Change only the fields given of a device account (admin): rotate a password, the server\'s credentials, the notify address; null clears serverName with serverPassword, or notifyAddress. Logged with who and which fields, never their values',
+        parameters: [deviceId], requestBody: { required: true, content: json('DevicePatch') },
+        responses: { 200: { description: 'the device', content: json('Device') }, 400: error, 404: error, 415: error },
+      },
       delete: { summary: 'Remove a device and its operations', parameters: [deviceId], responses: { 204: { description: 'removed' }, 404: error } },
     },
     '/api/devices/{deviceId}/operations': {
@@ -217,10 +222,17 @@ const document = {
       NewDevice: {
         type: 'object', required: ['deviceId', 'name', 'password'],
         properties: {
-          deviceId: { type: 'string', maxLength: 255 }, name: { type: 'string', description: 'name the device authenticates with (CLCRED AAuthName)' },
+          deviceId: { type: 'string', maxLength: 256, description: 'printable, no control characters, no whitespace at either end (docs/access.md)' }, name: { type: 'string', description: 'name the device authenticates with (CLCRED AAuthName)' },
           password: { type: 'string', description: 'its secret (CLCRED AAuthSecret)' }, scheme: { type: 'string', enum: ['basic', 'md5', 'hmac'], default: 'md5' },
           serverName: { type: 'string', description: 'SRVCRED AAuthName: how the server proves itself' }, serverPassword: { type: 'string' },
           notifyAddress: { type: 'string', description: 'host:port where the device listens for Package#0' },
+        },
+      },
+      DevicePatch: {
+        type: 'object', minProperties: 1,
+        properties: {
+          name: { type: 'string' }, password: { type: 'string' }, scheme: { type: 'string', enum: ['basic', 'md5', 'hmac'] },
+          serverName: { type: 'string', nullable: true }, serverPassword: { type: 'string', nullable: true }, notifyAddress: { type: 'string', nullable: true },
         },
       },
       Device: {

@@ -4,16 +4,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerService } from '../server/service.ts';
 import { ServiceError } from '../server/service.ts';
 import type { DeviceRow, OperationRow } from '../store/server.ts';
-import { ApiError, field, paging, readJson, sendJson } from './http-json.ts';
+import { ApiError, audit, field, paging, readJson, sendJson } from './http-json.ts';
 import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
-import type { NewOperation } from '../server/service.ts';
+import type { DevicePatch, NewOperation } from '../server/service.ts';
 import type { SessionTrace } from '../server/trace.ts';
 import { sessionRoutes } from './sessions.ts';
 import { fanoutEventRoutes } from './fanout-events.ts';
+
+const NULLABLE = new Set(['serverName', 'serverPassword', 'notifyAddress']);
+
+function scheme(v: string): 'basic' | 'md5' | 'hmac' {
+  if (v !== 'basic' && v !== 'md5' && v !== 'hmac') throw new ApiError(400, 'scheme must be basic, md5 or hmac');
+  return v;
+}
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -68,17 +75,25 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
     }],
     ['POST', /^\/api\/devices$/, async (req, res) => {
       const b = await readJson(req);
-      const scheme = field(b, 'scheme', 'string');
-      if (scheme !== undefined && scheme !== 'basic' && scheme !== 'md5' && scheme !== 'hmac') throw new ApiError(400, 'scheme must be basic, md5 or hmac');
       const opt = (name: string) => field(b, name, 'string');
       const d = await service.addDevice({
         deviceId: field(b, 'deviceId', 'string', true)!, name: field(b, 'name', 'string', true)!, password: field(b, 'password', 'string', true)!,
-        ...(scheme ? { scheme } : {}),
+        ...(opt('scheme') !== undefined ? { scheme: scheme(opt('scheme')!) } : {}),
         ...(opt('serverName') !== undefined ? { serverName: opt('serverName')! } : {}),
         ...(opt('serverPassword') !== undefined ? { serverPassword: opt('serverPassword')! } : {}),
         ...(opt('notifyAddress') !== undefined ? { notifyAddress: opt('notifyAddress')! } : {}),
       });
       sendJson(res, 201, deviceView(d));
+    }],
+    ['PATCH', /^\/api\/devices\/([^/]+)$/, async (req, res, [id]) => {
+      const b = await readJson(req);
+      for (const [k, v] of Object.entries(b)) {
+        if (v !== null && typeof v !== 'string') throw new ApiError(400, `${k} must be a string${k === 'serverName' || k === 'serverPassword' || k === 'notifyAddress' ? ' or null' : ''}`);
+        if (v === null && !NULLABLE.has(k)) throw new ApiError(400, `${k} cannot be cleared (null): only serverName with serverPassword, and notifyAddress can`);
+      }
+      const { device, changed } = await service.updateDevice(id!, { ...b, ...(typeof b['scheme'] === 'string' ? { scheme: scheme(b['scheme']) } : {}) } as DevicePatch);
+      audit(res, { deviceId: id, fields: changed });
+      sendJson(res, 200, deviceView(device));
     }],
     ['GET', /^\/api\/devices\/([^/]+)$/, async (_q, res, [id]) => sendJson(res, 200, deviceView(await service.device(id!)))],
     ['DELETE', /^\/api\/devices\/([^/]+)$/, async (_q, res, [id]) => {

@@ -157,7 +157,8 @@ export class DmGateway {
       findAccount: async (deviceId) => {
         const known = await base.findAccount(deviceId);
         if (known) return known;
-        await south.putDevice({
+        // create-or-skip: two first messages at once do not replace each other's account
+        await south.insertDevice({
           deviceId, scheme: AuthScheme.Md5, clientName: this.options.deviceUser, clientPassword: this.options.devicePassword,
           serverName: this.options.lanServerId, serverPassword: this.options.lanServerPassword, devInfo: {}, createdAt: Date.now(),
         });

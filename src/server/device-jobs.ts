@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { GenericAlert } from '../session/server/index.ts';
 import type { DeviceJobRow, ServerStore } from '../store/server.ts';
 import type { GatewayService, Tree } from './gateways.ts';
-import { ServiceError, type NewOperation } from './service.ts';
+import { checkOperation, requireIdentifier, ServiceError, type NewOperation } from './service.ts';
 
 const dataText = (a: GenericAlert): string => {
   const d = a.items[0]?.data;
@@ -29,7 +29,9 @@ export class DeviceJobs {
   }
 
   async create(deviceId: string, commands: readonly NewOperation[]): Promise<DeviceJobRow> {
+    requireIdentifier(deviceId, 'deviceId');
     if (commands.length === 0) throw new ServiceError(400, 'a job needs commands: [{"kind":"Get","path":"./DevInfo/Mod"}, …]');
+    commands.forEach((c, i) => checkOperation(c, `commands[${i}]: `));
     if (!(await this.store.getLocation(deviceId))) throw new ServiceError(404, `no gateway has announced "${deviceId}" (its deviceattached alert sets where it is)`);
     const job: DeviceJobRow = {
       id: randomUUID(), deviceId, state: 'pending', createdAt: this.now(), updatedAt: this.now(),

@@ -4,6 +4,7 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { identifierProblem } from './identifiers.ts';
 import type { ServerService } from './service.ts';
 
 function same(a: string, b: string): boolean {
@@ -29,24 +30,22 @@ export async function handleEnrol(req: IncomingMessage, res: ServerResponse, ser
       chunks.push(c as Buffer);
     }
     body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    if (body === null || typeof body !== 'object') throw new TypeError('not an object');
   } catch {
     return send(res, 400, { error: 'body must be JSON {"deviceId","enrolmentSecret"}' });
   }
-  if (typeof body.deviceId !== 'string' || body.deviceId === '' || body.deviceId.length > 255) return send(res, 400, { error: 'deviceId is required' });
+  const problem = identifierProblem(body.deviceId, 'deviceId');
+  if (problem) return send(res, 400, { error: problem });
   if (typeof body.enrolmentSecret !== 'string' || !same(body.enrolmentSecret, secret)) {
     log?.('enrol.refused', { deviceId: body.deviceId });
     return send(res, 403, { error: 'wrong enrolment credential' });
   }
-  try {
-    await service.device(body.deviceId);
-    return send(res, 409, { error: `${body.deviceId} already has an account; an administrator can remove it first` });
-  } catch {
-    // unknown: enrol it
-  }
   const password = randomBytes(18).toString('base64url');
   const serverPassword = randomBytes(18).toString('base64url');
   const name = `enrolled-${randomBytes(4).toString('hex')}`;
-  await service.addDevice({ deviceId: body.deviceId, name, password, serverName: service.serverId, serverPassword, scheme: 'md5' });
+  // the store decides in one statement: an account that exists is never replaced
+  const { created } = await service.ensureDevice({ deviceId: body.deviceId as string, name, password, serverName: service.serverId, serverPassword, scheme: 'md5' });
+  if (!created) return send(res, 409, { error: `${body.deviceId as string} already has an account; an administrator can remove it first` });
   log?.('enrol.accepted', { deviceId: body.deviceId });
   send(res, 201, { deviceId: body.deviceId, name, password, serverId: service.serverId, serverPassword });
 }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeFragment, type Command, type ItemData } from '../protocol/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
 import type { ImageRepo } from './images.ts';
-import { type NewOperation, type ServerService, ServiceError } from './service.ts';
+import { checkOperation, type NewOperation, requireIdentifier, type ServerService, ServiceError } from './service.ts';
 
 const INV = './GwMO/DevInventory';
 const FANOUT = './GwMO/Fanout';
@@ -198,6 +198,8 @@ export class GatewayService {
   /** Creates or updates a group; its members become exactly `members`. */
   async putGroup(id: string, name: string, group: { description?: string; members: readonly string[] }, waitMs: number): Promise<Outcome<never>> {
     if (!NAME.test(name)) throw new ServiceError(400, `group name "${name}" may hold letters, digits and - _ . ! ~ * ' ( ) : @ & = + $ , only`);
+    requireIdentifier(name, 'group name', 'name');
+    group.members.forEach((m, i) => requireIdentifier(m, `members[${i}]`));
     const base = `${INV}/Groups/${name}`;
     return this.run(id, [
       { kind: 'Add', path: base, format: 'node' }, // 418 when it exists: fine
@@ -220,7 +222,11 @@ export class GatewayService {
   /** Writes the job into the gateway's Fanout MO and starts it (the gateway answers 202). */
   async startFanout(id: string, spec: FanoutSpec, waitMs: number, correlator: string = randomUUID()): Promise<Outcome<{ name: string; correlator: string }>> {
     const name = spec.name ?? `job-${randomUUID().slice(0, 8)}`;
+    requireIdentifier(name, 'name', 'name');
     if (!NAME.test(name)) throw new ServiceError(400, `fanout name "${name}" is not a node name`);
+    (spec.devices ?? []).forEach((d, i) => requireIdentifier(d, `devices[${i}]`));
+    for (const g of spec.groups ?? []) if (!NAME.test(g)) throw new ServiceError(400, `group name "${g}" may hold letters, digits and - _ . ! ~ * ' ( ) : @ & = + $ , only`);
+    spec.commands.forEach((c, i) => checkOperation(c, `commands[${i}]: `));
     const targets = [...(spec.devices ?? []).map((d) => `${INV}/Devices/${nodeName(d)}`), ...(spec.groups ?? []).map((g) => `${INV}/Groups/${g}`)];
     if (targets.length === 0) throw new ServiceError(400, 'a fanout needs targets: "devices": [...] and/or "groups": [...]');
     if (spec.commands.length === 0) throw new ServiceError(400, 'a fanout needs commands: [{"kind":"Get","path":"./DevInfo/Mod"}, …]');

@@ -4,7 +4,9 @@ import { randomInt, randomUUID } from 'node:crypto';
 
 import { AuthScheme, encodeNotification, isBinaryFormat, type ItemData, RESYNC_NONCE, type UiMode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
+import { parseUri } from '../tree/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import { identifierProblem, UNPRINTABLE } from './identifiers.ts';
 
 export class ServiceError extends Error {
   readonly status: number;
@@ -25,6 +27,17 @@ export interface NewDevice {
   readonly notifyAddress?: string;
 }
 
+export interface DevicePatch {
+  readonly scheme?: 'basic' | 'md5' | 'hmac';
+  readonly name?: string;
+  readonly password?: string;
+  readonly serverName?: string | null;
+  readonly serverPassword?: string | null;
+  readonly notifyAddress?: string | null;
+}
+
+const PATCHABLE = ['name', 'password', 'scheme', 'serverName', 'serverPassword', 'notifyAddress'] as const;
+
 export interface NewOperation {
   readonly kind: OperationRow['kind'];
   readonly path: string;
@@ -37,6 +50,7 @@ export interface NewOperation {
 
 const SCHEMES = { basic: AuthScheme.Basic, md5: AuthScheme.Md5, hmac: AuthScheme.Hmac } as const;
 const KINDS = new Set(['Get', 'Replace', 'Add', 'Delete', 'Exec', 'Copy']);
+const MAX_URI = 1024;
 const FORMATS = new Set(['b64', 'bin', 'bool', 'chr', 'int', 'node', 'null', 'xml', 'date', 'time', 'float']);
 
 export interface NotificationSender {
@@ -97,24 +111,70 @@ export class ServerService {
     return Promise.all(ids.map(async (id) => (await this.store.getOperation(id))!));
   }
 
+  /** Creates the account; 409 when the id has one (an account is changed with updateDevice). */
   async addDevice(input: NewDevice): Promise<DeviceRow> {
-    if (!input.deviceId || input.deviceId.length > 255) throw new ServiceError(400, 'deviceId is required (at most 255 characters), e.g. "IMEI:490154203237518"');
+    const { device, created } = await this.ensureDevice(input);
+    if (!created) throw new ServiceError(409, `device "${input.deviceId}" already has an account; change it with PATCH /api/devices/{id}`);
+    return device;
+  }
+
+  /** Creates the account unless the id has one, which is kept as it is (a demo or a test starting again). */
+  async ensureDevice(input: NewDevice): Promise<{ device: DeviceRow; created: boolean }> {
+    requireIdentifier(input.deviceId, 'deviceId');
     if (!input.name || !input.password) throw new ServiceError(400, 'name and password (the credentials the device authenticates with) are required');
+    requireIdentifier(input.name, 'name', 'name');
     const scheme = SCHEMES[input.scheme ?? 'md5'];
     if (scheme === undefined) throw new ServiceError(400, `scheme must be basic, md5 or hmac, not "${input.scheme}"`);
     if ((input.serverName === undefined) !== (input.serverPassword === undefined)) {
       throw new ServiceError(400, 'serverName and serverPassword go together (the credentials the server proves itself with)');
     }
+    if (input.serverName !== undefined) requireIdentifier(input.serverName, 'serverName', 'name');
     if (input.notifyAddress !== undefined) parseAddress(input.notifyAddress);
-    const existing = await this.store.getDevice(input.deviceId);
     const row: DeviceRow = {
       deviceId: input.deviceId, scheme, clientName: input.name, clientPassword: input.password,
       ...(input.serverName !== undefined ? { serverName: input.serverName, serverPassword: input.serverPassword! } : {}),
       ...(input.notifyAddress !== undefined ? { notifyAddress: input.notifyAddress } : {}),
-      devInfo: existing?.devInfo ?? {}, createdAt: existing?.createdAt ?? this.clock.now(),
+      devInfo: {}, createdAt: this.clock.now(),
     };
-    await this.store.putDevice(row);
-    return (await this.store.getDevice(input.deviceId))!;
+    // one statement decides: two creates racing for an id cannot both win
+    const created = await this.store.insertDevice(row);
+    return { device: (await this.store.getDevice(input.deviceId))!, created };
+  }
+
+  /**
+   * Changes only the fields given; null clears serverName with serverPassword, or notifyAddress.
+   * Returns the account and the names of the fields changed (for the audit log: never their values).
+   */
+  async updateDevice(deviceId: string, patch: DevicePatch): Promise<{ device: DeviceRow; changed: string[] }> {
+    const changed = Object.keys(patch).filter((k) => patch[k as keyof DevicePatch] !== undefined);
+    if (changed.length === 0) throw new ServiceError(400, `give at least one of ${PATCHABLE.join(', ')}`);
+    const unknown = changed.filter((k) => !(PATCHABLE as readonly string[]).includes(k));
+    if (unknown.length > 0) throw new ServiceError(400, `${unknown.join(', ')} cannot be changed; the fields are ${PATCHABLE.join(', ')}`);
+    if (patch.name !== undefined) requireIdentifier(patch.name, 'name', 'name');
+    if (patch.password !== undefined && patch.password === '') throw new ServiceError(400, 'password must not be empty');
+    const scheme = patch.scheme === undefined ? undefined : SCHEMES[patch.scheme];
+    if (patch.scheme !== undefined && scheme === undefined) throw new ServiceError(400, `scheme must be basic, md5 or hmac, not "${patch.scheme}"`);
+    if ((patch.serverName === null) !== (patch.serverPassword === null)) {
+      throw new ServiceError(400, 'serverName and serverPassword are cleared together (null for both)');
+    }
+    if (typeof patch.serverName === 'string') requireIdentifier(patch.serverName, 'serverName', 'name');
+    if (patch.serverPassword === '') throw new ServiceError(400, 'serverPassword must not be empty');
+    if (typeof patch.notifyAddress === 'string') parseAddress(patch.notifyAddress);
+    const before = await this.device(deviceId);
+    const serverName = patch.serverName === undefined ? before.serverName : patch.serverName ?? undefined;
+    const serverPassword = patch.serverPassword === undefined ? before.serverPassword : patch.serverPassword ?? undefined;
+    // a half-set pair cannot sign a Package#0
+    if ((serverName === undefined) !== (serverPassword === undefined)) throw new ServiceError(400, 'serverName and serverPassword go together: give both');
+    const device = await this.store.changeAccount(deviceId, {
+      ...(scheme !== undefined ? { scheme } : {}),
+      ...(patch.name !== undefined ? { clientName: patch.name } : {}),
+      ...(patch.password !== undefined ? { clientPassword: patch.password } : {}),
+      ...(patch.serverName !== undefined ? { serverName: patch.serverName } : {}),
+      ...(patch.serverPassword !== undefined ? { serverPassword: patch.serverPassword } : {}),
+      ...(patch.notifyAddress !== undefined ? { notifyAddress: patch.notifyAddress } : {}),
+    });
+    if (!device) throw new ServiceError(404, `no device "${deviceId}"`);
+    return { device, changed };
   }
 
   async device(deviceId: string): Promise<DeviceRow> {
@@ -133,19 +193,10 @@ export class ServerService {
 
   async queue(deviceId: string, input: NewOperation): Promise<OperationRow> {
     await this.device(deviceId);
-    if (!KINDS.has(input.kind)) throw new ServiceError(400, `kind must be one of ${[...KINDS].join(', ')}, not "${input.kind}"`);
-    if (typeof input.path !== 'string' || input.path === '' || input.path.length > 1024) {
-      throw new ServiceError(400, 'path is required: a DM URI such as "./DevInfo/Mod"');
-    }
-    if (input.format !== undefined && !FORMATS.has(input.format)) throw new ServiceError(400, `format must be one of ${[...FORMATS].join(', ')}`);
-    if (input.kind === 'Copy' && !input.source) throw new ServiceError(400, 'Copy needs source: the URI copied from');
-    if ((input.kind === 'Replace') && input.value === undefined) throw new ServiceError(400, 'Replace needs a value');
+    checkOperation(input);
     let data: ItemData | undefined = input.value;
-    if (data !== undefined && input.format !== undefined && isBinaryFormat(input.format)) {
-      // binary values travel in JSON as base64
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw new ServiceError(400, `value must be base64 for format ${input.format}`);
-      data = new Uint8Array(Buffer.from(data, 'base64'));
-    }
+    // binary values travel in JSON as base64
+    if (data !== undefined && input.format !== undefined && isBinaryFormat(input.format)) data = new Uint8Array(Buffer.from(data, 'base64'));
     return this.store.queueOperation({
       id: randomUUID(), deviceId, kind: input.kind, target: input.path,
       ...(input.source ? { source: input.source } : {}), ...(data !== undefined ? { data } : {}),
@@ -202,6 +253,46 @@ export class ServerService {
     await this.notifier.send(bytes, host, port);
     return { sessionId, bytes: bytes.length, address: d.notifyAddress };
   }
+}
+
+/**
+ * 400 unless `input` is an operation a device can be sent: a known kind, a DM URI as path (and as
+ * Copy's source; LwM2M paths such as ./3303/0/5700 are DM URIs too), a known format, base64 for binary.
+ * Used for operations, device jobs and fanout commands alike.
+ */
+export function checkOperation(input: unknown, at = ''): NewOperation {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ServiceError(400, `${at}an operation is an object {"kind","path","value"?,"format"?}`);
+  const o = input as Record<string, unknown>;
+  for (const k of ['kind', 'path', 'value', 'format', 'type', 'source', 'correlator']) {
+    if (o[k] !== undefined && typeof o[k] !== 'string') throw new ServiceError(400, `${at}${k} must be a string`);
+  }
+  const op = o as unknown as NewOperation;
+  if (!KINDS.has(op.kind)) throw new ServiceError(400, `${at}kind must be one of ${[...KINDS].join(', ')}, not "${op.kind}"`);
+  if (op.path === undefined || op.path === '') throw new ServiceError(400, `${at}path is required: a DM URI such as "./DevInfo/Mod"`);
+  checkUri(op.path, `${at}path`);
+  if (op.format !== undefined && !FORMATS.has(op.format)) throw new ServiceError(400, `${at}format must be one of ${[...FORMATS].join(', ')}`);
+  if (op.kind === 'Copy' && !op.source) throw new ServiceError(400, `${at}Copy needs source: the URI copied from`);
+  if (op.source !== undefined) checkUri(op.source, `${at}source`);
+  if (op.kind === 'Replace' && op.value === undefined) throw new ServiceError(400, `${at}Replace needs a value`);
+  if (op.value !== undefined && op.format !== undefined && isBinaryFormat(op.format) && !/^[A-Za-z0-9+/]*={0,2}$/.test(op.value)) {
+    throw new ServiceError(400, `${at}value must be base64 for format ${op.format}`);
+  }
+  return op;
+}
+
+function checkUri(uri: string, field: string): void {
+  if (uri.length > MAX_URI) throw new ServiceError(400, `${field} must have at most ${MAX_URI} characters`);
+  const parsed = parseUri(uri);
+  // parseUri lets non-ASCII through (UTF-8 node names): control characters are still refused
+  const problem = parsed.ok ? UNPRINTABLE.test(uri) ? 'a control or format character' : undefined : parsed.reason;
+  if (problem) throw new ServiceError(400, `${field} "${uri}" is not a DM URI (${problem}): relative to the device root, e.g. "./DevInfo/Mod"; no leading or trailing /, no empty, . or .. segments`);
+}
+
+/** 400 naming the field and the rule when `value` is not a valid id or name (docs/access.md). */
+export function requireIdentifier(value: unknown, field: string, kind: 'id' | 'name' = 'id'): string {
+  const problem = identifierProblem(value, field, kind);
+  if (problem) throw new ServiceError(400, problem);
+  return value as string;
 }
 
 export function parseAddress(address: string): { host: string; port: number } {

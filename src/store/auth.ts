@@ -38,7 +38,10 @@ export interface FailureCounts {
 }
 
 export interface AuthStore {
+  /** creates or replaces the user (a role or password change) */
   putUser(row: UserRow): Promise<void>;
+  /** creates the user in one statement; false (and nothing changed) when the name is taken */
+  addUser(row: UserRow): Promise<boolean>;
   getUser(name: string): Promise<UserRow | undefined>;
   listUsers(): Promise<UserRow[]>;
   /** also revokes the user's tokens */

@@ -59,3 +59,9 @@ export function alertOf(r: Row): AlertRow {
     items: fromJson<Record<string, unknown>[]>(String(r['items'])), receivedAt: num(r['received_at'])!,
   };
 }
+
+/** account fields and their columns, in both stores */
+export const ACCOUNT_COLUMNS = {
+  scheme: 'scheme', clientName: 'client_name', clientPassword: 'client_password',
+  serverName: 'server_name', serverPassword: 'server_password', notifyAddress: 'notify_address',
+} as const;

@@ -22,6 +22,12 @@ export interface DeviceRow {
   readonly lastSeen?: number;
 }
 
+export type AccountPatch = Partial<Pick<DeviceRow, 'scheme' | 'clientName' | 'clientPassword'>> & {
+  readonly serverName?: string | null;
+  readonly serverPassword?: string | null;
+  readonly notifyAddress?: string | null;
+};
+
 export type OperationState = 'queued' | 'sent' | 'done' | 'failed' | 'accepted';
 
 export interface OperationRow {
@@ -75,7 +81,12 @@ export interface ServerStore {
   /** the job whose current dispatch carries this correlator */
   findDeviceJob(correlator: string): Promise<DeviceJobRow | undefined>;
 
+  /** creates or replaces the account (the gateway's own LAN accounts; the API creates with insertDevice) */
   putDevice(row: DeviceRow): Promise<void>;
+  /** creates the account in one statement; false (and nothing changed) when the id has one */
+  insertDevice(row: DeviceRow): Promise<boolean>;
+  /** sets only the given account fields (null clears an optional one); the row after, undefined for an unknown id */
+  changeAccount(deviceId: string, patch: AccountPatch): Promise<DeviceRow | undefined>;
   getDevice(deviceId: string): Promise<DeviceRow | undefined>;
   listDevices(options?: { limit?: number; offset?: number }): Promise<DeviceRow[]>;
   deleteDevice(deviceId: string): Promise<boolean>;

@@ -50,6 +50,10 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     await call('GET', '/api/me', 200);
     await call('POST', '/api/devices', 201, { deviceId: 'IMEI:C1', name: 'c1', password: 'c1-pw', serverName: 'srv', serverPassword: 's-pw', scheme: 'md5' });
     await call('POST', '/api/devices', 400, { deviceId: 'IMEI:C2' });
+    await call('POST', '/api/devices', 409, { deviceId: 'IMEI:C1', name: 'c1', password: 'other-pw' });
+    await call('PATCH', '/api/devices/IMEI%3AC1', 200, { password: 'c1-rotated-pw', notifyAddress: '127.0.0.1:40000' });
+    await call('PATCH', '/api/devices/IMEI%3AC1', 400, { deviceId: 'IMEI:C3' });
+    await call('PATCH', '/api/devices/IMEI%3Anobody', 404, { password: 'x-pw' });
     await call('GET', '/api/devices?limit=5', 200);
     await call('GET', '/api/devices?limit=0', 400);
     await call('GET', '/api/devices/IMEI%3AC1', 200);

@@ -29,7 +29,7 @@ test('server + device processes: queue, notify, session, results; data survives 
       '--password', 'dev-pw', '--server-password', 'srv-pw', '--encoding', 'wbxml', '--tree', join(dir, 'device.db'), '--model', 'E2E-1']);
     const ready = await device.waitFor((l) => l.event === 'device.started');
     assert.equal((await device.waitFor((l) => l.event === 'session.end'))['end'], 'done', 'the first check-in');
-    assert.equal((await call('POST', '/devices', { ...account, notifyAddress: ready['notify'] })).status, 201);
+    assert.equal((await call('PATCH', `/devices/${enc}`, { notifyAddress: ready['notify'] })).status, 200);
 
     const get = await call('POST', `/devices/${enc}/operations`, { kind: 'Get', path: './DevInfo/Mod' });
     const add = await call('POST', `/devices/${enc}/operations`, { kind: 'Add', path: './Vendor/gwmo/Note', value: 'héllo' });

@@ -290,6 +290,9 @@ test('the auth store keeps users and tokens for every instance', async () => {
   const [x, y] = [await PgAuthStore.open(url), await PgAuthStore.open(url)];
   try {
     await x.putUser({ name: 'admin', role: 'admin', passwordHash: 'h', createdAt: 1 });
+    // a create on another instance of a name that exists changes nothing
+    assert.equal(await y.addUser({ name: 'admin', role: 'viewer', passwordHash: 'other', createdAt: 3 }), false);
+    assert.equal((await x.getUser('admin'))?.passwordHash, 'h');
     await x.putToken({ id: 't', user: 'admin', kind: 'api', label: 'l', secretHash: 's', createdAt: 2, expiresAt: 9 });
     assert.equal((await y.getUser('admin'))?.role, 'admin');
     assert.equal((await y.getToken('t'))?.expiresAt, 9);

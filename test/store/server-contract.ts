@@ -54,6 +54,23 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     await s.close();
   });
 
+  test(`${backend}: insertDevice never replaces an account; changeAccount sets only the fields given`, async () => {
+    const s = await store();
+    const before = await s.getDevice('D');
+    assert.equal(await s.insertDevice({ ...DEVICE, clientName: 'other', clientPassword: 'other-pw' }), false);
+    assert.deepEqual(await s.getDevice('D'), before, 'the existing account is untouched');
+    assert.equal(await s.insertDevice({ ...DEVICE, deviceId: 'F', serverName: 'srv', serverPassword: 'ps', notifyAddress: 'h:1' }), true);
+    // two creates of one id at once: exactly one wins
+    const raced = await Promise.all([1, 2].map((n) => s.insertDevice({ ...DEVICE, deviceId: 'G', clientName: `g${n}` })));
+    assert.deepEqual(raced.filter(Boolean).length, 1);
+    const f = await s.changeAccount('F', { clientPassword: 'new-pw', notifyAddress: null });
+    assert.deepEqual(f, await s.getDevice('F'), 'the row as stored');
+    assert.deepEqual([f?.clientName, f?.clientPassword, f?.serverName, f?.serverPassword, f?.notifyAddress], ['n', 'new-pw', 'srv', 'ps', undefined]);
+    assert.equal(await s.changeAccount('nobody', { clientPassword: 'x' }), undefined);
+    assert.equal(await s.getDevice('nobody'), undefined, 'a change never creates');
+    await s.close();
+  });
+
   test(`${backend}: device accounts keep bytes, DevInfo and the fields an update changes`, async () => {
     const s = await store();
     await s.putDevice({ deviceId: 'E', scheme: 'syncml:auth-basic', clientName: 'e', clientPassword: 'pe', serverName: 'srv', serverPassword: 'ps', devInfo: { Mod: 'x' }, createdAt: 5 });

@@ -13,6 +13,7 @@ export const lowest = (a: Role, b: Role): Role => (ROLES.indexOf(a) <= ROLES.ind
 // account-level changes: DM accounts of devices and gateways, a gateway's configuration, users
 const ADMIN: readonly [string, RegExp][] = [
   ['POST', /^\/api\/devices$/],
+  ['PATCH', /^\/api\/devices\/[^/]+$/],
   ['DELETE', /^\/api\/devices\/[^/]+$/],
   ['PUT', /^\/api\/gateways\/[^/]+\/config$/],
   ['*', /^\/api\/users(\/|$)/],

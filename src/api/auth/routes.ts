@@ -4,9 +4,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { TokenRow } from '../../store/auth.ts';
-import { ApiError, field, readJson, sendJson } from '../http-json.ts';
+import { ApiError, audited, field, readJson, sendJson } from '../http-json.ts';
 import { verifyPassword } from './passwords.ts';
-import { atLeast, isRole, lowest, requiredRole } from './roles.ts';
+import { identifierProblem } from '../../server/identifiers.ts';
+import { atLeast, isRole, requiredRole } from './roles.ts';
 import { LockedOut, type AuthService, type Principal } from './service.ts';
 
 export const SESSION_COOKIE = 'gwmo_session';
@@ -105,8 +106,11 @@ export function securedApi(auth: AuthService, inner: ApiHandler, options: Secure
       const role = field(b, 'role', 'string');
       if (role !== undefined && !isRole(role)) throw new ApiError(400, 'role must be viewer, operator or admin');
       const label = field(b, 'label', 'string', true)!;
-      if (label.length === 0 || label.length > 100) throw new ApiError(400, 'label must have 1–100 characters');
-      const { token, row } = await auth.issue(who.user, 'api', label, role ? lowest(role, who.role) : undefined);
+      const problem = identifierProblem(label, 'label', 'name');
+      if (problem) throw new ApiError(400, problem);
+      // a token never holds more than the caller: asking for more is refused, not quietly lowered
+      if (role !== undefined && !atLeast(who.role, role)) throw new ApiError(403, `a token with the ${role} role needs that role; ${who.user} has ${who.role} here`);
+      const { token, row } = await auth.issue(who.user, 'api', label, role);
       sendJson(res, 201, { ...tokenView(row), token });
     }],
     ['DELETE', /^\/api\/tokens\/([^/]+)$/, async (_q, res, who, [id]) => {
@@ -153,7 +157,7 @@ export function securedApi(auth: AuthService, inner: ApiHandler, options: Secure
       if (cred!.via === 'cookie' && !reads && !sameOrigin(req)) throw new ApiError(403, 'a change with the login cookie must come from the dashboard\'s own origin');
       const need = requiredRole(method, path);
       if (!atLeast(who.role, need)) throw new ApiError(403, `${method} ${path} needs the ${need} role; ${who.user} has ${who.role}`);
-      if (!reads) res.on('finish', () => options.log?.('api.change', { user: who.user, method, path, status: res.statusCode }));
+      if (!reads) res.on('finish', () => options.log?.('api.change', { user: who.user, token: who.tokenId, method, path, status: res.statusCode, ...audited(res) }));
       const matching = routes.filter(([, re]) => re.test(path));
       const route = matching.find(([m]) => m === method);
       if (matching.length > 0 && !route) {

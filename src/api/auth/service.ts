@@ -59,9 +59,9 @@ export class AuthService {
     if (!NAME.test(name)) throw new ApiError(400, 'name must be 1–64 letters, digits or . _ @ -');
     if (!isRole(role)) throw new ApiError(400, 'role must be viewer, operator or admin');
     if (password.length < MIN_PASSWORD) throw new ApiError(400, `password must have at least ${MIN_PASSWORD} characters`);
-    if (await this.store.getUser(name)) throw new ApiError(409, `user ${name} exists`);
     const row = { name, role, passwordHash: await hashPassword(password), createdAt: this.now() };
-    await this.store.putUser(row);
+    // one statement decides: a second create of the name changes nothing
+    if (!(await this.store.addUser(row))) throw new ApiError(409, `user ${name} exists; change it with PUT /api/users/${name}`);
     return row;
   }
 

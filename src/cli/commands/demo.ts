@@ -72,7 +72,7 @@ export function registerDemo(program: Command): void {
       const gateways: DmGateway[] = [];
       const fleets: Fleet[] = [];
       for (const [n, id] of GATEWAYS.entries()) {
-        await server.service.addDevice({ deviceId: id, name: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverName: 'gwmo', serverPassword: 'srv-secret', scheme: 'md5' });
+        await server.service.ensureDevice({ deviceId: id, name: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverName: 'gwmo', serverPassword: 'srv-secret', scheme: 'md5' });
         const gdir = join(dir, `gateway-${n + 1}`);
         mkdirSync(gdir, { recursive: true });
         const stores = { tree: new SqliteTreeStore(join(gdir, 'tree.db')), south: new SqliteServerStore(join(gdir, 'south.db'), { exclusive: true }), gateway: new SqliteGatewayStore(join(gdir, 'gateway.db'), { exclusive: true }) };
@@ -109,7 +109,7 @@ export function registerDemo(program: Command): void {
       // transparent mode: a device behind gateway 1 with its own account at the server; the server's
       // Package#0 reaches it through the gateway's EDTrigger MO
       const tid = 'IMEI:DEMO-TRANSPARENT';
-      await server.service.addDevice({ deviceId: tid, name: 'transparent', password: 'transparent-secret', serverName: 'gwmo', serverPassword: 'srv-transparent-secret', scheme: 'md5' });
+      await server.service.ensureDevice({ deviceId: tid, name: 'transparent', password: 'transparent-secret', serverName: 'gwmo', serverPassword: 'srv-transparent-secret', scheme: 'md5' });
       const transparent = new DmDevice({
         ...lanDevice, deviceId: tid, serverUrl: gateways[0]!.lanUrl, model: 'transparent',
         direct: { serverUrl: url, serverId: 'gwmo', username: 'transparent', password: 'transparent-secret', serverPassword: 'srv-transparent-secret' },

@@ -11,9 +11,10 @@ const NAME = /^[A-Za-z0-9\-_.!~*'():@&=+$,%]+$/;
 
 function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node {
   const job = (): JobRow => store.getJob(name)!;
-  const editable = (): boolean => job().state !== JobState.Running;
+  // a job runs once: a running or finished one is not changed, so a server reusing its name cannot overwrite it
+  const editable = (): boolean => job().state === JobState.Created;
   const update = (patch: Partial<JobRow>): number => {
-    if (!editable()) return 405; // a running job is not changed under its feet
+    if (!editable()) return 405;
     store.putJob({ ...job(), ...patch });
     return 200;
   };
@@ -56,6 +57,7 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
         ['Start', { kind: 'exec', exec: ({ correlator }) => {
           const cur = job();
           if (cur.state === JobState.Running) return runner.refused(name, 409, 'already running');
+          if (cur.state !== JobState.Created) return runner.refused(name, 409, 'already ran: a job runs once; create another');
           if (!cur.commands || cur.commands.length === 0) return runner.refused(name, 412, 'the job has no commands');
           const resolved = runner.resolveTargets(cur.targets.map((t) => t.uri));
           if (!resolved.ok) return runner.refused(name, resolved.status, resolved.reason);

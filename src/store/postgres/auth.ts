@@ -35,6 +35,12 @@ export class PgAuthStore implements AuthStore {
       [u.name, u.role, u.passwordHash, u.createdAt]);
   }
 
+  async addUser(u: UserRow): Promise<boolean> {
+    const rows = await this.db.query('INSERT INTO auth_users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT(name) DO NOTHING RETURNING name',
+      [u.name, u.role, u.passwordHash, u.createdAt]);
+    return rows.length === 1;
+  }
+
   async getUser(name: string): Promise<UserRow | undefined> {
     const r = (await this.db.query('SELECT * FROM auth_users WHERE name = $1', [name]))[0];
     return r ? userOf(r) : undefined;

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 
 import pg from 'pg';
 
-import { alertOf, deviceOf, fromJson, operationOf, type Row, toJson } from '../rows.ts';
-import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
+import { ACCOUNT_COLUMNS, alertOf, deviceOf, fromJson, operationOf, type Row, toJson } from '../rows.ts';
+import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
 import { IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
 
@@ -190,6 +190,25 @@ export class PgServerStore implements ServerStore {
         notify_address=excluded.notify_address`,
     [d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
       d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null]);
+  }
+
+  async insertDevice(d: DeviceRow): Promise<boolean> {
+    await this.db.flushDeferred(DEVICE_WRITE);
+    const rows = await this.db.query(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
+        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+      ON CONFLICT(device_id) DO NOTHING RETURNING device_id`,
+    [d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
+      d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null]);
+    return rows.length === 1;
+  }
+
+  async changeAccount(deviceId: string, patch: AccountPatch): Promise<DeviceRow | undefined> {
+    await this.db.flushDeferred(DEVICE_WRITE);
+    const entries = Object.entries(patch) as [keyof AccountPatch, string | null][];
+    const sets = entries.map(([k], i) => `${ACCOUNT_COLUMNS[k]} = $${i + 1}`);
+    const r = (await this.db.query(`UPDATE devices SET ${sets.join(', ') || 'device_id = device_id'} WHERE device_id = $${entries.length + 1} RETURNING *`,
+      [...entries.map(([, v]) => v ?? null), deviceId]))[0];
+    return r ? deviceOf(r) : undefined;
   }
 
   async getDevice(deviceId: string): Promise<DeviceRow | undefined> {

@@ -42,6 +42,12 @@ export class SqliteAuthStore implements AuthStore {
       .run(u.name, u.role, u.passwordHash, u.createdAt);
   }
 
+  async addUser(u: UserRow): Promise<boolean> {
+    const r = this.db.prepare('INSERT INTO auth_users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO NOTHING')
+      .run(u.name, u.role, u.passwordHash, u.createdAt);
+    return Number(r.changes) === 1;
+  }
+
   async getUser(name: string): Promise<UserRow | undefined> {
     const r = this.db.prepare('SELECT * FROM auth_users WHERE name = ?').get(name) as Row | undefined;
     return r ? userOf(r) : undefined;

@@ -1,8 +1,8 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
-import { alertOf, deviceOf, fromJson, num, operationOf, type Row, toJson } from '../rows.ts';
-import type { AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, ServerStore, SyncAccounts } from '../server.ts';
+import { ACCOUNT_COLUMNS, alertOf, deviceOf, fromJson, num, operationOf, type Row, toJson } from '../rows.ts';
+import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, ServerStore, SyncAccounts } from '../server.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
@@ -116,6 +116,23 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
         notify_address=excluded.notify_address`)
       .run(d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
         d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null);
+  }
+
+  async insertDevice(d: DeviceRow): Promise<boolean> {
+    const r = this.sql(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
+        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+      ON CONFLICT(device_id) DO NOTHING`)
+      .run(d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
+        d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null);
+    return Number(r.changes) === 1;
+  }
+
+  async changeAccount(deviceId: string, patch: AccountPatch): Promise<DeviceRow | undefined> {
+    const entries = Object.entries(patch) as [keyof AccountPatch, string | null][];
+    const sets = entries.map(([k]) => `${ACCOUNT_COLUMNS[k]} = ?`);
+    const r = this.sql(`UPDATE devices SET ${sets.join(', ') || 'device_id = device_id'} WHERE device_id = ? RETURNING *`)
+      .get(...entries.map(([, v]) => v ?? null), deviceId) as Row | undefined;
+    return r ? deviceOf(r) : undefined;
   }
 
   async getDevice(deviceId: string): Promise<DeviceRow | undefined> {

@@ -84,6 +84,12 @@ export class DmHttpServer {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
+    // once here for every route of every listener (DM, API, dashboard, push, images, metrics)
+    if (!decodable(url)) {
+      req.resume();
+      text(res, 400, 'the path or query has malformed percent-encoding (% must start a UTF-8 byte as two hex digits)');
+      return;
+    }
     if (url.split('?')[0] !== this.path) {
       if (this.options.fallback && (await this.options.fallback(req, res))) return;
       text(res, 404, `nothing at ${url.split('?')[0]}; DM clients post to ${this.path}`);
@@ -127,6 +133,15 @@ export class DmHttpServer {
       ...(reply.hmac ? { [HMAC_HEADER]: reply.hmac } : {}),
     });
     res.end(reply.body);
+  }
+}
+
+function decodable(url: string): boolean {
+  try {
+    decodeURIComponent(url);
+    return true;
+  } catch {
+    return false;
   }
 }
 
