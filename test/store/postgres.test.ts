@@ -223,7 +223,8 @@ test('a check-in needs none of the pooled connections, which transactions hold',
   }
 });
 
-test('a check-in waiting on a lock of its device row goes on at the holder\'s COMMIT, and fails after the lock timeout', { timeout: 10_000 }, () => withStore({ lockTimeoutMs: 300 }, async (s, admin) => {
+test('a check-in waiting on a lock of its device row goes on at the holder\'s COMMIT, and fails after the lock timeout', { timeout: 15_000 }, () => withStore({ lockTimeoutMs: 2000 }, async (s, admin) => {
+  // 2 s, not less: under load the COMMIT below can come a few hundred ms after the wait is seen (CI failed at 300 ms)
   await checkIn(s, 'D');
   await admin.query('BEGIN');
   await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
