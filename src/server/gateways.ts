@@ -21,14 +21,27 @@ export type Tree = { [name: string]: Tree | string };
 
 /** ?list=StructData results as nested objects below `prefix`. */
 export function structData(op: OperationRow, prefix: string): Tree {
-  const root: Tree = {};
+  // the node names come from the gateway: a malformed escape stays as sent, and the objects have no
+  // prototype, so a node named __proto__ is a node, not a way into Object.prototype
+  const node = (): Tree => Object.create(null) as Tree;
+  const name = (p: string): string => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  };
+  const root = node();
   for (const r of op.results ?? []) {
     if (!r.uri.startsWith(`${prefix}/`)) continue;
-    const parts = r.uri.slice(prefix.length + 1).split('/').map((p) => decodeURIComponent(p));
+    const parts = r.uri.slice(prefix.length + 1).split('/').map(name);
     let at = root;
-    for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Tree;
+    for (const p of parts.slice(0, -1)) {
+      const next = at[p];
+      at = typeof next === 'object' ? next : (at[p] = node());
+    }
     const last = parts[parts.length - 1]!;
-    if (r.format === 'node') at[last] ??= {};
+    if (r.format === 'node') at[last] ??= node();
     else at[last] = typeof r.data === 'string' ? r.data : r.data ? Buffer.from(r.data).toString('base64') : '';
   }
   return root;
