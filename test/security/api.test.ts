@@ -186,6 +186,9 @@ test('malformed percent-encoding answers 400 with a message on API and other rou
     assert.equal(res.status, 400, `${method} ${url}`);
     assert.match(await res.text(), /malformed percent-encoding/);
   }
+  // in the login cookie: no session (401), not a 500
+  const res = await fetch(`${base}/api/devices`, { headers: { cookie: 'gwmo_session=%E0%A4%A' } });
+  assert.equal(res.status, 401, await res.text());
   assert.equal(await deviceCount(), count);
 });
 
