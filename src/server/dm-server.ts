@@ -138,8 +138,10 @@ export class DmServer {
       alert: (deviceId, alert) => {
         this.metrics.alert(deviceId, alert);
         void this.jobs.onAlert(deviceId, alert).catch((err) => this.options.log?.('job.error', { error: String(err) }));
-        void this.images?.onImageReady(deviceId, alert).catch((err) => this.options.log?.('image.error', { error: String(err) }));
-        events.alert?.(deviceId, alert);
+        // an image's staging is settled before anyone hears of its alert
+        const staging = this.images?.onImageReady(deviceId, alert)?.catch((err) => this.options.log?.('image.error', { error: String(err) }));
+        if (staging) void staging.then(() => events.alert?.(deviceId, alert));
+        else events.alert?.(deviceId, alert);
       },
     });
     engine = new ServerEngine(this.metrics.deps(this.options.deps ? this.options.deps(base) : base), {

@@ -168,11 +168,15 @@ export class ImageRepo {
    * The gateway's imageready alert ends a download: stored (informational) or failed (critical),
    * the gateway no longer needs our copy; storage off (warning): its devices will fetch it here.
    */
-  async onImageReady(gateway: string, alert: GenericAlert): Promise<void> {
-    for (const item of alert.items) {
+  onImageReady(gateway: string, alert: GenericAlert): Promise<void> | undefined {
+    const ends = alert.items.flatMap((item) => {
       const name = item.type === IMAGE_READY ? READY_SOURCE.exec(item.source ?? '')?.[1] : undefined;
-      if (name !== undefined) await this.setStaging(`${gateway}/${name}`, item.mark === 'warning' ? 'devices-fetch-here' : undefined);
-    }
+      return name === undefined ? [] : [{ key: `${gateway}/${name}`, state: item.mark === 'warning' ? 'devices-fetch-here' as const : undefined }];
+    });
+    if (ends.length === 0) return undefined;
+    return (async () => {
+      for (const e of ends) await this.setStaging(e.key, e.state);
+    })();
   }
 
   async unstaged(gateway: string, name: string): Promise<void> {
