@@ -9,6 +9,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { byteSize } from '../../src/cli/options.ts';
+import { runCli } from '../support/cli.ts';
 import { GW_ID } from '../support/gw-pair.ts';
 import { startSecuredRig } from '../support/secured-rig.ts';
 
@@ -214,4 +216,14 @@ test('gateway LAN: only the link the gateway handed out opens an image, served a
   assert.equal(forged.status, 403);
   assert.match(await forged.text(), /not valid for this image/);
   assert.deepEqual(gw.gateway.images.served, served, 'no byte served');
+});
+
+test('gwmo server --image-quota takes sizes such as 500MiB and refuses anything else before starting', async () => {
+  assert.equal(byteSize('--image-quota', '500MiB'), 500 * 1024 ** 2);
+  assert.equal(byteSize('--image-quota', '10GiB'), 10 * 1024 ** 3);
+  assert.equal(byteSize('--image-quota', '2GB'), 2e9);
+  assert.equal(byteSize('--image-quota', '1048576'), 1048576);
+  const run = await runCli(['server', '--port', '0', '--db', ':memory:', '--image-quota', 'lots']);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /--image-quota must be a size such as 10GiB, 500MiB or 1048576 \(bytes\), got "lots"/);
 });
