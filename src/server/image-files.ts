@@ -18,6 +18,7 @@ interface Named { readonly id: string; readonly sha256?: string; readonly name: 
 export class FileImages implements SharedImages {
   private readonly dir: string;
   private readonly records: string;
+  private key: Buffer | undefined;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -106,6 +107,6 @@ export class FileImages implements SharedImages {
   }
 
   async linkKey(): Promise<Uint8Array> {
-    return keyFile(join(this.dir, 'link-key'));
+    return (this.key ??= keyFile(join(this.dir, 'link-key')));
   }
 }
