@@ -32,7 +32,7 @@ export async function main(args: string[]): Promise<void> {
       fleet.once('exit', (code) => reject(new Error(`the fleet exited with ${code}`)));
     });
     const image = await server.images!.add(Readable.from([randomBytes(size)]), { name: 'fw', version: '3', contentType: 'application/octet-stream' }, size, Date.now());
-    path = join(rig.dir, 'server-images', image.id);
+    path = join(rig.dir, 'server-images', image.sha256);
     console.log(`image ${image.id.slice(0, 12)}… ${(statSync(path).size / 1024 / 1024).toFixed(0)} MB; ${devices} devices registered`);
     const ready = alertOf('imageready');
     await server.gateways.stageImage(RIG_GATEWAY, { image: image.id, name: 'fw3' }, 10_000);

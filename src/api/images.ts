@@ -1,10 +1,20 @@
 // REST routes for images: upload to the server, stage on a gateway (stored once there), list what a
 // gateway holds, distribute to devices from the gateway's LAN URL.
 import type { GatewayService } from '../server/gateways.ts';
+import type { ImageInfo } from '../server/images.ts';
 import type { Route } from './gateways.ts';
 import { ApiError, field, readJson, sendJson } from './http-json.ts';
 
 const MAX_IMAGE = 2 * 1024 ** 3;
+
+/** An upload as the API shows it; `contentType` is what the uploader claimed, kept as a label only. */
+function imageView(i: ImageInfo, publicBase: string): Record<string, unknown> {
+  return {
+    id: i.id, sha256: i.sha256, name: i.name, version: i.version, size: i.size, contentType: i.contentType,
+    createdAt: i.createdAt, url: `${publicBase}/images/${i.id}`,
+    stagings: Object.entries(i.stagings ?? {}).map(([where, state]) => ({ gateway: where.slice(0, where.lastIndexOf('/')), name: where.slice(where.lastIndexOf('/') + 1), state })),
+  };
+}
 
 export function imageRoutes(gw: GatewayService): Route[] {
   const G = '^\\/api\\/gateways\\/([^/]+)';
@@ -23,12 +33,17 @@ export function imageRoutes(gw: GatewayService): Route[] {
       if (!name) throw new ApiError(400, 'name is required: POST /api/images?name=firmware&version=1.2 with the bytes as the body');
       const type = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
       if (type === 'application/json') throw new ApiError(415, 'send the image bytes as the body (e.g. Content-Type: application/octet-stream), not JSON');
-      const image = await repo().add(req, { name, version: url.searchParams.get('version') ?? '', contentType: type }, MAX_IMAGE, Date.now());
-      sendJson(res, 201, { ...image, sha256: image.id, url: `${gw.publicBase}/images/${image.id}` });
+      const length = Number(req.headers['content-length'] ?? NaN);
+      const image = await repo().add(req, { name, version: url.searchParams.get('version') ?? '', contentType: type, ...(Number.isSafeInteger(length) ? { length } : {}) }, MAX_IMAGE, Date.now());
+      sendJson(res, 201, imageView(image, gw.publicBase));
     }],
     ['GET', /^\/api\/images$/, async (_q, res) => {
       const r = repo();
-      sendJson(res, 200, { items: await r.list(), egress: { bytes: r.served.bytes, requests: r.served.requests } });
+      sendJson(res, 200, { items: (await r.list()).map((i) => imageView(i, gw.publicBase)), quotaBytes: r.quotaBytes, egress: { bytes: r.served.bytes, requests: r.served.requests } });
+    }],
+    ['DELETE', /^\/api\/images\/([^/]+)$/, async (_q, res, [id]) => {
+      await repo().remove(id!);
+      res.writeHead(204).end();
     }],
     ['POST', new RegExp(`${G}/images$`), async (req, res, [id], url) => {
       const b = await readJson(req);

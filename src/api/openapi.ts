@@ -160,17 +160,24 @@ const document = {
     },
     '/api/images': {
       post: {
-        summary: 'Upload an image (software package, firmware, blob) to the server; kept once per SHA-256',
-        parameters: [{ name: 'name', in: 'query', required: true, schema: { type: 'string' } }, { name: 'version', in: 'query', schema: { type: 'string' } }],
+        summary: 'Upload an image (software package, firmware, blob) to the server: a record of its own (id, name, version), the bytes kept once per SHA-256. Its Content-Type is kept as a label only: the bytes are always served as application/octet-stream attachments',
+        parameters: [{ name: 'name', in: 'query', required: true, schema: { type: 'string', minLength: 1, maxLength: 100 } }, { name: 'version', in: 'query', schema: { type: 'string', maxLength: 50 } }],
         requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-        responses: { 201: { description: 'stored', content: json('Image') }, 400: error, 413: error, 415: error, 503: error },
+        responses: { 201: { description: 'stored', content: json('Image') }, 400: error, 409: { description: 'an image with that name and version exists', content: json('Error') }, 413: { description: 'over 2 GiB, or over the image store quota (the message names it)', content: json('Error') }, 415: error, 503: error },
       },
-      get: { summary: 'Images on the server and the bytes served to gateways (egress)', responses: { 200: { description: 'images', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Image' } }, egress: { type: 'object', properties: { bytes: { type: 'integer' }, requests: { type: 'integer' } } } } } } } }, 503: error } },
+      get: { summary: 'Images on the server, the store quota and the bytes served to gateways (egress)', responses: { 200: { description: 'images', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Image' } }, quotaBytes: { type: 'integer' }, egress: { type: 'object', properties: { bytes: { type: 'integer' }, requests: { type: 'integer' } } } } } } } }, 503: error } },
+    },
+    '/api/images/{id}': {
+      delete: {
+        summary: 'Delete an upload; its bytes go when no other upload names them. Refused while a gateway may still fetch it from the server (a staging downloading, or devices fetching it here because the gateway does not store images)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 204: { description: 'deleted' }, 404: error, 409: { description: 'in use: the message names the gateway and the staging', content: json('Error') }, 503: error },
+      },
     },
     '/api/gateways/{deviceId}/images': {
       post: {
         summary: 'Stage an image on a gateway (DCIS-001): it fetches it once, checks size and SHA-256, reports with a Generic Alert',
-        parameters: [deviceId, wait], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['image'], properties: { image: { type: 'string', description: 'SHA-256 of an uploaded image' }, name: { type: 'string' } } } } } },
+        parameters: [deviceId, wait], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['image'], properties: { image: { type: 'string', description: 'id of an uploaded image (a SHA-256: its newest upload)' }, name: { type: 'string' } } } } } },
         responses: { 202: { description: 'staging started (started: false = the gateway has not answered yet)' }, 400: error, 404: error, 409: error },
       },
       get: { summary: 'The gateway\'s image inventory: State (10 downloading, 30 stored, 40 failed), bytes so far, LocalURL', parameters: [deviceId, wait], responses: { 200: { description: 'images by name' }, 202: pending, 404: error } },
@@ -205,7 +212,15 @@ const document = {
       loginCookie: { type: 'apiKey', in: 'cookie', name: 'gwmo_session', description: 'set by POST /api/login; changes must come from the same origin' },
     },
     schemas: {
-      Image: { type: 'object', properties: { id: { type: 'string' }, sha256: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' }, size: { type: 'integer' }, url: { type: 'string' } } },
+      Image: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' }, sha256: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' }, size: { type: 'integer' },
+          contentType: { type: 'string', description: 'what the uploader claimed; a label, never the type the bytes are served with' }, createdAt: { type: 'integer' },
+          url: { type: 'string', description: 'GET it with an API token or login, a device\'s DM credentials (HTTP Basic), or a link the server signed' },
+          stagings: { type: 'array', description: 'gateways that may still fetch it from the server', items: { type: 'object', properties: { gateway: { type: 'string' }, name: { type: 'string' }, state: { type: 'string', enum: ['downloading', 'devices-fetch-here'] } } } },
+        },
+      },
       Login: { type: 'object', required: ['name', 'password'], properties: { name: { type: 'string' }, password: { type: 'string' } } },
       Me: { type: 'object', properties: { user: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] }, via: { type: 'string', enum: ['api', 'login'] }, expiresAt: { type: 'string', format: 'date-time' } } },
       NewUser: { type: 'object', required: ['name', 'role', 'password'], properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$' }, role: { type: 'string', enum: ['viewer', 'operator', 'admin'] }, password: { type: 'string', minLength: 10 } } },

@@ -3,7 +3,7 @@
 // shown once; GWMO_ADMIN_TOKEN provisions a token for scripts and tests.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { securedApi } from '../api/auth/routes.ts';
+import { principalOf, securedApi } from '../api/auth/routes.ts';
 import { AuthService, MIN_PASSWORD } from '../api/auth/service.ts';
 import { apiRoutes } from '../api/routes.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
@@ -19,6 +19,8 @@ export interface ApiAuth {
   /** the admin made on this start, with the password to show once */
   readonly created?: { name: string; password: string; generated: boolean };
   readonly routes: (s: ServerService, g: GatewayService, j: DeviceJobs, t?: SessionTrace) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** an API user made the request (every role reads images) */
+  readonly imageReader: (req: IncomingMessage) => Promise<boolean>;
   close(): void;
 }
 
@@ -43,6 +45,7 @@ export async function openApiAuth(store: AuthStore, options: { secureCookie?: bo
       const web = dashboardRoutes();
       return async (req, res) => (await web(req, res)) || api(req, res);
     },
+    imageReader: async (req) => (await principalOf(auth, req)) !== undefined,
     close: () => store.close(),
   };
 }

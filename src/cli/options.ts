@@ -22,3 +22,13 @@ export function oneOf<T extends string>(name: string, text: string, values: read
   if (!values.includes(text as T)) throw new CliError(`${name} must be one of ${values.join(', ')}, got "${text}"`);
   return text as T;
 }
+
+const UNITS: Record<string, number> = { '': 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** A size in bytes: `1048576`, `500MiB`, `10GiB`, `2GB`. */
+export function byteSize(name: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new CliError(`${name} must be a size such as 10GiB, 500MiB or 1048576 (bytes), got "${text}"`);
+  return Math.floor(Number(m[1]) * unit);
+}

@@ -11,7 +11,7 @@ import { DmServer } from '../server/dm-server.ts';
 import type { ServerDeps } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
 import type { ServerStore, SyncAccounts } from '../store/server.ts';
-import { DmHttpClient, NotificationListener, PushPoller, sendNotification, serveFile } from '../transport/index.ts';
+import { DmHttpClient, NotificationListener, PushPoller, sendNotification, sendPlain, serveFile } from '../transport/index.ts';
 import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
 import { FanoutRunner } from './fanout.ts';
@@ -107,14 +107,21 @@ export class DmGateway {
       // images for the devices, next to their DM endpoint
       routes: () => async (req, res) => {
         if (await this.options.lanRoutes?.(req, res, this)) return true;
-        const m = /^\/img\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!);
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        const m = /^\/img\/([0-9a-f]{64})$/.exec(url.pathname);
         if (!m) return false;
-        const file = this.images.file(m[1]!);
-        if (!file) {
-          res.writeHead(404, { 'content-type': 'text/plain' }).end('no such image on this gateway\n');
+        // the LAN is not trusted: only the link this gateway handed out (in PkgURL) opens an image
+        const access = this.images.check(m[1]!, url.searchParams.get('token'));
+        if (access !== 'ok') {
+          sendPlain(res, access === 'missing' ? 401 : 403, access === 'missing' ? 'an image on this gateway is fetched with the link the gateway handed out (?token=)' : 'this image link is not valid for this image');
           return true;
         }
-        await serveFile(req, res, { ...file, etag: m[1]! }, this.images.served);
+        const file = this.images.file(m[1]!);
+        if (!file) {
+          sendPlain(res, 404, 'no such image on this gateway');
+          return true;
+        }
+        await serveFile(req, res, { ...file, etag: m[1]!, filename: this.images.filename(m[1]!) }, this.images.served);
         return true;
       },
       deps: (base) => this.enrolling(base),

@@ -1,13 +1,14 @@
 // Images on the gateway (DCIS-001..003, B.8): fetched once from the server, checked (size,
 // SHA-256), stored by content (the same bytes once, whatever the names or stagings), evicted when
-// unreferenced and room is needed, served to the LAN from disk.
+// unreferenced and room is needed, served to the LAN from disk, to whoever holds the link the gateway
+// handed out (LocalURL: `/img/<sha256>?token=<HMAC>`, keyed by a secret of this gateway).
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { GatewayStore, ImageRow } from '../store/gateway.ts';
 import { ImageState } from '../store/gateway.ts';
-import { FetchFileError, fetchFile, type ServeCounters } from '../transport/index.ts';
+import { type CapabilityCheck, checkCapability, FetchFileError, fetchFile, keyFile, type ServeCounters, signCapability } from '../transport/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayAlert } from './inventory.ts';
 
@@ -20,6 +21,7 @@ export class ImageStore {
   private readonly config: GatewayConfig;
   private readonly alert: (a: GatewayAlert) => void;
   private readonly inflight = new Map<string, Promise<void>>();
+  private readonly linkKey: Buffer;
   /** LAN URL prefix of stored images, set once the LAN side listens */
   baseUrl = '';
   readonly served: ServeCounters = { bytes: 0, requests: 0 };
@@ -30,6 +32,7 @@ export class ImageStore {
     this.config = config;
     this.alert = alert;
     mkdirSync(join(dir, 'sha256'), { recursive: true });
+    this.linkKey = keyFile(join(dir, 'link-key'));
     // a download cut by a crash leaves a .part: it is not trusted, and nothing refers to it
     for (const f of readdirSync(join(dir, 'sha256'))) if (f.endsWith('.part')) void rm(join(dir, 'sha256', f), { force: true });
   }
@@ -49,8 +52,24 @@ export class ImageStore {
     }
   }
 
+  /** The LAN link to stored bytes; valid as long as this gateway's key, useless for any other image. */
+  link(hash: string): string {
+    return `${this.baseUrl}/img/${hash}?token=${signCapability(this.linkKey, hash)}`;
+  }
+
+  /** The name a download of these bytes is saved under: the first staging's name and version. */
+  filename(hash: string): string {
+    const row = this.store.listImages().find((i) => i.hash === hash);
+    return row ? `${row.name}${row.version && row.version !== '-' ? `-${row.version}` : ''}.bin` : `${hash.slice(0, 16)}.bin`;
+  }
+
+  /** Whether a LAN request for `hash` carries the link's token. */
+  check(hash: string, token: string | null): CapabilityCheck | 'missing' {
+    return token === null ? 'missing' : checkCapability(this.linkKey, hash, token, Date.now());
+  }
+
   localUrl(row: ImageRow): string {
-    if (row.state === ImageState.Stored && row.hash) return `${this.baseUrl}/img/${row.hash}`;
+    if (row.state === ImageState.Stored && row.hash) return this.link(row.hash);
     if (row.state === ImageState.NotStored && row.downloadUrl) return row.downloadUrl; // devices fetch from the server
     return '';
   }

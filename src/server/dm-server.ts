@@ -37,6 +37,10 @@ export interface DmServerOptions {
   readonly enrolmentSecret?: string;
   /** where uploaded images are kept; no image routes without it */
   readonly imageDir?: string;
+  /** bytes all uploaded images may take together (default 10 GiB) */
+  readonly imageQuotaBytes?: number;
+  /** true when an API user (token or login cookie) allowed to read images made the request */
+  readonly imageReader?: (req: IncomingMessage) => Promise<boolean>;
   /** lets a role (the gateway's LAN side) adjust what the engine gets from the store */
   readonly deps?: (base: ServerDeps) => ServerDeps;
   /** keeps recent sessions' messages for the trace viewer (GET /api/sessions) */
@@ -63,7 +67,11 @@ export class DmServer {
     const clock = options.clock ?? { now: () => Date.now() };
     this.metrics = options.metrics ?? new DmMetrics('server');
     this.service = new ServerService(options.store, clock, options.serverId, this.metrics.notifier({ send: sendNotification }));
-    this.images = options.imageDir ? new ImageRepo(options.imageDir, options.store.images) : undefined;
+    this.images = options.imageDir ? new ImageRepo(options.imageDir, options.store.images, {
+      devices: (id) => options.store.getDevice(id),
+      ...(options.imageQuotaBytes !== undefined ? { quotaBytes: options.imageQuotaBytes } : {}),
+      ...(options.imageReader ? { apiReader: options.imageReader } : {}),
+    }) : undefined;
     this.gateways = new GatewayService(this.service, options.store, this.images);
     this.jobs = new DeviceJobs(options.store, this.gateways, () => clock.now(), options.log);
     this.metrics.observe(() => this.activeSessions, this.images?.served);
@@ -88,7 +96,7 @@ export class DmServer {
         await push.handle(req, res, decodeURIComponent(p[1]!));
         return true;
       }
-      const m = images ? /^\/images\/([0-9a-f]{64})$/.exec((req.url ?? '').split('?')[0]!) : null;
+      const m = images ? /^\/images\/([^/]+)$/.exec((req.url ?? '').split('?')[0]!) : null;
       if (m) {
         await images!.serve(req, res, m[1]!);
         return true;
@@ -130,7 +138,10 @@ export class DmServer {
       alert: (deviceId, alert) => {
         this.metrics.alert(deviceId, alert);
         void this.jobs.onAlert(deviceId, alert).catch((err) => this.options.log?.('job.error', { error: String(err) }));
-        events.alert?.(deviceId, alert);
+        // an image's staging is settled before anyone hears of its alert
+        const staging = this.images?.onImageReady(deviceId, alert)?.catch((err) => this.options.log?.('image.error', { error: String(err) }));
+        if (staging) void staging.then(() => events.alert?.(deviceId, alert));
+        else events.alert?.(deviceId, alert);
       },
     });
     engine = new ServerEngine(this.metrics.deps(this.options.deps ? this.options.deps(base) : base), {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 
 import { encodeFragment, type Command, type ItemData } from '../protocol/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
-import type { ImageRepo } from './images.ts';
+import { type ImageRepo, LINK_TTL_MS } from './images.ts';
 import { checkOperation, type NewOperation, requireIdentifier, type ServerService, ServiceError } from './service.ts';
 
 const INV = './GwMO/DevInventory';
@@ -83,19 +83,35 @@ export class GatewayService {
     if (!image) throw new ServiceError(404, `no image "${spec.image}" on this server; upload it with POST /api/images`);
     const name = spec.name ?? `${image.name}-${image.version}`.replace(/[^A-Za-z0-9\-_.]/g, '_');
     if (!NAME.test(name)) throw new ServiceError(400, `image name "${name}" is not a node name`);
+    await this.gateway(id);
     const base = `./GwMO/Images/${name}`;
     const correlator = randomUUID();
+    // in use from now: the gateway may fetch it as soon as it sees the operations
+    await this.images!.staged(image.id, id, name);
     const r = await this.run(id, [
       { kind: 'Add', path: base, format: 'node' },
       { kind: 'Replace', path: `${base}/ImageID`, value: image.id },
       { kind: 'Replace', path: `${base}/Version`, value: image.version || '-' },
       { kind: 'Replace', path: `${base}/ContentType`, value: image.contentType },
       { kind: 'Replace', path: `${base}/Size`, value: String(image.size) },
-      { kind: 'Replace', path: `${base}/Hash`, value: `sha256:${image.id}` },
-      { kind: 'Replace', path: `${base}/DownloadURL`, value: `${this.publicBase}/images/${image.id}` },
+      { kind: 'Replace', path: `${base}/Hash`, value: `sha256:${image.sha256}` },
+      { kind: 'Replace', path: `${base}/DownloadURL`, value: await this.imageLink(image.id) },
       { kind: 'Exec', path: `${base}/Operations/Download`, correlator },
     ], waitMs);
+    const start = r.operations[r.operations.length - 1]!;
+    if (r.done && start.status !== 202 && start.status !== 200) await this.images!.unstaged(id, name);
     return { ...r, value: { name, correlator } };
+  }
+
+  /** A link to one of our images that works without credentials until it expires (LINK_TTL_MS). */
+  private async imageLink(imageId: string): Promise<string> {
+    return `${this.publicBase}/images/${imageId}?token=${await this.images!.linkToken(imageId, Date.now() + LINK_TTL_MS)}`;
+  }
+
+  /** A link to our own image (a gateway that does not store it hands it on) is given a fresh expiry. */
+  private async refreshed(url: string): Promise<string> {
+    const m = /^\/images\/([^/?]+)$/.exec(url.startsWith(`${this.publicBase}/images/`) ? url.slice(this.publicBase.length).split('?')[0]! : '');
+    return m && this.images ? this.imageLink(m[1]!) : url;
   }
 
   async gatewayImages(id: string, waitMs: number): Promise<Outcome<Tree>> {
@@ -114,7 +130,7 @@ export class GatewayService {
     const op = info.operations[0]!;
     if (op.status === 404) throw new ServiceError(404, `gateway ${id} has no image "${spec.image}"; stage it first`);
     const entry = structData(op, base);
-    const url = typeof entry['LocalURL'] === 'string' ? entry['LocalURL'] : '';
+    const url = typeof entry['LocalURL'] === 'string' ? await this.refreshed(entry['LocalURL']) : '';
     if (url === '') throw new ServiceError(409, `image "${spec.image}" is not ready on gateway ${id} (State ${String(entry['State'])}${entry['Error'] ? `: ${String(entry['Error'])}` : ''})`);
     const hash = typeof entry['Hash'] === 'string' ? entry['Hash'] : '';
     const r = await this.startFanout(id, {

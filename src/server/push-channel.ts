@@ -5,10 +5,10 @@
 // With several instances on one store (PostgreSQL), the poll is held by one of them: the others
 // hand it their Package#0 through the store (PushRelay) instead of falling back to UDP.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 
 import { ContentType } from '../protocol/index.ts';
 import type { ServerStore } from '../store/server.ts';
+import { hasDmCredentials } from './dm-basic.ts';
 
 const HOLD_MS = 25_000;
 /** a client that polled this recently counts as reachable through the channel */
@@ -59,11 +59,7 @@ export class PushChannel {
 
   /** GET /push/<DevId> */
   async handle(req: IncomingMessage, res: ServerResponse, deviceId: string): Promise<void> {
-    const device = await this.store.getDevice(deviceId);
-    const auth = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const given = auth ? Buffer.from(auth, 'base64') : Buffer.alloc(0);
-    const expected = device ? Buffer.from(`${device.clientName}:${device.clientPassword}`) : Buffer.alloc(1);
-    if (!device || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!hasDmCredentials(req, await this.store.getDevice(deviceId))) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="gwmo push"', 'content-type': 'text/plain' }).end('the DM credentials of this device are needed\n');
       return;
     }

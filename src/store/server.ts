@@ -136,14 +136,30 @@ export interface ServerStore {
   close(): Promise<void>;
 }
 
-/** Uploaded images kept in the shared store: metadata as JSON, bytes in fixed-size chunks, read by range. */
+/**
+ * Uploaded images: records (one per upload: its name, version, claimed type, as JSON `meta`) and
+ * the bytes they name, kept once per SHA-256 however many records share them. The server keeps them
+ * in files; a store several instances share (PostgreSQL) keeps them so every instance serves what
+ * any one received.
+ */
 export interface SharedImages {
-  get(id: string): Promise<string | undefined>;
-  list(): Promise<string[]>;
-  /** stores the bytes once (an image already stored is left as is) */
-  put(id: string, meta: string, size: number, bytes: AsyncIterable<Uint8Array>): Promise<void>;
+  /** false when a record with that name and version exists (nothing added) */
+  addRecord(id: string, sha256: string, name: string, version: string, meta: string): Promise<boolean>;
+  getRecord(id: string): Promise<string | undefined>;
+  /** oldest first */
+  listRecords(): Promise<string[]>;
+  hasRecord(name: string, version: string): Promise<boolean>;
+  setRecord(id: string, meta: string): Promise<void>;
+  /** deletes the record, and the bytes when no other record names them */
+  deleteRecord(id: string): Promise<{ deleted: boolean; bytesGone: boolean }>;
+  /** stores the bytes once (bytes already stored are left as they are) */
+  put(sha256: string, size: number, bytes: AsyncIterable<Uint8Array>): Promise<void>;
   /** bytes start..end (inclusive), streamed a few chunks at a time */
-  read(id: string, start: number, end: number): AsyncIterable<Uint8Array>;
+  read(sha256: string, start: number, end: number): AsyncIterable<Uint8Array>;
+  /** bytes of every image stored, each content once */
+  usedBytes(): Promise<number>;
+  /** the key of the links the server hands out for its images, the same on every instance */
+  linkKey(): Promise<Uint8Array>;
 }
 
 /**

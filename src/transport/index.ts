@@ -7,3 +7,4 @@ export * from './udp/listen.ts';
 export * from './http/files.ts';
 export * from './http/fetch-file.ts';
 export * from './http/push-poll.ts';
+export * from './http/capability.ts';

@@ -66,13 +66,14 @@ test('an image uploaded on A is served by B (Range too) and a gateway staging it
     const sha = createHash('sha256').update(bytes).digest('hex');
     const up = await fetch(`${a.api}/images?name=fw&version=3`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/octet-stream' }, body: bytes });
     assert.equal(up.status, 201);
-    assert.deepEqual((await b.call('GET', '/images')).json.items.map((i: { id: string }) => i.id), [sha], 'B lists it');
+    assert.deepEqual((await b.call('GET', '/images')).json.items.map((i: { sha256: string }) => i.sha256), [sha], 'B lists it');
 
     const base = b.dm.replace(/\/dm$/, '');
-    const whole = await fetch(`${base}/images/${sha}`);
+    assert.equal((await fetch(`${base}/images/${sha}`)).status, 401, 'not without credentials');
+    const whole = await fetch(`${base}/images/${sha}`, { headers: AUTH });
     assert.equal(whole.status, 200);
     assert.ok(Buffer.from(await whole.arrayBuffer()).equals(bytes));
-    const part = await fetch(`${base}/images/${sha}`, { headers: { range: 'bytes=262000-530000' } });
+    const part = await fetch(`${base}/images/${((await up.json()) as { id: string }).id}`, { headers: { ...AUTH, range: 'bytes=262000-530000' } });
     assert.deepEqual([part.status, part.headers.get('content-range')], [206, `bytes 262000-530000/${bytes.length}`]);
     assert.ok(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(262000, 530001)), 'a range across chunk boundaries');
 
@@ -95,6 +96,18 @@ test('an image uploaded on A is served by B (Range too) and a gateway staging it
     assert.equal(listed.fw3.BytesReceived, String(bytes.length));
     const stored = await readFile(join(gwDir, 'images', 'sha256', sha));
     assert.equal(createHash('sha256').update(stored).digest('hex'), sha);
+
+    // records apart from bytes, in the shared store: a second upload of the same bytes deleted on A leaves B serving the first
+    const upload = async (name: string, body: Uint8Array) => (await (await fetch(`${b.api}/images?name=${name}&version=3`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/octet-stream' }, body })).json()) as { id: string; sha256: string };
+    const copy = await upload('fw-copy', bytes);
+    assert.equal(copy.sha256, sha);
+    assert.equal((await a.call('DELETE', `/images/${copy.id}`)).status, 204);
+    assert.equal((await fetch(`${base}/images/${sha}`, { method: 'HEAD', headers: AUTH })).status, 200);
+    // bytes nobody else names go with their last record, on every instance
+    const other = await upload('other', randomBytes(1000));
+    assert.equal((await a.call('DELETE', `/images/${other.id}`)).status, 204);
+    assert.equal((await fetch(`${a.api.replace(/\/api$/, '')}/images/${other.sha256}`, { method: 'HEAD', headers: AUTH })).status, 404);
+    assert.deepEqual((await a.call('GET', '/images')).json.items.map((i: { name: string }) => i.name), ['fw']);
   } finally {
     for (const p of procs.reverse()) await p.stop();
   }

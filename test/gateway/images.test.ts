@@ -87,7 +87,7 @@ test('one staging: the image crosses the WAN once, every device installs it from
     assert.equal(staged.status, 202, JSON.stringify(staged.json));
     const alert = await ready;
     assert.equal(alert.items[0]!.mark, 'informational');
-    assert.equal(alert.items[0]!.data, `${t.gw.gateway.lanUrl.replace(/\/dm$/, '')}/img/${sha}`);
+    assert.match(String(alert.items[0]!.data), new RegExp(`^${t.gw.gateway.lanUrl.replace(/\/dm$/, '')}/img/${sha}\\?token=[^&]+$`));
     // staged twice under another name: stored once, fetched once
     const again = t.srv.alertOf('imageready');
     t.srv.alerts.length = 0;
@@ -138,7 +138,7 @@ test('hash mismatch and quota: reported to the server as critical, nothing left 
     for (const o of [
       { kind: 'Add' as const, path: base, format: 'node' },
       { kind: 'Replace' as const, path: `${base}/Hash`, value: `sha256:${'0'.repeat(64)}` },
-      { kind: 'Replace' as const, path: `${base}/DownloadURL`, value: `${t.srv.server.gateways.publicBase}/images/${sha}` },
+      { kind: 'Replace' as const, path: `${base}/DownloadURL`, value: `${t.srv.server.gateways.publicBase}/images/${sha}?token=${await t.srv.server.images!.linkToken(sha, Date.now() + 60_000)}` },
       { kind: 'Exec' as const, path: `${base}/Operations/Download` },
     ]) await t.srv.server.service.queue(GW_ID, o);
     await t.gw.gateway.checkIn();
@@ -168,7 +168,8 @@ test('storage switched off: the gateway says so and devices fetch from the serve
     await t.call('POST', `/gateways/${gid}/images`, { image: sha, name: 'direct' });
     const a = await said;
     assert.equal(a.items[0]!.mark, 'warning');
-    assert.equal(a.items[0]!.data, `${t.srv.server.gateways.publicBase}/images/${sha}`);
+    const id = (await t.srv.server.images!.get(sha))!.id;
+    assert.match(String(a.items[0]!.data), new RegExp(`^${t.srv.server.gateways.publicBase}/images/${id}\\?token=`));
     const done = t.srv.alertOf('resultaggregation', 30_000);
     await t.call('POST', `/gateways/${gid}/distributions`, { image: 'direct', devices: t.devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`) });
     assert.equal((await done).items[0]!.data, '<Aggregate total="3"><Status code="200" count="3"/></Aggregate>');
@@ -200,7 +201,7 @@ test('LAN serving: Range, HEAD, ETag, 416 past the end, 404 for unknown images',
     assert.deepEqual([head.status, head.headers.get('content-length'), head.headers.get('etag')], [200, String(SIZE), `"${sha}"`]);
     const cached = await fetch(url, { headers: { 'if-none-match': `"${sha}"` } });
     assert.equal(cached.status, 304);
-    const missing = await fetch(url.replace(sha, 'f'.repeat(64)));
+    const missing = await fetch(t.gw.gateway.images.link('f'.repeat(64)));
     assert.equal(missing.status, 404);
     await missing.arrayBuffer();
   } finally {

@@ -33,7 +33,7 @@ test('image bytes served are counted by the server (to the gateway) and by the g
   const staged = await fetch(`${api}/gateways/${encodeURIComponent(GW_ID)}/images`, { method: 'POST', body: JSON.stringify({ image: sha, name: 'fw' }), headers: { 'content-type': 'application/json' } });
   assert.equal(staged.status, 202);
   await ready;
-  const img = await fetch(`${gw.gateway.lanUrl.replace(/\/dm$/, '')}/img/${sha}`);
+  const img = await fetch(gw.gateway.images.link(sha));
   assert.equal((await img.arrayBuffer()).byteLength, bytes.length);
 
   const s = await scrape(metricsOf(srv.url));

@@ -13,7 +13,7 @@ import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 
 export const GW_ID = 'GW:0001';
 
-export async function startServer(options: { imageDir?: string; publicUrl?: string; port?: number; enrolmentSecret?: string; routes?: NonNullable<DmServerOptions['routes']>; trace?: NonNullable<DmServerOptions['trace']> } = {}) {
+export async function startServer(options: { imageDir?: string; publicUrl?: string; port?: number; enrolmentSecret?: string; routes?: NonNullable<DmServerOptions['routes']>; trace?: NonNullable<DmServerOptions['trace']>; imageReader?: NonNullable<DmServerOptions['imageReader']>; imageQuotaBytes?: number } = {}) {
   const store = new SqliteServerStore(':memory:');
   const alerts: { deviceId: string; alert: GenericAlert }[] = [];
   const waiters: ((a: { deviceId: string; alert: GenericAlert }) => void)[] = [];

@@ -3,17 +3,17 @@
 // session trace, and a viewer who cannot start anything. Screenshots go to test-artifacts/.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
+import { launchChromium, logIn as logInAt } from '../support/chromium.ts';
 import { AUTH, GwmoProcess } from '../support/process.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 const ADMIN_PASSWORD = 'web-test-admin-password';
 const T = 15_000; // every wait on the page: generous for a loaded 2-core machine
@@ -30,17 +30,12 @@ const api = async (method: string, path: string, body?: unknown) => {
 };
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   dir = await mkdtemp(join(tmpdir(), 'gwmo-web-'));
   demo = new GwmoProcess(['demo', '--port', '0', '--dm', '3', '--lwm2m', '1', '--move-every', '3600', '--data-dir', dir], [], { GWMO_ADMIN_PASSWORD: ADMIN_PASSWORD });
   const [ready] = await Promise.all([
     demo.waitFor((l) => l.event === 'demo.ready', 30_000),
-    // launch() starts Chromium on a fresh temporary user-data dir of its own (no --user-data-dir in args)
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    }).then((b) => (browser = b)),
+    launchChromium().then((b) => (browser = b)),
   ]);
   base = String(ready['api']).replace(/\/api$/, '');
   statusPages = ready['statusPages'] as string[];
@@ -62,12 +57,7 @@ async function page(): Promise<Page> {
   return p;
 }
 
-async function logIn(p: Page, name: string, password: string): Promise<void> {
-  await p.goto(`${base}/`);
-  await p.getByLabel('Name').fill(name);
-  await p.getByLabel('Password').fill(password);
-  await p.getByRole('button', { name: 'Log in' }).click();
-}
+const logIn = (p: Page, name: string, password: string): Promise<void> => logInAt(p, base, name, password);
 
 const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
 

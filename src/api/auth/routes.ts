@@ -43,6 +43,12 @@ function presented(req: IncomingMessage): { token: string; via: 'bearer' | 'cook
   return c ? { token: c, via: 'cookie' } : undefined;
 }
 
+/** Who made a request, by its bearer token or login cookie (for routes outside /api/, such as image downloads). */
+export async function principalOf(auth: AuthService, req: IncomingMessage): Promise<Principal | undefined> {
+  const cred = presented(req);
+  return cred ? auth.authenticate(cred.token) : undefined;
+}
+
 /** A cookie rides along with any request the browser makes: changes must come from our own pages. */
 function sameOrigin(req: IncomingMessage): boolean {
   const origin = req.headers.origin;

@@ -59,7 +59,7 @@ export function registerDemo(program: Command): void {
       const access = await openApiAuth(new SqliteAuthStore(join(dir, 'server.db')), { adminPassword: password, log: quiet });
       closers.push(() => access.close());
       await access.auth.provisionToken('admin', token, 'demo');
-      const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: access.routes, imageDir: join(dir, 'images'), trace: new SessionTrace() });
+      const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: access.routes, imageReader: access.imageReader, imageDir: join(dir, 'images'), trace: new SessionTrace() });
       let url: string;
       try {
         url = await server.start();

@@ -7,7 +7,7 @@ import { SessionTrace } from '../../server/trace.ts';
 import { DbUrlError, openServerStores, parseDb, redact } from '../../store/open.ts';
 import { openApiAuth } from '../api-auth.ts';
 import { CliError } from '../cli-error.ts';
-import { count, port, positive } from '../options.ts';
+import { byteSize, count, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
 interface ServerFlags {
@@ -24,6 +24,7 @@ interface ServerFlags {
   tlsKey?: string;
   enrolmentSecret?: string;
   metricsToken?: string;
+  imageQuota: string;
 }
 
 export function registerServer(program: Command): void {
@@ -43,6 +44,7 @@ export function registerServer(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--metrics-token <token>', 'GET /metrics needs "authorization: Bearer <token>" (default: open)')
+    .option('--image-quota <size>', 'room all uploaded images may take together (each content counted once), e.g. 500MiB; an upload past it gets 413', '10GiB')
     .action(async (flags: ServerFlags) => {
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together');
       let db: ReturnType<typeof parseDb>;
@@ -60,6 +62,7 @@ export function registerServer(program: Command): void {
         throw new CliError(`cannot read the TLS files: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
       const maxMsgSize = positive('--max-msg-size', flags.maxMsgSize);
+      const imageQuotaBytes = byteSize('--image-quota', flags.imageQuota);
       const poolSize = count('--db-pool', flags.dbPool, 1000);
       const log = jsonLog('server');
       const stores = await openServerStores(db, { log, poolSize }).catch((err: unknown) => {
@@ -75,6 +78,7 @@ export function registerServer(program: Command): void {
         store, serverId: flags.serverId, host: flags.host, port: port('--port', flags.port), maxMsgSize,
         ...(db.kind === 'sqlite' && db.path === ':memory:' ? {} : { imageDir: join(db.kind === 'sqlite' && flags.db ? join(db.path, '..') : flags.dataDir, 'images') }),
         sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: access.routes, log, trace: new SessionTrace(),
+        imageQuotaBytes, imageReader: access.imageReader,
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(tls ? { tls } : {}),
         ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET']) ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! } : {}),
         events: {

@@ -9,7 +9,7 @@ import pg from 'pg';
 
 import { ACCOUNT_COLUMNS, alertOf, deviceOf, fromJson, operationOf, type Row, toJson } from '../rows.ts';
 import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
-import { IMAGE_TABLES, pgImages } from './images.ts';
+import { IMAGE_MIGRATIONS, IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
 
 const MIGRATIONS: readonly string[] = [
@@ -88,6 +88,7 @@ export class PgServerStore implements ServerStore {
     const store = new PgServerStore(url, options);
     try {
       await store.db.migrate('server', MIGRATIONS);
+      await store.db.migrate('images', IMAGE_MIGRATIONS); // a component of its own: image changes never renumber the server's
     } catch (err) {
       await store.db.close().catch(() => undefined);
       throw (err as { code?: string }).code !== undefined ? connectError(url, err) : err;

@@ -1,5 +1,7 @@
 // Serving a stored file over HTTP the way downloaders expect: Range (one range; resume), HEAD,
 // ETag / If-None-Match, 416 past the end; streamed from disk, never read whole into memory.
+// What we serve was uploaded by someone: it is always bytes to save, never a page a browser would
+// render or run on our origin, whatever type the uploader claimed (headers below, on every answer).
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -11,7 +13,30 @@ export interface ServedFile {
   readonly size: number;
   /** quoted or bare; sent quoted */
   readonly etag: string;
-  readonly contentType?: string;
+  /** the name a browser saves it under (sanitised here) */
+  readonly filename?: string;
+}
+
+/** Sent with every answer about a stored file, errors included: nothing in it is rendered or run. */
+export const INERT_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; sandbox",
+  'cross-origin-resource-policy': 'same-origin',
+} as const;
+
+/** RFC 6266 Content-Disposition: an ASCII fallback name and the UTF-8 one, no quote, slash or control character in either. */
+export function attachment(filename: string | undefined): string {
+  const clean = [...(filename ?? '').replace(/^[.\s]+/, '')].filter((ch) => !/[\p{C}\\/"]/u.test(ch)).slice(0, 120).join('');
+  if (clean === '') return 'attachment; filename="image.bin"';
+  const ascii = clean.replace(/[^A-Za-z0-9._ ()+,=@-]/g, '_');
+  // RFC 8187 ext-value: attr-char only; everything else percent-encoded
+  const ext = [...Buffer.from(clean, 'utf8')].map((b) => (/[A-Za-z0-9!#$&+.^_`|~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${ext}`;
+}
+
+/** A short plain-text answer (404, 401, …) from a file route, as inert as the files themselves. */
+export function sendPlain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...INERT_HEADERS, ...headers, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(`${text}\n`);
 }
 
 export interface ServeCounters {
@@ -37,12 +62,12 @@ export function parseRange(header: string | undefined, size: number): { start: n
 
 export async function serveFile(req: IncomingMessage, res: ServerResponse, file: ServedFile, counters?: ServeCounters): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('GET or HEAD\n');
+    sendPlain(res, 405, 'GET or HEAD', { allow: 'GET, HEAD' });
     return;
   }
   if (counters) counters.requests++;
   const etag = `"${file.etag.replace(/"/g, '')}"`;
-  const common = { etag, 'accept-ranges': 'bytes', 'cache-control': 'private, max-age=31536000, immutable' };
+  const common = { ...INERT_HEADERS, etag, 'accept-ranges': 'bytes', 'cache-control': 'private, max-age=31536000, immutable' };
   const inm = req.headers['if-none-match'];
   if (inm !== undefined && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
     res.writeHead(304, common).end();
@@ -50,14 +75,14 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, file:
   }
   const range = parseRange(req.headers.range, file.size);
   if (range === 'bad') {
-    res.writeHead(416, { ...common, 'content-range': `bytes */${file.size}`, 'content-type': 'text/plain' }).end(`range past the end of a ${file.size}-byte file\n`);
+    sendPlain(res, 416, `range past the end of a ${file.size}-byte file`, { 'content-range': `bytes */${file.size}` });
     return;
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? file.size - 1;
   const length = file.size === 0 ? 0 : end - start + 1;
   res.writeHead(range ? 206 : 200, {
-    ...common, 'content-type': file.contentType ?? 'application/octet-stream', 'content-length': length,
+    ...common, 'content-type': 'application/octet-stream', 'content-disposition': attachment(file.filename), 'content-length': length,
     ...(range ? { 'content-range': `bytes ${start}-${end}/${file.size}` } : {}),
   });
   if (req.method === 'HEAD' || length === 0) {
