@@ -33,24 +33,35 @@ export function authenticateDevice(
   const locName = msg.hdr.source.locName;
   if (scheme === AuthScheme.Hmac) {
     const verdict = checkHmac(wire.hmac, wire.body, (u) => (u === name ? { name, password } : undefined), nonces).verdict;
-    const nonce = newNonce();
     // under HMAC every message is authenticated and carries the nonce for the next one
-    if (verdict === 'ok') return { ok: true, code: StatusCode.Ok, chal: challenge(scheme, nonce), issuedNonce: nonce };
-    const code = verdict === 'missing' ? StatusCode.MissingCredentials : StatusCode.Unauthorized;
-    return { ok: false, code, chal: challenge(scheme, nonce), issuedNonce: nonce };
+    if (verdict === 'ok') {
+      const nonce = newNonce();
+      return { ok: true, code: StatusCode.Ok, chal: challenge(scheme, nonce), issuedNonce: nonce };
+    }
+    return refused(account, scheme, verdict === 'missing' ? StatusCode.MissingCredentials : StatusCode.Unauthorized, newNonce);
   }
   if (alreadyAuthenticated) return { ok: true, code: StatusCode.Ok };
   const nameClash = locName !== undefined && locName !== name && scheme !== AuthScheme.Basic;
   const verdict = nameClash ? 'refused' : checkCred(msg.hdr.cred, { scheme, name, password }, nonces).verdict;
-  const nonce = newNonce();
   if (verdict === 'ok') {
     // 212: authenticated for the session; the Chal's nonce is for the next session
-    return scheme === AuthScheme.Basic
-      ? { ok: true, code: StatusCode.AuthAccepted }
-      : { ok: true, code: StatusCode.AuthAccepted, chal: challenge(scheme, nonce), issuedNonce: nonce };
+    if (scheme === AuthScheme.Basic) return { ok: true, code: StatusCode.AuthAccepted };
+    const nonce = newNonce();
+    return { ok: true, code: StatusCode.AuthAccepted, chal: challenge(scheme, nonce), issuedNonce: nonce };
   }
-  const code = verdict === 'missing' ? StatusCode.MissingCredentials : StatusCode.Unauthorized;
-  return { ok: false, code, chal: challenge(scheme, nonce), ...(scheme === AuthScheme.Basic ? {} : { issuedNonce: nonce }) };
+  return refused(account, scheme, verdict === 'missing' ? StatusCode.MissingCredentials : StatusCode.Unauthorized, newNonce);
+}
+
+/**
+ * A refusal challenges with the stored nonce, new only when there is none yet: it was never used
+ * (a success replaces it), so it is fresh to a device that tried a stale one (digest §5.4), and a
+ * stranger's wrong guesses cannot rotate it (one store write per guess, and a race with the device).
+ */
+function refused(account: DeviceAccount, scheme: AuthScheme, code: number, newNonce: () => Uint8Array): AuthDecision {
+  if (scheme === AuthScheme.Basic) return { ok: false, code, chal: challenge(scheme, new Uint8Array(0)) };
+  if (account.clientNonce !== undefined) return { ok: false, code, chal: challenge(scheme, account.clientNonce) };
+  const nonce = newNonce();
+  return { ok: false, code, chal: challenge(scheme, nonce), issuedNonce: nonce };
 }
 
 /** The server's own Cred for its SyncHdr (SRVCRED), md5 with the nonce the device gave us. */
