@@ -1,11 +1,9 @@
 // Routes device messages to their sessions (RespURI `?s=<key>`), starts sessions on a Pkg1 and drops
 // idle ones. Transport-agnostic: bytes and the x-syncml-hmac header in, bytes out.
-import { createHmac } from 'node:crypto';
-
-import { AlertCode, AuthScheme, type Chal, DecodeError, type Message, NONCE_BYTES, newNonce, StatusCode } from '../../protocol/index.ts';
+import { AlertCode, AuthScheme, type Chal, DecodeError, type Message, newNonce, StatusCode } from '../../protocol/index.ts';
 import { statusFor } from '../refs.ts';
 import { decodeMessage, encodeMessage, type WireMessage } from '../wire.ts';
-import { type AuthDecision, authenticateDevice } from './auth.ts';
+import { authenticateDevice, standInNonce } from './auth.ts';
 import { ServerSession } from './session.ts';
 import type { AuthFailure, DeviceAccount, ServerDeps, ServerOptions } from './types.ts';
 
@@ -143,6 +141,7 @@ export class ServerEngine {
             refused: { deviceId, reason: missing ? 'missing-credentials' : 'credentials', ...(account ? {} : { unknown: true }) },
           };
         }
+        await this.deps.onAuthenticated?.(account!);
         started = await this.open(account!, msg, req);
         return started.handle(msg, req, auth);
       });
@@ -161,12 +160,10 @@ export class ServerEngine {
    * like an account's.
    */
   private stranger(msg: Message): DeviceAccount {
-    const hour = Math.floor(this.deps.clock.now() / 3_600_000);
-    const nonce = createHmac('sha256', this.strangerKey).update(`${msg.hdr.source.locUri}\u0000${hour}`).digest().subarray(0, NONCE_BYTES);
     return {
       deviceId: msg.hdr.source.locUri,
       clientAuth: { scheme: AuthScheme.Md5, name: msg.hdr.source.locName ?? msg.hdr.source.locUri, password: this.strangerPassword },
-      clientNonce: new Uint8Array(nonce),
+      clientNonce: standInNonce(this.strangerKey, msg.hdr.source.locUri, this.deps.clock.now()),
     };
   }
 
