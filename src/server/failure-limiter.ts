@@ -54,10 +54,6 @@ export class MemoryFailureCounts implements FailureCounts {
     this.entries.delete(key);
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   private prune(now: number, windowMs: number): void {
     for (const [key, e] of this.entries) if (now - e.first > windowMs && e.lockedUntil <= now) this.entries.delete(key);
     for (const key of this.entries.keys()) {
