@@ -256,6 +256,8 @@ const document = {
           deviceId: { type: 'string' }, scheme: { type: 'string' }, name: { type: 'string' }, serverName: { type: 'string', nullable: true },
           notifyAddress: { type: 'string', nullable: true }, devInfo: { type: 'object', additionalProperties: { type: 'string' } },
           createdAt: { type: 'string', format: 'date-time' }, lastSeen: { type: 'string', format: 'date-time', nullable: true },
+          authFailures: { type: 'integer', description: 'GET /api/devices/{id} only: wrong DM credentials for the device, from any address, in the last 15 minutes' },
+          authLockedUntil: { type: 'string', format: 'date-time', nullable: true, description: 'GET /api/devices/{id} only: until when the DM server refuses the device (HTTP 429) from the address that failed; null: not locked' },
         },
       },
       DevicePage: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Device' } }, limit: { type: 'integer' }, offset: { type: 'integer' } } },

@@ -95,7 +95,11 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
       audit(res, { deviceId: id, fields: changed });
       sendJson(res, 200, deviceView(device));
     }],
-    ['GET', /^\/api\/devices\/([^/]+)$/, async (_q, res, [id]) => sendJson(res, 200, deviceView(await service.device(id!)))],
+    ['GET', /^\/api\/devices\/([^/]+)$/, async (_q, res, [id]) => {
+      const d = await service.device(id!);
+      const auth = await service.authState?.(d.deviceId);
+      sendJson(res, 200, { ...deviceView(d), ...(auth ? { authFailures: auth.failures, authLockedUntil: auth.lockedUntil ? new Date(auth.lockedUntil).toISOString() : null } : {}) });
+    }],
     ['DELETE', /^\/api\/devices\/([^/]+)$/, async (_q, res, [id]) => {
       await service.removeDevice(id!);
       res.writeHead(204).end();

@@ -6,9 +6,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { DmClientAgent, type SessionReport } from '../client/agent.ts';
 import type { DmClientIdentity } from '../client/device.ts';
-import { AuthScheme } from '../protocol/index.ts';
+import { AuthScheme, newNonce } from '../protocol/index.ts';
 import { DmServer } from '../server/dm-server.ts';
-import type { ServerDeps } from '../session/server/index.ts';
+import { type ServerDeps, standInNonce } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
 import type { ServerStore, SyncAccounts } from '../store/server.ts';
 import { DmHttpClient, NotificationListener, PushPoller, sendNotification, sendPlain, serveFile } from '../transport/index.ts';
@@ -156,20 +156,31 @@ export class DmGateway {
     this.provision();
   }
 
-  /** Devices that present the LAN enrolment credentials get an account on first contact. */
+  /**
+   * Devices that present the LAN enrolment credentials get an account on first contact, stored once
+   * they proved themselves: a stranger's wrong guesses under new ids must not grow the store.
+   */
   private enrolling(base: ServerDeps): ServerDeps {
     const south = this.options.stores.south;
+    const o = this.options;
+    const key = newNonce(32);
     return {
       ...base,
       findAccount: async (deviceId) => {
         const known = await base.findAccount(deviceId);
         if (known) return known;
-        // create-or-skip: two first messages at once do not replace each other's account
+        return {
+          deviceId, clientAuth: { scheme: AuthScheme.Md5, name: o.deviceUser, password: o.devicePassword },
+          serverAuth: { name: o.lanServerId, password: o.lanServerPassword }, clientNonce: standInNonce(key, deviceId, Date.now()), firstContact: true,
+        };
+      },
+      onAuthenticated: async (account) => {
+        // create-or-skip: two first sessions at once do not replace each other's account
         await south.insertDevice({
-          deviceId, scheme: AuthScheme.Md5, clientName: this.options.deviceUser, clientPassword: this.options.devicePassword,
-          serverName: this.options.lanServerId, serverPassword: this.options.lanServerPassword, devInfo: {}, createdAt: Date.now(),
+          deviceId: account.deviceId, scheme: AuthScheme.Md5, clientName: o.deviceUser, clientPassword: o.devicePassword,
+          serverName: o.lanServerId, serverPassword: o.lanServerPassword, devInfo: {}, createdAt: Date.now(), lastSeen: Date.now(),
         });
-        return base.findAccount(deviceId);
+        await base.onAuthenticated?.(account);
       },
     };
   }

@@ -15,6 +15,8 @@ import { handleEnrol } from './enrolment.ts';
 import { DeviceJobs } from './device-jobs.ts';
 import type { SessionTrace } from './trace.ts';
 import { DmMetrics } from './metrics.ts';
+import { DmAuthGuard, type DmAuthLimits } from './dm-auth-guard.ts';
+import type { FailureCounts } from '../store/auth.ts';
 
 export interface DmServerOptions {
   readonly store: ServerStore;
@@ -47,6 +49,9 @@ export interface DmServerOptions {
   readonly trace?: SessionTrace;
   /** where this instance counts (default: a registry of its own, role "server"); served at /metrics */
   readonly metrics?: DmMetrics;
+  /** failed DM authentications: counts shared by the instances (default: this process's own) */
+  readonly authFailures?: FailureCounts;
+  readonly authLimits?: DmAuthLimits;
 }
 
 export class DmServer {
@@ -55,6 +60,7 @@ export class DmServer {
   readonly jobs: DeviceJobs;
   readonly images: ImageRepo | undefined;
   readonly metrics: DmMetrics;
+  readonly authGuard: DmAuthGuard;
   private push: PushChannel | undefined;
   private readonly options: DmServerOptions;
   private engine: ServerEngine | undefined;
@@ -75,6 +81,11 @@ export class DmServer {
     this.gateways = new GatewayService(this.service, options.store, this.images);
     this.jobs = new DeviceJobs(options.store, this.gateways, () => clock.now(), options.log);
     this.metrics.observe(() => this.activeSessions, this.images?.served);
+    this.authGuard = new DmAuthGuard({
+      clock, metrics: this.metrics, ...(options.authFailures ? { counts: options.authFailures } : {}),
+      ...(options.authLimits ? { limits: options.authLimits } : {}), ...(options.log ? { log: options.log } : {}),
+    });
+    this.service.authState = (deviceId) => this.authGuard.state(deviceId);
   }
 
   async start(): Promise<string> {
@@ -112,7 +123,12 @@ export class DmServer {
         const reply = await engine!.handle(req);
         this.options.trace?.record(req, reply);
         if (!isRefusal(reply)) this.metrics.message('out', reply.encoding, reply.body.length);
-        if (isRefusal(reply)) this.options.log?.('dm.refused', { status: reply.httpStatus, message: reply.message, from: req.remoteAddress });
+        // a wrong credential is logged where it is counted (dm.auth.failed); a locked device's messages
+        // are not logged one by one (a flood would fill the log): the lock was, and a metric counts them
+        const refused = reply.refused;
+        if (refused?.reason === 'missing-credentials') this.options.log?.('dm.auth.challenged', { deviceId: refused.deviceId, from: req.remoteAddress });
+        else if (isRefusal(reply) && refused?.reason !== 'locked') this.options.log?.('dm.refused', { status: reply.httpStatus, message: reply.message, from: req.remoteAddress, ...(refused ? { reason: refused.reason } : {}) });
+        else if (refused?.reason === 'version') this.options.log?.('dm.refused', { deviceId: refused.deviceId, from: req.remoteAddress, reason: 'version' });
         return reply;
       },
       fallback: routes,
@@ -144,7 +160,8 @@ export class DmServer {
         else events.alert?.(deviceId, alert);
       },
     });
-    engine = new ServerEngine(this.metrics.deps(this.options.deps ? this.options.deps(base) : base), {
+    const deps = this.metrics.deps(this.options.deps ? this.options.deps(base) : base);
+    engine = new ServerEngine({ ...deps, authGuard: this.authGuard }, {
       serverId: this.options.serverId, url: this.url, maxMsgSize,
       ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
       ...(this.options.maxOpsPerPackage ? { maxOpsPerPackage: this.options.maxOpsPerPackage } : {}),

@@ -33,7 +33,9 @@ export class DmMetrics {
   private readonly ended: Counter<'role' | 'outcome'>;
   private readonly messages: Counter<'role' | 'direction' | 'encoding'>;
   private readonly bytes: Counter<'role' | 'direction' | 'encoding'>;
-  private readonly authFailures: Counter<'role' | 'reason'>;
+  private readonly authFailures: Counter<'role' | 'scheme' | 'reason'>;
+  private readonly lockouts: Counter<'role'>;
+  private readonly lockedRefusals: Counter<'role'>;
   private readonly notifications: Counter<'role' | 'channel' | 'outcome'>;
   /** devices behind each gateway, from the gateways' deviceattached / devicedetached alerts */
   private readonly behind = new Map<string, Set<string>>();
@@ -48,7 +50,9 @@ export class DmMetrics {
     this.ended = new Counter({ name: 'gwmo_dm_sessions_ended_total', help: 'DM sessions ended, by outcome (done, auth-failed, aborted, timeout)', labelNames: ['role', 'outcome'], registers });
     this.messages = new Counter({ name: 'gwmo_dm_messages_total', help: 'DM messages by direction (in = from devices) and encoding', labelNames: ['role', 'direction', 'encoding'], registers });
     this.bytes = new Counter({ name: 'gwmo_dm_message_bytes_total', help: 'bytes of DM messages by direction and encoding', labelNames: ['role', 'direction', 'encoding'], registers });
-    this.authFailures = new Counter({ name: 'gwmo_dm_auth_failures_total', help: 'refused authentications: unknown device, or a session ended for bad credentials', labelNames: ['role', 'reason'], registers });
+    this.authFailures = new Counter({ name: 'gwmo_dm_auth_failures_total', help: 'wrong DM credentials, by the scheme challenged and reason (credentials; unknown-device: no account)', labelNames: ['role', 'scheme', 'reason'], registers });
+    this.lockouts = new Counter({ name: 'gwmo_dm_auth_lockouts_total', help: 'locks set on a device at an address, or on an address, for failed DM authentications', labelNames: ['role'], registers });
+    this.lockedRefusals = new Counter({ name: 'gwmo_dm_auth_locked_refusals_total', help: 'messages refused (HTTP 429) because the device or its address was locked', labelNames: ['role'], registers });
     this.notifications = new Counter({ name: 'gwmo_notifications_total', help: 'Package#0 deliveries by channel (udp, push) and outcome (sent, held, relayed to the instance holding the poll, failed)', labelNames: ['role', 'channel', 'outcome'], registers });
     const self = this;
     new Gauge({ name: 'gwmo_dm_sessions_active', help: 'DM sessions under way', labelNames: ['role'], registers, collect() {
@@ -78,7 +82,7 @@ export class DmMetrics {
     this.bytes.inc({ role: this.role, direction, encoding }, size);
   }
 
-  /** The engine's deps, counting session starts, ends and authentication failures. */
+  /** The engine's deps, counting session starts and ends. */
   deps(base: ServerDeps): ServerDeps {
     const role = this.role;
     return {
@@ -86,15 +90,26 @@ export class DmMetrics {
       findAccount: async (deviceId) => {
         const account = await base.findAccount(deviceId);
         if (account) this.started.inc({ role });
-        else this.authFailures.inc({ role, reason: 'unknown-device' });
         return account;
       },
       onSessionEnd: async (deviceId, summary) => {
         this.ended.inc({ role, outcome: summary.outcome });
-        if (summary.outcome === 'auth-failed') this.authFailures.inc({ role, reason: 'credentials' });
         await base.onSessionEnd?.(deviceId, summary);
       },
     };
+  }
+
+  /** a wrong DM credential (scheme: basic, md5, hmac) */
+  authFailed(scheme: string, reason: string): void {
+    this.authFailures.inc({ role: this.role, scheme, reason });
+  }
+
+  authLocked(): void {
+    this.lockouts.inc({ role: this.role });
+  }
+
+  refusedLocked(): void {
+    this.lockedRefusals.inc({ role: this.role });
   }
 
   notifier(inner: Notifier): Notifier {

@@ -235,6 +235,9 @@ export class ServerService {
     await this.notifier.send(bytes, host, port);
   }
 
+  /** Set by the server role: a device's failed DM authentications (failures in the window, lock end in ms or 0). */
+  authState: ((deviceId: string) => Promise<{ failures: number; lockedUntil: number }>) | undefined;
+
   /** Set by the server role: clients without an inbound port poll for their notifications. */
   push: { reachable(deviceId: string): Promise<boolean>; push(deviceId: string, bytes: Uint8Array): Promise<string> } | undefined;
 

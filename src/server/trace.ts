@@ -1,10 +1,12 @@
 // Recent DM sessions as they went over the wire, for the dashboard's trace viewer: a bounded ring of
-// sessions in memory, each with its messages capped by bytes. Bytes are kept as received; they are
+// sessions in memory, each with its messages capped by bytes, and a smaller ring of refused first
+// messages (so a flood of them cannot push real sessions out). Bytes are kept as received; they are
 // decoded, secrets masked and shown as XML (WBXML too) only when someone reads the trace.
 import { encodeXmlString, type Command, type Item, type Message } from '../protocol/index.ts';
 import { decodeMessage, type Encoding } from '../session/wire.ts';
 
 export const MAX_SESSIONS = 200;
+export const MAX_REFUSED = 50;
 export const MAX_SESSION_BYTES = 128 * 1024;
 const MASK = '*****';
 // what a DM tree holds as secrets: DMAcc AAuthSecret/AAuthData, GwMO Credentials AuthSecret,
@@ -42,19 +44,30 @@ export interface TracedRequest {
   readonly url: string;
 }
 
-export type TracedReply = { readonly body: Uint8Array; readonly encoding: Encoding } | { readonly httpStatus: number; readonly message: string };
+/** what the engine says of a message it refused before any session */
+interface RefusedInfo {
+  readonly deviceId?: string;
+  readonly reason: string;
+}
+
+export type TracedReply =
+  | { readonly body: Uint8Array; readonly encoding: Encoding; readonly refused?: RefusedInfo }
+  | { readonly httpStatus: number; readonly message: string; readonly refused?: RefusedInfo };
 
 export class SessionTrace {
   private readonly sessions = new Map<string, TracedSession>();
+  private readonly refused = new Map<string, TracedSession>();
   private readonly byKey = new Map<string, TracedSession>();
   private readonly maxSessions: number;
+  private readonly maxRefused: number;
   private readonly maxBytes: number;
   private readonly now: () => number;
   private next = 1;
   private readonly pendingEnd = new Map<string, string>();
 
-  constructor(options: { maxSessions?: number; maxSessionBytes?: number; now?: () => number } = {}) {
+  constructor(options: { maxSessions?: number; maxRefused?: number; maxSessionBytes?: number; now?: () => number } = {}) {
     this.maxSessions = options.maxSessions ?? MAX_SESSIONS;
+    this.maxRefused = options.maxRefused ?? MAX_REFUSED;
     this.maxBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
     this.now = options.now ?? (() => Date.now());
   }
@@ -63,12 +76,15 @@ export class SessionTrace {
   record(req: TracedRequest, reply: TracedReply): void {
     const key = new URL(req.url, 'http://x').searchParams.get('s');
     const known = key !== null ? this.byKey.get(key) : undefined;
-    const session = known ?? this.open(req);
     const at = this.now();
+    if (!known && (reply.refused !== undefined || 'httpStatus' in reply)) {
+      this.keepRefused(req, reply, at);
+      return;
+    }
+    const session = known ?? this.open(req);
     this.keep(session, { direction: 'in', encoding: req.encoding, bytes: req.body, at });
     if ('httpStatus' in reply) {
       this.keep(session, { direction: 'out', encoding: 'http', bytes: new TextEncoder().encode(reply.message), at, httpStatus: reply.httpStatus });
-      if (!known) this.close(session, `refused (HTTP ${reply.httpStatus})`);
       return;
     }
     this.keep(session, { direction: 'out', encoding: reply.encoding, bytes: reply.body, at });
@@ -100,11 +116,27 @@ export class SessionTrace {
 
   /** newest first */
   list(): readonly TracedSession[] {
-    return [...this.sessions.values()].reverse();
+    return [...this.sessions.values(), ...this.refused.values()].sort((a, b) => Number(b.id) - Number(a.id));
   }
 
   get(id: string): TracedSession | undefined {
-    return this.sessions.get(id);
+    return this.sessions.get(id) ?? this.refused.get(id);
+  }
+
+  /** sessions kept, and refused first messages kept (each ring has its own cap) */
+  get counts(): { sessions: number; refused: number } {
+    return { sessions: this.sessions.size, refused: this.refused.size };
+  }
+
+  /** A message refused before any session: its own ring, closed at once; nothing decoded for it. */
+  private keepRefused(req: TracedRequest, reply: TracedReply, at: number): void {
+    const s: TracedSession = { id: String(this.next++), deviceId: reply.refused?.deviceId ?? '(undecodable)', dmSessionId: '', startedAt: at, messages: [], bytes: 0, dropped: 0 };
+    this.keep(s, { direction: 'in', encoding: req.encoding, bytes: req.body, at });
+    if ('httpStatus' in reply) this.keep(s, { direction: 'out', encoding: 'http', bytes: new TextEncoder().encode(reply.message), at, httpStatus: reply.httpStatus });
+    else this.keep(s, { direction: 'out', encoding: reply.encoding, bytes: reply.body, at });
+    this.close(s, 'httpStatus' in reply ? `refused (HTTP ${reply.httpStatus})` : `refused (${reply.refused!.reason})`);
+    this.refused.set(s.id, s);
+    while (this.refused.size > this.maxRefused) this.refused.delete(this.refused.keys().next().value!);
   }
 
   private open(req: TracedRequest): TracedSession {

@@ -27,13 +27,15 @@ export interface TokenRow {
   readonly lastUsedAt?: number;
 }
 
-/** Failures per key (a user at an address, an address) for login rate limiting. */
+/** Failures per key (a user or a device at an address, an address) for login and DM authentication rate limiting. */
 export interface FailureCounts {
   /** one more failure; a new count when the last started over `windowMs` ago and is not locked; the count */
   add(key: string, now: number, windowMs: number): Promise<number>;
   lock(key: string, until: number): Promise<void>;
   /** the latest lock of any of the keys (0: none) */
   lockedUntil(keys: readonly string[]): Promise<number>;
+  /** the key's current count and lock (undefined: none within the window and not locked) */
+  get(key: string, now: number, windowMs: number): Promise<{ failures: number; lockedUntil: number } | undefined>;
   clear(key: string): Promise<void>;
 }
 
@@ -59,7 +61,10 @@ export interface AuthStore {
    */
   exclusive?<T>(work: () => Promise<T>): Promise<T>;
 
-  /** Failed-login counts every process sharing the store sees; without it each process counts its own. */
+  /**
+   * Failed-login (and, keys prefixed `dm:`, failed DM authentication) counts every process sharing
+   * the store sees; without it each process counts its own.
+   */
   readonly loginFailures?: FailureCounts;
 
   close(): void;

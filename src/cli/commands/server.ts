@@ -79,6 +79,8 @@ export function registerServer(program: Command): void {
         ...(db.kind === 'sqlite' && db.path === ':memory:' ? {} : { imageDir: join(db.kind === 'sqlite' && flags.db ? join(db.path, '..') : flags.dataDir, 'images') }),
         sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: access.routes, log, trace: new SessionTrace(),
         imageQuotaBytes, imageReader: access.imageReader,
+        // failed DM authentications counted where failed logins are: shared by the instances on PostgreSQL
+        ...(stores.auth.loginFailures ? { authFailures: stores.auth.loginFailures } : {}),
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(tls ? { tls } : {}),
         ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET']) ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! } : {}),
         events: {

@@ -1,8 +1,10 @@
 // Authentication of the device by the server, per message (digest §5.4): 407/401 with a Chal, 212
 // once for the session under basic/md5, 200 + a fresh Chal on every message under HMAC.
+import { createHmac } from 'node:crypto';
+
 import {
   AuthScheme, type Chal, type Cred, checkCred, checkHmac, formatHmacHeader, hmac, makeChal, makeCred, type Message,
-  RESYNC_NONCE, StatusCode,
+  NONCE_BYTES, RESYNC_NONCE, StatusCode,
 } from '../../protocol/index.ts';
 import type { WireMessage } from '../wire.ts';
 import type { DeviceAccount } from './types.ts';
@@ -29,28 +31,48 @@ export function authenticateDevice(
   newNonce: () => Uint8Array,
 ): AuthDecision {
   const { scheme, name, password } = account.clientAuth;
-  const nonces = account.clientNonce ? [account.clientNonce] : [new Uint8Array(0)];
+  const nonces = account.clientNonce ? [account.clientNonce, ...(account.firstContact ? [new Uint8Array(0)] : [])] : [new Uint8Array(0)];
   const locName = msg.hdr.source.locName;
   if (scheme === AuthScheme.Hmac) {
     const verdict = checkHmac(wire.hmac, wire.body, (u) => (u === name ? { name, password } : undefined), nonces).verdict;
-    const nonce = newNonce();
     // under HMAC every message is authenticated and carries the nonce for the next one
-    if (verdict === 'ok') return { ok: true, code: StatusCode.Ok, chal: challenge(scheme, nonce), issuedNonce: nonce };
-    const code = verdict === 'missing' ? StatusCode.MissingCredentials : StatusCode.Unauthorized;
-    return { ok: false, code, chal: challenge(scheme, nonce), issuedNonce: nonce };
+    if (verdict === 'ok') {
+      const nonce = newNonce();
+      return { ok: true, code: StatusCode.Ok, chal: challenge(scheme, nonce), issuedNonce: nonce };
+    }
+    return refused(account, scheme, verdict === 'missing' ? StatusCode.MissingCredentials : StatusCode.Unauthorized, newNonce);
   }
   if (alreadyAuthenticated) return { ok: true, code: StatusCode.Ok };
   const nameClash = locName !== undefined && locName !== name && scheme !== AuthScheme.Basic;
   const verdict = nameClash ? 'refused' : checkCred(msg.hdr.cred, { scheme, name, password }, nonces).verdict;
-  const nonce = newNonce();
   if (verdict === 'ok') {
     // 212: authenticated for the session; the Chal's nonce is for the next session
-    return scheme === AuthScheme.Basic
-      ? { ok: true, code: StatusCode.AuthAccepted }
-      : { ok: true, code: StatusCode.AuthAccepted, chal: challenge(scheme, nonce), issuedNonce: nonce };
+    if (scheme === AuthScheme.Basic) return { ok: true, code: StatusCode.AuthAccepted };
+    const nonce = newNonce();
+    return { ok: true, code: StatusCode.AuthAccepted, chal: challenge(scheme, nonce), issuedNonce: nonce };
   }
-  const code = verdict === 'missing' ? StatusCode.MissingCredentials : StatusCode.Unauthorized;
-  return { ok: false, code, chal: challenge(scheme, nonce), ...(scheme === AuthScheme.Basic ? {} : { issuedNonce: nonce }) };
+  return refused(account, scheme, verdict === 'missing' ? StatusCode.MissingCredentials : StatusCode.Unauthorized, newNonce);
+}
+
+/**
+ * A refusal challenges with the stored nonce, new only when there is none yet: it was never used
+ * (a success replaces it), so it is fresh to a device that tried a stale one (digest §5.4), and a
+ * stranger's wrong guesses cannot rotate it (one store write per guess, and a race with the device).
+ */
+function refused(account: DeviceAccount, scheme: AuthScheme, code: number, newNonce: () => Uint8Array): AuthDecision {
+  if (scheme === AuthScheme.Basic) return { ok: false, code, chal: challenge(scheme, new Uint8Array(0)) };
+  if (account.clientNonce !== undefined) return { ok: false, code, chal: challenge(scheme, account.clientNonce) };
+  const nonce = newNonce();
+  return { ok: false, code, chal: challenge(scheme, nonce), issuedNonce: nonce };
+}
+
+/**
+ * A nonce for an account nobody stored (a device id without one, a LAN device not yet enrolled): as
+ * stable as a stored nonce (per id, per hour) and written nowhere, so asking costs no store write.
+ */
+export function standInNonce(key: Uint8Array, deviceId: string, now: number): Uint8Array {
+  const hour = Math.floor(now / 3_600_000);
+  return new Uint8Array(createHmac('sha256', key).update(`${deviceId}\u0000${hour}`).digest().subarray(0, NONCE_BYTES));
 }
 
 /** The server's own Cred for its SyncHdr (SRVCRED), md5 with the nonce the device gave us. */

@@ -1,10 +1,11 @@
 // Routes device messages to their sessions (RespURI `?s=<key>`), starts sessions on a Pkg1 and drops
 // idle ones. Transport-agnostic: bytes and the x-syncml-hmac header in, bytes out.
-import { AlertCode, DecodeError, type Message, newNonce, StatusCode } from '../../protocol/index.ts';
+import { AlertCode, AuthScheme, type Chal, DecodeError, type Message, newNonce, StatusCode } from '../../protocol/index.ts';
 import { statusFor } from '../refs.ts';
 import { decodeMessage, encodeMessage, type WireMessage } from '../wire.ts';
+import { authenticateDevice, standInNonce } from './auth.ts';
 import { ServerSession } from './session.ts';
-import type { ServerDeps, ServerOptions } from './types.ts';
+import type { AuthFailure, DeviceAccount, ServerDeps, ServerOptions } from './types.ts';
 
 export interface DmRequest extends WireMessage {
   /** path and query the device posted to */
@@ -12,13 +13,27 @@ export interface DmRequest extends WireMessage {
   readonly remoteAddress?: string;
 }
 
+/** Why a message was refused before any session: for the log and the trace. */
+export type RefusalReason = 'credentials' | 'missing-credentials' | 'locked' | 'version' | 'undecodable' | 'no-session' | 'foreign-session';
+
+export interface Refused {
+  readonly deviceId?: string;
+  readonly reason: RefusalReason;
+  /** the device id has no account (only the log and the trace say so; the wire does not) */
+  readonly unknown?: boolean;
+}
+
 /** A reply that is not a DM message: the transport answers with this HTTP status and text. */
 export interface HttpRefusal {
   readonly httpStatus: number;
   readonly message: string;
+  /** seconds, sent as Retry-After */
+  readonly retryAfter?: number;
+  readonly refused?: Refused;
 }
 
-export type EngineReply = WireMessage | HttpRefusal;
+/** `refused`: a DM answer that kept no session (the device did not authenticate). */
+export type EngineReply = (WireMessage & { readonly refused?: Refused }) | HttpRefusal;
 
 export function isRefusal(reply: EngineReply): reply is HttpRefusal {
   return 'httpStatus' in reply;
@@ -34,6 +49,9 @@ export class ServerEngine {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly deps: ServerDeps;
   private readonly options: ServerOptions & { readonly newNonce: () => Uint8Array };
+  /** keys the stand-in nonces of device ids without an account */
+  private readonly strangerKey = newNonce(32);
+  private readonly strangerPassword = Buffer.from(newNonce(24)).toString('base64');
 
   constructor(deps: ServerDeps, options: ServerOptions) {
     this.deps = deps;
@@ -49,7 +67,7 @@ export class ServerEngine {
     try {
       msg = decodeMessage(req.body, req.encoding, { maxBytes: this.options.maxMsgSize ?? 64 * 1024 });
     } catch (err) {
-      if (err instanceof DecodeError) return { httpStatus: 400, message: `undecodable DM message: ${err.message} (${err.code})` };
+      if (err instanceof DecodeError) return { httpStatus: 400, message: `undecodable DM message: ${err.message} (${err.code})`, refused: { reason: 'undecodable' } };
       throw err;
     }
     const key = sessionKey(req.url);
@@ -58,22 +76,18 @@ export class ServerEngine {
     if (session === undefined) {
       const starts = msg.body.commands.some((c) => c.kind === 'Alert' && (c.data === AlertCode.ClientInitiatedMgmt || c.data === AlertCode.ServerInitiatedMgmt));
       if (!starts) {
-        return { httpStatus: 404, message: `no DM session ${key ?? '(none given)'}: it ended or expired; start a new session with Alert 1201 at ${this.options.url}` };
+        return {
+          httpStatus: 404, message: `no DM session ${key ?? '(none given)'}: it ended or expired; start a new session with Alert 1201 at ${this.options.url}`,
+          refused: { deviceId: msg.hdr.source.locUri, reason: 'no-session' },
+        };
       }
-      // the account lookup and the first message's writes commit together (one transaction, not two);
-      // no other message can be queued for a session whose key the device does not know yet
-      let started: ServerSession | EngineReply | undefined;
-      try {
-        return await unit(async (): Promise<EngineReply> => {
-          started = await this.start(msg, req);
-          return started instanceof ServerSession ? started.handle(msg, req) : started;
-        });
-      } finally {
-        if (started instanceof ServerSession) this.settled(started);
-      }
+      return this.begin(msg, req, unit);
     }
     if (session.deviceId !== msg.hdr.source.locUri || session.sessionId !== msg.hdr.sessionId) {
-      return { httpStatus: 400, message: `message from ${msg.hdr.source.locUri} session ${msg.hdr.sessionId} does not belong to DM session ${key}` };
+      return {
+        httpStatus: 400, message: `message from ${msg.hdr.source.locUri} session ${msg.hdr.sessionId} does not belong to DM session ${key}`,
+        refused: { deviceId: msg.hdr.source.locUri, reason: 'foreign-session' },
+      };
     }
     const s = session;
     const previous = this.queues.get(s.key) ?? Promise.resolve();
@@ -83,7 +97,74 @@ export class ServerEngine {
       return await run;
     } finally {
       this.settled(s);
+      const failure = s.failure;
+      s.failure = undefined;
+      if (failure) await this.deps.authGuard?.failed(failure);
     }
+  }
+
+  /**
+   * A message that starts a session. Until the device has authenticated nothing is kept for it: a
+   * refusal (wrong, missing credentials, a lock) is an answer built from the message alone, the same
+   * whether the device id has an account or not, and the device starts over with Pkg1 (digest §5.4).
+   */
+  private async begin(msg: Message, req: DmRequest, unit: <T>(work: () => Promise<T>) => Promise<T>): Promise<EngineReply> {
+    if (!/^DM\/1\.[23]$/.test(msg.hdr.verProto)) {
+      return { ...this.refuse(msg, req, StatusCode.DtdVersionNotSupported), refused: { deviceId: msg.hdr.source.locUri, reason: 'version' } };
+    }
+    const deviceId = msg.hdr.source.locUri;
+    const guard = this.deps.authGuard;
+    // a locked device (or address) costs a lookup of its count: no account read, no digest, no DM answer
+    const wait = guard ? await guard.retryAfter(deviceId, req.remoteAddress) : 0;
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      return {
+        httpStatus: 429, retryAfter: seconds, refused: { deviceId, reason: 'locked' },
+        message: `too many failed authentications for ${deviceId} from this address: try again in ${seconds} s`,
+      };
+    }
+    // the account lookup and the first message's writes commit together (one transaction, not two);
+    // no other message can be queued for a session whose key the device does not know yet
+    let started: ServerSession | undefined;
+    let failure: AuthFailure | undefined;
+    try {
+      const reply = await unit(async (): Promise<EngineReply> => {
+        const account = await this.deps.findAccount(deviceId);
+        const auth = authenticateDevice(account ?? this.stranger(msg), msg, req, false, this.options.newNonce);
+        if (!auth.ok) {
+          if (account && auth.issuedNonce) await this.deps.saveNonces(deviceId, { clientNonce: auth.issuedNonce });
+          const scheme = account?.clientAuth.scheme ?? AuthScheme.Md5;
+          const missing = auth.code === StatusCode.MissingCredentials;
+          if (!missing) failure = { deviceId, address: req.remoteAddress, scheme, reason: account ? 'credentials' : 'unknown-device' };
+          return {
+            ...this.refuse(msg, req, auth.code, auth.chal),
+            refused: { deviceId, reason: missing ? 'missing-credentials' : 'credentials', ...(account ? {} : { unknown: true }) },
+          };
+        }
+        await this.deps.onAuthenticated?.(account!);
+        started = await this.open(account!, msg, req);
+        return started.handle(msg, req, auth);
+      });
+      if (started) await guard?.succeeded(deviceId, req.remoteAddress);
+      return reply;
+    } finally {
+      if (started) this.settled(started);
+      // counted (and delayed) outside the transaction: a growing delay must not hold a connection
+      if (failure) await guard?.failed(failure);
+    }
+  }
+
+  /**
+   * What a device id without an account is checked against: md5 (the default scheme), a password
+   * nobody has and a nonce that is as stable as a stored one (per id, per hour), so its answers look
+   * like an account's.
+   */
+  private stranger(msg: Message): DeviceAccount {
+    return {
+      deviceId: msg.hdr.source.locUri,
+      clientAuth: { scheme: AuthScheme.Md5, name: msg.hdr.source.locName ?? msg.hdr.source.locUri, password: this.strangerPassword },
+      clientNonce: standInNonce(this.strangerKey, msg.hdr.source.locUri, this.deps.clock.now()),
+    };
   }
 
   private settled(s: ServerSession): void {
@@ -92,14 +173,13 @@ export class ServerEngine {
     if (s.ended && s.outcome !== 'done') this.forget(s);
   }
 
-  private async start(msg: Message, req: DmRequest): Promise<ServerSession | EngineReply> {
-    if (!/^DM\/1\.[23]$/.test(msg.hdr.verProto)) return this.refuse(msg, req, StatusCode.DtdVersionNotSupported);
-    const deviceId = msg.hdr.source.locUri;
-    const account = await this.deps.findAccount(deviceId);
-    if (account === undefined) return this.refuse(msg, req, StatusCode.Unauthorized);
+  /** The session of a device that just authenticated. */
+  private async open(account: DeviceAccount, msg: Message, req: DmRequest): Promise<ServerSession> {
+    const deviceId = account.deviceId;
     const old = this.byDevice.get(deviceId);
     if (old !== undefined) {
-      // a device that starts over abandons its previous session
+      // a device that starts over abandons its previous session (only once it proved itself:
+      // a stranger using its id must not end its work)
       const stale = this.sessions.get(old);
       if (stale) {
         await stale.end('aborted');
@@ -113,15 +193,25 @@ export class ServerEngine {
     return session;
   }
 
-  /** A DM answer that refuses the whole message (unknown device, unsupported protocol version). */
-  private refuse(msg: Message, req: DmRequest, code: number): WireMessage {
+  /**
+   * A DM answer that refuses the whole message (credentials, protocol version): Status only, one per
+   * command, all with the header's code (digest §5.4), and a RespURI that leads to no session (the
+   * device starts over there with Pkg1), shaped like a session's answer.
+   */
+  private refuse(msg: Message, req: DmRequest, code: number, chal?: Chal): WireMessage {
     const msgRef = msg.hdr.msgId;
     const statuses = [
-      { kind: 'Status' as const, cmdId: 1, msgRef, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [msg.hdr.target.locUri], sourceRefs: [msg.hdr.source.locUri], code, items: [] },
+      { kind: 'Status' as const, cmdId: 1, msgRef, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [msg.hdr.target.locUri], sourceRefs: [msg.hdr.source.locUri], code, items: [], ...(chal ? { chal } : {}) },
       ...msg.body.commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results').map((c, i) => ({ ...statusFor(msgRef, c, code), cmdId: i + 2 })),
     ];
+    const sep = this.options.url.includes('?') ? '&' : '?';
+    const verProto = /^DM\/1\.[23]$/.test(msg.hdr.verProto) ? msg.hdr.verProto : 'DM/1.2';
     const reply: Message = {
-      hdr: { verDtd: '1.2', verProto: 'DM/1.2', sessionId: msg.hdr.sessionId, msgId: 1, target: { locUri: msg.hdr.source.locUri }, source: { locUri: this.options.url } },
+      hdr: {
+        verDtd: '1.2', verProto, sessionId: msg.hdr.sessionId, msgId: 1, target: { locUri: msg.hdr.source.locUri }, source: { locUri: this.options.url },
+        respUri: `${this.options.url}${sep}s=${Buffer.from(this.options.newNonce()).toString('base64url').slice(0, 16)}`,
+        meta: { maxMsgSize: this.options.maxMsgSize ?? 64 * 1024, ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}) },
+      },
       body: { commands: statuses, final: true },
     };
     return { body: encodeMessage(reply, req.encoding), encoding: req.encoding };

@@ -6,10 +6,10 @@ import {
 } from '../../protocol/index.ts';
 import { statusFor } from '../refs.ts';
 import { encodeMessage, type Encoding, type WireMessage } from '../wire.ts';
-import { authenticateDevice, serverCred, serverHmac } from './auth.ts';
+import { type AuthDecision, authenticateDevice, serverCred, serverHmac } from './auth.ts';
 import { announcedSize, sliceData } from '../chunks.ts';
 import { commandFor } from './outgoing.ts';
-import type { DeviceAccount, Operation, ResultItem, ServerDeps, ServerOptions, SessionSummary } from './types.ts';
+import type { AuthFailure, DeviceAccount, Operation, ResultItem, ServerDeps, ServerOptions, SessionSummary } from './types.ts';
 
 interface InFlight {
   readonly op: Operation;
@@ -77,7 +77,11 @@ export class ServerSession {
     this.lastActivity = deps.clock.now();
   }
 
-  async handle(msg: Message, wire: WireMessage & { readonly remoteAddress?: string }): Promise<WireMessage> {
+  /** a failed authentication inside the session, for the engine to count once the message is answered */
+  failure: AuthFailure | undefined;
+
+  /** `decided`: the engine already authenticated this message (the one that started the session) */
+  async handle(msg: Message, wire: WireMessage & { readonly remoteAddress?: string }, decided?: AuthDecision): Promise<WireMessage> {
     if (wire.remoteAddress) this.remoteAddress = wire.remoteAddress;
     this.lastActivity = this.deps.clock.now();
     this.messages++;
@@ -86,7 +90,7 @@ export class ServerSession {
     if (msg.hdr.meta?.maxObjSize !== undefined) this.peerMaxObj = msg.hdr.meta.maxObjSize;
     const msgRef = msg.hdr.msgId;
 
-    const auth = authenticateDevice(this.account, msg, wire, this.authenticated, this.options.newNonce);
+    const auth = decided ?? authenticateDevice(this.account, msg, wire, this.authenticated, this.options.newNonce);
     if (auth.issuedNonce) {
       this.account = { ...this.account, clientNonce: auth.issuedNonce };
       await this.deps.saveNonces(this.deviceId, { clientNonce: auth.issuedNonce });
@@ -98,6 +102,9 @@ export class ServerSession {
     };
     if (!auth.ok) {
       this.authFailures++;
+      if (auth.code === StatusCode.Unauthorized) {
+        this.failure = { deviceId: this.deviceId, address: this.remoteAddress, scheme: this.account.clientAuth.scheme, reason: 'credentials' };
+      }
       // a failed message gets only Status, one per command, all with the header's code
       const statuses = msg.body.commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results').map((c) => statusFor(msgRef, c, auth.code));
       const maxAttempts = this.options.maxAuthAttempts ?? LIMITS.maxAuthAttempts;
@@ -319,7 +326,7 @@ export class ServerSession {
     const same = measured !== undefined && measured.msg.body.final === final && measured.msg.body.commands.length === msg.body.commands.length
       && measured.msg.body.commands.every((c, i) => c === msg.body.commands[i]);
     const body = same ? measured!.bytes : encodeMessage(msg, this.encoding);
-    const hmac = serverHmac(this.account, body);
+    const hmac = this.authenticated ? serverHmac(this.account, body) : undefined;
     return { body, encoding: this.encoding, ...(hmac ? { hmac } : {}) };
   }
 
@@ -339,7 +346,8 @@ export class ServerSession {
   }
 
   private message(msgId: number, commands: Command[], final: boolean): Message {
-    const cred = this.serverAccepted ? undefined : serverCred(this.account);
+    // our Cred only to a device that proved itself: to anyone else it is a digest to guess our password from
+    const cred = this.serverAccepted || !this.authenticated ? undefined : serverCred(this.account);
     const sep = this.options.url.includes('?') ? '&' : '?';
     return {
       hdr: {

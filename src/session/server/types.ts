@@ -20,6 +20,8 @@ export interface DeviceAccount {
   readonly clientNonce?: Uint8Array;
   /** the nonce we must use next for our Cred (the device sent it in a Chal); bytes */
   readonly serverNonce?: Uint8Array;
+  /** the empty nonce is accepted too: a device enrolling on first contact never got one */
+  readonly firstContact?: boolean;
 }
 
 export type OperationKind = 'Get' | 'Replace' | 'Add' | 'Delete' | 'Exec' | 'Copy';
@@ -71,6 +73,30 @@ export interface ServerDeps {
   onDevInfo?(deviceId: string, values: Readonly<Record<string, string>>, from?: string): Promise<void> | void;
   onAlert?(deviceId: string, alert: GenericAlert): Promise<void> | void;
   onSessionEnd?(deviceId: string, summary: SessionSummary): Promise<void> | void;
+  /** the device proved itself with this account (what findAccount gave: it may not be stored yet) */
+  onAuthenticated?(account: DeviceAccount): Promise<void>;
+  /** failed authentications counted across sessions (src/server counts them per device and address) */
+  readonly authGuard?: AuthGuard;
+}
+
+/** Why a message was refused before the device authenticated. */
+export type AuthFailureReason = 'credentials' | 'unknown-device';
+
+export interface AuthFailure {
+  readonly deviceId: string;
+  readonly address: string | undefined;
+  /** the scheme the device was challenged with */
+  readonly scheme: AuthScheme;
+  readonly reason: AuthFailureReason;
+}
+
+export interface AuthGuard {
+  /** ms until the device may try again from this address (0: it may now) */
+  retryAfter(deviceId: string, address: string | undefined): Promise<number>;
+  /** a wrong credential (never a missing one); resolves when the answer may go (a growing delay) */
+  failed(failure: AuthFailure): Promise<void>;
+  /** the device proved itself from this address: its count there starts over */
+  succeeded(deviceId: string, address: string | undefined): Promise<void>;
 }
 
 export interface SessionSummary {

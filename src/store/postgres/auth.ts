@@ -109,6 +109,11 @@ export class PgAuthStore implements AuthStore {
       const r = await this.db.query('SELECT COALESCE(MAX(locked_until), 0) AS until FROM auth_login_failures WHERE key = ANY($1)', [keys]);
       return Number(r[0]!['until']);
     },
+    get: async (key, now, windowMs) => {
+      const r = (await this.db.query('SELECT failures, first_at, locked_until FROM auth_login_failures WHERE key = $1', [key]))[0];
+      if (!r || now - Number(r['first_at']) > windowMs && Number(r['locked_until']) <= now) return undefined;
+      return { failures: Number(r['failures']), lockedUntil: Number(r['locked_until']) };
+    },
     clear: async (key) => {
       await this.db.query('DELETE FROM auth_login_failures WHERE key = $1', [key]);
     },

@@ -19,7 +19,7 @@ export interface DmHttpRequest {
 
 export type DmHttpReply =
   | { readonly body: Uint8Array; readonly encoding: Encoding; readonly hmac?: string }
-  | { readonly httpStatus: number; readonly message: string };
+  | { readonly httpStatus: number; readonly message: string; /** seconds */ readonly retryAfter?: number };
 
 export interface DmHttpServerOptions {
   readonly handler: (req: DmHttpRequest) => Promise<DmHttpReply>;
@@ -123,7 +123,7 @@ export class DmHttpServer {
       ...(typeof hmacHeader === 'string' ? { hmac: hmacHeader } : {}),
     });
     if ('httpStatus' in reply) {
-      text(res, reply.httpStatus, reply.message);
+      text(res, reply.httpStatus, reply.message, reply.retryAfter);
       return;
     }
     res.writeHead(200, {
@@ -145,8 +145,11 @@ function decodable(url: string): boolean {
   }
 }
 
-function text(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(message) + 1 });
+function text(res: ServerResponse, status: number, message: string, retryAfter?: number): void {
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(message) + 1,
+    ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}),
+  });
   res.end(`${message}\n`);
 }
 

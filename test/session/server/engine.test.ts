@@ -102,10 +102,18 @@ test('wrong password: 401 each time, the session ends after 3 tries and nothing 
   assert.equal((await store.getOperation(op.id))!.state, 'queued');
 });
 
-test('unknown device: header and commands answered 401, no session', async () => {
+test('unknown device: challenged like a known one (407 + md5 Chal, then 401 for any Cred), no session', async () => {
   const { engine } = await setup();
-  const r = await post(engine, { ...deviceMessage(1, pkg1()), hdr: { ...deviceMessage(1, []).hdr, source: { locUri: 'IMEI:999' } } });
-  assert.equal(hdrStatus(r.msg!).code, 401);
+  const stranger = (msgId: number, extra: Partial<Message['hdr']> = {}): Message =>
+    deviceMessage(msgId, pkg1(), { source: { locUri: 'IMEI:999', locName: 'dev1' }, ...extra });
+  const r1 = await post(engine, stranger(1));
+  assert.equal(hdrStatus(r1.msg!).code, 407);
+  assert.equal(hdrStatus(r1.msg!).chal?.meta.type, 'syncml:auth-md5');
+  assert.ok(r1.msg!.body.commands.every((c) => c.kind === 'Status' && c.code === 407));
+  const nonce = nonceFromText(hdrStatus(r1.msg!).chal!.meta.nextNonce!);
+  const r2 = await post(engine, stranger(2, { cred: makeCred(AuthScheme.Md5, { name: 'dev1', password: 'secret' }, nonce) }), respPath(r1.msg!));
+  assert.equal(hdrStatus(r2.msg!).code, 401);
+  assert.equal(hdrStatus(r2.msg!).chal?.meta.nextNonce, hdrStatus(r1.msg!).chal?.meta.nextNonce, 'its nonce stays, as a stored one does');
   assert.equal(engine.activeSessions, 0);
 });
 
