@@ -9,6 +9,9 @@ import { fuzzDmEndpoint } from '../test/support/dm-fuzz.ts';
 import { startPair } from '../test/support/dm-pair.ts';
 import { decoders, fuzz, seeds } from '../test/support/fuzz.ts';
 
+// parsing is fuzzed, not lockout: wrong credentials are neither delayed nor locked
+const NO_LOCKOUT = { perDevice: 1e9, perAddress: 1e9, delayMs: 0, maxDelayMs: 0 };
+
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '2000000' }, seed: { type: 'string', default: String(Date.now() % 1e9) }, target: { type: 'string', default: 'codec' } },
 });
@@ -36,7 +39,7 @@ if (values.target !== 'codec') {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const heapMb = (): number => (gc(), process.memoryUsage().heapUsed / 2 ** 20);
-  const p = await startPair({ scheme: 'basic' });
+  const p = await startPair({ scheme: 'basic', authLimits: NO_LOCKOUT });
   try {
     await p.server.service.addDevice({ deviceId: 'urn:fuzz:victim-device', name: 'victim', password: 'victim-secret', scheme: 'basic' });
     const targets = { good: { deviceId: p.deviceId, name: 'dev1', password: 'dev-secret' }, victim: { deviceId: 'urn:fuzz:victim-device', name: 'victim', password: 'victim-secret' } };

@@ -16,6 +16,8 @@ import { DeviceJobs } from './device-jobs.ts';
 import type { SessionTrace } from './trace.ts';
 import { DmMetrics } from './metrics.ts';
 import { DmAuthGuard, type DmAuthLimits } from './dm-auth-guard.ts';
+import { guardedDmBasic } from './dm-basic.ts';
+import { FailureLimiter } from './failure-limiter.ts';
 import type { FailureCounts } from '../store/auth.ts';
 
 export interface DmServerOptions {
@@ -61,6 +63,9 @@ export class DmServer {
   readonly images: ImageRepo | undefined;
   readonly metrics: DmMetrics;
   readonly authGuard: DmAuthGuard;
+  /** DM credentials over HTTP Basic (/push, /images), counted with the DM sessions' */
+  private readonly dmBasic: ReturnType<typeof guardedDmBasic>;
+  private readonly enrolLimiter: FailureLimiter;
   private push: PushChannel | undefined;
   private readonly options: DmServerOptions;
   private engine: ServerEngine | undefined;
@@ -73,18 +78,20 @@ export class DmServer {
     const clock = options.clock ?? { now: () => Date.now() };
     this.metrics = options.metrics ?? new DmMetrics('server');
     this.service = new ServerService(options.store, clock, options.serverId, this.metrics.notifier({ send: sendNotification }));
+    this.authGuard = new DmAuthGuard({
+      clock, metrics: this.metrics, ...(options.authFailures ? { counts: options.authFailures } : {}),
+      ...(options.authLimits ? { limits: options.authLimits } : {}), ...(options.log ? { log: options.log } : {}),
+    });
+    this.enrolLimiter = new FailureLimiter(options.authFailures);
+    this.dmBasic = guardedDmBasic(this.authGuard, (id) => options.store.getDevice(id));
     this.images = options.imageDir ? new ImageRepo(options.imageDir, options.store.images, {
-      devices: (id) => options.store.getDevice(id),
+      dmBasic: this.dmBasic,
       ...(options.imageQuotaBytes !== undefined ? { quotaBytes: options.imageQuotaBytes } : {}),
       ...(options.imageReader ? { apiReader: options.imageReader } : {}),
     }) : undefined;
     this.gateways = new GatewayService(this.service, options.store, this.images);
     this.jobs = new DeviceJobs(options.store, this.gateways, () => clock.now(), options.log);
     this.metrics.observe(() => this.activeSessions, this.images?.served);
-    this.authGuard = new DmAuthGuard({
-      clock, metrics: this.metrics, ...(options.authFailures ? { counts: options.authFailures } : {}),
-      ...(options.authLimits ? { limits: options.authLimits } : {}), ...(options.log ? { log: options.log } : {}),
-    });
     this.service.authState = (deviceId) => this.authGuard.state(deviceId);
   }
 
@@ -93,13 +100,13 @@ export class DmServer {
     const maxMsgSize = this.options.maxMsgSize ?? 64 * 1024;
     const api = this.options.routes?.(this.service, this.gateways, this.jobs, this.options.trace) ?? (async () => false);
     const images = this.images;
-    const push = new PushChannel(this.options.store);
+    const push = new PushChannel(this.options.store, this.dmBasic);
     this.service.push = this.metrics.push(push);
     this.push = push;
     const routes = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       if ((req.url ?? '').split('?')[0] === '/metrics') return this.metrics.serve(req, res).then(() => true);
       if ((req.url ?? '').split('?')[0] === '/enrol') {
-        await handleEnrol(req, res, this.service, this.options.enrolmentSecret, this.options.log);
+        await handleEnrol(req, res, this.service, this.options.enrolmentSecret, this.enrolLimiter, this.options.log);
         return true;
       }
       const p = /^\/push\/([^/?]+)$/.exec((req.url ?? '').split('?')[0]!);

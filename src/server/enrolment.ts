@@ -4,6 +4,7 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import type { FailureLimiter } from './failure-limiter.ts';
 import { identifierProblem } from './identifiers.ts';
 import type { ServerService } from './service.ts';
 
@@ -17,9 +18,22 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' }).end(text);
 }
 
-export async function handleEnrol(req: IncomingMessage, res: ServerResponse, service: ServerService, secret: string | undefined, log?: (e: string, f: Record<string, unknown>) => void): Promise<void> {
+/** wrong enrolment credentials from one address before it is locked (30 s, doubling: FailureLimiter) */
+const ENROL_TRIES = 10;
+
+export async function handleEnrol(
+  req: IncomingMessage, res: ServerResponse, service: ServerService, secret: string | undefined, limiter: FailureLimiter,
+  log?: (e: string, f: Record<string, unknown>) => void,
+): Promise<void> {
   if (req.method !== 'POST') return send(res, 405, { error: 'POST {"deviceId","enrolmentSecret"}' });
   if (secret === undefined) return send(res, 404, { error: 'this server does not enrol gateways (start it with --enrolment-secret)' });
+  // the enrolment secret is guessed like a password: counted per address, shared by the instances
+  const key = `enrol:a:${req.socket.remoteAddress ?? ''}`;
+  const wait = await limiter.retryAfter([key], Date.now());
+  if (wait > 0) {
+    res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
+    return send(res, 429, { error: `too many wrong enrolment credentials from this address; try again in ${Math.ceil(wait / 1000)} s` });
+  }
   let body: { deviceId?: unknown; enrolmentSecret?: unknown };
   try {
     const chunks: Buffer[] = [];
@@ -37,7 +51,8 @@ export async function handleEnrol(req: IncomingMessage, res: ServerResponse, ser
   const problem = identifierProblem(body.deviceId, 'deviceId');
   if (problem) return send(res, 400, { error: problem });
   if (typeof body.enrolmentSecret !== 'string' || !same(body.enrolmentSecret, secret)) {
-    log?.('enrol.refused', { deviceId: body.deviceId });
+    log?.('enrol.refused', { deviceId: body.deviceId, from: req.socket.remoteAddress });
+    await limiter.failed([{ key, limit: ENROL_TRIES }], Date.now());
     return send(res, 403, { error: 'wrong enrolment credential' });
   }
   const password = randomBytes(18).toString('base64url');

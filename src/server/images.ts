@@ -12,9 +12,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 
 import type { GenericAlert } from '../session/server/index.ts';
-import type { DeviceRow, SharedImages } from '../store/server.ts';
+import type { SharedImages } from '../store/server.ts';
 import { checkCapability, sendPlain, type ServeCounters, serveFile, signCapability } from '../transport/index.ts';
-import { basicUser, hasDmCredentials } from './dm-basic.ts';
+import { basicUser, type DmBasicVerdict } from './dm-basic.ts';
 import { FileImages, IMAGE_ID } from './image-files.ts';
 import { ServiceError } from './service.ts';
 
@@ -39,8 +39,8 @@ export interface ImageInfo {
 export interface ImageRepoOptions {
   /** bytes all images may take together (each content once) */
   readonly quotaBytes?: number;
-  /** device accounts, for downloads with DM credentials */
-  readonly devices?: (deviceId: string) => Promise<DeviceRow | undefined>;
+  /** checks a device's DM credentials (HTTP Basic), counted with its DM authentications */
+  readonly dmBasic?: (req: IncomingMessage, deviceId: string) => Promise<DmBasicVerdict>;
   /** an API user (token or login cookie) allowed to read images made the request */
   readonly apiReader?: (req: IncomingMessage) => Promise<boolean>;
 }
@@ -194,7 +194,7 @@ export class ImageRepo {
   }
 
   /** Who may download: the holder of a signed link, a device with its DM credentials, an API user; undefined = yes. */
-  private async refusal(req: IncomingMessage, id: string, url: URL): Promise<{ status: number; message: string } | undefined> {
+  private async refusal(req: IncomingMessage, id: string, url: URL): Promise<{ status: number; message: string; retryAfterS?: number } | undefined> {
     const token = url.searchParams.get('token');
     if (token !== null) {
       const check = checkCapability(await this.catalog.linkKey(), id, token, Date.now());
@@ -203,8 +203,10 @@ export class ImageRepo {
     }
     if (/^Basic /i.test(req.headers.authorization ?? '')) {
       const deviceId = url.searchParams.get('device') ?? basicUser(req) ?? '';
-      const device = this.options.devices ? await this.options.devices(deviceId) : undefined;
-      return hasDmCredentials(req, device) ? undefined : { status: 401, message: 'these DM credentials were not accepted (HTTP Basic <ClientName>:<password>, ?device=<DevId> when the name is not the DevId)' };
+      const verdict = this.options.dmBasic ? await this.options.dmBasic(req, deviceId) : { ok: false as const, status: 401 as const };
+      if (verdict.ok) return undefined;
+      if (verdict.status === 429) return { status: 429, message: `too many wrong DM credentials for ${deviceId} from this address; try again in ${verdict.retryAfterS} s`, retryAfterS: verdict.retryAfterS! };
+      return { status: 401, message: 'these DM credentials were not accepted (HTTP Basic <ClientName>:<password>, ?device=<DevId> when the name is not the DevId)' };
     }
     if (await this.options.apiReader?.(req)) return undefined;
     if (req.headers.authorization !== undefined) return { status: 401, message: 'the API token is unknown, expired or revoked' };
@@ -216,7 +218,7 @@ export class ImageRepo {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const refused = await this.refusal(req, id, url);
     if (refused) {
-      sendPlain(res, refused.status, refused.message, refused.status === 401 ? { 'www-authenticate': 'Basic realm="gwmo images"' } : {});
+      sendPlain(res, refused.status, refused.message, refused.status === 401 ? { 'www-authenticate': 'Basic realm="gwmo images"' } : refused.retryAfterS ? { 'retry-after': String(refused.retryAfterS) } : {});
       return;
     }
     const image = await this.get(id);

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { ContentType } from '../protocol/index.ts';
 import type { ServerStore } from '../store/server.ts';
-import { hasDmCredentials } from './dm-basic.ts';
+import type { DmBasicVerdict } from './dm-basic.ts';
 
 const HOLD_MS = 25_000;
 /** a client that polled this recently counts as reachable through the channel */
@@ -20,8 +20,11 @@ export class PushChannel {
   private readonly held = new Map<string, Uint8Array>();
   private readonly lastPoll = new Map<string, number>();
 
-  constructor(store: ServerStore) {
+  private readonly dmBasic: (req: IncomingMessage, deviceId: string) => Promise<DmBasicVerdict>;
+
+  constructor(store: ServerStore, dmBasic: (req: IncomingMessage, deviceId: string) => Promise<DmBasicVerdict>) {
     this.store = store;
+    this.dmBasic = dmBasic;
     store.pushRelay?.onPush((deviceId, bytes) => this.pushHere(deviceId, bytes));
   }
 
@@ -59,8 +62,10 @@ export class PushChannel {
 
   /** GET /push/<DevId> */
   async handle(req: IncomingMessage, res: ServerResponse, deviceId: string): Promise<void> {
-    if (!hasDmCredentials(req, await this.store.getDevice(deviceId))) {
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="gwmo push"', 'content-type': 'text/plain' }).end('the DM credentials of this device are needed\n');
+    const verdict = await this.dmBasic(req, deviceId);
+    if (!verdict.ok) {
+      if (verdict.status === 429) res.writeHead(429, { 'retry-after': String(verdict.retryAfterS), 'content-type': 'text/plain' }).end(`too many wrong DM credentials; try again in ${verdict.retryAfterS} s\n`);
+      else res.writeHead(401, { 'www-authenticate': 'Basic realm="gwmo push"', 'content-type': 'text/plain' }).end('the DM credentials of this device are needed\n');
       return;
     }
     this.lastPoll.set(deviceId, Date.now());

@@ -2,6 +2,9 @@
 // LAN side. Actors: DEV, a provisioned md5 device (password "right"); a guesser posting Pkg1 with
 // wrong digests from 127.0.0.1; the device itself, from 127.0.0.2 or after the lock.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { apiRoutes } from '../../src/api/routes.ts';
@@ -176,4 +179,33 @@ test('PostgreSQL: failures on two server instances add up, and the lock holds on
   const view = await (await fetch(b.url.replace(/\/dm$/, `/api/devices/${encodeURIComponent(DEV)}`))).json() as Record<string, unknown>;
   assert.equal(view['authFailures'], 5);
   assert.notEqual(view['authLockedUntil'], null);
+});
+
+test('DM passwords guessed over HTTP Basic (/push, /images) count with the DM sessions\' guesses; enrolment secrets are counted per address', async (t) => {
+  const imageDir = await mkdtemp(join(tmpdir(), 'gwmo-guess-'));
+  t.after(() => rm(imageDir, { recursive: true, force: true }));
+  const { url, logs, server } = await rig(t, { enrolmentSecret: 'the-enrolment-secret', imageDir });
+  const base = url.replace(/\/dm$/, '');
+  const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`dev1:${password}`).toString('base64')}` });
+  const push = (password: string) => fetch(`${base}/push/${encodeURIComponent(DEV)}`, { headers: basic(password) });
+  const image = (password: string) => fetch(`${base}/images/${'0'.repeat(64)}?device=${encodeURIComponent(DEV)}`, { headers: basic(password) });
+  // no credentials at all is no guess
+  assert.equal((await fetch(`${base}/push/${encodeURIComponent(DEV)}`)).status, 401);
+  for (const r of [await push('a'), await image('b'), await push('c')]) assert.equal(r.status, 401);
+  // two wrong digests at /dm lock the device at this address: the same five
+  for (const i of [0, 1]) await postDm(url, pkg1(DEV, url, { locName: 'dev1', cred: md5Cred('dev1', `guess-${i}`) }));
+  const locked = await push('right');
+  assert.equal(locked.status, 429, 'the right password too, while locked');
+  assert.equal(locked.headers.get('retry-after'), '30');
+  assert.equal((await image('right')).status, 429);
+  assert.equal(logs.filter((l) => l.event === 'dm.auth.failed').length, 5);
+  assert.equal(logs.filter((l) => l.event === 'dm.auth.locked').length, 1);
+  assert.equal(server.activeSessions, 0);
+
+  const enrol = (secret: string) => fetch(`${base}/enrol`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deviceId: 'GW:NEW', enrolmentSecret: secret }) });
+  for (let i = 0; i < 10; i++) assert.equal((await enrol(`guess-${i}`)).status, 403);
+  const refused = await enrol('the-enrolment-secret');
+  assert.equal(refused.status, 429);
+  assert.match(((await refused.json()) as { error: string }).error, /too many wrong enrolment credentials from this address; try again in 30 s/);
+  assert.equal(await server.service.device('GW:NEW').then(() => 'exists', () => 'none'), 'none', 'no account created');
 });

@@ -16,10 +16,13 @@ const heapMb = (): number => {
   return process.memoryUsage().heapUsed / 2 ** 20;
 };
 
+// the fuzz tests parsing: wrong credentials are neither delayed nor locked (test/security/dm-auth.test.ts tests that)
+const NO_LOCKOUT = { perDevice: 1e9, perAddress: 1e9, delayMs: 0, maxDelayMs: 0 };
+
 const RUNS = Number(process.env['GWMO_DM_FUZZ_RUNS'] ?? 100_000);
 
 test(`${RUNS} mutated DM messages over HTTP: only DM answers or 4xx, memory flat, sessions still work`, { timeout: 600_000 }, async () => {
-  const p = await startPair({ scheme: 'basic' });
+  const p = await startPair({ scheme: 'basic', authLimits: NO_LOCKOUT });
   try {
     await p.server.service.addDevice({ deviceId: 'urn:fuzz:victim-device', name: 'victim', password: 'victim-secret', scheme: 'basic' });
     const good = { deviceId: p.deviceId, name: 'dev1', password: 'dev-secret' };

@@ -2,6 +2,7 @@
 import { DmClientAgent } from '../../src/client/agent.ts';
 import { apiRoutes } from '../../src/api/routes.ts';
 import { DmServer } from '../../src/server/dm-server.ts';
+import type { DmAuthLimits } from '../../src/server/dm-auth-guard.ts';
 import type { SessionTrace } from '../../src/server/trace.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 import { DmHttpClient } from '../../src/transport/index.ts';
@@ -17,11 +18,13 @@ export interface PairOptions {
   readonly serverMaxMsgSize?: number;
   readonly serverCredentials?: boolean;
   readonly trace?: SessionTrace;
+  /** limits of the DM authentication guard (the fuzz lifts them: it tests parsing, not lockout) */
+  readonly authLimits?: DmAuthLimits;
 }
 
 export async function startPair(options: PairOptions = {}) {
   const store = new SqliteServerStore(':memory:');
-  const server = new DmServer({ store, serverId: 'gwmo-srv', routes: apiRoutes, ...(options.trace ? { trace: options.trace } : {}), ...(process.env['GWMO_TEST_LOG'] ? { log: (e: string, f: Record<string, unknown>) => console.error(e, f) } : {}), ...(options.serverMaxMsgSize ? { maxMsgSize: options.serverMaxMsgSize } : {}) });
+  const server = new DmServer({ store, serverId: 'gwmo-srv', routes: apiRoutes, ...(options.trace ? { trace: options.trace } : {}), ...(process.env['GWMO_TEST_LOG'] ? { log: (e: string, f: Record<string, unknown>) => console.error(e, f) } : {}), ...(options.serverMaxMsgSize ? { maxMsgSize: options.serverMaxMsgSize } : {}), ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
   const url = await server.start();
   const scheme = options.scheme ?? 'md5';
   const withServerCred = options.serverCredentials ?? scheme !== 'basic';
