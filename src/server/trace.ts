@@ -3,6 +3,7 @@
 // decoded, secrets masked and shown as XML (WBXML too) only when someone reads the trace.
 import { encodeXmlString, type Command, type Item, type Message } from '../protocol/index.ts';
 import { decodeMessage, type Encoding } from '../session/wire.ts';
+import { SessionRate } from './session-rate.ts';
 
 export const MAX_SESSIONS = 200;
 export const MAX_SESSION_BYTES = 128 * 1024;
@@ -52,11 +53,14 @@ export class SessionTrace {
   private readonly now: () => number;
   private next = 1;
   private readonly pendingEnd = new Map<string, string>();
+  /** sessions ended per minute, and how many failed: every end is counted, kept in the ring or not */
+  readonly rate: SessionRate;
 
-  constructor(options: { maxSessions?: number; maxSessionBytes?: number; now?: () => number } = {}) {
+  constructor(options: { maxSessions?: number; maxSessionBytes?: number; now?: () => number; rateMinutes?: number } = {}) {
     this.maxSessions = options.maxSessions ?? MAX_SESSIONS;
     this.maxBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
     this.now = options.now ?? (() => Date.now());
+    this.rate = new SessionRate(options.rateMinutes);
   }
 
   /** One message from a device and the server's answer (called where the DM server handles it). */
@@ -68,7 +72,11 @@ export class SessionTrace {
     this.keep(session, { direction: 'in', encoding: req.encoding, bytes: req.body, at });
     if ('httpStatus' in reply) {
       this.keep(session, { direction: 'out', encoding: 'http', bytes: new TextEncoder().encode(reply.message), at, httpStatus: reply.httpStatus });
-      if (!known) this.close(session, `refused (HTTP ${reply.httpStatus})`);
+      if (!known) {
+        this.close(session, `refused (HTTP ${reply.httpStatus})`);
+        // refused before the engine held a session: no end is reported for it
+        this.rate.ended(at, true);
+      }
       return;
     }
     this.keep(session, { direction: 'out', encoding: reply.encoding, bytes: reply.body, at });
@@ -89,6 +97,7 @@ export class SessionTrace {
 
   /** The server ended the device's session (done, auth-failed, aborted, timeout). */
   ended(deviceId: string, outcome: string): void {
+    this.rate.ended(this.now(), outcome !== 'done');
     const open = [...this.sessions.values()].reverse().find((s) => s.deviceId === deviceId && s.endedAt === undefined);
     if (open) this.close(open, outcome);
     // the end can come while the session's first message is handled, before it is recorded
