@@ -43,6 +43,9 @@ export function inventoryQuery(url: URL): InventoryQuery | undefined {
   };
 }
 
+// pages follow the order people read ids in: IMEI:3500099 before IMEI:35000100 (the dashboard sorts alike)
+const natural = new Intl.Collator('en', { numeric: true });
+
 const values = (t: Tree | string): string[] => (typeof t === 'string' ? [t] : Object.values(t).flatMap(values));
 
 /** the devices that match, a page of them, and how many matched in all */
@@ -55,7 +58,7 @@ export function filterInventory(devices: Tree, query: InventoryQuery): { devices
     if (query.protocol !== undefined && !String(d['Protocol'] ?? '').toLowerCase().startsWith(query.protocol)) return false;
     if (query.q !== undefined && !values(d).some((v) => v.toLowerCase().includes(query.q!))) return false;
     return true;
-  });
+  }).sort(([a], [b]) => natural.compare(a, b));
   const page = matching.slice(query.offset, query.limit === undefined ? undefined : query.offset + query.limit);
   return { devices: Object.fromEntries(page), matched: matching.length, limit: query.limit ?? null, offset: query.offset };
 }

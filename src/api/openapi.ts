@@ -204,6 +204,26 @@ const document = {
         responses: { 200: { description: 'the session and its messages', content: json('SessionTrace') }, 404: error, 503: error },
       },
     },
+    '/api/overview': {
+      get: {
+        summary: 'The fleet at a glance: devices attached and detached by gateway, mode and protocol (each gateway\'s inventory Summary, read at most every 10 s), fanouts running, gateways that missed their check-in',
+        parameters: [
+          { name: 'wait', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 120, default: 5 }, description: 'seconds to wait for gateways whose counts are older than 10 s' },
+          { name: 'checkIn', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 86_400, default: 60 }, description: 'the gateways\' check-in interval in seconds: silent for more than twice this is a missed check-in' },
+        ],
+        responses: { 200: { description: 'the overview', content: json('Overview') }, 400: error, 503: error },
+      },
+    },
+    '/api/stats/sessions': {
+      get: {
+        summary: 'DM sessions this server instance ended per minute, and how many failed (auth-failed, aborted, timeout, refused); kept in memory for the last 6 hours',
+        parameters: [{ name: 'minutes', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 360, default: 180 }, description: 'how many minutes, up to the current one' }],
+        responses: { 200: { description: 'one count per minute, oldest first', content: { 'application/json': { schema: { type: 'object', required: ['from', 'minutes', 'sessions', 'failures'], properties: {
+          from: { type: 'string', format: 'date-time', description: 'start of the first minute' }, minutes: { type: 'integer' },
+          sessions: { type: 'array', items: { type: 'integer' } }, failures: { type: 'array', items: { type: 'integer' } },
+        } } } } }, 400: error, 503: error },
+      },
+    },
     '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3 document' } } } },
   },
   components: {
@@ -307,6 +327,29 @@ const document = {
             n: { type: 'integer' }, direction: { type: 'string', enum: ['in', 'out'] }, encoding: { type: 'string', enum: ['xml', 'wbxml', 'http'] },
             bytes: { type: 'integer', description: 'size on the wire' }, at: { type: 'string', format: 'date-time' }, httpStatus: { type: 'integer' }, xml: { type: 'string' },
           } } },
+        },
+      },
+      DeviceCounts: {
+        type: 'object', required: ['total', 'attached', 'detached', 'byMode', 'byProtocol'],
+        properties: {
+          total: { type: 'integer' }, attached: { type: 'integer' }, detached: { type: 'integer' },
+          byMode: { type: 'object', additionalProperties: { type: 'integer' }, description: 'transparent, proxy, adaptation' },
+          byProtocol: { type: 'object', additionalProperties: { type: 'integer' }, description: 'e.g. OMA-DM/1.2, LwM2M/1.1' },
+        },
+      },
+      Overview: {
+        type: 'object', required: ['at', 'checkInSeconds', 'devices', 'gateways', 'missedCheckIn', 'unanswered', 'fanoutsRunning'],
+        properties: {
+          at: { type: 'string', format: 'date-time' }, checkInSeconds: { type: 'integer' },
+          devices: { $ref: '#/components/schemas/DeviceCounts', description: 'all gateways that answered, added up' },
+          gateways: { type: 'array', items: { type: 'object', required: ['deviceId', 'lastSeen', 'missedCheckIn', 'devices', 'devicesAt', 'fanouts'], properties: {
+            deviceId: { type: 'string' }, lastSeen: { type: 'string', format: 'date-time', nullable: true }, missedCheckIn: { type: 'boolean' },
+            devices: { $ref: '#/components/schemas/DeviceCounts', nullable: true, description: 'null until the gateway answers a Summary read' },
+            devicesAt: { type: 'string', format: 'date-time', nullable: true, description: 'when the counts were read' },
+            fanouts: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, since: { type: 'string', format: 'date-time' } } }, description: 'started and not reported finished' },
+          } } },
+          missedCheckIn: { type: 'array', items: { type: 'string' } }, unanswered: { type: 'array', items: { type: 'string' }, description: 'gateways with no counts yet' },
+          fanoutsRunning: { type: 'integer' },
         },
       },
       Notification: { type: 'object', properties: { sessionId: { type: 'integer' }, bytes: { type: 'integer' }, address: { type: 'string' } } },

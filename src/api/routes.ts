@@ -14,6 +14,7 @@ import type { DevicePatch, NewOperation } from '../server/service.ts';
 import type { SessionTrace } from '../server/trace.ts';
 import { sessionRoutes } from './sessions.ts';
 import { fanoutEventRoutes } from './fanout-events.ts';
+import { overviewRoutes } from './overview.ts';
 
 const NULLABLE = new Set(['serverName', 'serverPassword', 'notifyAddress']);
 
@@ -68,6 +69,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
     ...(gateways ? imageRoutes(gateways) : []),
     ...(gateways ? fanoutEventRoutes(gateways) : []),
     ...sessionRoutes(trace),
+    ...overviewRoutes(service, gateways, trace),
     ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],
     ['GET', /^\/api\/devices$/, async (_q, res, _p, url) => {
       const { limit, offset } = paging(url);

@@ -145,6 +145,15 @@ export class GatewayService {
     return { ...r, value: { ...r.value!, url } };
   }
 
+  /** fanouts started on the gateway whose end it has not reported yet (their Start Exec answered 202) */
+  async fanoutsRunning(id: string, limit = 100): Promise<{ name: string; since: number }[]> {
+    const start = /^\.\/GwMO\/Fanout\/([^/]+)\/Operations\/Start$/;
+    return (await this.store.listAccepted(id, limit)).flatMap((o) => {
+      const m = start.exec(o.target);
+      return m ? [{ name: m[1]!, since: o.createdAt }] : [];
+    });
+  }
+
   async list(): Promise<DeviceRow[]> {
     return (await this.store.listDevices()).filter((d) => d.devInfo['Ext/GwMO'] !== undefined);
   }

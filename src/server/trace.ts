@@ -4,6 +4,7 @@
 // decoded, secrets masked and shown as XML (WBXML too) only when someone reads the trace.
 import { encodeXmlString, type Command, type Item, type Message } from '../protocol/index.ts';
 import { decodeMessage, type Encoding } from '../session/wire.ts';
+import { SessionRate } from './session-rate.ts';
 
 export const MAX_SESSIONS = 200;
 export const MAX_REFUSED = 50;
@@ -64,12 +65,15 @@ export class SessionTrace {
   private readonly now: () => number;
   private next = 1;
   private readonly pendingEnd = new Map<string, string>();
+  /** sessions ended per minute, and how many failed: every end is counted, kept in the ring or not */
+  readonly rate: SessionRate;
 
-  constructor(options: { maxSessions?: number; maxRefused?: number; maxSessionBytes?: number; now?: () => number } = {}) {
+  constructor(options: { maxSessions?: number; maxRefused?: number; maxSessionBytes?: number; now?: () => number; rateMinutes?: number } = {}) {
     this.maxSessions = options.maxSessions ?? MAX_SESSIONS;
     this.maxRefused = options.maxRefused ?? MAX_REFUSED;
     this.maxBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
     this.now = options.now ?? (() => Date.now());
+    this.rate = new SessionRate(options.rateMinutes);
   }
 
   /** One message from a device and the server's answer (called where the DM server handles it). */
@@ -79,6 +83,9 @@ export class SessionTrace {
     const at = this.now();
     if (!known && (reply.refused !== undefined || 'httpStatus' in reply)) {
       this.keepRefused(req, reply, at);
+      // refused before the engine held a session: no end is reported for it. A challenge for missing
+      // credentials is how a device's first contact often goes (it answers with them): not a failure
+      if (reply.refused?.reason !== 'missing-credentials') this.rate.ended(at, true);
       return;
     }
     const session = known ?? this.open(req);
@@ -105,6 +112,7 @@ export class SessionTrace {
 
   /** The server ended the device's session (done, auth-failed, aborted, timeout). */
   ended(deviceId: string, outcome: string): void {
+    this.rate.ended(this.now(), outcome !== 'done');
     const open = [...this.sessions.values()].reverse().find((s) => s.deviceId === deviceId && s.endedAt === undefined);
     if (open) this.close(open, outcome);
     // the end can come while the session's first message is handled, before it is recorded

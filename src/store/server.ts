@@ -109,6 +109,8 @@ export interface ServerStore {
   requeueAllSent(now: number): Promise<number>;
   /** ends an operation that is still queued or sent (a fanout gave up on the device); false if it had finished */
   cancelOperation(id: string, status: number, now: number): Promise<boolean>;
+  /** a device's Execs answered 202 and still waiting for their Generic Alert, oldest first (fanouts running) */
+  listAccepted(deviceId: string, limit: number): Promise<OperationRow[]>;
   /** an Exec answered 202 whose Generic Alert carries this correlator */
   findAcceptedByCorrelator(deviceId: string, correlator: string): Promise<OperationRow | undefined>;
 

@@ -34,19 +34,20 @@ function counts(caption: string, key: string, entries: Readonly<Record<string, n
 }
 
 export function renderGatewayStatus(s: GatewayStatus): string {
-  const fanouts = s.fanouts.length === 0 ? html`<p>No fanout running.</p>` : html`<table><caption>Fanouts running</caption>
+  const fanouts = s.fanouts.length === 0 ? html`<p>No fanout running.</p>` : html`<div class="box"><table><caption>Fanouts running</caption>
 <thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Devices done</th><th scope="col">Since</th></tr></thead>
-<tbody>${s.fanouts.map((f) => html`<tr><th scope="row">${f.name}</th><td>${f.state}</td><td>${f.done} of ${f.total}</td><td><time datetime="${f.since}">${f.since}</time></td></tr>`)}</tbody></table>`;
-  const images = s.images.length === 0 ? html`<p>No image stored.</p>` : html`<table><caption>Images</caption>
+<tbody>${s.fanouts.map((f) => html`<tr><th scope="row">${f.name}</th><td>${f.state}</td><td>${f.done} of ${f.total}</td><td><time datetime="${f.since}">${f.since}</time></td></tr>`)}</tbody></table></div>`;
+  const images = s.images.length === 0 ? html`<p>No image stored.</p>` : html`<div class="box"><table><caption>Images</caption>
 <thead><tr><th scope="col">Image</th><th scope="col">Version</th><th scope="col">State</th><th scope="col">Bytes</th><th scope="col">Error</th></tr></thead>
-<tbody>${s.images.map((i) => html`<tr><th scope="row">${i.name}</th><td>${i.version}</td><td>${i.state}</td><td>${i.bytes} of ${i.size ?? '?'}</td><td>${i.error ?? ''}</td></tr>`)}</tbody></table>`;
+<tbody>${s.images.map((i) => html`<tr><th scope="row">${i.name}</th><td>${i.version}</td><td>${i.state}</td><td>${i.bytes} of ${i.size ?? '?'}</td><td>${i.error ?? ''}</td></tr>`)}</tbody></table></div>`;
   const check = s.lastCheckIn ? html`<time datetime="${s.lastCheckIn.at}">${s.lastCheckIn.at}</time> (${s.lastCheckIn.outcome})` : html`never`;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="${REFRESH_S}"><title>Gateway ${s.deviceId} · gwmo</title>
 <style>body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:0 1rem;color:#1b1b1b}
 table{border-collapse:collapse;margin:.5rem 1.5rem 1rem 0;display:inline-table;vertical-align:top}caption{text-align:left;font-weight:600}
-th,td{border-bottom:1px solid #ccc;padding:.2rem .6rem;text-align:left}dt{font-weight:600}dd{margin:0 0 .4rem 0}</style></head>
+th,td{border-bottom:1px solid #ccc;padding:.2rem .6rem;text-align:left}dt{font-weight:600}dd{margin:0 0 .4rem 0}
+main,header{overflow-wrap:anywhere}.box{overflow-x:auto;max-width:100%}</style></head>
 <body><header><p>gwmo gateway status, read-only; this page reloads every ${REFRESH_S} s (the server's dashboard manages the gateway)</p></header>
 <main><h1>Gateway ${s.deviceId}</h1>
 <dl id="identity"><dt>DevId</dt><dd>${s.deviceId}</dd>

@@ -1,8 +1,10 @@
-// The dashboard's files: `/` is the page, `/ui/<file>` its modules and style. Plain HTML, CSS and
-// browser ES modules read from src/web/ui once; the page talks to the REST API only.
+// The dashboard's files: `/` is the page, `/ui/<file>` its modules and style, `/vendor/<file>` the
+// few library files it uses as they ship (uPlot's ES module and CSS). Plain HTML, CSS and browser
+// ES modules read once; the page talks to the REST API only.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
 
 const UI = join(import.meta.dirname, 'ui');
 const TYPES: Readonly<Record<string, string>> = {
@@ -10,6 +12,17 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 // scripts and styles from our own origin only: no inline script can run even if a value slips through
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+// the library files served, by name under /vendor/, from the installed packages (no build step)
+const VENDOR: Readonly<Record<string, [pkg: string, file: string]>> = {
+  'uplot/uPlot.esm.js': ['uplot', 'dist/uPlot.esm.js'],
+  'uplot/uPlot.min.css': ['uplot', 'dist/uPlot.min.css'],
+};
+
+function vendorFiles(): Map<string, Buffer> {
+  const require = createRequire(import.meta.url);
+  return new Map(Object.entries(VENDOR).map(([name, [pkg, file]]) => [name, readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), file))]));
+}
 
 function load(dir: string, prefix = ''): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
@@ -20,12 +33,14 @@ function load(dir: string, prefix = ''): Map<string, Buffer> {
   return files;
 }
 
-/** Answers `/`, `/index.html` and `/ui/…` (GET, HEAD); anything else is left to the next handler. */
+/** Answers `/`, `/index.html`, `/ui/…` and `/vendor/…` (GET, HEAD); anything else is left to the next handler. */
 export function dashboardRoutes(): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
-  const files = load(UI);
+  const ui = load(UI);
+  const vendor = vendorFiles();
   return async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const name = path === '/' || path === '/index.html' ? 'index.html' : path.startsWith('/ui/') ? path.slice(4) : undefined;
+    const [files, name] = path === '/' || path === '/index.html' ? [ui, 'index.html'] : path.startsWith('/ui/') ? [ui, path.slice(4)]
+      : path.startsWith('/vendor/') ? [vendor, path.slice(8)] : [ui, undefined];
     if (name === undefined) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('the dashboard\'s files are read with GET\n');

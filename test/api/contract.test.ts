@@ -89,6 +89,10 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     await call('GET', `/api/sessions/${sessions.items[0].id}/trace`, 200);
     await call('GET', '/api/sessions/nosuch/trace', 404);
     await call('GET', '/api/sessions?limit=0', 400);
+    await call('GET', '/api/overview?wait=20', 200);
+    await call('GET', '/api/overview?checkIn=0', 400);
+    await call('GET', '/api/stats/sessions?minutes=60', 200);
+    await call('GET', '/api/stats/sessions?minutes=0', 400);
     await call('DELETE', `/api/gateways/${gid}/groups/pair`, 200);
     await call('POST', '/api/images?name=blob&version=1', 201, new Uint8Array(1000).fill(7), { type: 'application/octet-stream' });
     await call('GET', '/api/images', 200);

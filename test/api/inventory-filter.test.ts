@@ -30,6 +30,12 @@ test('inventory paging: a page of the matches, with how many matched in all', ()
   assert.equal(inventoryQuery(new URL('/', 'http://x')), undefined, 'no filter: the inventory is answered whole');
 });
 
+test('inventory pages are in natural order: numbers inside ids compare as numbers', () => {
+  const many = Object.fromEntries(['IMEI:35000110', 'IMEI:3500099', 'IMEI:3500010', 'IMEI:350009', 'lw-10', 'lw-9'].map((id) => [id, { DeviceID: id, Status: '1' }]));
+  const page = (offset: number) => Object.keys(filterInventory(many, inventoryQuery(new URL(`/?limit=3&offset=${offset}`, 'http://x'))!).devices);
+  assert.deepEqual([...page(0), ...page(3)], ['IMEI:350009', 'IMEI:3500010', 'IMEI:3500099', 'IMEI:35000110', 'lw-9', 'lw-10']);
+});
+
 test('GET /api/gateways/{id}/devices filters a real gateway\'s inventory and refuses bad filters with 400', async () => {
   const srv = await startServer();
   const gw = await startGateway(srv.url);

@@ -131,11 +131,22 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     await s.finishOperation('x', { state: 'accepted', status: 202 }, 4);
     assert.equal((await s.findAcceptedByCorrelator('D', 'c1'))?.id, 'x');
     assert.equal(await s.findAcceptedByCorrelator('D', 'other'), undefined);
+    await s.queueOperation({ id: 'y', deviceId: 'D', kind: 'Exec', target: './y', correlator: 'c2' }, 4);
+    await s.putDevice({ ...DEVICE, deviceId: 'E' });
+    await s.queueOperation({ id: 'z', deviceId: 'E', kind: 'Exec', target: './z', correlator: 'c3' }, 4);
+    await s.takeOperations('D', 10, 4);
+    await s.takeOperations('E', 10, 4);
+    await s.finishOperation('y', { state: 'accepted', status: 202 }, 4);
+    await s.finishOperation('z', { state: 'accepted', status: 202 }, 4);
+    assert.deepEqual((await s.listAccepted('D', 10)).map((o) => o.id), ['x', 'y'], 'the device\'s, oldest first');
+    assert.deepEqual((await s.listAccepted('D', 1)).map((o) => o.id), ['x'], 'bounded');
+    await s.finishOperation('y', { state: 'done', status: 200 }, 4);
     assert.equal(await s.cancelOperation('x', 408, 5), true);
     assert.equal(await s.cancelOperation('x', 408, 5), false, 'a finished operation stays as it is');
     assert.equal(await s.requeueAllSent(6), 1, 'b was sent and not answered');
     assert.equal((await s.getOperation('b'))?.state, 'queued');
-    assert.deepEqual((await s.listOperations('D')).map((o) => o.id), ['x', 'b'], 'newest first');
+    assert.deepEqual((await s.listAccepted('D', 10)).map((o) => o.id), [], 'x cancelled, y done: nothing waits');
+    assert.deepEqual((await s.listOperations('D')).map((o) => o.id), ['y', 'x', 'b'], 'newest first');
     await s.close();
   });
 

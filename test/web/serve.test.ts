@@ -40,9 +40,26 @@ test('every module the page imports is served as JavaScript', async () => {
     const res = await fetch(base + path);
     assert.equal(res.status, 200, path);
     assert.match(res.headers.get('content-type')!, /^text\/javascript/);
-    for (const m of (await res.text()).matchAll(/^import .* from '(\.[^']+)';$/gm)) queue.push(new URL(m[1]!, base + path).pathname);
+    for (const m of (await res.text()).matchAll(/^import .* from '([./][^']+)';$/gm)) queue.push(new URL(m[1]!, base + path).pathname);
   }
   assert.ok(seen.size >= 10, `${seen.size} modules`);
+});
+
+test('the favicon and uPlot (its ES module and CSS, as the package ships them) are served under the same CSP', async () => {
+  const html = await (await fetch(`${base}/`)).text();
+  const icon = /<link rel="icon" href="([^"]+)"/.exec(html)?.[1];
+  assert.equal(icon, '/ui/favicon.svg');
+  const svg = await fetch(base + icon);
+  assert.deepEqual([svg.status, svg.headers.get('content-type')], [200, 'image/svg+xml']);
+  const js = await fetch(`${base}/vendor/uplot/uPlot.esm.js`);
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get('content-type')!, /^text\/javascript/);
+  assert.match(js.headers.get('content-security-policy')!, /script-src 'self'/);
+  assert.match(await js.text(), /export \{ uPlot as default \}|export default uPlot/);
+  const css = await fetch(`${base}/vendor/uplot/uPlot.min.css`);
+  assert.deepEqual([css.status, css.headers.get('content-type')], [200, 'text/css; charset=utf-8']);
+  assert.equal((await fetch(`${base}/vendor/uplot/package.json`)).status, 404, 'only the files named are served');
+  assert.equal((await fetch(`${base}/vendor/pg/lib/index.js`)).status, 404);
 });
 
 test('unknown files are 404, changes 405, other paths are left to the API', async () => {

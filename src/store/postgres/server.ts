@@ -316,6 +316,10 @@ export class PgServerStore implements ServerStore {
     });
   }
 
+  async listAccepted(deviceId: string, limit: number): Promise<OperationRow[]> {
+    return (await this.db.query(`SELECT * FROM operations WHERE device_id = $1 AND state = 'accepted' ORDER BY seq LIMIT $2`, [deviceId, limit])).map(operationOf);
+  }
+
   async findAcceptedByCorrelator(deviceId: string, correlator: string): Promise<OperationRow | undefined> {
     const r = (await this.db.query(`SELECT * FROM operations WHERE device_id = $1 AND correlator = $2 AND state = 'accepted' ORDER BY seq DESC LIMIT 1`,
       [deviceId, correlator]))[0];

@@ -226,6 +226,10 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
       .run(status, now, id).changes) > 0;
   }
 
+  async listAccepted(deviceId: string, limit: number): Promise<OperationRow[]> {
+    return (this.sql(`SELECT * FROM operations WHERE device_id = ? AND state = 'accepted' ORDER BY seq LIMIT ?`).all(deviceId, limit) as Row[]).map(operationOf);
+  }
+
   async findAcceptedByCorrelator(deviceId: string, correlator: string): Promise<OperationRow | undefined> {
     const r = this.sql(`SELECT * FROM operations WHERE device_id = ? AND correlator = ? AND state = 'accepted' ORDER BY seq DESC LIMIT 1`)
       .get(deviceId, correlator) as Row | undefined;

@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { errorText, h, show } from './dom.js';
 import { loginView } from './views/login.js';
 import { gatewaysView } from './views/gateways.js';
+import { overviewView } from './views/overview.js';
 import { inventoryView } from './views/inventory.js';
 import { deviceView } from './views/device.js';
 import { groupsView } from './views/groups.js';
@@ -12,6 +13,7 @@ import { imagesView } from './views/images.js';
 import { sessionsView, traceView } from './views/sessions.js';
 
 const routes = [
+  [/^\/overview$/, overviewView],
   [/^\/gateways$/, gatewaysView],
   [/^\/gateways\/([^/]+)\/devices$/, inventoryView],
   [/^\/gateways\/([^/]+)\/devices\/([^/]+)$/, deviceView],
@@ -44,18 +46,18 @@ async function whoAmI() {
 async function route() {
   for (const stop of ctx.cleanup.splice(0)) stop();
   const mine = ++drawn;
-  const path = location.hash.replace(/^#/, '') || '/gateways';
+  const path = location.hash.replace(/^#/, '') || '/overview';
   if (!ctx.me) await whoAmI();
   if (!ctx.me) {
     loginView(async () => {
       await whoAmI();
-      location.hash = path === '/login' ? '#/gateways' : `#${path}`;
+      location.hash = path === '/login' ? '#/overview' : `#${path}`;
       await route();
     });
     return;
   }
   if (path === '/login') {
-    location.hash = '#/gateways';
+    location.hash = '#/overview';
     return;
   }
   const view = { ...ctx, show: (...children) => { if (mine === drawn) show(...children); } };
@@ -69,7 +71,7 @@ async function route() {
     }
     return;
   }
-  show(h('h1', {}, 'Not found'), h('p', {}, 'No page at ', path, '. ', h('a', { href: '#/gateways' }, 'Go to the gateways')));
+  show(h('h1', {}, 'Not found'), h('p', {}, 'No page at ', path, '. ', h('a', { href: '#/overview' }, 'Go to the overview')));
 }
 
 document.getElementById('logout').addEventListener('click', async () => {

@@ -30,6 +30,9 @@ export function announce(text) {
   document.getElementById('live').textContent = text;
 }
 
+/** a table in a box of its own that scrolls sideways on a narrow screen, so the page does not */
+export const scrollTable = (attrs, ...children) => h('div', { class: 'table-box' }, h('table', attrs, ...children));
+
 export const errorText = (err) => h('p', { class: 'error', role: 'alert' }, err?.message ?? String(err));
 
 export const enc = encodeURIComponent;

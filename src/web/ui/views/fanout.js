@@ -1,6 +1,7 @@
 // Fanouts: choose targets and commands, start, then watch the job live (server-sent events).
 import { api, settled } from '../api.js';
-import { announce, enc, errorText, h } from '../dom.js';
+import { announce, enc, errorText, h, scrollTable } from '../dom.js';
+import { byNatural, naturalCompare } from '../sort.js';
 
 const STATES = { 10: 'created', 20: 'running', 30: 'completed', 40: 'cancelled', 60: 'failed' };
 const KINDS = ['Get', 'Replace', 'Add', 'Delete', 'Exec'];
@@ -13,8 +14,8 @@ export async function fanoutFormView(ctx, gatewayId) {
   }
   const [groups, inv] = await Promise.all([settled(`/api/gateways/${gid}/groups`), settled(`/api/gateways/${gid}/devices`)]);
   const box = (name, value, label) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name, value }), label);
-  const groupBoxes = Object.keys(groups).map((g) => box('group', g, g));
-  const deviceBoxes = Object.values(inv.devices).map((d) => box('device', d.DeviceID, `${d.DeviceID}${d.Status === '1' ? '' : ' (detached)'}`));
+  const groupBoxes = Object.keys(groups).sort(naturalCompare).map((g) => box('group', g, g));
+  const deviceBoxes = Object.values(inv.devices).sort(byNatural((d) => d.DeviceID)).map((d) => box('device', d.DeviceID, `${d.DeviceID}${d.Status === '1' ? '' : ' (detached)'}`));
   const commands = h('ol', { class: 'commands' });
   const addCommand = () => {
     const n = commands.children.length + 1;
@@ -66,7 +67,7 @@ export function fanoutWatchView(ctx, gatewayId, name) {
     h('section', { 'aria-labelledby': 'h-progress' }, h('h2', { id: 'h-progress' }, 'Progress'), state, progress, text),
     h('section', { 'aria-labelledby': 'h-hist' }, h('h2', { id: 'h-hist' }, 'Results by status'), histogram),
     h('section', { 'aria-labelledby': 'h-devices' }, h('h2', { id: 'h-devices' }, 'Per device'),
-      h('table', {}, h('thead', {}, h('tr', {}, ['Device', 'Status', 'Answers'].map((t) => h('th', { scope: 'col' }, t)))), table)),
+      scrollTable({}, h('thead', {}, h('tr', {}, ['Device', 'Status', 'Answers'].map((t) => h('th', { scope: 'col' }, t)))), table)),
     note);
 
   const render = (job, final) => {
@@ -84,7 +85,7 @@ export function fanoutWatchView(ctx, gatewayId, name) {
       h('span', {}, `DM ${code}`), h('span', { class: `bar${code >= 300 ? ' bad' : ''}`, style: undefined, 'data-width': n }), h('span', {}, n))));
     // widths set through the CSSOM: the page's CSP allows no inline style attributes
     for (const bar of histogram.querySelectorAll('.bar')) bar.style.width = `${(100 * Number(bar.dataset.width)) / most}%`;
-    table.replaceChildren(...Object.values(job.Results ?? {}).map((r) => h('tr', { 'data-device': r.DeviceID },
+    table.replaceChildren(...Object.values(job.Results ?? {}).sort(byNatural((r) => r.DeviceID)).map((r) => h('tr', { 'data-device': r.DeviceID },
       h('th', { scope: 'row' }, r.DeviceID), h('td', {}, r.Status),
       h('td', {}, Object.values(r.Cmd ?? {}).map((c) => `${c.Status}${c.Data !== undefined ? `: ${c.Data}` : ''}`).join('; ')))));
     announce(final ? `Fanout ${name} ${STATES[job.State] ?? 'ended'}: ${p.Succeeded ?? 0} succeeded, ${p.Failed ?? 0} failed` : `${done} of ${total} done`);

@@ -1,6 +1,7 @@
 // Images: upload to the server, stage on a gateway (it fetches and keeps it), each gateway's store.
 import { api, settled } from '../api.js';
-import { announce, enc, errorText, h } from '../dom.js';
+import { announce, enc, errorText, h, scrollTable } from '../dom.js';
+import { byNatural } from '../sort.js';
 
 // ./GwMO/Images/<x>/State (ImageState in src/store/gateway.ts)
 const STATES = { 10: 'idle', 20: 'downloading', 30: 'stored', 40: 'failed', 50: 'not stored' };
@@ -9,8 +10,8 @@ const REFRESH_MS = 1000;
 
 /** one gateway's store as a table */
 function storeTable(held) {
-  const rows = Object.entries(held);
-  return rows.length === 0 ? h('p', {}, 'No images stored.') : h('table', {},
+  const rows = Object.entries(held).sort(byNatural(([name]) => name));
+  return rows.length === 0 ? h('p', {}, 'No images stored.') : scrollTable({},
     h('thead', {}, h('tr', {}, ['Image', 'Version', 'State', 'Bytes', 'Local URL'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, rows.map(([name, i]) => h('tr', { 'data-image': name, 'data-state': STATES[i.State] ?? i.State ?? '' }, h('th', { scope: 'row' }, name), h('td', {}, i.Version ?? ''),
       h('td', { class: 'state' }, STATES[i.State] ?? i.State ?? ''), h('td', {}, `${i.BytesReceived ?? 0} / ${i.Size ?? '?'}`), h('td', {}, i.LocalURL ?? '')))));
@@ -51,6 +52,8 @@ export async function imagesView(ctx) {
   const [images, gateways] = await Promise.all([api('GET', '/api/images').catch((err) => ({ items: [], error: err.message })), api('GET', '/api/gateways')]);
   const outcome = h('div', { role: 'status' });
   const reload = () => imagesView(ctx);
+  gateways.items.sort(byNatural((g) => g.deviceId));
+  images.items.sort(byNatural((i) => `${i.name} ${i.version}`));
   const sections = new Map(gateways.items.map((g) => [g.deviceId, h('section', { 'data-gateway': g.deviceId }, h('h3', {}, g.deviceId), h('p', { class: 'muted' }, 'Asking the gateway…'))]));
   for (const [id, section] of sections) void showStore(section, id);
   const stores = h('div', {}, [...sections.values()]);
@@ -98,7 +101,7 @@ export async function imagesView(ctx) {
 
   ctx.show(h('h1', {}, 'Images'), outcome,
     h('h2', {}, 'On the server'),
-    images.error ? h('p', { class: 'error' }, images.error) : images.items.length === 0 ? h('p', {}, 'No images uploaded.') : h('table', {},
+    images.error ? h('p', { class: 'error' }, images.error) : images.items.length === 0 ? h('p', {}, 'No images uploaded.') : scrollTable({},
       h('thead', {}, h('tr', {}, ['Name', 'Version', 'Size', 'SHA-256'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, images.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.name), h('td', {}, i.version), h('td', {}, `${i.size} bytes`), h('td', {}, h('code', {}, i.id)))))),
     upload, ctx.canAct ? [h('h2', {}, 'Stage on a gateway'), stage || h('p', {}, 'Upload an image first.')] : '',

@@ -1,5 +1,6 @@
 import { settled } from '../api.js';
-import { announce, enc, errorText, h } from '../dom.js';
+import { announce, enc, errorText, h, scrollTable } from '../dom.js';
+import { byNatural } from '../sort.js';
 
 const PAGE = 20;
 const MODES = { 1: 'transparent', 2: 'proxy', 3: 'adaptation' };
@@ -35,7 +36,8 @@ export async function inventoryView(ctx, gatewayId) {
     results.replaceChildren(errorText(err));
     return;
   }
-  const devices = Object.values(inv.devices);
+  // the server pages in natural order too, so page 2 follows page 1
+  const devices = Object.values(inv.devices).sort(byNatural((d) => d.DeviceID));
   const page = (to) => {
     const p = new URLSearchParams(params);
     p.set('offset', String(to));
@@ -44,7 +46,7 @@ export async function inventoryView(ctx, gatewayId) {
   results.removeAttribute('aria-busy');
   results.replaceChildren(
     h('p', { id: 'matched' }, `${inv.matched} of ${inv.summary.Total} devices match`, devices.length ? ` (showing ${offset + 1}–${offset + devices.length})` : '', '.'),
-    h('table', {},
+    scrollTable({},
       h('caption', { class: 'sr-only' }, 'Devices'),
       h('thead', {}, h('tr', {}, ['Device', 'Model', 'Protocol', 'Mode', 'Status', 'Groups'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, devices.map((d) => h('tr', { 'data-device': d.DeviceID },

@@ -1,6 +1,6 @@
 // Session traces: recent DM sessions and each one's messages as XML (WBXML decoded by the server).
 import { api } from '../api.js';
-import { enc, h } from '../dom.js';
+import { enc, h, scrollTable } from '../dom.js';
 
 /** one element per line, indented by depth (the server sends compact XML) */
 export function indentXml(xml) {
@@ -20,7 +20,7 @@ export async function sessionsView(ctx) {
   const { items, total } = await api('GET', '/api/sessions?limit=200');
   ctx.show(h('h1', {}, 'Session traces'),
     h('p', {}, `The server keeps the last ${total === 1 ? 'session' : `${total} sessions`} it held with devices and gateways (at most 200).`),
-    items.length === 0 ? h('p', {}, 'No session yet.') : h('table', {},
+    items.length === 0 ? h('p', {}, 'No session yet.') : scrollTable({},
       h('caption', { class: 'sr-only' }, 'Recent DM sessions, newest first'),
       h('thead', {}, h('tr', {}, ['Session', 'Device', 'Started', 'Ended', 'Outcome', 'Messages'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, items.map((s) => h('tr', { 'data-device': s.deviceId },
