@@ -182,7 +182,7 @@ test('README: "Manage a device" and the gateway walk-through run as written', { 
         const notified = /\/notify'/.test(step.line) ? Promise.any(dmDevices().map((d) => d.next((l) => l.event === 'session.end', 30_000))) : undefined;
 
         const r = await shell.run(step.line);
-        if (process.env["README_DEBUG"]) console.log(step.line, "\n=>", r.stdout.slice(0, 600));
+        if (process.env["GWMO_TEST_LOG"]) console.log(step.line, "\n=>", r.stdout.slice(0, 600));
         const what = `${block.section}: ${step.line}\n${r.stdout}\n${r.stderr}`;
         assert.equal(r.code, 0, what);
         for (const code of r.stderr.matchAll(/__HTTP__(\d+)/g)) assert.match(code[1]!, /^2\d\d$/, what);
