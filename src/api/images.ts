@@ -11,7 +11,7 @@ const MAX_IMAGE = 2 * 1024 ** 3;
 function imageView(i: ImageInfo, publicBase: string): Record<string, unknown> {
   return {
     id: i.id, sha256: i.sha256, name: i.name, version: i.version, size: i.size, contentType: i.contentType,
-    createdAt: i.createdAt, url: `${publicBase}/images/${i.id}`,
+    createdAt: new Date(i.createdAt).toISOString(), url: `${publicBase}/images/${i.id}`,
     stagings: Object.entries(i.stagings ?? {}).map(([where, state]) => ({ gateway: where.slice(0, where.lastIndexOf('/')), name: where.slice(where.lastIndexOf('/') + 1), state })),
   };
 }

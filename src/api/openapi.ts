@@ -14,7 +14,7 @@ const paging = [
 
 const document = {
   openapi: '3.0.3',
-  info: { title: 'gwmo DM server API', version: '0.1.0', description: 'Devices, their DM operations and notifications. Every path but /api/login and this document needs a bearer token (POST /api/tokens) or the dashboard\'s login cookie. Roles: viewer reads; operator acts on devices (operations, notifications, groups, fanouts, images); admin also manages device and gateway accounts, gateway configuration and users.' },
+  info: { title: 'gwmo DM server API', version: '0.1.0', description: 'Devices, their DM operations and notifications. Every path but /api/login and this document needs a bearer token (POST /api/tokens) or the dashboard\'s login cookie. Roles: viewer reads; operator acts on devices (operations, notifications, groups, fanouts, images); admin also manages device and gateway accounts, gateway configuration and users. Every time is an ISO 8601 UTC string (format date-time).' },
   security: [{ bearer: [] }, { loginCookie: [] }],
   paths: {
     '/api/login': {
@@ -99,11 +99,11 @@ const document = {
       post: {
         summary: 'Commands for a device behind a gateway; they follow the device if it moves to another gateway', parameters: [deviceId],
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['commands'], properties: { commands: { type: 'array', items: { $ref: '#/components/schemas/NewOperation' } } } } } } },
-        responses: { 202: { description: 'the job, dispatched to the gateway the device was last announced by' }, 400: error, 404: error },
+        responses: { 202: { description: 'the job, dispatched to the gateway the device was last announced by', content: json('DeviceJob') }, 400: error, 404: error },
       },
     },
     '/api/jobs/{id}': {
-      get: { summary: 'A device job: state pending, dispatched or done; status; per-command results (status, data) once done; the gateway it ran on (?wait=<s> answers once done)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0, maximum: 120, default: 0 } }], responses: { 200: { description: 'the job' }, 404: error } },
+      get: { summary: 'A device job: state pending, dispatched or done; status; per-command results (status, data) once done; the gateway it ran on (?wait=<s> answers once done)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0, maximum: 120, default: 0 } }], responses: { 200: { description: 'the job', content: json('DeviceJob') }, 404: error } },
     },
     '/api/gateways': {
       get: { summary: 'GwMO gateways known to the server (devices that report DevInfo/Ext/GwMO)', responses: { 200: { description: 'gateways' } } },
@@ -236,9 +236,18 @@ const document = {
         type: 'object',
         properties: {
           id: { type: 'string' }, sha256: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' }, size: { type: 'integer' },
-          contentType: { type: 'string', description: 'what the uploader claimed; a label, never the type the bytes are served with' }, createdAt: { type: 'integer' },
+          contentType: { type: 'string', description: 'what the uploader claimed; a label, never the type the bytes are served with' }, createdAt: { type: 'string', format: 'date-time' },
           url: { type: 'string', description: 'GET it with an API token or login, a device\'s DM credentials (HTTP Basic), or a link the server signed' },
           stagings: { type: 'array', description: 'gateways that may still fetch it from the server', items: { type: 'object', properties: { gateway: { type: 'string' }, name: { type: 'string' }, state: { type: 'string', enum: ['downloading', 'devices-fetch-here'] } } } },
+        },
+      },
+      DeviceJob: {
+        type: 'object', required: ['id', 'deviceId', 'state', 'commands', 'createdAt', 'updatedAt'],
+        properties: {
+          id: { type: 'string' }, deviceId: { type: 'string' }, state: { type: 'string', enum: ['pending', 'dispatched', 'done'] },
+          commands: { type: 'array', items: { type: 'object' } }, gatewayId: { type: 'string' }, fanout: { type: 'string' }, correlator: { type: 'string' }, status: { type: 'integer' },
+          results: { type: 'array', items: { type: 'object', properties: { status: { type: 'integer' }, data: { description: 'text, or {base64, format} for binary data' }, format: { type: 'string' } } } },
+          createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' },
         },
       },
       Login: { type: 'object', required: ['name', 'password'], properties: { name: { type: 'string' }, password: { type: 'string' } } },
@@ -321,7 +330,7 @@ const document = {
       SessionTrace: {
         type: 'object', required: ['id', 'deviceId', 'trace'],
         properties: {
-          id: { type: 'string' }, deviceId: { type: 'string' }, dmSessionId: { type: 'string' }, startedAt: { type: 'string' }, endedAt: { type: 'string', nullable: true },
+          id: { type: 'string' }, deviceId: { type: 'string' }, dmSessionId: { type: 'string' }, startedAt: { type: 'string', format: 'date-time' }, endedAt: { type: 'string', format: 'date-time', nullable: true },
           outcome: { type: 'string', nullable: true }, messages: { type: 'integer' }, bytes: { type: 'integer' }, dropped: { type: 'integer' },
           trace: { type: 'array', items: { type: 'object', required: ['n', 'direction', 'encoding', 'bytes', 'xml'], properties: {
             n: { type: 'integer' }, direction: { type: 'string', enum: ['in', 'out'] }, encoding: { type: 'string', enum: ['xml', 'wbxml', 'http'] },

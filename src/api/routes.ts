@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ServerService } from '../server/service.ts';
 import { ServiceError } from '../server/service.ts';
-import type { DeviceRow, OperationRow } from '../store/server.ts';
+import type { DeviceJobRow, DeviceRow, OperationRow } from '../store/server.ts';
 import { ApiError, audit, field, paging, readJson, sendJson } from './http-json.ts';
 import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
@@ -34,14 +34,23 @@ function deviceView(d: DeviceRow): Record<string, unknown> {
   };
 }
 
+const dataView = (data: unknown, format?: string): unknown => (data instanceof Uint8Array ? { base64: Buffer.from(data).toString('base64'), format } : data);
+
 function operationView(op: OperationRow): Record<string, unknown> {
-  const dataView = (data: unknown, format?: string): unknown => (data instanceof Uint8Array ? { base64: Buffer.from(data).toString('base64'), format } : data);
   return {
     id: op.id, deviceId: op.deviceId, kind: op.kind, path: op.target, source: op.source ?? null,
     value: op.data === undefined ? null : dataView(op.data, op.format), format: op.format ?? null, correlator: op.correlator ?? null,
     state: op.state, status: op.status ?? null,
     results: (op.results ?? []).map((r) => ({ path: r.uri, format: r.format ?? 'chr', type: r.type ?? null, value: r.data === undefined ? null : dataView(r.data, r.format) })),
     createdAt: new Date(op.createdAt).toISOString(), updatedAt: new Date(op.updatedAt).toISOString(),
+  };
+}
+
+/** A device job as the API shows it: times in ISO 8601 like every other answer, bytes as base64. */
+function jobView(job: DeviceJobRow): Record<string, unknown> {
+  return {
+    ...job, ...(job.results ? { results: job.results.map((r) => ({ ...r, ...(r.data !== undefined ? { data: dataView(r.data, r.format) } : {}) })) } : {}),
+    createdAt: new Date(job.createdAt).toISOString(), updatedAt: new Date(job.updatedAt).toISOString(),
   };
 }
 
@@ -52,7 +61,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
       if (!jobs) throw new ApiError(503, 'this server does not run device jobs');
       const b = await readJson(req);
       if (!Array.isArray(b['commands'])) throw new ApiError(400, 'commands must be an array of {"kind","path","value"?}');
-      sendJson(res, 202, await jobs.create(id!, b['commands'] as NewOperation[]));
+      sendJson(res, 202, jobView(await jobs.create(id!, b['commands'] as NewOperation[])));
     }],
     ['GET', /^\/api\/devices\/([^/]+)\/location$/, async (_q, res, [id]) => {
       if (!jobs) throw new ApiError(503, 'this server does not track devices behind gateways');
@@ -63,7 +72,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
       if (!jobs) throw new ApiError(503, 'this server does not run device jobs');
       const wait = Number(url.searchParams.get('wait') ?? 0);
       if (!Number.isFinite(wait) || wait < 0 || wait > 120) throw new ApiError(400, 'wait must be 0–120 seconds');
-      sendJson(res, 200, await jobs.settle(id!, wait * 1000));
+      sendJson(res, 200, jobView(await jobs.settle(id!, wait * 1000)));
     }],
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),

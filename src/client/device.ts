@@ -41,6 +41,14 @@ export interface DeviceConfig extends DmClientIdentity {
 
 const TYPES = { basic: 'BASIC', md5: 'DIGEST', hmac: 'HMAC' } as const;
 
+/** The simulated device's writable vendor nodes and their first values. */
+export const VENDOR_SETTINGS: readonly (readonly [string, 'chr' | 'int' | 'bool', string])[] = [
+  ['./Vendor/gwmo/Note', 'chr', ''],
+  ['./Vendor/gwmo/Settings/Interval', 'int', '60'],
+  ['./Vendor/gwmo/Settings/Enabled', 'bool', 'true'],
+  ['./Vendor/gwmo/Settings/Label', 'chr', 'sim'],
+];
+
 export class DmDevice {
   readonly tree: Tree;
   readonly agent: DmClientAgent;
@@ -99,6 +107,11 @@ export class DmDevice {
       });
     }
     if (!this.tree.exists('./Vendor/gwmo/Reboot')) this.tree.define('./Vendor/gwmo/Reboot', { format: 'node' });
+    // a few writable settings, so the server has something to Replace, Copy and Delete (docs/tree.md);
+    // seeded when missing: values the server wrote persist, a deleted one comes back at the next start
+    for (const [path, format, value] of VENDOR_SETTINGS) {
+      if (!this.tree.exists(path)) this.tree.define(path, { format, value });
+    }
   }
 
   async start(): Promise<void> {

@@ -16,7 +16,7 @@ const int = (min: number, max: number) => (v: string): boolean => /^\d+$/.test(v
 export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'DefaultMode', format: 'int', writable: true, default: '0', check: int(0, 3),
     description: 'mode for newly attached devices: 0 the gateway chooses from capability, 1 transparent, 2 proxy, 3 adaptation' },
-  { path: 'InventoryAlerts/Attach', format: 'bool', writable: true, default: 'false', description: 'send deviceattached Generic Alerts (DI-004/005)' },
+  { path: 'InventoryAlerts/Attach', format: 'bool', writable: true, default: 'true', description: 'send deviceattached Generic Alerts (DI-004/005); on by default: the server learns from them where each device is' },
   { path: 'InventoryAlerts/Detach', format: 'bool', writable: true, default: 'false', description: 'send devicedetached Generic Alerts' },
   { path: 'DetachTimeout', format: 'int', writable: true, default: '300', check: int(1, 86_400 * 30),
     description: 'seconds of silence after which a device counts as detached (DI-003)' },

@@ -66,6 +66,9 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     await call('GET', '/api/devices/IMEI%3AC1/location', 404);
     await call('POST', '/api/devices/IMEI%3AC1/jobs', 404, { commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
     await call('GET', '/api/jobs/nothing', 404);
+    await call('GET', `/api/devices/${dev}/location`, 200);
+    const job = await call('POST', `/api/devices/${dev}/jobs`, 202, { commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
+    await call('GET', `/api/jobs/${job.id}?wait=20`, 200);
     await call('GET', '/api/gateways', 200);
     await call('GET', `/api/gateways/${gid}/devices`, 200);
     await call('GET', `/api/gateways/${gid}/devices?status=attached&mode=proxy&protocol=oma-dm&q=IMEI&limit=1&offset=1`, 200);

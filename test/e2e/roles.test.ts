@@ -32,7 +32,7 @@ test('server + device processes: queue, notify, session, results; data survives 
     assert.equal((await call('PATCH', `/devices/${enc}`, { notifyAddress: ready['notify'] })).status, 200);
 
     const get = await call('POST', `/devices/${enc}/operations`, { kind: 'Get', path: './DevInfo/Mod' });
-    const add = await call('POST', `/devices/${enc}/operations`, { kind: 'Add', path: './Vendor/gwmo/Note', value: 'héllo' });
+    const add = await call('POST', `/devices/${enc}/operations`, { kind: 'Replace', path: './Vendor/gwmo/Note', value: 'héllo' });
     const sessionDone = device.next((l) => l.event === 'session.end');
     const notified = await call('POST', `/devices/${enc}/notify`, { uiMode: 1 });
     assert.equal(notified.status, 202, JSON.stringify(notified.json));

@@ -40,10 +40,10 @@ test('SIGKILL mid-fanout and restart: the job completes with one result per devi
       ...devices.map((_, i) => ({ kind: 'Add' as const, path: `./GwMO/Fanout/slow/Targets/${i}`, value: `./GwMO/DevInventory/Devices/IMEI:${String(i).padStart(15, '0')}` })),
       { kind: 'Exec' as const, path: './GwMO/Fanout/slow/Operations/Start' },
     ].map((o) => srv.server.service.queue(GW_ID, o)));
-    const session = gateway.next((l) => l.event === 'north.session');
+    // wait on the operation, not the next session: deviceattached alerts open sessions of their own
     await srv.server.service.notify(GW_ID);
-    await session;
-    assert.equal((await srv.server.service.operation(ops[ops.length - 1]!.id)).status, 202);
+    const [start] = await srv.server.service.settle([ops[ops.length - 1]!.id], 20_000);
+    assert.equal(start!.status, 202);
 
     await gateway.waitFor((l) => l.event === 'fanout.progress' && Number(l['done']) >= 4);
     gateway.child.kill('SIGKILL');

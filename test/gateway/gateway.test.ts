@@ -92,10 +92,17 @@ test('config and groups are managed from the server; bad values get a DM status'
   assert.equal(ops[12]!.results![0]!.data, 'meters');
 });
 
-test('new-device alert only when the server switched it on; a silent device turns detached and back', async () => {
+test('new-device alerts by default, none once the server switched them off; a silent device turns detached and back', async () => {
+  const attached = (): string[] => srv.alerts.flatMap((a) => a.alert.items.filter((i) => i.type?.includes('deviceattached')).map((i) => String(i.source)));
+  await gw.gateway.idle();
+  assert.ok(attached().includes(`./GwMO/DevInventory/Devices/${dev(0)}`), 'on by default: the server learns where each device is');
+  await onGateway([{ kind: 'Replace', path: './GwMO/Config/InventoryAlerts/Attach', value: 'false' }]);
+  const before = attached().length;
   const [off] = await startDevices(gw.gateway.lanUrl, 1, 900);
-  assert.equal(srv.alerts.filter((a) => a.alert.items.some((i) => i.type?.includes('deviceattached'))).length, 0);
+  await gw.gateway.idle();
+  assert.equal(attached().length, before, 'switched off: no alert for a new device');
   await onGateway([{ kind: 'Replace', path: './GwMO/Config/InventoryAlerts/Attach', value: 'true' }]);
+  srv.alerts.length = 0;
   const alert = srv.alertOf('deviceattached');
   const [on] = await startDevices(gw.gateway.lanUrl, 1, 901);
   const a = await alert;

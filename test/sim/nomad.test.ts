@@ -24,7 +24,7 @@ test('a nomadic device moves between gateways, the server tracks where it is, an
     await atA;
     assert.equal((await where()).gatewayId, GW_ID);
     // something the server wrote into the device before it left
-    const job = await srv.server.jobs.create('IMEI:NOMAD', [{ kind: 'Add', path: './Vendor/gwmo/Note', value: 'written through A' }]);
+    const job = await srv.server.jobs.create('IMEI:NOMAD', [{ kind: 'Replace', path: './Vendor/gwmo/Note', value: 'written through A' }]);
     assert.equal((await srv.server.jobs.settle(job.id, 15_000)).status, 200);
 
     srv.alerts.length = 0;

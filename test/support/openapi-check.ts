@@ -28,6 +28,8 @@ export function validate(value: unknown, schema: Schema, at = '$'): string[] {
   const type = s['type'] as string | undefined;
   const actual = Array.isArray(value) ? 'array' : typeof value;
   if (type === 'integer' ? !Number.isInteger(value) : type !== undefined && type !== actual) return [`${at} is ${actual}, not ${type}`];
+  // one time format in the whole API: ISO 8601 UTC as Date#toISOString writes it
+  if (s['format'] === 'date-time' && (typeof value !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value))) out.push(`${at} = ${JSON.stringify(value)} is not an ISO 8601 date-time`);
   if (s['enum'] && !(s['enum'] as unknown[]).includes(value)) out.push(`${at} = ${JSON.stringify(value)} is not one of ${JSON.stringify(s['enum'])}`);
   if (type === 'object' && typeof value === 'object') {
     const v = value as Record<string, unknown>;

@@ -20,10 +20,10 @@ export class GwmoProcess {
   stderr = '';
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
-  /** `prefix`: a command to run gwmo under, e.g. ["ip", "netns", "exec", "<ns>"] */
-  constructor(args: readonly string[], prefix: readonly string[] = [], env: Record<string, string> = {}) {
+  /** `prefix`: a command to run gwmo under, e.g. ["ip", "netns", "exec", "<ns>"]; `cwd`: where relative paths (./data) land */
+  constructor(args: readonly string[], prefix: readonly string[] = [], env: Record<string, string> = {}, cwd?: string) {
     const argv = [...prefix, process.execPath, MAIN, ...args];
-    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GWMO_ADMIN_TOKEN: TEST_TOKEN, ...env } });
+    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GWMO_ADMIN_TOKEN: TEST_TOKEN, ...env }, ...(cwd ? { cwd } : {}) });
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
       let line: LogLine;
       try {

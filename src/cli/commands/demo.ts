@@ -76,8 +76,6 @@ export function registerDemo(program: Command): void {
         const gdir = join(dir, `gateway-${n + 1}`);
         mkdirSync(gdir, { recursive: true });
         const stores = { tree: new SqliteTreeStore(join(gdir, 'tree.db')), south: new SqliteServerStore(join(gdir, 'south.db'), { exclusive: true }), gateway: new SqliteGatewayStore(join(gdir, 'gateway.db'), { exclusive: true }) };
-        // devices arriving and leaving are announced to the server, which tracks where each device is
-        stores.gateway.setConfig('InventoryAlerts/Attach', 'true');
         const gateway = new DmGateway({
           deviceId: id, serverUrl: url, serverId: 'gwmo', username: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverPassword: 'srv-secret',
           auth: 'md5', encoding: 'wbxml', lanHost: '127.0.0.1', lanPort: 0, lanServerId: 'gwmo-gateway', deviceUser: 'device',

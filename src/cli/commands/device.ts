@@ -76,20 +76,22 @@ export function registerDevice(program: Command): void {
       const store = new SqliteTreeStore(treePath);
       const log = jsonLog('device');
       const device = new DmDevice(config, store, log);
+      // before the first session: a server that does not answer must not keep a SIGTERM from stopping cleanly
+      let stopping = false;
+      onShutdown(async () => {
+        stopping = true;
+        await device.stop();
+        store.close();
+      });
       const once = merged['once'] === true;
       if (!once) await device.start();
       log('device.started', { deviceId: config.deviceId, server: config.serverUrl, notify: device.notifyAddress ?? null, tree: treePath });
       const report = await device.session();
-      if (once) {
+      if (once && !stopping) {
         await device.stop();
         store.close();
         if (report.end !== 'done') throw new CliError(`session ${report.end}${report.error ? `: ${report.error}` : ''}`, 1);
-        return;
       }
-      onShutdown(async () => {
-        await device.stop();
-        store.close();
-      });
     });
 }
 
@@ -98,14 +100,18 @@ async function runLwm2m(endpoint: string, server: string, lifetimeS: number, man
   if (!server.startsWith('coap://')) throw new CliError(`--server-url must be coap://host:port for an LwM2M device, not "${server}"`);
   const log = jsonLog('device');
   const device = new Lwm2mDevice({ endpoint, server, lifetimeS, manufacturer, model, firmware, host });
-  try {
-    await device.start();
-  } catch (err) {
-    throw new CliError(`cannot register with ${server}: ${err instanceof Error ? err.message : String(err)}`, 1);
-  }
-  log('device.started', { protocol: 'lwm2m', endpoint, server, address: device.address, lifetime: lifetimeS });
+  // before registering: a gateway that does not answer must not keep a SIGTERM from stopping cleanly
+  let stopping = false;
   onShutdown(async () => {
+    stopping = true;
     await device.deregister().catch(() => undefined);
     await device.stop();
   });
+  try {
+    await device.start();
+  } catch (err) {
+    if (stopping) return; // the registration was cut short by the stop
+    throw new CliError(`cannot register with ${server}: ${err instanceof Error ? err.message : String(err)}`, 1);
+  }
+  log('device.started', { protocol: 'lwm2m', endpoint, server, address: device.address, lifetime: lifetimeS });
 }

@@ -18,7 +18,7 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
   { path: 'Config', format: 'node', access: 'G', occurrence: '1', type: 'urn:oma:mo:oma-gwmo-config:1.1', description: 'Gateway Config MO' },
   { path: 'Config/DefaultMode', format: 'int', access: 'GR', occurrence: '1', description: 'mode for newly attached devices: 0 the gateway chooses (proxy for DM clients, adaptation otherwise), 1 transparent, 2 proxy, 3 adaptation (MOO-001)' },
   { path: 'Config/InventoryAlerts', format: 'node', access: 'G', occurrence: '1', description: 'switches for inventory alerts (DI-005)' },
-  { path: 'Config/InventoryAlerts/Attach', format: 'bool', access: 'GR', occurrence: '1', description: 'send urn:oma:at:oma-gwmo:deviceattached:1.1 when a device registers (DI-004); default false' },
+  { path: 'Config/InventoryAlerts/Attach', format: 'bool', access: 'GR', occurrence: '1', description: 'send urn:oma:at:oma-gwmo:deviceattached:1.1 when a device registers (DI-004); default true: the server learns from it which gateway a device is behind (device jobs, the dashboard device page)' },
   { path: 'Config/InventoryAlerts/Detach', format: 'bool', access: 'GR', occurrence: '1', description: 'send urn:oma:at:oma-gwmo:devicedetached:1.0 when a device turns detached; default false' },
   { path: 'Config/DetachTimeout', format: 'int', access: 'GR', occurrence: '1', description: 'seconds of silence after which a device counts as detached (DI-003); default 300' },
   { path: 'Config/Fanout', format: 'node', access: 'G', occurrence: '1', description: 'fanout defaults' },
