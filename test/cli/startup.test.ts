@@ -1,13 +1,13 @@
 // `gwmo` starts at once: registering the commands loads none of their code, a command loads only its
 // own, and bin/gwmo.js keeps compiled modules in the user's cache directory (or runs without one).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { run } from '../support/cli.ts';
 import { freePort } from '../support/ports.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,26 +17,18 @@ const HOOK = join(ROOT, 'test', 'support', 'record-loads.ts');
 interface Run { code: number | null; stdout: string; stderr: string; loaded: string[] }
 
 /** `node bin/gwmo.js ARGS` with the modules it loaded, as paths under the checkout */
-function gwmo(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+async function gwmo(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'gwmo-startup-'));
-  const file = join(dir, 'loaded.txt');
-  writeFileSync(file, '');
-  const { NODE_COMPILE_CACHE: _, ...inherited } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', HOOK, BIN, ...args], {
-      env: { ...inherited, XDG_CACHE_HOME: join(dir, 'cache'), GWMO_LOADED_FILE: file, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const loaded = readFileSync(file, 'utf8').split('\n').filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u).slice(ROOT.length));
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, stdout, stderr, loaded });
-    });
-  });
+  try {
+    const file = join(dir, 'loaded.txt');
+    writeFileSync(file, '');
+    const { NODE_COMPILE_CACHE: _, ...inherited } = process.env;
+    const r = await run([process.execPath, '--import', HOOK, BIN, ...args], { env: { ...inherited, XDG_CACHE_HOME: join(dir, 'cache'), GWMO_LOADED_FILE: file, ...env } });
+    const loaded = readFileSync(file, 'utf8').split('\n').filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u).slice(ROOT.length));
+    return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr, loaded };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** what a command that only talks to the API or converts bytes has no use for */

@@ -20,9 +20,9 @@ export class GwmoProcess {
   stderr = '';
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
-  /** `prefix`: a command to run gwmo under, e.g. ["ip", "netns", "exec", "<ns>"] */
-  constructor(args: readonly string[], prefix: readonly string[] = [], env: Record<string, string> = {}) {
-    const argv = [...prefix, process.execPath, MAIN, ...args];
+  /** `prefix`: a command to run gwmo under, e.g. ["ip", "netns", "exec", "<ns>"]; `gwmo`: how to start it (an installed copy) */
+  constructor(args: readonly string[], prefix: readonly string[] = [], env: Record<string, string> = {}, gwmo: readonly string[] = [process.execPath, MAIN]) {
+    const argv = [...prefix, ...gwmo, ...args];
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GWMO_ADMIN_TOKEN: TEST_TOKEN, ...env } });
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
       let line: LogLine;
