@@ -134,7 +134,7 @@ export async function runDemo(f: Record<string, string>): Promise<void> {
     `             curl -s -H "authorization: Bearer $T" '${api}/gateways/${g}/devices'`,
     `             curl -s -H "authorization: Bearer $T" -X POST '${api}/gateways/${g}/fanouts' -H 'content-type: application/json' \\`,
     `               -d '{"name":"models","devices":["IMEI:3500010","demo1-lw0"],"commands":[{"kind":"Get","path":"./DevInfo/Mod"}]}'`,
-    `             npm run gwmo -- gateways devices ${GATEWAYS[0]} --api ${api} --token $T`,
+    `             npx gwmo gateways devices ${GATEWAYS[0]} --api ${api} --token $T`,
     '  Ctrl-C stops the demo; the next start reuses the data.',
     '',
   ].join('\n'));
