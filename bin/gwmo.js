@@ -31,7 +31,7 @@ const source = join(root, 'src', 'cli', 'main.ts');
 const built = join(root, 'dist', 'cli', 'main.js');
 const fromSource = existsSync(source) && !root.split(sep).includes('node_modules');
 if (!fromSource && !existsSync(built)) {
-  console.error(`gwmo: found neither ${source} nor ${built} (in a checkout, npm run build makes dist/)`);
+  console.error(`gwmo: ${built} is missing: under node_modules Node runs no TypeScript, so gwmo runs the JavaScript npm run build makes`);
   process.exit(1);
 }
 await import(pathToFileURL(fromSource ? source : built).href);
