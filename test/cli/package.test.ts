@@ -1,6 +1,6 @@
 // The package as operators install it: `npm pack`, `npm install -g` into a temporary prefix, then the
 // installed `gwmo` (JavaScript from dist/, no sources) answers --help as the checkout does, serves the
-// dashboard, and holds a DM session between an installed server and an installed device.
+// dashboard, holds a DM session between an installed server and an installed device, and runs a gateway.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { AUTH, GwmoProcess } from '../support/process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-test('npm pack, npm install -g, and the installed gwmo runs: --help, dashboard, a server and a device session', { timeout: 240_000 }, async (t) => {
+test('npm pack, npm install -g, and the installed gwmo runs: --help, dashboard, a server, a device session and a gateway', { timeout: 240_000 }, async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'gwmo-package-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   // this Node first on PATH: npm's scripts (prepack) and the installed bin's `#!/usr/bin/env node` use it
@@ -58,5 +58,14 @@ test('npm pack, npm install -g, and the installed gwmo runs: --help, dashboard, 
   assert.equal(device.code, 0, device.stderr);
   const op = await call('GET', `/operations/${get.json.id}`);
   assert.deepEqual([op.json.state, op.json.status, op.json.results[0]?.value], ['done', 200, 'PACKAGED-1']);
+
+  // a gateway from the installed copy, LwM2M (the coap dependency) on: its first session with the server
+  assert.equal((await call('POST', '/devices', { deviceId: 'GW:PKG', name: 'gateway', password: 'gw-pw', serverName: 'gwmo', serverPassword: 'srv-gw-pw', scheme: 'md5' })).status, 201);
+  const gateway = new GwmoProcess(['gateway', '--device-id', 'GW:PKG', '--server-url', String(started['dm']), '--password', 'gw-pw', '--server-password', 'srv-gw-pw',
+    '--device-password', 'lan-pw', '--lan-port', '0', '--lwm2m-port', '0', '--check-in', '0', '--data-dir', join(tmp, 'gateway')], [], { PATH: env.PATH }, gwmo);
+  t.after(() => gateway.stop());
+  assert.equal((await gateway.waitFor((l) => l.event === 'north.session', 30_000))['end'], 'done');
+  assert.match(String((await gateway.waitFor((l) => l.event === 'gateway.started'))['lwm2m']), /^coap:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(await gateway.stop(), 0, 'the installed gateway stops cleanly on SIGTERM');
   assert.equal(await server.stop(), 0, 'the installed server stops cleanly on SIGTERM');
 });
