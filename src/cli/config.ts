@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Command, Option } from 'commander';
 
 import { CliError } from './cli-error.ts';
-import { isLogLevel, LOG_LEVELS, setLogLevel } from './log.ts';
+import { isLogLevel, LOG_LEVELS, setLogLevel } from './log-level.ts';
 
 /** option values whose choices the definition does not carry (the actions check flags themselves) */
 const CHOICES: Record<string, readonly string[]> = {

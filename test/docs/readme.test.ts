@@ -163,7 +163,7 @@ test('README: "Manage a device" and the gateway walk-through run as written', { 
         if (long) {
           if (running.has(step.line)) continue; // "the server (as above)": the reader's terminal still runs it
           const [, role, rest] = long;
-          const p = new GwmoProcess([role!, ...(await shell.words(rest!))], [], await shell.env(), dir);
+          const p = new GwmoProcess([role!, ...(await shell.words(rest!))], [], await shell.env(), { cwd: dir });
           running.set(step.line, p);
           if (role === 'server') await ready(p, (l) => l.event === 'server.started', step.line);
           else if (role === 'gateway') await ready(p, (l) => l.event === 'north.session', step.line);

@@ -1,11 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+// `gwmo codec …`'s commands; the conversions are imported by the actions (../run/codec.ts).
 import type { Command } from 'commander';
-
-import type { Message } from '../../protocol/model.ts';
-import { DecodeError } from '../../protocol/errors.ts';
-import { decodeWbxml, encodeWbxml } from '../../protocol/wbxml/index.ts';
-import { decodeXml, encodeXml } from '../../protocol/xml/index.ts';
-import { CliError } from '../cli-error.ts';
 
 export function registerCodec(program: Command): void {
   const codec = program.command('codec').description('convert SyncML DM messages between XML and WBXML');
@@ -14,53 +8,13 @@ export function registerCodec(program: Command): void {
     .description('XML to WBXML 1.2 (files, or stdin/stdout when omitted)')
     .argument('[in]', 'XML file (default: stdin)')
     .argument('[out]', 'WBXML file (default: stdout)')
-    .action(async (input?: string, output?: string) => {
-      const msg = decode(await readInput(input), decodeXml, input);
-      await writeOutput(output, encodeWbxml(msg));
-    });
+    .action(async (input?: string, output?: string) => (await import('../run/codec.ts')).xmlToWbxml(input, output));
   codec
     .command('wbxml2xml')
     .description('WBXML 1.1–1.3 to XML (files, or stdin/stdout when omitted)')
     .argument('[in]', 'WBXML file (default: stdin)')
     .argument('[out]', 'XML file (default: stdout)')
     .option('--doctype', 'write the SyncML DOCTYPE after the XML declaration')
-    .action(async (input: string | undefined, output: string | undefined, opts: { doctype?: boolean }) => {
-      const msg = decode(await readInput(input), decodeWbxml, input);
-      const xml = encodeXml(msg, { doctype: opts.doctype === true });
-      await writeOutput(output, output === undefined ? Buffer.concat([xml, Buffer.from('\n')]) : xml);
-    });
-}
-
-function decode(bytes: Uint8Array, decoder: (b: Uint8Array) => Message, name: string | undefined): Message {
-  try {
-    return decoder(bytes);
-  } catch (err) {
-    if (err instanceof DecodeError) throw new CliError(`${name ?? 'stdin'}: ${err.message} (${err.code})`);
-    throw err;
-  }
-}
-
-async function readInput(path: string | undefined): Promise<Uint8Array> {
-  if (path !== undefined && path !== '-') {
-    try {
-      return new Uint8Array(await readFile(path));
-    } catch (err) {
-      throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return new Uint8Array(Buffer.concat(chunks));
-}
-
-async function writeOutput(path: string | undefined, bytes: Uint8Array): Promise<void> {
-  if (path === undefined || path === '-') {
-    await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())));
-    return;
-  }
-  try {
-    await writeFile(path, bytes);
-  } catch (err) {
-    throw new CliError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
+    .action(async (input: string | undefined, output: string | undefined, opts: { doctype?: boolean }) =>
+      (await import('../run/codec.ts')).wbxmlToXml(input, output, opts));
 }

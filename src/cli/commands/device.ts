@@ -1,13 +1,5 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// `gwmo device`'s options; the code that runs it is imported by the action (../run/device.ts).
 import type { Command } from 'commander';
-
-import { DmDevice, type DeviceConfig } from '../../client/device.ts';
-import { Lwm2mDevice } from '../../sim/lwm2m-device.ts';
-import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
-import { CliError } from '../cli-error.ts';
-import { oneOf, port, positive } from '../options.ts';
-import { jsonLog, onShutdown } from '../shutdown.ts';
 
 export function registerDevice(program: Command): void {
   program
@@ -40,78 +32,5 @@ export function registerDevice(program: Command): void {
     .option('--routable', 'B.1: the Package#0 address is reachable from anywhere (reported as DevInfo/Ext/PublicAddress)')
     .option('--protocol <p>', 'dm, or lwm2m for an LwM2M 1.1 client (then --server-url is coap://host:port of the gateway, --device-id the endpoint name)', 'dm')
     .option('--lifetime <seconds>', 'LwM2M registration lifetime', '300')
-    .action(async (cli: Record<string, string | boolean | undefined>) => {
-      const merged: Record<string, unknown> = cli; // --config and GWMO_* are merged in by ../config.ts
-      const s = (k: string): string | undefined => (typeof merged[k] === 'string' ? (merged[k] as string) : undefined);
-      if (oneOf('--protocol', s('protocol') ?? 'dm', ['dm', 'lwm2m'] as const) === 'lwm2m') {
-        await runLwm2m(s('deviceId')!, s('serverUrl')!, positive('--lifetime', s('lifetime') ?? '300'), s('manufacturer')!, s('model')!, s('firmware')!, s('notifyHost')!);
-        return;
-      }
-      const password = s('password');
-      if (password === undefined) throw new CliError('--password is required (the secret the server has for this device)');
-      const config: DeviceConfig = {
-        deviceId: s('deviceId')!, serverUrl: s('serverUrl')!, serverId: s('serverId')!, username: s('username')!, password,
-        ...(s('serverPassword') !== undefined ? { serverPassword: s('serverPassword')! } : {}),
-        auth: oneOf('--auth', s('auth')!, ['basic', 'md5', 'hmac'] as const),
-        encoding: oneOf('--encoding', s('encoding')!, ['xml', 'wbxml'] as const),
-        manufacturer: s('manufacturer')!, model: s('model')!, language: s('language')!, firmware: s('firmware')!,
-        notifyHost: s('notifyHost')!, notifyPort: port('--notify-port', s('notifyPort')!),
-        checkInSeconds: positive('--check-in', s('checkIn')!), ...(merged['routable'] === true ? { routable: true } : {}),
-        ...(s('ca') !== undefined ? { ca: readFileSync(s('ca')!) } : {}),
-        ...(s('directServerUrl') !== undefined ? { direct: {
-          serverUrl: s('directServerUrl')!, serverId: s('directServerId') ?? 'gwmo', username: s('directUsername') ?? s('username')!,
-          password: s('directPassword') ?? password, ...(s('directServerPassword') !== undefined ? { serverPassword: s('directServerPassword')! } : {}),
-        } } : {}),
-      };
-      try {
-        new URL(config.serverUrl);
-      } catch {
-        throw new CliError(`--server-url "${config.serverUrl}" is not a URL`);
-      }
-      let treePath = s('tree');
-      if (treePath === undefined) {
-        mkdirSync(s('dataDir')!, { recursive: true });
-        treePath = join(s('dataDir')!, `device-${config.deviceId.replace(/[^A-Za-z0-9._-]/g, '_')}.db`);
-      }
-      const store = new SqliteTreeStore(treePath);
-      const log = jsonLog('device');
-      const device = new DmDevice(config, store, log);
-      // before the first session: a server that does not answer must not keep a SIGTERM from stopping cleanly
-      let stopping = false;
-      onShutdown(async () => {
-        stopping = true;
-        await device.stop();
-        store.close();
-      });
-      const once = merged['once'] === true;
-      if (!once) await device.start();
-      log('device.started', { deviceId: config.deviceId, server: config.serverUrl, notify: device.notifyAddress ?? null, tree: treePath });
-      const report = await device.session();
-      if (once && !stopping) {
-        await device.stop();
-        store.close();
-        if (report.end !== 'done') throw new CliError(`session ${report.end}${report.error ? `: ${report.error}` : ''}`, 1);
-      }
-    });
-}
-
-/** An LwM2M client; its CoAP endpoint binds --notify-host (the address it is reached at). */
-async function runLwm2m(endpoint: string, server: string, lifetimeS: number, manufacturer: string, model: string, firmware: string, host: string): Promise<void> {
-  if (!server.startsWith('coap://')) throw new CliError(`--server-url must be coap://host:port for an LwM2M device, not "${server}"`);
-  const log = jsonLog('device');
-  const device = new Lwm2mDevice({ endpoint, server, lifetimeS, manufacturer, model, firmware, host });
-  // before registering: a gateway that does not answer must not keep a SIGTERM from stopping cleanly
-  let stopping = false;
-  onShutdown(async () => {
-    stopping = true;
-    await device.deregister().catch(() => undefined);
-    await device.stop();
-  });
-  try {
-    await device.start();
-  } catch (err) {
-    if (stopping) return; // the registration was cut short by the stop
-    throw new CliError(`cannot register with ${server}: ${err instanceof Error ? err.message : String(err)}`, 1);
-  }
-  log('device.started', { protocol: 'lwm2m', endpoint, server, address: device.address, lifetime: lifetimeS });
+    .action(async (cli: Record<string, string | boolean | undefined>) => (await import('../run/device.ts')).runDevice(cli));
 }

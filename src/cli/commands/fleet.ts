@@ -1,10 +1,5 @@
+// `gwmo fleet`'s options; the code that runs it is imported by the action (../run/fleet.ts).
 import type { Command } from 'commander';
-
-import { startFleet } from '../../sim/fleet.ts';
-import { CliError } from '../cli-error.ts';
-import { oneOf, positive } from '../options.ts';
-import { Progress } from '../progress.ts';
-import { jsonLog, onShutdown } from '../shutdown.ts';
 
 export function registerFleet(program: Command): void {
   program
@@ -17,26 +12,5 @@ export function registerFleet(program: Command): void {
     .option('--password <secret>', 'DM devices\' secret (the gateway\'s --device-password)')
     .option('--server-password <secret>', 'the server\'s secret toward the DM devices (verifies Package#0)')
     .option('--prefix <text>', 'device ids are <prefix><n>', 'FLEET:')
-    .action(async (f: Record<string, string | undefined>) => {
-      const protocol = oneOf('--protocol', f['protocol']!, ['dm', 'lwm2m'] as const);
-      const count = positive('--count', f['count']!);
-      if (!Number.isInteger(count) || count < 1) throw new CliError('--count must be a whole number ≥ 1');
-      if (protocol === 'dm' && !f['password']) throw new CliError('--password is required for DM devices (the gateway\'s --device-password)');
-      const log = jsonLog('fleet');
-      const bar = new Progress(process.stderr, count, { label: 'devices started' });
-      let fleet;
-      try {
-        fleet = await startFleet({
-          protocol, count, serverUrl: f['serverUrl']!, serverId: f['serverId']!, password: f['password'] ?? '', prefix: f['prefix']!,
-          ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}),
-          progress: (n, total) => (log('fleet.progress', { registered: n, count: total }), bar.update(n, total)),
-        });
-      } catch (err) {
-        bar.finish();
-        throw new CliError(`the fleet could not start: ${err instanceof Error ? err.message : String(err)}`, 1);
-      }
-      bar.finish();
-      log('fleet.started', { protocol, count: fleet.size });
-      onShutdown(() => fleet.stop(), 15_000);
-    });
+    .action(async (f: Record<string, string | undefined>) => (await import('../run/fleet.ts')).runFleet(f));
 }

@@ -1,11 +1,5 @@
+// `gwmo notification …`'s commands; what they do is imported by the actions (../run/notification.ts).
 import type { Command } from 'commander';
-
-import { NotificationError } from '../../protocol/errors.ts';
-import {
-  type DecodedNotification, decodeNotification, encodeNotification, sessionIdToHeader, verifyNotification,
-  type UiMode,
-} from '../../protocol/notification/index.ts';
-import { CliError } from '../cli-error.ts';
 
 export function registerNotification(program: Command): void {
   const cmd = program.command('notification').description('DM 1.2 Package#0 (notification-initiated session)');
@@ -13,10 +7,7 @@ export function registerNotification(program: Command): void {
     .command('decode')
     .description('decode a Package#0 given as hex; prints JSON')
     .argument('<hex>', 'the message as hex (spaces and a 0x prefix allowed)')
-    .action((hex: string) => {
-      const n = decode(hex);
-      process.stdout.write(`${JSON.stringify(describe(n), null, 2)}\n`);
-    });
+    .action(async (hex: string) => (await import('../run/notification.ts')).decodeCommand(hex));
   cmd
     .command('verify')
     .description('check the digest; exit 0 when it verifies, 1 when it does not')
@@ -24,15 +15,7 @@ export function registerNotification(program: Command): void {
     .requiredOption('--server-id <id>', 'server identifier (DMAcc ServerID)')
     .requiredOption('--password <password>', 'server password (SRVCRED AAuthSecret)')
     .requiredOption('--nonce <text>', 'server nonce, taken as the bytes of this text')
-    .action((hex: string, opts: { serverId: string; password: string; nonce: string }) => {
-      const n = decode(hex);
-      if (n.serverId !== opts.serverId) {
-        throw new CliError(`the message names server id "${n.serverId}", not "${opts.serverId}"`, 1);
-      }
-      const ok = verifyNotification(n, opts.password, [{ source: 'stored-text', nonce: new TextEncoder().encode(opts.nonce) }]);
-      if (ok === undefined) throw new CliError('digest does not verify with this password and nonce', 1);
-      process.stdout.write(`digest verifies: server ${n.serverId}, SessionID ${sessionIdToHeader(n.sessionId)}\n`);
-    });
+    .action(async (hex: string, opts: { serverId: string; password: string; nonce: string }) => (await import('../run/notification.ts')).verifyCommand(hex, opts));
   cmd
     .command('encode')
     .description('build a Package#0; prints it as hex')
@@ -44,62 +27,5 @@ export function registerNotification(program: Command): void {
     .requiredOption('--initiator <who>', 'server or client')
     .option('--version <n>', 'notification version field', '12')
     .option('--vendor <hex>', 'vendor-specific trigger body as hex')
-    .action((opts: Record<string, string>) => {
-      const initiator = opts['initiator'];
-      if (initiator !== 'server' && initiator !== 'client') throw new CliError(`--initiator must be server or client, got "${initiator}"`);
-      try {
-        const bytes = encodeNotification(
-          {
-            serverId: opts['serverId']!,
-            sessionId: integer('--session-id', opts['sessionId']!),
-            uiMode: integer('--ui-mode', opts['uiMode']!) as UiMode,
-            initiator,
-            version: integer('--version', opts['version']!),
-            vendor: opts['vendor'] === undefined ? new Uint8Array(0) : hexBytes('--vendor', opts['vendor']),
-          },
-          { password: opts['password']!, nonce: new TextEncoder().encode(opts['nonce']!) },
-        );
-        process.stdout.write(`${Buffer.from(bytes).toString('hex')}\n`);
-      } catch (err) {
-        if (err instanceof NotificationError) throw new CliError(`${err.message} (${err.code})`);
-        throw err;
-      }
-    });
-}
-
-function describe(n: DecodedNotification): Record<string, unknown> {
-  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-  return {
-    digestHex: hex(n.digest),
-    version: n.version,
-    uiMode: n.uiMode,
-    initiator: n.initiator,
-    sessionId: n.sessionId,
-    sessionIdHeader: sessionIdToHeader(n.sessionId),
-    serverId: n.serverId,
-    // the vendor-specific trigger body that follows the server id
-    bodyHex: hex(n.vendor),
-    triggerHex: hex(n.trigger),
-  };
-}
-
-function decode(hex: string): DecodedNotification {
-  try {
-    return decodeNotification(hexBytes('<hex>', hex));
-  } catch (err) {
-    if (err instanceof NotificationError) throw new CliError(`${err.message} (${err.code})`);
-    throw err;
-  }
-}
-
-function hexBytes(what: string, text: string): Uint8Array {
-  const compact = text.replace(/\s+/g, '').replace(/^0x/i, '');
-  if (!/^(?:[0-9a-fA-F]{2})*$/.test(compact)) throw new CliError(`${what} is not hex (pairs of 0-9a-f)`);
-  return new Uint8Array(Buffer.from(compact, 'hex'));
-}
-
-function integer(what: string, text: string): number {
-  const value = /^0x[0-9a-f]+$/i.test(text) ? Number.parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value)) throw new CliError(`${what} must be an integer, got "${text}"`);
-  return value;
+    .action(async (opts: Record<string, string>) => (await import('../run/notification.ts')).encodeCommand(opts));
 }

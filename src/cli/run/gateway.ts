@@ -1,0 +1,65 @@
+// `gwmo gateway`: a DM gateway with its stores, loaded only when that command runs.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { DmGateway } from '../../gateway/gateway.ts';
+import { gatewayStatus } from '../../api/gateway-status.ts';
+import { statusRoute } from '../../web/gateway-status.ts';
+import { enrol, storedAccount } from '../../gateway/enrol.ts';
+import { Tree } from '../../tree/index.ts';
+import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
+import { SqliteServerStore } from '../../store/sqlite/server.ts';
+import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
+import { CliError } from '../cli-error.ts';
+import { oneOf, port, positive } from '../options.ts';
+import { jsonLog, onShutdown } from '../shutdown.ts';
+
+export type Flags = Record<string, string | undefined>;
+
+export async function runGateway(f: Flags): Promise<void> {
+  if (!f['password'] && !f['enrolSecret']) throw new CliError('--password (the gateway\'s secret at the server) or --enrol-secret is required');
+  if (!f['devicePassword']) throw new CliError('--device-password is required (the secret end devices enrol with)');
+  try {
+    new URL(f['serverUrl']!);
+  } catch {
+    throw new CliError(`--server-url "${f['serverUrl']}" is not a URL`);
+  }
+  const dir = f['dataDir']!;
+  mkdirSync(dir, { recursive: true });
+  const stores = { tree: new SqliteTreeStore(join(dir, 'tree.db')), south: new SqliteServerStore(join(dir, 'south.db'), { exclusive: true }), gateway: new SqliteGatewayStore(join(dir, 'gateway.db'), { exclusive: true }) };
+  let account = { name: f['username']!, password: f['password'] ?? '', serverPassword: f['serverPassword'] };
+  if (!f['password']) {
+    // an account from an earlier enrolment, else enrol now
+    const known = storedAccount(new Tree({ persistence: stores.tree }), f['serverId']!);
+    try {
+      account = known ?? await enrol(f['serverUrl']!, f['deviceId']!, f['enrolSecret']!);
+    } catch (err) {
+      for (const s of Object.values(stores)) s.close();
+      throw new CliError((err as Error).message, 1);
+    }
+  }
+  const log = jsonLog('gateway');
+  const gateway = new DmGateway({
+    deviceId: f['deviceId']!, serverUrl: f['serverUrl']!, serverId: f['serverId']!, username: account.name, password: account.password,
+    ...(account.serverPassword ? { serverPassword: account.serverPassword } : {}),
+    auth: oneOf('--auth', f['auth']!, ['basic', 'md5', 'hmac'] as const), encoding: oneOf('--encoding', f['encoding']!, ['xml', 'wbxml'] as const),
+    lanHost: f['lanHost']!, lanPort: port('--lan-port', f['lanPort']!), lanServerId: f['lanServerId']!,
+    deviceUser: f['deviceUser']!, devicePassword: f['devicePassword'], lanServerPassword: f['lanServerPassword'] ?? f['devicePassword'],
+    notifyHost: f['notifyHost']!, notifyPort: port('--notify-port', f['notifyPort']!), checkInSeconds: positive('--check-in', f['checkIn']!),
+    stores, imageDir: join(dir, 'images'), log, ...(f['pushChannel'] ? { pushChannel: true } : {}),
+    lanRoutes: statusRoute(gatewayStatus),
+    ...(f['lwm2mPort'] === 'off' ? {} : { lwm2mHost: f['lwm2mHost']!, lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!) }),
+  });
+  gateway.metrics.dm.token = f['metricsToken'];
+  try {
+    await gateway.start();
+  } catch (err) {
+    throw new CliError(`cannot start the gateway: ${(err as NodeJS.ErrnoException).code ?? String(err)} (is --lan-port ${f['lanPort']} free?)`);
+  }
+  log('gateway.started', { lan: gateway.lanUrl, lwm2m: gateway.lwm2mAddress ? `coap://${gateway.lwm2mAddress}` : null, notify: gateway.notifyAddress ?? null, server: f['serverUrl'], dataDir: dir });
+  void gateway.checkIn();
+  onShutdown(async () => {
+    await gateway.stop();
+    for (const s of Object.values(stores)) s.close();
+  });
+}
