@@ -2,7 +2,6 @@
 // The `gwmo` command. A checkout runs its TypeScript sources (Node's type stripping, Node >= 24); an
 // installed package runs the JavaScript built into dist/, since Node strips no types under node_modules.
 import { existsSync, mkdirSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
 import { homedir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,6 +19,9 @@ if (!process.env.NODE_COMPILE_CACHE) {
   try {
     const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'gwmo');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // imported here, after the version check: an older Node has no enableCompileCache, and a static
+    // import of it would fail before the check could say what is needed
+    const { enableCompileCache } = await import('node:module');
     enableCompileCache(dir);
   } catch {
     // no writable home: run without the cache
