@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 
 import { apiCall, followOptions, type FollowFlags, jsonCommands, pollUntil, printJson } from '../api-client.ts';
 import { CliError } from '../cli-error.ts';
-import { readEvents } from '../event-stream.ts';
 import { positive } from '../options.ts';
 import { Progress } from '../progress.ts';
 
@@ -56,6 +55,7 @@ async function followEvents(api: string, token: string | undefined, path: string
       await res.body?.cancel();
       return undefined;
     }
+    const { readEvents } = await import('../event-stream.ts'); // only when a fanout is followed: gwmo --help stays small
     for await (const e of readEvents(res.body)) {
       if (e.event !== 'progress' && e.event !== 'done') return undefined;
       const job = JSON.parse(e.data) as Status;
