@@ -130,7 +130,7 @@ async function bytesPerIdleDevice(count: number): Promise<number> {
   const after = heapAfterGc(gc);
   http.close();
   await server.stop();
-  store.close();
+  await store.close();
   return Math.max(0, (after - before) / count);
 }
 

@@ -44,7 +44,7 @@ export async function startRig(options: { config?: Readonly<Record<string, strin
     async close(): Promise<void> {
       await gateway.stop();
       await server.stop();
-      for (const s of [gstore, south, store]) s.close();
+      for (const s of [gstore, south, store]) await s.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

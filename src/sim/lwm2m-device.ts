@@ -122,11 +122,6 @@ export class Lwm2mDevice {
     this.location = undefined;
   }
 
-  private typeOf(o: number, r: number) {
-    const t = resourceDef(o, r)?.type;
-    return t === undefined || t === 'none' ? 'string' : t;
-  }
-
   private valuesOf(path: Path): ResourceValue[] | undefined {
     const insts = this.objects.get(path.objectId);
     if (!insts) return undefined;

@@ -28,9 +28,9 @@ before(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-after(() => {
+after(async () => {
   server.close();
-  store.close();
+  await store.close();
 });
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {

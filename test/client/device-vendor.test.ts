@@ -66,7 +66,7 @@ test('Replace, Add, Copy, Delete and Exec on ./Vendor/gwmo succeed, and the valu
     await run.device.stop();
     run.trees.close();
     await server.stop();
-    store.close();
+    await store.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

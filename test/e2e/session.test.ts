@@ -130,7 +130,7 @@ test('with two accounts for one server (a bootstrap added one), a Package#0 is c
     addAccount(p.tree, { id: 'newer', serverId: 'gwmo-srv', addr: p.url, client: { type: 'DIGEST', name: 'dev1', secret: 'dev-secret' }, server: { type: 'DIGEST', name: 'gwmo-srv', secret: 'srv-secret' } });
     const wake = (sessionId: number, nonce: Uint8Array) => p.agent.notified(encodeNotification({ serverId: 'gwmo-srv', sessionId, initiator: 'server' }, { password: 'srv-secret', nonce }));
     // the first wake-up uses the resync nonce; its session, on the newest account, leaves fresh nonces there
-    p.server.service.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Man' });
+    await p.server.service.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Man' });
     assert.equal((await wake(0x43, RESYNC_NONCE))?.end, 'done');
     assert.deepEqual(readAccounts(p.tree).map((a) => a.server?.data !== undefined), [false, true]);
     assert.equal((await wake(0x44, (await p.store.getDevice(p.deviceId))!.serverNonce!))?.end, 'done');

@@ -54,7 +54,7 @@ test('an unknown device counts as an authentication failure', async (t) => {
 });
 
 test('Package#0 sent over UDP and over the push channel are counted by channel', async (t) => {
-  const { srv, gw } = await startRig(t); // its check-in tells the server the gateway's notify port
+  const { srv } = await startRig(t); // its check-in tells the server the gateway's notify port
   await srv.server.service.notify(GW_ID);
   const s = await scrape(metricsOf(srv.url));
   assert.equal(s('gwmo_notifications_total', { role: 'server', channel: 'udp', outcome: 'sent' }), 1);

@@ -53,7 +53,7 @@ export async function startPair(options: PairOptions = {}) {
     async close() {
       http.close();
       await server.stop();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -36,7 +36,7 @@ export async function startServer(options: { imageDir?: string; publicUrl?: stri
       waiters.push(w);
     });
   };
-  return { server, store, url, alerts, alertOf, async close() { await server.stop(); store.close(); } };
+  return { server, store, url, alerts, alertOf, async close() { await server.stop(); await store.close(); } };
 }
 
 export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore; imageDir?: string; lwm2m?: boolean; deviceId?: string; account?: { name: string; password: string; serverPassword: string }; config?: Record<string, string>; lanRoutes?: GatewayOptions['lanRoutes'] } = {}) {

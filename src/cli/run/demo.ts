@@ -53,7 +53,7 @@ export async function runDemo(f: Record<string, string>): Promise<void> {
   try {
     url = await server.start();
   } catch (err) {
-    store.close();
+    await store.close();
     access.close();
     throw new CliError(`cannot listen on ${f['host']}:${f['port']}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (try --port 0 or another port)`, 1);
   }

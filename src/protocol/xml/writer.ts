@@ -38,7 +38,7 @@ export class XmlTokenWriter implements TokenWriter {
   }
 
   text(value: string): void {
-    this.out += SPECIAL.test(value) ? escape(value) : value;
+    this.out += SPECIAL.test(value) ? escapeXml(value) : value;
   }
 
   dataText(value: string): void {
@@ -60,7 +60,7 @@ export class XmlTokenWriter implements TokenWriter {
   }
 }
 
-function escape(value: string): string {
+function escapeXml(value: string): string {
   let out = '';
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
