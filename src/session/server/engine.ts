@@ -85,7 +85,8 @@ export class ServerEngine {
       }
       const reply = await this.begin(msg, req, unit);
       // only an authenticated device's quirks are told: a stranger's message must not cost a log line
-      if (!isRefusal(reply) && reply.refused === undefined) this.warned(msg.hdr.source.locUri, warnings);
+      const started = this.sessions.get(this.byDevice.get(msg.hdr.source.locUri) ?? '');
+      if (!isRefusal(reply) && reply.refused === undefined) this.warned(msg.hdr.source.locUri, warnings, started);
       return reply;
     }
     if (session.deviceId !== msg.hdr.source.locUri || session.sessionId !== msg.hdr.sessionId) {
@@ -100,7 +101,7 @@ export class ServerEngine {
     this.queues.set(s.key, run.catch(() => undefined));
     try {
       const reply = await run;
-      this.warned(s.deviceId, warnings);
+      this.warned(s.deviceId, warnings, s);
       return reply;
     } finally {
       this.settled(s);
@@ -110,8 +111,10 @@ export class ServerEngine {
     }
   }
 
-  private warned(deviceId: string, warnings: readonly DecodeWarning[]): void {
-    if (warnings.length > 0) this.deps.onWarnings?.(deviceId, warnings.slice(0, 10).map((w) => ({ code: w.code, message: w.message })));
+  /** Tells what one message's lenient reading let pass: once, at most 10 of them. */
+  private warned(deviceId: string, decoded: readonly DecodeWarning[], session: ServerSession | undefined): void {
+    const all = [...decoded.map((w) => ({ code: w.code, message: w.message })), ...(session?.warnings.splice(0) ?? [])];
+    if (all.length > 0) this.deps.onWarnings?.(deviceId, all.slice(0, 10));
   }
 
   /**

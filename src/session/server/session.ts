@@ -79,6 +79,8 @@ export class ServerSession {
 
   /** a failed authentication inside the session, for the engine to count once the message is answered */
   failure: AuthFailure | undefined;
+  /** what the lenient handling of the last message let pass, for the engine to tell (and clear) */
+  readonly warnings: { code: string; message: string }[] = [];
 
   /** `decided`: the engine already authenticated this message (the one that started the session) */
   async handle(msg: Message, wire: WireMessage & { readonly remoteAddress?: string }, decided?: AuthDecision): Promise<WireMessage> {
@@ -229,9 +231,9 @@ export class ServerSession {
       if (!key.startsWith(`${status.msgRef}:`) || f.op.kind !== status.cmd) continue;
       if (target === undefined || target === f.op.target) return key;
     }
-    this.deps.onWarnings?.(this.deviceId, [{
+    this.warnings.push({
       code: 'DM_STATUS_UNMATCHED', message: `Status ${status.code} for ${status.cmd} ${target ?? ''} has no CmdRef and matches no command of message ${status.msgRef}: ignored`,
-    }]);
+    });
     return undefined;
   }
 
