@@ -6,7 +6,7 @@ import { effectiveFormat, Format } from '../model.ts';
 import type {
   Chal, Command, Cred, Item, ItemData, LocRef, Message, Meta, Status, SyncHdr,
 } from '../model.ts';
-import type { DecodeWarning } from './options.ts';
+import { type DecodeWarning, DecodeWarningCode } from './options.ts';
 import { base64Decode, isBlank, utf8Decode, utf8Encode } from './data.ts';
 import { Tag, tagNames } from './tags.ts';
 import { Tok, type TokenReader } from './tokens.ts';
@@ -238,7 +238,7 @@ function readStatus(c: Ctx, first: boolean): Status {
       cmdRef = 0;
       cmd = 'SyncHdr';
     }
-    c.warn?.({ code: 'DM_STATUS_NO_CMDREF', offset: start, message: `Status for ${cmd ?? 'an unnamed command'} has no CmdRef` });
+    c.warn?.({ code: DecodeWarningCode.StatusNoCmdRef, offset: start, message: `Status for ${cmd ?? 'an unnamed command'} has no CmdRef` });
   }
   if (cmd === undefined) missing(c, 'Cmd', 'Status');
   if (code === undefined) missing(c, 'Data', 'Status');
@@ -365,11 +365,11 @@ function normalFormat(c: Ctx, value: string, offset: number): string {
   if (FORMATS.has(value)) return value;
   const lower = value.trim().toLowerCase();
   if (FORMATS.has(lower)) {
-    c.warn?.({ code: 'DM_FORMAT_CASE', offset, message: `Format ${JSON.stringify(value)} read as ${lower}` });
+    c.warn?.({ code: DecodeWarningCode.FormatCase, offset, message: `Format ${JSON.stringify(value)} read as ${lower}` });
     return lower;
   }
   if (/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i.test(lower)) {
-    c.warn?.({ code: 'DM_FORMAT_MIME', offset, message: `Format ${JSON.stringify(value)} is a MIME type: read as chr with that Type` });
+    c.warn?.({ code: DecodeWarningCode.FormatMime, offset, message: `Format ${JSON.stringify(value)} is a MIME type: read as chr with that Type` });
     return Format.Chr;
   }
   return value;
@@ -465,7 +465,7 @@ function skip(c: Ctx): void {
 function skipWithWarning(c: Ctx, name: string): void {
   const offset = c.r.offset;
   skip(c);
-  c.warn?.({ code: 'DM_SKIPPED_ELEMENT', offset, message: `${name} is not used by OMA DM and was ignored` });
+  c.warn?.({ code: DecodeWarningCode.SkippedElement, offset, message: `${name} is not used by OMA DM and was ignored` });
 }
 
 function nameOf(c: Ctx, t: number): string {
