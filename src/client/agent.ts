@@ -10,6 +10,7 @@ import type { OutgoingAlert, UiAnswer } from '../session/client/types.ts';
 import type { Encoding } from '../session/wire.ts';
 import type { DmHttpClient } from '../transport/index.ts';
 import { type AAuthType, type DmAccount, readAccounts, readDevInfo, type Tree, writeNonce } from '../tree/index.ts';
+import { checkQuirks, type ClientQuirk, quirkyMessage } from './quirks.ts';
 
 const SCHEME: Record<AAuthType, AuthScheme> = { BASIC: AuthScheme.Basic, DIGEST: AuthScheme.Md5, HMAC: AuthScheme.Hmac };
 
@@ -22,6 +23,8 @@ export interface AgentOptions {
   readonly maxObjSize?: number;
   readonly ui?: (alert: import('../protocol/index.ts').Alert) => UiAnswer | Promise<UiAnswer>;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** behave like some deployed clients (tests, `gwmo fleet --quirks`): src/client/quirks.ts */
+  readonly quirks?: readonly ClientQuirk[];
 }
 
 export interface SessionReport {
@@ -37,9 +40,14 @@ export class DmClientAgent {
   private readonly alerts: OutgoingAlert[] = [];
   private running: Promise<SessionReport> | undefined;
   private sessionCounter = 0;
+  private readonly quirks: ReadonlySet<ClientQuirk>;
+  /** per server: the RespURI the last session ended on (quirk resend-to-respuri) */
+  private readonly lastRespUri = new Map<string, string>();
 
   constructor(options: AgentOptions) {
     this.options = options;
+    checkQuirks(options.quirks ?? [], options.encoding);
+    this.quirks = new Set(options.quirks ?? []);
   }
 
   get tree(): Tree {
@@ -122,17 +130,21 @@ export class DmClientAgent {
         if (n.serverNonce) writeNonce(tree, acc.id, 'SRVCRED', n.serverNonce);
       },
       takeAlerts: () => taken,
+      ...(this.quirks.has('alert-with-status') ? { raisedAlerts: () => this.alerts.splice(0) } : {}),
       ...(this.options.ui ? { ui: this.options.ui } : {}),
       ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
       ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}),
     }, { sessionId: id, initiator });
     let messages = 0;
+    const resend = this.quirks.has('resend-to-respuri');
+    if (resend) session.nextUrl = this.lastRespUri.get(acc.serverId) ?? session.nextUrl;
     try {
       let out = session.start();
       for (;;) {
         messages++;
-        const reply = await this.options.http.post(session.nextUrl, out);
+        const reply = await this.options.http.post(session.nextUrl, this.quirks.size > 0 ? quirkyMessage(out, this.quirks) : out);
         const next = await session.receive(reply);
+        if (resend) this.lastRespUri.set(acc.serverId, session.nextUrl);
         if (next === undefined) break;
         out = next;
       }

@@ -3,6 +3,7 @@ export * from './model.ts';
 export * from './codes.ts';
 export * from './errors.ts';
 export type { DecodeOptions, DecodeWarning, WbxmlEncodeOptions, XmlEncodeOptions } from './codec/options.ts';
+export { DecodeWarningCode } from './codec/options.ts';
 export { decodeXml, encodeXml, encodeXmlString } from './xml/index.ts';
 export { decodeFragment, encodeFragment } from './xml/fragment.ts';
 export { decodeWbxml, encodeWbxml } from './wbxml/index.ts';

@@ -107,7 +107,8 @@ export interface Results extends CommandBase {
 export interface Status extends CommandBase {
   readonly kind: 'Status';
   readonly msgRef: number;
-  readonly cmdRef: number; // 0 when it answers the SyncHdr
+  /** 0 when it answers the SyncHdr; absent only when a lenient read found none (docs/interop.md) */
+  readonly cmdRef?: number;
   readonly cmd: string;
   readonly targetRefs: readonly string[];
   readonly sourceRefs: readonly string[];

@@ -168,7 +168,9 @@ export class DmServer {
       },
     });
     const deps = this.metrics.deps(this.options.deps ? this.options.deps(base) : base);
-    engine = new ServerEngine({ ...deps, authGuard: this.authGuard }, {
+    const log = this.options.log;
+    const onWarnings = deps.onWarnings ?? (log ? (deviceId: string, warnings: readonly { code: string; message: string }[]) => log('dm.lenient', { deviceId, warnings }) : undefined);
+    engine = new ServerEngine({ ...deps, authGuard: this.authGuard, ...(onWarnings ? { onWarnings } : {}) }, {
       serverId: this.options.serverId, url: this.url, maxMsgSize,
       ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
       ...(this.options.maxOpsPerPackage ? { maxOpsPerPackage: this.options.maxOpsPerPackage } : {}),

@@ -1,6 +1,7 @@
 // A fleet of simulated devices in one process: DM devices (each with a Package#0 listener, sharing
 // one HTTP client) or LwM2M devices (each with its own UDP endpoint). Registration shows progress.
 import { DmDevice } from '../client/device.ts';
+import type { ClientQuirk } from '../client/quirks.ts';
 import { DmHttpClient } from '../transport/index.ts';
 import { Lwm2mDevice } from './lwm2m-device.ts';
 
@@ -13,6 +14,8 @@ export interface FleetOptions {
   readonly password: string;
   readonly serverPassword?: string;
   readonly prefix: string;
+  /** DM devices behave like some deployed clients (src/client/quirks.ts); they then talk XML */
+  readonly quirks?: readonly ClientQuirk[];
   readonly progress?: (registered: number, count: number) => void;
 }
 
@@ -39,7 +42,9 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       }
       const d = new DmDevice({
         deviceId: id, serverUrl: o.serverUrl, serverId: o.serverId, username: 'device', password: o.password,
-        ...(o.serverPassword ? { serverPassword: o.serverPassword } : {}), auth: 'md5', encoding: 'wbxml',
+        ...(o.serverPassword ? { serverPassword: o.serverPassword } : {}), auth: 'md5',
+        // quirks that reorder markup are rewrites of XML text
+        encoding: o.quirks?.length ? 'xml' : 'wbxml', ...(o.quirks?.length ? { quirks: o.quirks } : {}),
         manufacturer: 'gwmo', model: 'fleet', language: 'en', firmware: '1.0.0', notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0,
       }, undefined, () => {}, http);
       await d.start();

@@ -6,7 +6,7 @@ import { effectiveFormat, Format } from '../model.ts';
 import type {
   Chal, Command, Cred, Item, ItemData, LocRef, Message, Meta, Status, SyncHdr,
 } from '../model.ts';
-import type { DecodeWarning } from './options.ts';
+import { type DecodeWarning, DecodeWarningCode } from './options.ts';
 import { base64Decode, isBlank, utf8Decode, utf8Encode } from './data.ts';
 import { Tag, tagNames } from './tags.ts';
 import { Tok, type TokenReader } from './tokens.ts';
@@ -79,6 +79,8 @@ function readBody(c: Ctx): { commands: Command[]; final: boolean } {
   let final = false;
   for (let t = child(c, 'SyncBody'); t !== END; t = child(c, 'SyncBody')) {
     if (t === Tag.Final) final = flag(c);
+    // the SyncHdr Status comes first (DM RepPro §6.1.8): a Status there without CmdRef answers the header
+    else if (t === Tag.Status && commands.length === 0) commands.push(readStatus(c, true));
     else commands.push(readCommand(c, t, 'SyncBody'));
   }
   return { commands, final };
@@ -91,7 +93,7 @@ function readCommand(c: Ctx, t: number, parent: string): Command {
     case Tag.Alert: return readAlert(c);
     case Tag.Atomic: case Tag.Sequence: return readContainer(c, t);
     case Tag.Results: return readResults(c);
-    case Tag.Status: return readStatus(c);
+    case Tag.Status: return readStatus(c, false);
     case Tag.Sync: case Tag.Map: case Tag.Put: case Tag.Search: case Tag.Move:
       return readUnsupported(c, t);
     default: return unexpected(c, t, parent);
@@ -206,7 +208,7 @@ function readResults(c: Ctx): Command {
   return res;
 }
 
-function readStatus(c: Ctx): Status {
+function readStatus(c: Ctx, first: boolean): Status {
   const start = c.r.offset;
   let cmdId, msgRef, cmdRef, cmd, cred, chal, code;
   const targetRefs: string[] = [];
@@ -229,11 +231,20 @@ function readStatus(c: Ctx): Status {
   }
   if (cmdId === undefined) missing(c, 'CmdID', 'Status');
   if (msgRef === undefined) missing(c, 'MsgRef', 'Status');
-  if (cmdRef === undefined) missing(c, 'CmdRef', 'Status');
+  if (cmdRef === undefined) {
+    // some clients leave CmdRef out (docs/interop.md): the header's Status is known by Cmd or by
+    // coming first; a command's is left to the session to match by Cmd and TargetRef
+    if (cmd === 'SyncHdr' || (first && cmd === undefined)) {
+      cmdRef = 0;
+      cmd = 'SyncHdr';
+    }
+    c.warn?.({ code: DecodeWarningCode.StatusNoCmdRef, offset: start, message: `Status for ${cmd ?? 'an unnamed command'} has no CmdRef` });
+  }
   if (cmd === undefined) missing(c, 'Cmd', 'Status');
   if (code === undefined) missing(c, 'Data', 'Status');
   finishItems(items, undefined, start);
-  const status: Mutable<Status> = { kind: 'Status', cmdId, msgRef, cmdRef, cmd, targetRefs, sourceRefs, code, items };
+  const status: Mutable<Status> = { kind: 'Status', cmdId, msgRef, cmd, targetRefs, sourceRefs, code, items };
+  if (cmdRef !== undefined) status.cmdRef = cmdRef;
   if (cred !== undefined) status.cred = cred;
   if (chal !== undefined) status.chal = chal;
   return status;
@@ -316,9 +327,16 @@ function readChal(c: Ctx): Chal {
 }
 
 function readMeta(c: Ctx, meta: Mutable<Meta> = {}): Meta {
+  let mime: string | undefined;
   for (let t = child(c, 'Meta'); t !== END; t = child(c, 'Meta')) {
     switch (t) {
-      case Tag.Format: meta.format = text(c); break;
+      case Tag.Format: {
+        const offset = c.r.offset;
+        const value = text(c);
+        meta.format = normalFormat(c, value, offset);
+        if (meta.format !== value && value.includes('/')) mime = value;
+        break;
+      }
       case Tag.Type: meta.type = text(c); break;
       case Tag.Mark: meta.mark = text(c); break;
       case Tag.Size: meta.size = int(c, 'Size'); break;
@@ -335,7 +353,26 @@ function readMeta(c: Ctx, meta: Mutable<Meta> = {}): Meta {
       default: unexpected(c, t, 'Meta');
     }
   }
+  // a MIME type where the Format goes: chr data of that Type (Type, in any order, wins if given)
+  if (mime !== undefined && meta.type === undefined) meta.type = mime;
   return meta;
+}
+
+const FORMATS: ReadonlySet<string> = new Set(Object.values(Format));
+
+/** Format as DM spells it: known values in lower case; a MIME type read as chr (docs/interop.md). */
+function normalFormat(c: Ctx, value: string, offset: number): string {
+  if (FORMATS.has(value)) return value;
+  const lower = value.trim().toLowerCase();
+  if (FORMATS.has(lower)) {
+    c.warn?.({ code: DecodeWarningCode.FormatCase, offset, message: `Format ${JSON.stringify(value)} read as ${lower}` });
+    return lower;
+  }
+  if (/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i.test(lower)) {
+    c.warn?.({ code: DecodeWarningCode.FormatMime, offset, message: `Format ${JSON.stringify(value)} is a MIME type: read as chr with that Type` });
+    return Format.Chr;
+  }
+  return value;
 }
 
 // --- token-level helpers -------------------------------------------------------------------
@@ -428,7 +465,7 @@ function skip(c: Ctx): void {
 function skipWithWarning(c: Ctx, name: string): void {
   const offset = c.r.offset;
   skip(c);
-  c.warn?.({ code: 'DM_SKIPPED_ELEMENT', offset, message: `${name} is not used by OMA DM and was ignored` });
+  c.warn?.({ code: DecodeWarningCode.SkippedElement, offset, message: `${name} is not used by OMA DM and was ignored` });
 }
 
 function nameOf(c: Ctx, t: number): string {

@@ -10,7 +10,7 @@ import { statusFor } from '../refs.ts';
 import { decodeMessage, encodeMessage, type WireMessage } from '../wire.ts';
 import { execute, writeOf } from './execute.ts';
 import { IncomingObject } from './large-object.ts';
-import type { ClientAccount, ClientDeps } from './types.ts';
+import type { ClientAccount, ClientDeps, OutgoingAlert } from './types.ts';
 
 const MAX_AUTH_ATTEMPTS = 3;
 const DEFAULT_PEER_MAX_MSG = 16 * 1024;
@@ -53,7 +53,7 @@ export class ClientSession {
 
   /** Pkg1: the session alert, DevInfo and any pending Generic Alerts. */
   start(): WireMessage {
-    this.outbox = [...this.pkg1Commands(), ...this.alertCommands()];
+    this.outbox = [...this.pkg1Commands(), ...this.alertCommands(this.deps.takeAlerts?.() ?? [])];
     return this.send();
   }
 
@@ -103,10 +103,12 @@ export class ClientSession {
       if (cmd.kind === 'Alert' && cmd.data === AlertCode.NextMessage) { answers.push(statusFor(msgRef, cmd, StatusCode.Ok)); continue; }
       answers.push(...(await this.run(cmd, msgRef)));
     }
+    // alerts raised by what just ran (a quirk of some clients: ClientDeps.raisedAlerts)
+    const raised = this.alertCommands(this.deps.raisedAlerts?.() ?? []);
     // a NextNonce in our header Status is no reason to answer: it waits for the next session
-    const needsAnswer = management.length > 0 || this.outbox.length > 0;
+    const needsAnswer = management.length > 0 || this.outbox.length > 0 || raised.length > 0;
     if (!needsAnswer && this.serverFinal) return this.finish('done');
-    this.outbox = [header, ...answers, ...this.outbox];
+    this.outbox = [header, ...answers, ...raised, ...this.outbox];
     return this.send();
   }
 
@@ -191,8 +193,8 @@ export class ClientSession {
     return [alert, { kind: 'Replace', cmdId: 0, items }];
   }
 
-  private alertCommands(): Command[] {
-    return (this.deps.takeAlerts?.() ?? []).map((a) => ({
+  private alertCommands(alerts: readonly OutgoingAlert[]): Command[] {
+    return alerts.map((a) => ({
       kind: 'Alert' as const, cmdId: 0, data: a.code, ...(a.correlator ? { correlator: a.correlator } : {}),
       items: a.items.map((i) => ({
         ...(i.source ? { source: { locUri: i.source } } : {}),

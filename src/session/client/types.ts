@@ -40,6 +40,11 @@ export interface ClientDeps {
   saveNonces(nonces: { clientNonce?: Uint8Array; serverNonce?: Uint8Array }): Promise<void> | void;
   /** alerts waiting to be sent (taken once: sent in this session's first message) */
   takeAlerts?(): readonly OutgoingAlert[];
+  /**
+   * alerts raised while a server package ran, sent with its Statuses (some deployed clients put
+   * a Generic Alert beside the Exec's Status: docs/interop.md); absent = they wait for a session
+   */
+  raisedAlerts?(): readonly OutgoingAlert[];
   ui?(alert: Alert): UiAnswer | Promise<UiAnswer>;
   newNonce?(): Uint8Array;
   /** largest message we accept (advertised MaxMsgSize) */

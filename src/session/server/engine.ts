@@ -1,6 +1,6 @@
 // Routes device messages to their sessions (RespURI `?s=<key>`), starts sessions on a Pkg1 and drops
 // idle ones. Transport-agnostic: bytes and the x-syncml-hmac header in, bytes out.
-import { AlertCode, AuthScheme, type Chal, DecodeError, type Message, newNonce, StatusCode } from '../../protocol/index.ts';
+import { AlertCode, AuthScheme, type Chal, DecodeError, type DecodeWarning, type Message, newNonce, StatusCode } from '../../protocol/index.ts';
 import { statusFor } from '../refs.ts';
 import { decodeMessage, encodeMessage, type WireMessage } from '../wire.ts';
 import { authenticateDevice, standInNonce } from './auth.ts';
@@ -64,8 +64,9 @@ export class ServerEngine {
 
   async handle(req: DmRequest): Promise<EngineReply> {
     let msg: Message;
+    const warnings: DecodeWarning[] = [];
     try {
-      msg = decodeMessage(req.body, req.encoding, { maxBytes: this.options.maxMsgSize ?? 64 * 1024 });
+      msg = decodeMessage(req.body, req.encoding, { maxBytes: this.options.maxMsgSize ?? 64 * 1024, onWarning: (w) => warnings.push(w) });
     } catch (err) {
       if (err instanceof DecodeError) return { httpStatus: 400, message: `undecodable DM message: ${err.message} (${err.code})`, refused: { reason: 'undecodable' } };
       throw err;
@@ -73,15 +74,20 @@ export class ServerEngine {
     const key = sessionKey(req.url);
     const session = key === null ? undefined : this.sessions.get(key);
     const unit = this.deps.unitOfWork?.bind(this.deps) ?? (<T>(work: () => Promise<T>) => work());
-    if (session === undefined) {
-      const starts = msg.body.commands.some((c) => c.kind === 'Alert' && (c.data === AlertCode.ClientInitiatedMgmt || c.data === AlertCode.ServerInitiatedMgmt));
+    const starts = msg.body.commands.some((c) => c.kind === 'Alert' && (c.data === AlertCode.ClientInitiatedMgmt || c.data === AlertCode.ServerInitiatedMgmt));
+    // a device that opens its next session at the last RespURI (docs/interop.md) starts afresh, as at our URL
+    if (session === undefined || (session.ended && starts)) {
       if (!starts) {
         return {
           httpStatus: 404, message: `no DM session ${key ?? '(none given)'}: it ended or expired; start a new session with Alert 1201 at ${this.options.url}`,
           refused: { deviceId: msg.hdr.source.locUri, reason: 'no-session' },
         };
       }
-      return this.begin(msg, req, unit);
+      const reply = await this.begin(msg, req, unit);
+      // only an authenticated device's quirks are told: a stranger's message must not cost a log line
+      const started = this.sessions.get(this.byDevice.get(msg.hdr.source.locUri) ?? '');
+      if (!isRefusal(reply) && reply.refused === undefined) this.warned(msg.hdr.source.locUri, warnings, started);
+      return reply;
     }
     if (session.deviceId !== msg.hdr.source.locUri || session.sessionId !== msg.hdr.sessionId) {
       return {
@@ -94,13 +100,21 @@ export class ServerEngine {
     const run = previous.then(() => unit(() => s.handle(msg, req)));
     this.queues.set(s.key, run.catch(() => undefined));
     try {
-      return await run;
+      const reply = await run;
+      this.warned(s.deviceId, warnings, s);
+      return reply;
     } finally {
       this.settled(s);
       const failure = s.failure;
       s.failure = undefined;
       if (failure) await this.deps.authGuard?.failed(failure);
     }
+  }
+
+  /** Tells what one message's lenient reading let pass: once, at most 10 of them. */
+  private warned(deviceId: string, decoded: readonly DecodeWarning[], session: ServerSession | undefined): void {
+    const all = [...decoded.map((w) => ({ code: w.code, message: w.message })), ...(session?.warnings.splice(0) ?? [])];
+    if (all.length > 0) this.deps.onWarnings?.(deviceId, all.slice(0, 10));
   }
 
   /**

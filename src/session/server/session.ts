@@ -79,6 +79,8 @@ export class ServerSession {
 
   /** a failed authentication inside the session, for the engine to count once the message is answered */
   failure: AuthFailure | undefined;
+  /** what the lenient handling of the last message let pass, for the engine to tell (and clear) */
+  readonly warnings: { code: string; message: string }[] = [];
 
   /** `decided`: the engine already authenticated this message (the one that started the session) */
   async handle(msg: Message, wire: WireMessage & { readonly remoteAddress?: string }, decided?: AuthDecision): Promise<WireMessage> {
@@ -116,6 +118,8 @@ export class ServerSession {
     const statuses: Status[] = [hdrStatus];
     const extra: Command[] = [];
     for (const cmd of msg.body.commands) {
+      // a Generic Alert may report on an Exec whose Status came earlier in this message: file it first
+      if (cmd.kind === 'Alert') await this.completeAnswered('Exec');
       const answer = await this.consume(cmd, msgRef);
       if (answer) statuses.push(answer);
     }
@@ -207,9 +211,9 @@ export class ServerSession {
       if (status.code === StatusCode.AuthAccepted) this.serverAccepted = true;
       return;
     }
-    const key = `${status.msgRef}:${status.cmdRef}`;
-    const flight = this.inFlight.get(key);
-    if (flight === undefined) return;
+    const key = status.cmdRef === undefined ? this.matchWithoutCmdRef(status) : `${status.msgRef}:${status.cmdRef}`;
+    const flight = key === undefined ? undefined : this.inFlight.get(key);
+    if (key === undefined || flight === undefined) return;
     this.inFlight.delete(key);
     if (flight.chunkOffset !== undefined && status.code === StatusCode.ChunkAccepted) return; // next chunk goes out
     if (flight.chunkOffset !== undefined) this.chunking = undefined;
@@ -217,8 +221,25 @@ export class ServerSession {
     this.answered.set(key, flight);
   }
 
-  private async completeAnswered(): Promise<void> {
+  /**
+   * The command a Status without CmdRef answers (docs/interop.md): the first one sent in that
+   * message with the same Cmd and, when the Status names one, the same target.
+   */
+  private matchWithoutCmdRef(status: Status): string | undefined {
+    const target = status.targetRefs[0];
+    for (const [key, f] of this.inFlight) {
+      if (!key.startsWith(`${status.msgRef}:`) || f.op.kind !== status.cmd) continue;
+      if (target === undefined || target === f.op.target) return key;
+    }
+    this.warnings.push({
+      code: 'DM_STATUS_UNMATCHED', message: `Status ${status.code} for ${status.cmd} ${target ?? ''} has no CmdRef and matches no command of message ${status.msgRef}: ignored`,
+    });
+    return undefined;
+  }
+
+  private async completeAnswered(kind?: Operation['kind']): Promise<void> {
     for (const [key, flight] of this.answered) {
+      if (kind !== undefined && flight.op.kind !== kind) continue;
       if (this.incoming?.flight === flight) continue; // its Results are still arriving in chunks
       this.answered.delete(key);
       await this.complete(flight);

@@ -73,6 +73,8 @@ export interface ServerDeps {
   onDevInfo?(deviceId: string, values: Readonly<Record<string, string>>, from?: string): Promise<void> | void;
   onAlert?(deviceId: string, alert: GenericAlert): Promise<void> | void;
   onSessionEnd?(deviceId: string, summary: SessionSummary): Promise<void> | void;
+  /** what a lenient reading let pass in an authenticated device's message (docs/interop.md) */
+  onWarnings?(deviceId: string, warnings: readonly { readonly code: string; readonly message: string }[]): void;
   /** the device proved itself with this account (what findAccount gave: it may not be stored yet) */
   onAuthenticated?(account: DeviceAccount): Promise<void>;
   /** failed authentications counted across sessions (src/server counts them per device and address) */

@@ -23,6 +23,8 @@ export interface DmHttpMessage {
   readonly body: Uint8Array;
   readonly encoding: Encoding;
   readonly hmac?: string;
+  /** sent instead of the DM type of the encoding (a simulated device posting a generic SyncML type) */
+  readonly contentType?: string;
 }
 
 const RETRIED = new Set([408, 500, 502, 503, 504]);
@@ -69,7 +71,7 @@ export class DmHttpClient {
         method: 'POST',
         agent: secure ? this.https : this.http,
         headers: {
-          'content-type': contentTypeOf(message.encoding),
+          'content-type': message.contentType ?? contentTypeOf(message.encoding),
           accept: `${contentTypeOf(message.encoding)}`,
           'content-length': message.body.length,
           'cache-control': 'private',

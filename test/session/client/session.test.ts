@@ -43,7 +43,7 @@ async function exchange(session: ClientSession, msg: Message): Promise<Message |
 }
 
 const replace = (uri: string, data: string): Command => ({ kind: 'Replace', cmdId: 0, items: [{ target: { locUri: uri }, data }] });
-const statuses = (m: Message): [string, number, number][] =>
+const statuses = (m: Message): [string, number | undefined, number][] =>
   m.body.commands.filter((c): c is Status => c.kind === 'Status' && c.cmdRef !== 0).map((s) => [s.cmd, s.cmdRef, s.code]);
 
 test('Atomic: one failure rolls every command back (507, 216 for the undone, the failure keeps its code)', async () => {
