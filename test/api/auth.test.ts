@@ -8,6 +8,7 @@ import { openApiDocument } from '../../src/api/openapi.ts';
 import { apiRoutes } from '../../src/api/routes.ts';
 import { SqliteAuthStore } from '../../src/store/sqlite/auth.ts';
 import { GW_ID, startDevices, startGateway, startServer } from '../support/gw-pair.ts';
+import { provisionUsers } from '../support/secured-rig.ts';
 
 const store = new SqliteAuthStore(':memory:');
 const auth = new AuthService(store);
@@ -33,9 +34,7 @@ before(async () => {
   gw = await startGateway(srv.url);
   devices = await startDevices(gw.gateway.lanUrl, 2);
   await gw.gateway.checkIn();
-  await auth.firstAdmin('admin-password-1');
-  for (const role of ['viewer', 'operator'] as const) await auth.createUser(role, role, `${role}-password`);
-  for (const name of ['admin', 'viewer', 'operator']) tokens[name] = (await auth.issue(name, 'api', 'test')).token;
+  Object.assign(tokens, await provisionUsers(auth));
 });
 
 after(async () => {

@@ -11,6 +11,7 @@ import { apiRoutes } from '../../src/api/routes.ts';
 import type { DeviceRow } from '../../src/store/server.ts';
 import { SqliteAuthStore } from '../../src/store/sqlite/auth.ts';
 import { GW_ID, startDevices, startGateway, startServer } from '../support/gw-pair.ts';
+import { provisionUsers } from '../support/secured-rig.ts';
 
 const ENROL = 'enrolment-secret-1';
 const authStore = new SqliteAuthStore(':memory:');
@@ -73,9 +74,7 @@ before(async () => {
   gw = await startGateway(srv.url);
   devices = await startDevices(gw.gateway.lanUrl, 2);
   await gw.gateway.checkIn();
-  await auth.firstAdmin('admin-password-1');
-  for (const role of ['viewer', 'operator'] as const) await auth.createUser(role, role, `${role}-password`);
-  for (const name of ['admin', 'viewer', 'operator']) tokens[name] = (await auth.issue(name, 'api', 'test')).token;
+  Object.assign(tokens, await provisionUsers(auth));
 });
 
 after(async () => {

@@ -13,6 +13,15 @@ import { startGateway, startServer } from './gw-pair.ts';
 
 export const ADMIN_PASSWORD = 'admin-password-1';
 
+/** The users admin (ADMIN_PASSWORD), operator and viewer (`<role>-password`), and an API token of each. */
+export async function provisionUsers(auth: AuthService): Promise<Record<string, string>> {
+  await auth.firstAdmin(ADMIN_PASSWORD);
+  for (const role of ['viewer', 'operator'] as const) await auth.createUser(role, role, `${role}-password`);
+  const tokens: Record<string, string> = {};
+  for (const name of ['admin', 'viewer', 'operator']) tokens[name] = (await auth.issue(name, 'api', 'test')).token;
+  return tokens;
+}
+
 export async function startSecuredRig(t: { after(fn: () => unknown): void }, o: { imageQuotaBytes?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gwmo-secured-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,10 +41,7 @@ export async function startSecuredRig(t: { after(fn: () => unknown): void }, o: 
   const gw = await startGateway(srv.url, { imageDir: join(dir, 'gateway') });
   t.after(() => gw.close());
   await gw.gateway.checkIn();
-  await auth.firstAdmin(ADMIN_PASSWORD);
-  for (const role of ['viewer', 'operator'] as const) await auth.createUser(role, role, `${role}-password`);
-  const tokens: Record<string, string> = {};
-  for (const name of ['admin', 'viewer', 'operator']) tokens[name] = (await auth.issue(name, 'api', 'test')).token;
+  const tokens = await provisionUsers(auth);
   const base = srv.url.replace(/\/dm$/, '');
   /** an API call as `who` (a user name, or undefined for nobody) */
   const call = async (who: string | undefined, method: string, path: string, body?: unknown, raw?: { bytes: Uint8Array; type: string }) => {
