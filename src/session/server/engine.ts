@@ -239,7 +239,7 @@ export class ServerEngine {
   /** Ends every session (server shutdown): operations in flight are re-queued. */
   async close(): Promise<void> {
     for (const s of [...this.sessions.values()]) {
-      await s.end('timeout');
+      await s.end('timeout', 'server');
       this.forget(s);
     }
   }
