@@ -47,7 +47,12 @@ export async function engineRig(options: { profile?: SessionProfileRow; serverNo
       return out;
     };
     return {
-      start: (extra: Command[] = []) => send([{ kind: 'Alert', cmdId: 0, data: 1201, items: [] }, ...extra], { cred: makeCred(AuthScheme.Md5, { name: 'dev1', password: 'secret' }, CLIENT_NONCE) }),
+      /** Pkg1 with the device's Cred; `hdr` e.g. `{ meta: { maxMsgSize } }` */
+      start: async (extra: Command[] = [], hdr: Partial<Message['hdr']> = {}) => {
+        // the nonce the server gave in its last Chal (a device keeps it for its next session)
+        const nonce = (await store.getDevice(DEV))!.clientNonce ?? CLIENT_NONCE;
+        return send([{ kind: 'Alert', cmdId: 0, data: 1201, items: [] }, ...extra], { cred: makeCred(AuthScheme.Md5, { name: 'dev1', password: 'secret' }, nonce), ...hdr });
+      },
       send,
     };
   };

@@ -184,6 +184,7 @@ export class ServerEngine {
       if (stale) {
         await stale.end('aborted');
         this.forget(stale);
+        if (stale.learned) account = { ...account, profile: { ...account.profile, ...stale.learned } };
       }
     }
     const key = Buffer.from(this.options.newNonce()).toString('base64url').slice(0, 16);

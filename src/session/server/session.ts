@@ -9,7 +9,7 @@ import { encodeMessage, type Encoding, type WireMessage } from '../wire.ts';
 import { type AuthDecision, authenticateDevice, serverCred, serverHmac } from './auth.ts';
 import { announcedSize, sliceData } from '../chunks.ts';
 import { commandFor } from './outgoing.ts';
-import type { AuthFailure, DeviceAccount, Operation, ResultItem, ServerDeps, ServerOptions, SessionSummary } from './types.ts';
+import type { AuthFailure, DeviceAccount, LearnedProfile, Operation, ResultItem, ServerDeps, ServerOptions, SessionSummary } from './types.ts';
 import { lowered, Notes, RETRIED_ON_DROP, SERVER_AUTH_RESENDS, serverRefusedNote } from './profile.ts';
 
 interface InFlight {
@@ -99,6 +99,9 @@ export class ServerSession {
   private get commandsPerMessage(): number {
     return Math.max(1, Math.min(this.profile.commandsPerMessage ?? Infinity, this.profile.effectiveCommandsPerMessage ?? Infinity));
   }
+
+  /** what the session's end taught about the device (the session that replaces it starts with it) */
+  learned: LearnedProfile | undefined;
 
   /** a failed authentication inside the session, for the engine to count once the message is answered */
   failure: AuthFailure | undefined;
@@ -483,7 +486,10 @@ export class ServerSession {
       await this.deps.completeOperation(this.deviceId, op.id, { status: StatusCode.RequestTimeout, note: Notes.unknownOutcome(op.kind) });
     }
     const commandsPerMessage = lowered(this.commandsPerMessage, this.lastMessageOps);
-    if (dropped) await this.deps.saveProfile?.(this.deviceId, { effectiveCommandsPerMessage: commandsPerMessage });
+    if (dropped) {
+      this.learned = { effectiveCommandsPerMessage: commandsPerMessage };
+      await this.deps.saveProfile?.(this.deviceId, this.learned);
+    }
     await this.deps.onSessionEnd?.(this.deviceId, {
       sessionId: this.sessionId, messages: this.messages, completed: this.completed, outcome,
       ...(dropped ? { requeued: again.length, failedUnknown: unknown.length, commandsPerMessage } : {}),

@@ -2,7 +2,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 import { ACCOUNT_COLUMNS, alertOf, columnValue, deviceOf, fromJson, num, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
-import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, OperationFinish, OperationRow, ServerStore, SyncAccounts } from '../server.ts';
+import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, DeviceUpdate, OperationFinish, OperationRow, ServerStore, SyncAccounts } from '../server.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
@@ -161,7 +161,7 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     return Number(this.sql('DELETE FROM devices WHERE device_id = ?').run(deviceId).changes) > 0;
   }
 
-  async updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): Promise<void> {
+  async updateDevice(deviceId: string, patch: DeviceUpdate): Promise<void> {
     const sets: string[] = [];
     const values: (string | number | Uint8Array | null)[] = [];
     for (const [key, value] of Object.entries(patch) as [keyof typeof UPDATE_COLUMNS, unknown][]) {
