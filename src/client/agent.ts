@@ -7,6 +7,7 @@ import {
 import type { Clock } from '../session/clock.ts';
 import { ClientSession, type SessionEnd } from '../session/client/session.ts';
 import type { OutgoingAlert, UiAnswer } from '../session/client/types.ts';
+import type { ClientQuirks } from '../session/client/quirks.ts';
 import type { Encoding } from '../session/wire.ts';
 import type { DmHttpClient } from '../transport/index.ts';
 import { type AAuthType, type DmAccount, readAccounts, readDevInfo, type Tree, writeNonce } from '../tree/index.ts';
@@ -22,6 +23,8 @@ export interface AgentOptions {
   readonly maxObjSize?: number;
   readonly ui?: (alert: import('../protocol/index.ts').Alert) => UiAnswer | Promise<UiAnswer>;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** behaviours of deployed clients (tests, `gwmo fleet --quirks`) */
+  readonly quirks?: ClientQuirks;
 }
 
 export interface SessionReport {
@@ -88,7 +91,7 @@ export class DmClientAgent {
       this.options.log?.('notification.ignored', { serverId: n.serverId, reason: 'no account with server credentials' });
       return undefined;
     }
-    const stored = acc.server.data;
+    const stored = acc.server.data ?? (this.options.quirks?.emptyServerNonce ? new Uint8Array(0) : undefined);
     const candidates = [
       ...(stored ? [{ source: 'stored' as const, nonce: stored }] : []),
       { source: 'resync' as const, nonce: RESYNC_NONCE }, { source: 'resync-text' as const, nonce: RESYNC_NONCE_TEXT },
@@ -125,6 +128,7 @@ export class DmClientAgent {
       ...(this.options.ui ? { ui: this.options.ui } : {}),
       ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
       ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}),
+      ...(this.options.quirks ? { quirks: this.options.quirks } : {}),
     }, { sessionId: id, initiator });
     let messages = 0;
     try {

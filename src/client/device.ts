@@ -4,6 +4,7 @@ import { NotificationListener, DmHttpClient } from '../transport/index.ts';
 import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { DmClientAgent, type SessionReport } from './agent.ts';
 import { installScomo } from './scomo.ts';
+import type { ClientQuirks } from '../session/client/quirks.ts';
 
 /** Who a DM client is and how it reaches its server: a device's, or a gateway's northbound side. */
 export interface DmClientIdentity {
@@ -37,6 +38,8 @@ export interface DeviceConfig extends DmClientIdentity {
   readonly checkInSeconds: number;
   readonly maxMsgSize?: number;
   readonly ca?: string | Buffer;
+  /** behaviours of deployed clients (tests, `gwmo fleet --quirks`) */
+  readonly quirks?: ClientQuirks;
 }
 
 const TYPES = { basic: 'BASIC', md5: 'DIGEST', hmac: 'HMAC' } as const;
@@ -74,6 +77,7 @@ export class DmDevice {
     this.agent = new DmClientAgent({
       tree: this.tree, http: this.http, clock: { now: () => Date.now() }, encoding: config.encoding, log,
       ...(config.maxMsgSize ? { maxMsgSize: config.maxMsgSize } : {}),
+      ...(config.quirks ? { quirks: config.quirks } : {}),
     });
     installScomo(this.tree, (alert) => {
       this.agent.queueAlert(alert);

@@ -65,6 +65,8 @@ export class ServerSession {
   private serverRefusals = 0;
   /** DevDetail/LrgObj as the device reported it (this session, or an earlier one) */
   private peerLrgObj: boolean | undefined;
+  /** false while our package spans messages (a large object): the device's 1222 then asks for our next one */
+  private ourPackageDone = true;
   /** commands in the last message that carried any: what a device that drops the session could not take */
   private lastMessageOps = 0;
 
@@ -156,7 +158,7 @@ export class ServerSession {
     // our own package is a large object still going out: the device's (non-final) answers keep it going
     const chunk = this.chunking;
     if (chunk !== undefined && chunk.chunkOffset !== undefined) return this.reply(statuses, [], true, chunk);
-    if (!msg.body.final) {
+    if (!msg.body.final && this.ourPackageDone) {
       // the device's package goes on: the "next message" response, no Final, no new commands
       extra.push({ kind: 'Alert', cmdId: 0, data: AlertCode.NextMessage, items: [] });
       return this.reply(statuses, extra, false, 'none');
@@ -418,6 +420,8 @@ export class ServerSession {
       break;
     }
     for (const { command, flight } of ops) this.inFlight.set(`${msgId}:${command.cmdId}`, flight);
+    // a "next message" answer (1222, no Final) belongs to the device's package, not ours
+    if (send !== 'none' || final) this.ourPackageDone = final;
     if (ops.length > 0) this.lastMessageOps = ops.length;
     const msg = build([], final);
     const same = measured !== undefined && measured.msg.body.final === final && measured.msg.body.commands.length === msg.body.commands.length
