@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { DmDevice } from '../../src/client/device.ts';
 import { startPair } from '../support/dm-pair.ts';
+import { GW_ID, startGateway, startServer } from '../support/gw-pair.ts';
 import { scrape } from '../support/metrics.ts';
 
 const QUIRKS = { emptyServerNonce: true, serverNonceNotPersisted: true } as const;
@@ -52,3 +54,43 @@ test('a device that refuses every Cred (wrong server password): the operations s
   assert.equal(metric('gwmo_dm_server_auth_refused_total', { outcome: 'gave-up' }), 1);
   assert.equal(metric('gwmo_dm_sessions_ended_total', { outcome: 'server-auth-failed' }), 1);
 });
+
+for (const nonce of [undefined, new Uint8Array(0)]) {
+  test(`behind a gateway${nonce ? ' told the devices\' nonce (--lan-server-nonce "")' : ''}: the device's fanout runs${nonce ? ' with no refusal' : ', each session after one re-send'}`, async (t) => {
+    const srv = await startServer();
+    t.after(() => srv.close());
+    const gw = await startGateway(srv.url, nonce ? { lanServerNonce: nonce } : {});
+    t.after(() => gw.close());
+    // a device that forgot the nonce it gave cannot verify a Package#0 keyed with it either: it
+    // ignores it, and its own next session (a check-in) picks the fanout's command up
+    let ignored = (): void => {};
+    const notificationIgnored = new Promise<void>((resolve) => { ignored = resolve; });
+    const d = new DmDevice({
+      deviceId: 'IMEI:NONCE', serverUrl: gw.gateway.lanUrl, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw',
+      serverPassword: 'lan-srv-pw', auth: 'md5', encoding: 'xml', manufacturer: 'Acme', model: 'Meter', language: 'en', firmware: '1.0',
+      notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0, quirks: QUIRKS,
+    }, undefined, (event) => { if (event === 'notification.ignored') ignored(); });
+    await d.start();
+    t.after(() => d.stop());
+    assert.equal((await d.session()).end, 'done');
+    await gw.gateway.checkIn();
+    const api = srv.url.replace(/\/dm$/, '/api');
+    const done = srv.alertOf('resultaggregation');
+    const res = await fetch(`${api}/gateways/${encodeURIComponent(GW_ID)}/fanouts`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'note', devices: ['IMEI:NONCE'], commands: [{ kind: 'Replace', path: './Vendor/gwmo/Note', value: 'hello' }] }),
+    });
+    assert.equal(res.status, 202, await res.clone().text());
+    if (!nonce) {
+      await notificationIgnored;
+      assert.equal((await d.session()).end, 'done');
+    }
+    await done;
+    assert.equal(d.tree.read('./Vendor/gwmo/Note'), 'hello');
+    const job = await (await fetch(`${api}/gateways/${encodeURIComponent(GW_ID)}/fanouts/note`)).json() as { Aggregate: Record<string, string> };
+    assert.deepEqual(job.Aggregate, { 200: '1' });
+    const text = await gw.gateway.metrics.dm.registry.metrics();
+    const resent = Number(/gwmo_dm_server_auth_refused_total\{[^}]*outcome="resent"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+    assert.equal(resent, nonce ? 0 : 2, 'one re-send per session (enrolment, fanout): the device never keeps the new nonce');
+  });
+}

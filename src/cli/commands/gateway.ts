@@ -10,6 +10,7 @@ import { Tree } from '../../tree/index.ts';
 import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
 import { SqliteServerStore } from '../../store/sqlite/server.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
+import { serverNonce } from '../../server/session-profile.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
@@ -35,6 +36,7 @@ export function registerGateway(program: Command): void {
     .option('--device-user <name>', 'name end devices enrol with', 'device')
     .option('--device-password <secret>', 'secret end devices enrol with (any device presenting it gets an account)')
     .option('--lan-server-password <secret>', 'the gateway\'s secret toward devices (their SRVCRED; Package#0 to them)')
+    .option('--lan-server-nonce <base64>', 'the nonce devices are provisioned with for the gateway\'s Cred ("" = empty; default: the resync nonce, docs/auth.md)')
     .option('--lwm2m-host <address>', 'address the LwM2M server (adaptation mode, CoAP over UDP) listens on', '127.0.0.1')
     .option('--lwm2m-port <n>', 'its UDP port (0 = any free port; "off" = no LwM2M)', '5683')
     .option('--push-channel', 'behind NAT: keep a long-poll open at the server for Package#0 instead of (or besides) listening')
@@ -72,6 +74,7 @@ export function registerGateway(program: Command): void {
         auth: oneOf('--auth', f['auth']!, ['basic', 'md5', 'hmac'] as const), encoding: oneOf('--encoding', f['encoding']!, ['xml', 'wbxml'] as const),
         lanHost: f['lanHost']!, lanPort: port('--lan-port', f['lanPort']!), lanServerId: f['lanServerId']!,
         deviceUser: f['deviceUser']!, devicePassword: f['devicePassword'], lanServerPassword: f['lanServerPassword'] ?? f['devicePassword'],
+        ...(f['lanServerNonce'] !== undefined ? { lanServerNonce: lanNonce(f['lanServerNonce']) } : {}),
         notifyHost: f['notifyHost']!, notifyPort: port('--notify-port', f['notifyPort']!), checkInSeconds: positive('--check-in', f['checkIn']!),
         stores, imageDir: join(dir, 'images'), log, ...(f['pushChannel'] ? { pushChannel: true } : {}),
         lanRoutes: statusRoute(gatewayStatus),
@@ -90,4 +93,12 @@ export function registerGateway(program: Command): void {
         for (const s of Object.values(stores)) s.close();
       });
     });
+}
+
+function lanNonce(text: string): Uint8Array {
+  try {
+    return serverNonce(text);
+  } catch (err) {
+    throw new CliError(`--lan-server-nonce: ${(err as Error).message}`);
+  }
 }
