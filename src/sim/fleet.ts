@@ -1,5 +1,6 @@
 // A fleet of simulated devices in one process: DM devices (each with a Package#0 listener, sharing
 // one HTTP client) or LwM2M devices (each with its own UDP endpoint). Registration shows progress.
+import type { ClientQuirks } from '../session/client/quirks.ts';
 import { DmDevice } from '../client/device.ts';
 import { DmHttpClient } from '../transport/index.ts';
 import { Lwm2mDevice } from './lwm2m-device.ts';
@@ -13,6 +14,8 @@ export interface FleetOptions {
   readonly password: string;
   readonly serverPassword?: string;
   readonly prefix: string;
+  /** behaviours of deployed clients the DM devices take on (docs/interop.md) */
+  readonly quirks?: ClientQuirks;
   readonly progress?: (registered: number, count: number) => void;
 }
 
@@ -41,6 +44,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         deviceId: id, serverUrl: o.serverUrl, serverId: o.serverId, username: 'device', password: o.password,
         ...(o.serverPassword ? { serverPassword: o.serverPassword } : {}), auth: 'md5', encoding: 'wbxml',
         manufacturer: 'gwmo', model: 'fleet', language: 'en', firmware: '1.0.0', notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0,
+        ...(o.quirks ? { quirks: o.quirks } : {}),
       }, undefined, () => {}, http);
       await d.start();
       const r = await d.session();

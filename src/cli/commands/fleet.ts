@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { parseQuirks } from '../../session/client/quirks.ts';
 import { startFleet } from '../../sim/fleet.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, positive } from '../options.ts';
@@ -17,18 +18,25 @@ export function registerFleet(program: Command): void {
     .option('--password <secret>', 'DM devices\' secret (the gateway\'s --device-password)')
     .option('--server-password <secret>', 'the server\'s secret toward the DM devices (verifies Package#0)')
     .option('--prefix <text>', 'device ids are <prefix><n>', 'FLEET:')
+    .option('--quirks <list>', 'DM devices behave like deployed clients (docs/interop.md), e.g. serverNonceNotPersisted,emptyServerNonce,chunkAnsweredOk,replyBuffer=60')
     .action(async (f: Record<string, string | undefined>) => {
       const protocol = oneOf('--protocol', f['protocol']!, ['dm', 'lwm2m'] as const);
       const count = positive('--count', f['count']!);
       if (!Number.isInteger(count) || count < 1) throw new CliError('--count must be a whole number ≥ 1');
       if (protocol === 'dm' && !f['password']) throw new CliError('--password is required for DM devices (the gateway\'s --device-password)');
+      let quirks;
+      try {
+        quirks = f['quirks'] !== undefined ? parseQuirks(f['quirks']) : undefined;
+      } catch (err) {
+        throw new CliError(`--quirks: ${(err as Error).message}`);
+      }
       const log = jsonLog('fleet');
       const bar = new Progress(process.stderr, count, { label: 'devices started' });
       let fleet;
       try {
         fleet = await startFleet({
           protocol, count, serverUrl: f['serverUrl']!, serverId: f['serverId']!, password: f['password'] ?? '', prefix: f['prefix']!,
-          ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}),
+          ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}), ...(quirks ? { quirks } : {}),
           progress: (n, total) => (log('fleet.progress', { registered: n, count: total }), bar.update(n, total)),
         });
       } catch (err) {
