@@ -41,8 +41,9 @@ function operationView(op: OperationRow): Record<string, unknown> {
   return {
     id: op.id, deviceId: op.deviceId, kind: op.kind, path: op.target, source: op.source ?? null,
     value: op.data === undefined ? null : dataView(op.data, op.format), format: op.format ?? null, correlator: op.correlator ?? null,
-    state: op.state, status: op.status ?? null, note: op.note ?? null,
+    state: op.state, status: op.status ?? null,
     results: (op.results ?? []).map((r) => ({ path: r.uri, format: r.format ?? 'chr', type: r.type ?? null, value: r.data === undefined ? null : dataView(r.data, r.format) })),
+    note: op.note ?? null,
     createdAt: new Date(op.createdAt).toISOString(), updatedAt: new Date(op.updatedAt).toISOString(),
   };
 }
