@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { DmDevice } from '../../src/client/device.ts';
+import { SessionTrace } from '../../src/server/trace.ts';
 import { startPair } from '../support/dm-pair.ts';
 import { GW_ID, startGateway, startServer } from '../support/gw-pair.ts';
 import { scrape } from '../support/metrics.ts';
@@ -41,7 +42,8 @@ test('the account given the nonce the device holds (serverNonce ""): the first d
 });
 
 test('a device that refuses every Cred (wrong server password): the operations stay queued, the API says why', async (t) => {
-  const p = await startPair();
+  const trace = new SessionTrace();
+  const p = await startPair({ trace });
   t.after(() => p.close());
   await p.server.service.updateDevice(p.deviceId, { serverPassword: 'not-what-the-device-has' });
   const get = await p.server.service.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Mod' });
@@ -53,6 +55,7 @@ test('a device that refuses every Cred (wrong server password): the operations s
   const metric = await scrape(`${p.url.replace(/\/dm$/, '')}/metrics`);
   assert.equal(metric('gwmo_dm_server_auth_refused_total', { outcome: 'gave-up' }), 1);
   assert.equal(metric('gwmo_dm_sessions_ended_total', { outcome: 'server-auth-failed' }), 1);
+  assert.deepEqual(trace.list().map((x) => x.outcome), ['server-auth-failed'], 'the trace says how the session ended');
 });
 
 for (const nonce of [undefined, new Uint8Array(0)]) {
