@@ -270,6 +270,25 @@ const document = {
           password: { type: 'string', description: 'its secret (CLCRED AAuthSecret)' }, scheme: { type: 'string', enum: ['basic', 'md5', 'hmac'], default: 'md5' },
           serverName: { type: 'string', description: 'SRVCRED AAuthName: how the server proves itself' }, serverPassword: { type: 'string' },
           notifyAddress: { type: 'string', description: 'host:port where the device listens for Package#0' },
+          serverNonce: { type: 'string', format: 'byte', description: 'base64 of the nonce the device holds for the server\'s Cred ("" = the empty nonce); unset: the DM 1.2.1 resync nonce (docs/auth.md)' },
+          sessionProfile: { $ref: '#/components/schemas/SessionProfileInput' },
+        },
+      },
+      SessionProfileInput: {
+        type: 'object', additionalProperties: false, description: 'how the server shapes sessions with a device that cannot take what the protocol allows (docs/interop.md); in a PATCH, null returns a field to its default',
+        properties: {
+          commandsPerMessage: { type: 'integer', minimum: 1, maximum: 1000, nullable: true, description: 'commands per server message at most (setting it starts the learned back-off over)' },
+          explicitFormat: { type: 'boolean', nullable: true, default: true, description: '<Meta><Format> on every Item with Data, chr included' },
+          largeObjects: { type: 'boolean', nullable: true, default: true, description: 'false: a value too large for one message fails (406) instead of going in chunks' },
+          maxMsgSize: { type: 'integer', minimum: 1024, maximum: 1048576, nullable: true, description: 'the server\'s own cap on the device\'s MaxMsgSize' },
+        },
+      },
+      SessionProfile: {
+        type: 'object',
+        properties: {
+          commandsPerMessage: { type: 'integer', nullable: true }, explicitFormat: { type: 'boolean' }, largeObjects: { type: 'boolean' }, maxMsgSize: { type: 'integer', nullable: true },
+          effectiveCommandsPerMessage: { type: 'integer', nullable: true, description: 'learned: halved each time the device dropped a session with commands unanswered' },
+          deviceLrgObj: { type: 'boolean', nullable: true, description: 'learned: DevDetail/LrgObj as the device reported it' },
         },
       },
       DevicePatch: {
@@ -277,6 +296,8 @@ const document = {
         properties: {
           name: { type: 'string' }, password: { type: 'string' }, scheme: { type: 'string', enum: ['basic', 'md5', 'hmac'] },
           serverName: { type: 'string', nullable: true }, serverPassword: { type: 'string', nullable: true }, notifyAddress: { type: 'string', nullable: true },
+          serverNonce: { type: 'string', format: 'byte', nullable: true, description: 'base64 ("" = the empty nonce); null: forget it (the resync nonce)' },
+          sessionProfile: { $ref: '#/components/schemas/SessionProfileInput' },
         },
       },
       Device: {
@@ -284,6 +305,7 @@ const document = {
         properties: {
           deviceId: { type: 'string' }, scheme: { type: 'string' }, name: { type: 'string' }, serverName: { type: 'string', nullable: true },
           notifyAddress: { type: 'string', nullable: true }, devInfo: { type: 'object', additionalProperties: { type: 'string' } },
+          sessionProfile: { $ref: '#/components/schemas/SessionProfile' },
           createdAt: { type: 'string', format: 'date-time' }, lastSeen: { type: 'string', format: 'date-time', nullable: true },
           authFailures: { type: 'integer', description: 'GET /api/devices/{id} only: wrong DM credentials for the device, from any address, in the last 15 minutes' },
           authLockedUntil: { type: 'string', format: 'date-time', nullable: true, description: 'GET /api/devices/{id} only: until when the DM server refuses the device (HTTP 429) from the address that failed; null: not locked' },
@@ -306,6 +328,7 @@ const document = {
           id: { type: 'string' }, deviceId: { type: 'string' }, kind: { type: 'string' }, path: { type: 'string' },
           state: { type: 'string', enum: ['queued', 'sent', 'done', 'failed', 'accepted'] },
           status: { type: 'integer', nullable: true, description: 'the device\'s DM status code' },
+          note: { type: 'string', nullable: true, description: 'why it failed, or why it is queued again (the device refused the server\'s credentials, dropped the session, does not do large objects)' },
           results: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, format: { type: 'string' }, type: { type: 'string', nullable: true }, value: {} } } },
           createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' },
         },

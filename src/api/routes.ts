@@ -12,11 +12,12 @@ import type { GatewayService } from '../server/gateways.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
 import type { DevicePatch, NewOperation } from '../server/service.ts';
 import type { SessionTrace } from '../server/trace.ts';
+import { profileView } from '../server/session-profile.ts';
 import { sessionRoutes } from './sessions.ts';
 import { fanoutEventRoutes } from './fanout-events.ts';
 import { overviewRoutes } from './overview.ts';
 
-const NULLABLE = new Set(['serverName', 'serverPassword', 'notifyAddress']);
+const NULLABLE = new Set(['serverName', 'serverPassword', 'notifyAddress', 'serverNonce']);
 
 function scheme(v: string): 'basic' | 'md5' | 'hmac' {
   if (v !== 'basic' && v !== 'md5' && v !== 'hmac') throw new ApiError(400, 'scheme must be basic, md5 or hmac');
@@ -29,7 +30,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url
 function deviceView(d: DeviceRow): Record<string, unknown> {
   return {
     deviceId: d.deviceId, scheme: d.scheme, name: d.clientName, serverName: d.serverName ?? null,
-    notifyAddress: d.notifyAddress ?? null, devInfo: d.devInfo,
+    notifyAddress: d.notifyAddress ?? null, devInfo: d.devInfo, sessionProfile: profileView(d.sessionProfile),
     createdAt: new Date(d.createdAt).toISOString(), lastSeen: d.lastSeen ? new Date(d.lastSeen).toISOString() : null,
   };
 }
@@ -42,6 +43,7 @@ function operationView(op: OperationRow): Record<string, unknown> {
     value: op.data === undefined ? null : dataView(op.data, op.format), format: op.format ?? null, correlator: op.correlator ?? null,
     state: op.state, status: op.status ?? null,
     results: (op.results ?? []).map((r) => ({ path: r.uri, format: r.format ?? 'chr', type: r.type ?? null, value: r.data === undefined ? null : dataView(r.data, r.format) })),
+    note: op.note ?? null,
     createdAt: new Date(op.createdAt).toISOString(), updatedAt: new Date(op.updatedAt).toISOString(),
   };
 }
@@ -93,14 +95,17 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
         ...(opt('serverName') !== undefined ? { serverName: opt('serverName')! } : {}),
         ...(opt('serverPassword') !== undefined ? { serverPassword: opt('serverPassword')! } : {}),
         ...(opt('notifyAddress') !== undefined ? { notifyAddress: opt('notifyAddress')! } : {}),
+        ...(opt('serverNonce') !== undefined ? { serverNonce: opt('serverNonce')! } : {}),
+        ...(b['sessionProfile'] !== undefined ? { sessionProfile: b['sessionProfile'] } : {}),
       });
       sendJson(res, 201, deviceView(d));
     }],
     ['PATCH', /^\/api\/devices\/([^/]+)$/, async (req, res, [id]) => {
       const b = await readJson(req);
       for (const [k, v] of Object.entries(b)) {
-        if (v !== null && typeof v !== 'string') throw new ApiError(400, `${k} must be a string${k === 'serverName' || k === 'serverPassword' || k === 'notifyAddress' ? ' or null' : ''}`);
-        if (v === null && !NULLABLE.has(k)) throw new ApiError(400, `${k} cannot be cleared (null): only serverName with serverPassword, and notifyAddress can`);
+        if (k === 'sessionProfile') continue; // an object, checked by the service
+        if (v !== null && typeof v !== 'string') throw new ApiError(400, `${k} must be a string${NULLABLE.has(k) ? ' or null' : ''}`);
+        if (v === null && !NULLABLE.has(k)) throw new ApiError(400, `${k} cannot be cleared (null): only serverName with serverPassword, notifyAddress and serverNonce can`);
       }
       const { device, changed } = await service.updateDevice(id!, { ...b, ...(typeof b['scheme'] === 'string' ? { scheme: scheme(b['scheme']) } : {}) } as DevicePatch);
       audit(res, { deviceId: id, fields: changed });

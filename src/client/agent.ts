@@ -7,6 +7,7 @@ import {
 import type { Clock } from '../session/clock.ts';
 import { ClientSession, type SessionEnd } from '../session/client/session.ts';
 import type { OutgoingAlert, UiAnswer } from '../session/client/types.ts';
+import type { ClientQuirks } from '../session/client/quirks.ts';
 import type { Encoding } from '../session/wire.ts';
 import type { DmHttpClient } from '../transport/index.ts';
 import { type AAuthType, type DmAccount, readAccounts, readDevInfo, type Tree, writeNonce } from '../tree/index.ts';
@@ -23,8 +24,10 @@ export interface AgentOptions {
   readonly maxObjSize?: number;
   readonly ui?: (alert: import('../protocol/index.ts').Alert) => UiAnswer | Promise<UiAnswer>;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
-  /** behave like some deployed clients (tests, `gwmo fleet --quirks`): src/client/quirks.ts */
-  readonly quirks?: readonly ClientQuirk[];
+  /** markup and flow of some deployed clients (tests, `gwmo fleet --quirks`): src/client/quirks.ts */
+  readonly wireQuirks?: readonly ClientQuirk[];
+  /** session behaviours of some deployed clients (tests, `gwmo fleet --quirks`): src/session/client/quirks.ts */
+  readonly quirks?: ClientQuirks;
 }
 
 export interface SessionReport {
@@ -40,14 +43,14 @@ export class DmClientAgent {
   private readonly alerts: OutgoingAlert[] = [];
   private running: Promise<SessionReport> | undefined;
   private sessionCounter = 0;
-  private readonly quirks: ReadonlySet<ClientQuirk>;
+  private readonly wireQuirks: ReadonlySet<ClientQuirk>;
   /** per server: the RespURI the last session ended on (quirk resend-to-respuri) */
   private readonly lastRespUri = new Map<string, string>();
 
   constructor(options: AgentOptions) {
     this.options = options;
-    checkQuirks(options.quirks ?? [], options.encoding);
-    this.quirks = new Set(options.quirks ?? []);
+    checkQuirks(options.wireQuirks ?? [], options.encoding);
+    this.wireQuirks = new Set(options.wireQuirks ?? []);
   }
 
   get tree(): Tree {
@@ -96,7 +99,7 @@ export class DmClientAgent {
       this.options.log?.('notification.ignored', { serverId: n.serverId, reason: 'no account with server credentials' });
       return undefined;
     }
-    const stored = acc.server.data;
+    const stored = acc.server.data ?? (this.options.quirks?.emptyServerNonce ? new Uint8Array(0) : undefined);
     const candidates = [
       ...(stored ? [{ source: 'stored' as const, nonce: stored }] : []),
       { source: 'resync' as const, nonce: RESYNC_NONCE }, { source: 'resync-text' as const, nonce: RESYNC_NONCE_TEXT },
@@ -130,19 +133,20 @@ export class DmClientAgent {
         if (n.serverNonce) writeNonce(tree, acc.id, 'SRVCRED', n.serverNonce);
       },
       takeAlerts: () => taken,
-      ...(this.quirks.has('alert-with-status') ? { raisedAlerts: () => this.alerts.splice(0) } : {}),
+      ...(this.wireQuirks.has('alert-with-status') ? { raisedAlerts: () => this.alerts.splice(0) } : {}),
       ...(this.options.ui ? { ui: this.options.ui } : {}),
       ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
       ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}),
+      ...(this.options.quirks ? { quirks: this.options.quirks } : {}),
     }, { sessionId: id, initiator });
     let messages = 0;
-    const resend = this.quirks.has('resend-to-respuri');
+    const resend = this.wireQuirks.has('resend-to-respuri');
     if (resend) session.nextUrl = this.lastRespUri.get(acc.serverId) ?? session.nextUrl;
     try {
       let out = session.start();
       for (;;) {
         messages++;
-        const reply = await this.options.http.post(session.nextUrl, this.quirks.size > 0 ? quirkyMessage(out, this.quirks) : out);
+        const reply = await this.options.http.post(session.nextUrl, this.wireQuirks.size > 0 ? quirkyMessage(out, this.wireQuirks) : out);
         const next = await session.receive(reply);
         if (resend) this.lastRespUri.set(acc.serverId, session.nextUrl);
         if (next === undefined) break;

@@ -5,6 +5,7 @@ import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePers
 import { DmClientAgent, type SessionReport } from './agent.ts';
 import type { ClientQuirk } from './quirks.ts';
 import { installScomo } from './scomo.ts';
+import type { ClientQuirks } from '../session/client/quirks.ts';
 
 /** Who a DM client is and how it reaches its server: a device's, or a gateway's northbound side. */
 export interface DmClientIdentity {
@@ -38,8 +39,10 @@ export interface DeviceConfig extends DmClientIdentity {
   readonly checkInSeconds: number;
   readonly maxMsgSize?: number;
   readonly ca?: string | Buffer;
-  /** behave like some deployed clients (tests, `gwmo fleet --quirks`): src/client/quirks.ts */
-  readonly quirks?: readonly ClientQuirk[];
+  /** markup and flow of some deployed clients (tests, `gwmo fleet --quirks`): src/client/quirks.ts */
+  readonly wireQuirks?: readonly ClientQuirk[];
+  /** session behaviours of some deployed clients: src/session/client/quirks.ts */
+  readonly quirks?: ClientQuirks;
 }
 
 const TYPES = { basic: 'BASIC', md5: 'DIGEST', hmac: 'HMAC' } as const;
@@ -77,7 +80,7 @@ export class DmDevice {
     this.agent = new DmClientAgent({
       tree: this.tree, http: this.http, clock: { now: () => Date.now() }, encoding: config.encoding, log,
       ...(config.maxMsgSize ? { maxMsgSize: config.maxMsgSize } : {}),
-      ...(config.quirks ? { quirks: config.quirks } : {}),
+      ...(config.quirks ? { quirks: config.quirks } : {}), ...(config.wireQuirks ? { wireQuirks: config.wireQuirks } : {}),
     });
     installScomo(this.tree, (alert) => {
       this.agent.queueAlert(alert);

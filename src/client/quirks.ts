@@ -4,6 +4,7 @@
 // correct; an HMAC computed over the original body would no longer match (use basic or md5).
 import type { Command, Message } from '../protocol/index.ts';
 import { decodeMessage, encodeMessage, type Encoding, type WireMessage } from '../session/wire.ts';
+import { type ClientQuirks, parseQuirks as parseSessionQuirks, SESSION_QUIRK_NAMES } from '../session/client/quirks.ts';
 import type { DmHttpMessage } from '../transport/index.ts';
 
 // --- lenient reading (docs/interop.md, "Lenient reading") ---------------------------------------
@@ -25,12 +26,17 @@ const XML_ONLY: ReadonlySet<string> = new Set(['meta-type-first', 'targetref-aft
 export type ClientQuirk = (typeof LENIENT_READING_QUIRKS)[number];
 export const CLIENT_QUIRKS: readonly ClientQuirk[] = [...LENIENT_READING_QUIRKS];
 
-/** A comma-separated list of quirk names (CLI), checked. */
-export function parseQuirks(list: string): ClientQuirk[] {
+/**
+ * `gwmo fleet --quirks a,b,replyBuffer=3`, checked: the markup and flow quirks here (kebab-case) and
+ * the session behaviours of src/session/client/quirks.ts (camelCase), in one list.
+ */
+export function parseQuirks(list: string): { wire: ClientQuirk[]; session: ClientQuirks | undefined } {
   const names = list.split(',').map((q) => q.trim()).filter((q) => q !== '');
-  const unknown = names.filter((q) => !(CLIENT_QUIRKS as readonly string[]).includes(q));
-  if (unknown.length > 0) throw new Error(`unknown quirk ${unknown.join(', ')}; known: ${CLIENT_QUIRKS.join(', ')}`);
-  return names as ClientQuirk[];
+  const wire = names.filter((q): q is ClientQuirk => (CLIENT_QUIRKS as readonly string[]).includes(q));
+  const rest = names.filter((q) => !(CLIENT_QUIRKS as readonly string[]).includes(q));
+  const unknown = rest.filter((q) => !(SESSION_QUIRK_NAMES as readonly string[]).includes(q.split('=')[0]!));
+  if (unknown.length > 0) throw new Error(`unknown quirk ${unknown.join(', ')}; known: ${[...CLIENT_QUIRKS, ...SESSION_QUIRK_NAMES].join(', ')}`);
+  return { wire, session: rest.length > 0 ? parseSessionQuirks(rest.join(',')) : undefined };
 }
 
 /** Refuses a set of quirks the encoding cannot carry. */

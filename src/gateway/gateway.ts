@@ -10,7 +10,7 @@ import { AuthScheme, newNonce } from '../protocol/index.ts';
 import { DmServer } from '../server/dm-server.ts';
 import { type ServerDeps, standInNonce } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
-import type { ServerStore, SyncAccounts } from '../store/server.ts';
+import type { ServerStore, SessionProfileRow, SyncAccounts } from '../store/server.ts';
 import { DmHttpClient, NotificationListener, PushPoller, sendNotification, sendPlain, serveFile } from '../transport/index.ts';
 import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
@@ -44,6 +44,10 @@ export interface GatewayOptions extends DmClientIdentity {
   readonly devicePassword: string;
   /** the gateway's credentials toward devices (SRVCRED, Package#0 digest) */
   readonly lanServerPassword: string;
+  /** the nonce LAN devices are provisioned with for the gateway's Cred (unset: the resync nonce) */
+  readonly lanServerNonce?: Uint8Array;
+  /** the session profile of the accounts the gateway creates for its devices (docs/interop.md) */
+  readonly lanSessionProfile?: SessionProfileRow;
   /** LwM2M server (adaptation mode) on UDP; undefined = none */
   readonly lwm2mHost?: string;
   readonly lwm2mPort?: number;
@@ -172,6 +176,7 @@ export class DmGateway {
         return {
           deviceId, clientAuth: { scheme: AuthScheme.Md5, name: o.deviceUser, password: o.devicePassword },
           serverAuth: { name: o.lanServerId, password: o.lanServerPassword }, clientNonce: standInNonce(key, deviceId, Date.now()), firstContact: true,
+          ...(o.lanServerNonce ? { serverNonce: o.lanServerNonce } : {}), ...(o.lanSessionProfile ? { profile: o.lanSessionProfile } : {}),
         };
       },
       onAuthenticated: async (account) => {
@@ -179,6 +184,7 @@ export class DmGateway {
         await south.insertDevice({
           deviceId: account.deviceId, scheme: AuthScheme.Md5, clientName: o.deviceUser, clientPassword: o.devicePassword,
           serverName: o.lanServerId, serverPassword: o.lanServerPassword, devInfo: {}, createdAt: Date.now(), lastSeen: Date.now(),
+          ...(o.lanServerNonce ? { serverNonce: o.lanServerNonce } : {}), ...(o.lanSessionProfile ? { sessionProfile: o.lanSessionProfile } : {}),
         });
         await base.onAuthenticated?.(account);
       },

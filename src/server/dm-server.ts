@@ -154,9 +154,19 @@ export class DmServer {
         this.service.operationChanged(op);
         events.operationDone?.(op);
       },
-      sessionEnded: (deviceId, outcome) => {
+      sessionEnded: (deviceId, outcome, summary) => {
         this.options.trace?.ended(deviceId, outcome);
-        events.sessionEnded?.(deviceId, outcome);
+        if (summary?.requeued !== undefined) {
+          this.options.log?.('dm.session.dropped', {
+            deviceId, outcome, requeued: summary.requeued, failed: summary.failedUnknown, commandsPerMessage: summary.commandsPerMessage,
+          });
+        }
+        events.sessionEnded?.(deviceId, outcome, summary);
+      },
+      serverAuthRefused: (deviceId, code, gaveUp) => {
+        this.metrics.serverAuthRefused(gaveUp);
+        this.options.log?.('dm.server-auth.refused', { deviceId, status: code, outcome: gaveUp ? 'gave-up' : 'resent' });
+        events.serverAuthRefused?.(deviceId, code, gaveUp);
       },
       alert: (deviceId, alert) => {
         this.metrics.alert(deviceId, alert);

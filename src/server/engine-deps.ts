@@ -3,14 +3,16 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 import { AlertCode, type AuthScheme, StatusCode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
-import type { DeviceAccount, GenericAlert, ServerDeps } from '../session/server/index.ts';
+import type { DeviceAccount, GenericAlert, ServerDeps, SessionSummary } from '../session/server/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
 
 export interface ServerEvents {
   operationDone?(op: OperationRow): void;
   devInfo?(deviceId: string, devInfo: Readonly<Record<string, string>>, from: string | undefined): void;
   alert?(deviceId: string, alert: GenericAlert): void;
-  sessionEnded?(deviceId: string, outcome: string): void;
+  sessionEnded?(deviceId: string, outcome: string, summary?: SessionSummary): void;
+  /** the device refused the server's credentials (401/407); `gaveUp`: its session ended over it */
+  serverAuthRefused?(deviceId: string, code: number, gaveUp: boolean): void;
 }
 
 export function accountOf(d: DeviceRow): DeviceAccount {
@@ -20,6 +22,7 @@ export function accountOf(d: DeviceRow): DeviceAccount {
     ...(d.serverName !== undefined && d.serverPassword !== undefined ? { serverAuth: { name: d.serverName, password: d.serverPassword } } : {}),
     ...(d.clientNonce ? { clientNonce: d.clientNonce } : {}),
     ...(d.serverNonce ? { serverNonce: d.serverNonce } : {}),
+    ...(d.sessionProfile ? { profile: d.sessionProfile } : {}),
   };
 }
 
@@ -55,9 +58,16 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
     completeOperation: async (_deviceId, id, outcome) => {
       // 202: the device accepted an Exec and reports the end with a Generic Alert (correlator)
       const state = outcome.status === StatusCode.Accepted ? 'accepted' : outcome.status >= 200 && outcome.status < 300 ? 'done' : 'failed';
-      finished(await store.finishOperation(id, { state, status: outcome.status, ...(outcome.results ? { results: outcome.results } : {}) }, clock.now()));
+      finished(await store.finishOperation(id, {
+        state, status: outcome.status, ...(outcome.results ? { results: outcome.results } : {}), ...(outcome.note ? { note: outcome.note } : {}),
+      }, clock.now()));
     },
-    releaseOperations: async (_deviceId, ids) => store.requeueOperations(ids, clock.now()),
+    releaseOperations: async (_deviceId, ids, note) => store.requeueOperations(ids, clock.now(), note),
+    saveProfile: async (deviceId, learned) => {
+      const d = await store.getDevice(deviceId);
+      if (d) await store.updateDevice(deviceId, { sessionProfile: { ...d.sessionProfile, ...learned } });
+    },
+    onServerAuthRefused: (deviceId, code, gaveUp) => emit(() => events.serverAuthRefused?.(deviceId, code, gaveUp)),
     onDevInfo: async (deviceId, values, from) => {
       const devInfo: Record<string, string> = {};
       for (const [k, v] of Object.entries(values)) if (k.startsWith('DevInfo/')) devInfo[k.slice('DevInfo/'.length)] = v;
@@ -77,7 +87,7 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
       const status = outcomeOf(alert);
       finished(await store.finishOperation(op.id, { state: status >= 200 && status < 300 ? 'done' : 'failed', status }, clock.now()));
     },
-    onSessionEnd: (deviceId, summary) => events.sessionEnded?.(deviceId, summary.outcome),
+    onSessionEnd: (deviceId, summary) => events.sessionEnded?.(deviceId, summary.outcome, summary),
   };
 }
 

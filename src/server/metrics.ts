@@ -37,6 +37,7 @@ export class DmMetrics {
   private readonly lockouts: Counter<'role'>;
   private readonly lockedRefusals: Counter<'role'>;
   private readonly notifications: Counter<'role' | 'channel' | 'outcome'>;
+  private readonly serverRefused: Counter<'role' | 'outcome'>;
   /** devices behind each gateway, from the gateways' deviceattached / devicedetached alerts */
   private readonly behind = new Map<string, Set<string>>();
   private active: () => number = () => 0;
@@ -54,6 +55,7 @@ export class DmMetrics {
     this.lockouts = new Counter({ name: 'gwmo_dm_auth_lockouts_total', help: 'locks set on a device at an address, or on an address, for failed DM authentications', labelNames: ['role'], registers });
     this.lockedRefusals = new Counter({ name: 'gwmo_dm_auth_locked_refusals_total', help: 'messages refused (HTTP 429) because the device or its address was locked', labelNames: ['role'], registers });
     this.notifications = new Counter({ name: 'gwmo_notifications_total', help: 'Package#0 deliveries by channel (udp, push) and outcome (sent, held, relayed to the instance holding the poll, failed)', labelNames: ['role', 'channel', 'outcome'], registers });
+    this.serverRefused = new Counter({ name: 'gwmo_dm_server_auth_refused_total', help: 'devices refusing the server\'s credentials (401/407 on its SyncHdr), by outcome (resent: the commands went again; gave-up: the session ended, the commands stay queued)', labelNames: ['role', 'outcome'], registers });
     const self = this;
     new Gauge({ name: 'gwmo_dm_sessions_active', help: 'DM sessions under way', labelNames: ['role'], registers, collect() {
       this.set({ role: self.role }, self.active());
@@ -102,6 +104,11 @@ export class DmMetrics {
   /** a wrong DM credential (scheme: basic, md5, hmac) */
   authFailed(scheme: string, reason: string): void {
     this.authFailures.inc({ role: this.role, scheme, reason });
+  }
+
+  /** a device refused our credentials; `gaveUp`: the session ended over it */
+  serverAuthRefused(gaveUp: boolean): void {
+    this.serverRefused.inc({ role: this.role, outcome: gaveUp ? 'gave-up' : 'resent' });
   }
 
   authLocked(): void {

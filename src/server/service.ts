@@ -5,8 +5,9 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { AuthScheme, encodeNotification, isBinaryFormat, type ItemData, RESYNC_NONCE, type UiMode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
 import { parseUri } from '../tree/index.ts';
-import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import type { DeviceRow, OperationRow, ServerStore, SessionProfileRow } from '../store/server.ts';
 import { identifierProblem, UNPRINTABLE } from './identifiers.ts';
+import { profilePatch, sessionProfile, serverNonce } from './session-profile.ts';
 
 export class ServiceError extends Error {
   readonly status: number;
@@ -25,6 +26,9 @@ export interface NewDevice {
   readonly serverName?: string;
   readonly serverPassword?: string;
   readonly notifyAddress?: string;
+  /** base64 of the nonce the device holds for the server's Cred ("" = the empty nonce) */
+  readonly serverNonce?: string;
+  readonly sessionProfile?: unknown;
 }
 
 export interface DevicePatch {
@@ -34,9 +38,11 @@ export interface DevicePatch {
   readonly serverName?: string | null;
   readonly serverPassword?: string | null;
   readonly notifyAddress?: string | null;
+  readonly serverNonce?: string | null;
+  readonly sessionProfile?: unknown;
 }
 
-const PATCHABLE = ['name', 'password', 'scheme', 'serverName', 'serverPassword', 'notifyAddress'] as const;
+const PATCHABLE = ['name', 'password', 'scheme', 'serverName', 'serverPassword', 'notifyAddress', 'serverNonce', 'sessionProfile'] as const;
 
 export interface NewOperation {
   readonly kind: OperationRow['kind'];
@@ -130,10 +136,13 @@ export class ServerService {
     }
     if (input.serverName !== undefined) requireIdentifier(input.serverName, 'serverName', 'name');
     if (input.notifyAddress !== undefined) parseAddress(input.notifyAddress);
+    const profile: SessionProfileRow | undefined = input.sessionProfile === undefined ? undefined : sessionProfile(input.sessionProfile);
     const row: DeviceRow = {
       deviceId: input.deviceId, scheme, clientName: input.name, clientPassword: input.password,
       ...(input.serverName !== undefined ? { serverName: input.serverName, serverPassword: input.serverPassword! } : {}),
       ...(input.notifyAddress !== undefined ? { notifyAddress: input.notifyAddress } : {}),
+      ...(input.serverNonce !== undefined ? { serverNonce: serverNonce(input.serverNonce) } : {}),
+      ...(profile ? { sessionProfile: profile } : {}),
       devInfo: {}, createdAt: this.clock.now(),
     };
     // one statement decides: two creates racing for an id cannot both win
@@ -160,7 +169,9 @@ export class ServerService {
     if (typeof patch.serverName === 'string') requireIdentifier(patch.serverName, 'serverName', 'name');
     if (patch.serverPassword === '') throw new ServiceError(400, 'serverPassword must not be empty');
     if (typeof patch.notifyAddress === 'string') parseAddress(patch.notifyAddress);
+    const nonce = typeof patch.serverNonce === 'string' ? serverNonce(patch.serverNonce) : patch.serverNonce;
     const before = await this.device(deviceId);
+    const profile = patch.sessionProfile === undefined ? undefined : profilePatch(before.sessionProfile, patch.sessionProfile);
     const serverName = patch.serverName === undefined ? before.serverName : patch.serverName ?? undefined;
     const serverPassword = patch.serverPassword === undefined ? before.serverPassword : patch.serverPassword ?? undefined;
     // a half-set pair cannot sign a Package#0
@@ -172,6 +183,8 @@ export class ServerService {
       ...(patch.serverName !== undefined ? { serverName: patch.serverName } : {}),
       ...(patch.serverPassword !== undefined ? { serverPassword: patch.serverPassword } : {}),
       ...(patch.notifyAddress !== undefined ? { notifyAddress: patch.notifyAddress } : {}),
+      ...(nonce !== undefined ? { serverNonce: nonce } : {}),
+      ...(profile !== undefined ? { sessionProfile: profile } : {}),
     });
     if (!device) throw new ServiceError(404, `no device "${deviceId}"`);
     return { device, changed };

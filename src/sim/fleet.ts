@@ -1,5 +1,6 @@
 // A fleet of simulated devices in one process: DM devices (each with a Package#0 listener, sharing
 // one HTTP client) or LwM2M devices (each with its own UDP endpoint). Registration shows progress.
+import type { ClientQuirks } from '../session/client/quirks.ts';
 import { DmDevice } from '../client/device.ts';
 import type { ClientQuirk } from '../client/quirks.ts';
 import { DmHttpClient } from '../transport/index.ts';
@@ -15,7 +16,9 @@ export interface FleetOptions {
   readonly serverPassword?: string;
   readonly prefix: string;
   /** DM devices behave like some deployed clients (src/client/quirks.ts); they then talk XML */
-  readonly quirks?: readonly ClientQuirk[];
+  readonly wireQuirks?: readonly ClientQuirk[];
+  /** behaviours of deployed clients the DM devices take on (docs/interop.md) */
+  readonly quirks?: ClientQuirks;
   readonly progress?: (registered: number, count: number) => void;
 }
 
@@ -44,8 +47,9 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         deviceId: id, serverUrl: o.serverUrl, serverId: o.serverId, username: 'device', password: o.password,
         ...(o.serverPassword ? { serverPassword: o.serverPassword } : {}), auth: 'md5',
         // quirks that reorder markup are rewrites of XML text
-        encoding: o.quirks?.length ? 'xml' : 'wbxml', ...(o.quirks?.length ? { quirks: o.quirks } : {}),
+        encoding: o.wireQuirks?.length ? 'xml' : 'wbxml', ...(o.wireQuirks?.length ? { wireQuirks: o.wireQuirks } : {}),
         manufacturer: 'gwmo', model: 'fleet', language: 'en', firmware: '1.0.0', notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0,
+        ...(o.quirks ? { quirks: o.quirks } : {}),
       }, undefined, () => {}, http);
       await d.start();
       const r = await d.session();

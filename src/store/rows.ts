@@ -1,5 +1,5 @@
 // Row ↔ record mapping shared by the SQL stores (SQLite and PostgreSQL use the same column names).
-import type { AlertRow, DeviceRow, OperationRow, OperationState } from './server.ts';
+import type { AccountPatch, AlertRow, DeviceRow, DeviceUpdate, OperationRow, OperationState, SessionProfileRow } from './server.ts';
 
 type ItemData = string | Uint8Array;
 
@@ -32,7 +32,14 @@ export function deviceOf(r: Row): DeviceRow {
     ...opt('notifyAddress', str(r['notify_address'])),
     devInfo: fromJson<Record<string, string>>(String(r['dev_info'])),
     createdAt: num(r['created_at'])!, ...opt('lastSeen', num(r['last_seen'])),
+    ...opt('sessionProfile', profileOf(r['session_profile'])),
   };
+}
+
+function profileOf(v: unknown): SessionProfileRow | undefined {
+  const text = str(v);
+  if (text === undefined || text === '{}') return undefined;
+  return fromJson<SessionProfileRow>(text);
 }
 
 export function operationOf(r: Row): OperationRow {
@@ -48,6 +55,7 @@ export function operationOf(r: Row): OperationRow {
     state: String(r['state']) as OperationState,
     ...(num(r['status']) !== undefined ? { status: num(r['status'])! } : {}),
     ...(results !== undefined ? { results: fromJson<NonNullable<OperationRow['results']>>(results) } : {}),
+    ...(str(r['note']) !== undefined ? { note: str(r['note'])! } : {}),
     createdAt: num(r['created_at'])!, updatedAt: num(r['updated_at'])!,
   };
 }
@@ -64,4 +72,19 @@ export function alertOf(r: Row): AlertRow {
 export const ACCOUNT_COLUMNS = {
   scheme: 'scheme', clientName: 'client_name', clientPassword: 'client_password',
   serverName: 'server_name', serverPassword: 'server_password', notifyAddress: 'notify_address',
+  serverNonce: 'server_nonce', sessionProfile: 'session_profile',
 } as const;
+
+/** device columns the session writes (nonces, DevInfo, the learned profile) */
+export const UPDATE_COLUMNS = {
+  clientNonce: 'client_nonce', serverNonce: 'server_nonce', devInfo: 'dev_info', lastSeen: 'last_seen', notifyAddress: 'notify_address',
+  sessionProfile: 'session_profile',
+} as const;
+
+type SqlValue = string | number | Uint8Array | null;
+
+/** a device field's value as its column holds it (records as JSON, absent as NULL) */
+export function columnValue(key: keyof AccountPatch | keyof DeviceUpdate, value: unknown): SqlValue {
+  if (key === 'devInfo' || key === 'sessionProfile') return toJson(value ?? {});
+  return (value as SqlValue | undefined) ?? null;
+}

@@ -20,12 +20,33 @@ export interface DeviceRow {
   readonly devInfo: Readonly<Record<string, string>>;
   readonly createdAt: number;
   readonly lastSeen?: number;
+  /** how the server shapes its sessions with this device (absent fields: the server's defaults) */
+  readonly sessionProfile?: SessionProfileRow;
+}
+
+/** A device's session profile, as set by an operator and as learned from its sessions. */
+export interface SessionProfileRow {
+  /** commands per server message at most */
+  readonly commandsPerMessage?: number;
+  /** `<Meta><Format>` on every Item with Data, chr included (true unless set false) */
+  readonly explicitFormat?: boolean;
+  /** values too large for one message may go as large objects (true unless set false) */
+  readonly largeObjects?: boolean;
+  /** the server's own cap on the device's MaxMsgSize */
+  readonly maxMsgSize?: number;
+  /** learned: lowered each time the device dropped a session with commands unanswered */
+  readonly effectiveCommandsPerMessage?: number;
+  /** learned: DevDetail/LrgObj as the device reported it */
+  readonly deviceLrgObj?: boolean;
 }
 
 export type AccountPatch = Partial<Pick<DeviceRow, 'scheme' | 'clientName' | 'clientPassword'>> & {
   readonly serverName?: string | null;
   readonly serverPassword?: string | null;
   readonly notifyAddress?: string | null;
+  /** the nonce the device holds for the server's Cred (null: none known, the resync nonce is used) */
+  readonly serverNonce?: Uint8Array | null;
+  readonly sessionProfile?: SessionProfileRow;
 };
 
 export type OperationState = 'queued' | 'sent' | 'done' | 'failed' | 'accepted';
@@ -43,6 +64,8 @@ export interface OperationRow {
   readonly state: OperationState;
   readonly status?: number;
   readonly results?: readonly { uri: string; format?: string; type?: string; data?: ItemData }[];
+  /** why it failed, or why it is queued again (e.g. the device refused the server's credentials) */
+  readonly note?: string;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -72,6 +95,15 @@ export interface DeviceJobRow {
   readonly updatedAt: number;
 }
 
+export type DeviceUpdate = Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress' | 'sessionProfile'>>;
+
+export interface OperationFinish {
+  readonly state: OperationState;
+  readonly status: number;
+  readonly results?: OperationRow['results'];
+  readonly note?: string;
+}
+
 export interface ServerStore {
   setLocation(deviceId: string, gatewayId: string, now: number): Promise<void>;
   getLocation(deviceId: string): Promise<{ gatewayId: string; at: number } | undefined>;
@@ -92,7 +124,7 @@ export interface ServerStore {
   deleteDevice(deviceId: string): Promise<boolean>;
   /** the device's row with LastSeen set to `now` (one statement: every DM message starts with it) */
   touchDevice(deviceId: string, now: number): Promise<DeviceRow | undefined>;
-  updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): Promise<void>;
+  updateDevice(deviceId: string, patch: DeviceUpdate): Promise<void>;
 
   queueOperation(row: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow>;
   getOperation(id: string): Promise<OperationRow | undefined>;
@@ -100,8 +132,9 @@ export interface ServerStore {
   /** queued operations of a device, oldest first, marked sent */
   takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]>;
   /** the operation as it now is (undefined: no such operation) */
-  finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<OperationRow | undefined>;
-  requeueOperations(ids: readonly string[], now: number): Promise<void>;
+  finishOperation(id: string, outcome: OperationFinish, now: number): Promise<OperationRow | undefined>;
+  /** sent operations back to the queue; `note` says why (kept until the operation finishes) */
+  requeueOperations(ids: readonly string[], now: number, note?: string): Promise<void>;
   /**
    * After a restart no session of this process is open: what was sent and not answered goes back to
    * the queue (with a shared store: what instances no longer alive had sent).

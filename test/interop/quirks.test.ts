@@ -26,7 +26,7 @@ async function direct(t: { after(fn: () => unknown): void }, quirks: readonly Cl
   await server.service.addDevice({ deviceId: ID, name: 'device', password: 'dev-secret', serverName: 'gwmo', serverPassword: 'srv-secret', scheme: 'md5' });
   const config: DeviceConfig = {
     deviceId: ID, serverUrl: url, serverId: 'gwmo', username: 'device', password: 'dev-secret', serverPassword: 'srv-secret',
-    auth: 'md5', encoding, manufacturer: 'gwmo', model: 'sim-1', language: 'en', firmware: '1.0', checkInSeconds: 0, quirks,
+    auth: 'md5', encoding, manufacturer: 'gwmo', model: 'sim-1', language: 'en', firmware: '1.0', checkInSeconds: 0, wireQuirks: quirks,
   };
   const device = new DmDevice(config);
   t.after(() => device.stop());
@@ -41,7 +41,7 @@ async function behindGateway(t: { after(fn: () => unknown): void }, quirks: read
   t.after(() => gw.close());
   const device = new DmDevice({
     deviceId: ID, serverUrl: gw.gateway.lanUrl, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw', serverPassword: 'lan-srv-pw',
-    auth: 'md5', encoding: 'xml', manufacturer: 'Acme', model: 'Meter', language: 'en', firmware: '1.0', checkInSeconds: 0, quirks,
+    auth: 'md5', encoding: 'xml', manufacturer: 'Acme', model: 'Meter', language: 'en', firmware: '1.0', checkInSeconds: 0, wireQuirks: quirks,
   });
   t.after(() => device.stop());
   const first = await device.session();

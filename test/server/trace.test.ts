@@ -24,7 +24,7 @@ test('a WBXML session is recorded in order and shown as XML, with credentials an
     const all = xml.join('\n');
     assert.ok(!all.includes(Buffer.from('dev1:dev-secret').toString('base64')), 'no basic credentials in the trace');
     assert.ok(!all.includes('brand-new-secret'), 'no secret node value in the trace');
-    assert.match(all, /AAuthSecret<\/LocURI><\/Target><Data>\*\*\*\*\*<\/Data>/);
+    assert.match(all, /AAuthSecret<\/LocURI><\/Target><Meta><Format xmlns="syncml:metinf">chr<\/Format><\/Meta><Data>\*\*\*\*\*<\/Data>/);
     assert.match(all, /<LocURI>\.\/DevInfo\/DevId<\/LocURI>.*<Data>IMEI:359881234567890<\/Data>/s, 'other values stay');
 
     const api = p.url.replace(/\/dm$/, '/api');

@@ -71,6 +71,27 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     await s.close();
   });
 
+  test(`${backend}: a session profile, the server nonce (empty too) and an operation's note are kept`, async () => {
+    const s = await store();
+    assert.equal((await s.getDevice('D'))!.sessionProfile, undefined, 'no profile: the defaults');
+    const profile = { commandsPerMessage: 20, explicitFormat: false, largeObjects: false, maxMsgSize: 4096 };
+    assert.equal(await s.insertDevice({ ...DEVICE, deviceId: 'P', sessionProfile: profile, serverNonce: new Uint8Array(0) }), true);
+    const p = (await s.getDevice('P'))!;
+    assert.deepEqual([p.sessionProfile, p.serverNonce], [profile, new Uint8Array(0)], 'an empty nonce is a nonce, not none');
+    await s.updateDevice('P', { sessionProfile: { ...profile, effectiveCommandsPerMessage: 10 } });
+    const changed = await s.changeAccount('P', { serverNonce: Uint8Array.of(9, 8), sessionProfile: { largeObjects: true } });
+    assert.deepEqual([changed?.sessionProfile, changed?.serverNonce], [{ largeObjects: true }, Uint8Array.of(9, 8)]);
+    assert.equal((await s.changeAccount('P', { serverNonce: null }))?.serverNonce, undefined);
+    await s.queueOperation({ id: 'n1', deviceId: 'D', kind: 'Get', target: './n' }, 1);
+    await s.takeOperations('D', 1, 2);
+    await s.requeueOperations(['n1'], 3, 'the device refused the server credentials (401)');
+    assert.deepEqual([(await s.getOperation('n1'))?.state, (await s.getOperation('n1'))?.note], ['queued', 'the device refused the server credentials (401)']);
+    await s.takeOperations('D', 1, 4);
+    const done = await s.finishOperation('n1', { state: 'done', status: 200 }, 5);
+    assert.equal(done?.note, undefined, 'a finished operation keeps only its own note');
+    await s.close();
+  });
+
   test(`${backend}: device accounts keep bytes, DevInfo and the fields an update changes`, async () => {
     const s = await store();
     await s.putDevice({ deviceId: 'E', scheme: 'syncml:auth-basic', clientName: 'e', clientPassword: 'pe', serverName: 'srv', serverPassword: 'ps', devInfo: { Mod: 'x' }, createdAt: 5 });

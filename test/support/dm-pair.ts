@@ -4,6 +4,8 @@ import { apiRoutes } from '../../src/api/routes.ts';
 import { DmServer } from '../../src/server/dm-server.ts';
 import type { DmAuthLimits } from '../../src/server/dm-auth-guard.ts';
 import type { SessionTrace } from '../../src/server/trace.ts';
+import type { NewDevice } from '../../src/server/service.ts';
+import type { ClientQuirks } from '../../src/session/client/quirks.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 import { DmHttpClient } from '../../src/transport/index.ts';
 import { addAccount, installDevDetail, installDevInfo, Tree } from '../../src/tree/index.ts';
@@ -20,6 +22,10 @@ export interface PairOptions {
   readonly trace?: SessionTrace;
   /** limits of the DM authentication guard (the fuzz lifts them: it tests parsing, not lockout) */
   readonly authLimits?: DmAuthLimits;
+  /** behaviours of deployed clients the device takes on */
+  readonly quirks?: ClientQuirks;
+  /** fields of the server's account for the device (serverNonce, sessionProfile) */
+  readonly account?: Pick<NewDevice, 'serverNonce' | 'sessionProfile'>;
 }
 
 export async function startPair(options: PairOptions = {}) {
@@ -30,7 +36,7 @@ export async function startPair(options: PairOptions = {}) {
   const withServerCred = options.serverCredentials ?? scheme !== 'basic';
   await server.service.addDevice({
     deviceId: 'IMEI:359881234567890', name: 'dev1', password: 'dev-secret', scheme,
-    ...(withServerCred ? { serverName: 'gwmo-srv', serverPassword: 'srv-secret' } : {}),
+    ...(withServerCred ? { serverName: 'gwmo-srv', serverPassword: 'srv-secret' } : {}), ...options.account,
   });
   const tree = new Tree();
   installDevInfo(tree, { DevId: 'IMEI:359881234567890', Man: 'Acme', Mod: 'Roadrunner', DmV: '1.2', Lang: 'en-US' });
@@ -46,7 +52,7 @@ export async function startPair(options: PairOptions = {}) {
   const http = new DmHttpClient({ retries: 0, timeoutMs: 10_000 });
   const agent = new DmClientAgent({
     tree, http, clock: { now: () => Date.now() }, encoding: options.encoding ?? 'xml',
-    ...(options.deviceMaxMsgSize ? { maxMsgSize: options.deviceMaxMsgSize } : {}),
+    ...(options.deviceMaxMsgSize ? { maxMsgSize: options.deviceMaxMsgSize } : {}), ...(options.quirks ? { quirks: options.quirks } : {}),
   });
   return {
     server, store, tree, agent, url, deviceId: 'IMEI:359881234567890',

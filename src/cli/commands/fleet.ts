@@ -13,6 +13,6 @@ export function registerFleet(program: Command): void {
     .option('--server-password <secret>', 'the server\'s secret toward the DM devices (verifies Package#0)')
     .option('--prefix <text>', 'device ids are <prefix><n>', 'FLEET:')
     // the names are checked (and listed on a mistake) by the command's code, loaded when it runs
-    .option('--quirks <list>', 'DM devices behave like some deployed clients (comma-separated names from docs/interop.md; they then talk XML)')
+    .option('--quirks <list>', 'DM devices behave like some deployed clients: comma-separated names from docs/interop.md (markup quirks make them talk XML), e.g. status-no-cmdref,serverNonceNotPersisted,replyBuffer=60')
     .action(async (f: Record<string, string | undefined>) => (await import('../run/fleet.ts')).runFleet(f));
 }

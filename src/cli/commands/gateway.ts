@@ -22,6 +22,7 @@ export function registerGateway(program: Command): void {
     .option('--device-user <name>', 'name end devices enrol with', 'device')
     .option('--device-password <secret>', 'secret end devices enrol with (any device presenting it gets an account)')
     .option('--lan-server-password <secret>', 'the gateway\'s secret toward devices (their SRVCRED; Package#0 to them)')
+    .option('--lan-server-nonce <base64>', 'the nonce devices are provisioned with for the gateway\'s Cred ("" = empty; default: the resync nonce, docs/auth.md)')
     .option('--lwm2m-host <address>', 'address the LwM2M server (adaptation mode, CoAP over UDP) listens on', '127.0.0.1')
     .option('--lwm2m-port <n>', 'its UDP port (0 = any free port; "off" = no LwM2M)', '5683')
     .option('--push-channel', 'behind NAT: keep a long-poll open at the server for Package#0 instead of (or besides) listening')
@@ -32,3 +33,4 @@ export function registerGateway(program: Command): void {
     .option('--metrics-token <token>', 'GET /metrics on the LAN listener needs "authorization: Bearer <token>" (default: open)')
     .action(async (f: Flags) => (await import('../run/gateway.ts')).runGateway(f));
 }
+

@@ -1,6 +1,6 @@
 
 // `gwmo fleet`: many simulated devices in one process, loaded only when that command runs.
-import { type ClientQuirk, parseQuirks } from '../../client/quirks.ts';
+import { parseQuirks } from '../../client/quirks.ts';
 import { startFleet } from '../../sim/fleet.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, positive } from '../options.ts';
@@ -12,20 +12,20 @@ export async function runFleet(f: Record<string, string | undefined>): Promise<v
   const count = positive('--count', f['count']!);
   if (!Number.isInteger(count) || count < 1) throw new CliError('--count must be a whole number ≥ 1');
   if (protocol === 'dm' && !f['password']) throw new CliError('--password is required for DM devices (the gateway\'s --device-password)');
-  let quirks: ClientQuirk[] = [];
+  let quirks: ReturnType<typeof parseQuirks> = { wire: [], session: undefined };
   try {
-    quirks = f['quirks'] ? parseQuirks(f['quirks']) : [];
+    if (f['quirks'] !== undefined) quirks = parseQuirks(f['quirks']);
   } catch (err) {
     throw new CliError(`--quirks: ${(err as Error).message}`);
   }
-  if (quirks.length > 0 && protocol !== 'dm') throw new CliError('--quirks applies to DM devices only');
+  if ((quirks.wire.length > 0 || quirks.session) && protocol !== 'dm') throw new CliError('--quirks applies to DM devices only');
   const log = jsonLog('fleet');
   const bar = new Progress(process.stderr, count, { label: 'devices started' });
   let fleet;
   try {
     fleet = await startFleet({
       protocol, count, serverUrl: f['serverUrl']!, serverId: f['serverId']!, password: f['password'] ?? '', prefix: f['prefix']!,
-      ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}), ...(quirks.length > 0 ? { quirks } : {}),
+      ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}), ...(quirks.wire.length > 0 ? { wireQuirks: quirks.wire } : {}), ...(quirks.session ? { quirks: quirks.session } : {}),
       progress: (n, total) => (log('fleet.progress', { registered: n, count: total }), bar.update(n, total)),
     });
   } catch (err) {

@@ -10,6 +10,7 @@ import { Tree } from '../../tree/index.ts';
 import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
 import { SqliteServerStore } from '../../store/sqlite/server.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
+import { serverNonce } from '../../server/session-profile.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
@@ -45,6 +46,7 @@ export async function runGateway(f: Flags): Promise<void> {
     auth: oneOf('--auth', f['auth']!, ['basic', 'md5', 'hmac'] as const), encoding: oneOf('--encoding', f['encoding']!, ['xml', 'wbxml'] as const),
     lanHost: f['lanHost']!, lanPort: port('--lan-port', f['lanPort']!), lanServerId: f['lanServerId']!,
     deviceUser: f['deviceUser']!, devicePassword: f['devicePassword'], lanServerPassword: f['lanServerPassword'] ?? f['devicePassword'],
+    ...(f['lanServerNonce'] !== undefined ? { lanServerNonce: lanNonce(f['lanServerNonce']) } : {}),
     notifyHost: f['notifyHost']!, notifyPort: port('--notify-port', f['notifyPort']!), checkInSeconds: positive('--check-in', f['checkIn']!),
     stores, imageDir: join(dir, 'images'), log, ...(f['pushChannel'] ? { pushChannel: true } : {}),
     lanRoutes: statusRoute(gatewayStatus),
@@ -62,4 +64,12 @@ export async function runGateway(f: Flags): Promise<void> {
     await gateway.stop();
     for (const s of Object.values(stores)) s.close();
   });
+}
+
+function lanNonce(text: string): Uint8Array {
+  try {
+    return serverNonce(text);
+  } catch (err) {
+    throw new CliError(`--lan-server-nonce: ${(err as Error).message}`);
+  }
 }

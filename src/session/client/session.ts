@@ -40,6 +40,8 @@ export class ClientSession {
   private serverFinal = true;
   private pendingServerNonce: Uint8Array | undefined;
   private unverifiedClientNonce: Uint8Array | undefined;
+  /** quirk replyBuffer: the abort went out, the session is over whatever the server says */
+  private aborting = false;
 
   constructor(deps: ClientDeps, options: { sessionId: string; initiator: 'server' | 'client' }) {
     this.deps = deps;
@@ -59,12 +61,14 @@ export class ClientSession {
 
   /** Answers a server message; undefined when the session is over (nothing to send). */
   async receive(wire: WireMessage): Promise<WireMessage | undefined> {
+    if (this.aborting) return this.finish('aborted');
     const msg = decodeMessage(wire.body, wire.encoding, { maxBytes: this.deps.maxMsgSize ?? 1024 * 1024 });
     if (msg.hdr.respUri) this.nextUrl = msg.hdr.respUri;
     if (msg.hdr.meta?.maxMsgSize !== undefined) this.peerMaxMsg = msg.hdr.meta.maxMsgSize;
     // a "next message" answer (Status + 1222 only) neither opens nor closes the server's package
     const content = msg.body.commands.some((c) => c.kind !== 'Status' && !(c.kind === 'Alert' && c.data === AlertCode.NextMessage));
-    if (content) this.serverFinal = msg.body.final;
+    // (Final with only Status closes it: a server that stops a large object midway ends its package so)
+    if (content || msg.body.final) this.serverFinal = msg.body.final;
     const msgRef = msg.hdr.msgId;
 
     // 1. the server's verdict on our credentials
@@ -92,6 +96,14 @@ export class ClientSession {
     const management = msg.body.commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results');
     if (!serverCheck.ok) {
       this.outbox = [header, ...management.map((c) => statusFor(msgRef, c, serverCheck.code))];
+      return this.send();
+    }
+
+    const buffer = this.deps.quirks?.replyBuffer;
+    if (buffer !== undefined && management.filter((c) => c.kind === 'Get').length > buffer) {
+      // quirk: the Results would not fit a fixed reply buffer; the device gives up on the session
+      this.aborting = true;
+      this.outbox = [header, { kind: 'Alert', cmdId: 0, data: AlertCode.SessionAbort, items: [] }];
       return this.send();
     }
 
@@ -124,6 +136,14 @@ export class ClientSession {
         const alert: Command = { kind: 'Alert', cmdId: 0, data: AlertCode.NoEndOfData, items: [{ target: { locUri: dropped.uri } }] };
         return [alert, ...(await this.run(cmd, msgRef))];
       }
+      if (item.moreData && this.deps.quirks?.chunkAnsweredOk) {
+        // quirk: no large-object support; the chunk is taken for the whole value
+        const { moreData: _more, ...whole } = item;
+        const meta = { ...item.meta };
+        delete (meta as { size?: number }).size;
+        const a = await execute({ ...cmd, items: [{ ...whole, meta }] }, { tree: this.deps.tree, who: this.who, msgRef });
+        return [...a.statuses, ...a.results];
+      }
       if (item.moreData || this.incoming !== undefined) {
         const write = writeOf(item, cmd.meta);
         if (this.incoming === undefined) {
@@ -152,7 +172,7 @@ export class ClientSession {
   private checkServer(msg: Message, wire: WireMessage): { ok: boolean; code: number; chal?: Chal } {
     const want = this.account.serverAuth;
     if (want === undefined) return { ok: true, code: StatusCode.Ok };
-    const nonces = [this.account.serverNonce ?? RESYNC_NONCE];
+    const nonces = [this.account.serverNonce ?? (this.deps.quirks?.emptyServerNonce ? new Uint8Array(0) : RESYNC_NONCE)];
     if (this.scheme === AuthScheme.Hmac) {
       const verdict = checkHmac(wire.hmac, wire.body, (u) => (u === want.name ? want : undefined), nonces).verdict;
       const chal = this.issueServerNonce(AuthScheme.Hmac);
@@ -208,7 +228,7 @@ export class ClientSession {
   private send(): WireMessage {
     if (this.pendingServerNonce) {
       this.account = { ...this.account, serverNonce: this.pendingServerNonce };
-      void this.deps.saveNonces({ serverNonce: this.pendingServerNonce });
+      if (!this.deps.quirks?.serverNonceNotPersisted) void this.deps.saveNonces({ serverNonce: this.pendingServerNonce });
       this.pendingServerNonce = undefined;
     }
     const serverFinal = this.serverFinal;

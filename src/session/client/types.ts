@@ -2,6 +2,7 @@ import type { Alert, AuthScheme, ItemData } from '../../protocol/index.ts';
 import type { DmTree } from '../../tree/api.ts';
 import type { Clock } from '../clock.ts';
 import type { Encoding } from '../wire.ts';
+import type { ClientQuirks } from './quirks.ts';
 
 export interface ClientAccount {
   /** DMAcc ServerID: the principal the server's commands run as (ACLs) */
@@ -51,4 +52,6 @@ export interface ClientDeps {
   readonly maxMsgSize?: number;
   /** largest object we accept (MaxObjSize) */
   readonly maxObjSize?: number;
+  /** behaviours of deployed clients, for tests and simulations only */
+  readonly quirks?: ClientQuirks;
 }

@@ -198,6 +198,7 @@ export class ServerEngine {
       if (stale) {
         await stale.end('aborted');
         this.forget(stale);
+        if (stale.learned) account = { ...account, profile: { ...account.profile, ...stale.learned } };
       }
     }
     const key = Buffer.from(this.options.newNonce()).toString('base64url').slice(0, 16);
@@ -253,7 +254,7 @@ export class ServerEngine {
   /** Ends every session (server shutdown): operations in flight are re-queued. */
   async close(): Promise<void> {
     for (const s of [...this.sessions.values()]) {
-      await s.end('timeout');
+      await s.end('timeout', 'server');
       this.forget(s);
     }
   }

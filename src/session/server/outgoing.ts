@@ -2,9 +2,15 @@
 import type { Command, ItemData, Meta } from '../../protocol/index.ts';
 import type { Operation } from './types.ts';
 
-function metaOf(op: Operation, extra: Partial<Meta> = {}): Meta | undefined {
+/**
+ * A format the operation names is sent as named. `explicitFormat`: an Item with Data names chr too:
+ * it is the default (DM 1.2 Meta), but deployed clients dereference a missing Format and crash, so
+ * common DM servers always send it (docs/interop.md).
+ */
+function metaOf(op: Operation, explicitFormat: boolean, extra: Partial<Meta> = {}): Meta | undefined {
+  const format = op.format ?? (explicitFormat && op.data !== undefined ? 'chr' : undefined);
   const meta: Meta = {
-    ...(op.format !== undefined && op.format !== 'chr' ? { format: op.format } : {}),
+    ...(format !== undefined ? { format } : {}),
     ...(op.type !== undefined && op.type !== 'text/plain' ? { type: op.type } : {}),
     ...extra,
   };
@@ -12,7 +18,7 @@ function metaOf(op: Operation, extra: Partial<Meta> = {}): Meta | undefined {
 }
 
 /** The command for an operation, or for one chunk of its data (`chunk` with moreData/size). */
-export function commandFor(op: Operation, cmdId: number, chunk?: { data: ItemData; moreData: boolean; size?: number }): Command {
+export function commandFor(op: Operation, cmdId: number, chunk?: { data: ItemData; moreData: boolean; size?: number }, explicitFormat = true): Command {
   const target = { locUri: op.target };
   switch (op.kind) {
     case 'Get':
@@ -23,12 +29,13 @@ export function commandFor(op: Operation, cmdId: number, chunk?: { data: ItemDat
       return { kind: 'Copy', cmdId, items: [{ target, source: { locUri: op.source ?? '' } }] };
     case 'Exec': {
       const data = op.data;
-      return { kind: 'Exec', cmdId, ...(op.correlator ? { correlator: op.correlator } : {}), item: { target, ...(data !== undefined ? { data } : {}) } };
+      const meta = metaOf(op, explicitFormat);
+      return { kind: 'Exec', cmdId, ...(op.correlator ? { correlator: op.correlator } : {}), item: { target, ...(meta ? { meta } : {}), ...(data !== undefined ? { data } : {}) } };
     }
     case 'Add':
     case 'Replace': {
       const data = chunk ? chunk.data : op.data;
-      const meta = metaOf(op, chunk?.size !== undefined ? { size: chunk.size } : {});
+      const meta = metaOf(op, explicitFormat, chunk?.size !== undefined ? { size: chunk.size } : {});
       const item = { target, ...(meta ? { meta } : {}), ...(data !== undefined ? { data } : {}), ...(chunk?.moreData ? { moreData: true } : {}) };
       return { kind: op.kind, cmdId, items: [item] };
     }

@@ -9,7 +9,8 @@ import { encodeMessage, type Encoding, type WireMessage } from '../wire.ts';
 import { type AuthDecision, authenticateDevice, serverCred, serverHmac } from './auth.ts';
 import { announcedSize, sliceData } from '../chunks.ts';
 import { commandFor } from './outgoing.ts';
-import type { AuthFailure, DeviceAccount, Operation, ResultItem, ServerDeps, ServerOptions, SessionSummary } from './types.ts';
+import type { AuthFailure, DeviceAccount, LearnedProfile, Operation, ResultItem, ServerDeps, ServerOptions, SessionSummary } from './types.ts';
+import { lowered, Notes, RETRIED_ON_DROP, SERVER_AUTH_RESENDS, serverRefusedNote } from './profile.ts';
 
 interface InFlight {
   readonly op: Operation;
@@ -18,6 +19,8 @@ interface InFlight {
   /** the op's data is being sent in chunks: the next offset, or undefined when done */
   chunkOffset?: number | undefined;
   readonly results: ResultItem[];
+  /** why it failed, when the status alone does not say */
+  note?: string;
 }
 
 interface IncomingChunk {
@@ -58,6 +61,14 @@ export class ServerSession {
   /** answered with a Status; completed once their Results are in */
   private readonly answered = new Map<string, InFlight>();
   private remoteAddress: string | undefined;
+  /** times the device refused our credentials in this session (each time our commands went again) */
+  private serverRefusals = 0;
+  /** DevDetail/LrgObj as the device reported it (this session, or an earlier one) */
+  private peerLrgObj: boolean | undefined;
+  /** false while our package spans messages (a large object): the device's 1222 then asks for our next one */
+  private ourPackageDone = true;
+  /** commands in the last message that carried any: what a device that drops the session could not take */
+  private lastMessageOps = 0;
 
   private readonly deps: ServerDeps;
   private readonly options: ServerOptions & { readonly newNonce: () => Uint8Array };
@@ -75,7 +86,24 @@ export class ServerSession {
     this.sessionId = init.sessionId;
     this.encoding = init.encoding;
     this.lastActivity = deps.clock.now();
+    this.peerLrgObj = init.account.profile?.deviceLrgObj;
   }
+
+  private get profile(): NonNullable<DeviceAccount['profile']> {
+    return this.account.profile ?? {};
+  }
+
+  /** the device's MaxMsgSize, under the profile's cap */
+  private get maxMsg(): number {
+    return Math.min(this.peerMaxMsg, this.profile.maxMsgSize ?? Infinity);
+  }
+
+  private get commandsPerMessage(): number {
+    return Math.max(1, Math.min(this.profile.commandsPerMessage ?? Infinity, this.profile.effectiveCommandsPerMessage ?? Infinity));
+  }
+
+  /** what the session's end taught about the device (the session that replaces it starts with it) */
+  learned: LearnedProfile | undefined;
 
   /** a failed authentication inside the session, for the engine to count once the message is answered */
   failure: AuthFailure | undefined;
@@ -117,19 +145,24 @@ export class ServerSession {
 
     const statuses: Status[] = [hdrStatus];
     const extra: Command[] = [];
+    // 401/407 on our SyncHdr: the device ran none of that message's commands (digest §5.4)
+    const verdict = msg.body.commands.find((c): c is Status => c.kind === 'Status' && c.cmdRef === 0);
+    const refusedRef = verdict && (verdict.code === StatusCode.Unauthorized || verdict.code === StatusCode.MissingCredentials) ? verdict.msgRef : undefined;
     for (const cmd of msg.body.commands) {
+      if (refusedRef !== undefined && cmd.kind === 'Status' && cmd.cmdRef !== 0 && cmd.msgRef === refusedRef) continue;
       // a Generic Alert may report on an Exec whose Status came earlier in this message: file it first
       if (cmd.kind === 'Alert') await this.completeAnswered('Exec');
       const answer = await this.consume(cmd, msgRef);
       if (answer) statuses.push(answer);
     }
+    if (refusedRef !== undefined) await this.serverRefused(refusedRef, verdict!.code);
     await this.completeAnswered();
     if (this.ended) return this.reply(statuses, [], true, 'none');
 
     // our own package is a large object still going out: the device's (non-final) answers keep it going
     const chunk = this.chunking;
     if (chunk !== undefined && chunk.chunkOffset !== undefined) return this.reply(statuses, [], true, chunk);
-    if (!msg.body.final) {
+    if (!msg.body.final && this.ourPackageDone) {
       // the device's package goes on: the "next message" response, no Final, no new commands
       extra.push({ kind: 'Alert', cmdId: 0, data: AlertCode.NextMessage, items: [] });
       return this.reply(statuses, extra, false, 'none');
@@ -144,6 +177,34 @@ export class ServerSession {
     return this.nextPackage(statuses);
   }
 
+  /**
+   * The device refused our credentials: what it was sent goes again in the next message (new
+   * CmdIDs, the Cred for the nonce its Chal gave), a few times; then the session ends and the
+   * operations wait in the queue, with the reason, for a session where the credentials are right.
+   */
+  private async serverRefused(msgRef: number, code: number): Promise<void> {
+    const prefix = `${msgRef}:`;
+    const again: Operation[] = [];
+    for (const [key, flight] of this.inFlight) {
+      if (!key.startsWith(prefix)) continue;
+      this.inFlight.delete(key);
+      if (flight === this.chunking) this.chunking = undefined;
+      flight.chunkOffset = undefined;
+      again.push(flight.op);
+    }
+    this.serverRefusals++;
+    const gaveUp = this.serverRefusals > SERVER_AUTH_RESENDS;
+    await this.deps.onServerAuthRefused?.(this.deviceId, code, gaveUp);
+    this.backlog = [...again, ...this.backlog];
+    if (!gaveUp) return;
+    const note = serverRefusedNote(code);
+    const ops = [...[...this.inFlight.values()].map((f) => f.op), ...this.backlog];
+    this.inFlight.clear();
+    this.backlog = [];
+    if (ops.length > 0) await this.deps.releaseOperations(this.deviceId, ops.map((o) => o.id), note);
+    await this.end('server-auth-failed');
+  }
+
   /** Folds one device command into our state; the Status to send back, if any. */
   private async consume(cmd: Command, msgRef: number): Promise<Status | undefined> {
     switch (cmd.kind) {
@@ -151,7 +212,7 @@ export class ServerSession {
         await this.onStatus(cmd);
         return undefined;
       case 'Results':
-        return this.onResults(cmd, msgRef);
+        return await this.onResults(cmd, msgRef);
       case 'Alert':
         return statusFor(msgRef, cmd, await this.onAlert(cmd));
       case 'Replace': {
@@ -162,6 +223,8 @@ export class ServerSession {
           if (uri !== undefined && typeof item.data === 'string') values[uri.replace(/^\.\//, '')] = item.data;
           else if (uri !== undefined && item.data instanceof Uint8Array) values[uri.replace(/^\.\//, '')] = Buffer.from(item.data).toString('utf8');
         }
+        const lrgObj = values['DevDetail/LrgObj'];
+        if (lrgObj !== undefined) await this.learnLrgObj(lrgObj);
         await this.deps.onDevInfo?.(this.deviceId, values, this.remoteAddress);
         return statusFor(msgRef, cmd, StatusCode.Ok);
       }
@@ -178,7 +241,7 @@ export class ServerSession {
       case AlertCode.NextMessage:
         return StatusCode.Ok;
       case AlertCode.SessionAbort:
-        await this.end('aborted');
+        await this.end('aborted', 'device');
         return StatusCode.Ok;
       case AlertCode.NoEndOfData:
         this.incoming = undefined;
@@ -216,8 +279,15 @@ export class ServerSession {
     if (key === undefined || flight === undefined) return;
     this.inFlight.delete(key);
     if (flight.chunkOffset !== undefined && status.code === StatusCode.ChunkAccepted) return; // next chunk goes out
-    if (flight.chunkOffset !== undefined) this.chunking = undefined;
     flight.status = status.code;
+    if (flight.chunkOffset !== undefined) {
+      // anything but 213 to a chunk that was not the last: the rest is not sent (digest §3.6)
+      this.chunking = undefined;
+      flight.chunkOffset = undefined;
+      const ok = status.code >= 200 && status.code < 300;
+      if (ok) flight.status = StatusCode.OptionalFeatureNotSupported;
+      flight.note = ok ? Notes.chunkAnswered(status.code) : Notes.chunkRefused(status.code);
+    }
     this.answered.set(key, flight);
   }
 
@@ -247,12 +317,31 @@ export class ServerSession {
   }
 
   private async complete(flight: InFlight): Promise<void> {
-    const outcome = { status: flight.status ?? StatusCode.CommandFailed, ...(flight.results.length > 0 ? { results: flight.results } : {}) };
+    const outcome = {
+      status: flight.status ?? StatusCode.CommandFailed, ...(flight.results.length > 0 ? { results: flight.results } : {}),
+      ...(flight.note ? { note: flight.note } : {}),
+    };
     await this.deps.completeOperation(this.deviceId, flight.op.id, outcome);
     this.completed++;
   }
 
-  private onResults(results: Results, msgRef: number): Status | undefined {
+  /** DevDetail/LrgObj, read from the device: whether it takes large objects at all */
+  private async learnLrgObj(value: string): Promise<void> {
+    const v = value.trim().toLowerCase();
+    if (v !== 'true' && v !== 'false') return;
+    const lrgObj = v === 'true';
+    if (lrgObj === this.peerLrgObj) return;
+    this.peerLrgObj = lrgObj;
+    await this.deps.saveProfile?.(this.deviceId, { deviceLrgObj: lrgObj });
+  }
+
+  private async onResults(results: Results, msgRef: number): Promise<Status | undefined> {
+    for (const item of results.items) {
+      const uri = item.source?.locUri ?? results.targetRef ?? '';
+      if (/^(\.\/)?DevDetail\/LrgObj$/.test(uri) && item.data !== undefined && !item.moreData) {
+        await this.learnLrgObj(typeof item.data === 'string' ? item.data : Buffer.from(item.data).toString('utf8'));
+      }
+    }
     const key = `${results.msgRef ?? this.msgId}:${results.cmdRef}`;
     const flight = this.inFlight.get(key) ?? this.answered.get(key) ?? this.incoming?.flight;
     for (const item of results.items) {
@@ -302,12 +391,12 @@ export class ServerSession {
     let measured: { msg: Message; bytes: Uint8Array } | undefined;
     const fits = (m: Message): boolean => {
       measured = { msg: m, bytes: encodeMessage(m, this.encoding) };
-      return measured.bytes.length <= this.peerMaxMsg;
+      return measured.bytes.length <= this.maxMsg;
     };
 
     let room = !this.ended && send === 'ops';
     if (continuing !== undefined) {
-      const chunk = this.nextChunk(continuing, cmdId, (c) => fits(build([c], false)));
+      const chunk = this.nextChunk(continuing, cmdId, (c) => fits(build([c], false)), this.profile.explicitFormat !== false);
       ops.push({ command: chunk.command, flight: continuing });
       cmdId++;
       room = false;
@@ -315,10 +404,11 @@ export class ServerSession {
       if (chunk.more) continuing.chunkOffset = chunk.next;
       else { continuing.chunkOffset = undefined; this.chunking = undefined; }
     }
-    while (room && this.backlog.length > 0) {
+    const explicitFormat = this.profile.explicitFormat !== false;
+    while (room && this.backlog.length > 0 && ops.length < this.commandsPerMessage) {
       const op = this.backlog[0]!;
       const flight: InFlight = { op, results: [] };
-      const whole = commandFor(op, cmdId);
+      const whole = commandFor(op, cmdId, undefined, explicitFormat);
       if (fits(build([whole], true))) {
         ops.push({ command: whole, flight });
         this.backlog.shift();
@@ -327,12 +417,20 @@ export class ServerSession {
       }
       if (ops.length > 0 || op.data === undefined || (op.kind !== 'Add' && op.kind !== 'Replace')) break;
       this.backlog.shift();
-      if (this.peerMaxObj !== undefined && announcedSize(op.data, op.format) > this.peerMaxObj) {
+      const size = announcedSize(op.data, op.format);
+      if (this.peerMaxObj !== undefined && size > this.peerMaxObj) {
         // the device said it cannot take an object this large
-        void this.deps.completeOperation(this.deviceId, op.id, { status: StatusCode.RequestEntityTooLarge });
+        void this.deps.completeOperation(this.deviceId, op.id, { status: StatusCode.RequestEntityTooLarge, note: Notes.overMaxObj(size, this.peerMaxObj) });
         continue;
       }
-      const chunk = this.nextChunk(flight, cmdId, (c) => fits(build([c], false)));
+      const refusal = this.profile.largeObjects === false ? 'profile' : this.peerLrgObj === false ? 'device' : undefined;
+      if (refusal !== undefined) {
+        // half a value is worse than none: fail before sending any of it
+        void this.deps.completeOperation(this.deviceId, op.id, { status: StatusCode.OptionalFeatureNotSupported, note: Notes.noLargeObjects(size, this.maxMsg, refusal) });
+        this.completed++;
+        continue;
+      }
+      const chunk = this.nextChunk(flight, cmdId, (c) => fits(build([c], false)), explicitFormat);
       ops.push({ command: chunk.command, flight });
       cmdId++;
       if (chunk.more) {
@@ -343,6 +441,9 @@ export class ServerSession {
       break;
     }
     for (const { command, flight } of ops) this.inFlight.set(`${msgId}:${command.cmdId}`, flight);
+    // a "next message" answer (1222, no Final) belongs to the device's package, not ours
+    if (send !== 'none' || final) this.ourPackageDone = final;
+    if (ops.length > 0) this.lastMessageOps = ops.length;
     const msg = build([], final);
     const same = measured !== undefined && measured.msg.body.final === final && measured.msg.body.commands.length === msg.body.commands.length
       && measured.msg.body.commands.every((c, i) => c === msg.body.commands[i]);
@@ -351,16 +452,16 @@ export class ServerSession {
     return { body, encoding: this.encoding, ...(hmac ? { hmac } : {}) };
   }
 
-  private nextChunk(flight: InFlight, cmdId: number, fits: (c: Command) => boolean): { command: Command; more: boolean; next: number } {
+  private nextChunk(flight: InFlight, cmdId: number, fits: (c: Command) => boolean, explicitFormat: boolean): { command: Command; more: boolean; next: number } {
     const op = flight.op;
     const data = op.data!;
     const offset = flight.chunkOffset ?? 0;
     const first = offset === 0;
-    let units = Math.max(1, Math.min(data.length - offset, this.peerMaxMsg));
+    let units = Math.max(1, Math.min(data.length - offset, this.maxMsg));
     for (;;) {
       const { part, next } = sliceData(data, op.format, offset, units);
       const more = next < data.length;
-      const command = commandFor(op, cmdId, { data: part, moreData: more, ...(first ? { size: announcedSize(data, op.format) } : {}) });
+      const command = commandFor(op, cmdId, { data: part, moreData: more, ...(first ? { size: announcedSize(data, op.format) } : {}) }, explicitFormat);
       if (fits(command) || units <= 1) return { command, more, next };
       units = Math.max(1, Math.floor(units * 0.8));
     }
@@ -386,17 +487,38 @@ export class ServerSession {
     if (ops.length > 0) await this.deps.releaseOperations(this.deviceId, ops.map((o) => o.id));
   }
 
-  /** Ends the session; operations not answered go back to the queue. */
-  async end(outcome: SessionSummary['outcome']): Promise<void> {
+  /**
+   * Ends the session; operations not sent go back to the queue. `dropped`: the device left with
+   * commands unanswered (an abort, silence, a new session): Get, Replace and Delete are queued again
+   * at once, an Add, Exec or Copy that may have run fails (never sent twice silently), and the next
+   * sessions send fewer commands per message. Otherwise (server shutdown) all go back to the queue.
+   */
+  async end(outcome: SessionSummary['outcome'], cause: 'device' | 'server' = 'device'): Promise<void> {
     if (this.ended) return;
     this.ended = true;
     this.outcome = outcome;
     for (const f of this.answered.values()) await this.complete(f);
     this.answered.clear();
-    await this.release([...[...this.inFlight.values()].map((f) => f.op), ...this.backlog]);
+    const unanswered = [...this.inFlight.values()].map((f) => f.op);
     this.inFlight.clear();
+    const dropped = cause === 'device' && unanswered.length > 0;
+    const again = dropped ? unanswered.filter((op) => RETRIED_ON_DROP.has(op.kind)) : unanswered;
+    const unknown = dropped ? unanswered.filter((op) => !RETRIED_ON_DROP.has(op.kind)) : [];
+    if (again.length > 0) await this.deps.releaseOperations(this.deviceId, again.map((o) => o.id), dropped ? Notes.dropped : undefined);
+    await this.release(this.backlog);
     this.backlog = [];
-    await this.deps.onSessionEnd?.(this.deviceId, { sessionId: this.sessionId, messages: this.messages, completed: this.completed, outcome });
+    for (const op of unknown) {
+      await this.deps.completeOperation(this.deviceId, op.id, { status: StatusCode.RequestTimeout, note: Notes.unknownOutcome(op.kind) });
+    }
+    const commandsPerMessage = lowered(this.commandsPerMessage, this.lastMessageOps);
+    if (dropped) {
+      this.learned = { effectiveCommandsPerMessage: commandsPerMessage };
+      await this.deps.saveProfile?.(this.deviceId, this.learned);
+    }
+    await this.deps.onSessionEnd?.(this.deviceId, {
+      sessionId: this.sessionId, messages: this.messages, completed: this.completed, outcome,
+      ...(dropped ? { requeued: again.length, failedUnknown: unknown.length, commandsPerMessage } : {}),
+    });
   }
 }
 

@@ -22,7 +22,28 @@ export interface DeviceAccount {
   readonly serverNonce?: Uint8Array;
   /** the empty nonce is accepted too: a device enrolling on first contact never got one */
   readonly firstContact?: boolean;
+  /** how sessions with this device are shaped (absent: the server's defaults) */
+  readonly profile?: SessionProfile;
 }
+
+/** Per-device session shaping, for devices that cannot take what the protocol allows. */
+export interface SessionProfile {
+  /** commands per server message at most */
+  readonly commandsPerMessage?: number;
+  /** `<Meta><Format>` on every Item with Data, chr included (true unless set false) */
+  readonly explicitFormat?: boolean;
+  /** values too large for one message may go as large objects (true unless set false) */
+  readonly largeObjects?: boolean;
+  /** the server's own cap on the device's MaxMsgSize */
+  readonly maxMsgSize?: number;
+  /** learned: lowered each time the device dropped a session with commands unanswered */
+  readonly effectiveCommandsPerMessage?: number;
+  /** learned: DevDetail/LrgObj as the device reported it */
+  readonly deviceLrgObj?: boolean;
+}
+
+/** What a session learns about a device and keeps for the next ones. */
+export type LearnedProfile = Pick<SessionProfile, 'effectiveCommandsPerMessage' | 'deviceLrgObj'>;
 
 export type OperationKind = 'Get' | 'Replace' | 'Add' | 'Delete' | 'Exec' | 'Copy';
 
@@ -50,6 +71,8 @@ export interface OperationOutcome {
   /** the device's Status code */
   readonly status: number;
   readonly results?: readonly ResultItem[];
+  /** why it failed, when the status alone does not say */
+  readonly note?: string;
 }
 
 export interface GenericAlert {
@@ -65,8 +88,12 @@ export interface ServerDeps {
   /** queued operations for the device, oldest first; they count as in flight until completed or released */
   takeOperations(deviceId: string, limit: number): Promise<readonly Operation[]>;
   completeOperation(deviceId: string, id: string, outcome: OperationOutcome): Promise<void>;
-  /** back to the queue (the session ended before the device answered) */
-  releaseOperations(deviceId: string, ids: readonly string[]): Promise<void>;
+  /** back to the queue (the session ended before the device answered); `note` says why */
+  releaseOperations(deviceId: string, ids: readonly string[], note?: string): Promise<void>;
+  /** keeps what a session learned about the device (merged into its profile) */
+  saveProfile?(deviceId: string, learned: LearnedProfile): Promise<void>;
+  /** the device refused the server's credentials (401/407 on our SyncHdr); `gaveUp`: the session ends */
+  onServerAuthRefused?(deviceId: string, code: number, gaveUp: boolean): Promise<void> | void;
   /** runs the handling of one message as one unit of work (one store transaction) */
   unitOfWork?<T>(work: () => Promise<T>): Promise<T>;
   /** `from`: the address the message came from (the LAN address of a device behind a gateway) */
@@ -105,7 +132,13 @@ export interface SessionSummary {
   readonly sessionId: string;
   readonly messages: number;
   readonly completed: number;
-  readonly outcome: 'done' | 'auth-failed' | 'aborted' | 'timeout';
+  /** server-auth-failed: the device kept refusing the server's credentials */
+  readonly outcome: 'done' | 'auth-failed' | 'server-auth-failed' | 'aborted' | 'timeout';
+  /** commands the device never answered: queued again (Get, Replace, Delete) or failed (Add, Exec, Copy) */
+  readonly requeued?: number;
+  readonly failedUnknown?: number;
+  /** commands per message for the next sessions, when this one lowered it */
+  readonly commandsPerMessage?: number;
 }
 
 export interface ServerOptions {

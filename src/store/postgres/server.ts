@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 
 import pg from 'pg';
 
-import { ACCOUNT_COLUMNS, alertOf, deviceOf, fromJson, operationOf, type Row, toJson } from '../rows.ts';
-import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
+import { ACCOUNT_COLUMNS, alertOf, columnValue, deviceOf, fromJson, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
+import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, OperationFinish, OperationRow, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
 import { IMAGE_MIGRATIONS, IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
 
@@ -37,6 +37,9 @@ const MIGRATIONS: readonly string[] = [
   // which instance holds a device's push-channel poll (the newest poll wins)
   `CREATE TABLE push_polls (device_id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, since BIGINT NOT NULL);`,
   IMAGE_TABLES,
+  // per-device session profiles, and why an operation failed or was queued again
+  `ALTER TABLE devices ADD COLUMN session_profile TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE operations ADD COLUMN note TEXT;`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -196,19 +199,20 @@ export class PgServerStore implements ServerStore {
   async insertDevice(d: DeviceRow): Promise<boolean> {
     await this.db.flushDeferred(DEVICE_WRITE);
     const rows = await this.db.query(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
-        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen, session_profile) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
       ON CONFLICT(device_id) DO NOTHING RETURNING device_id`,
     [d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
-      d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null]);
+      d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null,
+      columnValue('sessionProfile', d.sessionProfile)]);
     return rows.length === 1;
   }
 
   async changeAccount(deviceId: string, patch: AccountPatch): Promise<DeviceRow | undefined> {
     await this.db.flushDeferred(DEVICE_WRITE);
-    const entries = Object.entries(patch) as [keyof AccountPatch, string | null][];
+    const entries = Object.entries(patch) as [keyof AccountPatch, unknown][];
     const sets = entries.map(([k], i) => `${ACCOUNT_COLUMNS[k]} = $${i + 1}`);
     const r = (await this.db.query(`UPDATE devices SET ${sets.join(', ') || 'device_id = device_id'} WHERE device_id = $${entries.length + 1} RETURNING *`,
-      [...entries.map(([, v]) => v ?? null), deviceId]))[0];
+      [...entries.map(([k, v]) => columnValue(k, v)), deviceId]))[0];
     return r ? deviceOf(r) : undefined;
   }
 
@@ -248,12 +252,11 @@ export class PgServerStore implements ServerStore {
   }
 
   private async writeDevice(deviceId: string, patch: DevicePatch): Promise<void> {
-    const col = { clientNonce: 'client_nonce', serverNonce: 'server_nonce', devInfo: 'dev_info', lastSeen: 'last_seen', notifyAddress: 'notify_address' } as const;
     const sets: string[] = [];
     const values: (string | number | Uint8Array | null)[] = [];
-    for (const [key, value] of Object.entries(patch) as [keyof typeof col, unknown][]) {
-      values.push(key === 'devInfo' ? toJson(value) : (value as string | number | Uint8Array | undefined) ?? null);
-      sets.push(`${col[key]} = $${values.length}`);
+    for (const [key, value] of Object.entries(patch) as [keyof typeof UPDATE_COLUMNS, unknown][]) {
+      values.push(columnValue(key, value));
+      sets.push(`${UPDATE_COLUMNS[key]} = $${values.length}`);
     }
     if (sets.length > 0) await this.db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = $${values.length + 1}`, [...values, deviceId]);
   }
@@ -288,18 +291,18 @@ export class PgServerStore implements ServerStore {
     return rows.sort((a, b) => Number(a['seq']) - Number(b['seq'])).map(operationOf);
   }
 
-  async finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<OperationRow | undefined> {
+  async finishOperation(id: string, outcome: OperationFinish, now: number): Promise<OperationRow | undefined> {
     return this.db.transaction(async () => {
-      const rows = await this.db.query('UPDATE operations SET state = $1, status = $2, results = $3, sent_by = NULL, updated_at = $4 WHERE id = $5 RETURNING *',
-        [outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id]);
+      const rows = await this.db.query('UPDATE operations SET state = $1, status = $2, results = $3, note = $6, sent_by = NULL, updated_at = $4 WHERE id = $5 RETURNING *',
+        [outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id, outcome.note ?? null]);
       await this.notify({ kind: 'operation', id });
       return rows[0] ? operationOf(rows[0]) : undefined;
     });
   }
 
-  async requeueOperations(ids: readonly string[], now: number): Promise<void> {
+  async requeueOperations(ids: readonly string[], now: number, note?: string): Promise<void> {
     this.db.facts().clear();
-    await this.db.query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1 WHERE id = ANY($2) AND state = 'sent'`, [now, ids]);
+    await this.db.query(`UPDATE operations SET state = 'queued', sent_by = NULL, note = coalesce($3, note), updated_at = $1 WHERE id = ANY($2) AND state = 'sent'`, [now, ids, note ?? null]);
   }
 
   async requeueAllSent(_now: number): Promise<number> {

@@ -1,8 +1,8 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
-import { ACCOUNT_COLUMNS, alertOf, deviceOf, fromJson, num, operationOf, type Row, toJson } from '../rows.ts';
-import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, OperationRow, OperationState, ServerStore, SyncAccounts } from '../server.ts';
+import { ACCOUNT_COLUMNS, alertOf, columnValue, deviceOf, fromJson, num, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
+import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, DeviceUpdate, OperationFinish, OperationRow, ServerStore, SyncAccounts } from '../server.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
@@ -24,6 +24,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE device_jobs (id TEXT PRIMARY KEY, device_id TEXT NOT NULL, correlator TEXT, record TEXT NOT NULL);
    CREATE INDEX device_jobs_device ON device_jobs(device_id);
    CREATE INDEX device_jobs_correlator ON device_jobs(correlator);`,
+  // per-device session profiles, and why an operation failed or was queued again
+  `ALTER TABLE devices ADD COLUMN session_profile TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE operations ADD COLUMN note TEXT;`,
 ];
 
 /**
@@ -120,18 +123,19 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
 
   async insertDevice(d: DeviceRow): Promise<boolean> {
     const r = this.sql(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
-        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen, session_profile) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT(device_id) DO NOTHING`)
       .run(d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
-        d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null);
+        d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null,
+        columnValue('sessionProfile', d.sessionProfile));
     return Number(r.changes) === 1;
   }
 
   async changeAccount(deviceId: string, patch: AccountPatch): Promise<DeviceRow | undefined> {
-    const entries = Object.entries(patch) as [keyof AccountPatch, string | null][];
+    const entries = Object.entries(patch) as [keyof AccountPatch, unknown][];
     const sets = entries.map(([k]) => `${ACCOUNT_COLUMNS[k]} = ?`);
     const r = this.sql(`UPDATE devices SET ${sets.join(', ') || 'device_id = device_id'} WHERE device_id = ? RETURNING *`)
-      .get(...entries.map(([, v]) => v ?? null), deviceId) as Row | undefined;
+      .get(...entries.map(([k, v]) => columnValue(k, v)), deviceId) as Row | undefined;
     return r ? deviceOf(r) : undefined;
   }
 
@@ -157,13 +161,12 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     return Number(this.sql('DELETE FROM devices WHERE device_id = ?').run(deviceId).changes) > 0;
   }
 
-  async updateDevice(deviceId: string, patch: Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress'>>): Promise<void> {
+  async updateDevice(deviceId: string, patch: DeviceUpdate): Promise<void> {
     const sets: string[] = [];
     const values: (string | number | Uint8Array | null)[] = [];
-    const col = { clientNonce: 'client_nonce', serverNonce: 'server_nonce', devInfo: 'dev_info', lastSeen: 'last_seen', notifyAddress: 'notify_address' } as const;
-    for (const [key, value] of Object.entries(patch) as [keyof typeof col, unknown][]) {
-      sets.push(`${col[key]} = ?`);
-      values.push(key === 'devInfo' ? toJson(value) : (value as string | number | Uint8Array | undefined) ?? null);
+    for (const [key, value] of Object.entries(patch) as [keyof typeof UPDATE_COLUMNS, unknown][]) {
+      sets.push(`${UPDATE_COLUMNS[key]} = ?`);
+      values.push(columnValue(key, value));
     }
     if (sets.length > 0) this.sql(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`).run(...values, deviceId);
   }
@@ -205,16 +208,16 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     });
   }
 
-  async finishOperation(id: string, outcome: { state: OperationState; status: number; results?: OperationRow['results'] }, now: number): Promise<OperationRow | undefined> {
+  async finishOperation(id: string, outcome: OperationFinish, now: number): Promise<OperationRow | undefined> {
     // all(), not get(): get() leaves a RETURNING statement unfinished, and its open read keeps the WAL from being checkpointed
-    const [r] = this.sql('UPDATE operations SET state = ?, status = ?, results = ?, updated_at = ? WHERE id = ? RETURNING *')
-      .all(outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id) as Row[];
+    const [r] = this.sql('UPDATE operations SET state = ?, status = ?, results = ?, note = ?, updated_at = ? WHERE id = ? RETURNING *')
+      .all(outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, outcome.note ?? null, now, id) as Row[];
     return r ? operationOf(r) : undefined;
   }
 
-  async requeueOperations(ids: readonly string[], now: number): Promise<void> {
-    const stmt = this.sql(`UPDATE operations SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'sent'`);
-    this.transaction(() => ids.forEach((id) => stmt.run(now, id)));
+  async requeueOperations(ids: readonly string[], now: number, note?: string): Promise<void> {
+    const stmt = this.sql(`UPDATE operations SET state = 'queued', note = coalesce(?, note), updated_at = ? WHERE id = ? AND state = 'sent'`);
+    this.transaction(() => ids.forEach((id) => stmt.run(note ?? null, now, id)));
   }
 
   async requeueAllSent(now: number): Promise<number> {
