@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerService } from '../server/service.ts';
 import { ServiceError } from '../server/service.ts';
 import type { DeviceJobRow, DeviceRow, OperationRow } from '../store/server.ts';
-import { ApiError, audit, field, paging, readJson, sendJson } from './http-json.ts';
+import { ApiError, audit, dataView, field, paging, readJson, sendJson } from './http-json.ts';
 import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { imageRoutes } from './images.ts';
@@ -15,6 +15,7 @@ import type { SessionTrace } from '../server/trace.ts';
 import { sessionRoutes } from './sessions.ts';
 import { fanoutEventRoutes } from './fanout-events.ts';
 import { overviewRoutes } from './overview.ts';
+import { alertRoutes } from './alerts.ts';
 
 const NULLABLE = new Set(['serverName', 'serverPassword', 'notifyAddress']);
 
@@ -33,8 +34,6 @@ function deviceView(d: DeviceRow): Record<string, unknown> {
     createdAt: new Date(d.createdAt).toISOString(), lastSeen: d.lastSeen ? new Date(d.lastSeen).toISOString() : null,
   };
 }
-
-const dataView = (data: unknown, format?: string): unknown => (data instanceof Uint8Array ? { base64: Buffer.from(data).toString('base64'), format } : data);
 
 function operationView(op: OperationRow): Record<string, unknown> {
   return {
@@ -79,6 +78,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
     ...(gateways ? fanoutEventRoutes(gateways) : []),
     ...sessionRoutes(trace),
     ...overviewRoutes(service, gateways, trace),
+    ...alertRoutes(service),
     ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],
     ['GET', /^\/api\/devices$/, async (_q, res, _p, url) => {
       const { limit, offset } = paging(url);

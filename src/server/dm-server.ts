@@ -158,6 +158,11 @@ export class DmServer {
         this.options.trace?.ended(deviceId, outcome);
         events.sessionEnded?.(deviceId, outcome);
       },
+      alertStored: (row) => {
+        // a shared store tells every instance, this one included, through its change notifications
+        if (!this.options.store.watch) this.service.alertFeed.publish(row);
+        events.alertStored?.(row);
+      },
       alert: (deviceId, alert) => {
         this.metrics.alert(deviceId, alert);
         void this.jobs.onAlert(deviceId, alert).catch((err) => this.options.log?.('job.error', { error: String(err) }));

@@ -5,7 +5,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { AuthScheme, encodeNotification, isBinaryFormat, type ItemData, RESYNC_NONCE, type UiMode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
 import { parseUri } from '../tree/index.ts';
-import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import type { AlertQuery, AlertRow, DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import { AlertFeed } from './alert-feed.ts';
 import { identifierProblem, UNPRINTABLE } from './identifiers.ts';
 
 export class ServiceError extends Error {
@@ -64,6 +65,8 @@ export class ServerService {
   private readonly notifier: NotificationSender | undefined;
 
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** alerts as they are stored (the server role publishes them) */
+  readonly alertFeed = new AlertFeed();
 
   constructor(store: ServerStore, clock: Clock, serverId: string, notifier?: NotificationSender) {
     this.store = store;
@@ -214,6 +217,11 @@ export class ServerService {
   async operations(deviceId: string, limit: number, offset: number): Promise<OperationRow[]> {
     await this.device(deviceId);
     return this.store.listOperations(deviceId, { limit, offset });
+  }
+
+  /** alerts devices sent, newest first */
+  alerts(query: AlertQuery): Promise<AlertRow[]> {
+    return this.store.queryAlerts(query);
   }
 
   /** A Package#0 for the device, keyed with the server's credentials for it. */
