@@ -146,6 +146,11 @@ const document = {
       delete: { summary: 'Delete a group', parameters: [deviceId, group, wait], responses: { 200: { description: 'deleted' }, 202: pending, 404: error } },
     },
     '/api/gateways/{deviceId}/config': {
+      get: {
+        summary: 'Gateway settings (a DM Get of ./GwMO/Config), in the shape PUT takes: each leaf by its path below Config; int and bool settings as JSON numbers and booleans',
+        parameters: [deviceId, wait],
+        responses: { 200: { description: 'the settings', content: { 'application/json': { schema: { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } } } } }, 202: pending, 404: error, 502: error },
+      },
       put: {
         summary: 'Replace gateway settings (./GwMO/Config), e.g. {"InventoryAlerts/Attach": true, "Fanout/MaxConcurrency": 20}', parameters: [deviceId, wait],
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } } } } },

@@ -77,6 +77,9 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     await call('PUT', `/api/gateways/${gid}/groups/pair`, 200, { members: ['IMEI:000000000000000', 'IMEI:000000000000001'] });
     await call('GET', `/api/gateways/${gid}/groups`, 200);
     await call('PUT', `/api/gateways/${gid}/config`, 200, { 'Fanout/MaxConcurrency': 2 });
+    const config = await call('GET', `/api/gateways/${gid}/config`, 200);
+    if (config?.['Fanout/MaxConcurrency'] !== 2 || config?.['InventoryAlerts/Attach'] !== true) problems.push(`GET config: ${JSON.stringify(config)}`);
+    await call('GET', '/api/gateways/IMEI%3Anobody/config', 404);
     const done = srv.alertOf('resultaggregation');
     await call('POST', `/api/gateways/${gid}/fanouts`, 202, { name: 'c', groups: ['pair'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
     await call('POST', `/api/gateways/${gid}/fanouts`, 400, { name: 'x', commands: [] });
