@@ -94,7 +94,7 @@ const document = {
     },
     '/api/devices/{deviceId}/notify': {
       post: {
-        summary: 'Send a Package#0 to the device over UDP so it opens a session now',
+        summary: 'Send a Package#0 to the device so it opens a session now: through its push-channel poll; else, for a device a gateway announced (deviceattached), through that gateway\'s EDTrigger (answer: {sessionId, via}); else over UDP to its notifyAddress. 409 when no path reaches it',
         parameters: [deviceId],
         requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { uiMode: { type: 'integer', enum: [0, 1, 2, 3] }, via: { type: 'string', description: 'transparent mode: the gateway the device sits behind; the Package#0 goes through its EDTrigger MO' }, bypass: { type: 'string', description: 'B.1: the gateway whose inventory shows the device\'s routable PublicAddress; the Package#0 goes there directly' } } } } } },
         responses: { 202: { description: 'sent', content: json('Notification') }, 404: error, 409: error, 503: error },

@@ -141,7 +141,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
       const b = req.headers['content-length'] === '0' || req.headers['content-length'] === undefined && !req.headers['content-type'] ? {} : await readJson(req);
       const ui = field(b, 'uiMode', 'number') ?? 0;
       if (![0, 1, 2, 3].includes(ui)) throw new ApiError(400, 'uiMode must be 0, 1, 2 or 3');
-      const via = field(b, 'via', 'string');
+      let via = field(b, 'via', 'string');
       const bypass = field(b, 'bypass', 'string');
       if (bypass !== undefined) {
         if (!gateways) throw new ApiError(503, 'this server does not manage gateways');
@@ -149,8 +149,15 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
         return;
       }
       if (via === undefined) {
-        sendJson(res, 202, await service.notify(id!, ui as 0 | 1 | 2 | 3));
-        return;
+        // a device behind a gateway is reached through it: the address its HTTP came from is the
+        // gateway's (a NAT), where no one listens for its Package#0; a push-channel poll reaches it anywhere
+        const behind = gateways && jobs && !(await service.push?.reachable(id!)) ? await jobs.location(id!).catch(() => undefined) : undefined;
+        if (behind === undefined) {
+          sendJson(res, 202, await service.notify(id!, ui as 0 | 1 | 2 | 3));
+          return;
+        }
+        await service.device(id!); // 404 before anything is queued on the gateway
+        via = behind.gatewayId;
       }
       if (!gateways) throw new ApiError(503, 'this server does not manage gateways');
       // transparent mode: through the gateway's EDTrigger MO

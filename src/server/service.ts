@@ -258,7 +258,7 @@ export class ServerService {
       return { sessionId, bytes: bytes.length, address: 'push channel' };
     }
     if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
-    if (d.notifyAddress === undefined) throw new ServiceError(409, `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener); behind a gateway, notify it "via" the gateway`);
+    if (d.notifyAddress === undefined) throw new ServiceError(409, `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener) and no gateway has announced it: set one with PATCH, or name the gateway it is behind with "via"`);
     const { host, port } = parseAddress(d.notifyAddress);
     const { sessionId, bytes } = await this.notification(deviceId, uiMode, d);
     await this.notifier.send(bytes, host, port);
