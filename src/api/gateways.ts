@@ -63,6 +63,9 @@ export function gatewayRoutes(gw: GatewayService): Route[] {
         return { deleted: name };
       });
     }],
+    ['GET', new RegExp(`${G}/config$`), async (_q, res, [id], url) => {
+      answer(res, await gw.config(id!, waitOf(url)), (v) => v);
+    }],
     ['PUT', new RegExp(`${G}/config$`), async (req, res, [id], url) => {
       const b = await readJson(req);
       const values: Record<string, string> = {};

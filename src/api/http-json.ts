@@ -70,3 +70,6 @@ export function paging(url: URL): { limit: number; offset: number } {
   if (!Number.isInteger(offset) || offset < 0) throw new ApiError(400, 'offset must be a non-negative integer');
   return { limit, offset };
 }
+
+/** A DM value in JSON: text as it is, bytes (bin, b64) as {base64, format}. */
+export const dataView = (data: unknown, format?: string): unknown => (data instanceof Uint8Array ? { base64: Buffer.from(data).toString('base64'), format } : data);

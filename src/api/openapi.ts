@@ -11,6 +11,14 @@ const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
   { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
 ];
+const alertDevice = { name: 'device', in: 'query', schema: { type: 'string' }, description: 'only this device\'s alerts' };
+const alertFilters = [
+  { name: 'type', in: 'query', schema: { type: 'string' }, description: 'the Type of the alert\'s (first) item, e.g. org.openmobilealliance.dm.firmwareupdate.devicerequest; ending in *, a prefix: org.openmobilealliance.dm.*' },
+  { name: 'code', in: 'query', schema: { type: 'integer', minimum: 1 }, description: 'alert code, e.g. 1226' },
+  { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'received at or after (ISO 8601 with a zone, or a date)' },
+  { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'received before' },
+];
+const alertCursor = { name: 'before', in: 'query', schema: { type: 'string' }, description: 'only alerts older than this id: the `next` of the page before' };
 
 const document = {
   openapi: '3.0.3',
@@ -86,11 +94,14 @@ const document = {
     },
     '/api/devices/{deviceId}/notify': {
       post: {
-        summary: 'Send a Package#0 to the device over UDP so it opens a session now',
+        summary: 'Send a Package#0 to the device so it opens a session now: through its push-channel poll; else, for a device a gateway announced (deviceattached), through that gateway\'s EDTrigger (answer: {sessionId, via}); else over UDP to its notifyAddress. 409 when no path reaches it',
         parameters: [deviceId],
         requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { uiMode: { type: 'integer', enum: [0, 1, 2, 3] }, via: { type: 'string', description: 'transparent mode: the gateway the device sits behind; the Package#0 goes through its EDTrigger MO' }, bypass: { type: 'string', description: 'B.1: the gateway whose inventory shows the device\'s routable PublicAddress; the Package#0 goes there directly' } } } } } },
         responses: { 202: { description: 'sent', content: json('Notification') }, 404: error, 409: error, 503: error },
       },
+    },
+    '/api/devices/{deviceId}/alerts': {
+      get: { summary: 'Alerts the device sent (Generic Alerts 1226 with Type, Format and Data; session alerts), newest first', parameters: [deviceId, ...alertFilters, ...paging, alertCursor], responses: { 200: { description: 'a page of alerts', content: json('AlertPage') }, 400: error, 404: error } },
     },
     '/api/devices/{deviceId}/location': {
       get: { summary: 'The gateway a device behind gateways was last announced by (its deviceattached alert); nomadic devices move', parameters: [deviceId], responses: { 200: { description: 'where it is', content: { 'application/json': { schema: { type: 'object', properties: { deviceId: { type: 'string' }, gatewayId: { type: 'string' }, since: { type: 'string', format: 'date-time' } } } } } }, 404: error } },
@@ -135,6 +146,11 @@ const document = {
       delete: { summary: 'Delete a group', parameters: [deviceId, group, wait], responses: { 200: { description: 'deleted' }, 202: pending, 404: error } },
     },
     '/api/gateways/{deviceId}/config': {
+      get: {
+        summary: 'Gateway settings (a DM Get of ./GwMO/Config), in the shape PUT takes: each leaf by its path below Config; int and bool settings as JSON numbers and booleans',
+        parameters: [deviceId, wait],
+        responses: { 200: { description: 'the settings', content: { 'application/json': { schema: { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } } } } }, 202: pending, 404: error, 502: error },
+      },
       put: {
         summary: 'Replace gateway settings (./GwMO/Config), e.g. {"InventoryAlerts/Attach": true, "Fanout/MaxConcurrency": 20}', parameters: [deviceId, wait],
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } } } } },
@@ -222,6 +238,16 @@ const document = {
           from: { type: 'string', format: 'date-time', description: 'start of the first minute' }, minutes: { type: 'integer' },
           sessions: { type: 'array', items: { type: 'integer' } }, failures: { type: 'array', items: { type: 'integer' } },
         } } } } }, 400: error, 503: error },
+      },
+    },
+    '/api/alerts': {
+      get: { summary: 'Alerts of every device, newest first, filtered by device, Type, code and time', parameters: [alertDevice, ...alertFilters, ...paging, alertCursor], responses: { 200: { description: 'a page of alerts', content: json('AlertPage') }, 400: error } },
+    },
+    '/api/alerts/events': {
+      get: {
+        summary: 'New alerts, live (server-sent events): an `alert` event (id: the alert\'s id, data: the alert) for each one stored from now on, from any server instance; a reconnect with Last-Event-ID first gets those stored after it (up to 1000). `: heartbeat` comments keep it open',
+        parameters: [alertDevice, ...alertFilters.filter((p) => p.name === 'type' || p.name === 'code'), { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' }, description: 'the id of the last alert seen' }],
+        responses: { 200: { description: 'the event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 400: error },
       },
     },
     '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3 document' } } } },
@@ -384,6 +410,18 @@ const document = {
           fanoutsRunning: { type: 'integer' },
         },
       },
+      Alert: {
+        type: 'object', required: ['id', 'deviceId', 'code', 'receivedAt', 'items'],
+        properties: {
+          id: { type: 'string' }, deviceId: { type: 'string' }, code: { type: 'integer', description: '1226 Generic Alert; 1201, 1200 … session alerts' },
+          correlator: { type: 'string', nullable: true }, type: { type: 'string', nullable: true, description: 'the first item\'s Type' }, receivedAt: { type: 'string', format: 'date-time' },
+          items: { type: 'array', items: { type: 'object', properties: {
+            source: { type: 'string', nullable: true }, target: { type: 'string', nullable: true }, type: { type: 'string', nullable: true }, format: { type: 'string', description: 'chr when the device sent none' },
+            mark: { type: 'string', nullable: true }, data: { nullable: true, description: 'text (chr, xml, int…), or {base64, format} for bin and b64' },
+          } } },
+        },
+      },
+      AlertPage: { type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Alert' } }, limit: { type: 'integer' }, offset: { type: 'integer' }, next: { type: 'string', nullable: true, description: 'pass as `before` for the next page; null on the last' } } },
       Notification: { type: 'object', properties: { sessionId: { type: 'integer' }, bytes: { type: 'integer' }, address: { type: 'string' } } },
     },
   },

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerService } from '../server/service.ts';
 import { ServiceError } from '../server/service.ts';
 import type { DeviceJobRow, DeviceRow, OperationRow } from '../store/server.ts';
-import { ApiError, audit, field, paging, readJson, sendJson } from './http-json.ts';
+import { ApiError, audit, dataView, field, paging, readJson, sendJson } from './http-json.ts';
 import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { imageRoutes } from './images.ts';
@@ -16,6 +16,7 @@ import { profileView } from '../server/session-profile.ts';
 import { sessionRoutes } from './sessions.ts';
 import { fanoutEventRoutes } from './fanout-events.ts';
 import { overviewRoutes } from './overview.ts';
+import { alertRoutes } from './alerts.ts';
 
 const NULLABLE = new Set(['serverName', 'serverPassword', 'notifyAddress', 'serverNonce']);
 
@@ -34,8 +35,6 @@ function deviceView(d: DeviceRow): Record<string, unknown> {
     createdAt: new Date(d.createdAt).toISOString(), lastSeen: d.lastSeen ? new Date(d.lastSeen).toISOString() : null,
   };
 }
-
-const dataView = (data: unknown, format?: string): unknown => (data instanceof Uint8Array ? { base64: Buffer.from(data).toString('base64'), format } : data);
 
 function operationView(op: OperationRow): Record<string, unknown> {
   return {
@@ -81,6 +80,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
     ...(gateways ? fanoutEventRoutes(gateways) : []),
     ...sessionRoutes(trace),
     ...overviewRoutes(service, gateways, trace),
+    ...alertRoutes(service),
     ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],
     ['GET', /^\/api\/devices$/, async (_q, res, _p, url) => {
       const { limit, offset } = paging(url);
@@ -146,7 +146,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
       const b = req.headers['content-length'] === '0' || req.headers['content-length'] === undefined && !req.headers['content-type'] ? {} : await readJson(req);
       const ui = field(b, 'uiMode', 'number') ?? 0;
       if (![0, 1, 2, 3].includes(ui)) throw new ApiError(400, 'uiMode must be 0, 1, 2 or 3');
-      const via = field(b, 'via', 'string');
+      let via = field(b, 'via', 'string');
       const bypass = field(b, 'bypass', 'string');
       if (bypass !== undefined) {
         if (!gateways) throw new ApiError(503, 'this server does not manage gateways');
@@ -154,8 +154,15 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
         return;
       }
       if (via === undefined) {
-        sendJson(res, 202, await service.notify(id!, ui as 0 | 1 | 2 | 3));
-        return;
+        // a device behind a gateway is reached through it: the address its HTTP came from is the
+        // gateway's (a NAT), where no one listens for its Package#0; a push-channel poll reaches it anywhere
+        const behind = gateways && jobs && !(await service.push?.reachable(id!)) ? await jobs.location(id!).catch(() => undefined) : undefined;
+        if (behind === undefined) {
+          sendJson(res, 202, await service.notify(id!, ui as 0 | 1 | 2 | 3));
+          return;
+        }
+        await service.device(id!); // 404 before anything is queued on the gateway
+        via = behind.gatewayId;
       }
       if (!gateways) throw new ApiError(503, 'this server does not manage gateways');
       // transparent mode: through the gateway's EDTrigger MO

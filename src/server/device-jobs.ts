@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 
 import type { GenericAlert } from '../session/server/index.ts';
 import type { DeviceJobRow, ServerStore } from '../store/server.ts';
-import type { GatewayService, Tree } from './gateways.ts';
+import { type GatewayService, nodeName, type Tree } from './gateways.ts';
+
 import { checkOperation, requireIdentifier, ServiceError, type NewOperation } from './service.ts';
 
 const dataText = (a: GenericAlert): string => {
@@ -118,6 +119,9 @@ export class DeviceJobs {
       if (before === undefined) this.log('device.located', { deviceId: id, gateway: gatewayId });
       if (before && before.gatewayId !== gatewayId) {
         this.log('device.moved', { deviceId: id, from: before.gatewayId, to: gatewayId });
+        // the gateway it left still lists it attached until its DetachTimeout: it is told now
+        void this.gateways.run(before.gatewayId, [{ kind: 'Replace', path: `./GwMO/DevInventory/Devices/${nodeName(id)}/Status`, value: '0', format: 'int' }], 0)
+          .catch((err: unknown) => this.log('device.moved.error', { deviceId: id, gateway: before.gatewayId, error: String(err) }));
         // unfinished jobs follow the device
         for (const job of await this.store.listDeviceJobs(id)) if (job.state !== 'done') await this.dispatch(job);
       }

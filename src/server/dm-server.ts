@@ -168,6 +168,11 @@ export class DmServer {
         this.options.log?.('dm.server-auth.refused', { deviceId, status: code, outcome: gaveUp ? 'gave-up' : 'resent' });
         events.serverAuthRefused?.(deviceId, code, gaveUp);
       },
+      alertStored: (row) => {
+        // a shared store tells every instance, this one included, through its change notifications
+        if (!this.options.store.watch) this.service.alertFeed.publish(row);
+        events.alertStored?.(row);
+      },
       alert: (deviceId, alert) => {
         this.metrics.alert(deviceId, alert);
         void this.jobs.onAlert(deviceId, alert).catch((err) => this.options.log?.('job.error', { error: String(err) }));

@@ -4,12 +4,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { AlertCode, type AuthScheme, StatusCode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
 import type { DeviceAccount, GenericAlert, ServerDeps, SessionSummary } from '../session/server/index.ts';
-import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import type { AlertRow, DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
 
 export interface ServerEvents {
   operationDone?(op: OperationRow): void;
   devInfo?(deviceId: string, devInfo: Readonly<Record<string, string>>, from: string | undefined): void;
   alert?(deviceId: string, alert: GenericAlert): void;
+  /** the alert as stored (after its message's writes commit) */
+  alertStored?(row: AlertRow): void;
   sessionEnded?(deviceId: string, outcome: string, summary?: SessionSummary): void;
   /** the device refused the server's credentials (401/407); `gaveUp`: its session ended over it */
   serverAuthRefused?(deviceId: string, code: number, gaveUp: boolean): void;
@@ -79,7 +81,8 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
       emit(() => events.devInfo?.(deviceId, devInfo, from));
     },
     onAlert: async (deviceId, alert) => {
-      await store.addAlert({ deviceId, code: alert.code, ...(alert.correlator ? { correlator: alert.correlator } : {}), items: alert.items, receivedAt: clock.now() });
+      const row = await store.addAlert({ deviceId, code: alert.code, ...(alert.correlator ? { correlator: alert.correlator } : {}), items: alert.items, receivedAt: clock.now() });
+      emit(() => events.alertStored?.(row));
       emit(() => events.alert?.(deviceId, alert));
       if (alert.code !== AlertCode.GenericAlert || alert.correlator === undefined) return;
       const op = await store.findAcceptedByCorrelator(deviceId, alert.correlator);

@@ -251,6 +251,22 @@ export class GatewayService {
     return this.run(id, [{ kind: 'Delete', path: `${INV}/Groups/${name}` }], waitMs);
   }
 
+  /** ./GwMO/Config as PUT takes it: each leaf by its path below Config, int and bool as JSON numbers and booleans */
+  async config(id: string, waitMs: number): Promise<Outcome<Record<string, string | number | boolean>>> {
+    const prefix = './GwMO/Config';
+    const r = await this.run(id, [{ kind: 'Get', path: `${prefix}?list=StructData` }], waitMs);
+    if (!r.done) return r;
+    const op = r.operations[0]!;
+    if (op.status !== 200) throw new ServiceError(502, `gateway ${id} answered the read of ${prefix} with DM status ${op.status}`);
+    const values: Record<string, string | number | boolean> = Object.create(null);
+    for (const leaf of op.results ?? []) {
+      if (!leaf.uri.startsWith(`${prefix}/`) || leaf.format === 'node') continue;
+      const text = typeof leaf.data === 'string' ? leaf.data : '';
+      values[leaf.uri.slice(prefix.length + 1)] = leaf.format === 'int' && text !== '' ? Number(text) : leaf.format === 'bool' ? text === 'true' : text;
+    }
+    return { ...r, value: values };
+  }
+
   async configure(id: string, values: Readonly<Record<string, string>>, waitMs: number): Promise<Outcome<never>> {
     const entries = Object.entries(values);
     if (entries.length === 0) throw new ServiceError(400, 'give at least one setting, e.g. {"Fanout/MaxConcurrency": "20"}');

@@ -5,7 +5,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { AuthScheme, encodeNotification, isBinaryFormat, type ItemData, RESYNC_NONCE, type UiMode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
 import { parseUri } from '../tree/index.ts';
-import type { DeviceRow, OperationRow, ServerStore, SessionProfileRow } from '../store/server.ts';
+import type { AlertQuery, AlertRow, DeviceRow, OperationRow, ServerStore, SessionProfileRow } from '../store/server.ts';
+import { AlertFeed } from './alert-feed.ts';
 import { identifierProblem, UNPRINTABLE } from './identifiers.ts';
 import { profilePatch, sessionProfile, serverNonce } from './session-profile.ts';
 
@@ -70,6 +71,8 @@ export class ServerService {
   private readonly notifier: NotificationSender | undefined;
 
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** alerts as they are stored (the server role publishes them) */
+  readonly alertFeed = new AlertFeed();
 
   constructor(store: ServerStore, clock: Clock, serverId: string, notifier?: NotificationSender) {
     this.store = store;
@@ -229,6 +232,11 @@ export class ServerService {
     return this.store.listOperations(deviceId, { limit, offset });
   }
 
+  /** alerts devices sent, newest first */
+  alerts(query: AlertQuery): Promise<AlertRow[]> {
+    return this.store.queryAlerts(query);
+  }
+
   /** A Package#0 for the device, keyed with the server's credentials for it. */
   async notification(deviceId: string, uiMode: UiMode = 0, known?: DeviceRow): Promise<{ sessionId: number; bytes: Uint8Array }> {
     const d = known ?? await this.device(deviceId);
@@ -263,7 +271,7 @@ export class ServerService {
       return { sessionId, bytes: bytes.length, address: 'push channel' };
     }
     if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
-    if (d.notifyAddress === undefined) throw new ServiceError(409, `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener); behind a gateway, notify it "via" the gateway`);
+    if (d.notifyAddress === undefined) throw new ServiceError(409, `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener) and no gateway has announced it: set one with PATCH, or name the gateway it is behind with "via"`);
     const { host, port } = parseAddress(d.notifyAddress);
     const { sessionId, bytes } = await this.notification(deviceId, uiMode, d);
     await this.notifier.send(bytes, host, port);

@@ -1,5 +1,5 @@
 // Row ↔ record mapping shared by the SQL stores (SQLite and PostgreSQL use the same column names).
-import type { AccountPatch, AlertRow, DeviceRow, DeviceUpdate, OperationRow, OperationState, SessionProfileRow } from './server.ts';
+import type { AccountPatch, AlertQuery, AlertRow, DeviceRow, DeviceUpdate, OperationRow, OperationState, SessionProfileRow } from './server.ts';
 
 type ItemData = string | Uint8Array;
 
@@ -68,6 +68,9 @@ export function alertOf(r: Row): AlertRow {
   };
 }
 
+/** the column alerts are filtered by: the first item's Type */
+export const alertType = (a: Pick<AlertRow, 'items'>): string | null => str(a.items[0]?.['type']) ?? null;
+
 /** account fields and their columns, in both stores */
 export const ACCOUNT_COLUMNS = {
   scheme: 'scheme', clientName: 'client_name', clientPassword: 'client_password',
@@ -87,4 +90,23 @@ type SqlValue = string | number | Uint8Array | null;
 export function columnValue(key: keyof AccountPatch | keyof DeviceUpdate, value: unknown): SqlValue {
   if (key === 'devInfo' || key === 'sessionProfile') return toJson(value ?? {});
   return (value as SqlValue | undefined) ?? null;
+}
+
+/** The condition and values of an AlertQuery, the same in both SQL stores (`?` placeholders). */
+export function alertWhere(q: AlertQuery, typeColumn = 'type'): { where: string; values: (string | number)[] } {
+  const parts: string[] = [];
+  const values: (string | number)[] = [];
+  const add = (sql: string, ...v: (string | number)[]): void => {
+    parts.push(sql);
+    values.push(...v);
+  };
+  if (q.deviceId !== undefined) add('device_id = ?', q.deviceId);
+  // a prefix as a range, so the index on type serves it (U+10FFFF sorts after every other character)
+  if (q.type !== undefined) q.typePrefix ? add(`${typeColumn} >= ? AND ${typeColumn} < ?`, q.type, `${q.type}\u{10FFFF}`) : add(`${typeColumn} = ?`, q.type);
+  if (q.code !== undefined) add('code = ?', q.code);
+  if (q.since !== undefined) add('received_at >= ?', q.since);
+  if (q.until !== undefined) add('received_at < ?', q.until);
+  if (q.before !== undefined) add('id < ?', q.before);
+  if (q.after !== undefined) add('id > ?', q.after);
+  return { where: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', values };
 }

@@ -79,6 +79,24 @@ export interface AlertRow {
   readonly receivedAt: number;
 }
 
+/** Which alerts to list, newest first. */
+export interface AlertQuery {
+  readonly deviceId?: string;
+  /** the first item's Type: equal to it, or starting with it when `typePrefix` */
+  readonly type?: string;
+  readonly typePrefix?: boolean;
+  readonly code?: number;
+  /** receivedAt ≥ since, < until (ms) */
+  readonly since?: number;
+  readonly until?: number;
+  /** ids below this one only (a cursor: the last id of the page before) */
+  readonly before?: number;
+  /** ids above this one only (a stream resuming after its last event) */
+  readonly after?: number;
+  readonly limit: number;
+  readonly offset?: number;
+}
+
 /** Commands for a device behind a gateway, carried out wherever the device is (HLF-002). */
 export interface DeviceJobRow {
   readonly id: string;
@@ -149,6 +167,9 @@ export interface ServerStore {
 
   addAlert(row: Omit<AlertRow, 'id'>): Promise<AlertRow>;
   listAlerts(deviceId: string, options?: { limit?: number }): Promise<AlertRow[]>;
+  /** alerts of any device matching the query, newest first */
+  queryAlerts(query: AlertQuery): Promise<AlertRow[]>;
+  getAlert(id: number): Promise<AlertRow | undefined>;
 
   /**
    * Runs `work` as one store transaction: the writes of one DM message (completions, the next
@@ -212,7 +233,7 @@ export interface PushRelay {
   onPush(listener: (deviceId: string, bytes: Uint8Array) => void): void;
 }
 
-export type StoreChange = { readonly kind: 'operation'; readonly id: string } | { readonly kind: 'deviceJob'; readonly id: string };
+export type StoreChange = { readonly kind: 'operation' | 'deviceJob' | 'alert'; readonly id: string };
 
 /**
  * What an embedded store (SQLite) also answers synchronously: the gateway's DM tree reads and

@@ -77,6 +77,9 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     await call('PUT', `/api/gateways/${gid}/groups/pair`, 200, { members: ['IMEI:000000000000000', 'IMEI:000000000000001'] });
     await call('GET', `/api/gateways/${gid}/groups`, 200);
     await call('PUT', `/api/gateways/${gid}/config`, 200, { 'Fanout/MaxConcurrency': 2 });
+    const config = await call('GET', `/api/gateways/${gid}/config`, 200);
+    if (config?.['Fanout/MaxConcurrency'] !== 2 || config?.['InventoryAlerts/Attach'] !== true) problems.push(`GET config: ${JSON.stringify(config)}`);
+    await call('GET', '/api/gateways/IMEI%3Anobody/config', 404);
     const done = srv.alertOf('resultaggregation');
     await call('POST', `/api/gateways/${gid}/fanouts`, 202, { name: 'c', groups: ['pair'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
     await call('POST', `/api/gateways/${gid}/fanouts`, 400, { name: 'x', commands: [] });
@@ -96,6 +99,18 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     await call('GET', '/api/overview?checkIn=0', 400);
     await call('GET', '/api/stats/sessions?minutes=60', 200);
     await call('GET', '/api/stats/sessions?minutes=0', 400);
+    await call('GET', `/api/devices/${gid}/alerts?type=urn:oma:at:gwmo:1.0:*&limit=2`, 200);
+    await call('GET', '/api/devices/IMEI%3Anobody/alerts', 404);
+    const alerts = await call('GET', `/api/alerts?device=${gid}&code=1226&since=2020-01-01T00:00:00Z&limit=1`, 200);
+    if (alerts?.items.length !== 1) problems.push('alerts: the gateway\'s Generic Alerts are not listed');
+    await call('GET', `/api/alerts?before=${alerts?.next}`, 200);
+    await call('GET', '/api/alerts?since=yesterday', 400);
+    const alertEvents = await fetch(`${api}/api/alerts/events?device=${gid}`, { headers: { authorization: `Bearer ${admin}` }, signal: AbortSignal.timeout(10_000) });
+    if (alertEvents.status !== 200 || !alertEvents.headers.get('content-type')?.startsWith('text/event-stream')) problems.push(`alert events: ${alertEvents.status}`);
+    problems.push(...checkAnswer('GET', '/api/alerts/events', alertEvents.status, undefined));
+    covered.add('GET /api/alerts/events');
+    await alertEvents.body?.cancel();
+    await call('GET', '/api/alerts/events?until=2020-01-01', 400);
     await call('DELETE', `/api/gateways/${gid}/groups/pair`, 200);
     await call('POST', '/api/images?name=blob&version=1', 201, new Uint8Array(1000).fill(7), { type: 'application/octet-stream' });
     await call('GET', '/api/images', 200);

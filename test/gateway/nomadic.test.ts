@@ -66,3 +66,55 @@ test('a device moving from gateway A to gateway B takes its pending job with it'
     await srv.close();
   }
 });
+
+test('when a device turns up behind gateway B, the server tells gateway A, which lists it detached at once (only one gateway shows it attached)', async () => {
+  const srv = await startServer({ enrolmentSecret: 'enrol-me' });
+  // A's DetachTimeout is an hour: without the server's word, A would show the device attached all that time
+  const a = await startGateway(srv.url, { config: { 'InventoryAlerts/Attach': 'true', 'InventoryAlerts/Detach': 'true', DetachTimeout: '3600' } });
+  const b = await startGateway(srv.url, { deviceId: 'GW:B', account: await enrol(srv.url, 'GW:B', 'enrol-me'), config: { 'InventoryAlerts/Attach': 'true' } });
+  const devices: DmDevice[] = [];
+  try {
+    const atA = srv.alertOf('deviceattached');
+    devices.push(device(a.gateway.lanUrl));
+    await devices[0]!.start();
+    await devices[0]!.session();
+    await atA;
+    await a.gateway.idle();
+    assert.equal(a.gstore.getDevice('IMEI:777')?.attached, true);
+    srv.alerts.length = 0;
+    const leftA = srv.alertOf('devicedetached', 20_000);
+    devices.push(device(b.gateway.lanUrl));
+    await devices[1]!.start();
+    await devices[1]!.session();
+    await leftA;
+    assert.deepEqual([a.gstore.getDevice('IMEI:777')?.attached, b.gstore.getDevice('IMEI:777')?.attached], [false, true]);
+    assert.equal(srv.alerts.find((x) => x.alert.items[0]?.type?.includes('devicedetached'))?.deviceId, GW_ID);
+    const summary = (await srv.server.gateways.inventory(GW_ID, 10_000)).value?.summary;
+    assert.equal(summary?.['Attached'], '0', 'A\'s own inventory summary says so too');
+  } finally {
+    for (const d of devices) await d.stop();
+    await a.close();
+    await b.close();
+    await srv.close();
+  }
+});
+
+test('a gateway refuses to have a device marked attached by a Replace of its Status: only 0 (detached) may be written', async () => {
+  const srv = await startServer();
+  const a = await startGateway(srv.url, { config: { 'InventoryAlerts/Attach': 'true' } });
+  const first = device(a.gateway.lanUrl);
+  try {
+    const atA = srv.alertOf('deviceattached');
+    await first.start();
+    await first.session();
+    await atA;
+    await a.gateway.idle();
+    const r = await srv.server.gateways.run(GW_ID, [{ kind: 'Replace', path: './GwMO/DevInventory/Devices/IMEI:777/Status', value: '2', format: 'int' }], 10_000);
+    assert.equal(r.operations[0]?.status, 400);
+    assert.equal(a.gstore.getDevice('IMEI:777')?.attached, true);
+  } finally {
+    await first.stop();
+    await a.close();
+    await srv.close();
+  }
+});

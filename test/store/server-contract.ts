@@ -189,4 +189,32 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     assert.deepEqual((await s.listDeviceJobs('L')).map((j) => j.id), ['j']);
     await s.close();
   });
+
+  test(`${backend}: alerts listed fleet-wide, newest first, by device, Type (exact or prefix), code, time and cursor`, async () => {
+    const s = await store();
+    for (const id of ['A', 'B']) await s.putDevice({ deviceId: id, scheme: 'syncml:auth-md5', clientName: id, clientPassword: 'p', devInfo: {}, createdAt: 1 });
+    const add = (deviceId: string, code: number, type: string | undefined, at: number) =>
+      s.addAlert({ deviceId, code, items: type === undefined ? [] : [{ type, format: 'chr', data: `${type}@${at}` }], receivedAt: at });
+    const a1 = await add('A', 1226, 'org.openmobilealliance.dm.firmwareupdate.devicerequest', 10);
+    const a2 = await add('B', 1226, 'org.openmobilealliance.dm.firmwareupdate', 20);
+    const a3 = await add('A', 1226, 'urn:oma:at:gwmo:1.0:deviceattached', 30);
+    const a4 = await add('B', 1201, undefined, 40);
+    const a5 = await add('A', 1226, 'org.openmobilealliance.dm.firmwareupdatex', 50);
+    const ids = async (q: Omit<Parameters<typeof s.queryAlerts>[0], 'limit'> & { limit?: number }) => (await s.queryAlerts({ limit: 100, ...q })).map((r) => r.id);
+    assert.deepEqual(await ids({}), [a5, a4, a3, a2, a1].map((a) => a.id));
+    assert.deepEqual(await ids({ deviceId: 'A' }), [a5, a3, a1].map((a) => a.id));
+    assert.deepEqual(await ids({ type: 'org.openmobilealliance.dm.firmwareupdate' }), [a2.id]);
+    assert.deepEqual(await ids({ type: 'org.openmobilealliance.dm.firmwareupdate', typePrefix: true }), [a5, a2, a1].map((a) => a.id));
+    assert.deepEqual(await ids({ type: 'org.openmobilealliance.dm.firmwareupdate.', typePrefix: true, deviceId: 'A' }), [a1.id]);
+    assert.deepEqual(await ids({ type: 'urn:%', typePrefix: true }), [], 'LIKE characters are plain text');
+    assert.deepEqual(await ids({ code: 1201 }), [a4.id]);
+    assert.deepEqual(await ids({ since: 20, until: 40 }), [a3, a2].map((a) => a.id));
+    assert.deepEqual(await ids({ limit: 2 }), [a5, a4].map((a) => a.id));
+    assert.deepEqual(await ids({ limit: 2, before: a4.id }), [a3, a2].map((a) => a.id));
+    assert.deepEqual(await ids({ limit: 2, offset: 3 }), [a2, a1].map((a) => a.id));
+    assert.deepEqual(await ids({ after: a3.id }), [a5, a4].map((a) => a.id));
+    assert.deepEqual((await s.getAlert(a1.id))?.items, [{ type: 'org.openmobilealliance.dm.firmwareupdate.devicerequest', format: 'chr', data: 'org.openmobilealliance.dm.firmwareupdate.devicerequest@10' }]);
+    assert.equal(await s.getAlert(a5.id + 1000), undefined);
+    await s.close();
+  });
 }

@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 
 import { launchChromium, logIn as logInAt } from '../support/chromium.ts';
+import { md5Cred, pkg1, postDm } from '../support/dm-raw.ts';
 import { AUTH, GwmoProcess } from '../support/process.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
@@ -237,6 +238,29 @@ test('the device page browses the tree and reports a refused change', async () =
   await admin.getByRole('button', { name: 'Replace' }).click();
   await admin.getByText(/The device refused: 405/).waitFor();
   await shot(admin, 'device');
+});
+
+test('the device page lists the device\'s alerts and adds a new one live, with its Type and a preview of its Data', async () => {
+  const id = 'IMEI:3500011';
+  // the device also talks to the server directly (it has an account there) and sends it a Generic Alert
+  assert.equal((await api('POST', '/api/devices', { deviceId: id, name: 'alerter', password: 'alerter-pw' })).status, 201);
+  const streaming = admin.waitForResponse((r) => r.url().includes('/api/alerts/events') && r.status() === 200);
+  await admin.goto(`${base}/#/gateways/GW%3ADEMO-1/devices/${encodeURIComponent(id)}?path=.%2FDevInfo`);
+  await admin.getByText('No alerts from this device yet.').waitFor();
+  await streaming;
+  const m = pkg1(id, `${base}/dm`, { locName: 'alerter', cred: md5Cred('alerter', 'alerter-pw') });
+  const tnds = `<MgmtTree><VerDTD>1.2</VerDTD><Node><NodeName>DevDetail</NodeName><Node><NodeName>FwV</NodeName><Value>${'7'.repeat(200)}</Value></Node></Node></MgmtTree>`;
+  const sent = await postDm(`${base}/dm`, { ...m, body: { ...m.body, commands: [...m.body.commands,
+    { kind: 'Alert', cmdId: 3, data: 1226, items: [{ source: { locUri: './DevDetail' }, meta: { type: 'org.openmobilealliance.dm.tndsxml', format: 'xml' }, data: tnds }] }] } });
+  assert.equal(sent.status, 200);
+  const row = admin.locator('#device-alerts tbody tr');
+  await row.filter({ hasText: 'org.openmobilealliance.dm.tndsxml' }).waitFor();
+  assert.match(await row.locator('.preview').innerText(), /^<MgmtTree><VerDTD>1\.2<\/VerDTD>.*7…$/);
+  await shot(admin, 'device-alerts');
+  // the same alert from the list, on the next visit
+  await admin.goto(`${base}/#/gateways/GW%3ADEMO-1/devices/${encodeURIComponent(id)}?path=.%2FDevDetail`);
+  await admin.locator('#device-alerts tbody tr').filter({ hasText: 'org.openmobilealliance.dm.tndsxml' }).waitFor();
+  assert.equal(await admin.locator('#device-alerts tbody tr').count(), 1);
 });
 
 test('a session trace shows the decoded messages as XML, credentials masked', async () => {

@@ -37,7 +37,9 @@ function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
       store.putDevice({ ...d, mode });
       return 200;
     })],
-    ['Status', leaf('int', () => (d.attached ? '1' : '0'))],
+    // the server writes 0 when the device turned up behind another gateway (a nomadic device left
+    // this one): it is detached here at once, so only one gateway shows it attached; 1 is the device's to say
+    ['Status', leaf('int', () => (d.attached ? '1' : '0'), (w) => (text(w).trim() === '0' ? (deps.inventory.detach(d.deviceId), 200) : 400))],
     ['LastSeen', leaf('chr', () => iso(d.lastSeen))],
     ...(d.localAddress ? [['LocalAddress', leaf('chr', () => d.localAddress)] as [string, Node]] : []),
     // B.1: a device with a routable address says so (DevInfo/Ext/PublicAddress, a gwmo extension)

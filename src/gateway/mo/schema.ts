@@ -53,7 +53,7 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
   { path: 'DevInventory/Devices/<x>/Lang', format: 'chr', access: 'G', occurrence: '?', description: 'DevInfo/Lang' },
   { path: 'DevInventory/Devices/<x>/Protocol', format: 'chr', access: 'G', occurrence: '1', description: 'OMA-DM/1.2, OMA-DM/1.3, LwM2M/1.1, …' },
   { path: 'DevInventory/Devices/<x>/Mode', format: 'int', access: 'GR', occurrence: '1', description: 'mode in use: 1 transparent, 2 proxy, 3 adaptation; Replace forces one (MOO-001)' },
-  { path: 'DevInventory/Devices/<x>/Status', format: 'int', access: 'G', occurrence: '1', description: '1 attached, 0 detached (DI-003)' },
+  { path: 'DevInventory/Devices/<x>/Status', format: 'int', access: 'GR', occurrence: '1', description: '1 attached, 0 detached (DI-003); the server writes 0 when the device turned up behind another gateway (only 0 may be written)' },
   { path: 'DevInventory/Devices/<x>/LastSeen', format: 'chr', access: 'G', occurrence: '1', description: 'last contact, ISO 8601 UTC' },
   { path: 'DevInventory/Devices/<x>/LocalAddress', format: 'chr', access: 'G', occurrence: '?', description: 'the device\'s LAN address' },
   { path: 'DevInventory/Devices/<x>/PublicAddress', format: 'chr', access: 'G', occurrence: '?', description: 'host:port where the device takes Package#0 from anywhere, when it has a routable address (B.1 bypass); from its DevInfo/Ext/PublicAddress' },

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 
 import pg from 'pg';
 
-import { ACCOUNT_COLUMNS, alertOf, columnValue, deviceOf, fromJson, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
-import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, OperationFinish, OperationRow, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
+import { ACCOUNT_COLUMNS, alertOf, alertType, alertWhere, columnValue, deviceOf, fromJson, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
+import type { AccountPatch, AlertQuery, AlertRow, DeviceJobRow, DeviceRow, OperationFinish, OperationRow, OperationState, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
 import { IMAGE_MIGRATIONS, IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
 
@@ -40,6 +40,11 @@ const MIGRATIONS: readonly string[] = [
   // per-device session profiles, and why an operation failed or was queued again
   `ALTER TABLE devices ADD COLUMN session_profile TEXT NOT NULL DEFAULT '{}';
    ALTER TABLE operations ADD COLUMN note TEXT;`,
+  // alerts listed fleet-wide by Type (the first item's; byte order, so a prefix is a range) and by time
+  `ALTER TABLE alerts ADD COLUMN type TEXT;
+   UPDATE alerts SET type = items::json->0->>'type';
+   CREATE INDEX alerts_type ON alerts((type COLLATE "C"), id);
+   CREATE INDEX alerts_received ON alerts(received_at, id);`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -141,7 +146,7 @@ export class PgServerStore implements ServerStore {
         return;
       }
       const [kind, ...id] = (n.payload ?? '').split(':');
-      if (kind !== 'operation' && kind !== 'deviceJob') return;
+      if (kind !== 'operation' && kind !== 'deviceJob' && kind !== 'alert') return;
       for (const l of this.listeners) l({ kind, id: id.join(':') });
     });
     let lost = false;
@@ -362,13 +367,29 @@ export class PgServerStore implements ServerStore {
   }
 
   async addAlert(a: Omit<AlertRow, 'id'>): Promise<AlertRow> {
-    const r = (await this.db.query('INSERT INTO alerts (device_id, code, correlator, items, received_at) VALUES ($1,$2,$3,$4,$5) RETURNING id',
-      [a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt]))[0]!;
-    return { ...a, id: Number(r['id']) };
+    return this.db.transaction(async () => {
+      const r = (await this.db.query('INSERT INTO alerts (device_id, code, correlator, items, received_at, type) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id',
+        [a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt, alertType(a)]))[0]!;
+      // every instance's alert streams hear of it once it commits
+      await this.notify({ kind: 'alert', id: String(r['id']) });
+      return { ...a, id: Number(r['id']) };
+    });
   }
 
   async listAlerts(deviceId: string, options: { limit?: number } = {}): Promise<AlertRow[]> {
     return (await this.db.query('SELECT * FROM alerts WHERE device_id = $1 ORDER BY id DESC LIMIT $2', [deviceId, options.limit ?? 100])).map(alertOf);
+  }
+
+  async queryAlerts(q: AlertQuery): Promise<AlertRow[]> {
+    const { where, values } = alertWhere(q, 'type COLLATE "C"');
+    let n = 0;
+    const sql = `SELECT * FROM alerts ${where.replace(/\?/g, () => `$${++n}`)} ORDER BY id DESC LIMIT $${n + 1} OFFSET $${n + 2}`;
+    return (await this.db.query(sql, [...values, q.limit, q.offset ?? 0])).map(alertOf);
+  }
+
+  async getAlert(id: number): Promise<AlertRow | undefined> {
+    const r = (await this.db.query('SELECT * FROM alerts WHERE id = $1', [id]))[0];
+    return r ? alertOf(r) : undefined;
   }
 
   async close(): Promise<void> {

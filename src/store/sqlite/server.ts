@@ -1,8 +1,8 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
-import { ACCOUNT_COLUMNS, alertOf, columnValue, deviceOf, fromJson, num, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
-import type { AccountPatch, AlertRow, DeviceJobRow, DeviceRow, DeviceUpdate, OperationFinish, OperationRow, ServerStore, SyncAccounts } from '../server.ts';
+import { ACCOUNT_COLUMNS, alertOf, alertType, alertWhere, columnValue, deviceOf, fromJson, num, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
+import type { AccountPatch, AlertQuery, AlertRow, DeviceJobRow, DeviceRow, DeviceUpdate, OperationFinish, OperationRow, OperationState, ServerStore, SyncAccounts } from '../server.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
@@ -27,6 +27,11 @@ const MIGRATIONS: readonly string[] = [
   // per-device session profiles, and why an operation failed or was queued again
   `ALTER TABLE devices ADD COLUMN session_profile TEXT NOT NULL DEFAULT '{}';
    ALTER TABLE operations ADD COLUMN note TEXT;`,
+  // alerts listed fleet-wide by Type (the first item's) and by time
+  `ALTER TABLE alerts ADD COLUMN type TEXT;
+   UPDATE alerts SET type = json_extract(items, '$[0].type');
+   CREATE INDEX alerts_type ON alerts(type, id);
+   CREATE INDEX alerts_received ON alerts(received_at, id);`,
 ];
 
 /**
@@ -269,14 +274,24 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   }
 
   async addAlert(a: Omit<AlertRow, 'id'>): Promise<AlertRow> {
-    const info = this.sql('INSERT INTO alerts (device_id, code, correlator, items, received_at) VALUES (?,?,?,?,?)')
-      .run(a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt);
+    const info = this.sql('INSERT INTO alerts (device_id, code, correlator, items, received_at, type) VALUES (?,?,?,?,?,?)')
+      .run(a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt, alertType(a));
     return { ...a, id: Number(info.lastInsertRowid) };
   }
 
   async listAlerts(deviceId: string, options: { limit?: number } = {}): Promise<AlertRow[]> {
     return (this.sql('SELECT * FROM alerts WHERE device_id = ? ORDER BY id DESC LIMIT ?').all(deviceId, options.limit ?? 100) as Row[])
       .map(alertOf);
+  }
+
+  async queryAlerts(q: AlertQuery): Promise<AlertRow[]> {
+    const { where, values } = alertWhere(q);
+    return (this.sql(`SELECT * FROM alerts ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...values, q.limit, q.offset ?? 0) as Row[]).map(alertOf);
+  }
+
+  async getAlert(id: number): Promise<AlertRow | undefined> {
+    const r = this.sql('SELECT * FROM alerts WHERE id = ?').get(id) as Row | undefined;
+    return r ? alertOf(r) : undefined;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,9 @@
 // One device behind a gateway: its DM tree, read node by node (a Get of an interior node answers
-// its child names) and a leaf's value replaced, through device jobs (they follow the device).
+// its child names) and a leaf's value replaced, through device jobs (they follow the device); and
+// the alerts the device sent the server.
 import { api } from '../api.js';
 import { announce, enc, errorText, h } from '../dom.js';
+import { alertsSection } from './device-alerts.js';
 
 const STATUS_TEXT = { 200: 'OK', 401: 'not authorised', 403: 'forbidden', 404: 'not found', 405: 'not allowed on this node', 406: 'optional feature not supported', 408: 'the device did not answer in time', 410: 'the device is detached', 425: 'permission denied by the node\'s ACL', 500: 'command failed' };
 
@@ -29,7 +31,7 @@ export async function deviceView(ctx, gatewayId, deviceId) {
   ctx.show(h('h1', {}, deviceId),
     h('p', {}, 'Behind ', h('a', { href: `#/gateways/${gid}/devices` }, gatewayId), '. Start at ',
       ['./DevInfo', './DevDetail', './DMAcc'].map((root, i) => [i ? ', ' : '', h('a', { href: here(root) }, root)]), '.'),
-    crumbs, body);
+    crumbs, body, alertsSection(ctx, deviceId));
   let job;
   try {
     job = await run(deviceId, [{ kind: 'Get', path }]);
