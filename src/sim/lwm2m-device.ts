@@ -33,6 +33,8 @@ export interface Lwm2mDeviceOptions {
   readonly formats?: Lwm2mFormats;
   /** LwM2M version it registers with (default 1.1) */
   readonly version?: Lwm2mVersion;
+  /** false: registers without ct, as many clients do (default true) */
+  readonly announce?: boolean;
 }
 
 export type Lwm2mFormats = 'json' | 'tlv' | 'cbor' | 'all';
@@ -51,6 +53,8 @@ export class Lwm2mDevice {
   /** objectId → instanceId → resourceId → value (multi-instance resources: a map) */
   readonly objects = new Map<number, Map<number, Instance>>();
   reboots = 0;
+  /** requests it answered 4.06 or 4.15 (a format it does not speak) */
+  refusals = 0;
   /** value formats it speaks besides text/plain and opaque, preferred first */
   readonly formats: readonly number[];
   readonly version: Lwm2mVersion;
@@ -104,7 +108,7 @@ export class Lwm2mDevice {
   private links(): string {
     const links = [...this.objects].flatMap(([o, insts]) => (o === 0 ? [] : [...insts.keys()].map((i) => ({ path: { objectId: o, instanceId: i }, attributes: {} }))));
     // LwM2M 1.1 §6.2.1: ct on the root link names the formats beyond the mandatory ones (1.0 has no ct)
-    const ct = this.version === '1.0' ? {} : { ct: this.formats.length === 1 ? String(this.formats[0]) : `"${this.formats.join(' ')}"` };
+    const ct = this.version === '1.0' || this.options.announce === false ? {} : { ct: this.formats.length === 1 ? String(this.formats[0]) : `"${this.formats.join(' ')}"` };
     return formatLinks([{ path: { objectId: -1 }, attributes: { rt: '"oma.lwm2m"', ...ct } }, ...links]);
   }
 
@@ -174,7 +178,7 @@ export class Lwm2mDevice {
     const insts = this.objects.get(path.objectId);
     const speaks = (f: number): boolean => f === ContentFormat.Text || f === ContentFormat.Opaque || this.formats.includes(f);
     const format = asFormat(req.headers['Content-Format']) ?? (req.payload.length > 0 ? this.formats[0]! : ContentFormat.Text);
-    if (req.payload.length > 0 && !speaks(format)) return reply('4.15');
+    if (req.payload.length > 0 && !speaks(format)) return (this.refusals++, reply('4.15'));
     try {
       switch (req.method) {
         case 'GET': {
@@ -188,7 +192,7 @@ export class Lwm2mDevice {
           if (path.resourceId !== undefined && resourceDef(path.objectId, path.resourceId)?.operations === 'E') return reply('4.05');
           const values = this.valuesOf(path);
           if (!values || values.length === 0) return reply('4.04');
-          if (accept !== undefined && !speaks(accept)) return reply('4.06');
+          if (accept !== undefined && !speaks(accept)) return (this.refusals++, reply('4.06'));
           const one = path.resourceId !== undefined && values.length === 1 && values[0]!.path.resourceInstanceId === undefined;
           const want = accept ?? (one ? ContentFormat.Text : this.formats[0]!);
           // text and opaque carry one value: a resource with several is Not Acceptable in them
