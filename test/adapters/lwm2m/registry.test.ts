@@ -43,3 +43,12 @@ test('registry types reach the wire: a TLV read of 3311 is typed, and numbers of
   const json = Buffer.from(encodePayload(ContentFormat.SenmlJson, decodePayload(ContentFormat.SenmlJson, new TextEncoder().encode('[{"bn":"/32769/0/","n":"1","v":3800},{"n":"2","v":-30.0},{"n":"3","vb":false}]'), { objectId: 32769 }))).toString();
   assert.equal(json, '[{"bn":"","n":"/32769/0/1","v":3800},{"n":"/32769/0/2","v":-30},{"n":"/32769/0/3","vb":false}]');
 });
+
+test('a DM value for a resource no model covers is typed by the item\'s Format, and a bad one is a format error', async () => {
+  const { toValue } = await import('../../../src/adapters/lwm2m/operations.ts');
+  const at = { objectId: 32769, instanceId: 0, resourceId: 1 };
+  assert.deepEqual(['int', 'float', 'bool', 'chr', undefined].map((f) => toValue(f === 'bool' ? 'true' : '3800', at, f)), [3800, 3800, true, '3800', '3800']);
+  assert.equal(toValue('40', { objectId: 3311, instanceId: 0, resourceId: 5851 }, 'chr'), 40, 'the registry type wins over the Format');
+  assert.throws(() => toValue('maybe', { objectId: 3311, instanceId: 0, resourceId: 5850 }), /not a boolean/);
+  assert.throws(() => toValue('3.5.1', at, 'float'), /not a number/);
+});
