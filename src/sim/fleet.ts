@@ -4,7 +4,7 @@ import type { ClientQuirks } from '../session/client/quirks.ts';
 import { DmDevice } from '../client/device.ts';
 import type { ClientQuirk } from '../client/quirks.ts';
 import { DmHttpClient } from '../transport/index.ts';
-import { Lwm2mDevice } from './lwm2m-device.ts';
+import { Lwm2mDevice, type Lwm2mDeviceOptions } from './lwm2m-device.ts';
 
 export interface FleetOptions {
   readonly protocol: 'dm' | 'lwm2m';
@@ -19,6 +19,8 @@ export interface FleetOptions {
   readonly wireQuirks?: readonly ClientQuirk[];
   /** behaviours of deployed clients the DM devices take on (docs/interop.md) */
   readonly quirks?: ClientQuirks;
+  /** LwM2M devices: the version they register with and the formats they speak */
+  readonly lwm2m?: Pick<Lwm2mDeviceOptions, 'version' | 'formats'>;
   readonly progress?: (registered: number, count: number) => void;
 }
 
@@ -35,7 +37,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     await Promise.all(Array.from({ length: Math.min(BATCH, o.count - i) }, async (_, k) => {
       const id = `${o.prefix}${i + k}`;
       if (o.protocol === 'lwm2m') {
-        const d = new Lwm2mDevice({ endpoint: id, server: o.serverUrl });
+        const d = new Lwm2mDevice({ endpoint: id, server: o.serverUrl, ...o.lwm2m });
         await d.start();
         stops.push(async () => {
           await d.deregister().catch(() => undefined);

@@ -1,6 +1,7 @@
-// A simulated LwM2M 1.1 client: objects 0 (Security), 1 (Server), 3 (Device), 5 (Firmware
+// A simulated LwM2M 1.0–1.2 client: objects 0 (Security), 1 (Server), 3 (Device), 5 (Firmware
 // Update) and 3303 (Temperature); registers with the gateway, updates within its lifetime,
-// answers Read/Write/Execute/Create/Delete/Discover in text, TLV and SenML JSON.
+// answers Read/Write/Execute/Create/Delete/Discover in text, opaque and the value formats it was
+// given (TLV, SenML JSON, SenML CBOR), announces them at Register, and refuses the others.
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 
@@ -10,6 +11,7 @@ import { formatLinks } from '../adapters/lwm2m/link.ts';
 import { ContentFormat, Lwm2mFormatError, type Path, parsePath, type ResourceValue, type Value } from '../adapters/lwm2m/model.ts';
 import { decodePayload, encodePayload } from '../adapters/lwm2m/codec.ts';
 import { objectDef, resourceDef } from '../adapters/lwm2m/objects.ts';
+import { formatNumber } from '../adapters/lwm2m/server.ts';
 import { decodeTlv, encodeTlv } from '../adapters/lwm2m/tlv.ts';
 import { download } from '../client/scomo.ts';
 
@@ -27,13 +29,35 @@ export interface Lwm2mDeviceOptions {
   /** where the device's own CoAP endpoint listens (port 0: any) */
   readonly host?: string;
   readonly port?: number;
+  /** value formats it speaks besides text and opaque (default: TLV for 1.0, all three for 1.1+) */
+  readonly formats?: Lwm2mFormats;
+  /** LwM2M version it registers with (default 1.1) */
+  readonly version?: Lwm2mVersion;
+  /** false: registers without ct, as many clients do (default true) */
+  readonly announce?: boolean;
 }
+
+export type Lwm2mFormats = 'json' | 'tlv' | 'cbor' | 'all';
+export type Lwm2mVersion = '1.0' | '1.1' | '1.2';
+export const LWM2M_FORMATS: readonly Lwm2mFormats[] = ['json', 'tlv', 'cbor', 'all'];
+export const LWM2M_VERSIONS: readonly Lwm2mVersion[] = ['1.0', '1.1', '1.2'];
+
+const FORMATS_OF: Record<Lwm2mFormats, readonly number[]> = {
+  json: [ContentFormat.SenmlJson], tlv: [ContentFormat.Tlv], cbor: [ContentFormat.SenmlCbor], all: [ContentFormat.SenmlCbor, ContentFormat.SenmlJson, ContentFormat.Tlv],
+};
+
+const asFormat = (h: unknown): number | undefined => (typeof h === 'number' ? h : typeof h === 'string' ? formatNumber(h) : undefined);
 
 export class Lwm2mDevice {
   readonly options: Lwm2mDeviceOptions;
   /** objectId → instanceId → resourceId → value (multi-instance resources: a map) */
   readonly objects = new Map<number, Map<number, Instance>>();
   reboots = 0;
+  /** requests it answered 4.06 or 4.15 (a format it does not speak) */
+  refusals = 0;
+  /** value formats it speaks besides text/plain and opaque, preferred first */
+  readonly formats: readonly number[];
+  readonly version: Lwm2mVersion;
   private socket: Socket | undefined;
   private server: coap.Server | undefined;
   private agent: coap.Agent | undefined;
@@ -44,6 +68,8 @@ export class Lwm2mDevice {
 
   constructor(options: Lwm2mDeviceOptions) {
     this.options = options;
+    this.version = options.version ?? '1.1';
+    this.formats = FORMATS_OF[options.formats ?? (this.version === '1.0' ? 'tlv' : 'all')];
     const lifetime = options.lifetimeS ?? 300;
     const set = (o: number, i: number, entries: [number, Value | Map<number, Value>][]): void => {
       if (!this.objects.has(o)) this.objects.set(o, new Map());
@@ -81,7 +107,9 @@ export class Lwm2mDevice {
 
   private links(): string {
     const links = [...this.objects].flatMap(([o, insts]) => (o === 0 ? [] : [...insts.keys()].map((i) => ({ path: { objectId: o, instanceId: i }, attributes: {} }))));
-    return formatLinks([{ path: { objectId: -1 }, attributes: { rt: '"oma.lwm2m"' } }, ...links]);
+    // LwM2M 1.1 §6.2.1: ct on the root link names the formats beyond the mandatory ones (1.0 has no ct)
+    const ct = this.version === '1.0' || this.options.announce === false ? {} : { ct: this.formats.length === 1 ? String(this.formats[0]) : `"${this.formats.join(' ')}"` };
+    return formatLinks([{ path: { objectId: -1 }, attributes: { rt: '"oma.lwm2m"', ...ct } }, ...links]);
   }
 
   private send(method: 'POST' | 'DELETE', pathname: string, query: string, payload?: string): Promise<coap.IncomingMessage> {
@@ -105,7 +133,7 @@ export class Lwm2mDevice {
 
   async register(): Promise<void> {
     const lifetime = this.objects.get(1)!.get(0)!.get(1);
-    const res = await this.send('POST', '/rd', `ep=${encodeURIComponent(this.options.endpoint)}&lt=${lifetime}&b=U&lwm2m=1.1`, this.links());
+    const res = await this.send('POST', '/rd', `ep=${encodeURIComponent(this.options.endpoint)}&lt=${lifetime}&b=U&lwm2m=${this.version}`, this.links());
     if (res.code !== '2.01') throw new Error(`registration refused: ${res.code}`);
     const loc = (res._packet.options ?? []).filter((o) => o.name === 'Location-Path').map((o) => o.value.toString()).join('/');
     this.location = `/${loc}`;
@@ -148,14 +176,15 @@ export class Lwm2mDevice {
     if (!path) return reply('4.00');
     const def = objectDef(path.objectId);
     const insts = this.objects.get(path.objectId);
-    const cf = req.headers['Content-Format'];
-    const format = typeof cf === 'number' ? cf : cf === 'text/plain' ? 0 : cf === 'application/link-format' ? 40 : cf === 'application/senml+json' ? 110 : Number(cf);
+    const speaks = (f: number): boolean => f === ContentFormat.Text || f === ContentFormat.Opaque || this.formats.includes(f);
+    const format = asFormat(req.headers['Content-Format']) ?? (req.payload.length > 0 ? this.formats[0]! : ContentFormat.Text);
+    if (req.payload.length > 0 && !speaks(format)) return (this.refusals++, reply('4.15'));
     try {
       switch (req.method) {
         case 'GET': {
           if (!insts) return reply('4.04');
-          const accept = req.headers['Accept'];
-          if (accept === ContentFormat.LinkFormat || accept === 'application/link-format') {
+          const accept = asFormat(req.headers['Accept']);
+          if (accept === ContentFormat.LinkFormat) {
             const links = [...insts.keys()].filter((i) => path.instanceId === undefined || i === path.instanceId)
               .flatMap((i) => [{ path: { objectId: path.objectId, instanceId: i }, attributes: {} }, ...[...insts.get(i)!.keys()].map((r) => ({ path: { objectId: path.objectId, instanceId: i, resourceId: r }, attributes: {} }))]);
             return reply('2.05', ContentFormat.LinkFormat, new TextEncoder().encode(formatLinks(links)));
@@ -163,8 +192,12 @@ export class Lwm2mDevice {
           if (path.resourceId !== undefined && resourceDef(path.objectId, path.resourceId)?.operations === 'E') return reply('4.05');
           const values = this.valuesOf(path);
           if (!values || values.length === 0) return reply('4.04');
-          const want = accept === ContentFormat.SenmlJson || accept === 'application/senml+json' ? ContentFormat.SenmlJson
-            : path.resourceId !== undefined && values.length === 1 && (accept === undefined || accept === 0 || accept === 'text/plain') ? ContentFormat.Text : ContentFormat.Tlv;
+          if (accept !== undefined && !speaks(accept)) return (this.refusals++, reply('4.06'));
+          const one = path.resourceId !== undefined && values.length === 1 && values[0]!.path.resourceInstanceId === undefined;
+          const want = accept ?? (one ? ContentFormat.Text : this.formats[0]!);
+          // text and opaque carry one value: a resource with several is Not Acceptable in them
+          if ((want === ContentFormat.Text || want === ContentFormat.Opaque) && !one) return reply('4.06');
+          if (want === ContentFormat.Opaque && !(values[0]!.value instanceof Uint8Array)) return reply('4.06');
           if (want === ContentFormat.Tlv && path.instanceId === undefined) return reply('2.05', want, this.objectTlv(path.objectId));
           return reply('2.05', want, encodePayload(want, values));
         }
@@ -174,7 +207,7 @@ export class Lwm2mDevice {
           if (req.method === 'POST' && path.resourceId !== undefined) return this.execute(path, reply);
           if (req.method === 'POST' && path.instanceId === undefined) {
             // Create: the instance id from the TLV, or the next free one
-            const values = decodePayload(format || ContentFormat.Tlv, new Uint8Array(req.payload), path);
+            const values = decodePayload(format, new Uint8Array(req.payload), path);
             const id = values[0]?.path.instanceId ?? Math.max(-1, ...insts.keys()) + 1;
             if (insts.has(id)) return reply('4.00');
             if (!def?.multiple && insts.size > 0) return reply('4.05');
@@ -187,7 +220,7 @@ export class Lwm2mDevice {
           const values = decodePayload(format, new Uint8Array(req.payload), path);
           for (const v of values) {
             const rd = resourceDef(path.objectId, v.path.resourceId!);
-            if (rd && rd.operations !== 'W' && rd.operations !== 'RW') return reply('4.05');
+            if (rd && (rd.operations === 'R' || rd.operations === 'E')) return reply('4.05');
           }
           if (req.method === 'PUT' && path.resourceId === undefined) for (const [r] of inst) if (resourceDef(path.objectId, r)?.operations === 'RW') inst.delete(r);
           for (const v of values) inst.set(v.path.resourceId!, v.value);

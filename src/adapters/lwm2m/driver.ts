@@ -2,28 +2,10 @@
 //   Get → Read (Discover for "?list=Struct"), Replace → Write (replace), Add → Create on an
 //   object/instance or a partial-update Write on a resource, Delete → Delete, Exec → Execute.
 import type { DriverCommand, DriverContext, DriverResult, EndDeviceDriver } from '../driver.ts';
-import { decodePayload, encodePayload, writeFormat } from './codec.ts';
-import { ContentFormat, Lwm2mFormatError, type Path, type ResourceValue, type Value } from './model.ts';
-import { dmFormat, resourceDef, typeOf } from './objects.ts';
+import { Lwm2mFormatError, type Path } from './model.ts';
+import { runCommand } from './operations.ts';
 import { lwm2mPath } from './paths.ts';
-import type { CoapAnswer, Lwm2mServer } from './server.ts';
-import { decodeText } from './text.ts';
-import { decodeTlv, encodeTlv } from './tlv.ts';
-
-/** CoAP response code → DM status. */
-export function dmStatus(code: string): number {
-  if (code.startsWith('2.')) return 200;
-  const map: Record<string, number> = { '4.00': 400, '4.01': 401, '4.03': 403, '4.04': 404, '4.05': 405, '4.06': 406, '4.08': 412, '4.13': 413, '4.15': 415 };
-  return map[code] ?? 500;
-}
-
-function toValue(data: string | Uint8Array | undefined, path: Path): Value {
-  const type = path.resourceId !== undefined ? typeOf(path.objectId)(path.resourceId) : 'string';
-  if (data instanceof Uint8Array) return type === 'opaque' ? data : Buffer.from(data).toString('utf8');
-  const text = data ?? '';
-  if (type === 'boolean') return text === 'true' || text === '1';
-  return decodeText(new TextEncoder().encode(text === 'true' ? '1' : text === 'false' ? '0' : text), type);
-}
+import type { Lwm2mServer } from './server.ts';
 
 export class Lwm2mDriver implements EndDeviceDriver {
   readonly protocol = 'LwM2M';
@@ -56,61 +38,7 @@ export class Lwm2mDriver implements EndDeviceDriver {
     }
   }
 
-  private async send(ep: string, c: DriverCommand, path: Path, discover: boolean): Promise<DriverResult> {
-    let a: CoapAnswer;
-    switch (c.kind) {
-      case 'Get': {
-        if (discover) {
-          a = await this.server.request(ep, 'GET', path, undefined, ContentFormat.LinkFormat);
-          return { status: dmStatus(a.code), ...(a.code.startsWith('2.') ? { data: Buffer.from(a.payload).toString('utf8'), format: 'chr' } : {}) };
-        }
-        const single = path.resourceId !== undefined && resourceDef(path.objectId, path.resourceId)?.multiple !== true;
-        a = await this.server.request(ep, 'GET', path, undefined, single ? ContentFormat.Text : ContentFormat.SenmlJson);
-        if (!a.code.startsWith('2.')) return { status: dmStatus(a.code) };
-        const values = decodePayload(a.format ?? (single ? ContentFormat.Text : ContentFormat.Tlv), a.payload, path);
-        return this.resultOf(values, single);
-      }
-      case 'Replace': {
-        const format = writeFormat(path);
-        a = await this.server.request(ep, 'PUT', path, { format, payload: encodePayload(format, [{ path, value: toValue(c.data, path) }]) });
-        return { status: dmStatus(a.code) };
-      }
-      case 'Add': {
-        if (path.resourceId !== undefined) {
-          // a resource of an existing instance: Write (partial update) on the instance
-          const instance = { objectId: path.objectId, instanceId: path.instanceId ?? 0 };
-          a = await this.server.request(ep, 'POST', instance, { format: ContentFormat.Tlv, payload: encodePayload(ContentFormat.Tlv, [{ path, value: toValue(c.data, path) }]) });
-          return { status: dmStatus(a.code) };
-        }
-        // Create: POST on the object; the instance id, when given, travels in the TLV
-        const values: ResourceValue[] = typeof c.data === 'string' && c.data.startsWith('[') ? decodePayload(ContentFormat.SenmlJson, new TextEncoder().encode(c.data), path) : [];
-        const resources = encodePayload(ContentFormat.Tlv, values);
-        const tlv = path.instanceId !== undefined ? encodeTlv([{ kind: 0, id: path.instanceId, children: decodeTlv(resources) }]) : resources;
-        a = await this.server.request(ep, 'POST', { objectId: path.objectId }, { format: ContentFormat.Tlv, payload: tlv });
-        return { status: dmStatus(a.code) };
-      }
-      case 'Delete':
-        a = await this.server.request(ep, 'DELETE', path);
-        return { status: dmStatus(a.code) };
-      case 'Exec': {
-        const payload = typeof c.data === 'string' ? new TextEncoder().encode(c.data) : c.data;
-        a = await this.server.request(ep, 'POST', path, payload && payload.length > 0 ? { format: ContentFormat.Text, payload } : undefined);
-        return { status: dmStatus(a.code) };
-      }
-      default:
-        return { status: 406 };
-    }
-  }
-
-  private resultOf(values: readonly ResourceValue[], single: boolean): DriverResult {
-    if (single && values.length === 1) {
-      const v = values[0]!;
-      const type = typeOf(v.path.objectId)(v.path.resourceId!);
-      const data = v.value instanceof Uint8Array ? v.value : typeof v.value === 'object' ? `${v.value.objectId}:${v.value.instanceId}` : String(v.value);
-      return { status: 200, data, format: dmFormat(type) };
-    }
-    // several values: their SenML JSON, which keeps paths and types
-    return { status: 200, data: Buffer.from(encodePayload(ContentFormat.SenmlJson, values)).toString('utf8'), format: 'chr' };
+  private send(ep: string, c: DriverCommand, path: Path, discover: boolean): Promise<DriverResult> {
+    return runCommand(this.server, ep, c, path, discover);
   }
 }
-

@@ -1,12 +1,16 @@
-// The object models the adapter knows (LwM2M registry): enough to type values and to name
-// resources. Unknown objects still work, their values read as strings/opaque.
-import type { ResourceType } from './model.ts';
+// The object models the adapter knows: the OMA LwM2M registry (registry.ts) for every registered
+// object, with the few objects gwmo uses written out below where the registry's package loses
+// something (executable resources, operations, Opaque). Objects in neither still work: their
+// values keep the type the device or the DM server gave.
+import type { ResourceType, Value } from './model.ts';
+import { registryObjects } from './registry.ts';
 
 export interface ResourceDef {
   readonly id: number;
   readonly name: string;
   readonly type: ResourceType | 'none';
-  readonly operations: 'R' | 'W' | 'RW' | 'E';
+  /** '' when the source does not say (the registry package carries no operations) */
+  readonly operations: 'R' | 'W' | 'RW' | 'E' | '';
   readonly multiple?: boolean;
 }
 
@@ -20,6 +24,7 @@ export interface ObjectDef {
 const r = (id: number, name: string, type: ResourceDef['type'], operations: ResourceDef['operations'], multiple = false): ResourceDef =>
   ({ id, name, type, operations, ...(multiple ? { multiple } : {}) });
 
+/** Hand-written: object 0 (the package leaves it out) and what the package drops for 1, 3, 5, 3303. */
 export const OBJECTS: readonly ObjectDef[] = [
   { id: 0, name: 'LwM2M Security', multiple: true, resources: [r(0, 'LwM2M Server URI', 'string', 'R'), r(1, 'Bootstrap-Server', 'boolean', 'R'), r(2, 'Security Mode', 'integer', 'R'), r(10, 'Short Server ID', 'integer', 'R')] },
   { id: 1, name: 'LwM2M Server', multiple: true, resources: [r(0, 'Short Server ID', 'integer', 'R'), r(1, 'Lifetime', 'integer', 'RW'), r(6, 'Notification Storing', 'boolean', 'RW'), r(7, 'Binding', 'string', 'RW'), r(8, 'Registration Update Trigger', 'none', 'E')] },
@@ -39,14 +44,21 @@ export const OBJECTS: readonly ObjectDef[] = [
   ] },
 ];
 
-const BY_ID = new Map(OBJECTS.map((o) => [o.id, o]));
+const HAND = new Map(OBJECTS.map((o) => [o.id, o]));
+const merged = new Map<number, ObjectDef | undefined>();
 
+/** The registry's model with the hand-written resources over it. */
 export function objectDef(id: number): ObjectDef | undefined {
-  return BY_ID.get(id);
+  if (merged.has(id)) return merged.get(id);
+  const hand = HAND.get(id);
+  const reg = registryObjects().get(id);
+  const def = hand && reg ? { ...hand, resources: [...hand.resources, ...reg.resources.filter((r) => !hand.resources.some((h) => h.id === r.id))] } : hand ?? reg;
+  merged.set(id, def);
+  return def;
 }
 
 export function resourceDef(objectId: number, resourceId: number): ResourceDef | undefined {
-  return BY_ID.get(objectId)?.resources.find((x) => x.id === resourceId);
+  return objectDef(objectId)?.resources.find((x) => x.id === resourceId);
 }
 
 /** The type to read a value with: the model's, else string (unknown resources). */
@@ -55,6 +67,20 @@ export function typeOf(objectId: number): (resourceId: number) => ResourceType {
     const t = resourceDef(objectId, rid)?.type;
     return t === undefined || t === 'none' ? 'string' : t;
   };
+}
+
+/** The type of a value the model does not type: what it is (3800 an integer, -30.5 a float). */
+export function typeOfValue(value: Value): ResourceType {
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'float';
+  if (typeof value === 'boolean') return 'boolean';
+  if (value instanceof Uint8Array) return 'opaque';
+  return typeof value === 'object' ? 'objlnk' : 'string';
+}
+
+/** The type to write a value with: the model's, else the value's own. */
+export function writeTypeOf(objectId: number, resourceId: number, value: Value): ResourceType {
+  const t = resourceDef(objectId, resourceId)?.type;
+  return t === undefined || t === 'none' ? typeOfValue(value) : t;
 }
 
 /** DM Format of an LwM2M resource type (docs/lwm2m.md). */

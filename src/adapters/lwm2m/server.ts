@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 
 import coap from 'coap';
 
+import { announcedFormats, type DeviceFormats } from './formats.ts';
 import { type Link, parseLinks } from './link.ts';
 import { ContentFormat, type Path, pathText } from './model.ts';
 
@@ -19,6 +20,8 @@ export interface Registration {
   readonly binding: string;
   readonly version: string;
   readonly links: readonly Link[];
+  /** content formats it announced and refused (formats.ts) */
+  readonly formats: DeviceFormats;
   readonly registeredAt: number;
   updatedAt: number;
 }
@@ -113,9 +116,10 @@ export class Lwm2mServer extends EventEmitter {
       const old = this.registration(ep);
       if (old) this.drop(old); // a device registering again replaces its registration, same identity
       const id = `r${++this.counter}`;
+      const version = q.get('lwm2m') ?? '1.0';
       const reg: Registration = {
         id, endpoint: ep, address: rinfo.address, port: rinfo.port, lifetimeS: Number(q.get('lt') ?? 86400), binding: q.get('b') ?? 'U',
-        version: q.get('lwm2m') ?? '1.0', links, registeredAt: this.now(), updatedAt: this.now(),
+        version, links, formats: { announced: announcedFormats(links), version, refused: new Set() }, registeredAt: this.now(), updatedAt: this.now(),
       };
       this.byId.set(id, reg);
       this.byEndpoint.set(ep, id);
@@ -136,8 +140,10 @@ export class Lwm2mServer extends EventEmitter {
           return reply('4.00', (err as Error).message);
         }
       }
+      // new links may announce other formats; what it refused still holds
+      const formats = links === reg.links ? reg.formats : { ...reg.formats, announced: announcedFormats(links) };
       const updated: Registration = {
-        ...reg, links, address: rinfo.address, port: rinfo.port, updatedAt: this.now(),
+        ...reg, links, formats, address: rinfo.address, port: rinfo.port, updatedAt: this.now(),
         ...(q.get('lt') ? { lifetimeS: Number(q.get('lt')) } : {}), ...(q.get('b') ? { binding: q.get('b')! } : {}),
       };
       this.byId.set(reg.id, updated);
@@ -210,7 +216,7 @@ export class Lwm2mServer extends EventEmitter {
 }
 
 /** node-coap names some formats; LwM2M ones arrive as numbers. */
-function formatNumber(name: string): number | undefined {
-  const known: Record<string, number> = { 'text/plain': ContentFormat.Text, 'application/link-format': ContentFormat.LinkFormat, 'application/octet-stream': ContentFormat.Opaque, 'application/senml+json': ContentFormat.SenmlJson, 'application/vnd.oma.lwm2m+tlv': ContentFormat.Tlv };
+export function formatNumber(name: string): number | undefined {
+  const known: Record<string, number> = { 'text/plain': ContentFormat.Text, 'application/link-format': ContentFormat.LinkFormat, 'application/octet-stream': ContentFormat.Opaque, 'application/senml+json': ContentFormat.SenmlJson, 'application/senml+cbor': ContentFormat.SenmlCbor, 'application/vnd.oma.lwm2m+tlv': ContentFormat.Tlv };
   return known[name] ?? (Number.isInteger(Number(name)) ? Number(name) : undefined);
 }

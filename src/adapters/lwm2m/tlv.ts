@@ -125,16 +125,16 @@ export function tlvToValues(entries: readonly TlvEntry[], objectId: number, inst
   return out;
 }
 
-/** Resource values of one object instance as TLV (resources, multiple resources grouped). */
-export function valuesToTlv(values: readonly ResourceValue[], typeOf: (resourceId: number) => ResourceType): Uint8Array {
+/** Resource values of one object instance as TLV (resources, multiple resources grouped); typed by the model, else by the value. */
+export function valuesToTlv(values: readonly ResourceValue[], typeOf: (resourceId: number, value: Value) => ResourceType): Uint8Array {
   const byRes = new Map<number, ResourceValue[]>();
   for (const v of values) byRes.set(v.path.resourceId!, [...(byRes.get(v.path.resourceId!) ?? []), v]);
   const entries: TlvEntry[] = [];
   for (const [rid, vs] of byRes) {
     if (vs.some((v) => v.path.resourceInstanceId !== undefined)) {
-      entries.push({ kind: 2, id: rid, children: vs.map((v) => ({ kind: 1 as const, id: v.path.resourceInstanceId ?? 0, value: valueBytes(v.value, typeOf(rid)) })) });
+      entries.push({ kind: 2, id: rid, children: vs.map((v) => ({ kind: 1 as const, id: v.path.resourceInstanceId ?? 0, value: valueBytes(v.value, typeOf(rid, v.value)) })) });
     } else {
-      entries.push({ kind: 3, id: rid, value: valueBytes(vs[0]!.value, typeOf(rid)) });
+      entries.push({ kind: 3, id: rid, value: valueBytes(vs[0]!.value, typeOf(rid, vs[0]!.value)) });
     }
   }
   return encodeTlv(entries);

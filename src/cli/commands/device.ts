@@ -32,5 +32,7 @@ export function registerDevice(program: Command): void {
     .option('--routable', 'B.1: the Package#0 address is reachable from anywhere (reported as DevInfo/Ext/PublicAddress)')
     .option('--protocol <p>', 'dm, or lwm2m for an LwM2M 1.1 client (then --server-url is coap://host:port of the gateway, --device-id the endpoint name)', 'dm')
     .option('--lifetime <seconds>', 'LwM2M registration lifetime', '300')
+    .option('--lwm2m-version <v>', 'LwM2M version it registers with: 1.0, 1.1 or 1.2', '1.1')
+    .option('--lwm2m-formats <f>', 'value formats it speaks besides text and opaque: json (SenML JSON), tlv, cbor (SenML CBOR) or all (default: tlv for 1.0, all otherwise)')
     .action(async (cli: Record<string, string | boolean | undefined>) => (await import('../run/device.ts')).runDevice(cli));
 }

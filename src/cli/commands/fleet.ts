@@ -12,6 +12,8 @@ export function registerFleet(program: Command): void {
     .option('--password <secret>', 'DM devices\' secret (the gateway\'s --device-password)')
     .option('--server-password <secret>', 'the server\'s secret toward the DM devices (verifies Package#0)')
     .option('--prefix <text>', 'device ids are <prefix><n>', 'FLEET:')
+    .option('--lwm2m-version <v>', 'LwM2M devices register as 1.0, 1.1 or 1.2', '1.1')
+    .option('--lwm2m-formats <f>', 'LwM2M devices speak json, tlv, cbor or all (default: tlv for 1.0, all otherwise)')
     // the names are checked (and listed on a mistake) by the command's code, loaded when it runs
     .option('--quirks <list>', 'DM devices behave like some deployed clients: comma-separated names from docs/interop.md (markup quirks make them talk XML), e.g. status-no-cmdref,serverNonceNotPersisted,replyBuffer=60')
     .action(async (f: Record<string, string | undefined>) => (await import('../run/fleet.ts')).runFleet(f));

@@ -3,17 +3,21 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DmDevice, type DeviceConfig } from '../../client/device.ts';
-import { Lwm2mDevice } from '../../sim/lwm2m-device.ts';
+import { Lwm2mDevice, type Lwm2mDeviceOptions } from '../../sim/lwm2m-device.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
+import { lwm2mFormatOptions } from './lwm2m-options.ts';
 
 export async function runDevice(cli: Record<string, string | boolean | undefined>): Promise<void> {
   const merged: Record<string, unknown> = cli; // --config and GWMO_* are merged in by ../config.ts
   const s = (k: string): string | undefined => (typeof merged[k] === 'string' ? (merged[k] as string) : undefined);
   if (oneOf('--protocol', s('protocol') ?? 'dm', ['dm', 'lwm2m'] as const) === 'lwm2m') {
-    await runLwm2m(s('deviceId')!, s('serverUrl')!, positive('--lifetime', s('lifetime') ?? '300'), s('manufacturer')!, s('model')!, s('firmware')!, s('notifyHost')!);
+    await runLwm2m({
+      endpoint: s('deviceId')!, server: s('serverUrl')!, lifetimeS: positive('--lifetime', s('lifetime') ?? '300'), manufacturer: s('manufacturer')!, model: s('model')!,
+      firmware: s('firmware')!, host: s('notifyHost')!, ...lwm2mFormatOptions(s('lwm2mVersion'), s('lwm2mFormats')),
+    });
     return;
   }
   const password = s('password');
@@ -64,10 +68,11 @@ export async function runDevice(cli: Record<string, string | boolean | undefined
 }
 
 /** An LwM2M client; its CoAP endpoint binds --notify-host (the address it is reached at). */
-async function runLwm2m(endpoint: string, server: string, lifetimeS: number, manufacturer: string, model: string, firmware: string, host: string): Promise<void> {
+async function runLwm2m(options: Lwm2mDeviceOptions & { readonly lifetimeS: number }): Promise<void> {
+  const { endpoint, server, lifetimeS } = options;
   if (!server.startsWith('coap://')) throw new CliError(`--server-url must be coap://host:port for an LwM2M device, not "${server}"`);
   const log = jsonLog('device');
-  const device = new Lwm2mDevice({ endpoint, server, lifetimeS, manufacturer, model, firmware, host });
+  const device = new Lwm2mDevice(options);
   // before registering: a gateway that does not answer must not keep a SIGTERM from stopping cleanly
   let stopping = false;
   onShutdown(async () => {
@@ -81,5 +86,5 @@ async function runLwm2m(endpoint: string, server: string, lifetimeS: number, man
     if (stopping) return; // the registration was cut short by the stop
     throw new CliError(`cannot register with ${server}: ${err instanceof Error ? err.message : String(err)}`, 1);
   }
-  log('device.started', { protocol: 'lwm2m', endpoint, server, address: device.address, lifetime: lifetimeS });
+  log('device.started', { protocol: 'lwm2m', endpoint, server, address: device.address, lifetime: lifetimeS, version: device.version, formats: device.formats });
 }

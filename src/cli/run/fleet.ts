@@ -5,6 +5,7 @@ import { startFleet } from '../../sim/fleet.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, positive } from '../options.ts';
 import { Progress } from '../progress.ts';
+import { lwm2mFormatOptions } from './lwm2m-options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
 export async function runFleet(f: Record<string, string | undefined>): Promise<void> {
@@ -19,13 +20,14 @@ export async function runFleet(f: Record<string, string | undefined>): Promise<v
     throw new CliError(`--quirks: ${(err as Error).message}`);
   }
   if ((quirks.wire.length > 0 || quirks.session) && protocol !== 'dm') throw new CliError('--quirks applies to DM devices only');
+  const lwm2m = lwm2mFormatOptions(f['lwm2mVersion'], f['lwm2mFormats']);
   const log = jsonLog('fleet');
   const bar = new Progress(process.stderr, count, { label: 'devices started' });
   let fleet;
   try {
     fleet = await startFleet({
       protocol, count, serverUrl: f['serverUrl']!, serverId: f['serverId']!, password: f['password'] ?? '', prefix: f['prefix']!,
-      ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}), ...(quirks.wire.length > 0 ? { wireQuirks: quirks.wire } : {}), ...(quirks.session ? { quirks: quirks.session } : {}),
+      ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}), ...(quirks.wire.length > 0 ? { wireQuirks: quirks.wire } : {}), ...(quirks.session ? { quirks: quirks.session } : {}), lwm2m,
       progress: (n, total) => (log('fleet.progress', { registered: n, count: total }), bar.update(n, total)),
     });
   } catch (err) {

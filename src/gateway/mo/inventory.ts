@@ -29,7 +29,7 @@ function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
   return dir(() => [
     ['DeviceID', leaf('chr', () => d.deviceId)],
     ...(d.info['DevTyp'] !== undefined ? [['DeviceType', leaf('chr', () => d.info['DevTyp'])] as [string, Node]] : []),
-    ...['Man', 'Mod', 'FwV', 'SwV', 'HwV', 'Lang'].flatMap(info),
+    ...['Man', 'Mod', 'Serial', 'FwV', 'SwV', 'HwV', 'Lang'].flatMap(info),
     ['Protocol', leaf('chr', () => d.protocol)],
     ['Mode', leaf('int', () => String(d.mode), (w) => {
       const mode = Number(text(w));

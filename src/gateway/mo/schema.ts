@@ -47,6 +47,7 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
   { path: 'DevInventory/Devices/<x>/DeviceType', format: 'chr', access: 'G', occurrence: '?', description: 'DevDetail/DevTyp when reported' },
   { path: 'DevInventory/Devices/<x>/Man', format: 'chr', access: 'G', occurrence: '?', description: 'DevInfo/Man' },
   { path: 'DevInventory/Devices/<x>/Mod', format: 'chr', access: 'G', occurrence: '?', description: 'DevInfo/Mod' },
+  { path: 'DevInventory/Devices/<x>/Serial', format: 'chr', access: 'G', occurrence: '?', description: 'serial number when reported (LwM2M /3/0/2)' },
   { path: 'DevInventory/Devices/<x>/FwV', format: 'chr', access: 'G', occurrence: '?', description: 'firmware version when reported' },
   { path: 'DevInventory/Devices/<x>/SwV', format: 'chr', access: 'G', occurrence: '?', description: 'software version when reported' },
   { path: 'DevInventory/Devices/<x>/HwV', format: 'chr', access: 'G', occurrence: '?', description: 'hardware version when reported' },
