@@ -102,7 +102,8 @@ export function alertWhere(q: AlertQuery, typeColumn = 'type'): { where: string;
   };
   if (q.deviceId !== undefined) add('device_id = ?', q.deviceId);
   // a prefix as a range, so the index on type serves it (U+10FFFF sorts after every other character)
-  if (q.type !== undefined) q.typePrefix ? add(`${typeColumn} >= ? AND ${typeColumn} < ?`, q.type, `${q.type}\u{10FFFF}`) : add(`${typeColumn} = ?`, q.type);
+  if (q.type !== undefined && q.typePrefix) add(`${typeColumn} >= ? AND ${typeColumn} < ?`, q.type, `${q.type}\u{10FFFF}`);
+  else if (q.type !== undefined) add(`${typeColumn} = ?`, q.type);
   if (q.code !== undefined) add('code = ?', q.code);
   if (q.since !== undefined) add('received_at >= ?', q.since);
   if (q.until !== undefined) add('received_at < ?', q.until);

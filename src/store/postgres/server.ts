@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 import { ACCOUNT_COLUMNS, alertOf, alertType, alertWhere, columnValue, deviceOf, fromJson, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
-import type { AccountPatch, AlertQuery, AlertRow, DeviceJobRow, DeviceRow, OperationFinish, OperationRow, OperationState, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
+import type { AccountPatch, AlertQuery, AlertRow, DeviceJobRow, DeviceRow, OperationFinish, OperationRow, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
 import { IMAGE_MIGRATIONS, IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
 

@@ -2,7 +2,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 import { ACCOUNT_COLUMNS, alertOf, alertType, alertWhere, columnValue, deviceOf, fromJson, num, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
-import type { AccountPatch, AlertQuery, AlertRow, DeviceJobRow, DeviceRow, DeviceUpdate, OperationFinish, OperationRow, OperationState, ServerStore, SyncAccounts } from '../server.ts';
+import type { AccountPatch, AlertQuery, AlertRow, DeviceJobRow, DeviceRow, DeviceUpdate, OperationFinish, OperationRow, ServerStore, SyncAccounts } from '../server.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
