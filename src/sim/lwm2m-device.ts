@@ -27,6 +27,10 @@ export interface Lwm2mDeviceOptions {
   /** where the device's own CoAP endpoint listens (port 0: any) */
   readonly host?: string;
   readonly port?: number;
+  /** largest CoAP block it sends or takes (RFC 7959): 16…1024, a power of two; default 1024 */
+  readonly blockSize?: number;
+  /** LwM2M queue mode: it sleeps (hears nothing), wakes after sleepMs (a [min, max] range: at random), sends an Update and listens awakeMs */
+  readonly queue?: { readonly awakeMs: number; readonly sleepMs: readonly [number, number] };
 }
 
 export class Lwm2mDevice {
@@ -41,6 +45,12 @@ export class Lwm2mDevice {
   private readonly waiting = new Set<(err: Error) => void>();
   private location: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private sleepTimer: NodeJS.Timeout | undefined;
+  /** while asleep: the socket's message listeners, put back on waking */
+  private sleeping: ((...args: unknown[]) => void)[] | undefined;
+  /** the largest Block1 block a write to it came in (bytes), for tests of the block size */
+  largestBlockIn = 0;
+  wakes = 0;
 
   constructor(options: Lwm2mDeviceOptions) {
     this.options = options;
@@ -69,9 +79,41 @@ export class Lwm2mDevice {
     this.server.listen(socket);
     this.agent = new coap.Agent({ socket });
     await this.register();
+    this.sleepSoon();
     const lifetime = Number(this.objects.get(1)!.get(0)!.get(1));
     this.timer = setInterval(() => void this.update().catch(() => undefined), Math.max(1000, (lifetime * 1000) / 2));
     this.timer.unref();
+  }
+
+  private get blockSize(): number {
+    return this.options.blockSize ?? 1024;
+  }
+
+  /** Queue mode: stop hearing (a sleeping radio), wake later with an Update. */
+  private sleepSoon(): void {
+    const q = this.options.queue;
+    if (!q || !this.socket) return;
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.sleepTimer = setTimeout(() => {
+      const socket = this.socket;
+      if (!socket || this.sleeping) return;
+      this.sleeping = socket.listeners('message') as ((...args: unknown[]) => void)[];
+      socket.removeAllListeners('message');
+      const [min, max] = q.sleepMs;
+      this.sleepTimer = setTimeout(() => void this.wake().catch(() => undefined), min + Math.random() * (max - min));
+    }, q.awakeMs);
+  }
+
+  async wake(): Promise<void> {
+    if (this.sleeping && this.socket) for (const l of this.sleeping) this.socket.on('message', l);
+    this.sleeping = undefined;
+    this.wakes++;
+    this.sleepSoon();
+    await this.update();
+  }
+
+  get asleep(): boolean {
+    return this.sleeping !== undefined;
   }
 
   get address(): string {
@@ -89,6 +131,8 @@ export class Lwm2mDevice {
     return new Promise((resolve, reject) => {
       const req = coap.request({ host: u.hostname, port: Number(u.port || 5683), method, pathname, query, agent: this.agent! });
       if (payload !== undefined) req.setOption('Content-Format', 'application/link-format');
+      // RFC 7959: node-coap segments the payload when Block1 carries the size exponent
+      if (payload !== undefined && Buffer.byteLength(payload) > this.blockSize) req.setOption('Block1', Buffer.of(Math.log2(this.blockSize) - 4));
       const fail = (err: Error): void => {
         this.waiting.delete(fail);
         reject(err);
@@ -105,7 +149,7 @@ export class Lwm2mDevice {
 
   async register(): Promise<void> {
     const lifetime = this.objects.get(1)!.get(0)!.get(1);
-    const res = await this.send('POST', '/rd', `ep=${encodeURIComponent(this.options.endpoint)}&lt=${lifetime}&b=U&lwm2m=1.1`, this.links());
+    const res = await this.send('POST', '/rd', `ep=${encodeURIComponent(this.options.endpoint)}&lt=${lifetime}&b=U&lwm2m=1.1${this.options.queue ? '&Q' : ''}`, this.links());
     if (res.code !== '2.01') throw new Error(`registration refused: ${res.code}`);
     const loc = (res._packet.options ?? []).filter((o) => o.name === 'Location-Path').map((o) => o.value.toString()).join('/');
     this.location = `/${loc}`;
@@ -139,9 +183,13 @@ export class Lwm2mDevice {
   }
 
   private handle(req: coap.IncomingMessage, res: coap.OutgoingMessage): void {
+    this.sleepSoon(); // queue mode: a request keeps it awake a while longer
+    const block1 = (req._packet.options ?? []).find((o) => o.name === 'Block1');
+    if (block1 && block1.value instanceof Buffer && block1.value.length > 0) this.largestBlockIn = Math.max(this.largestBlockIn, 2 ** ((block1.value[block1.value.length - 1]! & 0x07) + 4));
     const reply = (code: string, format?: number, payload?: Uint8Array): void => {
       res.code = code;
       if (format !== undefined) res.setOption('Content-Format', format);
+      if (payload && payload.length > this.blockSize) askBlock2(res, this.blockSize);
       res.end(payload ? Buffer.from(payload) : '');
     };
     const path = parsePath(new URL(req.url, 'coap://x').pathname);
@@ -235,6 +283,9 @@ export class Lwm2mDevice {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    if (this.sleeping && this.socket) for (const l of this.sleeping) this.socket.on('message', l);
+    this.sleeping = undefined;
     this.agent?.close();
     for (const fail of [...this.waiting]) fail(new Error(`${this.options.endpoint} stopped`));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -246,3 +297,12 @@ export class Lwm2mDevice {
   }
 }
 
+
+/** node-coap's server answers in blocks of the size its request asked for: a first request that did not ask gets ours (RFC 7959 §2.4). */
+function askBlock2(res: coap.OutgoingMessage, size: number): void {
+  const request = (res as unknown as { _request?: { options?: { name: string; value: Buffer }[] } })._request;
+  if (!request) return;
+  request.options ??= [];
+  if (request.options.some((o) => o.name === 'Block2')) return;
+  request.options.push({ name: 'Block2', value: Buffer.of(Math.log2(size) - 4) });
+}

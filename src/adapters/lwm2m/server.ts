@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 
 import coap from 'coap';
 
+import { CoapExchangeError, CoapExchangeErrorCode } from './errors.ts';
 import { type Link, parseLinks } from './link.ts';
 import { ContentFormat, type Path, pathText } from './model.ts';
 
@@ -21,6 +22,10 @@ export interface Registration {
   readonly links: readonly Link[];
   readonly registeredAt: number;
   updatedAt: number;
+  /** LwM2M queue mode (1.1 `Q`, 1.0 `b=UQ`): the device sleeps; requests wait until it speaks */
+  readonly queueMode: boolean;
+  /** bytes per block for Block1 writes: the size the device used itself (its Register), else the server's */
+  readonly blockSize: number;
 }
 
 export interface CoapAnswer {
@@ -36,11 +41,21 @@ export interface Lwm2mServerOptions {
   readonly now?: () => number;
   /** per request; CoAP itself retransmits confirmable messages (RFC 7252 defaults) */
   readonly timeoutMs?: number;
+  /** payloads above this go block-wise (RFC 7959 Block1); 16…1024, a power of two */
+  readonly blockSize?: number;
+  /** a write larger than this is refused before anything is sent */
+  readonly maxPayload?: number;
+  /** how long a queue-mode device stays reachable after it last spoke (LwM2M 1.1: MAX_TRANSMIT_WAIT, 93 s) */
+  readonly awakeMs?: number;
 }
+
+const DEFAULT_BLOCK = 1024;
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
  * Events: 'registered' (reg), 'updated' (reg, addressChanged), 'deregistered' (reg),
- * 'expired' (reg) — the last when a lifetime ran out without an Update.
+ * 'expired' (reg) — the last when a lifetime ran out without an Update; 'awake' (reg) and
+ * 'asleep' (reg) for queue-mode devices.
  */
 export class Lwm2mServer extends EventEmitter {
   private readonly options: Lwm2mServerOptions;
@@ -50,7 +65,12 @@ export class Lwm2mServer extends EventEmitter {
   private server: coap.Server | undefined;
   private agent: coap.Agent | undefined;
   /** requests waiting for an answer: closing ends them (the agent's retransmissions would otherwise send on a closed socket) */
-  private readonly waiting = new Set<(err: Error) => void>();
+  private readonly waiting = new Set<(err: Error, abort?: boolean) => void>();
+  /** queue mode: requests held for a sleeping device, started when it next speaks */
+  private readonly held = new Map<string, Set<() => void>>();
+  /** queue mode: endpoint → until when it listens (absent: asleep) */
+  private readonly awakeUntil = new Map<string, number>();
+  private readonly byAddress = new Map<string, string>();
   private sweep: NodeJS.Timeout | undefined;
   private counter = 0;
 
@@ -91,6 +111,30 @@ export class Lwm2mServer extends EventEmitter {
     return [...this.byId.values()];
   }
 
+  /** Whether a queue-mode device listens now; other devices always do. */
+  awake(endpoint: string): boolean {
+    const reg = this.registration(endpoint);
+    if (!reg) return false;
+    return !reg.queueMode || (this.awakeUntil.get(endpoint) ?? 0) > this.now();
+  }
+
+  /** The device spoke: it listens for a while (queue mode), and what was held for it goes now. */
+  private heard(reg: Registration): void {
+    this.byAddress.set(`${reg.address}:${reg.port}`, reg.endpoint);
+    if (!reg.queueMode) return;
+    const wasAwake = this.awake(reg.endpoint);
+    this.awakeUntil.set(reg.endpoint, this.now() + (this.options.awakeMs ?? 93_000));
+    if (!wasAwake) this.emit('awake', reg);
+    const held = this.held.get(reg.endpoint);
+    if (!held) return;
+    this.held.delete(reg.endpoint);
+    for (const start of held) start();
+  }
+
+  private fellAsleep(reg: Registration): void {
+    if (this.awakeUntil.delete(reg.endpoint)) this.emit('asleep', reg);
+  }
+
   private onRequest(req: coap.IncomingMessage, res: coap.OutgoingMessage): void {
     const url = new URL(req.url, 'coap://x');
     const parts = url.pathname.split('/').filter((p) => p !== '');
@@ -100,6 +144,9 @@ export class Lwm2mServer extends EventEmitter {
       res.code = code;
       res.end(message ?? '');
     };
+    const from = this.byAddress.get(`${rinfo.address}:${rinfo.port}`);
+    const sender = from ? this.registration(from) : undefined;
+    if (sender && sender.address === rinfo.address && sender.port === rinfo.port) this.heard(sender);
     if (parts[0] !== 'rd') return reply('4.04', 'only /rd (registration interface) here');
     if (req.method === 'POST' && parts.length === 1) {
       const ep = q.get('ep');
@@ -113,15 +160,19 @@ export class Lwm2mServer extends EventEmitter {
       const old = this.registration(ep);
       if (old) this.drop(old); // a device registering again replaces its registration, same identity
       const id = `r${++this.counter}`;
+      const binding = q.get('b') ?? 'U';
       const reg: Registration = {
-        id, endpoint: ep, address: rinfo.address, port: rinfo.port, lifetimeS: Number(q.get('lt') ?? 86400), binding: q.get('b') ?? 'U',
+        id, endpoint: ep, address: rinfo.address, port: rinfo.port, lifetimeS: Number(q.get('lt') ?? 86400), binding,
         version: q.get('lwm2m') ?? '1.0', links, registeredAt: this.now(), updatedAt: this.now(),
+        // LwM2M 1.1 §6.2.1: Q is a parameter of its own; 1.0 wrote it into the binding (UQ, SQ, UQS)
+        queueMode: q.has('Q') || binding.includes('Q'), blockSize: blockBytes(req, this.options.blockSize ?? DEFAULT_BLOCK),
       };
       this.byId.set(id, reg);
       this.byEndpoint.set(ep, id);
       res.setOption('Location-Path', [Buffer.from('rd'), Buffer.from(id)]);
       reply('2.01');
       this.emit('registered', reg, old !== undefined);
+      this.heard(reg);
       return;
     }
     const reg = parts[1] ? this.byId.get(parts[1]) : undefined;
@@ -136,13 +187,16 @@ export class Lwm2mServer extends EventEmitter {
           return reply('4.00', (err as Error).message);
         }
       }
+      const binding = q.get('b') ?? reg.binding;
       const updated: Registration = {
         ...reg, links, address: rinfo.address, port: rinfo.port, updatedAt: this.now(),
-        ...(q.get('lt') ? { lifetimeS: Number(q.get('lt')) } : {}), ...(q.get('b') ? { binding: q.get('b')! } : {}),
+        ...(q.get('lt') ? { lifetimeS: Number(q.get('lt')) } : {}), binding,
+        ...(q.has('b') || q.has('Q') ? { queueMode: q.has('Q') || binding.includes('Q') } : {}),
       };
       this.byId.set(reg.id, updated);
       reply('2.04');
       this.emit('updated', updated, moved);
+      this.heard(updated);
       return;
     }
     if (req.method === 'DELETE') {
@@ -157,6 +211,8 @@ export class Lwm2mServer extends EventEmitter {
   private drop(reg: Registration): void {
     this.byId.delete(reg.id);
     if (this.byEndpoint.get(reg.endpoint) === reg.id) this.byEndpoint.delete(reg.endpoint);
+    this.byAddress.delete(`${reg.address}:${reg.port}`);
+    this.awakeUntil.delete(reg.endpoint);
   }
 
   private expire(): void {
@@ -165,41 +221,82 @@ export class Lwm2mServer extends EventEmitter {
       if (now - reg.updatedAt > reg.lifetimeS * 1000) {
         this.drop(reg);
         this.emit('expired', reg);
-      }
+      } else if (reg.queueMode && (this.awakeUntil.get(reg.endpoint) ?? Infinity) <= now) this.fellAsleep(reg);
     }
   }
 
-  /** Sends a request to a registered device; rejects when it does not answer. */
-  request(endpoint: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: Path, body?: { format: number; payload: Uint8Array }, accept?: number): Promise<CoapAnswer> {
+  /**
+   * Sends a request to a registered device; rejects with a CoapExchangeError when there is no
+   * answer. A queue-mode device that sleeps gets it when it next speaks, within the same timeout.
+   */
+  request(endpoint: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: Path, body?: { format: number; payload: Uint8Array }, accept?: number, timeoutMs?: number): Promise<CoapAnswer> {
     const reg = this.registration(endpoint);
-    if (!reg) return Promise.reject(new Error(`${endpoint} is not registered`));
+    if (!reg) return Promise.reject(new CoapExchangeError(CoapExchangeErrorCode.NotRegistered, endpoint, `${endpoint} is not registered`));
+    const max = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    if (body && body.payload.length > max) {
+      return Promise.reject(new CoapExchangeError(CoapExchangeErrorCode.TooLarge, endpoint, `${body.payload.length} bytes is more than the ${max} a request may carry`));
+    }
+    const what = `${method} ${pathText(path)}`;
     return new Promise((resolve, reject) => {
-      const req = coap.request({ host: reg.address, port: reg.port, method, pathname: pathText(path), agent: this.agent! });
-      if (body) req.setOption('Content-Format', body.format);
-      if (accept !== undefined) req.setOption('Accept', accept);
-      const fail = (err: Error): void => {
+      let req: coap.OutgoingMessage | undefined;
+      const held = (): Set<() => void> | undefined => this.held.get(endpoint);
+      const settle = (): void => {
         clearTimeout(timer);
         this.waiting.delete(fail);
+        held()?.delete(start);
+      };
+      const fail = (err: Error, abort = false): void => {
+        settle();
+        // the exchange is over for us: stop the agent retransmitting it to a device that is gone
+        if (abort && req && this.agent) abortQuietly(this.agent, req);
         reject(err);
       };
-      const timer = setTimeout(() => fail(new Error(`${endpoint} did not answer ${method} ${pathText(path)}`)), this.options.timeoutMs ?? 30_000);
+      const expired = (): void => {
+        const current = this.registration(endpoint);
+        // a queue-mode device that does not answer went back to sleep
+        if (req && current?.queueMode) this.fellAsleep(current);
+        fail(new CoapExchangeError(CoapExchangeErrorCode.Timeout, endpoint, `${endpoint} did not answer ${what}${req ? '' : ' (asleep, it did not wake in time)'}`), true);
+      };
+      const exchangeMs = this.options.timeoutMs ?? 30_000;
+      // deadline covers the wait of a held request; once sent, the exchange has the server's timeout at most
+      const deadline = this.now() + (timeoutMs ?? exchangeMs);
+      let timer = setTimeout(expired, timeoutMs ?? exchangeMs);
       this.waiting.add(fail);
-      req.on('response', (res: coap.IncomingMessage) => {
+      const start = (): void => {
+        held()?.delete(start);
+        const now = this.registration(endpoint);
+        if (!now) return fail(new CoapExchangeError(CoapExchangeErrorCode.NotRegistered, endpoint, `${endpoint} is not registered`));
+        const r = coap.request({ host: now.address, port: now.port, method, pathname: pathText(path), agent: this.agent! });
+        req = r;
         clearTimeout(timer);
-        this.waiting.delete(fail);
-        const cf = res.headers['Content-Format'];
-        const format = typeof cf === 'number' ? cf : typeof cf === 'string' ? formatNumber(cf) : undefined;
-        resolve({ code: res.code, ...(format !== undefined ? { format } : {}), payload: new Uint8Array(res.payload) });
-      });
-      req.on('error', fail);
-      req.end(body ? Buffer.from(body.payload) : undefined);
+        timer = setTimeout(expired, Math.max(1, Math.min(exchangeMs, deadline - this.now())));
+        if (body) r.setOption('Content-Format', body.format);
+        if (accept !== undefined) r.setOption('Accept', accept);
+        // RFC 7959: node-coap segments the payload when Block1 carries the size exponent
+        if (body && body.payload.length > now.blockSize) r.setOption('Block1', Buffer.of(Math.log2(now.blockSize) - 4));
+        r.on('response', (res: coap.IncomingMessage) => {
+          settle();
+          const cf = res.headers['Content-Format'];
+          const named = typeof cf === 'number' ? cf : typeof cf === 'string' ? formatNumber(cf) : undefined;
+          // node-coap's server leaves Content-Format off the later blocks of a Block2 answer: the last one is what we get
+          const format = named ?? (res.headers['Block2'] !== undefined || (res._packet.options ?? []).some((o) => o.name === 'Block2') ? accept : undefined);
+          resolve({ code: res.code, ...(format !== undefined ? { format } : {}), payload: new Uint8Array(res.payload) });
+        });
+        r.on('timeout', () => fail(new CoapExchangeError(CoapExchangeErrorCode.Timeout, endpoint, `${endpoint} did not answer ${what} (retransmissions exhausted)`)));
+        r.on('error', (err: Error) => fail(new CoapExchangeError(CoapExchangeErrorCode.SendFailed, endpoint, `${what} to ${endpoint} failed: ${err.message}`)));
+        r.end(body ? Buffer.from(body.payload) : undefined);
+      };
+      if (this.awake(endpoint)) return start();
+      const queue = held() ?? new Set<() => void>();
+      queue.add(start);
+      this.held.set(endpoint, queue);
     });
   }
 
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
     this.agent?.close();
-    for (const fail of [...this.waiting]) fail(new Error('the LwM2M server stopped'));
+    for (const fail of [...this.waiting]) fail(new CoapExchangeError(CoapExchangeErrorCode.Stopped, '', 'the LwM2M server stopped')); // the agent's close aborted them
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     try {
       this.socket?.close();
@@ -213,4 +310,20 @@ export class Lwm2mServer extends EventEmitter {
 function formatNumber(name: string): number | undefined {
   const known: Record<string, number> = { 'text/plain': ContentFormat.Text, 'application/link-format': ContentFormat.LinkFormat, 'application/octet-stream': ContentFormat.Opaque, 'application/senml+json': ContentFormat.SenmlJson, 'application/vnd.oma.lwm2m+tlv': ContentFormat.Tlv };
   return known[name] ?? (Number.isInteger(Number(name)) ? Number(name) : undefined);
+}
+
+/** The block size the device chose for its own Register (Block1 SZX), else ours. */
+function blockBytes(req: coap.IncomingMessage, fallback: number): number {
+  const opt = (req._packet.options ?? []).find((o) => o.name === 'Block1');
+  if (!opt || !(opt.value instanceof Buffer) || opt.value.length === 0) return fallback;
+  return Math.min(fallback, 2 ** ((opt.value[opt.value.length - 1]! & 0x07) + 4));
+}
+
+/** node-coap's abort, tolerant of an exchange the agent already finished. */
+function abortQuietly(agent: coap.Agent, req: coap.OutgoingMessage): void {
+  try {
+    (agent as unknown as { abort(r: coap.OutgoingMessage): void }).abort(req);
+  } catch {
+    // the agent had let it go already
+  }
 }
