@@ -47,6 +47,8 @@ export interface GatewayOptions extends DmClientIdentity {
   /** LwM2M server (adaptation mode) on UDP; undefined = none */
   readonly lwm2mHost?: string;
   readonly lwm2mPort?: number;
+  /** LwM2M queue mode: how long a device listens after it spoke (default 93 s, LwM2M 1.1 MAX_TRANSMIT_WAIT) */
+  readonly lwm2mAwakeMs?: number;
   /** HLF-001: no inbound port: the gateway keeps a long-poll open at the server for its Package#0 */
   readonly pushChannel?: boolean;
   readonly notifyHost?: string;
@@ -203,6 +205,7 @@ export class DmGateway {
       ['DevInventory', 'urn:oma:mo:oma-gwmo-deviceinventory:1.1', () => inventoryShape({
         store: gstore, inventory: this.inventory,
         pending: (id) => south.openOperationsNow(id),
+        awake: (id) => (this.lwm2m?.registration(id)?.queueMode ? this.lwm2m.awake(id) : undefined),
         credentials: (id) => {
           const a = south.deviceNow(id);
           return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
@@ -283,7 +286,10 @@ export class DmGateway {
 
   /** Adaptation mode for LwM2M devices: registrations feed the inventory, the driver runs fanouts. */
   private async startLwm2m(): Promise<void> {
-    const server = new Lwm2mServer({ host: this.options.lwm2mHost ?? '127.0.0.1', port: this.options.lwm2mPort!, timeoutMs: 10_000 });
+    const server = new Lwm2mServer({
+      host: this.options.lwm2mHost ?? '127.0.0.1', port: this.options.lwm2mPort!, timeoutMs: 10_000,
+      ...(this.options.lwm2mAwakeMs !== undefined ? { awakeMs: this.options.lwm2mAwakeMs } : {}),
+    });
     const { host, port } = await server.listen();
     this.lwm2m = server;
     this.lwm2mAddress = `${host}:${port}`;

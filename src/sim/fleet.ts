@@ -3,7 +3,7 @@
 import { DmDevice } from '../client/device.ts';
 import type { ClientQuirk } from '../client/quirks.ts';
 import { DmHttpClient } from '../transport/index.ts';
-import { Lwm2mDevice } from './lwm2m-device.ts';
+import { Lwm2mDevice, type Lwm2mDeviceOptions } from './lwm2m-device.ts';
 
 export interface FleetOptions {
   readonly protocol: 'dm' | 'lwm2m';
@@ -16,6 +16,8 @@ export interface FleetOptions {
   readonly prefix: string;
   /** DM devices behave like some deployed clients (src/client/quirks.ts); they then talk XML */
   readonly quirks?: readonly ClientQuirk[];
+  /** LwM2M devices: block size, queue mode */
+  readonly lwm2m?: Pick<Lwm2mDeviceOptions, 'blockSize' | 'queue'>;
   readonly progress?: (registered: number, count: number) => void;
 }
 
@@ -32,7 +34,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     await Promise.all(Array.from({ length: Math.min(BATCH, o.count - i) }, async (_, k) => {
       const id = `${o.prefix}${i + k}`;
       if (o.protocol === 'lwm2m') {
-        const d = new Lwm2mDevice({ endpoint: id, server: o.serverUrl });
+        const d = new Lwm2mDevice({ endpoint: id, server: o.serverUrl, ...o.lwm2m });
         await d.start();
         stops.push(async () => {
           await d.deregister().catch(() => undefined);

@@ -32,5 +32,9 @@ export function registerDevice(program: Command): void {
     .option('--routable', 'B.1: the Package#0 address is reachable from anywhere (reported as DevInfo/Ext/PublicAddress)')
     .option('--protocol <p>', 'dm, or lwm2m for an LwM2M 1.1 client (then --server-url is coap://host:port of the gateway, --device-id the endpoint name)', 'dm')
     .option('--lifetime <seconds>', 'LwM2M registration lifetime', '300')
+    .option('--block-size <bytes>', 'LwM2M: largest CoAP block it sends or takes (RFC 7959 block-wise; 16…1024)')
+    .option('--queue', 'LwM2M: queue mode (sleeps, wakes with an Update, listens --awake seconds)')
+    .option('--awake <seconds>', 'LwM2M queue mode: seconds it listens after it last spoke (default 5)')
+    .option('--sleep <seconds>', 'LwM2M queue mode: seconds asleep, or a range to wake at random (default 20-40)')
     .action(async (cli: Record<string, string | boolean | undefined>) => (await import('../run/device.ts')).runDevice(cli));
 }

@@ -12,6 +12,10 @@ export function registerFleet(program: Command): void {
     .option('--password <secret>', 'DM devices\' secret (the gateway\'s --device-password)')
     .option('--server-password <secret>', 'the server\'s secret toward the DM devices (verifies Package#0)')
     .option('--prefix <text>', 'device ids are <prefix><n>', 'FLEET:')
+    .option('--block-size <bytes>', 'LwM2M: largest CoAP block it sends or takes (RFC 7959 block-wise; 16…1024)')
+    .option('--queue', 'LwM2M: queue mode (sleeps, wakes with an Update, listens --awake seconds)')
+    .option('--awake <seconds>', 'LwM2M queue mode: seconds it listens after it last spoke (default 5)')
+    .option('--sleep <seconds>', 'LwM2M queue mode: seconds asleep, or a range to wake at random (default 20-40)')
     // the names are checked (and listed on a mistake) by the command's code, loaded when it runs
     .option('--quirks <list>', 'DM devices behave like some deployed clients (comma-separated names from docs/interop.md; they then talk XML)')
     .action(async (f: Record<string, string | undefined>) => (await import('../run/fleet.ts')).runFleet(f));

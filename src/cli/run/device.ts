@@ -8,12 +8,13 @@ import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
+import { type Lwm2mExchangeOptions, lwm2mExchangeOptions } from './lwm2m-options.ts';
 
 export async function runDevice(cli: Record<string, string | boolean | undefined>): Promise<void> {
   const merged: Record<string, unknown> = cli; // --config and GWMO_* are merged in by ../config.ts
   const s = (k: string): string | undefined => (typeof merged[k] === 'string' ? (merged[k] as string) : undefined);
   if (oneOf('--protocol', s('protocol') ?? 'dm', ['dm', 'lwm2m'] as const) === 'lwm2m') {
-    await runLwm2m(s('deviceId')!, s('serverUrl')!, positive('--lifetime', s('lifetime') ?? '300'), s('manufacturer')!, s('model')!, s('firmware')!, s('notifyHost')!);
+    await runLwm2m(s('deviceId')!, s('serverUrl')!, positive('--lifetime', s('lifetime') ?? '300'), s('manufacturer')!, s('model')!, s('firmware')!, s('notifyHost')!, lwm2mExchangeOptions(merged));
     return;
   }
   const password = s('password');
@@ -64,10 +65,10 @@ export async function runDevice(cli: Record<string, string | boolean | undefined
 }
 
 /** An LwM2M client; its CoAP endpoint binds --notify-host (the address it is reached at). */
-async function runLwm2m(endpoint: string, server: string, lifetimeS: number, manufacturer: string, model: string, firmware: string, host: string): Promise<void> {
+async function runLwm2m(endpoint: string, server: string, lifetimeS: number, manufacturer: string, model: string, firmware: string, host: string, exchange: Lwm2mExchangeOptions): Promise<void> {
   if (!server.startsWith('coap://')) throw new CliError(`--server-url must be coap://host:port for an LwM2M device, not "${server}"`);
   const log = jsonLog('device');
-  const device = new Lwm2mDevice({ endpoint, server, lifetimeS, manufacturer, model, firmware, host });
+  const device = new Lwm2mDevice({ endpoint, server, lifetimeS, manufacturer, model, firmware, host, ...exchange });
   // before registering: a gateway that does not answer must not keep a SIGTERM from stopping cleanly
   let stopping = false;
   onShutdown(async () => {

@@ -6,6 +6,7 @@ import { CliError } from '../cli-error.ts';
 import { oneOf, positive } from '../options.ts';
 import { Progress } from '../progress.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
+import { lwm2mExchangeOptions } from './lwm2m-options.ts';
 
 export async function runFleet(f: Record<string, string | undefined>): Promise<void> {
   const protocol = oneOf('--protocol', f['protocol']!, ['dm', 'lwm2m'] as const);
@@ -19,13 +20,14 @@ export async function runFleet(f: Record<string, string | undefined>): Promise<v
     throw new CliError(`--quirks: ${(err as Error).message}`);
   }
   if (quirks.length > 0 && protocol !== 'dm') throw new CliError('--quirks applies to DM devices only');
+  const lwm2m = lwm2mExchangeOptions(f);
   const log = jsonLog('fleet');
   const bar = new Progress(process.stderr, count, { label: 'devices started' });
   let fleet;
   try {
     fleet = await startFleet({
       protocol, count, serverUrl: f['serverUrl']!, serverId: f['serverId']!, password: f['password'] ?? '', prefix: f['prefix']!,
-      ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}), ...(quirks.length > 0 ? { quirks } : {}),
+      ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}), ...(quirks.length > 0 ? { quirks } : {}), lwm2m,
       progress: (n, total) => (log('fleet.progress', { registered: n, count: total }), bar.update(n, total)),
     });
   } catch (err) {

@@ -55,6 +55,7 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
   { path: 'DevInventory/Devices/<x>/Mode', format: 'int', access: 'GR', occurrence: '1', description: 'mode in use: 1 transparent, 2 proxy, 3 adaptation; Replace forces one (MOO-001)' },
   { path: 'DevInventory/Devices/<x>/Status', format: 'int', access: 'G', occurrence: '1', description: '1 attached, 0 detached (DI-003)' },
   { path: 'DevInventory/Devices/<x>/LastSeen', format: 'chr', access: 'G', occurrence: '1', description: 'last contact, ISO 8601 UTC' },
+  { path: 'DevInventory/Devices/<x>/Awake', format: 'bool', access: 'G', occurrence: '?', description: 'LwM2M queue mode only: true while the device listens (it spoke within the awake window), false while it sleeps; requests for it wait until it next speaks (docs/lwm2m.md)' },
   { path: 'DevInventory/Devices/<x>/LocalAddress', format: 'chr', access: 'G', occurrence: '?', description: 'the device\'s LAN address' },
   { path: 'DevInventory/Devices/<x>/PublicAddress', format: 'chr', access: 'G', occurrence: '?', description: 'host:port where the device takes Package#0 from anywhere, when it has a routable address (B.1 bypass); from its DevInfo/Ext/PublicAddress' },
   { path: 'DevInventory/Devices/<x>/Groups', format: 'chr', access: 'G', occurrence: '1', description: 'comma-separated names of the groups holding the device' },

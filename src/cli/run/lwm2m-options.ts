@@ -1,0 +1,28 @@
+// The simulated LwM2M device's exchange options, shared by `gwmo device --protocol lwm2m` and `gwmo fleet`.
+import type { Lwm2mDeviceOptions } from '../../sim/lwm2m-device.ts';
+import { CliError } from '../cli-error.ts';
+import { positive } from '../options.ts';
+
+export type Lwm2mExchangeOptions = Pick<Lwm2mDeviceOptions, 'blockSize' | 'queue'>;
+
+export function lwm2mExchangeOptions(f: Readonly<Record<string, unknown>>): Lwm2mExchangeOptions {
+  const s = (k: string): string | undefined => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
+  const out: { blockSize?: number; queue?: NonNullable<Lwm2mDeviceOptions['queue']> } = {};
+  const block = s('blockSize');
+  if (block !== undefined) {
+    const n = Number(block);
+    // RFC 7959: SZX 0–6, blocks of 16 to 1024 bytes
+    if (![16, 32, 64, 128, 256, 512, 1024].includes(n)) throw new CliError(`--block-size must be 16, 32, 64, 128, 256, 512 or 1024, got "${block}"`);
+    out.blockSize = n;
+  }
+  if (f['queue'] === true) {
+    const awakeMs = positive('--awake', s('awake') ?? '5') * 1000;
+    const m = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(s('sleep') ?? '20-40');
+    if (!m) throw new CliError(`--sleep must be seconds or a range such as 20-40, got "${s('sleep')}"`);
+    const min = Number(m[1]) * 1000;
+    const max = m[2] !== undefined ? Number(m[2]) * 1000 : min;
+    if (max < min) throw new CliError(`--sleep ${s('sleep')}: the range goes from low to high`);
+    out.queue = { awakeMs, sleepMs: [min, max] };
+  } else if (s('awake') !== undefined || s('sleep') !== undefined) throw new CliError('--awake and --sleep apply with --queue');
+  return out;
+}
