@@ -93,6 +93,7 @@ export class Lwm2mServer extends EventEmitter {
     });
     this.socket = socket;
     this.server = coap.createServer();
+    keyBlock1ByPeer(this.server);
     this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.onRequest(req, res));
     this.server.listen(socket);
     this.agent = new coap.Agent({ socket });
@@ -326,4 +327,21 @@ function abortQuietly(agent: coap.Agent, req: coap.OutgoingMessage): void {
   } catch {
     // the agent had let it go already
   }
+}
+
+type CacheKeyed = { _toCacheKey(request: unknown, packet: { token?: Buffer; options?: { name: string; value: Buffer }[] }): string | null; _clientIdentifier(request: unknown): string };
+
+/**
+ * node-coap reassembles Block1 requests per token, but RFC 7959 §2.3 lets a client use a new token
+ * for every block (libcoap's coap-client does): key them by peer and Uri-Path instead.
+ */
+export function keyBlock1ByPeer(server: coap.Server): void {
+  const s = server as unknown as CacheKeyed;
+  const byToken = s._toCacheKey.bind(s);
+  s._toCacheKey = (request, packet) => {
+    const options = packet.options ?? [];
+    if (!options.some((o) => o.name === 'Block1')) return byToken(request, packet);
+    const path = options.filter((o) => o.name === 'Uri-Path').map((o) => o.value.toString()).join('/');
+    return `block1/${s._clientIdentifier(request)}/${path}`;
+  };
 }
