@@ -51,6 +51,10 @@ export class Lwm2mDevice {
   /** the largest Block1 block a write to it came in (bytes), for tests of the block size */
   largestBlockIn = 0;
   wakes = 0;
+  /** Observe (RFC 7641): observed path → how to notify it */
+  private readonly observers = new Map<string, { path: Path; notify(): void; stop(): void }>();
+  /** the attributes last written to each path (Write-Attributes) */
+  readonly attributes = new Map<string, Record<string, string>>();
 
   constructor(options: Lwm2mDeviceOptions) {
     this.options = options;
@@ -147,6 +151,45 @@ export class Lwm2mDevice {
     });
   }
 
+  /** Changes a value as the device itself would (a sensor reading), notifying its observers. */
+  set(objectId: number, instanceId: number, resourceId: number, value: Value): void {
+    this.objects.get(objectId)?.get(instanceId)?.set(resourceId, value);
+    this.changed({ objectId, instanceId, resourceId });
+  }
+
+  get observed(): string[] {
+    return [...this.observers.keys()];
+  }
+
+  private changed(at: Path): void {
+    for (const o of this.observers.values()) {
+      const p = o.path;
+      const covers = p.objectId === at.objectId && (p.instanceId === undefined || p.instanceId === at.instanceId) && (p.resourceId === undefined || p.resourceId === at.resourceId);
+      if (covers) o.notify();
+    }
+  }
+
+  /** LwM2M 1.1 Send (POST /dp): these resources' current values, as SenML JSON. */
+  async sendValues(paths: readonly Path[]): Promise<string> {
+    const values = paths.flatMap((p) => this.valuesOf(p) ?? []);
+    const u = new URL(this.options.server);
+    return new Promise((resolve, reject) => {
+      const req = coap.request({ host: u.hostname, port: Number(u.port || 5683), method: 'POST', pathname: '/dp', agent: this.agent! });
+      req.setOption('Content-Format', ContentFormat.SenmlJson);
+      const fail = (err: Error): void => {
+        this.waiting.delete(fail);
+        reject(err);
+      };
+      this.waiting.add(fail);
+      req.on('response', (res: coap.IncomingMessage) => {
+        this.waiting.delete(fail);
+        resolve(res.code);
+      });
+      req.on('error', fail);
+      req.end(Buffer.from(encodePayload(ContentFormat.SenmlJson, values)));
+    });
+  }
+
   async register(): Promise<void> {
     const lifetime = this.objects.get(1)!.get(0)!.get(1);
     const res = await this.send('POST', '/rd', `ep=${encodeURIComponent(this.options.endpoint)}&lt=${lifetime}&b=U&lwm2m=1.1${this.options.queue ? '&Q' : ''}`, this.links());
@@ -186,14 +229,24 @@ export class Lwm2mDevice {
     this.sleepSoon(); // queue mode: a request keeps it awake a while longer
     const block1 = (req._packet.options ?? []).find((o) => o.name === 'Block1');
     if (block1 && block1.value instanceof Buffer && block1.value.length > 0) this.largestBlockIn = Math.max(this.largestBlockIn, 2 ** ((block1.value[block1.value.length - 1]! & 0x07) + 4));
+    const url = new URL(req.url, 'coap://x');
+    const path = parsePath(url.pathname);
+    const observe = req.headers['Observe'];
+    if (path && observe === 1) this.observers.get(url.pathname)?.stop(); // RFC 7641 §3.6: deregister
+    const observing = path !== undefined && req.method === 'GET' && observe === 0;
     const reply = (code: string, format?: number, payload?: Uint8Array): void => {
       res.code = code;
       if (format !== undefined) res.setOption('Content-Format', format);
+      if (observing && code === '2.05' && payload) return this.observeFrom(url.pathname, path, format, res, payload);
       if (payload && payload.length > this.blockSize) askBlock2(res, this.blockSize);
       res.end(payload ? Buffer.from(payload) : '');
     };
-    const path = parsePath(new URL(req.url, 'coap://x').pathname);
     if (!path) return reply('4.00');
+    if (req.method === 'PUT' && req.payload.length === 0 && url.search !== '') {
+      // Write-Attributes (pmin, pmax, gt, lt, st): kept; notifications here go on every change
+      this.attributes.set(url.pathname, Object.fromEntries(url.searchParams));
+      return reply(this.objects.get(path.objectId) ? '2.04' : '4.04');
+    }
     const def = objectDef(path.objectId);
     const insts = this.objects.get(path.objectId);
     const cf = req.headers['Content-Format'];
@@ -239,6 +292,7 @@ export class Lwm2mDevice {
           }
           if (req.method === 'PUT' && path.resourceId === undefined) for (const [r] of inst) if (resourceDef(path.objectId, r)?.operations === 'RW') inst.delete(r);
           for (const v of values) inst.set(v.path.resourceId!, v.value);
+          for (const v of values) this.changed(v.path);
           if (path.objectId === 1 && values.some((v) => v.path.resourceId === 1)) void this.update().catch(() => undefined);
           return reply('2.04');
         }
@@ -255,6 +309,22 @@ export class Lwm2mDevice {
       if (err instanceof Lwm2mFormatError) return reply(String(err.message).includes('not supported') ? '4.15' : '4.00');
       return reply('5.00');
     }
+  }
+
+  private observeFrom(key: string, path: Path, format: number | undefined, res: coap.OutgoingMessage, first: Uint8Array): void {
+    const stream = res as unknown as NodeJS.WritableStream & { on(e: string, f: () => void): void };
+    const stop = (): void => {
+      if (this.observers.get(key)?.stop === stop) this.observers.delete(key);
+    };
+    const notify = (): void => {
+      const values = this.valuesOf(path) ?? [];
+      const want = format ?? ContentFormat.SenmlJson;
+      stream.write(Buffer.from(want === ContentFormat.Tlv && path.instanceId === undefined ? this.objectTlv(path.objectId) : encodePayload(want, values)));
+    };
+    this.observers.set(key, { path, notify, stop });
+    stream.on('finish', stop);
+    stream.on('error', stop);
+    stream.write(Buffer.from(first));
   }
 
   private objectTlv(objectId: number): Uint8Array {
@@ -284,6 +354,7 @@ export class Lwm2mDevice {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.observers.clear();
     if (this.sleeping && this.socket) for (const l of this.sleeping) this.socket.on('message', l);
     this.sleeping = undefined;
     this.agent?.close();

@@ -55,7 +55,7 @@ const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /**
  * Events: 'registered' (reg), 'updated' (reg, addressChanged), 'deregistered' (reg),
  * 'expired' (reg) — the last when a lifetime ran out without an Update; 'awake' (reg) and
- * 'asleep' (reg) for queue-mode devices.
+ * 'asleep' (reg) for queue-mode devices; 'send' (reg, answer) for an LwM2M 1.1 Send (POST /dp).
  */
 export class Lwm2mServer extends EventEmitter {
   private readonly options: Lwm2mServerOptions;
@@ -148,7 +148,16 @@ export class Lwm2mServer extends EventEmitter {
     const from = this.byAddress.get(`${rinfo.address}:${rinfo.port}`);
     const sender = from ? this.registration(from) : undefined;
     if (sender && sender.address === rinfo.address && sender.port === rinfo.port) this.heard(sender);
-    if (parts[0] !== 'rd') return reply('4.04', 'only /rd (registration interface) here');
+    if (parts[0] === 'dp' && parts.length === 1 && req.method === 'POST') {
+      // LwM2M 1.1 Send (§6.4.1): only from a registered device, at the address it registered from
+      if (!sender) return reply('4.03', 'Send is for registered devices');
+      const cf = formatOf(req, undefined).format;
+      if (cf === undefined) return reply('4.00', 'Content-Format is required');
+      reply('2.04');
+      this.emit('send', sender, { code: '2.04', format: cf, payload: new Uint8Array(req.payload) } satisfies CoapAnswer);
+      return;
+    }
+    if (parts[0] !== 'rd') return reply('4.04', 'only /rd (registration interface) and /dp (Send) here');
     if (req.method === 'POST' && parts.length === 1) {
       const ep = q.get('ep');
       if (!ep) return reply('4.00', 'ep (endpoint name) is required');
@@ -231,6 +240,37 @@ export class Lwm2mServer extends EventEmitter {
    * answer. A queue-mode device that sleeps gets it when it next speaks, within the same timeout.
    */
   request(endpoint: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: Path, body?: { format: number; payload: Uint8Array }, accept?: number, timeoutMs?: number): Promise<CoapAnswer> {
+    return this.exchange(endpoint, method, path, { ...(body ? { body } : {}), ...(accept !== undefined ? { accept } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  }
+
+  /** Write-Attributes (LwM2M 1.1 §5.4.4): PUT with the attributes as the query, no payload. */
+  writeAttributes(endpoint: string, path: Path, attributes: Readonly<Record<string, number>>, timeoutMs?: number): Promise<CoapAnswer> {
+    const query = Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join('&');
+    return this.exchange(endpoint, 'PUT', path, { query, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  }
+
+  /**
+   * Observe (RFC 7641): resolves with the first answer and a cancel (a GET with Observe 1 to the
+   * device); each later notification goes to onNotify. A refused Observe (not 2.05) has nothing to cancel.
+   */
+  async observe(endpoint: string, path: Path, onNotify: (a: CoapAnswer) => void, accept?: number, timeoutMs?: number): Promise<{ first: CoapAnswer; cancel(): void }> {
+    let stream: ObserveStream | undefined;
+    const first = await this.exchange(endpoint, 'GET', path, { ...(accept !== undefined ? { accept } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), observe: (res) => (stream = res) });
+    const s = stream;
+    if (!s || !first.code.startsWith('2.')) {
+      s?.close(false);
+      return { first, cancel: () => {} };
+    }
+    let skipped = false;
+    s.on('data', (payload: Buffer) => {
+      if (!skipped) return void (skipped = true); // node-coap pushes the first answer as data too
+      onNotify({ code: s.code, ...formatOf(s, accept), payload: new Uint8Array(payload) });
+    });
+    return { first, cancel: () => s.close(true) };
+  }
+
+  private exchange(endpoint: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: Path, x: { body?: { format: number; payload: Uint8Array }; accept?: number; timeoutMs?: number; query?: string; observe?: (stream: ObserveStream) => void }): Promise<CoapAnswer> {
+    const { body, accept, timeoutMs } = x;
     const reg = this.registration(endpoint);
     if (!reg) return Promise.reject(new CoapExchangeError(CoapExchangeErrorCode.NotRegistered, endpoint, `${endpoint} is not registered`));
     const max = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
@@ -267,7 +307,7 @@ export class Lwm2mServer extends EventEmitter {
         held()?.delete(start);
         const now = this.registration(endpoint);
         if (!now) return fail(new CoapExchangeError(CoapExchangeErrorCode.NotRegistered, endpoint, `${endpoint} is not registered`));
-        const r = coap.request({ host: now.address, port: now.port, method, pathname: pathText(path), agent: this.agent! });
+        const r = coap.request({ host: now.address, port: now.port, method, pathname: pathText(path), agent: this.agent!, ...(x.query ? { query: x.query } : {}), ...(x.observe ? { observe: true } : {}) });
         req = r;
         clearTimeout(timer);
         timer = setTimeout(expired, Math.max(1, Math.min(exchangeMs, deadline - this.now())));
@@ -277,11 +317,8 @@ export class Lwm2mServer extends EventEmitter {
         if (body && body.payload.length > now.blockSize) r.setOption('Block1', Buffer.of(Math.log2(now.blockSize) - 4));
         r.on('response', (res: coap.IncomingMessage) => {
           settle();
-          const cf = res.headers['Content-Format'];
-          const named = typeof cf === 'number' ? cf : typeof cf === 'string' ? formatNumber(cf) : undefined;
-          // node-coap's server leaves Content-Format off the later blocks of a Block2 answer: the last one is what we get
-          const format = named ?? (res.headers['Block2'] !== undefined || (res._packet.options ?? []).some((o) => o.name === 'Block2') ? accept : undefined);
-          resolve({ code: res.code, ...(format !== undefined ? { format } : {}), payload: new Uint8Array(res.payload) });
+          if (x.observe && 'close' in res) x.observe(res as ObserveStream);
+          resolve({ code: res.code, ...formatOf(res, accept), payload: new Uint8Array(res.payload) });
         });
         r.on('timeout', () => fail(new CoapExchangeError(CoapExchangeErrorCode.Timeout, endpoint, `${endpoint} did not answer ${what} (retransmissions exhausted)`)));
         r.on('error', (err: Error) => fail(new CoapExchangeError(CoapExchangeErrorCode.SendFailed, endpoint, `${what} to ${endpoint} failed: ${err.message}`)));
@@ -305,6 +342,17 @@ export class Lwm2mServer extends EventEmitter {
       // already closed by the server
     }
   }
+}
+
+type ObserveStream = coap.IncomingMessage & { close(eagerDeregister?: boolean): void };
+
+/** The answer's Content-Format as a number. */
+function formatOf(res: coap.IncomingMessage, asked: number | undefined): { format?: number } {
+  const cf = res.headers['Content-Format'];
+  const named = typeof cf === 'number' ? cf : typeof cf === 'string' ? formatNumber(cf) : undefined;
+  // node-coap's server leaves Content-Format off the later blocks of a Block2 answer: the last one is what we get
+  const format = named ?? ((res._packet.options ?? []).some((o) => o.name === 'Block2') ? asked : undefined);
+  return format !== undefined ? { format } : {};
 }
 
 /** node-coap names some formats; LwM2M ones arrive as numbers. */
