@@ -20,6 +20,8 @@ import type { EndDeviceDriver } from '../adapters/driver.ts';
 import { Lwm2mDriver } from '../adapters/lwm2m/driver.ts';
 import { Lwm2mServer, type Registration } from '../adapters/lwm2m/server.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
+import { Lwm2mObservations } from './lwm2m-observations.ts';
+import { OBSERVATIONS_URN, observationsShape } from './mo/observations.ts';
 import { configShape, CONFIG_URN } from './mo/config.ts';
 import { fanoutShape } from './mo/fanout.ts';
 import { imagesShape, IMAGES_URN } from './mo/images.ts';
@@ -89,6 +91,8 @@ export class DmGateway {
   /** the last session with the server: when, and how it ended */
   lastCheckIn: { at: number; outcome: string } | undefined;
   lwm2m: Lwm2mServer | undefined;
+  /** LwM2M observations the server asked for (./GwMO/Observations); with the LwM2M server */
+  observations: Lwm2mObservations | undefined;
   lwm2mAddress: string | undefined;
   notifyAddress: string | undefined;
 
@@ -232,6 +236,7 @@ export class DmGateway {
       })],
       ['Fanout', 'urn:oma:mo:oma-gwmo-fanout:1.0', () => fanoutShape(gstore, this.runner, () => Date.now())],
       ['Images', IMAGES_URN, () => imagesShape(gstore, this.images, () => Date.now())],
+      ['Observations', OBSERVATIONS_URN, () => observationsShape(() => this.observations)],
     ] as const) {
       this.tree.define(`./GwMO/${name}`, { format: 'node', type, permanent: true });
       this.tree.mount(`./GwMO/${name}`, mountOf(shape));
@@ -295,6 +300,7 @@ export class DmGateway {
     this.lwm2mAddress = `${host}:${port}`;
     const driver = new Lwm2mDriver(server);
     this.drivers.set(driver.protocol, driver);
+    this.observations = new Lwm2mObservations({ server, store: this.store, alert: (a) => this.alert(a), ...(this.options.log ? { log: this.options.log } : {}) });
     const log = this.options.log ?? (() => {});
     const seen = async (reg: Registration, fresh: boolean): Promise<void> => {
       let info: Record<string, string> = {};
