@@ -20,6 +20,8 @@ export interface ObservationSpec {
   /** DM-style URI on the device: ./3303/0/5700 (or an alias such as ./DevDetail/FwV) */
   readonly path: string;
   readonly devices: readonly string[];
+  /** inventory groups whose members are observed too (members as they are when a device registers or Start runs) */
+  readonly groups?: readonly string[];
   readonly attributes: Readonly<Record<string, number>>;
 }
 
@@ -72,8 +74,13 @@ export class Lwm2mObservations {
     const spec = this.get(name);
     const out: Record<string, string> = {};
     if (!spec) return out;
-    await Promise.all(spec.devices.map(async (d) => (out[d] = await this.establish(spec, d))));
+    await Promise.all(this.devicesOf(spec).map(async (d) => (out[d] = await this.establish(spec, d))));
     return out;
+  }
+
+  devicesOf(spec: ObservationSpec): string[] {
+    const members = (spec.groups ?? []).flatMap((g) => this.deps.store.getGroup(g)?.members.map((m) => m.deviceId) ?? []);
+    return [...new Set([...spec.devices, ...members])];
   }
 
   /** How many devices the spec is observed on now. */
@@ -101,7 +108,7 @@ export class Lwm2mObservations {
 
   /** A device (re-)registered: what is kept for it is set again (its old observations died with the registration). */
   private async establishAll(endpoint: string): Promise<void> {
-    for (const spec of this.list()) if (spec.devices.includes(endpoint)) await this.establish(spec, endpoint);
+    for (const spec of this.list()) if (this.devicesOf(spec).includes(endpoint)) await this.establish(spec, endpoint);
   }
 
   private async establish(spec: ObservationSpec, endpoint: string): Promise<string> {

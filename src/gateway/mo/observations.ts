@@ -18,6 +18,7 @@ function entryShape(name: string, obs: Lwm2mObservations): Node {
   const fields: [string, Node][] = [
     ['Path', leaf('chr', () => spec().path, set((w) => (lwm2mPath(text(w)) ? { path: text(w) } : 400)))],
     ['Devices', leaf('chr', () => spec().devices.join(','), set((w) => ({ devices: text(w).split(',').map((d) => d.trim()).filter((d) => d !== '') })))],
+    ['Groups', leaf('chr', () => (spec().groups ?? []).join(','), set((w) => ({ groups: text(w).split(',').map((g) => g.trim()).filter((g) => g !== '') })))],
     ['Attributes', leaf('chr', () => Object.entries(spec().attributes).map(([k, v]) => `${k}=${v}`).join('&'), set((w) => {
       const a = parseAttributes(text(w));
       return a ? { attributes: a } : 400;
@@ -27,7 +28,7 @@ function entryShape(name: string, obs: Lwm2mObservations): Node {
     ...fields,
     ['Operations', dir(() => [
       ['Start', { kind: 'exec', exec: () => {
-        if (spec().path === '' || spec().devices.length === 0) return 412;
+        if (spec().path === '' || (spec().devices.length === 0 && (spec().groups ?? []).length === 0)) return 412;
         void obs.start(name); // a sleeping device is observed when it wakes: the server reads Active
         return 200;
       } }],
