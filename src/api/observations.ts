@@ -21,6 +21,7 @@ export function observationRoutes(gw: GatewayService): Route[] {
         ...(attributes ? { attributes: attributes as Record<string, number> } : {}),
       }, waitOf(url));
       const ops = r.operations.map((o) => ({ kind: o.kind, path: o.target, state: o.state, status: o.status ?? null }));
+      if (r.done && r.operations[0]!.status === 418) throw new ApiError(409, `gateway ${id} already has an observation "${name}"; DELETE it first or pick another name`);
       const failed = r.done ? r.operations.find((o) => o.status !== 200 && !(o.kind === 'Add' && o.status === 418)) : undefined;
       if (failed) throw new ApiError(409, `the gateway refused the observation: ${failed.kind} ${failed.target} → DM status ${failed.status}`);
       sendJson(res, r.done ? 201 : 202, { name, started: r.done, operations: ops });

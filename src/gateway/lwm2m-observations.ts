@@ -23,6 +23,8 @@ export interface ObservationSpec {
   /** inventory groups whose members are observed too (members as they are when a device registers or Start runs) */
   readonly groups?: readonly string[];
   readonly attributes: Readonly<Record<string, number>>;
+  /** once started it is not edited (a change is a Delete and a new one) */
+  readonly started?: boolean;
 }
 
 export interface ObservationDeps {

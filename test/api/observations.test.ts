@@ -41,6 +41,10 @@ test('POST observations, GET observed values (latest per path, typed), bad input
     await changed;
     assert.deepEqual((await read()).items.map((i) => [i.path, i.record]), [['/3303/0/5700', { v: -30 }]], 'the latest value, its type kept');
 
+    const twice = await post({ name: 'temp', path: './3/0/0', devices: ['lwA'] });
+    assert.equal(twice.status, 409, 'creating never overwrites');
+    assert.equal(gw.gateway.observations!.get('temp')!.path, './3303/0/5700');
+
     const del = await fetch(`${base}/temp`, { method: 'DELETE' });
     assert.equal(del.status, 200);
     assert.equal(gw.gateway.observations!.get('temp'), undefined);

@@ -64,7 +64,7 @@ test('the server observes a resource on two devices; changes, Sends and re-regis
 
     // kept in the store (a restarted gateway reads it) and set again when the device registers again
     assert.deepEqual(JSON.parse(gw.gstore.getConfig(OBSERVATIONS_KEY) ?? '[]'),
-      [{ name: 'temp', path: './3303/0/5700', devices: ['lwA', 'lwB'], attributes: { pmin: 1, pmax: 60, st: 0.5 } }]);
+      [{ name: 'temp', path: './3303/0/5700', devices: ['lwA', 'lwB'], attributes: { pmin: 1, pmax: 60, st: 0.5 }, started: true }]);
     const again = nextAlert(srv, 'org.gwmo.lwm2m.notify', 'lwA');
     await devs[0]!.register();
     await again;

@@ -10,6 +10,7 @@ const NAME = /^[A-Za-z0-9\-_.!~*'():@&=+$,%]+$/;
 function entryShape(name: string, obs: Lwm2mObservations): Node {
   const spec = (): ObservationSpec => obs.get(name)!;
   const set = (patch: (w: Write) => Partial<ObservationSpec> | number) => (w: Write): number => {
+    if (spec().started) return 405; // started: a change is a Delete and a new observation
     const p = patch(w);
     if (typeof p === 'number') return p;
     obs.put({ ...spec(), ...p });
@@ -28,7 +29,9 @@ function entryShape(name: string, obs: Lwm2mObservations): Node {
     ...fields,
     ['Operations', dir(() => [
       ['Start', { kind: 'exec', exec: () => {
+        if (spec().started) return 409;
         if (spec().path === '' || (spec().devices.length === 0 && (spec().groups ?? []).length === 0)) return 412;
+        obs.put({ ...spec(), started: true });
         void obs.start(name); // a sleeping device is observed when it wakes: the server reads Active
         return 200;
       } }],
