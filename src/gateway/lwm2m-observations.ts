@@ -1,6 +1,8 @@
 // Observations of LwM2M resources the DM server asked for (./GwMO/Ext/Observations): Write-Attributes
 // then Observe on each device; notifications and Sends go north as Generic Alerts. They are kept in
 // the gateway store, so they are set again when a device registers (also after a gateway restart).
+import { EventEmitter } from 'node:events';
+
 import { decodePayload, encodePayload } from '../adapters/lwm2m/codec.ts';
 import { ContentFormat, type Path, pathText } from '../adapters/lwm2m/model.ts';
 import { lwm2mPath } from '../adapters/lwm2m/paths.ts';
@@ -45,12 +47,14 @@ export function parseAttributes(text: string): Record<string, number> | undefine
   return out;
 }
 
-export class Lwm2mObservations {
+/** Events: 'observing' (name, endpoint) once a device answered the Observe and is observed. */
+export class Lwm2mObservations extends EventEmitter {
   private readonly deps: ObservationDeps;
   /** `${spec}\0${device}` → cancel of the live observation */
   private readonly live = new Map<string, () => void>();
 
   constructor(deps: ObservationDeps) {
+    super();
     this.deps = deps;
     deps.server.on('registered', (reg: Registration) => void this.establishAll(reg.endpoint));
     deps.server.on('send', (reg: Registration, a: CoapAnswer) => this.forward(SEND_ALERT, reg.endpoint, { objectId: -1 }, a));
@@ -127,10 +131,14 @@ export class Lwm2mObservations {
       }
       const { first, cancel } = await this.deps.server.observe(endpoint, path, (a) => this.forward(NOTIFY_ALERT, endpoint, path, a), ContentFormat.SenmlJson);
       if (!first.code.startsWith('2.')) return first.code;
+      if (!this.get(spec.name)) {
+        cancel(); // removed while it was being set
+        return first.code;
+      }
+      this.live.set(key, cancel);
+      this.emit('observing', spec.name, endpoint);
       // the value at the start is the first notification: the server sees where it starts from
       this.forward(NOTIFY_ALERT, endpoint, path, first);
-      if (this.get(spec.name)) this.live.set(key, cancel);
-      else cancel(); // stopped while it was being set
       return first.code;
     } catch (err) {
       this.deps.log?.('lwm2m.observe.error', { endpoint, path: spec.path, error: String(err) });

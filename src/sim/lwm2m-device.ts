@@ -2,6 +2,7 @@
 // Update) and 3303 (Temperature); registers with the gateway, updates within its lifetime,
 // answers Read/Write/Execute/Create/Delete/Discover in text, TLV and SenML JSON.
 import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 
 import coap from 'coap';
@@ -53,6 +54,8 @@ export class Lwm2mDevice {
   wakes = 0;
   /** Observe (RFC 7641): observed path → how to notify it */
   private readonly observers = new Map<string, { path: Path; notify(): void; stop(): void }>();
+  /** 'observed' (path) when an observation starts, 'unobserved' (path) when it ends: tests wait on them */
+  readonly events = new EventEmitter();
   /** the attributes last written to each path (Write-Attributes) */
   readonly attributes = new Map<string, Record<string, string>>();
 
@@ -307,6 +310,8 @@ export class Lwm2mDevice {
       }
     } catch (err) {
       if (err instanceof Lwm2mFormatError) return reply(String(err.message).includes('not supported') ? '4.15' : '4.00');
+      // an answer that failed on the way out (the device stopping) is not answered twice
+      if ((res as unknown as { writableEnded?: boolean }).writableEnded) return;
       return reply('5.00');
     }
   }
@@ -314,7 +319,9 @@ export class Lwm2mDevice {
   private observeFrom(key: string, path: Path, format: number | undefined, res: coap.OutgoingMessage, first: Uint8Array): void {
     const stream = res as unknown as NodeJS.WritableStream & { on(e: string, f: () => void): void };
     const stop = (): void => {
-      if (this.observers.get(key)?.stop === stop) this.observers.delete(key);
+      if (this.observers.get(key)?.stop !== stop) return;
+      this.observers.delete(key);
+      this.events.emit('unobserved', key);
     };
     const notify = (): void => {
       const values = this.valuesOf(path) ?? [];
@@ -325,6 +332,7 @@ export class Lwm2mDevice {
     stream.on('finish', stop);
     stream.on('error', stop);
     stream.write(Buffer.from(first));
+    this.events.emit('observed', key);
   }
 
   private objectTlv(objectId: number): Uint8Array {

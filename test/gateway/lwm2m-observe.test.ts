@@ -2,10 +2,14 @@
 // reach it as org.gwmo.lwm2m.notify Generic Alerts (SenML JSON), Send as org.gwmo.lwm2m.send; a
 // device that registers again is observed again; Delete cancels on the device.
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 
 import { OBSERVATIONS_KEY } from '../../src/gateway/lwm2m-observations.ts';
+import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
+import { SqliteGatewayStore } from '../../src/store/sqlite/gateway.ts';
 import { Lwm2mDevice } from '../../src/sim/lwm2m-device.ts';
 import { LOCAL } from '../../src/tree/index.ts';
 import { GW_ID, startGateway, startServer } from '../support/gw-pair.ts';
@@ -74,14 +78,11 @@ test('the server observes a resource on two devices; changes, Sends and re-regis
 
     const tree = await gw.gateway.tree.get(LOCAL, './GwMO/Observations/temp/Active');
     assert.equal(tree.value?.[0]?.data, '2');
+    const ended = devs.map((d) => once(d.events, 'unobserved', { signal: AbortSignal.timeout(5_000) }));
     await srv.server.service.queue(GW_ID, { kind: 'Delete', path: './GwMO/Observations/temp' });
     await gw.gateway.checkIn();
     assert.equal(gw.gateway.observations!.get('temp'), undefined);
-    await new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + 5_000;
-      const check = (): void => (devs.every((d) => d.observed.length === 0) ? resolve() : Date.now() > deadline ? reject(new Error('still observed')) : void setTimeout(check, 10));
-      check();
-    });
+    await Promise.all(ended);
   } finally {
     for (const d of devs) await d.stop();
     await gw.close();
@@ -101,6 +102,44 @@ test('an observation with an unknown attribute or no devices is refused, and not
     assert.deepEqual(obs.get('bad'), { name: 'bad', path: '', devices: [], attributes: {} });
     assert.equal(obs.active('bad'), 0);
   } finally {
+    await gw.close();
+    await srv.close();
+  }
+});
+
+test('observations survive a gateway restart: the device registers with the new process and is observed again', async () => {
+  const srv = await startServer();
+  const probe = createSocket('udp4'); // a free UDP port both gateway processes take in turn
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const south = new SqliteServerStore(':memory:');
+  const gstore = new SqliteGatewayStore(':memory:');
+  let gw = await startGateway(srv.url, { lwm2m: { port }, south, gstore });
+  const dev = new Lwm2mDevice({ endpoint: 'lwR', server: `coap://127.0.0.1:${port}`, lifetimeS: 2 }); // an Update every second
+  try {
+    const registered = once(gw.gateway.lwm2m!, 'registered', { signal: AbortSignal.timeout(10_000) });
+    await dev.start();
+    await registered;
+    const tree = gw.gateway.tree;
+    await tree.add(LOCAL, './GwMO/Observations/r', { format: 'node' });
+    await tree.replace(LOCAL, './GwMO/Observations/r/Path', { data: './3303/0/5700' });
+    await tree.replace(LOCAL, './GwMO/Observations/r/Devices', { data: 'lwR' });
+    assert.equal(await tree.exec(LOCAL, './GwMO/Observations/r/Operations/Start', {}), 200);
+    await gw.gateway.observations!.start('r'); // the Exec started it in the background: this waits for the device's answer
+    assert.deepEqual(dev.observed, ['/3303/0/5700']);
+
+    await gw.close();
+    gw = await startGateway(srv.url, { lwm2m: { port }, south, gstore });
+    const observedAgain = once(gw.gateway.observations!, 'observing', { signal: AbortSignal.timeout(10_000) });
+    // the new process does not know the registration: the device's next Update is 4.04 and it registers again
+    const back = once(gw.gateway.lwm2m!, 'registered', { signal: AbortSignal.timeout(10_000) });
+    await back;
+    await observedAgain;
+    assert.equal(gw.gateway.observations!.active('r'), 1, 'observed again after the restart');
+    assert.deepEqual(dev.observed, ['/3303/0/5700']);
+  } finally {
+    await dev.stop();
     await gw.close();
     await srv.close();
   }

@@ -40,13 +40,10 @@ test('an observed resource notifies each change until the observation is cancell
   const n = await Promise.race([notified, new Promise<never>((_, reject) => setTimeout(reject, 5_000, new Error('no notification')).unref())]);
   assert.deepEqual([n.format, Buffer.from(n.payload).toString()], [ContentFormat.Text, '23.25']);
   dev.set(3303, 0, 5701, 'Far'); // another resource: no notification for this observation
+  const unobserved = once(dev.events, 'unobserved', signal());
   cancel();
   // the deregistration (GET with Observe 1) reaches the device
-  await new Promise<void>((resolve, reject) => {
-    const deadline = Date.now() + 5_000;
-    const check = (): void => (dev.observed.length === 0 ? resolve() : Date.now() > deadline ? reject(new Error('still observed')) : void setImmediate(check));
-    check();
-  });
+  await unobserved;
   assert.deepEqual(seen, ['23.25']);
 });
 
