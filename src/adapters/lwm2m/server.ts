@@ -93,7 +93,7 @@ export class Lwm2mServer extends EventEmitter {
     });
     this.socket = socket;
     this.server = coap.createServer();
-    keyBlock1ByPeer(this.server);
+    keyBlock1ByPeer(this.server, this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD);
     this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.onRequest(req, res));
     this.server.listen(socket);
     this.agent = new coap.Agent({ socket });
@@ -383,12 +383,19 @@ type CacheKeyed = { _toCacheKey(request: unknown, packet: { token?: Buffer; opti
  * node-coap reassembles Block1 requests per token, but RFC 7959 §2.3 lets a client use a new token
  * for every block (libcoap's coap-client does): key them by peer and Uri-Path instead.
  */
-export function keyBlock1ByPeer(server: coap.Server): void {
+export function keyBlock1ByPeer(server: coap.Server, maxPayload: number): void {
   const s = server as unknown as CacheKeyed;
   const byToken = s._toCacheKey.bind(s);
   s._toCacheKey = (request, packet) => {
     const options = packet.options ?? [];
-    if (!options.some((o) => o.name === 'Block1')) return byToken(request, packet);
+    const block1 = options.find((o) => o.name === 'Block1');
+    if (!block1) return byToken(request, packet);
+    // node-coap allocates offset + length for the whole body on the last block: one unauthenticated
+    // packet claiming block 2^20-1 would cost a gigabyte; refused (answered 5.00 with this text)
+    const v = block1.value;
+    const num = v.length === 0 ? 0 : v.length === 1 ? v[0]! >> 4 : v.length === 2 ? ((v[0]! << 8) | v[1]!) >> 4 : ((v[0]! << 16) | (v[1]! << 8) | v[2]!) >> 4;
+    const size = v.length === 0 ? 16 : 2 ** ((v[v.length - 1]! & 0x07) + 4);
+    if (num * size >= maxPayload) throw new Error(`Request Entity Too Large: more than ${maxPayload} bytes`);
     const path = options.filter((o) => o.name === 'Uri-Path').map((o) => o.value.toString()).join('/');
     return `block1/${s._clientIdentifier(request)}/${path}`;
   };

@@ -81,3 +81,25 @@ test('a request the gateway gave up on is no longer retransmitted to the silent 
   assert.equal(more, false, `retransmitted after the give-up (had ${atGiveUp}, then more)`);
   assert.ok(atGiveUp >= 1, 'the request was sent once');
 });
+
+test('one unauthenticated packet claiming the last block of a 1 GiB Register is refused before anything is allocated for it', async (t) => {
+  const srv = new Lwm2mServer({ port: 0 });
+  const { host, port } = await srv.listen();
+  t.after(() => srv.close());
+  const peer = createSocket('udp4');
+  t.after(() => new Promise<void>((resolve) => peer.close(() => resolve())));
+  const num = 0xfffff; // 2^20 - 1 blocks of 1024 bytes in
+  const packet = Buffer.from([
+    0x41, 0x02, 0x00, 0x07, 0x01, // CoAP 1, CON, token length 1; POST; message id 7; token 01
+    0xb2, ...Buffer.from('rd'), // Uri-Path (11) "rd"
+    0x44, ...Buffer.from('ep=x'), // Uri-Query (15) "ep=x"
+    0xc3, (num >> 12) & 0xff, (num >> 4) & 0xff, ((num & 0xf) << 4) | 6, // Block1 (27): NUM 2^20-1, M 0, SZX 6
+    0xff, 0x78, // payload "x"
+  ]);
+  const answer = once(peer, 'message', { signal: AbortSignal.timeout(5_000) });
+  peer.send(packet, port, host);
+  const [reply] = (await answer) as [Buffer];
+  assert.equal(reply[1], 0xa0, 'code 5.00');
+  assert.match(reply.toString('latin1'), /Request Entity Too Large: more than 1048576 bytes/);
+  assert.equal(srv.registrations().length, 0);
+});
