@@ -32,6 +32,9 @@ export interface ObservationSpec {
 export interface ObservationDeps {
   readonly server: Lwm2mServer;
   readonly store: GatewayStore;
+  /** alerts one device may raise: `perSecond` on average, `burst` at once (default 20/s, 200) */
+  readonly rate?: { readonly perSecond: number; readonly burst: number };
+  readonly now?: () => number;
   alert(a: GatewayAlert): void;
   log?(event: string, fields: Record<string, unknown>): void;
 }
@@ -52,11 +55,17 @@ export class Lwm2mObservations extends EventEmitter {
   private readonly deps: ObservationDeps;
   /** `${spec}\0${device}` → cancel of the live observation */
   private readonly live = new Map<string, () => void>();
+  /** a device that notifies or sends without pause must not fill the gateway's alert queue: a token bucket each */
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** notifications and Sends dropped by the per-device limit */
+  dropped = 0;
 
   constructor(deps: ObservationDeps) {
     super();
     this.deps = deps;
     deps.server.on('registered', (reg: Registration) => void this.establishAll(reg.endpoint));
+    deps.server.on('deregistered', (reg: Registration) => this.buckets.delete(reg.endpoint));
+    deps.server.on('expired', (reg: Registration) => this.buckets.delete(reg.endpoint));
     deps.server.on('send', (reg: Registration, a: CoapAnswer) => this.forward(SEND_ALERT, reg.endpoint, { objectId: -1 }, a));
   }
 
@@ -146,8 +155,24 @@ export class Lwm2mObservations extends EventEmitter {
     }
   }
 
+  private allowed(endpoint: string): boolean {
+    const { perSecond, burst } = this.deps.rate ?? { perSecond: 20, burst: 200 };
+    const now = this.deps.now?.() ?? Date.now();
+    const b = this.buckets.get(endpoint) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * perSecond);
+    b.at = now;
+    this.buckets.set(endpoint, b);
+    if (b.tokens < 1) return false;
+    b.tokens--;
+    return true;
+  }
+
   /** Data: the values as SenML JSON (n = LwM2M path, typed v/vs/vb), whatever format the device used. */
   private forward(type: string, endpoint: string, path: Path, a: CoapAnswer): void {
+    if (!this.allowed(endpoint)) {
+      if (this.dropped++ % 1000 === 0) this.deps.log?.('lwm2m.notify.dropped', { endpoint, dropped: this.dropped });
+      return;
+    }
     let data: string;
     try {
       const values = decodePayload(a.format ?? ContentFormat.SenmlJson, a.payload, path.objectId < 0 ? { objectId: 0 } : path);

@@ -144,3 +144,23 @@ test('observations survive a gateway restart: the device registers with the new 
     await srv.close();
   }
 });
+
+test('a device that sends without pause raises at most its burst of alerts; the rest are counted as dropped', async (t) => {
+  const { Lwm2mServer } = await import('../../src/adapters/lwm2m/server.ts');
+  const { Lwm2mObservations } = await import('../../src/gateway/lwm2m-observations.ts');
+  const server = new Lwm2mServer({ port: 0 });
+  const { host, port } = await server.listen();
+  t.after(() => server.close());
+  const gstore = new SqliteGatewayStore(':memory:');
+  t.after(() => gstore.close());
+  const alerts: string[] = [];
+  const obs = new Lwm2mObservations({ server, store: gstore, alert: (a) => alerts.push(a.type), rate: { perSecond: 0, burst: 3 } });
+  const dev = new Lwm2mDevice({ endpoint: 'chatty', server: `coap://${host}:${port}` });
+  const registered = once(server, 'registered', { signal: AbortSignal.timeout(5_000) });
+  await dev.start();
+  t.after(() => dev.stop());
+  await registered;
+  for (let i = 0; i < 10; i++) assert.equal(await dev.sendValues([{ objectId: 3, instanceId: 0, resourceId: 0 }]), '2.04');
+  assert.deepEqual(alerts, ['org.gwmo.lwm2m.send', 'org.gwmo.lwm2m.send', 'org.gwmo.lwm2m.send']);
+  assert.equal(obs.dropped, 7);
+});
