@@ -11,7 +11,7 @@ import { filterInventory, inventoryQuery } from './inventory-filter.ts';
 
 export type Route = [string, RegExp, (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>];
 
-function waitOf(url: URL): number {
+export function waitOf(url: URL): number {
   const w = Number(url.searchParams.get('wait') ?? 10);
   if (!Number.isFinite(w) || w < 0 || w > 120) throw new ApiError(400, 'wait must be 0–120 seconds');
   return w * 1000;
@@ -27,7 +27,7 @@ function answer<T>(res: ServerResponse, r: Outcome<T>, view: (value: T | undefin
   sendJson(res, 200, view(r.value, r.operations));
 }
 
-const strings = (v: unknown, name: string): string[] | undefined => {
+export const strings = (v: unknown, name: string): string[] | undefined => {
   if (v === undefined) return undefined;
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ApiError(400, `${name} must be an array of strings`);
   return v as string[];

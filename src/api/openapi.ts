@@ -106,6 +106,11 @@ const document = {
     '/api/devices/{deviceId}/location': {
       get: { summary: 'The gateway a device behind gateways was last announced by (its deviceattached alert); nomadic devices move', parameters: [deviceId], responses: { 200: { description: 'where it is', content: { 'application/json': { schema: { type: 'object', properties: { deviceId: { type: 'string' }, gatewayId: { type: 'string' }, since: { type: 'string', format: 'date-time' } } } } } }, 404: error } },
     },
+    '/api/devices/{deviceId}/observed': {
+      get: { summary: 'The latest value per LwM2M path a device behind a gateway reported (observations and Sends); live updates come with the alerts', parameters: [deviceId], responses: { 200: { description: 'one item per path', content: { 'application/json': { schema: { type: 'object', properties: { deviceId: { type: 'string' }, items: { type: 'array', items: { type: 'object', properties: {
+        path: { type: 'string' }, record: { type: 'object', description: 'the SenML record without n/bn: v, vs, vb, vd or vlo keep the type the device gave' }, gatewayId: { type: 'string' }, at: { type: 'string', format: 'date-time' }, via: { type: 'string', enum: ['notify', 'send'] },
+      } } } } } } } } } },
+    },
     '/api/devices/{deviceId}/jobs': {
       post: {
         summary: 'Commands for a device behind a gateway; they follow the device if it moves to another gateway', parameters: [deviceId],
@@ -163,6 +168,19 @@ const document = {
         requestBody: { required: true, content: json('NewFanout') },
         responses: { 202: { description: 'started (or queued when the gateway has not answered yet)' }, 400: error, 404: error, 409: error },
       },
+    },
+    '/api/gateways/{deviceId}/observations': {
+      post: {
+        summary: 'Observe an LwM2M resource on devices and/or groups behind a gateway (Write-Attributes, then Observe); notifications come back as org.gwmo.lwm2m.notify alerts (docs/lwm2m.md)', parameters: [deviceId, wait],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['name', 'path'], properties: {
+          name: { type: 'string' }, path: { type: 'string', example: './3303/0/5700' }, devices: { type: 'array', items: { type: 'string' } }, groups: { type: 'array', items: { type: 'string' } },
+          attributes: { type: 'object', properties: { pmin: { type: 'number' }, pmax: { type: 'number' }, gt: { type: 'number' }, lt: { type: 'number' }, st: { type: 'number' } }, additionalProperties: false },
+        } } } } },
+        responses: { 201: { description: 'set on the gateway and started' }, 202: pending, 400: error, 404: error, 409: error },
+      },
+    },
+    '/api/gateways/{deviceId}/observations/{name}': {
+      delete: { summary: 'Cancel an observation on every device', parameters: [deviceId, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, wait], responses: { 200: { description: 'cancelled' }, 202: pending, 404: error } },
     },
     '/api/gateways/{deviceId}/fanouts/{name}': {
       get: { summary: 'A fanout: State, Progress, Aggregate (count per DM status) and per-device Results', parameters: [deviceId, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, wait], responses: { 200: { description: 'the job as an object' }, 202: pending, 404: error } },

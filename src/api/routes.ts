@@ -7,6 +7,7 @@ import type { DeviceJobRow, DeviceRow, OperationRow } from '../store/server.ts';
 import { ApiError, audit, dataView, field, paging, readJson, sendJson } from './http-json.ts';
 import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
+import { observationRoutes } from './observations.ts';
 import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
@@ -77,6 +78,7 @@ export function apiRoutes(service: ServerService, gateways?: GatewayService, job
     }],
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),
+    ...(gateways ? observationRoutes(gateways) : []),
     ...(gateways ? fanoutEventRoutes(gateways) : []),
     ...sessionRoutes(trace),
     ...overviewRoutes(service, gateways, trace),

@@ -20,6 +20,8 @@ import type { EndDeviceDriver } from '../adapters/driver.ts';
 import { Lwm2mDriver } from '../adapters/lwm2m/driver.ts';
 import { Lwm2mServer, type Registration } from '../adapters/lwm2m/server.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
+import { Lwm2mObservations } from './lwm2m-observations.ts';
+import { OBSERVATIONS_URN, observationsShape } from './mo/observations.ts';
 import { configShape, CONFIG_URN } from './mo/config.ts';
 import { fanoutShape } from './mo/fanout.ts';
 import { imagesShape, IMAGES_URN } from './mo/images.ts';
@@ -51,6 +53,8 @@ export interface GatewayOptions extends DmClientIdentity {
   /** LwM2M server (adaptation mode) on UDP; undefined = none */
   readonly lwm2mHost?: string;
   readonly lwm2mPort?: number;
+  /** LwM2M queue mode: how long a device listens after it spoke (default 93 s, LwM2M 1.1 MAX_TRANSMIT_WAIT) */
+  readonly lwm2mAwakeMs?: number;
   /** HLF-001: no inbound port: the gateway keeps a long-poll open at the server for its Package#0 */
   readonly pushChannel?: boolean;
   readonly notifyHost?: string;
@@ -91,6 +95,8 @@ export class DmGateway {
   /** the last session with the server: when, and how it ended */
   lastCheckIn: { at: number; outcome: string } | undefined;
   lwm2m: Lwm2mServer | undefined;
+  /** LwM2M observations the server asked for (./GwMO/Observations); with the LwM2M server */
+  observations: Lwm2mObservations | undefined;
   lwm2mAddress: string | undefined;
   notifyAddress: string | undefined;
 
@@ -209,6 +215,7 @@ export class DmGateway {
       ['DevInventory', 'urn:oma:mo:oma-gwmo-deviceinventory:1.1', () => inventoryShape({
         store: gstore, inventory: this.inventory,
         pending: (id) => south.openOperationsNow(id),
+        awake: (id) => (this.lwm2m?.registration(id)?.queueMode ? this.lwm2m.awake(id) : undefined),
         credentials: (id) => {
           const a = south.deviceNow(id);
           return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
@@ -235,6 +242,7 @@ export class DmGateway {
       })],
       ['Fanout', 'urn:oma:mo:oma-gwmo-fanout:1.0', () => fanoutShape(gstore, this.runner, () => Date.now())],
       ['Images', IMAGES_URN, () => imagesShape(gstore, this.images, () => Date.now())],
+      ['Observations', OBSERVATIONS_URN, () => observationsShape(() => this.observations)],
     ] as const) {
       this.tree.define(`./GwMO/${name}`, { format: 'node', type, permanent: true });
       this.tree.mount(`./GwMO/${name}`, mountOf(shape));
@@ -289,12 +297,16 @@ export class DmGateway {
 
   /** Adaptation mode for LwM2M devices: registrations feed the inventory, the driver runs fanouts. */
   private async startLwm2m(): Promise<void> {
-    const server = new Lwm2mServer({ host: this.options.lwm2mHost ?? '127.0.0.1', port: this.options.lwm2mPort!, timeoutMs: 10_000 });
+    const server = new Lwm2mServer({
+      host: this.options.lwm2mHost ?? '127.0.0.1', port: this.options.lwm2mPort!, timeoutMs: 10_000,
+      ...(this.options.lwm2mAwakeMs !== undefined ? { awakeMs: this.options.lwm2mAwakeMs } : {}),
+    });
     const { host, port } = await server.listen();
     this.lwm2m = server;
     this.lwm2mAddress = `${host}:${port}`;
     const driver = new Lwm2mDriver(server);
     this.drivers.set(driver.protocol, driver);
+    this.observations = new Lwm2mObservations({ server, store: this.store, alert: (a) => this.alert(a), ...(this.options.log ? { log: this.options.log } : {}) });
     const log = this.options.log ?? (() => {});
     const seen = async (reg: Registration, fresh: boolean): Promise<void> => {
       let info: Record<string, string> = {};

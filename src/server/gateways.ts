@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeFragment, type Command, type ItemData } from '../protocol/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
 import { type ImageRepo, LINK_TTL_MS } from './images.ts';
+import { latestObserved, type ObservationRequest, observationOperations, type ObservedValue } from './observations.ts';
 import { checkOperation, type NewOperation, requireIdentifier, type ServerService, ServiceError } from './service.ts';
 
 const INV = './GwMO/DevInventory';
@@ -296,6 +297,22 @@ export class GatewayService {
       { kind: 'Exec', path: `${base}/Operations/Start`, correlator },
     ], waitMs);
     return { ...r, value: { name, correlator } };
+  }
+
+  /** Sets an LwM2M observation in the gateway's ./GwMO/Observations and starts it. */
+  async observe(id: string, o: ObservationRequest, waitMs: number): Promise<Outcome<never>> {
+    return this.run(id, observationOperations(o), waitMs);
+  }
+
+  /** Cancels it on every device (Delete of the entry). */
+  async unobserve(id: string, name: string, waitMs: number): Promise<Outcome<never>> {
+    return this.run(id, [{ kind: 'Delete', path: `./GwMO/Observations/${name}` }], waitMs);
+  }
+
+  /** The latest value per path the gateways reported for the device (notifications and Sends). */
+  async observed(deviceId: string, limit = 5000): Promise<ObservedValue[]> {
+    const alerts = (await Promise.all((await this.list()).map((g) => this.store.listAlerts(g.deviceId, { limit })))).flat();
+    return latestObserved(deviceId, alerts);
   }
 
   async fanout(id: string, name: string, waitMs: number): Promise<Outcome<Tree>> {

@@ -19,8 +19,8 @@ export interface FleetOptions {
   readonly wireQuirks?: readonly ClientQuirk[];
   /** behaviours of deployed clients the DM devices take on (docs/interop.md) */
   readonly quirks?: ClientQuirks;
-  /** LwM2M devices: the version they register with and the formats they speak */
-  readonly lwm2m?: Pick<Lwm2mDeviceOptions, 'version' | 'formats'>;
+  /** LwM2M devices: the version they register with, the formats they speak, block size, queue mode */
+  readonly lwm2m?: Pick<Lwm2mDeviceOptions, 'version' | 'formats' | 'blockSize' | 'queue'>;
   readonly progress?: (registered: number, count: number) => void;
 }
 

@@ -3,6 +3,7 @@
 // answers Read/Write/Execute/Create/Delete/Discover in text, opaque and the value formats it was
 // given (TLV, SenML JSON, SenML CBOR), announces them at Register, and refuses the others.
 import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 
 import coap from 'coap';
@@ -35,6 +36,10 @@ export interface Lwm2mDeviceOptions {
   readonly version?: Lwm2mVersion;
   /** false: registers without ct, as many clients do (default true) */
   readonly announce?: boolean;
+  /** largest CoAP block it sends or takes (RFC 7959): 16…1024, a power of two; default 1024 */
+  readonly blockSize?: number;
+  /** LwM2M queue mode: it sleeps (hears nothing), wakes after sleepMs (a [min, max] range: at random), sends an Update and listens awakeMs */
+  readonly queue?: { readonly awakeMs: number; readonly sleepMs: readonly [number, number] };
 }
 
 export type Lwm2mFormats = 'json' | 'tlv' | 'cbor' | 'all';
@@ -65,6 +70,18 @@ export class Lwm2mDevice {
   private readonly waiting = new Set<(err: Error) => void>();
   private location: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private sleepTimer: NodeJS.Timeout | undefined;
+  /** while asleep: the socket's message listeners, put back on waking */
+  private sleeping: ((...args: unknown[]) => void)[] | undefined;
+  /** the largest Block1 block a write to it came in (bytes), for tests of the block size */
+  largestBlockIn = 0;
+  wakes = 0;
+  /** Observe (RFC 7641): observed path → how to notify it */
+  private readonly observers = new Map<string, { path: Path; notify(): void; stop(): void }>();
+  /** 'observed' (path) when an observation starts, 'unobserved' (path) when it ends: tests wait on them */
+  readonly events = new EventEmitter();
+  /** the attributes last written to each path (Write-Attributes) */
+  readonly attributes = new Map<string, Record<string, string>>();
 
   constructor(options: Lwm2mDeviceOptions) {
     this.options = options;
@@ -95,9 +112,41 @@ export class Lwm2mDevice {
     this.server.listen(socket);
     this.agent = new coap.Agent({ socket });
     await this.register();
+    this.sleepSoon();
     const lifetime = Number(this.objects.get(1)!.get(0)!.get(1));
     this.timer = setInterval(() => void this.update().catch(() => undefined), Math.max(1000, (lifetime * 1000) / 2));
     this.timer.unref();
+  }
+
+  private get blockSize(): number {
+    return this.options.blockSize ?? 1024;
+  }
+
+  /** Queue mode: stop hearing (a sleeping radio), wake later with an Update. */
+  private sleepSoon(): void {
+    const q = this.options.queue;
+    if (!q || !this.socket) return;
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.sleepTimer = setTimeout(() => {
+      const socket = this.socket;
+      if (!socket || this.sleeping) return;
+      this.sleeping = socket.listeners('message') as ((...args: unknown[]) => void)[];
+      socket.removeAllListeners('message');
+      const [min, max] = q.sleepMs;
+      this.sleepTimer = setTimeout(() => void this.wake().catch(() => undefined), min + Math.random() * (max - min));
+    }, q.awakeMs);
+  }
+
+  async wake(): Promise<void> {
+    if (this.sleeping && this.socket) for (const l of this.sleeping) this.socket.on('message', l);
+    this.sleeping = undefined;
+    this.wakes++;
+    this.sleepSoon();
+    await this.update();
+  }
+
+  get asleep(): boolean {
+    return this.sleeping !== undefined;
   }
 
   get address(): string {
@@ -117,6 +166,8 @@ export class Lwm2mDevice {
     return new Promise((resolve, reject) => {
       const req = coap.request({ host: u.hostname, port: Number(u.port || 5683), method, pathname, query, agent: this.agent! });
       if (payload !== undefined) req.setOption('Content-Format', 'application/link-format');
+      // RFC 7959: node-coap segments the payload when Block1 carries the size exponent
+      if (payload !== undefined && Buffer.byteLength(payload) > this.blockSize) req.setOption('Block1', Buffer.of(Math.log2(this.blockSize) - 4));
       const fail = (err: Error): void => {
         this.waiting.delete(fail);
         reject(err);
@@ -131,9 +182,48 @@ export class Lwm2mDevice {
     });
   }
 
+  /** Changes a value as the device itself would (a sensor reading), notifying its observers. */
+  set(objectId: number, instanceId: number, resourceId: number, value: Value): void {
+    this.objects.get(objectId)?.get(instanceId)?.set(resourceId, value);
+    this.changed({ objectId, instanceId, resourceId });
+  }
+
+  get observed(): string[] {
+    return [...this.observers.keys()];
+  }
+
+  private changed(at: Path): void {
+    for (const o of this.observers.values()) {
+      const p = o.path;
+      const covers = p.objectId === at.objectId && (p.instanceId === undefined || p.instanceId === at.instanceId) && (p.resourceId === undefined || p.resourceId === at.resourceId);
+      if (covers) o.notify();
+    }
+  }
+
+  /** LwM2M 1.1 Send (POST /dp): these resources' current values, as SenML JSON. */
+  async sendValues(paths: readonly Path[]): Promise<string> {
+    const values = paths.flatMap((p) => this.valuesOf(p) ?? []);
+    const u = new URL(this.options.server);
+    return new Promise((resolve, reject) => {
+      const req = coap.request({ host: u.hostname, port: Number(u.port || 5683), method: 'POST', pathname: '/dp', agent: this.agent! });
+      req.setOption('Content-Format', ContentFormat.SenmlJson);
+      const fail = (err: Error): void => {
+        this.waiting.delete(fail);
+        reject(err);
+      };
+      this.waiting.add(fail);
+      req.on('response', (res: coap.IncomingMessage) => {
+        this.waiting.delete(fail);
+        resolve(res.code);
+      });
+      req.on('error', fail);
+      req.end(Buffer.from(encodePayload(ContentFormat.SenmlJson, values)));
+    });
+  }
+
   async register(): Promise<void> {
     const lifetime = this.objects.get(1)!.get(0)!.get(1);
-    const res = await this.send('POST', '/rd', `ep=${encodeURIComponent(this.options.endpoint)}&lt=${lifetime}&b=U&lwm2m=${this.version}`, this.links());
+    const res = await this.send('POST', '/rd', `ep=${encodeURIComponent(this.options.endpoint)}&lt=${lifetime}&b=U&lwm2m=${this.version}${this.options.queue ? '&Q' : ''}`, this.links());
     if (res.code !== '2.01') throw new Error(`registration refused: ${res.code}`);
     const loc = (res._packet.options ?? []).filter((o) => o.name === 'Location-Path').map((o) => o.value.toString()).join('/');
     this.location = `/${loc}`;
@@ -167,13 +257,27 @@ export class Lwm2mDevice {
   }
 
   private handle(req: coap.IncomingMessage, res: coap.OutgoingMessage): void {
+    this.sleepSoon(); // queue mode: a request keeps it awake a while longer
+    const block1 = (req._packet.options ?? []).find((o) => o.name === 'Block1');
+    if (block1 && block1.value instanceof Buffer && block1.value.length > 0) this.largestBlockIn = Math.max(this.largestBlockIn, 2 ** ((block1.value[block1.value.length - 1]! & 0x07) + 4));
+    const url = new URL(req.url, 'coap://x');
+    const path = parsePath(url.pathname);
+    const observe = req.headers['Observe'];
+    if (path && observe === 1) this.observers.get(url.pathname)?.stop(); // RFC 7641 §3.6: deregister
+    const observing = path !== undefined && req.method === 'GET' && observe === 0;
     const reply = (code: string, format?: number, payload?: Uint8Array): void => {
       res.code = code;
       if (format !== undefined) res.setOption('Content-Format', format);
+      if (observing && code === '2.05' && payload) return this.observeFrom(url.pathname, path, format, res, payload);
+      if (payload && payload.length > this.blockSize) askBlock2(res, this.blockSize);
       res.end(payload ? Buffer.from(payload) : '');
     };
-    const path = parsePath(new URL(req.url, 'coap://x').pathname);
     if (!path) return reply('4.00');
+    if (req.method === 'PUT' && req.payload.length === 0 && url.search !== '') {
+      // Write-Attributes (pmin, pmax, gt, lt, st): kept; notifications here go on every change
+      this.attributes.set(url.pathname, Object.fromEntries(url.searchParams));
+      return reply(this.objects.get(path.objectId) ? '2.04' : '4.04');
+    }
     const def = objectDef(path.objectId);
     const insts = this.objects.get(path.objectId);
     const speaks = (f: number): boolean => f === ContentFormat.Text || f === ContentFormat.Opaque || this.formats.includes(f);
@@ -224,6 +328,7 @@ export class Lwm2mDevice {
           }
           if (req.method === 'PUT' && path.resourceId === undefined) for (const [r] of inst) if (resourceDef(path.objectId, r)?.operations === 'RW') inst.delete(r);
           for (const v of values) inst.set(v.path.resourceId!, v.value);
+          for (const v of values) this.changed(v.path);
           if (path.objectId === 1 && values.some((v) => v.path.resourceId === 1)) void this.update().catch(() => undefined);
           return reply('2.04');
         }
@@ -238,8 +343,29 @@ export class Lwm2mDevice {
       }
     } catch (err) {
       if (err instanceof Lwm2mFormatError) return reply(String(err.message).includes('not supported') ? '4.15' : '4.00');
+      // an answer that failed on the way out (the device stopping) is not answered twice
+      if ((res as unknown as { writableEnded?: boolean }).writableEnded) return;
       return reply('5.00');
     }
+  }
+
+  private observeFrom(key: string, path: Path, format: number | undefined, res: coap.OutgoingMessage, first: Uint8Array): void {
+    const stream = res as unknown as NodeJS.WritableStream & { on(e: string, f: () => void): void };
+    const stop = (): void => {
+      if (this.observers.get(key)?.stop !== stop) return;
+      this.observers.delete(key);
+      this.events.emit('unobserved', key);
+    };
+    const notify = (): void => {
+      const values = this.valuesOf(path) ?? [];
+      const want = format ?? ContentFormat.SenmlJson;
+      stream.write(Buffer.from(want === ContentFormat.Tlv && path.instanceId === undefined ? this.objectTlv(path.objectId) : encodePayload(want, values)));
+    };
+    this.observers.set(key, { path, notify, stop });
+    stream.on('finish', stop);
+    stream.on('error', stop);
+    stream.write(Buffer.from(first));
+    this.events.emit('observed', key);
   }
 
   private objectTlv(objectId: number): Uint8Array {
@@ -268,6 +394,10 @@ export class Lwm2mDevice {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.observers.clear();
+    if (this.sleeping && this.socket) for (const l of this.sleeping) this.socket.on('message', l);
+    this.sleeping = undefined;
     this.agent?.close();
     for (const fail of [...this.waiting]) fail(new Error(`${this.options.endpoint} stopped`));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -279,3 +409,12 @@ export class Lwm2mDevice {
   }
 }
 
+
+/** node-coap's server answers in blocks of the size its request asked for: a first request that did not ask gets ours (RFC 7959 §2.4). */
+function askBlock2(res: coap.OutgoingMessage, size: number): void {
+  const request = (res as unknown as { _request?: { options?: { name: string; value: Buffer }[] } })._request;
+  if (!request) return;
+  request.options ??= [];
+  if (request.options.some((o) => o.name === 'Block2')) return;
+  request.options.push({ name: 'Block2', value: Buffer.of(Math.log2(size) - 4) });
+}

@@ -39,7 +39,7 @@ export async function startServer(options: { imageDir?: string; publicUrl?: stri
   return { server, store, url, alerts, alertOf, async close() { await server.stop(); await store.close(); } };
 }
 
-export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore; imageDir?: string; lwm2m?: boolean; deviceId?: string; account?: { name: string; password: string; serverPassword: string }; config?: Record<string, string>; lanRoutes?: GatewayOptions['lanRoutes']; lanServerNonce?: Uint8Array } = {}) {
+export async function startGateway(serverUrl: string, extra: { lanPort?: number; south?: SqliteServerStore; gstore?: SqliteGatewayStore; imageDir?: string; lwm2m?: boolean | { port: number }; lwm2mAwakeMs?: number; deviceId?: string; account?: { name: string; password: string; serverPassword: string }; config?: Record<string, string>; lanRoutes?: GatewayOptions['lanRoutes']; lanServerNonce?: Uint8Array } = {}) {
   const south = extra.south ?? new SqliteServerStore(':memory:');
   const gstore = extra.gstore ?? new SqliteGatewayStore(':memory:');
   const imageDir = extra.imageDir ?? mkdtempSync(join(tmpdir(), 'gwmo-images-'));
@@ -49,7 +49,7 @@ export async function startGateway(serverUrl: string, extra: { lanPort?: number;
     serverPassword: extra.account?.serverPassword ?? 'srv-pw', auth: 'md5', encoding: 'wbxml',
     lanHost: '127.0.0.1', lanPort: extra.lanPort ?? 0, lanServerId: 'gwmo-gateway', deviceUser: 'device', devicePassword: 'lan-pw',
     lanServerPassword: 'lan-srv-pw', notifyPort: 0, checkInSeconds: 0, stores: { south, gateway: gstore },
-    imageDir, ...(extra.lwm2m ? { lwm2mPort: 0 } : {}), ...(extra.lanRoutes ? { lanRoutes: extra.lanRoutes } : {}),
+    imageDir, ...(extra.lwm2m ? { lwm2mPort: typeof extra.lwm2m === 'object' ? extra.lwm2m.port : 0 } : {}), ...(extra.lwm2mAwakeMs !== undefined ? { lwm2mAwakeMs: extra.lwm2mAwakeMs } : {}), ...(extra.lanRoutes ? { lanRoutes: extra.lanRoutes } : {}),
     ...(extra.lanServerNonce ? { lanServerNonce: extra.lanServerNonce } : {}),
   });
   await gateway.start();

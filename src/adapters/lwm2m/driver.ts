@@ -2,10 +2,23 @@
 //   Get → Read (Discover for "?list=Struct"), Replace → Write (replace), Add → Create on an
 //   object/instance or a partial-update Write on a resource, Delete → Delete, Exec → Execute.
 import type { DriverCommand, DriverContext, DriverResult, EndDeviceDriver } from '../driver.ts';
+import { CoapExchangeError, CoapExchangeErrorCode } from './errors.ts';
 import { Lwm2mFormatError, type Path } from './model.ts';
 import { runCommand } from './operations.ts';
 import { lwm2mPath } from './paths.ts';
 import type { Lwm2mServer } from './server.ts';
+
+/** A request that never reached the device is answered at once, with its reason; a timeout is retried. */
+function refusedStatus(err: CoapExchangeError): number | undefined {
+  switch (err.code) {
+    case CoapExchangeErrorCode.TooLarge: return 413;
+    case CoapExchangeErrorCode.SendFailed: return 500;
+    case CoapExchangeErrorCode.Stopped: return 503;
+    case CoapExchangeErrorCode.NotRegistered: return 410;
+    case CoapExchangeErrorCode.Timeout: return undefined;
+    default: return 500;
+  }
+}
 
 export class Lwm2mDriver implements EndDeviceDriver {
   readonly protocol = 'LwM2M';
@@ -17,28 +30,34 @@ export class Lwm2mDriver implements EndDeviceDriver {
 
   async execute(deviceId: string, commands: readonly DriverCommand[], ctx: DriverContext): Promise<DriverResult[]> {
     const out: DriverResult[] = [];
+    // the fanout's per-device time covers every command, and the wait for a sleeping device
+    const deadline = Date.now() + ctx.timeoutMs;
     for (const c of commands) {
       if (ctx.cancelled()) break;
-      out.push(await this.one(deviceId, c, ctx));
+      out.push(await this.one(deviceId, c, ctx, deadline));
     }
     return out;
   }
 
-  private async one(endpoint: string, c: DriverCommand, ctx: DriverContext): Promise<DriverResult> {
+  private async one(endpoint: string, c: DriverCommand, ctx: DriverContext, deadline: number): Promise<DriverResult> {
     const discover = c.target.endsWith('?list=Struct');
     const path = lwm2mPath(c.target.replace(/\?list=Struct$/, ''));
     if (!path) return { status: 404 };
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.send(endpoint, c, path, discover);
+        const left = deadline - Date.now();
+        if (left <= 0) return { status: 408 };
+        return await this.send(endpoint, c, path, discover, left);
       } catch (err) {
         if (err instanceof Lwm2mFormatError) return { status: 400, data: err.message, format: 'chr' };
+        const refused = err instanceof CoapExchangeError ? refusedStatus(err) : undefined;
+        if (refused) return { status: refused, data: err instanceof Error ? err.message : String(err), format: 'chr' };
         if (attempt >= ctx.retries || ctx.cancelled()) return { status: 408 };
       }
     }
   }
 
-  private send(ep: string, c: DriverCommand, path: Path, discover: boolean): Promise<DriverResult> {
-    return runCommand(this.server, ep, c, path, discover);
+  private send(ep: string, c: DriverCommand, path: Path, discover: boolean, timeoutMs: number): Promise<DriverResult> {
+    return runCommand(this.server, ep, c, path, discover, timeoutMs);
   }
 }

@@ -54,8 +54,10 @@ function resultOf(values: readonly ResourceValue[], path: Path): DriverResult {
   return { status: 200, data: Buffer.from(encodePayload(ContentFormat.SenmlJson, values)).toString('utf8'), format: 'chr' };
 }
 
-export async function runCommand(server: Lwm2mServer, ep: string, c: DriverCommand, path: Path, discover: boolean): Promise<DriverResult> {
-  const reg = server.registration(ep);
+export async function runCommand(lwm2m: Lwm2mServer, ep: string, c: DriverCommand, path: Path, discover: boolean, timeoutMs?: number): Promise<DriverResult> {
+  // every exchange of the command ends with the driver's deadline (a dead device is not retried past it)
+  const server = { request: (...[e, m, p, body, accept]: Parameters<Lwm2mServer['request']>) => lwm2m.request(e, m, p, body, accept, timeoutMs) };
+  const reg = lwm2m.registration(ep);
   if (!reg) throw new Error(`${ep} is not registered`);
   /** the request in each candidate format until one is not refused (one retry) */
   const inFormats = async (target: Path, send: (format: number) => Promise<CoapAnswer>, opaque = false): Promise<{ a: CoapAnswer; format: number }> => {

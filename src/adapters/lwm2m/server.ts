@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import coap from 'coap';
 
 import { announcedFormats, type DeviceFormats } from './formats.ts';
+import { CoapExchangeError, CoapExchangeErrorCode } from './errors.ts';
 import { type Link, parseLinks } from './link.ts';
 import { ContentFormat, type Path, pathText } from './model.ts';
 
@@ -24,6 +25,10 @@ export interface Registration {
   readonly formats: DeviceFormats;
   readonly registeredAt: number;
   updatedAt: number;
+  /** LwM2M queue mode (1.1 `Q`, 1.0 `b=UQ`): the device sleeps; requests wait until it speaks */
+  readonly queueMode: boolean;
+  /** bytes per block for Block1 writes: the size the device used itself (its Register), else the server's */
+  readonly blockSize: number;
 }
 
 export interface CoapAnswer {
@@ -39,11 +44,21 @@ export interface Lwm2mServerOptions {
   readonly now?: () => number;
   /** per request; CoAP itself retransmits confirmable messages (RFC 7252 defaults) */
   readonly timeoutMs?: number;
+  /** payloads above this go block-wise (RFC 7959 Block1); 16…1024, a power of two */
+  readonly blockSize?: number;
+  /** a write larger than this is refused before anything is sent */
+  readonly maxPayload?: number;
+  /** how long a queue-mode device stays reachable after it last spoke (LwM2M 1.1: MAX_TRANSMIT_WAIT, 93 s) */
+  readonly awakeMs?: number;
 }
+
+const DEFAULT_BLOCK = 1024;
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
  * Events: 'registered' (reg), 'updated' (reg, addressChanged), 'deregistered' (reg),
- * 'expired' (reg) — the last when a lifetime ran out without an Update.
+ * 'expired' (reg) — the last when a lifetime ran out without an Update; 'awake' (reg) and
+ * 'asleep' (reg) for queue-mode devices; 'send' (reg, answer) for an LwM2M 1.1 Send (POST /dp).
  */
 export class Lwm2mServer extends EventEmitter {
   private readonly options: Lwm2mServerOptions;
@@ -53,7 +68,12 @@ export class Lwm2mServer extends EventEmitter {
   private server: coap.Server | undefined;
   private agent: coap.Agent | undefined;
   /** requests waiting for an answer: closing ends them (the agent's retransmissions would otherwise send on a closed socket) */
-  private readonly waiting = new Set<(err: Error) => void>();
+  private readonly waiting = new Set<(err: Error, abort?: boolean) => void>();
+  /** queue mode: requests held for a sleeping device, started when it next speaks */
+  private readonly held = new Map<string, Set<() => void>>();
+  /** queue mode: endpoint → until when it listens (absent: asleep) */
+  private readonly awakeUntil = new Map<string, number>();
+  private readonly byAddress = new Map<string, string>();
   private sweep: NodeJS.Timeout | undefined;
   private counter = 0;
 
@@ -76,6 +96,7 @@ export class Lwm2mServer extends EventEmitter {
     });
     this.socket = socket;
     this.server = coap.createServer();
+    keyBlock1ByPeer(this.server, this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD);
     this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.onRequest(req, res));
     this.server.listen(socket);
     this.agent = new coap.Agent({ socket });
@@ -94,6 +115,30 @@ export class Lwm2mServer extends EventEmitter {
     return [...this.byId.values()];
   }
 
+  /** Whether a queue-mode device listens now; other devices always do. */
+  awake(endpoint: string): boolean {
+    const reg = this.registration(endpoint);
+    if (!reg) return false;
+    return !reg.queueMode || (this.awakeUntil.get(endpoint) ?? 0) > this.now();
+  }
+
+  /** The device spoke: it listens for a while (queue mode), and what was held for it goes now. */
+  private heard(reg: Registration): void {
+    this.byAddress.set(`${reg.address}:${reg.port}`, reg.endpoint);
+    if (!reg.queueMode) return;
+    const wasAwake = this.awake(reg.endpoint);
+    this.awakeUntil.set(reg.endpoint, this.now() + (this.options.awakeMs ?? 93_000));
+    if (!wasAwake) this.emit('awake', reg);
+    const held = this.held.get(reg.endpoint);
+    if (!held) return;
+    this.held.delete(reg.endpoint);
+    for (const start of held) start();
+  }
+
+  private fellAsleep(reg: Registration): void {
+    if (this.awakeUntil.delete(reg.endpoint)) this.emit('asleep', reg);
+  }
+
   private onRequest(req: coap.IncomingMessage, res: coap.OutgoingMessage): void {
     const url = new URL(req.url, 'coap://x');
     const parts = url.pathname.split('/').filter((p) => p !== '');
@@ -103,7 +148,19 @@ export class Lwm2mServer extends EventEmitter {
       res.code = code;
       res.end(message ?? '');
     };
-    if (parts[0] !== 'rd') return reply('4.04', 'only /rd (registration interface) here');
+    const from = this.byAddress.get(`${rinfo.address}:${rinfo.port}`);
+    const sender = from ? this.registration(from) : undefined;
+    if (sender && sender.address === rinfo.address && sender.port === rinfo.port) this.heard(sender);
+    if (parts[0] === 'dp' && parts.length === 1 && req.method === 'POST') {
+      // LwM2M 1.1 Send (§6.4.1): only from a registered device, at the address it registered from
+      if (!sender) return reply('4.03', 'Send is for registered devices');
+      const cf = formatOf(req, undefined).format;
+      if (cf === undefined) return reply('4.00', 'Content-Format is required');
+      reply('2.04');
+      this.emit('send', sender, { code: '2.04', format: cf, payload: new Uint8Array(req.payload) } satisfies CoapAnswer);
+      return;
+    }
+    if (parts[0] !== 'rd') return reply('4.04', 'only /rd (registration interface) and /dp (Send) here');
     if (req.method === 'POST' && parts.length === 1) {
       const ep = q.get('ep');
       if (!ep) return reply('4.00', 'ep (endpoint name) is required');
@@ -117,15 +174,19 @@ export class Lwm2mServer extends EventEmitter {
       if (old) this.drop(old); // a device registering again replaces its registration, same identity
       const id = `r${++this.counter}`;
       const version = q.get('lwm2m') ?? '1.0';
+      const binding = q.get('b') ?? 'U';
       const reg: Registration = {
-        id, endpoint: ep, address: rinfo.address, port: rinfo.port, lifetimeS: Number(q.get('lt') ?? 86400), binding: q.get('b') ?? 'U',
+        id, endpoint: ep, address: rinfo.address, port: rinfo.port, lifetimeS: Number(q.get('lt') ?? 86400), binding,
         version, links, formats: { announced: announcedFormats(links), version, refused: new Set() }, registeredAt: this.now(), updatedAt: this.now(),
+        // LwM2M 1.1 §6.2.1: Q is a parameter of its own; 1.0 wrote it into the binding (UQ, SQ, UQS)
+        queueMode: q.has('Q') || binding.includes('Q'), blockSize: blockBytes(req, this.options.blockSize ?? DEFAULT_BLOCK),
       };
       this.byId.set(id, reg);
       this.byEndpoint.set(ep, id);
       res.setOption('Location-Path', [Buffer.from('rd'), Buffer.from(id)]);
       reply('2.01');
       this.emit('registered', reg, old !== undefined);
+      this.heard(reg);
       return;
     }
     const reg = parts[1] ? this.byId.get(parts[1]) : undefined;
@@ -142,13 +203,16 @@ export class Lwm2mServer extends EventEmitter {
       }
       // new links may announce other formats; what it refused still holds
       const formats = links === reg.links ? reg.formats : { ...reg.formats, announced: announcedFormats(links) };
+      const binding = q.get('b') ?? reg.binding;
       const updated: Registration = {
         ...reg, links, formats, address: rinfo.address, port: rinfo.port, updatedAt: this.now(),
-        ...(q.get('lt') ? { lifetimeS: Number(q.get('lt')) } : {}), ...(q.get('b') ? { binding: q.get('b')! } : {}),
+        ...(q.get('lt') ? { lifetimeS: Number(q.get('lt')) } : {}), binding,
+        ...(q.has('b') || q.has('Q') ? { queueMode: q.has('Q') || binding.includes('Q') } : {}),
       };
       this.byId.set(reg.id, updated);
       reply('2.04');
       this.emit('updated', updated, moved);
+      this.heard(updated);
       return;
     }
     if (req.method === 'DELETE') {
@@ -163,6 +227,8 @@ export class Lwm2mServer extends EventEmitter {
   private drop(reg: Registration): void {
     this.byId.delete(reg.id);
     if (this.byEndpoint.get(reg.endpoint) === reg.id) this.byEndpoint.delete(reg.endpoint);
+    this.byAddress.delete(`${reg.address}:${reg.port}`);
+    this.awakeUntil.delete(reg.endpoint);
   }
 
   private expire(): void {
@@ -171,41 +237,110 @@ export class Lwm2mServer extends EventEmitter {
       if (now - reg.updatedAt > reg.lifetimeS * 1000) {
         this.drop(reg);
         this.emit('expired', reg);
-      }
+      } else if (reg.queueMode && (this.awakeUntil.get(reg.endpoint) ?? Infinity) <= now) this.fellAsleep(reg);
     }
   }
 
-  /** Sends a request to a registered device; rejects when it does not answer. */
-  request(endpoint: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: Path, body?: { format: number; payload: Uint8Array }, accept?: number): Promise<CoapAnswer> {
+  /**
+   * Sends a request to a registered device; rejects with a CoapExchangeError when there is no
+   * answer. A queue-mode device that sleeps gets it when it next speaks, within the same timeout.
+   */
+  request(endpoint: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: Path, body?: { format: number; payload: Uint8Array }, accept?: number, timeoutMs?: number): Promise<CoapAnswer> {
+    return this.exchange(endpoint, method, path, { ...(body ? { body } : {}), ...(accept !== undefined ? { accept } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  }
+
+  /** Write-Attributes (LwM2M 1.1 §5.4.4): PUT with the attributes as the query, no payload. */
+  writeAttributes(endpoint: string, path: Path, attributes: Readonly<Record<string, number>>, timeoutMs?: number): Promise<CoapAnswer> {
+    const query = Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join('&');
+    return this.exchange(endpoint, 'PUT', path, { query, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  }
+
+  /**
+   * Observe (RFC 7641): resolves with the first answer and a cancel (a GET with Observe 1 to the
+   * device); each later notification goes to onNotify. A refused Observe (not 2.05) has nothing to cancel.
+   */
+  async observe(endpoint: string, path: Path, onNotify: (a: CoapAnswer) => void, accept?: number, timeoutMs?: number): Promise<{ first: CoapAnswer; cancel(): void }> {
+    let stream: ObserveStream | undefined;
+    const first = await this.exchange(endpoint, 'GET', path, { ...(accept !== undefined ? { accept } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), observe: (res) => (stream = res) });
+    const s = stream;
+    if (!s || !first.code.startsWith('2.')) {
+      s?.close(false);
+      return { first, cancel: () => {} };
+    }
+    let skipped = false;
+    s.on('data', (payload: Buffer) => {
+      if (!skipped) return void (skipped = true); // node-coap pushes the first answer as data too
+      onNotify({ code: s.code, ...formatOf(s, accept), payload: new Uint8Array(payload) });
+    });
+    return { first, cancel: () => s.close(true) };
+  }
+
+  private exchange(endpoint: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: Path, x: { body?: { format: number; payload: Uint8Array }; accept?: number; timeoutMs?: number; query?: string; observe?: (stream: ObserveStream) => void }): Promise<CoapAnswer> {
+    const { body, accept, timeoutMs } = x;
     const reg = this.registration(endpoint);
-    if (!reg) return Promise.reject(new Error(`${endpoint} is not registered`));
+    if (!reg) return Promise.reject(new CoapExchangeError(CoapExchangeErrorCode.NotRegistered, endpoint, `${endpoint} is not registered`));
+    const max = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    if (body && body.payload.length > max) {
+      return Promise.reject(new CoapExchangeError(CoapExchangeErrorCode.TooLarge, endpoint, `${body.payload.length} bytes is more than the ${max} a request may carry`));
+    }
+    const what = `${method} ${pathText(path)}`;
     return new Promise((resolve, reject) => {
-      const req = coap.request({ host: reg.address, port: reg.port, method, pathname: pathText(path), agent: this.agent! });
-      if (body) req.setOption('Content-Format', body.format);
-      if (accept !== undefined) req.setOption('Accept', accept);
-      const fail = (err: Error): void => {
+      let req: coap.OutgoingMessage | undefined;
+      const held = (): Set<() => void> | undefined => this.held.get(endpoint);
+      const settle = (): void => {
         clearTimeout(timer);
         this.waiting.delete(fail);
+        held()?.delete(start);
+      };
+      const fail = (err: Error, abort = false): void => {
+        settle();
+        // the exchange is over for us: stop the agent retransmitting it to a device that is gone
+        if (abort && req && this.agent) abortQuietly(this.agent, req);
         reject(err);
       };
-      const timer = setTimeout(() => fail(new Error(`${endpoint} did not answer ${method} ${pathText(path)}`)), this.options.timeoutMs ?? 30_000);
+      const expired = (): void => {
+        const current = this.registration(endpoint);
+        // a queue-mode device that does not answer went back to sleep
+        if (req && current?.queueMode) this.fellAsleep(current);
+        fail(new CoapExchangeError(CoapExchangeErrorCode.Timeout, endpoint, `${endpoint} did not answer ${what}${req ? '' : ' (asleep, it did not wake in time)'}`), true);
+      };
+      const exchangeMs = this.options.timeoutMs ?? 30_000;
+      // deadline covers the wait of a held request; once sent, the exchange has the server's timeout at most
+      const deadline = this.now() + (timeoutMs ?? exchangeMs);
+      let timer = setTimeout(expired, timeoutMs ?? exchangeMs);
       this.waiting.add(fail);
-      req.on('response', (res: coap.IncomingMessage) => {
+      const start = (): void => {
+        held()?.delete(start);
+        const now = this.registration(endpoint);
+        if (!now) return fail(new CoapExchangeError(CoapExchangeErrorCode.NotRegistered, endpoint, `${endpoint} is not registered`));
+        const r = coap.request({ host: now.address, port: now.port, method, pathname: pathText(path), agent: this.agent!, ...(x.query ? { query: x.query } : {}), ...(x.observe ? { observe: true } : {}) });
+        req = r;
         clearTimeout(timer);
-        this.waiting.delete(fail);
-        const cf = res.headers['Content-Format'];
-        const format = typeof cf === 'number' ? cf : typeof cf === 'string' ? formatNumber(cf) : undefined;
-        resolve({ code: res.code, ...(format !== undefined ? { format } : {}), payload: new Uint8Array(res.payload) });
-      });
-      req.on('error', fail);
-      req.end(body ? Buffer.from(body.payload) : undefined);
+        timer = setTimeout(expired, Math.max(1, Math.min(exchangeMs, deadline - this.now())));
+        if (body) r.setOption('Content-Format', body.format);
+        if (accept !== undefined) r.setOption('Accept', accept);
+        // RFC 7959: node-coap segments the payload when Block1 carries the size exponent
+        if (body && body.payload.length > now.blockSize) r.setOption('Block1', Buffer.of(Math.log2(now.blockSize) - 4));
+        r.on('response', (res: coap.IncomingMessage) => {
+          settle();
+          if (x.observe && 'close' in res) x.observe(res as ObserveStream);
+          resolve({ code: res.code, ...formatOf(res, accept), payload: new Uint8Array(res.payload) });
+        });
+        r.on('timeout', () => fail(new CoapExchangeError(CoapExchangeErrorCode.Timeout, endpoint, `${endpoint} did not answer ${what} (retransmissions exhausted)`)));
+        r.on('error', (err: Error) => fail(new CoapExchangeError(CoapExchangeErrorCode.SendFailed, endpoint, `${what} to ${endpoint} failed: ${err.message}`)));
+        r.end(body ? Buffer.from(body.payload) : undefined);
+      };
+      if (this.awake(endpoint)) return start();
+      const queue = held() ?? new Set<() => void>();
+      queue.add(start);
+      this.held.set(endpoint, queue);
     });
   }
 
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
     this.agent?.close();
-    for (const fail of [...this.waiting]) fail(new Error('the LwM2M server stopped'));
+    for (const fail of [...this.waiting]) fail(new CoapExchangeError(CoapExchangeErrorCode.Stopped, '', 'the LwM2M server stopped')); // the agent's close aborted them
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     try {
       this.socket?.close();
@@ -215,8 +350,59 @@ export class Lwm2mServer extends EventEmitter {
   }
 }
 
+type ObserveStream = coap.IncomingMessage & { close(eagerDeregister?: boolean): void };
+
+/** The answer's Content-Format as a number. */
+function formatOf(res: coap.IncomingMessage, asked: number | undefined): { format?: number } {
+  const cf = res.headers['Content-Format'];
+  const named = typeof cf === 'number' ? cf : typeof cf === 'string' ? formatNumber(cf) : undefined;
+  // node-coap's server leaves Content-Format off the later blocks of a Block2 answer: the last one is what we get
+  const format = named ?? ((res._packet.options ?? []).some((o) => o.name === 'Block2') ? asked : undefined);
+  return format !== undefined ? { format } : {};
+}
+
 /** node-coap names some formats; LwM2M ones arrive as numbers. */
 export function formatNumber(name: string): number | undefined {
   const known: Record<string, number> = { 'text/plain': ContentFormat.Text, 'application/link-format': ContentFormat.LinkFormat, 'application/octet-stream': ContentFormat.Opaque, 'application/senml+json': ContentFormat.SenmlJson, 'application/senml+cbor': ContentFormat.SenmlCbor, 'application/vnd.oma.lwm2m+tlv': ContentFormat.Tlv };
   return known[name] ?? (Number.isInteger(Number(name)) ? Number(name) : undefined);
+}
+
+/** The block size the device chose for its own Register (Block1 SZX), else ours. */
+function blockBytes(req: coap.IncomingMessage, fallback: number): number {
+  const opt = (req._packet.options ?? []).find((o) => o.name === 'Block1');
+  if (!opt || !(opt.value instanceof Buffer) || opt.value.length === 0) return fallback;
+  return Math.min(fallback, 2 ** ((opt.value[opt.value.length - 1]! & 0x07) + 4));
+}
+
+/** node-coap's abort, tolerant of an exchange the agent already finished. */
+function abortQuietly(agent: coap.Agent, req: coap.OutgoingMessage): void {
+  try {
+    (agent as unknown as { abort(r: coap.OutgoingMessage): void }).abort(req);
+  } catch {
+    // the agent had let it go already
+  }
+}
+
+type CacheKeyed = { _toCacheKey(request: unknown, packet: { token?: Buffer; options?: { name: string; value: Buffer }[] }): string | null; _clientIdentifier(request: unknown): string };
+
+/**
+ * node-coap reassembles Block1 requests per token, but RFC 7959 §2.3 lets a client use a new token
+ * for every block (libcoap's coap-client does): key them by peer and Uri-Path instead.
+ */
+export function keyBlock1ByPeer(server: coap.Server, maxPayload: number): void {
+  const s = server as unknown as CacheKeyed;
+  const byToken = s._toCacheKey.bind(s);
+  s._toCacheKey = (request, packet) => {
+    const options = packet.options ?? [];
+    const block1 = options.find((o) => o.name === 'Block1');
+    if (!block1) return byToken(request, packet);
+    // node-coap allocates offset + length for the whole body on the last block: one unauthenticated
+    // packet claiming block 2^20-1 would cost a gigabyte; refused (answered 5.00 with this text)
+    const v = block1.value;
+    const num = v.length === 0 ? 0 : v.length === 1 ? v[0]! >> 4 : v.length === 2 ? ((v[0]! << 8) | v[1]!) >> 4 : ((v[0]! << 16) | (v[1]! << 8) | v[2]!) >> 4;
+    const size = v.length === 0 ? 16 : 2 ** ((v[v.length - 1]! & 0x07) + 4);
+    if (num * size >= maxPayload) throw new Error(`Request Entity Too Large: more than ${maxPayload} bytes`);
+    const path = options.filter((o) => o.name === 'Uri-Path').map((o) => o.value.toString()).join('/');
+    return `block1/${s._clientIdentifier(request)}/${path}`;
+  };
 }

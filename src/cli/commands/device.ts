@@ -34,5 +34,9 @@ export function registerDevice(program: Command): void {
     .option('--lifetime <seconds>', 'LwM2M registration lifetime', '300')
     .option('--lwm2m-version <v>', 'LwM2M version it registers with: 1.0, 1.1 or 1.2', '1.1')
     .option('--lwm2m-formats <f>', 'value formats it speaks besides text and opaque: json (SenML JSON), tlv, cbor (SenML CBOR) or all (default: tlv for 1.0, all otherwise)')
+    .option('--block-size <bytes>', 'LwM2M: largest CoAP block it sends or takes (RFC 7959 block-wise; 16…1024)')
+    .option('--queue', 'LwM2M: queue mode (sleeps, wakes with an Update, listens --awake seconds)')
+    .option('--awake <seconds>', 'LwM2M queue mode: seconds it listens after it last spoke (default 5)')
+    .option('--sleep <seconds>', 'LwM2M queue mode: seconds asleep, or a range to wake at random (default 20-40)')
     .action(async (cli: Record<string, string | boolean | undefined>) => (await import('../run/device.ts')).runDevice(cli));
 }

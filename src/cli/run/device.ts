@@ -8,7 +8,7 @@ import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
-import { lwm2mFormatOptions } from './lwm2m-options.ts';
+import { lwm2mExchangeOptions, lwm2mFormatOptions } from './lwm2m-options.ts';
 
 export async function runDevice(cli: Record<string, string | boolean | undefined>): Promise<void> {
   const merged: Record<string, unknown> = cli; // --config and GWMO_* are merged in by ../config.ts
@@ -16,7 +16,7 @@ export async function runDevice(cli: Record<string, string | boolean | undefined
   if (oneOf('--protocol', s('protocol') ?? 'dm', ['dm', 'lwm2m'] as const) === 'lwm2m') {
     await runLwm2m({
       endpoint: s('deviceId')!, server: s('serverUrl')!, lifetimeS: positive('--lifetime', s('lifetime') ?? '300'), manufacturer: s('manufacturer')!, model: s('model')!,
-      firmware: s('firmware')!, host: s('notifyHost')!, ...lwm2mFormatOptions(s('lwm2mVersion'), s('lwm2mFormats')),
+      firmware: s('firmware')!, host: s('notifyHost')!, ...lwm2mFormatOptions(s('lwm2mVersion'), s('lwm2mFormats')), ...lwm2mExchangeOptions(merged),
     });
     return;
   }

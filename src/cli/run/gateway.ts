@@ -50,7 +50,7 @@ export async function runGateway(f: Flags): Promise<void> {
     notifyHost: f['notifyHost']!, notifyPort: port('--notify-port', f['notifyPort']!), checkInSeconds: positive('--check-in', f['checkIn']!),
     stores, imageDir: join(dir, 'images'), log, ...(f['pushChannel'] ? { pushChannel: true } : {}),
     lanRoutes: statusRoute(gatewayStatus),
-    ...(f['lwm2mPort'] === 'off' ? {} : { lwm2mHost: f['lwm2mHost']!, lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!) }),
+    ...(f['lwm2mPort'] === 'off' ? {} : { lwm2mHost: f['lwm2mHost']!, lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!), lwm2mAwakeMs: positive('--lwm2m-awake', f['lwm2mAwake'] ?? '93') * 1000 }),
   });
   gateway.metrics.dm.token = f['metricsToken'];
   try {

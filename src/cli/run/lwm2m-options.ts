@@ -1,6 +1,8 @@
-// --lwm2m-version and --lwm2m-formats of `gwmo device` and `gwmo fleet`, checked.
+// The simulated LwM2M device's options of `gwmo device --protocol lwm2m` and `gwmo fleet`, checked:
+// --lwm2m-version and --lwm2m-formats; --block-size, --queue, --awake and --sleep.
 import { LWM2M_FORMATS, LWM2M_VERSIONS, type Lwm2mDeviceOptions } from '../../sim/lwm2m-device.ts';
-import { oneOf } from '../options.ts';
+import { CliError } from '../cli-error.ts';
+import { oneOf, positive } from '../options.ts';
 
 export function lwm2mFormatOptions(version: string | undefined, formats: string | undefined): Pick<Lwm2mDeviceOptions, 'version' | 'formats'> {
   return {
@@ -9,3 +11,26 @@ export function lwm2mFormatOptions(version: string | undefined, formats: string 
   };
 }
 
+export type Lwm2mExchangeOptions = Pick<Lwm2mDeviceOptions, 'blockSize' | 'queue'>;
+
+export function lwm2mExchangeOptions(f: Readonly<Record<string, unknown>>): Lwm2mExchangeOptions {
+  const s = (k: string): string | undefined => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
+  const out: { blockSize?: number; queue?: NonNullable<Lwm2mDeviceOptions['queue']> } = {};
+  const block = s('blockSize');
+  if (block !== undefined) {
+    const n = Number(block);
+    // RFC 7959: SZX 0–6, blocks of 16 to 1024 bytes
+    if (![16, 32, 64, 128, 256, 512, 1024].includes(n)) throw new CliError(`--block-size must be 16, 32, 64, 128, 256, 512 or 1024, got "${block}"`);
+    out.blockSize = n;
+  }
+  if (f['queue'] === true) {
+    const awakeMs = positive('--awake', s('awake') ?? '5') * 1000;
+    const m = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(s('sleep') ?? '20-40');
+    if (!m) throw new CliError(`--sleep must be seconds or a range such as 20-40, got "${s('sleep')}"`);
+    const min = Number(m[1]) * 1000;
+    const max = m[2] !== undefined ? Number(m[2]) * 1000 : min;
+    if (max < min) throw new CliError(`--sleep ${s('sleep')}: the range goes from low to high`);
+    out.queue = { awakeMs, sleepMs: [min, max] };
+  } else if (s('awake') !== undefined || s('sleep') !== undefined) throw new CliError('--awake and --sleep apply with --queue');
+  return out;
+}

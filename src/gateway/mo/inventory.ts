@@ -17,6 +17,8 @@ export interface InventoryDeps {
   /** HLF-003: the credentials a device the server announced will authenticate with (name, secret) */
   credentials(deviceId: string): { name?: string; hasSecret: boolean } | undefined;
   setCredentials(deviceId: string, patch: { name?: string; secret?: string }): void;
+  /** LwM2M queue mode: whether the device listens now; undefined for a device that is always reachable */
+  awake?(deviceId: string): boolean | undefined;
   /** HLF-005/006: Exec Bootstrap/Operations/Start */
   bootstrap(deviceId: string, correlator: string | undefined): number;
 }
@@ -41,6 +43,7 @@ function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
     // this one): it is detached here at once, so only one gateway shows it attached; 1 is the device's to say
     ['Status', leaf('int', () => (d.attached ? '1' : '0'), (w) => (text(w).trim() === '0' ? (deps.inventory.detach(d.deviceId), 200) : 400))],
     ['LastSeen', leaf('chr', () => iso(d.lastSeen))],
+    ...(deps.awake?.(d.deviceId) !== undefined ? [['Awake', leaf('bool', () => String(deps.awake?.(d.deviceId) ?? false))] as [string, Node]] : []),
     ...(d.localAddress ? [['LocalAddress', leaf('chr', () => d.localAddress)] as [string, Node]] : []),
     // B.1: a device with a routable address says so (DevInfo/Ext/PublicAddress, a gwmo extension)
     ...(d.info['Ext/PublicAddress'] ? [['PublicAddress', leaf('chr', () => d.info['Ext/PublicAddress'])] as [string, Node]] : []),
