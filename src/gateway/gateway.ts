@@ -161,6 +161,9 @@ export class DmGateway {
         this.events.emit('progress', job, done, total);
       },
     });
+    // what an operator follows in the log (and a test waits on): a device listed as attached or detached
+    this.events.on('attached', (deviceId: string) => log('inventory.attached', { deviceId }));
+    this.events.on('detached', (deviceId: string) => log('inventory.detached', { deviceId }));
     this.drivers.set(this.proxy.protocol, this.proxy);
     this.metrics.observe(gstore, this.images.served, this.events);
     this.provision();

@@ -167,7 +167,12 @@ test('README: "Manage a device" and the gateway walk-through run as written', { 
           running.set(step.line, p);
           if (role === 'server') await ready(p, (l) => l.event === 'server.started', step.line);
           else if (role === 'gateway') await ready(p, (l) => l.event === 'north.session', step.line);
-          else if (/--protocol lwm2m/.test(step.line)) await ready(p, (l) => l.event === 'device.started', step.line);
+          else if (/--protocol lwm2m/.test(step.line)) {
+            await ready(p, (l) => l.event === 'device.started', step.line);
+            // the gateway reads object 3 after the Register before it lists the device: wait for that
+            const id = /--device-id (\S+)/.exec(step.line)?.[1];
+            await ready(roles('gateway')[0]!, (l) => l.event === 'inventory.attached' && l['deviceId'] === id, `${id} in the gateway's inventory`);
+          }
           else await ready(p, (l) => l.event === 'session.end', step.line);
           continue;
         }
