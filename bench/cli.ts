@@ -45,7 +45,11 @@ export async function main(args: string[]): Promise<void> {
   for (let r = 0; r < runs; r++) {
     for (const [i, c] of contenders.entries()) times[i]!.push(await timed(c.args, c.expect, c.env));
   }
-  console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, Node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, Node ${process.version}, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`\n| command (${runs} runs, interleaved) | median ms | spread ms |`);
   console.log('|---|---|---|');
   for (const [i, c] of contenders.entries()) console.log(`| ${c.name} | ${median(times[i]!).toFixed(0)} | ${spread(times[i]!)} |`);

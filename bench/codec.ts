@@ -40,7 +40,9 @@ export async function main(args: string[]): Promise<void> {
   });
   const harness = await buildHarness();
   const bytes = wbxml.reduce((n, b) => n + b.length, 0);
-  console.log(`corpus: ${corpus.length} messages (test/vectors/corpus), ${bytes} bytes as WBXML, ${xml.reduce((n, b) => n + b.length, 0)} as XML`);
+  console.log(
+    `corpus: ${corpus.length} messages (test/vectors/corpus), ${bytes} bytes as WBXML, ${xml.reduce((n, b) => n + b.length, 0)} as XML`,
+  );
 
   const ourWbxml = (): void => {
     for (const b of wbxml) encodeWbxml(decodeWbxml(b));
@@ -57,7 +59,9 @@ export async function main(args: string[]): Promise<void> {
     rates.wbxml.push(loop(ROUND_SECONDS, ourWbxml, corpus.length));
     rates.libwbxml.push((await runHarness(harness, ROUND_SECONDS, files)).msgs_per_s);
     rates.xml.push(loop(ROUND_SECONDS, ourXml, corpus.length));
-    console.log(`round ${r + 1}/${rounds}: gwmo WBXML ${rates.wbxml[r]!.toFixed(0)}/s, libwbxml ${rates.libwbxml[r]!.toFixed(0)}/s, gwmo XML ${rates.xml[r]!.toFixed(0)}/s`);
+    console.log(
+      `round ${r + 1}/${rounds}: gwmo WBXML ${rates.wbxml[r]!.toFixed(0)}/s, libwbxml ${rates.libwbxml[r]!.toFixed(0)}/s, gwmo XML ${rates.xml[r]!.toFixed(0)}/s`,
+    );
   }
   const m = { wbxml: median(rates.wbxml), libwbxml: median(rates.libwbxml), xml: median(rates.xml) };
   console.log('\n| codec (decode + encode) | messages/s (median of rounds) |');

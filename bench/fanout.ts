@@ -22,7 +22,9 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
   const rig = await startRig({ config: { 'Fanout/MaxConcurrency': '256', DetachTimeout: '3600' } });
   const { server, gateway } = rig;
   const before = heap();
-  const fleet: ChildProcess = fork(new URL('./support/fleet.ts', import.meta.url), [gateway.lanUrl, String(count)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const fleet: ChildProcess = fork(new URL('./support/fleet.ts', import.meta.url), [gateway.lanUrl, String(count)], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       createInterface({ input: fleet.stdout! }).on('line', (l) => l.startsWith('ready') && resolve());
@@ -33,10 +35,11 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
     rig.groupAll(Array.from({ length: count }, (_, i) => `IMEI:${String(i).padStart(15, '0')}`));
     const commands = encodeFragment([{ kind: 'Get', cmdId: 1, items: [{ target: { locUri: './DevInfo/Mod' } }] }]);
     const done = rig.alertOf('resultaggregation');
-    const fleetCpu = (): Promise<number> => new Promise((resolve) => {
-      fleet.once('message', (m: { cpu: number }) => resolve(m.cpu));
-      fleet.send('cpu');
-    });
+    const fleetCpu = (): Promise<number> =>
+      new Promise((resolve) => {
+        fleet.once('message', (m: { cpu: number }) => resolve(m.cpu));
+        fleet.send('cpu');
+      });
     const fleet0 = await fleetCpu();
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
@@ -45,7 +48,8 @@ async function round(count: number): Promise<{ seconds: number; bytesPerDevice: 
       { kind: 'Add' as const, path: './GwMO/Fanout/bench/Targets/all', value: './GwMO/DevInventory/Groups/all' },
       { kind: 'Add' as const, path: './GwMO/Fanout/bench/Commands', value: commands, format: 'xml' },
       { kind: 'Exec' as const, path: './GwMO/Fanout/bench/Operations/Start' },
-    ]) await server.service.queue(RIG_GATEWAY, o);
+    ])
+      await server.service.queue(RIG_GATEWAY, o);
     let last = 0;
     gateway.events.on('progress', (_job: string, n: number, total: number) => {
       if (n - last >= total / 10 || n === total) {
@@ -75,8 +79,10 @@ export async function main(args: string[]): Promise<void> {
   for (const n of sizes) {
     console.log(`${n} devices: registering the fleet…`);
     out[n] = await round(n);
-    console.log(`${n} devices: Exec → aggregated alert in ${out[n]!.seconds.toFixed(2)} s; gateway + server CPU ${out[n]!.cpuPerDevice.toFixed(0)} µs per device, fleet (the devices) ${out[n]!.fleetPerDevice.toFixed(0)} µs; `
-      + `gateway heap ${out[n]!.bytesPerDevice.toFixed(0)} B per attached device`);
+    console.log(
+      `${n} devices: Exec → aggregated alert in ${out[n]!.seconds.toFixed(2)} s; gateway + server CPU ${out[n]!.cpuPerDevice.toFixed(0)} µs per device, fleet (the devices) ${out[n]!.fleetPerDevice.toFixed(0)} µs; ` +
+        `gateway heap ${out[n]!.bytesPerDevice.toFixed(0)} B per attached device`,
+    );
   }
   if (out[1000]) console.log(`RESULT fanout_dm_1k_s ${out[1000].seconds.toFixed(2)}`);
   if (out[10_000]) console.log(`RESULT fanout_dm_10k_s ${out[10_000].seconds.toFixed(2)}`);

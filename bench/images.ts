@@ -20,7 +20,9 @@ export async function main(args: string[]): Promise<void> {
   const size = Number(args[1] ?? MB) * 1024 * 1024;
   const rig = await startRig({ images: true, config: { 'Fanout/MaxConcurrency': String(devices), 'Fanout/DeviceTimeout': '300' } });
   const { server, gateway, alertOf } = rig;
-  const fleet: ChildProcess = fork(new URL('./support/fleet.ts', import.meta.url), [gateway.lanUrl, String(devices)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const fleet: ChildProcess = fork(new URL('./support/fleet.ts', import.meta.url), [gateway.lanUrl, String(devices)], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   const statics = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
     createReadStream(path).pipe(res);
@@ -31,7 +33,12 @@ export async function main(args: string[]): Promise<void> {
       createInterface({ input: fleet.stdout! }).on('line', (l) => l.startsWith('ready') && resolve());
       fleet.once('exit', (code) => reject(new Error(`the fleet exited with ${code}`)));
     });
-    const image = await server.images!.add(Readable.from([randomBytes(size)]), { name: 'fw', version: '3', contentType: 'application/octet-stream' }, size, Date.now());
+    const image = await server.images!.add(
+      Readable.from([randomBytes(size)]),
+      { name: 'fw', version: '3', contentType: 'application/octet-stream' },
+      size,
+      Date.now(),
+    );
     path = join(rig.dir, 'server-images', image.sha256);
     console.log(`image ${image.id.slice(0, 12)}… ${(statSync(path).size / 1024 / 1024).toFixed(0)} MB; ${devices} devices registered`);
     const ready = alertOf('imageready');
@@ -46,7 +53,8 @@ export async function main(args: string[]): Promise<void> {
     await server.gateways.distribute(RIG_GATEWAY, { image: 'fw3', groups: ['all'], timeout: 300 }, 10_000);
     const agg = await done;
     const seconds = (performance.now() - t0) / 1000;
-    if (!String(agg.items[0]?.data).includes(`<Status code="200" count="${devices}"/>`)) throw new Error(`not every device installed: ${String(agg.items[0]?.data).slice(0, 200)}`);
+    if (!String(agg.items[0]?.data).includes(`<Status code="200" count="${devices}"/>`))
+      throw new Error(`not every device installed: ${String(agg.items[0]?.data).slice(0, 200)}`);
     const gwRate = (gateway.images.served.bytes - served0) / seconds;
     console.log(`gateway: ${devices} devices installed in ${seconds.toFixed(2)} s (${(gwRate / 1024 / 1024).toFixed(0)} MB/s served)`);
 

@@ -15,7 +15,11 @@ export async function main(args: string[]): Promise<void> {
   let allAttached: () => void = () => {};
   const ready = new Promise<void>((resolve) => (allAttached = resolve));
   gateway.events.on('attached', () => ++attached === count && allAttached());
-  const fleet: ChildProcess = fork(new URL('./support/lwm2m-fleet.ts', import.meta.url), [`coap://${gateway.lwm2mAddress}`, String(count)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const fleet: ChildProcess = fork(
+    new URL('./support/lwm2m-fleet.ts', import.meta.url),
+    [`coap://${gateway.lwm2mAddress}`, String(count)],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       createInterface({ input: fleet.stdout! }).on('line', (l) => l.startsWith('ready') && resolve());
@@ -41,11 +45,13 @@ export async function main(args: string[]): Promise<void> {
       { kind: 'Add' as const, path: './GwMO/Fanout/lw/Targets/all', value: './GwMO/DevInventory/Groups/all' },
       { kind: 'Add' as const, path: './GwMO/Fanout/lw/Commands', value: commands, format: 'xml' },
       { kind: 'Exec' as const, path: './GwMO/Fanout/lw/Operations/Start' },
-    ]) await server.service.queue(RIG_GATEWAY, o);
+    ])
+      await server.service.queue(RIG_GATEWAY, o);
     await server.service.notify(RIG_GATEWAY);
     const alert = await done;
     const seconds = (performance.now() - t0) / 1000;
-    if (!String(alert.items[0]?.data).includes(`<Status code="200" count="${count}"/>`)) throw new Error(`not every device answered: ${String(alert.items[0]?.data).slice(0, 300)}`);
+    if (!String(alert.items[0]?.data).includes(`<Status code="200" count="${count}"/>`))
+      throw new Error(`not every device answered: ${String(alert.items[0]?.data).slice(0, 300)}`);
     console.log(`${count} LwM2M devices: Exec → aggregated alert in ${seconds.toFixed(2)} s`);
     console.log(`RESULT fanout_lwm2m_${count >= 10_000 ? `${count / 1000}k` : count}_s ${seconds.toFixed(2)}`);
   } finally {

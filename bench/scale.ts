@@ -62,7 +62,10 @@ class Fleet {
 
   constructor(urls: readonly string[]) {
     this.instances = urls.length;
-    this.agents = this.clients.map((http, g) => new DmClientAgent({ tree: gatewayTree(g, urls[g % urls.length]!), http, clock: { now: () => Date.now() }, encoding: 'wbxml' }));
+    this.agents = this.clients.map(
+      (http, g) =>
+        new DmClientAgent({ tree: gatewayTree(g, urls[g % urls.length]!), http, clock: { now: () => Date.now() }, encoding: 'wbxml' }),
+    );
   }
 
   /** sessions per second over a window of time or of sessions, after SETTLE_MS not counted */
@@ -134,7 +137,9 @@ export async function main(args: string[]): Promise<void> {
       console.log(`round ${round + 1}: SQLite ×1 ${r('sqlite')}, PostgreSQL ×1 ${r('pg1')}, PostgreSQL ×2 ${r('pg2')} sessions/s`);
     }
     const ratio = (a: Key, b: Key): number => median(rates[a].map((x, i) => x / rates[b][i]!));
-    console.log(`\n${GATEWAYS} gateways in back-to-back DM sessions (WBXML, md5), simulated in the bench process; each server instance its own process`);
+    console.log(
+      `\n${GATEWAYS} gateways in back-to-back DM sessions (WBXML, md5), simulated in the bench process; each server instance its own process`,
+    );
     console.log(`RESULT pg_vs_sqlite ${ratio('pg1', 'sqlite').toFixed(3)}`);
     console.log(`RESULT pg_2x_vs_1x ${ratio('pg2', 'pg1').toFixed(3)}`);
     console.log(`RESULT scale_sqlite_sessions_per_s ${median(rates.sqlite).toFixed(0)}`);

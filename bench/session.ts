@@ -41,7 +41,10 @@ function cpuOf(child: ChildProcess): Promise<number> {
   });
 }
 
-interface Load { rate: number; cpuPerPair: number }
+interface Load {
+  rate: number;
+  cpuPerPair: number;
+}
 
 /** DEVICES devices in sessions with the gwmo server, counting HTTP pairs for `seconds`. */
 async function loadDm(url: string, seconds: number, target: ChildProcess): Promise<Load> {
@@ -60,7 +63,9 @@ async function loadDm(url: string, seconds: number, target: ChildProcess): Promi
     };
     return http;
   });
-  const agents = clients.map((http, d) => new DmClientAgent({ tree: deviceTree(d, url), http, clock: { now: () => Date.now() }, encoding: 'wbxml' }));
+  const agents = clients.map(
+    (http, d) => new DmClientAgent({ tree: deviceTree(d, url), http, clock: { now: () => Date.now() }, encoding: 'wbxml' }),
+  );
   const runs = agents.map(async (a) => {
     while (!stop) await a.session();
   });
@@ -120,12 +125,19 @@ async function bytesPerIdleDevice(count: number): Promise<number> {
   const http = new DmHttpClient({ retries: 0 });
   const before = heapAfterGc(gc);
   for (let start = 0; start < count; start += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, count - start) }, async (_, i) => {
-      const d = start + i;
-      await server.service.addDevice({ deviceId: `IMEI:${String(d).padStart(15, '0')}`, name: `dev${d}`, password: 'pw', scheme: 'md5' });
-      const report = await new DmClientAgent({ tree: deviceTree(d, url), http, clock: { now: () => Date.now() }, encoding: 'wbxml' }).session();
-      if (report.end !== 'done') throw new Error(`device ${d}: ${report.end} ${report.error ?? ''}`);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(50, count - start) }, async (_, i) => {
+        const d = start + i;
+        await server.service.addDevice({ deviceId: `IMEI:${String(d).padStart(15, '0')}`, name: `dev${d}`, password: 'pw', scheme: 'md5' });
+        const report = await new DmClientAgent({
+          tree: deviceTree(d, url),
+          http,
+          clock: { now: () => Date.now() },
+          encoding: 'wbxml',
+        }).session();
+        if (report.end !== 'done') throw new Error(`device ${d}: ${report.end} ${report.error ?? ''}`);
+      }),
+    );
   }
   const after = heapAfterGc(gc);
   http.close();
@@ -145,8 +157,10 @@ export async function main(args: string[]): Promise<void> {
       const d = await loadDm(dm.url, seconds, dm.child);
       loads.echo.push(e);
       loads.dm.push(d);
-      console.log(`round ${round + 1}: gwmo server ${d.rate.toFixed(0)} pairs/s (${d.cpuPerPair.toFixed(0)} µs CPU per pair), `
-        + `bare HTTP echo ${e.rate.toFixed(0)} pairs/s (${e.cpuPerPair.toFixed(0)} µs CPU per pair)`);
+      console.log(
+        `round ${round + 1}: gwmo server ${d.rate.toFixed(0)} pairs/s (${d.cpuPerPair.toFixed(0)} µs CPU per pair), ` +
+          `bare HTTP echo ${e.rate.toFixed(0)} pairs/s (${e.cpuPerPair.toFixed(0)} µs CPU per pair)`,
+      );
     }
     const rates = { dm: loads.dm.map((l) => l.rate), echo: loads.echo.map((l) => l.rate) };
     const best = (xs: number[]): number => Math.max(...xs);

@@ -13,7 +13,11 @@ import { decoders, fuzz, seeds } from '../test/support/fuzz.ts';
 const NO_LOCKOUT = { perDevice: 1e9, perAddress: 1e9, delayMs: 0, maxDelayMs: 0 };
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '2000000' }, seed: { type: 'string', default: String(Date.now() % 1e9) }, target: { type: 'string', default: 'codec' } },
+  options: {
+    runs: { type: 'string', default: '2000000' },
+    seed: { type: 'string', default: String(Date.now() % 1e9) },
+    target: { type: 'string', default: 'codec' },
+  },
 });
 const runs = Number(values.runs);
 const seed = Number(values.seed);
@@ -31,7 +35,9 @@ if (values.target !== 'dm') {
   for (const [name, decode] of Object.entries(decoders)) {
     const started = performance.now();
     const report = fuzz(decode, name === 'xml' ? corpus.xml : corpus.wbxml, runs, seed);
-    console.log(`${name}: ${report.runs} runs (seed ${seed}), ${report.decoded} decoded, ${report.refused} refused, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `${name}: ${report.runs} runs (seed ${seed}), ${report.decoded} decoded, ${report.refused} refused, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
 }
 
@@ -42,15 +48,23 @@ if (values.target !== 'codec') {
   const p = await startPair({ scheme: 'basic', authLimits: NO_LOCKOUT });
   try {
     await p.server.service.addDevice({ deviceId: 'urn:fuzz:victim-device', name: 'victim', password: 'victim-secret', scheme: 'basic' });
-    const targets = { good: { deviceId: p.deviceId, name: 'dev1', password: 'dev-secret' }, victim: { deviceId: 'urn:fuzz:victim-device', name: 'victim', password: 'victim-secret' } };
+    const targets = {
+      good: { deviceId: p.deviceId, name: 'dev1', password: 'dev-secret' },
+      victim: { deviceId: 'urn:fuzz:victim-device', name: 'victim', password: 'victim-secret' },
+    };
     await fuzzDmEndpoint({ url: p.url, ...targets, runs: 5000, seed: seed + 1 });
     const before = heapMb();
     const started = performance.now();
     const report = await fuzzDmEndpoint({
-      url: p.url, ...targets, runs, seed,
+      url: p.url,
+      ...targets,
+      runs,
+      seed,
       progress: (n) => n % 100_000 === 0 && console.log(`dm: ${n} runs, heap ${heapMb().toFixed(1)} MB`),
     });
-    console.log(`dm: ${runs} runs (seed ${seed}) over HTTP, answers ${JSON.stringify(report.statuses)}, ${report.sessions} sessions, heap ${before.toFixed(1)} → ${heapMb().toFixed(1)} MB, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `dm: ${runs} runs (seed ${seed}) over HTTP, answers ${JSON.stringify(report.statuses)}, ${report.sessions} sessions, heap ${before.toFixed(1)} → ${heapMb().toFixed(1)} MB, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   } finally {
     await p.close();
   }

@@ -4,7 +4,9 @@ import { runSoak } from '../test/support/soak.ts';
 
 const [seconds = '300', gateways = '4', devices = '25'] = process.argv.slice(2);
 const f = await runSoak({ seconds: Number(seconds), gateways: Number(gateways), devices: Number(devices), log: (l) => console.log(l) });
-console.log(`\n${gateways} gateways × ${devices} devices, 2 server instances on one PostgreSQL, ${f.seconds.toFixed(0)} s; restarted: ${f.restarts.join(', ')}`);
+console.log(
+  `\n${gateways} gateways × ${devices} devices, 2 server instances on one PostgreSQL, ${f.seconds.toFixed(0)} s; restarted: ${f.restarts.join(', ')}`,
+);
 console.log(`RESULT soak_fanouts ${f.fanouts}`);
 console.log(`RESULT soak_results ${f.results}`);
 console.log(`RESULT soak_wrong ${f.wrong.length}`);

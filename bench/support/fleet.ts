@@ -10,19 +10,40 @@ const count = Number(countText);
 const http = new DmHttpClient({ maxSockets: 64, retries: 3, retryDelay: async () => {} });
 const devices: DmDevice[] = [];
 for (let i = 0; i < count; i++) {
-  devices.push(new DmDevice({
-    deviceId: `IMEI:${String(i).padStart(15, '0')}`, serverUrl: lanUrl!, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw',
-    serverPassword: 'lan-srv-pw', auth: 'md5', encoding: 'wbxml', manufacturer: 'Acme', model: 'Fleet-1', language: 'en',
-    firmware: '1.0', notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0,
-  }, undefined, () => {}, http));
+  devices.push(
+    new DmDevice(
+      {
+        deviceId: `IMEI:${String(i).padStart(15, '0')}`,
+        serverUrl: lanUrl!,
+        serverId: 'gwmo-gateway',
+        username: 'device',
+        password: 'lan-pw',
+        serverPassword: 'lan-srv-pw',
+        auth: 'md5',
+        encoding: 'wbxml',
+        manufacturer: 'Acme',
+        model: 'Fleet-1',
+        language: 'en',
+        firmware: '1.0',
+        notifyHost: '127.0.0.1',
+        notifyPort: 0,
+        checkInSeconds: 0,
+      },
+      undefined,
+      () => {},
+      http,
+    ),
+  );
 }
 const BATCH = 64;
 for (let i = 0; i < count; i += BATCH) {
-  await Promise.all(devices.slice(i, i + BATCH).map(async (d) => {
-    await d.start();
-    const r = await d.session();
-    if (r.end !== 'done') throw new Error(`${d.tree.read('./DevInfo/DevId')}: ${r.end} ${r.error ?? ''}`);
-  }));
+  await Promise.all(
+    devices.slice(i, i + BATCH).map(async (d) => {
+      await d.start();
+      const r = await d.session();
+      if (r.end !== 'done') throw new Error(`${d.tree.read('./DevInfo/DevId')}: ${r.end} ${r.error ?? ''}`);
+    }),
+  );
   if ((i / BATCH) % 20 === 0) process.stderr.write(`fleet: ${Math.min(i + BATCH, count)}/${count} registered\n`);
 }
 console.log(`ready ${count}`);
@@ -37,6 +58,7 @@ process.on('message', (m: { download?: string; concurrent?: number } | 'cpu') =>
   }
   if (!m.download) return;
   const t0 = performance.now();
-  void Promise.all(Array.from({ length: m.concurrent ?? 1 }, () => download(m.download!)))
-    .then((r) => process.send?.({ seconds: (performance.now() - t0) / 1000, bytes: r.reduce((n, x) => n + x.bytes, 0) }));
+  void Promise.all(Array.from({ length: m.concurrent ?? 1 }, () => download(m.download!))).then((r) =>
+    process.send?.({ seconds: (performance.now() - t0) / 1000, bytes: r.reduce((n, x) => n + x.bytes, 0) }),
+  );
 });

@@ -29,7 +29,9 @@ export async function buildHarness(): Promise<string> {
   try {
     await run('cc', ['-O2', '-o', BINARY, SOURCE, ...flags]);
   } catch (err) {
-    throw new Error(`cannot compile the libwbxml harness (apt-get install gcc libc6-dev): ${(err as { stderr?: string }).stderr ?? String(err)}`);
+    throw new Error(
+      `cannot compile the libwbxml harness (apt-get install gcc libc6-dev): ${(err as { stderr?: string }).stderr ?? String(err)}`,
+    );
   }
   return BINARY;
 }

@@ -7,7 +7,10 @@ const count = Number(countText);
 const devices: Lwm2mDevice[] = [];
 const BATCH = 200;
 for (let i = 0; i < count; i += BATCH) {
-  const batch = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => new Lwm2mDevice({ endpoint: `lw${i + k}`, server: server!, lifetimeS: 3600 }));
+  const batch = Array.from(
+    { length: Math.min(BATCH, count - i) },
+    (_, k) => new Lwm2mDevice({ endpoint: `lw${i + k}`, server: server!, lifetimeS: 3600 }),
+  );
   await Promise.all(batch.map((d) => d.start()));
   devices.push(...batch);
   if ((i / BATCH) % 10 === 0) process.stderr.write(`lwm2m fleet: ${devices.length}/${count} registered\n`);

@@ -17,29 +17,60 @@ export async function startRig(options: { config?: Readonly<Record<string, strin
   const store = new SqliteServerStore(':memory:');
   const waiting: { type: string; resolve: (a: GenericAlert) => void }[] = [];
   const server = new DmServer({
-    store, serverId: 'srv', ...(options.images ? { imageDir: join(dir, 'server-images') } : {}),
+    store,
+    serverId: 'srv',
+    ...(options.images ? { imageDir: join(dir, 'server-images') } : {}),
     events: { alert: (_d, a) => waiting.filter((w) => a.items[0]?.type?.includes(w.type)).forEach((w) => w.resolve(a)) },
   });
   const url = await server.start();
-  await server.service.addDevice({ deviceId: RIG_GATEWAY, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' });
+  await server.service.addDevice({
+    deviceId: RIG_GATEWAY,
+    name: 'gw',
+    password: 'gw-pw',
+    serverName: 'srv',
+    serverPassword: 'srv-pw',
+    scheme: 'md5',
+  });
   const gstore = new SqliteGatewayStore(join(dir, 'gateway.db'), { exclusive: true });
   const south = new SqliteServerStore(join(dir, 'south.db'), { exclusive: true });
   for (const [k, v] of Object.entries(options.config ?? {})) gstore.setConfig(k, v);
   const gateway = new DmGateway({
-    deviceId: RIG_GATEWAY, serverUrl: url, serverId: 'srv', username: 'gw', password: 'gw-pw', serverPassword: 'srv-pw', auth: 'md5', encoding: 'wbxml',
-    lanHost: '127.0.0.1', lanPort: 0, lanServerId: 'gwmo-gateway', deviceUser: 'device', devicePassword: 'lan-pw', lanServerPassword: 'lan-srv-pw',
-    notifyPort: 0, checkInSeconds: 0, stores: { south, gateway: gstore }, imageDir: join(dir, 'images'), ...(options.lwm2m ? { lwm2mPort: 0 } : {}),
+    deviceId: RIG_GATEWAY,
+    serverUrl: url,
+    serverId: 'srv',
+    username: 'gw',
+    password: 'gw-pw',
+    serverPassword: 'srv-pw',
+    auth: 'md5',
+    encoding: 'wbxml',
+    lanHost: '127.0.0.1',
+    lanPort: 0,
+    lanServerId: 'gwmo-gateway',
+    deviceUser: 'device',
+    devicePassword: 'lan-pw',
+    lanServerPassword: 'lan-srv-pw',
+    notifyPort: 0,
+    checkInSeconds: 0,
+    stores: { south, gateway: gstore },
+    imageDir: join(dir, 'images'),
+    ...(options.lwm2m ? { lwm2mPort: 0 } : {}),
   });
   await gateway.start();
   await gateway.checkIn();
   return {
-    server, gateway, gstore, dir,
+    server,
+    gateway,
+    gstore,
+    dir,
     /** the next alert whose type contains `type` */
     alertOf: (type: string): Promise<GenericAlert> => new Promise((resolve) => waiting.push({ type, resolve })),
     /** a group "all" of the given devices, written straight into the gateway's store (setup, not measured) */
     groupAll(deviceIds: readonly string[]): void {
       gstore.putGroup('all', '');
-      gstore.setMembers('all', deviceIds.map((deviceId, i) => ({ name: `m${i}`, deviceId })));
+      gstore.setMembers(
+        'all',
+        deviceIds.map((deviceId, i) => ({ name: `m${i}`, deviceId })),
+      );
     },
     async close(): Promise<void> {
       await gateway.stop();

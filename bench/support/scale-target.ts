@@ -13,4 +13,11 @@ for (let d = 0; d < Number(accountsText); d++) {
   await server.service.ensureDevice({ deviceId: `GW:${String(d).padStart(6, '0')}`, name: `gw${d}`, password: 'pw', scheme: 'md5' });
 }
 console.log(url);
-process.on('SIGINT', () => void server.stop().then(() => stores.close()).then(() => process.exit(0)));
+process.on(
+  'SIGINT',
+  () =>
+    void server
+      .stop()
+      .then(() => stores.close())
+      .then(() => process.exit(0)),
+);

@@ -30,7 +30,10 @@ export interface DriverContext {
 
 /** What a driver reports about its devices: first contact and every contact after, and leaving. */
 export interface DriverEvents {
-  seen(deviceId: string, sighting: { protocol: string; info: Readonly<Record<string, string>>; localAddress?: string; dmClient: boolean }): void;
+  seen(
+    deviceId: string,
+    sighting: { protocol: string; info: Readonly<Record<string, string>>; localAddress?: string; dmClient: boolean },
+  ): void;
   gone(deviceId: string): void;
 }
 

@@ -16,7 +16,8 @@ function time(url: URL, name: string): number | undefined {
   const v = url.searchParams.get(name);
   if (v === null) return undefined;
   const t = ISO_8601.test(v) ? Date.parse(v) : NaN;
-  if (!Number.isFinite(t)) throw new ApiError(400, `${name} must be an ISO 8601 date or date-time with a zone, e.g. 2025-01-31T12:00:00Z, not "${v}"`);
+  if (!Number.isFinite(t))
+    throw new ApiError(400, `${name} must be an ISO 8601 date or date-time with a zone, e.g. 2025-01-31T12:00:00Z, not "${v}"`);
   return t;
 }
 
@@ -37,19 +38,30 @@ function filters(url: URL, deviceId: string | undefined): Omit<AlertQuery, 'limi
   return {
     ...(deviceId !== undefined ? { deviceId } : {}),
     ...(type !== null ? (type.endsWith('*') ? { type: type.slice(0, -1), typePrefix: true } : { type }) : {}),
-    ...(code !== undefined ? { code } : {}), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}),
+    ...(code !== undefined ? { code } : {}),
+    ...(since !== undefined ? { since } : {}),
+    ...(until !== undefined ? { until } : {}),
   };
 }
 
 /** An alert as the API shows it: Data as text, or {base64, format} for binary formats. */
 export function alertView(a: AlertRow): Record<string, unknown> {
   const items = a.items.map((i) => ({
-    source: i['source'] ?? null, target: i['target'] ?? null, type: i['type'] ?? null, format: i['format'] ?? 'chr', mark: i['mark'] ?? null,
+    source: i['source'] ?? null,
+    target: i['target'] ?? null,
+    type: i['type'] ?? null,
+    format: i['format'] ?? 'chr',
+    mark: i['mark'] ?? null,
     data: i['data'] === undefined ? null : dataView(i['data'], typeof i['format'] === 'string' ? i['format'] : undefined),
   }));
   return {
-    id: String(a.id), deviceId: a.deviceId, code: a.code, correlator: a.correlator ?? null,
-    type: items[0]?.type ?? null, receivedAt: new Date(a.receivedAt).toISOString(), items,
+    id: String(a.id),
+    deviceId: a.deviceId,
+    code: a.code,
+    correlator: a.correlator ?? null,
+    type: items[0]?.type ?? null,
+    receivedAt: new Date(a.receivedAt).toISOString(),
+    items,
   };
 }
 
@@ -65,26 +77,45 @@ async function page(service: ServerService, res: ServerResponse, url: URL, devic
 export function alertRoutes(service: ServerService, options: { heartbeatMs?: number } = {}): Route[] {
   return [
     ['GET', /^\/api\/alerts$/, async (_q, res, _p, url) => page(service, res, url, url.searchParams.get('device') ?? undefined)],
-    ['GET', /^\/api\/devices\/([^/]+)\/alerts$/, async (_q, res, [id], url) => {
-      await service.device(id!); // 404 for an id with no account, as its operations answer
-      await page(service, res, url, id);
-    }],
-    ['GET', /^\/api\/alerts\/events$/, async (req, res, _p, url) => {
-      const query = filters(url, url.searchParams.get('device') ?? undefined);
-      for (const p of ['since', 'until']) if (url.searchParams.has(p)) throw new ApiError(400, `${p} does not apply to the live stream (Last-Event-ID resumes it)`);
-      const after = positive(typeof req.headers['last-event-id'] === 'string' ? req.headers['last-event-id'] : null, 'Last-Event-ID');
-      await stream(service, req, res, query, after, options.heartbeatMs ?? 15_000);
-    }],
+    [
+      'GET',
+      /^\/api\/devices\/([^/]+)\/alerts$/,
+      async (_q, res, [id], url) => {
+        await service.device(id!); // 404 for an id with no account, as its operations answer
+        await page(service, res, url, id);
+      },
+    ],
+    [
+      'GET',
+      /^\/api\/alerts\/events$/,
+      async (req, res, _p, url) => {
+        const query = filters(url, url.searchParams.get('device') ?? undefined);
+        for (const p of ['since', 'until'])
+          if (url.searchParams.has(p)) throw new ApiError(400, `${p} does not apply to the live stream (Last-Event-ID resumes it)`);
+        const after = positive(typeof req.headers['last-event-id'] === 'string' ? req.headers['last-event-id'] : null, 'Last-Event-ID');
+        await stream(service, req, res, query, after, options.heartbeatMs ?? 15_000);
+      },
+    ],
   ];
 }
 
 function matches(q: Omit<AlertQuery, 'limit'>, a: AlertRow): boolean {
   const type = typeof a.items[0]?.['type'] === 'string' ? (a.items[0]['type'] as string) : undefined;
-  return (q.deviceId === undefined || a.deviceId === q.deviceId) && (q.code === undefined || a.code === q.code)
-    && (q.type === undefined || (type !== undefined && (q.typePrefix ? type.startsWith(q.type) : type === q.type)));
+  return (
+    (q.deviceId === undefined || a.deviceId === q.deviceId) &&
+    (q.code === undefined || a.code === q.code) &&
+    (q.type === undefined || (type !== undefined && (q.typePrefix ? type.startsWith(q.type) : type === q.type)))
+  );
 }
 
-async function stream(service: ServerService, req: IncomingMessage, res: ServerResponse, q: Omit<AlertQuery, 'limit'>, after: number | undefined, heartbeatMs: number): Promise<void> {
+async function stream(
+  service: ServerService,
+  req: IncomingMessage,
+  res: ServerResponse,
+  q: Omit<AlertQuery, 'limit'>,
+  after: number | undefined,
+  heartbeatMs: number,
+): Promise<void> {
   const send = (a: AlertRow): void => void res.write(`id: ${a.id}\nevent: alert\ndata: ${JSON.stringify(alertView(a))}\n\n`);
   // listening before the replay is read: an alert stored meanwhile is told once, by one or the other
   const replayed = new Set<number>();
@@ -103,7 +134,12 @@ async function stream(service: ServerService, req: IncomingMessage, res: ServerR
   };
   req.on('close', end);
   res.on('close', end);
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   res.write('retry: 2000\n\n');
   if (after === undefined) return;
   try {

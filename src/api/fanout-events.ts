@@ -24,15 +24,24 @@ export function fanoutEventRoutes(gw: GatewayService, options: FanoutEventOption
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const pollers = options.pollers ?? new FanoutPollers(gw, { pollMs, ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}) });
   return [
-    ['GET', /^\/api\/gateways\/([^/]+)\/fanouts\/([^/]+)\/events$/, async (req, res, [id, name]) => {
-      // joining answers errors (unknown gateway or job, a silent gateway) as JSON, before the stream starts
-      const watch = await pollers.watch(id!, name!);
-      await stream(req, res, watch, { pollMs, heartbeatMs });
-    }],
+    [
+      'GET',
+      /^\/api\/gateways\/([^/]+)\/fanouts\/([^/]+)\/events$/,
+      async (req, res, [id, name]) => {
+        // joining answers errors (unknown gateway or job, a silent gateway) as JSON, before the stream starts
+        const watch = await pollers.watch(id!, name!);
+        await stream(req, res, watch, { pollMs, heartbeatMs });
+      },
+    ],
   ];
 }
 
-async function stream(req: IncomingMessage, res: ServerResponse, watch: FanoutWatch, o: { pollMs: number; heartbeatMs: number }): Promise<void> {
+async function stream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  watch: FanoutWatch,
+  o: { pollMs: number; heartbeatMs: number },
+): Promise<void> {
   // the client going ends this watcher's share of the polling (the loop stops with its last watcher)
   req.on('close', watch.leave);
   res.on('close', watch.leave);
@@ -44,7 +53,12 @@ async function stream(req: IncomingMessage, res: ServerResponse, watch: FanoutWa
   const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), o.heartbeatMs);
   heartbeat.unref();
   try {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(`retry: ${Math.max(1000, o.pollMs)}\n\n`);
     send(watch.first, isFinal(watch.first));
     if (isFinal(watch.first)) return;

@@ -17,8 +17,21 @@ export interface GatewayStatus {
     readonly byMode: Readonly<Record<string, number>>;
     readonly byProtocol: Readonly<Record<string, number>>;
   };
-  readonly fanouts: readonly { readonly name: string; readonly state: string; readonly done: number; readonly total: number; readonly since: string }[];
-  readonly images: readonly { readonly name: string; readonly version: string; readonly state: string; readonly bytes: number; readonly size: number | null; readonly error: string | null }[];
+  readonly fanouts: readonly {
+    readonly name: string;
+    readonly state: string;
+    readonly done: number;
+    readonly total: number;
+    readonly since: string;
+  }[];
+  readonly images: readonly {
+    readonly name: string;
+    readonly version: string;
+    readonly state: string;
+    readonly bytes: number;
+    readonly size: number | null;
+    readonly error: string | null;
+  }[];
   readonly at: string;
 }
 
@@ -65,10 +78,19 @@ export function gatewayStatus(gw: DmGateway, now: number = Date.now()): GatewayS
       byProtocol: s.byProtocol,
     },
     fanouts: running.map((j) => ({
-      name: j.name, state: JOB_STATES.get(j.state) ?? String(j.state), done: store.listResults(j.name).length, total: j.devices?.length ?? 0, since: iso(j.createdAt),
+      name: j.name,
+      state: JOB_STATES.get(j.state) ?? String(j.state),
+      done: store.listResults(j.name).length,
+      total: j.devices?.length ?? 0,
+      since: iso(j.createdAt),
     })),
     images: store.listImages().map((i) => ({
-      name: i.name, version: i.version, state: IMAGE_STATES.get(i.state) ?? String(i.state), bytes: i.bytes, size: i.size ?? null, error: i.error ?? null,
+      name: i.name,
+      version: i.version,
+      state: IMAGE_STATES.get(i.state) ?? String(i.state),
+      bytes: i.bytes,
+      size: i.size ?? null,
+      error: i.error ?? null,
     })),
     at: iso(now),
   };

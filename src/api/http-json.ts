@@ -46,13 +46,20 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   res.end(text);
 }
 
 /** Reads optional typed fields, rejecting wrong types with a message naming the field. */
 export function field<T extends 'string' | 'number' | 'boolean'>(
-  body: Record<string, unknown>, name: string, type: T, required = false,
+  body: Record<string, unknown>,
+  name: string,
+  type: T,
+  required = false,
 ): (T extends 'string' ? string : T extends 'number' ? number : boolean) | undefined {
   const v = body[name];
   if (v === undefined || v === null) {
@@ -72,4 +79,5 @@ export function paging(url: URL): { limit: number; offset: number } {
 }
 
 /** A DM value in JSON: text as it is, bytes (bin, b64) as {base64, format}. */
-export const dataView = (data: unknown, format?: string): unknown => (data instanceof Uint8Array ? { base64: Buffer.from(data).toString('base64'), format } : data);
+export const dataView = (data: unknown, format?: string): unknown =>
+  data instanceof Uint8Array ? { base64: Buffer.from(data).toString('base64'), format } : data;

@@ -10,9 +10,19 @@ const MAX_IMAGE = 2 * 1024 ** 3;
 /** An upload as the API shows it; `contentType` is what the uploader claimed, kept as a label only. */
 function imageView(i: ImageInfo, publicBase: string): Record<string, unknown> {
   return {
-    id: i.id, sha256: i.sha256, name: i.name, version: i.version, size: i.size, contentType: i.contentType,
-    createdAt: new Date(i.createdAt).toISOString(), url: `${publicBase}/images/${i.id}`,
-    stagings: Object.entries(i.stagings ?? {}).map(([where, state]) => ({ gateway: where.slice(0, where.lastIndexOf('/')), name: where.slice(where.lastIndexOf('/') + 1), state })),
+    id: i.id,
+    sha256: i.sha256,
+    name: i.name,
+    version: i.version,
+    size: i.size,
+    contentType: i.contentType,
+    createdAt: new Date(i.createdAt).toISOString(),
+    url: `${publicBase}/images/${i.id}`,
+    stagings: Object.entries(i.stagings ?? {}).map(([where, state]) => ({
+      gateway: where.slice(0, where.lastIndexOf('/')),
+      name: where.slice(where.lastIndexOf('/') + 1),
+      state,
+    })),
   };
 }
 
@@ -28,58 +38,99 @@ export function imageRoutes(gw: GatewayService): Route[] {
     return gw.images;
   };
   return [
-    ['POST', /^\/api\/images$/, async (req, res, _p, url) => {
-      const name = url.searchParams.get('name');
-      if (!name) throw new ApiError(400, 'name is required: POST /api/images?name=firmware&version=1.2 with the bytes as the body');
-      const type = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
-      if (type === 'application/json') throw new ApiError(415, 'send the image bytes as the body (e.g. Content-Type: application/octet-stream), not JSON');
-      const length = Number(req.headers['content-length'] ?? NaN);
-      const image = await repo().add(req, { name, version: url.searchParams.get('version') ?? '', contentType: type, ...(Number.isSafeInteger(length) ? { length } : {}) }, MAX_IMAGE, Date.now());
-      sendJson(res, 201, imageView(image, gw.publicBase));
-    }],
-    ['GET', /^\/api\/images$/, async (_q, res) => {
-      const r = repo();
-      sendJson(res, 200, { items: (await r.list()).map((i) => imageView(i, gw.publicBase)), quotaBytes: r.quotaBytes, egress: { bytes: r.served.bytes, requests: r.served.requests } });
-    }],
-    ['DELETE', /^\/api\/images\/([^/]+)$/, async (_q, res, [id]) => {
-      await repo().remove(id!);
-      res.writeHead(204).end();
-    }],
-    ['POST', new RegExp(`${G}/images$`), async (req, res, [id], url) => {
-      const b = await readJson(req);
-      const image = field(b, 'image', 'string', true)!;
-      const name = field(b, 'name', 'string');
-      const r = await gw.stageImage(id!, { image, ...(name !== undefined ? { name } : {}) }, wait(url));
-      const start = r.operations[r.operations.length - 1]!;
-      // 200: the download already finished (its imageready alert completed the Exec) before we answer
-      if (r.done && start.status !== 202 && start.status !== 200) {
-        const failed = r.operations.find((o) => (o.status ?? 0) >= 300 && o.status !== 418) ?? start;
-        throw new ApiError(409, `the gateway refused the staging: ${failed.kind} ${failed.target} → DM status ${failed.status}`);
-      }
-      sendJson(res, 202, { name: r.value!.name, correlator: r.value!.correlator, started: r.done });
-    }],
-    ['GET', new RegExp(`${G}/images$`), async (_q, res, [id], url) => {
-      const r = await gw.gatewayImages(id!, wait(url));
-      if (!r.done) sendJson(res, 202, { pending: true, message: 'the gateway has not answered yet' });
-      else sendJson(res, 200, r.value);
-    }],
-    ['POST', new RegExp(`${G}/distributions$`), async (req, res, [id], url) => {
-      const b = await readJson(req);
-      const list = (k: string): string[] | undefined => {
-        const v = b[k];
-        if (v === undefined) return undefined;
-        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ApiError(400, `${k} must be an array of strings`);
-        return v as string[];
-      };
-      const name = field(b, 'name', 'string');
-      const timeout = field(b, 'timeout', 'number');
-      const devices = list('devices');
-      const groups = list('groups');
-      const r = await gw.distribute(id!, {
-        image: field(b, 'image', 'string', true)!, ...(name ? { name } : {}), ...(devices ? { devices } : {}), ...(groups ? { groups } : {}),
-        ...(timeout !== undefined ? { timeout } : {}),
-      }, wait(url));
-      sendJson(res, 202, { name: r.value!.name, correlator: r.value!.correlator, url: r.value!.url, started: r.done });
-    }],
+    [
+      'POST',
+      /^\/api\/images$/,
+      async (req, res, _p, url) => {
+        const name = url.searchParams.get('name');
+        if (!name) throw new ApiError(400, 'name is required: POST /api/images?name=firmware&version=1.2 with the bytes as the body');
+        const type = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
+        if (type === 'application/json')
+          throw new ApiError(415, 'send the image bytes as the body (e.g. Content-Type: application/octet-stream), not JSON');
+        const length = Number(req.headers['content-length'] ?? NaN);
+        const image = await repo().add(
+          req,
+          { name, version: url.searchParams.get('version') ?? '', contentType: type, ...(Number.isSafeInteger(length) ? { length } : {}) },
+          MAX_IMAGE,
+          Date.now(),
+        );
+        sendJson(res, 201, imageView(image, gw.publicBase));
+      },
+    ],
+    [
+      'GET',
+      /^\/api\/images$/,
+      async (_q, res) => {
+        const r = repo();
+        sendJson(res, 200, {
+          items: (await r.list()).map((i) => imageView(i, gw.publicBase)),
+          quotaBytes: r.quotaBytes,
+          egress: { bytes: r.served.bytes, requests: r.served.requests },
+        });
+      },
+    ],
+    [
+      'DELETE',
+      /^\/api\/images\/([^/]+)$/,
+      async (_q, res, [id]) => {
+        await repo().remove(id!);
+        res.writeHead(204).end();
+      },
+    ],
+    [
+      'POST',
+      new RegExp(`${G}/images$`),
+      async (req, res, [id], url) => {
+        const b = await readJson(req);
+        const image = field(b, 'image', 'string', true)!;
+        const name = field(b, 'name', 'string');
+        const r = await gw.stageImage(id!, { image, ...(name !== undefined ? { name } : {}) }, wait(url));
+        const start = r.operations[r.operations.length - 1]!;
+        // 200: the download already finished (its imageready alert completed the Exec) before we answer
+        if (r.done && start.status !== 202 && start.status !== 200) {
+          const failed = r.operations.find((o) => (o.status ?? 0) >= 300 && o.status !== 418) ?? start;
+          throw new ApiError(409, `the gateway refused the staging: ${failed.kind} ${failed.target} → DM status ${failed.status}`);
+        }
+        sendJson(res, 202, { name: r.value!.name, correlator: r.value!.correlator, started: r.done });
+      },
+    ],
+    [
+      'GET',
+      new RegExp(`${G}/images$`),
+      async (_q, res, [id], url) => {
+        const r = await gw.gatewayImages(id!, wait(url));
+        if (!r.done) sendJson(res, 202, { pending: true, message: 'the gateway has not answered yet' });
+        else sendJson(res, 200, r.value);
+      },
+    ],
+    [
+      'POST',
+      new RegExp(`${G}/distributions$`),
+      async (req, res, [id], url) => {
+        const b = await readJson(req);
+        const list = (k: string): string[] | undefined => {
+          const v = b[k];
+          if (v === undefined) return undefined;
+          if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ApiError(400, `${k} must be an array of strings`);
+          return v as string[];
+        };
+        const name = field(b, 'name', 'string');
+        const timeout = field(b, 'timeout', 'number');
+        const devices = list('devices');
+        const groups = list('groups');
+        const r = await gw.distribute(
+          id!,
+          {
+            image: field(b, 'image', 'string', true)!,
+            ...(name ? { name } : {}),
+            ...(devices ? { devices } : {}),
+            ...(groups ? { groups } : {}),
+            ...(timeout !== undefined ? { timeout } : {}),
+          },
+          wait(url),
+        );
+        sendJson(res, 202, { name: r.value!.name, correlator: r.value!.correlator, url: r.value!.url, started: r.done });
+      },
+    ],
   ];
 }

@@ -18,36 +18,50 @@ function bounded(url: URL, name: string, min: number, max: number, fallback: num
   const text = url.searchParams.get(name);
   if (text === null) return fallback;
   const n = Number(text);
-  if (text === '' || !Number.isInteger(n) || n < min || n > max) throw new ApiError(400, `${name} must be an integer ${min}–${max} (${unit})`);
+  if (text === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new ApiError(400, `${name} must be an integer ${min}–${max} (${unit})`);
   return n;
 }
 
 export function overviewRoutes(service: ServerService, gateways: GatewayService | undefined, trace: SessionTrace | undefined): Route[] {
   const fleet = gateways ? new FleetOverview(service, gateways) : undefined;
   return [
-    ['GET', /^\/api\/overview$/, async (_q, res, _p, url) => {
-      if (!fleet) throw new ApiError(503, 'this server does not manage gateways');
-      const wait = bounded(url, 'wait', 0, 120, 5, 'seconds');
-      const checkIn = bounded(url, 'checkIn', 1, 86_400, CHECK_IN_S, 'seconds');
-      const all = await fleet.read(wait * 1000, checkIn * 1000);
-      const answered = all.flatMap((g) => (g.devices ? [g.devices] : []));
-      sendJson(res, 200, {
-        at: iso(Date.now()), checkInSeconds: checkIn,
-        devices: addCounts(answered),
-        gateways: all.map((g) => ({
-          deviceId: g.deviceId, lastSeen: iso(g.lastSeen), missedCheckIn: g.missedCheckIn,
-          devices: g.devices ?? null, devicesAt: iso(g.devicesAt), fanouts: g.fanouts.map((f) => ({ name: f.name, since: iso(f.since) })),
-        })),
-        missedCheckIn: all.filter((g) => g.missedCheckIn).map((g) => g.deviceId),
-        unanswered: all.filter((g) => !g.devices).map((g) => g.deviceId),
-        fanoutsRunning: all.reduce((n, g) => n + g.fanouts.length, 0),
-      });
-    }],
-    ['GET', /^\/api\/stats\/sessions$/, async (_q, res, _p, url) => {
-      if (!trace) throw new ApiError(503, 'this server counts no sessions (it keeps no session trace)');
-      const minutes = bounded(url, 'minutes', 1, trace.rate.minutes, MINUTES, 'minutes');
-      const s = trace.rate.series(minutes, Date.now());
-      sendJson(res, 200, { from: iso(s.from), minutes, sessions: s.sessions, failures: s.failures });
-    }],
+    [
+      'GET',
+      /^\/api\/overview$/,
+      async (_q, res, _p, url) => {
+        if (!fleet) throw new ApiError(503, 'this server does not manage gateways');
+        const wait = bounded(url, 'wait', 0, 120, 5, 'seconds');
+        const checkIn = bounded(url, 'checkIn', 1, 86_400, CHECK_IN_S, 'seconds');
+        const all = await fleet.read(wait * 1000, checkIn * 1000);
+        const answered = all.flatMap((g) => (g.devices ? [g.devices] : []));
+        sendJson(res, 200, {
+          at: iso(Date.now()),
+          checkInSeconds: checkIn,
+          devices: addCounts(answered),
+          gateways: all.map((g) => ({
+            deviceId: g.deviceId,
+            lastSeen: iso(g.lastSeen),
+            missedCheckIn: g.missedCheckIn,
+            devices: g.devices ?? null,
+            devicesAt: iso(g.devicesAt),
+            fanouts: g.fanouts.map((f) => ({ name: f.name, since: iso(f.since) })),
+          })),
+          missedCheckIn: all.filter((g) => g.missedCheckIn).map((g) => g.deviceId),
+          unanswered: all.filter((g) => !g.devices).map((g) => g.deviceId),
+          fanoutsRunning: all.reduce((n, g) => n + g.fanouts.length, 0),
+        });
+      },
+    ],
+    [
+      'GET',
+      /^\/api\/stats\/sessions$/,
+      async (_q, res, _p, url) => {
+        if (!trace) throw new ApiError(503, 'this server counts no sessions (it keeps no session trace)');
+        const minutes = bounded(url, 'minutes', 1, trace.rate.minutes, MINUTES, 'minutes');
+        const s = trace.rate.series(minutes, Date.now());
+        sendJson(res, 200, { from: iso(s.from), minutes, sessions: s.sessions, failures: s.failures });
+      },
+    ],
   ];
 }

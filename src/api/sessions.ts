@@ -8,8 +8,15 @@ const iso = (t: number | undefined): string | null => (t === undefined ? null : 
 
 function sessionView(s: TracedSession): Record<string, unknown> {
   return {
-    id: s.id, deviceId: s.deviceId, dmSessionId: s.dmSessionId, startedAt: iso(s.startedAt), endedAt: iso(s.endedAt),
-    outcome: s.outcome ?? null, messages: s.messages.length, bytes: s.bytes, dropped: s.dropped,
+    id: s.id,
+    deviceId: s.deviceId,
+    dmSessionId: s.dmSessionId,
+    startedAt: iso(s.startedAt),
+    endedAt: iso(s.endedAt),
+    outcome: s.outcome ?? null,
+    messages: s.messages.length,
+    bytes: s.bytes,
+    dropped: s.dropped,
   };
 }
 
@@ -19,19 +26,38 @@ export function sessionRoutes(trace: SessionTrace | undefined): Route[] {
     return trace;
   };
   return [
-    ['GET', /^\/api\/sessions$/, async (_q, res, _p, url) => {
-      const { limit, offset } = paging(url);
-      const device = url.searchParams.get('deviceId');
-      const all = kept().list().filter((s) => device === null || s.deviceId === device);
-      sendJson(res, 200, { items: all.slice(offset, offset + limit).map(sessionView), total: all.length, limit, offset });
-    }],
-    ['GET', /^\/api\/sessions\/([^/]+)\/trace$/, async (_q, res, [id]) => {
-      const s = kept().get(id!);
-      if (!s) throw new ApiError(404, `no session "${id}" in the trace (only the last sessions are kept); list them with GET /api/sessions`);
-      sendJson(res, 200, {
-        ...sessionView(s),
-        trace: s.messages.map((m, i) => ({ n: i + 1, direction: m.direction, encoding: m.encoding, bytes: m.bytes.length, at: iso(m.at), ...(m.httpStatus !== undefined ? { httpStatus: m.httpStatus } : {}), xml: messageXml(m) })),
-      });
-    }],
+    [
+      'GET',
+      /^\/api\/sessions$/,
+      async (_q, res, _p, url) => {
+        const { limit, offset } = paging(url);
+        const device = url.searchParams.get('deviceId');
+        const all = kept()
+          .list()
+          .filter((s) => device === null || s.deviceId === device);
+        sendJson(res, 200, { items: all.slice(offset, offset + limit).map(sessionView), total: all.length, limit, offset });
+      },
+    ],
+    [
+      'GET',
+      /^\/api\/sessions\/([^/]+)\/trace$/,
+      async (_q, res, [id]) => {
+        const s = kept().get(id!);
+        if (!s)
+          throw new ApiError(404, `no session "${id}" in the trace (only the last sessions are kept); list them with GET /api/sessions`);
+        sendJson(res, 200, {
+          ...sessionView(s),
+          trace: s.messages.map((m, i) => ({
+            n: i + 1,
+            direction: m.direction,
+            encoding: m.encoding,
+            bytes: m.bytes.length,
+            at: iso(m.at),
+            ...(m.httpStatus !== undefined ? { httpStatus: m.httpStatus } : {}),
+            xml: messageXml(m),
+          })),
+        });
+      },
+    ],
   ];
 }

@@ -18,21 +18,30 @@ export interface ApiAuth {
   readonly auth: AuthService;
   /** the admin made on this start, with the password to show once */
   readonly created?: { name: string; password: string; generated: boolean };
-  readonly routes: (s: ServerService, g: GatewayService, j: DeviceJobs, t?: SessionTrace) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  readonly routes: (
+    s: ServerService,
+    g: GatewayService,
+    j: DeviceJobs,
+    t?: SessionTrace,
+  ) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** an API user made the request (every role reads images) */
   readonly imageReader: (req: IncomingMessage) => Promise<boolean>;
   close(): void;
 }
 
-export async function openApiAuth(store: AuthStore, options: { secureCookie?: boolean; log?: (e: string, f: Record<string, unknown>) => void; adminPassword?: string } = {}): Promise<ApiAuth> {
+export async function openApiAuth(
+  store: AuthStore,
+  options: { secureCookie?: boolean; log?: (e: string, f: Record<string, unknown>) => void; adminPassword?: string } = {},
+): Promise<ApiAuth> {
   const envPassword = options.adminPassword ?? process.env['GWMO_ADMIN_PASSWORD'];
-  if (envPassword !== undefined && envPassword.length < MIN_PASSWORD) throw new CliError(`GWMO_ADMIN_PASSWORD must have at least ${MIN_PASSWORD} characters`);
+  if (envPassword !== undefined && envPassword.length < MIN_PASSWORD)
+    throw new CliError(`GWMO_ADMIN_PASSWORD must have at least ${MIN_PASSWORD} characters`);
   const auth = new AuthService(store);
   const token = process.env['GWMO_ADMIN_TOKEN'];
   if (token !== undefined && token.length < 16) throw new CliError('GWMO_ADMIN_TOKEN must have at least 16 characters');
   const firstStart = async (): Promise<Awaited<ReturnType<AuthService['firstAdmin']>>> => {
     const made = await auth.firstAdmin(envPassword);
-    if (token !== undefined && await store.getUser('admin')) await auth.provisionToken('admin', token, 'GWMO_ADMIN_TOKEN');
+    if (token !== undefined && (await store.getUser('admin'))) await auth.provisionToken('admin', token, 'GWMO_ADMIN_TOKEN');
     return made;
   };
   // instances sharing one database and starting together: one makes the admin, the others see it

@@ -8,14 +8,28 @@ export async function apiCall(api: string, token: string | undefined, method: st
   let res: Response;
   // a Blob (a file) goes as it is, anything else as JSON
   const raw = body instanceof Blob;
-  const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': raw ? 'application/octet-stream' : 'application/json' } : {}) };
+  const headers: Record<string, string> = {
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(body !== undefined ? { 'content-type': raw ? 'application/octet-stream' : 'application/json' } : {}),
+  };
   try {
-    res = await fetch(`${api.replace(/\/$/, '')}${path}`, { method, headers, ...(body !== undefined ? { body: raw ? body : JSON.stringify(body) } : {}) });
+    res = await fetch(`${api.replace(/\/$/, '')}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: raw ? body : JSON.stringify(body) } : {}),
+    });
   } catch (err) {
-    throw new CliError(`cannot reach ${api}: ${(err as { cause?: { code?: string } }).cause?.code ?? String(err)}; is gwmo server running?`, 1);
+    throw new CliError(
+      `cannot reach ${api}: ${(err as { cause?: { code?: string } }).cause?.code ?? String(err)}; is gwmo server running?`,
+      1,
+    );
   }
   const json = (await res.json().catch(() => ({}))) as { error?: string };
-  if (res.status === 401) throw new CliError(`${method} ${path}: ${json.error ?? 'not authenticated'}; pass --token or set GWMO_TOKEN (POST /api/tokens makes one)`, 1);
+  if (res.status === 401)
+    throw new CliError(
+      `${method} ${path}: ${json.error ?? 'not authenticated'}; pass --token or set GWMO_TOKEN (POST /api/tokens makes one)`,
+      1,
+    );
   if (res.status >= 400) throw new CliError(`${method} ${path}: HTTP ${res.status}: ${json.error ?? ''}`, 1);
   return json;
 }
@@ -34,7 +48,11 @@ export function jsonCommands(list: readonly string[]): unknown[] {
 }
 
 /** Reads until `finished` says so, `everyMs` apart; a CLI error after `timeoutMs`. */
-export async function pollUntil<T>(read: () => Promise<T>, finished: (v: T) => boolean, o: { everyMs: number; timeoutMs: number; what: string; onValue?: (v: T) => void }): Promise<T> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  finished: (v: T) => boolean,
+  o: { everyMs: number; timeoutMs: number; what: string; onValue?: (v: T) => void },
+): Promise<T> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
     const v = await read();
@@ -55,7 +73,7 @@ export interface FollowFlags {
 
 export function apiOptions(cmd: Command): Command {
   return cmd
-    .option('--api <url>', 'the server\'s API', 'http://127.0.0.1:8080/api')
+    .option('--api <url>', "the server's API", 'http://127.0.0.1:8080/api')
     .option('--token <token>', 'API token (default: $GWMO_TOKEN)');
 }
 

@@ -22,7 +22,11 @@ export function envName(option: Option): string {
 
 /** Adds --config and --log-level to a command and applies file, environment and level before its action. */
 export function withConfig(cmd: Command): Command {
-  if (!cmd.options.some((o) => o.long === '--config')) cmd.option('--config <file>', 'JSON file with any of these options (keys as flags without "--", or camelCase); flags and GWMO_* env win');
+  if (!cmd.options.some((o) => o.long === '--config'))
+    cmd.option(
+      '--config <file>',
+      'JSON file with any of these options (keys as flags without "--", or camelCase); flags and GWMO_* env win',
+    );
   cmd.option('--log-level <level>', `${LOG_LEVELS.join(', ')} (JSON log lines on stdout)`, 'info');
   cmd.hook('preAction', (_self, action) => applyConfig(action, process.env));
   return cmd;
@@ -39,7 +43,8 @@ export function applyConfig(cmd: Command, env: NodeJS.ProcessEnv): void {
     if (o === configOption || fromCli(o)) continue;
     const name = envName(o);
     const raw = env[name];
-    if (raw !== undefined && raw !== '') { // an empty variable counts as unset
+    if (raw !== undefined && raw !== '') {
+      // an empty variable counts as unset
       cmd.setOptionValueWithSource(o.attributeName(), checked(o, fromEnv(o, raw, name), `environment ${name}:`), 'env');
     } else if (o.attributeName() in fileValues) {
       cmd.setOptionValueWithSource(o.attributeName(), fileValues[o.attributeName()], 'config');
@@ -55,9 +60,12 @@ function readConfigFile(path: string, options: readonly Option[]): Record<string
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new CliError(`config file ${path}: ${err instanceof SyntaxError ? `not JSON: ${err.message}` : `cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`}`);
+    throw new CliError(
+      `config file ${path}: ${err instanceof SyntaxError ? `not JSON: ${err.message}` : `cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`}`,
+    );
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliError(`config file ${path}: must hold a JSON object of options`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new CliError(`config file ${path}: must hold a JSON object of options`);
   const byKey = new Map<string, Option>();
   for (const o of options) {
     if (o.long === '--config') continue;

@@ -13,10 +13,15 @@ onLogLevel((to) => {
 
 function rootLogger(): Logger {
   // sync writes: a process that exits right after an error still prints its last line
-  root ??= pino({
-    level: logLevel(), base: null, timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  }, pino.destination({ dest: 1, sync: true }));
+  root ??= pino(
+    {
+      level: logLevel(),
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ dest: 1, sync: true }),
+  );
   return root;
 }
 

@@ -23,7 +23,21 @@ export function oneOf<T extends string>(name: string, text: string, values: read
   return text as T;
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
 
 /** A size in bytes: `1048576`, `500MiB`, `10GiB`, `2GB`. */
 export function byteSize(name: string, text: string): number {

@@ -6,10 +6,13 @@ export function onShutdown(stop: () => Promise<void>, graceMs = 5000): void {
     stopping = true;
     process.stderr.write(`gwmo: ${signal}, stopping\n`);
     setTimeout(() => process.exit(1), graceMs).unref();
-    stop().then(() => process.exit(0), (err: unknown) => {
-      process.stderr.write(`gwmo: stop failed: ${String(err)}\n`);
-      process.exit(1);
-    });
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`gwmo: stop failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => handler('SIGINT'));
   process.on('SIGTERM', () => handler('SIGTERM'));

@@ -1,8 +1,14 @@
 // The DM client agent: a tree with its DMAcc, the client session engine and an HTTP client. Runs a
 // session on demand, when a verified Package#0 arrives, and on a check-in period.
 import {
-  AuthScheme, decodeNotification, type DecodedNotification, NotificationError, RESYNC_NONCE, RESYNC_NONCE_TEXT,
-  sessionIdToHeader, verifyNotification,
+  AuthScheme,
+  decodeNotification,
+  type DecodedNotification,
+  NotificationError,
+  RESYNC_NONCE,
+  RESYNC_NONCE_TEXT,
+  sessionIdToHeader,
+  verifyNotification,
 } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
 import { ClientSession, type SessionEnd } from '../session/client/session.ts';
@@ -94,7 +100,9 @@ export class DmClientAgent {
       throw err;
     }
     // the account the session will run on (the newest for that server): its server nonce keys the digest
-    const acc = readAccounts(this.options.tree).filter((a) => a.serverId === n.serverId).pop();
+    const acc = readAccounts(this.options.tree)
+      .filter((a) => a.serverId === n.serverId)
+      .pop();
     if (!acc || !acc.server) {
       this.options.log?.('notification.ignored', { serverId: n.serverId, reason: 'no account with server credentials' });
       return undefined;
@@ -102,7 +110,8 @@ export class DmClientAgent {
     const stored = acc.server.data ?? (this.options.quirks?.emptyServerNonce ? new Uint8Array(0) : undefined);
     const candidates = [
       ...(stored ? [{ source: 'stored' as const, nonce: stored }] : []),
-      { source: 'resync' as const, nonce: RESYNC_NONCE }, { source: 'resync-text' as const, nonce: RESYNC_NONCE_TEXT },
+      { source: 'resync' as const, nonce: RESYNC_NONCE },
+      { source: 'resync-text' as const, nonce: RESYNC_NONCE_TEXT },
     ];
     const matched = verifyNotification(n, acc.server.secret, candidates);
     if (!matched) {
@@ -119,26 +128,33 @@ export class DmClientAgent {
     const tree = this.options.tree;
     const id = sessionId ?? (((this.options.clock.now() / 1000) & 0xfff0) + (++this.sessionCounter % 16)).toString(16).toUpperCase();
     const taken = this.alerts.splice(0);
-    const session = new ClientSession({
-      tree, clock: this.options.clock, devInfo: readDevInfo(tree), encoding: this.options.encoding,
-      account: {
-        serverId: acc.serverId, serverUrl: acc.addr,
-        clientAuth: { scheme: SCHEME[acc.client.type] ?? AuthScheme.Md5, name: acc.client.name, password: acc.client.secret },
-        ...(acc.server ? { serverAuth: { name: acc.server.name, password: acc.server.secret } } : {}),
-        ...(acc.client.data ? { clientNonce: acc.client.data } : {}),
-        ...(acc.server?.data ? { serverNonce: acc.server.data } : {}),
+    const session = new ClientSession(
+      {
+        tree,
+        clock: this.options.clock,
+        devInfo: readDevInfo(tree),
+        encoding: this.options.encoding,
+        account: {
+          serverId: acc.serverId,
+          serverUrl: acc.addr,
+          clientAuth: { scheme: SCHEME[acc.client.type] ?? AuthScheme.Md5, name: acc.client.name, password: acc.client.secret },
+          ...(acc.server ? { serverAuth: { name: acc.server.name, password: acc.server.secret } } : {}),
+          ...(acc.client.data ? { clientNonce: acc.client.data } : {}),
+          ...(acc.server?.data ? { serverNonce: acc.server.data } : {}),
+        },
+        saveNonces: (n) => {
+          if (n.clientNonce) writeNonce(tree, acc.id, 'CLCRED', n.clientNonce);
+          if (n.serverNonce) writeNonce(tree, acc.id, 'SRVCRED', n.serverNonce);
+        },
+        takeAlerts: () => taken,
+        ...(this.wireQuirks.has('alert-with-status') ? { raisedAlerts: () => this.alerts.splice(0) } : {}),
+        ...(this.options.ui ? { ui: this.options.ui } : {}),
+        ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
+        ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}),
+        ...(this.options.quirks ? { quirks: this.options.quirks } : {}),
       },
-      saveNonces: (n) => {
-        if (n.clientNonce) writeNonce(tree, acc.id, 'CLCRED', n.clientNonce);
-        if (n.serverNonce) writeNonce(tree, acc.id, 'SRVCRED', n.serverNonce);
-      },
-      takeAlerts: () => taken,
-      ...(this.wireQuirks.has('alert-with-status') ? { raisedAlerts: () => this.alerts.splice(0) } : {}),
-      ...(this.options.ui ? { ui: this.options.ui } : {}),
-      ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
-      ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}),
-      ...(this.options.quirks ? { quirks: this.options.quirks } : {}),
-    }, { sessionId: id, initiator });
+      { sessionId: id, initiator },
+    );
     let messages = 0;
     const resend = this.wireQuirks.has('resend-to-respuri');
     if (resend) session.nextUrl = this.lastRespUri.get(acc.serverId) ?? session.nextUrl;

@@ -69,7 +69,12 @@ export class DmDevice {
 
   private readonly ownHttp: boolean;
 
-  constructor(config: DeviceConfig, persistence?: TreePersistence, log: (event: string, fields: Record<string, unknown>) => void = () => {}, http?: DmHttpClient) {
+  constructor(
+    config: DeviceConfig,
+    persistence?: TreePersistence,
+    log: (event: string, fields: Record<string, unknown>) => void = () => {},
+    http?: DmHttpClient,
+  ) {
     this.config = config;
     this.log = log;
     this.tree = new Tree({ ...(persistence ? { persistence } : {}), now: () => Date.now() });
@@ -78,9 +83,14 @@ export class DmDevice {
     this.ownHttp = http === undefined;
     this.http = http ?? new DmHttpClient({ ...(config.ca ? { ca: config.ca } : {}) });
     this.agent = new DmClientAgent({
-      tree: this.tree, http: this.http, clock: { now: () => Date.now() }, encoding: config.encoding, log,
+      tree: this.tree,
+      http: this.http,
+      clock: { now: () => Date.now() },
+      encoding: config.encoding,
+      log,
       ...(config.maxMsgSize ? { maxMsgSize: config.maxMsgSize } : {}),
-      ...(config.quirks ? { quirks: config.quirks } : {}), ...(config.wireQuirks ? { wireQuirks: config.wireQuirks } : {}),
+      ...(config.quirks ? { quirks: config.quirks } : {}),
+      ...(config.wireQuirks ? { wireQuirks: config.wireQuirks } : {}),
     });
     installScomo(this.tree, (alert) => {
       this.agent.queueAlert(alert);
@@ -92,7 +102,11 @@ export class DmDevice {
       this.tree.define('./Vendor/gwmo/Reboots', { format: 'int', value: String(reboots) });
       if (correlator === undefined) return 200;
       // asynchronous: accepted now, reported with a Generic Alert in the next session
-      this.agent.queueAlert({ code: 1226, correlator, items: [{ source: './Vendor/gwmo/Reboot', type: 'org.gwmo.reboot', format: 'int', data: '200' }] });
+      this.agent.queueAlert({
+        code: 1226,
+        correlator,
+        items: [{ source: './Vendor/gwmo/Reboot', type: 'org.gwmo.reboot', format: 'int', data: '200' }],
+      });
       setImmediate(() => void this.session());
       return 202;
     });
@@ -104,13 +118,24 @@ export class DmDevice {
     installDevInfo(this.tree, { DevId: c.deviceId, Man: c.manufacturer, Mod: c.model, DmV: '1.2', Lang: c.language });
     installDevDetail(this.tree, { DevTyp: 'gwmo-device', OEM: c.manufacturer, FwV: c.firmware, SwV: 'gwmo', HwV: 'sim', LrgObj: true });
     provisionAccount(this.tree, {
-      serverId: c.serverId, addr: c.serverUrl, type: TYPES[c.auth], name: c.username, secret: c.password, defaultId: 'gwmo',
+      serverId: c.serverId,
+      addr: c.serverUrl,
+      type: TYPES[c.auth],
+      name: c.username,
+      secret: c.password,
+      defaultId: 'gwmo',
       ...(c.serverPassword !== undefined ? { serverSecret: c.serverPassword } : {}),
     });
     if (c.direct) {
       provisionAccount(this.tree, {
-        serverId: c.direct.serverId, addr: c.direct.serverUrl, type: TYPES[c.auth], name: c.direct.username, secret: c.direct.password,
-        defaultId: 'direct', owner: false, ...(c.direct.serverPassword !== undefined ? { serverSecret: c.direct.serverPassword } : {}),
+        serverId: c.direct.serverId,
+        addr: c.direct.serverUrl,
+        type: TYPES[c.auth],
+        name: c.direct.username,
+        secret: c.direct.password,
+        defaultId: 'direct',
+        owner: false,
+        ...(c.direct.serverPassword !== undefined ? { serverSecret: c.direct.serverPassword } : {}),
       });
     }
     if (!this.tree.exists('./Vendor/gwmo/Reboot')) this.tree.define('./Vendor/gwmo/Reboot', { format: 'node' });
@@ -124,7 +149,8 @@ export class DmDevice {
   async start(): Promise<void> {
     if (this.config.notifyPort !== undefined) {
       this.listener = new NotificationListener({
-        host: this.config.notifyHost ?? '127.0.0.1', port: this.config.notifyPort,
+        host: this.config.notifyHost ?? '127.0.0.1',
+        port: this.config.notifyPort,
         onNotification: async (bytes, from) => {
           this.log('notification.received', { from: `${from.address}:${from.port}`, bytes: bytes.length });
           const report = await this.agent.notified(bytes);
@@ -136,7 +162,8 @@ export class DmDevice {
       this.notifyAddress = `${host}:${port}`;
       // tells the server (or gateway) where to send Package#0: it sees our address, not our UDP port
       this.tree.define('./DevInfo/Ext/NotifyPort', { value: String(port), permanent: true, access: ['Get'] });
-      if (this.config.routable) this.tree.define('./DevInfo/Ext/PublicAddress', { value: this.notifyAddress, permanent: true, access: ['Get'] });
+      if (this.config.routable)
+        this.tree.define('./DevInfo/Ext/PublicAddress', { value: this.notifyAddress, permanent: true, access: ['Get'] });
     }
     if (this.config.checkInSeconds > 0) {
       this.timer = setInterval(() => void this.session(), this.config.checkInSeconds * 1000);

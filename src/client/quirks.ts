@@ -31,11 +31,15 @@ export const CLIENT_QUIRKS: readonly ClientQuirk[] = [...LENIENT_READING_QUIRKS]
  * the session behaviours of src/session/client/quirks.ts (camelCase), in one list.
  */
 export function parseQuirks(list: string): { wire: ClientQuirk[]; session: ClientQuirks | undefined } {
-  const names = list.split(',').map((q) => q.trim()).filter((q) => q !== '');
+  const names = list
+    .split(',')
+    .map((q) => q.trim())
+    .filter((q) => q !== '');
   const wire = names.filter((q): q is ClientQuirk => (CLIENT_QUIRKS as readonly string[]).includes(q));
   const rest = names.filter((q) => !(CLIENT_QUIRKS as readonly string[]).includes(q));
   const unknown = rest.filter((q) => !(SESSION_QUIRK_NAMES as readonly string[]).includes(q.split('=')[0]!));
-  if (unknown.length > 0) throw new Error(`unknown quirk ${unknown.join(', ')}; known: ${[...CLIENT_QUIRKS, ...SESSION_QUIRK_NAMES].join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown quirk ${unknown.join(', ')}; known: ${[...CLIENT_QUIRKS, ...SESSION_QUIRK_NAMES].join(', ')}`);
   return { wire, session: rest.length > 0 ? parseSessionQuirks(rest.join(',')) : undefined };
 }
 
@@ -55,7 +59,9 @@ export function quirkyMessage(wire: WireMessage, quirks: ReadonlySet<ClientQuirk
     body = new Uint8Array(Buffer.from(rewriteXml(Buffer.from(body).toString('utf8'), quirks), 'utf8'));
   }
   return {
-    body, encoding: wire.encoding, ...(wire.hmac ? { hmac: wire.hmac } : {}),
+    body,
+    encoding: wire.encoding,
+    ...(wire.hmac ? { hmac: wire.hmac } : {}),
     ...(quirks.has('generic-content-type') ? { contentType: `application/vnd.syncml+${wire.encoding}` } : {}),
   };
 }
@@ -70,11 +76,14 @@ function rewriteModel(msg: Message, quirks: ReadonlySet<ClientQuirk>): Message {
     }
     if (out.kind === 'Results' || out.kind === 'Alert' || out.kind === 'Replace') {
       // such a client writes a Format on every item with Data (chr included)
-      out = { ...out, items: out.items.map((i) => {
-        // bytes keep their Format: our writer would refuse bytes of Format `B64`
-        const format = typeof i.data === 'string' ? i.meta?.format ?? 'chr' : undefined;
-        return format === undefined ? i : { ...i, meta: { ...i.meta, format: quirkyFormat(format, quirks) } };
-      }) };
+      out = {
+        ...out,
+        items: out.items.map((i) => {
+          // bytes keep their Format: our writer would refuse bytes of Format `B64`
+          const format = typeof i.data === 'string' ? (i.meta?.format ?? 'chr') : undefined;
+          return format === undefined ? i : { ...i, meta: { ...i.meta, format: quirkyFormat(format, quirks) } };
+        }),
+      };
     }
     return out;
   });
@@ -87,7 +96,8 @@ function quirkyFormat(format: string, quirks: ReadonlySet<ClientQuirk>): string 
   return format;
 }
 
-const META_FORMAT_TYPE = /(<Format xmlns="syncml:metinf">[^<]*<\/Format>|<Format xmlns="syncml:metinf"\/>)(<Type xmlns="syncml:metinf">[^<]*<\/Type>)/g;
+const META_FORMAT_TYPE =
+  /(<Format xmlns="syncml:metinf">[^<]*<\/Format>|<Format xmlns="syncml:metinf"\/>)(<Type xmlns="syncml:metinf">[^<]*<\/Type>)/g;
 const ITEM_HEAD = /<Item>((?:<Target>[\s\S]*?<\/Target>)?(?:<Source>[\s\S]*?<\/Source>)?)([\s\S]*?)<\/Item>/g;
 const REFS = /<(TargetRef|SourceRef)>[^<]*<\/\1>|<(TargetRef|SourceRef)\/>/g;
 

@@ -25,20 +25,32 @@ export function installScomo(tree: Tree, report: (alert: OutgoingAlert) => void)
   tree.onExec(`${BASE}/Operations/DownloadInstall`, ({ correlator }) => {
     const url = tree.read(`${BASE}/PkgURL`);
     if (typeof url !== 'string' || url === '') return 412;
-    const expected = String(tree.read(`${BASE}/PkgHash`) ?? '').toLowerCase().replace(/^sha256:/, '');
+    const expected = String(tree.read(`${BASE}/PkgHash`) ?? '')
+      .toLowerCase()
+      .replace(/^sha256:/, '');
     tree.define(`${BASE}/Status`, { format: 'int', value: '30' }); // downloading
-    void download(url).then(({ sha256, bytes }) => {
-      const ok = expected === '' || sha256 === expected;
-      tree.define(`${BASE}/Status`, { format: 'int', value: ok ? '40' : '20' });
-      if (ok) tree.define('./SCOMO/Inventory/Installed', { value: `${sha256} (${bytes} bytes)` });
-      return ok ? ScomoResult.Success : ScomoResult.Corrupted;
-    }, () => {
-      tree.define(`${BASE}/Status`, { format: 'int', value: '20' });
-      return ScomoResult.DownloadFailed;
-    }).then((code) => report({
-      code: 1226, ...(correlator ? { correlator } : {}),
-      items: [{ source: `${BASE}/Operations/DownloadInstall`, type: SCOMO_COMPLETE, format: 'xml', data: `<ResultCode>${code}</ResultCode>` }],
-    }));
+    void download(url)
+      .then(
+        ({ sha256, bytes }) => {
+          const ok = expected === '' || sha256 === expected;
+          tree.define(`${BASE}/Status`, { format: 'int', value: ok ? '40' : '20' });
+          if (ok) tree.define('./SCOMO/Inventory/Installed', { value: `${sha256} (${bytes} bytes)` });
+          return ok ? ScomoResult.Success : ScomoResult.Corrupted;
+        },
+        () => {
+          tree.define(`${BASE}/Status`, { format: 'int', value: '20' });
+          return ScomoResult.DownloadFailed;
+        },
+      )
+      .then((code) =>
+        report({
+          code: 1226,
+          ...(correlator ? { correlator } : {}),
+          items: [
+            { source: `${BASE}/Operations/DownloadInstall`, type: SCOMO_COMPLETE, format: 'xml', data: `<ResultCode>${code}</ResultCode>` },
+          ],
+        }),
+      );
     return 202;
   });
 }
@@ -52,7 +64,11 @@ export async function download(url: string, attempts = 4): Promise<{ sha256: str
     try {
       res = await new Promise<IncomingMessage>((resolve, reject) => {
         const u = new URL(url);
-        const req = (u.protocol === 'https:' ? httpsGet : httpGet)(u, { headers: bytes > 0 ? { range: `bytes=${bytes}-` } : {}, timeout: 30_000 }, resolve);
+        const req = (u.protocol === 'https:' ? httpsGet : httpGet)(
+          u,
+          { headers: bytes > 0 ? { range: `bytes=${bytes}-` } : {}, timeout: 30_000 },
+          resolve,
+        );
         req.on('timeout', () => req.destroy(new Error('timeout')));
         req.on('error', reject);
       });

@@ -33,17 +33,32 @@ export function writeSpec(store: GatewayStore, deviceId: string, patch: Partial<
 export function accountCommands(spec: Required<Omit<BootstrapSpec, 'target'>>, id: string): DriverCommand[] {
   const base = `./DMAcc/${id}`;
   const s = spec.serverId;
-  const add = (path: string, data?: string, format?: string): DriverCommand =>
-    ({ kind: 'Add', target: `${base}${path}`, ...(data !== undefined ? { data } : {}), ...(format ? { format } : {}) });
+  const add = (path: string, data?: string, format?: string): DriverCommand => ({
+    kind: 'Add',
+    target: `${base}${path}`,
+    ...(data !== undefined ? { data } : {}),
+    ...(format ? { format } : {}),
+  });
   return [
     add('', undefined, 'node'),
-    add('/AppID', 'w7'), add('/ServerID', s),
-    add('/AppAddr', undefined, 'node'), add('/AppAddr/1', undefined, 'node'), add('/AppAddr/1/Addr', spec.serverUri), add('/AppAddr/1/AddrType', 'URI'),
-    add('/AAuthPref', 'DIGEST'), add('/AppAuth', undefined, 'node'),
-    add('/AppAuth/toserver', undefined, 'node'), add('/AppAuth/toserver/AAuthLevel', 'CLCRED'), add('/AppAuth/toserver/AAuthType', 'DIGEST'),
-    add('/AppAuth/toserver/AAuthName', spec.authName), add('/AppAuth/toserver/AAuthSecret', spec.authSecret),
-    add('/AppAuth/toclient', undefined, 'node'), add('/AppAuth/toclient/AAuthLevel', 'SRVCRED'), add('/AppAuth/toclient/AAuthType', 'DIGEST'),
-    add('/AppAuth/toclient/AAuthName', s), add('/AppAuth/toclient/AAuthSecret', spec.serverSecret),
+    add('/AppID', 'w7'),
+    add('/ServerID', s),
+    add('/AppAddr', undefined, 'node'),
+    add('/AppAddr/1', undefined, 'node'),
+    add('/AppAddr/1/Addr', spec.serverUri),
+    add('/AppAddr/1/AddrType', 'URI'),
+    add('/AAuthPref', 'DIGEST'),
+    add('/AppAuth', undefined, 'node'),
+    add('/AppAuth/toserver', undefined, 'node'),
+    add('/AppAuth/toserver/AAuthLevel', 'CLCRED'),
+    add('/AppAuth/toserver/AAuthType', 'DIGEST'),
+    add('/AppAuth/toserver/AAuthName', spec.authName),
+    add('/AppAuth/toserver/AAuthSecret', spec.authSecret),
+    add('/AppAuth/toclient', undefined, 'node'),
+    add('/AppAuth/toclient/AAuthLevel', 'SRVCRED'),
+    add('/AppAuth/toclient/AAuthType', 'DIGEST'),
+    add('/AppAuth/toclient/AAuthName', s),
+    add('/AppAuth/toclient/AAuthSecret', spec.serverSecret),
     // only the new account's server may read or change it
     { kind: 'Replace', target: `${base}?prop=ACL`, data: `Get=${s}&Add=${s}&Replace=${s}&Delete=${s}` },
   ];
@@ -51,8 +66,12 @@ export function accountCommands(spec: Required<Omit<BootstrapSpec, 'target'>>, i
 
 /** Exec Operations/Start: 202; the outcome comes as a Generic Alert (and the device's Mode changes). */
 export function startBootstrap(o: {
-  deviceId: string; store: GatewayStore; driver: EndDeviceDriver | undefined; correlator: string | undefined;
-  alert: (a: GatewayAlert) => void; timeoutMs: number;
+  deviceId: string;
+  store: GatewayStore;
+  driver: EndDeviceDriver | undefined;
+  correlator: string | undefined;
+  alert: (a: GatewayAlert) => void;
+  timeoutMs: number;
   /** Target 1: the gateway authenticates the device with the new credentials from now on */
   adopt(name: string, secret: string): void;
 }): number {
@@ -63,15 +82,32 @@ export function startBootstrap(o: {
   if (!device) return 404;
   if (!device.attached) return 410;
   if (!o.driver || !device.protocol.startsWith('OMA-DM')) return 406; // only DM devices have a DMAcc
-  const commands = accountCommands(spec as Required<Omit<BootstrapSpec, 'target'>>, spec.target === 1 ? 'gateway' : `s-${spec.serverId.replace(/[^A-Za-z0-9]/g, '')}`);
-  void o.driver.execute(o.deviceId, commands, { key: `bootstrap/${o.deviceId}/${Date.now()}`, timeoutMs: o.timeoutMs, retries: 1, cancelled: () => false }).then((results) => {
-    const failed = results.find((r) => r.status !== 200);
-    const status = failed?.status ?? 200;
-    if (status === 200) {
-      o.store.putDevice({ ...o.store.getDevice(o.deviceId)!, mode: spec.target === 1 ? Mode.Proxy : Mode.Transparent });
-      if (spec.target === 1) o.adopt(spec.authName!, spec.authSecret!);
-    }
-    o.alert({ type: BOOTSTRAP_ALERT, source: `${deviceUri(o.deviceId)}/Bootstrap/Operations/Start`, format: 'int', data: String(status), ...(o.correlator ? { correlator: o.correlator } : {}), mark: status === 200 ? 'informational' : 'critical' });
-  });
+  const commands = accountCommands(
+    spec as Required<Omit<BootstrapSpec, 'target'>>,
+    spec.target === 1 ? 'gateway' : `s-${spec.serverId.replace(/[^A-Za-z0-9]/g, '')}`,
+  );
+  void o.driver
+    .execute(o.deviceId, commands, {
+      key: `bootstrap/${o.deviceId}/${Date.now()}`,
+      timeoutMs: o.timeoutMs,
+      retries: 1,
+      cancelled: () => false,
+    })
+    .then((results) => {
+      const failed = results.find((r) => r.status !== 200);
+      const status = failed?.status ?? 200;
+      if (status === 200) {
+        o.store.putDevice({ ...o.store.getDevice(o.deviceId)!, mode: spec.target === 1 ? Mode.Proxy : Mode.Transparent });
+        if (spec.target === 1) o.adopt(spec.authName!, spec.authSecret!);
+      }
+      o.alert({
+        type: BOOTSTRAP_ALERT,
+        source: `${deviceUri(o.deviceId)}/Bootstrap/Operations/Start`,
+        format: 'int',
+        data: String(status),
+        ...(o.correlator ? { correlator: o.correlator } : {}),
+        mark: status === 200 ? 'informational' : 'critical',
+      });
+    });
   return 202;
 }

@@ -18,7 +18,8 @@ export function parseJobCommands(text: string): ParsedCommands {
   if (commands.length === 0) return { ok: false, status: 412, reason: 'no commands' };
   const out: JobCommand[] = [];
   for (const cmd of commands) {
-    if (!KINDS.has(cmd.kind)) return { ok: false, status: 406, reason: `${cmd.kind} is not supported in a fanout (one of ${[...KINDS].join(', ')})` };
+    if (!KINDS.has(cmd.kind))
+      return { ok: false, status: 406, reason: `${cmd.kind} is not supported in a fanout (one of ${[...KINDS].join(', ')})` };
     const items = cmd.kind === 'Exec' ? [cmd.item] : 'items' in cmd ? cmd.items : [];
     const meta = 'meta' in cmd ? cmd.meta : undefined;
     for (const item of items) {
@@ -28,10 +29,12 @@ export function parseJobCommands(text: string): ParsedCommands {
       const format = effectiveFormat(item, meta);
       const type = item.meta?.type ?? meta?.type;
       out.push({
-        kind: cmd.kind as JobCommand['kind'], target,
+        kind: cmd.kind as JobCommand['kind'],
+        target,
         ...(item.source ? { source: item.source.locUri } : {}),
         ...(item.data !== undefined ? { data: item.data } : {}),
-        ...(format !== 'chr' ? { format } : {}), ...(type ? { type } : {}),
+        ...(format !== 'chr' ? { format } : {}),
+        ...(type ? { type } : {}),
       });
     }
   }

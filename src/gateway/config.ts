@@ -11,21 +11,82 @@ export interface ConfigField {
   readonly check?: (value: string) => boolean;
 }
 
-const int = (min: number, max: number) => (v: string): boolean => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max;
+const int =
+  (min: number, max: number) =>
+  (v: string): boolean =>
+    /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max;
 
 export const CONFIG_FIELDS: readonly ConfigField[] = [
-  { path: 'DefaultMode', format: 'int', writable: true, default: '0', check: int(0, 3),
-    description: 'mode for newly attached devices: 0 the gateway chooses from capability, 1 transparent, 2 proxy, 3 adaptation' },
-  { path: 'InventoryAlerts/Attach', format: 'bool', writable: true, default: 'true', description: 'send deviceattached Generic Alerts (DI-004/005); on by default: the server learns from them where each device is' },
+  {
+    path: 'DefaultMode',
+    format: 'int',
+    writable: true,
+    default: '0',
+    check: int(0, 3),
+    description: 'mode for newly attached devices: 0 the gateway chooses from capability, 1 transparent, 2 proxy, 3 adaptation',
+  },
+  {
+    path: 'InventoryAlerts/Attach',
+    format: 'bool',
+    writable: true,
+    default: 'true',
+    description: 'send deviceattached Generic Alerts (DI-004/005); on by default: the server learns from them where each device is',
+  },
   { path: 'InventoryAlerts/Detach', format: 'bool', writable: true, default: 'false', description: 'send devicedetached Generic Alerts' },
-  { path: 'DetachTimeout', format: 'int', writable: true, default: '300', check: int(1, 86_400 * 30),
-    description: 'seconds of silence after which a device counts as detached (DI-003)' },
-  { path: 'Fanout/MaxConcurrency', format: 'int', writable: true, default: '50', check: int(1, 10_000), description: 'devices worked on at once by a fanout' },
-  { path: 'Fanout/DeviceTimeout', format: 'int', writable: true, default: '30', check: int(1, 86_400), description: 'seconds a device has to complete its commands' },
-  { path: 'Fanout/Retries', format: 'int', writable: true, default: '1', check: int(0, 10), description: 'extra attempts for a device that timed out' },
-  { path: 'ImageStore/Enabled', format: 'bool', writable: true, default: 'true', description: 'store images on the gateway for local download (DCIS-003)' },
-  { path: 'ImageStore/QuotaBytes', format: 'int', writable: true, default: String(1024 ** 3), check: int(0, 2 ** 53 - 1), description: 'disk budget for stored images; unreferenced images are evicted to make room' },
-  { path: 'ServerAccount', format: 'chr', writable: false, default: '', description: 'ServerID of the DMAcc the gateway uses for every proxied and adapted device (HLF-004)' },
+  {
+    path: 'DetachTimeout',
+    format: 'int',
+    writable: true,
+    default: '300',
+    check: int(1, 86_400 * 30),
+    description: 'seconds of silence after which a device counts as detached (DI-003)',
+  },
+  {
+    path: 'Fanout/MaxConcurrency',
+    format: 'int',
+    writable: true,
+    default: '50',
+    check: int(1, 10_000),
+    description: 'devices worked on at once by a fanout',
+  },
+  {
+    path: 'Fanout/DeviceTimeout',
+    format: 'int',
+    writable: true,
+    default: '30',
+    check: int(1, 86_400),
+    description: 'seconds a device has to complete its commands',
+  },
+  {
+    path: 'Fanout/Retries',
+    format: 'int',
+    writable: true,
+    default: '1',
+    check: int(0, 10),
+    description: 'extra attempts for a device that timed out',
+  },
+  {
+    path: 'ImageStore/Enabled',
+    format: 'bool',
+    writable: true,
+    default: 'true',
+    description: 'store images on the gateway for local download (DCIS-003)',
+  },
+  {
+    path: 'ImageStore/QuotaBytes',
+    format: 'int',
+    writable: true,
+    default: String(1024 ** 3),
+    check: int(0, 2 ** 53 - 1),
+    description: 'disk budget for stored images; unreferenced images are evicted to make room',
+  },
+  {
+    path: 'ServerAccount',
+    format: 'chr',
+    writable: false,
+    default: '',
+    description: 'ServerID of the DMAcc the gateway uses for every proxied and adapted device (HLF-004)',
+  },
 ];
 
 const BY_PATH = new Map(CONFIG_FIELDS.map((f) => [f.path, f]));

@@ -130,16 +130,28 @@ export class FanoutRunner {
     this.report(finishedJob, results);
   }
 
-  private async runDevice(job: JobRow, deviceId: string, limits: { timeoutMs: number; retries: number }, state: { cancelled: boolean }): Promise<JobResultRow> {
+  private async runDevice(
+    job: JobRow,
+    deviceId: string,
+    limits: { timeoutMs: number; retries: number },
+    state: { cancelled: boolean },
+  ): Promise<JobResultRow> {
     const { store } = this.deps;
-    const result = (status: number, cmds: JobResultRow['commands']): JobResultRow => ({ job: job.name, deviceId, status, commands: cmds, at: this.deps.now() });
+    const result = (status: number, cmds: JobResultRow['commands']): JobResultRow => ({
+      job: job.name,
+      deviceId,
+      status,
+      commands: cmds,
+      at: this.deps.now(),
+    });
     const device = store.getDevice(deviceId);
     if (!device) return result(404, []);
     if (!device.attached) return result(410, []);
     const driver = this.deps.driverFor(device.protocol.split('/')[0]!);
     if (!driver) return result(501, []);
     const results = await driver.execute(deviceId, job.commands ?? [], {
-      key: `${job.name}/${deviceId}`, ...limits,
+      key: `${job.name}/${deviceId}`,
+      ...limits,
       cancelled: () => state.cancelled,
     });
     return result(worst(results.map((r) => r.status)), results);
@@ -158,7 +170,14 @@ export class FanoutRunner {
     const source = `./GwMO/Fanout/${job.name}`;
     const correlator = job.correlator ? { correlator: job.correlator } : {};
     const allOk = results.every((r) => r.status >= 200 && r.status < 300);
-    this.deps.alert({ type: GwmoAlert.CompletionStatus, source, format: 'int', data: String(job.state), mark: allOk ? 'informational' : 'warning', ...correlator });
+    this.deps.alert({
+      type: GwmoAlert.CompletionStatus,
+      source,
+      format: 'int',
+      data: String(job.state),
+      mark: allOk ? 'informational' : 'warning',
+      ...correlator,
+    });
     this.deps.alert({ type: GwmoAlert.ResultAggregation, source, format: 'xml', data: aggregateXml(results), ...correlator });
   }
 }
@@ -173,7 +192,8 @@ export function aggregate(results: readonly JobResultRow[]): Map<number, string[
   const byCode = new Map<number, string[]>();
   for (const r of results) {
     const devices = byCode.get(r.status);
-    if (devices) devices.push(r.deviceId); // not a copy per device: 10,000 results made that quadratic
+    if (devices)
+      devices.push(r.deviceId); // not a copy per device: 10,000 results made that quadratic
     else byCode.set(r.status, [r.deviceId]);
   }
   return new Map([...byCode].sort((a, b) => a[0] - b[0]));
@@ -184,7 +204,8 @@ export function aggregateXml(results: readonly JobResultRow[]): string {
   let xml = `<Aggregate total="${results.length}">`;
   for (const [code, devices] of aggregate(results)) {
     const ok = code >= 200 && code < 300;
-    xml += ok ? `<Status code="${code}" count="${devices.length}"/>`
+    xml += ok
+      ? `<Status code="${code}" count="${devices.length}"/>`
       : `<Status code="${code}" count="${devices.length}">${devices.map((d) => `<Device>${xmlEscape(d)}</Device>`).join('')}</Status>`;
   }
   return `${xml}</Aggregate>`;

@@ -33,7 +33,6 @@ import { inventoryShape } from './mo/inventory.ts';
 import { mountOf } from './mo/shape.ts';
 import { GatewayMetrics } from './metrics.ts';
 
-
 /** Northbound (deviceId = the gateway's own DevId) as any DM client; then the LAN side. */
 export interface GatewayOptions extends DmClientIdentity {
   /** LAN side: where end devices reach the gateway's DM server */
@@ -113,7 +112,12 @@ export class DmGateway {
     this.images = new ImageStore(options.imageDir, gstore, this.config, (a) => this.alert(a));
     this.metrics = new GatewayMetrics(options.deviceId);
     this.lan = new DmServer({
-      store: south, serverId: options.lanServerId, host: options.lanHost, port: options.lanPort, log, metrics: this.metrics.dm,
+      store: south,
+      serverId: options.lanServerId,
+      host: options.lanHost,
+      port: options.lanPort,
+      log,
+      metrics: this.metrics.dm,
       // images for the devices, next to their DM endpoint
       routes: () => async (req, res) => {
         if (await this.options.lanRoutes?.(req, res, this)) return true;
@@ -123,7 +127,13 @@ export class DmGateway {
         // the LAN is not trusted: only the link this gateway handed out (in PkgURL) opens an image
         const access = this.images.check(m[1]!, url.searchParams.get('token'));
         if (access !== 'ok') {
-          sendPlain(res, access === 'missing' ? 401 : 403, access === 'missing' ? 'an image on this gateway is fetched with the link the gateway handed out (?token=)' : 'this image link is not valid for this image');
+          sendPlain(
+            res,
+            access === 'missing' ? 401 : 403,
+            access === 'missing'
+              ? 'an image on this gateway is fetched with the link the gateway handed out (?token=)'
+              : 'this image link is not valid for this image',
+          );
           return true;
         }
         const file = this.images.file(m[1]!);
@@ -138,21 +148,37 @@ export class DmGateway {
       events: {
         operationDone: (op) => this.proxy.operationChanged(op),
         devInfo: (deviceId, devInfo, from) => {
-          const { arrived } = this.inventory.seen(deviceId, { protocol: `OMA-DM/${devInfo['DmV'] ?? '1.2'}`, info: devInfo, dmClient: true, ...(from ? { localAddress: from.replace(/^::ffff:/, '') } : {}) }, now());
+          const { arrived } = this.inventory.seen(
+            deviceId,
+            {
+              protocol: `OMA-DM/${devInfo['DmV'] ?? '1.2'}`,
+              info: devInfo,
+              dmClient: true,
+              ...(from ? { localAddress: from.replace(/^::ffff:/, '') } : {}),
+            },
+            now(),
+          );
           if (arrived) queueMicrotask(() => this.events.emit('attached', deviceId));
         },
       },
     });
-    this.proxy = new ProxyDriver(south, async (deviceId) => {
-      try {
-        await this.lan.service.notify(deviceId);
-        return true;
-      } catch {
-        return false; // no notify address yet: the device's own check-in picks the commands up
-      }
-    }, now);
+    this.proxy = new ProxyDriver(
+      south,
+      async (deviceId) => {
+        try {
+          await this.lan.service.notify(deviceId);
+          return true;
+        } catch {
+          return false; // no notify address yet: the device's own check-in picks the commands up
+        }
+      },
+      now,
+    );
     this.runner = new FanoutRunner({
-      store: gstore, config: this.config, now, alert: (a) => this.alert(a),
+      store: gstore,
+      config: this.config,
+      now,
+      alert: (a) => this.alert(a),
       driverFor: (protocol) => this.drivers.get(protocol),
       cancelled: () => this.proxy.interrupt(),
       log: (event, fields) => log(event, fields),
@@ -183,17 +209,29 @@ export class DmGateway {
         const known = await base.findAccount(deviceId);
         if (known) return known;
         return {
-          deviceId, clientAuth: { scheme: AuthScheme.Md5, name: o.deviceUser, password: o.devicePassword },
-          serverAuth: { name: o.lanServerId, password: o.lanServerPassword }, clientNonce: standInNonce(key, deviceId, Date.now()), firstContact: true,
-          ...(o.lanServerNonce ? { serverNonce: o.lanServerNonce } : {}), ...(o.lanSessionProfile ? { profile: o.lanSessionProfile } : {}),
+          deviceId,
+          clientAuth: { scheme: AuthScheme.Md5, name: o.deviceUser, password: o.devicePassword },
+          serverAuth: { name: o.lanServerId, password: o.lanServerPassword },
+          clientNonce: standInNonce(key, deviceId, Date.now()),
+          firstContact: true,
+          ...(o.lanServerNonce ? { serverNonce: o.lanServerNonce } : {}),
+          ...(o.lanSessionProfile ? { profile: o.lanSessionProfile } : {}),
         };
       },
       onAuthenticated: async (account) => {
         // create-or-skip: two first sessions at once do not replace each other's account
         await south.insertDevice({
-          deviceId: account.deviceId, scheme: AuthScheme.Md5, clientName: o.deviceUser, clientPassword: o.devicePassword,
-          serverName: o.lanServerId, serverPassword: o.lanServerPassword, devInfo: {}, createdAt: Date.now(), lastSeen: Date.now(),
-          ...(o.lanServerNonce ? { serverNonce: o.lanServerNonce } : {}), ...(o.lanSessionProfile ? { sessionProfile: o.lanSessionProfile } : {}),
+          deviceId: account.deviceId,
+          scheme: AuthScheme.Md5,
+          clientName: o.deviceUser,
+          clientPassword: o.devicePassword,
+          serverName: o.lanServerId,
+          serverPassword: o.lanServerPassword,
+          devInfo: {},
+          createdAt: Date.now(),
+          lastSeen: Date.now(),
+          ...(o.lanServerNonce ? { serverNonce: o.lanServerNonce } : {}),
+          ...(o.lanSessionProfile ? { sessionProfile: o.lanSessionProfile } : {}),
         });
         await base.onAuthenticated?.(account);
       },
@@ -207,7 +245,12 @@ export class DmGateway {
     this.tree.define('./DevInfo/Ext/GwMO', { value: '1.0', permanent: true, access: ['Get'] });
     installDevDetail(this.tree, { DevTyp: 'gateway', OEM: 'gwmo', FwV: '0.1.0', SwV: 'gwmo', HwV: 'sim', LrgObj: true });
     provisionAccount(this.tree, {
-      serverId: o.serverId, addr: o.serverUrl, type: SCHEMES[o.auth], name: o.username, secret: o.password, defaultId: 'server',
+      serverId: o.serverId,
+      addr: o.serverUrl,
+      type: SCHEMES[o.auth],
+      name: o.username,
+      secret: o.password,
+      defaultId: 'server',
       ...(o.serverPassword !== undefined ? { serverSecret: o.serverPassword } : {}),
     });
     this.tree.define('./GwMO', { format: 'node', permanent: true });
@@ -215,34 +258,54 @@ export class DmGateway {
     const south = o.stores.south;
     for (const [name, type, shape] of [
       ['Config', CONFIG_URN, () => configShape(this.config)],
-      ['DevInventory', 'urn:oma:mo:oma-gwmo-deviceinventory:1.1', () => inventoryShape({
-        store: gstore, inventory: this.inventory,
-        pending: (id) => south.openOperationsNow(id),
-        awake: (id) => (this.lwm2m?.registration(id)?.queueMode ? this.lwm2m.awake(id) : undefined),
-        credentials: (id) => {
-          const a = south.deviceNow(id);
-          return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
-        },
-        bootstrap: (id, correlator) => startBootstrap({
-          deviceId: id, store: gstore, driver: this.proxy, correlator, alert: (a) => this.alert(a), timeoutMs: this.config.int('Fanout/DeviceTimeout') * 1000,
-          adopt: (name, secret) => {
-            const a = south.deviceNow(id);
-            if (!a) return;
-            south.putDeviceNow({ ...a, clientName: name, clientPassword: secret });
-            // the device's new account holds no nonces yet: both sides start it on the resync nonce (DM 1.2.1); undefined writes NULL
-            void south.updateDevice(id, { clientNonce: undefined, serverNonce: undefined } as unknown as Parameters<typeof south.updateDevice>[1])
-              .catch((err: unknown) => this.options.log?.('bootstrap.error', { deviceId: id, error: String(err) }));
-          },
-        }),
-        setCredentials: (id, patch) => {
-          const a = south.deviceNow(id);
-          south.putDeviceNow({
-            deviceId: id, scheme: a?.scheme ?? AuthScheme.Md5, clientName: patch.name ?? a?.clientName ?? this.options.deviceUser,
-            clientPassword: patch.secret ?? a?.clientPassword ?? '', serverName: o.lanServerId, serverPassword: o.lanServerPassword,
-            devInfo: a?.devInfo ?? {}, createdAt: a?.createdAt ?? Date.now(),
-          });
-        },
-      })],
+      [
+        'DevInventory',
+        'urn:oma:mo:oma-gwmo-deviceinventory:1.1',
+        () =>
+          inventoryShape({
+            store: gstore,
+            inventory: this.inventory,
+            pending: (id) => south.openOperationsNow(id),
+            awake: (id) => (this.lwm2m?.registration(id)?.queueMode ? this.lwm2m.awake(id) : undefined),
+            credentials: (id) => {
+              const a = south.deviceNow(id);
+              return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
+            },
+            bootstrap: (id, correlator) =>
+              startBootstrap({
+                deviceId: id,
+                store: gstore,
+                driver: this.proxy,
+                correlator,
+                alert: (a) => this.alert(a),
+                timeoutMs: this.config.int('Fanout/DeviceTimeout') * 1000,
+                adopt: (name, secret) => {
+                  const a = south.deviceNow(id);
+                  if (!a) return;
+                  south.putDeviceNow({ ...a, clientName: name, clientPassword: secret });
+                  // the device's new account holds no nonces yet: both sides start it on the resync nonce (DM 1.2.1); undefined writes NULL
+                  void south
+                    .updateDevice(id, { clientNonce: undefined, serverNonce: undefined } as unknown as Parameters<
+                      typeof south.updateDevice
+                    >[1])
+                    .catch((err: unknown) => this.options.log?.('bootstrap.error', { deviceId: id, error: String(err) }));
+                },
+              }),
+            setCredentials: (id, patch) => {
+              const a = south.deviceNow(id);
+              south.putDeviceNow({
+                deviceId: id,
+                scheme: a?.scheme ?? AuthScheme.Md5,
+                clientName: patch.name ?? a?.clientName ?? this.options.deviceUser,
+                clientPassword: patch.secret ?? a?.clientPassword ?? '',
+                serverName: o.lanServerId,
+                serverPassword: o.lanServerPassword,
+                devInfo: a?.devInfo ?? {},
+                createdAt: a?.createdAt ?? Date.now(),
+              });
+            },
+          }),
+      ],
       ['Fanout', 'urn:oma:mo:oma-gwmo-fanout:1.0', () => fanoutShape(gstore, this.runner, () => Date.now())],
       ['Images', IMAGES_URN, () => imagesShape(gstore, this.images, () => Date.now())],
       ['Observations', OBSERVATIONS_URN, () => observationsShape(() => this.observations)],
@@ -254,7 +317,10 @@ export class DmGateway {
     const forwarder = new TransparentForwarder({ gstore, south, serverId: o.serverId, send: sendNotification, now: () => Date.now() });
     this.tree.define('./GwMO/EDTrigger', { format: 'node', type: EDTRIGGER_URN, permanent: true });
     const triggers = new Map();
-    this.tree.mount('./GwMO/EDTrigger', mountOf(() => edTriggerShape(triggers, forwarder, o.log ?? (() => {}))));
+    this.tree.mount(
+      './GwMO/EDTrigger',
+      mountOf(() => edTriggerShape(triggers, forwarder, o.log ?? (() => {}))),
+    );
   }
 
   async start(): Promise<void> {
@@ -263,7 +329,8 @@ export class DmGateway {
     if (this.options.lwm2mPort !== undefined) await this.startLwm2m();
     if (this.options.notifyPort !== undefined) {
       this.listener = new NotificationListener({
-        host: this.options.notifyHost ?? '127.0.0.1', port: this.options.notifyPort,
+        host: this.options.notifyHost ?? '127.0.0.1',
+        port: this.options.notifyPort,
         onNotification: async (bytes) => {
           const report = await this.agent.notified(bytes);
           if (report) this.logSession(report);
@@ -277,7 +344,9 @@ export class DmGateway {
     if (this.options.pushChannel) {
       const base = this.options.serverUrl.replace(/\/dm(\?.*)?$/, '');
       this.poller = new PushPoller({
-        url: `${base}/push/${encodeURIComponent(this.options.deviceId)}`, username: this.options.username, password: this.options.password,
+        url: `${base}/push/${encodeURIComponent(this.options.deviceId)}`,
+        username: this.options.username,
+        password: this.options.password,
         onNotification: async (bytes) => {
           const report = await this.agent.notified(bytes);
           if (report) this.logSession(report);
@@ -301,7 +370,9 @@ export class DmGateway {
   /** Adaptation mode for LwM2M devices: registrations feed the inventory, the driver runs fanouts. */
   private async startLwm2m(): Promise<void> {
     const server = new Lwm2mServer({
-      host: this.options.lwm2mHost ?? '127.0.0.1', port: this.options.lwm2mPort!, timeoutMs: 10_000,
+      host: this.options.lwm2mHost ?? '127.0.0.1',
+      port: this.options.lwm2mPort!,
+      timeoutMs: 10_000,
       ...(this.options.lwm2mAwakeMs !== undefined ? { awakeMs: this.options.lwm2mAwakeMs } : {}),
     });
     const { host, port } = await server.listen();
@@ -309,14 +380,32 @@ export class DmGateway {
     this.lwm2mAddress = `${host}:${port}`;
     const driver = new Lwm2mDriver(server);
     this.drivers.set(driver.protocol, driver);
-    this.observations = new Lwm2mObservations({ server, store: this.store, alert: (a) => this.alert(a), ...(this.options.log ? { log: this.options.log } : {}) });
+    this.observations = new Lwm2mObservations({
+      server,
+      store: this.store,
+      alert: (a) => this.alert(a),
+      ...(this.options.log ? { log: this.options.log } : {}),
+    });
     const log = this.options.log ?? (() => {});
     const seen = async (reg: Registration, fresh: boolean): Promise<void> => {
       let info: Record<string, string> = {};
       if (fresh) {
         // object 3 gives what the inventory shows for a DM device's DevInfo/DevDetail: one Read of /3/0
-        const names: Record<string, string> = { '/3/0/0': 'Man', '/3/0/1': 'Mod', '/3/0/2': 'Serial', '/3/0/3': 'FwV', '/3/0/17': 'DevTyp', '/3/0/18': 'HwV', '/3/0/19': 'SwV' };
-        const [r] = await driver.execute(reg.endpoint, [{ kind: 'Get', target: './3/0' }], { key: 'inventory', timeoutMs: 5000, retries: 0, cancelled: () => false });
+        const names: Record<string, string> = {
+          '/3/0/0': 'Man',
+          '/3/0/1': 'Mod',
+          '/3/0/2': 'Serial',
+          '/3/0/3': 'FwV',
+          '/3/0/17': 'DevTyp',
+          '/3/0/18': 'HwV',
+          '/3/0/19': 'SwV',
+        };
+        const [r] = await driver.execute(reg.endpoint, [{ kind: 'Get', target: './3/0' }], {
+          key: 'inventory',
+          timeoutMs: 5000,
+          retries: 0,
+          cancelled: () => false,
+        });
         if (r?.status === 200 && typeof r.data === 'string') {
           for (const rec of JSON.parse(r.data) as { n?: string; vs?: string; v?: number }[]) {
             const name = rec.n !== undefined ? names[rec.n] : undefined;
@@ -324,10 +413,17 @@ export class DmGateway {
           }
         }
       }
-      const { arrived } = this.inventory.seen(reg.endpoint, { protocol: `LwM2M/${reg.version}`, info, dmClient: false, localAddress: `${reg.address}:${reg.port}` }, Date.now());
+      const { arrived } = this.inventory.seen(
+        reg.endpoint,
+        { protocol: `LwM2M/${reg.version}`, info, dmClient: false, localAddress: `${reg.address}:${reg.port}` },
+        Date.now(),
+      );
       if (arrived) this.events.emit('attached', reg.endpoint);
     };
-    server.on('registered', (reg: Registration) => void seen(reg, true).catch((err) => log('lwm2m.error', { endpoint: reg.endpoint, error: String(err) })));
+    server.on(
+      'registered',
+      (reg: Registration) => void seen(reg, true).catch((err) => log('lwm2m.error', { endpoint: reg.endpoint, error: String(err) })),
+    );
     server.on('updated', (reg: Registration) => void seen(reg, false));
     const gone = (reg: Registration): void => {
       if (this.inventory.detach(reg.endpoint)) this.events.emit('detached', reg.endpoint);
@@ -354,7 +450,8 @@ export class DmGateway {
   /** Queues a Generic Alert for the server and opens a session to deliver it. */
   private alert(a: GatewayAlert): void {
     this.agent.queueAlert({
-      code: 1226, ...(a.correlator ? { correlator: a.correlator } : {}),
+      code: 1226,
+      ...(a.correlator ? { correlator: a.correlator } : {}),
       items: [{ source: a.source, type: a.type, format: a.format, data: a.data, ...(a.mark ? { mark: a.mark } : {}) }],
     });
     this.options.log?.('alert.queued', { type: a.type, source: a.source });
@@ -363,12 +460,14 @@ export class DmGateway {
       this.flushAgain = true;
       return;
     }
-    this.flushing = Promise.resolve().then(async () => {
-      do {
-        this.flushAgain = false;
-        await this.checkIn();
-      } while (this.flushAgain);
-    }).finally(() => (this.flushing = undefined));
+    this.flushing = Promise.resolve()
+      .then(async () => {
+        do {
+          this.flushAgain = false;
+          await this.checkIn();
+        } while (this.flushAgain);
+      })
+      .finally(() => (this.flushing = undefined));
   }
 
   /** Resolves once queued alerts have been delivered (or their session failed). */

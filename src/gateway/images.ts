@@ -8,7 +8,15 @@ import { join } from 'node:path';
 
 import type { GatewayStore, ImageRow } from '../store/gateway.ts';
 import { ImageState } from '../store/gateway.ts';
-import { type CapabilityCheck, checkCapability, FetchFileError, fetchFile, keyFile, type ServeCounters, signCapability } from '../transport/index.ts';
+import {
+  type CapabilityCheck,
+  checkCapability,
+  FetchFileError,
+  fetchFile,
+  keyFile,
+  type ServeCounters,
+  signCapability,
+} from '../transport/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayAlert } from './inventory.ts';
 
@@ -121,7 +129,9 @@ export class ImageStore {
       report(f, 'critical', error);
     };
     if (row.size !== undefined && !(await this.makeRoom(row.size))) {
-      failed(`quota exceeded: ${row.size} bytes do not fit in ImageStore/QuotaBytes ${this.config.get('ImageStore/QuotaBytes')} even after evicting unused images`);
+      failed(
+        `quota exceeded: ${row.size} bytes do not fit in ImageStore/QuotaBytes ${this.config.get('ImageStore/QuotaBytes')} even after evicting unused images`,
+      );
       return;
     }
     this.store.putImage({ ...row, state: ImageState.Downloading, bytes: 0 });
@@ -130,7 +140,10 @@ export class ImageStore {
     let lastWrite = 0;
     try {
       const got = await fetchFile({
-        url: row.downloadUrl!, dest: temp, ...(row.size !== undefined ? { size: row.size } : {}), ...(row.hash ? { sha256: row.hash } : {}),
+        url: row.downloadUrl!,
+        dest: temp,
+        ...(row.size !== undefined ? { size: row.size } : {}),
+        ...(row.hash ? { sha256: row.hash } : {}),
         onProgress: (bytes) => {
           if (bytes - lastWrite >= 1024 * 1024) {
             lastWrite = bytes;
@@ -152,9 +165,17 @@ export class ImageStore {
   private async makeRoom(bytes: number): Promise<boolean> {
     const quota = Number(this.config.get('ImageStore/QuotaBytes'));
     if (bytes > quota) return false;
-    const referenced = new Set(this.store.listImages().map((i) => i.hash).filter((h): h is string => h !== undefined));
+    const referenced = new Set(
+      this.store
+        .listImages()
+        .map((i) => i.hash)
+        .filter((h): h is string => h !== undefined),
+    );
     const dir = join(this.dir, 'sha256');
-    const files = readdirSync(dir).filter((f) => HEX.test(f)).map((f) => ({ f, ...statSync(join(dir, f)) })).sort((a, b) => a.mtimeMs - b.mtimeMs);
+    const files = readdirSync(dir)
+      .filter((f) => HEX.test(f))
+      .map((f) => ({ f, ...statSync(join(dir, f)) }))
+      .sort((a, b) => a.mtimeMs - b.mtimeMs);
     let used = files.reduce((n, x) => n + x.size, 0);
     for (const x of files) {
       if (used + bytes <= quota) break;

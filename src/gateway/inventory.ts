@@ -44,7 +44,11 @@ export class Inventory {
     const old = this.store.getDevice(deviceId);
     const row: InventoryRow = {
       // a device the server announced ahead (HLF-003) has no mode or first contact yet
-      deviceId, protocol: s.protocol, attached: true, firstSeen: old?.firstSeen || now, lastSeen: now,
+      deviceId,
+      protocol: s.protocol,
+      attached: true,
+      firstSeen: old?.firstSeen || now,
+      lastSeen: now,
       mode: old?.mode || this.chooseMode(s),
       ...(s.localAddress ? { localAddress: s.localAddress } : old?.localAddress ? { localAddress: old.localAddress } : {}),
       info: { ...old?.info, ...s.info },
@@ -104,7 +108,14 @@ export class Inventory {
     return s.dmClient ? Mode.Proxy : Mode.Adaptation;
   }
 
-  summary(): { total: number; attached: number; detached: number; byMode: Record<string, number>; byProtocol: Record<string, number>; byType: Record<string, number> } {
+  summary(): {
+    total: number;
+    attached: number;
+    detached: number;
+    byMode: Record<string, number>;
+    byProtocol: Record<string, number>;
+    byType: Record<string, number>;
+  } {
     const all = this.store.listDevices();
     const count = (key: (d: InventoryRow) => string): Record<string, number> => {
       const out: Record<string, number> = {};
@@ -124,15 +135,22 @@ export class Inventory {
 
   attachAlert(d: InventoryRow): GatewayAlert {
     const attr = (name: string, v: string | undefined): string => (v ? ` ${name}="${xmlEscape(v)}"` : '');
-    const data = `<Device${attr('DeviceID', d.deviceId)}${attr('Man', d.info['Man'])}${attr('Mod', d.info['Mod'])}`
-      + `${attr('DevTyp', d.info['DevTyp'])}${attr('FwV', d.info['FwV'])}${attr('Protocol', d.protocol)} Mode="${d.mode}"/>`;
+    const data =
+      `<Device${attr('DeviceID', d.deviceId)}${attr('Man', d.info['Man'])}${attr('Mod', d.info['Mod'])}` +
+      `${attr('DevTyp', d.info['DevTyp'])}${attr('FwV', d.info['FwV'])}${attr('Protocol', d.protocol)} Mode="${d.mode}"/>`;
     return { type: GwmoAlert.DeviceAttached, source: deviceUri(d.deviceId), format: 'xml', data };
   }
 }
 
 function sameButLastSeen(a: InventoryRow, b: InventoryRow): boolean {
-  return a.protocol === b.protocol && a.mode === b.mode && a.attached === b.attached && a.localAddress === b.localAddress
-    && a.firstSeen === b.firstSeen && JSON.stringify(a.info) === JSON.stringify(b.info);
+  return (
+    a.protocol === b.protocol &&
+    a.mode === b.mode &&
+    a.attached === b.attached &&
+    a.localAddress === b.localAddress &&
+    a.firstSeen === b.firstSeen &&
+    JSON.stringify(a.info) === JSON.stringify(b.info)
+  );
 }
 
 export function deviceUri(deviceId: string): string {

@@ -138,7 +138,12 @@ export class Lwm2mObservations extends EventEmitter {
         const w = await this.deps.server.writeAttributes(endpoint, path, spec.attributes);
         if (!w.code.startsWith('2.')) return w.code;
       }
-      const { first, cancel } = await this.deps.server.observe(endpoint, path, (a) => this.forward(NOTIFY_ALERT, endpoint, path, a), ContentFormat.SenmlJson);
+      const { first, cancel } = await this.deps.server.observe(
+        endpoint,
+        path,
+        (a) => this.forward(NOTIFY_ALERT, endpoint, path, a),
+        ContentFormat.SenmlJson,
+      );
       if (!first.code.startsWith('2.')) return first.code;
       if (!this.get(spec.name)) {
         cancel(); // removed while it was being set

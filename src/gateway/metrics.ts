@@ -10,7 +10,13 @@ import type { GatewayStore } from '../store/gateway.ts';
 import type { ServeCounters } from '../transport/http/files.ts';
 import { JobState } from './fanout.ts';
 
-const STATES: Record<number, string> = { [JobState.Created]: 'created', [JobState.Running]: 'running', [JobState.Completed]: 'completed', [JobState.Cancelled]: 'cancelled', [JobState.Failed]: 'failed' };
+const STATES: Record<number, string> = {
+  [JobState.Created]: 'created',
+  [JobState.Running]: 'running',
+  [JobState.Completed]: 'completed',
+  [JobState.Cancelled]: 'cancelled',
+  [JobState.Failed]: 'failed',
+};
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -23,37 +29,67 @@ export class GatewayMetrics {
     this.registry.setDefaultLabels({ gateway: gatewayId });
     this.dm = new DmMetrics('gateway', this.registry);
     const registers = [this.registry];
-    this.north = new Counter({ name: 'gwmo_gateway_north_sessions_total', help: 'sessions with the DM server, by outcome', labelNames: ['outcome'], registers });
+    this.north = new Counter({
+      name: 'gwmo_gateway_north_sessions_total',
+      help: 'sessions with the DM server, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.results = new Counter({ name: 'gwmo_fanout_device_results_total', help: 'per-device fanout results recorded', registers });
   }
 
   /** Reads the inventory, jobs and image counters at scrape time; counts fanout progress as it comes. */
   observe(store: GatewayStore, images: ServeCounters, events: EventEmitter): void {
     const registers = [this.registry];
-    new Gauge({ name: 'gwmo_devices_attached', help: 'end devices attached to this gateway', registers, collect() {
-      this.set(store.listDevices().filter((d) => d.attached).length);
-    } });
-    new Gauge({ name: 'gwmo_devices_known', help: 'end devices in the inventory, attached or not', registers, collect() {
-      this.set(store.listDevices().length);
-    } });
-    const running = new Gauge({ name: 'gwmo_fanout_jobs_running', help: 'fanout jobs running', registers, collect() {
-      // registered before the gauges it fills, so one scrape reads one pass over the jobs
-      const all = store.listJobs();
-      jobs.reset();
-      done.reset();
-      total.reset();
-      for (const state of Object.values(STATES)) jobs.set({ state }, 0);
-      for (const j of all) jobs.inc({ state: STATES[j.state] ?? String(j.state) });
-      const now = all.filter((j) => j.state === JobState.Running);
-      for (const j of now) {
-        done.set({ job: j.name }, store.listResults(j.name).length);
-        total.set({ job: j.name }, j.devices?.length ?? 0);
-      }
-      running.set(now.length);
-    } });
+    new Gauge({
+      name: 'gwmo_devices_attached',
+      help: 'end devices attached to this gateway',
+      registers,
+      collect() {
+        this.set(store.listDevices().filter((d) => d.attached).length);
+      },
+    });
+    new Gauge({
+      name: 'gwmo_devices_known',
+      help: 'end devices in the inventory, attached or not',
+      registers,
+      collect() {
+        this.set(store.listDevices().length);
+      },
+    });
+    const running = new Gauge({
+      name: 'gwmo_fanout_jobs_running',
+      help: 'fanout jobs running',
+      registers,
+      collect() {
+        // registered before the gauges it fills, so one scrape reads one pass over the jobs
+        const all = store.listJobs();
+        jobs.reset();
+        done.reset();
+        total.reset();
+        for (const state of Object.values(STATES)) jobs.set({ state }, 0);
+        for (const j of all) jobs.inc({ state: STATES[j.state] ?? String(j.state) });
+        const now = all.filter((j) => j.state === JobState.Running);
+        for (const j of now) {
+          done.set({ job: j.name }, store.listResults(j.name).length);
+          total.set({ job: j.name }, j.devices?.length ?? 0);
+        }
+        running.set(now.length);
+      },
+    });
     const jobs = new Gauge({ name: 'gwmo_fanout_jobs', help: 'fanout jobs on this gateway by state', labelNames: ['state'], registers });
-    const done = new Gauge({ name: 'gwmo_fanout_devices_done', help: 'devices with a result, per running fanout', labelNames: ['job'], registers });
-    const total = new Gauge({ name: 'gwmo_fanout_devices_total', help: 'devices targeted, per running fanout', labelNames: ['job'], registers });
+    const done = new Gauge({
+      name: 'gwmo_fanout_devices_done',
+      help: 'devices with a result, per running fanout',
+      labelNames: ['job'],
+      registers,
+    });
+    const total = new Gauge({
+      name: 'gwmo_fanout_devices_total',
+      help: 'devices targeted, per running fanout',
+      labelNames: ['job'],
+      registers,
+    });
     this.dm.observeImages(images);
     events.on('progress', () => this.results.inc());
   }

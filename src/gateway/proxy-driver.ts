@@ -50,10 +50,22 @@ export class ProxyDriver implements EndDeviceDriver {
         attempt++;
         for (const [i, c] of commands.entries()) {
           const id = `${prefix}${attempt}/${i}`;
-          ops.push(await this.south.queueOperation({
-            id, deviceId, kind: c.kind, target: c.target, ...(c.source ? { source: c.source } : {}), ...(c.data !== undefined ? { data: c.data } : {}),
-            ...(c.format ? { format: c.format } : {}), ...(c.type ? { type: c.type } : {}), ...(c.kind === 'Exec' ? { correlator: id } : {}),
-          }, this.now()));
+          ops.push(
+            await this.south.queueOperation(
+              {
+                id,
+                deviceId,
+                kind: c.kind,
+                target: c.target,
+                ...(c.source ? { source: c.source } : {}),
+                ...(c.data !== undefined ? { data: c.data } : {}),
+                ...(c.format ? { format: c.format } : {}),
+                ...(c.type ? { type: c.type } : {}),
+                ...(c.kind === 'Exec' ? { correlator: id } : {}),
+              },
+              this.now(),
+            ),
+          );
         }
       }
       // waiting starts before the wake-up, and the rows come with the news: no read per operation

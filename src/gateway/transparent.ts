@@ -23,7 +23,13 @@ export class TransparentForwarder {
   /** digests and (server, session id) pairs already forwarded, per device, with when */
   private readonly seen = new Map<string, number>();
 
-  constructor(o: { gstore: GatewayStore; south: ServerStore; serverId: string; send: (bytes: Uint8Array, host: string, port: number) => Promise<void>; now: () => number }) {
+  constructor(o: {
+    gstore: GatewayStore;
+    south: ServerStore;
+    serverId: string;
+    send: (bytes: Uint8Array, host: string, port: number) => Promise<void>;
+    now: () => number;
+  }) {
     this.gstore = o.gstore;
     this.south = o.south;
     this.serverId = o.serverId;
@@ -43,11 +49,13 @@ export class TransparentForwarder {
       if (err instanceof NotificationError) return { status: 400, reason: `not a Package#0: ${err.message}` };
       throw err;
     }
-    if (n.serverId !== this.serverId) return { status: 403, reason: `the notification names server ${n.serverId}; this gateway serves ${this.serverId}` };
+    if (n.serverId !== this.serverId)
+      return { status: 403, reason: `the notification names server ${n.serverId}; this gateway serves ${this.serverId}` };
     const now = this.now();
     for (const [k, at] of this.seen) if (now - at > REPLAY_WINDOW_MS) this.seen.delete(k);
     const keys = [`${deviceId}|digest|${Buffer.from(n.digest).toString('hex')}`, `${deviceId}|session|${n.serverId}|${n.sessionId}`];
-    if (keys.some((k) => this.seen.has(k))) return { status: 409, reason: 'replay: this notification (or its session id) was already delivered' };
+    if (keys.some((k) => this.seen.has(k)))
+      return { status: 409, reason: 'replay: this notification (or its session id) was already delivered' };
     const address = (await this.south.getDevice(deviceId))?.notifyAddress;
     const m = address ? /^\[?([^\]]+)\]?:(\d+)$/.exec(address) : null;
     if (!m) return { status: 503, reason: `${deviceId} has not told the gateway where it listens for Package#0` };

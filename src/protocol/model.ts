@@ -58,10 +58,18 @@ interface ItemCommand extends CommandBase {
   readonly items: readonly Item[];
 }
 
-export interface Add extends ItemCommand { readonly kind: 'Add' }
-export interface Replace extends ItemCommand { readonly kind: 'Replace' }
-export interface Delete extends ItemCommand { readonly kind: 'Delete' }
-export interface Copy extends ItemCommand { readonly kind: 'Copy' }
+export interface Add extends ItemCommand {
+  readonly kind: 'Add';
+}
+export interface Replace extends ItemCommand {
+  readonly kind: 'Replace';
+}
+export interface Delete extends ItemCommand {
+  readonly kind: 'Delete';
+}
+export interface Copy extends ItemCommand {
+  readonly kind: 'Copy';
+}
 export interface Get extends ItemCommand {
   readonly kind: 'Get';
   readonly lang?: string;
@@ -127,8 +135,7 @@ export interface Unsupported extends CommandBase {
   readonly name: string;
 }
 
-export type Command =
-  | Add | Alert | Atomic | Copy | Delete | Exec | Get | Replace | Results | Sequence | Status | Unsupported;
+export type Command = Add | Alert | Atomic | Copy | Delete | Exec | Get | Replace | Results | Sequence | Status | Unsupported;
 export type CommandKind = Command['kind'];
 
 // Direction is part of the type: what a server may send, what a client may answer with.
@@ -160,8 +167,17 @@ export interface Message {
 
 /** Format values of the DM tree and MetInf. */
 export const Format = {
-  B64: 'b64', Bin: 'bin', Bool: 'bool', Chr: 'chr', Int: 'int', Node: 'node', Null: 'null',
-  Xml: 'xml', Date: 'date', Time: 'time', Float: 'float',
+  B64: 'b64',
+  Bin: 'bin',
+  Bool: 'bool',
+  Chr: 'chr',
+  Int: 'int',
+  Node: 'node',
+  Null: 'null',
+  Xml: 'xml',
+  Date: 'date',
+  Time: 'time',
+  Float: 'float',
 } as const;
 export type Format = (typeof Format)[keyof typeof Format];
 

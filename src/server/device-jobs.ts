@@ -22,7 +22,12 @@ export class DeviceJobs {
   private readonly log: (e: string, f: Record<string, unknown>) => void;
   private readonly waiters = new Map<string, ((job: DeviceJobRow) => void)[]>();
 
-  constructor(store: ServerStore, gateways: GatewayService, now: () => number, log: (e: string, f: Record<string, unknown>) => void = () => {}) {
+  constructor(
+    store: ServerStore,
+    gateways: GatewayService,
+    now: () => number,
+    log: (e: string, f: Record<string, unknown>) => void = () => {},
+  ) {
     this.store = store;
     this.gateways = gateways;
     this.now = now;
@@ -33,10 +38,20 @@ export class DeviceJobs {
     requireIdentifier(deviceId, 'deviceId');
     if (commands.length === 0) throw new ServiceError(400, 'a job needs commands: [{"kind":"Get","path":"./DevInfo/Mod"}, …]');
     commands.forEach((c, i) => checkOperation(c, `commands[${i}]: `));
-    if (!(await this.store.getLocation(deviceId))) throw new ServiceError(404, `no gateway has announced "${deviceId}" (its deviceattached alert sets where it is)`);
+    if (!(await this.store.getLocation(deviceId)))
+      throw new ServiceError(404, `no gateway has announced "${deviceId}" (its deviceattached alert sets where it is)`);
     const job: DeviceJobRow = {
-      id: randomUUID(), deviceId, state: 'pending', createdAt: this.now(), updatedAt: this.now(),
-      commands: commands.map((c) => ({ kind: c.kind, path: c.path, ...(c.value !== undefined ? { value: c.value } : {}), ...(c.format ? { format: c.format } : {}) })),
+      id: randomUUID(),
+      deviceId,
+      state: 'pending',
+      createdAt: this.now(),
+      updatedAt: this.now(),
+      commands: commands.map((c) => ({
+        kind: c.kind,
+        path: c.path,
+        ...(c.value !== undefined ? { value: c.value } : {}),
+        ...(c.format ? { format: c.format } : {}),
+      })),
     };
     await this.store.putDeviceJob(job);
     return this.dispatch(job);
@@ -55,7 +70,10 @@ export class DeviceJobs {
     if (job.state === 'done' || timeoutMs <= 0) return job;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.waiters.set(id, (this.waiters.get(id) ?? []).filter((w) => w !== done));
+        this.waiters.set(
+          id,
+          (this.waiters.get(id) ?? []).filter((w) => w !== done),
+        );
         resolve(this.get(id));
       }, timeoutMs);
       const done = (j: DeviceJobRow): void => {
@@ -64,7 +82,10 @@ export class DeviceJobs {
       };
       this.waiters.set(id, [...(this.waiters.get(id) ?? []), done]);
       // it may have finished between the first look and now
-      void this.store.getDeviceJob(id).then((j) => j && this.jobChanged(j), () => undefined);
+      void this.store.getDeviceJob(id).then(
+        (j) => j && this.jobChanged(j),
+        () => undefined,
+      );
     });
   }
 
@@ -78,11 +99,23 @@ export class DeviceJobs {
     const at = await this.store.getLocation(job.deviceId);
     if (!at) return job;
     const attempt = `dj-${job.id.slice(0, 8)}-${Math.floor(this.now() / 1000).toString(36)}`;
-    const sent: DeviceJobRow = { ...job, state: 'dispatched', gatewayId: at.gatewayId, fanout: attempt, correlator: randomUUID() as string, updatedAt: this.now() };
+    const sent: DeviceJobRow = {
+      ...job,
+      state: 'dispatched',
+      gatewayId: at.gatewayId,
+      fanout: attempt,
+      correlator: randomUUID() as string,
+      updatedAt: this.now(),
+    };
     // stored first: the fanout's result alert may reach another server instance before startFanout returns
     await this.store.putDeviceJob(sent);
     try {
-      await this.gateways.startFanout(at.gatewayId, { name: attempt, devices: [job.deviceId], commands: job.commands as NewOperation[] }, 0, sent.correlator!);
+      await this.gateways.startFanout(
+        at.gatewayId,
+        { name: attempt, devices: [job.deviceId], commands: job.commands as NewOperation[] },
+        0,
+        sent.correlator!,
+      );
     } catch (err) {
       await this.store.putDeviceJob(job);
       throw err;
@@ -97,8 +130,16 @@ export class DeviceJobs {
     const r = await this.gateways.fanout(gatewayId, job.fanout, 10_000).catch(() => undefined);
     const device = r?.done ? Object.values((r.value?.['Results'] ?? {}) as Tree)[0] : undefined;
     if (!device || typeof device === 'string' || typeof device['Cmd'] !== 'object') return {};
-    const cmds = Object.entries(device['Cmd']).sort(([a], [b]) => Number(a) - Number(b)).map(([, c]) => c as Tree);
-    return { results: cmds.map((c) => ({ status: Number(c['Status']), ...(typeof c['Data'] === 'string' ? { data: c['Data'] } : {}), ...(typeof c['Format'] === 'string' ? { format: c['Format'] } : {}) })) };
+    const cmds = Object.entries(device['Cmd'])
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, c]) => c as Tree);
+    return {
+      results: cmds.map((c) => ({
+        status: Number(c['Status']),
+        ...(typeof c['Data'] === 'string' ? { data: c['Data'] } : {}),
+        ...(typeof c['Format'] === 'string' ? { format: c['Format'] } : {}),
+      })),
+    };
   }
 
   /** A job changed elsewhere (another server instance): whoever waits for it to settle hears of it. */
@@ -120,7 +161,12 @@ export class DeviceJobs {
       if (before && before.gatewayId !== gatewayId) {
         this.log('device.moved', { deviceId: id, from: before.gatewayId, to: gatewayId });
         // the gateway it left still lists it attached until its DetachTimeout: it is told now
-        void this.gateways.run(before.gatewayId, [{ kind: 'Replace', path: `./GwMO/DevInventory/Devices/${nodeName(id)}/Status`, value: '0', format: 'int' }], 0)
+        void this.gateways
+          .run(
+            before.gatewayId,
+            [{ kind: 'Replace', path: `./GwMO/DevInventory/Devices/${nodeName(id)}/Status`, value: '0', format: 'int' }],
+            0,
+          )
           .catch((err: unknown) => this.log('device.moved.error', { deviceId: id, gateway: before.gatewayId, error: String(err) }));
         // unfinished jobs follow the device
         for (const job of await this.store.listDeviceJobs(id)) if (job.state !== 'done') await this.dispatch(job);

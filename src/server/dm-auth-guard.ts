@@ -39,10 +39,21 @@ export class DmAuthGuard implements AuthGuard {
   private readonly metrics: DmMetrics | undefined;
   private readonly log: (event: string, fields: Record<string, unknown>) => void;
 
-  constructor(options: { counts?: FailureCounts; limits?: DmAuthLimits; clock: Clock; metrics?: DmMetrics; log?: (event: string, fields: Record<string, unknown>) => void }) {
+  constructor(options: {
+    counts?: FailureCounts;
+    limits?: DmAuthLimits;
+    clock: Clock;
+    metrics?: DmMetrics;
+    log?: (event: string, fields: Record<string, unknown>) => void;
+  }) {
     const l = options.limits ?? {};
     this.limiter = new FailureLimiter(options.counts, l.policy ?? DEFAULT_POLICY);
-    this.limits = { perDevice: l.perDevice ?? 5, perAddress: l.perAddress ?? 50, delayMs: l.delayMs ?? 250, maxDelayMs: l.maxDelayMs ?? 2000 };
+    this.limits = {
+      perDevice: l.perDevice ?? 5,
+      perAddress: l.perAddress ?? 50,
+      delayMs: l.delayMs ?? 250,
+      maxDelayMs: l.maxDelayMs ?? 2000,
+    };
     this.clock = options.clock;
     this.metrics = options.metrics;
     this.log = options.log ?? (() => {});
@@ -60,17 +71,28 @@ export class DmAuthGuard implements AuthGuard {
     // the names and the reason only: never the Cred, a digest or a MAC
     this.log('dm.auth.failed', { deviceId: f.deviceId, from: f.address ?? null, scheme, reason: f.reason });
     this.metrics?.authFailed(scheme, f.reason);
-    const [pair, address] = await this.limiter.failed([
-      { key: pairKey(f.deviceId, f.address), limit: this.limits.perDevice },
-      { key: addressKey(f.address), limit: this.limits.perAddress },
-    ], now);
+    const [pair, address] = await this.limiter.failed(
+      [
+        { key: pairKey(f.deviceId, f.address), limit: this.limits.perDevice },
+        { key: addressKey(f.address), limit: this.limits.perAddress },
+      ],
+      now,
+    );
     // the device's own record, over every address, for the API (never checked: a stranger elsewhere must not lock it out)
     const seen = deviceKey(f.deviceId);
     await this.limiter.counts.add(seen, now, this.limiter.policy.windowMs);
-    for (const [what, r] of [['device', pair!], ['address', address!]] as const) {
+    for (const [what, r] of [
+      ['device', pair!],
+      ['address', address!],
+    ] as const) {
       if (r.lockedUntil === undefined) continue;
       this.metrics?.authLocked();
-      this.log('dm.auth.locked', { deviceId: what === 'device' ? f.deviceId : null, from: f.address ?? null, failures: r.failures, until: new Date(r.lockedUntil).toISOString() });
+      this.log('dm.auth.locked', {
+        deviceId: what === 'device' ? f.deviceId : null,
+        from: f.address ?? null,
+        failures: r.failures,
+        until: new Date(r.lockedUntil).toISOString(),
+      });
       if (what === 'device') await this.limiter.counts.lock(seen, r.lockedUntil);
     }
     if (pair!.lockedUntil === undefined && address!.lockedUntil === undefined && pair!.failures >= 2) {

@@ -43,7 +43,8 @@ export function guardedDmBasic(guard: AuthGuard, lookup: (deviceId: string) => P
       await guard.succeeded(deviceId, address);
       return { ok: true };
     }
-    if (basic(req) !== undefined) await guard.failed({ deviceId, address, scheme: AuthScheme.Basic, reason: device ? 'credentials' : 'unknown-device' });
+    if (basic(req) !== undefined)
+      await guard.failed({ deviceId, address, scheme: AuthScheme.Basic, reason: device ? 'credentials' : 'unknown-device' });
     return { ok: false, status: 401 };
   };
 }

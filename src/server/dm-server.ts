@@ -35,7 +35,12 @@ export interface DmServerOptions {
   readonly clock?: Clock;
   readonly events?: ServerEvents;
   /** REST API and other routes sharing the listener */
-  readonly routes?: (service: ServerService, gateways: GatewayService, jobs: DeviceJobs, trace?: SessionTrace) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  readonly routes?: (
+    service: ServerService,
+    gateways: GatewayService,
+    jobs: DeviceJobs,
+    trace?: SessionTrace,
+  ) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
   /** gateways presenting this at POST /enrol get an account (HLF-002) */
   readonly enrolmentSecret?: string;
@@ -79,16 +84,21 @@ export class DmServer {
     this.metrics = options.metrics ?? new DmMetrics('server');
     this.service = new ServerService(options.store, clock, options.serverId, this.metrics.notifier({ send: sendNotification }));
     this.authGuard = new DmAuthGuard({
-      clock, metrics: this.metrics, ...(options.authFailures ? { counts: options.authFailures } : {}),
-      ...(options.authLimits ? { limits: options.authLimits } : {}), ...(options.log ? { log: options.log } : {}),
+      clock,
+      metrics: this.metrics,
+      ...(options.authFailures ? { counts: options.authFailures } : {}),
+      ...(options.authLimits ? { limits: options.authLimits } : {}),
+      ...(options.log ? { log: options.log } : {}),
     });
     this.enrolLimiter = new FailureLimiter(options.authFailures);
     this.dmBasic = guardedDmBasic(this.authGuard, (id) => options.store.getDevice(id));
-    this.images = options.imageDir ? new ImageRepo(options.imageDir, options.store.images, {
-      dmBasic: this.dmBasic,
-      ...(options.imageQuotaBytes !== undefined ? { quotaBytes: options.imageQuotaBytes } : {}),
-      ...(options.imageReader ? { apiReader: options.imageReader } : {}),
-    }) : undefined;
+    this.images = options.imageDir
+      ? new ImageRepo(options.imageDir, options.store.images, {
+          dmBasic: this.dmBasic,
+          ...(options.imageQuotaBytes !== undefined ? { quotaBytes: options.imageQuotaBytes } : {}),
+          ...(options.imageReader ? { apiReader: options.imageReader } : {}),
+        })
+      : undefined;
     this.gateways = new GatewayService(this.service, options.store, this.images);
     this.jobs = new DeviceJobs(options.store, this.gateways, () => clock.now(), options.log);
     this.metrics.observe(() => this.activeSessions, this.images?.served);
@@ -123,7 +133,9 @@ export class DmServer {
     };
     let engine: ServerEngine | undefined;
     this.http = new DmHttpServer({
-      host: this.options.host ?? '127.0.0.1', port: this.options.port ?? 0, maxMsgSize,
+      host: this.options.host ?? '127.0.0.1',
+      port: this.options.port ?? 0,
+      maxMsgSize,
       ...(this.options.tls ? { tls: this.options.tls } : {}),
       handler: async (req) => {
         this.metrics.message('in', req.encoding, req.body.length);
@@ -133,9 +145,17 @@ export class DmServer {
         // a wrong credential is logged where it is counted (dm.auth.failed); a locked device's messages
         // are not logged one by one (a flood would fill the log): the lock was, and a metric counts them
         const refused = reply.refused;
-        if (refused?.reason === 'missing-credentials') this.options.log?.('dm.auth.challenged', { deviceId: refused.deviceId, from: req.remoteAddress });
-        else if (isRefusal(reply) && refused?.reason !== 'locked') this.options.log?.('dm.refused', { status: reply.httpStatus, message: reply.message, from: req.remoteAddress, ...(refused ? { reason: refused.reason } : {}) });
-        else if (refused?.reason === 'version') this.options.log?.('dm.refused', { deviceId: refused.deviceId, from: req.remoteAddress, reason: 'version' });
+        if (refused?.reason === 'missing-credentials')
+          this.options.log?.('dm.auth.challenged', { deviceId: refused.deviceId, from: req.remoteAddress });
+        else if (isRefusal(reply) && refused?.reason !== 'locked')
+          this.options.log?.('dm.refused', {
+            status: reply.httpStatus,
+            message: reply.message,
+            from: req.remoteAddress,
+            ...(refused ? { reason: refused.reason } : {}),
+          });
+        else if (refused?.reason === 'version')
+          this.options.log?.('dm.refused', { deviceId: refused.deviceId, from: req.remoteAddress, reason: 'version' });
         return reply;
       },
       fallback: routes,
@@ -158,7 +178,11 @@ export class DmServer {
         this.options.trace?.ended(deviceId, outcome);
         if (summary?.requeued !== undefined) {
           this.options.log?.('dm.session.dropped', {
-            deviceId, outcome, requeued: summary.requeued, failed: summary.failedUnknown, commandsPerMessage: summary.commandsPerMessage,
+            deviceId,
+            outcome,
+            requeued: summary.requeued,
+            failed: summary.failedUnknown,
+            commandsPerMessage: summary.commandsPerMessage,
           });
         }
         events.sessionEnded?.(deviceId, outcome, summary);
@@ -177,19 +201,30 @@ export class DmServer {
         this.metrics.alert(deviceId, alert);
         void this.jobs.onAlert(deviceId, alert).catch((err) => this.options.log?.('job.error', { error: String(err) }));
         // an image's staging is settled before anyone hears of its alert
-        const staging = this.images?.onImageReady(deviceId, alert)?.catch((err) => this.options.log?.('image.error', { error: String(err) }));
+        const staging = this.images
+          ?.onImageReady(deviceId, alert)
+          ?.catch((err) => this.options.log?.('image.error', { error: String(err) }));
         if (staging) void staging.then(() => events.alert?.(deviceId, alert));
         else events.alert?.(deviceId, alert);
       },
     });
     const deps = this.metrics.deps(this.options.deps ? this.options.deps(base) : base);
     const log = this.options.log;
-    const onWarnings = deps.onWarnings ?? (log ? (deviceId: string, warnings: readonly { code: string; message: string }[]) => log('dm.lenient', { deviceId, warnings }) : undefined);
-    engine = new ServerEngine({ ...deps, authGuard: this.authGuard, ...(onWarnings ? { onWarnings } : {}) }, {
-      serverId: this.options.serverId, url: this.url, maxMsgSize,
-      ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
-      ...(this.options.maxOpsPerPackage ? { maxOpsPerPackage: this.options.maxOpsPerPackage } : {}),
-    });
+    const onWarnings =
+      deps.onWarnings ??
+      (log
+        ? (deviceId: string, warnings: readonly { code: string; message: string }[]) => log('dm.lenient', { deviceId, warnings })
+        : undefined);
+    engine = new ServerEngine(
+      { ...deps, authGuard: this.authGuard, ...(onWarnings ? { onWarnings } : {}) },
+      {
+        serverId: this.options.serverId,
+        url: this.url,
+        maxMsgSize,
+        ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
+        ...(this.options.maxOpsPerPackage ? { maxOpsPerPackage: this.options.maxOpsPerPackage } : {}),
+      },
+    );
     this.engine = engine;
     const every = Math.min(30_000, Math.max(1000, (this.options.sessionTimeoutMs ?? 300_000) / 4));
     this.sweep = setInterval(() => void engine.expire(), every);

@@ -21,7 +21,9 @@ export function accountOf(d: DeviceRow): DeviceAccount {
   return {
     deviceId: d.deviceId,
     clientAuth: { scheme: d.scheme as AuthScheme, name: d.clientName, password: d.clientPassword },
-    ...(d.serverName !== undefined && d.serverPassword !== undefined ? { serverAuth: { name: d.serverName, password: d.serverPassword } } : {}),
+    ...(d.serverName !== undefined && d.serverPassword !== undefined
+      ? { serverAuth: { name: d.serverName, password: d.serverPassword } }
+      : {}),
     ...(d.clientNonce ? { clientNonce: d.clientNonce } : {}),
     ...(d.serverNonce ? { serverNonce: d.serverNonce } : {}),
     ...(d.sessionProfile ? { profile: d.sessionProfile } : {}),
@@ -60,9 +62,18 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
     completeOperation: async (_deviceId, id, outcome) => {
       // 202: the device accepted an Exec and reports the end with a Generic Alert (correlator)
       const state = outcome.status === StatusCode.Accepted ? 'accepted' : outcome.status >= 200 && outcome.status < 300 ? 'done' : 'failed';
-      finished(await store.finishOperation(id, {
-        state, status: outcome.status, ...(outcome.results ? { results: outcome.results } : {}), ...(outcome.note ? { note: outcome.note } : {}),
-      }, clock.now()));
+      finished(
+        await store.finishOperation(
+          id,
+          {
+            state,
+            status: outcome.status,
+            ...(outcome.results ? { results: outcome.results } : {}),
+            ...(outcome.note ? { note: outcome.note } : {}),
+          },
+          clock.now(),
+        ),
+      );
     },
     releaseOperations: async (_deviceId, ids, note) => store.requeueOperations(ids, clock.now(), note),
     saveProfile: async (deviceId, learned) => {
@@ -76,12 +87,19 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
       // a device that listens for Package#0 says on which UDP port (DevInfo/Ext/NotifyPort, a gwmo extension)
       const port = Number(devInfo['Ext/NotifyPort']);
       const host = from?.replace(/^::ffff:/, '');
-      const notifyAddress = Number.isInteger(port) && port > 0 && port < 65536 && host ? `${host.includes(':') ? `[${host}]` : host}:${port}` : undefined;
+      const notifyAddress =
+        Number.isInteger(port) && port > 0 && port < 65536 && host ? `${host.includes(':') ? `[${host}]` : host}:${port}` : undefined;
       await store.updateDevice(deviceId, { devInfo, ...(notifyAddress ? { notifyAddress } : {}) });
       emit(() => events.devInfo?.(deviceId, devInfo, from));
     },
     onAlert: async (deviceId, alert) => {
-      const row = await store.addAlert({ deviceId, code: alert.code, ...(alert.correlator ? { correlator: alert.correlator } : {}), items: alert.items, receivedAt: clock.now() });
+      const row = await store.addAlert({
+        deviceId,
+        code: alert.code,
+        ...(alert.correlator ? { correlator: alert.correlator } : {}),
+        items: alert.items,
+        receivedAt: clock.now(),
+      });
       emit(() => events.alertStored?.(row));
       emit(() => events.alert?.(deviceId, alert));
       if (alert.code !== AlertCode.GenericAlert || alert.correlator === undefined) return;

@@ -15,14 +15,20 @@ function same(a: string, b: string): boolean {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' }).end(text);
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
+    .end(text);
 }
 
 /** wrong enrolment credentials from one address before it is locked (30 s, doubling: FailureLimiter) */
 const ENROL_TRIES = 10;
 
 export async function handleEnrol(
-  req: IncomingMessage, res: ServerResponse, service: ServerService, secret: string | undefined, limiter: FailureLimiter,
+  req: IncomingMessage,
+  res: ServerResponse,
+  service: ServerService,
+  secret: string | undefined,
+  limiter: FailureLimiter,
   log?: (e: string, f: Record<string, unknown>) => void,
 ): Promise<void> {
   if (req.method !== 'POST') return send(res, 405, { error: 'POST {"deviceId","enrolmentSecret"}' });
@@ -59,7 +65,14 @@ export async function handleEnrol(
   const serverPassword = randomBytes(18).toString('base64url');
   const name = `enrolled-${randomBytes(4).toString('hex')}`;
   // the store decides in one statement: an account that exists is never replaced
-  const { created } = await service.ensureDevice({ deviceId: body.deviceId as string, name, password, serverName: service.serverId, serverPassword, scheme: 'md5' });
+  const { created } = await service.ensureDevice({
+    deviceId: body.deviceId as string,
+    name,
+    password,
+    serverName: service.serverId,
+    serverPassword,
+    scheme: 'md5',
+  });
   if (!created) return send(res, 409, { error: `${body.deviceId as string} already has an account; an administrator can remove it first` });
   log?.('enrol.accepted', { deviceId: body.deviceId });
   send(res, 201, { deviceId: body.deviceId, name, password, serverId: service.serverId, serverPassword });

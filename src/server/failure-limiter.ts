@@ -27,7 +27,7 @@ export class MemoryFailureCounts implements FailureCounts {
 
   async add(key: string, now: number, windowMs: number): Promise<number> {
     let e = this.entries.get(key);
-    if (!e || now - e.first > windowMs && e.lockedUntil <= now) {
+    if (!e || (now - e.first > windowMs && e.lockedUntil <= now)) {
       if (this.entries.size >= MAX_KEYS) this.prune(now, windowMs);
       e = { failures: 0, first: now, lockedUntil: 0 };
       this.entries.set(key, e);
@@ -46,7 +46,7 @@ export class MemoryFailureCounts implements FailureCounts {
 
   async get(key: string, now: number, windowMs: number): Promise<{ failures: number; lockedUntil: number } | undefined> {
     const e = this.entries.get(key);
-    if (!e || now - e.first > windowMs && e.lockedUntil <= now) return undefined;
+    if (!e || (now - e.first > windowMs && e.lockedUntil <= now)) return undefined;
     return { failures: e.failures, lockedUntil: e.lockedUntil };
   }
 

@@ -14,7 +14,9 @@ export function isFinal(job: Tree): boolean {
   return FINAL_STATES.has(String(job['State']));
 }
 
-export type FanoutUpdate = { readonly kind: 'job'; readonly job: Tree; readonly final: boolean } | { readonly kind: 'error'; readonly message: string };
+export type FanoutUpdate =
+  | { readonly kind: 'job'; readonly job: Tree; readonly final: boolean }
+  | { readonly kind: 'error'; readonly message: string };
 
 /** One watcher's share: the job as it was when it joined, then each change, in order. */
 export interface FanoutWatch {

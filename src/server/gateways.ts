@@ -15,7 +15,13 @@ const NAME = /^[A-Za-z0-9\-_.!~*'():@&=+$,]+$/;
 
 /** Node name of a DeviceID in the gateway's inventory (the gateway escapes the same way). */
 export function nodeName(id: string): string {
-  return [...id].map((ch) => (/[A-Za-z0-9\-_.!~*'():@&=+$,]/.test(ch) ? ch : [...Buffer.from(ch)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''))).join('');
+  return [...id]
+    .map((ch) =>
+      /[A-Za-z0-9\-_.!~*'():@&=+$,]/.test(ch)
+        ? ch
+        : [...Buffer.from(ch)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+    )
+    .join('');
 }
 
 export type Tree = { [name: string]: Tree | string };
@@ -35,7 +41,10 @@ export function structData(op: OperationRow, prefix: string): Tree {
   const root = node();
   for (const r of op.results ?? []) {
     if (!r.uri.startsWith(`${prefix}/`)) continue;
-    const parts = r.uri.slice(prefix.length + 1).split('/').map(name);
+    const parts = r.uri
+      .slice(prefix.length + 1)
+      .split('/')
+      .map(name);
     let at = root;
     for (const p of parts.slice(0, -1)) {
       const next = at[p];
@@ -79,7 +88,11 @@ export class GatewayService {
   }
 
   /** Stages an uploaded image on a gateway: it fetches it once, checks it, keeps it for its LAN. */
-  async stageImage(id: string, spec: { image: string; name?: string }, waitMs: number): Promise<Outcome<{ name: string; correlator: string }>> {
+  async stageImage(
+    id: string,
+    spec: { image: string; name?: string },
+    waitMs: number,
+  ): Promise<Outcome<{ name: string; correlator: string }>> {
     const image = await this.images?.get(spec.image);
     if (!image) throw new ServiceError(404, `no image "${spec.image}" on this server; upload it with POST /api/images`);
     const name = spec.name ?? `${image.name}-${image.version}`.replace(/[^A-Za-z0-9\-_.]/g, '_');
@@ -89,16 +102,20 @@ export class GatewayService {
     const correlator = randomUUID();
     // in use from now: the gateway may fetch it as soon as it sees the operations
     await this.images!.staged(image.id, id, name);
-    const r = await this.run(id, [
-      { kind: 'Add', path: base, format: 'node' },
-      { kind: 'Replace', path: `${base}/ImageID`, value: image.id },
-      { kind: 'Replace', path: `${base}/Version`, value: image.version || '-' },
-      { kind: 'Replace', path: `${base}/ContentType`, value: image.contentType },
-      { kind: 'Replace', path: `${base}/Size`, value: String(image.size) },
-      { kind: 'Replace', path: `${base}/Hash`, value: `sha256:${image.sha256}` },
-      { kind: 'Replace', path: `${base}/DownloadURL`, value: await this.imageLink(image.id) },
-      { kind: 'Exec', path: `${base}/Operations/Download`, correlator },
-    ], waitMs);
+    const r = await this.run(
+      id,
+      [
+        { kind: 'Add', path: base, format: 'node' },
+        { kind: 'Replace', path: `${base}/ImageID`, value: image.id },
+        { kind: 'Replace', path: `${base}/Version`, value: image.version || '-' },
+        { kind: 'Replace', path: `${base}/ContentType`, value: image.contentType },
+        { kind: 'Replace', path: `${base}/Size`, value: String(image.size) },
+        { kind: 'Replace', path: `${base}/Hash`, value: `sha256:${image.sha256}` },
+        { kind: 'Replace', path: `${base}/DownloadURL`, value: await this.imageLink(image.id) },
+        { kind: 'Exec', path: `${base}/Operations/Download`, correlator },
+      ],
+      waitMs,
+    );
     const start = r.operations[r.operations.length - 1]!;
     if (r.done && start.status !== 202 && start.status !== 200) await this.images!.unstaged(id, name);
     return { ...r, value: { name, correlator } };
@@ -111,7 +128,9 @@ export class GatewayService {
 
   /** A link to our own image (a gateway that does not store it hands it on) is given a fresh expiry. */
   private async refreshed(url: string): Promise<string> {
-    const m = /^\/images\/([^/?]+)$/.exec(url.startsWith(`${this.publicBase}/images/`) ? url.slice(this.publicBase.length).split('?')[0]! : '');
+    const m = /^\/images\/([^/?]+)$/.exec(
+      url.startsWith(`${this.publicBase}/images/`) ? url.slice(this.publicBase.length).split('?')[0]! : '',
+    );
     return m && this.images ? this.imageLink(m[1]!) : url;
   }
 
@@ -124,7 +143,11 @@ export class GatewayService {
    * Makes devices download and install an image the gateway holds (SCOMO-like: write the package
    * URL and hash, Exec DownloadInstall; each device reports with a Generic Alert) as a fanout.
    */
-  async distribute(id: string, spec: { image: string; name?: string; devices?: readonly string[]; groups?: readonly string[]; timeout?: number }, waitMs: number): Promise<Outcome<{ name: string; correlator: string; url: string }>> {
+  async distribute(
+    id: string,
+    spec: { image: string; name?: string; devices?: readonly string[]; groups?: readonly string[]; timeout?: number },
+    waitMs: number,
+  ): Promise<Outcome<{ name: string; correlator: string; url: string }>> {
     const base = `./GwMO/Images/${spec.image}`;
     const info = await this.run(id, [{ kind: 'Get', path: `${base}?list=StructData` }], waitMs);
     if (!info.done) throw new ServiceError(504, `gateway ${id} did not answer within the wait; try again`);
@@ -132,17 +155,27 @@ export class GatewayService {
     if (op.status === 404) throw new ServiceError(404, `gateway ${id} has no image "${spec.image}"; stage it first`);
     const entry = structData(op, base);
     const url = typeof entry['LocalURL'] === 'string' ? await this.refreshed(entry['LocalURL']) : '';
-    if (url === '') throw new ServiceError(409, `image "${spec.image}" is not ready on gateway ${id} (State ${String(entry['State'])}${entry['Error'] ? `: ${String(entry['Error'])}` : ''})`);
+    if (url === '')
+      throw new ServiceError(
+        409,
+        `image "${spec.image}" is not ready on gateway ${id} (State ${String(entry['State'])}${entry['Error'] ? `: ${String(entry['Error'])}` : ''})`,
+      );
     const hash = typeof entry['Hash'] === 'string' ? entry['Hash'] : '';
-    const r = await this.startFanout(id, {
-      ...(spec.name ? { name: spec.name } : {}), ...(spec.devices ? { devices: spec.devices } : {}), ...(spec.groups ? { groups: spec.groups } : {}),
-      ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
-      commands: [
-        { kind: 'Replace', path: './SCOMO/Download/PkgURL', value: url },
-        { kind: 'Replace', path: './SCOMO/Download/PkgHash', value: hash },
-        { kind: 'Exec', path: './SCOMO/Download/Operations/DownloadInstall' },
-      ],
-    }, waitMs);
+    const r = await this.startFanout(
+      id,
+      {
+        ...(spec.name ? { name: spec.name } : {}),
+        ...(spec.devices ? { devices: spec.devices } : {}),
+        ...(spec.groups ? { groups: spec.groups } : {}),
+        ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
+        commands: [
+          { kind: 'Replace', path: './SCOMO/Download/PkgURL', value: url },
+          { kind: 'Replace', path: './SCOMO/Download/PkgHash', value: hash },
+          { kind: 'Exec', path: './SCOMO/Download/Operations/DownloadInstall' },
+        ],
+      },
+      waitMs,
+    );
     return { ...r, value: { ...r.value!, url } };
   }
 
@@ -161,7 +194,8 @@ export class GatewayService {
 
   async gateway(id: string): Promise<DeviceRow> {
     const d = await this.service.device(id);
-    if (d.devInfo['Ext/GwMO'] === undefined) throw new ServiceError(404, `"${id}" is not a GwMO gateway (it has not reported DevInfo/Ext/GwMO)`);
+    if (d.devInfo['Ext/GwMO'] === undefined)
+      throw new ServiceError(404, `"${id}" is not a GwMO gateway (it has not reported DevInfo/Ext/GwMO)`);
     return d;
   }
 
@@ -175,7 +209,10 @@ export class GatewayService {
     } catch {
       // not reachable by Package#0: the gateway's next check-in carries the operations
     }
-    const operations = await this.service.settle(queued.map((q) => q.id), waitMs);
+    const operations = await this.service.settle(
+      queued.map((q) => q.id),
+      waitMs,
+    );
     return { done: operations.every((o) => o.state !== 'queued' && o.state !== 'sent'), operations };
   }
 
@@ -184,15 +221,24 @@ export class GatewayService {
    * account at this server) goes into the gateway's EDTrigger MO, which forwards it on its LAN;
    * the device then opens its session with this server.
    */
-  async notifyVia(gatewayId: string, deviceId: string, uiMode: 0 | 1 | 2 | 3, waitMs: number): Promise<Outcome<{ sessionId: number; status: number }>> {
+  async notifyVia(
+    gatewayId: string,
+    deviceId: string,
+    uiMode: 0 | 1 | 2 | 3,
+    waitMs: number,
+  ): Promise<Outcome<{ sessionId: number; status: number }>> {
     const { sessionId, bytes } = await this.service.notification(deviceId, uiMode);
     const base = `./GwMO/EDTrigger/n${sessionId.toString(16)}${randomUUID().slice(0, 6)}`;
-    const r = await this.run(gatewayId, [
-      { kind: 'Add', path: base, format: 'node' },
-      { kind: 'Replace', path: `${base}/DeviceID`, value: deviceId },
-      { kind: 'Replace', path: `${base}/Notification`, value: Buffer.from(bytes).toString('base64'), format: 'b64' },
-      { kind: 'Exec', path: `${base}/Operations/Trigger` },
-    ], waitMs);
+    const r = await this.run(
+      gatewayId,
+      [
+        { kind: 'Add', path: base, format: 'node' },
+        { kind: 'Replace', path: `${base}/DeviceID`, value: deviceId },
+        { kind: 'Replace', path: `${base}/Notification`, value: Buffer.from(bytes).toString('base64'), format: 'b64' },
+        { kind: 'Exec', path: `${base}/Operations/Trigger` },
+      ],
+      waitMs,
+    );
     return { ...r, value: { sessionId, status: r.operations[r.operations.length - 1]!.status ?? 0 } };
   }
 
@@ -200,22 +246,32 @@ export class GatewayService {
    * B.1 bypass: a device behind the gateway with a routable address is notified directly, at the
    * address the gateway's inventory shows for it.
    */
-  async notifyBypass(gatewayId: string, deviceId: string, uiMode: 0 | 1 | 2 | 3, waitMs: number): Promise<{ sessionId: number; address: string }> {
+  async notifyBypass(
+    gatewayId: string,
+    deviceId: string,
+    uiMode: 0 | 1 | 2 | 3,
+    waitMs: number,
+  ): Promise<{ sessionId: number; address: string }> {
     const r = await this.run(gatewayId, [{ kind: 'Get', path: `${INV}/Devices/${nodeName(deviceId)}/PublicAddress` }], waitMs);
     if (!r.done) throw new ServiceError(504, `gateway ${gatewayId} did not answer within the wait`);
     const op = r.operations[0]!;
     const address = typeof op.results?.[0]?.data === 'string' ? op.results[0].data : '';
-    if (op.status !== 200 || address === '') throw new ServiceError(409, `gateway ${gatewayId} shows no routable address for "${deviceId}": notify it "via" the gateway instead`);
+    if (op.status !== 200 || address === '')
+      throw new ServiceError(409, `gateway ${gatewayId} shows no routable address for "${deviceId}": notify it "via" the gateway instead`);
     const { sessionId, bytes } = await this.service.notification(deviceId, uiMode);
     await this.service.send(bytes, address);
     return { sessionId, address };
   }
 
   async inventory(id: string, waitMs: number): Promise<Outcome<{ summary: Tree; devices: Tree }>> {
-    const r = await this.run(id, [
-      { kind: 'Get', path: `${INV}/Summary?list=StructData` },
-      { kind: 'Get', path: `${INV}/Devices?list=StructData` },
-    ], waitMs);
+    const r = await this.run(
+      id,
+      [
+        { kind: 'Get', path: `${INV}/Summary?list=StructData` },
+        { kind: 'Get', path: `${INV}/Devices?list=StructData` },
+      ],
+      waitMs,
+    );
     if (!r.done) return r;
     const [summary, devices] = r.operations;
     return { ...r, value: { summary: structData(summary!, `${INV}/Summary`), devices: structData(devices!, `${INV}/Devices`) } };
@@ -235,17 +291,27 @@ export class GatewayService {
   }
 
   /** Creates or updates a group; its members become exactly `members`. */
-  async putGroup(id: string, name: string, group: { description?: string; members: readonly string[] }, waitMs: number): Promise<Outcome<never>> {
-    if (!NAME.test(name)) throw new ServiceError(400, `group name "${name}" may hold letters, digits and - _ . ! ~ * ' ( ) : @ & = + $ , only`);
+  async putGroup(
+    id: string,
+    name: string,
+    group: { description?: string; members: readonly string[] },
+    waitMs: number,
+  ): Promise<Outcome<never>> {
+    if (!NAME.test(name))
+      throw new ServiceError(400, `group name "${name}" may hold letters, digits and - _ . ! ~ * ' ( ) : @ & = + $ , only`);
     requireIdentifier(name, 'group name', 'name');
     group.members.forEach((m, i) => requireIdentifier(m, `members[${i}]`));
     const base = `${INV}/Groups/${name}`;
-    return this.run(id, [
-      { kind: 'Add', path: base, format: 'node' }, // 418 when it exists: fine
-      ...(group.description !== undefined ? [{ kind: 'Replace' as const, path: `${base}/Description`, value: group.description }] : []),
-      { kind: 'Delete', path: `${base}/Members` },
-      ...group.members.map((m, i) => ({ kind: 'Add' as const, path: `${base}/Members/m${i + 1}`, value: m })),
-    ], waitMs);
+    return this.run(
+      id,
+      [
+        { kind: 'Add', path: base, format: 'node' }, // 418 when it exists: fine
+        ...(group.description !== undefined ? [{ kind: 'Replace' as const, path: `${base}/Description`, value: group.description }] : []),
+        { kind: 'Delete', path: `${base}/Members` },
+        ...group.members.map((m, i) => ({ kind: 'Add' as const, path: `${base}/Members/m${i + 1}`, value: m })),
+      ],
+      waitMs,
+    );
   }
 
   async deleteGroup(id: string, name: string, waitMs: number): Promise<Outcome<never>> {
@@ -263,7 +329,8 @@ export class GatewayService {
     for (const leaf of op.results ?? []) {
       if (!leaf.uri.startsWith(`${prefix}/`) || leaf.format === 'node') continue;
       const text = typeof leaf.data === 'string' ? leaf.data : '';
-      values[leaf.uri.slice(prefix.length + 1)] = leaf.format === 'int' && text !== '' ? Number(text) : leaf.format === 'bool' ? text === 'true' : text;
+      values[leaf.uri.slice(prefix.length + 1)] =
+        leaf.format === 'int' && text !== '' ? Number(text) : leaf.format === 'bool' ? text === 'true' : text;
     }
     return { ...r, value: values };
   }
@@ -271,31 +338,54 @@ export class GatewayService {
   async configure(id: string, values: Readonly<Record<string, string>>, waitMs: number): Promise<Outcome<never>> {
     const entries = Object.entries(values);
     if (entries.length === 0) throw new ServiceError(400, 'give at least one setting, e.g. {"Fanout/MaxConcurrency": "20"}');
-    return this.run(id, entries.map(([path, value]) => ({ kind: 'Replace', path: `./GwMO/Config/${path}`, value })), waitMs);
+    return this.run(
+      id,
+      entries.map(([path, value]) => ({ kind: 'Replace', path: `./GwMO/Config/${path}`, value })),
+      waitMs,
+    );
   }
 
   /** Writes the job into the gateway's Fanout MO and starts it (the gateway answers 202). */
-  async startFanout(id: string, spec: FanoutSpec, waitMs: number, correlator: string = randomUUID()): Promise<Outcome<{ name: string; correlator: string }>> {
+  async startFanout(
+    id: string,
+    spec: FanoutSpec,
+    waitMs: number,
+    correlator: string = randomUUID(),
+  ): Promise<Outcome<{ name: string; correlator: string }>> {
     const name = spec.name ?? `job-${randomUUID().slice(0, 8)}`;
     requireIdentifier(name, 'name', 'name');
     if (!NAME.test(name)) throw new ServiceError(400, `fanout name "${name}" is not a node name`);
     (spec.devices ?? []).forEach((d, i) => requireIdentifier(d, `devices[${i}]`));
-    for (const g of spec.groups ?? []) if (!NAME.test(g)) throw new ServiceError(400, `group name "${g}" may hold letters, digits and - _ . ! ~ * ' ( ) : @ & = + $ , only`);
+    for (const g of spec.groups ?? [])
+      if (!NAME.test(g)) throw new ServiceError(400, `group name "${g}" may hold letters, digits and - _ . ! ~ * ' ( ) : @ & = + $ , only`);
     spec.commands.forEach((c, i) => checkOperation(c, `commands[${i}]: `));
-    const targets = [...(spec.devices ?? []).map((d) => `${INV}/Devices/${nodeName(d)}`), ...(spec.groups ?? []).map((g) => `${INV}/Groups/${g}`)];
+    const targets = [
+      ...(spec.devices ?? []).map((d) => `${INV}/Devices/${nodeName(d)}`),
+      ...(spec.groups ?? []).map((g) => `${INV}/Groups/${g}`),
+    ];
     if (targets.length === 0) throw new ServiceError(400, 'a fanout needs targets: "devices": [...] and/or "groups": [...]');
     if (spec.commands.length === 0) throw new ServiceError(400, 'a fanout needs commands: [{"kind":"Get","path":"./DevInfo/Mod"}, …]');
     const commands = encodeFragment(spec.commands.map((c, i) => toCommand(c, i + 1)));
     const base = `${FANOUT}/${name}`;
-    const options = (['timeout', 'retries', 'concurrency'] as const).filter((k) => spec[k] !== undefined)
-      .map((k) => ({ kind: 'Add' as const, path: `${base}/Options/${k[0]!.toUpperCase()}${k.slice(1)}`, value: String(spec[k]), format: 'int' }));
-    const r = await this.run(id, [
-      { kind: 'Add', path: base, format: 'node' },
-      ...targets.map((t, i) => ({ kind: 'Add' as const, path: `${base}/Targets/t${i + 1}`, value: t })),
-      { kind: 'Add', path: `${base}/Commands`, value: commands, format: 'xml' },
-      ...options,
-      { kind: 'Exec', path: `${base}/Operations/Start`, correlator },
-    ], waitMs);
+    const options = (['timeout', 'retries', 'concurrency'] as const)
+      .filter((k) => spec[k] !== undefined)
+      .map((k) => ({
+        kind: 'Add' as const,
+        path: `${base}/Options/${k[0]!.toUpperCase()}${k.slice(1)}`,
+        value: String(spec[k]),
+        format: 'int',
+      }));
+    const r = await this.run(
+      id,
+      [
+        { kind: 'Add', path: base, format: 'node' },
+        ...targets.map((t, i) => ({ kind: 'Add' as const, path: `${base}/Targets/t${i + 1}`, value: t })),
+        { kind: 'Add', path: `${base}/Commands`, value: commands, format: 'xml' },
+        ...options,
+        { kind: 'Exec', path: `${base}/Operations/Start`, correlator },
+      ],
+      waitMs,
+    );
     return { ...r, value: { name, correlator } };
   }
 
@@ -325,16 +415,23 @@ export class GatewayService {
 }
 
 function toCommand(c: NewOperation, cmdId: number): Command {
-  const data: ItemData | undefined = c.value !== undefined && (c.format === 'b64' || c.format === 'bin') ? new Uint8Array(Buffer.from(c.value, 'base64')) : c.value;
+  const data: ItemData | undefined =
+    c.value !== undefined && (c.format === 'b64' || c.format === 'bin') ? new Uint8Array(Buffer.from(c.value, 'base64')) : c.value;
   const meta = { ...(c.format && c.format !== 'chr' ? { format: c.format } : {}), ...(c.type ? { type: c.type } : {}) };
   const item = {
-    target: { locUri: c.path }, ...(c.source ? { source: { locUri: c.source } } : {}),
-    ...(Object.keys(meta).length ? { meta } : {}), ...(data !== undefined ? { data } : {}),
+    target: { locUri: c.path },
+    ...(c.source ? { source: { locUri: c.source } } : {}),
+    ...(Object.keys(meta).length ? { meta } : {}),
+    ...(data !== undefined ? { data } : {}),
   };
   switch (c.kind) {
     case 'Exec':
       return { kind: 'Exec', cmdId, item, ...(c.correlator ? { correlator: c.correlator } : {}) };
-    case 'Get': case 'Replace': case 'Add': case 'Delete': case 'Copy':
+    case 'Get':
+    case 'Replace':
+    case 'Add':
+    case 'Delete':
+    case 'Copy':
       return { kind: c.kind, cmdId, items: [item] };
     default:
       throw new ServiceError(400, `command kind must be Get, Replace, Add, Delete, Exec or Copy, not "${String(c.kind)}"`);

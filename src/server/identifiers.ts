@@ -14,7 +14,8 @@ export function identifierProblem(value: unknown, field: string, kind: 'id' | 'n
   if (typeof value !== 'string') return `${field} must be a string`;
   if (value.length === 0 || value.length > max) return `${field} must have 1–${max} characters`;
   const bad = UNPRINTABLE.exec(value);
-  if (bad) return `${field} must be printable: U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at ${bad.index} is a control or format character`;
+  if (bad)
+    return `${field} must be printable: U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at ${bad.index} is a control or format character`;
   if (value.trim() !== value) return `${field} must not start or end with whitespace`;
   return undefined;
 }

@@ -1,7 +1,18 @@
 // The server's images in files, for a store only this process uses: the bytes once per SHA-256
 // (`<dir>/<sha256>`), one JSON record per upload (`<dir>/records/<id>.json`), the link key
 // (`<dir>/link-key`). Synchronous inside each call, so one process never interleaves two changes.
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -13,7 +24,13 @@ const HEX = /^[0-9a-f]{64}$/;
 /** what a record id may look like: a UUID, or a SHA-256 for uploads from before records */
 export const IMAGE_ID = /^(?:[0-9a-f]{64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
-interface Named { readonly id: string; readonly sha256?: string; readonly name: string; readonly version: string; readonly createdAt?: number }
+interface Named {
+  readonly id: string;
+  readonly sha256?: string;
+  readonly name: string;
+  readonly version: string;
+  readonly createdAt?: number;
+}
 
 export class FileImages implements SharedImages {
   private readonly dir: string;
@@ -38,13 +55,16 @@ export class FileImages implements SharedImages {
   }
 
   private all(): Named[] {
-    return readdirSync(this.records).filter((f) => f.endsWith('.json')).flatMap((f) => {
-      try {
-        return [JSON.parse(readFileSync(join(this.records, f), 'utf8')) as Named];
-      } catch {
-        return []; // a record cut by a crash while written: not an image
-      }
-    }).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || a.id.localeCompare(b.id));
+    return readdirSync(this.records)
+      .filter((f) => f.endsWith('.json'))
+      .flatMap((f) => {
+        try {
+          return [JSON.parse(readFileSync(join(this.records, f), 'utf8')) as Named];
+        } catch {
+          return []; // a record cut by a crash while written: not an image
+        }
+      })
+      .sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || a.id.localeCompare(b.id));
   }
 
   async addRecord(id: string, _sha256: string, name: string, version: string, meta: string): Promise<boolean> {
@@ -103,7 +123,9 @@ export class FileImages implements SharedImages {
   }
 
   async usedBytes(): Promise<number> {
-    return readdirSync(this.dir).filter((f) => HEX.test(f)).reduce((n, f) => n + statSync(join(this.dir, f)).size, 0);
+    return readdirSync(this.dir)
+      .filter((f) => HEX.test(f))
+      .reduce((n, f) => n + statSync(join(this.dir, f)).size, 0);
   }
 
   async linkKey(): Promise<Uint8Array> {

@@ -92,13 +92,23 @@ export class ImageRepo {
   }
 
   /** Stores an upload (streamed, hashed on the way); the same bytes twice are stored once, each upload keeps its own name. */
-  async add(body: AsyncIterable<Buffer>, upload: { name: string; version: string; contentType: string; length?: number }, maxBytes: number, now: number): Promise<ImageInfo> {
+  async add(
+    body: AsyncIterable<Buffer>,
+    upload: { name: string; version: string; contentType: string; length?: number },
+    maxBytes: number,
+    now: number,
+  ): Promise<ImageInfo> {
     const { name, version } = upload;
-    if (name.length === 0 || name.length > 100 || !TEXT.test(name)) throw new ServiceError(400, 'name must have 1–100 characters, none of them control characters');
-    if (version.length > 50 || !TEXT.test(version)) throw new ServiceError(400, 'version must have at most 50 characters, none of them control characters');
+    if (name.length === 0 || name.length > 100 || !TEXT.test(name))
+      throw new ServiceError(400, 'name must have 1–100 characters, none of them control characters');
+    if (version.length > 50 || !TEXT.test(version))
+      throw new ServiceError(400, 'version must have at most 50 characters, none of them control characters');
     if (await this.catalog.hasRecord(name, version)) throw conflict(name, version);
-    const tooBig = (used: number): ServiceError => new ServiceError(413,
-      `the image store quota of ${this.quotaBytes} bytes would be exceeded (${used} bytes used); delete images (DELETE /api/images/{id}) or raise --image-quota`);
+    const tooBig = (used: number): ServiceError =>
+      new ServiceError(
+        413,
+        `the image store quota of ${this.quotaBytes} bytes would be exceeded (${used} bytes used); delete images (DELETE /api/images/{id}) or raise --image-quota`,
+      );
     const used = await this.catalog.usedBytes();
     if (upload.length !== undefined && used + this.arriving + upload.length > this.quotaBytes) throw tooBig(used);
     const temp = this.files.blobPath(`upload-${process.pid}-${now}-${Math.random().toString(36).slice(2)}`);
@@ -143,9 +153,12 @@ export class ImageRepo {
     if (using.length > 0) {
       const [where, state] = using[0]!;
       const [gateway, name] = [where.slice(0, where.lastIndexOf('/')), where.slice(where.lastIndexOf('/') + 1)];
-      throw new ServiceError(409, state === 'downloading'
-        ? `image ${id} is in use: gateway ${gateway} is downloading it as "${name}"${using.length > 1 ? ` (and ${using.length - 1} more stagings)` : ''}`
-        : `image ${id} is in use: devices behind gateway ${gateway} fetch it from this server as "${name}" (image storage is off there)${using.length > 1 ? ` (and ${using.length - 1} more stagings)` : ''}; stage another image under that name first`);
+      throw new ServiceError(
+        409,
+        state === 'downloading'
+          ? `image ${id} is in use: gateway ${gateway} is downloading it as "${name}"${using.length > 1 ? ` (and ${using.length - 1} more stagings)` : ''}`
+          : `image ${id} is in use: devices behind gateway ${gateway} fetch it from this server as "${name}" (image storage is off there)${using.length > 1 ? ` (and ${using.length - 1} more stagings)` : ''}; stage another image under that name first`,
+      );
     }
     const { deleted, bytesGone } = await this.catalog.deleteRecord(id);
     if (!deleted) throw new ServiceError(404, `no image ${id}`);
@@ -161,7 +174,11 @@ export class ImageRepo {
   async staged(id: string, gateway: string, name: string): Promise<void> {
     await this.setStaging(`${gateway}/${name}`, undefined);
     const image = await this.get(id);
-    if (image) await this.catalog.setRecord(image.id, JSON.stringify({ ...image, stagings: { ...image.stagings, [`${gateway}/${name}`]: 'downloading' } }));
+    if (image)
+      await this.catalog.setRecord(
+        image.id,
+        JSON.stringify({ ...image, stagings: { ...image.stagings, [`${gateway}/${name}`]: 'downloading' } }),
+      );
   }
 
   /**
@@ -171,7 +188,9 @@ export class ImageRepo {
   onImageReady(gateway: string, alert: GenericAlert): Promise<void> | undefined {
     const ends = alert.items.flatMap((item) => {
       const name = item.type === IMAGE_READY ? READY_SOURCE.exec(item.source ?? '')?.[1] : undefined;
-      return name === undefined ? [] : [{ key: `${gateway}/${name}`, state: item.mark === 'warning' ? 'devices-fetch-here' as const : undefined }];
+      return name === undefined
+        ? []
+        : [{ key: `${gateway}/${name}`, state: item.mark === 'warning' ? ('devices-fetch-here' as const) : undefined }];
     });
     if (ends.length === 0) return undefined;
     return (async () => {
@@ -194,23 +213,46 @@ export class ImageRepo {
   }
 
   /** Who may download: the holder of a signed link, a device with its DM credentials, an API user; undefined = yes. */
-  private async refusal(req: IncomingMessage, id: string, url: URL): Promise<{ status: number; message: string; retryAfterS?: number } | undefined> {
+  private async refusal(
+    req: IncomingMessage,
+    id: string,
+    url: URL,
+  ): Promise<{ status: number; message: string; retryAfterS?: number } | undefined> {
     const token = url.searchParams.get('token');
     if (token !== null) {
       const check = checkCapability(await this.catalog.linkKey(), id, token, Date.now());
       if (check === 'ok') return undefined;
-      return { status: 403, message: check === 'expired' ? 'this image link has expired; ask the server for a new one (distribute again)' : 'this image link is not valid for this image' };
+      return {
+        status: 403,
+        message:
+          check === 'expired'
+            ? 'this image link has expired; ask the server for a new one (distribute again)'
+            : 'this image link is not valid for this image',
+      };
     }
     if (/^Basic /i.test(req.headers.authorization ?? '')) {
       const deviceId = url.searchParams.get('device') ?? basicUser(req) ?? '';
       const verdict = this.options.dmBasic ? await this.options.dmBasic(req, deviceId) : { ok: false as const, status: 401 as const };
       if (verdict.ok) return undefined;
-      if (verdict.status === 429) return { status: 429, message: `too many wrong DM credentials for ${deviceId} from this address; try again in ${verdict.retryAfterS} s`, retryAfterS: verdict.retryAfterS! };
-      return { status: 401, message: 'these DM credentials were not accepted (HTTP Basic <ClientName>:<password>, ?device=<DevId> when the name is not the DevId)' };
+      if (verdict.status === 429)
+        return {
+          status: 429,
+          message: `too many wrong DM credentials for ${deviceId} from this address; try again in ${verdict.retryAfterS} s`,
+          retryAfterS: verdict.retryAfterS!,
+        };
+      return {
+        status: 401,
+        message:
+          'these DM credentials were not accepted (HTTP Basic <ClientName>:<password>, ?device=<DevId> when the name is not the DevId)',
+      };
     }
     if (await this.options.apiReader?.(req)) return undefined;
     if (req.headers.authorization !== undefined) return { status: 401, message: 'the API token is unknown, expired or revoked' };
-    return { status: 401, message: 'an image needs credentials: an API token or login, a device\'s DM credentials (HTTP Basic), or the link the server handed out (?token=)' };
+    return {
+      status: 401,
+      message:
+        "an image needs credentials: an API token or login, a device's DM credentials (HTTP Basic), or the link the server handed out (?token=)",
+    };
   }
 
   /** GET/HEAD /images/<id> (or a SHA-256) */
@@ -218,7 +260,16 @@ export class ImageRepo {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const refused = await this.refusal(req, id, url);
     if (refused) {
-      sendPlain(res, refused.status, refused.message, refused.status === 401 ? { 'www-authenticate': 'Basic realm="gwmo images"' } : refused.retryAfterS ? { 'retry-after': String(refused.retryAfterS) } : {});
+      sendPlain(
+        res,
+        refused.status,
+        refused.message,
+        refused.status === 401
+          ? { 'www-authenticate': 'Basic realm="gwmo images"' }
+          : refused.retryAfterS
+            ? { 'retry-after': String(refused.retryAfterS) }
+            : {},
+      );
       return;
     }
     const image = await this.get(id);
@@ -233,12 +284,21 @@ export class ImageRepo {
       return;
     }
     // uploaded on another instance: streamed from the shared store
-    const read = !existsSync(path) && shared ? (start: number, end: number) => Readable.from(shared.read(image.sha256, start, end)) : undefined;
+    const read =
+      !existsSync(path) && shared ? (start: number, end: number) => Readable.from(shared.read(image.sha256, start, end)) : undefined;
     const filename = `${image.name}${image.version ? `-${image.version}` : ''}.bin`;
-    await serveFile(req, res, { path, size: read ? image.size : statSync(path).size, etag: image.sha256, filename, ...(read ? { read } : {}) }, this.served);
+    await serveFile(
+      req,
+      res,
+      { path, size: read ? image.size : statSync(path).size, etag: image.sha256, filename, ...(read ? { read } : {}) },
+      this.served,
+    );
   }
 }
 
 function conflict(name: string, version: string): ServiceError {
-  return new ServiceError(409, `an image named "${name}" with version "${version}" exists; upload under another version, or delete that one first`);
+  return new ServiceError(
+    409,
+    `an image named "${name}" with version "${version}" exists; upload under another version, or delete that one first`,
+  );
 }

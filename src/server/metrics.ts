@@ -15,11 +15,17 @@ type Push = { reachable(deviceId: string): Promise<boolean>; push(deviceId: stri
 /** A counter that follows a running total kept elsewhere (read at scrape time). */
 export function countFrom(registry: Registry, name: string, help: string, read: () => number, labels: Record<string, string> = {}): void {
   let counted = 0;
-  new Counter({ name, help, labelNames: Object.keys(labels), registers: [registry], collect() {
-    const now = read();
-    if (now > counted) this.inc(labels, now - counted);
-    counted = now;
-  } });
+  new Counter({
+    name,
+    help,
+    labelNames: Object.keys(labels),
+    registers: [registry],
+    collect() {
+      const now = read();
+      if (now > counted) this.inc(labels, now - counted);
+      counted = now;
+    },
+  });
 }
 
 const text = (d: GenericAlert['items'][number]['data']): string => (typeof d === 'string' ? d : d ? Buffer.from(d).toString('utf8') : '');
@@ -47,23 +53,80 @@ export class DmMetrics {
     this.role = role;
     this.registry = registry;
     const registers = [registry];
-    this.started = new Counter({ name: 'gwmo_dm_sessions_started_total', help: 'DM sessions started (the device authenticated or was challenged)', labelNames: ['role'], registers });
-    this.ended = new Counter({ name: 'gwmo_dm_sessions_ended_total', help: 'DM sessions ended, by outcome (done, auth-failed, aborted, timeout)', labelNames: ['role', 'outcome'], registers });
-    this.messages = new Counter({ name: 'gwmo_dm_messages_total', help: 'DM messages by direction (in = from devices) and encoding', labelNames: ['role', 'direction', 'encoding'], registers });
-    this.bytes = new Counter({ name: 'gwmo_dm_message_bytes_total', help: 'bytes of DM messages by direction and encoding', labelNames: ['role', 'direction', 'encoding'], registers });
-    this.authFailures = new Counter({ name: 'gwmo_dm_auth_failures_total', help: 'wrong DM credentials, by the scheme challenged and reason (credentials; unknown-device: no account)', labelNames: ['role', 'scheme', 'reason'], registers });
-    this.lockouts = new Counter({ name: 'gwmo_dm_auth_lockouts_total', help: 'locks set on a device at an address, or on an address, for failed DM authentications', labelNames: ['role'], registers });
-    this.lockedRefusals = new Counter({ name: 'gwmo_dm_auth_locked_refusals_total', help: 'messages refused (HTTP 429) because the device or its address was locked', labelNames: ['role'], registers });
-    this.notifications = new Counter({ name: 'gwmo_notifications_total', help: 'Package#0 deliveries by channel (udp, push) and outcome (sent, held, relayed to the instance holding the poll, failed)', labelNames: ['role', 'channel', 'outcome'], registers });
-    this.serverRefused = new Counter({ name: 'gwmo_dm_server_auth_refused_total', help: 'devices refusing the server\'s credentials (401/407 on its SyncHdr), by outcome (resent: the commands went again; gave-up: the session ended, the commands stay queued)', labelNames: ['role', 'outcome'], registers });
+    this.started = new Counter({
+      name: 'gwmo_dm_sessions_started_total',
+      help: 'DM sessions started (the device authenticated or was challenged)',
+      labelNames: ['role'],
+      registers,
+    });
+    this.ended = new Counter({
+      name: 'gwmo_dm_sessions_ended_total',
+      help: 'DM sessions ended, by outcome (done, auth-failed, aborted, timeout)',
+      labelNames: ['role', 'outcome'],
+      registers,
+    });
+    this.messages = new Counter({
+      name: 'gwmo_dm_messages_total',
+      help: 'DM messages by direction (in = from devices) and encoding',
+      labelNames: ['role', 'direction', 'encoding'],
+      registers,
+    });
+    this.bytes = new Counter({
+      name: 'gwmo_dm_message_bytes_total',
+      help: 'bytes of DM messages by direction and encoding',
+      labelNames: ['role', 'direction', 'encoding'],
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: 'gwmo_dm_auth_failures_total',
+      help: 'wrong DM credentials, by the scheme challenged and reason (credentials; unknown-device: no account)',
+      labelNames: ['role', 'scheme', 'reason'],
+      registers,
+    });
+    this.lockouts = new Counter({
+      name: 'gwmo_dm_auth_lockouts_total',
+      help: 'locks set on a device at an address, or on an address, for failed DM authentications',
+      labelNames: ['role'],
+      registers,
+    });
+    this.lockedRefusals = new Counter({
+      name: 'gwmo_dm_auth_locked_refusals_total',
+      help: 'messages refused (HTTP 429) because the device or its address was locked',
+      labelNames: ['role'],
+      registers,
+    });
+    this.notifications = new Counter({
+      name: 'gwmo_notifications_total',
+      help: 'Package#0 deliveries by channel (udp, push) and outcome (sent, held, relayed to the instance holding the poll, failed)',
+      labelNames: ['role', 'channel', 'outcome'],
+      registers,
+    });
+    this.serverRefused = new Counter({
+      name: 'gwmo_dm_server_auth_refused_total',
+      help: "devices refusing the server's credentials (401/407 on its SyncHdr), by outcome (resent: the commands went again; gave-up: the session ended, the commands stay queued)",
+      labelNames: ['role', 'outcome'],
+      registers,
+    });
     const self = this;
-    new Gauge({ name: 'gwmo_dm_sessions_active', help: 'DM sessions under way', labelNames: ['role'], registers, collect() {
-      this.set({ role: self.role }, self.active());
-    } });
-    new Gauge({ name: 'gwmo_gateway_devices', help: 'devices attached behind each gateway, as their inventory alerts told this server', labelNames: ['gateway'], registers, collect() {
-      this.reset();
-      for (const [gateway, devices] of self.behind) this.set({ gateway }, devices.size);
-    } });
+    new Gauge({
+      name: 'gwmo_dm_sessions_active',
+      help: 'DM sessions under way',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        this.set({ role: self.role }, self.active());
+      },
+    });
+    new Gauge({
+      name: 'gwmo_gateway_devices',
+      help: 'devices attached behind each gateway, as their inventory alerts told this server',
+      labelNames: ['gateway'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [gateway, devices] of self.behind) this.set({ gateway }, devices.size);
+      },
+    });
     countFrom(registry, 'gwmo_image_bytes_served_total', 'image bytes sent to downloaders', () => this.served?.bytes ?? 0, { role });
     countFrom(registry, 'gwmo_image_requests_total', 'image downloads asked for', () => this.served?.requests ?? 0, { role });
   }
@@ -172,11 +235,15 @@ export class DmMetrics {
       const given = Buffer.from(req.headers.authorization ?? '');
       const expected = Buffer.from(`Bearer ${this.token}`);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        res.writeHead(401, { 'www-authenticate': 'Bearer', 'content-type': 'application/json' }).end(JSON.stringify({ error: 'the metrics token is needed: authorization: Bearer <token>' }));
+        res
+          .writeHead(401, { 'www-authenticate': 'Bearer', 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'the metrics token is needed: authorization: Bearer <token>' }));
         return;
       }
     }
     const body = await this.registry.metrics();
-    res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
+    res
+      .writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' })
+      .end(req.method === 'HEAD' ? undefined : body);
   }
 }

@@ -20,7 +20,8 @@ export interface ObservationRequest {
 
 /** The DM operations that write the observation into the gateway and start it; refuses what the gateway would. */
 export function observationOperations(o: ObservationRequest): NewOperation[] {
-  if (!NAME.test(o.name)) throw new ServiceError(400, `observation name "${o.name}" may hold letters, digits and - _ . ! ~ * ' ( ) : @ & = + $ , only`);
+  if (!NAME.test(o.name))
+    throw new ServiceError(400, `observation name "${o.name}" may hold letters, digits and - _ . ! ~ * ' ( ) : @ & = + $ , only`);
   if (!/^\.\/[A-Za-z0-9/]+$/.test(o.path)) throw new ServiceError(400, `path "${o.path}" is not a device path such as ./3303/0/5700`);
   const devices = o.devices ?? [];
   const groups = o.groups ?? [];
@@ -72,7 +73,13 @@ export function latestObserved(deviceId: string, alerts: readonly AlertRow[]): O
         if (typeof r['bn'] === 'string') bn = r['bn'];
         const path = `${bn}${typeof r['n'] === 'string' ? r['n'] : ''}`;
         const { bn: _bn, n: _n, ...value } = r;
-        latest.set(path, { path, record: value, gatewayId: a.deviceId, at: new Date(a.receivedAt).toISOString(), via: type === SEND_ALERT ? 'send' : 'notify' });
+        latest.set(path, {
+          path,
+          record: value,
+          gatewayId: a.deviceId,
+          at: new Date(a.receivedAt).toISOString(),
+          via: type === SEND_ALERT ? 'send' : 'notify',
+        });
       }
     }
   }

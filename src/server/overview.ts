@@ -30,12 +30,14 @@ export interface GatewayOverview {
 
 const count = (v: Tree | string | undefined): number => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : 0);
 const counts = (t: Tree | string | undefined): Record<string, number> =>
-  (typeof t === 'object' ? Object.fromEntries(Object.entries(t).map(([k, v]) => [k, count(v)])) : {});
+  typeof t === 'object' ? Object.fromEntries(Object.entries(t).map(([k, v]) => [k, count(v)])) : {};
 
 /** ./GwMO/DevInventory/Summary as numbers (mode names lower-cased, as the API spells modes) */
 export function summaryCounts(summary: Tree): DeviceCounts {
   return {
-    total: count(summary['Total']), attached: count(summary['Attached']), detached: count(summary['Detached']),
+    total: count(summary['Total']),
+    attached: count(summary['Attached']),
+    detached: count(summary['Detached']),
     byMode: Object.fromEntries(Object.entries(counts(summary['ByMode'])).map(([k, v]) => [k.toLowerCase(), v])),
     byProtocol: counts(summary['ByProtocol']),
   };
@@ -49,8 +51,11 @@ export function addCounts(all: readonly DeviceCounts[]): DeviceCounts {
     return out;
   };
   return {
-    total: all.reduce((n, c) => n + c.total, 0), attached: all.reduce((n, c) => n + c.attached, 0), detached: all.reduce((n, c) => n + c.detached, 0),
-    byMode: sum((c) => c.byMode), byProtocol: sum((c) => c.byProtocol),
+    total: all.reduce((n, c) => n + c.total, 0),
+    attached: all.reduce((n, c) => n + c.attached, 0),
+    detached: all.reduce((n, c) => n + c.detached, 0),
+    byMode: sum((c) => c.byMode),
+    byProtocol: sum((c) => c.byProtocol),
   };
 }
 
@@ -72,14 +77,20 @@ export class FleetOverview {
   /** every gateway; a gateway silent for more than twice `checkInMs` has missed its check-in */
   async read(waitMs: number, checkInMs: number): Promise<GatewayOverview[]> {
     const list = await this.gateways.list();
-    return Promise.all(list.map(async (g) => {
-      const [, fanouts] = await Promise.all([this.refresh(g.deviceId, waitMs), this.gateways.fanoutsRunning(g.deviceId)]);
-      const read = this.reads.get(g.deviceId);
-      return {
-        deviceId: g.deviceId, lastSeen: g.lastSeen, missedCheckIn: g.lastSeen === undefined || this.now() - g.lastSeen > 2 * checkInMs,
-        devices: read?.counts, devicesAt: read?.at, fanouts,
-      };
-    }));
+    return Promise.all(
+      list.map(async (g) => {
+        const [, fanouts] = await Promise.all([this.refresh(g.deviceId, waitMs), this.gateways.fanoutsRunning(g.deviceId)]);
+        const read = this.reads.get(g.deviceId);
+        return {
+          deviceId: g.deviceId,
+          lastSeen: g.lastSeen,
+          missedCheckIn: g.lastSeen === undefined || this.now() - g.lastSeen > 2 * checkInMs,
+          devices: read?.counts,
+          devicesAt: read?.at,
+          fanouts,
+        };
+      }),
+    );
   }
 
   private async refresh(id: string, waitMs: number): Promise<void> {

@@ -53,7 +53,9 @@ export class PushChannel {
     const res = this.waiting.get(deviceId);
     if (res) {
       this.waiting.delete(deviceId);
-      res.writeHead(200, { 'content-type': ContentType.Notification, 'content-length': bytes.length, 'cache-control': 'no-store' }).end(bytes);
+      res
+        .writeHead(200, { 'content-type': ContentType.Notification, 'content-length': bytes.length, 'cache-control': 'no-store' })
+        .end(bytes);
       return 'delivered';
     }
     this.held.set(deviceId, bytes);
@@ -64,8 +66,14 @@ export class PushChannel {
   async handle(req: IncomingMessage, res: ServerResponse, deviceId: string): Promise<void> {
     const verdict = await this.dmBasic(req, deviceId);
     if (!verdict.ok) {
-      if (verdict.status === 429) res.writeHead(429, { 'retry-after': String(verdict.retryAfterS), 'content-type': 'text/plain' }).end(`too many wrong DM credentials; try again in ${verdict.retryAfterS} s\n`);
-      else res.writeHead(401, { 'www-authenticate': 'Basic realm="gwmo push"', 'content-type': 'text/plain' }).end('the DM credentials of this device are needed\n');
+      if (verdict.status === 429)
+        res
+          .writeHead(429, { 'retry-after': String(verdict.retryAfterS), 'content-type': 'text/plain' })
+          .end(`too many wrong DM credentials; try again in ${verdict.retryAfterS} s\n`);
+      else
+        res
+          .writeHead(401, { 'www-authenticate': 'Basic realm="gwmo push"', 'content-type': 'text/plain' })
+          .end('the DM credentials of this device are needed\n');
       return;
     }
     this.lastPoll.set(deviceId, Date.now());
@@ -73,7 +81,9 @@ export class PushChannel {
     const held = this.held.get(deviceId);
     if (held) {
       this.held.delete(deviceId);
-      res.writeHead(200, { 'content-type': ContentType.Notification, 'content-length': held.length, 'cache-control': 'no-store' }).end(held);
+      res
+        .writeHead(200, { 'content-type': ContentType.Notification, 'content-length': held.length, 'cache-control': 'no-store' })
+        .end(held);
       return;
     }
     this.waiting.get(deviceId)?.writeHead(204).end(); // a newer poll replaces an older one

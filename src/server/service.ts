@@ -130,7 +130,8 @@ export class ServerService {
   /** Creates the account unless the id has one, which is kept as it is (a demo or a test starting again). */
   async ensureDevice(input: NewDevice): Promise<{ device: DeviceRow; created: boolean }> {
     requireIdentifier(input.deviceId, 'deviceId');
-    if (!input.name || !input.password) throw new ServiceError(400, 'name and password (the credentials the device authenticates with) are required');
+    if (!input.name || !input.password)
+      throw new ServiceError(400, 'name and password (the credentials the device authenticates with) are required');
     requireIdentifier(input.name, 'name', 'name');
     const scheme = SCHEMES[input.scheme ?? 'md5'];
     if (scheme === undefined) throw new ServiceError(400, `scheme must be basic, md5 or hmac, not "${input.scheme}"`);
@@ -141,12 +142,16 @@ export class ServerService {
     if (input.notifyAddress !== undefined) parseAddress(input.notifyAddress);
     const profile: SessionProfileRow | undefined = input.sessionProfile === undefined ? undefined : sessionProfile(input.sessionProfile);
     const row: DeviceRow = {
-      deviceId: input.deviceId, scheme, clientName: input.name, clientPassword: input.password,
+      deviceId: input.deviceId,
+      scheme,
+      clientName: input.name,
+      clientPassword: input.password,
       ...(input.serverName !== undefined ? { serverName: input.serverName, serverPassword: input.serverPassword! } : {}),
       ...(input.notifyAddress !== undefined ? { notifyAddress: input.notifyAddress } : {}),
       ...(input.serverNonce !== undefined ? { serverNonce: serverNonce(input.serverNonce) } : {}),
       ...(profile ? { sessionProfile: profile } : {}),
-      devInfo: {}, createdAt: this.clock.now(),
+      devInfo: {},
+      createdAt: this.clock.now(),
     };
     // one statement decides: two creates racing for an id cannot both win
     const created = await this.store.insertDevice(row);
@@ -165,7 +170,8 @@ export class ServerService {
     if (patch.name !== undefined) requireIdentifier(patch.name, 'name', 'name');
     if (patch.password !== undefined && patch.password === '') throw new ServiceError(400, 'password must not be empty');
     const scheme = patch.scheme === undefined ? undefined : SCHEMES[patch.scheme];
-    if (patch.scheme !== undefined && scheme === undefined) throw new ServiceError(400, `scheme must be basic, md5 or hmac, not "${patch.scheme}"`);
+    if (patch.scheme !== undefined && scheme === undefined)
+      throw new ServiceError(400, `scheme must be basic, md5 or hmac, not "${patch.scheme}"`);
     if ((patch.serverName === null) !== (patch.serverPassword === null)) {
       throw new ServiceError(400, 'serverName and serverPassword are cleared together (null for both)');
     }
@@ -175,10 +181,11 @@ export class ServerService {
     const nonce = typeof patch.serverNonce === 'string' ? serverNonce(patch.serverNonce) : patch.serverNonce;
     const before = await this.device(deviceId);
     const profile = patch.sessionProfile === undefined ? undefined : profilePatch(before.sessionProfile, patch.sessionProfile);
-    const serverName = patch.serverName === undefined ? before.serverName : patch.serverName ?? undefined;
-    const serverPassword = patch.serverPassword === undefined ? before.serverPassword : patch.serverPassword ?? undefined;
+    const serverName = patch.serverName === undefined ? before.serverName : (patch.serverName ?? undefined);
+    const serverPassword = patch.serverPassword === undefined ? before.serverPassword : (patch.serverPassword ?? undefined);
     // a half-set pair cannot sign a Package#0
-    if ((serverName === undefined) !== (serverPassword === undefined)) throw new ServiceError(400, 'serverName and serverPassword go together: give both');
+    if ((serverName === undefined) !== (serverPassword === undefined))
+      throw new ServiceError(400, 'serverName and serverPassword go together: give both');
     const device = await this.store.changeAccount(deviceId, {
       ...(scheme !== undefined ? { scheme } : {}),
       ...(patch.name !== undefined ? { clientName: patch.name } : {}),
@@ -212,13 +219,22 @@ export class ServerService {
     checkOperation(input);
     let data: ItemData | undefined = input.value;
     // binary values travel in JSON as base64
-    if (data !== undefined && input.format !== undefined && isBinaryFormat(input.format)) data = new Uint8Array(Buffer.from(data, 'base64'));
-    return this.store.queueOperation({
-      id: randomUUID(), deviceId, kind: input.kind, target: input.path,
-      ...(input.source ? { source: input.source } : {}), ...(data !== undefined ? { data } : {}),
-      ...(input.format ? { format: input.format } : {}), ...(input.type ? { type: input.type } : {}),
-      ...(input.correlator ? { correlator: input.correlator } : input.kind === 'Exec' ? { correlator: randomUUID() } : {}),
-    }, this.clock.now());
+    if (data !== undefined && input.format !== undefined && isBinaryFormat(input.format))
+      data = new Uint8Array(Buffer.from(data, 'base64'));
+    return this.store.queueOperation(
+      {
+        id: randomUUID(),
+        deviceId,
+        kind: input.kind,
+        target: input.path,
+        ...(input.source ? { source: input.source } : {}),
+        ...(data !== undefined ? { data } : {}),
+        ...(input.format ? { format: input.format } : {}),
+        ...(input.type ? { type: input.type } : {}),
+        ...(input.correlator ? { correlator: input.correlator } : input.kind === 'Exec' ? { correlator: randomUUID() } : {}),
+      },
+      this.clock.now(),
+    );
   }
 
   async operation(id: string): Promise<OperationRow> {
@@ -239,8 +255,9 @@ export class ServerService {
 
   /** A Package#0 for the device, keyed with the server's credentials for it. */
   async notification(deviceId: string, uiMode: UiMode = 0, known?: DeviceRow): Promise<{ sessionId: number; bytes: Uint8Array }> {
-    const d = known ?? await this.device(deviceId);
-    if (d.serverPassword === undefined) throw new ServiceError(409, `device "${deviceId}" has no serverPassword: the Package#0 digest needs the server's credentials`);
+    const d = known ?? (await this.device(deviceId));
+    if (d.serverPassword === undefined)
+      throw new ServiceError(409, `device "${deviceId}" has no serverPassword: the Package#0 digest needs the server's credentials`);
     const sessionId = randomInt(1, 0xffff); // randomInt draws from a cache, not the CSPRNG per call
     const bytes = encodeNotification(
       { serverId: this.serverId, sessionId, uiMode, initiator: 'server' },
@@ -271,7 +288,11 @@ export class ServerService {
       return { sessionId, bytes: bytes.length, address: 'push channel' };
     }
     if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
-    if (d.notifyAddress === undefined) throw new ServiceError(409, `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener) and no gateway has announced it: set one with PATCH, or name the gateway it is behind with "via"`);
+    if (d.notifyAddress === undefined)
+      throw new ServiceError(
+        409,
+        `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener) and no gateway has announced it: set one with PATCH, or name the gateway it is behind with "via"`,
+      );
     const { host, port } = parseAddress(d.notifyAddress);
     const { sessionId, bytes } = await this.notification(deviceId, uiMode, d);
     await this.notifier.send(bytes, host, port);
@@ -285,7 +306,8 @@ export class ServerService {
  * Used for operations, device jobs and fanout commands alike.
  */
 export function checkOperation(input: unknown, at = ''): NewOperation {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ServiceError(400, `${at}an operation is an object {"kind","path","value"?,"format"?}`);
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new ServiceError(400, `${at}an operation is an object {"kind","path","value"?,"format"?}`);
   const o = input as Record<string, unknown>;
   for (const k of ['kind', 'path', 'value', 'format', 'type', 'source', 'correlator']) {
     if (o[k] !== undefined && typeof o[k] !== 'string') throw new ServiceError(400, `${at}${k} must be a string`);
@@ -294,7 +316,8 @@ export function checkOperation(input: unknown, at = ''): NewOperation {
   if (!KINDS.has(op.kind)) throw new ServiceError(400, `${at}kind must be one of ${[...KINDS].join(', ')}, not "${op.kind}"`);
   if (op.path === undefined || op.path === '') throw new ServiceError(400, `${at}path is required: a DM URI such as "./DevInfo/Mod"`);
   checkUri(op.path, `${at}path`);
-  if (op.format !== undefined && !FORMATS.has(op.format)) throw new ServiceError(400, `${at}format must be one of ${[...FORMATS].join(', ')}`);
+  if (op.format !== undefined && !FORMATS.has(op.format))
+    throw new ServiceError(400, `${at}format must be one of ${[...FORMATS].join(', ')}`);
   if (op.kind === 'Copy' && !op.source) throw new ServiceError(400, `${at}Copy needs source: the URI copied from`);
   if (op.source !== undefined) checkUri(op.source, `${at}source`);
   if (op.kind === 'Replace' && op.value === undefined) throw new ServiceError(400, `${at}Replace needs a value`);
@@ -308,8 +331,12 @@ function checkUri(uri: string, field: string): void {
   if (uri.length > MAX_URI) throw new ServiceError(400, `${field} must have at most ${MAX_URI} characters`);
   const parsed = parseUri(uri);
   // parseUri lets non-ASCII through (UTF-8 node names): control characters are still refused
-  const problem = parsed.ok ? UNPRINTABLE.test(uri) ? 'a control or format character' : undefined : parsed.reason;
-  if (problem) throw new ServiceError(400, `${field} "${uri}" is not a DM URI (${problem}): relative to the device root, e.g. "./DevInfo/Mod"; no leading or trailing /, no empty, . or .. segments`);
+  const problem = parsed.ok ? (UNPRINTABLE.test(uri) ? 'a control or format character' : undefined) : parsed.reason;
+  if (problem)
+    throw new ServiceError(
+      400,
+      `${field} "${uri}" is not a DM URI (${problem}): relative to the device root, e.g. "./DevInfo/Mod"; no leading or trailing /, no empty, . or .. segments`,
+    );
 }
 
 /** 400 naming the field and the rule when `value` is not a valid id or name (docs/access.md). */

@@ -22,14 +22,19 @@ function check(input: unknown, nullable: boolean): Record<string, number | boole
   const out: Record<string, number | boolean | null> = {};
   for (const [key, value] of Object.entries(input)) {
     const rule = FIELDS[key as Field];
-    if (rule === undefined) throw new ServiceError(400, `sessionProfile.${key} is not a profile field; the fields are ${Object.keys(FIELDS).join(', ')}`);
+    if (rule === undefined)
+      throw new ServiceError(400, `sessionProfile.${key} is not a profile field; the fields are ${Object.keys(FIELDS).join(', ')}`);
     if (value === null && nullable) out[key] = null;
     else if (rule.kind === 'bool') {
-      if (typeof value !== 'boolean') throw new ServiceError(400, `sessionProfile.${key} must be true or false${nullable ? ' (null: the default)' : ''}`);
+      if (typeof value !== 'boolean')
+        throw new ServiceError(400, `sessionProfile.${key} must be true or false${nullable ? ' (null: the default)' : ''}`);
       out[key] = value;
     } else {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < rule.min || value > rule.max) {
-        throw new ServiceError(400, `sessionProfile.${key} must be a whole number from ${rule.min} to ${rule.max}${nullable ? ' (null: no limit of its own)' : ''}`);
+        throw new ServiceError(
+          400,
+          `sessionProfile.${key} must be a whole number from ${rule.min} to ${rule.max}${nullable ? ' (null: no limit of its own)' : ''}`,
+        );
       }
       out[key] = value;
     }
@@ -70,7 +75,11 @@ export function serverNonce(text: string): Uint8Array {
 /** A profile as the API shows it: every field, defaults filled in, learned values marked as such. */
 export function profileView(p: SessionProfileRow | undefined): Record<string, unknown> {
   return {
-    commandsPerMessage: p?.commandsPerMessage ?? null, explicitFormat: p?.explicitFormat ?? true, largeObjects: p?.largeObjects ?? true,
-    maxMsgSize: p?.maxMsgSize ?? null, effectiveCommandsPerMessage: p?.effectiveCommandsPerMessage ?? null, deviceLrgObj: p?.deviceLrgObj ?? null,
+    commandsPerMessage: p?.commandsPerMessage ?? null,
+    explicitFormat: p?.explicitFormat ?? true,
+    largeObjects: p?.largeObjects ?? true,
+    maxMsgSize: p?.maxMsgSize ?? null,
+    effectiveCommandsPerMessage: p?.effectiveCommandsPerMessage ?? null,
+    deviceLrgObj: p?.deviceLrgObj ?? null,
   };
 }

@@ -68,7 +68,9 @@ export class SessionTrace {
   /** sessions ended per minute, and how many failed: every end is counted, kept in the ring or not */
   readonly rate: SessionRate;
 
-  constructor(options: { maxSessions?: number; maxRefused?: number; maxSessionBytes?: number; now?: () => number; rateMinutes?: number } = {}) {
+  constructor(
+    options: { maxSessions?: number; maxRefused?: number; maxSessionBytes?: number; now?: () => number; rateMinutes?: number } = {},
+  ) {
     this.maxSessions = options.maxSessions ?? MAX_SESSIONS;
     this.maxRefused = options.maxRefused ?? MAX_REFUSED;
     this.maxBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
@@ -91,7 +93,13 @@ export class SessionTrace {
     const session = known ?? this.open(req);
     this.keep(session, { direction: 'in', encoding: req.encoding, bytes: req.body, at });
     if ('httpStatus' in reply) {
-      this.keep(session, { direction: 'out', encoding: 'http', bytes: new TextEncoder().encode(reply.message), at, httpStatus: reply.httpStatus });
+      this.keep(session, {
+        direction: 'out',
+        encoding: 'http',
+        bytes: new TextEncoder().encode(reply.message),
+        at,
+        httpStatus: reply.httpStatus,
+      });
       return;
     }
     this.keep(session, { direction: 'out', encoding: reply.encoding, bytes: reply.body, at });
@@ -138,9 +146,24 @@ export class SessionTrace {
 
   /** A message refused before any session: its own ring, closed at once; nothing decoded for it. */
   private keepRefused(req: TracedRequest, reply: TracedReply, at: number): void {
-    const s: TracedSession = { id: String(this.next++), deviceId: reply.refused?.deviceId ?? '(undecodable)', dmSessionId: '', startedAt: at, messages: [], bytes: 0, dropped: 0 };
+    const s: TracedSession = {
+      id: String(this.next++),
+      deviceId: reply.refused?.deviceId ?? '(undecodable)',
+      dmSessionId: '',
+      startedAt: at,
+      messages: [],
+      bytes: 0,
+      dropped: 0,
+    };
     this.keep(s, { direction: 'in', encoding: req.encoding, bytes: req.body, at });
-    if ('httpStatus' in reply) this.keep(s, { direction: 'out', encoding: 'http', bytes: new TextEncoder().encode(reply.message), at, httpStatus: reply.httpStatus });
+    if ('httpStatus' in reply)
+      this.keep(s, {
+        direction: 'out',
+        encoding: 'http',
+        bytes: new TextEncoder().encode(reply.message),
+        at,
+        httpStatus: reply.httpStatus,
+      });
     else this.keep(s, { direction: 'out', encoding: reply.encoding, bytes: reply.body, at });
     this.close(s, 'httpStatus' in reply ? `refused (HTTP ${reply.httpStatus})` : `refused (${reply.refused!.reason})`);
     this.refused.set(s.id, s);
@@ -157,7 +180,15 @@ export class SessionTrace {
     } catch {
       // kept anyway: an undecodable message is what one wants to see in a trace
     }
-    const session: TracedSession = { id: String(this.next++), deviceId, dmSessionId, startedAt: this.now(), messages: [], bytes: 0, dropped: 0 };
+    const session: TracedSession = {
+      id: String(this.next++),
+      deviceId,
+      dmSessionId,
+      startedAt: this.now(),
+      messages: [],
+      bytes: 0,
+      dropped: 0,
+    };
     this.sessions.set(session.id, session);
     while (this.sessions.size > this.maxSessions) {
       const oldest = this.sessions.values().next().value!;
@@ -185,7 +216,7 @@ export class SessionTrace {
 function respKey(body: Uint8Array, encoding: Encoding): string | undefined {
   try {
     const uri = decodeMessage(body, encoding).hdr.respUri;
-    return uri === undefined ? undefined : new URL(uri, 'http://x').searchParams.get('s') ?? undefined;
+    return uri === undefined ? undefined : (new URL(uri, 'http://x').searchParams.get('s') ?? undefined);
   } catch {
     return undefined;
   }
@@ -200,7 +231,8 @@ function maskItem(it: Item): Item {
 
 function maskCommand(c: Command): Command {
   switch (c.kind) {
-    case 'Atomic': case 'Sequence':
+    case 'Atomic':
+    case 'Sequence':
       return { ...c, commands: c.commands.map(maskCommand) };
     case 'Exec':
       return { ...c, item: maskItem(c.item) };
@@ -225,7 +257,10 @@ export function maskSecrets(msg: Message): Message {
 export function messageXml(m: TraceMessage): string {
   if (m.encoding === 'http') return `HTTP ${m.httpStatus}: ${new TextDecoder().decode(m.bytes)}`;
   try {
-    return encodeXmlString(maskSecrets(decodeMessage(m.bytes, m.encoding, { maxBytes: Number.MAX_SAFE_INTEGER }))).replaceAll(MASKED_B64, MASK);
+    return encodeXmlString(maskSecrets(decodeMessage(m.bytes, m.encoding, { maxBytes: Number.MAX_SAFE_INTEGER }))).replaceAll(
+      MASKED_B64,
+      MASK,
+    );
   } catch (err) {
     return `<!-- undecodable ${m.encoding} message of ${m.bytes.length} bytes: ${(err as Error).message} -->`;
   }

@@ -8,7 +8,9 @@ import type { ItemData } from '../protocol/index.ts';
  */
 export function sliceData(data: ItemData, format: string | undefined, offset: number, units: number): { part: ItemData; next: number } {
   if (typeof data === 'string') {
-    const chars = Array.from(data.slice(offset, offset + units * 2)).slice(0, units).join('');
+    const chars = Array.from(data.slice(offset, offset + units * 2))
+      .slice(0, units)
+      .join('');
     return { part: chars, next: offset + chars.length };
   }
   let n = Math.min(units, data.length - offset);

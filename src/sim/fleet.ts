@@ -34,30 +34,49 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const stops: (() => Promise<void>)[] = [];
   const BATCH = 64;
   for (let i = 0; i < o.count; i += BATCH) {
-    await Promise.all(Array.from({ length: Math.min(BATCH, o.count - i) }, async (_, k) => {
-      const id = `${o.prefix}${i + k}`;
-      if (o.protocol === 'lwm2m') {
-        const d = new Lwm2mDevice({ endpoint: id, server: o.serverUrl, ...o.lwm2m });
+    await Promise.all(
+      Array.from({ length: Math.min(BATCH, o.count - i) }, async (_, k) => {
+        const id = `${o.prefix}${i + k}`;
+        if (o.protocol === 'lwm2m') {
+          const d = new Lwm2mDevice({ endpoint: id, server: o.serverUrl, ...o.lwm2m });
+          await d.start();
+          stops.push(async () => {
+            await d.deregister().catch(() => undefined);
+            await d.stop();
+          });
+          return;
+        }
+        const d = new DmDevice(
+          {
+            deviceId: id,
+            serverUrl: o.serverUrl,
+            serverId: o.serverId,
+            username: 'device',
+            password: o.password,
+            ...(o.serverPassword ? { serverPassword: o.serverPassword } : {}),
+            auth: 'md5',
+            // quirks that reorder markup are rewrites of XML text
+            encoding: o.wireQuirks?.length ? 'xml' : 'wbxml',
+            ...(o.wireQuirks?.length ? { wireQuirks: o.wireQuirks } : {}),
+            manufacturer: 'gwmo',
+            model: 'fleet',
+            language: 'en',
+            firmware: '1.0.0',
+            notifyHost: '127.0.0.1',
+            notifyPort: 0,
+            checkInSeconds: 0,
+            ...(o.quirks ? { quirks: o.quirks } : {}),
+          },
+          undefined,
+          () => {},
+          http,
+        );
         await d.start();
-        stops.push(async () => {
-          await d.deregister().catch(() => undefined);
-          await d.stop();
-        });
-        return;
-      }
-      const d = new DmDevice({
-        deviceId: id, serverUrl: o.serverUrl, serverId: o.serverId, username: 'device', password: o.password,
-        ...(o.serverPassword ? { serverPassword: o.serverPassword } : {}), auth: 'md5',
-        // quirks that reorder markup are rewrites of XML text
-        encoding: o.wireQuirks?.length ? 'xml' : 'wbxml', ...(o.wireQuirks?.length ? { wireQuirks: o.wireQuirks } : {}),
-        manufacturer: 'gwmo', model: 'fleet', language: 'en', firmware: '1.0.0', notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0,
-        ...(o.quirks ? { quirks: o.quirks } : {}),
-      }, undefined, () => {}, http);
-      await d.start();
-      const r = await d.session();
-      if (r.end !== 'done') throw new Error(`${id}: first session ${r.end}${r.error ? `: ${r.error}` : ''}`);
-      stops.push(() => d.stop());
-    }));
+        const r = await d.session();
+        if (r.end !== 'done') throw new Error(`${id}: first session ${r.end}${r.error ? `: ${r.error}` : ''}`);
+        stops.push(() => d.stop());
+      }),
+    );
     o.progress?.(Math.min(i + BATCH, o.count), o.count);
   }
   return {

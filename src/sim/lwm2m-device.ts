@@ -48,7 +48,10 @@ export const LWM2M_FORMATS: readonly Lwm2mFormats[] = ['json', 'tlv', 'cbor', 'a
 export const LWM2M_VERSIONS: readonly Lwm2mVersion[] = ['1.0', '1.1', '1.2'];
 
 const FORMATS_OF: Record<Lwm2mFormats, readonly number[]> = {
-  json: [ContentFormat.SenmlJson], tlv: [ContentFormat.Tlv], cbor: [ContentFormat.SenmlCbor], all: [ContentFormat.SenmlCbor, ContentFormat.SenmlJson, ContentFormat.Tlv],
+  json: [ContentFormat.SenmlJson],
+  tlv: [ContentFormat.Tlv],
+  cbor: [ContentFormat.SenmlCbor],
+  all: [ContentFormat.SenmlCbor, ContentFormat.SenmlJson, ContentFormat.Tlv],
 };
 
 const asFormat = (h: unknown): number | undefined => (typeof h === 'number' ? h : typeof h === 'string' ? formatNumber(h) : undefined);
@@ -92,12 +95,49 @@ export class Lwm2mDevice {
       if (!this.objects.has(o)) this.objects.set(o, new Map());
       this.objects.get(o)!.set(i, new Map(entries));
     };
-    set(0, 0, [[0, options.server], [1, false], [2, 3], [10, 1]]);
-    set(1, 0, [[0, 1], [1, lifetime], [6, false], [7, 'U']]);
-    set(3, 0, [[0, options.manufacturer ?? 'gwmo'], [1, options.model ?? 'lwm2m-sim'], [2, options.serial ?? options.endpoint], [3, options.firmware ?? '1.0.0'],
-      [6, new Map([[0, 1], [1, 5]])], [9, 87], [13, Math.floor(Date.now() / 1000)], [16, 'U'], [17, 'sensor'], [18, 'rev-A'], [19, '1.0']]);
-    set(5, 0, [[1, ''], [3, 0], [5, 0]]);
-    set(3303, 0, [[5700, 21.5], [5701, 'Cel'], [5601, 18.0], [5602, 25.0], [5750, 'room']]);
+    set(0, 0, [
+      [0, options.server],
+      [1, false],
+      [2, 3],
+      [10, 1],
+    ]);
+    set(1, 0, [
+      [0, 1],
+      [1, lifetime],
+      [6, false],
+      [7, 'U'],
+    ]);
+    set(3, 0, [
+      [0, options.manufacturer ?? 'gwmo'],
+      [1, options.model ?? 'lwm2m-sim'],
+      [2, options.serial ?? options.endpoint],
+      [3, options.firmware ?? '1.0.0'],
+      [
+        6,
+        new Map([
+          [0, 1],
+          [1, 5],
+        ]),
+      ],
+      [9, 87],
+      [13, Math.floor(Date.now() / 1000)],
+      [16, 'U'],
+      [17, 'sensor'],
+      [18, 'rev-A'],
+      [19, '1.0'],
+    ]);
+    set(5, 0, [
+      [1, ''],
+      [3, 0],
+      [5, 0],
+    ]);
+    set(3303, 0, [
+      [5700, 21.5],
+      [5701, 'Cel'],
+      [5601, 18.0],
+      [5602, 25.0],
+      [5750, 'room'],
+    ]);
   }
 
   async start(): Promise<void> {
@@ -155,9 +195,14 @@ export class Lwm2mDevice {
   }
 
   private links(): string {
-    const links = [...this.objects].flatMap(([o, insts]) => (o === 0 ? [] : [...insts.keys()].map((i) => ({ path: { objectId: o, instanceId: i }, attributes: {} }))));
+    const links = [...this.objects].flatMap(([o, insts]) =>
+      o === 0 ? [] : [...insts.keys()].map((i) => ({ path: { objectId: o, instanceId: i }, attributes: {} })),
+    );
     // LwM2M 1.1 §6.2.1: ct on the root link names the formats beyond the mandatory ones (1.0 has no ct)
-    const ct = this.version === '1.0' || this.options.announce === false ? {} : { ct: this.formats.length === 1 ? String(this.formats[0]) : `"${this.formats.join(' ')}"` };
+    const ct =
+      this.version === '1.0' || this.options.announce === false
+        ? {}
+        : { ct: this.formats.length === 1 ? String(this.formats[0]) : `"${this.formats.join(' ')}"` };
     return formatLinks([{ path: { objectId: -1 }, attributes: { rt: '"oma.lwm2m"', ...ct } }, ...links]);
   }
 
@@ -167,7 +212,8 @@ export class Lwm2mDevice {
       const req = coap.request({ host: u.hostname, port: Number(u.port || 5683), method, pathname, query, agent: this.agent! });
       if (payload !== undefined) req.setOption('Content-Format', 'application/link-format');
       // RFC 7959: node-coap segments the payload when Block1 carries the size exponent
-      if (payload !== undefined && Buffer.byteLength(payload) > this.blockSize) req.setOption('Block1', Buffer.of(Math.log2(this.blockSize) - 4));
+      if (payload !== undefined && Buffer.byteLength(payload) > this.blockSize)
+        req.setOption('Block1', Buffer.of(Math.log2(this.blockSize) - 4));
       const fail = (err: Error): void => {
         this.waiting.delete(fail);
         reject(err);
@@ -195,7 +241,10 @@ export class Lwm2mDevice {
   private changed(at: Path): void {
     for (const o of this.observers.values()) {
       const p = o.path;
-      const covers = p.objectId === at.objectId && (p.instanceId === undefined || p.instanceId === at.instanceId) && (p.resourceId === undefined || p.resourceId === at.resourceId);
+      const covers =
+        p.objectId === at.objectId &&
+        (p.instanceId === undefined || p.instanceId === at.instanceId) &&
+        (p.resourceId === undefined || p.resourceId === at.resourceId);
       if (covers) o.notify();
     }
   }
@@ -223,9 +272,17 @@ export class Lwm2mDevice {
 
   async register(): Promise<void> {
     const lifetime = this.objects.get(1)!.get(0)!.get(1);
-    const res = await this.send('POST', '/rd', `ep=${encodeURIComponent(this.options.endpoint)}&lt=${lifetime}&b=U&lwm2m=${this.version}${this.options.queue ? '&Q' : ''}`, this.links());
+    const res = await this.send(
+      'POST',
+      '/rd',
+      `ep=${encodeURIComponent(this.options.endpoint)}&lt=${lifetime}&b=U&lwm2m=${this.version}${this.options.queue ? '&Q' : ''}`,
+      this.links(),
+    );
     if (res.code !== '2.01') throw new Error(`registration refused: ${res.code}`);
-    const loc = (res._packet.options ?? []).filter((o) => o.name === 'Location-Path').map((o) => o.value.toString()).join('/');
+    const loc = (res._packet.options ?? [])
+      .filter((o) => o.name === 'Location-Path')
+      .map((o) => o.value.toString())
+      .join('/');
     this.location = `/${loc}`;
   }
 
@@ -249,7 +306,9 @@ export class Lwm2mDevice {
       for (const [r, v] of inst) {
         if (path.resourceId !== undefined && r !== path.resourceId) continue;
         if (resourceDef(path.objectId, r)?.operations === 'W') continue; // write-only: not readable
-        if (v instanceof Map) for (const [ri, x] of v) out.push({ path: { objectId: path.objectId, instanceId: i, resourceId: r, resourceInstanceId: ri }, value: x });
+        if (v instanceof Map)
+          for (const [ri, x] of v)
+            out.push({ path: { objectId: path.objectId, instanceId: i, resourceId: r, resourceInstanceId: ri }, value: x });
         else out.push({ path: { objectId: path.objectId, instanceId: i, resourceId: r }, value: v });
       }
     }
@@ -259,7 +318,8 @@ export class Lwm2mDevice {
   private handle(req: coap.IncomingMessage, res: coap.OutgoingMessage): void {
     this.sleepSoon(); // queue mode: a request keeps it awake a while longer
     const block1 = (req._packet.options ?? []).find((o) => o.name === 'Block1');
-    if (block1 && block1.value instanceof Buffer && block1.value.length > 0) this.largestBlockIn = Math.max(this.largestBlockIn, 2 ** ((block1.value[block1.value.length - 1]! & 0x07) + 4));
+    if (block1 && block1.value instanceof Buffer && block1.value.length > 0)
+      this.largestBlockIn = Math.max(this.largestBlockIn, 2 ** ((block1.value[block1.value.length - 1]! & 0x07) + 4));
     const url = new URL(req.url, 'coap://x');
     const path = parsePath(url.pathname);
     const observe = req.headers['Observe'];
@@ -289,8 +349,15 @@ export class Lwm2mDevice {
           if (!insts) return reply('4.04');
           const accept = asFormat(req.headers['Accept']);
           if (accept === ContentFormat.LinkFormat) {
-            const links = [...insts.keys()].filter((i) => path.instanceId === undefined || i === path.instanceId)
-              .flatMap((i) => [{ path: { objectId: path.objectId, instanceId: i }, attributes: {} }, ...[...insts.get(i)!.keys()].map((r) => ({ path: { objectId: path.objectId, instanceId: i, resourceId: r }, attributes: {} }))]);
+            const links = [...insts.keys()]
+              .filter((i) => path.instanceId === undefined || i === path.instanceId)
+              .flatMap((i) => [
+                { path: { objectId: path.objectId, instanceId: i }, attributes: {} },
+                ...[...insts.get(i)!.keys()].map((r) => ({
+                  path: { objectId: path.objectId, instanceId: i, resourceId: r },
+                  attributes: {},
+                })),
+              ]);
             return reply('2.05', ContentFormat.LinkFormat, new TextEncoder().encode(formatLinks(links)));
           }
           if (path.resourceId !== undefined && resourceDef(path.objectId, path.resourceId)?.operations === 'E') return reply('4.05');
@@ -326,7 +393,8 @@ export class Lwm2mDevice {
             const rd = resourceDef(path.objectId, v.path.resourceId!);
             if (rd && (rd.operations === 'R' || rd.operations === 'E')) return reply('4.05');
           }
-          if (req.method === 'PUT' && path.resourceId === undefined) for (const [r] of inst) if (resourceDef(path.objectId, r)?.operations === 'RW') inst.delete(r);
+          if (req.method === 'PUT' && path.resourceId === undefined)
+            for (const [r] of inst) if (resourceDef(path.objectId, r)?.operations === 'RW') inst.delete(r);
           for (const v of values) inst.set(v.path.resourceId!, v.value);
           for (const v of values) this.changed(v.path);
           if (path.objectId === 1 && values.some((v) => v.path.resourceId === 1)) void this.update().catch(() => undefined);
@@ -359,7 +427,11 @@ export class Lwm2mDevice {
     const notify = (): void => {
       const values = this.valuesOf(path) ?? [];
       const want = format ?? ContentFormat.SenmlJson;
-      stream.write(Buffer.from(want === ContentFormat.Tlv && path.instanceId === undefined ? this.objectTlv(path.objectId) : encodePayload(want, values)));
+      stream.write(
+        Buffer.from(
+          want === ContentFormat.Tlv && path.instanceId === undefined ? this.objectTlv(path.objectId) : encodePayload(want, values),
+        ),
+      );
     };
     this.observers.set(key, { path, notify, stop });
     stream.on('finish', stop);
@@ -370,7 +442,13 @@ export class Lwm2mDevice {
 
   private objectTlv(objectId: number): Uint8Array {
     const insts = this.objects.get(objectId)!;
-    return encodeTlv([...insts.keys()].map((i) => ({ kind: 0 as const, id: i, children: decodeTlv(encodePayload(ContentFormat.Tlv, this.valuesOf({ objectId, instanceId: i }) ?? [])) })));
+    return encodeTlv(
+      [...insts.keys()].map((i) => ({
+        kind: 0 as const,
+        id: i,
+        children: decodeTlv(encodePayload(ContentFormat.Tlv, this.valuesOf({ objectId, instanceId: i }) ?? [])),
+      })),
+    );
   }
 
   private execute(path: Path, reply: (code: string) => void): void {
@@ -383,11 +461,17 @@ export class Lwm2mDevice {
       const uri = String(fw.get(1) ?? '');
       if (uri === '') return reply('4.05');
       fw.set(3, 1); // downloading
-      void download(uri).then(() => {
-        fw.set(3, 0);
-        fw.set(5, 1); // success
-        this.objects.get(3)!.get(0)!.set(3, `${this.options.firmware ?? '1.0.0'}+1`);
-      }, () => fw.set(5, 7)); // connection lost
+      void download(uri).then(
+        () => {
+          fw.set(3, 0);
+          fw.set(5, 1); // success
+          this.objects
+            .get(3)!
+            .get(0)!
+            .set(3, `${this.options.firmware ?? '1.0.0'}+1`);
+        },
+        () => fw.set(5, 7),
+      ); // connection lost
     }
     return reply('2.04');
   }
@@ -408,7 +492,6 @@ export class Lwm2mDevice {
     }
   }
 }
-
 
 /** node-coap's server answers in blocks of the size its request asked for: a first request that did not ask gets ours (RFC 7959 §2.4). */
 function askBlock2(res: coap.OutgoingMessage, size: number): void {

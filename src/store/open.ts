@@ -17,7 +17,8 @@ export class DbUrlError extends Error {
 }
 
 export function parseDb(text: string): DbTarget {
-  if (text.trim() === '') throw new DbUrlError('--db is empty: give a SQLite file (sqlite:./data/server.db) or postgres://user:password@host:5432/database');
+  if (text.trim() === '')
+    throw new DbUrlError('--db is empty: give a SQLite file (sqlite:./data/server.db) or postgres://user:password@host:5432/database');
   if (/^postgres(ql)?:\/\//i.test(text)) {
     let u: URL;
     try {
@@ -25,7 +26,8 @@ export function parseDb(text: string): DbTarget {
     } catch {
       throw new DbUrlError(`"${redact(text)}" is not a valid URL: postgres://user:password@host:5432/database`);
     }
-    if (u.pathname === '' || u.pathname === '/') throw new DbUrlError(`"${redact(text)}" names no database: postgres://user:password@host:5432/database`);
+    if (u.pathname === '' || u.pathname === '/')
+      throw new DbUrlError(`"${redact(text)}" names no database: postgres://user:password@host:5432/database`);
     return { kind: 'postgres', url: text };
   }
   if (/^sqlite:/i.test(text)) {
@@ -60,12 +62,29 @@ export async function openServerStores(target: DbTarget, options: OpenOptions = 
   if (target.kind === 'sqlite') {
     const server = new SqliteServerStore(target.path);
     const auth = new SqliteAuthStore(target.path);
-    return { server, auth, close: async () => { await server.close(); auth.close(); } };
+    return {
+      server,
+      auth,
+      close: async () => {
+        await server.close();
+        auth.close();
+      },
+    };
   }
-  const server = await PgServerStore.open(target.url, { ...(options.log ? { log: options.log } : {}), ...(options.poolSize ? { poolSize: options.poolSize } : {}) });
+  const server = await PgServerStore.open(target.url, {
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.poolSize ? { poolSize: options.poolSize } : {}),
+  });
   const auth = await PgAuthStore.open(target.url).catch(async (err: unknown) => {
     await server.close();
     throw err;
   });
-  return { server, auth, close: async () => { await server.close(); auth.close(); } };
+  return {
+    server,
+    auth,
+    close: async () => {
+      await server.close();
+      auth.close();
+    },
+  };
 }

@@ -1,5 +1,14 @@
 // Row ↔ record mapping shared by the SQL stores (SQLite and PostgreSQL use the same column names).
-import type { AccountPatch, AlertQuery, AlertRow, DeviceRow, DeviceUpdate, OperationRow, OperationState, SessionProfileRow } from './server.ts';
+import type {
+  AccountPatch,
+  AlertQuery,
+  AlertRow,
+  DeviceRow,
+  DeviceUpdate,
+  OperationRow,
+  OperationState,
+  SessionProfileRow,
+} from './server.ts';
 
 type ItemData = string | Uint8Array;
 
@@ -14,24 +23,32 @@ export function fromJson<T>(text: string): T {
   // a reviver runs for every value: only text that holds bytes needs one
   if (!text.includes('"$b64"')) return JSON.parse(text) as T;
   return JSON.parse(text, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && '$b64' in v ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64')) : v) as T;
+    v !== null && typeof v === 'object' && '$b64' in v ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64')) : v,
+  ) as T;
 }
 
 export const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? new Uint8Array(v) : undefined);
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 // PostgreSQL's BIGINT arrives as a string
-export const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v !== '' ? Number(v) : undefined);
+export const num = (v: unknown): number | undefined =>
+  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v !== '' ? Number(v) : undefined;
 
 export function deviceOf(r: Row): DeviceRow {
-  const opt = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+  const opt = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
+    value === undefined ? {} : ({ [key]: value } as Record<K, V>);
   return {
-    deviceId: String(r['device_id']), scheme: String(r['scheme']),
-    clientName: String(r['client_name']), clientPassword: String(r['client_password']),
-    ...opt('serverName', str(r['server_name'])), ...opt('serverPassword', str(r['server_password'])),
-    ...opt('clientNonce', bytes(r['client_nonce'])), ...opt('serverNonce', bytes(r['server_nonce'])),
+    deviceId: String(r['device_id']),
+    scheme: String(r['scheme']),
+    clientName: String(r['client_name']),
+    clientPassword: String(r['client_password']),
+    ...opt('serverName', str(r['server_name'])),
+    ...opt('serverPassword', str(r['server_password'])),
+    ...opt('clientNonce', bytes(r['client_nonce'])),
+    ...opt('serverNonce', bytes(r['server_nonce'])),
     ...opt('notifyAddress', str(r['notify_address'])),
     devInfo: fromJson<Record<string, string>>(String(r['dev_info'])),
-    createdAt: num(r['created_at'])!, ...opt('lastSeen', num(r['last_seen'])),
+    createdAt: num(r['created_at'])!,
+    ...opt('lastSeen', num(r['last_seen'])),
     ...opt('sessionProfile', profileOf(r['session_profile'])),
   };
 }
@@ -46,7 +63,10 @@ export function operationOf(r: Row): OperationRow {
   const data: ItemData | undefined = bytes(r['data_blob']) ?? str(r['data_text']);
   const results = str(r['results']);
   return {
-    id: String(r['id']), deviceId: String(r['device_id']), kind: String(r['kind']) as OperationRow['kind'], target: String(r['target']),
+    id: String(r['id']),
+    deviceId: String(r['device_id']),
+    kind: String(r['kind']) as OperationRow['kind'],
+    target: String(r['target']),
     ...(str(r['source']) !== undefined ? { source: str(r['source'])! } : {}),
     ...(data !== undefined ? { data } : {}),
     ...(str(r['format']) !== undefined ? { format: str(r['format'])! } : {}),
@@ -56,15 +76,19 @@ export function operationOf(r: Row): OperationRow {
     ...(num(r['status']) !== undefined ? { status: num(r['status'])! } : {}),
     ...(results !== undefined ? { results: fromJson<NonNullable<OperationRow['results']>>(results) } : {}),
     ...(str(r['note']) !== undefined ? { note: str(r['note'])! } : {}),
-    createdAt: num(r['created_at'])!, updatedAt: num(r['updated_at'])!,
+    createdAt: num(r['created_at'])!,
+    updatedAt: num(r['updated_at'])!,
   };
 }
 
 export function alertOf(r: Row): AlertRow {
   return {
-    id: num(r['id'])!, deviceId: String(r['device_id']), code: num(r['code'])!,
+    id: num(r['id'])!,
+    deviceId: String(r['device_id']),
+    code: num(r['code'])!,
     ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
-    items: fromJson<Record<string, unknown>[]>(String(r['items'])), receivedAt: num(r['received_at'])!,
+    items: fromJson<Record<string, unknown>[]>(String(r['items'])),
+    receivedAt: num(r['received_at'])!,
   };
 }
 
@@ -73,14 +97,23 @@ export const alertType = (a: Pick<AlertRow, 'items'>): string | null => str(a.it
 
 /** account fields and their columns, in both stores */
 export const ACCOUNT_COLUMNS = {
-  scheme: 'scheme', clientName: 'client_name', clientPassword: 'client_password',
-  serverName: 'server_name', serverPassword: 'server_password', notifyAddress: 'notify_address',
-  serverNonce: 'server_nonce', sessionProfile: 'session_profile',
+  scheme: 'scheme',
+  clientName: 'client_name',
+  clientPassword: 'client_password',
+  serverName: 'server_name',
+  serverPassword: 'server_password',
+  notifyAddress: 'notify_address',
+  serverNonce: 'server_nonce',
+  sessionProfile: 'session_profile',
 } as const;
 
 /** device columns the session writes (nonces, DevInfo, the learned profile) */
 export const UPDATE_COLUMNS = {
-  clientNonce: 'client_nonce', serverNonce: 'server_nonce', devInfo: 'dev_info', lastSeen: 'last_seen', notifyAddress: 'notify_address',
+  clientNonce: 'client_nonce',
+  serverNonce: 'server_nonce',
+  devInfo: 'dev_info',
+  lastSeen: 'last_seen',
+  notifyAddress: 'notify_address',
   sessionProfile: 'session_profile',
 } as const;
 

@@ -113,7 +113,9 @@ export interface DeviceJobRow {
   readonly updatedAt: number;
 }
 
-export type DeviceUpdate = Partial<Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress' | 'sessionProfile'>>;
+export type DeviceUpdate = Partial<
+  Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress' | 'sessionProfile'>
+>;
 
 export interface OperationFinish {
   readonly state: OperationState;

@@ -26,7 +26,10 @@ export function parseAcl(text: string): Acl | undefined {
 }
 
 export function formatAcl(acl: Acl): string {
-  return [...acl].filter(([, s]) => s.size > 0).map(([cmd, servers]) => `${cmd}=${[...servers].join('+')}`).join('&');
+  return [...acl]
+    .filter(([, s]) => s.size > 0)
+    .map(([cmd, servers]) => `${cmd}=${[...servers].join('+')}`)
+    .join('&');
 }
 
 export function allows(acl: Acl, cmd: AclCommand, serverId: string): boolean {

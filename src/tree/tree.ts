@@ -17,7 +17,10 @@ export interface TreeOptions {
 }
 
 function tstamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export class Tree implements DmTree {
@@ -42,7 +45,10 @@ export class Tree implements DmTree {
   // --- local API (device code: MOs, bootstrap): no ACL, may create permanent nodes ------------
 
   /** Creates (or updates) a node and its missing interior parents, as the device itself. */
-  define(uri: string, node: { format?: Format; type?: string; value?: ItemData; acl?: string; permanent?: boolean; access?: NodeRecord['access'] }): void {
+  define(
+    uri: string,
+    node: { format?: Format; type?: string; value?: ItemData; acl?: string; permanent?: boolean; access?: NodeRecord['access'] },
+  ): void {
     const parsed = this.parse(uri);
     const format = node.format ?? (node.value === undefined ? 'node' : 'chr');
     let parent = '.';
@@ -53,7 +59,10 @@ export class Tree implements DmTree {
     }
     const existing = this.nodes.get(parsed.path);
     const record: NodeRecord = {
-      path: parsed.path, format, verNo: existing?.verNo ?? 0, children: existing?.children ?? [],
+      path: parsed.path,
+      format,
+      verNo: existing?.verNo ?? 0,
+      children: existing?.children ?? [],
       permanent: node.permanent ?? existing?.permanent ?? false,
       ...(node.type !== undefined ? { type: node.type } : existing?.type !== undefined ? { type: existing.type } : {}),
       ...(format !== 'node' ? { value: node.value ?? '' } : {}),
@@ -75,7 +84,7 @@ export class Tree implements DmTree {
   /** Child names of an interior node as the device sees it. */
   list(uri: string): readonly string[] {
     const parsed = parseUri(uri);
-    return parsed.ok ? this.nodes.get(parsed.uri.path)?.children ?? [] : [];
+    return parsed.ok ? (this.nodes.get(parsed.uri.path)?.children ?? []) : [];
   }
 
   exists(uri: string): boolean {
@@ -116,7 +125,12 @@ export class Tree implements DmTree {
           out.push(...(sub.value ?? []));
           return;
         }
-        out.push({ uri: n.path, format: n.format, ...(n.type ? { type: n.type } : {}), ...(list === 'StructData' && n.format !== 'node' && n.value !== undefined ? { data: n.value } : {}) });
+        out.push({
+          uri: n.path,
+          format: n.format,
+          ...(n.type ? { type: n.type } : {}),
+          ...(list === 'StructData' && n.format !== 'node' && n.value !== undefined ? { data: n.value } : {}),
+        });
         for (const c of n.children) await walk(this.nodes.get(join(n.path, c))!);
       };
       await walk(node);
@@ -153,8 +167,15 @@ export class Tree implements DmTree {
       acl = `Get=*&Add=${who.serverId}&Delete=${who.serverId}&Replace=${who.serverId}`;
     }
     this.create(path, {
-      path, format, verNo: 0, children: [], permanent: false, tstamp: tstamp(this.now()),
-      ...(write.type ? { type: write.type } : {}), ...(format !== 'node' ? { value: write.data ?? '' } : {}), ...(acl ? { acl } : {}),
+      path,
+      format,
+      verNo: 0,
+      children: [],
+      permanent: false,
+      tstamp: tstamp(this.now()),
+      ...(write.type ? { type: write.type } : {}),
+      ...(format !== 'node' ? { value: write.data ?? '' } : {}),
+      ...(acl ? { acl } : {}),
     });
     this.flushUnlessAtomic();
     return 200;
@@ -184,7 +205,14 @@ export class Tree implements DmTree {
     if (format !== node.format && node.permanent) return 415;
     const valueCheck = checkValue(format, write.data);
     if (valueCheck !== 200) return valueCheck;
-    this.put({ ...node, format, value: write.data ?? '', ...(write.type ? { type: write.type } : {}), verNo: (node.verNo + 1) & 0xffff, tstamp: tstamp(this.now()) });
+    this.put({
+      ...node,
+      format,
+      value: write.data ?? '',
+      ...(write.type ? { type: write.type } : {}),
+      verNo: (node.verNo + 1) & 0xffff,
+      tstamp: tstamp(this.now()),
+    });
     this.flushUnlessAtomic();
     return 200;
   }
@@ -217,7 +245,11 @@ export class Tree implements DmTree {
     if (from.status !== 200) return from.status;
     const value = from.value![0]!;
     if (value.format === 'node') return 405; // only leaves are copied
-    const write: Write = { format: value.format, ...(value.type ? { type: value.type } : {}), ...(value.data !== undefined ? { data: value.data } : {}) };
+    const write: Write = {
+      format: value.format,
+      ...(value.type ? { type: value.type } : {}),
+      ...(value.data !== undefined ? { data: value.data } : {}),
+    };
     const p = parseUri(target, this.limits());
     if (!p.ok) return p.status;
     return this.nodes.has(p.uri.path) ? this.replace(who, target, write) : this.add(who, target, write);
@@ -302,7 +334,7 @@ export class Tree implements DmTree {
   }
 
   private valueOf(node: NodeRecord): NodeValue {
-    const data: ItemData = node.format === 'node' ? node.children.join('/') : node.value ?? '';
+    const data: ItemData = node.format === 'node' ? node.children.join('/') : (node.value ?? '');
     return { uri: node.path, format: node.format, ...(node.type ? { type: node.type } : {}), data };
   }
 
@@ -310,14 +342,22 @@ export class Tree implements DmTree {
     if (!PROPS.has(prop)) return { status: 406 };
     const text = (value: string): TreeResult<readonly NodeValue[]> => ({ status: 200, value: [{ uri, format: 'chr', data: value }] });
     switch (prop) {
-      case 'ACL': return text(node.acl ?? '');
-      case 'Format': return text(node.format);
-      case 'Name': return text(nameOf(node.path));
-      case 'Size': return node.format === 'node' ? { status: 406 } : text(String(sizeOf(node.value)));
-      case 'Title': return text(node.title ?? '');
-      case 'TStamp': return text(node.tstamp ?? '');
-      case 'Type': return text(node.type ?? '');
-      default: return text(node.verNo.toString(16).toUpperCase().padStart(4, '0'));
+      case 'ACL':
+        return text(node.acl ?? '');
+      case 'Format':
+        return text(node.format);
+      case 'Name':
+        return text(nameOf(node.path));
+      case 'Size':
+        return node.format === 'node' ? { status: 406 } : text(String(sizeOf(node.value)));
+      case 'Title':
+        return text(node.title ?? '');
+      case 'TStamp':
+        return text(node.tstamp ?? '');
+      case 'Type':
+        return text(node.type ?? '');
+      default:
+        return text(node.verNo.toString(16).toUpperCase().padStart(4, '0'));
     }
   }
 
@@ -328,8 +368,10 @@ export class Tree implements DmTree {
     switch (prop) {
       case 'ACL': {
         // interior: own Replace or the parent's; leaf: only the parent's Replace (digest §8.4)
-        const ok = who.kind === 'local' || (parentPath !== undefined && this.may(who, parentPath, 'Replace'))
-          || (node.format === 'node' && this.may(who, node.path, 'Replace'));
+        const ok =
+          who.kind === 'local' ||
+          (parentPath !== undefined && this.may(who, parentPath, 'Replace')) ||
+          (node.format === 'node' && this.may(who, node.path, 'Replace'));
         if (!ok) return 425;
         const acl = parseAcl(value);
         if (acl === undefined) return 400;
@@ -410,7 +452,11 @@ export class Tree implements DmTree {
     return undefined;
   }
 
-  private async getMounted(who: Principal, uri: ParsedUri, m: { handler: MountHandler; at: string; rel: string[] }): Promise<TreeResult<readonly NodeValue[]>> {
+  private async getMounted(
+    who: Principal,
+    uri: ParsedUri,
+    m: { handler: MountHandler; at: string; rel: string[] },
+  ): Promise<TreeResult<readonly NodeValue[]>> {
     if (!this.may(who, m.at, 'Get')) return { status: 425 };
     const node = await m.handler.get(m.rel);
     if (!node) return { status: 404 };
@@ -420,8 +466,10 @@ export class Tree implements DmTree {
       return { status: PROPS.has(uri.prop) ? 405 : 406 };
     }
     const one = (path: string, n: typeof node, withData: boolean): NodeValue => ({
-      uri: path, format: n.format, ...(n.type ? { type: n.type } : {}),
-      ...(withData ? { data: n.format === 'node' ? (n.children ?? []).join('/') : n.value ?? '' } : {}),
+      uri: path,
+      format: n.format,
+      ...(n.type ? { type: n.type } : {}),
+      ...(withData ? { data: n.format === 'node' ? (n.children ?? []).join('/') : (n.value ?? '') } : {}),
     });
     if (uri.list === undefined) return { status: 200, value: [one(uri.path, node, true)] };
     if (uri.list !== 'Struct' && uri.list !== 'StructData') return { status: 406 };

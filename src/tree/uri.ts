@@ -24,7 +24,8 @@ export type UriCheck = { ok: true; uri: ParsedUri } | { ok: false; status: 400 |
 const SEGMENT = /^(?:[A-Za-z0-9\-_.!~*'():@&=+$,]|%[0-9A-Fa-f]{2}|[^\x00-\x7f])+$/u;
 
 export function parseUri(uri: string, limits: UriLimits = NO_LIMITS): UriCheck {
-  if (limits.maxTotLen > 0 && uri.length > limits.maxTotLen) return { ok: false, status: 414, reason: `URI longer than ${limits.maxTotLen}` };
+  if (limits.maxTotLen > 0 && uri.length > limits.maxTotLen)
+    return { ok: false, status: 414, reason: `URI longer than ${limits.maxTotLen}` };
   let rest = uri;
   let prop: string | undefined;
   let list: string | undefined;
@@ -37,13 +38,15 @@ export function parseUri(uri: string, limits: UriLimits = NO_LIMITS): UriCheck {
     else return { ok: false, status: 400, reason: `unknown query ?${query}` };
     if ((prop ?? list) === '') return { ok: false, status: 400, reason: 'empty property or list name' };
   }
-  if (rest === '.' || rest === '') return { ok: true, uri: { path: '.', segments: [], ...(prop ? { prop } : {}), ...(list ? { list } : {}) } };
+  if (rest === '.' || rest === '')
+    return { ok: true, uri: { path: '.', segments: [], ...(prop ? { prop } : {}), ...(list ? { list } : {}) } };
   if (rest.startsWith('./')) rest = rest.slice(2);
   if (rest.startsWith('/') || rest.endsWith('/')) return { ok: false, status: 400, reason: 'URI starts or ends with /' };
   const segments = rest.split('/');
   for (const s of segments) {
     if (s === '' || s === '.' || s === '..' || !SEGMENT.test(s)) return { ok: false, status: 400, reason: `bad segment "${s}"` };
-    if (limits.maxSegLen > 0 && s.length > limits.maxSegLen) return { ok: false, status: 414, reason: `segment longer than ${limits.maxSegLen}` };
+    if (limits.maxSegLen > 0 && s.length > limits.maxSegLen)
+      return { ok: false, status: 414, reason: `segment longer than ${limits.maxSegLen}` };
   }
   if (limits.maxDepth > 0 && segments.length > limits.maxDepth) return { ok: false, status: 414, reason: `deeper than ${limits.maxDepth}` };
   return { ok: true, uri: { path: `./${segments.join('/')}`, segments, ...(prop ? { prop } : {}), ...(list ? { list } : {}) } };

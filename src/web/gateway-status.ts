@@ -34,13 +34,21 @@ function counts(caption: string, key: string, entries: Readonly<Record<string, n
 }
 
 export function renderGatewayStatus(s: GatewayStatus): string {
-  const fanouts = s.fanouts.length === 0 ? html`<p>No fanout running.</p>` : html`<div class="box"><table><caption>Fanouts running</caption>
+  const fanouts =
+    s.fanouts.length === 0
+      ? html`<p>No fanout running.</p>`
+      : html`<div class="box"><table><caption>Fanouts running</caption>
 <thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Devices done</th><th scope="col">Since</th></tr></thead>
 <tbody>${s.fanouts.map((f) => html`<tr><th scope="row">${f.name}</th><td>${f.state}</td><td>${f.done} of ${f.total}</td><td><time datetime="${f.since}">${f.since}</time></td></tr>`)}</tbody></table></div>`;
-  const images = s.images.length === 0 ? html`<p>No image stored.</p>` : html`<div class="box"><table><caption>Images</caption>
+  const images =
+    s.images.length === 0
+      ? html`<p>No image stored.</p>`
+      : html`<div class="box"><table><caption>Images</caption>
 <thead><tr><th scope="col">Image</th><th scope="col">Version</th><th scope="col">State</th><th scope="col">Bytes</th><th scope="col">Error</th></tr></thead>
 <tbody>${s.images.map((i) => html`<tr><th scope="row">${i.name}</th><td>${i.version}</td><td>${i.state}</td><td>${i.bytes} of ${i.size ?? '?'}</td><td>${i.error ?? ''}</td></tr>`)}</tbody></table></div>`;
-  const check = s.lastCheckIn ? html`<time datetime="${s.lastCheckIn.at}">${s.lastCheckIn.at}</time> (${s.lastCheckIn.outcome})` : html`never`;
+  const check = s.lastCheckIn
+    ? html`<time datetime="${s.lastCheckIn.at}">${s.lastCheckIn.at}</time> (${s.lastCheckIn.outcome})`
+    : html`never`;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="${REFRESH_S}"><title>Gateway ${s.deviceId} · gwmo</title>
@@ -73,14 +81,20 @@ export async function gatewayStatusPage(req: IncomingMessage, res: ServerRespons
   }
   const body = Buffer.from(renderGatewayStatus(read()));
   res.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8', 'content-length': body.length, 'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff', 'content-security-policy': CSP, 'referrer-policy': 'no-referrer',
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': body.length,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': CSP,
+    'referrer-policy': 'no-referrer',
   });
   res.end(req.method === 'HEAD' ? undefined : body);
   return true;
 }
 
 /** The gateway's `lanRoutes` hook: `lanRoutes: statusRoute(gatewayStatus)` (the CLI picks both parts). */
-export function statusRoute<G>(read: (gateway: G) => GatewayStatus): (req: IncomingMessage, res: ServerResponse, gateway: G) => Promise<boolean> {
+export function statusRoute<G>(
+  read: (gateway: G) => GatewayStatus,
+): (req: IncomingMessage, res: ServerResponse, gateway: G) => Promise<boolean> {
   return (req, res, gateway) => gatewayStatusPage(req, res, () => read(gateway));
 }

@@ -8,10 +8,14 @@ import { dirname, extname, join } from 'node:path';
 
 const UI = join(import.meta.dirname, 'ui');
 const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 // scripts and styles from our own origin only: no inline script can run even if a value slips through
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 // the library files served, by name under /vendor/, from the installed packages (no build step)
 const VENDOR: Readonly<Record<string, [pkg: string, file: string]>> = {
@@ -21,7 +25,9 @@ const VENDOR: Readonly<Record<string, [pkg: string, file: string]>> = {
 
 function vendorFiles(): Map<string, Buffer> {
   const require = createRequire(import.meta.url);
-  return new Map(Object.entries(VENDOR).map(([name, [pkg, file]]) => [name, readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), file))]));
+  return new Map(
+    Object.entries(VENDOR).map(([name, [pkg, file]]) => [name, readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), file))]),
+  );
 }
 
 function load(dir: string, prefix = ''): Map<string, Buffer> {
@@ -39,11 +45,19 @@ export function dashboardRoutes(): (req: IncomingMessage, res: ServerResponse) =
   const vendor = vendorFiles();
   return async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const [files, name] = path === '/' || path === '/index.html' ? [ui, 'index.html'] : path.startsWith('/ui/') ? [ui, path.slice(4)]
-      : path.startsWith('/vendor/') ? [vendor, path.slice(8)] : [ui, undefined];
+    const [files, name] =
+      path === '/' || path === '/index.html'
+        ? [ui, 'index.html']
+        : path.startsWith('/ui/')
+          ? [ui, path.slice(4)]
+          : path.startsWith('/vendor/')
+            ? [vendor, path.slice(8)]
+            : [ui, undefined];
     if (name === undefined) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('the dashboard\'s files are read with GET\n');
+      res
+        .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+        .end("the dashboard's files are read with GET\n");
       return true;
     }
     const body = files.get(name);
@@ -52,8 +66,12 @@ export function dashboardRoutes(): (req: IncomingMessage, res: ServerResponse) =
       return true;
     }
     res.writeHead(200, {
-      'content-type': TYPES[extname(name)]!, 'content-length': body.length, 'cache-control': 'no-cache',
-      'x-content-type-options': 'nosniff', 'content-security-policy': CSP, 'referrer-policy': 'same-origin',
+      'content-type': TYPES[extname(name)]!,
+      'content-length': body.length,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': CSP,
+      'referrer-policy': 'same-origin',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
     return true;

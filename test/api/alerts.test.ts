@@ -14,15 +14,34 @@ import { startServer } from '../support/gw-pair.ts';
 import { type PgCluster, startPostgres } from '../support/postgres.ts';
 import { events, type Sse } from '../support/sse.ts';
 
-const TNDS = '<MgmtTree><VerDTD>1.2</VerDTD><Node><NodeName>DevDetail</NodeName><Node><NodeName>FwV</NodeName><Value>1.0.7</Value></Node></Node></MgmtTree>';
-const DEVDETAIL: Item = { source: { locUri: './DevDetail' }, meta: { type: 'org.openmobilealliance.dm.tndsxml', format: 'xml' }, data: TNDS };
-const FUMO: Item = { source: { locUri: './FUMO/1/Update' }, meta: { type: 'org.openmobilealliance.dm.firmwareupdate.update', format: 'chr' }, data: '200' };
-const BLOB: Item = { source: { locUri: './Vendor/x' }, meta: { type: 'org.example.blob', format: 'b64' }, data: Uint8Array.of(0, 1, 2, 255) };
+const TNDS =
+  '<MgmtTree><VerDTD>1.2</VerDTD><Node><NodeName>DevDetail</NodeName><Node><NodeName>FwV</NodeName><Value>1.0.7</Value></Node></Node></MgmtTree>';
+const DEVDETAIL: Item = {
+  source: { locUri: './DevDetail' },
+  meta: { type: 'org.openmobilealliance.dm.tndsxml', format: 'xml' },
+  data: TNDS,
+};
+const FUMO: Item = {
+  source: { locUri: './FUMO/1/Update' },
+  meta: { type: 'org.openmobilealliance.dm.firmwareupdate.update', format: 'chr' },
+  data: '200',
+};
+const BLOB: Item = {
+  source: { locUri: './Vendor/x' },
+  meta: { type: 'org.example.blob', format: 'b64' },
+  data: Uint8Array.of(0, 1, 2, 255),
+};
 
 /** one DM message from the device: Alert 1201, DevInfo, then a Generic Alert per item */
 function withAlerts(deviceId: string, url: string, items: readonly Item[], sessionId: string, nonce?: Uint8Array): Message {
   const m = pkg1(deviceId, url, { locName: deviceId, cred: md5Cred(deviceId, 'pw', nonce), sessionId });
-  return { ...m, body: { ...m.body, commands: [...m.body.commands, ...items.map((it, i) => ({ kind: 'Alert' as const, cmdId: 3 + i, data: 1226, items: [it] }))] } };
+  return {
+    ...m,
+    body: {
+      ...m.body,
+      commands: [...m.body.commands, ...items.map((it, i) => ({ kind: 'Alert' as const, cmdId: 3 + i, data: 1226, items: [it] }))],
+    },
+  };
 }
 
 let sessions = 0;
@@ -36,7 +55,11 @@ async function send(dmUrl: string, deviceId: string, items: readonly Item[]): Pr
 }
 
 async function addDevice(api: string, deviceId: string): Promise<void> {
-  const r = await fetch(`${api}/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deviceId, name: deviceId, password: 'pw' }) });
+  const r = await fetch(`${api}/devices`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ deviceId, name: deviceId, password: 'pw' }),
+  });
   assert.equal(r.status, 201);
 }
 
@@ -48,7 +71,9 @@ const get = async (url: string) => {
 /** the next `alert` event of a stream, with a deadline */
 async function nextAlert(it: AsyncGenerator<Sse | 'heartbeat'>, ms = 10_000): Promise<Sse> {
   const deadline = AbortSignal.timeout(ms);
-  const timeout = new Promise<never>((_, reject) => deadline.addEventListener('abort', () => reject(new Error(`no alert event within ${ms} ms`))));
+  const timeout = new Promise<never>((_, reject) =>
+    deadline.addEventListener('abort', () => reject(new Error(`no alert event within ${ms} ms`))),
+  );
   for (;;) {
     const n = await Promise.race([it.next(), timeout]);
     if (n.done) throw new Error('the stream ended');
@@ -68,11 +93,16 @@ before(async () => {
 });
 after(() => srv.close());
 
-test('a device\'s Generic Alerts are listed newest first with Type, Format and Data: XML and text as text, bytes as base64', async () => {
+test("a device's Generic Alerts are listed newest first with Type, Format and Data: XML and text as text, bytes as base64", async () => {
   const r = await get(`${api}/devices/IMEI%3AALERT-1/alerts`);
   assert.equal(r.status, 200);
-  assert.deepEqual(r.json.items.map((a: any) => [a.code, a.type, a.items[0].format, a.items[0].source]),
-    [[1226, FUMO.meta!.type, 'chr', './FUMO/1/Update'], [1226, DEVDETAIL.meta!.type, 'xml', './DevDetail']]);
+  assert.deepEqual(
+    r.json.items.map((a: any) => [a.code, a.type, a.items[0].format, a.items[0].source]),
+    [
+      [1226, FUMO.meta!.type, 'chr', './FUMO/1/Update'],
+      [1226, DEVDETAIL.meta!.type, 'xml', './DevDetail'],
+    ],
+  );
   assert.equal(r.json.items[1].items[0].data, TNDS);
   assert.match(r.json.items[0].receivedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.deepEqual((await get(`${api}/devices/IMEI%3AALERT-2/alerts`)).json.items[0].items[0].data, { base64: 'AAEC/w==', format: 'b64' });
@@ -80,24 +110,51 @@ test('a device\'s Generic Alerts are listed newest first with Type, Format and D
 
 test('fleet-wide alerts filter by device, Type (exact or prefix*), code and time, and page by cursor', async () => {
   const all = (await get(`${api}/alerts`)).json.items;
-  assert.deepEqual(all.map((a: any) => a.deviceId), ['IMEI:ALERT-2', 'IMEI:ALERT-1', 'IMEI:ALERT-1']);
-  assert.deepEqual((await get(`${api}/alerts?device=IMEI%3AALERT-2`)).json.items.map((a: any) => a.type), ['org.example.blob']);
+  assert.deepEqual(
+    all.map((a: any) => a.deviceId),
+    ['IMEI:ALERT-2', 'IMEI:ALERT-1', 'IMEI:ALERT-1'],
+  );
+  assert.deepEqual(
+    (await get(`${api}/alerts?device=IMEI%3AALERT-2`)).json.items.map((a: any) => a.type),
+    ['org.example.blob'],
+  );
   assert.equal((await get(`${api}/alerts?type=org.openmobilealliance.dm`)).json.items.length, 0);
-  assert.deepEqual((await get(`${api}/alerts?type=org.openmobilealliance.dm.*`)).json.items.map((a: any) => a.type), [FUMO.meta!.type, DEVDETAIL.meta!.type]);
+  assert.deepEqual(
+    (await get(`${api}/alerts?type=org.openmobilealliance.dm.*`)).json.items.map((a: any) => a.type),
+    [FUMO.meta!.type, DEVDETAIL.meta!.type],
+  );
   assert.equal((await get(`${api}/alerts?code=1201`)).json.items.length, 0);
   const at = Date.parse(all[2].receivedAt);
   assert.equal((await get(`${api}/alerts?since=${new Date(at + 60_000).toISOString()}`)).json.items.length, 0);
-  assert.equal((await get(`${api}/alerts?until=${encodeURIComponent(new Date(at + 60_000).toISOString())}&since=${new Date(at - 60_000).toISOString()}`)).json.items.length, 3);
+  assert.equal(
+    (
+      await get(
+        `${api}/alerts?until=${encodeURIComponent(new Date(at + 60_000).toISOString())}&since=${new Date(at - 60_000).toISOString()}`,
+      )
+    ).json.items.length,
+    3,
+  );
   const first = (await get(`${api}/alerts?limit=2`)).json;
   assert.equal(first.next, all[1].id);
   const second = (await get(`${api}/alerts?limit=2&before=${first.next}`)).json;
-  assert.deepEqual(second.items.map((a: any) => a.id), [all[2].id]);
+  assert.deepEqual(
+    second.items.map((a: any) => a.id),
+    [all[2].id],
+  );
   assert.equal(second.next, null);
 });
 
 test('bad alert queries get a 400 that names the parameter; an unknown device 404', async () => {
-  for (const [q, word] of [['since=yesterday', 'since'], ['until=2025-13-45T00:00:00Z', 'until'], ['since=2025-01-01T00:00:00', 'since'], ['limit=0', 'limit'],
-    ['before=0', 'before'], ['before=abc', 'before'], ['code=-1', 'code'], ['type=*', 'type']] as const) {
+  for (const [q, word] of [
+    ['since=yesterday', 'since'],
+    ['until=2025-13-45T00:00:00Z', 'until'],
+    ['since=2025-01-01T00:00:00', 'since'],
+    ['limit=0', 'limit'],
+    ['before=0', 'before'],
+    ['before=abc', 'before'],
+    ['code=-1', 'code'],
+    ['type=*', 'type'],
+  ] as const) {
     const r = await get(`${api}/alerts?${q}`);
     assert.equal(r.status, 400, q);
     assert.match(r.json.error, new RegExp(word), q);
@@ -121,10 +178,17 @@ test('the alert stream pushes new alerts as they are stored, only those matching
     const alert = JSON.parse(e.data);
     assert.deepEqual([alert.deviceId, alert.type, alert.items[0].data, e.id], ['IMEI:ALERT-1', FUMO.meta!.type, '200', alert.id]);
     await send(srv.url, 'IMEI:ALERT-1', [DEVDETAIL]);
-    assert.equal(JSON.parse((await nextAlert(it)).data).type, DEVDETAIL.meta!.type, 'the next one is the next match: nothing else came between');
+    assert.equal(
+      JSON.parse((await nextAlert(it)).data).type,
+      DEVDETAIL.meta!.type,
+      'the next one is the next match: nothing else came between',
+    );
     ac.abort();
     // a client that reconnects with Last-Event-ID gets what it missed, oldest first, then the live ones
-    const again = await fetch(`${api}/alerts/events?device=IMEI%3AALERT-1`, { headers: { 'last-event-id': String(Number(e.id) - 2) }, signal: AbortSignal.timeout(10_000) });
+    const again = await fetch(`${api}/alerts/events?device=IMEI%3AALERT-1`, {
+      headers: { 'last-event-id': String(Number(e.id) - 2) },
+      signal: AbortSignal.timeout(10_000),
+    });
     const it2 = events(again);
     const replayed: string[] = [];
     for (let i = 0; i < 3; i++) replayed.push(JSON.parse((await nextAlert(it2)).data).type);
@@ -156,7 +220,10 @@ test('with two instances on PostgreSQL, an alert stored by one reaches the alert
     await send(a!.dm, 'IMEI:PG-1', [FUMO]);
     const heard = JSON.parse((await nextAlert(it, 30_000)).data);
     assert.deepEqual([heard.deviceId, heard.type], ['IMEI:PG-1', FUMO.meta!.type]);
-    assert.deepEqual((await get(`${b!.api}/alerts?type=org.openmobilealliance.dm.firmwareupdate.update`)).json.items.map((x: any) => x.id), [heard.id]);
+    assert.deepEqual(
+      (await get(`${b!.api}/alerts?type=org.openmobilealliance.dm.firmwareupdate.update`)).json.items.map((x: any) => x.id),
+      [heard.id],
+    );
     await it.return(undefined);
   } finally {
     for (const s of servers) {

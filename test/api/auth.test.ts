@@ -18,7 +18,11 @@ let devices: Awaited<ReturnType<typeof startDevices>> = [];
 let api = '';
 const tokens: Record<string, string> = {};
 
-async function call(method: string, path: string, o: { token?: string | undefined; cookie?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+async function call(
+  method: string,
+  path: string,
+  o: { token?: string | undefined; cookie?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...o.headers };
   if (o.token) headers['authorization'] = `Bearer ${o.token}`;
   if (o.cookie) headers['cookie'] = o.cookie;
@@ -56,7 +60,11 @@ test('no credentials: 401 with what to do; the OpenAPI document stays public', a
 test('a viewer reads but cannot start a fanout; an operator can', async () => {
   const g = encodeURIComponent(GW_ID);
   assert.equal((await call('GET', `/gateways/${g}/devices`, { token: tokens['viewer'] })).status, 200);
-  const fanout = { name: 'langs', devices: ['IMEI:000000000000000', 'IMEI:000000000000001'], commands: [{ kind: 'Get', path: './DevInfo/Lang' }] };
+  const fanout = {
+    name: 'langs',
+    devices: ['IMEI:000000000000000', 'IMEI:000000000000001'],
+    commands: [{ kind: 'Get', path: './DevInfo/Lang' }],
+  };
   const refused = await call('POST', `/gateways/${g}/fanouts`, { token: tokens['viewer'], body: fanout });
   assert.equal(refused.status, 403);
   assert.match(refused.json.error, /needs the operator role; viewer has viewer/);
@@ -65,7 +73,10 @@ test('a viewer reads but cannot start a fanout; an operator can', async () => {
   assert.equal(started.status, 202, JSON.stringify(started.json));
   await done;
   // accounts are the admin's: an operator cannot add a device account or change a gateway's config
-  assert.equal((await call('POST', '/devices', { token: tokens['operator'], body: { deviceId: 'x', name: 'x', password: 'x' } })).status, 403);
+  assert.equal(
+    (await call('POST', '/devices', { token: tokens['operator'], body: { deviceId: 'x', name: 'x', password: 'x' } })).status,
+    403,
+  );
   assert.equal((await call('PUT', `/gateways/${g}/config`, { token: tokens['operator'], body: {} })).status, 403);
   assert.equal((await call('GET', '/users', { token: tokens['operator'] })).status, 403);
 });
@@ -85,7 +96,10 @@ test('a revoked token is refused; tokens are stored hashed and can be limited to
   assert.equal(after.status, 401);
   assert.match(after.json.error, /revoked/);
   const viewerOnly = await call('POST', '/tokens', { token: tokens['admin'], body: { label: 'wall screen', role: 'viewer' } });
-  assert.equal((await call('POST', '/devices/x/operations', { token: viewerOnly.json.token, body: { kind: 'Get', path: './DevInfo/Mod' } })).status, 403);
+  assert.equal(
+    (await call('POST', '/devices/x/operations', { token: viewerOnly.json.token, body: { kind: 'Get', path: './DevInfo/Mod' } })).status,
+    403,
+  );
 });
 
 test('login: cookie for the dashboard, same-origin changes only, logout ends it', async () => {
@@ -99,15 +113,24 @@ test('login: cookie for the dashboard, same-origin changes only, logout ends it'
   assert.equal((await call('GET', '/me', { cookie })).json.user, 'operator');
   const op = { kind: 'Get', path: './DevInfo/Mod' };
   const host = new URL(api).host;
-  const foreign = await call('POST', `/devices/${encodeURIComponent(GW_ID)}/operations`, { cookie, body: op, headers: { origin: 'http://evil.example' } });
+  const foreign = await call('POST', `/devices/${encodeURIComponent(GW_ID)}/operations`, {
+    cookie,
+    body: op,
+    headers: { origin: 'http://evil.example' },
+  });
   assert.equal(foreign.status, 403);
-  assert.equal((await call('POST', `/devices/${encodeURIComponent(GW_ID)}/operations`, { cookie, body: op, headers: { origin: `http://${host}` } })).status, 201);
+  assert.equal(
+    (await call('POST', `/devices/${encodeURIComponent(GW_ID)}/operations`, { cookie, body: op, headers: { origin: `http://${host}` } }))
+      .status,
+    201,
+  );
   assert.equal((await call('POST', '/logout', { cookie, headers: { origin: `http://${host}` } })).status, 204);
   assert.equal((await call('GET', '/me', { cookie })).status, 401);
 });
 
 test('failed logins are rate limited: after five, even the right password waits', async () => {
-  for (let i = 0; i < 5; i++) assert.equal((await call('POST', '/login', { body: { name: 'viewer', password: `guess-${i}-xxxx` } })).status, 401);
+  for (let i = 0; i < 5; i++)
+    assert.equal((await call('POST', '/login', { body: { name: 'viewer', password: `guess-${i}-xxxx` } })).status, 401);
   const locked = await call('POST', '/login', { body: { name: 'viewer', password: 'viewer-password' } });
   assert.equal(locked.status, 429);
   assert.ok(Number(locked.headers.get('retry-after')) >= 1, 'Retry-After says how long');
@@ -118,8 +141,14 @@ test('users: the admin manages them; passwords are stored as scrypt hashes; dele
   const bad = await call('POST', '/users', { token: tokens['admin'], body: { name: 'eve', role: 'root', password: 'long-enough-pw' } });
   assert.equal(bad.status, 400);
   assert.match(bad.json.error, /role must be viewer, operator or admin/);
-  assert.match((await call('POST', '/users', { token: tokens['admin'], body: { name: 'eve', role: 'viewer', password: 'short' } })).json.error, /at least 10/);
-  assert.equal((await call('POST', '/users', { token: tokens['admin'], body: { name: 'eve', role: 'viewer', password: 'eve-password' } })).status, 201);
+  assert.match(
+    (await call('POST', '/users', { token: tokens['admin'], body: { name: 'eve', role: 'viewer', password: 'short' } })).json.error,
+    /at least 10/,
+  );
+  assert.equal(
+    (await call('POST', '/users', { token: tokens['admin'], body: { name: 'eve', role: 'viewer', password: 'eve-password' } })).status,
+    201,
+  );
   const row = await store.getUser('eve');
   assert.match(row!.passwordHash, /^scrypt\$16384\$8\$1\$/);
   assert.ok(!row!.passwordHash.includes('eve-password'));
@@ -129,12 +158,21 @@ test('users: the admin manages them; passwords are stored as scrypt hashes; dele
   assert.equal((await call('DELETE', '/users/admin', { token: tokens['admin'] })).status, 409, 'an admin cannot delete themselves');
   assert.equal((await call('DELETE', '/users/eve', { token: tokens['admin'] })).status, 204);
   assert.equal((await call('GET', '/me', { token: eve })).status, 401);
-  assert.deepEqual((await call('GET', '/users', { token: tokens['admin'] })).json.items.map((u: { name: string }) => u.name), ['admin', 'operator', 'viewer']);
+  assert.deepEqual(
+    (await call('GET', '/users', { token: tokens['admin'] })).json.items.map((u: { name: string }) => u.name),
+    ['admin', 'operator', 'viewer'],
+  );
 });
 
 test('every path the OpenAPI document describes is routed behind authentication', async () => {
   for (const [path, ops] of Object.entries(openApiDocument.paths as Record<string, Record<string, unknown>>)) {
-    const concrete = path.replace('/api', '').replace('{deviceId}', 'IMEI%3A1').replace('{id}', 'x').replace('{endDevice}', 'd').replace('{group}', 'g').replace('{name}', 'nobody');
+    const concrete = path
+      .replace('/api', '')
+      .replace('{deviceId}', 'IMEI%3A1')
+      .replace('{id}', 'x')
+      .replace('{endDevice}', 'd')
+      .replace('{group}', 'g')
+      .replace('{name}', 'nobody');
     for (const m of Object.keys(ops)) {
       if (path === '/api/logout') continue; // would end the admin's token
       if (path.endsWith('/events')) {

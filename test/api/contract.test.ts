@@ -32,7 +32,11 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     const token = o.token === undefined ? admin : o.token;
     const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}) };
     if (body !== undefined) headers['content-type'] = o.type ?? 'application/json';
-    const res = await fetch(api + path, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) } : {}) });
+    const res = await fetch(api + path, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) } : {}),
+    });
     const text = await res.text();
     const json = text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : undefined;
     if (res.status !== expect) problems.push(`${method} ${path}: expected ${expect}, got ${res.status} ${text.slice(0, 200)}`);
@@ -48,7 +52,14 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     await call('POST', '/api/login', 200, { name: 'admin', password: 'admin-password-1' }, { token: null });
     await call('POST', '/api/login', 401, { name: 'admin', password: 'not-the-password' }, { token: null });
     await call('GET', '/api/me', 200);
-    await call('POST', '/api/devices', 201, { deviceId: 'IMEI:C1', name: 'c1', password: 'c1-pw', serverName: 'srv', serverPassword: 's-pw', scheme: 'md5' });
+    await call('POST', '/api/devices', 201, {
+      deviceId: 'IMEI:C1',
+      name: 'c1',
+      password: 'c1-pw',
+      serverName: 'srv',
+      serverPassword: 's-pw',
+      scheme: 'md5',
+    });
     await call('POST', '/api/devices', 400, { deviceId: 'IMEI:C2' });
     await call('POST', '/api/devices', 409, { deviceId: 'IMEI:C1', name: 'c1', password: 'other-pw' });
     await call('PATCH', '/api/devices/IMEI%3AC1', 200, { password: 'c1-rotated-pw', notifyAddress: '127.0.0.1:40000' });
@@ -78,16 +89,23 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     await call('GET', `/api/gateways/${gid}/groups`, 200);
     await call('PUT', `/api/gateways/${gid}/config`, 200, { 'Fanout/MaxConcurrency': 2 });
     const config = await call('GET', `/api/gateways/${gid}/config`, 200);
-    if (config?.['Fanout/MaxConcurrency'] !== 2 || config?.['InventoryAlerts/Attach'] !== true) problems.push(`GET config: ${JSON.stringify(config)}`);
+    if (config?.['Fanout/MaxConcurrency'] !== 2 || config?.['InventoryAlerts/Attach'] !== true)
+      problems.push(`GET config: ${JSON.stringify(config)}`);
     await call('GET', '/api/gateways/IMEI%3Anobody/config', 404);
     const done = srv.alertOf('resultaggregation');
-    await call('POST', `/api/gateways/${gid}/fanouts`, 202, { name: 'c', groups: ['pair'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
+    await call('POST', `/api/gateways/${gid}/fanouts`, 202, {
+      name: 'c',
+      groups: ['pair'],
+      commands: [{ kind: 'Get', path: './DevInfo/Mod' }],
+    });
     await call('POST', `/api/gateways/${gid}/fanouts`, 400, { name: 'x', commands: [] });
     await done;
     await call('GET', `/api/gateways/${gid}/fanouts/c`, 200);
     const events = await fetch(`${api}/api/gateways/${gid}/fanouts/c/events`, { headers: { authorization: `Bearer ${admin}` } });
-    if (events.status !== 200 || !events.headers.get('content-type')?.startsWith('text/event-stream')) problems.push(`events: ${events.status} ${events.headers.get('content-type')}`);
-    if (!/event: done\n/.test(await events.text())) problems.push('events: the stream of a finished fanout does not end with its done event');
+    if (events.status !== 200 || !events.headers.get('content-type')?.startsWith('text/event-stream'))
+      problems.push(`events: ${events.status} ${events.headers.get('content-type')}`);
+    if (!/event: done\n/.test(await events.text()))
+      problems.push('events: the stream of a finished fanout does not end with its done event');
     problems.push(...checkAnswer('GET', `/api/gateways/${gid}/fanouts/c/events`, events.status, undefined));
     covered.add('GET /api/gateways/{deviceId}/fanouts/{name}/events');
     await call('GET', `/api/gateways/${gid}/fanouts/nosuch/events`, 404);
@@ -102,11 +120,15 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     await call('GET', `/api/devices/${gid}/alerts?type=urn:oma:at:gwmo:1.0:*&limit=2`, 200);
     await call('GET', '/api/devices/IMEI%3Anobody/alerts', 404);
     const alerts = await call('GET', `/api/alerts?device=${gid}&code=1226&since=2020-01-01T00:00:00Z&limit=1`, 200);
-    if (alerts?.items.length !== 1) problems.push('alerts: the gateway\'s Generic Alerts are not listed');
+    if (alerts?.items.length !== 1) problems.push("alerts: the gateway's Generic Alerts are not listed");
     await call('GET', `/api/alerts?before=${alerts?.next}`, 200);
     await call('GET', '/api/alerts?since=yesterday', 400);
-    const alertEvents = await fetch(`${api}/api/alerts/events?device=${gid}`, { headers: { authorization: `Bearer ${admin}` }, signal: AbortSignal.timeout(10_000) });
-    if (alertEvents.status !== 200 || !alertEvents.headers.get('content-type')?.startsWith('text/event-stream')) problems.push(`alert events: ${alertEvents.status}`);
+    const alertEvents = await fetch(`${api}/api/alerts/events?device=${gid}`, {
+      headers: { authorization: `Bearer ${admin}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (alertEvents.status !== 200 || !alertEvents.headers.get('content-type')?.startsWith('text/event-stream'))
+      problems.push(`alert events: ${alertEvents.status}`);
     problems.push(...checkAnswer('GET', '/api/alerts/events', alertEvents.status, undefined));
     covered.add('GET /api/alerts/events');
     await alertEvents.body?.cancel();

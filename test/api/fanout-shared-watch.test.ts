@@ -22,22 +22,35 @@ async function rig(n: number, pollMs: number) {
   await devices[n - 1]!.stop();
   const pollers = new FanoutPollers(srv.server.gateways, { pollMs });
   const [route] = fanoutEventRoutes(srv.server.gateways, { pollers });
-  const http = createServer((req, res) => void route![2](req, res, route![1].exec(req.url!)!.slice(1).map(decodeURIComponent), new URL(req.url!, 'http://x')));
+  const http = createServer(
+    (req, res) => void route![2](req, res, route![1].exec(req.url!)!.slice(1).map(decodeURIComponent), new URL(req.url!, 'http://x')),
+  );
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const api = srv.url.replace(/\/dm$/, '/api');
   return {
-    srv, pollers,
+    srv,
+    pollers,
     eventsUrl: (name: string) => `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/gateways/${gid}/fanouts/${name}/events`,
     async start(name: string, timeout: number): Promise<void> {
       const res = await fetch(`${api}/gateways/${gid}/fanouts`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name, devices: devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`), timeout, retries: 0, commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name,
+          devices: devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`),
+          timeout,
+          retries: 0,
+          commands: [{ kind: 'Get', path: './DevInfo/Mod' }],
+        }),
       });
       assert.equal(res.status, 202);
     },
     /** the DM Gets the server queued for the gateway to read the job */
     // awaited: the server store's reads may be asynchronous (PostgreSQL)
-    gets: async (name: string) => (await srv.store.listOperations(GW_ID, { limit: 100_000 })).filter((op) => op.kind === 'Get' && op.target === `./GwMO/Fanout/${name}?list=StructData`),
+    gets: async (name: string) =>
+      (await srv.store.listOperations(GW_ID, { limit: 100_000 })).filter(
+        (op) => op.kind === 'Get' && op.target === `./GwMO/Fanout/${name}?list=StructData`,
+      ),
     async close() {
       http.closeAllConnections();
       http.close();
@@ -70,14 +83,18 @@ test('two watchers of one fanout share one poll loop: one Get per read, the same
     assert.ok(b.length >= 1 && b.length <= a.length);
     assert.deepEqual(strip(b), strip(a).slice(a.length - b.length), 'both watchers got the same events, and the same final done');
     assert.ok(a.length >= 2, `${a.length} events: the job was seen running, then done`);
-    assert.deepEqual(a.map((e) => e.event), [...a.slice(1).map(() => 'progress'), 'done']);
+    assert.deepEqual(
+      a.map((e) => e.event),
+      [...a.slice(1).map(() => 'progress'), 'done'],
+    );
     const last = JSON.parse(a[a.length - 1]!.data) as { State: string; Progress: Record<string, string> };
     assert.deepEqual([last.State, last.Progress['Succeeded'], last.Progress['Failed']], ['30', '1', '1']);
     // what the gateway saw: as many Gets as the one loop made reads, never two at once
     const gets = (await r.gets('shared')).sort((x, y) => x.createdAt - y.createdAt);
     assert.ok(end.reads >= 3, `${end.reads} reads while the job ran`);
     assert.equal(gets.length, end.reads, 'one Get per read of the shared loop');
-    for (let i = 1; i < gets.length; i++) assert.ok(gets[i]!.createdAt >= gets[i - 1]!.updatedAt, `Get ${i + 1} was queued while Get ${i} was outstanding`);
+    for (let i = 1; i < gets.length; i++)
+      assert.ok(gets[i]!.createdAt >= gets[i - 1]!.updatedAt, `Get ${i + 1} was queued while Get ${i} was outstanding`);
     assert.equal(r.pollers.watching(GW_ID, 'shared'), 0);
   } finally {
     await r.close();
@@ -115,7 +132,11 @@ test('a watcher that leaves stops its share; when the last one leaves the pollin
     assert.equal(r.pollers.watching(GW_ID, 'long'), 0);
     const gets = await r.gets('long');
     assert.equal(gets.length, end.reads, 'no Get after the loop stopped');
-    assert.deepEqual(gets.filter((op) => op.state === 'queued' || op.state === 'sent'), [], 'nothing left queued for the gateway');
+    assert.deepEqual(
+      gets.filter((op) => op.state === 'queued' || op.state === 'sent'),
+      [],
+      'nothing left queued for the gateway',
+    );
     // the job itself was not touched: still running on the gateway
     const job = await r.srv.server.gateways.fanout(GW_ID, 'long', 10_000);
     assert.equal(job.value?.['State'], '20');

@@ -31,12 +31,15 @@ test('inventory paging: a page of the matches, with how many matched in all', ()
 });
 
 test('inventory pages are in natural order: numbers inside ids compare as numbers', () => {
-  const many = Object.fromEntries(['IMEI:35000110', 'IMEI:3500099', 'IMEI:3500010', 'IMEI:350009', 'lw-10', 'lw-9'].map((id) => [id, { DeviceID: id, Status: '1' }]));
-  const page = (offset: number) => Object.keys(filterInventory(many, inventoryQuery(new URL(`/?limit=3&offset=${offset}`, 'http://x'))!).devices);
+  const many = Object.fromEntries(
+    ['IMEI:35000110', 'IMEI:3500099', 'IMEI:3500010', 'IMEI:350009', 'lw-10', 'lw-9'].map((id) => [id, { DeviceID: id, Status: '1' }]),
+  );
+  const page = (offset: number) =>
+    Object.keys(filterInventory(many, inventoryQuery(new URL(`/?limit=3&offset=${offset}`, 'http://x'))!).devices);
   assert.deepEqual([...page(0), ...page(3)], ['IMEI:350009', 'IMEI:3500010', 'IMEI:3500099', 'IMEI:35000110', 'lw-9', 'lw-10']);
 });
 
-test('GET /api/gateways/{id}/devices filters a real gateway\'s inventory and refuses bad filters with 400', async () => {
+test("GET /api/gateways/{id}/devices filters a real gateway's inventory and refuses bad filters with 400", async () => {
   const srv = await startServer();
   const gw = await startGateway(srv.url);
   const devices = await startDevices(gw.gateway.lanUrl, 4);
@@ -53,7 +56,12 @@ test('GET /api/gateways/{id}/devices filters a real gateway\'s inventory and ref
     assert.equal(sensors.json.summary.Total, '4', 'the summary still counts every device');
     const page = await get('?protocol=oma-dm&mode=proxy&limit=3&offset=3');
     assert.deepEqual([Object.keys(page.json.devices).length, page.json.matched], [1, 4]);
-    for (const [query, message] of [['?status=gone', /status must be attached or detached/], ['?mode=fast', /mode must be/], ['?limit=0', /limit must be/], ['?offset=-1', /offset must be/]] as const) {
+    for (const [query, message] of [
+      ['?status=gone', /status must be attached or detached/],
+      ['?mode=fast', /mode must be/],
+      ['?limit=0', /limit must be/],
+      ['?offset=-1', /offset must be/],
+    ] as const) {
       const bad = await get(query);
       assert.equal(bad.status, 400, query);
       assert.match(bad.json.error, message);

@@ -23,12 +23,25 @@ test('a device behind a gateway is notified through the gateway by default, even
   try {
     await gw.gateway.checkIn();
     await attached;
-    addAccount(device!.tree, { id: 'srv', serverId: 'srv', addr: srv.url, client: { type: 'DIGEST', name: 'td', secret: 'td-pw' }, server: { type: 'DIGEST', name: 'srv', secret: 'srv-td-pw' } });
-    await srv.server.service.addDevice({ deviceId: id, name: 'td', password: 'td-pw', serverName: 'srv', serverPassword: 'srv-td-pw', notifyAddress: `127.0.0.1:${nat.address().port}` });
+    addAccount(device!.tree, {
+      id: 'srv',
+      serverId: 'srv',
+      addr: srv.url,
+      client: { type: 'DIGEST', name: 'td', secret: 'td-pw' },
+      server: { type: 'DIGEST', name: 'srv', secret: 'srv-td-pw' },
+    });
+    await srv.server.service.addDevice({
+      deviceId: id,
+      name: 'td',
+      password: 'td-pw',
+      serverName: 'srv',
+      serverPassword: 'srv-td-pw',
+      notifyAddress: `127.0.0.1:${nat.address().port}`,
+    });
     const get = await srv.server.service.queue(id, { kind: 'Get', path: './DevInfo/Mod' });
     const api = srv.url.replace(/\/dm$/, '/api');
     const res = await fetch(`${api}/devices/${encodeURIComponent(id)}/notify`, { method: 'POST' });
-    const body = await res.json() as { via?: string };
+    const body = (await res.json()) as { via?: string };
     assert.equal(res.status, 202);
     assert.equal(body.via, GW_ID);
     const [done] = await srv.server.service.settle([get.id], 10_000);

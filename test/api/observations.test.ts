@@ -18,7 +18,8 @@ test('POST observations, GET observed values (latest per path, typed), bad input
     await gw.gateway.checkIn();
     const api = srv.url.replace(/\/dm$/, '/api');
     const base = `${api}/gateways/${encodeURIComponent(GW_ID)}/observations`;
-    const post = (body: unknown): Promise<Response> => fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown): Promise<Response> =>
+      fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
     const bad = await post({ name: 'bad', path: './3303/0/5700', devices: ['lwA'], attributes: { every: 5 } });
     assert.equal(bad.status, 400);
@@ -33,13 +34,20 @@ test('POST observations, GET observed values (latest per path, typed), bad input
     await first;
     const read = async (): Promise<{ items: { path: string; record: Record<string, unknown>; gatewayId: string; via: string }[] }> =>
       (await (await fetch(`${api}/devices/lwA/observed`)).json()) as never;
-    assert.deepEqual((await read()).items.map((i) => [i.path, i.record, i.gatewayId, i.via]), [['/3303/0/5700', { v: 21.5 }, GW_ID, 'notify']]);
+    assert.deepEqual(
+      (await read()).items.map((i) => [i.path, i.record, i.gatewayId, i.via]),
+      [['/3303/0/5700', { v: 21.5 }, GW_ID, 'notify']],
+    );
 
     srv.alerts.length = 0;
     const changed = srv.alertOf('org.gwmo.lwm2m.notify');
     dev.set(3303, 0, 5700, -30);
     await changed;
-    assert.deepEqual((await read()).items.map((i) => [i.path, i.record]), [['/3303/0/5700', { v: -30 }]], 'the latest value, its type kept');
+    assert.deepEqual(
+      (await read()).items.map((i) => [i.path, i.record]),
+      [['/3303/0/5700', { v: -30 }]],
+      'the latest value, its type kept',
+    );
 
     const twice = await post({ name: 'temp', path: './3/0/0', devices: ['lwA'] });
     assert.equal(twice.status, 409, 'creating never overwrites');

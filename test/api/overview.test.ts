@@ -20,9 +20,12 @@ async function rig(t: { after(fn: () => unknown): void }, devices: number) {
   const gw = await startGateway(srv.url);
   t.after(() => gw.close());
   const devs = await startDevices(gw.gateway.lanUrl, devices);
-  t.after(async () => { for (const d of devs) await d.stop(); });
+  t.after(async () => {
+    for (const d of devs) await d.stop();
+  });
   await gw.gateway.checkIn();
-  const summaryGets = async () => (await srv.store.listOperations(GW_ID)).filter((o) => o.target.startsWith('./GwMO/DevInventory/Summary')).length;
+  const summaryGets = async () =>
+    (await srv.store.listOperations(GW_ID)).filter((o) => o.target.startsWith('./GwMO/DevInventory/Summary')).length;
   return { srv, gw, devs, trace, api: srv.url.replace(/\/dm$/, '/api'), summaryGets };
 }
 
@@ -30,10 +33,19 @@ test('the overview counts devices by gateway, mode and protocol from one Summary
   const { api, summaryGets } = await rig(t, 3);
   const before = await summaryGets();
   const answers = await Promise.all(Array.from({ length: 5 }, () => get(api, '/overview?wait=20')));
-  assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    [200, 200, 200, 200, 200],
+  );
   assert.equal(await summaryGets(), before + 1, 'five callers at once: one DM Get');
   const o = answers[0]!.json;
-  const counts = { total: 3, attached: 3, detached: 0, byMode: { transparent: 0, proxy: 3, adaptation: 0 }, byProtocol: { 'OMA-DM/1.2': 3 } };
+  const counts = {
+    total: 3,
+    attached: 3,
+    detached: 0,
+    byMode: { transparent: 0, proxy: 3, adaptation: 0 },
+    byProtocol: { 'OMA-DM/1.2': 3 },
+  };
   assert.deepEqual(o.devices, counts);
   assert.equal(o.gateways.length, 1);
   const g = o.gateways[0];
@@ -49,13 +61,23 @@ test('a fanout the gateway has not reported finished is counted as running', asy
   // a stopped device keeps the job running until its per-device timeout
   await devs[1]!.stop();
   const start = await fetch(`${api}/gateways/${GID}/fanouts?wait=20`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'slow', devices: ['IMEI:000000000000001'], timeout: 60, retries: 0, commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'slow',
+      devices: ['IMEI:000000000000001'],
+      timeout: 60,
+      retries: 0,
+      commands: [{ kind: 'Get', path: './DevInfo/Mod' }],
+    }),
   });
   assert.equal(start.status, 202);
   const o = (await get(api, '/overview?wait=20')).json;
   assert.equal(o.fanoutsRunning, 1);
-  assert.deepEqual(o.gateways[0].fanouts.map((f: { name: string }) => f.name), ['slow']);
+  assert.deepEqual(
+    o.gateways[0].fanouts.map((f: { name: string }) => f.name),
+    ['slow'],
+  );
   assert.ok(!Number.isNaN(Date.parse(o.gateways[0].fanouts[0].since)));
 });
 
@@ -64,7 +86,10 @@ test('a gateway that stopped answering is shown unanswered and flagged when sile
   await gw.gateway.stop();
   const before = await summaryGets();
   const first = (await get(api, '/overview?wait=0')).json;
-  assert.deepEqual([first.unanswered, first.gateways[0].devices, first.gateways[0].missedCheckIn, first.devices.total], [[GW_ID], null, false, 0]);
+  assert.deepEqual(
+    [first.unanswered, first.gateways[0].devices, first.gateways[0].missedCheckIn, first.devices.total],
+    [[GW_ID], null, false, 0],
+  );
   await get(api, '/overview?wait=0');
   await get(api, '/overview?wait=0');
   assert.equal(await summaryGets(), before + 1, 'the unanswered Get is waited on again, not queued again');
@@ -73,16 +98,22 @@ test('a gateway that stopped answering is shown unanswered and flagged when sile
   assert.deepEqual((await get(api, '/overview?wait=0&checkIn=300')).json.missedCheckIn, [], 'not with a 300 s check-in');
 });
 
-test('sessions and failures per minute: the gateway\'s sessions and a refused message', async (t) => {
+test("sessions and failures per minute: the gateway's sessions and a refused message", async (t) => {
   const { srv, api } = await rig(t, 1);
-  const total = (s: { sessions: number[]; failures: number[] }) => [s.sessions.reduce((a, b) => a + b, 0), s.failures.reduce((a, b) => a + b, 0)];
+  const total = (s: { sessions: number[]; failures: number[] }) => [
+    s.sessions.reduce((a, b) => a + b, 0),
+    s.failures.reduce((a, b) => a + b, 0),
+  ];
   const first = await get(api, '/stats/sessions?minutes=5');
   assert.equal(first.status, 200);
   assert.deepEqual([first.json.minutes, first.json.sessions.length, first.json.failures.length], [5, 5, 5]);
   const [ok = 0, failed = 0] = total(first.json);
-  assert.ok(ok >= 1, 'the gateway\'s check-in');
+  assert.ok(ok >= 1, "the gateway's check-in");
   assert.equal(failed, 0);
-  assert.equal((await fetch(srv.url, { method: 'POST', headers: { 'content-type': 'application/vnd.syncml.dm+xml' }, body: '<nonsense/>' })).status, 400);
+  assert.equal(
+    (await fetch(srv.url, { method: 'POST', headers: { 'content-type': 'application/vnd.syncml.dm+xml' }, body: '<nonsense/>' })).status,
+    400,
+  );
   const after = await get(api, '/stats/sessions?minutes=5');
   assert.deepEqual(total(after.json), [ok + 1, 1], 'the refused message counts as a failed session');
   assert.equal(Date.parse(after.json.from) % 60_000, 0, 'minutes start on the minute');
@@ -93,8 +124,12 @@ test('bad parameters are refused with 400 and a message; no gateway is asked', a
   const { api, summaryGets } = await rig(t, 0);
   const before = await summaryGets();
   for (const [path, message] of [
-    ['/overview?wait=abc', /wait must be an integer 0–120/], ['/overview?wait=121', /wait must be/], ['/overview?checkIn=0', /checkIn must be an integer 1–86400/],
-    ['/stats/sessions?minutes=0', /minutes must be an integer 1–360/], ['/stats/sessions?minutes=361', /minutes must be/], ['/stats/sessions?minutes=1.5', /minutes must be/],
+    ['/overview?wait=abc', /wait must be an integer 0–120/],
+    ['/overview?wait=121', /wait must be/],
+    ['/overview?checkIn=0', /checkIn must be an integer 1–86400/],
+    ['/stats/sessions?minutes=0', /minutes must be an integer 1–360/],
+    ['/stats/sessions?minutes=361', /minutes must be/],
+    ['/stats/sessions?minutes=1.5', /minutes must be/],
   ] as const) {
     const r = await get(api, path);
     assert.equal(r.status, 400, path);

@@ -36,18 +36,32 @@ after(async () => {
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(base + path, {
     method,
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    ...(body !== undefined
+      ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+      : {}),
   });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
 test('create a device, queue operations, read them back; secrets never shown', async () => {
-  const created = await call('POST', '/api/devices', { deviceId: 'IMEI:1', name: 'd1', password: 'p1', serverName: 's', serverPassword: 'sp', notifyAddress: '127.0.0.1:40000' });
+  const created = await call('POST', '/api/devices', {
+    deviceId: 'IMEI:1',
+    name: 'd1',
+    password: 'p1',
+    serverName: 's',
+    serverPassword: 'sp',
+    notifyAddress: '127.0.0.1:40000',
+  });
   assert.equal(created.status, 201);
   assert.equal(created.json.deviceId, 'IMEI:1');
   assert.ok(!JSON.stringify(created.json).includes('p1') && !JSON.stringify(created.json).includes('sp"'));
-  const op = await call('POST', '/api/devices/IMEI%3A1/operations', { kind: 'Replace', path: './Vendor/Blob', value: 'AAEC', format: 'b64' });
+  const op = await call('POST', '/api/devices/IMEI%3A1/operations', {
+    kind: 'Replace',
+    path: './Vendor/Blob',
+    value: 'AAEC',
+    format: 'b64',
+  });
   assert.equal(op.status, 201);
   assert.equal(op.json.state, 'queued');
   assert.deepEqual(op.json.value, { base64: 'AAEC', format: 'b64' });
@@ -56,7 +70,10 @@ test('create a device, queue operations, read them back; secrets never shown', a
   const list = await call('GET', '/api/devices/IMEI%3A1/operations?limit=10');
   assert.equal(list.json.items.length, 1);
   const devices = await call('GET', '/api/devices');
-  assert.deepEqual(devices.json.items.map((d: { deviceId: string }) => d.deviceId), ['IMEI:1']);
+  assert.deepEqual(
+    devices.json.items.map((d: { deviceId: string }) => d.deviceId),
+    ['IMEI:1'],
+  );
 });
 
 test('notify sends a Package#0 to the device address', async () => {
@@ -101,10 +118,18 @@ test('the OpenAPI document describes every route and is served', async () => {
   assert.equal(r.json.openapi, '3.0.3');
   assert.deepEqual(Object.keys(r.json.paths).sort(), Object.keys(openApiDocument.paths).sort());
   for (const path of Object.keys(openApiDocument.paths)) {
-    const concrete = path.replace('{deviceId}', 'IMEI%3A1').replace('{id}', 'x').replace('{endDevice}', 'd').replace('{group}', 'g').replace('{name}', 'n');
+    const concrete = path
+      .replace('{deviceId}', 'IMEI%3A1')
+      .replace('{id}', 'x')
+      .replace('{endDevice}', 'd')
+      .replace('{group}', 'g')
+      .replace('{name}', 'n');
     const methods = Object.keys((openApiDocument.paths as Record<string, object>)[path]!);
     for (const m of methods) {
-      const res = await fetch(base + concrete, { method: m.toUpperCase(), ...(m === 'post' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}) });
+      const res = await fetch(base + concrete, {
+        method: m.toUpperCase(),
+        ...(m === 'post' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}),
+      });
       assert.notEqual(res.status, 405, `${m} ${path} is routed`);
       // an event stream does not end on its own
       if (res.headers.get('content-type')?.startsWith('text/event-stream')) await res.body?.cancel();

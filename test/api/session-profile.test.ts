@@ -10,25 +10,46 @@ test('POST and PATCH /api/devices take sessionProfile and serverNonce; GET shows
   t.after(() => p.close());
   const api = `${p.url.replace(/\/dm$/, '')}/api/devices`;
   const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(url, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-    return { status: res.status, json: await res.json() as Record<string, any> };
+    const res = await fetch(url, {
+      method,
+      ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
   };
   const created = await call('POST', api, {
-    deviceId: 'IMEI:PROFILE', name: 'p', password: 'pw', serverName: 's', serverPassword: 'sp', serverNonce: '',
+    deviceId: 'IMEI:PROFILE',
+    name: 'p',
+    password: 'pw',
+    serverName: 's',
+    serverPassword: 'sp',
+    serverNonce: '',
     sessionProfile: { commandsPerMessage: 20, explicitFormat: false },
   });
   assert.equal(created.status, 201, JSON.stringify(created.json));
   assert.deepEqual(created.json['sessionProfile'], {
-    commandsPerMessage: 20, explicitFormat: false, largeObjects: true, maxMsgSize: null, effectiveCommandsPerMessage: null, deviceLrgObj: null,
+    commandsPerMessage: 20,
+    explicitFormat: false,
+    largeObjects: true,
+    maxMsgSize: null,
+    effectiveCommandsPerMessage: null,
+    deviceLrgObj: null,
   });
   assert.deepEqual((await p.store.getDevice('IMEI:PROFILE'))!.serverNonce, new Uint8Array(0), 'the empty nonce, as the device holds it');
   assert.equal('serverNonce' in created.json, false, 'nonces are not shown');
 
   const one = `${api}/${encodeURIComponent('IMEI:PROFILE')}`;
-  const patched = await call('PATCH', one, { sessionProfile: { largeObjects: false, explicitFormat: null, maxMsgSize: 4096 }, serverNonce: 'AAECAw==' });
+  const patched = await call('PATCH', one, {
+    sessionProfile: { largeObjects: false, explicitFormat: null, maxMsgSize: 4096 },
+    serverNonce: 'AAECAw==',
+  });
   assert.equal(patched.status, 200, JSON.stringify(patched.json));
   assert.deepEqual(patched.json['sessionProfile'], {
-    commandsPerMessage: 20, explicitFormat: true, largeObjects: false, maxMsgSize: 4096, effectiveCommandsPerMessage: null, deviceLrgObj: null,
+    commandsPerMessage: 20,
+    explicitFormat: true,
+    largeObjects: false,
+    maxMsgSize: 4096,
+    effectiveCommandsPerMessage: null,
+    deviceLrgObj: null,
   });
   assert.deepEqual((await p.store.getDevice('IMEI:PROFILE'))!.serverNonce, Uint8Array.of(0, 1, 2, 3));
   assert.deepEqual((await call('GET', one)).json['sessionProfile'], patched.json['sessionProfile']);

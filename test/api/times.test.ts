@@ -19,8 +19,16 @@ test('every time field in the OpenAPI document is an ISO 8601 string (format dat
   const found: { at: string; schema: Record<string, unknown> }[] = [];
   timeFields(openApiDocument, '$', found);
   assert.ok(found.length >= 15, `${found.length} time fields found`);
-  const wrong = found.filter((f) => f.schema['type'] !== 'string' || f.schema['format'] !== 'date-time').map((f) => `${f.at}: ${JSON.stringify(f.schema)}`);
+  const wrong = found
+    .filter((f) => f.schema['type'] !== 'string' || f.schema['format'] !== 'date-time')
+    .map((f) => `${f.at}: ${JSON.stringify(f.schema)}`);
   assert.deepEqual(wrong, []);
-  assert.ok(found.some((f) => f.at.endsWith('Image.createdAt')), 'images are covered');
-  assert.ok(found.some((f) => f.at.endsWith('DeviceJob.updatedAt')), 'device jobs are covered');
+  assert.ok(
+    found.some((f) => f.at.endsWith('Image.createdAt')),
+    'images are covered',
+  );
+  assert.ok(
+    found.some((f) => f.at.endsWith('DeviceJob.updatedAt')),
+    'device jobs are covered',
+  );
 });

@@ -9,7 +9,10 @@ import { decodeXml } from '../../src/protocol/xml/index.ts';
 import { runCli } from '../support/cli.ts';
 
 const xml = await readFile(new URL('../vectors/wbxml/02-pkg1-client-init-md5.xml', import.meta.url));
-const wbxml = Buffer.from((await readFile(new URL('../vectors/wbxml/03-pkg2-server-chal-get-replace.strtbl.hex', import.meta.url), 'utf8')).trim(), 'hex');
+const wbxml = Buffer.from(
+  (await readFile(new URL('../vectors/wbxml/03-pkg2-server-chal-get-replace.strtbl.hex', import.meta.url), 'utf8')).trim(),
+  'hex',
+);
 
 test('xml2wbxml and wbxml2xml through stdin/stdout keep the message', async () => {
   const a = await runCli(['codec', 'xml2wbxml'], xml);

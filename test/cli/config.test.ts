@@ -19,14 +19,17 @@ const file = (name: string, content: unknown): string => {
 
 /** a command shaped like `gwmo server`, parsed from `args` and configured from `env` */
 function configured(args: string[], env: Record<string, string> = {}): Record<string, unknown> {
-  const cmd = withConfig(new Command('server').exitOverride()
-    .option('--host <address>', 'address', '127.0.0.1')
-    .option('--port <n>', 'TCP port', '8080')
-    .option('--lwm2m-port <n>', 'UDP port ("off" = none)', '5683')
-    .option('--session-timeout <seconds>', 'idle timeout', '300')
-    .option('--data-dir <dir>', 'data', './data')
-    .option('--auth <scheme>', 'scheme', 'md5')
-    .option('--push-channel', 'long-poll'));
+  const cmd = withConfig(
+    new Command('server')
+      .exitOverride()
+      .option('--host <address>', 'address', '127.0.0.1')
+      .option('--port <n>', 'TCP port', '8080')
+      .option('--lwm2m-port <n>', 'UDP port ("off" = none)', '5683')
+      .option('--session-timeout <seconds>', 'idle timeout', '300')
+      .option('--data-dir <dir>', 'data', './data')
+      .option('--auth <scheme>', 'scheme', 'md5')
+      .option('--push-channel', 'long-poll'),
+  );
   cmd.parse(args, { from: 'user' });
   applyConfig(cmd, env);
   return cmd.opts();
@@ -40,7 +43,10 @@ test('defaults apply when no file, environment or flag says otherwise', () => {
 test('a config file sets options by flag name or camelCase; numbers and booleans are taken', () => {
   const path = file('a.json', { port: 9000, 'data-dir': '/srv/gwmo', sessionTimeout: 60, pushChannel: true, 'lwm2m-port': 'off' });
   const o = configured(['--config', path]);
-  assert.deepEqual([o['port'], o['dataDir'], o['sessionTimeout'], o['pushChannel'], o['lwm2mPort']], ['9000', '/srv/gwmo', '60', true, 'off']);
+  assert.deepEqual(
+    [o['port'], o['dataDir'], o['sessionTimeout'], o['pushChannel'], o['lwm2mPort']],
+    ['9000', '/srv/gwmo', '60', true, 'off'],
+  );
 });
 
 test('the environment wins over the file, and flags win over both', () => {
@@ -60,25 +66,51 @@ test('GWMO_CONFIG names the file when --config is not given', () => {
 
 const refusals: { name: string; content?: unknown; env?: Record<string, string>; args?: string[]; error: RegExp }[] = [
   { name: 'an unknown key', content: { prot: 1 }, error: /^config file .*: unknown key "prot" \(known: host, port, .*\)$/ },
-  { name: 'a port out of range', content: { port: 70000 }, error: /^config file .*: "port" must be a port number \(0-65535\), got "70000"$/ },
-  { name: 'a word where a number goes', content: { 'session-timeout': 'soon' }, error: /"session-timeout" must be a number ≥ 0, got "soon"/ },
+  {
+    name: 'a port out of range',
+    content: { port: 70000 },
+    error: /^config file .*: "port" must be a port number \(0-65535\), got "70000"$/,
+  },
+  {
+    name: 'a word where a number goes',
+    content: { 'session-timeout': 'soon' },
+    error: /"session-timeout" must be a number ≥ 0, got "soon"/,
+  },
   { name: 'a value outside the choices', content: { auth: 'plain' }, error: /"auth" must be one of basic, md5, hmac, got "plain"/ },
   { name: 'a non-boolean for a switch', content: { pushChannel: 'yes' }, error: /"pushChannel" must be true or false/ },
   { name: 'an object value', content: { host: { a: 1 } }, error: /"host" must be a string or a number/ },
   { name: 'a file that is not JSON', content: '{port: 1', error: /^config file .*: not JSON: / },
   { name: 'a file holding an array', content: [1], error: /must hold a JSON object of options/ },
-  { name: 'a bad port in the environment', env: { GWMO_PORT: 'http' }, error: /^environment GWMO_PORT: must be a port number \(0-65535\), got "http"$/ },
-  { name: 'a bad switch in the environment', env: { GWMO_PUSH_CHANNEL: 'maybe' }, error: /^environment GWMO_PUSH_CHANNEL: must be true or false/ },
-  { name: 'a bad --log-level flag', args: ['--log-level', 'loud'], error: /^--log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud"$/ },
+  {
+    name: 'a bad port in the environment',
+    env: { GWMO_PORT: 'http' },
+    error: /^environment GWMO_PORT: must be a port number \(0-65535\), got "http"$/,
+  },
+  {
+    name: 'a bad switch in the environment',
+    env: { GWMO_PUSH_CHANNEL: 'maybe' },
+    error: /^environment GWMO_PUSH_CHANNEL: must be true or false/,
+  },
+  {
+    name: 'a bad --log-level flag',
+    args: ['--log-level', 'loud'],
+    error: /^--log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud"$/,
+  },
 ];
 for (const r of refusals) {
   test(`${r.name} is refused with a message naming where it came from`, () => {
-    const args = [...(r.content !== undefined ? ['--config', file(`${r.name.replace(/\W/g, '_')}.json`, r.content)] : []), ...(r.args ?? [])];
-    assert.throws(() => configured(args, r.env ?? {}), (err: Error & { exitCode?: number }) => {
-      assert.match(err.message, r.error);
-      assert.equal(err.exitCode, 2);
-      return true;
-    });
+    const args = [
+      ...(r.content !== undefined ? ['--config', file(`${r.name.replace(/\W/g, '_')}.json`, r.content)] : []),
+      ...(r.args ?? []),
+    ];
+    assert.throws(
+      () => configured(args, r.env ?? {}),
+      (err: Error & { exitCode?: number }) => {
+        assert.match(err.message, r.error);
+        assert.equal(err.exitCode, 2);
+        return true;
+      },
+    );
   });
 }
 

@@ -19,11 +19,19 @@ test('the demo starts, answers through the API, stops on SIGTERM and reuses its 
         const api = String(ready['api']);
         const gateways = (await (await fetch(`${api}/gateways`, { headers: AUTH })).json()) as { items: { deviceId: string }[] };
         assert.deepEqual(gateways.items.map((g) => g.deviceId).sort(), ['GW:DEMO-1', 'GW:DEMO-2']);
-        const inv = (await (await fetch(`${api}/gateways/GW%3ADEMO-2/devices`, { headers: AUTH })).json()) as { summary: Record<string, unknown> };
+        const inv = (await (await fetch(`${api}/gateways/GW%3ADEMO-2/devices`, { headers: AUTH })).json()) as {
+          summary: Record<string, unknown>;
+        };
         assert.equal(inv.summary['Total'], '5', `round ${round}: the same five devices, not new ones`);
         assert.deepEqual(inv.summary['ByMode'], { Transparent: '0', Proxy: '3', Adaptation: '2' });
-        const first = (await (await fetch(`${api}/gateways/GW%3ADEMO-1/devices`, { headers: AUTH })).json()) as { summary: Record<string, unknown> };
-        assert.deepEqual([first.summary['Total'], first.summary['ByMode']], ['7', { Transparent: '1', Proxy: '4', Adaptation: '2' }], 'plus the transparent and the nomadic device');
+        const first = (await (await fetch(`${api}/gateways/GW%3ADEMO-1/devices`, { headers: AUTH })).json()) as {
+          summary: Record<string, unknown>;
+        };
+        assert.deepEqual(
+          [first.summary['Total'], first.summary['ByMode']],
+          ['7', { Transparent: '1', Proxy: '4', Adaptation: '2' }],
+          'plus the transparent and the nomadic device',
+        );
         if (round === 2) assert.equal((await demo.waitFor((l) => l.event === 'demo.moved'))['gateway'], 'GW:DEMO-2');
       } finally {
         assert.equal(await demo.stop(), 0, 'stops cleanly');

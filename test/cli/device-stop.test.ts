@@ -37,7 +37,15 @@ test('an LwM2M device whose gateway never answers stops cleanly on SIGTERM while
   const silent = createSocket('udp4');
   const registering = new Promise<void>((resolve) => silent.once('message', () => resolve()));
   await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
-  const device = new GwmoProcess(['device', '--protocol', 'lwm2m', '--device-id', 'quiet-1', '--server-url', `coap://127.0.0.1:${silent.address().port}`]);
+  const device = new GwmoProcess([
+    'device',
+    '--protocol',
+    'lwm2m',
+    '--device-id',
+    'quiet-1',
+    '--server-url',
+    `coap://127.0.0.1:${silent.address().port}`,
+  ]);
   try {
     await registering; // its Register request arrived, and gets no answer
     await stoppedBySigterm(device);

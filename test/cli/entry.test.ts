@@ -32,7 +32,10 @@ test('bin/gwmo.js: a checkout runs src/ even when a dist/ was built; an installe
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const checkout = await run([process.execPath, fakePackage(join(tmp, 'checkout'), { src: true, dist: true })]);
   assert.deepEqual([checkout.code, checkout.stdout.toString(), checkout.stderr], [0, 'src\n', '']);
-  const installed = await run([process.execPath, fakePackage(join(tmp, 'prefix', 'lib', 'node_modules', 'gwmo'), { src: true, dist: true })]);
+  const installed = await run([
+    process.execPath,
+    fakePackage(join(tmp, 'prefix', 'lib', 'node_modules', 'gwmo'), { src: true, dist: true }),
+  ]);
   assert.deepEqual([installed.code, installed.stdout.toString(), installed.stderr], [0, 'dist\n', '']);
 });
 

@@ -25,19 +25,49 @@ async function rig(t: { after(fn: () => unknown): void }, options: { eventsRoute
   const gw = await startGateway(srv.url);
   t.after(() => gw.close());
   const devices = await startDevices(gw.gateway.lanUrl, 3);
-  t.after(async () => { for (const d of devices) await d.stop(); });
+  t.after(async () => {
+    for (const d of devices) await d.stop();
+  });
   await gw.gateway.checkIn();
   const ids = devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`);
-  const fanout = (name: string) => runCli(['fanout', GW_ID, '--api', srv.url.replace(/\/dm$/, '/api'), '--name', name, '--every', '0.2',
-    '--device', ...ids, '--command', '{"kind":"Get","path":"./DevInfo/Mod"}'], undefined, 60_000);
+  const fanout = (name: string) =>
+    runCli(
+      [
+        'fanout',
+        GW_ID,
+        '--api',
+        srv.url.replace(/\/dm$/, '/api'),
+        '--name',
+        name,
+        '--every',
+        '0.2',
+        '--device',
+        ...ids,
+        '--command',
+        '{"kind":"Get","path":"./DevInfo/Mod"}',
+      ],
+      undefined,
+      60_000,
+    );
   return { requests, fanout };
 }
 
 function assertFollowed(r: CliRun, name: string): void {
   assert.equal(r.code, 0, r.stderr);
-  const end = JSON.parse(r.stdout.toString()) as { name: string; State: string; Aggregate: Record<string, string>; Results: Record<string, unknown> };
+  const end = JSON.parse(r.stdout.toString()) as {
+    name: string;
+    State: string;
+    Aggregate: Record<string, string>;
+    Results: Record<string, unknown>;
+  };
   assert.deepEqual([end.name, end.State, end.Aggregate, Object.keys(end.Results).length], [name, '30', { 200: '3' }, 3]);
-  assert.equal(r.stderr.split('\n').filter((l) => l !== '').at(-1), `progress 3/3 devices (fanout ${name})`);
+  assert.equal(
+    r.stderr
+      .split('\n')
+      .filter((l) => l !== '')
+      .at(-1),
+    `progress 3/3 devices (fanout ${name})`,
+  );
 }
 
 test('gwmo fanout follows the job over its server-sent events: one stream, no polling reads', async (t) => {

@@ -24,12 +24,25 @@ function stderrHas(p: GwmoProcess, text: string, timeoutMs = 30_000): Promise<vo
 test('a fleet started with stderr on a pipe prints progress lines, stdout keeps its JSON lines', async () => {
   const srv = await startServer();
   const gw = await startGateway(srv.url, { lwm2m: true });
-  const fleet = new GwmoProcess(['fleet', '--count', '3', '--protocol', 'lwm2m', '--server-url', `coap://${gw.gateway.lwm2mAddress}`, '--prefix', 'pg-']);
+  const fleet = new GwmoProcess([
+    'fleet',
+    '--count',
+    '3',
+    '--protocol',
+    'lwm2m',
+    '--server-url',
+    `coap://${gw.gateway.lwm2mAddress}`,
+    '--prefix',
+    'pg-',
+  ]);
   try {
     await stderrHas(fleet, 'progress 3/3 devices started\n');
     await fleet.waitFor((l) => l.event === 'fleet.started', 30_000);
     assert.ok(!fleet.stderr.includes('\r'), 'no terminal redraws on a pipe');
-    assert.ok(fleet.lines.every((l) => typeof l.event === 'string'), 'stdout holds only JSON log lines');
+    assert.ok(
+      fleet.lines.every((l) => typeof l.event === 'string'),
+      'stdout holds only JSON log lines',
+    );
   } finally {
     // the fleet de-registers from the gateway: stop it first
     await fleet.stop();

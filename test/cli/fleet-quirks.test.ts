@@ -13,8 +13,21 @@ test('a DM fleet with every lenient-reading quirk enrols with the gateway', asyn
   t.after(() => srv.close());
   const gw = await startGateway(srv.url);
   t.after(() => gw.close());
-  const fleet = new GwmoProcess(['fleet', '--count', '2', '--server-url', gw.gateway.lanUrl, '--password', 'lan-pw', '--server-password', 'lan-srv-pw',
-    '--prefix', 'Q:', '--quirks', LENIENT_READING_QUIRKS.join(',')]);
+  const fleet = new GwmoProcess([
+    'fleet',
+    '--count',
+    '2',
+    '--server-url',
+    gw.gateway.lanUrl,
+    '--password',
+    'lan-pw',
+    '--server-password',
+    'lan-srv-pw',
+    '--prefix',
+    'Q:',
+    '--quirks',
+    LENIENT_READING_QUIRKS.join(','),
+  ]);
   t.after(() => fleet.stop());
   // startFleet throws (and the fleet exits) when a device's first session does not end `done`
   assert.equal((await fleet.waitFor((l) => l.event === 'fleet.started'))['count'], 2);

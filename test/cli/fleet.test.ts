@@ -11,8 +11,30 @@ test('a DM fleet and an LwM2M fleet attach to the gateway; stopping the LwM2M fl
   // an LwM2M device counts as attached once the gateway has read its object 3: wait for all seven
   let attached = 0;
   const allAttached = new Promise<void>((resolve) => gw.gateway.events.on('attached', () => ++attached === 7 && resolve()));
-  const dm = new GwmoProcess(['fleet', '--count', '4', '--server-url', gw.gateway.lanUrl, '--password', 'lan-pw', '--server-password', 'lan-srv-pw', '--prefix', 'DM:']);
-  const lw = new GwmoProcess(['fleet', '--count', '3', '--protocol', 'lwm2m', '--server-url', `coap://${gw.gateway.lwm2mAddress}`, '--prefix', 'lw-']);
+  const dm = new GwmoProcess([
+    'fleet',
+    '--count',
+    '4',
+    '--server-url',
+    gw.gateway.lanUrl,
+    '--password',
+    'lan-pw',
+    '--server-password',
+    'lan-srv-pw',
+    '--prefix',
+    'DM:',
+  ]);
+  const lw = new GwmoProcess([
+    'fleet',
+    '--count',
+    '3',
+    '--protocol',
+    'lwm2m',
+    '--server-url',
+    `coap://${gw.gateway.lwm2mAddress}`,
+    '--prefix',
+    'lw-',
+  ]);
   try {
     assert.equal((await dm.waitFor((l) => l.event === 'fleet.started'))['count'], 4);
     assert.equal((await lw.waitFor((l) => l.event === 'fleet.started'))['count'], 3);

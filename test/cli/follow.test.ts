@@ -12,8 +12,24 @@ import { GW_ID, startRig } from '../support/gw-pair.ts';
 test('gwmo fanout runs a job on three devices and follows it to the end', async (t) => {
   const { srv, devices } = await startRig(t, { devices: 3 });
   const ids = devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`);
-  const r = await runCli(['fanout', GW_ID, '--api', srv.url.replace(/\/dm$/, '/api'), '--name', 'mods', '--every', '0.2',
-    '--device', ...ids, '--command', '{"kind":"Get","path":"./DevInfo/Mod"}'], undefined, 60_000);
+  const r = await runCli(
+    [
+      'fanout',
+      GW_ID,
+      '--api',
+      srv.url.replace(/\/dm$/, '/api'),
+      '--name',
+      'mods',
+      '--every',
+      '0.2',
+      '--device',
+      ...ids,
+      '--command',
+      '{"kind":"Get","path":"./DevInfo/Mod"}',
+    ],
+    undefined,
+    60_000,
+  );
   assert.equal(r.code, 0, r.stderr);
   const end = JSON.parse(r.stdout.toString()) as { State: string; Aggregate: Record<string, string> };
   assert.deepEqual([end.State, end.Aggregate], ['30', { 200: '3' }]);
@@ -41,7 +57,13 @@ test('gwmo images upload, then stage on a gateway with the download followed', a
   assert.equal(r.code, 0, r.stderr);
   const end = JSON.parse(r.stdout.toString()) as { name: string; State: string; BytesReceived: string };
   assert.deepEqual([end.name, end.State, end.BytesReceived], ['fw2', '30', String(bytes.length)]);
-  assert.equal(r.stderr.split('\n').filter((l) => l !== '').at(-1), `progress ${bytes.length}/${bytes.length} bytes (image fw2)`);
+  assert.equal(
+    r.stderr
+      .split('\n')
+      .filter((l) => l !== '')
+      .at(-1),
+    `progress ${bytes.length}/${bytes.length} bytes (image fw2)`,
+  );
   const missing = await runCli(['images', 'upload', join(dir, 'nope.bin'), '--name', 'x', ...api]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^gwmo: cannot read .*nope\.bin: ENOENT\n$/);

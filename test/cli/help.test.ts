@@ -33,8 +33,12 @@ test('gwmo <command> --help exits 0 and describes the command, for every command
     // a fresh program each time: commander keeps parsed state on the instance
     const program = gwmoProgram();
     let out = '';
-    for (const c of [program, ...all(program).map((x) => x.cmd)]) c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
-    const code = await program.parseAsync([...path, '--help'], { from: 'user' }).then(() => 'returned', (err: unknown) => (err instanceof CommanderError ? err.exitCode : err));
+    for (const c of [program, ...all(program).map((x) => x.cmd)])
+      c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
+    const code = await program.parseAsync([...path, '--help'], { from: 'user' }).then(
+      () => 'returned',
+      (err: unknown) => (err instanceof CommanderError ? err.exitCode : err),
+    );
     assert.equal(code, 0, `gwmo ${path.join(' ')} --help: ${String(code)} ${out}`);
     const cmd = all(program).find((x) => x.path.join(' ') === path.join(' '))!.cmd;
     assert.ok(cmd.description().length > 0, `gwmo ${path.join(' ')} has a description`);

@@ -12,8 +12,34 @@ test('an LwM2M fleet registers as SenML-JSON-only 1.2 clients; a 1.0 fleet annou
   const gw = await startGateway(srv.url, { lwm2m: true });
   let attached = 0;
   const all = new Promise<void>((resolve) => gw.gateway.events.on('attached', () => ++attached === 4 && resolve()));
-  const json = new GwmoProcess(['fleet', '--count', '2', '--protocol', 'lwm2m', '--server-url', `coap://${gw.gateway.lwm2mAddress}`, '--prefix', 'js-', '--lwm2m-version', '1.2', '--lwm2m-formats', 'json']);
-  const tlv = new GwmoProcess(['fleet', '--count', '2', '--protocol', 'lwm2m', '--server-url', `coap://${gw.gateway.lwm2mAddress}`, '--prefix', 'tlv-', '--lwm2m-version', '1.0']);
+  const json = new GwmoProcess([
+    'fleet',
+    '--count',
+    '2',
+    '--protocol',
+    'lwm2m',
+    '--server-url',
+    `coap://${gw.gateway.lwm2mAddress}`,
+    '--prefix',
+    'js-',
+    '--lwm2m-version',
+    '1.2',
+    '--lwm2m-formats',
+    'json',
+  ]);
+  const tlv = new GwmoProcess([
+    'fleet',
+    '--count',
+    '2',
+    '--protocol',
+    'lwm2m',
+    '--server-url',
+    `coap://${gw.gateway.lwm2mAddress}`,
+    '--prefix',
+    'tlv-',
+    '--lwm2m-version',
+    '1.0',
+  ]);
   t.after(async () => {
     // the fleets first: they de-register with a gateway still there
     await json.stop();
@@ -28,7 +54,7 @@ test('an LwM2M fleet registers as SenML-JSON-only 1.2 clients; a 1.0 fleet annou
   assert.deepEqual([reg('js-0').version, reg('js-0').formats.announced], ['1.2', [110]]);
   assert.deepEqual([reg('tlv-1').version, reg('tlv-1').formats.announced], ['1.0', []]);
   assert.equal(gw.gstore.getDevice('tlv-1')!.protocol, 'LwM2M/1.0');
-  assert.equal(gw.gstore.getDevice('js-1')!.info['Man'], 'gwmo', 'object 3 was read in the device\'s format');
+  assert.equal(gw.gstore.getDevice('js-1')!.info['Man'], 'gwmo', "object 3 was read in the device's format");
 });
 
 test('--lwm2m-formats and --lwm2m-version outside their lists are one line and exit 2', async () => {

@@ -6,7 +6,10 @@ import { lwm2mExchangeOptions } from '../../src/cli/run/lwm2m-options.ts';
 import { runCli } from '../support/cli.ts';
 
 test('--block-size, --queue, --awake and --sleep become the device options', () => {
-  assert.deepEqual(lwm2mExchangeOptions({ blockSize: '64', queue: true, awake: '2', sleep: '10-30' }), { blockSize: 64, queue: { awakeMs: 2000, sleepMs: [10_000, 30_000] } });
+  assert.deepEqual(lwm2mExchangeOptions({ blockSize: '64', queue: true, awake: '2', sleep: '10-30' }), {
+    blockSize: 64,
+    queue: { awakeMs: 2000, sleepMs: [10_000, 30_000] },
+  });
   assert.deepEqual(lwm2mExchangeOptions({ queue: true }), { queue: { awakeMs: 5000, sleepMs: [20_000, 40_000] } });
   assert.deepEqual(lwm2mExchangeOptions({}), {});
 });

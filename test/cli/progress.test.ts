@@ -6,7 +6,15 @@ import { Progress } from '../../src/cli/progress.ts';
 
 /** a stream object that records what is written (a terminal when isTTY is true) */
 function stream(isTTY: boolean, columns = 100): { isTTY: boolean; columns: number; out: string[]; write(s: string): boolean } {
-  return { isTTY, columns, out: [], write(s) { this.out.push(s); return true; } };
+  return {
+    isTTY,
+    columns,
+    out: [],
+    write(s) {
+      this.out.push(s);
+      return true;
+    },
+  };
 }
 
 test('not a terminal: plain progress lines, the first, every 5 % and the last', () => {

@@ -9,7 +9,11 @@ import { test } from 'node:test';
 import { GwmoProcess } from '../support/process.ts';
 
 async function login(api: string, password: string): Promise<number> {
-  const res = await fetch(`${api}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'admin', password }) });
+  const res = await fetch(`${api}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'admin', password }),
+  });
   return res.status;
 }
 
@@ -25,7 +29,11 @@ test('first start: a generated admin password shown once; later starts show noth
           const m = /created the API user "admin" with password (\S+)/.exec(server.stderr);
           assert.ok(m, server.stderr);
           password = m[1]!;
-          assert.equal((await server.waitFor((l) => l.event === 'auth.admin-created'))['password'], 'shown once on stderr', 'the log never holds it');
+          assert.equal(
+            (await server.waitFor((l) => l.event === 'auth.admin-created'))['password'],
+            'shown once on stderr',
+            'the log never holds it',
+          );
         } else {
           assert.doesNotMatch(server.stderr, /created the API user/);
         }

@@ -19,8 +19,19 @@ test('Replace, Add, Copy, Delete and Exec on ./Vendor/gwmo succeed, and the valu
   const server = new DmServer({ store, serverId: 'gwmo' });
   const url = await server.start();
   const config: DeviceConfig = {
-    deviceId: ID, serverUrl: url, serverId: 'gwmo', username: 'device', password: 'dev-secret', serverPassword: 'srv-secret',
-    auth: 'md5', encoding: 'xml', manufacturer: 'gwmo', model: 'sim-1', language: 'en', firmware: '1.0', checkInSeconds: 0,
+    deviceId: ID,
+    serverUrl: url,
+    serverId: 'gwmo',
+    username: 'device',
+    password: 'dev-secret',
+    serverPassword: 'srv-secret',
+    auth: 'md5',
+    encoding: 'xml',
+    manufacturer: 'gwmo',
+    model: 'sim-1',
+    language: 'en',
+    firmware: '1.0',
+    checkInSeconds: 0,
   };
   const open = () => {
     const trees = new SqliteTreeStore(join(dir, 'device.db'));
@@ -29,7 +40,14 @@ test('Replace, Add, Copy, Delete and Exec on ./Vendor/gwmo succeed, and the valu
   let run = open();
   try {
     const s = server.service;
-    await s.addDevice({ deviceId: ID, name: 'device', password: 'dev-secret', serverName: 'gwmo', serverPassword: 'srv-secret', scheme: 'md5' });
+    await s.addDevice({
+      deviceId: ID,
+      name: 'device',
+      password: 'dev-secret',
+      serverName: 'gwmo',
+      serverPassword: 'srv-secret',
+      scheme: 'md5',
+    });
     assert.equal(run.device.tree.read('./Vendor/gwmo/Settings/Interval'), '60', 'seeded on first start');
     const ops = [
       await s.queue(ID, { kind: 'Replace', path: './Vendor/gwmo/Note', value: 'hi' }),
@@ -48,9 +66,20 @@ test('Replace, Add, Copy, Delete and Exec on ./Vendor/gwmo succeed, and the valu
     assert.equal(report.end, 'done', report.error);
     assert.equal((await alerted).end, 'done');
     const out = await Promise.all(ops.map((o) => s.operation(o.id)));
-    assert.deepEqual(out.map((o) => [o.kind, o.status]), [
-      ['Replace', 200], ['Replace', 200], ['Replace', 200], ['Add', 200], ['Add', 200], ['Copy', 200], ['Delete', 200], ['Exec', 200], ['Replace', 400],
-    ]);
+    assert.deepEqual(
+      out.map((o) => [o.kind, o.status]),
+      [
+        ['Replace', 200],
+        ['Replace', 200],
+        ['Replace', 200],
+        ['Add', 200],
+        ['Add', 200],
+        ['Copy', 200],
+        ['Delete', 200],
+        ['Exec', 200],
+        ['Replace', 400],
+      ],
+    );
     await run.device.stop();
     run.trees.close();
 

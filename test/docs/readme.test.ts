@@ -45,7 +45,11 @@ function shBlocks(markdown: string, section: string): string[] {
 /** Commands of a block: continuation lines joined, comment lines dropped except `# →` expectations. */
 function steps(block: string): Step[] {
   const out: { line: string; expect: string[] }[] = [];
-  const fragments = (text: string): string[] => text.split(/…|<[^>]*>/).map((f) => f.trim()).filter((f) => f !== '');
+  const fragments = (text: string): string[] =>
+    text
+      .split(/…|<[^>]*>/)
+      .map((f) => f.trim())
+      .filter((f) => f !== '');
   let pending = '';
   for (const raw of block.split('\n')) {
     if (pending === '' && /^\s*#/.test(raw)) {
@@ -86,7 +90,10 @@ class Shell {
     const marker = `__readme_step_${++this.seq}__`;
     this.child.stdin!.write(`${command}\nprintf '\\n${marker}%d\\n' $?; printf '\\n${marker}\\n' >&2\n`);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => ((this.wake = undefined), reject(new Error(`no end of "${command}" within ${timeoutMs} ms:\n${this.out}\n${this.err}`))), timeoutMs);
+      const timer = setTimeout(
+        () => ((this.wake = undefined), reject(new Error(`no end of "${command}" within ${timeoutMs} ms:\n${this.out}\n${this.err}`))),
+        timeoutMs,
+      );
       this.wake = () => {
         const done = new RegExp(`\\n${marker}(\\d+)\\n`).exec(this.out);
         if (this.child.exitCode !== null) return (clearTimeout(timer), reject(new Error(`bash exited running "${command}"`)));
@@ -105,7 +112,12 @@ class Shell {
 
   async env(): Promise<Record<string, string>> {
     const { stdout } = await this.run('env -0');
-    return Object.fromEntries(stdout.split('\0').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    return Object.fromEntries(
+      stdout
+        .split('\0')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
   }
 
   /** the words of `rest` as bash splits and expands them */
@@ -134,13 +146,20 @@ async function portFree(port: number, udp: boolean): Promise<boolean> {
 
 /** A process's log line, or a rejection with its stderr when it exits or the deadline passes. */
 function ready(p: GwmoProcess, match: (l: LogLine) => boolean, what: string, timeoutMs = 30_000): Promise<LogLine> {
-  const exited = new Promise<never>((_, reject) => p.child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it was ready: ${p.stderr}`))));
+  const exited = new Promise<never>((_, reject) =>
+    p.child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it was ready: ${p.stderr}`))),
+  );
   return Promise.race([p.waitFor(match, timeoutMs), exited]);
 }
 
 test('README: "Manage a device" and the gateway walk-through run as written', { timeout: 120_000 }, async (t) => {
   const taken = [];
-  for (const [port, udp] of [[8080, false], [8081, false], [2948, true], [5683, true]] as const) {
+  for (const [port, udp] of [
+    [8080, false],
+    [8081, false],
+    [2948, true],
+    [5683, true],
+  ] as const) {
     if (!(await portFree(port, udp))) taken.push(`${udp ? 'UDP' : 'TCP'} ${port}`);
   }
   if (taken.length > 0) {
@@ -155,7 +174,8 @@ test('README: "Manage a device" and the gateway walk-through run as written', { 
   const shell = new Shell(dir, env);
   const running = new Map<string, GwmoProcess>(); // by the line that started it
   const roles = (role: string): GwmoProcess[] => [...running].filter(([line]) => LONG_RUNNING.exec(line)?.[1] === role).map(([, p]) => p);
-  const dmDevices = (): GwmoProcess[] => [...running].filter(([line]) => LONG_RUNNING.exec(line)?.[1] === 'device' && !/--protocol lwm2m/.test(line)).map(([, p]) => p);
+  const dmDevices = (): GwmoProcess[] =>
+    [...running].filter(([line]) => LONG_RUNNING.exec(line)?.[1] === 'device' && !/--protocol lwm2m/.test(line)).map(([, p]) => p);
   try {
     for (const block of all) {
       for (const step of block.steps) {
@@ -171,9 +191,12 @@ test('README: "Manage a device" and the gateway walk-through run as written', { 
             await ready(p, (l) => l.event === 'device.started', step.line);
             // the gateway reads object 3 after the Register before it lists the device: wait for that
             const id = /--device-id (\S+)/.exec(step.line)?.[1];
-            await ready(roles('gateway')[0]!, (l) => l.event === 'inventory.attached' && l['deviceId'] === id, `${id} in the gateway's inventory`);
-          }
-          else await ready(p, (l) => l.event === 'session.end', step.line);
+            await ready(
+              roles('gateway')[0]!,
+              (l) => l.event === 'inventory.attached' && l['deviceId'] === id,
+              `${id} in the gateway's inventory`,
+            );
+          } else await ready(p, (l) => l.event === 'session.end', step.line);
           continue;
         }
         // what the reader waits for before this line shows what the README says
@@ -182,12 +205,18 @@ test('README: "Manage a device" and the gateway walk-through run as written', { 
           await ready(roles('gateway')[0]!, (l) => l.event === 'fanout.done' && l['job'] === fanout[1], `fanout ${fanout[1]}`);
         }
         if (/\/gateways\/[^/]+\/images'/.test(step.line) && !/-X POST/.test(step.line)) {
-          await ready(roles('gateway')[0]!, (l) => l.event === 'alert.queued' && String(l['type']).includes('imageready'), 'the staged image');
+          await ready(
+            roles('gateway')[0]!,
+            (l) => l.event === 'alert.queued' && String(l['type']).includes('imageready'),
+            'the staged image',
+          );
         }
-        const notified = /\/notify'/.test(step.line) ? Promise.any(dmDevices().map((d) => d.next((l) => l.event === 'session.end', 30_000))) : undefined;
+        const notified = /\/notify'/.test(step.line)
+          ? Promise.any(dmDevices().map((d) => d.next((l) => l.event === 'session.end', 30_000)))
+          : undefined;
 
         const r = await shell.run(step.line);
-        if (process.env["GWMO_TEST_LOG"]) console.log(step.line, "\n=>", r.stdout.slice(0, 600));
+        if (process.env['GWMO_TEST_LOG']) console.log(step.line, '\n=>', r.stdout.slice(0, 600));
         const what = `${block.section}: ${step.line}\n${r.stdout}\n${r.stderr}`;
         assert.equal(r.code, 0, what);
         for (const code of r.stderr.matchAll(/__HTTP__(\d+)/g)) assert.match(code[1]!, /^2\d\d$/, what);
@@ -204,16 +233,25 @@ test('README: "Manage a device" and the gateway walk-through run as written', { 
     const api = 'http://127.0.0.1:8080/api';
     const headers = { authorization: (await shell.env())['AUTH']!.replace(/^authorization:\s*/, ''), 'content-type': 'application/json' };
     // "Other operations": every write reached the simulated device's nodes (an Exec may still await its alert)
-    const ops = (await (await fetch(`${api}/devices/IMEI%3A359881234567890/operations?limit=100`, { headers })).json()) as { items: { kind: string; path: string; status: number | null }[] };
+    const ops = (await (await fetch(`${api}/devices/IMEI%3A359881234567890/operations?limit=100`, { headers })).json()) as {
+      items: { kind: string; path: string; status: number | null }[];
+    };
     const writes = ops.items.filter((o) => o.kind !== 'Get');
     assert.ok(writes.length >= 7, JSON.stringify(ops.items));
-    for (const o of writes) assert.ok(o.status === 200 || (o.kind === 'Exec' && o.status === 202), `${o.kind} ${o.path}: DM status ${o.status}`);
+    for (const o of writes)
+      assert.ok(o.status === 200 || (o.kind === 'Exec' && o.status === 202), `${o.kind} ${o.path}: DM status ${o.status}`);
 
     // the devices behind the gateway are manageable from their dashboard page (it runs device jobs)
     const where = await fetch(`${api}/devices/IMEI%3A1/location`, { headers });
     assert.equal(where.status, 200, await where.clone().text());
     assert.equal(((await where.json()) as { gatewayId: string }).gatewayId, 'GW:0001');
-    const job = (await (await fetch(`${api}/devices/IMEI%3A1/jobs`, { method: 'POST', headers, body: JSON.stringify({ commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }) })).json()) as { id: string };
+    const job = (await (
+      await fetch(`${api}/devices/IMEI%3A1/jobs`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }),
+      })
+    ).json()) as { id: string };
     const done = (await (await fetch(`${api}/jobs/${job.id}?wait=30`, { headers })).json()) as { state: string; status: number };
     assert.deepEqual([done.state, done.status], ['done', 200]);
   } finally {

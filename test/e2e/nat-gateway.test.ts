@@ -32,25 +32,90 @@ test('a gateway behind NAT gets its notifications over a long-poll and keeps it 
   procs.push(server);
   await server.waitFor((l) => l.event === 'server.started');
   const api = `http://${S}:8080/api`;
-  await callIn(net.wan, 'POST', `${api}/devices`, { deviceId: 'GW:EDGE', name: 'gateway', password: 'gw-pw', serverName: 'gwmo', serverPassword: 'srv-pw' });
+  await callIn(net.wan, 'POST', `${api}/devices`, {
+    deviceId: 'GW:EDGE',
+    name: 'gateway',
+    password: 'gw-pw',
+    serverName: 'gwmo',
+    serverPassword: 'srv-pw',
+  });
 
-  const gateway = new GwmoProcess(['gateway', '--device-id', 'GW:EDGE', '--server-url', `http://${S}:8080/dm`, '--password', 'gw-pw', '--server-password', 'srv-pw',
-    '--lan-host', gwLan, '--lan-port', '8081', '--device-password', 'lan-pw', '--notify-host', gwWan, '--notify-port', '2948', '--lwm2m-port', 'off',
-    '--push-channel', '--check-in', '0', '--data-dir', join(dir, 'gateway')], net.exec(net.gw, []));
+  const gateway = new GwmoProcess(
+    [
+      'gateway',
+      '--device-id',
+      'GW:EDGE',
+      '--server-url',
+      `http://${S}:8080/dm`,
+      '--password',
+      'gw-pw',
+      '--server-password',
+      'srv-pw',
+      '--lan-host',
+      gwLan,
+      '--lan-port',
+      '8081',
+      '--device-password',
+      'lan-pw',
+      '--notify-host',
+      gwWan,
+      '--notify-port',
+      '2948',
+      '--lwm2m-port',
+      'off',
+      '--push-channel',
+      '--check-in',
+      '0',
+      '--data-dir',
+      join(dir, 'gateway'),
+    ],
+    net.exec(net.gw, []),
+  );
   procs.push(gateway);
   await gateway.waitFor((l) => l.event === 'push.channel' && l['state'] === 'connected');
-  const device = new GwmoProcess(['device', '--device-id', 'IMEI:7', '--server-url', `http://${gwLan}:8081/dm`, '--server-id', 'gwmo-gateway',
-    '--password', 'lan-pw', '--server-password', 'lan-pw', '--notify-host', D, '--notify-port', '2948', '--tree', ':memory:'], net.exec(net.lan, []));
+  const device = new GwmoProcess(
+    [
+      'device',
+      '--device-id',
+      'IMEI:7',
+      '--server-url',
+      `http://${gwLan}:8081/dm`,
+      '--server-id',
+      'gwmo-gateway',
+      '--password',
+      'lan-pw',
+      '--server-password',
+      'lan-pw',
+      '--notify-host',
+      D,
+      '--notify-port',
+      '2948',
+      '--tree',
+      ':memory:',
+    ],
+    net.exec(net.lan, []),
+  );
   procs.push(device);
   await device.waitFor((l) => l.event === 'session.end');
 
   // nothing on the WAN reaches the gateway: not its LAN port, not its WAN address
-  const probe = await run('ip', ['netns', 'exec', net.wan, process.execPath, '--input-type=module', '-e',
-    `import net from 'node:net'; const s = net.connect(8081, ${JSON.stringify(gwWan)}); s.on('connect', () => { console.log('reached'); process.exit(0) }); s.on('error', (e) => { console.log(e.code); process.exit(0) });`]);
+  const probe = await run('ip', [
+    'netns',
+    'exec',
+    net.wan,
+    process.execPath,
+    '--input-type=module',
+    '-e',
+    `import net from 'node:net'; const s = net.connect(8081, ${JSON.stringify(gwWan)}); s.on('connect', () => { console.log('reached'); process.exit(0) }); s.on('error', (e) => { console.log(e.code); process.exit(0) });`,
+  ]);
   assert.match(probe.stdout.trim(), /ENETUNREACH|EHOSTUNREACH/);
 
   const fanout = async (name: string) => {
-    const started = await callIn(net.wan, 'POST', `${api}/gateways/GW%3AEDGE/fanouts?wait=20`, { name, devices: ['IMEI:7'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
+    const started = await callIn(net.wan, 'POST', `${api}/gateways/GW%3AEDGE/fanouts?wait=20`, {
+      name,
+      devices: ['IMEI:7'],
+      commands: [{ kind: 'Get', path: './DevInfo/Mod' }],
+    });
     assert.equal(started.status, 202, JSON.stringify(started.json));
     assert.equal(started.json.started, true, 'the gateway was woken through the push channel');
     await gateway.waitFor((l) => l.event === 'fanout.progress' && l['job'] === name && l['done'] === 1, 20_000);

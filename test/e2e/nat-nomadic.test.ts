@@ -31,17 +31,54 @@ const spawn = (ns: string, args: string[]): GwmoProcess => {
   return p;
 };
 
-test('a device moves from gateway A\'s NAT to gateway B\'s: B enrols, announces it, and the job queued meanwhile runs through B', async () => {
+test("a device moves from gateway A's NAT to gateway B's: B enrols, announces it, and the job queued meanwhile runs through B", async () => {
   const { server: S, gwWan, gwLan, roam } = net.addr;
   const api = `http://${S}:8080/api`;
   const callIn = (method: string, url: string, body?: unknown) => call(net.wan, method, `${api}${url}`, body, AUTH);
-  const server = spawn(net.wan, ['server', '--host', S, '--port', '8080', '--db', ':memory:', '--server-id', 'gwmo', '--enrolment-secret', 'enrol-me']);
+  const server = spawn(net.wan, [
+    'server',
+    '--host',
+    S,
+    '--port',
+    '8080',
+    '--db',
+    ':memory:',
+    '--server-id',
+    'gwmo',
+    '--enrolment-secret',
+    'enrol-me',
+  ]);
   await server.waitFor((l) => l.event === 'server.started');
-  assert.equal((await callIn('POST', '/devices', { deviceId: 'GW:A', name: 'gw-a', password: 'gw-pw', serverName: 'gwmo', serverPassword: 'srv-pw' })).status, 201);
+  assert.equal(
+    (await callIn('POST', '/devices', { deviceId: 'GW:A', name: 'gw-a', password: 'gw-pw', serverName: 'gwmo', serverPassword: 'srv-pw' }))
+      .status,
+    201,
+  );
 
-  const gatewayArgs = (site: Site, id: string, credential: string[], data = `gw-${site}`): string[] => ['gateway', '--device-id', id, '--server-url', `http://${S}:8080/dm`, ...credential,
-    '--lan-host', gwLan[site], '--lan-port', '8081', '--device-password', 'lan-pw', '--notify-host', gwWan[site], '--notify-port', '2948',
-    '--lwm2m-port', 'off', '--check-in', '0', '--data-dir', join(dir, data)];
+  const gatewayArgs = (site: Site, id: string, credential: string[], data = `gw-${site}`): string[] => [
+    'gateway',
+    '--device-id',
+    id,
+    '--server-url',
+    `http://${S}:8080/dm`,
+    ...credential,
+    '--lan-host',
+    gwLan[site],
+    '--lan-port',
+    '8081',
+    '--device-password',
+    'lan-pw',
+    '--notify-host',
+    gwWan[site],
+    '--notify-port',
+    '2948',
+    '--lwm2m-port',
+    'off',
+    '--check-in',
+    '0',
+    '--data-dir',
+    join(dir, data),
+  ];
   const a = spawn(net.gw.a, gatewayArgs('a', 'GW:A', ['--username', 'gw-a', '--password', 'gw-pw', '--server-password', 'srv-pw']));
   // B is not known to the server: with a wrong enrolment credential it is refused (started beside A to save time)
   const impostor = spawn(net.gw.b, gatewayArgs('b', 'GW:B', ['--enrol-secret', 'guess'], 'refused'));
@@ -59,11 +96,33 @@ test('a device moves from gateway A\'s NAT to gateway B\'s: B enrols, announces 
   assert.equal((await callIn('GET', '/devices/GW%3AB')).status, 404, 'no account was created');
 
   const tree = join(dir, 'roamer.db');
-  const device = (site: Site): GwmoProcess => spawn(net.roam, ['device', '--device-id', 'IMEI:777', '--model', 'Roamer', '--server-url', `http://${gwLan[site]}:8081/dm`,
-    '--server-id', 'gwmo-gateway', '--password', 'lan-pw', '--server-password', 'lan-pw', '--notify-host', roam[site], '--notify-port', '2948', '--tree', tree]);
+  const device = (site: Site): GwmoProcess =>
+    spawn(net.roam, [
+      'device',
+      '--device-id',
+      'IMEI:777',
+      '--model',
+      'Roamer',
+      '--server-url',
+      `http://${gwLan[site]}:8081/dm`,
+      '--server-id',
+      'gwmo-gateway',
+      '--password',
+      'lan-pw',
+      '--server-password',
+      'lan-pw',
+      '--notify-host',
+      roam[site],
+      '--notify-port',
+      '2948',
+      '--tree',
+      tree,
+    ]);
   /** resolves once the gateway has told the server about the device (its deviceattached alert went north) */
-  const announced = (gw: GwmoProcess): Promise<unknown> => gw.next((l) => l.event === 'alert.queued' && String(l['type']).includes('deviceattached'))
-    .then(() => gw.next((l) => l.event === 'north.session', 20_000));
+  const announced = (gw: GwmoProcess): Promise<unknown> =>
+    gw
+      .next((l) => l.event === 'alert.queued' && String(l['type']).includes('deviceattached'))
+      .then(() => gw.next((l) => l.event === 'north.session', 20_000));
 
   // …the right one gets B an account, across its NAT; meanwhile (to save time) the device enrols on A's LAN
   const atA = announced(a);
@@ -79,14 +138,27 @@ test('a device moves from gateway A\'s NAT to gateway B\'s: B enrols, announces 
   await first.waitFor((l) => l.event === 'session.end' && l['end'] === 'done');
   await atA;
   assert.equal((await callIn('GET', '/devices/IMEI%3A777/location')).json.gatewayId, 'GW:A');
-  const viaA = await callIn('POST', '/devices/IMEI%3A777/jobs', { commands: [{ kind: 'Get', path: './DevInfo/Mod' }, { kind: 'Add', path: './Trip', value: 'left from A' }] });
+  const viaA = await callIn('POST', '/devices/IMEI%3A777/jobs', {
+    commands: [
+      { kind: 'Get', path: './DevInfo/Mod' },
+      { kind: 'Add', path: './Trip', value: 'left from A' },
+    ],
+  });
   assert.equal(viaA.status, 202, JSON.stringify(viaA.json));
   const doneA = await callIn('GET', `/jobs/${viaA.json.id}?wait=30`);
-  assert.deepEqual([doneA.json.state, doneA.json.status, doneA.json.gatewayId, doneA.json.results?.[0]?.data], ['done', 200, 'GW:A', 'Roamer']);
+  assert.deepEqual(
+    [doneA.json.state, doneA.json.status, doneA.json.gatewayId, doneA.json.results?.[0]?.data],
+    ['done', 200, 'GW:A', 'Roamer'],
+  );
 
   // it leaves A's LAN; a job queued now goes to A, where it waits
   assert.equal(await first.stop(), 0);
-  const away = await callIn('POST', '/devices/IMEI%3A777/jobs', { commands: [{ kind: 'Get', path: './Trip' }, { kind: 'Replace', path: './Trip', value: 'at B' }] });
+  const away = await callIn('POST', '/devices/IMEI%3A777/jobs', {
+    commands: [
+      { kind: 'Get', path: './Trip' },
+      { kind: 'Replace', path: './Trip', value: 'at B' },
+    ],
+  });
   assert.deepEqual([away.status, away.json.state, away.json.gatewayId], [202, 'dispatched', 'GW:A']);
   await net.moveTo('b');
 
@@ -97,7 +169,15 @@ test('a device moves from gateway A\'s NAT to gateway B\'s: B enrols, announces 
   assert.deepEqual(await moved.then((l) => [l['deviceId'], l['from'], l['to']]), ['IMEI:777', 'GW:A', 'GW:B']);
   assert.equal((await jobDone)['gateway'], 'GW:B');
   const doneB = await callIn('GET', `/jobs/${away.json.id}?wait=30`);
-  assert.deepEqual([doneB.json.state, doneB.json.status, doneB.json.gatewayId, doneB.json.results?.map((r: { status: number }) => r.status), doneB.json.results?.[0]?.data],
-    ['done', 200, 'GW:B', [200, 200], 'left from A']);
+  assert.deepEqual(
+    [
+      doneB.json.state,
+      doneB.json.status,
+      doneB.json.gatewayId,
+      doneB.json.results?.map((r: { status: number }) => r.status),
+      doneB.json.results?.[0]?.data,
+    ],
+    ['done', 200, 'GW:B', [200, 200], 'left from A'],
+  );
   assert.equal((await callIn('GET', '/devices/IMEI%3A777/location')).json.gatewayId, 'GW:B');
 });

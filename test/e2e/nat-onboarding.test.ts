@@ -31,14 +31,40 @@ const spawn = (ns: string, args: string[]): GwmoProcess => {
 
 /** A device on the LAN; `notifyPort` apart, so several can share the LAN namespace. */
 function device(id: string, notifyPort: number, creds: string[], more: string[] = []): GwmoProcess {
-  return spawn(net.lan, ['device', '--device-id', id, '--model', `M-${notifyPort}`, '--server-url', `http://${net.addr.gwLan}:8081/dm`, '--server-id', 'gwmo-gateway',
-    ...creds, '--server-password', 'lan-pw', '--notify-host', net.addr.device, '--notify-port', String(notifyPort), '--tree', ':memory:', ...more]);
+  return spawn(net.lan, [
+    'device',
+    '--device-id',
+    id,
+    '--model',
+    `M-${notifyPort}`,
+    '--server-url',
+    `http://${net.addr.gwLan}:8081/dm`,
+    '--server-id',
+    'gwmo-gateway',
+    ...creds,
+    '--server-password',
+    'lan-pw',
+    '--notify-host',
+    net.addr.device,
+    '--notify-port',
+    String(notifyPort),
+    '--tree',
+    ':memory:',
+    ...more,
+  ]);
 }
 
 /** Queues DM operations for the gateway, wakes it (Package#0 over UDP to its WAN address), waits for their statuses. */
 async function onGateway(ops: readonly Record<string, string>[]): Promise<{ id: string; status: number }[]> {
-  const queued = await calls([...ops.map((o) => ({ method: 'POST', url: `${API}/devices/${GW}/operations`, body: o })), { method: 'POST', url: `${API}/devices/${GW}/notify` }]);
-  assert.deepEqual(queued.map((r) => r.status), [...ops.map(() => 201), 202], JSON.stringify(queued));
+  const queued = await calls([
+    ...ops.map((o) => ({ method: 'POST', url: `${API}/devices/${GW}/operations`, body: o })),
+    { method: 'POST', url: `${API}/devices/${GW}/notify` },
+  ]);
+  assert.deepEqual(
+    queued.map((r) => r.status),
+    [...ops.map(() => 201), 202],
+    JSON.stringify(queued),
+  );
   const settled = await calls(queued.slice(0, -1).map((r) => ({ method: 'GET', url: `${API}/operations/${r.json.id}?wait=20` })));
   return settled.map((r) => ({ id: r.json.id, status: r.json.status }));
 }
@@ -58,7 +84,8 @@ const bootstrapOps = (deviceId: string, b: Record<string, string>): Record<strin
 ];
 /** the server saw Exec Start answered 202, then the gateway's bootstrap alert with 200 */
 async function bootstrapped(execId: string): Promise<void> {
-  const settled = (status: number) => server.waitFor((l) => l.event === 'operation.done' && l['id'] === execId && l['status'] === status, 20_000);
+  const settled = (status: number) =>
+    server.waitFor((l) => l.event === 'operation.done' && l['id'] === execId && l['status'] === status, 20_000);
   await settled(202);
   await settled(200);
 }
@@ -70,13 +97,51 @@ before(async () => {
   const { server: S, gwWan, gwLan } = net.addr;
   server = spawn(net.wan, ['server', '--host', S, '--port', '8080', '--db', ':memory:', '--server-id', 'gwmo']);
   await server.waitFor((l) => l.event === 'server.started');
-  assert.equal((await call('POST', '/devices', { deviceId: 'GW:NAT', name: 'gateway', password: 'gw-pw', serverName: 'gwmo', serverPassword: 'srv-pw' })).status, 201);
-  gateway = spawn(net.gw, ['gateway', '--device-id', 'GW:NAT', '--server-url', `http://${S}:8080/dm`, '--password', 'gw-pw', '--server-password', 'srv-pw',
-    '--lan-host', gwLan, '--lan-port', '8081', '--device-password', 'lan-pw', '--notify-host', gwWan, '--notify-port', '2948', '--lwm2m-port', 'off',
-    '--check-in', '0', '--data-dir', dir]);
+  assert.equal(
+    (
+      await call('POST', '/devices', {
+        deviceId: 'GW:NAT',
+        name: 'gateway',
+        password: 'gw-pw',
+        serverName: 'gwmo',
+        serverPassword: 'srv-pw',
+      })
+    ).status,
+    201,
+  );
+  gateway = spawn(net.gw, [
+    'gateway',
+    '--device-id',
+    'GW:NAT',
+    '--server-url',
+    `http://${S}:8080/dm`,
+    '--password',
+    'gw-pw',
+    '--server-password',
+    'srv-pw',
+    '--lan-host',
+    gwLan,
+    '--lan-port',
+    '8081',
+    '--device-password',
+    'lan-pw',
+    '--notify-host',
+    gwWan,
+    '--notify-port',
+    '2948',
+    '--lwm2m-port',
+    'off',
+    '--check-in',
+    '0',
+    '--data-dir',
+    dir,
+  ]);
   await gateway.waitFor((l) => l.event === 'north.session' && l['end'] === 'done');
   // the two devices the bootstrap tests work on join with the LAN secret; started together to save time
-  booting = { one: device('IMEI:B00T1', 2952, ['--password', 'lan-pw'], ['--tree', join(dir, 'boot1.db')]), two: device('IMEI:B00T2', 2954, ['--password', 'lan-pw']) };
+  booting = {
+    one: device('IMEI:B00T1', 2952, ['--password', 'lan-pw'], ['--tree', join(dir, 'boot1.db')]),
+    two: device('IMEI:B00T2', 2954, ['--password', 'lan-pw']),
+  };
   await Promise.all([booting.one, booting.two].map((d) => d.waitFor(sessionDone)));
 });
 after(() => tearDownNet(procs, net, dir));
@@ -90,13 +155,19 @@ test('HLF-003 behind the NAT: an announced device joins with its own credentials
     { kind: 'Add', path: `${base}/Credentials/AuthName`, value: 'meter-1' },
     { kind: 'Add', path: `${base}/Credentials/AuthSecret`, value: 'its-own-secret' },
   ]);
-  assert.deepEqual(announced.map((o) => o.status), [200, 200, 200, 200]);
+  assert.deepEqual(
+    announced.map((o) => o.status),
+    [200, 200, 200, 200],
+  );
 
   const impostor = device(id, 2950, ['--username', 'device', '--password', 'lan-pw'], ['--once']);
   assert.equal(await new Promise((resolve) => impostor.child.once('exit', resolve)), 1);
   assert.match(impostor.stderr, /session auth-failed/);
 
-  const attached = gateway.next((l) => l.event === 'alert.queued' && String(l['type']).includes('deviceattached') && String(l['source']).endsWith(id), 20_000);
+  const attached = gateway.next(
+    (l) => l.event === 'alert.queued' && String(l['type']).includes('deviceattached') && String(l['source']).endsWith(id),
+    20_000,
+  );
   const real = device(id, 2951, ['--username', 'meter-1', '--password', 'its-own-secret']);
   await real.waitFor(sessionDone);
   await attached;
@@ -110,8 +181,20 @@ test('HLF-005 behind the NAT: bootstrap to the gateway gives the device per-devi
   // incomplete first: 412, nothing started
   const [early] = await onGateway([{ kind: 'Exec', path: `./GwMO/DevInventory/Devices/${id}/Bootstrap/Operations/Start` }]);
   assert.equal(early!.status, 412);
-  const ops = await onGateway(bootstrapOps(id, { Target: '1', ServerID: 'gwmo-gateway', ServerURI: `http://${net.addr.gwLan}:8081/dm`, AuthName: 'meter-b1', AuthSecret: 'per-device', ServerSecret: 'lan-pw' }));
-  assert.deepEqual(ops.slice(0, -1).map((o) => o.status), [200, 200, 200, 200, 200, 200]);
+  const ops = await onGateway(
+    bootstrapOps(id, {
+      Target: '1',
+      ServerID: 'gwmo-gateway',
+      ServerURI: `http://${net.addr.gwLan}:8081/dm`,
+      AuthName: 'meter-b1',
+      AuthSecret: 'per-device',
+      ServerSecret: 'lan-pw',
+    }),
+  );
+  assert.deepEqual(
+    ops.slice(0, -1).map((o) => o.status),
+    [200, 200, 200, 200, 200, 200],
+  );
   // Exec Start is answered 202; the outcome comes back as the bootstrap Generic Alert, which settles the Exec at the server
   await bootstrapped(ops.at(-1)!.id);
   assert.ok(gateway.lines.some((l) => l.event === 'alert.queued' && l['type'] === 'urn:x-gwmo:at:bootstrap:1.0'));
@@ -132,9 +215,29 @@ test('HLF-005 behind the NAT: bootstrap to the gateway gives the device per-devi
 test('HLF-006 behind the NAT: bootstrap to the server (transparent mode), then the device opens its own session out through the NAT', async () => {
   const id = 'IMEI:B00T2';
   const { server: S, gwWan } = net.addr;
-  assert.equal((await call('POST', '/devices', { deviceId: id, name: 'boot-td', password: 'boot-pw', serverName: 'gwmo', serverPassword: 'boot-srv-pw' })).status, 201);
+  assert.equal(
+    (
+      await call('POST', '/devices', {
+        deviceId: id,
+        name: 'boot-td',
+        password: 'boot-pw',
+        serverName: 'gwmo',
+        serverPassword: 'boot-srv-pw',
+      })
+    ).status,
+    201,
+  );
   const d = booting.two;
-  const ops = await onGateway(bootstrapOps(id, { Target: '2', ServerID: 'gwmo', ServerURI: `http://${S}:8080/dm`, AuthName: 'boot-td', AuthSecret: 'boot-pw', ServerSecret: 'boot-srv-pw' }));
+  const ops = await onGateway(
+    bootstrapOps(id, {
+      Target: '2',
+      ServerID: 'gwmo',
+      ServerURI: `http://${S}:8080/dm`,
+      AuthName: 'boot-td',
+      AuthSecret: 'boot-pw',
+      ServerSecret: 'boot-srv-pw',
+    }),
+  );
   await bootstrapped(ops.at(-1)!.id);
   const row = await call('GET', `/gateways/${GW}/devices/${encodeURIComponent(id)}?wait=20`);
   assert.equal(row.json.Mode, '1', 'transparent mode now');
@@ -147,5 +250,8 @@ test('HLF-006 behind the NAT: bootstrap to the server (transparent mode), then t
   const done = await call('GET', `/operations/${get.json.id}?wait=20`);
   assert.deepEqual([done.json.state, done.json.status, done.json.results[0]?.value], ['done', 200, 'M-2954']);
   // it reached the server from the gateway's WAN address: out through the masquerade
-  assert.match((await call('GET', `/devices/${encodeURIComponent(id)}`)).json.notifyAddress, new RegExp(`^${gwWan.replace(/\./g, '\\.')}:`));
+  assert.match(
+    (await call('GET', `/devices/${encodeURIComponent(id)}`)).json.notifyAddress,
+    new RegExp(`^${gwWan.replace(/\./g, '\\.')}:`),
+  );
 });

@@ -51,12 +51,18 @@ async function trigger(name: string, deviceId: string, bytes: Uint8Array): Promi
     { kind: 'Exec', path: `${base}/Operations/Trigger` },
   ].map((body) => ({ method: 'POST', url: `${API}/devices/${GW}/operations`, body }));
   const queued = await calls([...ops, { method: 'POST', url: `${API}/devices/${GW}/notify` }]);
-  assert.deepEqual(queued.map((r) => r.status), [201, 201, 201, 201, 202]);
+  assert.deepEqual(
+    queued.map((r) => r.status),
+    [201, 201, 201, 201, 202],
+  );
   return (await call('GET', `/operations/${queued[3]!.json.id}?wait=20`)).json.status as number;
 }
 
 async function reason(name: string): Promise<string> {
-  const [r] = await calls([{ method: 'POST', url: `${API}/devices/${GW}/operations`, body: { kind: 'Get', path: `./GwMO/EDTrigger/${name}/Reason` } }, { method: 'POST', url: `${API}/devices/${GW}/notify` }]);
+  const [r] = await calls([
+    { method: 'POST', url: `${API}/devices/${GW}/operations`, body: { kind: 'Get', path: `./GwMO/EDTrigger/${name}/Reason` } },
+    { method: 'POST', url: `${API}/devices/${GW}/notify` },
+  ]);
   return String((await call('GET', `/operations/${r!.json.id}?wait=20`)).json.results[0]?.value);
 }
 
@@ -68,16 +74,103 @@ before(async () => {
   const { server: S, gwWan, gwLan, device: D } = net.addr;
   server = spawn(net.wan, ['server', '--host', S, '--port', '8080', '--db', ':memory:', '--server-id', 'gwmo']);
   await server.waitFor((l) => l.event === 'server.started');
-  assert.equal((await call('POST', '/devices', { deviceId: 'GW:NAT', name: 'gateway', password: 'gw-pw', serverName: 'gwmo', serverPassword: 'srv-pw' })).status, 201);
-  assert.equal((await call('POST', '/devices', { deviceId: 'IMEI:42', name: 'td', password: 'td-pw', serverName: 'gwmo', serverPassword: 'srv-td-pw' })).status, 201);
-  assert.equal((await call('POST', '/devices', { deviceId: 'IMEI:ghost', name: 'ghost', password: 'g-pw', serverName: 'gwmo', serverPassword: 'srv-g-pw' })).status, 201);
-  gateway = spawn(net.gw, ['gateway', '--device-id', 'GW:NAT', '--server-url', `http://${S}:8080/dm`, '--password', 'gw-pw', '--server-password', 'srv-pw',
-    '--lan-host', gwLan, '--lan-port', '8081', '--device-password', 'lan-pw', '--notify-host', gwWan, '--notify-port', '2948', '--lwm2m-port', 'off',
-    '--check-in', '0', '--data-dir', dir]);
+  assert.equal(
+    (
+      await call('POST', '/devices', {
+        deviceId: 'GW:NAT',
+        name: 'gateway',
+        password: 'gw-pw',
+        serverName: 'gwmo',
+        serverPassword: 'srv-pw',
+      })
+    ).status,
+    201,
+  );
+  assert.equal(
+    (
+      await call('POST', '/devices', {
+        deviceId: 'IMEI:42',
+        name: 'td',
+        password: 'td-pw',
+        serverName: 'gwmo',
+        serverPassword: 'srv-td-pw',
+      })
+    ).status,
+    201,
+  );
+  assert.equal(
+    (
+      await call('POST', '/devices', {
+        deviceId: 'IMEI:ghost',
+        name: 'ghost',
+        password: 'g-pw',
+        serverName: 'gwmo',
+        serverPassword: 'srv-g-pw',
+      })
+    ).status,
+    201,
+  );
+  gateway = spawn(net.gw, [
+    'gateway',
+    '--device-id',
+    'GW:NAT',
+    '--server-url',
+    `http://${S}:8080/dm`,
+    '--password',
+    'gw-pw',
+    '--server-password',
+    'srv-pw',
+    '--lan-host',
+    gwLan,
+    '--lan-port',
+    '8081',
+    '--device-password',
+    'lan-pw',
+    '--notify-host',
+    gwWan,
+    '--notify-port',
+    '2948',
+    '--lwm2m-port',
+    'off',
+    '--check-in',
+    '0',
+    '--data-dir',
+    dir,
+  ]);
   await gateway.waitFor((l) => l.event === 'north.session' && l['end'] === 'done');
-  const lanDevice = (id: string, port: number, more: string[] = []): GwmoProcess => spawn(net.lan, ['device', '--device-id', id, '--server-url', `http://${gwLan}:8081/dm`,
-    '--server-id', 'gwmo-gateway', '--password', 'lan-pw', '--server-password', 'lan-pw', '--notify-host', D, '--notify-port', String(port), '--tree', ':memory:', ...more]);
-  td = lanDevice('IMEI:42', 2948, ['--direct-server-url', `http://${S}:8080/dm`, '--direct-server-id', 'gwmo', '--direct-username', 'td', '--direct-password', 'td-pw', '--direct-server-password', 'srv-td-pw']);
+  const lanDevice = (id: string, port: number, more: string[] = []): GwmoProcess =>
+    spawn(net.lan, [
+      'device',
+      '--device-id',
+      id,
+      '--server-url',
+      `http://${gwLan}:8081/dm`,
+      '--server-id',
+      'gwmo-gateway',
+      '--password',
+      'lan-pw',
+      '--server-password',
+      'lan-pw',
+      '--notify-host',
+      D,
+      '--notify-port',
+      String(port),
+      '--tree',
+      ':memory:',
+      ...more,
+    ]);
+  td = lanDevice('IMEI:42', 2948, [
+    '--direct-server-url',
+    `http://${S}:8080/dm`,
+    '--direct-server-id',
+    'gwmo',
+    '--direct-username',
+    'td',
+    '--direct-password',
+    'td-pw',
+    '--direct-server-password',
+    'srv-td-pw',
+  ]);
   const leaving = lanDevice('IMEI:43', 2949);
   await Promise.all([td, leaving].map((d) => d.waitFor((l) => l.event === 'session.end' && l['end'] === 'done')));
   // IMEI:43 leaves the LAN (powered off): the gateway keeps it in its inventory, as it would in the field
@@ -86,18 +179,31 @@ before(async () => {
 after(() => tearDownNet(procs, net, dir));
 
 test('a forged Package#0 from the WAN is dropped by the gateway (logged), which opens no session for it', async () => {
-  const forged = encodeNotification({ serverId: 'gwmo', sessionId: 77, uiMode: 0, initiator: 'server' }, { password: 'not-srv-pw', nonce: RESYNC_NONCE });
+  const forged = encodeNotification(
+    { serverId: 'gwmo', sessionId: 77, uiMode: 0, initiator: 'server' },
+    { password: 'not-srv-pw', nonce: RESYNC_NONCE },
+  );
   const ignored = gateway.next((l) => l.event === 'notification.ignored');
   const sessions = count(gateway, (l) => l.event === 'north.session');
   // a scripted peer on the WAN: the Package#0 is one UDP datagram to the gateway's notify port
-  await run('ip', ['netns', 'exec', net.wan, process.execPath, '--input-type=module', '-e',
-    `import dgram from 'node:dgram'; const s = dgram.createSocket('udp4'); s.send(Buffer.from(${JSON.stringify(Buffer.from(forged).toString('base64'))}, 'base64'), 2948, ${JSON.stringify(net.addr.gwWan)}, () => s.close());`]);
+  await run('ip', [
+    'netns',
+    'exec',
+    net.wan,
+    process.execPath,
+    '--input-type=module',
+    '-e',
+    `import dgram from 'node:dgram'; const s = dgram.createSocket('udp4'); s.send(Buffer.from(${JSON.stringify(Buffer.from(forged).toString('base64'))}, 'base64'), 2948, ${JSON.stringify(net.addr.gwWan)}, () => s.close());`,
+  ]);
   assert.equal((await ignored)['reason'], 'digest does not verify');
   // the server's own Package#0 still works, and opens exactly one session
   const next = gateway.next((l) => l.event === 'north.session');
   assert.equal((await call('POST', `/devices/${GW}/notify`)).status, 202);
   await next;
-  assert.equal(count(gateway, (l) => l.event === 'north.session'), sessions + 1);
+  assert.equal(
+    count(gateway, (l) => l.event === 'north.session'),
+    sessions + 1,
+  );
 });
 
 test('a forged digest in transparent mode: the gateway forwards it (only the device holds the key), the device drops it and opens no session', async () => {
@@ -105,7 +211,7 @@ test('a forged digest in transparent mode: the gateway forwards it (only the dev
   const dropped = td.next((l) => l.event === 'notification.ignored');
   const own = count(td, serverSession);
   const status = await trigger('forged', 'IMEI:42', package0(101, 'a-guess'));
-  assert.equal(status, 200, 'forwarded: the gateway cannot check a digest keyed with the device\'s credentials');
+  assert.equal(status, 200, "forwarded: the gateway cannot check a digest keyed with the device's credentials");
   assert.equal((await gateway.waitFor((l) => l.event === 'transparent.trigger' && l['entry'] === 'forged'))['status'], 200);
   assert.equal((await dropped)['reason'], 'digest does not verify');
   // the genuine one gets the queued Get done; the forged one had not opened a session
@@ -124,7 +230,11 @@ test('an unknown target device: 404 to the server (API and DM status), logged, i
   assert.match(refused.json.error, /gateway GW:NAT did not forward the notification: DM status 404/);
   const logged = await gateway.waitFor((l) => l.event === 'transparent.trigger' && l['deviceId'] === 'IMEI:ghost');
   assert.deepEqual([logged['status'], logged['reason']], [404, 'no device IMEI:ghost behind this gateway']);
-  const fan = await call('POST', `/gateways/${GW}/fanouts?wait=20`, { name: 'ghost', devices: ['IMEI:ghost'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
+  const fan = await call('POST', `/gateways/${GW}/fanouts?wait=20`, {
+    name: 'ghost',
+    devices: ['IMEI:ghost'],
+    commands: [{ kind: 'Get', path: './DevInfo/Mod' }],
+  });
   assert.equal(fan.status, 409);
   assert.match(fan.json.error, /Operations\/Start → DM status 404/);
   const start = await gateway.waitFor((l) => l.event === 'fanout.refused' && l['job'] === 'ghost');
@@ -148,18 +258,31 @@ test('a replayed notification (same bytes, or the same session id again) is refu
   const later = td.next(serverSession, 20_000);
   assert.equal(await trigger('later', 'IMEI:42', package0(201)), 200);
   await later;
-  assert.equal(count(td, (l) => l.event === 'notification.received'), woken + 2);
+  assert.equal(
+    count(td, (l) => l.event === 'notification.received'),
+    woken + 2,
+  );
 });
 
 test('a device gone from the LAN: the fanout ends after the per-device timeout with 408 for it, reported and logged, not a hang', async () => {
   const before = await inventory();
   const started = Date.now();
-  const fan = await call('POST', `/gateways/${GW}/fanouts?wait=20`, { name: 'gone', devices: ['IMEI:43'], timeout: 2, retries: 0, commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
+  const fan = await call('POST', `/gateways/${GW}/fanouts?wait=20`, {
+    name: 'gone',
+    devices: ['IMEI:43'],
+    timeout: 2,
+    retries: 0,
+    commands: [{ kind: 'Get', path: './DevInfo/Mod' }],
+  });
   assert.equal(fan.status, 202, JSON.stringify(fan.json));
   const logged = await gateway.waitFor((l) => l.event === 'fanout.done' && l['job'] === 'gone', 20_000);
   assert.deepEqual(logged['statuses'], { 408: 1 });
   const job = await call('GET', `/gateways/${GW}/fanouts/gone?wait=20`);
-  assert.deepEqual([job.json.State, job.json.Aggregate, job.json.Results['1'].DeviceID, job.json.Results['1'].Status], ['30', { 408: '1' }, 'IMEI:43', '408'], JSON.stringify(job.json));
+  assert.deepEqual(
+    [job.json.State, job.json.Aggregate, job.json.Results['1'].DeviceID, job.json.Results['1'].Status],
+    ['30', { 408: '1' }, 'IMEI:43', '408'],
+    JSON.stringify(job.json),
+  );
   // the device never heard from the gateway's LAN server: nothing reached it
   assert.ok(Date.now() - started < 15_000, 'ended by the 2 s device timeout');
   assert.deepEqual(await inventory(), before);

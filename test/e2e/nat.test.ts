@@ -27,33 +27,126 @@ const callIn = (ns: string, method: string, url: string, body?: unknown) => call
 
 test('behind a masquerading gateway: no route from the server to the device, yet proxy, transparent and adaptation mode work', async () => {
   const { server: S, gwWan, gwLan, device: D } = net.addr;
-  const server = new GwmoProcess(['server', '--host', S, '--port', '8080', '--db', ':memory:', '--server-id', 'gwmo'], net.exec(net.wan, []));
+  const server = new GwmoProcess(
+    ['server', '--host', S, '--port', '8080', '--db', ':memory:', '--server-id', 'gwmo'],
+    net.exec(net.wan, []),
+  );
   procs.push(server);
   await server.waitFor((l) => l.event === 'server.started');
   const api = `http://${S}:8080/api`;
-  assert.equal((await callIn(net.wan, 'POST', `${api}/devices`, { deviceId: 'GW:NAT', name: 'gateway', password: 'gw-pw', serverName: 'gwmo', serverPassword: 'srv-pw' })).status, 201);
-  assert.equal((await callIn(net.wan, 'POST', `${api}/devices`, { deviceId: 'IMEI:42', name: 'td', password: 'td-pw', serverName: 'gwmo', serverPassword: 'srv-td-pw' })).status, 201);
+  assert.equal(
+    (
+      await callIn(net.wan, 'POST', `${api}/devices`, {
+        deviceId: 'GW:NAT',
+        name: 'gateway',
+        password: 'gw-pw',
+        serverName: 'gwmo',
+        serverPassword: 'srv-pw',
+      })
+    ).status,
+    201,
+  );
+  assert.equal(
+    (
+      await callIn(net.wan, 'POST', `${api}/devices`, {
+        deviceId: 'IMEI:42',
+        name: 'td',
+        password: 'td-pw',
+        serverName: 'gwmo',
+        serverPassword: 'srv-td-pw',
+      })
+    ).status,
+    201,
+  );
 
-  const gateway = new GwmoProcess(['gateway', '--device-id', 'GW:NAT', '--server-url', `http://${S}:8080/dm`, '--password', 'gw-pw', '--server-password', 'srv-pw',
-    '--lan-host', gwLan, '--lan-port', '8081', '--device-password', 'lan-pw', '--notify-host', gwWan, '--notify-port', '2948',
-    '--lwm2m-host', gwLan, '--lwm2m-port', '5683', '--check-in', '0', '--data-dir', dir], net.exec(net.gw, []));
+  const gateway = new GwmoProcess(
+    [
+      'gateway',
+      '--device-id',
+      'GW:NAT',
+      '--server-url',
+      `http://${S}:8080/dm`,
+      '--password',
+      'gw-pw',
+      '--server-password',
+      'srv-pw',
+      '--lan-host',
+      gwLan,
+      '--lan-port',
+      '8081',
+      '--device-password',
+      'lan-pw',
+      '--notify-host',
+      gwWan,
+      '--notify-port',
+      '2948',
+      '--lwm2m-host',
+      gwLan,
+      '--lwm2m-port',
+      '5683',
+      '--check-in',
+      '0',
+      '--data-dir',
+      dir,
+    ],
+    net.exec(net.gw, []),
+  );
   procs.push(gateway);
   await gateway.waitFor((l) => l.event === 'north.session');
 
-  const device = new GwmoProcess(['device', '--device-id', 'IMEI:42', '--server-url', `http://${gwLan}:8081/dm`, '--server-id', 'gwmo-gateway',
-    '--password', 'lan-pw', '--server-password', 'lan-pw', '--notify-host', D, '--notify-port', '2948', '--tree', ':memory:',
-    '--direct-server-url', `http://${S}:8080/dm`, '--direct-server-id', 'gwmo', '--direct-username', 'td', '--direct-password', 'td-pw', '--direct-server-password', 'srv-td-pw'],
-  net.exec(net.lan, []));
+  const device = new GwmoProcess(
+    [
+      'device',
+      '--device-id',
+      'IMEI:42',
+      '--server-url',
+      `http://${gwLan}:8081/dm`,
+      '--server-id',
+      'gwmo-gateway',
+      '--password',
+      'lan-pw',
+      '--server-password',
+      'lan-pw',
+      '--notify-host',
+      D,
+      '--notify-port',
+      '2948',
+      '--tree',
+      ':memory:',
+      '--direct-server-url',
+      `http://${S}:8080/dm`,
+      '--direct-server-id',
+      'gwmo',
+      '--direct-username',
+      'td',
+      '--direct-password',
+      'td-pw',
+      '--direct-server-password',
+      'srv-td-pw',
+    ],
+    net.exec(net.lan, []),
+  );
   procs.push(device);
   assert.equal((await device.waitFor((l) => l.event === 'session.end'))['end'], 'done', 'the device enrolled with the gateway');
 
   // the WAN has no route to the LAN
-  const probe = await run('ip', ['netns', 'exec', net.wan, process.execPath, '--input-type=module', '-e',
-    `import net from 'node:net'; const s = net.connect(8081, ${JSON.stringify(gwLan)}); s.on('connect', () => { console.log('reached'); process.exit(0) }); s.on('error', (e) => { console.log(e.code); process.exit(0) });`]);
+  const probe = await run('ip', [
+    'netns',
+    'exec',
+    net.wan,
+    process.execPath,
+    '--input-type=module',
+    '-e',
+    `import net from 'node:net'; const s = net.connect(8081, ${JSON.stringify(gwLan)}); s.on('connect', () => { console.log('reached'); process.exit(0) }); s.on('error', (e) => { console.log(e.code); process.exit(0) });`,
+  ]);
   assert.match(probe.stdout.trim(), /ENETUNREACH|EHOSTUNREACH/);
 
   // proxy mode: the server asks the gateway (a fanout), the gateway asks the device
-  const fan = await callIn(net.wan, 'POST', `${api}/gateways/GW%3ANAT/fanouts?wait=20`, { name: 'mods', devices: ['IMEI:42'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
+  const fan = await callIn(net.wan, 'POST', `${api}/gateways/GW%3ANAT/fanouts?wait=20`, {
+    name: 'mods',
+    devices: ['IMEI:42'],
+    commands: [{ kind: 'Get', path: './DevInfo/Mod' }],
+  });
   assert.equal(fan.status, 202, JSON.stringify(fan.json));
   await gateway.waitFor((l) => l.event === 'fanout.progress' && l['job'] === 'mods' && l['done'] === 1, 20_000);
   const job = await callIn(net.wan, 'GET', `${api}/gateways/GW%3ANAT/fanouts/mods?wait=20`);
@@ -70,11 +163,20 @@ test('behind a masquerading gateway: no route from the server to the device, yet
   assert.equal(seen.json.notifyAddress, `${gwWan}:2948`);
 
   // adaptation mode: an LwM2M device on the LAN, read and written from the server
-  const lw = new GwmoProcess(['device', '--protocol', 'lwm2m', '--device-id', 'lw-nat', '--server-url', `coap://${gwLan}:5683`, '--notify-host', D], net.exec(net.lan, []));
+  const lw = new GwmoProcess(
+    ['device', '--protocol', 'lwm2m', '--device-id', 'lw-nat', '--server-url', `coap://${gwLan}:5683`, '--notify-host', D],
+    net.exec(net.lan, []),
+  );
   procs.push(lw);
   await lw.waitFor((l) => l.event === 'device.started');
-  const lwJob = await callIn(net.wan, 'POST', `${api}/gateways/GW%3ANAT/fanouts?wait=20`, { name: 'lw', devices: ['lw-nat'],
-    commands: [{ kind: 'Get', path: './3/0/0' }, { kind: 'Replace', path: './3303/0/5750', value: 'attic' }] });
+  const lwJob = await callIn(net.wan, 'POST', `${api}/gateways/GW%3ANAT/fanouts?wait=20`, {
+    name: 'lw',
+    devices: ['lw-nat'],
+    commands: [
+      { kind: 'Get', path: './3/0/0' },
+      { kind: 'Replace', path: './3303/0/5750', value: 'attic' },
+    ],
+  });
   assert.equal(lwJob.status, 202, JSON.stringify(lwJob.json));
   await gateway.waitFor((l) => l.event === 'fanout.progress' && l['job'] === 'lw' && l['done'] === 1, 20_000);
   const lwDone = await callIn(net.wan, 'GET', `${api}/gateways/GW%3ANAT/fanouts/lw?wait=20`);

@@ -17,7 +17,11 @@ test('server + device processes: queue, notify, session, results; data survives 
     const api = String(started['api']);
     const dm = String(started['dm']);
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${api}${path}`, { method, headers: { ...AUTH, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${api}${path}`, {
+        method,
+        headers: { ...AUTH, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       return { status: res.status, json: (await res.json()) as any };
     };
     const id = 'IMEI:490154203237518';
@@ -25,8 +29,27 @@ test('server + device processes: queue, notify, session, results; data survives 
     const account = { deviceId: id, name: 'dev', password: 'dev-pw', serverName: 'gwmo-e2e', serverPassword: 'srv-pw', scheme: 'md5' };
     assert.equal((await call('POST', '/devices', account)).status, 201);
 
-    device = new GwmoProcess(['device', '--device-id', id, '--server-url', dm, '--server-id', 'gwmo-e2e', '--username', 'dev',
-      '--password', 'dev-pw', '--server-password', 'srv-pw', '--encoding', 'wbxml', '--tree', join(dir, 'device.db'), '--model', 'E2E-1']);
+    device = new GwmoProcess([
+      'device',
+      '--device-id',
+      id,
+      '--server-url',
+      dm,
+      '--server-id',
+      'gwmo-e2e',
+      '--username',
+      'dev',
+      '--password',
+      'dev-pw',
+      '--server-password',
+      'srv-pw',
+      '--encoding',
+      'wbxml',
+      '--tree',
+      join(dir, 'device.db'),
+      '--model',
+      'E2E-1',
+    ]);
     const ready = await device.waitFor((l) => l.event === 'device.started');
     assert.equal((await device.waitFor((l) => l.event === 'session.end'))['end'], 'done', 'the first check-in');
     assert.equal((await call('PATCH', `/devices/${enc}`, { notifyAddress: ready['notify'] })).status, 200);
@@ -43,8 +66,24 @@ test('server + device processes: queue, notify, session, results; data survives 
 
     // the device's tree is on disk: after a restart the note is still there
     assert.equal(await device.stop(), 0);
-    device = new GwmoProcess(['device', '--device-id', id, '--server-url', dm, '--server-id', 'gwmo-e2e', '--username', 'dev',
-      '--password', 'dev-pw', '--server-password', 'srv-pw', '--tree', join(dir, 'device.db'), '--once']);
+    device = new GwmoProcess([
+      'device',
+      '--device-id',
+      id,
+      '--server-url',
+      dm,
+      '--server-id',
+      'gwmo-e2e',
+      '--username',
+      'dev',
+      '--password',
+      'dev-pw',
+      '--server-password',
+      'srv-pw',
+      '--tree',
+      join(dir, 'device.db'),
+      '--once',
+    ]);
     const check = await call('POST', `/devices/${enc}/operations`, { kind: 'Get', path: './Vendor/gwmo/Note' });
     await device.waitFor((l) => l.event === 'session.end');
     const note = await call('GET', `/operations/${check.json.id}`);
@@ -64,10 +103,30 @@ test('a wrong server password on the device: the notification is ignored, nothin
     const started = await server.waitFor((l) => l.event === 'server.started');
     const api = String(started['api']);
     const id = 'IMEI:1';
-    device = new GwmoProcess(['device', '--device-id', id, '--server-url', String(started['dm']), '--password', 'p', '--server-password', 'not-it', '--tree', ':memory:']);
+    device = new GwmoProcess([
+      'device',
+      '--device-id',
+      id,
+      '--server-url',
+      String(started['dm']),
+      '--password',
+      'p',
+      '--server-password',
+      'not-it',
+      '--tree',
+      ':memory:',
+    ]);
     const ready = await device.waitFor((l) => l.event === 'device.started');
-    const post = (path: string, body: unknown) => fetch(`${api}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { ...AUTH, 'content-type': 'application/json' } });
-    await post('/devices', { deviceId: id, name: 'device', password: 'p', serverName: 'gwmo', serverPassword: 'srv', notifyAddress: ready['notify'] });
+    const post = (path: string, body: unknown) =>
+      fetch(`${api}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { ...AUTH, 'content-type': 'application/json' } });
+    await post('/devices', {
+      deviceId: id,
+      name: 'device',
+      password: 'p',
+      serverName: 'gwmo',
+      serverPassword: 'srv',
+      notifyAddress: ready['notify'],
+    });
     const ignored = device.next((l) => l.event === 'notification.ignored');
     assert.equal((await post(`/devices/${encodeURIComponent(id)}/notify`, {})).status, 202);
     assert.equal((await ignored)['reason'], 'digest does not verify');

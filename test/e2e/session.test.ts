@@ -31,13 +31,29 @@ for (const encoding of ['xml', 'wbxml'] as const) {
         const report = await p.agent.session();
         assert.equal(report.end, 'done', report.error);
         const out = await Promise.all(ops.map((o) => s.operation(o.id)));
-        assert.deepEqual(out.map((o) => [o.kind, o.status]), [
-          ['Get', 200], ['Add', 200], ['Add', 200], ['Add', 200], ['Replace', 200], ['Add', 200], ['Copy', 200], ['Exec', 200], ['Get', 200], ['Delete', 200], ['Get', 200],
-        ]);
+        assert.deepEqual(
+          out.map((o) => [o.kind, o.status]),
+          [
+            ['Get', 200],
+            ['Add', 200],
+            ['Add', 200],
+            ['Add', 200],
+            ['Replace', 200],
+            ['Add', 200],
+            ['Copy', 200],
+            ['Exec', 200],
+            ['Get', 200],
+            ['Delete', 200],
+            ['Get', 200],
+          ],
+        );
         assert.deepEqual(out[0]!.results, [{ uri: './DevInfo/Mod', format: 'chr', data: 'Roadrunner' }]);
         assert.deepEqual(out[8]!.results?.[0]?.data, Uint8Array.of(0, 1, 2, 255));
         assert.equal(out[8]!.results?.[0]?.format, 'b64');
-        assert.deepEqual(out[10]!.results?.map((r) => r.uri), ['./Vendor', './Vendor/Reboot', './Vendor/Level', './Vendor/Blob']);
+        assert.deepEqual(
+          out[10]!.results?.map((r) => r.uri),
+          ['./Vendor', './Vendor/Reboot', './Vendor/Level', './Vendor/Blob'],
+        );
         assert.equal(p.tree.read('./Vendor/Level'), '4');
         assert.equal(p.tree.exists('./Vendor/Copy'), false);
         assert.equal(done, 1);
@@ -77,7 +93,14 @@ test('the device refuses what its tree refuses: 425 (ACL), 405 (read-only), 404 
       await s.queue(p.deviceId, { kind: 'Get', path: './Nothing/Here' }),
     ];
     assert.equal((await p.agent.session()).end, 'done');
-    assert.deepEqual((await Promise.all(ops.map((o) => s.operation(o.id)))).map((o) => [o.state, o.status]), [['failed', 425], ['failed', 405], ['failed', 404]]);
+    assert.deepEqual(
+      (await Promise.all(ops.map((o) => s.operation(o.id)))).map((o) => [o.state, o.status]),
+      [
+        ['failed', 425],
+        ['failed', 405],
+        ['failed', 404],
+      ],
+    );
     assert.equal(p.tree.read('./Locked/Value'), 'keep');
   } finally {
     await p.close();
@@ -90,7 +113,9 @@ test('small MaxMsgSize: many operations over several messages, a large object bo
     const s = p.server.service;
     await p.server.service.queue(p.deviceId, { kind: 'Add', path: './Big', format: 'node' });
     const big = Buffer.from(Uint8Array.from({ length: 10_000 }, (_, i) => (i * 31) % 256));
-    const many = await Promise.all(Array.from({ length: 25 }, (_, i) => s.queue(p.deviceId, { kind: 'Add', path: `./Big/N${i}`, value: `value number ${i}` })));
+    const many = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => s.queue(p.deviceId, { kind: 'Add', path: `./Big/N${i}`, value: `value number ${i}` })),
+    );
     const put = await s.queue(p.deviceId, { kind: 'Add', path: './Big/Image', value: big.toString('base64'), format: 'b64' });
     const get = await s.queue(p.deviceId, { kind: 'Get', path: './Big/Image' });
     const report = await p.agent.session();
@@ -117,7 +142,10 @@ test('after a session both sides hold the same nonces, so the next Package#0 ver
     assert.ok(row.serverNonce && acc?.server?.data);
     assert.deepEqual(Buffer.from(row.serverNonce), Buffer.from(acc.server.data), 'SRVCRED nonce');
     assert.deepEqual(Buffer.from(row.clientNonce!), Buffer.from(acc.client.data!), 'CLCRED nonce');
-    const bytes = encodeNotification({ serverId: 'gwmo-srv', sessionId: 0x42, initiator: 'server' }, { password: 'srv-secret', nonce: row.serverNonce });
+    const bytes = encodeNotification(
+      { serverId: 'gwmo-srv', sessionId: 0x42, initiator: 'server' },
+      { password: 'srv-secret', nonce: row.serverNonce },
+    );
     assert.equal((await p.agent.notified(bytes))?.end, 'done');
   } finally {
     await p.close();
@@ -127,12 +155,22 @@ test('after a session both sides hold the same nonces, so the next Package#0 ver
 test('with two accounts for one server (a bootstrap added one), a Package#0 is checked with the newest, the one its session runs on', async () => {
   const p = await startPair({ scheme: 'md5' });
   try {
-    addAccount(p.tree, { id: 'newer', serverId: 'gwmo-srv', addr: p.url, client: { type: 'DIGEST', name: 'dev1', secret: 'dev-secret' }, server: { type: 'DIGEST', name: 'gwmo-srv', secret: 'srv-secret' } });
-    const wake = (sessionId: number, nonce: Uint8Array) => p.agent.notified(encodeNotification({ serverId: 'gwmo-srv', sessionId, initiator: 'server' }, { password: 'srv-secret', nonce }));
+    addAccount(p.tree, {
+      id: 'newer',
+      serverId: 'gwmo-srv',
+      addr: p.url,
+      client: { type: 'DIGEST', name: 'dev1', secret: 'dev-secret' },
+      server: { type: 'DIGEST', name: 'gwmo-srv', secret: 'srv-secret' },
+    });
+    const wake = (sessionId: number, nonce: Uint8Array) =>
+      p.agent.notified(encodeNotification({ serverId: 'gwmo-srv', sessionId, initiator: 'server' }, { password: 'srv-secret', nonce }));
     // the first wake-up uses the resync nonce; its session, on the newest account, leaves fresh nonces there
     await p.server.service.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Man' });
     assert.equal((await wake(0x43, RESYNC_NONCE))?.end, 'done');
-    assert.deepEqual(readAccounts(p.tree).map((a) => a.server?.data !== undefined), [false, true]);
+    assert.deepEqual(
+      readAccounts(p.tree).map((a) => a.server?.data !== undefined),
+      [false, true],
+    );
     assert.equal((await wake(0x44, (await p.store.getDevice(p.deviceId))!.serverNonce!))?.end, 'done');
   } finally {
     await p.close();
@@ -144,13 +182,20 @@ test('an Exec answered 202 completes when the Generic Alert with its correlator 
   try {
     p.tree.define('./Vendor/Update', { format: 'node' });
     p.tree.onExec('./Vendor/Update', ({ correlator }) => {
-      p.agent.queueAlert({ code: 1226, correlator: correlator!, items: [{ source: './Vendor/Update', type: 'org.example.update', format: 'int', data: '200' }] });
+      p.agent.queueAlert({
+        code: 1226,
+        correlator: correlator!,
+        items: [{ source: './Vendor/Update', type: 'org.example.update', format: 'int', data: '200' }],
+      });
       return 202;
     });
     const op = await p.server.service.queue(p.deviceId, { kind: 'Exec', path: './Vendor/Update' });
     assert.ok(op.correlator, 'the server gives every Exec a correlator');
     assert.equal((await p.agent.session()).end, 'done');
-    assert.deepEqual([(await p.server.service.operation(op.id)).state, (await p.server.service.operation(op.id)).status], ['accepted', 202]);
+    assert.deepEqual(
+      [(await p.server.service.operation(op.id)).state, (await p.server.service.operation(op.id)).status],
+      ['accepted', 202],
+    );
     assert.equal((await p.agent.session()).end, 'done');
     assert.deepEqual([(await p.server.service.operation(op.id)).state, (await p.server.service.operation(op.id)).status], ['done', 200]);
     const [alert] = await p.store.listAlerts(p.deviceId);
@@ -174,7 +219,10 @@ test('a device that aborts with Alert 1223 ends the session; what was sent goes 
       if (++n === 2) {
         const { decodeXml, encodeXml } = await import('../../src/protocol/index.ts');
         const msg = decodeXml((m as { body: Uint8Array }).body);
-        const abort = { ...msg, body: { final: true, commands: [msg.body.commands[0]!, { kind: 'Alert' as const, cmdId: 9, data: 1223, items: [] }] } };
+        const abort = {
+          ...msg,
+          body: { final: true, commands: [msg.body.commands[0]!, { kind: 'Alert' as const, cmdId: 9, data: 1223, items: [] }] },
+        };
         return real(u, { body: encodeXml(abort), encoding: 'xml' });
       }
       return real(u, m);

@@ -5,7 +5,12 @@ import { test } from 'node:test';
 import { runSoak } from '../support/soak.ts';
 
 test('two server instances on one PostgreSQL, gateways and devices restarted mid-run: every fanout has one result per device, memory stays flat', async () => {
-  const f = await runSoak({ seconds: 20, gateways: 2, devices: 4, ...(process.env['GWMO_TEST_LOG'] ? { log: (l: string) => console.error(l) } : {}) });
+  const f = await runSoak({
+    seconds: 20,
+    gateways: 2,
+    devices: 4,
+    ...(process.env['GWMO_TEST_LOG'] ? { log: (l: string) => console.error(l) } : {}),
+  });
   assert.deepEqual(f.wrong, []);
   assert.deepEqual(f.restarts, ['gateway 0', 'fleet of gateway 1 (device churn)', 'server instance 1']);
   assert.ok(f.fanouts >= 8, `${f.fanouts} fanouts`);

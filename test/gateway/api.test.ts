@@ -13,11 +13,17 @@ test('REST: gateways, inventory, groups, config, fanout with its aggregate', asy
     await gw.gateway.checkIn(); // the gateway's DevInfo (and its Package#0 port) reach the server
     const api = srv.url.replace(/\/dm$/, '/api');
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(api + path, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+      const res = await fetch(api + path, {
+        method,
+        ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+      });
       return { status: res.status, json: (await res.json()) as any };
     };
     const gid = encodeURIComponent(GW_ID);
-    assert.deepEqual((await call('GET', '/gateways')).json.items.map((g: { deviceId: string }) => g.deviceId), [GW_ID]);
+    assert.deepEqual(
+      (await call('GET', '/gateways')).json.items.map((g: { deviceId: string }) => g.deviceId),
+      [GW_ID],
+    );
     const inv = await call('GET', `/gateways/${gid}/devices`);
     assert.equal(inv.status, 200, JSON.stringify(inv.json));
     assert.equal(inv.json.summary.Total, '6');
@@ -36,8 +42,13 @@ test('REST: gateways, inventory, groups, config, fanout with its aggregate', asy
 
     const done = srv.alertOf('resultaggregation');
     const started = await call('POST', `/gateways/${gid}/fanouts`, {
-      name: 'fw', groups: ['sensors'], devices: [ids[0]],
-      commands: [{ kind: 'Replace', path: './DevInfo/Lang', value: 'fr' }, { kind: 'Get', path: './DevDetail/FwV' }],
+      name: 'fw',
+      groups: ['sensors'],
+      devices: [ids[0]],
+      commands: [
+        { kind: 'Replace', path: './DevInfo/Lang', value: 'fr' },
+        { kind: 'Get', path: './DevDetail/FwV' },
+      ],
     });
     assert.equal(started.status, 202, JSON.stringify(started.json));
     const alert = await done;
@@ -46,7 +57,11 @@ test('REST: gateways, inventory, groups, config, fanout with its aggregate', asy
     assert.equal(job.json.State, '30');
     assert.deepEqual(job.json.Progress, { Total: '4', Done: '4', Succeeded: '0', Failed: '4' });
     assert.deepEqual(job.json.Aggregate, { 405: '4' }, 'DevInfo is read-only on every device');
-    const bad = await call('POST', `/gateways/${gid}/fanouts`, { name: 'bad', groups: ['nosuch'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] });
+    const bad = await call('POST', `/gateways/${gid}/fanouts`, {
+      name: 'bad',
+      groups: ['nosuch'],
+      commands: [{ kind: 'Get', path: './DevInfo/Mod' }],
+    });
     assert.equal(bad.status, 409);
     assert.match(bad.json.error, /404/);
     assert.equal((await call('POST', `/gateways/${gid}/fanouts`, { commands: [] })).status, 400);

@@ -14,17 +14,25 @@ test('bootstrap to the server: the device then opens its own sessions with the s
   const id = 'IMEI:000000000000000';
   const base = `./GwMO/DevInventory/Devices/${id}/Bootstrap`;
   try {
-    await srv.server.service.addDevice({ deviceId: id, name: 'boot-td', password: 'boot-pw', serverName: 'srv', serverPassword: 'boot-srv-pw' });
+    await srv.server.service.addDevice({
+      deviceId: id,
+      name: 'boot-td',
+      password: 'boot-pw',
+      serverName: 'srv',
+      serverPassword: 'boot-srv-pw',
+    });
     const alert = srv.alertOf('bootstrap');
-    const ops = await Promise.all([
-      { kind: 'Replace' as const, path: `${base}/Target`, value: '2' },
-      { kind: 'Replace' as const, path: `${base}/ServerID`, value: 'srv' },
-      { kind: 'Replace' as const, path: `${base}/ServerURI`, value: srv.url },
-      { kind: 'Replace' as const, path: `${base}/AuthName`, value: 'boot-td' },
-      { kind: 'Replace' as const, path: `${base}/AuthSecret`, value: 'boot-pw' },
-      { kind: 'Replace' as const, path: `${base}/ServerSecret`, value: 'boot-srv-pw' },
-      { kind: 'Exec' as const, path: `${base}/Operations/Start` },
-    ].map((o) => srv.server.service.queue(GW_ID, o)));
+    const ops = await Promise.all(
+      [
+        { kind: 'Replace' as const, path: `${base}/Target`, value: '2' },
+        { kind: 'Replace' as const, path: `${base}/ServerID`, value: 'srv' },
+        { kind: 'Replace' as const, path: `${base}/ServerURI`, value: srv.url },
+        { kind: 'Replace' as const, path: `${base}/AuthName`, value: 'boot-td' },
+        { kind: 'Replace' as const, path: `${base}/AuthSecret`, value: 'boot-pw' },
+        { kind: 'Replace' as const, path: `${base}/ServerSecret`, value: 'boot-srv-pw' },
+        { kind: 'Exec' as const, path: `${base}/Operations/Start` },
+      ].map((o) => srv.server.service.queue(GW_ID, o)),
+    );
     await gw.gateway.checkIn();
     assert.equal((await srv.server.service.operation(ops[6]!.id)).status, 202);
     const a = await alert;
@@ -61,7 +69,8 @@ test('bootstrap to the gateway: per-device credentials replace the LAN secret; a
       { kind: 'Replace' as const, path: `${base}/AuthSecret`, value: 'per-device-secret' },
       { kind: 'Replace' as const, path: `${base}/ServerSecret`, value: 'lan-srv-pw' },
       { kind: 'Exec' as const, path: `${base}/Operations/Start` },
-    ]) await srv.server.service.queue(GW_ID, o);
+    ])
+      await srv.server.service.queue(GW_ID, o);
     await gw.gateway.checkIn();
     assert.equal((await srv.server.service.operation(early.id)).status, 412);
     assert.equal((await alert).items[0]!.data, '200');
@@ -78,8 +87,19 @@ test('bootstrap to the gateway: per-device credentials replace the LAN secret; a
     assert.equal(after.end, 'done', after.error);
     await fanout();
     const impostor = new DmDevice({
-      deviceId: id, serverUrl: gw.gateway.lanUrl, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw', serverPassword: 'lan-srv-pw',
-      auth: 'md5', encoding: 'xml', manufacturer: 'x', model: 'x', language: 'en', firmware: '1', checkInSeconds: 0,
+      deviceId: id,
+      serverUrl: gw.gateway.lanUrl,
+      serverId: 'gwmo-gateway',
+      username: 'device',
+      password: 'lan-pw',
+      serverPassword: 'lan-srv-pw',
+      auth: 'md5',
+      encoding: 'xml',
+      manufacturer: 'x',
+      model: 'x',
+      language: 'en',
+      firmware: '1',
+      checkInSeconds: 0,
     });
     assert.equal((await impostor.session()).end, 'auth-failed');
     await impostor.stop();

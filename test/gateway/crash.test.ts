@@ -12,14 +12,37 @@ import { GwmoProcess } from '../support/process.ts';
 import { GW_ID, startDevices, startServer } from '../support/gw-pair.ts';
 import { freePort } from '../support/ports.ts';
 
-
 test('SIGKILL mid-fanout and restart: the job completes with one result per device', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gwmo-crash-'));
   const srv = await startServer();
   const lanPort = await freePort();
-  const args = ['gateway', '--device-id', GW_ID, '--server-url', srv.url, '--server-id', 'srv', '--username', 'gw', '--password', 'gw-pw',
-    '--server-password', 'srv-pw', '--lan-port', String(lanPort), '--device-password', 'lan-pw', '--lan-server-password', 'lan-srv-pw',
-    '--check-in', '0', '--lwm2m-port', '0', '--data-dir', dir];
+  const args = [
+    'gateway',
+    '--device-id',
+    GW_ID,
+    '--server-url',
+    srv.url,
+    '--server-id',
+    'srv',
+    '--username',
+    'gw',
+    '--password',
+    'gw-pw',
+    '--server-password',
+    'srv-pw',
+    '--lan-port',
+    String(lanPort),
+    '--device-password',
+    'lan-pw',
+    '--lan-server-password',
+    'lan-srv-pw',
+    '--check-in',
+    '0',
+    '--lwm2m-port',
+    '0',
+    '--data-dir',
+    dir,
+  ];
   let gateway = new GwmoProcess(args);
   let devices: DmDevice[] = [];
   try {
@@ -33,13 +56,19 @@ test('SIGKILL mid-fanout and restart: the job completes with one result per devi
       d.tree.onExec('./Vendor/Slow', () => new Promise((resolve) => setTimeout(() => (runs++, resolve(200)), 150)));
     }
     const commands = encodeFragment([{ kind: 'Exec', cmdId: 1, item: { target: { locUri: './Vendor/Slow' } } }]);
-    const ops = await Promise.all([
-      { kind: 'Add' as const, path: './GwMO/Fanout/slow', format: 'node' },
-      { kind: 'Add' as const, path: './GwMO/Fanout/slow/Commands', value: commands, format: 'xml' },
-      { kind: 'Add' as const, path: './GwMO/Fanout/slow/Options/Concurrency', value: '2', format: 'int' },
-      ...devices.map((_, i) => ({ kind: 'Add' as const, path: `./GwMO/Fanout/slow/Targets/${i}`, value: `./GwMO/DevInventory/Devices/IMEI:${String(i).padStart(15, '0')}` })),
-      { kind: 'Exec' as const, path: './GwMO/Fanout/slow/Operations/Start' },
-    ].map((o) => srv.server.service.queue(GW_ID, o)));
+    const ops = await Promise.all(
+      [
+        { kind: 'Add' as const, path: './GwMO/Fanout/slow', format: 'node' },
+        { kind: 'Add' as const, path: './GwMO/Fanout/slow/Commands', value: commands, format: 'xml' },
+        { kind: 'Add' as const, path: './GwMO/Fanout/slow/Options/Concurrency', value: '2', format: 'int' },
+        ...devices.map((_, i) => ({
+          kind: 'Add' as const,
+          path: `./GwMO/Fanout/slow/Targets/${i}`,
+          value: `./GwMO/DevInventory/Devices/IMEI:${String(i).padStart(15, '0')}`,
+        })),
+        { kind: 'Exec' as const, path: './GwMO/Fanout/slow/Operations/Start' },
+      ].map((o) => srv.server.service.queue(GW_ID, o)),
+    );
     // wait on the operation, not the next session: deviceattached alerts open sessions of their own
     await srv.server.service.notify(GW_ID);
     const [start] = await srv.server.service.settle([ops[ops.length - 1]!.id], 20_000);

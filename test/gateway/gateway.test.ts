@@ -32,7 +32,10 @@ async function onGateway(ops: Parameters<typeof srv.server.service.queue>[1][]) 
 
 function eventFor(emitter: NodeJS.EventEmitter, name: string, match: (...args: any[]) => boolean, timeoutMs = 10_000): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { emitter.off(name, on); reject(new Error(`no ${name} event within ${timeoutMs} ms`)); }, timeoutMs);
+    const t = setTimeout(() => {
+      emitter.off(name, on);
+      reject(new Error(`no ${name} event within ${timeoutMs} ms`));
+    }, timeoutMs);
     const on = (...args: unknown[]): void => {
       if (!match(...args)) return;
       clearTimeout(t);
@@ -83,17 +86,24 @@ test('config and groups are managed from the server; bad values get a DM status'
     { kind: 'Replace', path: './GwMO/DevInventory/Groups/meters/Mode', value: '9' },
     { kind: 'Replace', path: `./GwMO/DevInventory/Devices/${dev(2)}/Mode`, value: '2' },
   ]);
-  assert.deepEqual(ops.map((o) => o!.status), [200, 400, 405, 200, 200, 200, 200, 418, 200, 200, 200, 404, 200, 200, 200, 400, 200]);
-  assert.equal(ops[14]!.results![0]!.data, '1', 'the group\'s mode policy reached its members');
+  assert.deepEqual(
+    ops.map((o) => o!.status),
+    [200, 400, 405, 200, 200, 200, 200, 418, 200, 200, 200, 404, 200, 200, 200, 400, 200],
+  );
+  assert.equal(ops[14]!.results![0]!.data, '1', "the group's mode policy reached its members");
   assert.equal(gw.gstore.getDevice(dev(0))?.mode, 1);
   assert.equal(gw.gstore.getDevice(dev(2))?.mode, 2, 'a device can still be set on its own');
   assert.equal(gw.gateway.config.int('Fanout/MaxConcurrency'), 8);
-  assert.deepEqual(gw.gstore.listGroups().map((g) => [g.name, g.description, g.members.map((m) => m.deviceId)]), [['meters', 'even ones', [dev(0), dev(2)]]]);
+  assert.deepEqual(
+    gw.gstore.listGroups().map((g) => [g.name, g.description, g.members.map((m) => m.deviceId)]),
+    [['meters', 'even ones', [dev(0), dev(2)]]],
+  );
   assert.equal(ops[12]!.results![0]!.data, 'meters');
 });
 
 test('new-device alerts by default, none once the server switched them off; a silent device turns detached and back', async () => {
-  const attached = (): string[] => srv.alerts.flatMap((a) => a.alert.items.filter((i) => i.type?.includes('deviceattached')).map((i) => String(i.source)));
+  const attached = (): string[] =>
+    srv.alerts.flatMap((a) => a.alert.items.filter((i) => i.type?.includes('deviceattached')).map((i) => String(i.source)));
   await gw.gateway.idle();
   assert.ok(attached().includes(`./GwMO/DevInventory/Devices/${dev(0)}`), 'on by default: the server learns where each device is');
   await onGateway([{ kind: 'Replace', path: './GwMO/Config/InventoryAlerts/Attach', value: 'false' }]);
@@ -122,7 +132,10 @@ test('new-device alerts by default, none once the server switched them off; a si
   await back;
   assert.equal(gw.gstore.getDevice(dev(901))?.attached, true);
   await off!.stop();
-  await onGateway([{ kind: 'Replace', path: './GwMO/Config/DetachTimeout', value: '3600' }, { kind: 'Replace', path: './GwMO/Config/InventoryAlerts/Attach', value: 'false' }]);
+  await onGateway([
+    { kind: 'Replace', path: './GwMO/Config/DetachTimeout', value: '3600' },
+    { kind: 'Replace', path: './GwMO/Config/InventoryAlerts/Attach', value: 'false' },
+  ]);
   // the others were silent too: they check in again
   for (let i = 0; i < devices.length; i += 25) await Promise.all(devices.slice(i, i + 25).map((d) => d.session()));
   assert.equal(gw.gateway.inventory.summary().attached, N + 1);
@@ -146,17 +159,22 @@ test('fanout of Add+Get to a group with mixed outcomes, aggregated in one alert'
     { kind: 'Add', path: './GwMO/Fanout/job1/Options/Timeout', value: '1', format: 'int' },
     { kind: 'Add', path: './GwMO/Fanout/job1/Options/Retries', value: '0', format: 'int' },
   ]);
-  assert.ok(setup.every((o) => o!.status === 200), JSON.stringify(setup.map((o) => [o!.target, o!.status])));
+  assert.ok(
+    setup.every((o) => o!.status === 200),
+    JSON.stringify(setup.map((o) => [o!.target, o!.status])),
+  );
   const aggregated = srv.alertOf('resultaggregation');
   const [start] = await onGateway([{ kind: 'Exec', path: './GwMO/Fanout/job1/Operations/Start' }]);
   assert.equal(start!.status, 202);
   const alert = await aggregated;
-  assert.equal(alert.correlator, start!.correlator, 'the alert carries the Exec\'s correlator');
+  assert.equal(alert.correlator, start!.correlator, "the alert carries the Exec's correlator");
   assert.equal(alert.items[0]!.source, './GwMO/Fanout/job1');
-  assert.equal(alert.items[0]!.data,
-    `<Aggregate total="15"><Status code="200" count="10"/><Status code="408" count="2"><Device>${dev(22)}</Device><Device>${dev(23)}</Device></Status>`
-    + `<Status code="410" count="1"><Device>${dev(900)}</Device></Status>`
-    + `<Status code="425" count="2"><Device>${dev(20)}</Device><Device>${dev(21)}</Device></Status></Aggregate>`);
+  assert.equal(
+    alert.items[0]!.data,
+    `<Aggregate total="15"><Status code="200" count="10"/><Status code="408" count="2"><Device>${dev(22)}</Device><Device>${dev(23)}</Device></Status>` +
+      `<Status code="410" count="1"><Device>${dev(900)}</Device></Status>` +
+      `<Status code="425" count="2"><Device>${dev(20)}</Device><Device>${dev(21)}</Device></Status></Aggregate>`,
+  );
   const completion = await srv.alertOf('completionstatus');
   assert.deepEqual([completion.items[0]!.data, completion.items[0]!.mark], ['30', 'warning']);
   assert.equal(devices[10]!.tree.read('./Vendor/Note'), 'fanout was here');
@@ -167,12 +185,18 @@ test('fanout of Add+Get to a group with mixed outcomes, aggregated in one alert'
     { kind: 'Get', path: './GwMO/Fanout/job1/Aggregate?list=StructData' },
     { kind: 'Get', path: './GwMO/Fanout/job1/Results?list=StructData' },
   ]);
-  const leaves = (op: typeof progress) => Object.fromEntries(op!.results!.filter((r) => r.format !== 'node').map((r) => [r.uri.replace('./GwMO/Fanout/job1/', ''), r.data]));
+  const leaves = (op: typeof progress) =>
+    Object.fromEntries(op!.results!.filter((r) => r.format !== 'node').map((r) => [r.uri.replace('./GwMO/Fanout/job1/', ''), r.data]));
   assert.deepEqual(leaves(progress), { 'Progress/Total': '15', 'Progress/Done': '15', 'Progress/Succeeded': '10', 'Progress/Failed': '5' });
   assert.deepEqual(leaves(agg), { 'Aggregate/200': '10', 'Aggregate/408': '2', 'Aggregate/410': '1', 'Aggregate/425': '2' });
   const r = leaves(results);
-  const row = Object.keys(r).find((k) => r[k] === dev(10))!.replace('/DeviceID', '');
-  assert.deepEqual([r[`${row}/Status`], r[`${row}/Cmd/1/Status`], r[`${row}/Cmd/2/Status`], r[`${row}/Cmd/2/Data`]], ['200', '200', '200', 'Meter']);
+  const row = Object.keys(r)
+    .find((k) => r[k] === dev(10))!
+    .replace('/DeviceID', '');
+  assert.deepEqual(
+    [r[`${row}/Status`], r[`${row}/Cmd/1/Status`], r[`${row}/Cmd/2/Status`], r[`${row}/Cmd/2/Data`]],
+    ['200', '200', '200', 'Meter'],
+  );
   for (const i of [22, 23]) await devices[i]!.start();
 });
 
@@ -182,7 +206,12 @@ test('bad fanouts get a DM status: unknown group, malformed commands, no targets
     { kind: 'Add', path: './GwMO/Fanout/bad/Commands', value: '<Replace><CmdID>1</CmdID><Item>', format: 'xml' },
     { kind: 'Add', path: './GwMO/Fanout/bad/Commands', value: '<Sync><CmdID>1</CmdID></Sync>', format: 'xml' },
     { kind: 'Exec', path: './GwMO/Fanout/bad/Operations/Start' },
-    { kind: 'Add', path: './GwMO/Fanout/bad/Commands', value: '<Get><CmdID>1</CmdID><Item><Target><LocURI>./DevInfo/Mod</LocURI></Target></Item></Get>', format: 'xml' },
+    {
+      kind: 'Add',
+      path: './GwMO/Fanout/bad/Commands',
+      value: '<Get><CmdID>1</CmdID><Item><Target><LocURI>./DevInfo/Mod</LocURI></Target></Item></Get>',
+      format: 'xml',
+    },
     { kind: 'Exec', path: './GwMO/Fanout/bad/Operations/Start' },
     { kind: 'Add', path: './GwMO/Fanout/bad/Targets/1', value: './GwMO/DevInventory/Groups/nosuch' },
     { kind: 'Exec', path: './GwMO/Fanout/bad/Operations/Start' },
@@ -194,5 +223,8 @@ test('bad fanouts get a DM status: unknown group, malformed commands, no targets
     { kind: 'Exec', path: './GwMO/Fanout/none/Operations/Start' },
     { kind: 'Delete', path: './GwMO/Fanout/bad' },
   ]);
-  assert.deepEqual(ops.map((o) => o!.status), [200, 400, 406, 412, 200, 412, 200, 404, 200, 400, 200, 200, 412, 404, 200]);
+  assert.deepEqual(
+    ops.map((o) => o!.status),
+    [200, 400, 406, 412, 200, 412, 200, 404, 200, 400, 200, 200, 412, 404, 200],
+  );
 });

@@ -58,12 +58,21 @@ async function setup(n: number, cutAfter?: number) {
   const call = async (method: string, path: string, body?: unknown, raw?: Buffer) => {
     const res = await fetch(api + path, {
       method,
-      ...(raw ? { body: raw, headers: { 'content-type': 'application/octet-stream' } } : body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+      ...(raw
+        ? { body: raw, headers: { 'content-type': 'application/octet-stream' } }
+        : body
+          ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+          : {}),
     });
     return { status: res.status, json: (await res.json()) as any };
   };
   return {
-    srv, gw, devices, call, dir, proxy,
+    srv,
+    gw,
+    devices,
+    call,
+    dir,
+    proxy,
     async close() {
       for (const d of devices) await d.stop();
       await gw.close();
@@ -97,7 +106,11 @@ test('one staging: the image crosses the WAN once, every device installs it from
     assert.equal(t.srv.server.images!.served.bytes, SIZE, 'server egress = one image');
 
     const done = t.srv.alertOf('resultaggregation', 30_000);
-    const dist = await t.call('POST', `/gateways/${gid}/distributions`, { image: 'fw2', name: 'rollout', devices: t.devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`) });
+    const dist = await t.call('POST', `/gateways/${gid}/distributions`, {
+      image: 'fw2',
+      name: 'rollout',
+      devices: t.devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`),
+    });
     assert.equal(dist.status, 202, JSON.stringify(dist.json));
     const agg = await done;
     assert.equal(agg.items[0]!.data, '<Aggregate total="8"><Status code="200" count="8"/></Aggregate>');
@@ -138,9 +151,14 @@ test('hash mismatch and quota: reported to the server as critical, nothing left 
     for (const o of [
       { kind: 'Add' as const, path: base, format: 'node' },
       { kind: 'Replace' as const, path: `${base}/Hash`, value: `sha256:${'0'.repeat(64)}` },
-      { kind: 'Replace' as const, path: `${base}/DownloadURL`, value: `${t.srv.server.gateways.publicBase}/images/${sha}?token=${await t.srv.server.images!.linkToken(sha, Date.now() + 60_000)}` },
+      {
+        kind: 'Replace' as const,
+        path: `${base}/DownloadURL`,
+        value: `${t.srv.server.gateways.publicBase}/images/${sha}?token=${await t.srv.server.images!.linkToken(sha, Date.now() + 60_000)}`,
+      },
       { kind: 'Exec' as const, path: `${base}/Operations/Download` },
-    ]) await t.srv.server.service.queue(GW_ID, o);
+    ])
+      await t.srv.server.service.queue(GW_ID, o);
     await t.gw.gateway.checkIn();
     const a = await failed;
     assert.equal(a.items[0]!.mark, 'critical');
@@ -171,7 +189,10 @@ test('storage switched off: the gateway says so and devices fetch from the serve
     const id = (await t.srv.server.images!.get(sha))!.id;
     assert.match(String(a.items[0]!.data), new RegExp(`^${t.srv.server.gateways.publicBase}/images/${id}\\?token=`));
     const done = t.srv.alertOf('resultaggregation', 30_000);
-    await t.call('POST', `/gateways/${gid}/distributions`, { image: 'direct', devices: t.devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`) });
+    await t.call('POST', `/gateways/${gid}/distributions`, {
+      image: 'direct',
+      devices: t.devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`),
+    });
     assert.equal((await done).items[0]!.data, '<Aggregate total="3"><Status code="200" count="3"/></Aggregate>');
     assert.equal(t.srv.server.images!.served.bytes, 3 * SIZE, 'each device fetched from the server');
     assert.equal(t.gw.gateway.images.served.bytes, 0);

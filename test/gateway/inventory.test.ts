@@ -42,7 +42,10 @@ test('the sweep writes held times first: a device heard from recently is not det
   inventory.seen('D2', DM, 1_000);
   inventory.seen('D1', DM, 9_000); // held: the row still says 1,000
   const gone = inventory.sweep(12_000); // DetachTimeout 10 s: silent since before 2,000
-  assert.deepEqual(gone.map((d) => d.deviceId), ['D2']);
+  assert.deepEqual(
+    gone.map((d) => d.deviceId),
+    ['D2'],
+  );
   assert.equal(store.getDevice('D1')?.attached, true);
   assert.equal(store.getDevice('D1')?.lastSeen, 9_000);
 });

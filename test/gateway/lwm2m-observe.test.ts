@@ -28,7 +28,10 @@ async function nextAlert(srv: Srv, type: string, device: string): Promise<{ data
     const a = await srv.alertOf(type, 10_000);
     const item = a.items.find((i) => i.type === type && String(i.source ?? '').endsWith(`/${device}`));
     if (item) return { data: String(item.data) };
-    srv.alerts.splice(srv.alerts.findIndex((x) => x.alert === a), 1); // another device's: wait on
+    srv.alerts.splice(
+      srv.alerts.findIndex((x) => x.alert === a),
+      1,
+    ); // another device's: wait on
   }
 }
 
@@ -50,12 +53,16 @@ test('the server observes a resource on two devices; changes, Sends and re-regis
       { kind: 'Replace' as const, path: './GwMO/Observations/temp/Devices', value: 'lwA,lwB' },
       { kind: 'Replace' as const, path: './GwMO/Observations/temp/Attributes', value: 'pmin=1&pmax=60&st=0.5' },
       { kind: 'Exec' as const, path: './GwMO/Observations/temp/Operations/Start' },
-    ]) await srv.server.service.queue(GW_ID, o);
+    ])
+      await srv.server.service.queue(GW_ID, o);
     await gw.gateway.checkIn();
     // the value when the observation starts comes first
     assert.deepEqual(records((await first).data), [{ n: '/3303/0/5700', v: 21.5 }]);
     assert.deepEqual(devs[0]!.attributes.get('/3303/0/5700'), { pmin: '1', pmax: '60', st: '0.5' });
-    assert.deepEqual(devs.map((d) => d.observed), [['/3303/0/5700'], ['/3303/0/5700']]);
+    assert.deepEqual(
+      devs.map((d) => d.observed),
+      [['/3303/0/5700'], ['/3303/0/5700']],
+    );
     assert.equal(gw.gateway.observations!.active('temp'), 2);
 
     const changed = nextAlert(srv, 'org.gwmo.lwm2m.notify', 'lwA');
@@ -67,8 +74,9 @@ test('the server observes a resource on two devices; changes, Sends and re-regis
     assert.deepEqual(records((await sent).data), [{ n: '/3/0/1', vs: 'lwm2m-sim' }]);
 
     // kept in the store (a restarted gateway reads it) and set again when the device registers again
-    assert.deepEqual(JSON.parse(gw.gstore.getConfig(OBSERVATIONS_KEY) ?? '[]'),
-      [{ name: 'temp', path: './3303/0/5700', devices: ['lwA', 'lwB'], attributes: { pmin: 1, pmax: 60, st: 0.5 }, started: true }]);
+    assert.deepEqual(JSON.parse(gw.gstore.getConfig(OBSERVATIONS_KEY) ?? '[]'), [
+      { name: 'temp', path: './3303/0/5700', devices: ['lwA', 'lwB'], attributes: { pmin: 1, pmax: 60, st: 0.5 }, started: true },
+    ]);
     const again = nextAlert(srv, 'org.gwmo.lwm2m.notify', 'lwA');
     await devs[0]!.register();
     await again;

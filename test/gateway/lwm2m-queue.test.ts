@@ -14,7 +14,10 @@ const COUNT = 50;
 function allOf(emitter: NodeJS.EventEmitter, name: string, ids: readonly string[], timeoutMs: number): Promise<void> {
   const left = new Set(ids);
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { emitter.off(name, on); reject(new Error(`${left.size} without ${name} after ${timeoutMs} ms`)); }, timeoutMs);
+    const t = setTimeout(() => {
+      emitter.off(name, on);
+      reject(new Error(`${left.size} without ${name} after ${timeoutMs} ms`));
+    }, timeoutMs);
     const on = (x: string | Registration): void => {
       left.delete(typeof x === 'string' ? x : x.endpoint);
       if (left.size > 0) return;
@@ -52,12 +55,17 @@ test(`a fanout to ${COUNT} queue-mode devices that wake at random over a few sec
     ]);
     for (const o of [
       { kind: 'Add' as const, path: './GwMO/Fanout/sleepy', format: 'node' },
-      ...ids.map((d, i) => ({ kind: 'Add' as const, path: `./GwMO/Fanout/sleepy/Targets/${i}`, value: `./GwMO/DevInventory/Devices/${d}` })),
+      ...ids.map((d, i) => ({
+        kind: 'Add' as const,
+        path: `./GwMO/Fanout/sleepy/Targets/${i}`,
+        value: `./GwMO/DevInventory/Devices/${d}`,
+      })),
       { kind: 'Add' as const, path: './GwMO/Fanout/sleepy/Commands', value: commands, format: 'xml' },
       { kind: 'Add' as const, path: './GwMO/Fanout/sleepy/Options/Timeout', value: '20', format: 'int' },
       { kind: 'Add' as const, path: './GwMO/Fanout/sleepy/Options/Retries', value: '0', format: 'int' },
       { kind: 'Exec' as const, path: './GwMO/Fanout/sleepy/Operations/Start' },
-    ]) await srv.server.service.queue(GW_ID, o);
+    ])
+      await srv.server.service.queue(GW_ID, o);
     await gw.gateway.checkIn();
     assert.equal((await done).items[0]!.data, `<Aggregate total="${COUNT}"><Status code="200" count="${COUNT}"/></Aggregate>`);
     for (const d of devices) assert.equal(d.objects.get(3303)!.get(0)!.get(5750), 'held');
@@ -72,7 +80,11 @@ test(`a fanout to ${COUNT} queue-mode devices that wake at random over a few sec
 test('a request for a device that does not wake before the deadline is 408, and nothing is sent to it asleep', async () => {
   const srv = await startServer();
   const gw = await startGateway(srv.url, { lwm2m: true, lwm2mAwakeMs: 200 });
-  const d = new Lwm2mDevice({ endpoint: 'deep', server: `coap://${gw.gateway.lwm2mAddress}`, queue: { awakeMs: 200, sleepMs: [60_000, 60_000] } });
+  const d = new Lwm2mDevice({
+    endpoint: 'deep',
+    server: `coap://${gw.gateway.lwm2mAddress}`,
+    queue: { awakeMs: 200, sleepMs: [60_000, 60_000] },
+  });
   try {
     const attached = allOf(gw.gateway.events, 'attached', ['deep'], 10_000);
     const asleep = allOf(gw.gateway.lwm2m!, 'asleep', ['deep'], 10_000);
@@ -82,7 +94,12 @@ test('a request for a device that does not wake before the deadline is 408, and 
     const { Lwm2mDriver } = await import('../../src/adapters/lwm2m/driver.ts');
     const driver = new Lwm2mDriver(gw.gateway.lwm2m!);
     const before = d.objects.get(3303)!.get(0)!.get(5750);
-    const [r] = await driver.execute('deep', [{ kind: 'Replace', target: './3303/0/5750', data: 'never' }], { key: 'k', timeoutMs: 500, retries: 2, cancelled: () => false });
+    const [r] = await driver.execute('deep', [{ kind: 'Replace', target: './3303/0/5750', data: 'never' }], {
+      key: 'k',
+      timeoutMs: 500,
+      retries: 2,
+      cancelled: () => false,
+    });
     assert.equal(r!.status, 408);
     await d.wake(); // it wakes after the deadline: the request was dropped, not delivered late
     assert.equal(d.objects.get(3303)!.get(0)!.get(5750), before);

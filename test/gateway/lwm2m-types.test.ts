@@ -26,13 +26,19 @@ test('a fanout Get of LwM2M values reaches the DM server typed, and the Serial r
   for (const o of [
     { kind: 'Add' as const, path: './GwMO/Fanout/typed', format: 'node' },
     { kind: 'Add' as const, path: './GwMO/Fanout/typed/Targets/0', value: './GwMO/DevInventory/Devices/lwT' },
-    { kind: 'Add' as const, path: './GwMO/Fanout/typed/Commands', format: 'xml', value: encodeFragment([
-      { kind: 'Get', cmdId: 1, items: [{ target: { locUri: './3/0/9' } }] },
-      { kind: 'Get', cmdId: 2, items: [{ target: { locUri: './3303/0/5700' } }] },
-      { kind: 'Get', cmdId: 3, items: [{ target: { locUri: './1/0/6' } }] },
-    ]) },
+    {
+      kind: 'Add' as const,
+      path: './GwMO/Fanout/typed/Commands',
+      format: 'xml',
+      value: encodeFragment([
+        { kind: 'Get', cmdId: 1, items: [{ target: { locUri: './3/0/9' } }] },
+        { kind: 'Get', cmdId: 2, items: [{ target: { locUri: './3303/0/5700' } }] },
+        { kind: 'Get', cmdId: 3, items: [{ target: { locUri: './1/0/6' } }] },
+      ]),
+    },
     { kind: 'Exec' as const, path: './GwMO/Fanout/typed/Operations/Start' },
-  ]) await srv.server.service.queue(GW_ID, o);
+  ])
+    await srv.server.service.queue(GW_ID, o);
   await gw.gateway.checkIn();
   await done;
 
@@ -41,6 +47,13 @@ test('a fanout Get of LwM2M values reaches the DM server typed, and the Serial r
   await srv.server.service.notify(GW_ID);
   const [results, serialRead] = await srv.server.service.settle([read.id, serial.id], 20_000);
   const leaf = (uri: string): string | undefined => results!.results!.find((r) => r.uri.endsWith(uri))?.data as string | undefined;
-  assert.deepEqual([1, 2, 3].map((c) => [leaf(`/Cmd/${c}/Data`), leaf(`/Cmd/${c}/Format`)]), [['87', 'int'], ['21.5', 'float'], ['true', 'bool']]);
+  assert.deepEqual(
+    [1, 2, 3].map((c) => [leaf(`/Cmd/${c}/Data`), leaf(`/Cmd/${c}/Format`)]),
+    [
+      ['87', 'int'],
+      ['21.5', 'float'],
+      ['true', 'bool'],
+    ],
+  );
   assert.equal(serialRead!.results![0]!.data, 'SN-0042');
 });

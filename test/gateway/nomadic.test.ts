@@ -8,10 +8,24 @@ import { DmDevice } from '../../src/client/device.ts';
 import { enrol } from '../../src/gateway/enrol.ts';
 import { GW_ID, startGateway, startServer } from '../support/gw-pair.ts';
 
-const device = (lanUrl: string): DmDevice => new DmDevice({
-  deviceId: 'IMEI:777', serverUrl: lanUrl, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw', serverPassword: 'lan-srv-pw',
-  auth: 'md5', encoding: 'xml', manufacturer: 'Acme', model: 'Roamer', language: 'en', firmware: '1', notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0,
-});
+const device = (lanUrl: string): DmDevice =>
+  new DmDevice({
+    deviceId: 'IMEI:777',
+    serverUrl: lanUrl,
+    serverId: 'gwmo-gateway',
+    username: 'device',
+    password: 'lan-pw',
+    serverPassword: 'lan-srv-pw',
+    auth: 'md5',
+    encoding: 'xml',
+    manufacturer: 'Acme',
+    model: 'Roamer',
+    language: 'en',
+    firmware: '1',
+    notifyHost: '127.0.0.1',
+    notifyPort: 0,
+    checkInSeconds: 0,
+  });
 
 test('enrolment: a valid credential gets an account once, a wrong one is refused', async () => {
   const srv = await startServer({ enrolmentSecret: 'enrol-me' });
@@ -70,8 +84,14 @@ test('a device moving from gateway A to gateway B takes its pending job with it'
 test('when a device turns up behind gateway B, the server tells gateway A, which lists it detached at once (only one gateway shows it attached)', async () => {
   const srv = await startServer({ enrolmentSecret: 'enrol-me' });
   // A's DetachTimeout is an hour: without the server's word, A would show the device attached all that time
-  const a = await startGateway(srv.url, { config: { 'InventoryAlerts/Attach': 'true', 'InventoryAlerts/Detach': 'true', DetachTimeout: '3600' } });
-  const b = await startGateway(srv.url, { deviceId: 'GW:B', account: await enrol(srv.url, 'GW:B', 'enrol-me'), config: { 'InventoryAlerts/Attach': 'true' } });
+  const a = await startGateway(srv.url, {
+    config: { 'InventoryAlerts/Attach': 'true', 'InventoryAlerts/Detach': 'true', DetachTimeout: '3600' },
+  });
+  const b = await startGateway(srv.url, {
+    deviceId: 'GW:B',
+    account: await enrol(srv.url, 'GW:B', 'enrol-me'),
+    config: { 'InventoryAlerts/Attach': 'true' },
+  });
   const devices: DmDevice[] = [];
   try {
     const atA = srv.alertOf('deviceattached');
@@ -90,7 +110,7 @@ test('when a device turns up behind gateway B, the server tells gateway A, which
     assert.deepEqual([a.gstore.getDevice('IMEI:777')?.attached, b.gstore.getDevice('IMEI:777')?.attached], [false, true]);
     assert.equal(srv.alerts.find((x) => x.alert.items[0]?.type?.includes('devicedetached'))?.deviceId, GW_ID);
     const summary = (await srv.server.gateways.inventory(GW_ID, 10_000)).value?.summary;
-    assert.equal(summary?.['Attached'], '0', 'A\'s own inventory summary says so too');
+    assert.equal(summary?.['Attached'], '0', "A's own inventory summary says so too");
   } finally {
     for (const d of devices) await d.stop();
     await a.close();
@@ -109,7 +129,11 @@ test('a gateway refuses to have a device marked attached by a Replace of its Sta
     await first.session();
     await atA;
     await a.gateway.idle();
-    const r = await srv.server.gateways.run(GW_ID, [{ kind: 'Replace', path: './GwMO/DevInventory/Devices/IMEI:777/Status', value: '2', format: 'int' }], 10_000);
+    const r = await srv.server.gateways.run(
+      GW_ID,
+      [{ kind: 'Replace', path: './GwMO/DevInventory/Devices/IMEI:777/Status', value: '2', format: 'int' }],
+      10_000,
+    );
     assert.equal(r.operations[0]?.status, 400);
     assert.equal(a.gstore.getDevice('IMEI:777')?.attached, true);
   } finally {

@@ -15,7 +15,9 @@ test('a fanout reads no operation history; a resumed job finds its finished atte
   const wake = async (deviceId: string): Promise<boolean> => {
     sessions++;
     for (const op of await south.takeOperations(deviceId, 10, 2)) {
-      driver!.operationChanged((await south.finishOperation(op.id, { state: 'done', status: 200, results: [{ uri: op.target, data: `v${op.target}` }] }, 3))!);
+      driver!.operationChanged(
+        (await south.finishOperation(op.id, { state: 'done', status: 200, results: [{ uri: op.target, data: `v${op.target}` }] }, 3))!,
+      );
     }
     return true;
   };
@@ -29,12 +31,18 @@ test('a fanout reads no operation history; a resumed job finds its finished atte
   const ctx = (key: string): DriverContext => ({ key, timeoutMs: 2000, retries: 0, cancelled: () => false });
   const get = (target: string) => ({ kind: 'Get' as const, target });
 
-  assert.deepEqual(await driver.execute('D', [get('./a'), get('./b')], ctx('job1/D')), [{ status: 200, data: 'v./a' }, { status: 200, data: 'v./b' }]);
+  assert.deepEqual(await driver.execute('D', [get('./a'), get('./b')], ctx('job1/D')), [
+    { status: 200, data: 'v./a' },
+    { status: 200, data: 'v./b' },
+  ]);
   assert.deepEqual(await driver.execute('D', [get('./c')], ctx('job2/D')), [{ status: 200, data: 'v./c' }]);
   assert.equal(historyReads, 0, 'no earlier attempt: the history is not read');
 
   // job1 again, as after a gateway restart: its attempt is done, nothing is queued twice
-  assert.deepEqual(await driver.execute('D', [get('./a'), get('./b')], ctx('job1/D')), [{ status: 200, data: 'v./a' }, { status: 200, data: 'v./b' }]);
+  assert.deepEqual(await driver.execute('D', [get('./a'), get('./b')], ctx('job1/D')), [
+    { status: 200, data: 'v./a' },
+    { status: 200, data: 'v./b' },
+  ]);
   assert.equal((await list('D')).length, 3);
   assert.equal(sessions, 3);
   await south.close();

@@ -30,10 +30,16 @@ test('every node of a live gateway tree is in the schema with its Format', async
       { kind: 'Add' as const, path: './GwMO/Images/i1', format: 'node' },
       { kind: 'Add' as const, path: './GwMO/Fanout/j', format: 'node' },
       { kind: 'Add' as const, path: './GwMO/Fanout/j/Targets/1', value: './GwMO/DevInventory/Groups/g' },
-      { kind: 'Add' as const, path: './GwMO/Fanout/j/Commands', format: 'xml', value: encodeFragment([{ kind: 'Get', cmdId: 1, items: [{ target: { locUri: './DevInfo/Mod' } }] }]) },
+      {
+        kind: 'Add' as const,
+        path: './GwMO/Fanout/j/Commands',
+        format: 'xml',
+        value: encodeFragment([{ kind: 'Get', cmdId: 1, items: [{ target: { locUri: './DevInfo/Mod' } }] }]),
+      },
       { kind: 'Add' as const, path: './GwMO/Fanout/j/Options/Retries', value: '0', format: 'int' },
       { kind: 'Exec' as const, path: './GwMO/Fanout/j/Operations/Start' },
-    ]) await srv.server.service.queue(GW_ID, o);
+    ])
+      await srv.server.service.queue(GW_ID, o);
     await gw.gateway.checkIn();
     await done;
     const nodes = (await gw.gateway.tree.get(LOCAL, './GwMO?list=Struct')).value!;
@@ -47,7 +53,12 @@ test('every node of a live gateway tree is in the schema with its Format', async
       if (spec.type) assert.equal(n.type, spec.type, rel);
     }
     const seen = new Set(nodes.map((n) => specOf(n.uri.slice('./GwMO/'.length))?.path));
-    for (const must of ['Images/<x>/LocalURL', 'Fanout/<x>/Results/<x>/Cmd/<x>/Data', 'DevInventory/Groups/<x>/Members/<x>', 'DevInventory/Devices/<x>/Sync/Pending']) {
+    for (const must of [
+      'Images/<x>/LocalURL',
+      'Fanout/<x>/Results/<x>/Cmd/<x>/Data',
+      'DevInventory/Groups/<x>/Members/<x>',
+      'DevInventory/Devices/<x>/Sync/Pending',
+    ]) {
       assert.ok(seen.has(must), `${must} appears`);
     }
   } finally {

@@ -31,28 +31,54 @@ test('behind a gateway: the fanout counts the device without large objects as fa
   t.after(() => srv.close());
   const gw = await startGateway(srv.url);
   t.after(() => gw.close());
-  const devices = await Promise.all([{ chunkAnsweredOk: true }, undefined].map(async (quirks, i) => {
-    const d = new DmDevice({
-      deviceId: `IMEI:LO${i}`, serverUrl: gw.gateway.lanUrl, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw',
-      serverPassword: 'lan-srv-pw', auth: 'md5', encoding: 'xml', manufacturer: 'Acme', model: 'Meter', language: 'en', firmware: '1.0',
-      notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0, maxMsgSize: 2048, ...(quirks ? { quirks } : {}),
-    });
-    await d.start();
-    await d.session();
-    return d;
-  }));
-  t.after(async () => { for (const d of devices) await d.stop(); });
+  const devices = await Promise.all(
+    [{ chunkAnsweredOk: true }, undefined].map(async (quirks, i) => {
+      const d = new DmDevice({
+        deviceId: `IMEI:LO${i}`,
+        serverUrl: gw.gateway.lanUrl,
+        serverId: 'gwmo-gateway',
+        username: 'device',
+        password: 'lan-pw',
+        serverPassword: 'lan-srv-pw',
+        auth: 'md5',
+        encoding: 'xml',
+        manufacturer: 'Acme',
+        model: 'Meter',
+        language: 'en',
+        firmware: '1.0',
+        notifyHost: '127.0.0.1',
+        notifyPort: 0,
+        checkInSeconds: 0,
+        maxMsgSize: 2048,
+        ...(quirks ? { quirks } : {}),
+      });
+      await d.start();
+      await d.session();
+      return d;
+    }),
+  );
+  t.after(async () => {
+    for (const d of devices) await d.stop();
+  });
   await gw.gateway.checkIn();
   const api = srv.url.replace(/\/dm$/, '/api');
   const gid = encodeURIComponent(GW_ID);
   const done = srv.alertOf('resultaggregation');
   const res = await fetch(`${api}/gateways/${gid}/fanouts`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'big', devices: ['IMEI:LO0', 'IMEI:LO1'], commands: [{ kind: 'Replace', path: './Vendor/gwmo/Note', value: BIG }] }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'big',
+      devices: ['IMEI:LO0', 'IMEI:LO1'],
+      commands: [{ kind: 'Replace', path: './Vendor/gwmo/Note', value: BIG }],
+    }),
   });
   assert.equal(res.status, 202, await res.clone().text());
   await done;
-  const job = await (await fetch(`${api}/gateways/${gid}/fanouts/big`)).json() as { Progress: Record<string, string>; Aggregate: Record<string, string> };
+  const job = (await (await fetch(`${api}/gateways/${gid}/fanouts/big`)).json()) as {
+    Progress: Record<string, string>;
+    Aggregate: Record<string, string>;
+  };
   assert.deepEqual(job.Progress, { Total: '2', Done: '2', Succeeded: '1', Failed: '1' });
   assert.deepEqual(job.Aggregate, { 200: '1', 406: '1' });
   assert.equal(devices[1]!.tree.read('./Vendor/gwmo/Note'), BIG, 'the device with large objects got all of it');

@@ -50,7 +50,9 @@ import type { XmlElement } from '../support/xml-tree.ts';
 
 const run = promisify(execFile);
 const CORPUS = fileURLToPath(new URL('../vectors/corpus/', import.meta.url));
-const names = readdirSync(CORPUS).filter((f) => f.endsWith('.xml')).sort();
+const names = readdirSync(CORPUS)
+  .filter((f) => f.endsWith('.xml'))
+  .sort();
 const INSTALL = 'libwbxml tools (xml2wbxml, wbxml2xml) are not on PATH: apt-get install libwbxml2-utils';
 
 type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
@@ -165,9 +167,11 @@ function unwrap<T>(outcome: Outcome<T> | undefined): T {
 /** Runs `job` over `items` with at most `width` at a time (the CI machine has 2 cores). */
 async function pool<T>(items: readonly T[], width: number, job: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await job(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await job(items[next++]!);
+    }),
+  );
 }
 
 // --- (a): what xml2wbxml is known to rewrite ------------------------------------------------------
@@ -220,8 +224,9 @@ function crlf(data: unknown, format: string): unknown {
 
 // --- (b) and conventions: the source tree --------------------------------------------------------
 
-const PROLOG = '<?xml version="1.0" encoding="UTF-8"?>\n'
-  + '<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML 1.2//EN" "http://www.openmobilealliance.org/tech/DTD/OMA-TS-SyncML_RepPro_DTD-V1_2.dtd">\n';
+const PROLOG =
+  '<?xml version="1.0" encoding="UTF-8"?>\n' +
+  '<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML 1.2//EN" "http://www.openmobilealliance.org/tech/DTD/OMA-TS-SyncML_RepPro_DTD-V1_2.dtd">\n';
 const SYNCML_NS = 'SYNCML:SYNCML1.2';
 const METINF_NS = 'syncml:metinf';
 
@@ -259,9 +264,10 @@ function conventionProblem(root: XmlElement): string | undefined {
     const ns = parent?.name === 'Meta' ? METINF_NS : SYNCML_NS;
     if (el.ns !== ns) problems.push(`${here} is in {${el.ns}}, not {${ns}}`);
     if (el.children.length === 0 && el.text !== el.text.trim()) problems.push(`${here} has blanks at the ends of its text`);
-    const b64 = (el.name === 'NextNonce')
-      || (el.name === 'Data' && parent?.name === 'Cred')
-      || (el.name === 'Data' && parent?.name === 'Item' && formatOf(parent, command) === 'b64');
+    const b64 =
+      el.name === 'NextNonce' ||
+      (el.name === 'Data' && parent?.name === 'Cred') ||
+      (el.name === 'Data' && parent?.name === 'Item' && formatOf(parent, command) === 'b64');
     if (b64 && el.text !== canonical(el.text)) problems.push(`${here} is not canonical base64`);
     const isCommand = parent?.name === 'SyncBody' || parent?.name === 'Atomic' || parent?.name === 'Sequence';
     for (const c of el.children) walk(c, el, isCommand ? el : command, here);

@@ -22,11 +22,33 @@ async function direct(t: { after(fn: () => unknown): void }, quirks: readonly Cl
   const log: Log = [];
   const server = new DmServer({ store, serverId: 'gwmo', log: (event, fields) => log.push({ event, fields }) });
   const url = await server.start();
-  t.after(async () => { await server.stop(); await store.close(); });
-  await server.service.addDevice({ deviceId: ID, name: 'device', password: 'dev-secret', serverName: 'gwmo', serverPassword: 'srv-secret', scheme: 'md5' });
+  t.after(async () => {
+    await server.stop();
+    await store.close();
+  });
+  await server.service.addDevice({
+    deviceId: ID,
+    name: 'device',
+    password: 'dev-secret',
+    serverName: 'gwmo',
+    serverPassword: 'srv-secret',
+    scheme: 'md5',
+  });
   const config: DeviceConfig = {
-    deviceId: ID, serverUrl: url, serverId: 'gwmo', username: 'device', password: 'dev-secret', serverPassword: 'srv-secret',
-    auth: 'md5', encoding, manufacturer: 'gwmo', model: 'sim-1', language: 'en', firmware: '1.0', checkInSeconds: 0, wireQuirks: quirks,
+    deviceId: ID,
+    serverUrl: url,
+    serverId: 'gwmo',
+    username: 'device',
+    password: 'dev-secret',
+    serverPassword: 'srv-secret',
+    auth: 'md5',
+    encoding,
+    manufacturer: 'gwmo',
+    model: 'sim-1',
+    language: 'en',
+    firmware: '1.0',
+    checkInSeconds: 0,
+    wireQuirks: quirks,
   };
   const device = new DmDevice(config);
   t.after(() => device.stop());
@@ -40,8 +62,20 @@ async function behindGateway(t: { after(fn: () => unknown): void }, quirks: read
   const gw = await startGateway(srv.url);
   t.after(() => gw.close());
   const device = new DmDevice({
-    deviceId: ID, serverUrl: gw.gateway.lanUrl, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw', serverPassword: 'lan-srv-pw',
-    auth: 'md5', encoding: 'xml', manufacturer: 'Acme', model: 'Meter', language: 'en', firmware: '1.0', checkInSeconds: 0, wireQuirks: quirks,
+    deviceId: ID,
+    serverUrl: gw.gateway.lanUrl,
+    serverId: 'gwmo-gateway',
+    username: 'device',
+    password: 'lan-pw',
+    serverPassword: 'lan-srv-pw',
+    auth: 'md5',
+    encoding: 'xml',
+    manufacturer: 'Acme',
+    model: 'Meter',
+    language: 'en',
+    firmware: '1.0',
+    checkInSeconds: 0,
+    wireQuirks: quirks,
   });
   t.after(() => device.stop());
   const first = await device.session();
@@ -61,7 +95,10 @@ test('Meta with Type before Format: Results keep their Format and Type', async (
   const op = await service.queue(ID, { kind: 'Get', path: './DevInfo' });
   const [done] = await run(device, service, [op]);
   assert.equal(done!.status, 200);
-  assert.deepStrictEqual({ ...done!.results![0], data: undefined }, { uri: './DevInfo', format: 'node', type: 'urn:oma:mo:oma-dm-devinfo:1.0', data: undefined });
+  assert.deepStrictEqual(
+    { ...done!.results![0], data: undefined },
+    { uri: './DevInfo', format: 'node', type: 'urn:oma:mo:oma-dm-devinfo:1.0', data: undefined },
+  );
 });
 
 for (const where of ['server', 'gateway'] as const) {
@@ -75,13 +112,16 @@ for (const where of ['server', 'gateway'] as const) {
       await service.queue(ID, { kind: 'Get', path: './Vendor/gwmo/Settings/Label' }),
     ];
     const out = await run(device, service, ops);
-    assert.deepStrictEqual(out.map((o) => [o.kind, o.target, o.state, o.status]), [
-      ['Replace', './Vendor/gwmo/Note', 'done', 200],
-      ['Get', './Vendor/gwmo/Note', 'done', 200],
-      ['Get', './DevInfo/Nope', 'failed', 404],
-      ['Replace', './Vendor/gwmo/Settings/Interval', 'failed', 400],
-      ['Get', './Vendor/gwmo/Settings/Label', 'done', 200],
-    ]);
+    assert.deepStrictEqual(
+      out.map((o) => [o.kind, o.target, o.state, o.status]),
+      [
+        ['Replace', './Vendor/gwmo/Note', 'done', 200],
+        ['Get', './Vendor/gwmo/Note', 'done', 200],
+        ['Get', './DevInfo/Nope', 'failed', 404],
+        ['Replace', './Vendor/gwmo/Settings/Interval', 'failed', 400],
+        ['Get', './Vendor/gwmo/Settings/Label', 'done', 200],
+      ],
+    );
     assert.equal(out[1]!.results?.[0]?.data, 'hi');
     assert.equal(out[4]!.results?.[0]?.data, 'sim');
   });
@@ -89,9 +129,18 @@ for (const where of ['server', 'gateway'] as const) {
 
 test('Status without CmdRef in WBXML: the same, and the lenient reading is logged for the device', async (t) => {
   const { device, service, log } = await direct(t, ['status-no-cmdref'], 'wbxml');
-  const ops = [await service.queue(ID, { kind: 'Replace', path: './Vendor/gwmo/Note', value: 'w' }), await service.queue(ID, { kind: 'Get', path: './DevInfo/Mod' })];
+  const ops = [
+    await service.queue(ID, { kind: 'Replace', path: './Vendor/gwmo/Note', value: 'w' }),
+    await service.queue(ID, { kind: 'Get', path: './DevInfo/Mod' }),
+  ];
   const out = await run(device, service, ops);
-  assert.deepStrictEqual(out.map((o) => [o.state, o.status]), [['done', 200], ['done', 200]]);
+  assert.deepStrictEqual(
+    out.map((o) => [o.state, o.status]),
+    [
+      ['done', 200],
+      ['done', 200],
+    ],
+  );
   assert.equal(device.tree.read('./Vendor/gwmo/Note'), 'w');
   const lenient = log.filter((l) => l.event === 'dm.lenient');
   assert.ok(lenient.length > 0 && lenient.every((l) => l.fields['deviceId'] === ID));
@@ -100,11 +149,18 @@ test('Status without CmdRef in WBXML: the same, and the lenient reading is logge
 
 test('TargetRef and Source after Data: Results are filed under the right node', async (t) => {
   const { device, service } = await direct(t, ['targetref-after-data']);
-  const ops = [await service.queue(ID, { kind: 'Get', path: './DevInfo/Mod' }), await service.queue(ID, { kind: 'Get', path: './Vendor/gwmo/Settings/Label' })];
+  const ops = [
+    await service.queue(ID, { kind: 'Get', path: './DevInfo/Mod' }),
+    await service.queue(ID, { kind: 'Get', path: './Vendor/gwmo/Settings/Label' }),
+  ];
   const out = await run(device, service, ops);
-  assert.deepStrictEqual(out.map((o) => [o.status, o.results?.map((r) => [r.uri, r.data])]), [
-    [200, [['./DevInfo/Mod', 'sim-1']]], [200, [['./Vendor/gwmo/Settings/Label', 'sim']]],
-  ]);
+  assert.deepStrictEqual(
+    out.map((o) => [o.status, o.results?.map((r) => [r.uri, r.data])]),
+    [
+      [200, [['./DevInfo/Mod', 'sim-1']]],
+      [200, [['./Vendor/gwmo/Settings/Label', 'sim']]],
+    ],
+  );
 });
 
 for (const where of ['server', 'gateway'] as const) {
@@ -116,18 +172,29 @@ for (const where of ['server', 'gateway'] as const) {
       await service.queue(ID, { kind: 'Get', path: './DevInfo/DmV' }),
     ];
     const out = await run(device, service, ops);
-    assert.deepStrictEqual(out.map((o) => [o.status, o.results?.map((r) => [r.uri, r.data])]), [
-      [200, [['./DevInfo/Lang', 'en']]], [404, undefined], [200, [['./DevInfo/DmV', '1.2']]],
-    ]);
+    assert.deepStrictEqual(
+      out.map((o) => [o.status, o.results?.map((r) => [r.uri, r.data])]),
+      [
+        [200, [['./DevInfo/Lang', 'en']]],
+        [404, undefined],
+        [200, [['./DevInfo/DmV', '1.2']]],
+      ],
+    );
   });
 }
 
 for (const where of ['server', 'gateway'] as const) {
   test(`Format in another case (${where}): results are filed with the Format in lower case`, async (t) => {
     const { device, service } = where === 'server' ? await direct(t, ['format-case']) : await behindGateway(t, ['format-case']);
-    const ops = [await service.queue(ID, { kind: 'Get', path: './Vendor/gwmo/Settings/Interval' }), await service.queue(ID, { kind: 'Get', path: './DevInfo/Mod' })];
+    const ops = [
+      await service.queue(ID, { kind: 'Get', path: './Vendor/gwmo/Settings/Interval' }),
+      await service.queue(ID, { kind: 'Get', path: './DevInfo/Mod' }),
+    ];
     const out = await run(device, service, ops);
-    assert.deepStrictEqual(out.map((o) => o.results?.map((r) => [r.format, r.data])), [[['int', '60']], [['chr', where === 'server' ? 'sim-1' : 'Meter']]]);
+    assert.deepStrictEqual(
+      out.map((o) => o.results?.map((r) => [r.format, r.data])),
+      [[['int', '60']], [['chr', where === 'server' ? 'sim-1' : 'Meter']]],
+    );
   });
 }
 
@@ -149,7 +216,8 @@ test('generic SyncML content types and no DOCTYPE: the session runs as with the 
 
 for (const where of ['server', 'gateway'] as const) {
   test(`a Generic Alert in the message with the Exec's Status (${where}): the Exec ends with the alert's result, in one session`, async (t) => {
-    const { device, service, store } = where === 'server' ? await direct(t, ['alert-with-status']) : await behindGateway(t, ['alert-with-status']);
+    const { device, service, store } =
+      where === 'server' ? await direct(t, ['alert-with-status']) : await behindGateway(t, ['alert-with-status']);
     const exec = await service.queue(ID, { kind: 'Exec', path: './Vendor/gwmo/Reboot' });
     assert.ok(exec.correlator);
     const [done] = await run(device, service, [exec]);
@@ -159,7 +227,7 @@ for (const where of ['server', 'gateway'] as const) {
   });
 }
 
-test('Alert 1201 re-sent to the last session\'s RespURI: a new session starts and runs what is queued', async (t) => {
+test("Alert 1201 re-sent to the last session's RespURI: a new session starts and runs what is queued", async (t) => {
   const { device, service, log } = await direct(t, ['resend-to-respuri']);
   const first = await run(device, service, [await service.queue(ID, { kind: 'Replace', path: './Vendor/gwmo/Note', value: 'one' })]);
   assert.equal(first[0]!.status, 200);
@@ -167,5 +235,8 @@ test('Alert 1201 re-sent to the last session\'s RespURI: a new session starts an
   const second = await run(device, service, [await service.queue(ID, { kind: 'Replace', path: './Vendor/gwmo/Note', value: 'two' })]);
   assert.deepStrictEqual([second[0]!.state, second[0]!.status], ['done', 200]);
   assert.equal(device.tree.read('./Vendor/gwmo/Note'), 'two');
-  assert.deepStrictEqual(log.filter((l) => l.event === 'dm.refused'), []);
+  assert.deepStrictEqual(
+    log.filter((l) => l.event === 'dm.refused'),
+    [],
+  );
 });

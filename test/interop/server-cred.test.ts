@@ -23,11 +23,22 @@ for (const encoding of ['xml', 'wbxml'] as const) {
       const report = await p.agent.session();
       assert.equal(report.end, 'done', report.error);
       const out = await Promise.all([get, add].map((o) => s.operation(o.id)));
-      assert.deepEqual(out.map((o) => [o.state, o.status]), [['done', 200], ['done', 200]], `round ${round}`);
+      assert.deepEqual(
+        out.map((o) => [o.state, o.status]),
+        [
+          ['done', 200],
+          ['done', 200],
+        ],
+        `round ${round}`,
+      );
       assert.equal(p.tree.exists(`./Vendor${round}`), true, 'the Add ran once');
     }
     const metric = await scrape(`${p.url.replace(/\/dm$/, '')}/metrics`);
-    assert.equal(metric('gwmo_dm_server_auth_refused_total', { outcome: 'resent' }), 2, 'one refusal per session, each answered by a re-send');
+    assert.equal(
+      metric('gwmo_dm_server_auth_refused_total', { outcome: 'resent' }),
+      2,
+      'one refusal per session, each answered by a re-send',
+    );
   });
 }
 
@@ -49,13 +60,17 @@ test('a device that refuses every Cred (wrong server password): the operations s
   const get = await p.server.service.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Mod' });
   await p.agent.session();
   const res = await fetch(`${p.url.replace(/\/dm$/, '')}/api/operations/${get.id}`);
-  const view = await res.json() as { state: string; status: unknown; note: string };
+  const view = (await res.json()) as { state: string; status: unknown; note: string };
   assert.deepEqual([view.state, view.status], ['queued', null]);
   assert.match(view.note, /the device refused the server's credentials \(401\) 3 times in one session/);
   const metric = await scrape(`${p.url.replace(/\/dm$/, '')}/metrics`);
   assert.equal(metric('gwmo_dm_server_auth_refused_total', { outcome: 'gave-up' }), 1);
   assert.equal(metric('gwmo_dm_sessions_ended_total', { outcome: 'server-auth-failed' }), 1);
-  assert.deepEqual(trace.list().map((x) => x.outcome), ['server-auth-failed'], 'the trace says how the session ended');
+  assert.deepEqual(
+    trace.list().map((x) => x.outcome),
+    ['server-auth-failed'],
+    'the trace says how the session ended',
+  );
 });
 
 for (const nonce of [undefined, new Uint8Array(0)]) {
@@ -67,12 +82,33 @@ for (const nonce of [undefined, new Uint8Array(0)]) {
     // a device that forgot the nonce it gave cannot verify a Package#0 keyed with it either: it
     // ignores it, and its own next session (a check-in) picks the fanout's command up
     let ignored = (): void => {};
-    const notificationIgnored = new Promise<void>((resolve) => { ignored = resolve; });
-    const d = new DmDevice({
-      deviceId: 'IMEI:NONCE', serverUrl: gw.gateway.lanUrl, serverId: 'gwmo-gateway', username: 'device', password: 'lan-pw',
-      serverPassword: 'lan-srv-pw', auth: 'md5', encoding: 'xml', manufacturer: 'Acme', model: 'Meter', language: 'en', firmware: '1.0',
-      notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0, quirks: QUIRKS,
-    }, undefined, (event) => { if (event === 'notification.ignored') ignored(); });
+    const notificationIgnored = new Promise<void>((resolve) => {
+      ignored = resolve;
+    });
+    const d = new DmDevice(
+      {
+        deviceId: 'IMEI:NONCE',
+        serverUrl: gw.gateway.lanUrl,
+        serverId: 'gwmo-gateway',
+        username: 'device',
+        password: 'lan-pw',
+        serverPassword: 'lan-srv-pw',
+        auth: 'md5',
+        encoding: 'xml',
+        manufacturer: 'Acme',
+        model: 'Meter',
+        language: 'en',
+        firmware: '1.0',
+        notifyHost: '127.0.0.1',
+        notifyPort: 0,
+        checkInSeconds: 0,
+        quirks: QUIRKS,
+      },
+      undefined,
+      (event) => {
+        if (event === 'notification.ignored') ignored();
+      },
+    );
     await d.start();
     t.after(() => d.stop());
     assert.equal((await d.session()).end, 'done');
@@ -80,8 +116,13 @@ for (const nonce of [undefined, new Uint8Array(0)]) {
     const api = srv.url.replace(/\/dm$/, '/api');
     const done = srv.alertOf('resultaggregation');
     const res = await fetch(`${api}/gateways/${encodeURIComponent(GW_ID)}/fanouts`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'note', devices: ['IMEI:NONCE'], commands: [{ kind: 'Replace', path: './Vendor/gwmo/Note', value: 'hello' }] }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'note',
+        devices: ['IMEI:NONCE'],
+        commands: [{ kind: 'Replace', path: './Vendor/gwmo/Note', value: 'hello' }],
+      }),
     });
     assert.equal(res.status, 202, await res.clone().text());
     if (!nonce) {
@@ -90,7 +131,9 @@ for (const nonce of [undefined, new Uint8Array(0)]) {
     }
     await done;
     assert.equal(d.tree.read('./Vendor/gwmo/Note'), 'hello');
-    const job = await (await fetch(`${api}/gateways/${encodeURIComponent(GW_ID)}/fanouts/note`)).json() as { Aggregate: Record<string, string> };
+    const job = (await (await fetch(`${api}/gateways/${encodeURIComponent(GW_ID)}/fanouts/note`)).json()) as {
+      Aggregate: Record<string, string>;
+    };
     assert.deepEqual(job.Aggregate, { 200: '1' });
     const text = await gw.gateway.metrics.dm.registry.metrics();
     const resent = Number(/gwmo_dm_server_auth_refused_total\{[^}]*outcome="resent"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);

@@ -17,7 +17,7 @@ test('150 Gets to a device that fails above 60 Results: the aborted batch is que
   const states = await Promise.all(ops.map(async (o) => (await s.operation(o.id)).state));
   assert.deepEqual([...new Set(states)], ['queued'], 'none left "sent" until a timeout');
   const api = `${p.url.replace(/\/dm$/, '')}/api/devices/${encodeURIComponent(p.deviceId)}`;
-  const view = await (await fetch(api)).json() as { sessionProfile: Record<string, unknown> };
+  const view = (await (await fetch(api)).json()) as { sessionProfile: Record<string, unknown> };
   assert.equal(view.sessionProfile['effectiveCommandsPerMessage'], 50, 'half of the 100 it could not answer');
 
   const second = await p.agent.session();

@@ -27,7 +27,10 @@ const G = encodeURIComponent(GW_ID);
 const DEV0 = 'IMEI:000000000000000';
 
 async function call(method: string, path: string, body?: unknown, token: string | undefined = tokens['admin']) {
-  const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+  const headers: Record<string, string> = {
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+  };
   const res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
   let json: { error?: string } & Record<string, unknown> = {};
@@ -97,7 +100,14 @@ test('creating a device with the id of a live gateway answers 409, changes nothi
 });
 
 test('PATCH changes only the fields given, 404 for an unknown id, and the audit line names who and which fields, never a secret', async () => {
-  const created = await call('POST', '/api/devices', { deviceId: 'IMEI:P1', name: 'p1', password: 'p1-pw', serverName: 'srv', serverPassword: 'p1-srv-pw', notifyAddress: '127.0.0.1:40001' });
+  const created = await call('POST', '/api/devices', {
+    deviceId: 'IMEI:P1',
+    name: 'p1',
+    password: 'p1-pw',
+    serverName: 'srv',
+    serverPassword: 'p1-srv-pw',
+    notifyAddress: '127.0.0.1:40001',
+  });
   assert.equal(created.status, 201);
   const before = await account('IMEI:P1');
   const r = await call('PATCH', '/api/devices/IMEI%3AP1', { serverPassword: 'rotated-srv-pw', notifyAddress: '127.0.0.1:40002' });
@@ -152,13 +162,23 @@ test('creating a user whose name exists answers 409 and keeps the user as it was
 
 test('a fanout started with the name of a finished one answers 409 and the finished job keeps its results', async () => {
   const done = srv.alertOf('resultaggregation');
-  const first = await call('POST', `/api/gateways/${G}/fanouts`, { name: 'once', devices: [DEV0], commands: [{ kind: 'Get', path: './DevInfo/Lang' }] }, tokens['operator']);
+  const first = await call(
+    'POST',
+    `/api/gateways/${G}/fanouts`,
+    { name: 'once', devices: [DEV0], commands: [{ kind: 'Get', path: './DevInfo/Lang' }] },
+    tokens['operator'],
+  );
   assert.equal(first.status, 202, first.text);
   await done;
   const before = await call('GET', `/api/gateways/${G}/fanouts/once`);
   assert.equal(before.json['State'], '30');
   const jobs = gw.gstore.listJobNames().length;
-  const again = await call('POST', `/api/gateways/${G}/fanouts`, { name: 'once', devices: [DEV0, 'IMEI:000000000000001'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }], timeout: 5 }, tokens['operator']);
+  const again = await call(
+    'POST',
+    `/api/gateways/${G}/fanouts`,
+    { name: 'once', devices: [DEV0, 'IMEI:000000000000001'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }], timeout: 5 },
+    tokens['operator'],
+  );
   assert.equal(again.status, 409, again.text);
   assert.match(again.json.error!, /already has a fanout "once"; fanout names are not reused/);
   assert.deepEqual(await call('GET', `/api/gateways/${G}/fanouts/once`), before);
@@ -192,7 +212,16 @@ test('malformed percent-encoding answers 400 with a message on API and other rou
 });
 
 // newline, NUL, DEL, NEL (C1), a bidi override, a lone surrogate, a trailing space, too long
-const BAD_IDS = ['IMEI:1\nforged', 'IMEI:\u00001', 'IMEI:\u007f1', 'IMEI:\u00851', 'IMEI:\u202e1', 'IMEI:\ud8001', 'IMEI:1 ', 'x'.repeat(257)];
+const BAD_IDS = [
+  'IMEI:1\nforged',
+  'IMEI:\u00001',
+  'IMEI:\u007f1',
+  'IMEI:\u00851',
+  'IMEI:\u202e1',
+  'IMEI:\ud8001',
+  'IMEI:1 ',
+  'x'.repeat(257),
+];
 
 test('ids and names with control characters (or blank ends, or too long) answer 400 at every entry point and change nothing', async () => {
   const count = await deviceCount();
@@ -209,14 +238,24 @@ test('ids and names with control characters (or blank ends, or too long) answer 
     const enrol = await fetch(`${base}/enrol`, { method: 'POST', body: JSON.stringify({ deviceId: id, enrolmentSecret: ENROL }) });
     assert.equal(enrol.status, 400, what);
     assert.match(((await enrol.json()) as { error: string }).error, rule);
-    const fanout = await call('POST', `/api/gateways/${G}/fanouts`, { devices: [DEV0, id], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }, tokens['operator']);
+    const fanout = await call(
+      'POST',
+      `/api/gateways/${G}/fanouts`,
+      { devices: [DEV0, id], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] },
+      tokens['operator'],
+    );
     assert.equal(fanout.status, 400, what);
     assert.match(fanout.json.error!, /^devices\[1\] /);
     const group = await call('PUT', `/api/gateways/${G}/groups/g1`, { members: [id] }, tokens['operator']);
     assert.equal(group.status, 400, what);
     assert.match(group.json.error!, /^members\[0\] /);
     // a lone surrogate has no UTF-8 form: in a URL it can only arrive as malformed percent-encoding
-    const job = await call('POST', `/api/devices/${id.isWellFormed() ? encodeURIComponent(id) : '%ED%A0%80'}/jobs`, { commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }, tokens['operator']);
+    const job = await call(
+      'POST',
+      `/api/devices/${id.isWellFormed() ? encodeURIComponent(id) : '%ED%A0%80'}/jobs`,
+      { commands: [{ kind: 'Get', path: './DevInfo/Mod' }] },
+      tokens['operator'],
+    );
     assert.equal(job.status, 400, what);
     assert.match(job.json.error!, id.isWellFormed() ? /^deviceId / : /malformed percent-encoding/);
   }
@@ -243,14 +282,35 @@ test('an operation whose path is not a DM URI answers 400 and nothing is queued,
     const r = await call('POST', '/api/devices/IMEI%3AOPS/operations', { kind: 'Get', path }, tokens['operator']);
     assert.equal(r.status, 400, path);
     assert.match(r.json.error!, /^path ".*" is not a DM URI/s);
-    const job = await call('POST', `/api/devices/${encodeURIComponent(DEV0)}/jobs`, { commands: [{ kind: 'Get', path }] }, tokens['operator']);
+    const job = await call(
+      'POST',
+      `/api/devices/${encodeURIComponent(DEV0)}/jobs`,
+      { commands: [{ kind: 'Get', path }] },
+      tokens['operator'],
+    );
     assert.equal(job.status, 400, path);
     assert.match(job.json.error!, /^commands\[0\]: path ".*" is not a DM URI/s);
-    const fanout = await call('POST', `/api/gateways/${G}/fanouts`, { devices: [DEV0], commands: [{ kind: 'Get', path: './DevInfo/Mod' }, { kind: 'Replace', path, value: 'x' }] }, tokens['operator']);
+    const fanout = await call(
+      'POST',
+      `/api/gateways/${G}/fanouts`,
+      {
+        devices: [DEV0],
+        commands: [
+          { kind: 'Get', path: './DevInfo/Mod' },
+          { kind: 'Replace', path, value: 'x' },
+        ],
+      },
+      tokens['operator'],
+    );
     assert.equal(fanout.status, 400, path);
     assert.match(fanout.json.error!, /^commands\[1\]: path ".*" is not a DM URI/s);
   }
-  const copy = await call('POST', '/api/devices/IMEI%3AOPS/operations', { kind: 'Copy', path: './Vendor/x', source: '/etc/shadow' }, tokens['operator']);
+  const copy = await call(
+    'POST',
+    '/api/devices/IMEI%3AOPS/operations',
+    { kind: 'Copy', path: './Vendor/x', source: '/etc/shadow' },
+    tokens['operator'],
+  );
   assert.equal(copy.status, 400);
   assert.match(copy.json.error!, /^source "\/etc\/shadow" is not a DM URI/);
   assert.equal(await opCount('IMEI:OPS'), ops);

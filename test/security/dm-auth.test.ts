@@ -24,13 +24,37 @@ async function rig(t: { after(fn: () => unknown): void }, extra: Partial<DmServe
   const store = new SqliteServerStore(':memory:');
   const logs: { event: string; fields: Record<string, unknown> }[] = [];
   const server = new DmServer({
-    store, serverId: 'srv', routes: apiRoutes, clock: { now: () => now }, log: (event, fields) => logs.push({ event, fields }),
-    authLimits: { delayMs: 100, maxDelayMs: 400 }, ...extra,
+    store,
+    serverId: 'srv',
+    routes: apiRoutes,
+    clock: { now: () => now },
+    log: (event, fields) => logs.push({ event, fields }),
+    authLimits: { delayMs: 100, maxDelayMs: 400 },
+    ...extra,
   });
   const url = await server.start();
-  t.after(async () => { await server.stop(); await store.close(); });
-  await server.service.addDevice({ deviceId: DEV, name: 'dev1', password: 'right', serverName: 'srv', serverPassword: 'srv-secret', scheme: 'md5' });
-  return { server, store, url, logs, advance: (ms: number) => { now += ms; }, now: () => now };
+  t.after(async () => {
+    await server.stop();
+    await store.close();
+  });
+  await server.service.addDevice({
+    deviceId: DEV,
+    name: 'dev1',
+    password: 'right',
+    serverName: 'srv',
+    serverPassword: 'srv-secret',
+    scheme: 'md5',
+  });
+  return {
+    server,
+    store,
+    url,
+    logs,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    now: () => now,
+  };
 }
 
 test('50 wrong DM credentials: slower answers, then a lock the right password does not pass; each failure logged once, counted, shown in the API', async (t) => {
@@ -40,7 +64,13 @@ test('50 wrong DM credentials: slower answers, then a lock the right password do
   for (let i = 0; i < 50; i++) replies.push(await postDm(url, pkg1(DEV, url, { locName: 'dev1', cred: md5Cred('dev1', `guess-${i}`) })));
 
   for (const r of replies.slice(0, 5)) assert.equal(hdrStatus(r.msg!).code, 401);
-  assert.ok(replies[1]!.ms >= 95 && replies[2]!.ms >= 195 && replies[3]!.ms >= 395, `growing delay: ${replies.slice(0, 5).map((r) => Math.round(r.ms)).join(', ')} ms`);
+  assert.ok(
+    replies[1]!.ms >= 95 && replies[2]!.ms >= 195 && replies[3]!.ms >= 395,
+    `growing delay: ${replies
+      .slice(0, 5)
+      .map((r) => Math.round(r.ms))
+      .join(', ')} ms`,
+  );
   for (const r of replies.slice(5)) {
     assert.equal(r.status, 429);
     assert.equal(r.headers['retry-after'], '30');
@@ -57,7 +87,7 @@ test('50 wrong DM credentials: slower answers, then a lock the right password do
   assert.equal(m('gwmo_dm_auth_failures_total', { role: 'server', scheme: 'md5', reason: 'credentials' }), 5);
   assert.equal(m('gwmo_dm_auth_lockouts_total', { role: 'server' }), 1);
   assert.equal(m('gwmo_dm_auth_locked_refusals_total', { role: 'server' }), 45);
-  const view = await (await fetch(url.replace(/\/dm$/, `/api/devices/${encodeURIComponent(DEV)}`))).json() as Record<string, unknown>;
+  const view = (await (await fetch(url.replace(/\/dm$/, `/api/devices/${encodeURIComponent(DEV)}`))).json()) as Record<string, unknown>;
   assert.equal(view['authFailures'], 5);
   assert.equal(view['authLockedUntil'], new Date(now() + 30_000).toISOString());
 
@@ -71,7 +101,9 @@ test('50 wrong DM credentials: slower answers, then a lock the right password do
   assert.equal(server.activeSessions, 0);
 
   // the lock is the guesser's address's: the device elsewhere gets in, and here once the lock ends
-  const elsewhere = await postDm(url, pkg1(DEV, url, { locName: 'dev1', cred: md5Cred('dev1', 'right', nonce) }), { localAddress: '127.0.0.2' });
+  const elsewhere = await postDm(url, pkg1(DEV, url, { locName: 'dev1', cred: md5Cred('dev1', 'right', nonce) }), {
+    localAddress: '127.0.0.2',
+  });
   assert.equal(hdrStatus(elsewhere.msg!).code, 212);
   advance(30_001);
   const after = await postDm(url, pkg1(DEV, url, { locName: 'dev1', cred: md5Cred('dev1', 'right', chalNonce(elsewhere.msg!)) }));
@@ -94,7 +126,9 @@ test('missing credentials (407) are not a guess: a device that starts without Cr
 
 /** the answer with what differs between two device ids taken out: the id itself and the RespURI's random key */
 function shape(m: Message, deviceId: string): unknown {
-  const text = JSON.stringify(m).replaceAll(deviceId, '<id>').replace(/\?s=[\w-]+/g, '?s=<key>');
+  const text = JSON.stringify(m)
+    .replaceAll(deviceId, '<id>')
+    .replace(/\?s=[\w-]+/g, '?s=<key>');
   return JSON.parse(text);
 }
 
@@ -105,7 +139,10 @@ test('a provisioned and an unknown device id get the same answers (407, then 401
   const ask = (id: string, cred?: ReturnType<typeof md5Cred>) => postDm(url, pkg1(id, url, { locName: 'dev1', ...(cred ? { cred } : {}) }));
   const [k1, s1] = [await ask(DEV), await ask(STRANGER)];
   const [k2, s2] = [await ask(DEV, md5Cred('dev1', 'nope')), await ask(STRANGER, md5Cred('dev1', 'nope'))];
-  for (const [k, s] of [[k1, s1], [k2, s2]] as const) {
+  for (const [k, s] of [
+    [k1, s1],
+    [k2, s2],
+  ] as const) {
     const [nk, ns] = [hdrStatus(k.msg!).chal!.meta.nextNonce!, hdrStatus(s.msg!).chal!.meta.nextNonce!];
     assert.equal(Buffer.from(nk, 'base64').length, Buffer.from(ns, 'base64').length, 'nonces of one length');
     assert.deepEqual(shape(s.msg!, STRANGER), JSON.parse(JSON.stringify(shape(k.msg!, DEV)).replaceAll(nk, ns)));
@@ -120,7 +157,7 @@ test('a provisioned and an unknown device id get the same answers (407, then 401
   assert.equal((await store.listDevices()).length, devices, 'no row for the unknown id');
 });
 
-test('no reply carries the server\'s Cred (or HMAC) before the device authenticated; the first accepted one does', async (t) => {
+test("no reply carries the server's Cred (or HMAC) before the device authenticated; the first accepted one does", async (t) => {
   const { server, url } = await rig(t);
   const missing = await postDm(url, pkg1(DEV, url, { locName: 'dev1' }));
   assert.equal(missing.msg!.hdr.cred, undefined);
@@ -130,17 +167,28 @@ test('no reply carries the server\'s Cred (or HMAC) before the device authentica
   assert.equal(hdrStatus(ok.msg!).code, 212);
   assert.equal(ok.msg!.hdr.cred?.meta?.type, AuthScheme.Md5, 'our Cred once the device proved itself');
 
-  await server.service.addDevice({ deviceId: 'IMEI:350000000000002', name: 'dev2', password: 'right', serverName: 'srv', serverPassword: 'srv-secret', scheme: 'hmac' });
+  await server.service.addDevice({
+    deviceId: 'IMEI:350000000000002',
+    name: 'dev2',
+    password: 'right',
+    serverName: 'srv',
+    serverPassword: 'srv-secret',
+    scheme: 'hmac',
+  });
   const body = encodeXml(pkg1('IMEI:350000000000002', url, { locName: 'dev2' }));
   const res = await fetch(url, {
-    method: 'POST', body,
-    headers: { 'content-type': 'application/vnd.syncml.dm+xml', 'x-syncml-hmac': formatHmacHeader({ username: 'dev2', mac: hmac('dev2', 'nope', new Uint8Array(0), body) }) },
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/vnd.syncml.dm+xml',
+      'x-syncml-hmac': formatHmacHeader({ username: 'dev2', mac: hmac('dev2', 'nope', new Uint8Array(0), body) }),
+    },
   });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('x-syncml-hmac'), null, 'no MAC of ours on a refusal');
 });
 
-test('the gateway\'s LAN side counts and locks the same way, and stores no account for a guesser', async (t) => {
+test("the gateway's LAN side counts and locks the same way, and stores no account for a guesser", async (t) => {
   const srv = await startServer();
   t.after(() => srv.close());
   const gw = await startGateway(srv.url);
@@ -176,19 +224,20 @@ test('PostgreSQL: failures on two server instances add up, and the lock holds on
   }
   assert.equal((await guess(a, 5)).status, 429);
   assert.equal((await guess(b, 6)).status, 429);
-  const view = await (await fetch(b.url.replace(/\/dm$/, `/api/devices/${encodeURIComponent(DEV)}`))).json() as Record<string, unknown>;
+  const view = (await (await fetch(b.url.replace(/\/dm$/, `/api/devices/${encodeURIComponent(DEV)}`))).json()) as Record<string, unknown>;
   assert.equal(view['authFailures'], 5);
   assert.notEqual(view['authLockedUntil'], null);
 });
 
-test('DM passwords guessed over HTTP Basic (/push, /images) count with the DM sessions\' guesses; enrolment secrets are counted per address', async (t) => {
+test("DM passwords guessed over HTTP Basic (/push, /images) count with the DM sessions' guesses; enrolment secrets are counted per address", async (t) => {
   const imageDir = await mkdtemp(join(tmpdir(), 'gwmo-guess-'));
   t.after(() => rm(imageDir, { recursive: true, force: true }));
   const { url, logs, server } = await rig(t, { enrolmentSecret: 'the-enrolment-secret', imageDir });
   const base = url.replace(/\/dm$/, '');
   const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`dev1:${password}`).toString('base64')}` });
   const push = (password: string) => fetch(`${base}/push/${encodeURIComponent(DEV)}`, { headers: basic(password) });
-  const image = (password: string) => fetch(`${base}/images/${'0'.repeat(64)}?device=${encodeURIComponent(DEV)}`, { headers: basic(password) });
+  const image = (password: string) =>
+    fetch(`${base}/images/${'0'.repeat(64)}?device=${encodeURIComponent(DEV)}`, { headers: basic(password) });
   // no credentials at all is no guess
   assert.equal((await fetch(`${base}/push/${encodeURIComponent(DEV)}`)).status, 401);
   for (const r of [await push('a'), await image('b'), await push('c')]) assert.equal(r.status, 401);
@@ -202,10 +251,25 @@ test('DM passwords guessed over HTTP Basic (/push, /images) count with the DM se
   assert.equal(logs.filter((l) => l.event === 'dm.auth.locked').length, 1);
   assert.equal(server.activeSessions, 0);
 
-  const enrol = (secret: string) => fetch(`${base}/enrol`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deviceId: 'GW:NEW', enrolmentSecret: secret }) });
+  const enrol = (secret: string) =>
+    fetch(`${base}/enrol`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ deviceId: 'GW:NEW', enrolmentSecret: secret }),
+    });
   for (let i = 0; i < 10; i++) assert.equal((await enrol(`guess-${i}`)).status, 403);
   const refused = await enrol('the-enrolment-secret');
   assert.equal(refused.status, 429);
-  assert.match(((await refused.json()) as { error: string }).error, /too many wrong enrolment credentials from this address; try again in 30 s/);
-  assert.equal(await server.service.device('GW:NEW').then(() => 'exists', () => 'none'), 'none', 'no account created');
+  assert.match(
+    ((await refused.json()) as { error: string }).error,
+    /too many wrong enrolment credentials from this address; try again in 30 s/,
+  );
+  assert.equal(
+    await server.service.device('GW:NEW').then(
+      () => 'exists',
+      () => 'none',
+    ),
+    'none',
+    'no account created',
+  );
 });

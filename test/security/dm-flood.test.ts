@@ -28,18 +28,27 @@ test('20,000 bad first messages: no session kept, real traces kept, refused ones
   const trace = new SessionTrace();
   const server = new DmServer({ store, serverId: 'srv', routes: apiRoutes, trace, authLimits: { delayMs: 1, maxDelayMs: 5 } });
   const url = await server.start();
-  t.after(async () => { await server.stop(); await store.close(); });
+  t.after(async () => {
+    await server.stop();
+    await store.close();
+  });
   await server.service.addDevice({ deviceId: DEV, name: 'dev1', password: 'right', scheme: 'md5' });
-  for (let i = 0; i < 5; i++) await server.service.addDevice({ deviceId: `IMEI:35000000000010${i}`, name: 'd', password: 'right', scheme: 'md5' });
+  for (let i = 0; i < 5; i++)
+    await server.service.addDevice({ deviceId: `IMEI:35000000000010${i}`, name: 'd', password: 'right', scheme: 'md5' });
 
   // five real sessions, traced before the flood (from another address than the flood's)
   for (let i = 0; i < 5; i++) {
     const id = `IMEI:35000000000010${i}`;
     const first = await postDm(url, pkg1(id, url, { locName: 'd' }), { localAddress: '127.0.0.2' });
-    const ok = await postDm(url, pkg1(id, url, { locName: 'd', cred: md5Cred('d', 'right', chalNonce(first.msg!)) }), { localAddress: '127.0.0.2' });
+    const ok = await postDm(url, pkg1(id, url, { locName: 'd', cred: md5Cred('d', 'right', chalNonce(first.msg!)) }), {
+      localAddress: '127.0.0.2',
+    });
     assert.equal(hdrStatus(ok.msg!).code, 212);
   }
-  const real = trace.list().filter((s) => !s.outcome?.startsWith('refused')).map((s) => s.id);
+  const real = trace
+    .list()
+    .filter((s) => !s.outcome?.startsWith('refused'))
+    .map((s) => s.id);
   assert.equal(real.length, 5);
   // the device was challenged once (its nonce stored): guesses must not rotate it
   await postDm(url, pkg1(DEV, url, { locName: 'dev1' }), { localAddress: '127.0.0.2' });
@@ -53,20 +62,29 @@ test('20,000 bad first messages: no session kept, real traces kept, refused ones
   const statuses = new Map<number, number>();
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < 20_000) {
-      const i = next++;
-      const r = await postDm(url, bodies[i % bodies.length]!, { agent });
-      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < 20_000) {
+        const i = next++;
+        const r = await postDm(url, bodies[i % bodies.length]!, { agent });
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      }
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   const grown = heap() - base;
 
   assert.ok(seconds < 20, `the flood took ${seconds.toFixed(1)} s`);
   assert.ok((statuses.get(429) ?? 0) > 19_900, `almost all answered 429: ${JSON.stringify([...statuses])}`);
   assert.equal(server.activeSessions, 0);
-  assert.deepEqual(trace.list().filter((s) => real.includes(s.id)).map((s) => s.id), real, 'the real sessions are still in the trace');
+  assert.deepEqual(
+    trace
+      .list()
+      .filter((s) => real.includes(s.id))
+      .map((s) => s.id),
+    real,
+    'the real sessions are still in the trace',
+  );
   assert.equal(trace.counts.refused, MAX_REFUSED);
   assert.equal(trace.counts.sessions, 5);
   assert.equal((await store.listDevices()).length, rowsBefore);

@@ -34,7 +34,10 @@ test(`${RUNS} mutated DM messages over HTTP: only DM answers or 4xx, memory flat
     const after = heapMb();
     assert.equal(Object.values(report.statuses).reduce((a, b) => a + b, 0) >= RUNS, true);
     assert.ok(report.sessions > 0, `later messages reached live sessions: ${JSON.stringify(report)}`);
-    assert.ok((report.statuses[200] ?? 0) > 0 && (report.statuses[400] ?? 0) > 0, `both outcomes reached: ${JSON.stringify(report.statuses)}`);
+    assert.ok(
+      (report.statuses[200] ?? 0) > 0 && (report.statuses[400] ?? 0) > 0,
+      `both outcomes reached: ${JSON.stringify(report.statuses)}`,
+    );
     assert.ok(after - before < 30, `heap ${before.toFixed(1)} → ${after.toFixed(1)} MB`);
     // still serving: a real device completes a session with an operation in it
     const op = await p.server.service.queue(p.deviceId, { kind: 'Get', path: './DevInfo/Mod' });

@@ -53,7 +53,8 @@ test('an admin opening an uploaded HTML or SVG image, directly or framed by the 
   }`);
   await both;
   assert.deepEqual(names.sort(), ['logo-1.bin', 'notes-1.bin']);
-  for (const frame of p.frames().slice(1)) assert.equal(await frame.evaluate('document.querySelector("script") === null'), true, `frame ${frame.url()} holds no script`);
+  for (const frame of p.frames().slice(1))
+    assert.equal(await frame.evaluate('document.querySelector("script") === null'), true, `frame ${frame.url()} holds no script`);
 
   assert.equal(await p.evaluate(() => localStorage.getItem('pwned')), null, 'no script ran on the dashboard origin');
   assert.deepEqual(await users(), before, 'no user was created');

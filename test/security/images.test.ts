@@ -14,7 +14,9 @@ import { runCli } from '../support/cli.ts';
 import { GW_ID } from '../support/gw-pair.ts';
 import { startSecuredRig } from '../support/secured-rig.ts';
 
-const HTML = Buffer.from('<!doctype html><script>fetch("/api/users",{method:"POST",headers:{"content-type":"application/json"},body:JSON.stringify({name:"evil",role:"admin",password:"evil-password-1"})})</script>');
+const HTML = Buffer.from(
+  '<!doctype html><script>fetch("/api/users",{method:"POST",headers:{"content-type":"application/json"},body:JSON.stringify({name:"evil",role:"admin",password:"evil-password-1"})})</script>',
+);
 const SVG = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>document.title="ran"</script></svg>');
 const gid = encodeURIComponent(GW_ID);
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
@@ -29,28 +31,44 @@ const blobs = (dir: string): string[] => readdirSync(join(dir, 'server')).filter
 
 test('an HTML or SVG upload is served as an attachment of bytes, nosniff, sandboxed, whatever type it claimed', async (t) => {
   const { call, base, tokens } = await startSecuredRig(t);
-  for (const [bytes, type] of [[HTML, 'text/html'], [SVG, 'image/svg+xml']] as const) {
+  for (const [bytes, type] of [
+    [HTML, 'text/html'],
+    [SVG, 'image/svg+xml'],
+  ] as const) {
     const up = await call('operator', 'POST', `/images?name=notes&version=${type.length}`, undefined, { bytes, type });
     assert.equal(up.status, 201, JSON.stringify(up.json));
     assert.equal(up.json.contentType, type, 'the claim is kept as a label');
     const res = await fetch(`${base}/images/${up.json.id}`, { headers: { authorization: `Bearer ${tokens['viewer']}` } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/octet-stream');
-    assert.equal(res.headers.get('content-disposition'), `attachment; filename="notes-${type.length}.bin"; filename*=UTF-8''notes-${type.length}.bin`);
+    assert.equal(
+      res.headers.get('content-disposition'),
+      `attachment; filename="notes-${type.length}.bin"; filename*=UTF-8''notes-${type.length}.bin`,
+    );
     assertInert(res);
     assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes);
   }
-  assert.deepEqual((await call('admin', 'GET', '/users')).json.items.map((u: { name: string }) => u.name).sort(), ['admin', 'operator', 'viewer']);
+  assert.deepEqual((await call('admin', 'GET', '/users')).json.items.map((u: { name: string }) => u.name).sort(), [
+    'admin',
+    'operator',
+    'viewer',
+  ]);
 });
 
 test('a name with quotes, slashes or non-ASCII gives a safe Content-Disposition; control characters are refused', async (t) => {
   const { call, base, tokens } = await startSecuredRig(t);
-  const up = await call('operator', 'POST', `/images?name=${encodeURIComponent('../a"b;c ü')}&version=1`, undefined, { bytes: HTML, type: 'text/html' });
+  const up = await call('operator', 'POST', `/images?name=${encodeURIComponent('../a"b;c ü')}&version=1`, undefined, {
+    bytes: HTML,
+    type: 'text/html',
+  });
   assert.equal(up.status, 201);
   const res = await fetch(`${base}/images/${up.json.id}`, { method: 'HEAD', headers: { authorization: `Bearer ${tokens['viewer']}` } });
   assert.equal(res.headers.get('content-disposition'), `attachment; filename="ab_c _-1.bin"; filename*=UTF-8''ab%3Bc%20%C3%BC-1.bin`);
   const before = (await call('viewer', 'GET', '/images')).json.items.length;
-  const bad = await call('operator', 'POST', `/images?name=${encodeURIComponent('x\r\nSet-Cookie: a=b')}&version=1`, undefined, { bytes: HTML, type: 'text/html' });
+  const bad = await call('operator', 'POST', `/images?name=${encodeURIComponent('x\r\nSet-Cookie: a=b')}&version=1`, undefined, {
+    bytes: HTML,
+    type: 'text/html',
+  });
   assert.equal(bad.status, 400);
   assert.match(bad.json.error, /control characters/);
   assert.equal((await call('viewer', 'GET', '/images')).json.items.length, before, 'nothing added');
@@ -64,7 +82,10 @@ test('anonymous, a wrong token, a forged or expired link: refused with what to d
   const anon = await fetch(url);
   assert.equal(anon.status, 401);
   assert.equal(anon.headers.get('www-authenticate'), 'Basic realm="gwmo images"');
-  assert.match(await anon.text(), /needs credentials: an API token or login, a device's DM credentials \(HTTP Basic\), or the link the server handed out/);
+  assert.match(
+    await anon.text(),
+    /needs credentials: an API token or login, a device's DM credentials \(HTTP Basic\), or the link the server handed out/,
+  );
   assertInert(anon);
   const sha = await fetch(`${base}/images/${up.json.sha256}`);
   assert.equal(sha.status, 401, 'knowing the hash is not enough');
@@ -91,10 +112,15 @@ test('an API user, a device with its DM credentials, or a signed link may downlo
     assert.equal(res.status, 200);
     assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes);
   }
-  const link = await fetch(`${url}?token=${await srv.server.images!.linkToken(up.json.id, Date.now() + 60_000)}`, { headers: { range: 'bytes=10-19' } });
+  const link = await fetch(`${url}?token=${await srv.server.images!.linkToken(up.json.id, Date.now() + 60_000)}`, {
+    headers: { range: 'bytes=10-19' },
+  });
   assert.equal(link.status, 206);
   assert.deepEqual(Buffer.from(await link.arrayBuffer()), bytes.subarray(10, 20));
-  for (const [user, password, device] of [['gw', 'wrong', GW_ID], ['gw', 'gw-pw', 'IMEI:unknown']]) {
+  for (const [user, password, device] of [
+    ['gw', 'wrong', GW_ID],
+    ['gw', 'gw-pw', 'IMEI:unknown'],
+  ]) {
     const res = await fetch(`${url}?device=${encodeURIComponent(device!)}`, { headers: basic(user!, password!) });
     assert.equal(res.status, 401);
     assert.match(await res.text(), /DM credentials were not accepted/, 'the same answer for a wrong password and an unknown device');
@@ -127,19 +153,33 @@ test('the same bytes uploaded under a new name: one copy, each upload its own na
   assert.deepEqual([second.json.name, second.json.version, second.json.sha256], ['fw-copy', '2', sha]);
   assert.notEqual(second.json.id, first.json.id);
   assert.deepEqual(blobs(dir), [sha], 'the bytes once');
-  const again = await call('operator', 'POST', '/images?name=fw&version=1', undefined, { bytes: randomBytes(10), type: 'application/octet-stream' });
+  const again = await call('operator', 'POST', '/images?name=fw&version=1', undefined, {
+    bytes: randomBytes(10),
+    type: 'application/octet-stream',
+  });
   assert.equal(again.status, 409);
   assert.match(again.json.error, /an image named "fw" with version "1" exists/);
   const list = (await call('viewer', 'GET', '/images')).json.items;
-  assert.deepEqual(list.map((i: { name: string; version: string }) => `${i.name} ${i.version}`), ['fw 1', 'fw-copy 2'], 'nothing replaced');
+  assert.deepEqual(
+    list.map((i: { name: string; version: string }) => `${i.name} ${i.version}`),
+    ['fw 1', 'fw-copy 2'],
+    'nothing replaced',
+  );
   assert.deepEqual(blobs(dir), [sha]);
 });
 
 test('an upload past the store quota gets 413 naming the quota, and nothing is kept', async (t) => {
   const { call, dir } = await startSecuredRig(t, { imageQuotaBytes: 10_000 });
-  assert.equal((await call('operator', 'POST', '/images?name=a&version=1', undefined, { bytes: randomBytes(6000), type: 'application/octet-stream' })).status, 201);
+  assert.equal(
+    (await call('operator', 'POST', '/images?name=a&version=1', undefined, { bytes: randomBytes(6000), type: 'application/octet-stream' }))
+      .status,
+    201,
+  );
   const before = { list: (await call('viewer', 'GET', '/images')).json.items.length, files: readdirSync(join(dir, 'server')).sort() };
-  const over = await call('operator', 'POST', '/images?name=b&version=1', undefined, { bytes: randomBytes(6000), type: 'application/octet-stream' });
+  const over = await call('operator', 'POST', '/images?name=b&version=1', undefined, {
+    bytes: randomBytes(6000),
+    type: 'application/octet-stream',
+  });
   assert.equal(over.status, 413);
   assert.match(over.json.error, /the image store quota of 10000 bytes would be exceeded \(6000 bytes used\)/);
   assert.equal((await call('viewer', 'GET', '/images')).json.items.length, before.list);
@@ -170,12 +210,16 @@ test('DELETE /api/images/{id}: 404 unknown, 403 for a viewer, 204 then gone, the
 
 test('DELETE is refused with 409 while devices behind a gateway fetch the image from the server', async (t) => {
   const { call, srv } = await startSecuredRig(t);
-  const up = (await call('operator', 'POST', '/images?name=fw&version=1', undefined, { bytes: randomBytes(4000), type: 'application/octet-stream' })).json;
+  const up = (
+    await call('operator', 'POST', '/images?name=fw&version=1', undefined, { bytes: randomBytes(4000), type: 'application/octet-stream' })
+  ).json;
   assert.equal((await call('admin', 'PUT', `/gateways/${gid}/config`, { 'ImageStore/Enabled': false })).status, 200);
   const said = srv.alertOf('imageready');
   assert.equal((await call('operator', 'POST', `/gateways/${gid}/images`, { image: up.id, name: 'direct' })).status, 202);
   assert.equal((await said).items[0]!.mark, 'warning');
-  assert.deepEqual((await call('viewer', 'GET', '/images')).json.items[0].stagings, [{ gateway: GW_ID, name: 'direct', state: 'devices-fetch-here' }]);
+  assert.deepEqual((await call('viewer', 'GET', '/images')).json.items[0].stagings, [
+    { gateway: GW_ID, name: 'direct', state: 'devices-fetch-here' },
+  ]);
   const refused = await call('operator', 'DELETE', `/images/${up.id}`);
   assert.equal(refused.status, 409);
   assert.match(refused.json.error, /in use: devices behind gateway GW:0001 fetch it from this server as "direct"/);
@@ -191,7 +235,11 @@ test('a staged image is fetched by the gateway through a signed link, and once s
   const alert = await ready;
   assert.equal(alert.items[0]!.mark, 'informational', String(alert.items[0]!.data));
   assert.match(gw.gstore.getImage('fw1')!.downloadUrl!, new RegExp(`/images/${up.id}\\?token=`));
-  assert.deepEqual((await call('viewer', 'GET', '/images')).json.items[0].stagings, [], 'stored on the gateway: our copy is no longer needed');
+  assert.deepEqual(
+    (await call('viewer', 'GET', '/images')).json.items[0].stagings,
+    [],
+    'stored on the gateway: our copy is no longer needed',
+  );
   assert.equal((await call('operator', 'DELETE', `/images/${up.id}`)).status, 204);
 });
 

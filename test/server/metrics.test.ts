@@ -8,7 +8,7 @@ import { scrape } from '../support/metrics.ts';
 
 const metricsOf = (dmUrl: string): string => dmUrl.replace(/\/dm$/, '/metrics');
 
-test('a fanout moves the server\'s and the gateway\'s counters', async (t) => {
+test("a fanout moves the server's and the gateway's counters", async (t) => {
   const srv = await startServer();
   t.after(() => srv.close());
   const gw = await startGateway(srv.url, { config: { 'InventoryAlerts/Attach': 'true' } });
@@ -16,10 +16,20 @@ test('a fanout moves the server\'s and the gateway\'s counters', async (t) => {
   const before = await scrape(metricsOf(srv.url));
   assert.equal(before('gwmo_dm_sessions_started_total', { role: 'server' }) ?? 0, 0);
   const devices = await startDevices(gw.gateway.lanUrl, 3);
-  t.after(async () => { for (const d of devices) await d.stop(); });
+  t.after(async () => {
+    for (const d of devices) await d.stop();
+  });
   await gw.gateway.idle(); // the attach alerts reached the server
   const done = srv.alertOf('resultaggregation');
-  await srv.server.gateways.startFanout(GW_ID, { name: 'langs', devices: devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`), commands: [{ kind: 'Get', path: './DevInfo/Lang' }] }, 10_000);
+  await srv.server.gateways.startFanout(
+    GW_ID,
+    {
+      name: 'langs',
+      devices: devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`),
+      commands: [{ kind: 'Get', path: './DevInfo/Lang' }],
+    },
+    10_000,
+  );
   await done;
 
   const s = await scrape(metricsOf(srv.url));

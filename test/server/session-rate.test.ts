@@ -16,7 +16,13 @@ test('sessions and failures are counted in the minute they ended, oldest minute 
   rate.ended(T0 + 2 * MIN, false);
   const s = rate.series(4, T0 + 2 * MIN + 5);
   assert.equal(s.from, T0 - MIN);
-  assert.deepEqual([s.sessions, s.failures], [[0, 2, 0, 1], [0, 1, 0, 0]]);
+  assert.deepEqual(
+    [s.sessions, s.failures],
+    [
+      [0, 2, 0, 1],
+      [0, 1, 0, 0],
+    ],
+  );
 });
 
 test('the ring keeps its size: a minute that came round again starts from zero, older ones read as zero', () => {
@@ -25,7 +31,13 @@ test('the ring keeps its size: a minute that came round again starts from zero, 
   rate.ended(T0 + 5 * MIN, false); // the same slot, five minutes later
   const s = rate.series(100, T0 + 5 * MIN);
   assert.equal(s.sessions.length, 5, 'never more minutes than the ring holds');
-  assert.deepEqual([s.sessions, s.failures], [[0, 0, 0, 0, 1], [0, 0, 0, 0, 0]]);
+  assert.deepEqual(
+    [s.sessions, s.failures],
+    [
+      [0, 0, 0, 0, 1],
+      [0, 0, 0, 0, 0],
+    ],
+  );
   assert.deepEqual(rate.series(3, T0 + 20 * MIN).sessions, [0, 0, 0], 'long ago is zero, not what the slot last held');
 });
 
@@ -38,5 +50,11 @@ test('the trace counts each session end and a refusal before any session, whatev
   trace.ended('IMEI:3', 'timeout');
   trace.record({ body: new TextEncoder().encode('not dm'), encoding: 'xml', url: '/dm' }, { httpStatus: 400, message: 'undecodable' });
   const s = trace.rate.series(2, now);
-  assert.deepEqual([s.sessions, s.failures], [[2, 2], [1, 2]]);
+  assert.deepEqual(
+    [s.sessions, s.failures],
+    [
+      [2, 2],
+      [1, 2],
+    ],
+  );
 });

@@ -12,14 +12,21 @@ test('a WBXML session is recorded in order and shown as XML, with credentials an
   const trace = new SessionTrace();
   const p = await startPair({ encoding: 'wbxml', scheme: 'basic', trace });
   try {
-    await p.server.service.queue(p.deviceId, { kind: 'Replace', path: './DMAcc/gwmo/AppAuth/CLCRED/AAuthSecret', value: 'brand-new-secret' });
+    await p.server.service.queue(p.deviceId, {
+      kind: 'Replace',
+      path: './DMAcc/gwmo/AppAuth/CLCRED/AAuthSecret',
+      value: 'brand-new-secret',
+    });
     assert.equal((await p.agent.session()).end, 'done');
     const [s] = trace.list();
     assert.ok(s);
     assert.deepEqual([s.deviceId, s.outcome, trace.list().length], [p.deviceId, 'done', 1]);
     assert.deepEqual(s.messages.map((m) => `${m.direction}:${m.encoding}`).slice(0, 4), ['in:wbxml', 'out:wbxml', 'in:wbxml', 'out:wbxml']);
     const xml = s.messages.map(messageXml);
-    assert.ok(xml.every((x) => /^(<\?xml[^>]*>)?<SyncML/.test(x)), xml[0]);
+    assert.ok(
+      xml.every((x) => /^(<\?xml[^>]*>)?<SyncML/.test(x)),
+      xml[0],
+    );
     assert.match(xml[0]!, /<Cred>.*<Data>\*\*\*\*\*<\/Data><\/Cred>/s, 'the basic credentials are masked');
     const all = xml.join('\n');
     assert.ok(!all.includes(Buffer.from('dev1:dev-secret').toString('base64')), 'no basic credentials in the trace');
@@ -29,9 +36,17 @@ test('a WBXML session is recorded in order and shown as XML, with credentials an
 
     const api = p.url.replace(/\/dm$/, '/api');
     const list = (await (await fetch(`${api}/sessions`)).json()) as { items: { id: string; messages: number; outcome: string }[] };
-    assert.deepEqual(list.items.map((i) => [i.outcome, i.messages]), [['done', s.messages.length]]);
-    const one = (await (await fetch(`${api}/sessions/${list.items[0]!.id}/trace`)).json()) as { trace: { n: number; direction: string; encoding: string; bytes: number; xml: string }[] };
-    assert.deepEqual(one.trace.map((m) => m.n), s.messages.map((_, i) => i + 1));
+    assert.deepEqual(
+      list.items.map((i) => [i.outcome, i.messages]),
+      [['done', s.messages.length]],
+    );
+    const one = (await (await fetch(`${api}/sessions/${list.items[0]!.id}/trace`)).json()) as {
+      trace: { n: number; direction: string; encoding: string; bytes: number; xml: string }[];
+    };
+    assert.deepEqual(
+      one.trace.map((m) => m.n),
+      s.messages.map((_, i) => i + 1),
+    );
     assert.equal(one.trace[0]!.bytes, s.messages[0]!.bytes.length);
     assert.equal(one.trace[0]!.xml, xml[0]);
     assert.equal((await fetch(`${api}/sessions/nope/trace`)).status, 404);
@@ -45,17 +60,36 @@ const message = (device: string, sessionId: string, filler = ''): Message => ({
   body: { commands: [{ kind: 'Alert', cmdId: 1, data: 1201, items: filler ? [{ data: filler }] : [] }], final: true },
 });
 const reply = (key: string): Message => ({
-  hdr: { verDtd: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId: 1, target: { locUri: 'dev' }, source: { locUri: 'http://srv/dm' }, respUri: `http://srv/dm?s=${key}` },
+  hdr: {
+    verDtd: '1.2',
+    verProto: 'DM/1.2',
+    sessionId: '1',
+    msgId: 1,
+    target: { locUri: 'dev' },
+    source: { locUri: 'http://srv/dm' },
+    respUri: `http://srv/dm?s=${key}`,
+  },
   body: { commands: [], final: true },
 });
 
 test('the trace keeps the last sessions only, and each session up to its byte cap', () => {
   const trace = new SessionTrace({ maxSessions: 3, maxSessionBytes: 2000 });
-  for (let i = 1; i <= 5; i++) trace.record({ body: encodeXml(message(`IMEI:${i}`, String(i))), encoding: 'xml', url: '/dm' }, { body: encodeXml(reply(`k${i}`)), encoding: 'xml' });
-  assert.deepEqual(trace.list().map((s) => s.deviceId), ['IMEI:5', 'IMEI:4', 'IMEI:3']);
+  for (let i = 1; i <= 5; i++)
+    trace.record(
+      { body: encodeXml(message(`IMEI:${i}`, String(i))), encoding: 'xml', url: '/dm' },
+      { body: encodeXml(reply(`k${i}`)), encoding: 'xml' },
+    );
+  assert.deepEqual(
+    trace.list().map((s) => s.deviceId),
+    ['IMEI:5', 'IMEI:4', 'IMEI:3'],
+  );
   assert.equal(trace.get('1'), undefined);
   // later messages of session k5 go to it (RespURI key), until its bytes run out
-  for (let i = 0; i < 5; i++) trace.record({ body: encodeXml(message('IMEI:5', '5', 'x'.repeat(300))), encoding: 'xml', url: '/dm?s=k5' }, { body: encodeXml(reply('k5')), encoding: 'xml' });
+  for (let i = 0; i < 5; i++)
+    trace.record(
+      { body: encodeXml(message('IMEI:5', '5', 'x'.repeat(300))), encoding: 'xml', url: '/dm?s=k5' },
+      { body: encodeXml(reply('k5')), encoding: 'xml' },
+    );
   const s = trace.get('5')!;
   assert.equal(trace.list().length, 3);
   assert.ok(s.bytes <= 2000 && s.dropped > 0, `${s.bytes} bytes kept, ${s.dropped} dropped`);
@@ -65,7 +99,10 @@ test('the trace keeps the last sessions only, and each session up to its byte ca
 
 test('a refused message is a session of its own with the HTTP answer; undecodable bytes are shown as such', () => {
   const trace = new SessionTrace();
-  trace.record({ body: new TextEncoder().encode('<SyncML><broken'), encoding: 'xml', url: '/dm' }, { httpStatus: 400, message: 'undecodable DM message' });
+  trace.record(
+    { body: new TextEncoder().encode('<SyncML><broken'), encoding: 'xml', url: '/dm' },
+    { httpStatus: 400, message: 'undecodable DM message' },
+  );
   const [s] = trace.list();
   assert.equal(s!.outcome, 'refused (HTTP 400)');
   assert.match(messageXml(s!.messages[0]!), /^<!-- undecodable xml message of 15 bytes/);

@@ -16,7 +16,10 @@ test('--db: sqlite:<file> and plain paths are SQLite, postgres:// URLs PostgreSQ
 test('--db: a mistake is a message that says what to write', () => {
   assert.throws(() => parseDb(''), /--db is empty/);
   assert.throws(() => parseDb('mysql://db/gwmo'), /mysql:\/\/ is not supported: use sqlite:<file> or postgres:\/\//);
-  assert.throws(() => parseDb('postgres://u:secret@db:5432'), (err: Error) => /names no database/.test(err.message) && !err.message.includes('secret'));
+  assert.throws(
+    () => parseDb('postgres://u:secret@db:5432'),
+    (err: Error) => /names no database/.test(err.message) && !err.message.includes('secret'),
+  );
   assert.throws(() => parseDb('sqlite:'), /sqlite: needs a file/);
   assert.equal(redact('postgres://u:secret@db/gwmo'), 'postgres://u:***@db/gwmo');
 });

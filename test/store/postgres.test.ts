@@ -34,7 +34,8 @@ async function twoInstances(): Promise<[PgServerStore, PgServerStore]> {
 test('two instances taking one device queue at once never take the same operation', async () => {
   const [a, b] = await twoInstances();
   try {
-    for (let i = 0; i < 200; i++) await a.queueOperation({ id: `o${String(i).padStart(3, '0')}`, deviceId: 'D', kind: 'Get', target: './x' }, i);
+    for (let i = 0; i < 200; i++)
+      await a.queueOperation({ id: `o${String(i).padStart(3, '0')}`, deviceId: 'D', kind: 'Get', target: './x' }, i);
     const taken: string[] = [];
     // each take runs inside a batch that holds its rows until commit, as a DM message does
     const worker = async (s: PgServerStore): Promise<void> => {
@@ -59,10 +60,11 @@ test('a change committed on one instance is heard on the other, after commit onl
     const heard: StoreChange[] = [];
     let wake: () => void = () => {};
     b.watch((c) => (heard.push(c), wake()));
-    const next = (): Promise<void> => new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no change heard within 5 s')), 5000);
-      wake = () => (clearTimeout(t), resolve());
-    });
+    const next = (): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('no change heard within 5 s')), 5000);
+        wake = () => (clearTimeout(t), resolve());
+      });
     await a.queueOperation({ id: 'op', deviceId: 'D', kind: 'Get', target: './x' }, 1);
     let heardInside = 0;
     const done = next();
@@ -101,7 +103,10 @@ test('a starting instance requeues what dead instances sent, not what a live one
  * Spies on the real client and sockets, nothing replaced: the statements pg clients are given, and
  * the writes to the cluster where Node hands bytes to the kernel, while `observed` runs.
  */
-function spyOnPostgres(): { observed: <T>(run: () => Promise<T>) => Promise<T>; seen: { writes: number; statements: string[]; connections: Set<number> } } {
+function spyOnPostgres(): {
+  observed: <T>(run: () => Promise<T>) => Promise<T>;
+  seen: { writes: number; statements: string[]; connections: Set<number> };
+} {
   const seen = { writes: 0, statements: [] as string[], connections: new Set<number>() };
   const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
   const client = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
@@ -145,7 +150,10 @@ function checkIn(s: PgServerStore, deviceId: string): Promise<unknown> {
 }
 
 /** A store on a new database holding DEVICE, and a plain client on that database to look at it with; both closed after `run`. */
-async function withStore(options: PgServerStoreOptions, run: (s: PgServerStore, admin: pg.Client, url: string) => Promise<void>): Promise<void> {
+async function withStore(
+  options: PgServerStoreOptions,
+  run: (s: PgServerStore, admin: pg.Client, url: string) => Promise<void>,
+): Promise<void> {
   const url = await cluster.database();
   const s = await PgServerStore.open(url, options);
   const admin = new pg.Client({ connectionString: url });
@@ -159,25 +167,30 @@ async function withStore(options: PgServerStoreOptions, run: (s: PgServerStore, 
   }
 }
 
-test('a check-in is two statements in two writes to PostgreSQL and one new version of the device row', () => withStore({}, async (s, admin) => {
-  const version = async (): Promise<number> => Number(/,(\d+)\)/.exec((await admin.query(`SELECT ctid::text AS c FROM devices WHERE device_id = 'D'`)).rows[0].c)![1]);
-  const message = (): Promise<unknown> => checkIn(s, 'D');
-  const { observed, seen } = spyOnPostgres();
-  await message(); // the pool's connection is open and its statements are prepared
-  const before = await version();
-  await observed(message);
-  // the lookup (which tells the queue is empty: no take), then one UPDATE for LastSeen, the nonce
-  // and DevInfo, alone: no BEGIN or COMMIT around a single write
-  assert.deepEqual(seen.statements, ['SELECT *, EXISTS', 'UPDATE devices SET']);
-  assert.equal(seen.writes, 2);
-  assert.equal(await version(), before + 1);
-  await s.queueOperation({ id: 'q', deviceId: 'D', kind: 'Get', target: './x' }, 2);
-  const taken = await observed(message);
-  assert.deepEqual((taken as { id: string }[]).map((o) => o.id), ['q']);
-  // three writes: the lookup; a transaction from the take on, BEGIN pipelined with it; the held UPDATE with COMMIT
-  assert.deepEqual(seen.statements, ['SELECT *, EXISTS', 'BEGIN', 'UPDATE operations SET', 'UPDATE devices SET', 'COMMIT']);
-  assert.equal(seen.writes, 3);
-}));
+test('a check-in is two statements in two writes to PostgreSQL and one new version of the device row', () =>
+  withStore({}, async (s, admin) => {
+    const version = async (): Promise<number> =>
+      Number(/,(\d+)\)/.exec((await admin.query(`SELECT ctid::text AS c FROM devices WHERE device_id = 'D'`)).rows[0].c)![1]);
+    const message = (): Promise<unknown> => checkIn(s, 'D');
+    const { observed, seen } = spyOnPostgres();
+    await message(); // the pool's connection is open and its statements are prepared
+    const before = await version();
+    await observed(message);
+    // the lookup (which tells the queue is empty: no take), then one UPDATE for LastSeen, the nonce
+    // and DevInfo, alone: no BEGIN or COMMIT around a single write
+    assert.deepEqual(seen.statements, ['SELECT *, EXISTS', 'UPDATE devices SET']);
+    assert.equal(seen.writes, 2);
+    assert.equal(await version(), before + 1);
+    await s.queueOperation({ id: 'q', deviceId: 'D', kind: 'Get', target: './x' }, 2);
+    const taken = await observed(message);
+    assert.deepEqual(
+      (taken as { id: string }[]).map((o) => o.id),
+      ['q'],
+    );
+    // three writes: the lookup; a transaction from the take on, BEGIN pipelined with it; the held UPDATE with COMMIT
+    assert.deepEqual(seen.statements, ['SELECT *, EXISTS', 'BEGIN', 'UPDATE operations SET', 'UPDATE devices SET', 'COMMIT']);
+    assert.equal(seen.writes, 3);
+  }));
 
 test('the check-ins of messages handled in one turn go to PostgreSQL together, on one connection', async () => {
   const s = await PgServerStore.open(await cluster.database());
@@ -214,7 +227,7 @@ test('a check-in needs none of the pooled connections, which transactions hold',
       await holding;
     });
     await hasConnection;
-    assert.equal((await checkIn(s, 'D') as unknown[]).length, 0);
+    assert.equal(((await checkIn(s, 'D')) as unknown[]).length, 0);
     release();
     await held;
   } finally {
@@ -223,68 +236,94 @@ test('a check-in needs none of the pooled connections, which transactions hold',
   }
 });
 
-test('a check-in waiting on a lock of its device row goes on at the holder\'s COMMIT, and fails after the lock timeout', { timeout: 15_000 }, () => withStore({ lockTimeoutMs: 2000 }, async (s, admin) => {
-  // 2 s, not less: under load the COMMIT below can come a few hundred ms after the wait is seen (CI failed at 300 ms)
-  await checkIn(s, 'D');
-  await admin.query('BEGIN');
-  await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
-  const waiting = checkIn(s, 'D');
-  // seen waiting in PostgreSQL, each look a round trip (no sleeping)
-  for (const deadline = Date.now() + 5_000; ;) {
-    const rows = (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE devices%'`)).rows;
-    if (rows.length) break;
-    assert.ok(Date.now() < deadline, 'the check-in never waited on the lock');
-  }
-  await admin.query('COMMIT');
-  await waiting;
+test(
+  "a check-in waiting on a lock of its device row goes on at the holder's COMMIT, and fails after the lock timeout",
+  { timeout: 15_000 },
+  () =>
+    withStore({ lockTimeoutMs: 2000 }, async (s, admin) => {
+      // 2 s, not less: under load the COMMIT below can come a few hundred ms after the wait is seen (CI failed at 300 ms)
+      await checkIn(s, 'D');
+      await admin.query('BEGIN');
+      await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
+      const waiting = checkIn(s, 'D');
+      // seen waiting in PostgreSQL, each look a round trip (no sleeping)
+      for (const deadline = Date.now() + 5_000; ; ) {
+        const rows = (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE devices%'`))
+          .rows;
+        if (rows.length) break;
+        assert.ok(Date.now() < deadline, 'the check-in never waited on the lock');
+      }
+      await admin.query('COMMIT');
+      await waiting;
 
-  await admin.query('BEGIN');
-  await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
-  await assert.rejects(checkIn(s, 'D'), (err: { code?: string }) => err.code === '55P03');
-  await admin.query('ROLLBACK');
-  await checkIn(s, 'D');
-}));
+      await admin.query('BEGIN');
+      await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
+      await assert.rejects(checkIn(s, 'D'), (err: { code?: string }) => err.code === '55P03');
+      await admin.query('ROLLBACK');
+      await checkIn(s, 'D');
+    }),
+);
 
-test('a read whose shared connection is lost, idle or mid-statement, is made on a new one', (t) => withStore({}, async (s, admin, url) => {
-  const db = new PgPool(url, 2);
-  /** the pid of the backend whose last statement matches `pattern`, once there is one (each look is a round trip: no sleeping) */
-  const backend = async (pattern: string, not?: number): Promise<number> => {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const rows = (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ~ $1 AND pid <> $2`, [pattern, not ?? 0])).rows;
-      if (rows[0]) return Number(rows[0].pid);
-      if (Date.now() > deadline) throw new Error(`no backend ran ${pattern} within 5 s`);
-    }
-  };
-  const checkInStatement = '^(SELECT \\*, EXISTS|UPDATE devices SET)';
-  t.after(() => db.close());
-  await checkIn(s, 'D');
-  const idle = await backend(checkInStatement);
-  await admin.query('SELECT pg_terminate_backend($1, 5000)', [idle]); // returns once it is gone
-  assert.equal((await s.batch(() => s.touchDevice('D', 2)))?.deviceId, 'D');
-  assert.notEqual(await backend(checkInStatement), idle);
+test('a read whose shared connection is lost, idle or mid-statement, is made on a new one', (t) =>
+  withStore({}, async (s, admin, url) => {
+    const db = new PgPool(url, 2);
+    /** the pid of the backend whose last statement matches `pattern`, once there is one (each look is a round trip: no sleeping) */
+    const backend = async (pattern: string, not?: number): Promise<number> => {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const rows = (
+          await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ~ $1 AND pid <> $2`, [
+            pattern,
+            not ?? 0,
+          ])
+        ).rows;
+        if (rows[0]) return Number(rows[0].pid);
+        if (Date.now() > deadline) throw new Error(`no backend ran ${pattern} within 5 s`);
+      }
+    };
+    const checkInStatement = '^(SELECT \\*, EXISTS|UPDATE devices SET)';
+    t.after(() => db.close());
+    await checkIn(s, 'D');
+    const idle = await backend(checkInStatement);
+    await admin.query('SELECT pg_terminate_backend($1, 5000)', [idle]); // returns once it is gone
+    assert.equal((await s.batch(() => s.touchDevice('D', 2)))?.deviceId, 'D');
+    assert.notEqual(await backend(checkInStatement), idle);
 
-  // mid-statement: a read held up on an advisory lock (a test's stand-in for a slow read) loses its backend
-  await admin.query('SELECT pg_advisory_lock(42)');
-  const read = db.query('SELECT pg_advisory_lock_shared(42), 1 AS one', [], { read: true });
-  const first = await backend('lock_shared');
-  await admin.query('SELECT pg_terminate_backend($1, 5000)', [first]);
-  await backend('lock_shared', first); // repeated on a new connection, where it waits again
-  await admin.query('SELECT pg_advisory_unlock(42)');
-  assert.deepEqual((await read).map((r) => r['one']), [1]);
-}));
+    // mid-statement: a read held up on an advisory lock (a test's stand-in for a slow read) loses its backend
+    await admin.query('SELECT pg_advisory_lock(42)');
+    const read = db.query('SELECT pg_advisory_lock_shared(42), 1 AS one', [], { read: true });
+    const first = await backend('lock_shared');
+    await admin.query('SELECT pg_terminate_backend($1, 5000)', [first]);
+    await backend('lock_shared', first); // repeated on a new connection, where it waits again
+    await admin.query('SELECT pg_advisory_unlock(42)');
+    assert.deepEqual(
+      (await read).map((r) => r['one']),
+      [1],
+    );
+  }));
 
-test('an instance keeps at most its pool of connections, whatever the number of messages in flight', () => withStore({ poolSize: 3 }, async (s, admin) => {
-  let most = 0;
-  // twelve messages at once, each holding its connection until its write is answered
-  await Promise.all(Array.from({ length: 12 }, (_, i) => s.batch(async () => {
-    await s.queueOperation({ id: `p${i}`, deviceId: 'D', kind: 'Get', target: './x' }, i);
-    const open = Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query NOT LIKE 'LISTEN%'`)).rows[0].n);
-    most = Math.max(most, open);
-  })));
-  assert.equal(most, 3);
-  assert.equal((await s.listOperations('D')).length, 12, 'the others waited their turn');
-}));
+test('an instance keeps at most its pool of connections, whatever the number of messages in flight', () =>
+  withStore({ poolSize: 3 }, async (s, admin) => {
+    let most = 0;
+    // twelve messages at once, each holding its connection until its write is answered
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        s.batch(async () => {
+          await s.queueOperation({ id: `p${i}`, deviceId: 'D', kind: 'Get', target: './x' }, i);
+          const open = Number(
+            (
+              await admin.query(
+                `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query NOT LIKE 'LISTEN%'`,
+              )
+            ).rows[0].n,
+          );
+          most = Math.max(most, open);
+        }),
+      ),
+    );
+    assert.equal(most, 3);
+    assert.equal((await s.listOperations('D')).length, 12, 'the others waited their turn');
+  }));
 
 test('the auth store keeps users and tokens for every instance', async () => {
   const url = await cluster.database();
@@ -310,6 +349,9 @@ test('the auth store keeps users and tokens for every instance', async () => {
 });
 
 test('an unreachable PostgreSQL is an error that names the host and port and what to check', async () => {
-  await assert.rejects(PgServerStore.open('postgres://gwmo@127.0.0.1:1/gwmo'), /cannot use PostgreSQL at 127\.0\.0\.1:1\/gwmo: .*is PostgreSQL running there\? check the host and port in --db/);
+  await assert.rejects(
+    PgServerStore.open('postgres://gwmo@127.0.0.1:1/gwmo'),
+    /cannot use PostgreSQL at 127\.0\.0\.1:1\/gwmo: .*is PostgreSQL running there\? check the host and port in --db/,
+  );
   await assert.rejects(PgServerStore.open(cluster.url.replace(/\/postgres$/, '/nosuchdb')), /database does not exist: create it/);
 });

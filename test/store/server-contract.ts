@@ -18,12 +18,24 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     const s = await store();
     for (const id of ['a', 'b', 'c']) await s.queueOperation({ id, deviceId: 'D', kind: 'Get', target: `./${id}` }, 1);
     const taken = await s.takeOperations('D', 2, 2);
-    assert.deepEqual(taken.map((o) => [o.id, o.state, o.updatedAt]), [['a', 'sent', 2], ['b', 'sent', 2]]);
+    assert.deepEqual(
+      taken.map((o) => [o.id, o.state, o.updatedAt]),
+      [
+        ['a', 'sent', 2],
+        ['b', 'sent', 2],
+      ],
+    );
     assert.deepEqual(taken, [await s.getOperation('a'), await s.getOperation('b')], 'what take returns is what is stored');
-    assert.deepEqual((await s.takeOperations('D', 5, 3)).map((o) => o.id), ['c']);
+    assert.deepEqual(
+      (await s.takeOperations('D', 5, 3)).map((o) => o.id),
+      ['c'],
+    );
     assert.deepEqual(await s.takeOperations('D', 5, 3), []);
     await s.requeueOperations(['b'], 4);
-    assert.deepEqual((await s.takeOperations('D', 5, 5)).map((o) => o.id), ['b']);
+    assert.deepEqual(
+      (await s.takeOperations('D', 5, 5)).map((o) => o.id),
+      ['b'],
+    );
     const finished = await s.finishOperation('a', { state: 'done', status: 200, results: [{ uri: './a', data: Uint8Array.of(1, 2) }] }, 6);
     assert.deepEqual(finished, await s.getOperation('a'), 'finishing hands back the row as stored');
     assert.deepEqual([finished?.state, finished?.status, finished?.updatedAt], ['done', 200, 6]);
@@ -38,11 +50,14 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
       await s.queueOperation({ id: 'x', deviceId: 'D', kind: 'Get', target: './x' }, 1);
       await s.batch(async () => await s.queueOperation({ id: 'y', deviceId: 'D', kind: 'Get', target: './y' }, 1));
     });
-    assert.ok(await s.getOperation('x') && await s.getOperation('y'));
-    await assert.rejects(s.batch(async () => {
-      await s.queueOperation({ id: 'z', deviceId: 'D', kind: 'Get', target: './z' }, 1);
-      throw new Error('boom');
-    }), /boom/);
+    assert.ok((await s.getOperation('x')) && (await s.getOperation('y')));
+    await assert.rejects(
+      s.batch(async () => {
+        await s.queueOperation({ id: 'z', deviceId: 'D', kind: 'Get', target: './z' }, 1);
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
     assert.equal(await s.getOperation('z'), undefined);
     // the store is usable after the rollback; its own multi-statement writes join a batch
     await s.batch(async () => {
@@ -65,7 +80,10 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     assert.deepEqual(raced.filter(Boolean).length, 1);
     const f = await s.changeAccount('F', { clientPassword: 'new-pw', notifyAddress: null });
     assert.deepEqual(f, await s.getDevice('F'), 'the row as stored');
-    assert.deepEqual([f?.clientName, f?.clientPassword, f?.serverName, f?.serverPassword, f?.notifyAddress], ['n', 'new-pw', 'srv', 'ps', undefined]);
+    assert.deepEqual(
+      [f?.clientName, f?.clientPassword, f?.serverName, f?.serverPassword, f?.notifyAddress],
+      ['n', 'new-pw', 'srv', 'ps', undefined],
+    );
     assert.equal(await s.changeAccount('nobody', { clientPassword: 'x' }), undefined);
     assert.equal(await s.getDevice('nobody'), undefined, 'a change never creates');
     await s.close();
@@ -85,7 +103,10 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     await s.queueOperation({ id: 'n1', deviceId: 'D', kind: 'Get', target: './n' }, 1);
     await s.takeOperations('D', 1, 2);
     await s.requeueOperations(['n1'], 3, 'the device refused the server credentials (401)');
-    assert.deepEqual([(await s.getOperation('n1'))?.state, (await s.getOperation('n1'))?.note], ['queued', 'the device refused the server credentials (401)']);
+    assert.deepEqual(
+      [(await s.getOperation('n1'))?.state, (await s.getOperation('n1'))?.note],
+      ['queued', 'the device refused the server credentials (401)'],
+    );
     await s.takeOperations('D', 1, 4);
     const done = await s.finishOperation('n1', { state: 'done', status: 200 }, 5);
     assert.equal(done?.note, undefined, 'a finished operation keeps only its own note');
@@ -94,13 +115,36 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
 
   test(`${backend}: device accounts keep bytes, DevInfo and the fields an update changes`, async () => {
     const s = await store();
-    await s.putDevice({ deviceId: 'E', scheme: 'syncml:auth-basic', clientName: 'e', clientPassword: 'pe', serverName: 'srv', serverPassword: 'ps', devInfo: { Mod: 'x' }, createdAt: 5 });
-    await s.updateDevice('E', { clientNonce: Uint8Array.of(0, 255, 7), devInfo: { Mod: 'y', Lang: 'fr' }, lastSeen: 9, notifyAddress: '127.0.0.1:9' });
+    await s.putDevice({
+      deviceId: 'E',
+      scheme: 'syncml:auth-basic',
+      clientName: 'e',
+      clientPassword: 'pe',
+      serverName: 'srv',
+      serverPassword: 'ps',
+      devInfo: { Mod: 'x' },
+      createdAt: 5,
+    });
+    await s.updateDevice('E', {
+      clientNonce: Uint8Array.of(0, 255, 7),
+      devInfo: { Mod: 'y', Lang: 'fr' },
+      lastSeen: 9,
+      notifyAddress: '127.0.0.1:9',
+    });
     const e = (await s.getDevice('E'))!;
-    assert.deepEqual([e.clientNonce, e.devInfo, e.lastSeen, e.notifyAddress, e.serverName, e.createdAt], [Uint8Array.of(0, 255, 7), { Mod: 'y', Lang: 'fr' }, 9, '127.0.0.1:9', 'srv', 5]);
+    assert.deepEqual(
+      [e.clientNonce, e.devInfo, e.lastSeen, e.notifyAddress, e.serverName, e.createdAt],
+      [Uint8Array.of(0, 255, 7), { Mod: 'y', Lang: 'fr' }, 9, '127.0.0.1:9', 'srv', 5],
+    );
     assert.equal(e.serverNonce, undefined);
-    assert.deepEqual((await s.listDevices()).map((d) => d.deviceId), ['D', 'E']);
-    assert.deepEqual((await s.listDevices({ limit: 1, offset: 1 })).map((d) => d.deviceId), ['E']);
+    assert.deepEqual(
+      (await s.listDevices()).map((d) => d.deviceId),
+      ['D', 'E'],
+    );
+    assert.deepEqual(
+      (await s.listDevices({ limit: 1, offset: 1 })).map((d) => d.deviceId),
+      ['E'],
+    );
     await s.queueOperation({ id: 'e1', deviceId: 'E', kind: 'Get', target: './x' }, 1);
     assert.equal(await s.deleteDevice('E'), true);
     assert.equal(await s.deleteDevice('E'), false);
@@ -122,10 +166,13 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     });
     const d = (await s.getDevice('D'))!;
     assert.deepEqual([d.lastSeen, d.clientNonce, d.serverNonce, d.devInfo], [6, Uint8Array.of(1), Uint8Array.of(2), { Mod: 'm' }]);
-    await assert.rejects(s.batch(async () => {
-      await s.updateDevice('D', { clientNonce: Uint8Array.of(9), devInfo: {} });
-      throw new Error('boom');
-    }), /boom/);
+    await assert.rejects(
+      s.batch(async () => {
+        await s.updateDevice('D', { clientNonce: Uint8Array.of(9), devInfo: {} });
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
     assert.deepEqual([(await s.getDevice('D'))!.clientNonce, (await s.getDevice('D'))!.devInfo], [Uint8Array.of(1), { Mod: 'm' }]);
     // the queue was empty at the lookup; what the batch itself queues or puts back is still taken
     const taken = await s.batch(async () => {
@@ -133,19 +180,28 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
       await s.queueOperation({ id: 'late', deviceId: 'D', kind: 'Get', target: './l' }, 7);
       return s.takeOperations('D', 5, 7);
     });
-    assert.deepEqual(taken.map((o) => o.id), ['late']);
+    assert.deepEqual(
+      taken.map((o) => o.id),
+      ['late'],
+    );
     const again = await s.batch(async () => {
       await s.touchDevice('D', 8);
       await s.requeueOperations(['late'], 8);
       return s.takeOperations('D', 5, 8);
     });
-    assert.deepEqual(again.map((o) => o.id), ['late']);
+    assert.deepEqual(
+      again.map((o) => o.id),
+      ['late'],
+    );
     await s.close();
   });
 
   test(`${backend}: binary values, Exec correlators, cancels and the restart requeue`, async () => {
     const s = await store();
-    const op = await s.queueOperation({ id: 'b', deviceId: 'D', kind: 'Replace', target: './b', data: Uint8Array.of(9, 8), format: 'bin', type: 't' }, 1);
+    const op = await s.queueOperation(
+      { id: 'b', deviceId: 'D', kind: 'Replace', target: './b', data: Uint8Array.of(9, 8), format: 'bin', type: 't' },
+      1,
+    );
     assert.deepEqual([op.data, op.format, op.type, op.state, op.createdAt], [Uint8Array.of(9, 8), 'bin', 't', 'queued', 1]);
     await s.queueOperation({ id: 'x', deviceId: 'D', kind: 'Exec', target: './x', correlator: 'c1' }, 2);
     await s.takeOperations('D', 10, 3);
@@ -159,15 +215,31 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     await s.takeOperations('E', 10, 4);
     await s.finishOperation('y', { state: 'accepted', status: 202 }, 4);
     await s.finishOperation('z', { state: 'accepted', status: 202 }, 4);
-    assert.deepEqual((await s.listAccepted('D', 10)).map((o) => o.id), ['x', 'y'], 'the device\'s, oldest first');
-    assert.deepEqual((await s.listAccepted('D', 1)).map((o) => o.id), ['x'], 'bounded');
+    assert.deepEqual(
+      (await s.listAccepted('D', 10)).map((o) => o.id),
+      ['x', 'y'],
+      "the device's, oldest first",
+    );
+    assert.deepEqual(
+      (await s.listAccepted('D', 1)).map((o) => o.id),
+      ['x'],
+      'bounded',
+    );
     await s.finishOperation('y', { state: 'done', status: 200 }, 4);
     assert.equal(await s.cancelOperation('x', 408, 5), true);
     assert.equal(await s.cancelOperation('x', 408, 5), false, 'a finished operation stays as it is');
     assert.equal(await s.requeueAllSent(6), 1, 'b was sent and not answered');
     assert.equal((await s.getOperation('b'))?.state, 'queued');
-    assert.deepEqual((await s.listAccepted('D', 10)).map((o) => o.id), [], 'x cancelled, y done: nothing waits');
-    assert.deepEqual((await s.listOperations('D')).map((o) => o.id), ['y', 'x', 'b'], 'newest first');
+    assert.deepEqual(
+      (await s.listAccepted('D', 10)).map((o) => o.id),
+      [],
+      'x cancelled, y done: nothing waits',
+    );
+    assert.deepEqual(
+      (await s.listOperations('D')).map((o) => o.id),
+      ['y', 'x', 'b'],
+      'newest first',
+    );
     await s.close();
   });
 
@@ -175,7 +247,13 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     const s = await store();
     const a = await s.addAlert({ deviceId: 'D', code: 1226, correlator: 'k', items: [{ type: 't', data: 'v' }], receivedAt: 3 });
     await s.addAlert({ deviceId: 'D', code: 1201, items: [], receivedAt: 4 });
-    assert.deepEqual((await s.listAlerts('D')).map((r) => [r.code, r.correlator]), [[1201, undefined], [1226, 'k']]);
+    assert.deepEqual(
+      (await s.listAlerts('D')).map((r) => [r.code, r.correlator]),
+      [
+        [1201, undefined],
+        [1226, 'k'],
+      ],
+    );
     assert.deepEqual((await s.listAlerts('D', { limit: 1 }))[0]?.code, 1201);
     assert.equal(typeof a.id, 'number');
     await s.setLocation('L', 'GW1', 1);
@@ -186,13 +264,17 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     await s.putDeviceJob({ ...job, state: 'dispatched', correlator: 'cj', results: [{ status: 200, data: Uint8Array.of(1) }] });
     assert.equal((await s.findDeviceJob('cj'))?.state, 'dispatched');
     assert.deepEqual((await s.getDeviceJob('j'))?.results, [{ status: 200, data: Uint8Array.of(1) }]);
-    assert.deepEqual((await s.listDeviceJobs('L')).map((j) => j.id), ['j']);
+    assert.deepEqual(
+      (await s.listDeviceJobs('L')).map((j) => j.id),
+      ['j'],
+    );
     await s.close();
   });
 
   test(`${backend}: alerts listed fleet-wide, newest first, by device, Type (exact or prefix), code, time and cursor`, async () => {
     const s = await store();
-    for (const id of ['A', 'B']) await s.putDevice({ deviceId: id, scheme: 'syncml:auth-md5', clientName: id, clientPassword: 'p', devInfo: {}, createdAt: 1 });
+    for (const id of ['A', 'B'])
+      await s.putDevice({ deviceId: id, scheme: 'syncml:auth-md5', clientName: id, clientPassword: 'p', devInfo: {}, createdAt: 1 });
     const add = (deviceId: string, code: number, type: string | undefined, at: number) =>
       s.addAlert({ deviceId, code, items: type === undefined ? [] : [{ type, format: 'chr', data: `${type}@${at}` }], receivedAt: at });
     const a1 = await add('A', 1226, 'org.openmobilealliance.dm.firmwareupdate.devicerequest', 10);
@@ -200,20 +282,51 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     const a3 = await add('A', 1226, 'urn:oma:at:gwmo:1.0:deviceattached', 30);
     const a4 = await add('B', 1201, undefined, 40);
     const a5 = await add('A', 1226, 'org.openmobilealliance.dm.firmwareupdatex', 50);
-    const ids = async (q: Omit<Parameters<typeof s.queryAlerts>[0], 'limit'> & { limit?: number }) => (await s.queryAlerts({ limit: 100, ...q })).map((r) => r.id);
-    assert.deepEqual(await ids({}), [a5, a4, a3, a2, a1].map((a) => a.id));
-    assert.deepEqual(await ids({ deviceId: 'A' }), [a5, a3, a1].map((a) => a.id));
+    const ids = async (q: Omit<Parameters<typeof s.queryAlerts>[0], 'limit'> & { limit?: number }) =>
+      (await s.queryAlerts({ limit: 100, ...q })).map((r) => r.id);
+    assert.deepEqual(
+      await ids({}),
+      [a5, a4, a3, a2, a1].map((a) => a.id),
+    );
+    assert.deepEqual(
+      await ids({ deviceId: 'A' }),
+      [a5, a3, a1].map((a) => a.id),
+    );
     assert.deepEqual(await ids({ type: 'org.openmobilealliance.dm.firmwareupdate' }), [a2.id]);
-    assert.deepEqual(await ids({ type: 'org.openmobilealliance.dm.firmwareupdate', typePrefix: true }), [a5, a2, a1].map((a) => a.id));
+    assert.deepEqual(
+      await ids({ type: 'org.openmobilealliance.dm.firmwareupdate', typePrefix: true }),
+      [a5, a2, a1].map((a) => a.id),
+    );
     assert.deepEqual(await ids({ type: 'org.openmobilealliance.dm.firmwareupdate.', typePrefix: true, deviceId: 'A' }), [a1.id]);
     assert.deepEqual(await ids({ type: 'urn:%', typePrefix: true }), [], 'LIKE characters are plain text');
     assert.deepEqual(await ids({ code: 1201 }), [a4.id]);
-    assert.deepEqual(await ids({ since: 20, until: 40 }), [a3, a2].map((a) => a.id));
-    assert.deepEqual(await ids({ limit: 2 }), [a5, a4].map((a) => a.id));
-    assert.deepEqual(await ids({ limit: 2, before: a4.id }), [a3, a2].map((a) => a.id));
-    assert.deepEqual(await ids({ limit: 2, offset: 3 }), [a2, a1].map((a) => a.id));
-    assert.deepEqual(await ids({ after: a3.id }), [a5, a4].map((a) => a.id));
-    assert.deepEqual((await s.getAlert(a1.id))?.items, [{ type: 'org.openmobilealliance.dm.firmwareupdate.devicerequest', format: 'chr', data: 'org.openmobilealliance.dm.firmwareupdate.devicerequest@10' }]);
+    assert.deepEqual(
+      await ids({ since: 20, until: 40 }),
+      [a3, a2].map((a) => a.id),
+    );
+    assert.deepEqual(
+      await ids({ limit: 2 }),
+      [a5, a4].map((a) => a.id),
+    );
+    assert.deepEqual(
+      await ids({ limit: 2, before: a4.id }),
+      [a3, a2].map((a) => a.id),
+    );
+    assert.deepEqual(
+      await ids({ limit: 2, offset: 3 }),
+      [a2, a1].map((a) => a.id),
+    );
+    assert.deepEqual(
+      await ids({ after: a3.id }),
+      [a5, a4].map((a) => a.id),
+    );
+    assert.deepEqual((await s.getAlert(a1.id))?.items, [
+      {
+        type: 'org.openmobilealliance.dm.firmwareupdate.devicerequest',
+        format: 'chr',
+        data: 'org.openmobilealliance.dm.firmwareupdate.devicerequest@10',
+      },
+    ]);
     assert.equal(await s.getAlert(a5.id + 1000), undefined);
     await s.close();
   });

@@ -15,10 +15,16 @@ export function runCli(args: readonly string[], stdin?: Uint8Array, timeoutMs = 
 }
 
 /** Runs a command to its end: its exit code and output. */
-export function run(argv: readonly string[], o: { stdin?: Uint8Array; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliRun> {
+export function run(
+  argv: readonly string[],
+  o: { stdin?: Uint8Array; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: ['pipe', 'pipe', 'pipe'], timeout: o.timeoutMs ?? 20_000, ...(o.env ? { env: o.env } : {}), ...(o.cwd ? { cwd: o.cwd } : {}),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: o.timeoutMs ?? 20_000,
+      ...(o.env ? { env: o.env } : {}),
+      ...(o.cwd ? { cwd: o.cwd } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -5,7 +5,15 @@
 import { request, Agent } from 'node:http';
 
 import {
-  AlertCode, AuthScheme, type Command, decodeWbxml, decodeXml, encodeWbxml, encodeXml, makeCred, type Message,
+  AlertCode,
+  AuthScheme,
+  type Command,
+  decodeWbxml,
+  decodeXml,
+  encodeWbxml,
+  encodeXml,
+  makeCred,
+  type Message,
 } from '../../src/protocol/index.ts';
 import { mutate, Rng } from './fuzz.ts';
 
@@ -22,12 +30,18 @@ const decode = (b: Uint8Array, e: Encoding): Message => (e === 'xml' ? decodeXml
 
 function pkg1(target: DmTarget, serverUrl: string, session: number, password: string | undefined): Message {
   const devInfo = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'].map((leaf, i) => ({
-    source: { locUri: `./DevInfo/${leaf}` }, meta: { format: 'chr' }, data: leaf === 'DevId' ? target.deviceId : `v${i}`,
+    source: { locUri: `./DevInfo/${leaf}` },
+    meta: { format: 'chr' },
+    data: leaf === 'DevId' ? target.deviceId : `v${i}`,
   }));
   return {
     hdr: {
-      verDtd: '1.2', verProto: 'DM/1.2', sessionId: String(session), msgId: 1,
-      target: { locUri: serverUrl }, source: { locUri: target.deviceId, locName: target.name },
+      verDtd: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: String(session),
+      msgId: 1,
+      target: { locUri: serverUrl },
+      source: { locUri: target.deviceId, locName: target.name },
       ...(password === undefined ? {} : { cred: makeCred(AuthScheme.Basic, { name: target.name, password }, new Uint8Array(0)) }),
       meta: { maxMsgSize: 16_384 },
     },
@@ -36,7 +50,12 @@ function pkg1(target: DmTarget, serverUrl: string, session: number, password: st
       commands: [
         { kind: 'Alert', cmdId: 1, data: AlertCode.ClientInitiatedMgmt, items: [] },
         { kind: 'Replace', cmdId: 2, items: devInfo },
-        { kind: 'Alert', cmdId: 3, data: 1226, items: [{ source: { locUri: './Vendor' }, meta: { type: 'org.example.fuzz', format: 'chr' }, data: 'x'.repeat(40) }] },
+        {
+          kind: 'Alert',
+          cmdId: 3,
+          data: 1226,
+          items: [{ source: { locUri: './Vendor' }, meta: { type: 'org.example.fuzz', format: 'chr' }, data: 'x'.repeat(40) }],
+        },
       ],
     },
   };
@@ -45,13 +64,46 @@ function pkg1(target: DmTarget, serverUrl: string, session: number, password: st
 /** A later message of a session: Status for the server's commands and Results for a Get. */
 function pkg3(target: DmTarget, serverUrl: string, session: number, msgId: number): Message {
   const commands: Command[] = [
-    { kind: 'Status', cmdId: 1, msgRef: msgId - 1, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [target.deviceId], sourceRefs: [serverUrl], code: 200, items: [] },
-    { kind: 'Status', cmdId: 2, msgRef: msgId - 1, cmdRef: 3, cmd: 'Get', targetRefs: ['./DevInfo/Mod'], sourceRefs: [], code: 200, items: [] },
-    { kind: 'Results', cmdId: 3, msgRef: msgId - 1, cmdRef: 3, items: [{ source: { locUri: './DevInfo/Mod' }, meta: { format: 'chr' }, data: 'fuzz' }] },
+    {
+      kind: 'Status',
+      cmdId: 1,
+      msgRef: msgId - 1,
+      cmdRef: 0,
+      cmd: 'SyncHdr',
+      targetRefs: [target.deviceId],
+      sourceRefs: [serverUrl],
+      code: 200,
+      items: [],
+    },
+    {
+      kind: 'Status',
+      cmdId: 2,
+      msgRef: msgId - 1,
+      cmdRef: 3,
+      cmd: 'Get',
+      targetRefs: ['./DevInfo/Mod'],
+      sourceRefs: [],
+      code: 200,
+      items: [],
+    },
+    {
+      kind: 'Results',
+      cmdId: 3,
+      msgRef: msgId - 1,
+      cmdRef: 3,
+      items: [{ source: { locUri: './DevInfo/Mod' }, meta: { format: 'chr' }, data: 'fuzz' }],
+    },
     { kind: 'Alert', cmdId: 4, data: AlertCode.NextMessage, items: [] },
   ];
   return {
-    hdr: { verDtd: '1.2', verProto: 'DM/1.2', sessionId: String(session), msgId, target: { locUri: serverUrl }, source: { locUri: target.deviceId } },
+    hdr: {
+      verDtd: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: String(session),
+      msgId,
+      target: { locUri: serverUrl },
+      source: { locUri: target.deviceId },
+    },
     body: { final: true, commands },
   };
 }
@@ -85,8 +137,16 @@ interface Answer {
 
 const KEY_CHARS = 'ABCDEFabcdef0189-_%&=.';
 const ALLOWED = new Set([200, 400, 401, 403, 404, 405, 409, 413, 415, 429, 503]);
-const TYPES = ['application/vnd.syncml.dm+xml', 'application/vnd.syncml.dm+wbxml', 'application/vnd.syncml+xml', 'application/vnd.syncml+wbxml',
-  'APPLICATION/VND.SYNCML.DM+XML; charset=utf-8', 'text/html', '', 'application/vnd.syncml.dm+wbxml;;;='];
+const TYPES = [
+  'application/vnd.syncml.dm+xml',
+  'application/vnd.syncml.dm+wbxml',
+  'application/vnd.syncml+xml',
+  'application/vnd.syncml+wbxml',
+  'APPLICATION/VND.SYNCML.DM+XML; charset=utf-8',
+  'text/html',
+  '',
+  'application/vnd.syncml.dm+wbxml;;;=',
+];
 
 export async function fuzzDmEndpoint(o: DmFuzzOptions): Promise<DmFuzzReport> {
   const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency ?? 8 });
@@ -100,21 +160,39 @@ export async function fuzzDmEndpoint(o: DmFuzzOptions): Promise<DmFuzzReport> {
   // seeds in both encodings; a few hundred bytes each, like real first messages
   const seeds: Record<Encoding, Uint8Array[]> = { xml: [], wbxml: [] };
   for (const e of ['xml', 'wbxml'] as const) {
-    seeds[e].push(encode(pkg1(o.victim, serverUrl, 1, o.victim.password), e), encode(pkg1(o.victim, serverUrl, 2, 'wrong'), e),
-      encode(pkg1(o.victim, serverUrl, 3, undefined), e), encode(pkg3(o.victim, serverUrl, 4, 2), e));
+    seeds[e].push(
+      encode(pkg1(o.victim, serverUrl, 1, o.victim.password), e),
+      encode(pkg1(o.victim, serverUrl, 2, 'wrong'), e),
+      encode(pkg1(o.victim, serverUrl, 3, undefined), e),
+      encode(pkg3(o.victim, serverUrl, 4, 2), e),
+    );
   }
 
-  const post = (path: string, body: Uint8Array, type: string, method = 'POST'): Promise<Answer> => new Promise((resolve, reject) => {
-    const req = request({ host: base.hostname, port: base.port, path, method, agent, headers: { ...(type ? { 'content-type': type } : {}), 'content-length': body.length }, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
-      res.on('error', reject);
+  const post = (path: string, body: Uint8Array, type: string, method = 'POST'): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: base.hostname,
+          port: base.port,
+          path,
+          method,
+          agent,
+          headers: { ...(type ? { 'content-type': type } : {}), 'content-length': body.length },
+          timeout: 10_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer in 10 s to ${method} ${path}`)));
+      req.on('error', reject);
+      req.end(body);
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer in 10 s to ${method} ${path}`)));
-    req.on('error', reject);
-    req.end(body);
-  });
 
   const check = (a: Answer, what: string, input: Uint8Array): void => {
     statuses[a.status] = (statuses[a.status] ?? 0) + 1;
@@ -153,7 +231,8 @@ export async function fuzzDmEndpoint(o: DmFuzzOptions): Promise<DmFuzzReport> {
     const e: Encoding = rng.below(2) === 0 ? 'xml' : 'wbxml';
     const kind = rng.below(10);
     const type = rng.below(20) === 0 ? TYPES[rng.below(TYPES.length)]! : TYPES[e === 'xml' ? 0 : 1]!;
-    if (kind < 5) { // a mutated session start
+    if (kind < 5) {
+      // a mutated session start
       const list = seeds[e];
       const input = mutate(rng, list[rng.below(3)]!, list[rng.below(list.length)]!);
       // now and then a made-up session key, with stray percent signs

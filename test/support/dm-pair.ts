@@ -30,20 +30,34 @@ export interface PairOptions {
 
 export async function startPair(options: PairOptions = {}) {
   const store = new SqliteServerStore(':memory:');
-  const server = new DmServer({ store, serverId: 'gwmo-srv', routes: apiRoutes, ...(options.trace ? { trace: options.trace } : {}), ...(process.env['GWMO_TEST_LOG'] ? { log: (e: string, f: Record<string, unknown>) => console.error(e, f) } : {}), ...(options.serverMaxMsgSize ? { maxMsgSize: options.serverMaxMsgSize } : {}), ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
+  const server = new DmServer({
+    store,
+    serverId: 'gwmo-srv',
+    routes: apiRoutes,
+    ...(options.trace ? { trace: options.trace } : {}),
+    ...(process.env['GWMO_TEST_LOG'] ? { log: (e: string, f: Record<string, unknown>) => console.error(e, f) } : {}),
+    ...(options.serverMaxMsgSize ? { maxMsgSize: options.serverMaxMsgSize } : {}),
+    ...(options.authLimits ? { authLimits: options.authLimits } : {}),
+  });
   const url = await server.start();
   const scheme = options.scheme ?? 'md5';
   const withServerCred = options.serverCredentials ?? scheme !== 'basic';
   await server.service.addDevice({
-    deviceId: 'IMEI:359881234567890', name: 'dev1', password: 'dev-secret', scheme,
-    ...(withServerCred ? { serverName: 'gwmo-srv', serverPassword: 'srv-secret' } : {}), ...options.account,
+    deviceId: 'IMEI:359881234567890',
+    name: 'dev1',
+    password: 'dev-secret',
+    scheme,
+    ...(withServerCred ? { serverName: 'gwmo-srv', serverPassword: 'srv-secret' } : {}),
+    ...options.account,
   });
   const tree = new Tree();
   installDevInfo(tree, { DevId: 'IMEI:359881234567890', Man: 'Acme', Mod: 'Roadrunner', DmV: '1.2', Lang: 'en-US' });
   installDevDetail(tree, { DevTyp: 'phone', OEM: 'Acme', FwV: '1.0', SwV: '2.0', HwV: 'A', LrgObj: true });
   const type = scheme === 'basic' ? 'BASIC' : scheme === 'md5' ? 'DIGEST' : 'HMAC';
   addAccount(tree, {
-    id: 'gwmo', serverId: 'gwmo-srv', addr: url,
+    id: 'gwmo',
+    serverId: 'gwmo-srv',
+    addr: url,
     client: { type, name: 'dev1', secret: options.devicePassword ?? 'dev-secret' },
     ...(withServerCred ? { server: { type, name: 'gwmo-srv', secret: 'srv-secret' } } : {}),
   });
@@ -51,11 +65,20 @@ export async function startPair(options: PairOptions = {}) {
   tree.define('.', { format: 'node', acl: 'Add=*&Get=*&Replace=gwmo-srv&Delete=gwmo-srv&Exec=gwmo-srv' });
   const http = new DmHttpClient({ retries: 0, timeoutMs: 10_000 });
   const agent = new DmClientAgent({
-    tree, http, clock: { now: () => Date.now() }, encoding: options.encoding ?? 'xml',
-    ...(options.deviceMaxMsgSize ? { maxMsgSize: options.deviceMaxMsgSize } : {}), ...(options.quirks ? { quirks: options.quirks } : {}),
+    tree,
+    http,
+    clock: { now: () => Date.now() },
+    encoding: options.encoding ?? 'xml',
+    ...(options.deviceMaxMsgSize ? { maxMsgSize: options.deviceMaxMsgSize } : {}),
+    ...(options.quirks ? { quirks: options.quirks } : {}),
   });
   return {
-    server, store, tree, agent, url, deviceId: 'IMEI:359881234567890',
+    server,
+    store,
+    tree,
+    agent,
+    url,
+    deviceId: 'IMEI:359881234567890',
     async close() {
       http.close();
       await server.stop();

@@ -2,7 +2,16 @@
 // over real HTTP (optionally from another loopback address), replies decoded.
 import { Agent, request } from 'node:http';
 
-import { AuthScheme, type Cred, decodeXml, encodeXml, makeCred, type Message, nonceFromText, type Status } from '../../src/protocol/index.ts';
+import {
+  AuthScheme,
+  type Cred,
+  decodeXml,
+  encodeXml,
+  makeCred,
+  type Message,
+  nonceFromText,
+  type Status,
+} from '../../src/protocol/index.ts';
 
 export interface RawReply {
   readonly status: number;
@@ -14,11 +23,20 @@ export interface RawReply {
 }
 
 /** Pkg1 (Alert 1201 + DevInfo) from `deviceId`, with `cred` when given. */
-export function pkg1(deviceId: string, serverUrl: string, options: { cred?: Cred; locName?: string; msgId?: number; sessionId?: string } = {}): Message {
+export function pkg1(
+  deviceId: string,
+  serverUrl: string,
+  options: { cred?: Cred; locName?: string; msgId?: number; sessionId?: string } = {},
+): Message {
   return {
     hdr: {
-      verDtd: '1.2', verProto: 'DM/1.2', sessionId: options.sessionId ?? '1', msgId: options.msgId ?? 1, target: { locUri: serverUrl },
-      source: { locUri: deviceId, ...(options.locName ? { locName: options.locName } : {}) }, ...(options.cred ? { cred: options.cred } : {}),
+      verDtd: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: options.sessionId ?? '1',
+      msgId: options.msgId ?? 1,
+      target: { locUri: serverUrl },
+      source: { locUri: deviceId, ...(options.locName ? { locName: options.locName } : {}) },
+      ...(options.cred ? { cred: options.cred } : {}),
     },
     body: {
       commands: [
@@ -37,21 +55,30 @@ export function postDm(url: string, msg: Message | Uint8Array, options: { localA
   const body = msg instanceof Uint8Array ? msg : encodeXml(msg);
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST', headers: { 'content-type': 'application/vnd.syncml.dm+xml', 'content-length': body.length },
-      ...(options.localAddress ? { localAddress: options.localAddress } : {}), ...(options.agent ? { agent: options.agent } : {}),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const bytes = Buffer.concat(chunks);
-        resolve({
-          status: res.statusCode ?? 0, headers: res.headers, body: bytes, ms: performance.now() - started,
-          ...(res.statusCode === 200 ? { msg: decodeXml(new Uint8Array(bytes)) } : {}),
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.syncml.dm+xml', 'content-length': body.length },
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+        ...(options.agent ? { agent: options.agent } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: bytes,
+            ms: performance.now() - started,
+            ...(res.statusCode === 200 ? { msg: decodeXml(new Uint8Array(bytes)) } : {}),
+          });
         });
-      });
-      res.on('error', reject);
-    });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

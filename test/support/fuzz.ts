@@ -13,9 +13,11 @@ export class Rng {
   }
   next(): number {
     let x = this.s;
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     this.s = x;
     return x;
   }
@@ -31,7 +33,9 @@ export function seeds(count = 40): { wbxml: Uint8Array[]; xml: Uint8Array[] } {
 }
 
 // Bytes that matter to the grammars: WBXML globals and common tags, XML markup characters.
-const INTERESTING = [0x00, 0x01, 0x02, 0x03, 0x04, 0x40, 0x80, 0x83, 0xc3, 0xff, 0x7f, 0x3c, 0x3e, 0x2f, 0x26, 0x3b, 0x22, 0x5d, 0x6d, 0x4f, 0x12];
+const INTERESTING = [
+  0x00, 0x01, 0x02, 0x03, 0x04, 0x40, 0x80, 0x83, 0xc3, 0xff, 0x7f, 0x3c, 0x3e, 0x2f, 0x26, 0x3b, 0x22, 0x5d, 0x6d, 0x4f, 0x12,
+];
 
 export function mutate(rng: Rng, input: Uint8Array, other: Uint8Array): Uint8Array {
   const out = Array.from(input);
@@ -39,17 +43,29 @@ export function mutate(rng: Rng, input: Uint8Array, other: Uint8Array): Uint8Arr
   for (let r = 0; r < rounds; r++) {
     const at = out.length === 0 ? 0 : rng.below(out.length);
     switch (rng.below(7)) {
-      case 0: out[at] = (out[at] ?? 0) ^ (1 << rng.below(8)); break;
-      case 1: out[at] = INTERESTING[rng.below(INTERESTING.length)]!; break;
-      case 2: out.splice(at, 1 + rng.below(8)); break;
-      case 3: out.splice(at, 0, ...Array.from({ length: 1 + rng.below(8) }, () => rng.below(256))); break;
-      case 4: out.length = at; break;
-      case 5: { // splice a run of another input in
+      case 0:
+        out[at] = (out[at] ?? 0) ^ (1 << rng.below(8));
+        break;
+      case 1:
+        out[at] = INTERESTING[rng.below(INTERESTING.length)]!;
+        break;
+      case 2:
+        out.splice(at, 1 + rng.below(8));
+        break;
+      case 3:
+        out.splice(at, 0, ...Array.from({ length: 1 + rng.below(8) }, () => rng.below(256)));
+        break;
+      case 4:
+        out.length = at;
+        break;
+      case 5: {
+        // splice a run of another input in
         const from = rng.below(Math.max(1, other.length));
         out.splice(at, rng.below(16), ...other.subarray(from, from + 1 + rng.below(32)));
         break;
       }
-      default: { // duplicate a run (repeats nesting, grows lengths)
+      default: {
+        // duplicate a run (repeats nesting, grows lengths)
         const len = 1 + rng.below(24);
         out.splice(at, 0, ...out.slice(at, at + len));
       }

@@ -13,9 +13,15 @@ export async function startInstance(db: string, dataDir: string, extra: readonly
   const started = await proc.waitFor((l) => l.event === 'server.started', 30_000);
   const api = String(started['api']);
   return {
-    proc, api, dm: String(started['dm']),
+    proc,
+    api,
+    dm: String(started['dm']),
     async call(method, path, body) {
-      const res = await fetch(`${api}${path}`, { method, headers: { ...AUTH, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${api}${path}`, {
+        method,
+        headers: { ...AUTH, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       return { status: res.status, json: res.status === 204 ? undefined : await res.json() };
     },
   };

@@ -15,7 +15,13 @@ export interface TestNet {
   readonly gw: string;
   readonly lan: string;
   readonly edge?: string;
-  readonly addr: { readonly server: string; readonly gwWan: string; readonly gwLan: string; readonly device: string; readonly edge?: string };
+  readonly addr: {
+    readonly server: string;
+    readonly gwWan: string;
+    readonly gwLan: string;
+    readonly device: string;
+    readonly edge?: string;
+  };
   /** argv prefix to run a command inside a namespace */
   exec(ns: string, argv: readonly string[]): string[];
   remove(): Promise<void>;
@@ -69,7 +75,10 @@ export async function createTestNet(options: { edgeNat?: boolean } = {}): Promis
   const edge = options.edgeNat ? `gwmo-edge-${tag}` : undefined;
   const gwWan = edge ? '192.0.2.2' : '198.51.100.2';
   const net: TestNet = {
-    wan, gw, lan, ...(edge ? { edge } : {}),
+    wan,
+    gw,
+    lan,
+    ...(edge ? { edge } : {}),
     addr: { server: '198.51.100.1', gwWan, gwLan: '203.0.113.1', device: '203.0.113.2', ...(edge ? { edge: '198.51.100.2' } : {}) },
     exec: (ns, argv) => ['ip', 'netns', 'exec', ns, ...argv],
     async remove() {
@@ -164,7 +173,11 @@ export async function createTwoGatewayNet(): Promise<TwoGatewayNet> {
     site = to;
   };
   const net: TwoGatewayNet = {
-    wan, gw, lan, roam, addr,
+    wan,
+    gw,
+    lan,
+    roam,
+    addr,
     get site() {
       return site;
     },
@@ -200,8 +213,15 @@ export async function createTwoGatewayNet(): Promise<TwoGatewayNet> {
   return net;
 }
 
-export interface CallResult { readonly status: number; readonly json: any }
-export interface Call { readonly method: string; readonly url: string; readonly body?: unknown }
+export interface CallResult {
+  readonly status: number;
+  readonly json: any;
+}
+export interface Call {
+  readonly method: string;
+  readonly url: string;
+  readonly body?: unknown;
+}
 
 /** HTTP calls made one after the other from inside a namespace (the test process itself has no route into them), in one process. */
 export async function callsIn(ns: string, calls: readonly Call[], headers: Record<string, string> = {}): Promise<CallResult[]> {
@@ -217,13 +237,23 @@ export async function callsIn(ns: string, calls: readonly Call[], headers: Recor
 }
 
 /** One HTTP call from inside a namespace. */
-export async function callIn(ns: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<CallResult> {
+export async function callIn(
+  ns: string,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<CallResult> {
   return (await callsIn(ns, [{ method, url, ...(body !== undefined ? { body } : {}) }], headers))[0]!;
 }
 
 /** Stops a namespace test's processes (newest first), then removes its network and its folder,
  * also when a process will not stop; DEBUG_NAT=1 prints what the processes logged. */
-export async function tearDownNet(procs: readonly { stop(): Promise<unknown>; lines: readonly unknown[]; stderr: string }[], net: { remove(): Promise<void> } | undefined, dir: string): Promise<void> {
+export async function tearDownNet(
+  procs: readonly { stop(): Promise<unknown>; lines: readonly unknown[]; stderr: string }[],
+  net: { remove(): Promise<void> } | undefined,
+  dir: string,
+): Promise<void> {
   if (process.env['DEBUG_NAT']) for (const p of procs) console.log(p.lines.map((l) => JSON.stringify(l)).join('\n'), p.stderr);
   try {
     for (const p of [...procs].reverse()) await p.stop();

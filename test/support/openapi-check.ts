@@ -29,18 +29,22 @@ export function validate(value: unknown, schema: Schema, at = '$'): string[] {
   const actual = Array.isArray(value) ? 'array' : typeof value;
   if (type === 'integer' ? !Number.isInteger(value) : type !== undefined && type !== actual) return [`${at} is ${actual}, not ${type}`];
   // one time format in the whole API: ISO 8601 UTC as Date#toISOString writes it
-  if (s['format'] === 'date-time' && (typeof value !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value))) out.push(`${at} = ${JSON.stringify(value)} is not an ISO 8601 date-time`);
-  if (s['enum'] && !(s['enum'] as unknown[]).includes(value)) out.push(`${at} = ${JSON.stringify(value)} is not one of ${JSON.stringify(s['enum'])}`);
+  if (s['format'] === 'date-time' && (typeof value !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value)))
+    out.push(`${at} = ${JSON.stringify(value)} is not an ISO 8601 date-time`);
+  if (s['enum'] && !(s['enum'] as unknown[]).includes(value))
+    out.push(`${at} = ${JSON.stringify(value)} is not one of ${JSON.stringify(s['enum'])}`);
   if (type === 'object' && typeof value === 'object') {
     const v = value as Record<string, unknown>;
     for (const r of (s['required'] as string[] | undefined) ?? []) if (!(r in v)) out.push(`${at}.${r} is missing`);
     const props = (s['properties'] ?? {}) as Record<string, Schema>;
     for (const [k, item] of Object.entries(v)) {
       if (props[k]) out.push(...validate(item, props[k]!, `${at}.${k}`));
-      else if (s['additionalProperties'] && typeof s['additionalProperties'] === 'object') out.push(...validate(item, s['additionalProperties'] as Schema, `${at}.${k}`));
+      else if (s['additionalProperties'] && typeof s['additionalProperties'] === 'object')
+        out.push(...validate(item, s['additionalProperties'] as Schema, `${at}.${k}`));
     }
   }
-  if (type === 'array' && Array.isArray(value) && s['items']) value.forEach((item, i) => out.push(...validate(item, s['items'] as Schema, `${at}[${i}]`)));
+  if (type === 'array' && Array.isArray(value) && s['items'])
+    value.forEach((item, i) => out.push(...validate(item, s['items'] as Schema, `${at}[${i}]`)));
   return out;
 }
 
@@ -51,7 +55,8 @@ export function checkAnswer(method: string, path: string, status: number, body: 
   const op = doc.paths[template]![method.toLowerCase()];
   if (!op) return [`${method} ${template} is not in the OpenAPI document`];
   const response = op['responses'][String(status)];
-  if (!response) return [`${method} ${template} answered ${status}, which it does not document (${Object.keys(op['responses']).join(', ')})`];
+  if (!response)
+    return [`${method} ${template} answered ${status}, which it does not document (${Object.keys(op['responses']).join(', ')})`];
   const schema = response['content']?.['application/json']?.['schema'] as Schema | undefined;
   return schema && body !== undefined ? validate(body, schema).map((p) => `${method} ${template} ${status}: ${p}`) : [];
 }

@@ -25,13 +25,17 @@ export interface PgCluster {
 function binDir(): string {
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => existsSync(join(debian, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(debian)
+      .filter((v) => existsSync(join(debian, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return join(debian, versions[0], 'bin');
   }
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) return dir;
-  throw new Error("PostgreSQL's initdb and pg_ctl were not found (looked in /usr/lib/postgresql/*/bin and PATH): install Debian's postgresql (apt-get install postgresql)");
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter))
+    if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) return dir;
+  throw new Error(
+    "PostgreSQL's initdb and pg_ctl were not found (looked in /usr/lib/postgresql/*/bin and PATH): install Debian's postgresql (apt-get install postgresql)",
+  );
 }
-
 
 export async function startPostgres(): Promise<PgCluster> {
   const bin = binDir();
@@ -40,7 +44,7 @@ export async function startPostgres(): Promise<PgCluster> {
   const prefix = asRoot ? ['runuser', '-u', 'postgres', '--'] : [];
   if (asRoot) {
     const { stdout } = await run('id', ['-u', 'postgres']).catch(() => {
-      throw new Error('running as root and there is no `postgres` user to run PostgreSQL as: install Debian\'s postgresql');
+      throw new Error("running as root and there is no `postgres` user to run PostgreSQL as: install Debian's postgresql");
     });
     const { stdout: gid } = await run('id', ['-g', 'postgres']);
     chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
@@ -69,7 +73,8 @@ export async function startPostgres(): Promise<PgCluster> {
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let n = 0;
   return {
-    url, port,
+    url,
+    port,
     async database() {
       const name = `t${process.pid}_${++n}`;
       const c = new pg.Client({ connectionString: url });

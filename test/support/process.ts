@@ -21,9 +21,18 @@ export class GwmoProcess {
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
   /** `prefix`: a command to run gwmo under, e.g. ["ip", "netns", "exec", "<ns>"]; `gwmo`: how to start it (an installed copy); `cwd`: where relative paths (./data) land */
-  constructor(args: readonly string[], prefix: readonly string[] = [], env: Record<string, string> = {}, { gwmo = [process.execPath, MAIN], cwd }: { gwmo?: readonly string[]; cwd?: string } = {}) {
+  constructor(
+    args: readonly string[],
+    prefix: readonly string[] = [],
+    env: Record<string, string> = {},
+    { gwmo = [process.execPath, MAIN], cwd }: { gwmo?: readonly string[]; cwd?: string } = {},
+  ) {
     const argv = [...prefix, ...gwmo, ...args];
-    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GWMO_ADMIN_TOKEN: TEST_TOKEN, ...env }, ...(cwd ? { cwd } : {}) });
+    this.child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GWMO_ADMIN_TOKEN: TEST_TOKEN, ...env },
+      ...(cwd ? { cwd } : {}),
+    });
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
       let line: LogLine;
       try {

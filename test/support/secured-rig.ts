@@ -30,7 +30,8 @@ export async function startSecuredRig(t: { after(fn: () => unknown): void }, o: 
   const auth = new AuthService(store);
   const web = dashboardRoutes();
   const srv = await startServer({
-    imageDir: join(dir, 'server'), ...o,
+    imageDir: join(dir, 'server'),
+    ...o,
     routes: (s, g, j) => {
       const api = securedApi(auth, apiRoutes(s, g, j));
       return async (req, res) => (await web(req, res)) || api(req, res);
@@ -48,7 +49,11 @@ export async function startSecuredRig(t: { after(fn: () => unknown): void }, o: 
     const headers: Record<string, string> = who ? { authorization: `Bearer ${tokens[who]}` } : {};
     if (raw) headers['content-type'] = raw.type;
     else if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}/api${path}`, { method, headers, ...(raw ? { body: raw.bytes } : body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${base}/api${path}`, {
+      method,
+      headers,
+      ...(raw ? { body: raw.bytes } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   };

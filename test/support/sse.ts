@@ -1,7 +1,11 @@
 // Reading a text/event-stream response as it comes, and waiting on an emitter's event with a deadline.
 import { type EventEmitter, on } from 'node:events';
 
-export interface Sse { id?: string; event: string; data: string }
+export interface Sse {
+  id?: string;
+  event: string;
+  data: string;
+}
 
 /** the events of a text/event-stream response, until the server ends it */
 export async function* events(res: Response): AsyncGenerator<Sse | 'heartbeat'> {
@@ -14,8 +18,14 @@ export async function* events(res: Response): AsyncGenerator<Sse | 'heartbeat'> 
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       if (block.startsWith(':')) yield 'heartbeat';
-      const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-      if (fields['data'] !== undefined) yield { ...(fields['id'] ? { id: fields['id'] } : {}), event: fields['event'] ?? 'message', data: fields['data'] };
+      const fields = Object.fromEntries(
+        block
+          .split('\n')
+          .filter((l) => !l.startsWith(':'))
+          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+      );
+      if (fields['data'] !== undefined)
+        yield { ...(fields['id'] ? { id: fields['id'] } : {}), event: fields['event'] ?? 'message', data: fields['data'] };
     }
   }
 }

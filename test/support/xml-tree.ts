@@ -104,8 +104,11 @@ export function childElement(el: XmlElement, name: string): XmlElement | undefin
 }
 
 /** A copy of the tree with `rewrite` applied to every element, children first. */
-export function mapTree(el: XmlElement, rewrite: (el: XmlElement, ancestors: readonly XmlElement[]) => XmlElement,
-  ancestors: readonly XmlElement[] = []): XmlElement {
+export function mapTree(
+  el: XmlElement,
+  rewrite: (el: XmlElement, ancestors: readonly XmlElement[]) => XmlElement,
+  ancestors: readonly XmlElement[] = [],
+): XmlElement {
   const inner = [...ancestors, el];
   const children = el.children.map((c) => mapTree(c, rewrite, inner));
   return rewrite({ ...el, children }, ancestors);

@@ -38,10 +38,12 @@ test('notifications go out through one shared socket (one source port), not a so
   const receiver = createSocket('udp4');
   await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
   const ports: number[] = [];
-  const three = new Promise<void>((resolve) => receiver.on('message', (_m, from) => {
-    ports.push(from.port);
-    if (ports.length === 3) resolve();
-  }));
+  const three = new Promise<void>((resolve) =>
+    receiver.on('message', (_m, from) => {
+      ports.push(from.port);
+      if (ports.length === 3) resolve();
+    }),
+  );
   try {
     for (let i = 0; i < 3; i++) await sendNotification(Uint8Array.of(i), '127.0.0.1', receiver.address().port);
     await three;

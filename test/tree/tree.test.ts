@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { addAccount, installDevDetail, installDevInfo, LOCAL, type Principal, readAccounts, Tree, writeNonce } from '../../src/tree/index.ts';
+import {
+  addAccount,
+  installDevDetail,
+  installDevInfo,
+  LOCAL,
+  type Principal,
+  readAccounts,
+  Tree,
+  writeNonce,
+} from '../../src/tree/index.ts';
 import { SqliteTreeStore } from '../../src/store/sqlite/tree.ts';
 
 const A: Principal = { kind: 'server', serverId: 'srvA' };
@@ -92,7 +101,10 @@ test('properties and lists', async () => {
   assert.equal(t.read('./V/K'), 'x');
   assert.deepEqual((await t.get(A, './V')).value?.[0]?.data, 'K/M');
   const struct = (await t.get(A, './DevDetail/URI?list=Struct')).value!;
-  assert.deepEqual(struct.map((v) => v.uri), ['./DevDetail/URI', './DevDetail/URI/MaxDepth', './DevDetail/URI/MaxTotLen', './DevDetail/URI/MaxSegLen']);
+  assert.deepEqual(
+    struct.map((v) => v.uri),
+    ['./DevDetail/URI', './DevDetail/URI/MaxDepth', './DevDetail/URI/MaxTotLen', './DevDetail/URI/MaxSegLen'],
+  );
   assert.ok(struct.every((v) => v.data === undefined));
   const data = (await t.get(A, './DevDetail/URI?list=StructData')).value!;
   assert.equal(data[1]!.data, '6');
@@ -147,7 +159,12 @@ test('code-backed subtrees and Exec handlers plug in without special cases', asy
   const calls: string[] = [];
   t.define('./Sensors', { format: 'node' });
   t.mount('./Sensors', {
-    get: async (rel) => (rel.length === 0 ? { format: 'node', children: ['Temp'] } : rel[0] === 'Temp' ? { format: 'float', value: String(temperature) } : undefined),
+    get: async (rel) =>
+      rel.length === 0
+        ? { format: 'node', children: ['Temp'] }
+        : rel[0] === 'Temp'
+          ? { format: 'float', value: String(temperature) }
+          : undefined,
     replace: async (rel, w) => (rel[0] === 'Temp' ? ((temperature = Number(w.data)), 200) : 404),
     exec: async (rel) => (calls.push(rel.join('/')), 202),
   });
@@ -171,7 +188,13 @@ test('code-backed subtrees and Exec handlers plug in without special cases', asy
 
 test('DMAcc: accounts written and read back; secrets and nonces are not readable by servers', async () => {
   const t = deviceTree();
-  addAccount(t, { id: 'srvA', serverId: 'srvA', addr: 'http://127.0.0.1:8080/dm', client: { type: 'DIGEST', name: 'dev', secret: 'pw' }, server: { type: 'DIGEST', name: 'srvA', secret: 'spw' } });
+  addAccount(t, {
+    id: 'srvA',
+    serverId: 'srvA',
+    addr: 'http://127.0.0.1:8080/dm',
+    client: { type: 'DIGEST', name: 'dev', secret: 'pw' },
+    server: { type: 'DIGEST', name: 'srvA', secret: 'spw' },
+  });
   writeNonce(t, 'srvA', 'CLCRED', Uint8Array.of(9, 9));
   const [acc] = readAccounts(t);
   assert.equal(acc?.serverId, 'srvA');

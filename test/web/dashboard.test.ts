@@ -28,18 +28,21 @@ let statusPages: string[] = [];
 let browser: Browser;
 
 const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${base}${path}`, { method, headers: { ...AUTH, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...AUTH, 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return { status: res.status, json: (await res.json().catch(() => undefined)) as any };
 };
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   dir = await mkdtemp(join(tmpdir(), 'gwmo-web-'));
-  demo = new GwmoProcess(['demo', '--port', '0', '--dm', '3', '--lwm2m', '1', '--move-every', '3600', '--data-dir', dir], [], { GWMO_ADMIN_PASSWORD: ADMIN_PASSWORD });
-  const [ready] = await Promise.all([
-    demo.waitFor((l) => l.event === 'demo.ready', 30_000),
-    launchChromium().then((b) => (browser = b)),
-  ]);
+  demo = new GwmoProcess(['demo', '--port', '0', '--dm', '3', '--lwm2m', '1', '--move-every', '3600', '--data-dir', dir], [], {
+    GWMO_ADMIN_PASSWORD: ADMIN_PASSWORD,
+  });
+  const [ready] = await Promise.all([demo.waitFor((l) => l.event === 'demo.ready', 30_000), launchChromium().then((b) => (browser = b))]);
   base = String(ready['api']).replace(/\/api$/, '');
   statusPages = ready['statusPages'] as string[];
   // gateway 2 counts a device silent for 1 s as detached: its DM devices do not check in on their own
@@ -67,7 +70,9 @@ function watch(p: Page): void {
   });
   p.on('pageerror', (e) => problems.push(`page error: ${e.message} (${p.url()})`));
   // ERR_ABORTED: the page moved on and the browser dropped what it no longer needs (an event stream)
-  p.on('requestfailed', (r) => { if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`); });
+  p.on('requestfailed', (r) => {
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+  });
   p.on('response', (r) => {
     const what = `${r.status()} ${r.request().method()} ${r.url()}`;
     if (r.status() >= 400 && !EXPECTED.some((re) => re.test(what))) problems.push(`HTTP ${what}`);
@@ -119,8 +124,14 @@ test('the admin logs in on the fleet overview: counts, charts, check-ins, one cl
   assert.match(await admin.locator('#tile-gateways').innerText(), /^2\s+gateways: 0 missed check-in/);
   await admin.locator('#chart-gateways canvas').waitFor();
   await admin.locator('#chart-sessions canvas').waitFor();
-  assert.match(await admin.locator('#chart-sessions').getAttribute('aria-label') ?? '', /^DM sessions in the last hour: [1-9]\d*, of which \d+ failed$/);
-  assert.equal(await admin.getByRole('list', { name: 'Devices by mode' }).locator('li[data-key="proxy"] span').last().innerText().then(Number) >= 3, true);
+  assert.match(
+    (await admin.locator('#chart-sessions').getAttribute('aria-label')) ?? '',
+    /^DM sessions in the last hour: [1-9]\d*, of which \d+ failed$/,
+  );
+  assert.equal(
+    (await admin.getByRole('list', { name: 'Devices by mode' }).locator('li[data-key="proxy"] span').last().innerText().then(Number)) >= 3,
+    true,
+  );
   await shot(admin, 'overview');
 });
 
@@ -136,7 +147,8 @@ test('the admin sees the gateways with their attached devices', async () => {
 test('the inventory shows attached and detached devices and filters them', async () => {
   // wait until gateway 2 has swept its silent devices (the API answers from the gateway's MO)
   const deadline = Date.now() + T;
-  while ((await api('GET', '/api/gateways/GW%3ADEMO-2/devices?status=detached&wait=20')).json?.matched < 3) assert.ok(Date.now() < deadline, 'gateway 2 never showed detached devices');
+  while ((await api('GET', '/api/gateways/GW%3ADEMO-2/devices?status=detached&wait=20')).json?.matched < 3)
+    assert.ok(Date.now() < deadline, 'gateway 2 never showed detached devices');
   await admin.goto(`${base}/#/gateways/GW%3ADEMO-2/devices`);
   const table = admin.getByRole('table');
   await table.getByRole('cell', { name: 'detached' }).first().waitFor();
@@ -152,7 +164,7 @@ test('the inventory shows attached and detached devices and filters them', async
   await table.getByRole('cell', { name: 'attached', exact: true }).waitFor();
 });
 
-test('a group name is checked in the browser by the server\'s rule, and a group is created with two members, visibly', async () => {
+test("a group name is checked in the browser by the server's rule, and a group is created with two members, visibly", async () => {
   await admin.goto(`${base}/#/gateways/GW%3ADEMO-1/groups`);
   const form = admin.getByRole('form', { name: 'New group' });
   const name = form.getByLabel('Name');
@@ -173,7 +185,10 @@ test('a group name is checked in the browser by the server\'s rule, and a group 
   await admin.locator('#groups-outcome .notice').filter({ hasText: 'Group meters created with 2 members.' }).waitFor();
   assert.equal(await admin.locator('#live').innerText(), 'Group meters created with 2 members.');
   // device ids in natural order
-  const ids = await admin.getByRole('form', { name: 'New group' }).locator('input[name=member]').evaluateAll((all) => all.map((e) => (e as unknown as { value: string }).value));
+  const ids = await admin
+    .getByRole('form', { name: 'New group' })
+    .locator('input[name=member]')
+    .evaluateAll((all) => all.map((e) => (e as unknown as { value: string }).value));
   assert.deepEqual(ids, [...ids].sort(new Intl.Collator('en', { numeric: true }).compare));
   await shot(admin, 'groups');
 });
@@ -189,9 +204,21 @@ test('a fanout on the group is started and watched live to its aggregated result
   await admin.getByRole('heading', { level: 1, name: 'Fanout models' }).waitFor();
   await admin.locator('#fanout-state[data-state="completed"]').waitFor();
   const progress = admin.locator('#fanout-progress');
-  assert.deepEqual([await progress.evaluate((e) => (e as unknown as { value: number }).value), await progress.evaluate((e) => (e as unknown as { max: number }).max)], [3, 3]);
+  assert.deepEqual(
+    [
+      await progress.evaluate((e) => (e as unknown as { value: number }).value),
+      await progress.evaluate((e) => (e as unknown as { max: number }).max),
+    ],
+    [3, 3],
+  );
   assert.match(await admin.locator('#progress-text').innerText(), /3 of 3 devices done: 3 succeeded, 0 failed/);
-  assert.equal(await admin.locator('#histogram li[data-status="200"]').innerText().then((t) => t.replace(/\s+/g, ' ').trim()), 'DM 200 3');
+  assert.equal(
+    await admin
+      .locator('#histogram li[data-status="200"]')
+      .innerText()
+      .then((t) => t.replace(/\s+/g, ' ').trim()),
+    'DM 200 3',
+  );
   await admin.locator('tr[data-device="IMEI:3500011"]').getByText('200: fleet').waitFor();
   assert.match(await admin.locator('#live').innerText(), /Fanout models completed: 3 succeeded, 0 failed/);
   await shot(admin, 'fanout');
@@ -201,7 +228,9 @@ test('an image uploaded and staged from the images page reaches "stored" on the 
   await admin.goto(`${base}/#/images`);
   await admin.getByRole('heading', { level: 1, name: 'Images' }).waitFor();
   const upload = admin.getByRole('form', { name: 'Upload an image' });
-  await upload.getByLabel('File').setInputFiles({ name: 'webfw.bin', mimeType: 'application/octet-stream', buffer: randomBytes(64 * 1024) });
+  await upload
+    .getByLabel('File')
+    .setInputFiles({ name: 'webfw.bin', mimeType: 'application/octet-stream', buffer: randomBytes(64 * 1024) });
   await upload.getByLabel('Name').fill('webfw');
   await upload.getByLabel('Version').fill('1.0');
   await upload.getByRole('button', { name: 'Upload' }).click();
@@ -240,7 +269,7 @@ test('the device page browses the tree and reports a refused change', async () =
   await shot(admin, 'device');
 });
 
-test('the device page lists the device\'s alerts and adds a new one live, with its Type and a preview of its Data', async () => {
+test("the device page lists the device's alerts and adds a new one live, with its Type and a preview of its Data", async () => {
   const id = 'IMEI:3500011';
   // the device also talks to the server directly (it has an account there) and sends it a Generic Alert
   assert.equal((await api('POST', '/api/devices', { deviceId: id, name: 'alerter', password: 'alerter-pw' })).status, 201);
@@ -250,8 +279,21 @@ test('the device page lists the device\'s alerts and adds a new one live, with i
   await streaming;
   const m = pkg1(id, `${base}/dm`, { locName: 'alerter', cred: md5Cred('alerter', 'alerter-pw') });
   const tnds = `<MgmtTree><VerDTD>1.2</VerDTD><Node><NodeName>DevDetail</NodeName><Node><NodeName>FwV</NodeName><Value>${'7'.repeat(200)}</Value></Node></Node></MgmtTree>`;
-  const sent = await postDm(`${base}/dm`, { ...m, body: { ...m.body, commands: [...m.body.commands,
-    { kind: 'Alert', cmdId: 3, data: 1226, items: [{ source: { locUri: './DevDetail' }, meta: { type: 'org.openmobilealliance.dm.tndsxml', format: 'xml' }, data: tnds }] }] } });
+  const sent = await postDm(`${base}/dm`, {
+    ...m,
+    body: {
+      ...m.body,
+      commands: [
+        ...m.body.commands,
+        {
+          kind: 'Alert',
+          cmdId: 3,
+          data: 1226,
+          items: [{ source: { locUri: './DevDetail' }, meta: { type: 'org.openmobilealliance.dm.tndsxml', format: 'xml' }, data: tnds }],
+        },
+      ],
+    },
+  });
   assert.equal(sent.status, 200);
   const row = admin.locator('#device-alerts tbody tr');
   await row.filter({ hasText: 'org.openmobilealliance.dm.tndsxml' }).waitFor();
@@ -287,7 +329,11 @@ test('a page still loading when the user moves on does not draw over the newer p
   const held = new Promise<void>((r) => (release = r));
   let asked!: () => void;
   const requested = new Promise<void>((r) => (asked = r));
-  await p.route(/\/api\/gateways$/, async (r) => { asked(); await held; await r.continue(); });
+  await p.route(/\/api\/gateways$/, async (r) => {
+    asked();
+    await held;
+    await r.continue();
+  });
   await p.goto(`${base}/#/gateways?again`);
   await requested;
   await p.goto(`${base}/#/sessions`);
@@ -311,7 +357,16 @@ test('a viewer sees no fanout or group controls, and the API refuses them', asyn
   await p.locator('tr[data-group="meters"]').waitFor();
   assert.equal(await p.getByRole('button', { name: /Create group|Delete meters/ }).count(), 0);
   // and the API itself, with the viewer's login cookie from the page's origin
-  const status = await p.evaluate(async () => (await fetch('/api/gateways/GW%3ADEMO-1/fanouts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ groups: ['meters'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }) })).status);
+  const status = await p.evaluate(
+    async () =>
+      (
+        await fetch('/api/gateways/GW%3ADEMO-1/fanouts', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ groups: ['meters'], commands: [{ kind: 'Get', path: './DevInfo/Mod' }] }),
+        })
+      ).status,
+  );
   assert.equal(status, 403);
   await shot(p, 'viewer');
   await p.context().close();

@@ -25,7 +25,11 @@ test('the gateway status page shows its identity, devices, the fanout running an
     await gw.gateway.checkIn();
     const api = srv.url.replace(/\/dm$/, '/api');
     const post = async (path: string, body: unknown, raw?: Buffer) => {
-      const res = await fetch(api + path, { method: 'POST', headers: { 'content-type': raw ? 'application/octet-stream' : 'application/json' }, body: raw ?? JSON.stringify(body) });
+      const res = await fetch(api + path, {
+        method: 'POST',
+        headers: { 'content-type': raw ? 'application/octet-stream' : 'application/json' },
+        body: raw ?? JSON.stringify(body),
+      });
       return { status: res.status, json: (await res.json()) as Record<string, string> };
     };
     const before = await (await fetch(`${page}/status`)).text();
@@ -40,7 +44,18 @@ test('the gateway status page shows its identity, devices, the fanout running an
     // the second device cannot be woken: the job runs on, one device of two done
     await devices[1]!.stop();
     const firstDone = nextEvent<string>(gw.gateway.events, 'progress', (job) => job === "run&'1", 15_000);
-    assert.equal((await post(`/gateways/${gid}/fanouts`, { name: "run&'1", devices: ['IMEI:000000000000000', 'IMEI:000000000000001'], timeout: 60, retries: 0, commands: [{ kind: 'Get', path: './DevInfo/Mod' }] })).status, 202);
+    assert.equal(
+      (
+        await post(`/gateways/${gid}/fanouts`, {
+          name: "run&'1",
+          devices: ['IMEI:000000000000000', 'IMEI:000000000000001'],
+          timeout: 60,
+          retries: 0,
+          commands: [{ kind: 'Get', path: './DevInfo/Mod' }],
+        })
+      ).status,
+      202,
+    );
     await firstDone;
 
     const res = await fetch(`${page}/status`);
@@ -60,7 +75,11 @@ test('the gateway status page shows its identity, devices, the fanout running an
     assert.ok(!html.includes('<b>') && !html.includes("run&'1") && !/<script/i.test(html), 'nothing unescaped, no script');
     assert.ok(!/lan-pw|lan-srv-pw|gw-pw|srv-pw/.test(html), 'no credential on the page');
 
-    assert.equal(await (await fetch(`${page}/`)).text().then((t) => t.replace(/<time[^]*?<\/time>/g, '')), html.replace(/<time[^]*?<\/time>/g, ''), '/ is the same page');
+    assert.equal(
+      await (await fetch(`${page}/`)).text().then((t) => t.replace(/<time[^]*?<\/time>/g, '')),
+      html.replace(/<time[^]*?<\/time>/g, ''),
+      '/ is the same page',
+    );
     const head = await fetch(`${page}/status`, { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(await head.text(), '');

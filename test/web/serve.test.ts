@@ -65,9 +65,14 @@ test('the favicon and uPlot (its ES module and CSS, as the package ships them) a
 test('unknown files are 404, changes 405, other paths are left to the API', async () => {
   assert.equal((await fetch(`${base}/ui/nothing.js`)).status, 404);
   // fetch() would resolve the dots itself: send the raw path
-  const raw = await new Promise<number>((resolve, reject) => get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/ui/../serve.ts' }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject));
+  const raw = await new Promise<number>((resolve, reject) =>
+    get(
+      { host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/ui/../serve.ts' },
+      (res) => (res.resume(), resolve(res.statusCode!)),
+    ).on('error', reject),
+  );
   assert.equal(raw, 418, 'the dots resolve to /serve.ts, which is not a dashboard file');
   const post = await fetch(`${base}/`, { method: 'POST' });
   assert.deepEqual([post.status, post.headers.get('allow')], [405, 'GET, HEAD']);
-  assert.equal((await fetch(`${base}/api/me`)).status, 418, 'not the dashboard\'s: the next handler answers');
+  assert.equal((await fetch(`${base}/api/me`)).status, 418, "not the dashboard's: the next handler answers");
 });

@@ -13,7 +13,13 @@ const senmlType = (o: number, r: number) => {
 };
 
 /** The formats this codec reads and writes for resource values. */
-export const VALUE_FORMATS: readonly number[] = [ContentFormat.Text, ContentFormat.Opaque, ContentFormat.Tlv, ContentFormat.SenmlJson, ContentFormat.SenmlCbor];
+export const VALUE_FORMATS: readonly number[] = [
+  ContentFormat.Text,
+  ContentFormat.Opaque,
+  ContentFormat.Tlv,
+  ContentFormat.SenmlJson,
+  ContentFormat.SenmlCbor,
+];
 
 export function decodePayload(format: number, bytes: Uint8Array, path: Path): ResourceValue[] {
   switch (format) {
@@ -33,7 +39,9 @@ export function decodePayload(format: number, bytes: Uint8Array, path: Path): Re
       return [{ path, value: format === ContentFormat.Opaque ? new Uint8Array(bytes) : decodeText(bytes, type) }];
     }
     default:
-      throw new Lwm2mFormatError(`content format ${format} is not supported (text 0, opaque 42, TLV 11542, SenML JSON 110, SenML CBOR 112)`);
+      throw new Lwm2mFormatError(
+        `content format ${format} is not supported (text 0, opaque 42, TLV 11542, SenML JSON 110, SenML CBOR 112)`,
+      );
   }
 }
 

@@ -11,12 +11,18 @@ import type { Lwm2mServer } from './server.ts';
 /** A request that never reached the device is answered at once, with its reason; a timeout is retried. */
 function refusedStatus(err: CoapExchangeError): number | undefined {
   switch (err.code) {
-    case CoapExchangeErrorCode.TooLarge: return 413;
-    case CoapExchangeErrorCode.SendFailed: return 500;
-    case CoapExchangeErrorCode.Stopped: return 503;
-    case CoapExchangeErrorCode.NotRegistered: return 410;
-    case CoapExchangeErrorCode.Timeout: return undefined;
-    default: return 500;
+    case CoapExchangeErrorCode.TooLarge:
+      return 413;
+    case CoapExchangeErrorCode.SendFailed:
+      return 500;
+    case CoapExchangeErrorCode.Stopped:
+      return 503;
+    case CoapExchangeErrorCode.NotRegistered:
+      return 410;
+    case CoapExchangeErrorCode.Timeout:
+      return undefined;
+    default:
+      return 500;
   }
 }
 

@@ -19,7 +19,11 @@ const PREFERENCE = [ContentFormat.SenmlCbor, ContentFormat.SenmlJson, ContentFor
 export function announcedFormats(links: readonly Link[]): number[] {
   const ct = links.find((l) => l.path.objectId < 0)?.attributes['ct'];
   if (ct === undefined) return [];
-  return ct.split(/[\s,]+/).filter((s) => /^\d{1,5}$/.test(s)).map(Number).filter((f) => VALUE_FORMATS.includes(f) || f === ContentFormat.LwTlvOld);
+  return ct
+    .split(/[\s,]+/)
+    .filter((s) => /^\d{1,5}$/.test(s))
+    .map(Number)
+    .filter((f) => VALUE_FORMATS.includes(f) || f === ContentFormat.LwTlvOld);
 }
 
 const atLeast11 = (version: string): boolean => {
@@ -40,7 +44,9 @@ function multiFormats(d: DeviceFormats): number[] {
  * (unless it refused them all). A single resource goes as text (opaque for opaque resources).
  */
 export function candidateFormats(d: DeviceFormats, path: Path, opaque = false): number[] {
-  const single = path.resourceId !== undefined && (path.resourceInstanceId !== undefined || resourceDef(path.objectId, path.resourceId)?.multiple !== true);
+  const single =
+    path.resourceId !== undefined &&
+    (path.resourceInstanceId !== undefined || resourceDef(path.objectId, path.resourceId)?.multiple !== true);
   const opaqueResource = opaque || (path.resourceId !== undefined && resourceDef(path.objectId, path.resourceId)?.type === 'opaque');
   const all = [...(single ? [opaqueResource ? ContentFormat.Opaque : ContentFormat.Text] : []), ...multiFormats(d)];
   const left = all.filter((f) => !d.refused.has(f));

@@ -25,5 +25,14 @@ export function parseLinks(text: string): Link[] {
 }
 
 export function formatLinks(links: readonly Link[]): string {
-  return links.map((l) => `<${l.path.objectId < 0 ? '/' : `/${[l.path.objectId, l.path.instanceId, l.path.resourceId].filter((x) => x !== undefined).join('/')}`}>${Object.entries(l.attributes).map(([k, v]) => `;${k}=${v}`).join('')}`).join(',');
+  return links
+    .map(
+      (l) =>
+        `<${l.path.objectId < 0 ? '/' : `/${[l.path.objectId, l.path.instanceId, l.path.resourceId].filter((x) => x !== undefined).join('/')}`}>${Object.entries(
+          l.attributes,
+        )
+          .map(([k, v]) => `;${k}=${v}`)
+          .join('')}`,
+    )
+    .join(',');
 }

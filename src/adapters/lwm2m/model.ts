@@ -22,10 +22,18 @@ export function pathText(p: Path): string {
 
 /** "/3/0/1" → path; undefined when not an LwM2M path. */
 export function parsePath(text: string): Path | undefined {
-  const parts = text.replace(/^\//, '').split('/').filter((s) => s !== '');
+  const parts = text
+    .replace(/^\//, '')
+    .split('/')
+    .filter((s) => s !== '');
   if (parts.length === 0 || parts.length > 4 || parts.some((s) => !/^\d{1,5}$/.test(s) || Number(s) > 65535)) return undefined;
   const [o, i, r, ri] = parts.map(Number);
-  return { objectId: o!, ...(i !== undefined ? { instanceId: i } : {}), ...(r !== undefined ? { resourceId: r } : {}), ...(ri !== undefined ? { resourceInstanceId: ri } : {}) };
+  return {
+    objectId: o!,
+    ...(i !== undefined ? { instanceId: i } : {}),
+    ...(r !== undefined ? { resourceId: r } : {}),
+    ...(ri !== undefined ? { resourceInstanceId: ri } : {}),
+  };
 }
 
 export const ContentFormat = { Text: 0, LinkFormat: 40, Opaque: 42, Tlv: 11542, SenmlJson: 110, SenmlCbor: 112, LwTlvOld: 1542 } as const;

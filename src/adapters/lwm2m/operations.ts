@@ -13,21 +13,39 @@ import { decodeTlv, encodeTlv } from './tlv.ts';
 /** CoAP response code → DM status. */
 export function dmStatus(code: string): number {
   if (code.startsWith('2.')) return 200;
-  const map: Record<string, number> = { '4.00': 400, '4.01': 401, '4.03': 403, '4.04': 404, '4.05': 405, '4.06': 406, '4.08': 412, '4.13': 413, '4.15': 415 };
+  const map: Record<string, number> = {
+    '4.00': 400,
+    '4.01': 401,
+    '4.03': 403,
+    '4.04': 404,
+    '4.05': 405,
+    '4.06': 406,
+    '4.08': 412,
+    '4.13': 413,
+    '4.15': 415,
+  };
   return map[code] ?? 500;
 }
 
 /** DM Format → the LwM2M type of a value the model does not type. */
-const BY_DM_FORMAT: Record<string, ResourceType> = { int: 'integer', float: 'float', bool: 'boolean', b64: 'opaque', bin: 'opaque', chr: 'string' };
+const BY_DM_FORMAT: Record<string, ResourceType> = {
+  int: 'integer',
+  float: 'float',
+  bool: 'boolean',
+  b64: 'opaque',
+  bin: 'opaque',
+  chr: 'string',
+};
 
 /** A DM item's data as a value of the resource's type (the model's, else the item's Format). */
 export function toValue(data: string | Uint8Array | undefined, path: Path, dmFormatName?: string): Value {
   const known = path.resourceId !== undefined ? resourceDef(path.objectId, path.resourceId)?.type : undefined;
-  const type = known !== undefined && known !== 'none' ? known : BY_DM_FORMAT[dmFormatName ?? 'chr'] ?? 'string';
+  const type = known !== undefined && known !== 'none' ? known : (BY_DM_FORMAT[dmFormatName ?? 'chr'] ?? 'string');
   if (data instanceof Uint8Array) return type === 'opaque' ? data : Buffer.from(data).toString('utf8');
   const text = data ?? '';
   if (type === 'boolean') {
-    if (!['true', 'false', '1', '0'].includes(text)) throw new Lwm2mFormatError(`"${text.slice(0, 20)}" is not a boolean (true, false, 1, 0)`);
+    if (!['true', 'false', '1', '0'].includes(text))
+      throw new Lwm2mFormatError(`"${text.slice(0, 20)}" is not a boolean (true, false, 1, 0)`);
     return text === 'true' || text === '1';
   }
   return decodeText(new TextEncoder().encode(text), type);
@@ -42,25 +60,47 @@ function dataValues(c: DriverCommand, path: Path): ResourceValue[] | undefined {
 
 /** A single value: DM Format from the model's type, else from the value the device gave. */
 function resultOf(values: readonly ResourceValue[], path: Path): DriverResult {
-  const single = path.resourceId !== undefined && values.length === 1 && (path.resourceInstanceId !== undefined || resourceDef(path.objectId, path.resourceId)?.multiple !== true);
+  const single =
+    path.resourceId !== undefined &&
+    values.length === 1 &&
+    (path.resourceInstanceId !== undefined || resourceDef(path.objectId, path.resourceId)?.multiple !== true);
   if (single) {
     const v = values[0]!;
     const known = resourceDef(v.path.objectId, v.path.resourceId!)?.type;
-    const type: ResourceType = typeof v.value === 'string' ? typeOf(v.path.objectId)(v.path.resourceId!) : typeof v.value === 'number' && (known === 'integer' || known === 'unsigned' || known === 'time' || known === 'float') ? known : typeOfValue(v.value);
-    const data = v.value instanceof Uint8Array ? v.value : typeof v.value === 'object' ? `${v.value.objectId}:${v.value.instanceId}` : String(v.value);
+    const type: ResourceType =
+      typeof v.value === 'string'
+        ? typeOf(v.path.objectId)(v.path.resourceId!)
+        : typeof v.value === 'number' && (known === 'integer' || known === 'unsigned' || known === 'time' || known === 'float')
+          ? known
+          : typeOfValue(v.value);
+    const data =
+      v.value instanceof Uint8Array ? v.value : typeof v.value === 'object' ? `${v.value.objectId}:${v.value.instanceId}` : String(v.value);
     return { status: 200, data, format: dmFormat(type) };
   }
   // several values: their SenML JSON, which keeps paths and types
   return { status: 200, data: Buffer.from(encodePayload(ContentFormat.SenmlJson, values)).toString('utf8'), format: 'chr' };
 }
 
-export async function runCommand(lwm2m: Lwm2mServer, ep: string, c: DriverCommand, path: Path, discover: boolean, timeoutMs?: number): Promise<DriverResult> {
+export async function runCommand(
+  lwm2m: Lwm2mServer,
+  ep: string,
+  c: DriverCommand,
+  path: Path,
+  discover: boolean,
+  timeoutMs?: number,
+): Promise<DriverResult> {
   // every exchange of the command ends with the driver's deadline (a dead device is not retried past it)
-  const server = { request: (...[e, m, p, body, accept]: Parameters<Lwm2mServer['request']>) => lwm2m.request(e, m, p, body, accept, timeoutMs) };
+  const server = {
+    request: (...[e, m, p, body, accept]: Parameters<Lwm2mServer['request']>) => lwm2m.request(e, m, p, body, accept, timeoutMs),
+  };
   const reg = lwm2m.registration(ep);
   if (!reg) throw new Error(`${ep} is not registered`);
   /** the request in each candidate format until one is not refused (one retry) */
-  const inFormats = async (target: Path, send: (format: number) => Promise<CoapAnswer>, opaque = false): Promise<{ a: CoapAnswer; format: number }> => {
+  const inFormats = async (
+    target: Path,
+    send: (format: number) => Promise<CoapAnswer>,
+    opaque = false,
+  ): Promise<{ a: CoapAnswer; format: number }> => {
     const formats = candidateFormats(reg.formats, target, opaque).slice(0, 2);
     let last: { a: CoapAnswer; format: number } | undefined;
     for (const format of formats) {
@@ -74,7 +114,10 @@ export async function runCommand(lwm2m: Lwm2mServer, ep: string, c: DriverComman
     case 'Get': {
       if (discover) {
         const a = await server.request(ep, 'GET', path, undefined, ContentFormat.LinkFormat);
-        return { status: dmStatus(a.code), ...(a.code.startsWith('2.') ? { data: Buffer.from(a.payload).toString('utf8'), format: 'chr' } : {}) };
+        return {
+          status: dmStatus(a.code),
+          ...(a.code.startsWith('2.') ? { data: Buffer.from(a.payload).toString('utf8'), format: 'chr' } : {}),
+        };
       }
       const { a, format } = await inFormats(path, (f) => server.request(ep, 'GET', path, undefined, f));
       if (!a.code.startsWith('2.')) return { status: dmStatus(a.code) };
@@ -84,12 +127,26 @@ export async function runCommand(lwm2m: Lwm2mServer, ep: string, c: DriverComman
       if (path.resourceId === undefined) {
         // an instance is replaced with all its resources: they come as SenML JSON in Data
         const values = dataValues(c, path);
-        if (!values) throw new Lwm2mFormatError(`Replace on ${pathText(path)} needs its resources as SenML JSON in Data ([{"n":"${pathText(path)}/<resource>","v":…}])`);
-        if (values.some((v) => v.path.objectId !== path.objectId || (path.instanceId !== undefined && v.path.instanceId !== path.instanceId))) throw new Lwm2mFormatError(`SenML in Data names resources outside ${pathText(path)}`);
-        return { status: dmStatus((await inFormats(path, (f) => server.request(ep, 'PUT', path, { format: f, payload: encodePayload(f, values) }))).a.code) };
+        if (!values)
+          throw new Lwm2mFormatError(
+            `Replace on ${pathText(path)} needs its resources as SenML JSON in Data ([{"n":"${pathText(path)}/<resource>","v":…}])`,
+          );
+        if (
+          values.some((v) => v.path.objectId !== path.objectId || (path.instanceId !== undefined && v.path.instanceId !== path.instanceId))
+        )
+          throw new Lwm2mFormatError(`SenML in Data names resources outside ${pathText(path)}`);
+        return {
+          status: dmStatus(
+            (await inFormats(path, (f) => server.request(ep, 'PUT', path, { format: f, payload: encodePayload(f, values) }))).a.code,
+          ),
+        };
       }
       const value = toValue(c.data, path, c.format);
-      const { a } = await inFormats(path, (f) => server.request(ep, 'PUT', path, { format: f, payload: encodePayload(f, [{ path, value }]) }), value instanceof Uint8Array);
+      const { a } = await inFormats(
+        path,
+        (f) => server.request(ep, 'PUT', path, { format: f, payload: encodePayload(f, [{ path, value }]) }),
+        value instanceof Uint8Array,
+      );
       return { status: dmStatus(a.code) };
     }
     case 'Add': {
@@ -97,7 +154,12 @@ export async function runCommand(lwm2m: Lwm2mServer, ep: string, c: DriverComman
         // a resource of an existing instance: Write (partial update) on the instance
         const instance = { objectId: path.objectId, instanceId: path.instanceId ?? 0 };
         const values = [{ path, value: toValue(c.data, path, c.format) }];
-        return { status: dmStatus((await inFormats(instance, (f) => server.request(ep, 'POST', instance, { format: f, payload: encodePayload(f, values) }))).a.code) };
+        return {
+          status: dmStatus(
+            (await inFormats(instance, (f) => server.request(ep, 'POST', instance, { format: f, payload: encodePayload(f, values) }))).a
+              .code,
+          ),
+        };
       }
       // Create: POST on the object; the instance id, when given (target or Data), travels in the payload
       const given = dataValues(c, path) ?? [];
@@ -106,9 +168,13 @@ export async function runCommand(lwm2m: Lwm2mServer, ep: string, c: DriverComman
       const object = { objectId: path.objectId };
       const payload = (f: number): Uint8Array => {
         const bytes = encodePayload(f, values);
-        return f === ContentFormat.Tlv && instanceId !== undefined ? encodeTlv([{ kind: 0, id: instanceId, children: decodeTlv(bytes) }]) : bytes;
+        return f === ContentFormat.Tlv && instanceId !== undefined
+          ? encodeTlv([{ kind: 0, id: instanceId, children: decodeTlv(bytes) }])
+          : bytes;
       };
-      return { status: dmStatus((await inFormats(object, (f) => server.request(ep, 'POST', object, { format: f, payload: payload(f) }))).a.code) };
+      return {
+        status: dmStatus((await inFormats(object, (f) => server.request(ep, 'POST', object, { format: f, payload: payload(f) }))).a.code),
+      };
     }
     case 'Delete':
       return { status: dmStatus((await server.request(ep, 'DELETE', path)).code) };

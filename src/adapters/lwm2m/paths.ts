@@ -3,8 +3,13 @@
 import { type Path, parsePath } from './model.ts';
 
 const ALIASES: Readonly<Record<string, string>> = {
-  'DevInfo/Man': '3/0/0', 'DevInfo/Mod': '3/0/1', 'DevDetail/FwV': '3/0/3', 'DevDetail/HwV': '3/0/18', 'DevDetail/SwV': '3/0/19',
-  'DevDetail/DevTyp': '3/0/17', 'DevInfo/Ext/Serial': '3/0/2',
+  'DevInfo/Man': '3/0/0',
+  'DevInfo/Mod': '3/0/1',
+  'DevDetail/FwV': '3/0/3',
+  'DevDetail/HwV': '3/0/18',
+  'DevDetail/SwV': '3/0/19',
+  'DevDetail/DevTyp': '3/0/17',
+  'DevInfo/Ext/Serial': '3/0/2',
 };
 
 export function lwm2mPath(dmUri: string): Path | undefined {

@@ -29,8 +29,10 @@ interface SchemaObject {
 /** The schema's JSON type → LwM2M type (Boolean is written as an integer 0..1, Objlnk as "^dd:dd$"). */
 function typeOfProp(p: SchemaProp): ResourceType {
   switch (p.type) {
-    case 'number': return 'float';
-    case 'boolean': return 'boolean';
+    case 'number':
+      return 'float';
+    case 'boolean':
+      return 'boolean';
     case 'integer':
       if (p.unixTimestamp) return 'time';
       return p.minimum === 0 && p.maximum === 1 ? 'boolean' : 'integer';
@@ -47,7 +49,13 @@ export function objectsFromSchema(schema: { properties?: Readonly<Record<string,
     if (!Number.isInteger(id)) continue;
     const resources: ResourceDef[] = Object.entries((o.items ?? o).properties ?? {}).map(([rid, p]) => {
       const multiple = p.type === 'array';
-      return { id: Number(rid), name: p.title ?? rid, type: typeOfProp(multiple ? (p.items ?? {}) : p), operations: '', ...(multiple ? { multiple } : {}) };
+      return {
+        id: Number(rid),
+        name: p.title ?? rid,
+        type: typeOfProp(multiple ? (p.items ?? {}) : p),
+        operations: '',
+        ...(multiple ? { multiple } : {}),
+      };
     });
     out.push({ id, name: o.title ?? key, multiple: /MultipleInstances: true/.test(o.description ?? ''), resources });
   }

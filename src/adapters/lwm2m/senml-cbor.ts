@@ -6,13 +6,24 @@ import cbor from 'cbor';
 import { Lwm2mFormatError, type ResourceType, type ResourceValue } from './model.ts';
 import { recordsToValues, type SenmlRecord, valuesToRecords } from './senml.ts';
 
-const LABELS: readonly [keyof SenmlRecord, number | string][] = [['bn', -2], ['n', 0], ['u', 1], ['v', 2], ['vs', 3], ['vb', 4], ['vd', 8], ['vlo', 'vlo']];
+const LABELS: readonly [keyof SenmlRecord, number | string][] = [
+  ['bn', -2],
+  ['n', 0],
+  ['u', 1],
+  ['v', 2],
+  ['vs', 3],
+  ['vb', 4],
+  ['vd', 8],
+  ['vlo', 'vlo'],
+];
 const BY_LABEL = new Map<unknown, keyof SenmlRecord>(LABELS.map(([k, l]) => [l, k]));
 
 type TypeOf = (objectId: number, resourceId: number) => ResourceType | undefined;
 
 export function encodeCborRecords(records: readonly SenmlRecord[]): Uint8Array {
-  const maps = records.map((r) => new Map(LABELS.filter(([k]) => r[k] !== undefined).map(([k, l]) => [l, k === 'vd' ? Buffer.from(r.vd!) : r[k]])));
+  const maps = records.map(
+    (r) => new Map(LABELS.filter(([k]) => r[k] !== undefined).map(([k, l]) => [l, k === 'vd' ? Buffer.from(r.vd!) : r[k]])),
+  );
   return new Uint8Array(cbor.encode(maps));
 }
 
@@ -30,7 +41,8 @@ export function decodeCborRecords(bytes: Uint8Array): SenmlRecord[] {
     // labels SenML does not define here (time, sum, unknown ones) are passed over, as RFC 8428 allows for base fields we do not use
     for (const [label, value] of m) {
       const key = BY_LABEL.get(label);
-      if (key) r[key] = key === 'vd' && value instanceof Uint8Array ? new Uint8Array(value) : typeof value === 'bigint' ? Number(value) : value;
+      if (key)
+        r[key] = key === 'vd' && value instanceof Uint8Array ? new Uint8Array(value) : typeof value === 'bigint' ? Number(value) : value;
     }
     return r as SenmlRecord;
   });

@@ -52,7 +52,8 @@ export function valuesToRecords(values: readonly ResourceValue[], typeOf: TypeOf
     else if (typeof v === 'boolean') rec.vb = v;
     else if (typeof v === 'number') rec.v = v;
     else if (typeof v === 'object') rec.vlo = `${v.objectId}:${v.instanceId}`;
-    else if ((t === 'integer' || t === 'unsigned' || t === 'float' || t === 'time') && v.trim() !== '' && Number.isFinite(Number(v))) rec.v = Number(v);
+    else if ((t === 'integer' || t === 'unsigned' || t === 'float' || t === 'time') && v.trim() !== '' && Number.isFinite(Number(v)))
+      rec.v = Number(v);
     else if (t === 'boolean' && ['0', '1', 'true', 'false'].includes(v)) rec.vb = v === '1' || v === 'true';
     else rec.vs = v;
     return rec;
@@ -67,16 +68,21 @@ export function decodeSenml(bytes: Uint8Array, typeOf: TypeOf): ResourceValue[] 
     throw new Lwm2mFormatError('SenML JSON payload is not JSON');
   }
   if (!Array.isArray(records)) throw new Lwm2mFormatError('SenML JSON payload is not an array');
-  return recordsToValues(records.map((r: unknown) => {
-    if (r === null || typeof r !== 'object') throw new Lwm2mFormatError('a SenML record is not an object');
-    const { vd, ...rest } = r as Record<string, unknown>;
-    if (vd === undefined) return rest as SenmlRecord;
-    if (typeof vd !== 'string') throw new Lwm2mFormatError('SenML vd is not a base64url string');
-    return { ...rest, vd: new Uint8Array(Buffer.from(vd, 'base64url')) } as SenmlRecord;
-  }), typeOf);
+  return recordsToValues(
+    records.map((r: unknown) => {
+      if (r === null || typeof r !== 'object') throw new Lwm2mFormatError('a SenML record is not an object');
+      const { vd, ...rest } = r as Record<string, unknown>;
+      if (vd === undefined) return rest as SenmlRecord;
+      if (typeof vd !== 'string') throw new Lwm2mFormatError('SenML vd is not a base64url string');
+      return { ...rest, vd: new Uint8Array(Buffer.from(vd, 'base64url')) } as SenmlRecord;
+    }),
+    typeOf,
+  );
 }
 
 export function encodeSenml(values: readonly ResourceValue[], typeOf: TypeOf): Uint8Array {
-  const records = valuesToRecords(values, typeOf).map(({ vd, ...rest }) => (vd ? { ...rest, vd: Buffer.from(vd).toString('base64url') } : rest));
+  const records = valuesToRecords(values, typeOf).map(({ vd, ...rest }) =>
+    vd ? { ...rest, vd: Buffer.from(vd).toString('base64url') } : rest,
+  );
   return new TextEncoder().encode(JSON.stringify(records));
 }

@@ -176,10 +176,20 @@ export class Lwm2mServer extends EventEmitter {
       const version = q.get('lwm2m') ?? '1.0';
       const binding = q.get('b') ?? 'U';
       const reg: Registration = {
-        id, endpoint: ep, address: rinfo.address, port: rinfo.port, lifetimeS: Number(q.get('lt') ?? 86400), binding,
-        version, links, formats: { announced: announcedFormats(links), version, refused: new Set() }, registeredAt: this.now(), updatedAt: this.now(),
+        id,
+        endpoint: ep,
+        address: rinfo.address,
+        port: rinfo.port,
+        lifetimeS: Number(q.get('lt') ?? 86400),
+        binding,
+        version,
+        links,
+        formats: { announced: announcedFormats(links), version, refused: new Set() },
+        registeredAt: this.now(),
+        updatedAt: this.now(),
         // LwM2M 1.1 §6.2.1: Q is a parameter of its own; 1.0 wrote it into the binding (UQ, SQ, UQS)
-        queueMode: q.has('Q') || binding.includes('Q'), blockSize: blockBytes(req, this.options.blockSize ?? DEFAULT_BLOCK),
+        queueMode: q.has('Q') || binding.includes('Q'),
+        blockSize: blockBytes(req, this.options.blockSize ?? DEFAULT_BLOCK),
       };
       this.byId.set(id, reg);
       this.byEndpoint.set(ep, id);
@@ -205,8 +215,14 @@ export class Lwm2mServer extends EventEmitter {
       const formats = links === reg.links ? reg.formats : { ...reg.formats, announced: announcedFormats(links) };
       const binding = q.get('b') ?? reg.binding;
       const updated: Registration = {
-        ...reg, links, formats, address: rinfo.address, port: rinfo.port, updatedAt: this.now(),
-        ...(q.get('lt') ? { lifetimeS: Number(q.get('lt')) } : {}), binding,
+        ...reg,
+        links,
+        formats,
+        address: rinfo.address,
+        port: rinfo.port,
+        updatedAt: this.now(),
+        ...(q.get('lt') ? { lifetimeS: Number(q.get('lt')) } : {}),
+        binding,
         ...(q.has('b') || q.has('Q') ? { queueMode: q.has('Q') || binding.includes('Q') } : {}),
       };
       this.byId.set(reg.id, updated);
@@ -245,13 +261,26 @@ export class Lwm2mServer extends EventEmitter {
    * Sends a request to a registered device; rejects with a CoapExchangeError when there is no
    * answer. A queue-mode device that sleeps gets it when it next speaks, within the same timeout.
    */
-  request(endpoint: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: Path, body?: { format: number; payload: Uint8Array }, accept?: number, timeoutMs?: number): Promise<CoapAnswer> {
-    return this.exchange(endpoint, method, path, { ...(body ? { body } : {}), ...(accept !== undefined ? { accept } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  request(
+    endpoint: string,
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+    path: Path,
+    body?: { format: number; payload: Uint8Array },
+    accept?: number,
+    timeoutMs?: number,
+  ): Promise<CoapAnswer> {
+    return this.exchange(endpoint, method, path, {
+      ...(body ? { body } : {}),
+      ...(accept !== undefined ? { accept } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
   }
 
   /** Write-Attributes (LwM2M 1.1 §5.4.4): PUT with the attributes as the query, no payload. */
   writeAttributes(endpoint: string, path: Path, attributes: Readonly<Record<string, number>>, timeoutMs?: number): Promise<CoapAnswer> {
-    const query = Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join('&');
+    const query = Object.entries(attributes)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
     return this.exchange(endpoint, 'PUT', path, { query, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }
 
@@ -259,9 +288,19 @@ export class Lwm2mServer extends EventEmitter {
    * Observe (RFC 7641): resolves with the first answer and a cancel (a GET with Observe 1 to the
    * device); each later notification goes to onNotify. A refused Observe (not 2.05) has nothing to cancel.
    */
-  async observe(endpoint: string, path: Path, onNotify: (a: CoapAnswer) => void, accept?: number, timeoutMs?: number): Promise<{ first: CoapAnswer; cancel(): void }> {
+  async observe(
+    endpoint: string,
+    path: Path,
+    onNotify: (a: CoapAnswer) => void,
+    accept?: number,
+    timeoutMs?: number,
+  ): Promise<{ first: CoapAnswer; cancel(): void }> {
     let stream: ObserveStream | undefined;
-    const first = await this.exchange(endpoint, 'GET', path, { ...(accept !== undefined ? { accept } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), observe: (res) => (stream = res) });
+    const first = await this.exchange(endpoint, 'GET', path, {
+      ...(accept !== undefined ? { accept } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      observe: (res) => (stream = res),
+    });
     const s = stream;
     if (!s || !first.code.startsWith('2.')) {
       s?.close(false);
@@ -275,13 +314,30 @@ export class Lwm2mServer extends EventEmitter {
     return { first, cancel: () => s.close(true) };
   }
 
-  private exchange(endpoint: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: Path, x: { body?: { format: number; payload: Uint8Array }; accept?: number; timeoutMs?: number; query?: string; observe?: (stream: ObserveStream) => void }): Promise<CoapAnswer> {
+  private exchange(
+    endpoint: string,
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+    path: Path,
+    x: {
+      body?: { format: number; payload: Uint8Array };
+      accept?: number;
+      timeoutMs?: number;
+      query?: string;
+      observe?: (stream: ObserveStream) => void;
+    },
+  ): Promise<CoapAnswer> {
     const { body, accept, timeoutMs } = x;
     const reg = this.registration(endpoint);
     if (!reg) return Promise.reject(new CoapExchangeError(CoapExchangeErrorCode.NotRegistered, endpoint, `${endpoint} is not registered`));
     const max = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     if (body && body.payload.length > max) {
-      return Promise.reject(new CoapExchangeError(CoapExchangeErrorCode.TooLarge, endpoint, `${body.payload.length} bytes is more than the ${max} a request may carry`));
+      return Promise.reject(
+        new CoapExchangeError(
+          CoapExchangeErrorCode.TooLarge,
+          endpoint,
+          `${body.payload.length} bytes is more than the ${max} a request may carry`,
+        ),
+      );
     }
     const what = `${method} ${pathText(path)}`;
     return new Promise((resolve, reject) => {
@@ -302,7 +358,14 @@ export class Lwm2mServer extends EventEmitter {
         const current = this.registration(endpoint);
         // a queue-mode device that does not answer went back to sleep
         if (req && current?.queueMode) this.fellAsleep(current);
-        fail(new CoapExchangeError(CoapExchangeErrorCode.Timeout, endpoint, `${endpoint} did not answer ${what}${req ? '' : ' (asleep, it did not wake in time)'}`), true);
+        fail(
+          new CoapExchangeError(
+            CoapExchangeErrorCode.Timeout,
+            endpoint,
+            `${endpoint} did not answer ${what}${req ? '' : ' (asleep, it did not wake in time)'}`,
+          ),
+          true,
+        );
       };
       const exchangeMs = this.options.timeoutMs ?? 30_000;
       // deadline covers the wait of a held request; once sent, the exchange has the server's timeout at most
@@ -313,7 +376,15 @@ export class Lwm2mServer extends EventEmitter {
         held()?.delete(start);
         const now = this.registration(endpoint);
         if (!now) return fail(new CoapExchangeError(CoapExchangeErrorCode.NotRegistered, endpoint, `${endpoint} is not registered`));
-        const r = coap.request({ host: now.address, port: now.port, method, pathname: pathText(path), agent: this.agent!, ...(x.query ? { query: x.query } : {}), ...(x.observe ? { observe: true } : {}) });
+        const r = coap.request({
+          host: now.address,
+          port: now.port,
+          method,
+          pathname: pathText(path),
+          agent: this.agent!,
+          ...(x.query ? { query: x.query } : {}),
+          ...(x.observe ? { observe: true } : {}),
+        });
         req = r;
         clearTimeout(timer);
         timer = setTimeout(expired, Math.max(1, Math.min(exchangeMs, deadline - this.now())));
@@ -326,8 +397,18 @@ export class Lwm2mServer extends EventEmitter {
           if (x.observe && 'close' in res) x.observe(res as ObserveStream);
           resolve({ code: res.code, ...formatOf(res, accept), payload: new Uint8Array(res.payload) });
         });
-        r.on('timeout', () => fail(new CoapExchangeError(CoapExchangeErrorCode.Timeout, endpoint, `${endpoint} did not answer ${what} (retransmissions exhausted)`)));
-        r.on('error', (err: Error) => fail(new CoapExchangeError(CoapExchangeErrorCode.SendFailed, endpoint, `${what} to ${endpoint} failed: ${err.message}`)));
+        r.on('timeout', () =>
+          fail(
+            new CoapExchangeError(
+              CoapExchangeErrorCode.Timeout,
+              endpoint,
+              `${endpoint} did not answer ${what} (retransmissions exhausted)`,
+            ),
+          ),
+        );
+        r.on('error', (err: Error) =>
+          fail(new CoapExchangeError(CoapExchangeErrorCode.SendFailed, endpoint, `${what} to ${endpoint} failed: ${err.message}`)),
+        );
         r.end(body ? Buffer.from(body.payload) : undefined);
       };
       if (this.awake(endpoint)) return start();
@@ -363,7 +444,14 @@ function formatOf(res: coap.IncomingMessage, asked: number | undefined): { forma
 
 /** node-coap names some formats; LwM2M ones arrive as numbers. */
 export function formatNumber(name: string): number | undefined {
-  const known: Record<string, number> = { 'text/plain': ContentFormat.Text, 'application/link-format': ContentFormat.LinkFormat, 'application/octet-stream': ContentFormat.Opaque, 'application/senml+json': ContentFormat.SenmlJson, 'application/senml+cbor': ContentFormat.SenmlCbor, 'application/vnd.oma.lwm2m+tlv': ContentFormat.Tlv };
+  const known: Record<string, number> = {
+    'text/plain': ContentFormat.Text,
+    'application/link-format': ContentFormat.LinkFormat,
+    'application/octet-stream': ContentFormat.Opaque,
+    'application/senml+json': ContentFormat.SenmlJson,
+    'application/senml+cbor': ContentFormat.SenmlCbor,
+    'application/vnd.oma.lwm2m+tlv': ContentFormat.Tlv,
+  };
   return known[name] ?? (Number.isInteger(Number(name)) ? Number(name) : undefined);
 }
 
@@ -383,7 +471,10 @@ function abortQuietly(agent: coap.Agent, req: coap.OutgoingMessage): void {
   }
 }
 
-type CacheKeyed = { _toCacheKey(request: unknown, packet: { token?: Buffer; options?: { name: string; value: Buffer }[] }): string | null; _clientIdentifier(request: unknown): string };
+type CacheKeyed = {
+  _toCacheKey(request: unknown, packet: { token?: Buffer; options?: { name: string; value: Buffer }[] }): string | null;
+  _clientIdentifier(request: unknown): string;
+};
 
 /**
  * node-coap reassembles Block1 requests per token, but RFC 7959 §2.3 lets a client use a new token
@@ -399,10 +490,20 @@ export function keyBlock1ByPeer(server: coap.Server, maxPayload: number): void {
     // node-coap allocates offset + length for the whole body on the last block: one unauthenticated
     // packet claiming block 2^20-1 would cost a gigabyte; refused (answered 5.00 with this text)
     const v = block1.value;
-    const num = v.length === 0 ? 0 : v.length === 1 ? v[0]! >> 4 : v.length === 2 ? ((v[0]! << 8) | v[1]!) >> 4 : ((v[0]! << 16) | (v[1]! << 8) | v[2]!) >> 4;
+    const num =
+      v.length === 0
+        ? 0
+        : v.length === 1
+          ? v[0]! >> 4
+          : v.length === 2
+            ? ((v[0]! << 8) | v[1]!) >> 4
+            : ((v[0]! << 16) | (v[1]! << 8) | v[2]!) >> 4;
     const size = v.length === 0 ? 16 : 2 ** ((v[v.length - 1]! & 0x07) + 4);
     if (num * size >= maxPayload) throw new Error(`Request Entity Too Large: more than ${maxPayload} bytes`);
-    const path = options.filter((o) => o.name === 'Uri-Path').map((o) => o.value.toString()).join('/');
+    const path = options
+      .filter((o) => o.name === 'Uri-Path')
+      .map((o) => o.value.toString())
+      .join('/');
     return `block1/${s._clientIdentifier(request)}/${path}`;
   };
 }

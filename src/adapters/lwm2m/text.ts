@@ -4,7 +4,9 @@ import { Lwm2mFormatError, type ResourceType, type Value } from './model.ts';
 export function decodeText(bytes: Uint8Array, type: ResourceType): Value {
   const s = Buffer.from(bytes).toString('utf8');
   switch (type) {
-    case 'integer': case 'unsigned': case 'time':
+    case 'integer':
+    case 'unsigned':
+    case 'time':
       if (!/^-?\d+$/.test(s.trim())) throw new Lwm2mFormatError(`"${s.slice(0, 20)}" is not an integer`);
       return Number(s);
     case 'float':

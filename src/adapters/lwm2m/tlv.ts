@@ -31,7 +31,9 @@ export function decodeTlv(bytes: Uint8Array): TlvEntry[] {
     if (i + len > bytes.length) throw new Lwm2mFormatError(`TLV value of ${len} bytes runs past the end at byte ${i}`);
     const value = bytes.subarray(i, i + len);
     i += len;
-    out.push(kind === KIND.ObjectInstance || kind === KIND.MultipleResource ? { kind, id, children: decodeTlv(value) } : { kind, id, value });
+    out.push(
+      kind === KIND.ObjectInstance || kind === KIND.MultipleResource ? { kind, id, children: decodeTlv(value) } : { kind, id, value },
+    );
   }
   return out;
 }
@@ -39,7 +41,7 @@ export function decodeTlv(bytes: Uint8Array): TlvEntry[] {
 export function encodeTlv(entries: readonly TlvEntry[]): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const e of entries) {
-    const value = e.children ? encodeTlv(e.children) : e.value ?? new Uint8Array(0);
+    const value = e.children ? encodeTlv(e.children) : (e.value ?? new Uint8Array(0));
     const idLen = e.id > 255 ? 2 : 1;
     const len = value.length;
     const lenType = len < 8 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : 3;
@@ -110,14 +112,26 @@ export function bytesValue(bytes: Uint8Array, type: ResourceType): Value {
 }
 
 /** Flattens TLV under an object instance (or a resource) into resource values. */
-export function tlvToValues(entries: readonly TlvEntry[], objectId: number, instanceId: number | undefined, typeOf: (resourceId: number) => ResourceType): ResourceValue[] {
+export function tlvToValues(
+  entries: readonly TlvEntry[],
+  objectId: number,
+  instanceId: number | undefined,
+  typeOf: (resourceId: number) => ResourceType,
+): ResourceValue[] {
   const out: ResourceValue[] = [];
   for (const e of entries) {
     if (e.kind === KIND.ObjectInstance) out.push(...tlvToValues(e.children ?? [], objectId, e.id, typeOf));
     else if (e.kind === KIND.MultipleResource) {
-      for (const c of e.children ?? []) out.push({ path: { objectId, ...(instanceId !== undefined ? { instanceId } : {}), resourceId: e.id, resourceInstanceId: c.id }, value: bytesValue(c.value!, typeOf(e.id)) });
+      for (const c of e.children ?? [])
+        out.push({
+          path: { objectId, ...(instanceId !== undefined ? { instanceId } : {}), resourceId: e.id, resourceInstanceId: c.id },
+          value: bytesValue(c.value!, typeOf(e.id)),
+        });
     } else if (e.kind === KIND.Resource) {
-      out.push({ path: { objectId, ...(instanceId !== undefined ? { instanceId } : {}), resourceId: e.id }, value: bytesValue(e.value!, typeOf(e.id)) });
+      out.push({
+        path: { objectId, ...(instanceId !== undefined ? { instanceId } : {}), resourceId: e.id },
+        value: bytesValue(e.value!, typeOf(e.id)),
+      });
     } else {
       throw new Lwm2mFormatError('a resource instance TLV outside a multiple resource');
     }
@@ -132,7 +146,15 @@ export function valuesToTlv(values: readonly ResourceValue[], typeOf: (resourceI
   const entries: TlvEntry[] = [];
   for (const [rid, vs] of byRes) {
     if (vs.some((v) => v.path.resourceInstanceId !== undefined)) {
-      entries.push({ kind: 2, id: rid, children: vs.map((v) => ({ kind: 1 as const, id: v.path.resourceInstanceId ?? 0, value: valueBytes(v.value, typeOf(rid, v.value)) })) });
+      entries.push({
+        kind: 2,
+        id: rid,
+        children: vs.map((v) => ({
+          kind: 1 as const,
+          id: v.path.resourceInstanceId ?? 0,
+          value: valueBytes(v.value, typeOf(rid, v.value)),
+        })),
+      });
     } else {
       entries.push({ kind: 3, id: rid, value: valueBytes(vs[0]!.value, typeOf(rid, vs[0]!.value)) });
     }

@@ -21,7 +21,13 @@ export class LoginLimiter {
   }
 
   async failed(user: string, address: string, now: number): Promise<void> {
-    await this.limiter.failed([{ key: `u:${user}|${address}`, limit: this.perUser }, { key: `a:${address}`, limit: this.perAddress }], now);
+    await this.limiter.failed(
+      [
+        { key: `u:${user}|${address}`, limit: this.perUser },
+        { key: `a:${address}`, limit: this.perAddress },
+      ],
+      now,
+    );
   }
 
   async succeeded(user: string, address: string): Promise<void> {

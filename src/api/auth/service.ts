@@ -69,8 +69,13 @@ export class AuthService {
     const user = await this.store.getUser(name);
     if (!user) throw new ApiError(404, `no user ${name}`);
     if (patch.role !== undefined && !isRole(patch.role)) throw new ApiError(400, 'role must be viewer, operator or admin');
-    if (patch.password !== undefined && patch.password.length < MIN_PASSWORD) throw new ApiError(400, `password must have at least ${MIN_PASSWORD} characters`);
-    const row = { ...user, ...(patch.role ? { role: patch.role } : {}), ...(patch.password !== undefined ? { passwordHash: await hashPassword(patch.password) } : {}) };
+    if (patch.password !== undefined && patch.password.length < MIN_PASSWORD)
+      throw new ApiError(400, `password must have at least ${MIN_PASSWORD} characters`);
+    const row = {
+      ...user,
+      ...(patch.role ? { role: patch.role } : {}),
+      ...(patch.password !== undefined ? { passwordHash: await hashPassword(patch.password) } : {}),
+    };
     await this.store.putUser(row);
     return row;
   }
@@ -81,7 +86,9 @@ export class AuthService {
     const wait = await this.limiter.retryAfter(name, address, now);
     if (wait > 0) throw new LockedOut(wait);
     const user = await this.store.getUser(name);
-    const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyPassword(password, await (this.dummyHash ??= hashPassword(randomBytes(8).toString('hex'))));
+    const ok = user
+      ? await verifyPassword(password, user.passwordHash)
+      : await verifyPassword(password, await (this.dummyHash ??= hashPassword(randomBytes(8).toString('hex'))));
     if (!user || !ok) {
       await this.limiter.failed(name, address, now);
       throw new ApiError(401, 'wrong user name or password');
@@ -91,11 +98,23 @@ export class AuthService {
     return { token, principal: { user: user.name, role: user.role, tokenId: row.id, kind: 'login' }, expiresAt: row.expiresAt! };
   }
 
-  async issue(user: string, kind: TokenRow['kind'], label: string, role?: Role, expiresAt?: number): Promise<{ token: string; row: TokenRow }> {
+  async issue(
+    user: string,
+    kind: TokenRow['kind'],
+    label: string,
+    role?: Role,
+    expiresAt?: number,
+  ): Promise<{ token: string; row: TokenRow }> {
     const token = `gwmo_${randomBytes(32).toString('base64url')}`;
     const row: TokenRow = {
-      id: tokenId(token), user, kind, label, secretHash: sha256(token), createdAt: this.now(),
-      ...(role ? { role } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}),
+      id: tokenId(token),
+      user,
+      kind,
+      label,
+      secretHash: sha256(token),
+      createdAt: this.now(),
+      ...(role ? { role } : {}),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
     };
     await this.store.putToken(row);
     return { token, row };

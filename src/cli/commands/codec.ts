@@ -16,5 +16,6 @@ export function registerCodec(program: Command): void {
     .argument('[out]', 'XML file (default: stdout)')
     .option('--doctype', 'write the SyncML DOCTYPE after the XML declaration')
     .action(async (input: string | undefined, output: string | undefined, opts: { doctype?: boolean }) =>
-      (await import('../run/codec.ts')).wbxmlToXml(input, output, opts));
+      (await import('../run/codec.ts')).wbxmlToXml(input, output, opts),
+    );
 }

@@ -7,13 +7,13 @@ export function registerGateway(program: Command): void {
   program
     .command('gateway')
     .description('run a DM gateway (GwMO): a DM client of the server northbound, a DM server for end devices on its LAN side')
-    .option('--device-id <id>', 'the gateway\'s own DevId', 'GW:0001')
-    .option('--server-url <url>', 'the DM server\'s endpoint', 'http://127.0.0.1:8080/dm')
-    .option('--server-id <id>', 'the server\'s ServerID', 'gwmo')
+    .option('--device-id <id>', "the gateway's own DevId", 'GW:0001')
+    .option('--server-url <url>', "the DM server's endpoint", 'http://127.0.0.1:8080/dm')
+    .option('--server-id <id>', "the server's ServerID", 'gwmo')
     .option('--username <name>', 'name the gateway authenticates with at the server', 'gateway')
     .option('--password <secret>', 'its secret at the server (or --enrol-secret)')
     .option('--enrol-secret <secret>', 'no account yet: obtain one from the server with its enrolment credential (kept in the data dir)')
-    .option('--server-password <secret>', 'the server\'s secret (SRVCRED): verifies Package#0 and the server')
+    .option('--server-password <secret>', "the server's secret (SRVCRED): verifies Package#0 and the server")
     .option('--auth <scheme>', 'basic, md5 or hmac toward the server', 'md5')
     .option('--encoding <enc>', 'xml or wbxml toward the server', 'wbxml')
     .option('--lan-host <address>', 'address the LAN-side DM server listens on', '127.0.0.1')
@@ -21,8 +21,11 @@ export function registerGateway(program: Command): void {
     .option('--lan-server-id <id>', 'the ServerID devices have for the gateway', 'gwmo-gateway')
     .option('--device-user <name>', 'name end devices enrol with', 'device')
     .option('--device-password <secret>', 'secret end devices enrol with (any device presenting it gets an account)')
-    .option('--lan-server-password <secret>', 'the gateway\'s secret toward devices (their SRVCRED; Package#0 to them)')
-    .option('--lan-server-nonce <base64>', 'the nonce devices are provisioned with for the gateway\'s Cred ("" = empty; default: the resync nonce, docs/auth.md)')
+    .option('--lan-server-password <secret>', "the gateway's secret toward devices (their SRVCRED; Package#0 to them)")
+    .option(
+      '--lan-server-nonce <base64>',
+      'the nonce devices are provisioned with for the gateway\'s Cred ("" = empty; default: the resync nonce, docs/auth.md)',
+    )
     .option('--lwm2m-host <address>', 'address the LwM2M server (adaptation mode, CoAP over UDP) listens on', '127.0.0.1')
     .option('--lwm2m-port <n>', 'its UDP port (0 = any free port; "off" = no LwM2M)', '5683')
     .option('--lwm2m-awake <seconds>', 'LwM2M queue mode: seconds a device listens after it last spoke (LwM2M 1.1 MAX_TRANSMIT_WAIT)', '93')
@@ -34,4 +37,3 @@ export function registerGateway(program: Command): void {
     .option('--metrics-token <token>', 'GET /metrics on the LAN listener needs "authorization: Bearer <token>" (default: open)')
     .action(async (f: Flags) => (await import('../run/gateway.ts')).runGateway(f));
 }
-

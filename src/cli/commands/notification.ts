@@ -15,7 +15,9 @@ export function registerNotification(program: Command): void {
     .requiredOption('--server-id <id>', 'server identifier (DMAcc ServerID)')
     .requiredOption('--password <password>', 'server password (SRVCRED AAuthSecret)')
     .requiredOption('--nonce <text>', 'server nonce, taken as the bytes of this text')
-    .action(async (hex: string, opts: { serverId: string; password: string; nonce: string }) => (await import('../run/notification.ts')).verifyCommand(hex, opts));
+    .action(async (hex: string, opts: { serverId: string; password: string; nonce: string }) =>
+      (await import('../run/notification.ts')).verifyCommand(hex, opts),
+    );
   cmd
     .command('encode')
     .description('build a Package#0; prints it as hex')

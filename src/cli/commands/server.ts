@@ -10,9 +10,16 @@ export function registerServer(program: Command): void {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .option('--data-dir <dir>', 'where server.db is kept', './data')
-    .option('--db <url>', 'sqlite:<file> (default <data-dir>/server.db; ":memory:" keeps nothing) or postgres://user:password@host:5432/db, shared by several server instances')
-    .option('--db-pool <n>', 'connections this instance keeps to PostgreSQL for transactions (a DM message that takes or files operations holds one while it runs; check-ins share one more); instances on one database split the total between them', '10')
-    .option('--server-id <id>', 'this server\'s ServerID (what devices have in DMAcc and Package#0)', 'gwmo')
+    .option(
+      '--db <url>',
+      'sqlite:<file> (default <data-dir>/server.db; ":memory:" keeps nothing) or postgres://user:password@host:5432/db, shared by several server instances',
+    )
+    .option(
+      '--db-pool <n>',
+      'connections this instance keeps to PostgreSQL for transactions (a DM message that takes or files operations holds one while it runs; check-ins share one more); instances on one database split the total between them',
+      '10',
+    )
+    .option('--server-id <id>', "this server's ServerID (what devices have in DMAcc and Package#0)", 'gwmo')
     .option('--public-url <url>', 'URL devices reach the DM endpoint at (default: the listening address + /dm)')
     .option('--max-msg-size <bytes>', 'largest DM message accepted (MaxMsgSize)', '65536')
     .option('--session-timeout <seconds>', 'idle DM sessions are dropped after this', '300')
@@ -20,6 +27,10 @@ export function registerServer(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--metrics-token <token>', 'GET /metrics needs "authorization: Bearer <token>" (default: open)')
-    .option('--image-quota <size>', 'room all uploaded images may take together (each content counted once), e.g. 500MiB; an upload past it gets 413', '10GiB')
+    .option(
+      '--image-quota <size>',
+      'room all uploaded images may take together (each content counted once), e.g. 500MiB; an upload past it gets 413',
+      '10GiB',
+    )
     .action(async (flags: ServerFlags) => (await import('../run/server.ts')).runServer(flags));
 }

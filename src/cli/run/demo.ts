@@ -44,32 +44,72 @@ export async function runDemo(f: Record<string, string>): Promise<void> {
   closers.push(() => store.close());
   // a demo on loopback: its admin password and an API token are kept in the data dir so every start can print them
   const password = process.env['GWMO_ADMIN_PASSWORD'] ?? kept(join(dir, 'admin-password.txt'), () => randomBytes(9).toString('base64url'));
-  const token = process.env['GWMO_ADMIN_TOKEN'] ?? kept(join(dir, 'admin-token.txt'), () => `gwmo_${randomBytes(32).toString('base64url')}`);
+  const token =
+    process.env['GWMO_ADMIN_TOKEN'] ?? kept(join(dir, 'admin-token.txt'), () => `gwmo_${randomBytes(32).toString('base64url')}`);
   const access = await openApiAuth(new SqliteAuthStore(join(dir, 'server.db')), { adminPassword: password, log: quiet });
   closers.push(() => access.close());
   await access.auth.provisionToken('admin', token, 'demo');
-  const server = new DmServer({ store, serverId: 'gwmo', host: f['host']!, port: port('--port', f['port']!), routes: access.routes, imageReader: access.imageReader, imageDir: join(dir, 'images'), trace: new SessionTrace() });
+  const server = new DmServer({
+    store,
+    serverId: 'gwmo',
+    host: f['host']!,
+    port: port('--port', f['port']!),
+    routes: access.routes,
+    imageReader: access.imageReader,
+    imageDir: join(dir, 'images'),
+    trace: new SessionTrace(),
+  });
   let url: string;
   try {
     url = await server.start();
   } catch (err) {
     await store.close();
     access.close();
-    throw new CliError(`cannot listen on ${f['host']}:${f['port']}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (try --port 0 or another port)`, 1);
+    throw new CliError(
+      `cannot listen on ${f['host']}:${f['port']}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (try --port 0 or another port)`,
+      1,
+    );
   }
   closers.unshift(() => server.stop());
   const gateways: DmGateway[] = [];
   const fleets: Fleet[] = [];
   for (const [n, id] of GATEWAYS.entries()) {
-    await server.service.ensureDevice({ deviceId: id, name: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverName: 'gwmo', serverPassword: 'srv-secret', scheme: 'md5' });
+    await server.service.ensureDevice({
+      deviceId: id,
+      name: `gateway-${n + 1}`,
+      password: `gw-secret-${n + 1}`,
+      serverName: 'gwmo',
+      serverPassword: 'srv-secret',
+      scheme: 'md5',
+    });
     const gdir = join(dir, `gateway-${n + 1}`);
     mkdirSync(gdir, { recursive: true });
-    const stores = { tree: new SqliteTreeStore(join(gdir, 'tree.db')), south: new SqliteServerStore(join(gdir, 'south.db'), { exclusive: true }), gateway: new SqliteGatewayStore(join(gdir, 'gateway.db'), { exclusive: true }) };
+    const stores = {
+      tree: new SqliteTreeStore(join(gdir, 'tree.db')),
+      south: new SqliteServerStore(join(gdir, 'south.db'), { exclusive: true }),
+      gateway: new SqliteGatewayStore(join(gdir, 'gateway.db'), { exclusive: true }),
+    };
     const gateway = new DmGateway({
-      deviceId: id, serverUrl: url, serverId: 'gwmo', username: `gateway-${n + 1}`, password: `gw-secret-${n + 1}`, serverPassword: 'srv-secret',
-      auth: 'md5', encoding: 'wbxml', lanHost: '127.0.0.1', lanPort: 0, lanServerId: 'gwmo-gateway', deviceUser: 'device',
-      devicePassword: 'lan-secret', lanServerPassword: 'lan-secret', notifyPort: 0, checkInSeconds: 60, lwm2mPort: 0,
-      stores, imageDir: join(gdir, 'images'), log: quiet,
+      deviceId: id,
+      serverUrl: url,
+      serverId: 'gwmo',
+      username: `gateway-${n + 1}`,
+      password: `gw-secret-${n + 1}`,
+      serverPassword: 'srv-secret',
+      auth: 'md5',
+      encoding: 'wbxml',
+      lanHost: '127.0.0.1',
+      lanPort: 0,
+      lanServerId: 'gwmo-gateway',
+      deviceUser: 'device',
+      devicePassword: 'lan-secret',
+      lanServerPassword: 'lan-secret',
+      notifyPort: 0,
+      checkInSeconds: 60,
+      lwm2mPort: 0,
+      stores,
+      imageDir: join(gdir, 'images'),
+      log: quiet,
       lanRoutes: statusRoute(gatewayStatus),
     });
     await gateway.start();
@@ -79,28 +119,83 @@ export async function runDemo(f: Record<string, string>): Promise<void> {
       await gateway.stop();
       for (const s of Object.values(stores)) s.close();
     });
-    const progress = (kind: string) => (done: number, total: number): void => {
-      if (done === total || done % 100 === 0) log('demo.progress', { gateway: id, devices: kind, registered: done, of: total });
-    };
+    const progress =
+      (kind: string) =>
+      (done: number, total: number): void => {
+        if (done === total || done % 100 === 0) log('demo.progress', { gateway: id, devices: kind, registered: done, of: total });
+      };
     if (dm > 0) {
-      fleets.push(await startFleet({ protocol: 'dm', count: dm, serverUrl: gateway.lanUrl, serverId: 'gwmo-gateway', password: 'lan-secret', serverPassword: 'lan-secret', prefix: `IMEI:35000${n + 1}`, progress: progress('dm') }));
+      fleets.push(
+        await startFleet({
+          protocol: 'dm',
+          count: dm,
+          serverUrl: gateway.lanUrl,
+          serverId: 'gwmo-gateway',
+          password: 'lan-secret',
+          serverPassword: 'lan-secret',
+          prefix: `IMEI:35000${n + 1}`,
+          progress: progress('dm'),
+        }),
+      );
     }
     if (lw > 0) {
-      fleets.push(await startFleet({ protocol: 'lwm2m', count: lw, serverUrl: `coap://${gateway.lwm2mAddress}`, serverId: '', password: '', prefix: `demo${n + 1}-lw`, progress: progress('lwm2m') }));
+      fleets.push(
+        await startFleet({
+          protocol: 'lwm2m',
+          count: lw,
+          serverUrl: `coap://${gateway.lwm2mAddress}`,
+          serverId: '',
+          password: '',
+          prefix: `demo${n + 1}-lw`,
+          progress: progress('lwm2m'),
+        }),
+      );
     }
   }
   closers.unshift(async () => {
     for (const fl of fleets) await fl.stop();
   });
-  const lanDevice = { serverId: 'gwmo-gateway', username: 'device', password: 'lan-secret', serverPassword: 'lan-secret', auth: 'md5', encoding: 'wbxml', manufacturer: 'gwmo', language: 'en', firmware: '1.0.0', notifyHost: '127.0.0.1', notifyPort: 0, checkInSeconds: 0 } as const;
+  const lanDevice = {
+    serverId: 'gwmo-gateway',
+    username: 'device',
+    password: 'lan-secret',
+    serverPassword: 'lan-secret',
+    auth: 'md5',
+    encoding: 'wbxml',
+    manufacturer: 'gwmo',
+    language: 'en',
+    firmware: '1.0.0',
+    notifyHost: '127.0.0.1',
+    notifyPort: 0,
+    checkInSeconds: 0,
+  } as const;
   // transparent mode: a device behind gateway 1 with its own account at the server; the server's
   // Package#0 reaches it through the gateway's EDTrigger MO
   const tid = 'IMEI:DEMO-TRANSPARENT';
-  await server.service.ensureDevice({ deviceId: tid, name: 'transparent', password: 'transparent-secret', serverName: 'gwmo', serverPassword: 'srv-transparent-secret', scheme: 'md5' });
-  const transparent = new DmDevice({
-    ...lanDevice, deviceId: tid, serverUrl: gateways[0]!.lanUrl, model: 'transparent',
-    direct: { serverUrl: url, serverId: 'gwmo', username: 'transparent', password: 'transparent-secret', serverPassword: 'srv-transparent-secret' },
-  }, new SqliteTreeStore(join(dir, 'transparent-device.db')));
+  await server.service.ensureDevice({
+    deviceId: tid,
+    name: 'transparent',
+    password: 'transparent-secret',
+    serverName: 'gwmo',
+    serverPassword: 'srv-transparent-secret',
+    scheme: 'md5',
+  });
+  const transparent = new DmDevice(
+    {
+      ...lanDevice,
+      deviceId: tid,
+      serverUrl: gateways[0]!.lanUrl,
+      model: 'transparent',
+      direct: {
+        serverUrl: url,
+        serverId: 'gwmo',
+        username: 'transparent',
+        password: 'transparent-secret',
+        serverPassword: 'srv-transparent-secret',
+      },
+    },
+    new SqliteTreeStore(join(dir, 'transparent-device.db')),
+  );
   await transparent.start();
   await transparent.session();
   await server.service.queue(GATEWAYS[0]!, { kind: 'Replace', path: `./GwMO/DevInventory/Devices/${tid}/Mode`, value: '1', format: 'int' });
@@ -108,7 +203,9 @@ export async function runDemo(f: Record<string, string>): Promise<void> {
   closers.unshift(() => transparent.stop());
   // a nomadic device: it moves between the gateways' LANs, its jobs follow it (HLF-002)
   const nomad = new NomadicDevice({
-    base: { ...lanDevice, deviceId: 'IMEI:DEMO-NOMAD', model: 'nomad' }, lans: gateways.map((gw) => gw.lanUrl), everyMs: moveEvery * 1000,
+    base: { ...lanDevice, deviceId: 'IMEI:DEMO-NOMAD', model: 'nomad' },
+    lans: gateways.map((gw) => gw.lanUrl),
+    everyMs: moveEvery * 1000,
     tree: new SqliteTreeStore(join(dir, 'nomad-device.db')),
     onMove: (_to, i) => log('demo.moved', { deviceId: 'IMEI:DEMO-NOMAD', gateway: GATEWAYS[i] }),
     onError: (err) => log('demo.error', { deviceId: 'IMEI:DEMO-NOMAD', error: String(err) }),
@@ -117,25 +214,35 @@ export async function runDemo(f: Record<string, string>): Promise<void> {
   closers.unshift(() => nomad.stop());
   const api = url.replace(/\/dm$/, '/api');
   const metrics = [url, ...gateways.map((gw) => gw.lanUrl)].map((u) => u.replace(/\/dm$/, '/metrics'));
-  log('demo.ready', { api, dm: url, gateways: GATEWAYS, statusPages: gateways.map((g) => g.lanUrl.replace(/\/dm$/, '/status')), devicesPerGateway: { dm, lwm2m: lw }, dataDir: dir, metrics });
+  log('demo.ready', {
+    api,
+    dm: url,
+    gateways: GATEWAYS,
+    statusPages: gateways.map((g) => g.lanUrl.replace(/\/dm$/, '/status')),
+    devicesPerGateway: { dm, lwm2m: lw },
+    dataDir: dir,
+    metrics,
+  });
   const g = encodeURIComponent(GATEWAYS[0]!);
   const base = url.replace(/\/dm$/, '');
-  process.stderr.write([
-    '',
-    `gwmo demo is running: ${GATEWAYS.length} gateways, ${GATEWAYS.length * (dm + lw) + 2} devices (${dm} DM + ${lw} LwM2M each, ${tid} in transparent mode, IMEI:DEMO-NOMAD moving every ${moveEvery} s), data in ${dir}`,
-    `  dashboard  ${base}/   log in as admin / ${password}`,
-    `  API        ${api}   (OpenAPI: ${api}/openapi.json)`,
-    `  gateways   ${gateways.map((gw) => gw.lanUrl.replace(/\/dm$/, '/status')).join('  ')}   (status pages, read-only)`,
-    `  metrics    ${metrics.join('  ')}`,
-    `  try        T=${token}`,
-    `             curl -s -H "authorization: Bearer $T" ${api}/gateways`,
-    `             curl -s -H "authorization: Bearer $T" '${api}/gateways/${g}/devices'`,
-    `             curl -s -H "authorization: Bearer $T" -X POST '${api}/gateways/${g}/fanouts' -H 'content-type: application/json' \\`,
-    `               -d '{"name":"models","devices":["IMEI:3500010","demo1-lw0"],"commands":[{"kind":"Get","path":"./DevInfo/Mod"}]}'`,
-    `             npx gwmo gateways devices ${GATEWAYS[0]} --api ${api} --token $T`,
-    '  Ctrl-C stops the demo; the next start reuses the data.',
-    '',
-  ].join('\n'));
+  process.stderr.write(
+    [
+      '',
+      `gwmo demo is running: ${GATEWAYS.length} gateways, ${GATEWAYS.length * (dm + lw) + 2} devices (${dm} DM + ${lw} LwM2M each, ${tid} in transparent mode, IMEI:DEMO-NOMAD moving every ${moveEvery} s), data in ${dir}`,
+      `  dashboard  ${base}/   log in as admin / ${password}`,
+      `  API        ${api}   (OpenAPI: ${api}/openapi.json)`,
+      `  gateways   ${gateways.map((gw) => gw.lanUrl.replace(/\/dm$/, '/status')).join('  ')}   (status pages, read-only)`,
+      `  metrics    ${metrics.join('  ')}`,
+      `  try        T=${token}`,
+      `             curl -s -H "authorization: Bearer $T" ${api}/gateways`,
+      `             curl -s -H "authorization: Bearer $T" '${api}/gateways/${g}/devices'`,
+      `             curl -s -H "authorization: Bearer $T" -X POST '${api}/gateways/${g}/fanouts' -H 'content-type: application/json' \\`,
+      `               -d '{"name":"models","devices":["IMEI:3500010","demo1-lw0"],"commands":[{"kind":"Get","path":"./DevInfo/Mod"}]}'`,
+      `             npx gwmo gateways devices ${GATEWAYS[0]} --api ${api} --token $T`,
+      '  Ctrl-C stops the demo; the next start reuses the data.',
+      '',
+    ].join('\n'),
+  );
   onShutdown(async () => {
     for (const c of closers) await c();
   }, 15_000);

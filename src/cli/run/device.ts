@@ -15,26 +15,49 @@ export async function runDevice(cli: Record<string, string | boolean | undefined
   const s = (k: string): string | undefined => (typeof merged[k] === 'string' ? (merged[k] as string) : undefined);
   if (oneOf('--protocol', s('protocol') ?? 'dm', ['dm', 'lwm2m'] as const) === 'lwm2m') {
     await runLwm2m({
-      endpoint: s('deviceId')!, server: s('serverUrl')!, lifetimeS: positive('--lifetime', s('lifetime') ?? '300'), manufacturer: s('manufacturer')!, model: s('model')!,
-      firmware: s('firmware')!, host: s('notifyHost')!, ...lwm2mFormatOptions(s('lwm2mVersion'), s('lwm2mFormats')), ...lwm2mExchangeOptions(merged),
+      endpoint: s('deviceId')!,
+      server: s('serverUrl')!,
+      lifetimeS: positive('--lifetime', s('lifetime') ?? '300'),
+      manufacturer: s('manufacturer')!,
+      model: s('model')!,
+      firmware: s('firmware')!,
+      host: s('notifyHost')!,
+      ...lwm2mFormatOptions(s('lwm2mVersion'), s('lwm2mFormats')),
+      ...lwm2mExchangeOptions(merged),
     });
     return;
   }
   const password = s('password');
   if (password === undefined) throw new CliError('--password is required (the secret the server has for this device)');
   const config: DeviceConfig = {
-    deviceId: s('deviceId')!, serverUrl: s('serverUrl')!, serverId: s('serverId')!, username: s('username')!, password,
+    deviceId: s('deviceId')!,
+    serverUrl: s('serverUrl')!,
+    serverId: s('serverId')!,
+    username: s('username')!,
+    password,
     ...(s('serverPassword') !== undefined ? { serverPassword: s('serverPassword')! } : {}),
     auth: oneOf('--auth', s('auth')!, ['basic', 'md5', 'hmac'] as const),
     encoding: oneOf('--encoding', s('encoding')!, ['xml', 'wbxml'] as const),
-    manufacturer: s('manufacturer')!, model: s('model')!, language: s('language')!, firmware: s('firmware')!,
-    notifyHost: s('notifyHost')!, notifyPort: port('--notify-port', s('notifyPort')!),
-    checkInSeconds: positive('--check-in', s('checkIn')!), ...(merged['routable'] === true ? { routable: true } : {}),
+    manufacturer: s('manufacturer')!,
+    model: s('model')!,
+    language: s('language')!,
+    firmware: s('firmware')!,
+    notifyHost: s('notifyHost')!,
+    notifyPort: port('--notify-port', s('notifyPort')!),
+    checkInSeconds: positive('--check-in', s('checkIn')!),
+    ...(merged['routable'] === true ? { routable: true } : {}),
     ...(s('ca') !== undefined ? { ca: readFileSync(s('ca')!) } : {}),
-    ...(s('directServerUrl') !== undefined ? { direct: {
-      serverUrl: s('directServerUrl')!, serverId: s('directServerId') ?? 'gwmo', username: s('directUsername') ?? s('username')!,
-      password: s('directPassword') ?? password, ...(s('directServerPassword') !== undefined ? { serverPassword: s('directServerPassword')! } : {}),
-    } } : {}),
+    ...(s('directServerUrl') !== undefined
+      ? {
+          direct: {
+            serverUrl: s('directServerUrl')!,
+            serverId: s('directServerId') ?? 'gwmo',
+            username: s('directUsername') ?? s('username')!,
+            password: s('directPassword') ?? password,
+            ...(s('directServerPassword') !== undefined ? { serverPassword: s('directServerPassword')! } : {}),
+          },
+        }
+      : {}),
   };
   try {
     new URL(config.serverUrl);
@@ -86,5 +109,13 @@ async function runLwm2m(options: Lwm2mDeviceOptions & { readonly lifetimeS: numb
     if (stopping) return; // the registration was cut short by the stop
     throw new CliError(`cannot register with ${server}: ${err instanceof Error ? err.message : String(err)}`, 1);
   }
-  log('device.started', { protocol: 'lwm2m', endpoint, server, address: device.address, lifetime: lifetimeS, version: device.version, formats: device.formats });
+  log('device.started', {
+    protocol: 'lwm2m',
+    endpoint,
+    server,
+    address: device.address,
+    lifetime: lifetimeS,
+    version: device.version,
+    formats: device.formats,
+  });
 }

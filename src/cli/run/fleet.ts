@@ -1,4 +1,3 @@
-
 // `gwmo fleet`: many simulated devices in one process, loaded only when that command runs.
 import { parseQuirks } from '../../client/quirks.ts';
 import { startFleet } from '../../sim/fleet.ts';
@@ -12,7 +11,7 @@ export async function runFleet(f: Record<string, string | undefined>): Promise<v
   const protocol = oneOf('--protocol', f['protocol']!, ['dm', 'lwm2m'] as const);
   const count = positive('--count', f['count']!);
   if (!Number.isInteger(count) || count < 1) throw new CliError('--count must be a whole number ≥ 1');
-  if (protocol === 'dm' && !f['password']) throw new CliError('--password is required for DM devices (the gateway\'s --device-password)');
+  if (protocol === 'dm' && !f['password']) throw new CliError("--password is required for DM devices (the gateway's --device-password)");
   let quirks: ReturnType<typeof parseQuirks> = { wire: [], session: undefined };
   try {
     if (f['quirks'] !== undefined) quirks = parseQuirks(f['quirks']);
@@ -26,8 +25,16 @@ export async function runFleet(f: Record<string, string | undefined>): Promise<v
   let fleet;
   try {
     fleet = await startFleet({
-      protocol, count, serverUrl: f['serverUrl']!, serverId: f['serverId']!, password: f['password'] ?? '', prefix: f['prefix']!,
-      ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}), ...(quirks.wire.length > 0 ? { wireQuirks: quirks.wire } : {}), ...(quirks.session ? { quirks: quirks.session } : {}), lwm2m,
+      protocol,
+      count,
+      serverUrl: f['serverUrl']!,
+      serverId: f['serverId']!,
+      password: f['password'] ?? '',
+      prefix: f['prefix']!,
+      ...(f['serverPassword'] ? { serverPassword: f['serverPassword'] } : {}),
+      ...(quirks.wire.length > 0 ? { wireQuirks: quirks.wire } : {}),
+      ...(quirks.session ? { quirks: quirks.session } : {}),
+      lwm2m,
       progress: (n, total) => (log('fleet.progress', { registered: n, count: total }), bar.update(n, total)),
     });
   } catch (err) {

@@ -18,7 +18,8 @@ import { jsonLog, onShutdown } from '../shutdown.ts';
 export type Flags = Record<string, string | undefined>;
 
 export async function runGateway(f: Flags): Promise<void> {
-  if (!f['password'] && !f['enrolSecret']) throw new CliError('--password (the gateway\'s secret at the server) or --enrol-secret is required');
+  if (!f['password'] && !f['enrolSecret'])
+    throw new CliError("--password (the gateway's secret at the server) or --enrol-secret is required");
   if (!f['devicePassword']) throw new CliError('--device-password is required (the secret end devices enrol with)');
   try {
     new URL(f['serverUrl']!);
@@ -27,13 +28,17 @@ export async function runGateway(f: Flags): Promise<void> {
   }
   const dir = f['dataDir']!;
   mkdirSync(dir, { recursive: true });
-  const stores = { tree: new SqliteTreeStore(join(dir, 'tree.db')), south: new SqliteServerStore(join(dir, 'south.db'), { exclusive: true }), gateway: new SqliteGatewayStore(join(dir, 'gateway.db'), { exclusive: true }) };
+  const stores = {
+    tree: new SqliteTreeStore(join(dir, 'tree.db')),
+    south: new SqliteServerStore(join(dir, 'south.db'), { exclusive: true }),
+    gateway: new SqliteGatewayStore(join(dir, 'gateway.db'), { exclusive: true }),
+  };
   let account = { name: f['username']!, password: f['password'] ?? '', serverPassword: f['serverPassword'] };
   if (!f['password']) {
     // an account from an earlier enrolment, else enrol now
     const known = storedAccount(new Tree({ persistence: stores.tree }), f['serverId']!);
     try {
-      account = known ?? await enrol(f['serverUrl']!, f['deviceId']!, f['enrolSecret']!);
+      account = known ?? (await enrol(f['serverUrl']!, f['deviceId']!, f['enrolSecret']!));
     } catch (err) {
       for (const s of Object.values(stores)) s.close();
       throw new CliError((err as Error).message, 1);
@@ -41,24 +46,52 @@ export async function runGateway(f: Flags): Promise<void> {
   }
   const log = jsonLog('gateway');
   const gateway = new DmGateway({
-    deviceId: f['deviceId']!, serverUrl: f['serverUrl']!, serverId: f['serverId']!, username: account.name, password: account.password,
+    deviceId: f['deviceId']!,
+    serverUrl: f['serverUrl']!,
+    serverId: f['serverId']!,
+    username: account.name,
+    password: account.password,
     ...(account.serverPassword ? { serverPassword: account.serverPassword } : {}),
-    auth: oneOf('--auth', f['auth']!, ['basic', 'md5', 'hmac'] as const), encoding: oneOf('--encoding', f['encoding']!, ['xml', 'wbxml'] as const),
-    lanHost: f['lanHost']!, lanPort: port('--lan-port', f['lanPort']!), lanServerId: f['lanServerId']!,
-    deviceUser: f['deviceUser']!, devicePassword: f['devicePassword'], lanServerPassword: f['lanServerPassword'] ?? f['devicePassword'],
+    auth: oneOf('--auth', f['auth']!, ['basic', 'md5', 'hmac'] as const),
+    encoding: oneOf('--encoding', f['encoding']!, ['xml', 'wbxml'] as const),
+    lanHost: f['lanHost']!,
+    lanPort: port('--lan-port', f['lanPort']!),
+    lanServerId: f['lanServerId']!,
+    deviceUser: f['deviceUser']!,
+    devicePassword: f['devicePassword'],
+    lanServerPassword: f['lanServerPassword'] ?? f['devicePassword'],
     ...(f['lanServerNonce'] !== undefined ? { lanServerNonce: lanNonce(f['lanServerNonce']) } : {}),
-    notifyHost: f['notifyHost']!, notifyPort: port('--notify-port', f['notifyPort']!), checkInSeconds: positive('--check-in', f['checkIn']!),
-    stores, imageDir: join(dir, 'images'), log, ...(f['pushChannel'] ? { pushChannel: true } : {}),
+    notifyHost: f['notifyHost']!,
+    notifyPort: port('--notify-port', f['notifyPort']!),
+    checkInSeconds: positive('--check-in', f['checkIn']!),
+    stores,
+    imageDir: join(dir, 'images'),
+    log,
+    ...(f['pushChannel'] ? { pushChannel: true } : {}),
     lanRoutes: statusRoute(gatewayStatus),
-    ...(f['lwm2mPort'] === 'off' ? {} : { lwm2mHost: f['lwm2mHost']!, lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!), lwm2mAwakeMs: positive('--lwm2m-awake', f['lwm2mAwake'] ?? '93') * 1000 }),
+    ...(f['lwm2mPort'] === 'off'
+      ? {}
+      : {
+          lwm2mHost: f['lwm2mHost']!,
+          lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!),
+          lwm2mAwakeMs: positive('--lwm2m-awake', f['lwm2mAwake'] ?? '93') * 1000,
+        }),
   });
   gateway.metrics.dm.token = f['metricsToken'];
   try {
     await gateway.start();
   } catch (err) {
-    throw new CliError(`cannot start the gateway: ${(err as NodeJS.ErrnoException).code ?? String(err)} (is --lan-port ${f['lanPort']} free?)`);
+    throw new CliError(
+      `cannot start the gateway: ${(err as NodeJS.ErrnoException).code ?? String(err)} (is --lan-port ${f['lanPort']} free?)`,
+    );
   }
-  log('gateway.started', { lan: gateway.lanUrl, lwm2m: gateway.lwm2mAddress ? `coap://${gateway.lwm2mAddress}` : null, notify: gateway.notifyAddress ?? null, server: f['serverUrl'], dataDir: dir });
+  log('gateway.started', {
+    lan: gateway.lanUrl,
+    lwm2m: gateway.lwm2mAddress ? `coap://${gateway.lwm2mAddress}` : null,
+    notify: gateway.notifyAddress ?? null,
+    server: f['serverUrl'],
+    dataDir: dir,
+  });
   void gateway.checkIn();
   onShutdown(async () => {
     await gateway.stop();

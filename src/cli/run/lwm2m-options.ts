@@ -4,7 +4,10 @@ import { LWM2M_FORMATS, LWM2M_VERSIONS, type Lwm2mDeviceOptions } from '../../si
 import { CliError } from '../cli-error.ts';
 import { oneOf, positive } from '../options.ts';
 
-export function lwm2mFormatOptions(version: string | undefined, formats: string | undefined): Pick<Lwm2mDeviceOptions, 'version' | 'formats'> {
+export function lwm2mFormatOptions(
+  version: string | undefined,
+  formats: string | undefined,
+): Pick<Lwm2mDeviceOptions, 'version' | 'formats'> {
   return {
     ...(version !== undefined ? { version: oneOf('--lwm2m-version', version, LWM2M_VERSIONS) } : {}),
     ...(formats !== undefined ? { formats: oneOf('--lwm2m-formats', formats, LWM2M_FORMATS) } : {}),
@@ -20,7 +23,8 @@ export function lwm2mExchangeOptions(f: Readonly<Record<string, unknown>>): Lwm2
   if (block !== undefined) {
     const n = Number(block);
     // RFC 7959: SZX 0–6, blocks of 16 to 1024 bytes
-    if (![16, 32, 64, 128, 256, 512, 1024].includes(n)) throw new CliError(`--block-size must be 16, 32, 64, 128, 256, 512 or 1024, got "${block}"`);
+    if (![16, 32, 64, 128, 256, 512, 1024].includes(n))
+      throw new CliError(`--block-size must be 16, 32, 64, 128, 256, 512 or 1024, got "${block}"`);
     out.blockSize = n;
   }
   if (f['queue'] === true) {

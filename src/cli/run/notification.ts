@@ -1,7 +1,11 @@
 // `gwmo notification …`: Package#0 decoding, checking and building, loaded only when one of them runs.
 import { NotificationError } from '../../protocol/errors.ts';
 import {
-  type DecodedNotification, decodeNotification, encodeNotification, sessionIdToHeader, verifyNotification,
+  type DecodedNotification,
+  decodeNotification,
+  encodeNotification,
+  sessionIdToHeader,
+  verifyNotification,
   type UiMode,
 } from '../../protocol/notification/index.ts';
 import { CliError } from '../cli-error.ts';

@@ -53,18 +53,37 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const store = stores.server;
   const access = await openApiAuth(stores.auth, { secureCookie: tls !== undefined, log });
   if (access.created) {
-    log('auth.admin-created', { user: access.created.name, password: access.created.generated ? 'shown once on stderr' : 'from GWMO_ADMIN_PASSWORD' });
-    if (access.created.generated) process.stderr.write(`gwmo: created the API user "admin" with password ${access.created.password} (shown once; change it with PUT /api/me/password)\n`);
+    log('auth.admin-created', {
+      user: access.created.name,
+      password: access.created.generated ? 'shown once on stderr' : 'from GWMO_ADMIN_PASSWORD',
+    });
+    if (access.created.generated)
+      process.stderr.write(
+        `gwmo: created the API user "admin" with password ${access.created.password} (shown once; change it with PUT /api/me/password)\n`,
+      );
   }
   const server = new DmServer({
-    store, serverId: flags.serverId, host: flags.host, port: port('--port', flags.port), maxMsgSize,
-    ...(db.kind === 'sqlite' && db.path === ':memory:' ? {} : { imageDir: join(db.kind === 'sqlite' && flags.db ? join(db.path, '..') : flags.dataDir, 'images') }),
-    sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000, routes: access.routes, log, trace: new SessionTrace(),
-    imageQuotaBytes, imageReader: access.imageReader,
+    store,
+    serverId: flags.serverId,
+    host: flags.host,
+    port: port('--port', flags.port),
+    maxMsgSize,
+    ...(db.kind === 'sqlite' && db.path === ':memory:'
+      ? {}
+      : { imageDir: join(db.kind === 'sqlite' && flags.db ? join(db.path, '..') : flags.dataDir, 'images') }),
+    sessionTimeoutMs: positive('--session-timeout', flags.sessionTimeout) * 1000,
+    routes: access.routes,
+    log,
+    trace: new SessionTrace(),
+    imageQuotaBytes,
+    imageReader: access.imageReader,
     // failed DM authentications counted where failed logins are: shared by the instances on PostgreSQL
     ...(stores.auth.loginFailures ? { authFailures: stores.auth.loginFailures } : {}),
-    ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(tls ? { tls } : {}),
-    ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET']) ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! } : {}),
+    ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+    ...(tls ? { tls } : {}),
+    ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])
+      ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! }
+      : {}),
     events: {
       operationDone: (op) => log('operation.done', { id: op.id, deviceId: op.deviceId, kind: op.kind, path: op.target, status: op.status }),
       sessionEnded: (deviceId, outcome) => log('session.end', { deviceId, outcome }),

@@ -24,72 +24,143 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
     if (!parsed.ok) return parsed.status;
     return update({ commandsXml: xml, commands: parsed.commands });
   };
-  const option = (key: 'timeoutS' | 'retries' | 'concurrency', max: number) => (w: Write): number => {
-    const n = Number(text(w));
-    if (!Number.isInteger(n) || n < (key === 'retries' ? 0 : 1) || n > max) return 400;
-    return update({ [key]: n });
-  };
+  const option =
+    (key: 'timeoutS' | 'retries' | 'concurrency', max: number) =>
+    (w: Write): number => {
+      const n = Number(text(w));
+      if (!Number.isInteger(n) || n < (key === 'retries' ? 0 : 1) || n > max) return 400;
+      return update({ [key]: n });
+    };
   const results = (): JobResultRow[] => store.listResults(name);
-  return dir(() => {
-    const j = job();
-    const opts: [string, Node][] = [
-      ['Timeout', leaf('int', () => (j.timeoutS !== undefined ? String(j.timeoutS) : ''), option('timeoutS', 86_400))],
-      ['Retries', leaf('int', () => (j.retries !== undefined ? String(j.retries) : ''), option('retries', 10))],
-      ['Concurrency', leaf('int', () => (j.concurrency !== undefined ? String(j.concurrency) : ''), option('concurrency', 10_000))],
-    ];
-    const rs = results();
-    return [
-      ['Targets', dir(() => j.targets.map((t) => [t.name, {
-        kind: 'leaf', format: 'chr', value: () => t.uri,
-        replace: (w: Write) => update({ targets: job().targets.map((x) => (x.name === t.name ? { name: t.name, uri: text(w) } : x)) }),
-        remove: () => update({ targets: job().targets.filter((x) => x.name !== t.name) }),
-      } satisfies Node] as [string, Node]), {
-        add: (target, w) => (NAME.test(target) && text(w) !== '' ? update({ targets: [...job().targets, { name: target, uri: text(w) }] }) : 400),
-      })],
-      ...(j.commandsXml !== '' ? [['Commands', leaf('xml', () => j.commandsXml, setCommands)] as [string, Node]] : []),
-      ['Options', dir(() => opts.filter(([, n]) => n.kind === 'leaf' && n.value() !== ''), {
-        add: (opt, w) => {
-          const found = opts.find(([n]) => n === opt);
-          return found && found[1].kind === 'leaf' && found[1].replace ? found[1].replace(w) : 404;
-        },
-      })],
-      ['Operations', dir(() => [
-        ['Start', { kind: 'exec', exec: ({ correlator }) => {
-          const cur = job();
-          if (cur.state === JobState.Running) return runner.refused(name, 409, 'already running');
-          if (cur.state !== JobState.Created) return runner.refused(name, 409, 'already ran: a job runs once; create another');
-          if (!cur.commands || cur.commands.length === 0) return runner.refused(name, 412, 'the job has no commands');
-          const resolved = runner.resolveTargets(cur.targets.map((t) => t.uri));
-          if (!resolved.ok) return runner.refused(name, resolved.status, resolved.reason);
-          return runner.start(cur, resolved.devices, correlator);
-        } }],
-        ['Cancel', { kind: 'exec', exec: () => runner.cancel(name) }],
-      ])],
-      ['State', leaf('int', () => String(j.state))],
-      ['Progress', dir(() => [
-        ['Total', leaf('int', () => String(j.devices?.length ?? 0))],
-        ['Done', leaf('int', () => String(rs.length))],
-        ['Succeeded', leaf('int', () => String(rs.filter((r) => r.status >= 200 && r.status < 300).length))],
-        ['Failed', leaf('int', () => String(rs.filter((r) => r.status < 200 || r.status >= 300).length))],
-      ])],
-      ['Aggregate', dir(() => [...aggregate(rs)].map(([code, devices]) => [String(code), leaf('int', () => String(devices.length))] as [string, Node]))],
-      ['Results', dir(() => rs.map((r, i) => [String(i + 1), dir(() => [
-        ['DeviceID', leaf('chr', () => r.deviceId)],
-        ['Status', leaf('int', () => String(r.status))],
-        ['Cmd', dir(() => r.commands.map((c, k) => [String(k + 1), dir(() => [
-          ['Status', leaf('int', () => String(c.status))],
-          ...(c.data !== undefined ? [['Data', leaf(c.format === 'b64' || c.format === 'bin' ? 'b64' : 'chr', () => c.data)] as [string, Node]] : []),
-          ...(c.format ? [['Format', leaf('chr', () => c.format)] as [string, Node]] : []),
-        ])] as [string, Node]))],
-      ])] as [string, Node]))],
-    ];
-  }, {
-    add: (child, w) => (child === 'Commands' ? setCommands(w) : 405),
-    remove: () => {
-      runner.cancel(name);
-      return store.deleteJob(name) ? 200 : 404;
+  return dir(
+    () => {
+      const j = job();
+      const opts: [string, Node][] = [
+        ['Timeout', leaf('int', () => (j.timeoutS !== undefined ? String(j.timeoutS) : ''), option('timeoutS', 86_400))],
+        ['Retries', leaf('int', () => (j.retries !== undefined ? String(j.retries) : ''), option('retries', 10))],
+        ['Concurrency', leaf('int', () => (j.concurrency !== undefined ? String(j.concurrency) : ''), option('concurrency', 10_000))],
+      ];
+      const rs = results();
+      return [
+        [
+          'Targets',
+          dir(
+            () =>
+              j.targets.map(
+                (t) =>
+                  [
+                    t.name,
+                    {
+                      kind: 'leaf',
+                      format: 'chr',
+                      value: () => t.uri,
+                      replace: (w: Write) =>
+                        update({ targets: job().targets.map((x) => (x.name === t.name ? { name: t.name, uri: text(w) } : x)) }),
+                      remove: () => update({ targets: job().targets.filter((x) => x.name !== t.name) }),
+                    } satisfies Node,
+                  ] as [string, Node],
+              ),
+            {
+              add: (target, w) =>
+                NAME.test(target) && text(w) !== '' ? update({ targets: [...job().targets, { name: target, uri: text(w) }] }) : 400,
+            },
+          ),
+        ],
+        ...(j.commandsXml !== '' ? [['Commands', leaf('xml', () => j.commandsXml, setCommands)] as [string, Node]] : []),
+        [
+          'Options',
+          dir(() => opts.filter(([, n]) => n.kind === 'leaf' && n.value() !== ''), {
+            add: (opt, w) => {
+              const found = opts.find(([n]) => n === opt);
+              return found && found[1].kind === 'leaf' && found[1].replace ? found[1].replace(w) : 404;
+            },
+          }),
+        ],
+        [
+          'Operations',
+          dir(() => [
+            [
+              'Start',
+              {
+                kind: 'exec',
+                exec: ({ correlator }) => {
+                  const cur = job();
+                  if (cur.state === JobState.Running) return runner.refused(name, 409, 'already running');
+                  if (cur.state !== JobState.Created) return runner.refused(name, 409, 'already ran: a job runs once; create another');
+                  if (!cur.commands || cur.commands.length === 0) return runner.refused(name, 412, 'the job has no commands');
+                  const resolved = runner.resolveTargets(cur.targets.map((t) => t.uri));
+                  if (!resolved.ok) return runner.refused(name, resolved.status, resolved.reason);
+                  return runner.start(cur, resolved.devices, correlator);
+                },
+              },
+            ],
+            ['Cancel', { kind: 'exec', exec: () => runner.cancel(name) }],
+          ]),
+        ],
+        ['State', leaf('int', () => String(j.state))],
+        [
+          'Progress',
+          dir(() => [
+            ['Total', leaf('int', () => String(j.devices?.length ?? 0))],
+            ['Done', leaf('int', () => String(rs.length))],
+            ['Succeeded', leaf('int', () => String(rs.filter((r) => r.status >= 200 && r.status < 300).length))],
+            ['Failed', leaf('int', () => String(rs.filter((r) => r.status < 200 || r.status >= 300).length))],
+          ]),
+        ],
+        [
+          'Aggregate',
+          dir(() =>
+            [...aggregate(rs)].map(([code, devices]) => [String(code), leaf('int', () => String(devices.length))] as [string, Node]),
+          ),
+        ],
+        [
+          'Results',
+          dir(() =>
+            rs.map(
+              (r, i) =>
+                [
+                  String(i + 1),
+                  dir(() => [
+                    ['DeviceID', leaf('chr', () => r.deviceId)],
+                    ['Status', leaf('int', () => String(r.status))],
+                    [
+                      'Cmd',
+                      dir(() =>
+                        r.commands.map(
+                          (c, k) =>
+                            [
+                              String(k + 1),
+                              dir(() => [
+                                ['Status', leaf('int', () => String(c.status))],
+                                ...(c.data !== undefined
+                                  ? [
+                                      ['Data', leaf(c.format === 'b64' || c.format === 'bin' ? 'b64' : 'chr', () => c.data)] as [
+                                        string,
+                                        Node,
+                                      ],
+                                    ]
+                                  : []),
+                                ...(c.format ? [['Format', leaf('chr', () => c.format)] as [string, Node]] : []),
+                              ]),
+                            ] as [string, Node],
+                        ),
+                      ),
+                    ],
+                  ]),
+                ] as [string, Node],
+            ),
+          ),
+        ],
+      ];
     },
-  });
+    {
+      add: (child, w) => (child === 'Commands' ? setCommands(w) : 405),
+      remove: () => {
+        runner.cancel(name);
+        return store.deleteJob(name) ? 200 : 404;
+      },
+    },
+  );
 }
 
 export function fanoutShape(store: GatewayStore, runner: FanoutRunner, now: () => number): Node {

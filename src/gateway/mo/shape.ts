@@ -39,11 +39,19 @@ export interface ExecLeaf {
 
 export type Node = Leaf | Dir | ExecLeaf;
 
-export const leaf = (format: Format, value: () => ItemData | undefined, replace?: (w: Write) => number, type?: string): Leaf =>
-  ({ kind: 'leaf', format, value, ...(replace ? { replace } : {}), ...(type ? { type } : {}) });
+export const leaf = (format: Format, value: () => ItemData | undefined, replace?: (w: Write) => number, type?: string): Leaf => ({
+  kind: 'leaf',
+  format,
+  value,
+  ...(replace ? { replace } : {}),
+  ...(type ? { type } : {}),
+});
 
-export const dir = (children: () => Iterable<[string, Node]>, extra: Partial<Omit<Dir, 'kind' | 'children'>> = {}): Dir =>
-  ({ kind: 'dir', children: () => new Map(children()), ...extra });
+export const dir = (children: () => Iterable<[string, Node]>, extra: Partial<Omit<Dir, 'kind' | 'children'>> = {}): Dir => ({
+  kind: 'dir',
+  children: () => new Map(children()),
+  ...extra,
+});
 
 export const text = (w: Write): string => (typeof w.data === 'string' ? w.data : w.data ? Buffer.from(w.data).toString('utf8') : '');
 

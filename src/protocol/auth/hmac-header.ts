@@ -33,7 +33,10 @@ export function parseHmacHeader(value: string): HmacHeader {
   };
   while (i < n) {
     skipSpace();
-    if (value[i] === ',') { i++; continue; }
+    if (value[i] === ',') {
+      i++;
+      continue;
+    }
     if (i >= n) break;
     const eq = value.indexOf('=', i);
     if (eq < 0) throw bad(`expected name=value at character ${i}`);

@@ -1,6 +1,8 @@
 /** What a lenient read let pass (docs/errors.md, docs/interop.md). */
 export const DecodeWarningCode = {
-  SkippedElement: 'DM_SKIPPED_ELEMENT', FormatCase: 'DM_FORMAT_CASE', FormatMime: 'DM_FORMAT_MIME',
+  SkippedElement: 'DM_SKIPPED_ELEMENT',
+  FormatCase: 'DM_FORMAT_CASE',
+  FormatMime: 'DM_FORMAT_MIME',
   StatusNoCmdRef: 'DM_STATUS_NO_CMDREF',
 } as const;
 export type DecodeWarningCode = (typeof DecodeWarningCode)[keyof typeof DecodeWarningCode];

@@ -3,9 +3,7 @@
 // Data); the encoders always write DTD order.
 import { MessageError, MessageErrorCode } from '../errors.ts';
 import { effectiveFormat, Format } from '../model.ts';
-import type {
-  Chal, Command, Cred, Item, ItemData, LocRef, Message, Meta, Status, SyncHdr,
-} from '../model.ts';
+import type { Chal, Command, Cred, Item, ItemData, LocRef, Message, Meta, Status, SyncHdr } from '../model.ts';
 import { type DecodeWarning, DecodeWarningCode } from './options.ts';
 import { base64Decode, isBlank, utf8Decode, utf8Encode } from './data.ts';
 import { Tag, tagNames } from './tags.ts';
@@ -46,18 +44,41 @@ function readHdr(c: Ctx): SyncHdr {
   let verDtd, verProto, sessionId, msgId, target, source, respUri, noResp, cred, meta;
   for (let t = child(c, 'SyncHdr'); t !== END; t = child(c, 'SyncHdr')) {
     switch (t) {
-      case Tag.VerDTD: verDtd = text(c); break;
-      case Tag.VerProto: verProto = text(c); break;
-      case Tag.SessionID: sessionId = text(c); break;
-      case Tag.MsgID: msgId = int(c, 'MsgID'); break;
-      case Tag.Target: target = readLoc(c, 'Target'); break;
-      case Tag.Source: source = readLoc(c, 'Source'); break;
-      case Tag.RespURI: respUri = text(c); break;
-      case Tag.NoResp: noResp = flag(c); break;
-      case Tag.Cred: cred = readCred(c); break;
-      case Tag.Meta: meta = readMeta(c); break;
-      case Tag.NoResults: skipWithWarning(c, 'NoResults'); break;
-      default: unexpected(c, t, 'SyncHdr');
+      case Tag.VerDTD:
+        verDtd = text(c);
+        break;
+      case Tag.VerProto:
+        verProto = text(c);
+        break;
+      case Tag.SessionID:
+        sessionId = text(c);
+        break;
+      case Tag.MsgID:
+        msgId = int(c, 'MsgID');
+        break;
+      case Tag.Target:
+        target = readLoc(c, 'Target');
+        break;
+      case Tag.Source:
+        source = readLoc(c, 'Source');
+        break;
+      case Tag.RespURI:
+        respUri = text(c);
+        break;
+      case Tag.NoResp:
+        noResp = flag(c);
+        break;
+      case Tag.Cred:
+        cred = readCred(c);
+        break;
+      case Tag.Meta:
+        meta = readMeta(c);
+        break;
+      case Tag.NoResults:
+        skipWithWarning(c, 'NoResults');
+        break;
+      default:
+        unexpected(c, t, 'SyncHdr');
     }
   }
   if (verDtd === undefined) missing(c, 'VerDTD', 'SyncHdr');
@@ -88,15 +109,30 @@ function readBody(c: Ctx): { commands: Command[]; final: boolean } {
 
 function readCommand(c: Ctx, t: number, parent: string): Command {
   switch (t) {
-    case Tag.Add: case Tag.Replace: case Tag.Delete: case Tag.Copy: case Tag.Get: case Tag.Exec:
+    case Tag.Add:
+    case Tag.Replace:
+    case Tag.Delete:
+    case Tag.Copy:
+    case Tag.Get:
+    case Tag.Exec:
       return readItemCommand(c, t);
-    case Tag.Alert: return readAlert(c);
-    case Tag.Atomic: case Tag.Sequence: return readContainer(c, t);
-    case Tag.Results: return readResults(c);
-    case Tag.Status: return readStatus(c, false);
-    case Tag.Sync: case Tag.Map: case Tag.Put: case Tag.Search: case Tag.Move:
+    case Tag.Alert:
+      return readAlert(c);
+    case Tag.Atomic:
+    case Tag.Sequence:
+      return readContainer(c, t);
+    case Tag.Results:
+      return readResults(c);
+    case Tag.Status:
+      return readStatus(c, false);
+    case Tag.Sync:
+    case Tag.Map:
+    case Tag.Put:
+    case Tag.Search:
+    case Tag.Move:
       return readUnsupported(c, t);
-    default: return unexpected(c, t, parent);
+    default:
+      return unexpected(c, t, parent);
   }
 }
 
@@ -107,15 +143,34 @@ function readItemCommand(c: Ctx, t: number): Command {
   const items: RawItem[] = [];
   for (let u = child(c, name); u !== END; u = child(c, name)) {
     switch (u) {
-      case Tag.CmdID: cmdId = int(c, 'CmdID'); break;
-      case Tag.NoResp: noResp = flag(c); break;
-      case Tag.Meta: meta = readMeta(c); break;
-      case Tag.Item: items.push(readItem(c)); break;
-      case Tag.Lang: if (t !== Tag.Get) unexpected(c, u, name); lang = text(c); break;
-      case Tag.Correlator: if (t !== Tag.Exec) unexpected(c, u, name); correlator = text(c); break;
+      case Tag.CmdID:
+        cmdId = int(c, 'CmdID');
+        break;
+      case Tag.NoResp:
+        noResp = flag(c);
+        break;
+      case Tag.Meta:
+        meta = readMeta(c);
+        break;
+      case Tag.Item:
+        items.push(readItem(c));
+        break;
+      case Tag.Lang:
+        if (t !== Tag.Get) unexpected(c, u, name);
+        lang = text(c);
+        break;
+      case Tag.Correlator:
+        if (t !== Tag.Exec) unexpected(c, u, name);
+        correlator = text(c);
+        break;
       // DM 1.2: Cred only in SyncHdr; Archive/SftDel are DS-only
-      case Tag.Cred: case Tag.Archive: case Tag.SftDel: skipWithWarning(c, tagNames[u] ?? ''); break;
-      default: unexpected(c, u, name);
+      case Tag.Cred:
+      case Tag.Archive:
+      case Tag.SftDel:
+        skipWithWarning(c, tagNames[u] ?? '');
+        break;
+      default:
+        unexpected(c, u, name);
     }
   }
   if (cmdId === undefined) missing(c, 'CmdID', name);
@@ -144,13 +199,26 @@ function readAlert(c: Ctx): Command {
   const items: RawItem[] = [];
   for (let u = child(c, 'Alert'); u !== END; u = child(c, 'Alert')) {
     switch (u) {
-      case Tag.CmdID: cmdId = int(c, 'CmdID'); break;
-      case Tag.NoResp: noResp = flag(c); break;
-      case Tag.Data: data = int(c, 'Alert Data'); break;
-      case Tag.Correlator: correlator = text(c); break;
-      case Tag.Item: items.push(readItem(c)); break;
-      case Tag.Cred: skipWithWarning(c, 'Cred'); break;
-      default: unexpected(c, u, 'Alert');
+      case Tag.CmdID:
+        cmdId = int(c, 'CmdID');
+        break;
+      case Tag.NoResp:
+        noResp = flag(c);
+        break;
+      case Tag.Data:
+        data = int(c, 'Alert Data');
+        break;
+      case Tag.Correlator:
+        correlator = text(c);
+        break;
+      case Tag.Item:
+        items.push(readItem(c));
+        break;
+      case Tag.Cred:
+        skipWithWarning(c, 'Cred');
+        break;
+      default:
+        unexpected(c, u, 'Alert');
     }
   }
   if (cmdId === undefined) missing(c, 'CmdID', 'Alert');
@@ -168,10 +236,17 @@ function readContainer(c: Ctx, t: number): Command {
   const commands: Command[] = [];
   for (let u = child(c, name); u !== END; u = child(c, name)) {
     switch (u) {
-      case Tag.CmdID: cmdId = int(c, 'CmdID'); break;
-      case Tag.NoResp: noResp = flag(c); break;
-      case Tag.Meta: meta = readMeta(c); break;
-      default: commands.push(readCommand(c, u, name));
+      case Tag.CmdID:
+        cmdId = int(c, 'CmdID');
+        break;
+      case Tag.NoResp:
+        noResp = flag(c);
+        break;
+      case Tag.Meta:
+        meta = readMeta(c);
+        break;
+      default:
+        commands.push(readCommand(c, u, name));
     }
   }
   if (cmdId === undefined) missing(c, 'CmdID', name);
@@ -187,14 +262,29 @@ function readResults(c: Ctx): Command {
   const items: RawItem[] = [];
   for (let u = child(c, 'Results'); u !== END; u = child(c, 'Results')) {
     switch (u) {
-      case Tag.CmdID: cmdId = int(c, 'CmdID'); break;
-      case Tag.MsgRef: msgRef = int(c, 'MsgRef'); break;
-      case Tag.CmdRef: cmdRef = int(c, 'CmdRef'); break;
-      case Tag.Meta: meta = readMeta(c); break;
-      case Tag.TargetRef: targetRef = text(c); break;
-      case Tag.SourceRef: sourceRef = text(c); break;
-      case Tag.Item: items.push(readItem(c)); break;
-      default: unexpected(c, u, 'Results');
+      case Tag.CmdID:
+        cmdId = int(c, 'CmdID');
+        break;
+      case Tag.MsgRef:
+        msgRef = int(c, 'MsgRef');
+        break;
+      case Tag.CmdRef:
+        cmdRef = int(c, 'CmdRef');
+        break;
+      case Tag.Meta:
+        meta = readMeta(c);
+        break;
+      case Tag.TargetRef:
+        targetRef = text(c);
+        break;
+      case Tag.SourceRef:
+        sourceRef = text(c);
+        break;
+      case Tag.Item:
+        items.push(readItem(c));
+        break;
+      default:
+        unexpected(c, u, 'Results');
     }
   }
   if (cmdId === undefined) missing(c, 'CmdID', 'Results');
@@ -216,17 +306,38 @@ function readStatus(c: Ctx, first: boolean): Status {
   const items: RawItem[] = [];
   for (let u = child(c, 'Status'); u !== END; u = child(c, 'Status')) {
     switch (u) {
-      case Tag.CmdID: cmdId = int(c, 'CmdID'); break;
-      case Tag.MsgRef: msgRef = int(c, 'MsgRef'); break;
-      case Tag.CmdRef: cmdRef = int(c, 'CmdRef'); break;
-      case Tag.Cmd: cmd = text(c); break;
-      case Tag.TargetRef: targetRefs.push(text(c)); break;
-      case Tag.SourceRef: sourceRefs.push(text(c)); break;
-      case Tag.Cred: cred = readCred(c); break;
-      case Tag.Chal: chal = readChal(c); break;
-      case Tag.Data: code = int(c, 'Status Data'); break;
-      case Tag.Item: items.push(readItem(c)); break;
-      default: unexpected(c, u, 'Status');
+      case Tag.CmdID:
+        cmdId = int(c, 'CmdID');
+        break;
+      case Tag.MsgRef:
+        msgRef = int(c, 'MsgRef');
+        break;
+      case Tag.CmdRef:
+        cmdRef = int(c, 'CmdRef');
+        break;
+      case Tag.Cmd:
+        cmd = text(c);
+        break;
+      case Tag.TargetRef:
+        targetRefs.push(text(c));
+        break;
+      case Tag.SourceRef:
+        sourceRefs.push(text(c));
+        break;
+      case Tag.Cred:
+        cred = readCred(c);
+        break;
+      case Tag.Chal:
+        chal = readChal(c);
+        break;
+      case Tag.Data:
+        code = int(c, 'Status Data');
+        break;
+      case Tag.Item:
+        items.push(readItem(c));
+        break;
+      default:
+        unexpected(c, u, 'Status');
     }
   }
   if (cmdId === undefined) missing(c, 'CmdID', 'Status');
@@ -264,14 +375,29 @@ function readItem(c: Ctx): RawItem {
   const item: RawItem = {};
   for (let t = child(c, 'Item'); t !== END; t = child(c, 'Item')) {
     switch (t) {
-      case Tag.Target: item.target = readLoc(c, 'Target'); break;
-      case Tag.Source: item.source = readLoc(c, 'Source'); break;
-      case Tag.SourceParent: item.sourceParent = readLoc(c, 'SourceParent').locUri; break;
-      case Tag.TargetParent: item.targetParent = readLoc(c, 'TargetParent').locUri; break;
-      case Tag.Meta: item.meta = readMeta(c); break;
-      case Tag.Data: item.raw = raw(c); break;
-      case Tag.MoreData: item.moreData = flag(c); break;
-      default: unexpected(c, t, 'Item');
+      case Tag.Target:
+        item.target = readLoc(c, 'Target');
+        break;
+      case Tag.Source:
+        item.source = readLoc(c, 'Source');
+        break;
+      case Tag.SourceParent:
+        item.sourceParent = readLoc(c, 'SourceParent').locUri;
+        break;
+      case Tag.TargetParent:
+        item.targetParent = readLoc(c, 'TargetParent').locUri;
+        break;
+      case Tag.Meta:
+        item.meta = readMeta(c);
+        break;
+      case Tag.Data:
+        item.raw = raw(c);
+        break;
+      case Tag.MoreData:
+        item.moreData = flag(c);
+        break;
+      default:
+        unexpected(c, t, 'Item');
     }
   }
   return item;
@@ -337,20 +463,45 @@ function readMeta(c: Ctx, meta: Mutable<Meta> = {}): Meta {
         if (meta.format !== value && value.includes('/')) mime = value;
         break;
       }
-      case Tag.Type: meta.type = text(c); break;
-      case Tag.Mark: meta.mark = text(c); break;
-      case Tag.Size: meta.size = int(c, 'Size'); break;
-      case Tag.Version: meta.version = text(c); break;
-      case Tag.NextNonce: meta.nextNonce = text(c); break;
-      case Tag.MaxMsgSize: meta.maxMsgSize = int(c, 'MaxMsgSize'); break;
-      case Tag.MaxObjSize: meta.maxObjSize = int(c, 'MaxObjSize'); break;
-      case Tag.EMI: meta.emi = [...(meta.emi ?? []), text(c)]; break;
-      case Tag.MetInf: readMeta(c, meta); break; // a MetInf wrapper: same fields
-      case Tag.Anchor: case Tag.Mem: case Tag.FreeID: case Tag.FreeMem: case Tag.SharedMem:
-      case Tag.FieldLevel: case Tag.Last: case Tag.Next:
+      case Tag.Type:
+        meta.type = text(c);
+        break;
+      case Tag.Mark:
+        meta.mark = text(c);
+        break;
+      case Tag.Size:
+        meta.size = int(c, 'Size');
+        break;
+      case Tag.Version:
+        meta.version = text(c);
+        break;
+      case Tag.NextNonce:
+        meta.nextNonce = text(c);
+        break;
+      case Tag.MaxMsgSize:
+        meta.maxMsgSize = int(c, 'MaxMsgSize');
+        break;
+      case Tag.MaxObjSize:
+        meta.maxObjSize = int(c, 'MaxObjSize');
+        break;
+      case Tag.EMI:
+        meta.emi = [...(meta.emi ?? []), text(c)];
+        break;
+      case Tag.MetInf:
+        readMeta(c, meta);
+        break; // a MetInf wrapper: same fields
+      case Tag.Anchor:
+      case Tag.Mem:
+      case Tag.FreeID:
+      case Tag.FreeMem:
+      case Tag.SharedMem:
+      case Tag.FieldLevel:
+      case Tag.Last:
+      case Tag.Next:
         skipWithWarning(c, tagNames[t] ?? ''); // DS-only MetInf
         break;
-      default: unexpected(c, t, 'Meta');
+      default:
+        unexpected(c, t, 'Meta');
     }
   }
   // a MIME type where the Format goes: chr data of that Type (Type, in any order, wins if given)
@@ -369,7 +520,11 @@ function normalFormat(c: Ctx, value: string, offset: number): string {
     return lower;
   }
   if (/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i.test(lower)) {
-    c.warn?.({ code: DecodeWarningCode.FormatMime, offset, message: `Format ${JSON.stringify(value)} is a MIME type: read as chr with that Type` });
+    c.warn?.({
+      code: DecodeWarningCode.FormatMime,
+      offset,
+      message: `Format ${JSON.stringify(value)} is a MIME type: read as chr with that Type`,
+    });
     return Format.Chr;
   }
   return value;
@@ -454,7 +609,7 @@ function flag(c: Ctx): true {
 }
 
 function skip(c: Ctx): void {
-  for (let depth = 1; depth > 0;) {
+  for (let depth = 1; depth > 0; ) {
     const t = c.r.next();
     if (t >= 0) depth++;
     else if (t === END) depth--;

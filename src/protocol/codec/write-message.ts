@@ -30,7 +30,11 @@ export function writeMessage(w: TokenWriter, msg: Message): void {
 
 function command(w: TokenWriter, cmd: Command): void {
   switch (cmd.kind) {
-    case 'Add': case 'Replace': case 'Delete': case 'Copy': case 'Get':
+    case 'Add':
+    case 'Replace':
+    case 'Delete':
+    case 'Copy':
+    case 'Get':
       w.start(Tag[cmd.kind]);
       head(w, cmd.cmdId, cmd.noResp);
       if (cmd.kind === 'Get' && cmd.lang !== undefined) leaf(w, Tag.Lang, cmd.lang);
@@ -55,7 +59,8 @@ function command(w: TokenWriter, cmd: Command): void {
       for (const it of cmd.items) item(w, it, undefined);
       w.end();
       return;
-    case 'Atomic': case 'Sequence':
+    case 'Atomic':
+    case 'Sequence':
       w.start(Tag[cmd.kind]);
       head(w, cmd.cmdId, cmd.noResp);
       if (cmd.meta !== undefined) meta(w, cmd.meta);

@@ -80,15 +80,21 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 export function decodeNotification(bytes: Uint8Array): DecodedNotification {
   if (bytes.length < MIN_PACKAGE0_LEN) {
-    throw new NotificationError(NotificationErrorCode.Truncated, bytes.length,
-      `Package#0 needs at least ${MIN_PACKAGE0_LEN} bytes (digest, header, server id), got ${bytes.length}`);
+    throw new NotificationError(
+      NotificationErrorCode.Truncated,
+      bytes.length,
+      `Package#0 needs at least ${MIN_PACKAGE0_LEN} bytes (digest, header, server id), got ${bytes.length}`,
+    );
   }
   const b = (i: number): number => bytes[i]!;
   const h = DIGEST_LEN;
   const version = (b(h) << 2) | (b(h + 1) >> 6);
   if (version < MIN_NOTIFICATION_VERSION || version > MAX_NOTIFICATION_VERSION) {
-    throw new NotificationError(NotificationErrorCode.UnsupportedVersion, h,
-      `notification version ${version} is not ${MIN_NOTIFICATION_VERSION}–${MAX_NOTIFICATION_VERSION}`);
+    throw new NotificationError(
+      NotificationErrorCode.UnsupportedVersion,
+      h,
+      `notification version ${version} is not ${MIN_NOTIFICATION_VERSION}–${MAX_NOTIFICATION_VERSION}`,
+    );
   }
   const uiMode = ((b(h + 1) >> 4) & 3) as UiMode;
   const initiator: Initiator = (b(h + 1) >> 3) & 1 ? 'server' : 'client';
@@ -97,8 +103,11 @@ export function decodeNotification(bytes: Uint8Array): DecodedNotification {
   if (idLen === 0) throw new NotificationError(NotificationErrorCode.BadField, h + 7, 'server identifier length is 0');
   const idStart = h + HEADER_LEN;
   if (idStart + idLen > bytes.length) {
-    throw new NotificationError(NotificationErrorCode.Truncated, bytes.length,
-      `server identifier of ${idLen} bytes runs past the end of the ${bytes.length}-byte message`);
+    throw new NotificationError(
+      NotificationErrorCode.Truncated,
+      bytes.length,
+      `server identifier of ${idLen} bytes runs past the end of the ${bytes.length}-byte message`,
+    );
   }
   let serverId: string;
   try {

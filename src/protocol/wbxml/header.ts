@@ -42,7 +42,11 @@ export function readHeader(b: Uint8Array): WbxmlHeader {
   if (b.length < 1) throw new WbxmlError(WbxmlErrorCode.Truncated, 0, 'empty message');
   const version = b[0]!;
   if (version < 1 || version > 3) {
-    throw new WbxmlError(WbxmlErrorCode.UnsupportedVersion, 0, `WBXML version byte 0x${version.toString(16).padStart(2, '0')} (1.1–1.3 supported)`);
+    throw new WbxmlError(
+      WbxmlErrorCode.UnsupportedVersion,
+      0,
+      `WBXML version byte 0x${version.toString(16).padStart(2, '0')} (1.1–1.3 supported)`,
+    );
   }
   let id = readMbUint32(b, 1);
   let literalIndex = -1;
@@ -68,8 +72,11 @@ export function readHeader(b: Uint8Array): WbxmlHeader {
       throw new WbxmlError(WbxmlErrorCode.BadStringTableRef, 2, `public id index ${literalIndex} is past the string table`);
     }
     const nul = stringTable.indexOf(0, literalIndex);
-    publicId = Buffer.from(stringTable.buffer, stringTable.byteOffset, stringTable.byteLength)
-      .toString('latin1', literalIndex, nul < 0 ? stringTable.length : nul); // no NUL at the end is tolerated
+    publicId = Buffer.from(stringTable.buffer, stringTable.byteOffset, stringTable.byteLength).toString(
+      'latin1',
+      literalIndex,
+      nul < 0 ? stringTable.length : nul,
+    ); // no NUL at the end is tolerated
     if (!LITERAL_ID.test(publicId)) {
       throw new WbxmlError(WbxmlErrorCode.UnknownPublicId, 2, `public id ${JSON.stringify(publicId.slice(0, 60))} is not SyncML`);
     }

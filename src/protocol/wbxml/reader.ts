@@ -5,7 +5,12 @@ import { isKnownTag, tagNames } from '../codec/tags.ts';
 import { Tok, type TokenReader } from '../codec/tokens.ts';
 import { readHeader, readMbUint32, type WbxmlHeader } from './header.ts';
 
-const SWITCH_PAGE = 0x00, END = 0x01, ENTITY = 0x02, STR_I = 0x03, STR_T = 0x83, OPAQUE = 0xc3;
+const SWITCH_PAGE = 0x00,
+  END = 0x01,
+  ENTITY = 0x02,
+  STR_I = 0x03,
+  STR_T = 0x83,
+  OPAQUE = 0xc3;
 
 export class WbxmlTokenReader implements TokenReader {
   text = '';
@@ -73,10 +78,18 @@ export class WbxmlTokenReader implements TokenReader {
           const ref = readMbUint32(b, pos + 1);
           const table = this.header.stringTable;
           if (ref.value >= table.length) {
-            throw new WbxmlError(WbxmlErrorCode.BadStringTableRef, pos + 1, `string table reference ${ref.value} is past its end (${table.length})`);
+            throw new WbxmlError(
+              WbxmlErrorCode.BadStringTableRef,
+              pos + 1,
+              `string table reference ${ref.value} is past its end (${table.length})`,
+            );
           }
           const nul = table.indexOf(0, ref.value);
-          this.text = Buffer.from(table.buffer, table.byteOffset, table.byteLength).toString('utf8', ref.value, nul < 0 ? table.length : nul);
+          this.text = Buffer.from(table.buffer, table.byteOffset, table.byteLength).toString(
+            'utf8',
+            ref.value,
+            nul < 0 ? table.length : nul,
+          );
           this.pos = ref.next;
           return Tok.Text;
         }
@@ -109,7 +122,11 @@ export class WbxmlTokenReader implements TokenReader {
     const id = (this.page << 8) | (t & 0x3f);
     if ((t & 0x3f) < 5 || (t & 0x80) !== 0 || !isKnownTag(id)) {
       // globals 0x04/0x40-0x44/0x80-0x84/0xc0-0xc4 (LITERAL, EXT, PI) and attributes never occur in SyncML
-      throw new WbxmlError(WbxmlErrorCode.UnknownToken, pos, `unknown token 0x${t.toString(16).padStart(2, '0')} on code page ${this.page}`);
+      throw new WbxmlError(
+        WbxmlErrorCode.UnknownToken,
+        pos,
+        `unknown token 0x${t.toString(16).padStart(2, '0')} on code page ${this.page}`,
+      );
     }
     if (this.depth === 0 && this.started) throw new WbxmlError(WbxmlErrorCode.TrailingBytes, pos, 'a second root element');
     this.started = true;

@@ -2,7 +2,9 @@ import { MessageError, MessageErrorCode } from '../errors.ts';
 import type { TokenWriter } from '../codec/tokens.ts';
 import { CHARSET_UTF8 } from './header.ts';
 
-const END = 0x01, STR_I = 0x03, OPAQUE = 0xc3;
+const END = 0x01,
+  STR_I = 0x03,
+  OPAQUE = 0xc3;
 
 /**
  * Writes WBXML straight from tokens: no string table (always valid, and what the spec digest §7.6
@@ -90,7 +92,7 @@ export class WbxmlTokenWriter implements TokenWriter {
   private mb(value: number): void {
     this.room(5);
     let shift = 28;
-    while (shift > 0 && (value >>> shift) === 0) shift -= 7;
+    while (shift > 0 && value >>> shift === 0) shift -= 7;
     for (; shift > 0; shift -= 7) this.buf[this.pos++] = ((value >>> shift) & 0x7f) | 0x80;
     this.buf[this.pos++] = value & 0x7f;
   }

@@ -5,8 +5,9 @@ import type { Command, Message } from '../model.ts';
 import { MessageError, MessageErrorCode } from '../errors.ts';
 import { decodeXml, encodeXmlString } from './index.ts';
 
-const HDR = '<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>0</SessionID><MsgID>1</MsgID>'
-  + '<Target><LocURI>.</LocURI></Target><Source><LocURI>.</LocURI></Source></SyncHdr>';
+const HDR =
+  '<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>0</SessionID><MsgID>1</MsgID>' +
+  '<Target><LocURI>.</LocURI></Target><Source><LocURI>.</LocURI></Source></SyncHdr>';
 
 export function decodeFragment(text: string): Command[] {
   if (/<\/?(SyncML|SyncHdr|SyncBody)\b/.test(text)) {

@@ -5,7 +5,11 @@ import { MessageError, MessageErrorCode, XmlError, XmlErrorCode } from '../error
 import { tagByName } from '../codec/tags.ts';
 import { Tok, UNKNOWN_TAG, type TokenReader } from '../codec/tokens.ts';
 
-const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QMARK = 0x3f;
+const LT = 0x3c,
+  GT = 0x3e,
+  SLASH = 0x2f,
+  BANG = 0x21,
+  QMARK = 0x3f;
 
 export class XmlTokenReader implements TokenReader {
   text = '';
@@ -99,8 +103,15 @@ export class XmlTokenReader implements TokenReader {
       const before = i;
       while (isSpace(s.charCodeAt(i))) i++;
       const c = s.charCodeAt(i);
-      if (c === GT) { i++; break; }
-      if (c === SLASH && s.charCodeAt(i + 1) === GT) { i += 2; this.pendingEnd = true; break; }
+      if (c === GT) {
+        i++;
+        break;
+      }
+      if (c === SLASH && s.charCodeAt(i + 1) === GT) {
+        i += 2;
+        this.pendingEnd = true;
+        break;
+      }
       if (i >= s.length) throw new XmlError(XmlErrorCode.Truncated, pos, `unterminated start tag <${qname}`);
       if (i === before) throw new XmlError(XmlErrorCode.Malformed, i, `expected whitespace in <${qname}>`);
       const an = scanName(s, i);
@@ -166,11 +177,17 @@ export class XmlTokenReader implements TokenReader {
     let bracket = 0;
     for (; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (quote !== 0) { if (c === quote) quote = 0; continue; }
+      if (quote !== 0) {
+        if (c === quote) quote = 0;
+        continue;
+      }
       if (c === 0x22 || c === 0x27) quote = c;
       else if (c === 0x5b) bracket++;
       else if (c === 0x5d) bracket--;
-      else if (c === GT && bracket <= 0) { this.pos = i + 1; return; }
+      else if (c === GT && bracket <= 0) {
+        this.pos = i + 1;
+        return;
+      }
     }
     throw new XmlError(XmlErrorCode.Truncated, pos, 'unterminated DOCTYPE');
   }
@@ -217,7 +234,12 @@ const ILLEGAL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
 
 function legal(text: string, offset: number): string {
   const bad = ILLEGAL.exec(text);
-  if (bad) throw new XmlError(XmlErrorCode.Malformed, offset + bad.index, `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML`);
+  if (bad)
+    throw new XmlError(
+      XmlErrorCode.Malformed,
+      offset + bad.index,
+      `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML`,
+    );
   return text;
 }
 

@@ -17,9 +17,10 @@ export class XmlTokenWriter implements TokenWriter {
     this.rootNs = `SYNCML:SYNCML${v}`;
     this.out = '<?xml version="1.0" encoding="UTF-8"?>';
     if (doctype) {
-      this.out += v === '1.2'
-        ? '<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML 1.2//EN" "http://www.openmobilealliance.org/tech/DTD/OMA-TS-SyncML_RepPro_DTD-V1_2.dtd">'
-        : '<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML 1.1//EN" "http://www.syncml.org/docs/syncml_represent_v11_20020213.dtd">';
+      this.out +=
+        v === '1.2'
+          ? '<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML 1.2//EN" "http://www.openmobilealliance.org/tech/DTD/OMA-TS-SyncML_RepPro_DTD-V1_2.dtd">'
+          : '<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML 1.1//EN" "http://www.syncml.org/docs/syncml_represent_v11_20020213.dtd">';
     }
   }
 
@@ -67,12 +68,17 @@ function escapeXml(value: string): string {
     if (c === 0x26) out += '&amp;';
     else if (c === 0x3c) out += '&lt;';
     else if (c === 0x3e) out += '&gt;';
-    else if (c === 0x0d) out += '&#13;'; // a raw CR would be read back as LF
+    else if (c === 0x0d)
+      out += '&#13;'; // a raw CR would be read back as LF
     else if (c >= 0xd800 && c <= 0xdbff && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
       out += value[i]! + value[i + 1]!;
       i++;
     } else if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || (c >= 0xd800 && c <= 0xdfff) || c === 0xfffe || c === 0xffff) {
-      throw new MessageError(MessageErrorCode.NotRepresentable, -1, `character U+${c.toString(16).padStart(4, '0')} cannot be carried in XML`);
+      throw new MessageError(
+        MessageErrorCode.NotRepresentable,
+        -1,
+        `character U+${c.toString(16).padStart(4, '0')} cannot be carried in XML`,
+      );
     } else out += value[i]!;
   }
   return out;

@@ -1,7 +1,15 @@
 // Runs the server's management commands against the tree; one Status per command (per Item where
 // items fail differently) and one Results per successful Get. Atomic rolls back as a whole.
 import {
-  AlertCode, type Alert, type Command, effectiveFormat, type Item, type Meta, type Results, type Status, StatusCode,
+  AlertCode,
+  type Alert,
+  type Command,
+  effectiveFormat,
+  type Item,
+  type Meta,
+  type Results,
+  type Status,
+  StatusCode,
 } from '../../protocol/index.ts';
 import type { DmTree, NodeValue, Principal, Write } from '../../tree/api.ts';
 import { statusFor } from '../refs.ts';
@@ -33,7 +41,10 @@ export async function execute(cmd: Command, ctx: ExecContext): Promise<Answer & 
       let code: number = StatusCode.Ok;
       for (const item of cmd.items) {
         const r = await ctx.tree.get(ctx.who, uriOf(item));
-        if (r.status !== StatusCode.Ok) { code = r.status; break; }
+        if (r.status !== StatusCode.Ok) {
+          code = r.status;
+          break;
+        }
         values.push(...(r.value ?? []));
       }
       status(code);
@@ -42,23 +53,31 @@ export async function execute(cmd: Command, ctx: ExecContext): Promise<Answer & 
     }
     case 'Add':
     case 'Replace': {
-      status(await eachItem(cmd.items, (item) => {
-        const write = writeOf(item, cmd.meta);
-        return cmd.kind === 'Add' ? ctx.tree.add(ctx.who, uriOf(item), write) : ctx.tree.replace(ctx.who, uriOf(item), write);
-      }));
+      status(
+        await eachItem(cmd.items, (item) => {
+          const write = writeOf(item, cmd.meta);
+          return cmd.kind === 'Add' ? ctx.tree.add(ctx.who, uriOf(item), write) : ctx.tree.replace(ctx.who, uriOf(item), write);
+        }),
+      );
       return { ...out, declined: false };
     }
     case 'Delete':
       status(await eachItem(cmd.items, (item) => ctx.tree.delete(ctx.who, uriOf(item))));
       return { ...out, declined: false };
     case 'Copy':
-      status(await eachItem(cmd.items, (item) =>
-        item.source ? ctx.tree.copy(ctx.who, uriOf(item), item.source.locUri) : Promise.resolve(StatusCode.IncompleteCommand)));
+      status(
+        await eachItem(cmd.items, (item) =>
+          item.source ? ctx.tree.copy(ctx.who, uriOf(item), item.source.locUri) : Promise.resolve(StatusCode.IncompleteCommand),
+        ),
+      );
       return { ...out, declined: false };
     case 'Exec':
-      status(await ctx.tree.exec(ctx.who, uriOf(cmd.item), {
-        ...(cmd.item.data !== undefined ? { data: cmd.item.data } : {}), ...(cmd.correlator ? { correlator: cmd.correlator } : {}),
-      }));
+      status(
+        await ctx.tree.exec(ctx.who, uriOf(cmd.item), {
+          ...(cmd.item.data !== undefined ? { data: cmd.item.data } : {}),
+          ...(cmd.correlator ? { correlator: cmd.correlator } : {}),
+        }),
+      );
       return { ...out, declined: false };
     case 'Alert': {
       const answer = await uiAlert(cmd, ctx);
@@ -70,7 +89,10 @@ export async function execute(cmd: Command, ctx: ExecContext): Promise<Answer & 
       let skipping = false;
       const inner: Answer = { statuses: [], results: [] };
       for (const sub of cmd.commands) {
-        if (skipping) { inner.statuses.push(statusFor(ctx.msgRef, sub, StatusCode.NotExecuted)); continue; }
+        if (skipping) {
+          inner.statuses.push(statusFor(ctx.msgRef, sub, StatusCode.NotExecuted));
+          continue;
+        }
         const a = await execute(sub, ctx);
         inner.statuses.push(...a.statuses);
         inner.results.push(...a.results);
@@ -91,7 +113,12 @@ export async function execute(cmd: Command, ctx: ExecContext): Promise<Answer & 
   }
 }
 
-async function atomic(cmd: Extract<Command, { kind: 'Atomic' }>, ctx: ExecContext, status: (code: number) => void, out: Answer): Promise<Answer> {
+async function atomic(
+  cmd: Extract<Command, { kind: 'Atomic' }>,
+  ctx: ExecContext,
+  status: (code: number) => void,
+  out: Answer,
+): Promise<Answer> {
   if (ctx.inAtomic) {
     status(StatusCode.OptionalFeatureNotSupported);
     return out;
@@ -158,10 +185,20 @@ export function writeOf(item: Item, commandMeta: Meta | undefined): Write {
 
 export function resultsFor(cmdRef: number, msgRef: number, values: readonly NodeValue[]): Results {
   return {
-    kind: 'Results', cmdId: 0, msgRef, cmdRef,
+    kind: 'Results',
+    cmdId: 0,
+    msgRef,
+    cmdRef,
     items: values.map((v) => {
-      const meta: Meta = { ...(v.format !== 'chr' ? { format: v.format } : {}), ...(v.type !== undefined && v.type !== 'text/plain' ? { type: v.type } : {}) };
-      return { source: { locUri: v.uri }, ...(Object.keys(meta).length ? { meta } : {}), ...(v.data !== undefined ? { data: v.data } : {}) };
+      const meta: Meta = {
+        ...(v.format !== 'chr' ? { format: v.format } : {}),
+        ...(v.type !== undefined && v.type !== 'text/plain' ? { type: v.type } : {}),
+      };
+      return {
+        source: { locUri: v.uri },
+        ...(Object.keys(meta).length ? { meta } : {}),
+        ...(v.data !== undefined ? { data: v.data } : {}),
+      };
     }),
   };
 }

@@ -16,9 +16,13 @@ export interface ClientQuirks {
 /** `gwmo fleet --quirks a,b=3`: names as in ClientQuirks; a quirk without a value is on */
 export function parseQuirks(text: string): ClientQuirks {
   const out: Record<string, boolean | number> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, value] = part.split('=') as [string, string | undefined];
-    if (!(SESSION_QUIRK_NAMES as readonly string[]).includes(name)) throw new Error(`unknown quirk "${name}"; the quirks are ${SESSION_QUIRK_NAMES.join(', ')}`);
+    if (!(SESSION_QUIRK_NAMES as readonly string[]).includes(name))
+      throw new Error(`unknown quirk "${name}"; the quirks are ${SESSION_QUIRK_NAMES.join(', ')}`);
     if (name === 'replyBuffer') {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1) throw new Error('replyBuffer=<n>: the most Results the device can answer in one message');

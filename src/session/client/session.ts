@@ -1,8 +1,24 @@
 // One DM session seen from the device: Pkg1, then one answer per server message until the server
 // has nothing more to say. Message in → message out; the role posts each one to `nextUrl`.
 import {
-  AlertCode, AuthScheme, type Chal, type Command, checkCred, checkHmac, formatHmacHeader, hmac, type Item, makeChal,
-  makeCred, type Message, newNonce, nonceFromText, RESYNC_NONCE, type Results, type Status, StatusCode,
+  AlertCode,
+  AuthScheme,
+  type Chal,
+  type Command,
+  checkCred,
+  checkHmac,
+  formatHmacHeader,
+  hmac,
+  type Item,
+  makeChal,
+  makeCred,
+  type Message,
+  newNonce,
+  nonceFromText,
+  RESYNC_NONCE,
+  type Results,
+  type Status,
+  StatusCode,
 } from '../../protocol/index.ts';
 import type { Principal } from '../../tree/api.ts';
 import { announcedSize, sliceData } from '../chunks.ts';
@@ -90,8 +106,16 @@ export class ClientSession {
       this.unverifiedClientNonce = undefined;
     }
     const header: Status = {
-      kind: 'Status', cmdId: 0, msgRef, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [msg.hdr.target.locUri],
-      sourceRefs: [msg.hdr.source.locUri], code: serverCheck.code, items: [], ...(serverCheck.chal ? { chal: serverCheck.chal } : {}),
+      kind: 'Status',
+      cmdId: 0,
+      msgRef,
+      cmdRef: 0,
+      cmd: 'SyncHdr',
+      targetRefs: [msg.hdr.target.locUri],
+      sourceRefs: [msg.hdr.source.locUri],
+      code: serverCheck.code,
+      items: [],
+      ...(serverCheck.chal ? { chal: serverCheck.chal } : {}),
     };
     const management = msg.body.commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results');
     if (!serverCheck.ok) {
@@ -112,7 +136,10 @@ export class ClientSession {
     for (const cmd of msg.body.commands) {
       if (cmd.kind === 'Status' || cmd.kind === 'Results') continue;
       if (cmd.kind === 'Alert' && cmd.data === AlertCode.SessionAbort) return this.finish('aborted');
-      if (cmd.kind === 'Alert' && cmd.data === AlertCode.NextMessage) { answers.push(statusFor(msgRef, cmd, StatusCode.Ok)); continue; }
+      if (cmd.kind === 'Alert' && cmd.data === AlertCode.NextMessage) {
+        answers.push(statusFor(msgRef, cmd, StatusCode.Ok));
+        continue;
+      }
       answers.push(...(await this.run(cmd, msgRef)));
     }
     // alerts raised by what just ran (a quirk of some clients: ClientDeps.raisedAlerts)
@@ -159,7 +186,12 @@ export class ClientSession {
         this.incoming = undefined;
         if (!whole.sizeMatches()) return [statusFor(msgRef, cmd, StatusCode.SizeMismatch)];
         const data = whole.whole();
-        const full = { ...cmd, items: [{ ...item, data, moreData: false, meta: { ...item.meta, format: whole.format, ...(whole.type ? { type: whole.type } : {}) } }] };
+        const full = {
+          ...cmd,
+          items: [
+            { ...item, data, moreData: false, meta: { ...item.meta, format: whole.format, ...(whole.type ? { type: whole.type } : {}) } },
+          ],
+        };
         const a = await execute(full, { tree: this.deps.tree, who: this.who, msgRef });
         return [...a.statuses, ...a.results];
       }
@@ -209,13 +241,19 @@ export class ClientSession {
 
   private pkg1Commands(): Command[] {
     const alert: Command = { kind: 'Alert', cmdId: 0, data: this.initiator, items: [] };
-    const items: Item[] = Object.entries(this.deps.devInfo).map(([name, value]) => ({ source: { locUri: `./DevInfo/${name}` }, data: value }));
+    const items: Item[] = Object.entries(this.deps.devInfo).map(([name, value]) => ({
+      source: { locUri: `./DevInfo/${name}` },
+      data: value,
+    }));
     return [alert, { kind: 'Replace', cmdId: 0, items }];
   }
 
   private alertCommands(alerts: readonly OutgoingAlert[]): Command[] {
     return alerts.map((a) => ({
-      kind: 'Alert' as const, cmdId: 0, data: a.code, ...(a.correlator ? { correlator: a.correlator } : {}),
+      kind: 'Alert' as const,
+      cmdId: 0,
+      data: a.code,
+      ...(a.correlator ? { correlator: a.correlator } : {}),
       items: a.items.map((i) => ({
         ...(i.source ? { source: { locUri: i.source } } : {}),
         meta: { type: i.type, format: i.format, ...(i.mark ? { mark: i.mark } : {}) },
@@ -281,7 +319,10 @@ export class ClientSession {
       if (fits(chunk)) {
         const restMeta = { ...item.meta };
         delete (restMeta as { size?: number }).size;
-        const rest: Results = { ...results, items: [{ ...item, meta: restMeta, data: typeof data === 'string' ? data.slice(next) : data.subarray(next) }] };
+        const rest: Results = {
+          ...results,
+          items: [{ ...item, meta: restMeta, data: typeof data === 'string' ? data.slice(next) : data.subarray(next) }],
+        };
         this.sentChunks.add(rest);
         return [chunk, rest];
       }
@@ -295,8 +336,12 @@ export class ClientSession {
     const cred = this.credential();
     const msg: Message = {
       hdr: {
-        verDtd: '1.2', verProto: 'DM/1.2', sessionId: this.sessionId, msgId: this.msgId,
-        target: { locUri: this.account.serverUrl }, source: { locUri: this.deps.devInfo['DevId'] ?? 'unknown', locName: this.account.clientAuth.name },
+        verDtd: '1.2',
+        verProto: 'DM/1.2',
+        sessionId: this.sessionId,
+        msgId: this.msgId,
+        target: { locUri: this.account.serverUrl },
+        source: { locUri: this.deps.devInfo['DevId'] ?? 'unknown', locName: this.account.clientAuth.name },
         ...(cred ? { cred } : {}),
         meta: { maxMsgSize: this.deps.maxMsgSize ?? 64 * 1024, ...(this.deps.maxObjSize ? { maxObjSize: this.deps.maxObjSize } : {}) },
       },

@@ -22,7 +22,13 @@ export interface ClientAccount {
 export interface OutgoingAlert {
   readonly code: number;
   readonly correlator?: string;
-  readonly items: readonly { readonly source?: string; readonly type: string; readonly format: string; readonly mark?: string; readonly data: ItemData }[];
+  readonly items: readonly {
+    readonly source?: string;
+    readonly type: string;
+    readonly format: string;
+    readonly mark?: string;
+    readonly data: ItemData;
+  }[];
 }
 
 /** What a user (or a simulated one) answers to a UI alert: Status code and Items. */

@@ -3,8 +3,19 @@
 import { createHmac } from 'node:crypto';
 
 import {
-  AuthScheme, type Chal, type Cred, checkCred, checkHmac, formatHmacHeader, hmac, makeChal, makeCred, type Message,
-  NONCE_BYTES, RESYNC_NONCE, StatusCode,
+  AuthScheme,
+  type Chal,
+  type Cred,
+  checkCred,
+  checkHmac,
+  formatHmacHeader,
+  hmac,
+  makeChal,
+  makeCred,
+  type Message,
+  NONCE_BYTES,
+  RESYNC_NONCE,
+  StatusCode,
 } from '../../protocol/index.ts';
 import type { WireMessage } from '../wire.ts';
 import type { DeviceAccount } from './types.ts';

@@ -1,6 +1,15 @@
 // Routes device messages to their sessions (RespURI `?s=<key>`), starts sessions on a Pkg1 and drops
 // idle ones. Transport-agnostic: bytes and the x-syncml-hmac header in, bytes out.
-import { AlertCode, AuthScheme, type Chal, DecodeError, type DecodeWarning, type Message, newNonce, StatusCode } from '../../protocol/index.ts';
+import {
+  AlertCode,
+  AuthScheme,
+  type Chal,
+  DecodeError,
+  type DecodeWarning,
+  type Message,
+  newNonce,
+  StatusCode,
+} from '../../protocol/index.ts';
 import { statusFor } from '../refs.ts';
 import { decodeMessage, encodeMessage, type WireMessage } from '../wire.ts';
 import { authenticateDevice, standInNonce } from './auth.ts';
@@ -68,18 +77,22 @@ export class ServerEngine {
     try {
       msg = decodeMessage(req.body, req.encoding, { maxBytes: this.options.maxMsgSize ?? 64 * 1024, onWarning: (w) => warnings.push(w) });
     } catch (err) {
-      if (err instanceof DecodeError) return { httpStatus: 400, message: `undecodable DM message: ${err.message} (${err.code})`, refused: { reason: 'undecodable' } };
+      if (err instanceof DecodeError)
+        return { httpStatus: 400, message: `undecodable DM message: ${err.message} (${err.code})`, refused: { reason: 'undecodable' } };
       throw err;
     }
     const key = sessionKey(req.url);
     const session = key === null ? undefined : this.sessions.get(key);
     const unit = this.deps.unitOfWork?.bind(this.deps) ?? (<T>(work: () => Promise<T>) => work());
-    const starts = msg.body.commands.some((c) => c.kind === 'Alert' && (c.data === AlertCode.ClientInitiatedMgmt || c.data === AlertCode.ServerInitiatedMgmt));
+    const starts = msg.body.commands.some(
+      (c) => c.kind === 'Alert' && (c.data === AlertCode.ClientInitiatedMgmt || c.data === AlertCode.ServerInitiatedMgmt),
+    );
     // a device that opens its next session at the last RespURI (docs/interop.md) starts afresh, as at our URL
     if (session === undefined || (session.ended && starts)) {
       if (!starts) {
         return {
-          httpStatus: 404, message: `no DM session ${key ?? '(none given)'}: it ended or expired; start a new session with Alert 1201 at ${this.options.url}`,
+          httpStatus: 404,
+          message: `no DM session ${key ?? '(none given)'}: it ended or expired; start a new session with Alert 1201 at ${this.options.url}`,
           refused: { deviceId: msg.hdr.source.locUri, reason: 'no-session' },
         };
       }
@@ -91,14 +104,18 @@ export class ServerEngine {
     }
     if (session.deviceId !== msg.hdr.source.locUri || session.sessionId !== msg.hdr.sessionId) {
       return {
-        httpStatus: 400, message: `message from ${msg.hdr.source.locUri} session ${msg.hdr.sessionId} does not belong to DM session ${key}`,
+        httpStatus: 400,
+        message: `message from ${msg.hdr.source.locUri} session ${msg.hdr.sessionId} does not belong to DM session ${key}`,
         refused: { deviceId: msg.hdr.source.locUri, reason: 'foreign-session' },
       };
     }
     const s = session;
     const previous = this.queues.get(s.key) ?? Promise.resolve();
     const run = previous.then(() => unit(() => s.handle(msg, req)));
-    this.queues.set(s.key, run.catch(() => undefined));
+    this.queues.set(
+      s.key,
+      run.catch(() => undefined),
+    );
     try {
       const reply = await run;
       this.warned(s.deviceId, warnings, s);
@@ -124,7 +141,10 @@ export class ServerEngine {
    */
   private async begin(msg: Message, req: DmRequest, unit: <T>(work: () => Promise<T>) => Promise<T>): Promise<EngineReply> {
     if (!/^DM\/1\.[23]$/.test(msg.hdr.verProto)) {
-      return { ...this.refuse(msg, req, StatusCode.DtdVersionNotSupported), refused: { deviceId: msg.hdr.source.locUri, reason: 'version' } };
+      return {
+        ...this.refuse(msg, req, StatusCode.DtdVersionNotSupported),
+        refused: { deviceId: msg.hdr.source.locUri, reason: 'version' },
+      };
     }
     const deviceId = msg.hdr.source.locUri;
     const guard = this.deps.authGuard;
@@ -133,7 +153,9 @@ export class ServerEngine {
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
       return {
-        httpStatus: 429, retryAfter: seconds, refused: { deviceId, reason: 'locked' },
+        httpStatus: 429,
+        retryAfter: seconds,
+        refused: { deviceId, reason: 'locked' },
         message: `too many failed authentications for ${deviceId} from this address: try again in ${seconds} s`,
       };
     }
@@ -216,16 +238,37 @@ export class ServerEngine {
   private refuse(msg: Message, req: DmRequest, code: number, chal?: Chal): WireMessage {
     const msgRef = msg.hdr.msgId;
     const statuses = [
-      { kind: 'Status' as const, cmdId: 1, msgRef, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [msg.hdr.target.locUri], sourceRefs: [msg.hdr.source.locUri], code, items: [], ...(chal ? { chal } : {}) },
-      ...msg.body.commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results').map((c, i) => ({ ...statusFor(msgRef, c, code), cmdId: i + 2 })),
+      {
+        kind: 'Status' as const,
+        cmdId: 1,
+        msgRef,
+        cmdRef: 0,
+        cmd: 'SyncHdr',
+        targetRefs: [msg.hdr.target.locUri],
+        sourceRefs: [msg.hdr.source.locUri],
+        code,
+        items: [],
+        ...(chal ? { chal } : {}),
+      },
+      ...msg.body.commands
+        .filter((c) => c.kind !== 'Status' && c.kind !== 'Results')
+        .map((c, i) => ({ ...statusFor(msgRef, c, code), cmdId: i + 2 })),
     ];
     const sep = this.options.url.includes('?') ? '&' : '?';
     const verProto = /^DM\/1\.[23]$/.test(msg.hdr.verProto) ? msg.hdr.verProto : 'DM/1.2';
     const reply: Message = {
       hdr: {
-        verDtd: '1.2', verProto, sessionId: msg.hdr.sessionId, msgId: 1, target: { locUri: msg.hdr.source.locUri }, source: { locUri: this.options.url },
+        verDtd: '1.2',
+        verProto,
+        sessionId: msg.hdr.sessionId,
+        msgId: 1,
+        target: { locUri: msg.hdr.source.locUri },
+        source: { locUri: this.options.url },
         respUri: `${this.options.url}${sep}s=${Buffer.from(this.options.newNonce()).toString('base64url').slice(0, 16)}`,
-        meta: { maxMsgSize: this.options.maxMsgSize ?? 64 * 1024, ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}) },
+        meta: {
+          maxMsgSize: this.options.maxMsgSize ?? 64 * 1024,
+          ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}),
+        },
       },
       body: { commands: statuses, final: true },
     };

@@ -18,7 +18,12 @@ function metaOf(op: Operation, explicitFormat: boolean, extra: Partial<Meta> = {
 }
 
 /** The command for an operation, or for one chunk of its data (`chunk` with moreData/size). */
-export function commandFor(op: Operation, cmdId: number, chunk?: { data: ItemData; moreData: boolean; size?: number }, explicitFormat = true): Command {
+export function commandFor(
+  op: Operation,
+  cmdId: number,
+  chunk?: { data: ItemData; moreData: boolean; size?: number },
+  explicitFormat = true,
+): Command {
   const target = { locUri: op.target };
   switch (op.kind) {
     case 'Get':
@@ -30,13 +35,23 @@ export function commandFor(op: Operation, cmdId: number, chunk?: { data: ItemDat
     case 'Exec': {
       const data = op.data;
       const meta = metaOf(op, explicitFormat);
-      return { kind: 'Exec', cmdId, ...(op.correlator ? { correlator: op.correlator } : {}), item: { target, ...(meta ? { meta } : {}), ...(data !== undefined ? { data } : {}) } };
+      return {
+        kind: 'Exec',
+        cmdId,
+        ...(op.correlator ? { correlator: op.correlator } : {}),
+        item: { target, ...(meta ? { meta } : {}), ...(data !== undefined ? { data } : {}) },
+      };
     }
     case 'Add':
     case 'Replace': {
       const data = chunk ? chunk.data : op.data;
       const meta = metaOf(op, explicitFormat, chunk?.size !== undefined ? { size: chunk.size } : {});
-      const item = { target, ...(meta ? { meta } : {}), ...(data !== undefined ? { data } : {}), ...(chunk?.moreData ? { moreData: true } : {}) };
+      const item = {
+        target,
+        ...(meta ? { meta } : {}),
+        ...(data !== undefined ? { data } : {}),
+        ...(chunk?.moreData ? { moreData: true } : {}),
+      };
       return { kind: op.kind, cmdId, items: [item] };
     }
   }

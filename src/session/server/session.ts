@@ -1,7 +1,14 @@
 // One DM session seen from the server: authenticates the device, answers its commands, sends the
 // queued operations package by package and files their Status/Results. Message in → message out.
 import {
-  AlertCode, type Alert, type Command, type ItemData, type Message, type Results, type Status, StatusCode,
+  AlertCode,
+  type Alert,
+  type Command,
+  type ItemData,
+  type Message,
+  type Results,
+  type Status,
+  StatusCode,
   effectiveFormat,
 } from '../../protocol/index.ts';
 import { statusFor } from '../refs.ts';
@@ -9,7 +16,16 @@ import { encodeMessage, type Encoding, type WireMessage } from '../wire.ts';
 import { type AuthDecision, authenticateDevice, serverCred, serverHmac } from './auth.ts';
 import { announcedSize, sliceData } from '../chunks.ts';
 import { commandFor } from './outgoing.ts';
-import type { AuthFailure, DeviceAccount, LearnedProfile, Operation, ResultItem, ServerDeps, ServerOptions, SessionSummary } from './types.ts';
+import type {
+  AuthFailure,
+  DeviceAccount,
+  LearnedProfile,
+  Operation,
+  ResultItem,
+  ServerDeps,
+  ServerOptions,
+  SessionSummary,
+} from './types.ts';
 import { lowered, Notes, RETRIED_ON_DROP, SERVER_AUTH_RESENDS, serverRefusedNote } from './profile.ts';
 
 interface InFlight {
@@ -126,17 +142,31 @@ export class ServerSession {
       await this.deps.saveNonces(this.deviceId, { clientNonce: auth.issuedNonce });
     }
     const hdrStatus: Status = {
-      kind: 'Status', cmdId: 0, msgRef, cmdRef: 0, cmd: 'SyncHdr',
-      targetRefs: [msg.hdr.target.locUri], sourceRefs: [msg.hdr.source.locUri], code: auth.code, items: [],
+      kind: 'Status',
+      cmdId: 0,
+      msgRef,
+      cmdRef: 0,
+      cmd: 'SyncHdr',
+      targetRefs: [msg.hdr.target.locUri],
+      sourceRefs: [msg.hdr.source.locUri],
+      code: auth.code,
+      items: [],
       ...(auth.chal ? { chal: auth.chal } : {}),
     };
     if (!auth.ok) {
       this.authFailures++;
       if (auth.code === StatusCode.Unauthorized) {
-        this.failure = { deviceId: this.deviceId, address: this.remoteAddress, scheme: this.account.clientAuth.scheme, reason: 'credentials' };
+        this.failure = {
+          deviceId: this.deviceId,
+          address: this.remoteAddress,
+          scheme: this.account.clientAuth.scheme,
+          reason: 'credentials',
+        };
       }
       // a failed message gets only Status, one per command, all with the header's code
-      const statuses = msg.body.commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results').map((c) => statusFor(msgRef, c, auth.code));
+      const statuses = msg.body.commands
+        .filter((c) => c.kind !== 'Status' && c.kind !== 'Results')
+        .map((c) => statusFor(msgRef, c, auth.code));
       const maxAttempts = this.options.maxAuthAttempts ?? LIMITS.maxAuthAttempts;
       if (this.authFailures >= maxAttempts) await this.end('auth-failed');
       return this.reply([hdrStatus, ...statuses], [], true, 'none');
@@ -147,7 +177,8 @@ export class ServerSession {
     const extra: Command[] = [];
     // 401/407 on our SyncHdr: the device ran none of that message's commands (digest §5.4)
     const verdict = msg.body.commands.find((c): c is Status => c.kind === 'Status' && c.cmdRef === 0);
-    const refusedRef = verdict && (verdict.code === StatusCode.Unauthorized || verdict.code === StatusCode.MissingCredentials) ? verdict.msgRef : undefined;
+    const refusedRef =
+      verdict && (verdict.code === StatusCode.Unauthorized || verdict.code === StatusCode.MissingCredentials) ? verdict.msgRef : undefined;
     for (const cmd of msg.body.commands) {
       if (refusedRef !== undefined && cmd.kind === 'Status' && cmd.cmdRef !== 0 && cmd.msgRef === refusedRef) continue;
       // a Generic Alert may report on an Exec whose Status came earlier in this message: file it first
@@ -201,7 +232,12 @@ export class ServerSession {
     const ops = [...[...this.inFlight.values()].map((f) => f.op), ...this.backlog];
     this.inFlight.clear();
     this.backlog = [];
-    if (ops.length > 0) await this.deps.releaseOperations(this.deviceId, ops.map((o) => o.id), note);
+    if (ops.length > 0)
+      await this.deps.releaseOperations(
+        this.deviceId,
+        ops.map((o) => o.id),
+        note,
+      );
     await this.end('server-auth-failed');
   }
 
@@ -221,7 +257,8 @@ export class ServerSession {
         for (const item of cmd.items) {
           const uri = item.source?.locUri ?? item.target?.locUri;
           if (uri !== undefined && typeof item.data === 'string') values[uri.replace(/^\.\//, '')] = item.data;
-          else if (uri !== undefined && item.data instanceof Uint8Array) values[uri.replace(/^\.\//, '')] = Buffer.from(item.data).toString('utf8');
+          else if (uri !== undefined && item.data instanceof Uint8Array)
+            values[uri.replace(/^\.\//, '')] = Buffer.from(item.data).toString('utf8');
         }
         const lrgObj = values['DevDetail/LrgObj'];
         if (lrgObj !== undefined) await this.learnLrgObj(lrgObj);
@@ -249,11 +286,18 @@ export class ServerSession {
       case AlertCode.GenericAlert:
       case AlertCode.ClientEvent: {
         const items = alert.items.map((i) => ({
-          ...(i.source ? { source: i.source.locUri } : {}), ...(i.target ? { target: i.target.locUri } : {}),
-          ...(i.meta?.type ? { type: i.meta.type } : {}), ...(i.meta?.format ? { format: i.meta.format } : {}),
-          ...(i.meta?.mark ? { mark: i.meta.mark } : {}), ...(i.data !== undefined ? { data: i.data } : {}),
+          ...(i.source ? { source: i.source.locUri } : {}),
+          ...(i.target ? { target: i.target.locUri } : {}),
+          ...(i.meta?.type ? { type: i.meta.type } : {}),
+          ...(i.meta?.format ? { format: i.meta.format } : {}),
+          ...(i.meta?.mark ? { mark: i.meta.mark } : {}),
+          ...(i.data !== undefined ? { data: i.data } : {}),
         }));
-        await this.deps.onAlert?.(this.deviceId, { code: alert.data, ...(alert.correlator ? { correlator: alert.correlator } : {}), items });
+        await this.deps.onAlert?.(this.deviceId, {
+          code: alert.data,
+          ...(alert.correlator ? { correlator: alert.correlator } : {}),
+          items,
+        });
         return StatusCode.Ok;
       }
       default:
@@ -302,7 +346,8 @@ export class ServerSession {
       if (target === undefined || target === f.op.target) return key;
     }
     this.warnings.push({
-      code: 'DM_STATUS_UNMATCHED', message: `Status ${status.code} for ${status.cmd} ${target ?? ''} has no CmdRef and matches no command of message ${status.msgRef}: ignored`,
+      code: 'DM_STATUS_UNMATCHED',
+      message: `Status ${status.code} for ${status.cmd} ${target ?? ''} has no CmdRef and matches no command of message ${status.msgRef}: ignored`,
     });
     return undefined;
   }
@@ -318,7 +363,8 @@ export class ServerSession {
 
   private async complete(flight: InFlight): Promise<void> {
     const outcome = {
-      status: flight.status ?? StatusCode.CommandFailed, ...(flight.results.length > 0 ? { results: flight.results } : {}),
+      status: flight.status ?? StatusCode.CommandFailed,
+      ...(flight.results.length > 0 ? { results: flight.results } : {}),
       ...(flight.note ? { note: flight.note } : {}),
     };
     await this.deps.completeOperation(this.deviceId, flight.op.id, outcome);
@@ -386,7 +432,8 @@ export class ServerSession {
     let cmdId = 1;
     const fixed: Command[] = [...statuses, ...commands].map((c) => ({ ...c, cmdId: cmdId++ }));
     const ops: { command: Command; flight: InFlight }[] = [];
-    const build = (extra: readonly Command[], fin: boolean): Message => this.message(msgId, [...fixed, ...ops.map((o) => o.command), ...extra], fin);
+    const build = (extra: readonly Command[], fin: boolean): Message =>
+      this.message(msgId, [...fixed, ...ops.map((o) => o.command), ...extra], fin);
     // the last message measured, kept: it is usually the one sent, and need not be encoded twice
     let measured: { msg: Message; bytes: Uint8Array } | undefined;
     const fits = (m: Message): boolean => {
@@ -402,7 +449,10 @@ export class ServerSession {
       room = false;
       final = !chunk.more;
       if (chunk.more) continuing.chunkOffset = chunk.next;
-      else { continuing.chunkOffset = undefined; this.chunking = undefined; }
+      else {
+        continuing.chunkOffset = undefined;
+        this.chunking = undefined;
+      }
     }
     const explicitFormat = this.profile.explicitFormat !== false;
     while (room && this.backlog.length > 0 && ops.length < this.commandsPerMessage) {
@@ -420,13 +470,19 @@ export class ServerSession {
       const size = announcedSize(op.data, op.format);
       if (this.peerMaxObj !== undefined && size > this.peerMaxObj) {
         // the device said it cannot take an object this large
-        void this.deps.completeOperation(this.deviceId, op.id, { status: StatusCode.RequestEntityTooLarge, note: Notes.overMaxObj(size, this.peerMaxObj) });
+        void this.deps.completeOperation(this.deviceId, op.id, {
+          status: StatusCode.RequestEntityTooLarge,
+          note: Notes.overMaxObj(size, this.peerMaxObj),
+        });
         continue;
       }
       const refusal = this.profile.largeObjects === false ? 'profile' : this.peerLrgObj === false ? 'device' : undefined;
       if (refusal !== undefined) {
         // half a value is worse than none: fail before sending any of it
-        void this.deps.completeOperation(this.deviceId, op.id, { status: StatusCode.OptionalFeatureNotSupported, note: Notes.noLargeObjects(size, this.maxMsg, refusal) });
+        void this.deps.completeOperation(this.deviceId, op.id, {
+          status: StatusCode.OptionalFeatureNotSupported,
+          note: Notes.noLargeObjects(size, this.maxMsg, refusal),
+        });
         this.completed++;
         continue;
       }
@@ -445,14 +501,22 @@ export class ServerSession {
     if (send !== 'none' || final) this.ourPackageDone = final;
     if (ops.length > 0) this.lastMessageOps = ops.length;
     const msg = build([], final);
-    const same = measured !== undefined && measured.msg.body.final === final && measured.msg.body.commands.length === msg.body.commands.length
-      && measured.msg.body.commands.every((c, i) => c === msg.body.commands[i]);
+    const same =
+      measured !== undefined &&
+      measured.msg.body.final === final &&
+      measured.msg.body.commands.length === msg.body.commands.length &&
+      measured.msg.body.commands.every((c, i) => c === msg.body.commands[i]);
     const body = same ? measured!.bytes : encodeMessage(msg, this.encoding);
     const hmac = this.authenticated ? serverHmac(this.account, body) : undefined;
     return { body, encoding: this.encoding, ...(hmac ? { hmac } : {}) };
   }
 
-  private nextChunk(flight: InFlight, cmdId: number, fits: (c: Command) => boolean, explicitFormat: boolean): { command: Command; more: boolean; next: number } {
+  private nextChunk(
+    flight: InFlight,
+    cmdId: number,
+    fits: (c: Command) => boolean,
+    explicitFormat: boolean,
+  ): { command: Command; more: boolean; next: number } {
     const op = flight.op;
     const data = op.data!;
     const offset = flight.chunkOffset ?? 0;
@@ -461,7 +525,12 @@ export class ServerSession {
     for (;;) {
       const { part, next } = sliceData(data, op.format, offset, units);
       const more = next < data.length;
-      const command = commandFor(op, cmdId, { data: part, moreData: more, ...(first ? { size: announcedSize(data, op.format) } : {}) }, explicitFormat);
+      const command = commandFor(
+        op,
+        cmdId,
+        { data: part, moreData: more, ...(first ? { size: announcedSize(data, op.format) } : {}) },
+        explicitFormat,
+      );
       if (fits(command) || units <= 1) return { command, more, next };
       units = Math.max(1, Math.floor(units * 0.8));
     }
@@ -473,18 +542,29 @@ export class ServerSession {
     const sep = this.options.url.includes('?') ? '&' : '?';
     return {
       hdr: {
-        verDtd: '1.2', verProto: this.verProto, sessionId: this.sessionId, msgId,
-        target: { locUri: this.deviceId }, source: { locUri: this.options.url },
+        verDtd: '1.2',
+        verProto: this.verProto,
+        sessionId: this.sessionId,
+        msgId,
+        target: { locUri: this.deviceId },
+        source: { locUri: this.options.url },
         respUri: `${this.options.url}${sep}s=${this.key}`,
         ...(cred ? { cred } : {}),
-        meta: { maxMsgSize: this.options.maxMsgSize ?? 64 * 1024, ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}) },
+        meta: {
+          maxMsgSize: this.options.maxMsgSize ?? 64 * 1024,
+          ...(this.options.maxObjSize ? { maxObjSize: this.options.maxObjSize } : {}),
+        },
       },
       body: { commands, final },
     };
   }
 
   private async release(ops: Operation[]): Promise<void> {
-    if (ops.length > 0) await this.deps.releaseOperations(this.deviceId, ops.map((o) => o.id));
+    if (ops.length > 0)
+      await this.deps.releaseOperations(
+        this.deviceId,
+        ops.map((o) => o.id),
+      );
   }
 
   /**
@@ -504,7 +584,12 @@ export class ServerSession {
     const dropped = cause === 'device' && unanswered.length > 0;
     const again = dropped ? unanswered.filter((op) => RETRIED_ON_DROP.has(op.kind)) : unanswered;
     const unknown = dropped ? unanswered.filter((op) => !RETRIED_ON_DROP.has(op.kind)) : [];
-    if (again.length > 0) await this.deps.releaseOperations(this.deviceId, again.map((o) => o.id), dropped ? Notes.dropped : undefined);
+    if (again.length > 0)
+      await this.deps.releaseOperations(
+        this.deviceId,
+        again.map((o) => o.id),
+        dropped ? Notes.dropped : undefined,
+      );
     await this.release(this.backlog);
     this.backlog = [];
     for (const op of unknown) {
@@ -516,7 +601,10 @@ export class ServerSession {
       await this.deps.saveProfile?.(this.deviceId, this.learned);
     }
     await this.deps.onSessionEnd?.(this.deviceId, {
-      sessionId: this.sessionId, messages: this.messages, completed: this.completed, outcome,
+      sessionId: this.sessionId,
+      messages: this.messages,
+      completed: this.completed,
+      outcome,
       ...(dropped ? { requeued: again.length, failedUnknown: unknown.length, commandsPerMessage } : {}),
     });
   }
@@ -526,4 +614,3 @@ function joinParts(parts: readonly ItemData[]): ItemData {
   if (parts.every((p) => typeof p === 'string')) return parts.join('');
   return new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))));
 }
-

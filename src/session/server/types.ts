@@ -78,7 +78,14 @@ export interface OperationOutcome {
 export interface GenericAlert {
   readonly code: number;
   readonly correlator?: string;
-  readonly items: readonly { readonly source?: string; readonly target?: string; readonly type?: string; readonly format?: string; readonly mark?: string; readonly data?: ItemData }[];
+  readonly items: readonly {
+    readonly source?: string;
+    readonly target?: string;
+    readonly type?: string;
+    readonly format?: string;
+    readonly mark?: string;
+    readonly data?: ItemData;
+  }[];
 }
 
 export interface ServerDeps {

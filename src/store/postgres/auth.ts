@@ -31,13 +31,17 @@ export class PgAuthStore implements AuthStore {
   }
 
   async putUser(u: UserRow): Promise<void> {
-    await this.db.query('INSERT INTO auth_users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT(name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash',
-      [u.name, u.role, u.passwordHash, u.createdAt]);
+    await this.db.query(
+      'INSERT INTO auth_users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT(name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash',
+      [u.name, u.role, u.passwordHash, u.createdAt],
+    );
   }
 
   async addUser(u: UserRow): Promise<boolean> {
-    const rows = await this.db.query('INSERT INTO auth_users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT(name) DO NOTHING RETURNING name',
-      [u.name, u.role, u.passwordHash, u.createdAt]);
+    const rows = await this.db.query(
+      'INSERT INTO auth_users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT(name) DO NOTHING RETURNING name',
+      [u.name, u.role, u.passwordHash, u.createdAt],
+    );
     return rows.length === 1;
   }
 
@@ -58,8 +62,10 @@ export class PgAuthStore implements AuthStore {
   }
 
   async putToken(t: TokenRow): Promise<void> {
-    await this.db.query('INSERT INTO auth_tokens (id, user_name, kind, label, role, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-      [t.id, t.user, t.kind, t.label, t.role ?? null, t.secretHash, t.createdAt, t.expiresAt ?? null]);
+    await this.db.query(
+      'INSERT INTO auth_tokens (id, user_name, kind, label, role, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [t.id, t.user, t.kind, t.label, t.role ?? null, t.secretHash, t.createdAt, t.expiresAt ?? null],
+    );
   }
 
   async getToken(id: string): Promise<TokenRow | undefined> {
@@ -68,14 +74,18 @@ export class PgAuthStore implements AuthStore {
   }
 
   async listTokens(user?: string): Promise<TokenRow[]> {
-    const rows = user === undefined
-      ? await this.db.query('SELECT * FROM auth_tokens ORDER BY created_at')
-      : await this.db.query('SELECT * FROM auth_tokens WHERE user_name = $1 ORDER BY created_at', [user]);
+    const rows =
+      user === undefined
+        ? await this.db.query('SELECT * FROM auth_tokens ORDER BY created_at')
+        : await this.db.query('SELECT * FROM auth_tokens WHERE user_name = $1 ORDER BY created_at', [user]);
     return rows.map(tokenOf);
   }
 
   async revokeToken(id: string, now: number): Promise<boolean> {
-    return (await this.db.query('UPDATE auth_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id', [now, id])).length > 0;
+    return (
+      (await this.db.query('UPDATE auth_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id', [now, id])).length >
+      0
+    );
   }
 
   async touchToken(id: string, now: number): Promise<void> {
@@ -93,13 +103,17 @@ export class PgAuthStore implements AuthStore {
   readonly loginFailures: FailureCounts = {
     add: async (key, now, windowMs) => {
       // ON CONFLICT … SET sees the old row: a window over and not locked starts again at 1
-      const r = await this.db.query(`INSERT INTO auth_login_failures (key, failures, first_at, locked_until) VALUES ($1, 1, $2, 0)
+      const r = await this.db.query(
+        `INSERT INTO auth_login_failures (key, failures, first_at, locked_until) VALUES ($1, 1, $2, 0)
         ON CONFLICT (key) DO UPDATE SET
           failures = CASE WHEN $2 - auth_login_failures.first_at > $3 AND auth_login_failures.locked_until <= $2 THEN 1 ELSE auth_login_failures.failures + 1 END,
           first_at = CASE WHEN $2 - auth_login_failures.first_at > $3 AND auth_login_failures.locked_until <= $2 THEN $2 ELSE auth_login_failures.first_at END
-        RETURNING failures`, [key, now, windowMs]);
+        RETURNING failures`,
+        [key, now, windowMs],
+      );
       // old counts go now and then, so an address flood does not grow the table for ever
-      if (++this.adds % 100 === 0) await this.db.query('DELETE FROM auth_login_failures WHERE first_at < $1 AND locked_until <= $2', [now - windowMs, now]);
+      if (++this.adds % 100 === 0)
+        await this.db.query('DELETE FROM auth_login_failures WHERE first_at < $1 AND locked_until <= $2', [now - windowMs, now]);
       return Number(r[0]!['failures']);
     },
     lock: async (key, until) => {
@@ -111,7 +125,7 @@ export class PgAuthStore implements AuthStore {
     },
     get: async (key, now, windowMs) => {
       const r = (await this.db.query('SELECT failures, first_at, locked_until FROM auth_login_failures WHERE key = $1', [key]))[0];
-      if (!r || now - Number(r['first_at']) > windowMs && Number(r['locked_until']) <= now) return undefined;
+      if (!r || (now - Number(r['first_at']) > windowMs && Number(r['locked_until']) <= now)) return undefined;
       return { failures: Number(r['failures']), lockedUntil: Number(r['locked_until']) };
     },
     clear: async (key) => {

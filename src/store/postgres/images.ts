@@ -30,8 +30,11 @@ export function pgImages(db: PgPool): SharedImages {
   let key: Promise<Uint8Array> | undefined;
   return {
     async addRecord(id, sha256, name, version, meta) {
-      const r = await db.query(`INSERT INTO image_records (id, sha256, name_key, meta, created_at) VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (name_key) DO NOTHING RETURNING id`, [id, sha256, `${name}\n${version}`, meta, Date.now()]);
+      const r = await db.query(
+        `INSERT INTO image_records (id, sha256, name_key, meta, created_at) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (name_key) DO NOTHING RETURNING id`,
+        [id, sha256, `${name}\n${version}`, meta, Date.now()],
+      );
       return r.length === 1;
     },
     async getRecord(id) {
@@ -52,7 +55,8 @@ export function pgImages(db: PgPool): SharedImages {
         const gone = (await db.query('DELETE FROM image_records WHERE id = $1 RETURNING sha256', [id]))[0];
         if (!gone) return { deleted: false, bytesGone: false };
         const sha = String(gone['sha256']);
-        if ((await db.query('SELECT 1 FROM image_records WHERE sha256 = $1 LIMIT 1', [sha])).length > 0) return { deleted: true, bytesGone: false };
+        if ((await db.query('SELECT 1 FROM image_records WHERE sha256 = $1 LIMIT 1', [sha])).length > 0)
+          return { deleted: true, bytesGone: false };
         await db.query('DELETE FROM images WHERE id = $1', [sha]); // its chunks go with it (ON DELETE CASCADE)
         return { deleted: true, bytesGone: true };
       });
@@ -65,14 +69,20 @@ export function pgImages(db: PgPool): SharedImages {
         await db.query('INSERT INTO image_link_key (id, key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [randomBytes(32)]);
         return new Uint8Array((await db.query('SELECT key FROM image_link_key WHERE id = 1'))[0]!['key'] as Buffer);
       })();
-      key.catch(() => { key = undefined; }); // a failed first try (database down) is tried again
+      key.catch(() => {
+        key = undefined;
+      }); // a failed first try (database down) is tried again
       return key;
     },
     async put(id, size, bytes) {
       // one transaction: an instance uploading the same image at the same moment waits on the row, then finds it complete
       await db.transaction(async () => {
         // meta: what the row held before image_records; unused now
-        const fresh = await db.query('INSERT INTO images (id, meta, size) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id', [id, '{}', size]);
+        const fresh = await db.query('INSERT INTO images (id, meta, size) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id', [
+          id,
+          '{}',
+          size,
+        ]);
         if (fresh.length === 0) return;
         let n = 0;
         let pending: Buffer[] = [];
@@ -97,7 +107,11 @@ export function pgImages(db: PgPool): SharedImages {
     },
     async *read(id, start, end) {
       for (let n = Math.floor(start / CHUNK); n <= Math.floor(end / CHUNK); n += BATCH) {
-        const rows = await db.query('SELECT n, data FROM image_chunks WHERE image_id = $1 AND n >= $2 AND n < $3 ORDER BY n', [id, n, n + BATCH]);
+        const rows = await db.query('SELECT n, data FROM image_chunks WHERE image_id = $1 AND n >= $2 AND n < $3 ORDER BY n', [
+          id,
+          n,
+          n + BATCH,
+        ]);
         for (const r of rows) {
           const at = Number(r['n']) * CHUNK;
           const data = r['data'] as Buffer;

@@ -143,10 +143,13 @@ export class PgPool {
     const drop = (): void => this.dropShared(made, client);
     client.on('error', drop);
     client.on('end', drop);
-    const made = client.connect().then(() => client, (err: unknown) => {
-      drop();
-      throw err;
-    });
+    const made = client.connect().then(
+      () => client,
+      (err: unknown) => {
+        drop();
+        throw err;
+      },
+    );
     this.sharedConnection = made;
     return made;
   }
@@ -225,7 +228,11 @@ export class PgPool {
     } finally {
       tx.done = true;
       // a client that failed to connect was never handed out: nothing to release
-      if (tx.client) void tx.client.then((c) => c.release(), () => undefined);
+      if (tx.client)
+        void tx.client.then(
+          (c) => c.release(),
+          () => undefined,
+        );
     }
   }
 
@@ -236,11 +243,15 @@ export class PgPool {
       await this.query('CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
       const row = (await this.query('SELECT version FROM schema_version WHERE component = $1', [component]))[0];
       let version = row ? Number(row['version']) : 0;
-      if (version > migrations.length) throw new Error(`database schema ${component} ${version} is newer than this gwmo (${migrations.length}): upgrade gwmo`);
+      if (version > migrations.length)
+        throw new Error(`database schema ${component} ${version} is newer than this gwmo (${migrations.length}): upgrade gwmo`);
       const client = await this.clientOf(this.tx.getStore()!);
       // several statements in one text: the simple protocol, not a prepared statement
       for (; version < migrations.length; version++) await client.query(migrations[version]!);
-      await this.query('INSERT INTO schema_version (component, version) VALUES ($1, $2) ON CONFLICT (component) DO UPDATE SET version = excluded.version', [component, version]);
+      await this.query(
+        'INSERT INTO schema_version (component, version) VALUES ($1, $2) ON CONFLICT (component) DO UPDATE SET version = excluded.version',
+        [component, version],
+      );
     });
   }
 
@@ -248,7 +259,10 @@ export class PgPool {
     this.closed = true;
     const shared = this.sharedConnection;
     this.sharedConnection = undefined;
-    await shared?.then((c) => c.end(), () => undefined);
+    await shared?.then(
+      (c) => c.end(),
+      () => undefined,
+    );
     await this.pool.end();
   }
 }
@@ -263,10 +277,15 @@ export function connectError(url: string, err: unknown): Error {
   } catch {
     // not a URL: show it as given (without a password, there is no host to parse)
   }
-  const hint = e.code === 'ECONNREFUSED' ? 'is PostgreSQL running there? check the host and port in --db'
-    : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? 'the host name does not resolve: check --db'
-      : e.code === '28P01' || e.code === '28000' ? 'the server refused the user or password in --db'
-        : e.code === '3D000' ? 'the database does not exist: create it (createdb) or name another in --db'
-          : 'check --db';
+  const hint =
+    e.code === 'ECONNREFUSED'
+      ? 'is PostgreSQL running there? check the host and port in --db'
+      : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+        ? 'the host name does not resolve: check --db'
+        : e.code === '28P01' || e.code === '28000'
+          ? 'the server refused the user or password in --db'
+          : e.code === '3D000'
+            ? 'the database does not exist: create it (createdb) or name another in --db'
+            : 'check --db';
   return new Error(`cannot use PostgreSQL at ${where}: ${e.message ?? String(err)} (${hint})`);
 }

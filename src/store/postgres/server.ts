@@ -7,8 +7,32 @@ import { randomUUID } from 'node:crypto';
 
 import pg from 'pg';
 
-import { ACCOUNT_COLUMNS, alertOf, alertType, alertWhere, columnValue, deviceOf, fromJson, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
-import type { AccountPatch, AlertQuery, AlertRow, DeviceJobRow, DeviceRow, OperationFinish, OperationRow, PushRelay, ServerStore, SharedImages, StoreChange } from '../server.ts';
+import {
+  ACCOUNT_COLUMNS,
+  alertOf,
+  alertType,
+  alertWhere,
+  columnValue,
+  deviceOf,
+  fromJson,
+  operationOf,
+  type Row,
+  toJson,
+  UPDATE_COLUMNS,
+} from '../rows.ts';
+import type {
+  AccountPatch,
+  AlertQuery,
+  AlertRow,
+  DeviceJobRow,
+  DeviceRow,
+  OperationFinish,
+  OperationRow,
+  PushRelay,
+  ServerStore,
+  SharedImages,
+  StoreChange,
+} from '../server.ts';
 import { IMAGE_MIGRATIONS, IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
 
@@ -103,23 +127,35 @@ export class PgServerStore implements ServerStore {
     }
     await store.heartbeat();
     await store.listen();
-    store.beat = setInterval(() => void store.heartbeat().then(() => store.requeueOrphans()).catch(() => undefined), BEAT_MS);
+    store.beat = setInterval(
+      () =>
+        void store
+          .heartbeat()
+          .then(() => store.requeueOrphans())
+          .catch(() => undefined),
+      BEAT_MS,
+    );
     store.beat.unref();
     return store;
   }
 
   private async heartbeat(): Promise<void> {
     const now = Date.now();
-    await this.db.query(`INSERT INTO server_instances (id, started_at, beat_at) VALUES ($1, $2, $2)
-      ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`, [this.instanceId, now]);
+    await this.db.query(
+      `INSERT INTO server_instances (id, started_at, beat_at) VALUES ($1, $2, $2)
+      ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`,
+      [this.instanceId, now],
+    );
   }
 
   /** operations sent by instances that stopped beating (crashed) go back to the queue; `mine`: this one's too */
   private async requeueOrphans(mine = false): Promise<number> {
     const now = Date.now();
-    const rows = await this.db.query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1
+    const rows = await this.db.query(
+      `UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1
       WHERE state = 'sent' AND (sent_by IS NULL OR sent_by = $3 OR sent_by NOT IN (SELECT id FROM server_instances WHERE beat_at > $2)) RETURNING id`,
-    [now, now - DEAD_AFTER_MS, mine ? this.instanceId : '']);
+      [now, now - DEAD_AFTER_MS, mine ? this.instanceId : ''],
+    );
     await this.db.query('DELETE FROM server_instances WHERE beat_at <= $1', [now - 10 * DEAD_AFTER_MS]);
     await this.db.query('DELETE FROM push_polls WHERE instance_id NOT IN (SELECT id FROM server_instances)');
     return rows.length;
@@ -170,16 +206,27 @@ export class PgServerStore implements ServerStore {
 
   readonly pushRelay: PushRelay = {
     polled: async (deviceId, now) => {
-      await this.db.query(`INSERT INTO push_polls (device_id, instance_id, since) VALUES ($1, $2, $3)
-        ON CONFLICT (device_id) DO UPDATE SET instance_id = excluded.instance_id, since = excluded.since`, [deviceId, this.instanceId, now]);
+      await this.db.query(
+        `INSERT INTO push_polls (device_id, instance_id, since) VALUES ($1, $2, $3)
+        ON CONFLICT (device_id) DO UPDATE SET instance_id = excluded.instance_id, since = excluded.since`,
+        [deviceId, this.instanceId, now],
+      );
     },
     holder: async (deviceId, since) => {
-      const r = (await this.db.query(`SELECT p.instance_id FROM push_polls p JOIN server_instances i ON i.id = p.instance_id
-        WHERE p.device_id = $1 AND p.since > $2 AND p.instance_id <> $3 AND i.beat_at > $4`, [deviceId, since, this.instanceId, Date.now() - DEAD_AFTER_MS]))[0];
+      const r = (
+        await this.db.query(
+          `SELECT p.instance_id FROM push_polls p JOIN server_instances i ON i.id = p.instance_id
+        WHERE p.device_id = $1 AND p.since > $2 AND p.instance_id <> $3 AND i.beat_at > $4`,
+          [deviceId, since, this.instanceId, Date.now() - DEAD_AFTER_MS],
+        )
+      )[0];
       return r ? String(r['instance_id']) : undefined;
     },
     send: async (instanceId, deviceId, bytes) => {
-      await this.db.query('SELECT pg_notify($1, $2)', [PUSH_CHANNEL, `${instanceId} ${encodeURIComponent(deviceId)} ${Buffer.from(bytes).toString('base64')}`]);
+      await this.db.query('SELECT pg_notify($1, $2)', [
+        PUSH_CHANNEL,
+        `${instanceId} ${encodeURIComponent(deviceId)} ${Buffer.from(bytes).toString('base64')}`,
+      ]);
     },
     onPush: (listener) => {
       this.pushListeners.push(listener);
@@ -192,23 +239,51 @@ export class PgServerStore implements ServerStore {
 
   async putDevice(d: DeviceRow): Promise<void> {
     await this.db.flushDeferred(DEVICE_WRITE);
-    await this.db.query(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
+    await this.db.query(
+      `INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
         client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
       ON CONFLICT(device_id) DO UPDATE SET scheme=excluded.scheme, client_name=excluded.client_name,
         client_password=excluded.client_password, server_name=excluded.server_name, server_password=excluded.server_password,
         notify_address=excluded.notify_address`,
-    [d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
-      d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null]);
+      [
+        d.deviceId,
+        d.scheme,
+        d.clientName,
+        d.clientPassword,
+        d.serverName ?? null,
+        d.serverPassword ?? null,
+        d.clientNonce ?? null,
+        d.serverNonce ?? null,
+        d.notifyAddress ?? null,
+        toJson(d.devInfo),
+        d.createdAt,
+        d.lastSeen ?? null,
+      ],
+    );
   }
 
   async insertDevice(d: DeviceRow): Promise<boolean> {
     await this.db.flushDeferred(DEVICE_WRITE);
-    const rows = await this.db.query(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
+    const rows = await this.db.query(
+      `INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
         client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen, session_profile) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
       ON CONFLICT(device_id) DO NOTHING RETURNING device_id`,
-    [d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
-      d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null,
-      columnValue('sessionProfile', d.sessionProfile)]);
+      [
+        d.deviceId,
+        d.scheme,
+        d.clientName,
+        d.clientPassword,
+        d.serverName ?? null,
+        d.serverPassword ?? null,
+        d.clientNonce ?? null,
+        d.serverNonce ?? null,
+        d.notifyAddress ?? null,
+        toJson(d.devInfo),
+        d.createdAt,
+        d.lastSeen ?? null,
+        columnValue('sessionProfile', d.sessionProfile),
+      ],
+    );
     return rows.length === 1;
   }
 
@@ -216,8 +291,12 @@ export class PgServerStore implements ServerStore {
     await this.db.flushDeferred(DEVICE_WRITE);
     const entries = Object.entries(patch) as [keyof AccountPatch, unknown][];
     const sets = entries.map(([k], i) => `${ACCOUNT_COLUMNS[k]} = $${i + 1}`);
-    const r = (await this.db.query(`UPDATE devices SET ${sets.join(', ') || 'device_id = device_id'} WHERE device_id = $${entries.length + 1} RETURNING *`,
-      [...entries.map(([k, v]) => columnValue(k, v)), deviceId]))[0];
+    const r = (
+      await this.db.query(
+        `UPDATE devices SET ${sets.join(', ') || 'device_id = device_id'} WHERE device_id = $${entries.length + 1} RETURNING *`,
+        [...entries.map(([k, v]) => columnValue(k, v)), deviceId],
+      )
+    )[0];
     return r ? deviceOf(r) : undefined;
   }
 
@@ -231,8 +310,14 @@ export class PgServerStore implements ServerStore {
     await this.db.flushDeferred(DEVICE_WRITE);
     // a read: LastSeen joins the message's other writes to the row (one new row version, not two);
     // whether anything is queued rides along: most check-ins find nothing, and their take needs no round trip
-    const r = (await this.db.query(`SELECT *, EXISTS (SELECT 1 FROM operations o WHERE o.device_id = d.device_id AND o.state = 'queued') AS queued
-      FROM devices d WHERE device_id = $1`, [deviceId], { read: true }))[0];
+    const r = (
+      await this.db.query(
+        `SELECT *, EXISTS (SELECT 1 FROM operations o WHERE o.device_id = d.device_id AND o.state = 'queued') AS queued
+      FROM devices d WHERE device_id = $1`,
+        [deviceId],
+        { read: true },
+      )
+    )[0];
     if (!r) return undefined;
     if (r['queued'] === false) this.db.facts().add(NOTHING_QUEUED + deviceId);
     await this.updateDevice(deviceId, { lastSeen: now });
@@ -241,7 +326,9 @@ export class PgServerStore implements ServerStore {
 
   async listDevices(options: { limit?: number; offset?: number } = {}): Promise<DeviceRow[]> {
     await this.db.flushDeferred(DEVICE_WRITE);
-    return (await this.db.query('SELECT * FROM devices ORDER BY device_id LIMIT $1 OFFSET $2', [options.limit ?? null, options.offset ?? 0])).map(deviceOf);
+    return (
+      await this.db.query('SELECT * FROM devices ORDER BY device_id LIMIT $1 OFFSET $2', [options.limit ?? null, options.offset ?? 0])
+    ).map(deviceOf);
   }
 
   async deleteDevice(deviceId: string): Promise<boolean> {
@@ -251,7 +338,11 @@ export class PgServerStore implements ServerStore {
 
   async updateDevice(deviceId: string, patch: DevicePatch): Promise<void> {
     // in a DM message (nonces, DevInfo) the writes to the device's row go out as one UPDATE with COMMIT
-    const held = this.db.deferred<DevicePatch>(DEVICE_WRITE + deviceId, () => ({}), (all) => this.writeDevice(deviceId, all));
+    const held = this.db.deferred<DevicePatch>(
+      DEVICE_WRITE + deviceId,
+      () => ({}),
+      (all) => this.writeDevice(deviceId, all),
+    );
     if (held) Object.assign(held, patch);
     else await this.writeDevice(deviceId, patch);
   }
@@ -263,15 +354,29 @@ export class PgServerStore implements ServerStore {
       values.push(columnValue(key, value));
       sets.push(`${UPDATE_COLUMNS[key]} = $${values.length}`);
     }
-    if (sets.length > 0) await this.db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = $${values.length + 1}`, [...values, deviceId]);
+    if (sets.length > 0)
+      await this.db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = $${values.length + 1}`, [...values, deviceId]);
   }
 
   async queueOperation(op: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow> {
     this.db.facts().delete(NOTHING_QUEUED + op.deviceId);
-    const rows = await this.db.query(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
+    const rows = await this.db.query(
+      `INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
         state, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'queued',$11,$11) RETURNING *`,
-    [op.id, op.deviceId, op.kind, op.target, op.source ?? null, typeof op.data === 'string' ? op.data : null,
-      op.data instanceof Uint8Array ? op.data : null, op.format ?? null, op.type ?? null, op.correlator ?? null, now]);
+      [
+        op.id,
+        op.deviceId,
+        op.kind,
+        op.target,
+        op.source ?? null,
+        typeof op.data === 'string' ? op.data : null,
+        op.data instanceof Uint8Array ? op.data : null,
+        op.format ?? null,
+        op.type ?? null,
+        op.correlator ?? null,
+        now,
+      ],
+    );
     return operationOf(rows[0]!);
   }
 
@@ -281,8 +386,13 @@ export class PgServerStore implements ServerStore {
   }
 
   async listOperations(deviceId: string, options: { limit?: number; offset?: number } = {}): Promise<OperationRow[]> {
-    return (await this.db.query('SELECT * FROM operations WHERE device_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3',
-      [deviceId, options.limit ?? null, options.offset ?? 0])).map(operationOf);
+    return (
+      await this.db.query('SELECT * FROM operations WHERE device_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3', [
+        deviceId,
+        options.limit ?? null,
+        options.offset ?? 0,
+      ])
+    ).map(operationOf);
   }
 
   async takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]> {
@@ -290,16 +400,20 @@ export class PgServerStore implements ServerStore {
     // one queued just after this take would: the device is told of it either way
     if (this.db.facts().has(NOTHING_QUEUED + deviceId)) return [];
     // SKIP LOCKED: a session on another instance taking this device's queue at the same moment gets other rows, never the same
-    const rows = await this.db.query(`UPDATE operations SET state = 'sent', sent_by = $4, updated_at = $1 WHERE seq IN (
+    const rows = await this.db.query(
+      `UPDATE operations SET state = 'sent', sent_by = $4, updated_at = $1 WHERE seq IN (
         SELECT seq FROM operations WHERE device_id = $2 AND state = 'queued' ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING *`,
-    [now, deviceId, limit, this.instanceId]);
+      [now, deviceId, limit, this.instanceId],
+    );
     return rows.sort((a, b) => Number(a['seq']) - Number(b['seq'])).map(operationOf);
   }
 
   async finishOperation(id: string, outcome: OperationFinish, now: number): Promise<OperationRow | undefined> {
     return this.db.transaction(async () => {
-      const rows = await this.db.query('UPDATE operations SET state = $1, status = $2, results = $3, note = $6, sent_by = NULL, updated_at = $4 WHERE id = $5 RETURNING *',
-        [outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id, outcome.note ?? null]);
+      const rows = await this.db.query(
+        'UPDATE operations SET state = $1, status = $2, results = $3, note = $6, sent_by = NULL, updated_at = $4 WHERE id = $5 RETURNING *',
+        [outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id, outcome.note ?? null],
+      );
       await this.notify({ kind: 'operation', id });
       return rows[0] ? operationOf(rows[0]) : undefined;
     });
@@ -307,7 +421,10 @@ export class PgServerStore implements ServerStore {
 
   async requeueOperations(ids: readonly string[], now: number, note?: string): Promise<void> {
     this.db.facts().clear();
-    await this.db.query(`UPDATE operations SET state = 'queued', sent_by = NULL, note = coalesce($3, note), updated_at = $1 WHERE id = ANY($2) AND state = 'sent'`, [now, ids, note ?? null]);
+    await this.db.query(
+      `UPDATE operations SET state = 'queued', sent_by = NULL, note = coalesce($3, note), updated_at = $1 WHERE id = ANY($2) AND state = 'sent'`,
+      [now, ids, note ?? null],
+    );
   }
 
   async requeueAllSent(_now: number): Promise<number> {
@@ -317,26 +434,37 @@ export class PgServerStore implements ServerStore {
 
   async cancelOperation(id: string, status: number, now: number): Promise<boolean> {
     return this.db.transaction(async () => {
-      const rows = await this.db.query(`UPDATE operations SET state = 'failed', status = $1, sent_by = NULL, updated_at = $2
-        WHERE id = $3 AND state IN ('queued', 'sent', 'accepted') RETURNING id`, [status, now, id]);
+      const rows = await this.db.query(
+        `UPDATE operations SET state = 'failed', status = $1, sent_by = NULL, updated_at = $2
+        WHERE id = $3 AND state IN ('queued', 'sent', 'accepted') RETURNING id`,
+        [status, now, id],
+      );
       if (rows.length > 0) await this.notify({ kind: 'operation', id });
       return rows.length > 0;
     });
   }
 
   async listAccepted(deviceId: string, limit: number): Promise<OperationRow[]> {
-    return (await this.db.query(`SELECT * FROM operations WHERE device_id = $1 AND state = 'accepted' ORDER BY seq LIMIT $2`, [deviceId, limit])).map(operationOf);
+    return (
+      await this.db.query(`SELECT * FROM operations WHERE device_id = $1 AND state = 'accepted' ORDER BY seq LIMIT $2`, [deviceId, limit])
+    ).map(operationOf);
   }
 
   async findAcceptedByCorrelator(deviceId: string, correlator: string): Promise<OperationRow | undefined> {
-    const r = (await this.db.query(`SELECT * FROM operations WHERE device_id = $1 AND correlator = $2 AND state = 'accepted' ORDER BY seq DESC LIMIT 1`,
-      [deviceId, correlator]))[0];
+    const r = (
+      await this.db.query(
+        `SELECT * FROM operations WHERE device_id = $1 AND correlator = $2 AND state = 'accepted' ORDER BY seq DESC LIMIT 1`,
+        [deviceId, correlator],
+      )
+    )[0];
     return r ? operationOf(r) : undefined;
   }
 
   async setLocation(deviceId: string, gatewayId: string, now: number): Promise<void> {
-    await this.db.query('INSERT INTO device_locations (device_id, gateway_id, at) VALUES ($1, $2, $3) ON CONFLICT(device_id) DO UPDATE SET gateway_id = excluded.gateway_id, at = excluded.at',
-      [deviceId, gatewayId, now]);
+    await this.db.query(
+      'INSERT INTO device_locations (device_id, gateway_id, at) VALUES ($1, $2, $3) ON CONFLICT(device_id) DO UPDATE SET gateway_id = excluded.gateway_id, at = excluded.at',
+      [deviceId, gatewayId, now],
+    );
   }
 
   async getLocation(deviceId: string): Promise<{ gatewayId: string; at: number } | undefined> {
@@ -346,8 +474,10 @@ export class PgServerStore implements ServerStore {
 
   async putDeviceJob(job: DeviceJobRow): Promise<void> {
     await this.db.transaction(async () => {
-      await this.db.query('INSERT INTO device_jobs (id, device_id, correlator, record) VALUES ($1, $2, $3, $4) ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record',
-        [job.id, job.deviceId, job.correlator ?? null, toJson(job)]);
+      await this.db.query(
+        'INSERT INTO device_jobs (id, device_id, correlator, record) VALUES ($1, $2, $3, $4) ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record',
+        [job.id, job.deviceId, job.correlator ?? null, toJson(job)],
+      );
       await this.notify({ kind: 'deviceJob', id: job.id });
     });
   }
@@ -363,13 +493,19 @@ export class PgServerStore implements ServerStore {
   }
 
   async listDeviceJobs(deviceId: string): Promise<DeviceJobRow[]> {
-    return (await this.db.query('SELECT record FROM device_jobs WHERE device_id = $1', [deviceId])).map((r) => fromJson<DeviceJobRow>(String(r['record'])));
+    return (await this.db.query('SELECT record FROM device_jobs WHERE device_id = $1', [deviceId])).map((r) =>
+      fromJson<DeviceJobRow>(String(r['record'])),
+    );
   }
 
   async addAlert(a: Omit<AlertRow, 'id'>): Promise<AlertRow> {
     return this.db.transaction(async () => {
-      const r = (await this.db.query('INSERT INTO alerts (device_id, code, correlator, items, received_at, type) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id',
-        [a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt, alertType(a)]))[0]!;
+      const r = (
+        await this.db.query(
+          'INSERT INTO alerts (device_id, code, correlator, items, received_at, type) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id',
+          [a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt, alertType(a)],
+        )
+      )[0]!;
       // every instance's alert streams hear of it once it commits
       await this.notify({ kind: 'alert', id: String(r['id']) });
       return { ...a, id: Number(r['id']) };
@@ -377,7 +513,9 @@ export class PgServerStore implements ServerStore {
   }
 
   async listAlerts(deviceId: string, options: { limit?: number } = {}): Promise<AlertRow[]> {
-    return (await this.db.query('SELECT * FROM alerts WHERE device_id = $1 ORDER BY id DESC LIMIT $2', [deviceId, options.limit ?? 100])).map(alertOf);
+    return (
+      await this.db.query('SELECT * FROM alerts WHERE device_id = $1 ORDER BY id DESC LIMIT $2', [deviceId, options.limit ?? 100])
+    ).map(alertOf);
   }
 
   async queryAlerts(q: AlertQuery): Promise<AlertRow[]> {
@@ -398,7 +536,12 @@ export class PgServerStore implements ServerStore {
     if (this.beat) clearInterval(this.beat);
     await this.listener?.end().catch(() => undefined);
     // a clean stop: whatever this instance still had out goes back to the queue at once
-    await this.db.query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1 WHERE state = 'sent' AND sent_by = $2`, [Date.now(), this.instanceId]).catch(() => undefined);
+    await this.db
+      .query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1 WHERE state = 'sent' AND sent_by = $2`, [
+        Date.now(),
+        this.instanceId,
+      ])
+      .catch(() => undefined);
     await this.db.query('DELETE FROM push_polls WHERE instance_id = $1', [this.instanceId]).catch(() => undefined);
     await this.db.query('DELETE FROM server_instances WHERE id = $1', [this.instanceId]).catch(() => undefined);
     await this.db.close();

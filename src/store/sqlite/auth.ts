@@ -13,7 +13,12 @@ const SCHEMA = `
 type Row = Record<string, unknown>;
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
 
-export const userOf = (r: Row): UserRow => ({ name: String(r['name']), role: String(r['role']) as Role, passwordHash: String(r['password_hash']), createdAt: num(r['created_at'])! });
+export const userOf = (r: Row): UserRow => ({
+  name: String(r['name']),
+  role: String(r['role']) as Role,
+  passwordHash: String(r['password_hash']),
+  createdAt: num(r['created_at'])!,
+});
 
 export function tokenOf(r: Row): TokenRow {
   const expiresAt = num(r['expires_at']);
@@ -21,9 +26,16 @@ export function tokenOf(r: Row): TokenRow {
   const lastUsedAt = num(r['last_used_at']);
   const role = typeof r['role'] === 'string' ? (r['role'] as Role) : undefined;
   return {
-    id: String(r['id']), user: String(r['user_name']), kind: String(r['kind']) as TokenRow['kind'], label: String(r['label']), ...(role ? { role } : {}),
-    secretHash: String(r['secret_hash']), createdAt: num(r['created_at'])!,
-    ...(expiresAt !== undefined ? { expiresAt } : {}), ...(revokedAt !== undefined ? { revokedAt } : {}), ...(lastUsedAt !== undefined ? { lastUsedAt } : {}),
+    id: String(r['id']),
+    user: String(r['user_name']),
+    kind: String(r['kind']) as TokenRow['kind'],
+    label: String(r['label']),
+    ...(role ? { role } : {}),
+    secretHash: String(r['secret_hash']),
+    createdAt: num(r['created_at'])!,
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+    ...(revokedAt !== undefined ? { revokedAt } : {}),
+    ...(lastUsedAt !== undefined ? { lastUsedAt } : {}),
   };
 }
 
@@ -38,12 +50,16 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   async putUser(u: UserRow): Promise<void> {
-    this.db.prepare('INSERT INTO auth_users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash')
+    this.db
+      .prepare(
+        'INSERT INTO auth_users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash',
+      )
       .run(u.name, u.role, u.passwordHash, u.createdAt);
   }
 
   async addUser(u: UserRow): Promise<boolean> {
-    const r = this.db.prepare('INSERT INTO auth_users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO NOTHING')
+    const r = this.db
+      .prepare('INSERT INTO auth_users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO NOTHING')
       .run(u.name, u.role, u.passwordHash, u.createdAt);
     return Number(r.changes) === 1;
   }
@@ -63,7 +79,10 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   async putToken(t: TokenRow): Promise<void> {
-    this.db.prepare('INSERT INTO auth_tokens (id, user_name, kind, label, role, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare(
+        'INSERT INTO auth_tokens (id, user_name, kind, label, role, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(t.id, t.user, t.kind, t.label, t.role ?? null, t.secretHash, t.createdAt, t.expiresAt ?? null);
   }
 
@@ -73,9 +92,10 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   async listTokens(user?: string): Promise<TokenRow[]> {
-    const rows = user === undefined
-      ? this.db.prepare('SELECT * FROM auth_tokens ORDER BY created_at').all()
-      : this.db.prepare('SELECT * FROM auth_tokens WHERE user_name = ? ORDER BY created_at').all(user);
+    const rows =
+      user === undefined
+        ? this.db.prepare('SELECT * FROM auth_tokens ORDER BY created_at').all()
+        : this.db.prepare('SELECT * FROM auth_tokens WHERE user_name = ? ORDER BY created_at').all(user);
     return (rows as Row[]).map(tokenOf);
   }
 

@@ -26,7 +26,8 @@ function fromJson<T>(text: string): T {
   // a reviver runs for every value: only text that holds bytes needs one
   if (!text.includes('"$b64"')) return JSON.parse(text) as T;
   return JSON.parse(text, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && '$b64' in v ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64')) : v) as T;
+    v !== null && typeof v === 'object' && '$b64' in v ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64')) : v,
+  ) as T;
 }
 
 type Row = Record<string, unknown>;
@@ -40,7 +41,8 @@ export class SqliteGatewayStore implements GatewayStore {
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA foreign_keys = ON;');
     if (options.exclusive) this.db.exec('PRAGMA locking_mode = EXCLUSIVE;');
-    if (path !== ':memory:') this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};`);
+    if (path !== ':memory:')
+      this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};`);
     this.db.exec(SCHEMA);
   }
 
@@ -64,8 +66,12 @@ export class SqliteGatewayStore implements GatewayStore {
 
   private device(r: Row): InventoryRow {
     return {
-      deviceId: String(r['device_id']), mode: Number(r['mode']), protocol: String(r['protocol']), attached: Number(r['attached']) === 1,
-      firstSeen: Number(r['first_seen']), lastSeen: Number(r['last_seen']),
+      deviceId: String(r['device_id']),
+      mode: Number(r['mode']),
+      protocol: String(r['protocol']),
+      attached: Number(r['attached']) === 1,
+      firstSeen: Number(r['first_seen']),
+      lastSeen: Number(r['last_seen']),
       ...(typeof r['local_address'] === 'string' ? { localAddress: r['local_address'] } : {}),
       info: fromJson<Record<string, string>>(String(r['info'])),
     };
@@ -79,8 +85,16 @@ export class SqliteGatewayStore implements GatewayStore {
   putDevice(d: InventoryRow): void {
     this.sql(`INSERT INTO inventory (device_id, mode, protocol, attached, first_seen, last_seen, local_address, info) VALUES (?,?,?,?,?,?,?,?)
       ON CONFLICT(device_id) DO UPDATE SET mode=excluded.mode, protocol=excluded.protocol, attached=excluded.attached,
-      last_seen=excluded.last_seen, local_address=excluded.local_address, info=excluded.info`)
-      .run(d.deviceId, d.mode, d.protocol, d.attached ? 1 : 0, d.firstSeen, d.lastSeen, d.localAddress ?? null, toJson(d.info));
+      last_seen=excluded.last_seen, local_address=excluded.local_address, info=excluded.info`).run(
+      d.deviceId,
+      d.mode,
+      d.protocol,
+      d.attached ? 1 : 0,
+      d.firstSeen,
+      d.lastSeen,
+      d.localAddress ?? null,
+      toJson(d.info),
+    );
   }
 
   touchDevices(lastSeen: ReadonlyMap<string, number>): void {
@@ -114,13 +128,18 @@ export class SqliteGatewayStore implements GatewayStore {
   getGroup(name: string): GroupRow | undefined {
     const g = this.sql('SELECT * FROM groups WHERE name = ?').get(name) as Row | undefined;
     if (!g) return undefined;
-    const members = (this.sql('SELECT name, device_id FROM members WHERE grp = ? ORDER BY pos').all(name) as Row[])
-      .map((r) => ({ name: String(r['name']), deviceId: String(r['device_id']) }));
+    const members = (this.sql('SELECT name, device_id FROM members WHERE grp = ? ORDER BY pos').all(name) as Row[]).map((r) => ({
+      name: String(r['name']),
+      deviceId: String(r['device_id']),
+    }));
     return { name, description: String(g['description']), mode: Number(g['mode']), members };
   }
 
   putGroup(name: string, description: string): void {
-    this.sql('INSERT INTO groups (name, description) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET description = excluded.description').run(name, description);
+    this.sql('INSERT INTO groups (name, description) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET description = excluded.description').run(
+      name,
+      description,
+    );
   }
 
   setGroupMode(name: string, mode: number): void {
@@ -140,7 +159,9 @@ export class SqliteGatewayStore implements GatewayStore {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       this.sql('DELETE FROM members WHERE grp = ?').run(name);
-      members.forEach((m, i) => this.sql('INSERT INTO members (grp, pos, name, device_id) VALUES (?, ?, ?, ?)').run(name, i, m.name, m.deviceId));
+      members.forEach((m, i) =>
+        this.sql('INSERT INTO members (grp, pos, name, device_id) VALUES (?, ?, ?, ?)').run(name, i, m.name, m.deviceId),
+      );
       this.db.exec('COMMIT');
     } catch (err) {
       this.db.exec('ROLLBACK');
@@ -158,7 +179,10 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   putImage(row: ImageRow): void {
-    this.sql('INSERT INTO images (name, record) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record').run(row.name, toJson(row));
+    this.sql('INSERT INTO images (name, record) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record').run(
+      row.name,
+      toJson(row),
+    );
   }
 
   deleteImage(name: string): boolean {
@@ -179,7 +203,10 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   putJob(row: JobRow): void {
-    this.sql('INSERT INTO jobs (name, record) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record').run(row.name, toJson(row));
+    this.sql('INSERT INTO jobs (name, record) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record').run(
+      row.name,
+      toJson(row),
+    );
   }
 
   deleteJob(name: string): boolean {
@@ -188,15 +215,23 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   addResult(row: JobResultRow): boolean {
-    const info = this.sql('INSERT OR IGNORE INTO results (job, device_id, status, commands, at) VALUES (?,?,?,?,?)')
-      .run(row.job, row.deviceId, row.status, toJson(row.commands), row.at);
+    const info = this.sql('INSERT OR IGNORE INTO results (job, device_id, status, commands, at) VALUES (?,?,?,?,?)').run(
+      row.job,
+      row.deviceId,
+      row.status,
+      toJson(row.commands),
+      row.at,
+    );
     return Number(info.changes) > 0;
   }
 
   listResults(job: string): JobResultRow[] {
     return (this.sql('SELECT * FROM results WHERE job = ? ORDER BY device_id').all(job) as Row[]).map((r) => ({
-      job, deviceId: String(r['device_id']), status: Number(r['status']),
-      commands: fromJson<JobResultRow['commands']>(String(r['commands'])), at: Number(r['at']),
+      job,
+      deviceId: String(r['device_id']),
+      status: Number(r['status']),
+      commands: fromJson<JobResultRow['commands']>(String(r['commands'])),
+      at: Number(r['at']),
     }));
   }
 

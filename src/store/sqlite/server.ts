@@ -1,8 +1,32 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
-import { ACCOUNT_COLUMNS, alertOf, alertType, alertWhere, columnValue, deviceOf, fromJson, num, operationOf, type Row, toJson, UPDATE_COLUMNS } from '../rows.ts';
-import type { AccountPatch, AlertQuery, AlertRow, DeviceJobRow, DeviceRow, DeviceUpdate, OperationFinish, OperationRow, ServerStore, SyncAccounts } from '../server.ts';
+import {
+  ACCOUNT_COLUMNS,
+  alertOf,
+  alertType,
+  alertWhere,
+  columnValue,
+  deviceOf,
+  fromJson,
+  num,
+  operationOf,
+  type Row,
+  toJson,
+  UPDATE_COLUMNS,
+} from '../rows.ts';
+import type {
+  AccountPatch,
+  AlertQuery,
+  AlertRow,
+  DeviceJobRow,
+  DeviceRow,
+  DeviceUpdate,
+  OperationFinish,
+  OperationRow,
+  ServerStore,
+  SyncAccounts,
+} from '../server.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
@@ -64,7 +88,10 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
     if (options.exclusive) this.db.exec('PRAGMA locking_mode = EXCLUSIVE;');
-    if (path !== ':memory:') this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = ${Math.floor(options.walCheckpointPages ?? WAL_CHECKPOINT_PAGES)};`);
+    if (path !== ':memory:')
+      this.db.exec(
+        `PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = ${Math.floor(options.walCheckpointPages ?? WAL_CHECKPOINT_PAGES)};`,
+      );
     this.migrate();
   }
 
@@ -73,7 +100,8 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     const row = this.sql('SELECT version FROM schema_version').get() as Row | undefined;
     let version = row ? num(row['version'])! : 0;
     if (!row) this.db.exec('INSERT INTO schema_version VALUES (0)');
-    if (version > MIGRATIONS.length) throw new Error(`database schema ${version} is newer than this gwmo (${MIGRATIONS.length}): upgrade gwmo`);
+    if (version > MIGRATIONS.length)
+      throw new Error(`database schema ${version} is newer than this gwmo (${MIGRATIONS.length}): upgrade gwmo`);
     for (; version < MIGRATIONS.length; version++) {
       this.transaction(() => {
         this.db.exec(MIGRATIONS[version]!);
@@ -121,26 +149,50 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
         client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT(device_id) DO UPDATE SET scheme=excluded.scheme, client_name=excluded.client_name,
         client_password=excluded.client_password, server_name=excluded.server_name, server_password=excluded.server_password,
-        notify_address=excluded.notify_address`)
-      .run(d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
-        d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null);
+        notify_address=excluded.notify_address`).run(
+      d.deviceId,
+      d.scheme,
+      d.clientName,
+      d.clientPassword,
+      d.serverName ?? null,
+      d.serverPassword ?? null,
+      d.clientNonce ?? null,
+      d.serverNonce ?? null,
+      d.notifyAddress ?? null,
+      toJson(d.devInfo),
+      d.createdAt,
+      d.lastSeen ?? null,
+    );
   }
 
   async insertDevice(d: DeviceRow): Promise<boolean> {
     const r = this.sql(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
         client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen, session_profile) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-      ON CONFLICT(device_id) DO NOTHING`)
-      .run(d.deviceId, d.scheme, d.clientName, d.clientPassword, d.serverName ?? null, d.serverPassword ?? null,
-        d.clientNonce ?? null, d.serverNonce ?? null, d.notifyAddress ?? null, toJson(d.devInfo), d.createdAt, d.lastSeen ?? null,
-        columnValue('sessionProfile', d.sessionProfile));
+      ON CONFLICT(device_id) DO NOTHING`).run(
+      d.deviceId,
+      d.scheme,
+      d.clientName,
+      d.clientPassword,
+      d.serverName ?? null,
+      d.serverPassword ?? null,
+      d.clientNonce ?? null,
+      d.serverNonce ?? null,
+      d.notifyAddress ?? null,
+      toJson(d.devInfo),
+      d.createdAt,
+      d.lastSeen ?? null,
+      columnValue('sessionProfile', d.sessionProfile),
+    );
     return Number(r.changes) === 1;
   }
 
   async changeAccount(deviceId: string, patch: AccountPatch): Promise<DeviceRow | undefined> {
     const entries = Object.entries(patch) as [keyof AccountPatch, unknown][];
     const sets = entries.map(([k]) => `${ACCOUNT_COLUMNS[k]} = ?`);
-    const r = this.sql(`UPDATE devices SET ${sets.join(', ') || 'device_id = device_id'} WHERE device_id = ? RETURNING *`)
-      .get(...entries.map(([k, v]) => columnValue(k, v)), deviceId) as Row | undefined;
+    const r = this.sql(`UPDATE devices SET ${sets.join(', ') || 'device_id = device_id'} WHERE device_id = ? RETURNING *`).get(
+      ...entries.map(([k, v]) => columnValue(k, v)),
+      deviceId,
+    ) as Row | undefined;
     return r ? deviceOf(r) : undefined;
   }
 
@@ -159,7 +211,9 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   }
 
   async listDevices(options: { limit?: number; offset?: number } = {}): Promise<DeviceRow[]> {
-    return (this.sql('SELECT * FROM devices ORDER BY device_id LIMIT ? OFFSET ?').all(options.limit ?? -1, options.offset ?? 0) as Row[]).map(deviceOf);
+    return (
+      this.sql('SELECT * FROM devices ORDER BY device_id LIMIT ? OFFSET ?').all(options.limit ?? -1, options.offset ?? 0) as Row[]
+    ).map(deviceOf);
   }
 
   async deleteDevice(deviceId: string): Promise<boolean> {
@@ -178,9 +232,20 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
 
   async queueOperation(op: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow> {
     const rows = this.sql(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
-        state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,'queued',?,?) RETURNING *`)
-      .all(op.id, op.deviceId, op.kind, op.target, op.source ?? null, typeof op.data === 'string' ? op.data : null,
-        op.data instanceof Uint8Array ? op.data : null, op.format ?? null, op.type ?? null, op.correlator ?? null, now, now) as Row[];
+        state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,'queued',?,?) RETURNING *`).all(
+      op.id,
+      op.deviceId,
+      op.kind,
+      op.target,
+      op.source ?? null,
+      typeof op.data === 'string' ? op.data : null,
+      op.data instanceof Uint8Array ? op.data : null,
+      op.format ?? null,
+      op.type ?? null,
+      op.correlator ?? null,
+      now,
+      now,
+    ) as Row[];
     return operationOf(rows[0]!);
   }
 
@@ -190,12 +255,19 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   }
 
   async listOperations(deviceId: string, options: { limit?: number; offset?: number } = {}): Promise<OperationRow[]> {
-    return (this.sql('SELECT * FROM operations WHERE device_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?')
-      .all(deviceId, options.limit ?? -1, options.offset ?? 0) as Row[]).map(operationOf);
+    return (
+      this.sql('SELECT * FROM operations WHERE device_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?').all(
+        deviceId,
+        options.limit ?? -1,
+        options.offset ?? 0,
+      ) as Row[]
+    ).map(operationOf);
   }
 
   openOperationsNow(deviceId: string): number {
-    return num((this.sql(`SELECT count(*) AS n FROM operations WHERE device_id = ? AND state IN ('queued', 'sent')`).get(deviceId) as Row)['n'])!;
+    return num(
+      (this.sql(`SELECT count(*) AS n FROM operations WHERE device_id = ? AND state IN ('queued', 'sent')`).get(deviceId) as Row)['n'],
+    )!;
   }
 
   async takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]> {
@@ -204,7 +276,9 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     return this.transaction(() => {
       // the limit as a literal (one statement per limit, a handful): SQLite plans a bound LIMIT ~10 µs slower per call
       const n = Math.max(0, Math.floor(limit));
-      const rows = this.sql(`SELECT * FROM operations WHERE device_id = ? AND state = 'queued' ORDER BY seq LIMIT ${n}`).all(deviceId) as Row[];
+      const rows = this.sql(`SELECT * FROM operations WHERE device_id = ? AND state = 'queued' ORDER BY seq LIMIT ${n}`).all(
+        deviceId,
+      ) as Row[];
       const mark = this.sql(`UPDATE operations SET state = 'sent', updated_at = ? WHERE seq = ?`);
       return rows.map((r) => {
         mark.run(now, r['seq'] as number);
@@ -215,13 +289,21 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
 
   async finishOperation(id: string, outcome: OperationFinish, now: number): Promise<OperationRow | undefined> {
     // all(), not get(): get() leaves a RETURNING statement unfinished, and its open read keeps the WAL from being checkpointed
-    const [r] = this.sql('UPDATE operations SET state = ?, status = ?, results = ?, note = ?, updated_at = ? WHERE id = ? RETURNING *')
-      .all(outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, outcome.note ?? null, now, id) as Row[];
+    const [r] = this.sql('UPDATE operations SET state = ?, status = ?, results = ?, note = ?, updated_at = ? WHERE id = ? RETURNING *').all(
+      outcome.state,
+      outcome.status,
+      outcome.results ? toJson(outcome.results) : null,
+      outcome.note ?? null,
+      now,
+      id,
+    ) as Row[];
     return r ? operationOf(r) : undefined;
   }
 
   async requeueOperations(ids: readonly string[], now: number, note?: string): Promise<void> {
-    const stmt = this.sql(`UPDATE operations SET state = 'queued', note = coalesce(?, note), updated_at = ? WHERE id = ? AND state = 'sent'`);
+    const stmt = this.sql(
+      `UPDATE operations SET state = 'queued', note = coalesce(?, note), updated_at = ? WHERE id = ? AND state = 'sent'`,
+    );
     this.transaction(() => ids.forEach((id) => stmt.run(note ?? null, now, id)));
   }
 
@@ -230,23 +312,32 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   }
 
   async cancelOperation(id: string, status: number, now: number): Promise<boolean> {
-    return Number(this.sql(`UPDATE operations SET state = 'failed', status = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'sent', 'accepted')`)
-      .run(status, now, id).changes) > 0;
+    return (
+      Number(
+        this.sql(
+          `UPDATE operations SET state = 'failed', status = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'sent', 'accepted')`,
+        ).run(status, now, id).changes,
+      ) > 0
+    );
   }
 
   async listAccepted(deviceId: string, limit: number): Promise<OperationRow[]> {
-    return (this.sql(`SELECT * FROM operations WHERE device_id = ? AND state = 'accepted' ORDER BY seq LIMIT ?`).all(deviceId, limit) as Row[]).map(operationOf);
+    return (
+      this.sql(`SELECT * FROM operations WHERE device_id = ? AND state = 'accepted' ORDER BY seq LIMIT ?`).all(deviceId, limit) as Row[]
+    ).map(operationOf);
   }
 
   async findAcceptedByCorrelator(deviceId: string, correlator: string): Promise<OperationRow | undefined> {
-    const r = this.sql(`SELECT * FROM operations WHERE device_id = ? AND correlator = ? AND state = 'accepted' ORDER BY seq DESC LIMIT 1`)
-      .get(deviceId, correlator) as Row | undefined;
+    const r = this.sql(
+      `SELECT * FROM operations WHERE device_id = ? AND correlator = ? AND state = 'accepted' ORDER BY seq DESC LIMIT 1`,
+    ).get(deviceId, correlator) as Row | undefined;
     return r ? operationOf(r) : undefined;
   }
 
   async setLocation(deviceId: string, gatewayId: string, now: number): Promise<void> {
-    this.sql('INSERT INTO device_locations (device_id, gateway_id, at) VALUES (?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET gateway_id = excluded.gateway_id, at = excluded.at')
-      .run(deviceId, gatewayId, now);
+    this.sql(
+      'INSERT INTO device_locations (device_id, gateway_id, at) VALUES (?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET gateway_id = excluded.gateway_id, at = excluded.at',
+    ).run(deviceId, gatewayId, now);
   }
 
   async getLocation(deviceId: string): Promise<{ gatewayId: string; at: number } | undefined> {
@@ -255,8 +346,9 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   }
 
   async putDeviceJob(job: DeviceJobRow): Promise<void> {
-    this.sql('INSERT INTO device_jobs (id, device_id, correlator, record) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record')
-      .run(job.id, job.deviceId, job.correlator ?? null, toJson(job));
+    this.sql(
+      'INSERT INTO device_jobs (id, device_id, correlator, record) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record',
+    ).run(job.id, job.deviceId, job.correlator ?? null, toJson(job));
   }
 
   async getDeviceJob(id: string): Promise<DeviceJobRow | undefined> {
@@ -270,23 +362,34 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   }
 
   async listDeviceJobs(deviceId: string): Promise<DeviceJobRow[]> {
-    return (this.sql('SELECT record FROM device_jobs WHERE device_id = ?').all(deviceId) as Row[]).map((r) => fromJson<DeviceJobRow>(String(r['record'])));
+    return (this.sql('SELECT record FROM device_jobs WHERE device_id = ?').all(deviceId) as Row[]).map((r) =>
+      fromJson<DeviceJobRow>(String(r['record'])),
+    );
   }
 
   async addAlert(a: Omit<AlertRow, 'id'>): Promise<AlertRow> {
-    const info = this.sql('INSERT INTO alerts (device_id, code, correlator, items, received_at, type) VALUES (?,?,?,?,?,?)')
-      .run(a.deviceId, a.code, a.correlator ?? null, toJson(a.items), a.receivedAt, alertType(a));
+    const info = this.sql('INSERT INTO alerts (device_id, code, correlator, items, received_at, type) VALUES (?,?,?,?,?,?)').run(
+      a.deviceId,
+      a.code,
+      a.correlator ?? null,
+      toJson(a.items),
+      a.receivedAt,
+      alertType(a),
+    );
     return { ...a, id: Number(info.lastInsertRowid) };
   }
 
   async listAlerts(deviceId: string, options: { limit?: number } = {}): Promise<AlertRow[]> {
-    return (this.sql('SELECT * FROM alerts WHERE device_id = ? ORDER BY id DESC LIMIT ?').all(deviceId, options.limit ?? 100) as Row[])
-      .map(alertOf);
+    return (this.sql('SELECT * FROM alerts WHERE device_id = ? ORDER BY id DESC LIMIT ?').all(deviceId, options.limit ?? 100) as Row[]).map(
+      alertOf,
+    );
   }
 
   async queryAlerts(q: AlertQuery): Promise<AlertRow[]> {
     const { where, values } = alertWhere(q);
-    return (this.sql(`SELECT * FROM alerts ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...values, q.limit, q.offset ?? 0) as Row[]).map(alertOf);
+    return (
+      this.sql(`SELECT * FROM alerts ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...values, q.limit, q.offset ?? 0) as Row[]
+    ).map(alertOf);
   }
 
   async getAlert(id: number): Promise<AlertRow | undefined> {

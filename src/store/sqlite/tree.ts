@@ -13,20 +13,30 @@ export class SqliteTreeStore implements TreeStore {
   }
 
   load(): TreeNodeRecord[] {
-    return (this.db.prepare('SELECT record FROM tree_nodes').all() as { record: string }[]).map((r) =>
-      JSON.parse(r.record, (_k, v: unknown) =>
-        v !== null && typeof v === 'object' && '$b64' in v ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64')) : v) as TreeNodeRecord);
+    return (this.db.prepare('SELECT record FROM tree_nodes').all() as { record: string }[]).map(
+      (r) =>
+        JSON.parse(r.record, (_k, v: unknown) =>
+          v !== null && typeof v === 'object' && '$b64' in v
+            ? new Uint8Array(Buffer.from(String((v as { $b64: string }).$b64), 'base64'))
+            : v,
+        ) as TreeNodeRecord,
+    );
   }
 
   apply(puts: readonly TreeNodeRecord[], deletes: readonly string[]): void {
     if (puts.length === 0 && deletes.length === 0) return;
-    const put = this.db.prepare('INSERT INTO tree_nodes (path, record) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET record = excluded.record');
+    const put = this.db.prepare(
+      'INSERT INTO tree_nodes (path, record) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET record = excluded.record',
+    );
     const del = this.db.prepare('DELETE FROM tree_nodes WHERE path = ?');
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const d of deletes) del.run(d);
       for (const p of puts) {
-        put.run(p.path, JSON.stringify(p, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v)));
+        put.run(
+          p.path,
+          JSON.stringify(p, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v)),
+        );
       }
       this.db.exec('COMMIT');
     } catch (err) {

@@ -47,8 +47,9 @@ export class DmHttpClient {
       try {
         return await this.once(url, message);
       } catch (err) {
-        const retriable = err instanceof TransportError
-          && (err.code === TransportErrorCode.Connect || (err.httpStatus !== undefined && RETRIED.has(err.httpStatus)));
+        const retriable =
+          err instanceof TransportError &&
+          (err.code === TransportErrorCode.Connect || (err.httpStatus !== undefined && RETRIED.has(err.httpStatus)));
         if (!retriable || attempt >= retries) throw err;
         await (this.options.retryDelay ?? defaultDelay)(attempt + 1);
       }
@@ -67,50 +68,68 @@ export class DmHttpClient {
     const timeout = this.options.timeoutMs ?? 30_000;
     const max = this.options.maxResponseBytes ?? 8 * 1024 * 1024;
     return new Promise((resolve, reject) => {
-      const req = request(target, {
-        method: 'POST',
-        agent: secure ? this.https : this.http,
-        headers: {
-          'content-type': message.contentType ?? contentTypeOf(message.encoding),
-          accept: `${contentTypeOf(message.encoding)}`,
-          'content-length': message.body.length,
-          'cache-control': 'private',
-          'user-agent': 'gwmo',
-          ...(message.hmac ? { [HMAC_HEADER]: message.hmac } : {}),
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          agent: secure ? this.https : this.http,
+          headers: {
+            'content-type': message.contentType ?? contentTypeOf(message.encoding),
+            accept: `${contentTypeOf(message.encoding)}`,
+            'content-length': message.body.length,
+            'cache-control': 'private',
+            'user-agent': 'gwmo',
+            ...(message.hmac ? { [HMAC_HEADER]: message.hmac } : {}),
+          },
+          timeout,
         },
-        timeout,
-      }, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > max) {
-            req.destroy(new TransportError(TransportErrorCode.BadResponse, `response from ${target.host} over ${max} bytes`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', (err) => reject(new TransportError(TransportErrorCode.Connect, `${target.host}: ${err.message}`)));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          const status = res.statusCode ?? 0;
-          if (status !== 200) {
-            const detail = body.toString('utf8').trim().slice(0, 200);
-            reject(new TransportError(TransportErrorCode.HttpStatus, `${url} answered HTTP ${status}${detail ? `: ${detail}` : ''}`, status));
-            return;
-          }
-          const encoding = encodingOf(res.headers['content-type']);
-          if (encoding === undefined) {
-            reject(new TransportError(TransportErrorCode.BadResponse, `${url} answered with Content-Type ${res.headers['content-type'] ?? '(none)'}, not a DM message`));
-            return;
-          }
-          const hmac = res.headers[HMAC_HEADER];
-          resolve({ body: new Uint8Array(body), encoding, ...(typeof hmac === 'string' ? { hmac } : {}) });
-        });
-      });
-      req.on('timeout', () => req.destroy(new TransportError(TransportErrorCode.Timeout, `no answer from ${target.host} within ${timeout} ms`)));
-      req.on('error', (err) => reject(err instanceof TransportError ? err
-        : new TransportError(TransportErrorCode.Connect, `cannot reach ${target.host}: ${err.message}; is the server running?`)));
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > max) {
+              req.destroy(new TransportError(TransportErrorCode.BadResponse, `response from ${target.host} over ${max} bytes`));
+              return;
+            }
+            chunks.push(c);
+          });
+          res.on('error', (err) => reject(new TransportError(TransportErrorCode.Connect, `${target.host}: ${err.message}`)));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks);
+            const status = res.statusCode ?? 0;
+            if (status !== 200) {
+              const detail = body.toString('utf8').trim().slice(0, 200);
+              reject(
+                new TransportError(TransportErrorCode.HttpStatus, `${url} answered HTTP ${status}${detail ? `: ${detail}` : ''}`, status),
+              );
+              return;
+            }
+            const encoding = encodingOf(res.headers['content-type']);
+            if (encoding === undefined) {
+              reject(
+                new TransportError(
+                  TransportErrorCode.BadResponse,
+                  `${url} answered with Content-Type ${res.headers['content-type'] ?? '(none)'}, not a DM message`,
+                ),
+              );
+              return;
+            }
+            const hmac = res.headers[HMAC_HEADER];
+            resolve({ body: new Uint8Array(body), encoding, ...(typeof hmac === 'string' ? { hmac } : {}) });
+          });
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new TransportError(TransportErrorCode.Timeout, `no answer from ${target.host} within ${timeout} ms`)),
+      );
+      req.on('error', (err) =>
+        reject(
+          err instanceof TransportError
+            ? err
+            : new TransportError(TransportErrorCode.Connect, `cannot reach ${target.host}: ${err.message}; is the server running?`),
+        ),
+      );
       req.end(message.body);
     });
   }

@@ -84,7 +84,10 @@ export async function fetchFile(o: FetchFileOptions): Promise<{ bytes: number; s
         written += c.length;
         o.onProgress?.(written);
       });
-      const ok = await pipeline(res, out).then(() => res.complete, () => false);
+      const ok = await pipeline(res, out).then(
+        () => res.complete,
+        () => false,
+      );
       // the next attempt measures the .part file: every write of this one must have landed first
       if (!out.closed) await once(out, 'close');
       if (ok) break;
@@ -93,7 +96,8 @@ export async function fetchFile(o: FetchFileOptions): Promise<{ bytes: number; s
     const bytes = await sizeOf(part);
     if (o.size !== undefined && bytes !== o.size) throw new FetchFileError('size-mismatch', `got ${bytes} bytes, ${o.size} were announced`);
     const sha256 = await hashFile(part);
-    if (o.sha256 !== undefined && sha256 !== o.sha256.toLowerCase()) throw new FetchFileError('hash-mismatch', `SHA-256 is ${sha256}, not ${o.sha256}`);
+    if (o.sha256 !== undefined && sha256 !== o.sha256.toLowerCase())
+      throw new FetchFileError('hash-mismatch', `SHA-256 is ${sha256}, not ${o.sha256}`);
     await rename(part, o.dest);
     return { bytes, sha256 };
   } catch (err) {
@@ -105,6 +109,9 @@ export async function fetchFile(o: FetchFileOptions): Promise<{ bytes: number; s
 export function hashFile(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(path).on('data', (c) => h.update(c)).on('error', reject).on('end', () => resolve(h.digest('hex')));
+    createReadStream(path)
+      .on('data', (c) => h.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
   });
 }

@@ -26,17 +26,26 @@ export const INERT_HEADERS = {
 
 /** RFC 6266 Content-Disposition: an ASCII fallback name and the UTF-8 one, no quote, slash or control character in either. */
 export function attachment(filename: string | undefined): string {
-  const clean = [...(filename ?? '').replace(/^[.\s]+/, '')].filter((ch) => !/[\p{C}\\/"]/u.test(ch)).slice(0, 120).join('');
+  const clean = [...(filename ?? '').replace(/^[.\s]+/, '')]
+    .filter((ch) => !/[\p{C}\\/"]/u.test(ch))
+    .slice(0, 120)
+    .join('');
   if (clean === '') return 'attachment; filename="image.bin"';
   const ascii = clean.replace(/[^A-Za-z0-9._ ()+,=@-]/g, '_');
   // RFC 8187 ext-value: attr-char only; everything else percent-encoded
-  const ext = [...Buffer.from(clean, 'utf8')].map((b) => (/[A-Za-z0-9!#$&+.^_`|~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  const ext = [...Buffer.from(clean, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9!#$&+.^_`|~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${ext}`;
 }
 
 /** A short plain-text answer (404, 401, …) from a file route, as inert as the files themselves. */
 export function sendPlain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...INERT_HEADERS, ...headers, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(`${text}\n`);
+  res
+    .writeHead(status, { ...INERT_HEADERS, ...headers, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+    .end(`${text}\n`);
 }
 
 export interface ServeCounters {
@@ -82,7 +91,10 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, file:
   const end = range?.end ?? file.size - 1;
   const length = file.size === 0 ? 0 : end - start + 1;
   res.writeHead(range ? 206 : 200, {
-    ...common, 'content-type': 'application/octet-stream', 'content-disposition': attachment(file.filename), 'content-length': length,
+    ...common,
+    'content-type': 'application/octet-stream',
+    'content-disposition': attachment(file.filename),
+    'content-length': length,
     ...(range ? { 'content-range': `bytes ${start}-${end}/${file.size}` } : {}),
   });
   if (req.method === 'HEAD' || length === 0) {

@@ -56,19 +56,24 @@ export class PushPoller {
     const u = new URL(this.o.url);
     const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = request(u, {
-        method: 'GET', timeout: 60_000,
-        headers: { authorization: `Basic ${Buffer.from(`${this.o.username}:${this.o.password}`).toString('base64')}` },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          if (res.statusCode === 204) resolve(undefined);
-          else if (res.statusCode === 200) resolve(new Uint8Array(Buffer.concat(chunks)));
-          else reject(new Error(`push channel ${this.o.url} answered HTTP ${res.statusCode}`));
-        });
-      });
+      const req = request(
+        u,
+        {
+          method: 'GET',
+          timeout: 60_000,
+          headers: { authorization: `Basic ${Buffer.from(`${this.o.username}:${this.o.password}`).toString('base64')}` },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            if (res.statusCode === 204) resolve(undefined);
+            else if (res.statusCode === 200) resolve(new Uint8Array(Buffer.concat(chunks)));
+            else reject(new Error(`push channel ${this.o.url} answered HTTP ${res.statusCode}`));
+          });
+        },
+      );
       req.on('socket', (socket) => socket.once('connect', onConnect));
       req.on('timeout', () => req.destroy(new Error('push channel timed out')));
       req.on('error', reject);

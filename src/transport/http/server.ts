@@ -19,7 +19,7 @@ export interface DmHttpRequest {
 
 export type DmHttpReply =
   | { readonly body: Uint8Array; readonly encoding: Encoding; readonly hmac?: string }
-  | { readonly httpStatus: number; readonly message: string; /** seconds */ readonly retryAfter?: number };
+  | { readonly httpStatus: number; readonly message: string /** seconds */; readonly retryAfter?: number };
 
 export interface DmHttpServerOptions {
   readonly handler: (req: DmHttpRequest) => Promise<DmHttpReply>;
@@ -119,7 +119,10 @@ export class DmHttpServer {
     }
     const hmacHeader = req.headers[HMAC_HEADER];
     const reply = await this.options.handler({
-      body, encoding, url, remoteAddress: req.socket.remoteAddress ?? '',
+      body,
+      encoding,
+      url,
+      remoteAddress: req.socket.remoteAddress ?? '',
       ...(typeof hmacHeader === 'string' ? { hmac: hmacHeader } : {}),
     });
     if ('httpStatus' in reply) {
@@ -147,7 +150,8 @@ function decodable(url: string): boolean {
 
 function text(res: ServerResponse, status: number, message: string, retryAfter?: number): void {
   res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(message) + 1,
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(message) + 1,
     ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}),
   });
   res.end(`${message}\n`);

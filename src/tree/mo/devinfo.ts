@@ -47,7 +47,9 @@ export function readDevInfo(tree: Tree): Record<string, string> {
 export function installDevDetail(tree: Tree, d: DevDetail): void {
   tree.define('./DevDetail', { format: 'node', type: 'urn:oma:mo:oma-dm-devdetail:1.0', permanent: true, access: READ_ONLY });
   const uri = { MaxDepth: d.maxDepth ?? 0, MaxTotLen: d.maxTotLen ?? 0, MaxSegLen: d.maxSegLen ?? 0 };
-  for (const [name, value] of Object.entries(uri)) tree.define(`./DevDetail/URI/${name}`, { value: String(value), permanent: true, access: READ_ONLY });
-  for (const name of ['DevTyp', 'OEM', 'FwV', 'SwV', 'HwV'] as const) tree.define(`./DevDetail/${name}`, { value: d[name], permanent: true, access: READ_ONLY });
+  for (const [name, value] of Object.entries(uri))
+    tree.define(`./DevDetail/URI/${name}`, { value: String(value), permanent: true, access: READ_ONLY });
+  for (const name of ['DevTyp', 'OEM', 'FwV', 'SwV', 'HwV'] as const)
+    tree.define(`./DevDetail/${name}`, { value: d[name], permanent: true, access: READ_ONLY });
   tree.define('./DevDetail/LrgObj', { format: 'bool', value: String(d.LrgObj), permanent: true, access: READ_ONLY });
 }

@@ -66,7 +66,9 @@ export function readAccounts(tree: Tree): DmAccount[] {
       const at = `AppAuth/${key}`;
       const data = tree.read(`${base}/${at}/AAuthData`);
       const a: AppAuth = {
-        type: (text(`${at}/AAuthType`) ?? 'DIGEST') as AAuthType, name: text(`${at}/AAuthName`) ?? '', secret: text(`${at}/AAuthSecret`) ?? '',
+        type: (text(`${at}/AAuthType`) ?? 'DIGEST') as AAuthType,
+        name: text(`${at}/AAuthName`) ?? '',
+        secret: text(`${at}/AAuthSecret`) ?? '',
         ...(data instanceof Uint8Array && data.length > 0 ? { data } : {}),
       };
       if (text(`${at}/AAuthLevel`) === 'CLCRED') client = a;
@@ -75,7 +77,17 @@ export function readAccounts(tree: Tree): DmAccount[] {
     if (!client) return [];
     const name = text('Name');
     const pref = text('AAuthPref') as AAuthType | undefined;
-    return [{ id, serverId, addr, client, ...(server ? { server } : {}), ...(name !== undefined ? { name } : {}), ...(pref ? { authPref: pref } : {}) }];
+    return [
+      {
+        id,
+        serverId,
+        addr,
+        client,
+        ...(server ? { server } : {}),
+        ...(name !== undefined ? { name } : {}),
+        ...(pref ? { authPref: pref } : {}),
+      },
+    ];
   });
 }
 
@@ -92,19 +104,37 @@ export function writeNonce(tree: Tree, accountId: string, level: 'CLCRED' | 'SRV
  * nonces earlier sessions agreed on; the server gets every right on the tree outside the
  * read-only objects.
  */
-export function provisionAccount(tree: Tree, c: {
-  readonly serverId: string; readonly addr: string; readonly type: AAuthType; readonly name: string; readonly secret: string;
-  readonly serverSecret?: string; readonly defaultId: string;
-  /** false for a second account: the tree's ACL stays with the first server */
-  readonly owner?: boolean;
-}): void {
+export function provisionAccount(
+  tree: Tree,
+  c: {
+    readonly serverId: string;
+    readonly addr: string;
+    readonly type: AAuthType;
+    readonly name: string;
+    readonly secret: string;
+    readonly serverSecret?: string;
+    readonly defaultId: string;
+    /** false for a second account: the tree's ACL stays with the first server */
+    readonly owner?: boolean;
+  },
+): void {
   const existing = readAccounts(tree).find((a) => a.serverId === c.serverId);
   addAccount(tree, {
-    id: existing?.id ?? c.defaultId, serverId: c.serverId, addr: c.addr,
+    id: existing?.id ?? c.defaultId,
+    serverId: c.serverId,
+    addr: c.addr,
     client: { type: c.type, name: c.name, secret: c.secret, ...(existing?.client.data ? { data: existing.client.data } : {}) },
     ...(c.serverSecret !== undefined
-      ? { server: { type: c.type, name: c.serverId, secret: c.serverSecret, ...(existing?.server?.data ? { data: existing.server.data } : {}) } }
+      ? {
+          server: {
+            type: c.type,
+            name: c.serverId,
+            secret: c.serverSecret,
+            ...(existing?.server?.data ? { data: existing.server.data } : {}),
+          },
+        }
       : {}),
   });
-  if (c.owner !== false) tree.define('.', { format: 'node', acl: `Add=*&Get=*&Replace=${c.serverId}&Delete=${c.serverId}&Exec=${c.serverId}` });
+  if (c.owner !== false)
+    tree.define('.', { format: 'node', acl: `Add=*&Get=*&Replace=${c.serverId}&Delete=${c.serverId}&Exec=${c.serverId}` });
 }

@@ -60,7 +60,12 @@ async function route() {
     location.hash = '#/overview';
     return;
   }
-  const view = { ...ctx, show: (...children) => { if (mine === drawn) show(...children); } };
+  const view = {
+    ...ctx,
+    show: (...children) => {
+      if (mine === drawn) show(...children);
+    },
+  };
   for (const [re, draw] of routes) {
     const m = re.exec(path.split('?')[0]);
     if (!m) continue;

@@ -13,11 +13,22 @@ import { Lwm2mDevice } from '../../../src/sim/lwm2m-device.ts';
 
 const ctx = { key: 't', timeoutMs: 10_000, retries: 0, cancelled: () => false };
 
-async function pair(t: { after(fn: () => Promise<void>): void }, device: Partial<ConstructorParameters<typeof Lwm2mDevice>[0]> = {}, server: ConstructorParameters<typeof Lwm2mServer>[0] = {}) {
+async function pair(
+  t: { after(fn: () => Promise<void>): void },
+  device: Partial<ConstructorParameters<typeof Lwm2mDevice>[0]> = {},
+  server: ConstructorParameters<typeof Lwm2mServer>[0] = {},
+) {
   const srv = new Lwm2mServer({ port: 0, timeoutMs: 10_000, ...server });
   const { host, port } = await srv.listen();
   t.after(() => srv.close());
-  const dev = new Lwm2mDevice({ endpoint: 'blk', server: `coap://${host}:${port}`, manufacturer: 'Acme', model: 'B', firmware: '1', ...device });
+  const dev = new Lwm2mDevice({
+    endpoint: 'blk',
+    server: `coap://${host}:${port}`,
+    manufacturer: 'Acme',
+    model: 'B',
+    firmware: '1',
+    ...device,
+  });
   const registered = once(srv, 'registered');
   await dev.start();
   await registered;
@@ -47,7 +58,10 @@ test('a device with 32-byte blocks registers block-wise; writes go to it in 32-b
   assert.equal(r!.status, 200);
   const values = JSON.parse(String(r!.data)) as { n?: string; vs?: string }[];
   assert.ok(String(r!.data).length > 600);
-  assert.ok(values.some((v) => v.vs === note), 'the 600-byte value came back in the read');
+  assert.ok(
+    values.some((v) => v.vs === note),
+    'the 600-byte value came back in the read',
+  );
 });
 
 test('a write above the payload limit is 413 with its reason at once, and nothing reaches the device', async (t) => {
@@ -77,7 +91,10 @@ test('a request the gateway gave up on is no longer retransmitted to the silent 
   await assert.rejects(srv.request('blk', 'GET', { objectId: 3, instanceId: 0, resourceId: 0 }), { code: 'COAP_TIMEOUT' });
   const atGiveUp = heard;
   // without the abort the agent sends 4 more copies within 750 ms; wait for a fifth packet that must not come
-  const more = await Promise.race([once(silent, 'message').then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 1000, false))]);
+  const more = await Promise.race([
+    once(silent, 'message').then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(resolve, 1000, false)),
+  ]);
   assert.equal(more, false, `retransmitted after the give-up (had ${atGiveUp}, then more)`);
   assert.ok(atGiveUp >= 1, 'the request was sent once');
 });
@@ -90,11 +107,21 @@ test('one unauthenticated packet claiming the last block of a 1 GiB Register is 
   t.after(() => new Promise<void>((resolve) => peer.close(() => resolve())));
   const num = 0xfffff; // 2^20 - 1 blocks of 1024 bytes in
   const packet = Buffer.from([
-    0x41, 0x02, 0x00, 0x07, 0x01, // CoAP 1, CON, token length 1; POST; message id 7; token 01
-    0xb2, ...Buffer.from('rd'), // Uri-Path (11) "rd"
-    0x44, ...Buffer.from('ep=x'), // Uri-Query (15) "ep=x"
-    0xc3, (num >> 12) & 0xff, (num >> 4) & 0xff, ((num & 0xf) << 4) | 6, // Block1 (27): NUM 2^20-1, M 0, SZX 6
-    0xff, 0x78, // payload "x"
+    0x41,
+    0x02,
+    0x00,
+    0x07,
+    0x01, // CoAP 1, CON, token length 1; POST; message id 7; token 01
+    0xb2,
+    ...Buffer.from('rd'), // Uri-Path (11) "rd"
+    0x44,
+    ...Buffer.from('ep=x'), // Uri-Query (15) "ep=x"
+    0xc3,
+    (num >> 12) & 0xff,
+    (num >> 4) & 0xff,
+    ((num & 0xf) << 4) | 6, // Block1 (27): NUM 2^20-1, M 0, SZX 6
+    0xff,
+    0x78, // payload "x"
   ]);
   const answer = once(peer, 'message', { signal: AbortSignal.timeout(5_000) });
   peer.send(packet, port, host);

@@ -21,7 +21,13 @@ test('TLV: the TS examples (Manufacturer string, Available Power Sources multipl
   ]);
   assert.equal(hex(power), '8606410001410105');
   const back = decodePayload(ContentFormat.Tlv, power, { objectId: 3, instanceId: 0 });
-  assert.deepEqual(back.map((v) => [v.path.resourceInstanceId, v.value]), [[0, 1], [1, 5]]);
+  assert.deepEqual(
+    back.map((v) => [v.path.resourceInstanceId, v.value]),
+    [
+      [0, 1],
+      [1, 5],
+    ],
+  );
   // 16-bit ids and 16-bit lengths
   const big = encodeTlv([{ kind: 3, id: 5700, value: new Uint8Array(300) }]);
   assert.equal(hex(big.subarray(0, 5)), 'f01644012c'.slice(0, 10)); // 11 1 10 000: resource, 16-bit id, 16-bit length
@@ -30,26 +36,45 @@ test('TLV: the TS examples (Manufacturer string, Available Power Sources multipl
 });
 
 test('TLV round trip of typed values, and malformed TLV is a format error, never a crash', () => {
-  fc.assert(fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.string(), fc.double({ noNaN: true }), fc.boolean(), (n, s, f, b) => {
-    const values = [
-      { path: { objectId: 3303, instanceId: 0, resourceId: 5700 }, value: f },
-      { path: { objectId: 3303, instanceId: 0, resourceId: 5701 }, value: s },
-      { path: { objectId: 3, instanceId: 0, resourceId: 9 }, value: n },
-    ];
-    const back3303 = decodePayload(ContentFormat.Tlv, encodePayload(ContentFormat.Tlv, values.slice(0, 2)), { objectId: 3303, instanceId: 0 });
-    assert.deepEqual(back3303.map((v) => v.value), [f, s]);
-    const back3 = decodePayload(ContentFormat.Tlv, encodePayload(ContentFormat.Tlv, values.slice(2)), { objectId: 3, instanceId: 0 });
-    assert.deepEqual(back3.map((v) => v.value), [n]);
-    const boolBack = decodePayload(ContentFormat.Tlv, encodePayload(ContentFormat.Tlv, [{ path: { objectId: 1, instanceId: 0, resourceId: 6 }, value: b }]), { objectId: 1, instanceId: 0 });
-    assert.equal(boolBack[0]!.value, b);
-  }), { numRuns: 300 });
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
-    try {
-      decodePayload(ContentFormat.Tlv, bytes, { objectId: 3, instanceId: 0 });
-    } catch (err) {
-      assert.ok(err instanceof Lwm2mFormatError, String(err));
-    }
-  }), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.string(), fc.double({ noNaN: true }), fc.boolean(), (n, s, f, b) => {
+      const values = [
+        { path: { objectId: 3303, instanceId: 0, resourceId: 5700 }, value: f },
+        { path: { objectId: 3303, instanceId: 0, resourceId: 5701 }, value: s },
+        { path: { objectId: 3, instanceId: 0, resourceId: 9 }, value: n },
+      ];
+      const back3303 = decodePayload(ContentFormat.Tlv, encodePayload(ContentFormat.Tlv, values.slice(0, 2)), {
+        objectId: 3303,
+        instanceId: 0,
+      });
+      assert.deepEqual(
+        back3303.map((v) => v.value),
+        [f, s],
+      );
+      const back3 = decodePayload(ContentFormat.Tlv, encodePayload(ContentFormat.Tlv, values.slice(2)), { objectId: 3, instanceId: 0 });
+      assert.deepEqual(
+        back3.map((v) => v.value),
+        [n],
+      );
+      const boolBack = decodePayload(
+        ContentFormat.Tlv,
+        encodePayload(ContentFormat.Tlv, [{ path: { objectId: 1, instanceId: 0, resourceId: 6 }, value: b }]),
+        { objectId: 1, instanceId: 0 },
+      );
+      assert.equal(boolBack[0]!.value, b);
+    }),
+    { numRuns: 300 },
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+      try {
+        decodePayload(ContentFormat.Tlv, bytes, { objectId: 3, instanceId: 0 });
+      } catch (err) {
+        assert.ok(err instanceof Lwm2mFormatError, String(err));
+      }
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('SenML JSON and text/plain', () => {
@@ -59,17 +84,29 @@ test('SenML JSON and text/plain', () => {
     { path: { objectId: 5, instanceId: 0, resourceId: 0 }, value: Uint8Array.of(1, 2, 255) },
   ];
   const json = encodePayload(ContentFormat.SenmlJson, values);
-  assert.equal(Buffer.from(json).toString(), '[{"bn":"","n":"/3303/0/5700","v":21.5},{"n":"/3303/0/5701","vs":"Cel"},{"n":"/5/0/0","vd":"AQL_"}]');
+  assert.equal(
+    Buffer.from(json).toString(),
+    '[{"bn":"","n":"/3303/0/5700","v":21.5},{"n":"/3303/0/5701","vs":"Cel"},{"n":"/5/0/0","vd":"AQL_"}]',
+  );
   assert.deepEqual(decodePayload(ContentFormat.SenmlJson, json, { objectId: 3303 }), values);
   assert.throws(() => decodePayload(ContentFormat.SenmlJson, new TextEncoder().encode('{"n":1}'), { objectId: 3 }), Lwm2mFormatError);
-  assert.deepEqual(decodePayload(ContentFormat.Text, new TextEncoder().encode('42'), { objectId: 3, instanceId: 0, resourceId: 9 })[0]!.value, 42);
-  assert.throws(() => decodePayload(ContentFormat.Text, new TextEncoder().encode('many'), { objectId: 3, instanceId: 0, resourceId: 9 }), Lwm2mFormatError);
+  assert.deepEqual(
+    decodePayload(ContentFormat.Text, new TextEncoder().encode('42'), { objectId: 3, instanceId: 0, resourceId: 9 })[0]!.value,
+    42,
+  );
+  assert.throws(
+    () => decodePayload(ContentFormat.Text, new TextEncoder().encode('many'), { objectId: 3, instanceId: 0, resourceId: 9 }),
+    Lwm2mFormatError,
+  );
   assert.throws(() => decodePayload(9999, new Uint8Array(1), { objectId: 3 }), /not supported/);
 });
 
 test('link format and paths', () => {
   const links = parseLinks('</>;rt="oma.lwm2m",</1/0>,</3/0>;ver=1.1,</3303/0>');
-  assert.deepEqual(links.map((l) => l.path), [{ objectId: -1 }, { objectId: 1, instanceId: 0 }, { objectId: 3, instanceId: 0 }, { objectId: 3303, instanceId: 0 }]);
+  assert.deepEqual(
+    links.map((l) => l.path),
+    [{ objectId: -1 }, { objectId: 1, instanceId: 0 }, { objectId: 3, instanceId: 0 }, { objectId: 3303, instanceId: 0 }],
+  );
   assert.equal(links[2]!.attributes['ver'], '1.1');
   assert.equal(formatLinks(links.slice(1)), '</1/0>,</3/0>;ver=1.1,</3303/0>');
   assert.throws(() => parseLinks('<a/b>'), Lwm2mFormatError);

@@ -29,15 +29,23 @@ test('an observed resource notifies each change until the observation is cancell
   assert.deepEqual(dev.attributes.get('/3303/0/5700'), { pmin: '1', pmax: '60', st: '0.5' });
   const seen: string[] = [];
   let next: (a: CoapAnswer) => void = () => {};
-  const { first, cancel } = await srv.observe('obs', temp, (a) => {
-    seen.push(Buffer.from(a.payload).toString());
-    next(a);
-  }, ContentFormat.Text);
+  const { first, cancel } = await srv.observe(
+    'obs',
+    temp,
+    (a) => {
+      seen.push(Buffer.from(a.payload).toString());
+      next(a);
+    },
+    ContentFormat.Text,
+  );
   assert.deepEqual([first.code, Buffer.from(first.payload).toString()], ['2.05', '21.5']);
   assert.deepEqual(dev.observed, ['/3303/0/5700']);
   const notified = new Promise<CoapAnswer>((resolve) => (next = resolve));
   dev.set(3303, 0, 5700, 23.25);
-  const n = await Promise.race([notified, new Promise<never>((_, reject) => setTimeout(reject, 5_000, new Error('no notification')).unref())]);
+  const n = await Promise.race([
+    notified,
+    new Promise<never>((_, reject) => setTimeout(reject, 5_000, new Error('no notification')).unref()),
+  ]);
   assert.deepEqual([n.format, Buffer.from(n.payload).toString()], [ContentFormat.Text, '23.25']);
   dev.set(3303, 0, 5701, 'Far'); // another resource: no notification for this observation
   const unobserved = once(dev.events, 'unobserved', signal());
@@ -55,7 +63,10 @@ test('a Send (POST /dp) from a registered device is taken (2.04) and reported; f
   assert.equal(reg.endpoint, 'obs');
   assert.equal(a.format, ContentFormat.SenmlJson);
   const records = JSON.parse(Buffer.from(a.payload).toString()) as { n: string; v?: number }[];
-  assert.deepEqual(records.map((r) => [r.n, r.v]), [['/3303/0/5700', 21.5]]);
+  assert.deepEqual(
+    records.map((r) => [r.n, r.v]),
+    [['/3303/0/5700', 21.5]],
+  );
   const stranger = new Lwm2mDevice({ endpoint: 'stranger', server: dev.options.server });
   // registered, then de-registered: its Send is refused
   await stranger.start();

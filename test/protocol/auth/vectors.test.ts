@@ -6,13 +6,25 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import {
-  authKey, basicCredential, checkCred, checkHmac, formatHmacHeader, hmac, makeChal, makeCred,
-  md5Credential, nonceFromText, parseHmacHeader,
+  authKey,
+  basicCredential,
+  checkCred,
+  checkHmac,
+  formatHmacHeader,
+  hmac,
+  makeChal,
+  makeCred,
+  md5Credential,
+  nonceFromText,
+  parseHmacHeader,
 } from '../../../src/protocol/auth/index.ts';
 import { AuthScheme } from '../../../src/protocol/codes.ts';
 
 const v = JSON.parse(readFileSync(new URL('../../vectors/auth/auth-vectors.json', import.meta.url), 'utf8'));
-const body = Buffer.from(readFileSync(new URL('../../vectors/wbxml/02-pkg1-client-init-md5.strtbl.hex', import.meta.url), 'utf8').trim(), 'hex');
+const body = Buffer.from(
+  readFileSync(new URL('../../vectors/wbxml/02-pkg1-client-init-md5.strtbl.hex', import.meta.url), 'utf8').trim(),
+  'hex',
+);
 
 const H = (b: Buffer | string): Buffer => createHash('md5').update(b).digest();
 const B64 = (b: Buffer): string => b.toString('base64');
@@ -39,8 +51,10 @@ test('md5: a binary nonce is hashed as bytes, never as its base64 text', () => {
   assert.equal(md5Credential(c.username, c.password, nonce), c.cred_data);
   assert.equal(independentMd5(c.username, c.password, Buffer.from(nonce)), c.cred_data);
   assert.notEqual(md5Credential(c.username, c.password, nonce), c.cred_data_if_implementation_wrongly_hashes_the_b64_text);
-  assert.equal(md5Credential(c.username, c.password, new TextEncoder().encode(c.NextNonce_as_sent_in_Chal_b64)),
-    c.cred_data_if_implementation_wrongly_hashes_the_b64_text);
+  assert.equal(
+    md5Credential(c.username, c.password, new TextEncoder().encode(c.NextNonce_as_sent_in_Chal_b64)),
+    c.cred_data_if_implementation_wrongly_hashes_the_b64_text,
+  );
 });
 
 test('HMAC: MAC over the exact body bytes and the header as AOSP writes it', () => {
@@ -49,7 +63,9 @@ test('HMAC: MAC over the exact body bytes and the header as AOSP writes it', () 
   assert.equal(B64(H(body)), c.B64_MD5_body);
   const nonce = nonceFromText(c.nonce_b64);
   assert.equal(hmac(c.username, c.password, nonce, body), c.mac);
-  const independent = B64(H(Buffer.concat([Buffer.from(B64(H(`${c.username}:${c.password}`)) + ':'), Buffer.from(nonce), Buffer.from(':' + B64(H(body)))])));
+  const independent = B64(
+    H(Buffer.concat([Buffer.from(B64(H(`${c.username}:${c.password}`)) + ':'), Buffer.from(nonce), Buffer.from(':' + B64(H(body)))])),
+  );
   assert.equal(independent, c.mac);
   assert.equal(`x-syncml-hmac: ${formatHmacHeader({ username: c.username, mac: c.mac })}`, c.http_header);
 });
@@ -103,8 +119,16 @@ test('x-syncml-hmac parsing is lenient in form and strict in content', () => {
     assert.deepEqual(parseHmacHeader(form), { algorithm: 'MD5', username: 'Bruce2', mac }, form);
   }
   assert.equal(parseHmacHeader('username="a \\"q\\" b", mac=AAAA').username, 'a "q" b');
-  for (const bad of ['', 'username="x"', `mac=${mac}`, 'username="x, mac=AAAA', 'username=x, mac=not base64!',
-    'username=x mac=AAAA', 'username=a, username=b, mac=AAAA', `username=x, mac=${'A'.repeat(2000)}`]) {
+  for (const bad of [
+    '',
+    'username="x"',
+    `mac=${mac}`,
+    'username="x, mac=AAAA',
+    'username=x, mac=not base64!',
+    'username=x mac=AAAA',
+    'username=a, username=b, mac=AAAA',
+    `username=x, mac=${'A'.repeat(2000)}`,
+  ]) {
     assert.throws(() => parseHmacHeader(bad), { code: 'AUTH_BAD_HMAC_HEADER' }, bad);
   }
 });
@@ -119,5 +143,8 @@ test('no secret appears in an error message', () => {
     assert.ok(!String((err as Error).message).includes(secret));
     assert.ok(!JSON.stringify(err).includes(secret));
   }
-  assert.throws(() => nonceFromText('not*base64'), (err: Error) => !err.message.includes('not*base64'));
+  assert.throws(
+    () => nonceFromText('not*base64'),
+    (err: Error) => !err.message.includes('not*base64'),
+  );
 });

@@ -9,8 +9,9 @@ import { decodeWbxml, encodeWbxml } from '../../../src/protocol/wbxml/index.ts';
 import { decodeXml } from '../../../src/protocol/xml/index.ts';
 import type { DecodeWarning } from '../../../src/protocol/codec/options.ts';
 
-const HDR = '<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>'
-  + '<Target><LocURI>IMEI:1</LocURI></Target><Source><LocURI>http://s/</LocURI></Source></SyncHdr>';
+const HDR =
+  '<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>' +
+  '<Target><LocURI>IMEI:1</LocURI></Target><Source><LocURI>http://s/</LocURI></Source></SyncHdr>';
 const doc = (body: string): string => `<SyncML xmlns="SYNCML:SYNCML1.2">${HDR}<SyncBody>${body}<Final/></SyncBody></SyncML>`;
 
 const badXml: { name: string; xml: string; code: string }[] = [
@@ -19,10 +20,26 @@ const badXml: { name: string; xml: string; code: string }[] = [
   { name: 'mismatched end tag', xml: doc('<Get><CmdID>1</CmdID></Got>'), code: 'XML_MISMATCHED_TAG' },
   { name: 'document cut in the middle', xml: doc('<Get><CmdID>1</CmdID>').slice(0, -30), code: 'XML_TRUNCATED' },
   { name: 'unknown entity', xml: doc('<Alert><CmdID>1</CmdID><Data>&bogus;</Data></Alert>'), code: 'XML_UNKNOWN_ENTITY' },
-  { name: 'character reference to a surrogate', xml: doc('<Alert><CmdID>1</CmdID><Correlator>&#xD800;</Correlator></Alert>'), code: 'XML_MALFORMED' },
-  { name: 'a raw control character in text (found by the DM endpoint fuzz)', xml: doc('<Alert><CmdID>1</CmdID><Correlator>a\u0003b</Correlator></Alert>'), code: 'XML_MALFORMED' },
-  { name: 'a control character by reference', xml: doc('<Alert><CmdID>1</CmdID><Correlator>&#3;</Correlator></Alert>'), code: 'XML_MALFORMED' },
-  { name: 'U+FFFF in CDATA', xml: doc('<Alert><CmdID>1</CmdID><Correlator><![CDATA[\uffff]]></Correlator></Alert>'), code: 'XML_MALFORMED' },
+  {
+    name: 'character reference to a surrogate',
+    xml: doc('<Alert><CmdID>1</CmdID><Correlator>&#xD800;</Correlator></Alert>'),
+    code: 'XML_MALFORMED',
+  },
+  {
+    name: 'a raw control character in text (found by the DM endpoint fuzz)',
+    xml: doc('<Alert><CmdID>1</CmdID><Correlator>a\u0003b</Correlator></Alert>'),
+    code: 'XML_MALFORMED',
+  },
+  {
+    name: 'a control character by reference',
+    xml: doc('<Alert><CmdID>1</CmdID><Correlator>&#3;</Correlator></Alert>'),
+    code: 'XML_MALFORMED',
+  },
+  {
+    name: 'U+FFFF in CDATA',
+    xml: doc('<Alert><CmdID>1</CmdID><Correlator><![CDATA[\uffff]]></Correlator></Alert>'),
+    code: 'XML_MALFORMED',
+  },
   { name: 'unquoted attribute', xml: '<SyncML xmlns=SYNCML:SYNCML1.2></SyncML>', code: 'XML_MALFORMED' },
   { name: 'a second root element', xml: `${doc('')}<SyncML/>`, code: 'XML_MALFORMED' },
   { name: 'Latin-1 encoding declared', xml: `<?xml version="1.0" encoding="ISO-8859-1"?>${doc('')}`, code: 'XML_UNSUPPORTED' },
@@ -32,17 +49,32 @@ const badXml: { name: string; xml: string; code: string }[] = [
   { name: 'command without CmdID', xml: doc('<Get><Item><Target><LocURI>./A</LocURI></Target></Item></Get>'), code: 'DM_MISSING_ELEMENT' },
   { name: 'Exec with two Items', xml: doc('<Exec><CmdID>1</CmdID><Item/><Item/></Exec>'), code: 'DM_BAD_VALUE' },
   { name: 'CmdID that is not a number', xml: doc('<Get><CmdID>one</CmdID><Item/></Get>'), code: 'DM_BAD_VALUE' },
-  { name: 'Status code over 32 bits', xml: doc('<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><Data>99999999999</Data></Status>'), code: 'DM_BAD_VALUE' },
-  { name: 'invalid base64 in Format b64 Data', xml: doc('<Add><CmdID>1</CmdID><Meta><Format xmlns="syncml:metinf">b64</Format></Meta><Item><Data>*not b64*</Data></Item></Add>'), code: 'DM_BAD_VALUE' },
+  {
+    name: 'Status code over 32 bits',
+    xml: doc('<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><Data>99999999999</Data></Status>'),
+    code: 'DM_BAD_VALUE',
+  },
+  {
+    name: 'invalid base64 in Format b64 Data',
+    xml: doc('<Add><CmdID>1</CmdID><Meta><Format xmlns="syncml:metinf">b64</Format></Meta><Item><Data>*not b64*</Data></Item></Add>'),
+    code: 'DM_BAD_VALUE',
+  },
   { name: 'markup inside a text value', xml: doc('<Alert><CmdID>1<b/></CmdID></Alert>'), code: 'DM_UNEXPECTED_ELEMENT' },
   { name: 'text between commands', xml: doc('stray<Alert><CmdID>1</CmdID></Alert>'), code: 'DM_UNEXPECTED_TEXT' },
   { name: 'SyncHdr without MsgID', xml: `<SyncML>${HDR.replace('<MsgID>1</MsgID>', '')}<SyncBody/></SyncML>`, code: 'DM_MISSING_ELEMENT' },
-  { name: 'nesting past the depth limit', xml: doc('<Sequence><CmdID>1</CmdID>'.repeat(40) + '</Sequence>'.repeat(40)), code: 'DM_TOO_DEEP' },
+  {
+    name: 'nesting past the depth limit',
+    xml: doc('<Sequence><CmdID>1</CmdID>'.repeat(40) + '</Sequence>'.repeat(40)),
+    code: 'DM_TOO_DEEP',
+  },
 ];
 
 for (const v of badXml) {
   test(`XML with ${v.name} is refused with ${v.code}`, () => {
-    assert.throws(() => decodeXml(v.xml), (err: unknown) => err instanceof DecodeError && err.code === v.code && err.offset >= 0);
+    assert.throws(
+      () => decodeXml(v.xml),
+      (err: unknown) => err instanceof DecodeError && err.code === v.code && err.offset >= 0,
+    );
   });
 }
 
@@ -59,7 +91,11 @@ const good = encodeWbxml(minimal);
 
 test('every truncation of a WBXML message is refused with WBXML_TRUNCATED', () => {
   for (let n = 0; n < good.length; n++) {
-    assert.throws(() => decodeWbxml(good.subarray(0, n)), (err: unknown) => err instanceof DecodeError && err.code === 'WBXML_TRUNCATED', `prefix of ${n} bytes`);
+    assert.throws(
+      () => decodeWbxml(good.subarray(0, n)),
+      (err: unknown) => err instanceof DecodeError && err.code === 'WBXML_TRUNCATED',
+      `prefix of ${n} bytes`,
+    );
   }
 });
 
@@ -68,10 +104,20 @@ const badWbxml: { name: string; bytes: number[]; code: string; offset: number }[
   { name: 'a LITERAL tag', bytes: [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x04, 0x00], code: 'WBXML_UNKNOWN_TOKEN', offset: 5 },
   { name: 'a tag with attributes', bytes: [0x02, 0xa4, 0x01, 0x6a, 0x00, 0xed], code: 'WBXML_UNKNOWN_TOKEN', offset: 5 },
   { name: 'a switch to code page 2', bytes: [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x00, 0x02, 0x6d], code: 'WBXML_UNKNOWN_CODE_PAGE', offset: 6 },
-  { name: 'a string table reference past the table', bytes: [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x83, 0x05], code: 'WBXML_BAD_STRING_TABLE_REF', offset: 7 },
+  {
+    name: 'a string table reference past the table',
+    bytes: [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x83, 0x05],
+    code: 'WBXML_BAD_STRING_TABLE_REF',
+    offset: 7,
+  },
   { name: 'END with nothing open', bytes: [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x01], code: 'WBXML_UNKNOWN_TOKEN', offset: 5 },
   { name: 'text outside the root', bytes: [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x03, 0x41, 0x00], code: 'WBXML_UNKNOWN_TOKEN', offset: 5 },
-  { name: 'an ENTITY that is no character', bytes: [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x02, 0x8f, 0xff, 0xff, 0xff, 0x7f], code: 'WBXML_BAD_INTEGER', offset: 7 },
+  {
+    name: 'an ENTITY that is no character',
+    bytes: [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x02, 0x8f, 0xff, 0xff, 0xff, 0x7f],
+    code: 'WBXML_BAD_INTEGER',
+    offset: 7,
+  },
 ];
 
 for (const v of badWbxml) {
@@ -97,15 +143,22 @@ test('Alert with Correlator before Data (SyncMLRTK order) is accepted', () => {
 });
 
 test('MetInf elements with a namespace prefix or no xmlns at all are read', () => {
-  const m = decodeXml(`<SyncML xmlns="SYNCML:SYNCML1.2" xmlns:mi="syncml:metinf">${HDR.replace('</SyncHdr>', '<Meta><mi:MaxMsgSize>3500</mi:MaxMsgSize><MaxObjSize>9</MaxObjSize></Meta></SyncHdr>')}<SyncBody/></SyncML>`);
+  const m = decodeXml(
+    `<SyncML xmlns="SYNCML:SYNCML1.2" xmlns:mi="syncml:metinf">${HDR.replace('</SyncHdr>', '<Meta><mi:MaxMsgSize>3500</mi:MaxMsgSize><MaxObjSize>9</MaxObjSize></Meta></SyncHdr>')}<SyncBody/></SyncML>`,
+  );
   assert.deepStrictEqual(m.hdr.meta, { maxMsgSize: 3500, maxObjSize: 9 });
 });
 
 test('Cred inside a command and DS-only MetInf are skipped with a warning', () => {
   const warnings: DecodeWarning[] = [];
-  const m = decodeXml(doc('<Get><CmdID>1</CmdID><Cred><Data>x</Data></Cred><Meta><Mem><FreeMem>1</FreeMem></Mem></Meta><Item/></Get>'), { onWarning: (w) => warnings.push(w) });
+  const m = decodeXml(doc('<Get><CmdID>1</CmdID><Cred><Data>x</Data></Cred><Meta><Mem><FreeMem>1</FreeMem></Mem></Meta><Item/></Get>'), {
+    onWarning: (w) => warnings.push(w),
+  });
   assert.deepStrictEqual(m.body.commands[0], { kind: 'Get', cmdId: 1, meta: {}, items: [{}] });
-  assert.deepStrictEqual(warnings.map((w) => w.code), ['DM_SKIPPED_ELEMENT', 'DM_SKIPPED_ELEMENT']);
+  assert.deepStrictEqual(
+    warnings.map((w) => w.code),
+    ['DM_SKIPPED_ELEMENT', 'DM_SKIPPED_ELEMENT'],
+  );
 });
 
 test('a DS-only command (Sync) becomes Unsupported so a session can answer 406', () => {

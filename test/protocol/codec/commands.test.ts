@@ -8,12 +8,20 @@ import type { Command, Message, Meta } from '../../../src/protocol/model.ts';
 import { decodeWbxml, encodeWbxml } from '../../../src/protocol/wbxml/index.ts';
 import { decodeXml, encodeXmlString } from '../../../src/protocol/xml/index.ts';
 
-const HDR = '<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>2A</SessionID><MsgID>3</MsgID>'
-  + '<Target><LocURI>IMEI:1</LocURI></Target><Source><LocURI>http://dm.example/</LocURI></Source></SyncHdr>';
+const HDR =
+  '<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>2A</SessionID><MsgID>3</MsgID>' +
+  '<Target><LocURI>IMEI:1</LocURI></Target><Source><LocURI>http://dm.example/</LocURI></Source></SyncHdr>';
 
 function wrap(commands: Command[], final = true): Message {
   return {
-    hdr: { verDtd: '1.2', verProto: 'DM/1.2', sessionId: '2A', msgId: 3, target: { locUri: 'IMEI:1' }, source: { locUri: 'http://dm.example/' } },
+    hdr: {
+      verDtd: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: '2A',
+      msgId: 3,
+      target: { locUri: 'IMEI:1' },
+      source: { locUri: 'http://dm.example/' },
+    },
     body: { commands, final },
   };
 }
@@ -33,7 +41,12 @@ const commandVectors: { name: string; cmd: Command; xml: string }[] = [
   },
   {
     name: 'Replace with command-level Meta and text Data',
-    cmd: { kind: 'Replace', cmdId: 2, meta: { format: 'chr', type: 'text/plain' }, items: [{ target: { locUri: './DevInfo/Lang' }, data: 'fr & en' }] },
+    cmd: {
+      kind: 'Replace',
+      cmdId: 2,
+      meta: { format: 'chr', type: 'text/plain' },
+      items: [{ target: { locUri: './DevInfo/Lang' }, data: 'fr & en' }],
+    },
     xml: `<Replace><CmdID>2</CmdID><Meta>${mi('Format', 'chr')}${mi('Type', 'text/plain')}</Meta><Item>${target('./DevInfo/Lang')}<Data>fr &amp; en</Data></Item></Replace>`,
   },
   {
@@ -59,40 +72,78 @@ const commandVectors: { name: string; cmd: Command; xml: string }[] = [
   {
     name: 'Alert 1226 with Meta Type/Format/Mark and Source',
     cmd: {
-      kind: 'Alert', cmdId: 7, data: 1226, correlator: 'c-77',
-      items: [{ source: { locUri: './FUMO/pkg1' }, meta: { format: 'int', type: 'org.openmobilealliance.dm.firmwareupdate.download', mark: 'critical' }, data: '200' }],
+      kind: 'Alert',
+      cmdId: 7,
+      data: 1226,
+      correlator: 'c-77',
+      items: [
+        {
+          source: { locUri: './FUMO/pkg1' },
+          meta: { format: 'int', type: 'org.openmobilealliance.dm.firmwareupdate.download', mark: 'critical' },
+          data: '200',
+        },
+      ],
     },
     xml: `<Alert><CmdID>7</CmdID><Data>1226</Data><Correlator>c-77</Correlator><Item><Source><LocURI>./FUMO/pkg1</LocURI></Source><Meta>${mi('Format', 'int')}${mi('Type', 'org.openmobilealliance.dm.firmwareupdate.download')}${mi('Mark', 'critical')}</Meta><Data>200</Data></Item></Alert>`,
   },
   {
     name: 'Atomic holding a Sequence',
     cmd: {
-      kind: 'Atomic', cmdId: 8,
+      kind: 'Atomic',
+      cmdId: 8,
       commands: [{ kind: 'Sequence', cmdId: 9, commands: [{ kind: 'Delete', cmdId: 10, items: [{ target: { locUri: './X' } }] }] }],
     },
     xml: `<Atomic><CmdID>8</CmdID><Sequence><CmdID>9</CmdID><Delete><CmdID>10</CmdID><Item>${target('./X')}</Item></Delete></Sequence></Atomic>`,
   },
   {
     name: 'Results for an interior node with an empty child list',
-    cmd: { kind: 'Results', cmdId: 2, msgRef: 2, cmdRef: 4, items: [{ source: { locUri: './Vendor/empty' }, meta: { format: 'node' }, data: '' }] },
+    cmd: {
+      kind: 'Results',
+      cmdId: 2,
+      msgRef: 2,
+      cmdRef: 4,
+      items: [{ source: { locUri: './Vendor/empty' }, meta: { format: 'node' }, data: '' }],
+    },
     xml: `<Results><CmdID>2</CmdID><MsgRef>2</MsgRef><CmdRef>4</CmdRef><Item><Source><LocURI>./Vendor/empty</LocURI></Source><Meta>${mi('Format', 'node')}</Meta><Data/></Item></Results>`,
   },
   {
     name: 'Status for the header with Chal and refs',
     cmd: {
-      kind: 'Status', cmdId: 1, msgRef: 1, cmdRef: 0, cmd: 'SyncHdr', targetRefs: ['http://dm.example/'], sourceRefs: ['IMEI:1'],
-      chal: { meta: { format: 'b64', type: 'syncml:auth-md5', nextNonce: 'LG3iZQhhdmKNHg==' } }, code: 401, items: [],
+      kind: 'Status',
+      cmdId: 1,
+      msgRef: 1,
+      cmdRef: 0,
+      cmd: 'SyncHdr',
+      targetRefs: ['http://dm.example/'],
+      sourceRefs: ['IMEI:1'],
+      chal: { meta: { format: 'b64', type: 'syncml:auth-md5', nextNonce: 'LG3iZQhhdmKNHg==' } },
+      code: 401,
+      items: [],
     },
     xml: `<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><TargetRef>http://dm.example/</TargetRef><SourceRef>IMEI:1</SourceRef><Chal><Meta>${mi('Format', 'b64')}${mi('Type', 'syncml:auth-md5')}${mi('NextNonce', 'LG3iZQhhdmKNHg==')}</Meta></Chal><Data>401</Data></Status>`,
   },
   {
     name: 'Add of binary data in Format b64 (bytes in the model)',
-    cmd: { kind: 'Add', cmdId: 11, items: [{ target: { locUri: './Vendor/blob' }, meta: { format: 'b64', type: 'application/octet-stream' }, data: Uint8Array.of(0, 1, 2, 0xfe, 0xff) }] },
+    cmd: {
+      kind: 'Add',
+      cmdId: 11,
+      items: [
+        {
+          target: { locUri: './Vendor/blob' },
+          meta: { format: 'b64', type: 'application/octet-stream' },
+          data: Uint8Array.of(0, 1, 2, 0xfe, 0xff),
+        },
+      ],
+    },
     xml: `<Add><CmdID>11</CmdID><Item>${target('./Vendor/blob')}<Meta>${mi('Format', 'b64')}${mi('Type', 'application/octet-stream')}</Meta><Data>AAEC/v8=</Data></Item></Add>`,
   },
   {
     name: 'large-object chunk with Size and MoreData',
-    cmd: { kind: 'Replace', cmdId: 12, items: [{ target: { locUri: './Vendor/big' }, meta: { format: 'chr', size: 9000 }, data: 'first chunk', moreData: true }] },
+    cmd: {
+      kind: 'Replace',
+      cmdId: 12,
+      items: [{ target: { locUri: './Vendor/big' }, meta: { format: 'chr', size: 9000 }, data: 'first chunk', moreData: true }],
+    },
     xml: `<Replace><CmdID>12</CmdID><Item>${target('./Vendor/big')}<Meta>${mi('Format', 'chr')}${mi('Size', '9000')}</Meta><Data>first chunk</Data><MoreData/></Item></Replace>`,
   },
 ];

@@ -23,9 +23,17 @@ test('encode → decode keeps every field and the digest verifies with the same 
       (n, password, nonce) => {
         const bytes = encodeNotification(n, { password, nonce });
         const d = decodeNotification(bytes);
-        assert.deepEqual({ ...n, vendor: [...n.vendor] }, {
-          version: d.version, uiMode: d.uiMode, initiator: d.initiator, sessionId: d.sessionId, serverId: d.serverId, vendor: [...d.vendor],
-        });
+        assert.deepEqual(
+          { ...n, vendor: [...n.vendor] },
+          {
+            version: d.version,
+            uiMode: d.uiMode,
+            initiator: d.initiator,
+            sessionId: d.sessionId,
+            serverId: d.serverId,
+            vendor: [...d.vendor],
+          },
+        );
         assert.ok(verifyNotification(d, password, [{ source: 'stored', nonce }]));
         const other = Uint8Array.from(nonce, (b, i) => (i === 0 ? b ^ 1 : b));
         assert.equal(verifyNotification(d, password, [{ source: 'stored', nonce: other }]), undefined);

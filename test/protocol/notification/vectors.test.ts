@@ -6,11 +6,19 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import {
-  decodeNotification, encodeNotification, encodeTrigger, nonceCandidates, sessionIdToHeader, verifyNotification,
+  decodeNotification,
+  encodeNotification,
+  encodeTrigger,
+  nonceCandidates,
+  sessionIdToHeader,
+  verifyNotification,
 } from '../../../src/protocol/notification/index.ts';
 
 const v = JSON.parse(readFileSync(new URL('../../vectors/notification/pkg0-vectors.json', import.meta.url), 'utf8'));
-const exampleHex = readFileSync(new URL('../../vectors/notification/pkg0-example-background-session1234.hex', import.meta.url), 'utf8').trim();
+const exampleHex = readFileSync(
+  new URL('../../vectors/notification/pkg0-example-background-session1234.hex', import.meta.url),
+  'utf8',
+).trim();
 
 const H = (b: Buffer | string): Buffer => createHash('md5').update(b).digest();
 const B64 = (b: Buffer): string => b.toString('base64');
@@ -37,13 +45,22 @@ test('every vector: independent digest and header, our encode byte-identical, ou
   assert.equal(v.cases.length, caseFields.length);
   v.cases.forEach((c: Record<string, string>, i: number) => {
     const f = caseFields[i]!;
-    const trigger = Buffer.concat([independentHeader(v.version_field, f.ui, f.initiator, f.session, v.server_id.length), Buffer.from(v.server_id)]);
+    const trigger = Buffer.concat([
+      independentHeader(v.version_field, f.ui, f.initiator, f.session, v.server_id.length),
+      Buffer.from(v.server_id),
+    ]);
     assert.equal(trigger.toString('hex'), c.trigger_hex, c.case);
     const nonce = Buffer.from(c.nonce_hex!, 'hex');
     assert.equal(independentDigest(v.server_id, v.server_password, nonce, trigger).toString('hex'), c.digest_hex, c.case);
 
     const ours = encodeNotification(
-      { version: v.version_field, uiMode: f.ui as 1 | 2, initiator: f.initiator ? 'server' : 'client', sessionId: f.session, serverId: v.server_id },
+      {
+        version: v.version_field,
+        uiMode: f.ui as 1 | 2,
+        initiator: f.initiator ? 'server' : 'client',
+        sessionId: f.session,
+        serverId: v.server_id,
+      },
       { password: v.server_password, nonce },
     );
     assert.equal(Buffer.from(ours).toString('hex'), c.package0_hex, c.case);
@@ -51,7 +68,14 @@ test('every vector: independent digest and header, our encode byte-identical, ou
     const d = decodeNotification(Buffer.from(c.package0_hex!, 'hex'));
     assert.equal(Buffer.from(d.digest).toString('hex'), c.digest_hex);
     assert.deepEqual(
-      { version: d.version, uiMode: d.uiMode, initiator: d.initiator, sessionId: d.sessionId, serverId: d.serverId, vendor: d.vendor.length },
+      {
+        version: d.version,
+        uiMode: d.uiMode,
+        initiator: d.initiator,
+        sessionId: d.sessionId,
+        serverId: d.serverId,
+        vendor: d.vendor.length,
+      },
       { version: 11, uiMode: f.ui, initiator: f.initiator ? 'server' : 'client', sessionId: f.session, serverId: v.server_id, vendor: 0 },
     );
   });
@@ -64,7 +88,10 @@ test('verify: stored nonce first, then the resync nonces in the order AOSP and l
   const [stored, zeros, asciiResync] = v.cases as Record<string, string>[];
   const storedText = Buffer.from(stored!.nonce_hex!, 'hex').toString('base64');
   const cands = nonceCandidates(storedText);
-  assert.deepEqual(cands.map((c) => c.source), ['stored', 'stored-text', 'resync', 'resync-text']);
+  assert.deepEqual(
+    cands.map((c) => c.source),
+    ['stored', 'stored-text', 'resync', 'resync-text'],
+  );
   const check = (hex: string) => verifyNotification(decodeNotification(Buffer.from(hex, 'hex')), v.server_password, cands)?.source;
   assert.equal(check(stored!.package0_hex!), 'stored');
   assert.equal(check(zeros!.package0_hex!), 'resync');
@@ -77,7 +104,10 @@ test('verify: stored nonce first, then the resync nonces in the order AOSP and l
 
 test('encode defaults to version 12 and carries a vendor body the digest covers', () => {
   const vendor = Uint8Array.of(0xde, 0xad, 0xbe, 0xef);
-  const bytes = encodeNotification({ sessionId: 1, serverId: 'srv', initiator: 'server', uiMode: 3, vendor }, { password: 'pw', nonce: new Uint8Array(16) });
+  const bytes = encodeNotification(
+    { sessionId: 1, serverId: 'srv', initiator: 'server', uiMode: 3, vendor },
+    { password: 'pw', nonce: new Uint8Array(16) },
+  );
   const d = decodeNotification(bytes);
   assert.equal(d.version, 12);
   assert.equal(bytes[16], 0x03);

@@ -8,9 +8,11 @@ const vectors = [
     name: 'WBXML 1.2, SyncML 1.2, UTF-8, no string table',
     bytes: Uint8Array.of(
       0x02, //       version 1.2
-      0xa4, 0x01, // public id 0x1201 (mb_u_int32)
+      0xa4,
+      0x01, // public id 0x1201 (mb_u_int32)
       0x6a, //       charset 106, UTF-8
-      0x00), //      string table length
+      0x00,
+    ), //      string table length
     header: { version: 2, publicId: 0x1201, charset: 106, stringTable: new Uint8Array(), bodyOffset: 5 },
   },
   {
@@ -22,8 +24,11 @@ const vectors = [
     name: 'literal public id in the string table without its NUL (AOSP test message)',
     bytes: Uint8Array.of(0x02, 0x00, 0x00, 0x6a, 0x1d, ...Buffer.from('-//SYNCML//DTD SyncML 1.1//EN')),
     header: {
-      version: 2, publicId: '-//SYNCML//DTD SyncML 1.1//EN', charset: 106,
-      stringTable: new Uint8Array(Buffer.from('-//SYNCML//DTD SyncML 1.1//EN')), bodyOffset: 34,
+      version: 2,
+      publicId: '-//SYNCML//DTD SyncML 1.1//EN',
+      charset: 106,
+      stringTable: new Uint8Array(Buffer.from('-//SYNCML//DTD SyncML 1.1//EN')),
+      bodyOffset: 34,
     },
   },
 ] as const;
@@ -31,13 +36,41 @@ const vectors = [
 const broken = [
   { name: 'empty input', bytes: new Uint8Array(), error: { code: 'WBXML_TRUNCATED', offset: 0 } },
   { name: 'public id cut short', bytes: Uint8Array.of(0x02, 0xa4), error: { code: 'WBXML_TRUNCATED', offset: 2 } },
-  { name: 'version byte 0x04', bytes: Uint8Array.of(0x04, 0xa4, 0x01, 0x6a, 0x00), error: { code: 'WBXML_UNSUPPORTED_VERSION', offset: 0 } },
-  { name: 'DevInf public id (not SyncML)', bytes: Uint8Array.of(0x02, 0xa4, 0x03, 0x6a, 0x00), error: { code: 'WBXML_UNKNOWN_PUBLIC_ID', offset: 1 } },
-  { name: 'charset ISO-8859-1', bytes: Uint8Array.of(0x02, 0xa4, 0x01, 0x04, 0x00), error: { code: 'WBXML_UNSUPPORTED_CHARSET', offset: 3 } },
-  { name: 'string table longer than the message', bytes: Uint8Array.of(0x02, 0xa4, 0x01, 0x6a, 0x20, 0x41), error: { code: 'WBXML_TRUNCATED', offset: 6 } },
-  { name: 'literal public id naming another language', bytes: Uint8Array.of(0x02, 0x00, 0x00, 0x6a, 0x04, 0x61, 0x62, 0x63, 0x00), error: { code: 'WBXML_UNKNOWN_PUBLIC_ID', offset: 2 } },
-  { name: 'literal public id index past the table', bytes: Uint8Array.of(0x02, 0x00, 0x09, 0x6a, 0x01, 0x00), error: { code: 'WBXML_BAD_STRING_TABLE_REF', offset: 2 } },
-  { name: 'multi-byte integer of 6 bytes', bytes: Uint8Array.of(0x02, 0x81, 0x81, 0x81, 0x81, 0x81, 0x01), error: { code: 'WBXML_BAD_INTEGER', offset: 1 } },
+  {
+    name: 'version byte 0x04',
+    bytes: Uint8Array.of(0x04, 0xa4, 0x01, 0x6a, 0x00),
+    error: { code: 'WBXML_UNSUPPORTED_VERSION', offset: 0 },
+  },
+  {
+    name: 'DevInf public id (not SyncML)',
+    bytes: Uint8Array.of(0x02, 0xa4, 0x03, 0x6a, 0x00),
+    error: { code: 'WBXML_UNKNOWN_PUBLIC_ID', offset: 1 },
+  },
+  {
+    name: 'charset ISO-8859-1',
+    bytes: Uint8Array.of(0x02, 0xa4, 0x01, 0x04, 0x00),
+    error: { code: 'WBXML_UNSUPPORTED_CHARSET', offset: 3 },
+  },
+  {
+    name: 'string table longer than the message',
+    bytes: Uint8Array.of(0x02, 0xa4, 0x01, 0x6a, 0x20, 0x41),
+    error: { code: 'WBXML_TRUNCATED', offset: 6 },
+  },
+  {
+    name: 'literal public id naming another language',
+    bytes: Uint8Array.of(0x02, 0x00, 0x00, 0x6a, 0x04, 0x61, 0x62, 0x63, 0x00),
+    error: { code: 'WBXML_UNKNOWN_PUBLIC_ID', offset: 2 },
+  },
+  {
+    name: 'literal public id index past the table',
+    bytes: Uint8Array.of(0x02, 0x00, 0x09, 0x6a, 0x01, 0x00),
+    error: { code: 'WBXML_BAD_STRING_TABLE_REF', offset: 2 },
+  },
+  {
+    name: 'multi-byte integer of 6 bytes',
+    bytes: Uint8Array.of(0x02, 0x81, 0x81, 0x81, 0x81, 0x81, 0x01),
+    error: { code: 'WBXML_BAD_INTEGER', offset: 1 },
+  },
 ] as const;
 
 for (const v of vectors) {

@@ -10,8 +10,9 @@ const msg = (data: Uint8Array): Message => ({
 });
 
 test('line ends inside CDATA are normalised like everywhere else', () => {
-  const xml = '<SyncML><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>a</LocURI></Target><Source><LocURI>b</LocURI></Source></SyncHdr>'
-    + '<SyncBody><Replace><CmdID>1</CmdID><Item><Target><LocURI>./X</LocURI></Target><Data><![CDATA[a\r\nb\rc]]></Data></Item></Replace><Final/></SyncBody></SyncML>';
+  const xml =
+    '<SyncML><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>a</LocURI></Target><Source><LocURI>b</LocURI></Source></SyncHdr>' +
+    '<SyncBody><Replace><CmdID>1</CmdID><Item><Target><LocURI>./X</LocURI></Target><Data><![CDATA[a\r\nb\rc]]></Data></Item></Replace><Final/></SyncBody></SyncML>';
   const cmd = decodeXml(xml).body.commands[0]!;
   assert.equal(cmd.kind === 'Replace' && cmd.items[0]!.data, 'a\nb\nc');
 });

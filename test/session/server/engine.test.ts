@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  AuthScheme, type Command, decodeXml, encodeXml, formatHmacHeader, hmac, makeCred, type Message, nonceFromText, type Status,
+  AuthScheme,
+  type Command,
+  decodeXml,
+  encodeXml,
+  formatHmacHeader,
+  hmac,
+  makeCred,
+  type Message,
+  nonceFromText,
+  type Status,
 } from '../../../src/protocol/index.ts';
 import { engineDeps } from '../../../src/server/engine-deps.ts';
 import { ServerService } from '../../../src/server/service.ts';
@@ -22,23 +31,48 @@ async function setup(options: { scheme?: 'basic' | 'md5' | 'hmac'; maxOpsPerPack
   await service.addDevice({ deviceId: DEV, name: 'dev1', password: 'secret', scheme: options.scheme ?? 'md5' });
   let n = 0;
   const engine = new ServerEngine(engineDeps(store, clock), {
-    serverId: 'gwmo-test', url: URL_, sessionTimeoutMs: 60_000,
-    newNonce: () => Uint8Array.of(1, 2, 3, ++n), ...(options.maxOpsPerPackage ? { maxOpsPerPackage: options.maxOpsPerPackage } : {}),
+    serverId: 'gwmo-test',
+    url: URL_,
+    sessionTimeoutMs: 60_000,
+    newNonce: () => Uint8Array.of(1, 2, 3, ++n),
+    ...(options.maxOpsPerPackage ? { maxOpsPerPackage: options.maxOpsPerPackage } : {}),
   });
-  return { store, service, engine, advance: (ms: number) => { now += ms; } };
+  return {
+    store,
+    service,
+    engine,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 function deviceMessage(msgId: number, commands: Command[], extra: Partial<Message['hdr']> = {}, final = true): Message {
   let id = 1;
   return {
-    hdr: { verDtd: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId, target: { locUri: URL_ }, source: { locUri: DEV, locName: 'dev1' }, ...extra },
+    hdr: {
+      verDtd: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: '1',
+      msgId,
+      target: { locUri: URL_ },
+      source: { locUri: DEV, locName: 'dev1' },
+      ...extra,
+    },
     body: { commands: commands.map((c) => ({ ...c, cmdId: id++ })), final },
   };
 }
 
 const pkg1 = (): Command[] => [
   { kind: 'Alert', cmdId: 0, data: 1201, items: [] },
-  { kind: 'Replace', cmdId: 0, items: [{ source: { locUri: './DevInfo/Mod' }, data: 'Model-7' }, { source: { locUri: './DevInfo/Man' }, data: 'Acme' }] },
+  {
+    kind: 'Replace',
+    cmdId: 0,
+    items: [
+      { source: { locUri: './DevInfo/Mod' }, data: 'Model-7' },
+      { source: { locUri: './DevInfo/Man' }, data: 'Acme' },
+    ],
+  },
 ];
 
 async function post(engine: ServerEngine, msg: Message, url = '/dm', hmacValue?: string) {
@@ -58,7 +92,10 @@ test('md5: no Cred → 407 + Chal; Cred with the challenged nonce → 212 and th
   const s1 = hdrStatus(r1.msg!);
   assert.equal(s1.code, 407);
   assert.equal(s1.chal?.meta.type, 'syncml:auth-md5');
-  assert.ok(r1.msg!.body.commands.every((c) => c.kind === 'Status'), 'a failed message is answered with Status only');
+  assert.ok(
+    r1.msg!.body.commands.every((c) => c.kind === 'Status'),
+    'a failed message is answered with Status only',
+  );
   assert.equal((await store.getOperation(op.id))!.state, 'queued');
 
   const nonce = nonceFromText(s1.chal!.meta.nextNonce!);
@@ -73,11 +110,41 @@ test('md5: no Cred → 407 + Chal; Cred with the challenged nonce → 212 and th
   assert.deepEqual((await store.getDevice(DEV))!.devInfo, { Mod: 'Model-7', Man: 'Acme' });
 
   // Status 200 + Results: the operation is done with its value; nothing more to send → session over
-  const r3 = await post(engine, deviceMessage(3, [
-    { kind: 'Status', cmdId: 0, msgRef: r2.msg!.hdr.msgId, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [], sourceRefs: [], code: 200, items: [] },
-    { kind: 'Status', cmdId: 0, msgRef: r2.msg!.hdr.msgId, cmdRef: get.cmdId, cmd: 'Get', targetRefs: ['./DevInfo/Mod'], sourceRefs: [], code: 200, items: [] },
-    { kind: 'Results', cmdId: 0, msgRef: r2.msg!.hdr.msgId, cmdRef: get.cmdId, items: [{ source: { locUri: './DevInfo/Mod' }, data: 'Model-7' }] },
-  ]), respPath(r2.msg!));
+  const r3 = await post(
+    engine,
+    deviceMessage(3, [
+      {
+        kind: 'Status',
+        cmdId: 0,
+        msgRef: r2.msg!.hdr.msgId,
+        cmdRef: 0,
+        cmd: 'SyncHdr',
+        targetRefs: [],
+        sourceRefs: [],
+        code: 200,
+        items: [],
+      },
+      {
+        kind: 'Status',
+        cmdId: 0,
+        msgRef: r2.msg!.hdr.msgId,
+        cmdRef: get.cmdId,
+        cmd: 'Get',
+        targetRefs: ['./DevInfo/Mod'],
+        sourceRefs: [],
+        code: 200,
+        items: [],
+      },
+      {
+        kind: 'Results',
+        cmdId: 0,
+        msgRef: r2.msg!.hdr.msgId,
+        cmdRef: get.cmdId,
+        items: [{ source: { locUri: './DevInfo/Mod' }, data: 'Model-7' }],
+      },
+    ]),
+    respPath(r2.msg!),
+  );
   assert.equal(r3.msg!.body.commands.filter((c) => c.kind !== 'Status').length, 0);
   assert.equal(r3.msg!.body.final, true);
   const done = (await store.getOperation(op.id))!;
@@ -111,7 +178,11 @@ test('unknown device: challenged like a known one (407 + md5 Chal, then 401 for 
   assert.equal(hdrStatus(r1.msg!).chal?.meta.type, 'syncml:auth-md5');
   assert.ok(r1.msg!.body.commands.every((c) => c.kind === 'Status' && c.code === 407));
   const nonce = nonceFromText(hdrStatus(r1.msg!).chal!.meta.nextNonce!);
-  const r2 = await post(engine, stranger(2, { cred: makeCred(AuthScheme.Md5, { name: 'dev1', password: 'secret' }, nonce) }), respPath(r1.msg!));
+  const r2 = await post(
+    engine,
+    stranger(2, { cred: makeCred(AuthScheme.Md5, { name: 'dev1', password: 'secret' }, nonce) }),
+    respPath(r1.msg!),
+  );
   assert.equal(hdrStatus(r2.msg!).code, 401);
   assert.equal(hdrStatus(r2.msg!).chal?.meta.nextNonce, hdrStatus(r1.msg!).chal?.meta.nextNonce, 'its nonce stays, as a stored one does');
   assert.equal(engine.activeSessions, 0);
@@ -121,7 +192,13 @@ test('bad input: undecodable body → HTTP 400; unknown session → HTTP 404; th
   const { engine } = await setup({ scheme: 'basic' });
   const bad = await engine.handle({ body: new TextEncoder().encode('<SyncML><SyncHdr>'), encoding: 'xml', url: '/dm' });
   assert.ok(isRefusal(bad) && bad.httpStatus === 400, JSON.stringify(bad));
-  const orphan = await post(engine, deviceMessage(2, [{ kind: 'Status', cmdId: 0, msgRef: 1, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [], sourceRefs: [], code: 200, items: [] }]), '/dm?s=nope');
+  const orphan = await post(
+    engine,
+    deviceMessage(2, [
+      { kind: 'Status', cmdId: 0, msgRef: 1, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [], sourceRefs: [], code: 200, items: [] },
+    ]),
+    '/dm?s=nope',
+  );
   assert.equal(orphan.refusal?.httpStatus, 404);
   const cred = makeCred(AuthScheme.Basic, { name: 'dev1', password: 'secret' }, new Uint8Array(0));
   const ok = await post(engine, deviceMessage(1, pkg1(), { cred }));
@@ -170,13 +247,26 @@ test('operations beyond one package wait for the next one', async () => {
   assert.equal(sent.length, 2);
   const statuses = (m: Message, cmds: Command[]): Command[] => [
     { kind: 'Status', cmdId: 0, msgRef: m.hdr.msgId, cmdRef: 0, cmd: 'SyncHdr', targetRefs: [], sourceRefs: [], code: 200, items: [] },
-    ...cmds.map((c) => ({ kind: 'Status' as const, cmdId: 0, msgRef: m.hdr.msgId, cmdRef: c.cmdId, cmd: c.kind, targetRefs: [], sourceRefs: [], code: 200, items: [] })),
+    ...cmds.map((c) => ({
+      kind: 'Status' as const,
+      cmdId: 0,
+      msgRef: m.hdr.msgId,
+      cmdRef: c.cmdId,
+      cmd: c.kind,
+      targetRefs: [],
+      sourceRefs: [],
+      code: 200,
+      items: [],
+    })),
   ];
   const r2 = await post(engine, deviceMessage(2, statuses(r1.msg!, sent)), respPath(r1.msg!));
   const third = r2.msg!.body.commands.filter((c) => c.kind === 'Replace');
   assert.equal(third.length, 1);
   await post(engine, deviceMessage(3, statuses(r2.msg!, third)), respPath(r2.msg!));
-  assert.deepEqual((await Promise.all(ops.map((o) => store.getOperation(o.id)))).map((o) => o!.state), ['done', 'done', 'done']);
+  assert.deepEqual(
+    (await Promise.all(ops.map((o) => store.getOperation(o.id)))).map((o) => o!.state),
+    ['done', 'done', 'done'],
+  );
 });
 
 test('the message that starts a session is one unit of work: the account lookup commits with its writes', async () => {
@@ -186,36 +276,42 @@ test('the message that starts a session is one unit of work: the account lookup 
   const base = engineDeps(store, clock);
   const log: string[] = [];
   let inUnit = false;
-  const engine = new ServerEngine({
-    ...base,
-    unitOfWork: async (work) => {
-      log.push('unit');
-      inUnit = true;
-      try {
-        return await base.unitOfWork!(work);
-      } finally {
-        inUnit = false;
-      }
+  const engine = new ServerEngine(
+    {
+      ...base,
+      unitOfWork: async (work) => {
+        log.push('unit');
+        inUnit = true;
+        try {
+          return await base.unitOfWork!(work);
+        } finally {
+          inUnit = false;
+        }
+      },
+      findAccount: async (deviceId) => {
+        log.push(inUnit ? 'account in unit' : 'account outside');
+        return base.findAccount(deviceId);
+      },
     },
-    findAccount: async (deviceId) => {
-      log.push(inUnit ? 'account in unit' : 'account outside');
-      return base.findAccount(deviceId);
-    },
-  }, { serverId: 'gwmo-test', url: URL_, newNonce: () => Uint8Array.of(1, 2, 3, 4) });
+    { serverId: 'gwmo-test', url: URL_, newNonce: () => Uint8Array.of(1, 2, 3, 4) },
+  );
   const r = await post(engine, deviceMessage(1, pkg1()));
   assert.equal(hdrStatus(r.msg!).code, 407);
   assert.deepEqual(log, ['unit', 'account in unit']);
-  assert.ok((await store.getDevice(DEV))?.lastSeen, 'the lookup\'s lastSeen was committed');
+  assert.ok((await store.getDevice(DEV))?.lastSeen, "the lookup's lastSeen was committed");
 });
 
 test('the session key is read from the RespURI query as URLSearchParams reads it', async () => {
   const fc = (await import('fast-check')).default;
   const { sessionKey } = await import('../../../src/session/server/engine.ts');
   const part = fc.stringMatching(/^[a-zA-Z0-9s=&%+?#_-]{0,12}$/);
-  fc.assert(fc.property(part, part, (path, query) => {
-    const url = `/dm${path}?${query}`;
-    assert.equal(sessionKey(url), new URL(url, 'http://x').searchParams.get('s'));
-  }), { numRuns: 2000 });
+  fc.assert(
+    fc.property(part, part, (path, query) => {
+      const url = `/dm${path}?${query}`;
+      assert.equal(sessionKey(url), new URL(url, 'http://x').searchParams.get('s'));
+    }),
+    { numRuns: 2000 },
+  );
   assert.equal(sessionKey('/dm?s=AbC-_9'), 'AbC-_9');
   assert.equal(sessionKey('/dm'), null);
 });

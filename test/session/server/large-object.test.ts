@@ -36,10 +36,19 @@ test('a device that said DevDetail/LrgObj false: a value too large for one messa
   const g = sent(m1)[0]!;
   assert.equal(g.kind, 'Get');
   const big = await service.queue('IMEI:001', { kind: 'Add', path: './Vendor/gwmo/Big', value: 'y'.repeat(5000) });
-  const m2 = await s.send([
-    ...statusesFor(m1, 212, 200),
-    { kind: 'Results', cmdId: 0, msgRef: m1.hdr.msgId, cmdRef: g.cmdId, items: [{ source: { locUri: './DevDetail/LrgObj' }, meta: { format: 'bool' }, data: 'false' }] },
-  ], SMALL);
+  const m2 = await s.send(
+    [
+      ...statusesFor(m1, 212, 200),
+      {
+        kind: 'Results',
+        cmdId: 0,
+        msgRef: m1.hdr.msgId,
+        cmdRef: g.cmdId,
+        items: [{ source: { locUri: './DevDetail/LrgObj' }, meta: { format: 'bool' }, data: 'false' }],
+      },
+    ],
+    SMALL,
+  );
   assert.equal(sent(m2).length, 0, 'nothing of the object goes out');
   assert.equal((await store.getOperation(get.id))!.state, 'done');
   const failed = (await store.getOperation(big.id))!;
@@ -53,7 +62,10 @@ test('a profile that allows no large objects: the value fails at once; one that 
   const big = await service.queue('IMEI:001', { kind: 'Replace', path: './Vendor/gwmo/Note', value: 'z'.repeat(5000) });
   const small = await service.queue('IMEI:001', { kind: 'Replace', path: './Vendor/gwmo/Note', value: 'fits' });
   const m1 = await session().start([], SMALL);
-  assert.deepEqual(sent(m1).map((c) => itemOf(c)?.data), ['fits']);
+  assert.deepEqual(
+    sent(m1).map((c) => itemOf(c)?.data),
+    ['fits'],
+  );
   assert.match((await store.getOperation(big.id))!.note ?? '', /the session profile allows no large objects/);
   assert.equal((await store.getOperation(small.id))!.state, 'sent');
 });

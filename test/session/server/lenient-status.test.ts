@@ -4,7 +4,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { AuthScheme, type Command, decodeXml, encodeXml, makeCred, type Message, nonceFromText, type Status } from '../../../src/protocol/index.ts';
+import {
+  AuthScheme,
+  type Command,
+  decodeXml,
+  encodeXml,
+  makeCred,
+  type Message,
+  nonceFromText,
+  type Status,
+} from '../../../src/protocol/index.ts';
 import { engineDeps } from '../../../src/server/engine-deps.ts';
 import { ServerService } from '../../../src/server/service.ts';
 import { isRefusal, ServerEngine } from '../../../src/session/server/index.ts';
@@ -20,16 +29,29 @@ async function setup() {
   await service.addDevice({ deviceId: DEV, name: 'dev1', password: 'secret', scheme: 'md5' });
   const warned: { deviceId: string; codes: string[] }[] = [];
   let n = 0;
-  const engine = new ServerEngine({ ...engineDeps(store, clock), onWarnings: (deviceId, w) => warned.push({ deviceId, codes: w.map((x) => x.code) }) }, {
-    serverId: 'gwmo-test', url: URL_, newNonce: () => Uint8Array.of(1, 2, 3, ++n),
-  });
+  const engine = new ServerEngine(
+    { ...engineDeps(store, clock), onWarnings: (deviceId, w) => warned.push({ deviceId, codes: w.map((x) => x.code) }) },
+    {
+      serverId: 'gwmo-test',
+      url: URL_,
+      newNonce: () => Uint8Array.of(1, 2, 3, ++n),
+    },
+  );
   return { store, service, engine, warned };
 }
 
 function message(msgId: number, commands: Command[], extra: Partial<Message['hdr']> = {}): Message {
   let id = 1;
   return {
-    hdr: { verDtd: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId, target: { locUri: URL_ }, source: { locUri: DEV, locName: 'dev1' }, ...extra },
+    hdr: {
+      verDtd: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: '1',
+      msgId,
+      target: { locUri: URL_ },
+      source: { locUri: DEV, locName: 'dev1' },
+      ...extra,
+    },
     body: { commands: commands.map((c) => ({ ...c, cmdId: id++ })), final: true },
   };
 }
@@ -57,10 +79,34 @@ test('a Status without CmdRef that answers nothing we sent is ignored with a war
   assert.deepStrictEqual(warned, [{ deviceId: DEV, codes: ['DM_FORMAT_CASE'] }]);
   const get = r2.body.commands.find((c) => c.kind === 'Get')!;
 
-  const hdr: Status = { kind: 'Status', cmdId: 0, msgRef: r2.hdr.msgId, cmd: 'SyncHdr', targetRefs: [], sourceRefs: [], code: 200, items: [] };
-  const stray: Status = { kind: 'Status', cmdId: 0, msgRef: r2.hdr.msgId, cmd: 'Replace', targetRefs: ['./DevInfo/Mod'], sourceRefs: [], code: 200, items: [] };
+  const hdr: Status = {
+    kind: 'Status',
+    cmdId: 0,
+    msgRef: r2.hdr.msgId,
+    cmd: 'SyncHdr',
+    targetRefs: [],
+    sourceRefs: [],
+    code: 200,
+    items: [],
+  };
+  const stray: Status = {
+    kind: 'Status',
+    cmdId: 0,
+    msgRef: r2.hdr.msgId,
+    cmd: 'Replace',
+    targetRefs: ['./DevInfo/Mod'],
+    sourceRefs: [],
+    code: 200,
+    items: [],
+  };
   const r3 = await post(engine, message(3, [hdr, stray]), respPath(r2));
-  assert.deepStrictEqual(warned.slice(1).flatMap((w) => w.codes).sort(), ['DM_STATUS_NO_CMDREF', 'DM_STATUS_NO_CMDREF', 'DM_STATUS_UNMATCHED']);
+  assert.deepStrictEqual(
+    warned
+      .slice(1)
+      .flatMap((w) => w.codes)
+      .sort(),
+    ['DM_STATUS_NO_CMDREF', 'DM_STATUS_NO_CMDREF', 'DM_STATUS_UNMATCHED'],
+  );
   const again = r3.body.commands.find((c) => c.kind === 'Get');
   assert.ok(again && again.kind === 'Get' && again.items[0]!.target!.locUri === './DevInfo/Mod', 'the unanswered Get is sent again');
   assert.notEqual(get, again);
@@ -68,7 +114,13 @@ test('a Status without CmdRef that answers nothing we sent is ignored with a war
 
   // answered this time without CmdRef, by Cmd and target: done with its value
   const ok: Status = { ...stray, msgRef: r3.hdr.msgId, cmd: 'Get' };
-  const results: Command = { kind: 'Results', cmdId: 0, msgRef: r3.hdr.msgId, cmdRef: again!.cmdId, items: [{ source: { locUri: './DevInfo/Mod' }, data: 'Model-7' }] };
+  const results: Command = {
+    kind: 'Results',
+    cmdId: 0,
+    msgRef: r3.hdr.msgId,
+    cmdRef: again!.cmdId,
+    items: [{ source: { locUri: './DevInfo/Mod' }, data: 'Model-7' }],
+  };
   await post(engine, message(4, [{ ...hdr, msgRef: r3.hdr.msgId }, ok, results]), respPath(r3));
   const row = (await store.getOperation(op.id))!;
   assert.deepStrictEqual([row.state, row.status, row.results?.[0]?.data], ['done', 200, 'Model-7']);

@@ -9,15 +9,23 @@ import { SERVER_AUTH_RESENDS } from '../../../src/session/server/profile.ts';
 import { engineRig, SERVER, sent, statusesFor } from '../../support/engine-rig.ts';
 
 const NEXT = Uint8Array.of(9, 9, 9, 9);
-const refuse = (m: Message, nonce = NEXT) => statusesFor(m, 401, 401, {}).map((st, i) => (i === 0 ? { ...st, chal: makeChal(AuthScheme.Md5, nonce) } : st));
+const refuse = (m: Message, nonce = NEXT) =>
+  statusesFor(m, 401, 401, {}).map((st, i) => (i === 0 ? { ...st, chal: makeChal(AuthScheme.Md5, nonce) } : st));
 
 test('401 on our SyncHdr: the same Get goes again, with a new CmdID and the Cred for the new nonce, and completes', async () => {
   const refusals: boolean[] = [];
-  const { service, store, session } = await engineRig({ serverNonce: '', events: { serverAuthRefused: (_d, _c, gaveUp) => refusals.push(gaveUp) } });
+  const { service, store, session } = await engineRig({
+    serverNonce: '',
+    events: { serverAuthRefused: (_d, _c, gaveUp) => refusals.push(gaveUp) },
+  });
   const op = await service.queue('IMEI:001', { kind: 'Get', path: './DevInfo/Mod' });
   const s = session();
   const m1 = await s.start();
-  assert.deepEqual(m1.hdr.cred, makeCred(AuthScheme.Md5, SERVER, new Uint8Array(0)), 'the first Cred uses the nonce the account says the device holds (empty)');
+  assert.deepEqual(
+    m1.hdr.cred,
+    makeCred(AuthScheme.Md5, SERVER, new Uint8Array(0)),
+    'the first Cred uses the nonce the account says the device holds (empty)',
+  );
 
   const m2 = await s.send(refuse(m1));
   assert.deepEqual(m2.hdr.cred, makeCred(AuthScheme.Md5, SERVER, NEXT), 'the next Cred answers the Chal');
@@ -25,12 +33,22 @@ test('401 on our SyncHdr: the same Get goes again, with a new CmdID and the Cred
   assert.equal(again.length, 1);
   assert.equal(again[0]!.kind, 'Get');
   assert.ok(again[0]!.kind === 'Get' && again[0]!.items[0]!.target!.locUri === './DevInfo/Mod');
-  assert.deepEqual([(await store.getOperation(op.id))!.state, (await store.getOperation(op.id))!.status], ['sent', undefined], 'not filed as failed');
+  assert.deepEqual(
+    [(await store.getOperation(op.id))!.state, (await store.getOperation(op.id))!.status],
+    ['sent', undefined],
+    'not filed as failed',
+  );
   assert.deepEqual(refusals, [false]);
 
   await s.send([
     ...statusesFor(m2, 212, 200),
-    { kind: 'Results', cmdId: 0, msgRef: m2.hdr.msgId, cmdRef: again[0]!.cmdId, items: [{ source: { locUri: './DevInfo/Mod' }, data: 'Model-7' }] },
+    {
+      kind: 'Results',
+      cmdId: 0,
+      msgRef: m2.hdr.msgId,
+      cmdRef: again[0]!.cmdId,
+      items: [{ source: { locUri: './DevInfo/Mod' }, data: 'Model-7' }],
+    },
   ]);
   const done = (await store.getOperation(op.id))!;
   assert.deepEqual([done.state, done.status, done.results?.[0]?.data], ['done', 200, 'Model-7']);

@@ -34,7 +34,10 @@ test('a device that aborts mid-session: Gets are queued again at once, an Add fa
   const a = (await store.getOperation(add.id))!;
   assert.deepEqual([a.state, a.status], ['failed', 408]);
   assert.match(a.note ?? '', /whether the Add ran is unknown, so it is not sent again/);
-  assert.deepEqual(ends.map((e) => [e.outcome, e.requeued, e.failedUnknown, e.commandsPerMessage]), [['aborted', 4, 1, 2]]);
+  assert.deepEqual(
+    ends.map((e) => [e.outcome, e.requeued, e.failedUnknown, e.commandsPerMessage]),
+    [['aborted', 4, 1, 2]],
+  );
   assert.equal((await store.getDevice(DEV))!.sessionProfile?.effectiveCommandsPerMessage, 2, 'remembered on the device');
   assert.equal((await service.device(DEV)).sessionProfile?.effectiveCommandsPerMessage, 2);
 
@@ -60,8 +63,15 @@ test('setting commandsPerMessage through the API starts the learned back-off ove
   assert.deepEqual(device.sessionProfile, { commandsPerMessage: 10, deviceLrgObj: true });
   const { device: d2 } = await service.updateDevice(DEV, { sessionProfile: { explicitFormat: false, commandsPerMessage: null } });
   assert.deepEqual(d2.sessionProfile, { explicitFormat: false, deviceLrgObj: true });
-  await assert.rejects(service.updateDevice(DEV, { sessionProfile: { commandsPerMessage: 0 } }), /commandsPerMessage must be a whole number from 1 to 1000/);
+  await assert.rejects(
+    service.updateDevice(DEV, { sessionProfile: { commandsPerMessage: 0 } }),
+    /commandsPerMessage must be a whole number from 1 to 1000/,
+  );
   await assert.rejects(service.updateDevice(DEV, { sessionProfile: { chunkSize: 3 } }), /sessionProfile.chunkSize is not a profile field/);
   await assert.rejects(service.updateDevice(DEV, { serverNonce: 'not base64!' }), /serverNonce must be base64/);
-  assert.deepEqual((await store.getDevice(DEV))!.sessionProfile, { explicitFormat: false, deviceLrgObj: true }, 'a refused change changes nothing');
+  assert.deepEqual(
+    (await store.getDevice(DEV))!.sessionProfile,
+    { explicitFormat: false, deviceLrgObj: true },
+    'a refused change changes nothing',
+  );
 });

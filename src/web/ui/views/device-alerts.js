@@ -14,15 +14,28 @@ function preview(item) {
   return text.length > PREVIEW ? `${text.slice(0, PREVIEW)}…` : text;
 }
 
-const row = (a) => h('tr', { 'data-alert': a.id },
-  h('td', {}, h('time', { datetime: a.receivedAt }, new Date(a.receivedAt).toLocaleString())),
-  h('td', {}, a.type ?? String(a.code)), h('td', { class: 'preview' }, preview(a.items[0])));
+const row = (a) =>
+  h(
+    'tr',
+    { 'data-alert': a.id },
+    h('td', {}, h('time', { datetime: a.receivedAt }, new Date(a.receivedAt).toLocaleString())),
+    h('td', {}, a.type ?? String(a.code)),
+    h('td', { class: 'preview' }, preview(a.items[0])),
+  );
 
 export function alertsSection(ctx, deviceId) {
   const rows = h('tbody', {});
   const empty = h('p', { class: 'muted' }, 'No alerts from this device yet.');
-  const table = scrollTable({ id: 'device-alerts', hidden: true }, h('caption', {}, `The last ${SHOWN}, newest first; new ones appear as they arrive`),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Received'), h('th', { scope: 'col' }, 'Type'), h('th', { scope: 'col' }, 'Data'))), rows);
+  const table = scrollTable(
+    { id: 'device-alerts', hidden: true },
+    h('caption', {}, `The last ${SHOWN}, newest first; new ones appear as they arrive`),
+    h(
+      'thead',
+      {},
+      h('tr', {}, h('th', { scope: 'col' }, 'Received'), h('th', { scope: 'col' }, 'Type'), h('th', { scope: 'col' }, 'Data')),
+    ),
+    rows,
+  );
   const section = h('section', { 'aria-labelledby': 'alerts-heading' }, h('h2', { id: 'alerts-heading' }, 'Alerts'), empty, table);
   const add = (a, live) => {
     if (rows.querySelector(`[data-alert="${CSS.escape(a.id)}"]`)) return;

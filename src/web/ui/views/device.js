@@ -5,7 +5,18 @@ import { api } from '../api.js';
 import { announce, enc, errorText, h } from '../dom.js';
 import { alertsSection } from './device-alerts.js';
 
-const STATUS_TEXT = { 200: 'OK', 401: 'not authorised', 403: 'forbidden', 404: 'not found', 405: 'not allowed on this node', 406: 'optional feature not supported', 408: 'the device did not answer in time', 410: 'the device is detached', 425: 'permission denied by the node\'s ACL', 500: 'command failed' };
+const STATUS_TEXT = {
+  200: 'OK',
+  401: 'not authorised',
+  403: 'forbidden',
+  404: 'not found',
+  405: 'not allowed on this node',
+  406: 'optional feature not supported',
+  408: 'the device did not answer in time',
+  410: 'the device is detached',
+  425: "permission denied by the node's ACL",
+  500: 'command failed',
+};
 
 /** runs commands on the device through a job and waits for its results */
 async function run(deviceId, commands) {
@@ -25,13 +36,39 @@ export async function deviceView(ctx, gatewayId, deviceId) {
   const gid = enc(gatewayId);
   const here = (p) => `#/gateways/${gid}/devices/${enc(deviceId)}?path=${enc(p)}`;
   const parts = path.split('/');
-  const crumbs = h('nav', { 'aria-label': 'Tree path' }, h('ol', { class: 'crumbs' }, parts.map((p, i) => h('li', {},
-    i === parts.length - 1 ? h('span', { 'aria-current': 'location' }, p) : h('a', { href: here(parts.slice(0, i + 1).join('/')) }, p)))));
+  const crumbs = h(
+    'nav',
+    { 'aria-label': 'Tree path' },
+    h(
+      'ol',
+      { class: 'crumbs' },
+      parts.map((p, i) =>
+        h(
+          'li',
+          {},
+          i === parts.length - 1
+            ? h('span', { 'aria-current': 'location' }, p)
+            : h('a', { href: here(parts.slice(0, i + 1).join('/')) }, p),
+        ),
+      ),
+    ),
+  );
   const body = h('div', { 'aria-busy': 'true' }, h('p', {}, `Reading ${path} from the device…`));
-  ctx.show(h('h1', {}, deviceId),
-    h('p', {}, 'Behind ', h('a', { href: `#/gateways/${gid}/devices` }, gatewayId), '. Start at ',
-      ['./DevInfo', './DevDetail', './DMAcc'].map((root, i) => [i ? ', ' : '', h('a', { href: here(root) }, root)]), '.'),
-    crumbs, body, alertsSection(ctx, deviceId));
+  ctx.show(
+    h('h1', {}, deviceId),
+    h(
+      'p',
+      {},
+      'Behind ',
+      h('a', { href: `#/gateways/${gid}/devices` }, gatewayId),
+      '. Start at ',
+      ['./DevInfo', './DevDetail', './DMAcc'].map((root, i) => [i ? ', ' : '', h('a', { href: here(root) }, root)]),
+      '.',
+    ),
+    crumbs,
+    body,
+    alertsSection(ctx, deviceId),
+  );
   let job;
   try {
     job = await run(deviceId, [{ kind: 'Get', path }]);
@@ -48,33 +85,54 @@ export async function deviceView(ctx, gatewayId, deviceId) {
   }
   if (r.format === 'node') {
     const children = (r.data ?? '').split('/').filter(Boolean);
-    body.replaceChildren(h('h2', {}, `${children.length} children`),
-      h('ul', { class: 'children' }, children.map((c) => h('li', {}, h('a', { href: here(`${path}/${c}`) }, c)))));
+    body.replaceChildren(
+      h('h2', {}, `${children.length} children`),
+      h(
+        'ul',
+        { class: 'children' },
+        children.map((c) => h('li', {}, h('a', { href: here(`${path}/${c}`) }, c))),
+      ),
+    );
     announce(`${path}: ${children.length} children`);
     return;
   }
   const value = h('output', { id: 'node-value' }, r.data ?? '');
-  body.replaceChildren(h('h2', {}, 'Value'), h('p', {}, value, r.format && r.format !== 'chr' ? h('span', { class: 'muted' }, ` (${r.format})`) : ''));
+  body.replaceChildren(
+    h('h2', {}, 'Value'),
+    h('p', {}, value, r.format && r.format !== 'chr' ? h('span', { class: 'muted' }, ` (${r.format})`) : ''),
+  );
   announce(`${path} is ${r.data ?? 'empty'}`);
   if (!ctx.canAct) return;
   const input = h('input', { id: 'new-value', value: r.data ?? '' });
   const outcome = h('p', { role: 'status' });
-  const form = h('form', {
-    class: 'inline',
-    onsubmit: async (e) => {
-      e.preventDefault();
-      outcome.textContent = 'Sending…';
-      try {
-        const done = await run(deviceId, [{ kind: 'Replace', path, value: input.value, ...(r.format && r.format !== 'node' ? { format: r.format } : {}) }]);
-        const code = done.results?.[0]?.status ?? done.status;
-        outcome.textContent = code === 200 ? 'Replaced.' : `The device refused: ${statusText(code)}.`;
-        outcome.className = code === 200 ? '' : 'error';
-        if (code === 200) value.textContent = input.value;
-      } catch (err) {
-        outcome.textContent = err.message;
-        outcome.className = 'error';
-      }
+  const form = h(
+    'form',
+    {
+      class: 'inline',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        outcome.textContent = 'Sending…';
+        try {
+          const done = await run(deviceId, [
+            { kind: 'Replace', path, value: input.value, ...(r.format && r.format !== 'node' ? { format: r.format } : {}) },
+          ]);
+          const code = done.results?.[0]?.status ?? done.status;
+          outcome.textContent = code === 200 ? 'Replaced.' : `The device refused: ${statusText(code)}.`;
+          outcome.className = code === 200 ? '' : 'error';
+          if (code === 200) value.textContent = input.value;
+        } catch (err) {
+          outcome.textContent = err.message;
+          outcome.className = 'error';
+        }
+      },
     },
-  }, h('label', {}, 'New value', input), h('button', { type: 'submit' }, 'Replace'));
-  body.append(h('h2', {}, 'Change'), h('p', { class: 'muted' }, 'The device decides: its ACLs may refuse the change (DevInfo is read-only).'), form, outcome);
+    h('label', {}, 'New value', input),
+    h('button', { type: 'submit' }, 'Replace'),
+  );
+  body.append(
+    h('h2', {}, 'Change'),
+    h('p', { class: 'muted' }, 'The device decides: its ACLs may refuse the change (DevInfo is read-only).'),
+    form,
+    outcome,
+  );
 }
