@@ -162,6 +162,14 @@ export class DmDevice {
       this.notifyAddress = `${host}:${port}`;
       // tells the server (or gateway) where to send Package#0: it sees our address, not our UDP port
       this.tree.define('./DevInfo/Ext/NotifyPort', { value: String(port), permanent: true, access: ['Get'] });
+      // listening on one address: say which, so a host with several addresses is notified where it listens
+      if (host !== '0.0.0.0' && host !== '::') {
+        this.tree.define('./DevInfo/Ext/NotifyAddr', {
+          value: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+          permanent: true,
+          access: ['Get'],
+        });
+      }
       if (this.config.routable)
         this.tree.define('./DevInfo/Ext/PublicAddress', { value: this.notifyAddress, permanent: true, access: ['Get'] });
     }

@@ -197,6 +197,10 @@ export class DmServer {
         if (!this.options.store.watch) this.service.alertFeed.publish(row);
         events.alertStored?.(row);
       },
+      notifyAddressIgnored: (deviceId, reported, reason) => {
+        this.options.log?.('notify.address-ignored', { deviceId, reported, reason });
+        events.notifyAddressIgnored?.(deviceId, reported, reason);
+      },
       alert: (deviceId, alert) => {
         this.metrics.alert(deviceId, alert);
         void this.jobs.onAlert(deviceId, alert).catch((err) => this.options.log?.('job.error', { error: String(err) }));

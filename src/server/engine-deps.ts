@@ -5,11 +5,14 @@ import { AlertCode, type AuthScheme, StatusCode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
 import type { DeviceAccount, GenericAlert, ServerDeps, SessionSummary } from '../session/server/index.ts';
 import type { AlertRow, DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import { notifyAddressOf } from './notify-address.ts';
 
 export interface ServerEvents {
   operationDone?(op: OperationRow): void;
   devInfo?(deviceId: string, devInfo: Readonly<Record<string, string>>, from: string | undefined): void;
   alert?(deviceId: string, alert: GenericAlert): void;
+  /** a device reported a Package#0 address (DevInfo/Ext/NotifyAddr) that was not used: where it said, why not */
+  notifyAddressIgnored?(deviceId: string, reported: string, reason: string): void;
   /** the alert as stored (after its message's writes commit) */
   alertStored?(row: AlertRow): void;
   sessionEnded?(deviceId: string, outcome: string, summary?: SessionSummary): void;
@@ -84,11 +87,8 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
     onDevInfo: async (deviceId, values, from) => {
       const devInfo: Record<string, string> = {};
       for (const [k, v] of Object.entries(values)) if (k.startsWith('DevInfo/')) devInfo[k.slice('DevInfo/'.length)] = v;
-      // a device that listens for Package#0 says on which UDP port (DevInfo/Ext/NotifyPort, a gwmo extension)
-      const port = Number(devInfo['Ext/NotifyPort']);
-      const host = from?.replace(/^::ffff:/, '');
-      const notifyAddress =
-        Number.isInteger(port) && port > 0 && port < 65536 && host ? `${host.includes(':') ? `[${host}]` : host}:${port}` : undefined;
+      const { address: notifyAddress, ignored } = notifyAddressOf(devInfo, from);
+      if (ignored) emit(() => events.notifyAddressIgnored?.(deviceId, ignored.reported, ignored.reason));
       await store.updateDevice(deviceId, { devInfo, ...(notifyAddress ? { notifyAddress } : {}) });
       emit(() => events.devInfo?.(deviceId, devInfo, from));
     },
