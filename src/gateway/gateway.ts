@@ -18,6 +18,7 @@ import { FanoutRunner } from './fanout.ts';
 import { ProxyDriver } from './proxy-driver.ts';
 import type { EndDeviceDriver } from '../adapters/driver.ts';
 import { Lwm2mDriver } from '../adapters/lwm2m/driver.ts';
+import { objectLinks } from '../adapters/lwm2m/link.ts';
 import { Lwm2mServer, type Registration } from '../adapters/lwm2m/server.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
 import { Lwm2mObservations } from './lwm2m-observations.ts';
@@ -267,6 +268,10 @@ export class DmGateway {
             inventory: this.inventory,
             pending: (id) => south.openOperationsNow(id),
             awake: (id) => (this.lwm2m?.registration(id)?.queueMode ? this.lwm2m.awake(id) : undefined),
+            objects: (id) => {
+              const reg = this.lwm2m?.registration(id);
+              return reg ? objectLinks(reg.links) : undefined;
+            },
             credentials: (id) => {
               const a = south.deviceNow(id);
               return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;

@@ -36,3 +36,8 @@ export function formatLinks(links: readonly Link[]): string {
     )
     .join(',');
 }
+
+/** The object and instance links of a registration, without the root link ("</>;rt=…;ct=…"). */
+export function objectLinks(links: readonly Link[]): string {
+  return formatLinks(links.filter((l) => l.path.objectId >= 0));
+}

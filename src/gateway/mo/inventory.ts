@@ -19,6 +19,8 @@ export interface InventoryDeps {
   setCredentials(deviceId: string, patch: { name?: string; secret?: string }): void;
   /** LwM2M queue mode: whether the device listens now; undefined for a device that is always reachable */
   awake?(deviceId: string): boolean | undefined;
+  /** LwM2M: the object links of the device's registration (link format); undefined for other devices */
+  objects?(deviceId: string): string | undefined;
   /** HLF-005/006: Exec Bootstrap/Operations/Start */
   bootstrap(deviceId: string, correlator: string | undefined): number;
 }
@@ -60,6 +62,9 @@ function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
       ['LastSeen', leaf('chr', () => iso(d.lastSeen))],
       ...(deps.awake?.(d.deviceId) !== undefined
         ? [['Awake', leaf('bool', () => String(deps.awake?.(d.deviceId) ?? false))] as [string, Node]]
+        : []),
+      ...(deps.objects?.(d.deviceId) !== undefined
+        ? [['Objects', leaf('chr', () => deps.objects?.(d.deviceId) ?? '')] as [string, Node]]
         : []),
       ...(d.localAddress ? [['LocalAddress', leaf('chr', () => d.localAddress)] as [string, Node]] : []),
       // B.1: a device with a routable address says so (DevInfo/Ext/PublicAddress, a gwmo extension)

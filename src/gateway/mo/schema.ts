@@ -203,6 +203,14 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     description:
       'LwM2M queue mode only: true while the device listens (it spoke within the awake window), false while it sleeps; requests for it wait until it next speaks (docs/lwm2m.md)',
   },
+  {
+    path: 'DevInventory/Devices/<x>/Objects',
+    format: 'chr',
+    access: 'G',
+    occurrence: '?',
+    description:
+      'LwM2M only, while registered: the objects and instances the device registered, in link format (`</1/0>,</3/0>,</3303/0>`), from its last Register or Update (the dashboard lists them)',
+  },
   { path: 'DevInventory/Devices/<x>/LocalAddress', format: 'chr', access: 'G', occurrence: '?', description: "the device's LAN address" },
   {
     path: 'DevInventory/Devices/<x>/PublicAddress',
