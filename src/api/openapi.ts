@@ -290,6 +290,55 @@ const document = {
         },
       },
     },
+    '/api/lwm2m/objects/{objectId}': {
+      get: {
+        summary:
+          "An LwM2M object's model from the OMA registry (with gwmo's own entries for 0, 1, 3, 5, 3303): names, types, operations, multiplicity",
+        parameters: [{ name: 'objectId', in: 'path', required: true, schema: { type: 'integer', minimum: 0, maximum: 65535 } }],
+        responses: {
+          200: {
+            description: 'the model',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['id', 'name', 'multiple', 'resources'],
+                  properties: {
+                    id: { type: 'integer' },
+                    name: { type: 'string' },
+                    multiple: { type: 'boolean' },
+                    resources: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['id', 'name', 'type', 'operations', 'multiple'],
+                        properties: {
+                          id: { type: 'integer' },
+                          name: { type: 'string' },
+                          type: {
+                            type: 'string',
+                            enum: ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'none'],
+                            description: 'none: executable',
+                          },
+                          operations: {
+                            type: 'string',
+                            enum: ['R', 'W', 'RW', 'E', ''],
+                            description: "'' when the registry package does not say",
+                          },
+                          multiple: { type: 'boolean' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          400: error,
+          404: error,
+        },
+      },
+    },
     '/api/devices/{deviceId}/observed': {
       get: {
         summary:

@@ -18,6 +18,7 @@ import { sessionRoutes } from './sessions.ts';
 import { fanoutEventRoutes } from './fanout-events.ts';
 import { overviewRoutes } from './overview.ts';
 import { alertRoutes } from './alerts.ts';
+import { lwm2mObjectRoutes } from './lwm2m-objects.ts';
 
 const NULLABLE = new Set(['serverName', 'serverPassword', 'notifyAddress', 'serverNonce']);
 
@@ -123,6 +124,7 @@ export function apiRoutes(
     ...sessionRoutes(trace),
     ...overviewRoutes(service, gateways, trace),
     ...alertRoutes(service),
+    ...lwm2mObjectRoutes(),
     ['GET', /^\/api\/openapi\.json$/, async (_q, res) => sendJson(res, 200, openApiDocument)],
     [
       'GET',

@@ -133,6 +133,9 @@ test('answers match the OpenAPI document: documented statuses, bodies that fit t
     covered.add('GET /api/alerts/events');
     await alertEvents.body?.cancel();
     await call('GET', '/api/alerts/events?until=2020-01-01', 400);
+    await call('GET', '/api/lwm2m/objects/3303', 200);
+    await call('GET', '/api/lwm2m/objects/65000', 404);
+    await call('GET', '/api/lwm2m/objects/x3', 400);
     await call('DELETE', `/api/gateways/${gid}/groups/pair`, 200);
     await call('POST', '/api/images?name=blob&version=1', 201, new Uint8Array(1000).fill(7), { type: 'application/octet-stream' });
     await call('GET', '/api/images', 200);
