@@ -269,6 +269,50 @@ test('the device page browses the tree and reports a refused change', async () =
   await shot(admin, 'device');
 });
 
+test('an LwM2M device page shows its registered objects by name; a value is read, one written, one observed live, and the observation cancelled', async () => {
+  await admin.goto(`${base}/#/gateways/GW%3ADEMO-1/devices/demo1-lw0`);
+  await admin.getByRole('heading', { level: 2, name: 'Device /3' }).waitFor();
+  await admin.getByRole('heading', { level: 2, name: 'Temperature /3303' }).waitFor();
+  await admin.getByRole('heading', { level: 2, name: 'Firmware Update /5' }).waitFor();
+  // no DM tree offered for a device that has none
+  assert.equal(await admin.getByRole('link', { name: './DevInfo' }).count(), 0);
+  const row = (path: string) => admin.locator(`tr[data-path="${path}"]`);
+  // every instance read on arrival: the Manufacturer, typed rows with their access
+  await admin
+    .locator('#lwm2m-outcome')
+    .filter({ hasText: /^Read \d+ instances\.$/ })
+    .waitFor();
+  assert.notEqual(await row('/3/0/0').locator('output').innerText(), '');
+  assert.deepEqual(
+    await row('/3303/0/5750')
+      .locator('td')
+      .allInnerTexts()
+      .then((t) => t.slice(0, 2)),
+    ['string', 'RW'],
+  );
+  await admin.getByRole('button', { name: 'Read /3303/0/5700' }).click();
+  await admin.locator('#lwm2m-outcome').filter({ hasText: 'Read /3303/0/5700: done.' }).waitFor();
+  assert.match(await row('/3303/0/5700').locator('output').innerText(), /^-?\d+(\.\d+)?$/);
+
+  await admin.getByRole('button', { name: 'Write /3303/0/5750' }).click();
+  await admin.getByLabel('New value of Application Type (/3303/0/5750)').fill('cellar');
+  await admin.getByRole('form', { name: 'Write /3303/0/5750' }).getByRole('button', { name: 'Send' }).click();
+  await admin.locator('#lwm2m-outcome').filter({ hasText: 'Write /3303/0/5750: done.' }).waitFor();
+  // the device has it: read back through the API, not the page
+  const job = await api('POST', '/api/devices/demo1-lw0/jobs', { commands: [{ kind: 'Get', path: './3303/0/5750' }] });
+  const done = await api('GET', `/api/jobs/${job.json.id}?wait=30`);
+  assert.equal(done.json.results[0].data, 'cellar');
+
+  await admin.getByRole('button', { name: 'Observe /3303/0/5750' }).click();
+  await admin.locator('#lwm2m-outcome').filter({ hasText: 'Observing /3303/0/5750' }).waitFor();
+  // a change made elsewhere reaches the page by the device's notification, without a reload
+  await api('POST', '/api/devices/demo1-lw0/jobs', { commands: [{ kind: 'Replace', path: './3303/0/5750', value: 'attic' }] });
+  await row('/3303/0/5750').locator('output[data-source="notified"]').filter({ hasText: 'attic' }).waitFor();
+  await shot(admin, 'lwm2m-device');
+  await admin.getByRole('button', { name: 'Cancel /3303/0/5750' }).click();
+  await admin.locator('#lwm2m-outcome').filter({ hasText: 'No longer observing /3303/0/5750.' }).waitFor();
+});
+
 test("the device page lists the device's alerts and adds a new one live, with its Type and a preview of its Data", async () => {
   const id = 'IMEI:3500011';
   // the device also talks to the server directly (it has an account there) and sends it a Generic Alert

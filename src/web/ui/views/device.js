@@ -1,36 +1,25 @@
 // One device behind a gateway: its DM tree, read node by node (a Get of an interior node answers
 // its child names) and a leaf's value replaced, through device jobs (they follow the device); and
 // the alerts the device sent the server.
-import { api } from '../api.js';
+import { settled } from '../api.js';
 import { announce, enc, errorText, h } from '../dom.js';
 import { alertsSection } from './device-alerts.js';
+import { run, statusText } from './device-jobs.js';
+import { lwm2mDeviceView } from './lwm2m-device.js';
 
-const STATUS_TEXT = {
-  200: 'OK',
-  401: 'not authorised',
-  403: 'forbidden',
-  404: 'not found',
-  405: 'not allowed on this node',
-  406: 'optional feature not supported',
-  408: 'the device did not answer in time',
-  410: 'the device is detached',
-  425: "permission denied by the node's ACL",
-  500: 'command failed',
-};
-
-/** runs commands on the device through a job and waits for its results */
-async function run(deviceId, commands) {
-  const job = await api('POST', `/api/devices/${enc(deviceId)}/jobs`, { commands });
-  for (let i = 0; i < 4; i++) {
-    const j = await api('GET', `/api/jobs/${enc(job.id)}?wait=30`);
-    if (j.state === 'done') return j;
+/** the device's inventory entry at its gateway (Protocol, and Objects for an LwM2M device), or undefined */
+async function inventoryEntry(gatewayId, deviceId) {
+  try {
+    return await settled(`/api/gateways/${enc(gatewayId)}/devices/${enc(deviceId)}`, 2);
+  } catch {
+    return undefined; // not (or no longer) behind this gateway: its DM tree is still worth a try
   }
-  throw new Error('the device has not answered yet; try again later');
 }
 
-const statusText = (code) => `${code} ${STATUS_TEXT[code] ?? ''}`.trim();
-
 export async function deviceView(ctx, gatewayId, deviceId) {
+  ctx.show(h('h1', {}, deviceId), h('p', { 'aria-busy': 'true' }, `Looking ${deviceId} up at ${gatewayId}…`));
+  const entry = await inventoryEntry(gatewayId, deviceId);
+  if (typeof entry?.Protocol === 'string' && /^lwm2m/i.test(entry.Protocol)) return lwm2mDeviceView(ctx, gatewayId, deviceId, entry);
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const path = params.get('path') ?? '.';
   const gid = enc(gatewayId);
