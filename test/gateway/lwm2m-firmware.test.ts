@@ -131,3 +131,25 @@ test('a Package URI the device cannot fetch ends in Update Result 7 (400), nothi
   assert.equal(r.lw[0]!.firmware.installed, undefined);
   assert.equal(r.gw.gateway.images.served.bytes, 0, 'the forged link served nothing');
 });
+
+test('a package above what a CoAP push may carry is 413 for a push-only device, refused before it is read', async (t) => {
+  const r = await rig(t, [{ endpoint: 'lw-push', firmwareDelivery: 'push' }]);
+  const big = randomBytes(1024 * 1024 + 1);
+  const bigSha = createHash('sha256').update(big).digest('hex');
+  assert.equal((await r.call('POST', '/images?name=big&version=3', undefined, big)).status, 201);
+  r.srv.alerts.length = 0; // the first image's imageready is not this one's
+  const ready = r.srv.alertOf('imageready');
+  assert.equal((await r.call('POST', `/gateways/${gid}/images`, { image: bigSha, name: 'big' })).status, 202);
+  await ready;
+  const done = r.srv.alertOf('resultaggregation', 30_000);
+  assert.equal((await r.call('POST', `/gateways/${gid}/distributions`, { image: 'big', name: 'huge', devices: ['lw-push'] })).status, 202);
+  assert.equal(
+    (await done).items[0]!.data,
+    '<Aggregate total="1"><Status code="413" count="1"><Device>lw-push</Device></Status></Aggregate>',
+  );
+  const exec = r.gw.gstore.listResults('huge')[0]!.commands[2]!;
+  assert.equal(exec.status, 413);
+  assert.match(String(exec.data), /1048577 bytes, more than the 1048576/);
+  assert.equal(r.lw[0]!.largestBlockIn, 0, 'nothing written to the device');
+  assert.ok(r.gw.gateway.images.served.bytes < 1024 * 1024, 'the body was not read');
+});

@@ -4,11 +4,11 @@
 //   A firmware distribution (SCOMO-like PkgURL, PkgHash, DownloadInstall) becomes object 5 (firmware.ts).
 import type { DriverCommand, DriverContext, DriverResult, EndDeviceDriver } from '../driver.ts';
 import { CoapExchangeError, CoapExchangeErrorCode } from './errors.ts';
-import { isFirmwareJob, runFirmware } from './firmware.ts';
+import { isFirmwareJob, PackageTooLarge, runFirmware } from './firmware.ts';
 import { Lwm2mFormatError, type Path } from './model.ts';
 import { runCommand } from './operations.ts';
 import { lwm2mPath } from './paths.ts';
-import type { Lwm2mServer } from './server.ts';
+import { DEFAULT_MAX_PAYLOAD, type Lwm2mServer } from './server.ts';
 
 /** A request that never reached the device is answered at once, with its reason; a timeout is retried. */
 function refusedStatus(err: CoapExchangeError): number | undefined {
@@ -32,6 +32,11 @@ function refusedStatus(err: CoapExchangeError): number | undefined {
 async function fetchPackage(url: string): Promise<Uint8Array> {
   const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const size = Number(res.headers.get('content-length') ?? 0);
+  if (size > DEFAULT_MAX_PAYLOAD) {
+    await res.body?.cancel();
+    throw new PackageTooLarge(`the package is ${size} bytes, more than the ${DEFAULT_MAX_PAYLOAD} a push over CoAP may carry`);
+  }
   return new Uint8Array(await res.arrayBuffer());
 }
 

@@ -36,6 +36,9 @@ const PROTOCOL_OF: Record<string, number> = { 'coap:': 0, 'coaps:': 1, 'http:': 
 /** Firmware Update Delivery Method (/5/0/9) */
 const Delivery = { Pull: 0, Push: 1, Both: 2 } as const;
 
+/** a package above what one CoAP request may carry: refused before it is read, not after */
+export class PackageTooLarge extends Error {}
+
 /** the driver's one-command runner: retries, deadline and error mapping included */
 export type RunOne = (c: DriverCommand) => Promise<DriverResult>;
 
@@ -114,6 +117,7 @@ async function update(
     try {
       bytes = await ctx.fetchPackage(url);
     } catch (err) {
+      if (err instanceof PackageTooLarge) return { result: fail(413, err.message) };
       return { result: fail(502, `the package for a push could not be fetched: ${err instanceof Error ? err.message : String(err)}`) };
     }
     const want = hash?.toLowerCase().replace(/^sha256:/, '');
