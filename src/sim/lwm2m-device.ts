@@ -14,7 +14,7 @@ import { decodePayload, encodePayload } from '../adapters/lwm2m/codec.ts';
 import { objectDef, resourceDef } from '../adapters/lwm2m/objects.ts';
 import { formatNumber } from '../adapters/lwm2m/server.ts';
 import { decodeTlv, encodeTlv } from '../adapters/lwm2m/tlv.ts';
-import { download } from '../client/scomo.ts';
+import { type FirmwareDelivery, type FirmwareFailure, SimFirmware, firmwareResources } from './lwm2m-firmware.ts';
 
 type Instance = Map<number, Value | Map<number, Value>>;
 
@@ -40,6 +40,10 @@ export interface Lwm2mDeviceOptions {
   readonly blockSize?: number;
   /** LwM2M queue mode: it sleeps (hears nothing), wakes after sleepMs (a [min, max] range: at random), sends an Update and listens awakeMs */
   readonly queue?: { readonly awakeMs: number; readonly sleepMs: readonly [number, number] };
+  /** how it takes a firmware package (/5/0/9): fetched from the Package URI, written to Package, or both (default) */
+  readonly firmwareDelivery?: FirmwareDelivery;
+  /** an Update Result its firmware updates end with, on purpose (tests) */
+  readonly firmwareFailure?: FirmwareFailure;
 }
 
 export type Lwm2mFormats = 'json' | 'tlv' | 'cbor' | 'all';
@@ -85,6 +89,8 @@ export class Lwm2mDevice {
   readonly events = new EventEmitter();
   /** the attributes last written to each path (Write-Attributes) */
   readonly attributes = new Map<string, Record<string, string>>();
+  /** object 5: what it downloaded and installed */
+  readonly firmware: SimFirmware;
 
   constructor(options: Lwm2mDeviceOptions) {
     this.options = options;
@@ -126,11 +132,8 @@ export class Lwm2mDevice {
       [18, 'rev-A'],
       [19, '1.0'],
     ]);
-    set(5, 0, [
-      [1, ''],
-      [3, 0],
-      [5, 0],
-    ]);
+    set(5, 0, firmwareResources(options.firmwareDelivery ?? 'both'));
+    this.firmware = new SimFirmware((o, r, v) => this.set(o, 0, r, v), options.firmwareDelivery ?? 'both', options.firmwareFailure);
     set(3303, 0, [
       [5700, 21.5],
       [5701, 'Cel'],
@@ -397,6 +400,7 @@ export class Lwm2mDevice {
             for (const [r] of inst) if (resourceDef(path.objectId, r)?.operations === 'RW') inst.delete(r);
           for (const v of values) inst.set(v.path.resourceId!, v.value);
           for (const v of values) this.changed(v.path);
+          if (path.objectId === 5) this.firmwareWritten(inst, values);
           if (path.objectId === 1 && values.some((v) => v.path.resourceId === 1)) void this.update().catch(() => undefined);
           return reply('2.04');
         }
@@ -456,24 +460,19 @@ export class Lwm2mDevice {
     if (!this.objects.get(path.objectId)?.get(path.instanceId ?? 0)) return reply('4.04');
     if (!rd || rd.operations !== 'E') return reply('4.05');
     if (path.objectId === 3 && path.resourceId === 4) this.reboots++;
-    if (path.objectId === 5 && path.resourceId === 2) {
-      const fw = this.objects.get(5)!.get(0)!;
-      const uri = String(fw.get(1) ?? '');
-      if (uri === '') return reply('4.05');
-      fw.set(3, 1); // downloading
-      void download(uri).then(
-        () => {
-          fw.set(3, 0);
-          fw.set(5, 1); // success
-          this.objects
-            .get(3)!
-            .get(0)!
-            .set(3, `${this.options.firmware ?? '1.0.0'}+1`);
-        },
-        () => fw.set(5, 7),
-      ); // connection lost
-    }
+    if (path.objectId === 5 && path.resourceId === 2 && !this.firmware.update()) return reply('4.05'); // nothing Downloaded
     return reply('2.04');
+  }
+
+  /** Package URI or Package written: the download starts (the package itself is not kept in the object) */
+  private firmwareWritten(inst: Instance, values: readonly ResourceValue[]): void {
+    for (const v of values) {
+      if (v.path.resourceId === 1) this.firmware.uri(String(v.value));
+      if (v.path.resourceId === 0) {
+        inst.delete(0);
+        this.firmware.package(v.value instanceof Uint8Array ? v.value : new TextEncoder().encode(String(v.value)));
+      }
+    }
   }
 
   async stop(): Promise<void> {

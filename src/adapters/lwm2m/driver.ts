@@ -1,12 +1,14 @@
 // Adaptation mode for LwM2M: DM commands from a fanout become LwM2M operations on the device.
 //   Get → Read (Discover for "?list=Struct"), Replace → Write (replace), Add → Create on an
 //   object/instance or a partial-update Write on a resource, Delete → Delete, Exec → Execute.
+//   A firmware distribution (SCOMO-like PkgURL, PkgHash, DownloadInstall) becomes object 5 (firmware.ts).
 import type { DriverCommand, DriverContext, DriverResult, EndDeviceDriver } from '../driver.ts';
 import { CoapExchangeError, CoapExchangeErrorCode } from './errors.ts';
+import { isFirmwareJob, PackageTooLarge, runFirmware } from './firmware.ts';
 import { Lwm2mFormatError, type Path } from './model.ts';
 import { runCommand } from './operations.ts';
 import { lwm2mPath } from './paths.ts';
-import type { Lwm2mServer } from './server.ts';
+import { DEFAULT_MAX_PAYLOAD, type Lwm2mServer } from './server.ts';
 
 /** A request that never reached the device is answered at once, with its reason; a timeout is retried. */
 function refusedStatus(err: CoapExchangeError): number | undefined {
@@ -26,6 +28,18 @@ function refusedStatus(err: CoapExchangeError): number | undefined {
   }
 }
 
+/** A package to push to a device that does not pull: fetched from its URL (the gateway's own LAN link). */
+async function fetchPackage(url: string): Promise<Uint8Array> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const size = Number(res.headers.get('content-length') ?? 0);
+  if (size > DEFAULT_MAX_PAYLOAD) {
+    await res.body?.cancel();
+    throw new PackageTooLarge(`the package is ${size} bytes, more than the ${DEFAULT_MAX_PAYLOAD} a push over CoAP may carry`);
+  }
+  return new Uint8Array(await res.arrayBuffer());
+}
+
 export class Lwm2mDriver implements EndDeviceDriver {
   readonly protocol = 'LwM2M';
   private readonly server: Lwm2mServer;
@@ -38,6 +52,12 @@ export class Lwm2mDriver implements EndDeviceDriver {
     const out: DriverResult[] = [];
     // the fanout's per-device time covers every command, and the wait for a sleeping device
     const deadline = Date.now() + ctx.timeoutMs;
+    if (isFirmwareJob(commands))
+      return runFirmware(commands, (c) => this.one(deviceId, c, ctx, deadline), {
+        deadline,
+        cancelled: () => ctx.cancelled(),
+        fetchPackage,
+      });
     for (const c of commands) {
       if (ctx.cancelled()) break;
       out.push(await this.one(deviceId, c, ctx, deadline));

@@ -88,6 +88,7 @@ export const OBJECTS: readonly ObjectDef[] = [
       r(5, 'Update Result', 'integer', 'R'),
       r(6, 'PkgName', 'string', 'R'),
       r(7, 'PkgVersion', 'string', 'R'),
+      r(8, 'Firmware Update Protocol Support', 'integer', 'R', true),
       r(9, 'Firmware Update Delivery Method', 'integer', 'R'),
     ],
   },

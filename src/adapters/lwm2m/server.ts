@@ -53,7 +53,7 @@ export interface Lwm2mServerOptions {
 }
 
 const DEFAULT_BLOCK = 1024;
-const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
  * Events: 'registered' (reg), 'updated' (reg, addressChanged), 'deregistered' (reg),

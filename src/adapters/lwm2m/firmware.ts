@@ -1,0 +1,156 @@
+// A distribution's SCOMO-like commands (PkgURL, PkgHash, Exec DownloadInstall: the same for every
+// device of the fanout) as the LwM2M object 5 sequence on one device: Package URI (/5/0/1) when
+// it pulls over the URI's scheme, else the package itself (/5/0/0, block-wise); State (/5/0/3)
+// followed to Downloaded, Update (/5/0/2), then Update Result (/5/0/5) mapped to a DM status.
+// Mapping and diagram: docs/lwm2m.md "Firmware update (object 5)".
+import { createHash } from 'node:crypto';
+
+import type { DriverCommand, DriverResult } from '../driver.ts';
+import { decodePayload } from './codec.ts';
+import { ContentFormat } from './model.ts';
+
+const DOWNLOAD = './SCOMO/Download';
+const PKG_URL = `${DOWNLOAD}/PkgURL`;
+const PKG_HASH = `${DOWNLOAD}/PkgHash`;
+const INSTALL = `${DOWNLOAD}/Operations/DownloadInstall`;
+
+/** Object 5 State (/5/0/3) */
+export const FwState = { Idle: 0, Downloading: 1, Downloaded: 2, Updating: 3 } as const;
+
+/** Object 5 Update Result (/5/0/5), LwM2M 1.1 §E.6 → the DM status of the device's result, and why */
+export const UPDATE_RESULTS: Readonly<Record<number, { status: number; reason: string }>> = {
+  1: { status: 200, reason: 'firmware updated successfully' },
+  2: { status: 420, reason: 'not enough flash memory for the package' },
+  3: { status: 500, reason: 'out of RAM during download' },
+  4: { status: 503, reason: 'connection lost during download' },
+  5: { status: 500, reason: 'integrity check failure' },
+  6: { status: 415, reason: 'unsupported package type' },
+  7: { status: 400, reason: 'invalid URI' },
+  8: { status: 500, reason: 'firmware update failed' },
+  9: { status: 406, reason: 'unsupported protocol' },
+};
+
+/** Firmware Update Protocol Support (/5/0/8) code of a URI scheme */
+const PROTOCOL_OF: Record<string, number> = { 'coap:': 0, 'coaps:': 1, 'http:': 2, 'https:': 3, 'coap+tcp:': 4, 'coaps+tcp:': 5 };
+
+/** Firmware Update Delivery Method (/5/0/9) */
+const Delivery = { Pull: 0, Push: 1, Both: 2 } as const;
+
+/** a package above what one CoAP request may carry: refused before it is read, not after */
+export class PackageTooLarge extends Error {}
+
+/** the driver's one-command runner: retries, deadline and error mapping included */
+export type RunOne = (c: DriverCommand) => Promise<DriverResult>;
+
+export interface FirmwareContext {
+  readonly deadline: number;
+  cancelled(): boolean;
+  /** the package bytes, for a device that only takes a push */
+  fetchPackage(url: string): Promise<Uint8Array>;
+}
+
+/** A fanout command set that is a firmware distribution (what gateways.ts distribute builds). */
+export function isFirmwareJob(commands: readonly DriverCommand[]): boolean {
+  return commands.some((c) => c.kind === 'Exec' && c.target === INSTALL);
+}
+
+const fail = (status: number, reason: string): DriverResult => ({ status, data: reason, format: 'chr' });
+const text = (r: DriverResult): string => (r.data instanceof Uint8Array ? Buffer.from(r.data).toString('utf8') : (r.data ?? ''));
+
+/** Integers of a resource read: one value, or several as SenML JSON (a multiple resource); undefined when unreadable. */
+function integers(r: DriverResult, path: string): number[] | undefined {
+  if (r.status !== 200) return undefined;
+  const t = text(r).trim();
+  if (!t.startsWith('[')) return Number.isInteger(Number(t)) && t !== '' ? [Number(t)] : undefined;
+  const [o, i, res] = path.split('/').map(Number);
+  const values = decodePayload(ContentFormat.SenmlJson, new TextEncoder().encode(t), { objectId: o!, instanceId: i!, resourceId: res! });
+  return values.map((v) => Number(v.value)).filter(Number.isInteger);
+}
+
+/** Runs the commands, the firmware ones as the object 5 sequence, the others as they are. */
+export async function runFirmware(commands: readonly DriverCommand[], run: RunOne, ctx: FirmwareContext): Promise<DriverResult[]> {
+  const out: DriverResult[] = [];
+  let url: string | undefined;
+  let hash: string | undefined;
+  let urlAt = -1;
+  for (const c of commands) {
+    if (ctx.cancelled()) break;
+    if (c.kind === 'Replace' && c.target === PKG_URL) {
+      url = text({ status: 200, ...(c.data !== undefined ? { data: c.data } : {}) });
+      urlAt = out.push({ status: 200 }) - 1; // answered with the sequence's delivery step
+    } else if (c.kind === 'Replace' && c.target === PKG_HASH) {
+      hash = text({ status: 200, ...(c.data !== undefined ? { data: c.data } : {}) });
+      out.push({ status: 200 }); // object 5 has no hash: the gateway checks a pushed package itself
+    } else if (c.kind === 'Exec' && c.target === INSTALL) {
+      const { delivered, result } = await update(url, hash, run, ctx);
+      if (urlAt >= 0 && delivered) out[urlAt] = delivered;
+      out.push(result);
+    } else out.push(await run(c));
+  }
+  return out;
+}
+
+async function update(
+  url: string | undefined,
+  hash: string | undefined,
+  run: RunOne,
+  ctx: FirmwareContext,
+): Promise<{ delivered?: DriverResult; result: DriverResult }> {
+  if (!url) return { result: fail(412, 'no PkgURL before DownloadInstall') };
+  let scheme: string;
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    return { result: fail(400, `PkgURL "${url.slice(0, 60)}" is not a URL`) };
+  }
+  // what the device supports: resources it lacks read 404, and then pull is assumed (1.0 devices)
+  const protocols = integers(await run({ kind: 'Get', target: './5/0/8' }), '5/0/8');
+  const delivery = integers(await run({ kind: 'Get', target: './5/0/9' }), '5/0/9')?.[0];
+  const pullable = protocols === undefined || protocols.includes(PROTOCOL_OF[scheme] ?? -1);
+  const pull = delivery !== Delivery.Push && pullable;
+  if (!pull && delivery === Delivery.Pull)
+    return { result: fail(406, `the device pulls only over protocols ${protocols?.join(',')} (/5/0/8); the package is at ${scheme}`) };
+  let delivered: DriverResult;
+  if (pull) delivered = await run({ kind: 'Replace', target: './5/0/1', data: url, format: 'chr' });
+  else {
+    let bytes: Uint8Array;
+    try {
+      bytes = await ctx.fetchPackage(url);
+    } catch (err) {
+      if (err instanceof PackageTooLarge) return { result: fail(413, err.message) };
+      return { result: fail(502, `the package for a push could not be fetched: ${err instanceof Error ? err.message : String(err)}`) };
+    }
+    const want = hash?.toLowerCase().replace(/^sha256:/, '');
+    if (want && createHash('sha256').update(bytes).digest('hex') !== want)
+      return { result: fail(500, 'the package fetched for a push does not match PkgHash; nothing sent') };
+    delivered = await run({ kind: 'Replace', target: './5/0/0', data: bytes, format: 'bin' });
+  }
+  if (delivered.status !== 200) return { delivered, result: delivered };
+  const downloaded = await follow(run, ctx, (s) => s.state === FwState.Downloaded);
+  if (downloaded.status !== 200) return { delivered, result: downloaded };
+  const exec = await run({ kind: 'Exec', target: './5/0/2' });
+  if (exec.status !== 200) return { delivered, result: exec };
+  return { delivered, result: await follow(run, ctx, (s) => s.state !== FwState.Updating && s.result !== 0) };
+}
+
+/** Reads State and Update Result until `done` (or a failed Update Result), within the deadline. */
+async function follow(run: RunOne, ctx: FirmwareContext, done: (s: { state: number; result: number }) => boolean): Promise<DriverResult> {
+  let wait = 100;
+  for (;;) {
+    const stateRead = await run({ kind: 'Get', target: './5/0/3' });
+    if (stateRead.status !== 200) return stateRead;
+    const resultRead = await run({ kind: 'Get', target: './5/0/5' });
+    if (resultRead.status !== 200) return resultRead;
+    const s = { state: Number(text(stateRead)), result: Number(text(resultRead)) };
+    if (s.result >= 2 || done(s)) {
+      if (s.result < 2) return { status: 200 };
+      const r = UPDATE_RESULTS[s.result];
+      return fail(r?.status ?? 500, `Update Result ${s.result}: ${r?.reason ?? 'unknown'}`);
+    }
+    if (ctx.cancelled()) return { status: 408 };
+    const left = ctx.deadline - Date.now();
+    if (left <= 0) return fail(408, `State ${s.state}, Update Result ${s.result} when the device's time ran out`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, left)));
+    wait = Math.min(wait * 1.5, 2000);
+  }
+}
