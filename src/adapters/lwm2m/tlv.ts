@@ -122,11 +122,15 @@ export function tlvToValues(
   for (const e of entries) {
     if (e.kind === KIND.ObjectInstance) out.push(...tlvToValues(e.children ?? [], objectId, e.id, typeOf));
     else if (e.kind === KIND.MultipleResource) {
-      for (const c of e.children ?? [])
+      for (const c of e.children ?? []) {
+        // a multiple resource holds resource instances, each a value (not nested TLV)
+        if (c.kind !== KIND.ResourceInstance || c.value === undefined)
+          throw new Lwm2mFormatError(`multiple resource ${e.id} holds an entry that is not a resource instance`);
         out.push({
           path: { objectId, ...(instanceId !== undefined ? { instanceId } : {}), resourceId: e.id, resourceInstanceId: c.id },
-          value: bytesValue(c.value!, typeOf(e.id)),
+          value: bytesValue(c.value, typeOf(e.id)),
         });
+      }
     } else if (e.kind === KIND.Resource) {
       out.push({
         path: { objectId, ...(instanceId !== undefined ? { instanceId } : {}), resourceId: e.id },

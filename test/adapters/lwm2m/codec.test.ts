@@ -75,6 +75,11 @@ test('TLV round trip of typed values, and malformed TLV is a format error, never
     }),
     { numRuns: 2000 },
   );
+  // found by the property above in CI: a multiple resource whose child is not a resource instance
+  assert.throws(
+    () => decodePayload(ContentFormat.Tlv, Buffer.from('a4000000000000', 'hex'), { objectId: 3, instanceId: 0 }),
+    Lwm2mFormatError,
+  );
 });
 
 test('SenML JSON and text/plain', () => {
