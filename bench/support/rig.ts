@@ -6,13 +6,22 @@ import { join } from 'node:path';
 
 import { DmGateway } from '../../src/gateway/gateway.ts';
 import type { GenericAlert } from '../../src/session/server/index.ts';
+import type { AlertRow } from '../../src/store/server.ts';
 import { DmServer } from '../../src/server/dm-server.ts';
 import { SqliteGatewayStore } from '../../src/store/sqlite/gateway.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 
 export const RIG_GATEWAY = 'GW:BENCH';
 
-export async function startRig(options: { config?: Readonly<Record<string, string>>; lwm2m?: boolean; images?: boolean } = {}) {
+export async function startRig(
+  options: {
+    config?: Readonly<Record<string, string>>;
+    lwm2m?: boolean;
+    images?: boolean;
+    /** every alert as the server stored it (what its API serves) */
+    alertStored?: (row: AlertRow) => void;
+  } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'gwmo-bench-'));
   const store = new SqliteServerStore(':memory:');
   const waiting: { type: string; resolve: (a: GenericAlert) => void }[] = [];
@@ -20,7 +29,10 @@ export async function startRig(options: { config?: Readonly<Record<string, strin
     store,
     serverId: 'srv',
     ...(options.images ? { imageDir: join(dir, 'server-images') } : {}),
-    events: { alert: (_d, a) => waiting.filter((w) => a.items[0]?.type?.includes(w.type)).forEach((w) => w.resolve(a)) },
+    events: {
+      alert: (_d, a) => waiting.filter((w) => a.items[0]?.type?.includes(w.type)).forEach((w) => w.resolve(a)),
+      ...(options.alertStored ? { alertStored: options.alertStored } : {}),
+    },
   });
   const url = await server.start();
   await server.service.addDevice({
@@ -64,11 +76,11 @@ export async function startRig(options: { config?: Readonly<Record<string, strin
     dir,
     /** the next alert whose type contains `type` */
     alertOf: (type: string): Promise<GenericAlert> => new Promise((resolve) => waiting.push({ type, resolve })),
-    /** a group "all" of the given devices, written straight into the gateway's store (setup, not measured) */
-    groupAll(deviceIds: readonly string[]): void {
-      gstore.putGroup('all', '');
+    /** a group ("all" unless named) of the given devices, written straight into the gateway's store (setup, not measured) */
+    groupAll(deviceIds: readonly string[], name = 'all'): void {
+      gstore.putGroup(name, '');
       gstore.setMembers(
-        'all',
+        name,
         deviceIds.map((deviceId, i) => ({ name: `m${i}`, deviceId })),
       );
     },
