@@ -107,6 +107,28 @@ export const ACCOUNT_COLUMNS = {
   sessionProfile: 'session_profile',
 } as const;
 
+/** a new device row: its columns, and its values in that order (both stores, create and create-or-replace) */
+export const NEW_DEVICE_COLUMNS =
+  'device_id, scheme, client_name, client_password, server_name, server_password, client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen, session_profile';
+
+export function newDeviceValues(d: DeviceRow): SqlValue[] {
+  return [
+    d.deviceId,
+    d.scheme,
+    d.clientName,
+    d.clientPassword,
+    d.serverName ?? null,
+    d.serverPassword ?? null,
+    d.clientNonce ?? null,
+    d.serverNonce ?? null,
+    d.notifyAddress ?? null,
+    toJson(d.devInfo),
+    d.createdAt,
+    d.lastSeen ?? null,
+    columnValue('sessionProfile', d.sessionProfile),
+  ];
+}
+
 /** device columns the session writes (nonces, DevInfo, the learned profile) */
 export const UPDATE_COLUMNS = {
   clientNonce: 'client_nonce',

@@ -16,6 +16,8 @@ import {
   deviceOf,
   fromJson,
   operationOf,
+  NEW_DEVICE_COLUMNS,
+  newDeviceValues,
   type Row,
   toJson,
   UPDATE_COLUMNS,
@@ -240,49 +242,20 @@ export class PgServerStore implements ServerStore {
   async putDevice(d: DeviceRow): Promise<void> {
     await this.db.flushDeferred(DEVICE_WRITE);
     await this.db.query(
-      `INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
-        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+      `INSERT INTO devices (${NEW_DEVICE_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
       ON CONFLICT(device_id) DO UPDATE SET scheme=excluded.scheme, client_name=excluded.client_name,
         client_password=excluded.client_password, server_name=excluded.server_name, server_password=excluded.server_password,
         notify_address=excluded.notify_address`,
-      [
-        d.deviceId,
-        d.scheme,
-        d.clientName,
-        d.clientPassword,
-        d.serverName ?? null,
-        d.serverPassword ?? null,
-        d.clientNonce ?? null,
-        d.serverNonce ?? null,
-        d.notifyAddress ?? null,
-        toJson(d.devInfo),
-        d.createdAt,
-        d.lastSeen ?? null,
-      ],
+      newDeviceValues(d),
     );
   }
 
   async insertDevice(d: DeviceRow): Promise<boolean> {
     await this.db.flushDeferred(DEVICE_WRITE);
     const rows = await this.db.query(
-      `INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
-        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen, session_profile) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+      `INSERT INTO devices (${NEW_DEVICE_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
       ON CONFLICT(device_id) DO NOTHING RETURNING device_id`,
-      [
-        d.deviceId,
-        d.scheme,
-        d.clientName,
-        d.clientPassword,
-        d.serverName ?? null,
-        d.serverPassword ?? null,
-        d.clientNonce ?? null,
-        d.serverNonce ?? null,
-        d.notifyAddress ?? null,
-        toJson(d.devInfo),
-        d.createdAt,
-        d.lastSeen ?? null,
-        columnValue('sessionProfile', d.sessionProfile),
-      ],
+      newDeviceValues(d),
     );
     return rows.length === 1;
   }

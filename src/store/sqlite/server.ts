@@ -11,6 +11,8 @@ import {
   fromJson,
   num,
   operationOf,
+  NEW_DEVICE_COLUMNS,
+  newDeviceValues,
   type Row,
   toJson,
   UPDATE_COLUMNS,
@@ -145,44 +147,15 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   }
 
   putDeviceNow(d: DeviceRow): void {
-    this.sql(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
-        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+    this.sql(`INSERT INTO devices (${NEW_DEVICE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT(device_id) DO UPDATE SET scheme=excluded.scheme, client_name=excluded.client_name,
         client_password=excluded.client_password, server_name=excluded.server_name, server_password=excluded.server_password,
-        notify_address=excluded.notify_address`).run(
-      d.deviceId,
-      d.scheme,
-      d.clientName,
-      d.clientPassword,
-      d.serverName ?? null,
-      d.serverPassword ?? null,
-      d.clientNonce ?? null,
-      d.serverNonce ?? null,
-      d.notifyAddress ?? null,
-      toJson(d.devInfo),
-      d.createdAt,
-      d.lastSeen ?? null,
-    );
+        notify_address=excluded.notify_address`).run(...newDeviceValues(d));
   }
 
   async insertDevice(d: DeviceRow): Promise<boolean> {
-    const r = this.sql(`INSERT INTO devices (device_id, scheme, client_name, client_password, server_name, server_password,
-        client_nonce, server_nonce, notify_address, dev_info, created_at, last_seen, session_profile) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-      ON CONFLICT(device_id) DO NOTHING`).run(
-      d.deviceId,
-      d.scheme,
-      d.clientName,
-      d.clientPassword,
-      d.serverName ?? null,
-      d.serverPassword ?? null,
-      d.clientNonce ?? null,
-      d.serverNonce ?? null,
-      d.notifyAddress ?? null,
-      toJson(d.devInfo),
-      d.createdAt,
-      d.lastSeen ?? null,
-      columnValue('sessionProfile', d.sessionProfile),
-    );
+    const r = this.sql(`INSERT INTO devices (${NEW_DEVICE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+      ON CONFLICT(device_id) DO NOTHING`).run(...newDeviceValues(d));
     return Number(r.changes) === 1;
   }
 
