@@ -6,7 +6,7 @@ import { test } from 'node:test';
 
 import { DmDevice } from '../../src/client/device.ts';
 import { startPair } from '../support/dm-pair.ts';
-import { GW_ID, startGateway, startServer } from '../support/gw-pair.ts';
+import { GW_ID, startGateway, startServer, lanDevice } from '../support/gw-pair.ts';
 
 const BIG = 'n'.repeat(5000);
 
@@ -33,25 +33,7 @@ test('behind a gateway: the fanout counts the device without large objects as fa
   t.after(() => gw.close());
   const devices = await Promise.all(
     [{ chunkAnsweredOk: true }, undefined].map(async (quirks, i) => {
-      const d = new DmDevice({
-        deviceId: `IMEI:LO${i}`,
-        serverUrl: gw.gateway.lanUrl,
-        serverId: 'gwmo-gateway',
-        username: 'device',
-        password: 'lan-pw',
-        serverPassword: 'lan-srv-pw',
-        auth: 'md5',
-        encoding: 'xml',
-        manufacturer: 'Acme',
-        model: 'Meter',
-        language: 'en',
-        firmware: '1.0',
-        notifyHost: '127.0.0.1',
-        notifyPort: 0,
-        checkInSeconds: 0,
-        maxMsgSize: 2048,
-        ...(quirks ? { quirks } : {}),
-      });
+      const d = new DmDevice(lanDevice(gw.gateway.lanUrl, `IMEI:LO${i}`, { maxMsgSize: 2048, ...(quirks ? { quirks } : {}) }));
       await d.start();
       await d.session();
       return d;

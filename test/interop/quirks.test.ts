@@ -12,7 +12,7 @@ import type { ClientQuirk } from '../../src/client/quirks.ts';
 import { DmServer } from '../../src/server/dm-server.ts';
 import type { ServerService } from '../../src/server/service.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
-import { startGateway, startServer } from '../support/gw-pair.ts';
+import { startGateway, startServer, lanDevice } from '../support/gw-pair.ts';
 
 const ID = 'IMEI:359881234567890';
 type Log = { event: string; fields: Record<string, unknown> }[];
@@ -61,22 +61,7 @@ async function behindGateway(t: { after(fn: () => unknown): void }, quirks: read
   t.after(() => srv.close());
   const gw = await startGateway(srv.url);
   t.after(() => gw.close());
-  const device = new DmDevice({
-    deviceId: ID,
-    serverUrl: gw.gateway.lanUrl,
-    serverId: 'gwmo-gateway',
-    username: 'device',
-    password: 'lan-pw',
-    serverPassword: 'lan-srv-pw',
-    auth: 'md5',
-    encoding: 'xml',
-    manufacturer: 'Acme',
-    model: 'Meter',
-    language: 'en',
-    firmware: '1.0',
-    checkInSeconds: 0,
-    wireQuirks: quirks,
-  });
+  const device = new DmDevice(lanDevice(gw.gateway.lanUrl, ID, { wireQuirks: quirks }));
   t.after(() => device.stop());
   const first = await device.session();
   assert.equal(first.end, 'done', first.error);

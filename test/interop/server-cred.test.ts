@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { DmDevice } from '../../src/client/device.ts';
 import { SessionTrace } from '../../src/server/trace.ts';
 import { startPair } from '../support/dm-pair.ts';
-import { GW_ID, startGateway, startServer } from '../support/gw-pair.ts';
+import { GW_ID, startGateway, startServer, lanDevice } from '../support/gw-pair.ts';
 import { scrape } from '../support/metrics.ts';
 
 const QUIRKS = { emptyServerNonce: true, serverNonceNotPersisted: true } as const;
@@ -85,30 +85,9 @@ for (const nonce of [undefined, new Uint8Array(0)]) {
     const notificationIgnored = new Promise<void>((resolve) => {
       ignored = resolve;
     });
-    const d = new DmDevice(
-      {
-        deviceId: 'IMEI:NONCE',
-        serverUrl: gw.gateway.lanUrl,
-        serverId: 'gwmo-gateway',
-        username: 'device',
-        password: 'lan-pw',
-        serverPassword: 'lan-srv-pw',
-        auth: 'md5',
-        encoding: 'xml',
-        manufacturer: 'Acme',
-        model: 'Meter',
-        language: 'en',
-        firmware: '1.0',
-        notifyHost: '127.0.0.1',
-        notifyPort: 0,
-        checkInSeconds: 0,
-        quirks: QUIRKS,
-      },
-      undefined,
-      (event) => {
-        if (event === 'notification.ignored') ignored();
-      },
-    );
+    const d = new DmDevice(lanDevice(gw.gateway.lanUrl, 'IMEI:NONCE', { quirks: QUIRKS }), undefined, (event) => {
+      if (event === 'notification.ignored') ignored();
+    });
     await d.start();
     t.after(() => d.stop());
     assert.equal((await d.session()).end, 'done');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { apiRoutes } from '../../src/api/routes.ts';
-import { DmDevice } from '../../src/client/device.ts';
+import { type DeviceConfig, DmDevice } from '../../src/client/device.ts';
 import { DmGateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
 import type { GenericAlert } from '../../src/session/server/index.ts';
 import { DmServer, type DmServerOptions } from '../../src/server/dm-server.ts';
@@ -135,26 +135,32 @@ export async function startGateway(
   };
 }
 
+/** A simulated DM device that enrols behind the gateway at `lanUrl` with the LAN secrets startGateway sets. */
+export function lanDevice(lanUrl: string, deviceId: string, extra: Partial<DeviceConfig> = {}): DeviceConfig {
+  return {
+    deviceId,
+    serverUrl: lanUrl,
+    serverId: 'gwmo-gateway',
+    username: 'device',
+    password: 'lan-pw',
+    serverPassword: 'lan-srv-pw',
+    auth: 'md5',
+    encoding: 'xml',
+    manufacturer: 'Acme',
+    model: 'Meter',
+    language: 'en',
+    firmware: '1.0',
+    notifyHost: '127.0.0.1',
+    notifyPort: 0,
+    checkInSeconds: 0,
+    ...extra,
+  };
+}
+
 export async function startDevices(lanUrl: string, n: number, first = 0): Promise<DmDevice[]> {
   const devices = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      const d = new DmDevice({
-        deviceId: `IMEI:${String(first + i).padStart(15, '0')}`,
-        serverUrl: lanUrl,
-        serverId: 'gwmo-gateway',
-        username: 'device',
-        password: 'lan-pw',
-        serverPassword: 'lan-srv-pw',
-        auth: 'md5',
-        encoding: 'xml',
-        manufacturer: 'Acme',
-        model: i % 2 ? 'Sensor' : 'Meter',
-        language: 'en',
-        firmware: '1.0',
-        notifyHost: '127.0.0.1',
-        notifyPort: 0,
-        checkInSeconds: 0,
-      });
+      const d = new DmDevice(lanDevice(lanUrl, `IMEI:${String(first + i).padStart(15, '0')}`, { model: i % 2 ? 'Sensor' : 'Meter' }));
       await d.start();
       return d;
     }),
