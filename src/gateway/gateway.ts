@@ -23,6 +23,8 @@ import { Lwm2mServer, type Registration } from '../adapters/lwm2m/server.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
 import { Lwm2mObservations } from './lwm2m-observations.ts';
 import { OBSERVATIONS_URN, observationsShape } from './mo/observations.ts';
+import { LWM2M_CREDENTIALS_URN, lwm2mCredentialsShape } from './mo/lwm2m-credentials.ts';
+import { Lwm2mCredentials } from './lwm2m-credentials.ts';
 import { configShape, CONFIG_URN } from './mo/config.ts';
 import { fanoutShape } from './mo/fanout.ts';
 import { imagesShape, IMAGES_URN } from './mo/images.ts';
@@ -84,6 +86,13 @@ export class DmGateway {
   readonly images: ImageStore;
   readonly lan: DmServer;
   readonly metrics: GatewayMetrics;
+  /**
+   * LwM2M keys the DM server provisioned (./GwMO/LwM2MCredentials). The secured listeners' seam:
+   * `lwm2mCredentials.lookupPsk(identity)` → {key, endpoint, previousKey?} for registration,
+   * `lookupBootstrapPsk(identity)` for bootstrap, `lookupPublicKey(spki)` for RPK, and
+   * `proved(identity, key)` after a handshake (the rotation rule).
+   */
+  readonly lwm2mCredentials: Lwm2mCredentials;
   private readonly options: GatewayOptions;
   private readonly http: DmHttpClient;
   private listener: NotificationListener | undefined;
@@ -112,6 +121,7 @@ export class DmGateway {
     this.agent = new DmClientAgent({ tree: this.tree, http: this.http, clock: { now }, encoding: options.encoding, log });
     this.images = new ImageStore(options.imageDir, gstore, this.config, (a) => this.alert(a));
     this.metrics = new GatewayMetrics(options.deviceId);
+    this.lwm2mCredentials = new Lwm2mCredentials(gstore, log);
     this.lan = new DmServer({
       store: south,
       serverId: options.lanServerId,
@@ -314,6 +324,7 @@ export class DmGateway {
       ['Fanout', 'urn:oma:mo:oma-gwmo-fanout:1.0', () => fanoutShape(gstore, this.runner, () => Date.now())],
       ['Images', IMAGES_URN, () => imagesShape(gstore, this.images, () => Date.now())],
       ['Observations', OBSERVATIONS_URN, () => observationsShape(() => this.observations)],
+      ['LwM2MCredentials', LWM2M_CREDENTIALS_URN, () => lwm2mCredentialsShape(this.lwm2mCredentials)],
     ] as const) {
       this.tree.define(`./GwMO/${name}`, { format: 'node', type, permanent: true });
       this.tree.mount(`./GwMO/${name}`, mountOf(shape));

@@ -94,6 +94,9 @@ export interface GatewayStore {
 
   getConfig(key: string): string | undefined;
   setConfig(key: string, value: string): void;
+  /** every key that starts with `prefix`, with its value (key order) */
+  listConfig(prefix: string): [string, string][];
+  deleteConfig(key: string): boolean;
 
   getDevice(deviceId: string): InventoryRow | undefined;
   putDevice(row: InventoryRow): void;

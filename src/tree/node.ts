@@ -47,6 +47,8 @@ export interface MountedNode {
   readonly value?: ItemData;
   /** interior: child names */
   readonly children?: readonly string[];
+  /** a secret leaf: written, never read (a Get of it is 405; ?list=StructData leaves its data out) */
+  readonly writeOnly?: boolean;
 }
 
 export type ExecHandler = (request: { data?: ItemData; correlator?: string }) => Promise<number> | number;

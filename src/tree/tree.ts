@@ -471,11 +471,11 @@ export class Tree implements DmTree {
       ...(n.type ? { type: n.type } : {}),
       ...(withData ? { data: n.format === 'node' ? (n.children ?? []).join('/') : (n.value ?? '') } : {}),
     });
-    if (uri.list === undefined) return { status: 200, value: [one(uri.path, node, true)] };
+    if (uri.list === undefined) return node.writeOnly ? { status: 405 } : { status: 200, value: [one(uri.path, node, true)] };
     if (uri.list !== 'Struct' && uri.list !== 'StructData') return { status: 406 };
     const out: NodeValue[] = [];
     const walk = async (path: string, rel: string[], n: typeof node): Promise<void> => {
-      out.push(one(path, n, uri.list === 'StructData' && n.format !== 'node'));
+      out.push(one(path, n, uri.list === 'StructData' && n.format !== 'node' && !n.writeOnly));
       for (const c of n.children ?? []) {
         const child = await m.handler.get([...rel, c]);
         if (child) await walk(join(path, c), [...rel, c], child);

@@ -28,6 +28,7 @@ test('every node of a live gateway tree is in the schema with its Format', async
       { kind: 'Add' as const, path: './GwMO/DevInventory/Groups/g', format: 'node' },
       { kind: 'Add' as const, path: './GwMO/DevInventory/Groups/g/Members/a', value: 'IMEI:000000000000000' },
       { kind: 'Add' as const, path: './GwMO/Images/i1', format: 'node' },
+      { kind: 'Add' as const, path: './GwMO/LwM2MCredentials/lw-1', format: 'node' },
       { kind: 'Add' as const, path: './GwMO/Fanout/j', format: 'node' },
       { kind: 'Add' as const, path: './GwMO/Fanout/j/Targets/1', value: './GwMO/DevInventory/Groups/g' },
       {

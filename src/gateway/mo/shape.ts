@@ -14,6 +14,8 @@ export interface Leaf {
   readonly format: Format;
   readonly type?: string;
   value(): ItemData | undefined;
+  /** a secret: Replace only, a Get is refused (405) */
+  readonly writeOnly?: boolean;
   replace?(write: Write): number;
   remove?(): number;
 }
@@ -79,6 +81,7 @@ export function mountOf(root: () => Node): MountHandler {
       const n = f.node;
       if (n.kind === 'dir') return { format: 'node', ...(n.type ? { type: n.type } : {}), children: [...n.children().keys()] };
       if (n.kind === 'exec') return { format: 'null' };
+      if (n.writeOnly) return { format: n.format, writeOnly: true };
       const value = n.value();
       return { format: n.format, ...(n.type ? { type: n.type } : {}), ...(value !== undefined ? { value } : {}) };
     },

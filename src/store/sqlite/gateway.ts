@@ -64,6 +64,16 @@ export class SqliteGatewayStore implements GatewayStore {
     this.sql('INSERT INTO config (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
+  listConfig(prefix: string): [string, string][] {
+    // substr, not LIKE: a prefix may hold % or _
+    const rows = this.sql('SELECT key, value FROM config WHERE substr(key, 1, ?) = ? ORDER BY key').all(prefix.length, prefix) as Row[];
+    return rows.map((r) => [String(r['key']), String(r['value'])]);
+  }
+
+  deleteConfig(key: string): boolean {
+    return Number(this.sql('DELETE FROM config WHERE key = ?').run(key).changes) > 0;
+  }
+
   private device(r: Row): InventoryRow {
     return {
       deviceId: String(r['device_id']),
