@@ -575,6 +575,79 @@ const document = {
         responses: { 201: { description: 'set on the gateway and started' }, 202: pending, 400: error, 404: error, 409: error },
       },
     },
+    '/api/devices/{deviceId}/lwm2m-credentials': {
+      put: {
+        summary:
+          'Set or rotate an LwM2M device\'s credentials on its gateway (./GwMO/LwM2MCredentials, docs/lwm2m.md "Security"): PSK identity + key, or an RPK; the bootstrap PSK and target. A new key replaces the old, which keeps working until the device\'s next handshake with the new one. Keys are never read back',
+        parameters: [deviceId, wait],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  gateway: { type: 'string', description: 'the gateway (default: the one the device is behind now)' },
+                  identity: { type: 'string', maxLength: 128, description: 'PSK identity; with key' },
+                  key: { type: 'string', pattern: '^([0-9a-fA-F]{2}){16,64}$', description: 'the PSK in hex, 16–64 bytes' },
+                  publicKey: { type: 'string', description: 'RPK mode: EC P-256 public key, PEM or base64 SubjectPublicKeyInfo DER' },
+                  bootstrapIdentity: { type: 'string', maxLength: 128, description: "PSK identity of the device's bootstrap account" },
+                  bootstrapKey: { type: 'string', pattern: '^([0-9a-fA-F]{2}){16,64}$', description: 'its PSK in hex' },
+                  serverUri: {
+                    type: 'string',
+                    description: 'bootstrap target: "" = the gateway itself, else coap(s)://host:port of another LwM2M server',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          200: { description: 'the gateway holds them: {deviceId, gatewayId, fingerprint (sha256 of the key), operations}' },
+          202: pending,
+          400: error,
+          404: error,
+          409: { description: 'another device on that gateway holds the identity or public key' },
+          502: error,
+        },
+      },
+      get: {
+        summary: 'What the gateway holds for an LwM2M device: mode, identities, fingerprint, bootstrap target; never a key',
+        parameters: [deviceId, { name: 'gateway', in: 'query', schema: { type: 'string' } }, wait],
+        responses: {
+          200: {
+            description: 'the credentials without their keys',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    deviceId: { type: 'string' },
+                    gatewayId: { type: 'string' },
+                    mode: { type: 'string', enum: ['psk', 'rpk', 'none'] },
+                    identity: { type: 'string', nullable: true },
+                    publicKey: { type: 'string', nullable: true },
+                    fingerprint: { type: 'string', nullable: true, example: 'sha256:5f…' },
+                    rotating: { type: 'boolean', description: 'the key before the last rotation is still accepted' },
+                    bootstrapIdentity: { type: 'string', nullable: true },
+                    serverUri: { type: 'string', nullable: true },
+                  },
+                },
+              },
+            },
+          },
+          202: pending,
+          400: error,
+          404: error,
+        },
+      },
+      delete: {
+        summary: "Forget an LwM2M device's credentials on its gateway: its next handshake fails",
+        parameters: [deviceId, { name: 'gateway', in: 'query', schema: { type: 'string' } }, wait],
+        responses: { 200: { description: 'forgotten' }, 202: pending, 400: error, 404: error },
+      },
+    },
     '/api/gateways/{deviceId}/observations/{name}': {
       delete: {
         summary: 'Cancel an observation on every device',

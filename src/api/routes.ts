@@ -8,11 +8,12 @@ import { ApiError, audit, dataView, field, paging, readJson, sendJson } from './
 import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { observationRoutes } from './observations.ts';
+import { lwm2mCredentialRoutes } from './lwm2m-credentials.ts';
 import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
 import type { DevicePatch, NewOperation } from '../server/service.ts';
-import type { SessionTrace } from '../server/trace.ts';
+import { isSecretNode, type SessionTrace } from '../server/trace.ts';
 import { profileView } from '../server/session-profile.ts';
 import { sessionRoutes } from './sessions.ts';
 import { fanoutEventRoutes } from './fanout-events.ts';
@@ -51,7 +52,8 @@ function operationView(op: OperationRow): Record<string, unknown> {
     kind: op.kind,
     path: op.target,
     source: op.source ?? null,
-    value: op.data === undefined ? null : dataView(op.data, op.format),
+    // a secret queued for a device or gateway (a DMAcc password, an LwM2M key) is not read back here
+    value: op.data === undefined ? null : isSecretNode(op.target) ? '*****' : dataView(op.data, op.format),
     format: op.format ?? null,
     correlator: op.correlator ?? null,
     state: op.state,
@@ -120,6 +122,7 @@ export function apiRoutes(
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),
     ...(gateways ? observationRoutes(gateways) : []),
+    ...(gateways ? lwm2mCredentialRoutes(gateways) : []),
     ...(gateways ? fanoutEventRoutes(gateways) : []),
     ...sessionRoutes(trace),
     ...overviewRoutes(service, gateways, trace),

@@ -55,6 +55,8 @@ export interface GatewayOptions extends DmClientIdentity {
   /** LwM2M server (adaptation mode) on UDP; undefined = none */
   readonly lwm2mHost?: string;
   readonly lwm2mPort?: number;
+  /** LwM2M bootstrap server (docs/lwm2m.md "Bootstrap") on UDP; undefined = none */
+  readonly lwm2mBootstrapPort?: number;
   /** LwM2M queue mode: how long a device listens after it spoke (default 93 s, LwM2M 1.1 MAX_TRANSMIT_WAIT) */
   readonly lwm2mAwakeMs?: number;
   /** HLF-001: no inbound port: the gateway keeps a long-poll open at the server for its Package#0 */

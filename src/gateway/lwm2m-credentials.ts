@@ -2,8 +2,6 @@
 // docs/lwm2m.md "Security"): per endpoint its PSK identity and key or its public key, its bootstrap
 // PSK and bootstrap target. The secured listeners ask it which key an identity holds; keys are kept
 // in the gateway's store as the DM account secrets are, and never read back through the tree.
-import { createHash } from 'node:crypto';
-
 import type { GatewayStore } from '../store/gateway.ts';
 
 export const CREDENTIALS_PREFIX = 'lwm2m-cred/';
@@ -34,11 +32,6 @@ export interface PskMatch {
   readonly key: Uint8Array;
   /** the same identity's key before a rotation: try it when the handshake fails with `key` */
   readonly previousKey?: Uint8Array;
-}
-
-/** sha256 of the key bytes, for the server to tell which key the gateway holds without reading it. */
-export function fingerprint(hexOrB64: string, encoding: 'hex' | 'base64'): string {
-  return `sha256:${createHash('sha256').update(Buffer.from(hexOrB64, encoding)).digest('hex')}`;
 }
 
 export class Lwm2mCredentials {
@@ -107,8 +100,8 @@ export class Lwm2mCredentials {
     let next: Lwm2mCredential = { ...c };
     if (patch.identity !== undefined || patch.key !== undefined) {
       const psk = { identity: patch.identity ?? c.psk?.identity ?? '', key: patch.key ?? c.psk?.key ?? '' };
-      // a key replaced before the device used it is gone for good: only the key in use is kept as previous
-      const rotated = c.psk && c.psk.key !== '' && c.psk.identity !== '' && psk.key !== c.psk.key;
+      // a key replaced before the device used it is gone for good: only the pair in use is kept as previous
+      const rotated = c.psk && c.psk.key !== '' && c.psk.identity !== '' && (psk.key !== c.psk.key || psk.identity !== c.psk.identity);
       next = { ...next, psk, ...(rotated ? { previous: c.previous ?? c.psk } : {}) };
     }
     if (patch.publicKey !== undefined) next = { ...next, publicKey: patch.publicKey };

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeFragment, type Command, type ItemData } from '../protocol/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
 import { type ImageRepo, LINK_TTL_MS } from './images.ts';
+import { CREDENTIALS_MO, credentialOperations, fingerprint, type Lwm2mCredentialRequest, p256Spki } from './lwm2m-credentials.ts';
 import { latestObserved, type ObservationRequest, observationOperations, type ObservedValue } from './observations.ts';
 import { checkOperation, type NewOperation, requireIdentifier, type ServerService, ServiceError } from './service.ts';
 
@@ -403,6 +404,50 @@ export class GatewayService {
   async observed(deviceId: string, limit = 5000): Promise<ObservedValue[]> {
     const alerts = (await Promise.all((await this.list()).map((g) => this.store.listAlerts(g.deviceId, { limit })))).flat();
     return latestObserved(deviceId, alerts);
+  }
+
+  /** The gateway an LwM2M device's credentials go to: the one named, else the one it is behind now. */
+  private async credentialGateway(deviceId: string, gateway: string | undefined): Promise<string> {
+    requireIdentifier(deviceId, 'device id');
+    if (gateway !== undefined) return (await this.gateway(gateway)).deviceId;
+    const at = await this.store.getLocation(deviceId);
+    if (!at) throw new ServiceError(400, `no gateway has announced "${deviceId}" yet: name one with "gateway"`);
+    return at.gatewayId;
+  }
+
+  /** Writes an LwM2M device's credentials into its gateway's ./GwMO/LwM2MCredentials; a new key rotates the old one. */
+  async putLwm2mCredentials(
+    deviceId: string,
+    r: Lwm2mCredentialRequest & { gateway?: string },
+    waitMs: number,
+  ): Promise<Outcome<{ gatewayId: string; fingerprint: string | null }>> {
+    const ops = credentialOperations(deviceId, r);
+    const gatewayId = await this.credentialGateway(deviceId, r.gateway);
+    const out = await this.run(gatewayId, ops, waitMs);
+    const spki = r.publicKey !== undefined ? p256Spki(r.publicKey) : undefined;
+    const fp = r.key !== undefined ? fingerprint(r.key, 'hex') : spki ? fingerprint(spki, 'base64') : null;
+    return { ...out, value: { gatewayId, fingerprint: fp } };
+  }
+
+  /** What the gateway holds for the device: identities, fingerprints, the bootstrap target; never a key. */
+  async lwm2mCredentials(deviceId: string, gateway: string | undefined, waitMs: number): Promise<Outcome<Tree & { gatewayId: string }>> {
+    const gatewayId = await this.credentialGateway(deviceId, gateway);
+    const base = `${CREDENTIALS_MO}/${nodeName(deviceId)}`;
+    const r = await this.run(gatewayId, [{ kind: 'Get', path: `${base}?list=StructData` }], waitMs);
+    const op = r.operations[0]!;
+    if (r.done && op.status === 404) throw new ServiceError(404, `gateway ${gatewayId} holds no LwM2M credentials for "${deviceId}"`);
+    if (r.done && op.status !== 200) throw new ServiceError(502, `gateway ${gatewayId} answered the read with DM status ${op.status}`);
+    if (!r.done) return r;
+    const { SecretKey: _k, BootstrapSecretKey: _b, ...value } = structData(op, base);
+    return { ...r, value: { ...value, gatewayId } };
+  }
+
+  async deleteLwm2mCredentials(deviceId: string, gateway: string | undefined, waitMs: number): Promise<Outcome<{ gatewayId: string }>> {
+    const gatewayId = await this.credentialGateway(deviceId, gateway);
+    const r = await this.run(gatewayId, [{ kind: 'Delete', path: `${CREDENTIALS_MO}/${nodeName(deviceId)}` }], waitMs);
+    if (r.done && r.operations[0]!.status === 404)
+      throw new ServiceError(404, `gateway ${gatewayId} holds no LwM2M credentials for "${deviceId}"`);
+    return { ...r, value: { gatewayId } };
   }
 
   async fanout(id: string, name: string, waitMs: number): Promise<Outcome<Tree>> {

@@ -11,8 +11,11 @@ export const MAX_REFUSED = 50;
 export const MAX_SESSION_BYTES = 128 * 1024;
 const MASK = '*****';
 // what a DM tree holds as secrets: DMAcc AAuthSecret/AAuthData, GwMO Credentials AuthSecret,
-// Bootstrap AuthSecret/ServerSecret, and anything named like a password
-const SECRET_NODE = /(Secret|AAuthData|Password|PW)$/i;
+// Bootstrap AuthSecret/ServerSecret, LwM2MCredentials SecretKey/BootstrapSecretKey, and anything named like a password
+const SECRET_NODE = /(Secret|SecretKey|AAuthData|Password|PW)$/i;
+
+/** Whether a node's value is a secret (masked in traces and in the API's operation reads). */
+export const isSecretNode = (uri: string): boolean => SECRET_NODE.test(uri.split('?')[0]!);
 const MASKED_BYTES = new TextEncoder().encode('\u0000gwmo-masked\u0000');
 const MASKED_B64 = Buffer.from(MASKED_BYTES).toString('base64');
 
@@ -222,7 +225,7 @@ function respKey(body: Uint8Array, encoding: Encoding): string | undefined {
   }
 }
 
-const secretItem = (it: Item): boolean => SECRET_NODE.test((it.target?.locUri ?? it.source?.locUri ?? '').split('?')[0]!);
+const secretItem = (it: Item): boolean => isSecretNode(it.target?.locUri ?? it.source?.locUri ?? '');
 
 function maskItem(it: Item): Item {
   if (it.data === undefined || !secretItem(it)) return it;

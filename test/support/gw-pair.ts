@@ -23,6 +23,7 @@ export async function startServer(
     trace?: NonNullable<DmServerOptions['trace']>;
     imageReader?: NonNullable<DmServerOptions['imageReader']>;
     imageQuotaBytes?: number;
+    log?: NonNullable<DmServerOptions['log']>;
   } = {},
 ) {
   const store = new SqliteServerStore(':memory:');
@@ -92,6 +93,8 @@ export async function startGateway(
     config?: Record<string, string>;
     lanRoutes?: GatewayOptions['lanRoutes'];
     lanServerNonce?: Uint8Array;
+    log?: GatewayOptions['log'];
+    lwm2mBootstrap?: boolean;
   } = {},
 ) {
   const south = extra.south ?? new SqliteServerStore(':memory:');
@@ -121,6 +124,8 @@ export async function startGateway(
     ...(extra.lwm2mAwakeMs !== undefined ? { lwm2mAwakeMs: extra.lwm2mAwakeMs } : {}),
     ...(extra.lanRoutes ? { lanRoutes: extra.lanRoutes } : {}),
     ...(extra.lanServerNonce ? { lanServerNonce: extra.lanServerNonce } : {}),
+    ...(extra.log ? { log: extra.log } : {}),
+    ...(extra.lwm2mBootstrap ? { lwm2mBootstrapPort: 0 } : {}),
   });
   await gateway.start();
   return {

@@ -1,28 +1,12 @@
 // ./GwMO/LwM2MCredentials (a gwmo extension, docs/lwm2m.md "Security"): the DM server adds one
 // entry per LwM2M endpoint and writes its PSK or public key, its bootstrap PSK and bootstrap
 // target. Keys are Replace-only: a Get of one is 405; Fingerprint says which key is held.
-import { createPublicKey } from 'node:crypto';
-
-import { fingerprint, type Lwm2mCredentials } from '../lwm2m-credentials.ts';
+import { fingerprint, HEX_KEY, LWM2M_SERVER_URI, p256Spki, PSK_IDENTITY } from '../../server/lwm2m-credentials.ts';
+import type { Lwm2mCredentials } from '../lwm2m-credentials.ts';
 import { fromNodeName, nodeName } from '../names.ts';
 import { dir, leaf, type Node, text, type Write } from './shape.ts';
 
 export const LWM2M_CREDENTIALS_URN = 'urn:x-gwmo:mo:lwm2m-credentials:1.0';
-
-const HEX_KEY = /^(?:[0-9a-fA-F]{2}){16,64}$/;
-// RFC 4279 §5.1: the identity is UTF-8; printable here, so a log line or a node value cannot be forged with it
-const IDENTITY = /^[^\p{Cc}\s][^\p{Cc}]{0,127}$/u;
-
-/** base64 SPKI DER of an EC P-256 key (RFC 7250 raw public key), or undefined. */
-export function p256Spki(b64: string): string | undefined {
-  try {
-    const key = createPublicKey({ key: Buffer.from(b64, 'base64'), format: 'der', type: 'spki' });
-    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return undefined;
-    return key.export({ format: 'der', type: 'spki' }).toString('base64');
-  } catch {
-    return undefined;
-  }
-}
 
 function entryShape(endpoint: string, creds: Lwm2mCredentials): Node {
   const c = () => creds.get(endpoint)!;
@@ -40,7 +24,7 @@ function entryShape(endpoint: string, creds: Lwm2mCredentials): Node {
       return HEX_KEY.test(hex) ? write(hex.toLowerCase()) : 400;
     },
   });
-  const identity = (write: (id: string) => number) => (w: Write) => (IDENTITY.test(text(w)) ? write(text(w)) : 400);
+  const identity = (write: (id: string) => number) => (w: Write) => (PSK_IDENTITY.test(text(w)) ? write(text(w)) : 400);
   const fields: [string, Node][] = [
     [
       'Identity',
@@ -78,7 +62,7 @@ function entryShape(endpoint: string, creds: Lwm2mCredentials): Node {
         () => c().serverUri ?? '',
         (w) => {
           const uri = text(w).trim();
-          return uri === '' || /^coaps?:\/\/[^/\s]+\/?$/.test(uri) ? put({ serverUri: uri }) : 400;
+          return uri === '' || LWM2M_SERVER_URI.test(uri) ? put({ serverUri: uri }) : 400;
         },
       ),
     ],
