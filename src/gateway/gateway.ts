@@ -25,6 +25,8 @@ import { Lwm2mObservations } from './lwm2m-observations.ts';
 import { OBSERVATIONS_URN, observationsShape } from './mo/observations.ts';
 import { LWM2M_CREDENTIALS_URN, lwm2mCredentialsShape } from './mo/lwm2m-credentials.ts';
 import { Lwm2mCredentials } from './lwm2m-credentials.ts';
+import { bootstrapDecision } from './lwm2m-bootstrap.ts';
+import { Lwm2mBootstrapServer } from '../adapters/lwm2m/bootstrap.ts';
 import { configShape, CONFIG_URN } from './mo/config.ts';
 import { fanoutShape } from './mo/fanout.ts';
 import { imagesShape, IMAGES_URN } from './mo/images.ts';
@@ -57,6 +59,8 @@ export interface GatewayOptions extends DmClientIdentity {
   readonly lwm2mPort?: number;
   /** LwM2M bootstrap server (docs/lwm2m.md "Bootstrap") on UDP; undefined = none */
   readonly lwm2mBootstrapPort?: number;
+  /** the URI bootstrap hands out for the plain LwM2M listener (default coap://<its bound address>) */
+  readonly lwm2mServerUri?: string;
   /** LwM2M queue mode: how long a device listens after it spoke (default 93 s, LwM2M 1.1 MAX_TRANSMIT_WAIT) */
   readonly lwm2mAwakeMs?: number;
   /** HLF-001: no inbound port: the gateway keeps a long-poll open at the server for its Package#0 */
@@ -109,6 +113,10 @@ export class DmGateway {
   /** LwM2M observations the server asked for (./GwMO/Observations); with the LwM2M server */
   observations: Lwm2mObservations | undefined;
   lwm2mAddress: string | undefined;
+  lwm2mBootstrap: Lwm2mBootstrapServer | undefined;
+  lwm2mBootstrapAddress: string | undefined;
+  /** coaps://host:port of the secured LwM2M listener, set by it when it listens: bootstrap sends PSK devices there */
+  lwm2mSecureUri: string | undefined;
   notifyAddress: string | undefined;
 
   constructor(options: GatewayOptions) {
@@ -345,6 +353,7 @@ export class DmGateway {
     this.lanUrl = await this.lan.start();
     this.images.baseUrl = this.lanUrl.replace(/\/dm$/, '');
     if (this.options.lwm2mPort !== undefined) await this.startLwm2m();
+    if (this.options.lwm2mBootstrapPort !== undefined) await this.startLwm2mBootstrap();
     if (this.options.notifyPort !== undefined) {
       this.listener = new NotificationListener({
         host: this.options.notifyHost ?? '127.0.0.1',
@@ -450,6 +459,33 @@ export class DmGateway {
     server.on('expired', gone);
   }
 
+  /** The bootstrap server: what each endpoint gets comes from ./GwMO/LwM2MCredentials (lwm2m-bootstrap.ts). */
+  private async startLwm2mBootstrap(): Promise<void> {
+    const log = this.options.log ?? (() => {});
+    const bs = new Lwm2mBootstrapServer({
+      host: this.options.lwm2mHost ?? '127.0.0.1',
+      port: this.options.lwm2mBootstrapPort!,
+      config: (endpoint, peer) =>
+        bootstrapDecision(
+          this.lwm2mCredentials,
+          endpoint,
+          peer,
+          {
+            ...(this.lwm2mAddress ? { plain: this.options.lwm2mServerUri ?? `coap://${this.lwm2mAddress}` } : {}),
+            ...(this.lwm2mSecureUri ? { secure: this.lwm2mSecureUri } : {}),
+          },
+          (why) => log('lwm2m.bootstrap.refused', { endpoint, from: `${peer.address}:${peer.port}`, why }),
+        ),
+    });
+    const { host, port } = await bs.listen();
+    this.lwm2mBootstrap = bs;
+    this.lwm2mBootstrapAddress = `${host}:${port}`;
+    bs.on('bootstrapped', (endpoint: string, accounts: readonly { uri: string }[]) =>
+      log('lwm2m.bootstrap.done', { endpoint, server: accounts[0]?.uri }),
+    );
+    bs.on('failed', (endpoint: string, reason: string) => log('lwm2m.bootstrap.failed', { endpoint, reason }));
+  }
+
   get store(): GatewayStore {
     return this.options.stores.gateway;
   }
@@ -499,6 +535,7 @@ export class DmGateway {
     this.poller?.stop();
     await this.listener?.close();
     await this.lwm2m?.close();
+    await this.lwm2mBootstrap?.close();
     await this.lan.stop();
     this.inventory.flush();
     this.http.close();

@@ -13,6 +13,7 @@ import { ContentFormat, Lwm2mFormatError, type Path, parsePath, type ResourceVal
 import { decodePayload, encodePayload } from '../adapters/lwm2m/codec.ts';
 import { objectDef, resourceDef } from '../adapters/lwm2m/objects.ts';
 import { formatNumber } from '../adapters/lwm2m/server.ts';
+import { SecurityMode } from '../adapters/lwm2m/bootstrap.ts';
 import { decodeTlv, encodeTlv } from '../adapters/lwm2m/tlv.ts';
 import { type FirmwareDelivery, type FirmwareFailure, SimFirmware, firmwareResources } from './lwm2m-firmware.ts';
 
@@ -20,8 +21,12 @@ type Instance = Map<number, Value | Map<number, Value>>;
 
 export interface Lwm2mDeviceOptions {
   readonly endpoint: string;
-  /** coap://host:port of the gateway's LwM2M server */
-  readonly server: string;
+  /** coap://host:port of the gateway's LwM2M server; unset: the device starts from `bootstrap` only */
+  readonly server?: string;
+  /** its bootstrap account (a factory-fresh device): the bootstrap server's URI and, for coaps://, its PSK */
+  readonly bootstrap?: { readonly uri: string; readonly identity?: string; readonly key?: string };
+  /** how long it waits for Bootstrap-Finish (default 30 s) */
+  readonly bootstrapTimeoutMs?: number;
   readonly lifetimeS?: number;
   readonly manufacturer?: string;
   readonly model?: string;
@@ -93,6 +98,7 @@ export class Lwm2mDevice {
   readonly firmware: SimFirmware;
 
   constructor(options: Lwm2mDeviceOptions) {
+    if (!options.server && !options.bootstrap) throw new Error('an LwM2M device needs a server URI or a bootstrap server URI');
     this.options = options;
     this.version = options.version ?? '1.1';
     this.formats = FORMATS_OF[options.formats ?? (this.version === '1.0' ? 'tlv' : 'all')];
@@ -101,18 +107,32 @@ export class Lwm2mDevice {
       if (!this.objects.has(o)) this.objects.set(o, new Map());
       this.objects.get(o)!.set(i, new Map(entries));
     };
-    set(0, 0, [
-      [0, options.server],
-      [1, false],
-      [2, 3],
-      [10, 1],
-    ]);
-    set(1, 0, [
-      [0, 1],
-      [1, lifetime],
-      [6, false],
-      [7, 'U'],
-    ]);
+    this.objects.set(1, new Map());
+    // the factory account: a server, or only a bootstrap server (its Security instance, Bootstrap-Server true)
+    if (options.server) {
+      set(0, 0, [
+        [0, options.server],
+        [1, false],
+        [2, 3],
+        [10, 1],
+      ]);
+      set(1, 0, [
+        [0, 1],
+        [1, lifetime],
+        [6, false],
+        [7, 'U'],
+      ]);
+    }
+    if (options.bootstrap) {
+      const b = options.bootstrap;
+      set(0, options.server ? 1 : 0, [
+        [0, b.uri],
+        [1, true],
+        [2, b.key ? SecurityMode.Psk : SecurityMode.NoSec],
+        [3, new TextEncoder().encode(b.identity ?? '')],
+        [5, new Uint8Array(Buffer.from(b.key ?? '', 'hex'))],
+      ]);
+    }
     set(3, 0, [
       [0, options.manufacturer ?? 'gwmo'],
       [1, options.model ?? 'lwm2m-sim'],
@@ -154,9 +174,10 @@ export class Lwm2mDevice {
     this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.handle(req, res));
     this.server.listen(socket);
     this.agent = new coap.Agent({ socket });
+    if (!this.account()) await this.bootstrap();
     await this.register();
     this.sleepSoon();
-    const lifetime = Number(this.objects.get(1)!.get(0)!.get(1));
+    const lifetime = this.account()!.lifetimeS;
     this.timer = setInterval(() => void this.update().catch(() => undefined), Math.max(1000, (lifetime * 1000) / 2));
     this.timer.unref();
   }
@@ -209,8 +230,68 @@ export class Lwm2mDevice {
     return formatLinks([{ path: { objectId: -1 }, attributes: { rt: '"oma.lwm2m"', ...ct } }, ...links]);
   }
 
-  private send(method: 'POST' | 'DELETE', pathname: string, query: string, payload?: string): Promise<coap.IncomingMessage> {
-    const u = new URL(this.options.server);
+  /**
+   * The LwM2M server account it holds (objects 0 and 1): the first Security instance that is not
+   * the bootstrap account, with the Server instance of the same Short Server ID.
+   */
+  account(): { uri: string; securityMode: number; identity: string; lifetimeS: number; binding: string } | undefined {
+    for (const sec of this.objects.get(0)?.values() ?? []) {
+      if (sec.get(1) === true) continue;
+      const ssid = sec.get(10);
+      const server = [...(this.objects.get(1)?.values() ?? [])].find((s) => s.get(0) === ssid);
+      if (!server) continue;
+      const id = sec.get(3);
+      return {
+        uri: String(sec.get(0)),
+        securityMode: Number(sec.get(2) ?? SecurityMode.NoSec),
+        identity: id instanceof Uint8Array ? new TextDecoder().decode(id) : '',
+        lifetimeS: Number(server.get(1) ?? 300),
+        binding: String(server.get(7) ?? 'U'),
+      };
+    }
+    return undefined;
+  }
+
+  /** true while the bootstrap server writes its objects (Delete and Write of 0 and 1 are allowed only then) */
+  private bootstrapping: { finished(code: string): void } | undefined;
+
+  /** Client-initiated bootstrap (LwM2M 1.1 §5.2.7.3): Bootstrap-Request, then the server's writes until Bootstrap-Finish. */
+  async bootstrap(): Promise<void> {
+    const bs = [...(this.objects.get(0)?.values() ?? [])].find((sec) => sec.get(1) === true);
+    if (!bs) throw new Error(`${this.options.endpoint} has no bootstrap account`);
+    const uri = String(bs.get(0));
+    const timeoutMs = this.options.bootstrapTimeoutMs ?? 30_000;
+    const finished = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.bootstrapping = undefined;
+        reject(new Error(`${this.options.endpoint}: no Bootstrap-Finish from ${uri} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.bootstrapping = {
+        finished: (code) => {
+          clearTimeout(timer);
+          this.bootstrapping = undefined;
+          if (code === '2.04') resolve();
+          else reject(new Error(`${this.options.endpoint}: what ${uri} wrote names no usable LwM2M server`));
+        },
+      };
+    });
+    finished.catch(() => undefined); // awaited below; a refused request must not leave it unhandled
+    const pct = this.version === '1.0' ? '' : `&pct=${this.formats[0]}`;
+    const res = await this.send('POST', '/bs', `ep=${encodeURIComponent(this.options.endpoint)}${pct}`, undefined, uri);
+    if (res.code !== '2.04') {
+      this.bootstrapping?.finished('refused');
+      throw new Error(`${this.options.endpoint}: bootstrap refused by ${uri}: ${res.code} ${res.payload.toString('utf8')}`);
+    }
+    await finished;
+  }
+
+  private send(method: 'POST' | 'DELETE', pathname: string, query: string, payload?: string, to?: string): Promise<coap.IncomingMessage> {
+    const target = to ?? this.account()?.uri;
+    if (!target) return Promise.reject(new Error(`${this.options.endpoint} holds no LwM2M server account`));
+    const u = new URL(target);
+    // the secured transport plugs in here (src/transport/dtls): until then a coaps:// account is refused, not sent in the clear
+    if (u.protocol !== 'coap:')
+      return Promise.reject(new Error(`${target}: this device speaks coap:// only until the DTLS transport is in`));
     return new Promise((resolve, reject) => {
       const req = coap.request({ host: u.hostname, port: Number(u.port || 5683), method, pathname, query, agent: this.agent! });
       if (payload !== undefined) req.setOption('Content-Format', 'application/link-format');
@@ -255,7 +336,9 @@ export class Lwm2mDevice {
   /** LwM2M 1.1 Send (POST /dp): these resources' current values, as SenML JSON. */
   async sendValues(paths: readonly Path[]): Promise<string> {
     const values = paths.flatMap((p) => this.valuesOf(p) ?? []);
-    const u = new URL(this.options.server);
+    const uri = this.account()?.uri;
+    if (!uri) throw new Error(`${this.options.endpoint} holds no LwM2M server account`);
+    const u = new URL(uri);
     return new Promise((resolve, reject) => {
       const req = coap.request({ host: u.hostname, port: Number(u.port || 5683), method: 'POST', pathname: '/dp', agent: this.agent! });
       req.setOption('Content-Format', ContentFormat.SenmlJson);
@@ -274,7 +357,7 @@ export class Lwm2mDevice {
   }
 
   async register(): Promise<void> {
-    const lifetime = this.objects.get(1)!.get(0)!.get(1);
+    const lifetime = this.account()?.lifetimeS ?? 300;
     const res = await this.send(
       'POST',
       '/rd',
@@ -309,6 +392,7 @@ export class Lwm2mDevice {
       for (const [r, v] of inst) {
         if (path.resourceId !== undefined && r !== path.resourceId) continue;
         if (resourceDef(path.objectId, r)?.operations === 'W') continue; // write-only: not readable
+        if (path.objectId === 0 && r >= 3 && r <= 5) continue; // keys: no LwM2M server reads them
         if (v instanceof Map)
           for (const [ri, x] of v)
             out.push({ path: { objectId: path.objectId, instanceId: i, resourceId: r, resourceInstanceId: ri }, value: x });
@@ -335,6 +419,7 @@ export class Lwm2mDevice {
       if (payload && payload.length > this.blockSize) askBlock2(res, this.blockSize);
       res.end(payload ? Buffer.from(payload) : '');
     };
+    if (this.bootstrapping && this.bootstrapRequest(req, url.pathname, path, reply)) return;
     if (!path) return reply('4.00');
     if (req.method === 'PUT' && req.payload.length === 0 && url.search !== '') {
       // Write-Attributes (pmin, pmax, gt, lt, st): kept; notifications here go on every change
@@ -419,6 +504,48 @@ export class Lwm2mDevice {
       if ((res as unknown as { writableEnded?: boolean }).writableEnded) return;
       return reply('5.00');
     }
+  }
+
+  /**
+   * What only the bootstrap server may do (LwM2M 1.1 §5.2.7): Delete and Write objects 0 and 1
+   * (the bootstrap account stays: touching it is 4.00), Bootstrap-Finish. false: an ordinary request.
+   */
+  private bootstrapRequest(req: coap.IncomingMessage, pathname: string, path: Path | undefined, reply: (code: string) => void): boolean {
+    const security = this.objects.get(0)!;
+    const isBootstrapAccount = (i: number | undefined): boolean => i !== undefined && security.get(i)?.get(1) === true;
+    if (pathname === '/bs' && req.method === 'POST') {
+      // Bootstrap-Finish: 4.06 when what it was given names no server it can register with
+      const ok = this.account() !== undefined;
+      reply(ok ? '2.04' : '4.06');
+      this.bootstrapping?.finished(ok ? '2.04' : '4.06');
+      return true;
+    }
+    const all = pathname === '/' || pathname === '';
+    if (req.method === 'DELETE' && (all || (path && (path.objectId === 0 || path.objectId === 1) && path.resourceId === undefined))) {
+      if (path && isBootstrapAccount(path.instanceId)) return (reply('4.00'), true);
+      for (const o of all ? [0, 1] : [path!.objectId]) {
+        const insts = this.objects.get(o)!;
+        for (const i of [...insts.keys()])
+          if ((path?.instanceId === undefined || path.instanceId === i) && !isBootstrapAccount(o === 0 ? i : undefined)) insts.delete(i);
+      }
+      return (reply('2.02'), true);
+    }
+    if (req.method === 'PUT' && path && (path.objectId === 0 || path.objectId === 1) && path.instanceId !== undefined) {
+      if (path.objectId === 0 && isBootstrapAccount(path.instanceId)) return (reply('4.00'), true);
+      const format = asFormat(req.headers['Content-Format']) ?? ContentFormat.Tlv;
+      if (format !== ContentFormat.Text && format !== ContentFormat.Opaque && !this.formats.includes(format))
+        return (this.refusals++, reply('4.15'), true);
+      try {
+        const values = decodePayload(format, new Uint8Array(req.payload), path);
+        const inst = this.objects.get(path.objectId)!.get(path.instanceId) ?? new Map();
+        for (const v of values) inst.set(v.path.resourceId!, v.value);
+        this.objects.get(path.objectId)!.set(path.instanceId, inst);
+        return (reply('2.04'), true);
+      } catch {
+        return (reply('4.00'), true);
+      }
+    }
+    return false;
   }
 
   private observeFrom(key: string, path: Path, format: number | undefined, res: coap.OutgoingMessage, first: Uint8Array): void {

@@ -39,6 +39,10 @@ export const OBJECTS: readonly ObjectDef[] = [
       r(0, 'LwM2M Server URI', 'string', 'R'),
       r(1, 'Bootstrap-Server', 'boolean', 'R'),
       r(2, 'Security Mode', 'integer', 'R'),
+      // keys: written by the bootstrap server only, readable by no LwM2M server
+      r(3, 'Public Key or Identity', 'opaque', ''),
+      r(4, 'Server Public Key', 'opaque', ''),
+      r(5, 'Secret Key', 'opaque', ''),
       r(10, 'Short Server ID', 'integer', 'R'),
     ],
   },

@@ -39,6 +39,9 @@ export function registerDevice(program: Command): void {
       'dm',
     )
     .option('--lifetime <seconds>', 'LwM2M registration lifetime', '300')
+    .option('--bootstrap <uri>', 'LwM2M: start from this bootstrap server only (coap:// or coaps://host:port); it names the server')
+    .option('--psk-identity <identity>', 'LwM2M: PSK identity of the bootstrap account (coaps://)')
+    .option('--psk <hex>', 'LwM2M: its pre-shared key, hex (16–64 bytes)')
     .option('--lwm2m-version <v>', 'LwM2M version it registers with: 1.0, 1.1 or 1.2', '1.1')
     .option(
       '--lwm2m-formats <f>',

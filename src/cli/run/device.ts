@@ -8,15 +8,17 @@ import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
-import { lwm2mExchangeOptions, lwm2mFormatOptions } from './lwm2m-options.ts';
+import { lwm2mExchangeOptions, lwm2mFormatOptions, lwm2mSecurityOptions } from './lwm2m-options.ts';
 
 export async function runDevice(cli: Record<string, string | boolean | undefined>): Promise<void> {
   const merged: Record<string, unknown> = cli; // --config and GWMO_* are merged in by ../config.ts
   const s = (k: string): string | undefined => (typeof merged[k] === 'string' ? (merged[k] as string) : undefined);
   if (oneOf('--protocol', s('protocol') ?? 'dm', ['dm', 'lwm2m'] as const) === 'lwm2m') {
+    const security = lwm2mSecurityOptions(merged);
     await runLwm2m({
       endpoint: s('deviceId')!,
-      server: s('serverUrl')!,
+      // a device with a bootstrap account learns its server there
+      ...(security.bootstrap ? security : { server: s('serverUrl')! }),
       lifetimeS: positive('--lifetime', s('lifetime') ?? '300'),
       manufacturer: s('manufacturer')!,
       model: s('model')!,
@@ -92,8 +94,10 @@ export async function runDevice(cli: Record<string, string | boolean | undefined
 
 /** An LwM2M client; its CoAP endpoint binds --notify-host (the address it is reached at). */
 async function runLwm2m(options: Lwm2mDeviceOptions & { readonly lifetimeS: number }): Promise<void> {
-  const { endpoint, server, lifetimeS } = options;
-  if (!server.startsWith('coap://')) throw new CliError(`--server-url must be coap://host:port for an LwM2M device, not "${server}"`);
+  const { endpoint, lifetimeS } = options;
+  const server = options.server ?? options.bootstrap!.uri;
+  if (options.server !== undefined && !server.startsWith('coap://'))
+    throw new CliError(`--server-url must be coap://host:port for an LwM2M device, not "${server}"`);
   const log = jsonLog('device');
   const device = new Lwm2mDevice(options);
   // before registering: a gateway that does not answer must not keep a SIGTERM from stopping cleanly
@@ -112,7 +116,8 @@ async function runLwm2m(options: Lwm2mDeviceOptions & { readonly lifetimeS: numb
   log('device.started', {
     protocol: 'lwm2m',
     endpoint,
-    server,
+    server: device.account()?.uri ?? server,
+    ...(options.bootstrap ? { bootstrap: options.bootstrap.uri } : {}),
     address: device.address,
     lifetime: lifetimeS,
     version: device.version,

@@ -38,3 +38,24 @@ export function lwm2mExchangeOptions(f: Readonly<Record<string, unknown>>): Lwm2
   } else if (s('awake') !== undefined || s('sleep') !== undefined) throw new CliError('--awake and --sleep apply with --queue');
   return out;
 }
+
+const HEX_KEY = /^(?:[0-9a-fA-F]{2}){16,64}$/;
+
+/** --bootstrap, --psk-identity, --psk: a device that starts from its bootstrap account only. */
+export function lwm2mSecurityOptions(f: Readonly<Record<string, unknown>>): Pick<Lwm2mDeviceOptions, 'bootstrap'> {
+  const s = (k: string): string | undefined => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
+  const uri = s('bootstrap');
+  const identity = s('pskIdentity');
+  const key = s('psk');
+  if ((identity === undefined) !== (key === undefined)) throw new CliError('--psk-identity and --psk go together');
+  if (key !== undefined && !HEX_KEY.test(key)) throw new CliError('--psk must be 16–64 bytes in hex (e.g. openssl rand -hex 16)');
+  if (uri === undefined) {
+    if (key !== undefined) throw new CliError('--psk applies to the bootstrap account: give --bootstrap coaps://host:port');
+    return {};
+  }
+  if (!/^coaps?:\/\/[^/\s]+\/?$/.test(uri)) throw new CliError(`--bootstrap must be coap://host:port or coaps://host:port, not "${uri}"`);
+  if (uri.startsWith('coaps:') && key === undefined) throw new CliError('--bootstrap coaps://… needs --psk-identity and --psk');
+  if (uri.startsWith('coap:') && key !== undefined)
+    throw new CliError('--psk goes with a coaps:// bootstrap server (plain CoAP carries no key)');
+  return { bootstrap: { uri, ...(identity !== undefined ? { identity, key: key!.toLowerCase() } : {}) } };
+}

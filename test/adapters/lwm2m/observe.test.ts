@@ -67,7 +67,7 @@ test('a Send (POST /dp) from a registered device is taken (2.04) and reported; f
     records.map((r) => [r.n, r.v]),
     [['/3303/0/5700', 21.5]],
   );
-  const stranger = new Lwm2mDevice({ endpoint: 'stranger', server: dev.options.server });
+  const stranger = new Lwm2mDevice({ endpoint: 'stranger', server: dev.options.server! });
   // registered, then de-registered: its Send is refused
   await stranger.start();
   await stranger.deregister();
