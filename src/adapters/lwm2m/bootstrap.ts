@@ -63,6 +63,8 @@ export class Lwm2mBootstrapServer extends EventEmitter {
   private server: coap.Server | undefined;
   private agent: coap.Agent | undefined;
   private readonly running = new Set<string>();
+  /** requests to clients waiting for an answer: closing ends them */
+  private readonly waiting = new Set<(err: Error) => void>();
   private closed = false;
 
   constructor(options: Lwm2mBootstrapOptions) {
@@ -137,7 +139,7 @@ export class Lwm2mBootstrapServer extends EventEmitter {
     ) => this.request(host, port, method, path, body, accept);
     const must = async (what: string, p: Promise<{ code: string; payload: Buffer }>): Promise<void> => {
       const r = await p;
-      if (!r.code.startsWith('2.')) throw new Error(`${endpoint}: ${what} answered ${r.code}`);
+      if (!r.code.startsWith('2.')) throw new Error(`${what} answered ${r.code}`);
     };
     await must('Delete /0', ask('DELETE', '/0'));
     await must('Delete /1', ask('DELETE', '/1'));
@@ -162,7 +164,7 @@ export class Lwm2mBootstrapServer extends EventEmitter {
           formats = formats.slice(1);
           continue;
         }
-        if (!r.code.startsWith('2.')) throw new Error(`${endpoint}: ${what} answered ${r.code}`);
+        if (!r.code.startsWith('2.')) throw new Error(`${what} answered ${r.code}`);
         return;
       }
     };
@@ -185,17 +187,21 @@ export class Lwm2mBootstrapServer extends EventEmitter {
     if (this.closed || !this.agent) return Promise.reject(new Error('the bootstrap server stopped'));
     return new Promise((resolve, reject) => {
       const req = coap.request({ host, port, method, pathname, agent: this.agent! });
-      const timer = setTimeout(() => reject(new Error(`no answer to ${method} ${pathname}`)), this.options.timeoutMs ?? 10_000);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        this.waiting.delete(fail);
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(new Error(`no answer to ${method} ${pathname}`)), this.options.timeoutMs ?? 10_000);
+      this.waiting.add(fail);
       if (body) req.setOption('Content-Format', body.format);
       if (accept !== undefined) req.setOption('Accept', accept);
       req.on('response', (res: coap.IncomingMessage) => {
         clearTimeout(timer);
+        this.waiting.delete(fail);
         resolve({ code: res.code, payload: res.payload });
       });
-      req.on('error', (err: Error) => {
-        clearTimeout(timer);
-        reject(err);
-      });
+      req.on('error', fail);
       req.end(body ? Buffer.from(body.payload) : undefined);
     });
   }
@@ -203,6 +209,7 @@ export class Lwm2mBootstrapServer extends EventEmitter {
   async close(): Promise<void> {
     this.closed = true;
     this.agent?.close();
+    for (const fail of [...this.waiting]) fail(new Error('the bootstrap server stopped'));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     try {
       this.socket?.close();

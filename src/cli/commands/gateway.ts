@@ -29,6 +29,12 @@ export function registerGateway(program: Command): void {
     .option('--lwm2m-host <address>', 'address the LwM2M server (adaptation mode, CoAP over UDP) listens on', '127.0.0.1')
     .option('--lwm2m-port <n>', 'its UDP port (0 = any free port; "off" = no LwM2M)', '5683')
     .option('--lwm2m-awake <seconds>', 'LwM2M queue mode: seconds a device listens after it last spoke (LwM2M 1.1 MAX_TRANSMIT_WAIT)', '93')
+    .option(
+      '--lwm2m-bootstrap-port <n>',
+      'LwM2M bootstrap server on --lwm2m-host (UDP; 0 = any free port; "off" = none): gives devices what ./GwMO/LwM2MCredentials holds',
+      'off',
+    )
+    .option('--lwm2m-server-uri <uri>', 'the coap:// URI bootstrap hands out for the LwM2M listener (default: coap://<its address>)')
     .option('--push-channel', 'behind NAT: keep a long-poll open at the server for Package#0 instead of (or besides) listening')
     .option('--notify-host <address>', 'address the Package#0 listener binds (northbound)', '127.0.0.1')
     .option('--notify-port <n>', 'UDP port for Package#0 from the server (0 = any free port)', '0')

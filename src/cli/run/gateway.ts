@@ -76,6 +76,10 @@ export async function runGateway(f: Flags): Promise<void> {
           lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!),
           lwm2mAwakeMs: positive('--lwm2m-awake', f['lwm2mAwake'] ?? '93') * 1000,
         }),
+    ...(f['lwm2mBootstrapPort'] === undefined || f['lwm2mBootstrapPort'] === 'off'
+      ? {}
+      : { lwm2mHost: f['lwm2mHost']!, lwm2mBootstrapPort: port('--lwm2m-bootstrap-port', f['lwm2mBootstrapPort']) }),
+    ...(f['lwm2mServerUri'] !== undefined ? { lwm2mServerUri: serverUri(f['lwm2mServerUri']) } : {}),
   });
   gateway.metrics.dm.token = f['metricsToken'];
   try {
@@ -88,6 +92,7 @@ export async function runGateway(f: Flags): Promise<void> {
   log('gateway.started', {
     lan: gateway.lanUrl,
     lwm2m: gateway.lwm2mAddress ? `coap://${gateway.lwm2mAddress}` : null,
+    ...(gateway.lwm2mBootstrapAddress ? { lwm2mBootstrap: `coap://${gateway.lwm2mBootstrapAddress}` } : {}),
     notify: gateway.notifyAddress ?? null,
     server: f['serverUrl'],
     dataDir: dir,
@@ -105,4 +110,10 @@ function lanNonce(text: string): Uint8Array {
   } catch (err) {
     throw new CliError(`--lan-server-nonce: ${(err as Error).message}`);
   }
+}
+
+/** --lwm2m-server-uri: what a bootstrapped device is told to register with */
+function serverUri(text: string): string {
+  if (!/^coap:\/\/[^/\s]+\/?$/.test(text)) throw new CliError(`--lwm2m-server-uri must be coap://host:port, not "${text}"`);
+  return text;
 }

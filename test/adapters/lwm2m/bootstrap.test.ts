@@ -1,0 +1,99 @@
+// The LwM2M bootstrap server on its own: an independent client (libcoap's coap-client-notls) sends
+// the Bootstrap-Request and the server starts its server-initiated sequence on it; the identity
+// binding a secured listener hands in (identityOf) decides which endpoint a bootstrap key opens.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+import { Lwm2mBootstrapServer, SecurityMode } from '../../../src/adapters/lwm2m/bootstrap.ts';
+import { bootstrapDecision } from '../../../src/gateway/lwm2m-bootstrap.ts';
+import { Lwm2mCredentials } from '../../../src/gateway/lwm2m-credentials.ts';
+import { SqliteGatewayStore } from '../../../src/store/sqlite/gateway.ts';
+
+const CLIENT = '/usr/bin/coap-client-notls';
+const run = promisify(execFile);
+
+/** a free UDP port for the client to bind, so the server's requests reach it */
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test('coap-client-notls sends Bootstrap-Request (POST /bs?ep=…): 2.04, then the server sends Delete /0 to that client', {
+  skip: existsSync(CLIENT) ? false : `${CLIENT} is missing: apt-get install -y libcoap3-bin`,
+}, async (t) => {
+  const asked: string[] = [];
+  const bs = new Lwm2mBootstrapServer({
+    port: 0,
+    timeoutMs: 10_000,
+    config: (endpoint) => {
+      asked.push(endpoint);
+      return endpoint === 'libcoap-bs'
+        ? { accounts: [{ uri: 'coap://127.0.0.1:5683', securityMode: SecurityMode.NoSec, shortServerId: 1, lifetimeS: 60, binding: 'U' }] }
+        : 'unknown';
+    },
+  });
+  const { host, port } = await bs.listen();
+  t.after(() => bs.close());
+  const local = await freeUdpPort();
+  const out = await run(CLIENT, ['-m', 'post', '-p', String(local), '-B', '4', `coap://${host}:${port}/bs?ep=libcoap-bs`]);
+  assert.equal(out.stderr.includes('4.'), false, `the Bootstrap-Request was answered 2.04: ${out.stderr}`);
+  assert.deepEqual(asked, ['libcoap-bs']);
+  // coap-client ends at the 2.04; its address then hears the server's first request (a
+  // retransmission of it, if the first went out before the client closed): Delete /0
+  const socket = createSocket('udp4');
+  t.after(() => socket.close());
+  await new Promise<void>((r) => socket.bind(local, '127.0.0.1', () => r()));
+  const [msg] = (await once(socket, 'message', { signal: AbortSignal.timeout(10_000) })) as [Buffer];
+  assert.equal(msg[1], 0x04, 'code 0.04 DELETE');
+  const options = msg.subarray(4 + (msg[0]! & 0x0f));
+  // first option: Uri-Path (11), one byte, "0"
+  assert.deepEqual([options[0]! >> 4, options[0]! & 0x0f, String.fromCharCode(options[1]!)], [11, 1, '0']);
+
+  const unknown = await run(CLIENT, ['-m', 'post', '-B', '2', `coap://${host}:${port}/bs?ep=nobody`]).catch(
+    (e: { stderr: string; stdout: string }) => e,
+  );
+  assert.match(`${unknown.stdout}${unknown.stderr}`, /4\.00|no bootstrap configuration/);
+});
+
+test('identity binding: a DTLS peer bootstraps only as the endpoint its bootstrap identity names', () => {
+  const store = new SqliteGatewayStore(':memory:');
+  const creds = new Lwm2mCredentials(store);
+  for (const ep of ['dev-a', 'dev-b']) {
+    creds.create(ep);
+    creds.update(ep, {
+      identity: ep,
+      key: ep === 'dev-a' ? '00'.repeat(16) : '11'.repeat(16),
+      bootstrap: { identity: `bs-${ep}`, key: '22'.repeat(16) },
+    });
+  }
+  const refusals: string[] = [];
+  const targets = { plain: 'coap://gw:5683', secure: 'coaps://gw:5684' };
+  const decide = (ep: string, identity?: string) =>
+    bootstrapDecision(creds, ep, { address: '10.0.0.9', port: 4000, ...(identity ? { identity } : {}) }, targets, (w) => refusals.push(w));
+  assert.equal(decide('dev-b', 'bs-dev-a'), 'refused', "dev-a's bootstrap key does not open dev-b");
+  assert.match(refusals[0]!, /bootstrap identity "bs-dev-a" is not "dev-b"'s/);
+  assert.equal(decide('dev-a'), 'refused', 'plain CoAP: keys would travel in the clear');
+  assert.equal(decide('nobody', 'bs-dev-a'), 'unknown');
+  const ok = decide('dev-a', 'bs-dev-a');
+  assert.ok(typeof ok === 'object');
+  const [a] = ok.accounts;
+  assert.equal(a!.uri, 'coaps://gw:5684');
+  assert.equal(a!.securityMode, SecurityMode.Psk);
+  assert.equal(new TextDecoder().decode(a!.identity), 'dev-a');
+  assert.equal(Buffer.from(a!.secretKey!).toString('hex'), '00'.repeat(16));
+  // no secured listener: a PSK device is not sent to the plain one
+  assert.equal(
+    bootstrapDecision(creds, 'dev-a', { address: '10.0.0.9', port: 4000, identity: 'bs-dev-a' }, { plain: 'coap://gw:5683' }, () => {}),
+    'refused',
+  );
+  store.close();
+});
