@@ -20,7 +20,7 @@ export interface FleetOptions {
   /** behaviours of deployed clients the DM devices take on (docs/interop.md) */
   readonly quirks?: ClientQuirks;
   /** LwM2M devices: the version they register with, the formats they speak, block size, queue mode */
-  readonly lwm2m?: Pick<Lwm2mDeviceOptions, 'version' | 'formats' | 'blockSize' | 'queue'>;
+  readonly lwm2m?: Pick<Lwm2mDeviceOptions, 'version' | 'formats' | 'blockSize' | 'queue' | 'bootstrap'>;
   readonly progress?: (registered: number, count: number) => void;
 }
 
@@ -38,7 +38,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       Array.from({ length: Math.min(BATCH, o.count - i) }, async (_, k) => {
         const id = `${o.prefix}${i + k}`;
         if (o.protocol === 'lwm2m') {
-          const d = new Lwm2mDevice({ endpoint: id, server: o.serverUrl, ...o.lwm2m });
+          // with a bootstrap account, the server is what bootstrap names
+          const d = new Lwm2mDevice({ endpoint: id, ...(o.lwm2m?.bootstrap ? {} : { server: o.serverUrl }), ...o.lwm2m });
           await d.start();
           stops.push(async () => {
             await d.deregister().catch(() => undefined);

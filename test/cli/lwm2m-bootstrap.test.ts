@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 
 import { GW_ID, startGateway, startServer } from '../support/gw-pair.ts';
+import { runCli } from '../support/cli.ts';
 import { GwmoProcess } from '../support/process.ts';
 
 test('gwmo device --bootstrap: bootstrapped by the gateway, then registered with it', async (t) => {
@@ -32,4 +33,35 @@ test('gwmo device --bootstrap: bootstrapped by the gateway, then registered with
   await registered;
   assert.equal(started['server'], `coap://${gw.gateway.lwm2mAddress}`);
   assert.equal(started['bootstrap'], `coap://${gw.gateway.lwm2mBootstrapAddress}`);
+});
+
+test('gwmo fleet --protocol lwm2m --bootstrap: each device is bootstrapped, then registers; coaps:// is refused for a fleet', async (t) => {
+  const srv = await startServer();
+  const gw = await startGateway(srv.url, { lwm2m: true, lwm2mBootstrap: true });
+  await gw.gateway.checkIn();
+  for (const ep of ['bsf-0', 'bsf-1']) await srv.server.gateways!.putLwm2mCredentials(ep, { gateway: GW_ID, serverUri: '' }, 10_000);
+  let attached = 0;
+  const both = new Promise<void>((resolve) => gw.gateway.events.on('attached', () => ++attached === 2 && resolve()));
+  const fleet = new GwmoProcess([
+    'fleet',
+    '--protocol',
+    'lwm2m',
+    '--count',
+    '2',
+    '--prefix',
+    'bsf-',
+    '--bootstrap',
+    `coap://${gw.gateway.lwm2mBootstrapAddress}`,
+  ]);
+  t.after(async () => {
+    await fleet.stop();
+    await gw.close();
+    await srv.close();
+  });
+  await fleet.waitFor((l) => l.event === 'fleet.started');
+  await both;
+  assert.ok(gw.gateway.lwm2m!.registration('bsf-1'));
+  const bad = await runCli(['fleet', '--protocol', 'lwm2m', '--bootstrap', 'coaps://127.0.0.1:1']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^gwmo: --bootstrap coaps:\/\/… needs --psk-identity and --psk/);
 });

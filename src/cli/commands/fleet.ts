@@ -14,6 +14,7 @@ export function registerFleet(program: Command): void {
     .option('--prefix <text>', 'device ids are <prefix><n>', 'FLEET:')
     .option('--lwm2m-version <v>', 'LwM2M devices register as 1.0, 1.1 or 1.2', '1.1')
     .option('--lwm2m-formats <f>', 'LwM2M devices speak json, tlv, cbor or all (default: tlv for 1.0, all otherwise)')
+    .option('--bootstrap <uri>', 'LwM2M: each device starts from this bootstrap server only (coap://host:port; NoSec devices)')
     .option('--block-size <bytes>', 'LwM2M: largest CoAP block it sends or takes (RFC 7959 block-wise; 16…1024)')
     .option('--queue', 'LwM2M: queue mode (sleeps, wakes with an Update, listens --awake seconds)')
     .option('--awake <seconds>', 'LwM2M queue mode: seconds it listens after it last spoke (default 5)')

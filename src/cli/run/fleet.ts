@@ -4,7 +4,7 @@ import { startFleet } from '../../sim/fleet.ts';
 import { CliError } from '../cli-error.ts';
 import { oneOf, positive } from '../options.ts';
 import { Progress } from '../progress.ts';
-import { lwm2mExchangeOptions, lwm2mFormatOptions } from './lwm2m-options.ts';
+import { lwm2mExchangeOptions, lwm2mFormatOptions, lwm2mSecurityOptions } from './lwm2m-options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
 export async function runFleet(f: Record<string, string | undefined>): Promise<void> {
@@ -19,7 +19,8 @@ export async function runFleet(f: Record<string, string | undefined>): Promise<v
     throw new CliError(`--quirks: ${(err as Error).message}`);
   }
   if ((quirks.wire.length > 0 || quirks.session) && protocol !== 'dm') throw new CliError('--quirks applies to DM devices only');
-  const lwm2m = { ...lwm2mFormatOptions(f['lwm2mVersion'], f['lwm2mFormats']), ...lwm2mExchangeOptions(f) };
+  // no --psk on a fleet (bootstrap keys are per device): a fleet bootstraps NoSec devices only
+  const lwm2m = { ...lwm2mFormatOptions(f['lwm2mVersion'], f['lwm2mFormats']), ...lwm2mExchangeOptions(f), ...lwm2mSecurityOptions(f) };
   const log = jsonLog('fleet');
   const bar = new Progress(process.stderr, count, { label: 'devices started' });
   let fleet;
