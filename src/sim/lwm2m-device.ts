@@ -4,7 +4,7 @@
 // given (TLV, SenML JSON, SenML CBOR), announces them at Register, and refuses the others.
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 
 import coap from 'coap';
 
@@ -253,7 +253,7 @@ export class Lwm2mDevice {
   }
 
   /** true while the bootstrap server writes its objects (Delete and Write of 0 and 1 are allowed only then) */
-  private bootstrapping: { finished(code: string): void } | undefined;
+  private bootstrapping: { readonly from: URL; finished(code: string): void } | undefined;
 
   /** Client-initiated bootstrap (LwM2M 1.1 §5.2.7.3): Bootstrap-Request, then the server's writes until Bootstrap-Finish. */
   async bootstrap(): Promise<void> {
@@ -267,6 +267,7 @@ export class Lwm2mDevice {
         reject(new Error(`${this.options.endpoint}: no Bootstrap-Finish from ${uri} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.bootstrapping = {
+        from: new URL(uri),
         finished: (code) => {
           clearTimeout(timer);
           this.bootstrapping = undefined;
@@ -419,7 +420,7 @@ export class Lwm2mDevice {
       if (payload && payload.length > this.blockSize) askBlock2(res, this.blockSize);
       res.end(payload ? Buffer.from(payload) : '');
     };
-    if (this.bootstrapping && this.bootstrapRequest(req, url.pathname, path, reply)) return;
+    if (this.bootstrapping && this.fromBootstrapServer(req.rsinfo) && this.bootstrapRequest(req, url.pathname, path, reply)) return;
     if (!path) return reply('4.00');
     if (req.method === 'PUT' && req.payload.length === 0 && url.search !== '') {
       // Write-Attributes (pmin, pmax, gt, lt, st): kept; notifications here go on every change
@@ -504,6 +505,13 @@ export class Lwm2mDevice {
       if ((res as unknown as { writableEnded?: boolean }).writableEnded) return;
       return reply('5.00');
     }
+  }
+
+  /** the bootstrap interface is the bootstrap server's only: requests from elsewhere are ordinary ones (and 4.05 on 0 and 1) */
+  private fromBootstrapServer(from: { address: string; port: number }): boolean {
+    const bs = this.bootstrapping?.from;
+    if (!bs || from.port !== Number(bs.port || 5683)) return false;
+    return isIP(bs.hostname) === 0 || from.address === bs.hostname;
   }
 
   /**

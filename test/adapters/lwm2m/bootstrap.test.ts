@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 
+import coap from 'coap';
+
 import { Lwm2mBootstrapServer, SecurityMode } from '../../../src/adapters/lwm2m/bootstrap.ts';
 import { bootstrapDecision } from '../../../src/gateway/lwm2m-bootstrap.ts';
 import { Lwm2mCredentials } from '../../../src/gateway/lwm2m-credentials.ts';
@@ -96,4 +98,30 @@ test('identity binding: a DTLS peer bootstraps only as the endpoint its bootstra
     'refused',
   );
   store.close();
+});
+
+test('malformed input: garbage datagrams, no ep, a control character in ep, another method or path, all answered, none starts a sequence', async (t) => {
+  const asked: string[] = [];
+  const bs = new Lwm2mBootstrapServer({ port: 0, config: (ep) => (asked.push(ep), 'unknown') });
+  const { host, port } = await bs.listen();
+  t.after(() => bs.close());
+  const raw = createSocket('udp4');
+  t.after(() => raw.close());
+  for (const bytes of [Buffer.alloc(0), Buffer.from([0xff]), Buffer.from('not coap at all'), Buffer.alloc(1500, 0x41)])
+    raw.send(bytes, port, host);
+  const ask = (method: 'GET' | 'POST', path: string): Promise<string> => {
+    const [pathname, query] = path.split('?') as [string, string | undefined];
+    return new Promise((resolve, reject) => {
+      const req = coap.request({ host, port, method, pathname, query: query ?? '' });
+      req.on('response', (res: { code: string }) => resolve(res.code));
+      req.on('error', reject);
+      req.end();
+    });
+  };
+  assert.equal(await ask('POST', '/bs'), '4.00');
+  assert.equal(await ask('POST', '/bs?ep=a%01b'), '4.00');
+  assert.equal(await ask('GET', '/bs?ep=x'), '4.05');
+  assert.equal(await ask('POST', '/rd?ep=x'), '4.04');
+  assert.equal(await ask('POST', '/bs?ep=known-not'), '4.00');
+  assert.deepEqual(asked, ['known-not'], 'only a well-formed request reaches the configuration');
 });
