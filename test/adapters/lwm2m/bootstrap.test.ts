@@ -125,3 +125,57 @@ test('malformed input: garbage datagrams, no ep, a control character in ep, anot
   assert.equal(await ask('POST', '/bs?ep=known-not'), '4.00');
   assert.deepEqual(asked, ['known-not'], 'only a well-formed request reaches the configuration');
 });
+
+/** a CON POST /bs?ep=<ep> by hand (RFC 7252 §3), from a socket that never answers the server */
+function bootstrapRequest(ep: string, mid: number): Buffer {
+  const query = Buffer.from(`ep=${ep}`);
+  assert.ok(query.length <= 12);
+  return Buffer.concat([
+    Buffer.from([0x40, 0x02, mid >> 8, mid & 0xff, 0xb2]),
+    Buffer.from('bs'),
+    Buffer.from([0x40 | query.length]),
+    query,
+  ]);
+}
+
+test('bounded: a repeated request while its sequence runs starts no second one; beyond maxRunning, 5.03', async (t) => {
+  const asked = new Map<ReturnType<typeof createSocket>, Set<number>>();
+  const bs = new Lwm2mBootstrapServer({
+    port: 0,
+    timeoutMs: 5000,
+    maxRunning: 1,
+    config: () => ({
+      accounts: [{ uri: 'coap://127.0.0.1:5683', securityMode: SecurityMode.NoSec, shortServerId: 1, lifetimeS: 60, binding: 'U' }],
+    }),
+  });
+  const { host, port } = await bs.listen();
+  t.after(() => bs.close());
+  const silent = createSocket('udp4');
+  const other = createSocket('udp4');
+  t.after(() => (silent.close(), other.close()));
+  const codes = (s: ReturnType<typeof createSocket>): ((mid: number) => Promise<number>) => {
+    const seen = new Map<number, number>();
+    const waiters = new Map<number, (code: number) => void>();
+    asked.set(s, new Set());
+    s.on('message', (m: Buffer) => {
+      // a request to us (the server's Delete /0): its message id, retransmissions counted once
+      if (m[1]! < 0x40) return void asked.get(s)!.add((m[2]! << 8) | m[3]!);
+      const mid = (m[2]! << 8) | m[3]!;
+      seen.set(mid, m[1]!);
+      waiters.get(mid)?.(m[1]!);
+    });
+    return (mid) => new Promise((resolve) => (seen.has(mid) ? resolve(seen.get(mid)!) : waiters.set(mid, resolve)));
+  };
+  const fromSilent = codes(silent);
+  const fromOther = codes(other);
+  silent.send(bootstrapRequest('x', 1), port, host);
+  assert.equal(await fromSilent(1), 0x44, '2.04');
+  silent.send(bootstrapRequest('x', 2), port, host);
+  assert.equal(await fromSilent(2), 0x44, '2.04 again, nothing new started');
+  other.send(bootstrapRequest('y', 3), port, host);
+  assert.equal(await fromOther(3), 0xa3, '5.03: one sequence at a time here');
+  // one sequence: its first request went to the silent socket, once; none to the refused one
+  if (asked.get(silent)!.size === 0) await once(silent, 'message', { signal: AbortSignal.timeout(5000) });
+  assert.equal(asked.get(silent)!.size, 1);
+  assert.equal(asked.get(other)!.size, 0);
+});
