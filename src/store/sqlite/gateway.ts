@@ -3,6 +3,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 import type { GatewayStore, GroupMember, GroupRow, ImageRow, InventoryRow, JobResultRow, JobRow, JobState } from '../gateway.ts';
 import { WAL_CHECKPOINT_PAGES } from './server.ts';
+import { writeTransaction } from './tx.ts';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -99,14 +100,9 @@ export class SqliteGatewayStore implements GatewayStore {
 
   touchDevices(lastSeen: ReadonlyMap<string, number>): void {
     const touch = this.sql('UPDATE inventory SET last_seen = max(last_seen, ?) WHERE device_id = ?');
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
+    writeTransaction(this.db, () => {
       for (const [deviceId, at] of lastSeen) touch.run(at, deviceId);
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    });
   }
 
   listDevices(): InventoryRow[] {
@@ -156,17 +152,12 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   setMembers(name: string, members: readonly GroupMember[]): void {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
+    writeTransaction(this.db, () => {
       this.sql('DELETE FROM members WHERE grp = ?').run(name);
       members.forEach((m, i) =>
         this.sql('INSERT INTO members (grp, pos, name, device_id) VALUES (?, ?, ?, ?)').run(name, i, m.name, m.deviceId),
       );
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    });
   }
 
   getImage(name: string): ImageRow | undefined {
