@@ -3,6 +3,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 import type { GatewayStore, GroupMember, GroupRow, ImageRow, InventoryRow, JobResultRow, JobRow, JobState } from '../gateway.ts';
 import { WAL_CHECKPOINT_PAGES } from './server.ts';
+import { upgradeGatewaySchema } from './gateway-schema.ts';
 import { writeTransaction } from './tx.ts';
 
 const SCHEMA = `
@@ -45,6 +46,7 @@ export class SqliteGatewayStore implements GatewayStore {
     if (path !== ':memory:')
       this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};`);
     this.db.exec(SCHEMA);
+    upgradeGatewaySchema(this.db);
   }
 
   private sql(text: string): StatementSync {
