@@ -202,3 +202,80 @@ test('a server restored from a backup taken mid-fanout sees the fanout through: 
     for (const p of procs.reverse()) await p.stop();
   }
 });
+
+test('a running gateway is backed up by asking it (its files are locked); its restore is refused while it runs and done when stopped', async () => {
+  const data = join(dir, 'gw-server');
+  mkdirSync(data);
+  const server = await startInstance(join(data, 'server.db'), data);
+  const gwDir = join(dir, 'gw-online');
+  const gwArgs = [
+    'gateway',
+    '--device-id',
+    'GW:ONLINE',
+    '--server-url',
+    server.dm,
+    '--password',
+    'gw-pw',
+    '--server-password',
+    'srv-pw',
+    '--lan-port',
+    '0',
+    '--device-password',
+    'lan-pw',
+    '--lwm2m-port',
+    'off',
+    '--check-in',
+    '0',
+    '--data-dir',
+    gwDir,
+  ];
+  let gateway: GwmoProcess | undefined;
+  let fleet: GwmoProcess | undefined;
+  try {
+    assert.equal((await server.call('POST', '/devices', { ...account('GW:ONLINE', 'gw-pw'), name: 'gateway' })).status, 201);
+    gateway = new GwmoProcess(gwArgs);
+    const lan = String((await gateway.waitFor((l) => l.event === 'gateway.started', 30_000))['lan']);
+    fleet = new GwmoProcess([
+      'fleet',
+      '--count',
+      '3',
+      '--server-url',
+      lan,
+      '--password',
+      'lan-pw',
+      '--server-password',
+      'lan-pw',
+      '--prefix',
+      'ON-',
+    ]);
+    await fleet.waitFor((l) => l.event === 'fleet.started', 60_000);
+
+    const out = join(dir, 'gw-online.backup');
+    const r = await runCli(['backup', out, '--data-dir', gwDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.toString(), /while it ran: gateway\.db \(gateway\), south\.db \(server\), tree\.db \(tree\)/);
+    await gateway.waitFor((l) => l.event === 'backup.done');
+    const inv = new DatabaseSync(join(out, 'gateway.db'), { readOnly: true });
+    const devices = (inv.prepare('SELECT device_id FROM inventory ORDER BY device_id').all() as { device_id: string }[]).map(
+      (d) => d.device_id,
+    );
+    inv.close();
+    assert.deepEqual(devices, ['ON-0', 'ON-1', 'ON-2']);
+
+    const busy = await runCli(['restore', out, '--data-dir', gwDir]);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /is running: stop it, then restore/);
+
+    await fleet.stop();
+    await gateway.stop();
+    const done = await runCli(['restore', out, '--data-dir', gwDir]);
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stdout.toString(), /restored the gateway backup .*: gateway\.db, south\.db, tree\.db/);
+    gateway = new GwmoProcess(gwArgs);
+    await gateway.waitFor((l) => l.event === 'gateway.started', 30_000);
+  } finally {
+    await fleet?.stop();
+    await gateway?.stop();
+    await server.proc.stop();
+  }
+});
