@@ -67,6 +67,8 @@ export function faultHttp(fault: StoreFault, forDm = false): { status: number; e
   return { status, error: `${error}: ${fault.cause}`, retryAfter: STORE_RETRY_AFTER_S };
 }
 
+const PROBE_EVERY_MS = 1000;
+
 export type HealthLog = (event: string, fields: Record<string, unknown>) => void;
 
 export class StoreHealth {
@@ -74,6 +76,8 @@ export class StoreHealth {
   private readonly listeners: HealthLog[] = [];
   private readonly name: string;
   private readonly probe: () => Promise<void>;
+  private probing: Promise<void> | undefined;
+  private probedAt = 0;
 
   /** `probe`: a small statement that fails while the store is away (PostgreSQL: SELECT 1; SQLite: a write) */
   constructor(name: string, probe: () => Promise<void>) {
@@ -96,14 +100,20 @@ export class StoreHealth {
    * health check (/healthz) sees the store come back even when no request has used it since.
    */
   async check(): Promise<StoreStatus> {
-    if (this.current.state !== 'ok') {
-      try {
-        await this.probe();
-        this.succeeded();
-      } catch (err) {
-        if (!this.failed(err)) throw err;
-      }
+    if (this.current.state === 'ok') return this.current;
+    // an unauthenticated health check must not cost a connection attempt each: one probe at a time, one a second
+    if (!this.probing && Date.now() - this.probedAt >= PROBE_EVERY_MS) {
+      this.probedAt = Date.now();
+      this.probing = this.probe()
+        .then(
+          () => this.succeeded(),
+          (err: unknown) => void this.failed(err),
+        )
+        .finally(() => {
+          this.probing = undefined;
+        });
     }
+    await this.probing;
     return this.current;
   }
 
