@@ -2,7 +2,7 @@
 // code itself: see its README) open, migrate forward and keep their data; a file from a newer gwmo
 // is refused with a message that says so, on SQLite and PostgreSQL, and by `gwmo server` in one line.
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,9 +111,32 @@ test('a file from a newer gwmo is refused: server and gateway on SQLite, and `gw
   assert.throws(() => new SqliteGatewayStore(gateway), /gateway database schema \d+ is newer than this gwmo/);
 });
 
-test('a PostgreSQL database from a newer gwmo is refused with the same message', async () => {
+test('a PostgreSQL database from a newer gwmo is refused with the same message; one from an older gwmo (pg_dump of it) migrates forward', async () => {
   const cluster = await startPostgres();
   try {
+    const old = await cluster.database();
+    const load = new pg.Client({ connectionString: old });
+    await load.connect();
+    await load.query(readFileSync(join(VECTORS, 'pg-server-before-profiles.sql'), 'utf8'));
+    await load.end();
+    const s = await PgServerStore.open(old);
+    try {
+      assert.deepEqual((await s.getDevice('IMEI:OLD-PG'))?.devInfo, { Mod: 'old-model' });
+      assert.deepEqual((await s.getOperation('pg-op-done'))?.results, [{ source: './DevInfo/Mod', data: 'old-model' }]);
+      assert.deepEqual(
+        (await s.takeOperations('IMEI:OLD-PG', 10, 1_800_000_000_000)).map((o) => o.id),
+        ['pg-op-queued'],
+      );
+      const byType = await s.queryAlerts({ type: 'org.openmobilealliance.dm.firmwareupdate.devicerequest', limit: 10 });
+      assert.deepEqual(
+        byType.map((a) => a.code),
+        [1226],
+        'the alert types added later were filled in',
+      );
+    } finally {
+      await s.close();
+    }
+
     const url = await cluster.database();
     await (await PgServerStore.open(url)).close();
     const c = new pg.Client({ connectionString: url });
