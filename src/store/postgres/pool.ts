@@ -103,7 +103,8 @@ export class PgPool {
   async query(text: string, params: readonly Param[] = [], options: { read?: boolean } = {}): Promise<Row[]> {
     try {
       const rows = await this.statement(text, params, options);
-      this.health.succeeded();
+      // a full disk is over when a write succeeds, not a read
+      if (!options.read || this.health.status().state !== 'full') this.health.succeeded();
       return rows;
     } catch (err) {
       this.health.failed(err);
