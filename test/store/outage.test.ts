@@ -89,6 +89,9 @@ test('PostgreSQL stopped (pg_ctl stop -m fast): API 503 + Retry-After, /dm 503 +
     const up = await server.proc.waitFor((l) => l.event === 'store.available');
     assert.equal(up['level'], 'info');
     assert.equal(server.proc.lines.filter((l) => l.event === 'store.unavailable').length, 1, 'one warn line per outage');
+    // the change listener reconnects every second while PostgreSQL is down: said once, not each time
+    await server.proc.waitFor((l) => l.event === 'store.listen.back');
+    assert.equal(server.proc.lines.filter((l) => l.event === 'store.listen.lost').length, 1);
     assertQuietLog(server.proc);
   } finally {
     await server?.proc.stop();
