@@ -88,6 +88,10 @@ test('backup while the server writes is a consistent copy; restore is refused wh
   assert.equal(future.code, 1);
   assert.match(future.stderr, new RegExp(`schema ${SERVER_SCHEMA_VERSION + 1}, newer than this gwmo \\(${SERVER_SCHEMA_VERSION}\\)`));
 
+  const pgDb = await runCli(['backup', join(dir, 'pg.backup'), '--db', 'postgres://gwmo@db.example.net/gwmo']);
+  assert.equal(pgDb.code, 2);
+  assert.match(pgDb.stderr, /back it up with pg_dump/);
+
   const ok = await runCli(['restore', join(dir, 'online.backup'), '--data-dir', data]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout.toString(), /the replaced file is kept as .*server\.db\.before-restore-/);
