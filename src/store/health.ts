@@ -23,6 +23,7 @@ export interface StoreStatus {
 export const STORE_RETRY_AFTER_S = 5;
 
 // SQLite primary result codes (https://sqlite.org/rescode.html); node:sqlite puts them in `errcode`
+const SQLITE_BUSY = 5;
 const SQLITE_IOERR = 10;
 const SQLITE_FULL = 13;
 const SQLITE_CANTOPEN = 14;
@@ -41,6 +42,8 @@ export function storeFaultOf(err: unknown): StoreFault | undefined {
     const primary = e.errcode & 0xff;
     if (primary === SQLITE_FULL) return { state: 'full', cause: `storage full: ${message}` };
     if (primary === SQLITE_IOERR || primary === SQLITE_CANTOPEN) return { state: 'unavailable', cause: message };
+    // still locked after busy_timeout (5 s): another process holds the file's write lock
+    if (primary === SQLITE_BUSY) return { state: 'unavailable', cause: `database busy: ${message}` };
     return undefined;
   }
   if (typeof e.code === 'string') {

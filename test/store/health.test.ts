@@ -12,6 +12,7 @@ test('store faults by what the database said; anything else is not one', () => {
   assert.equal(storeFaultOf(sqliteError(13, 'database or disk is full'))?.state, 'full');
   assert.equal(storeFaultOf(sqliteError(13 | (1 << 8), 'database or disk is full'))?.state, 'full', 'an extended code of SQLITE_FULL');
   assert.equal(storeFaultOf(sqliteError(10, 'disk I/O error'))?.state, 'unavailable');
+  assert.equal(storeFaultOf(sqliteError(5, 'database is locked'))?.state, 'unavailable');
   assert.equal(storeFaultOf(sqliteError(19, 'UNIQUE constraint failed: devices.device_id')), undefined);
   assert.equal(storeFaultOf(pgError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'))?.state, 'unavailable');
   assert.equal(storeFaultOf(pgError('57P01', 'terminating connection due to administrator command'))?.state, 'unavailable');
