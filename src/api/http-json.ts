@@ -1,6 +1,8 @@
 // Small JSON-over-HTTP helpers for the REST API: bounded bodies, errors as { error } with a status.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { faultHttp, type StoreFault } from '../store/health.ts';
+
 export class ApiError extends Error {
   readonly status: number;
   constructor(status: number, message: string) {
@@ -52,6 +54,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
     'cache-control': 'no-store',
   });
   res.end(text);
+}
+
+/** The database is away (503, Retry-After) or full (507): the client is told which, and the cause. */
+export function sendStoreFault(res: ServerResponse, fault: StoreFault): void {
+  const http = faultHttp(fault);
+  res.setHeader('retry-after', String(http.retryAfter));
+  sendJson(res, http.status, { error: fault.state === 'full' ? 'storage full' : 'database unavailable', cause: fault.cause });
 }
 
 /** Reads optional typed fields, rejecting wrong types with a message naming the field. */

@@ -53,7 +53,7 @@ const document = {
     title: 'gwmo DM server API',
     version: '0.1.0',
     description:
-      "Devices, their DM operations and notifications. Every path but /api/login and this document needs a bearer token (POST /api/tokens) or the dashboard's login cookie. Roles: viewer reads; operator acts on devices (operations, notifications, groups, fanouts, images); admin also manages device and gateway accounts, gateway configuration and users. Every time is an ISO 8601 UTC string (format date-time).",
+      "Devices, their DM operations and notifications. Every path but /api/login and this document needs a bearer token (POST /api/tokens) or the dashboard's login cookie. Roles: viewer reads; operator acts on devices (operations, notifications, groups, fanouts, images); admin also manages device and gateway accounts, gateway configuration and users. Every time is an ISO 8601 UTC string (format date-time). Any path may answer 503 {error: 'database unavailable', cause} with Retry-After while the server's database cannot be reached, and 507 {error: 'storage full', cause} when its disk is full (docs/operations.md, Faults).",
   },
   security: [{ bearer: [] }, { loginCookie: [] }],
   paths: {
@@ -1004,7 +1004,12 @@ const document = {
           lastUsedAt: { type: 'string', format: 'date-time', nullable: true },
         },
       },
-      Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' } } },
+      Error: {
+        type: 'object',
+        required: ['error'],
+        // cause: what the database said, on 503 and 507
+        properties: { error: { type: 'string' }, cause: { type: 'string' } },
+      },
       NewDevice: {
         type: 'object',
         required: ['deviceId', 'name', 'password'],

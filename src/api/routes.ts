@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerService } from '../server/service.ts';
 import { ServiceError } from '../server/service.ts';
 import type { DeviceJobRow, DeviceRow, OperationRow } from '../store/server.ts';
-import { ApiError, audit, dataView, field, paging, readJson, sendJson } from './http-json.ts';
+import { storeFaultOf } from '../store/health.ts';
+import { ApiError, audit, dataView, field, paging, readJson, sendJson, sendStoreFault } from './http-json.ts';
 import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { observationRoutes } from './observations.ts';
@@ -303,7 +304,10 @@ export function apiRoutes(
     } catch (err) {
       if (err instanceof ApiError || err instanceof ServiceError) sendJson(res, err.status, { error: err.message });
       else {
-        sendJson(res, 500, { error: 'internal error; see the server log' });
+        const fault = storeFaultOf(err);
+        if (fault) sendStoreFault(res, fault);
+        else sendJson(res, 500, { error: 'internal error; see the server log' });
+        // the listener logs a bug (http.error) or counts an outage in the store's health
         throw err;
       }
     }

@@ -28,7 +28,7 @@ function rootLogger(): Logger {
 /** The level an event is logged at, from its name: failures error, refusals warn, the rest info. */
 export function levelOf(event: string): 'info' | 'warn' | 'error' {
   if (/\.error$/.test(event)) return 'error';
-  if (/[.-](failed|refused|invalid|locked)$/.test(event)) return 'warn';
+  if (/[.-](failed|refused|invalid|locked|unavailable|lost)$/.test(event)) return 'warn';
   return 'info';
 }
 

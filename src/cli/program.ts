@@ -11,6 +11,7 @@ import { registerFleet } from './commands/fleet.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerFanout } from './commands/fanout.ts';
 import { registerImages } from './commands/images.ts';
+import { registerBackup } from './commands/backup.ts';
 import { withConfig } from './config.ts';
 
 /** the commands that run until stopped: they take --config, GWMO_* and --log-level */
@@ -31,6 +32,7 @@ export function gwmoProgram(): Command {
   registerDemo(program);
   registerFanout(program);
   registerImages(program);
+  registerBackup(program);
   for (const c of program.commands) if (LONG_RUNNING.includes(c.name())) withConfig(c);
   return program;
 }

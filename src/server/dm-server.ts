@@ -19,6 +19,7 @@ import { DmAuthGuard, type DmAuthLimits } from './dm-auth-guard.ts';
 import { guardedDmBasic } from './dm-basic.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import type { FailureCounts } from '../store/auth.ts';
+import { faultHttp, storeFaultOf } from '../store/health.ts';
 
 export interface DmServerOptions {
   readonly store: ServerStore;
@@ -91,6 +92,8 @@ export class DmServer {
       ...(options.log ? { log: options.log } : {}),
     });
     this.enrolLimiter = new FailureLimiter(options.authFailures);
+    // the store's outages are logged here, once each way (store.unavailable warn, store.available info)
+    if (options.log) options.store.health?.onChange(options.log);
     this.dmBasic = guardedDmBasic(this.authGuard, (id) => options.store.getDevice(id));
     this.images = options.imageDir
       ? new ImageRepo(options.imageDir, options.store.images, {
@@ -160,6 +163,13 @@ export class DmServer {
       },
       fallback: routes,
       onError: (err) => this.options.log?.('http.error', { error: err instanceof Error ? err.stack : String(err) }),
+      errorReply: (err, dm) => {
+        // the database is away or full: DM clients retry after Retry-After (HTTP 503), the API says which (503/507)
+        const fault = this.options.store.health?.failed(err) ?? storeFaultOf(err);
+        if (!fault) return undefined;
+        const http = faultHttp(fault, dm);
+        return { httpStatus: http.status, message: http.error, retryAfter: http.retryAfter };
+      },
     });
     const { url } = await this.http.listen();
     // sessions do not survive a restart: their unanswered operations are sent again

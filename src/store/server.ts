@@ -1,5 +1,7 @@
 // What the DM server keeps: device accounts, queued operations with their outcomes, and the
 // alerts devices sent. Interfaces and row types only; sqlite/ (and later postgres/) implement them.
+import type { StoreHealth } from './health.ts';
+
 // values are strings, or bytes for binary formats (as the protocol's ItemData)
 type ItemData = string | Uint8Array;
 
@@ -125,6 +127,8 @@ export interface OperationFinish {
 }
 
 export interface ServerStore {
+  /** whether the database can be used now (503/507 instead of 500 while it cannot); see health.ts */
+  readonly health?: StoreHealth;
   setLocation(deviceId: string, gatewayId: string, now: number): Promise<void>;
   getLocation(deviceId: string): Promise<{ gatewayId: string; at: number } | undefined>;
   putDeviceJob(job: DeviceJobRow): Promise<void>;

@@ -19,6 +19,10 @@ export interface PgCluster {
   readonly port: number;
   /** a new, empty database on the cluster; its URL */
   database(): Promise<string>;
+  /** `pg_ctl stop -m fast`: PostgreSQL goes away (an outage) until start() */
+  stop(): Promise<void>;
+  /** starts the stopped cluster again, on the same port */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,10 +60,11 @@ export async function startPostgres(): Promise<PgCluster> {
   const data = join(dir, 'data');
   await exec('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   let port = 0;
+  let opts = '';
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     // durability off: a test cluster is thrown away; max_connections for several server instances
-    const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+    opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
     try {
       await exec('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', '-o', opts, 'start']);
       break;
@@ -85,6 +90,12 @@ export async function startPostgres(): Promise<PgCluster> {
         await c.end();
       }
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    async stop() {
+      await exec('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    async start() {
+      await exec('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', '-o', opts, 'start']);
     },
     async close() {
       await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);

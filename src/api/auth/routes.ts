@@ -4,7 +4,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { TokenRow } from '../../store/auth.ts';
-import { ApiError, audited, field, readJson, sendJson } from '../http-json.ts';
+import { storeFaultOf } from '../../store/health.ts';
+import { ApiError, audited, field, readJson, sendJson, sendStoreFault } from '../http-json.ts';
 import { verifyPassword } from './passwords.ts';
 import { identifierProblem } from '../../server/identifiers.ts';
 import { atLeast, isRole, requiredRole } from './roles.ts';
@@ -251,7 +252,12 @@ export function securedApi(auth: AuthService, inner: ApiHandler, options: Secure
       }
       return await inner(req, res);
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+      if (!(err instanceof ApiError)) {
+        // the token lookup found no database: said in JSON like the API's own answers
+        const fault = storeFaultOf(err);
+        if (fault && !res.headersSent) sendStoreFault(res, fault);
+        throw err;
+      }
       sendJson(res, err.status, { error: err.message });
       return true;
     }

@@ -12,6 +12,7 @@ import { SqliteServerStore } from '../../store/sqlite/server.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
 import { serverNonce } from '../../server/session-profile.ts';
 import { CliError } from '../cli-error.ts';
+import { serveBackups } from './backup-signal.ts';
 import { oneOf, port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
@@ -98,7 +99,10 @@ export async function runGateway(f: Flags): Promise<void> {
     dataDir: dir,
   });
   void gateway.checkIn();
+  // `gwmo backup --data-dir <dir>` while it runs: its files are locked, so it copies them itself
+  const stopBackups = serveBackups(dir, { 'gateway.db': stores.gateway, 'south.db': stores.south, 'tree.db': stores.tree }, log);
   onShutdown(async () => {
+    stopBackups();
     await gateway.stop();
     for (const s of Object.values(stores)) s.close();
   });

@@ -13,6 +13,8 @@ import type { Writable } from 'node:stream';
 
 import pg from 'pg';
 
+import { StoreHealth } from '../health.ts';
+
 type Param = string | number | boolean | Uint8Array | null | readonly string[];
 export type Row = Record<string, unknown>;
 
@@ -44,6 +46,8 @@ const types = {
 
 export class PgPool {
   readonly pool: pg.Pool;
+  /** whether PostgreSQL answers: every statement's outcome feeds it */
+  readonly health: StoreHealth;
   private readonly tx = new AsyncLocalStorage<Tx>();
   private readonly names = new Map<string, string>();
   private readonly url: string;
@@ -56,8 +60,11 @@ export class PgPool {
    * `max` pooled connections for transactions; `lockTimeoutMs`: how long a statement on the shared
    * connection waits for a row lock before it fails (5 s: a DM message's transaction lasts milliseconds)
    */
-  constructor(url: string, max: number, lockTimeoutMs = 5_000) {
+  constructor(url: string, max: number, lockTimeoutMs = 5_000, name = 'postgres') {
     this.url = url;
+    this.health = new StoreHealth(name, async () => {
+      await this.query('SELECT 1', [], { read: true });
+    });
     this.lockTimeoutMs = lockTimeoutMs;
     this.pool = new pg.Pool({ connectionString: url, max, types, pipeline: true });
     // an idle client that loses its connection (server restart) is dropped; the next query reconnects
@@ -94,6 +101,18 @@ export class PgPool {
    * transaction, until its COMMIT) delays those behind it, and gives up after `lockTimeoutMs`.
    */
   async query(text: string, params: readonly Param[] = [], options: { read?: boolean } = {}): Promise<Row[]> {
+    try {
+      const rows = await this.statement(text, params, options);
+      // a full disk is over when a write succeeds, not a read
+      if (!options.read || this.health.status().state !== 'full') this.health.succeeded();
+      return rows;
+    } catch (err) {
+      this.health.failed(err);
+      throw err;
+    }
+  }
+
+  private async statement(text: string, params: readonly Param[], options: { read?: boolean }): Promise<Row[]> {
     const tx = this.tx.getStore();
     const inTx = tx && !tx.done;
     if (inTx ? !tx.client && (options.read || tx.alone) : options.read) return this.onShared(text, params, options.read === true);
@@ -223,7 +242,12 @@ export class PgPool {
       }
       return out;
     } catch (err) {
-      if (tx.begun) await (await this.clientOf(tx)).query('ROLLBACK').catch(() => undefined);
+      this.health.failed(err);
+      // a ROLLBACK on a lost connection fails too: the error that matters is the first one
+      if (tx.begun)
+        await this.clientOf(tx)
+          .then((c) => c.query('ROLLBACK'))
+          .catch(() => undefined);
       throw err;
     } finally {
       tx.done = true;

@@ -35,6 +35,7 @@ import type {
   SharedImages,
   StoreChange,
 } from '../server.ts';
+import type { StoreHealth } from '../health.ts';
 import { IMAGE_MIGRATIONS, IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
 
@@ -109,12 +110,18 @@ export class PgServerStore implements ServerStore {
   private listener: pg.Client | undefined;
   private beat: NodeJS.Timeout | undefined;
   private closed = false;
+  /** the LISTEN connection is down: its loss was logged once, its return will be */
+  private listenLost = false;
 
   private constructor(url: string, options: PgServerStoreOptions) {
     this.url = url;
     this.db = new PgPool(url, options.poolSize ?? 10, options.lockTimeoutMs);
     this.images = pgImages(this.db);
     this.log = options.log ?? (() => {});
+  }
+
+  get health(): StoreHealth {
+    return this.db.health;
   }
 
   /** Connects, migrates, registers this instance and starts its heartbeat. */
@@ -191,7 +198,9 @@ export class PgServerStore implements ServerStore {
     const reconnect = (err: Error): void => {
       if (lost || this.closed) return;
       lost = true;
-      this.log('store.listen.lost', { error: err.message });
+      // once per outage: a reconnection that fails again (PostgreSQL still down) says nothing new
+      if (!this.listenLost) this.log('store.listen.lost', { error: err.message });
+      this.listenLost = true;
       void client.end().catch(() => undefined);
       setTimeout(() => void this.listen(), 1000).unref();
     };
@@ -201,6 +210,8 @@ export class PgServerStore implements ServerStore {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
       await client.query(`LISTEN ${PUSH_CHANNEL}`);
+      if (this.listenLost) this.log('store.listen.back', {});
+      this.listenLost = false;
     } catch (err) {
       reconnect(err instanceof Error ? err : new Error(String(err)));
     }

@@ -3,6 +3,8 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 import type { GatewayStore, GroupMember, GroupRow, ImageRow, InventoryRow, JobResultRow, JobRow, JobState } from '../gateway.ts';
 import { WAL_CHECKPOINT_PAGES } from './server.ts';
+import { upgradeGatewaySchema } from './gateway-schema.ts';
+import { writeTransaction } from './tx.ts';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,6 +46,7 @@ export class SqliteGatewayStore implements GatewayStore {
     if (path !== ':memory:')
       this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};`);
     this.db.exec(SCHEMA);
+    upgradeGatewaySchema(this.db);
   }
 
   private sql(text: string): StatementSync {
@@ -109,14 +112,9 @@ export class SqliteGatewayStore implements GatewayStore {
 
   touchDevices(lastSeen: ReadonlyMap<string, number>): void {
     const touch = this.sql('UPDATE inventory SET last_seen = max(last_seen, ?) WHERE device_id = ?');
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
+    writeTransaction(this.db, () => {
       for (const [deviceId, at] of lastSeen) touch.run(at, deviceId);
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    });
   }
 
   listDevices(): InventoryRow[] {
@@ -166,17 +164,12 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   setMembers(name: string, members: readonly GroupMember[]): void {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
+    writeTransaction(this.db, () => {
       this.sql('DELETE FROM members WHERE grp = ?').run(name);
       members.forEach((m, i) =>
         this.sql('INSERT INTO members (grp, pos, name, device_id) VALUES (?, ?, ?, ?)').run(name, i, m.name, m.deviceId),
       );
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    });
   }
 
   getImage(name: string): ImageRow | undefined {
@@ -243,6 +236,11 @@ export class SqliteGatewayStore implements GatewayStore {
       commands: fromJson<JobResultRow['commands']>(String(r['commands'])),
       at: Number(r['at']),
     }));
+  }
+
+  /** A consistent copy of this file at `file` (VACUUM INTO on this connection: allowed under its exclusive lock); see backup.ts. */
+  backupTo(file: string): void {
+    this.db.prepare('VACUUM INTO ?').run(file);
   }
 
   close(): void {

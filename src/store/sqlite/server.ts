@@ -1,5 +1,8 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
+import { basename } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+
+import { StoreHealth } from '../health.ts';
 
 import {
   ACCOUNT_COLUMNS,
@@ -29,6 +32,7 @@ import type {
   ServerStore,
   SyncAccounts,
 } from '../server.ts';
+import { rollbackQuietly, writeTransaction } from './tx.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
@@ -60,6 +64,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX alerts_received ON alerts(received_at, id);`,
 ];
 
+/** the schema version this gwmo writes: a newer file is refused, an older one migrated on open */
+export const SERVER_SCHEMA_VERSION = MIGRATIONS.length;
+
 /**
  * WAL pages between checkpoints (SQLite's default: 1,000). A checkpoint syncs the file and blocks
  * the event loop for milliseconds; ten times fewer of them, each copying a hot page once instead of
@@ -71,6 +78,7 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
   private batching = false;
+  readonly health: StoreHealth;
 
   /** Prepared once, reused: preparing costs more than running these small statements. */
   private sql(text: string): StatementSync {
@@ -87,6 +95,10 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
    * takes its locks once instead of per transaction, which makes every statement cheaper.
    */
   constructor(path: string, options: { exclusive?: boolean; walCheckpointPages?: number } = {}) {
+    // a write, in a batch: a full disk is over only when a page can be written again
+    this.health = new StoreHealth(path === ':memory:' ? 'sqlite' : basename(path), () =>
+      this.batch(async () => void this.sql('UPDATE schema_version SET version = version').run()),
+    );
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
     if (options.exclusive) this.db.exec('PRAGMA locking_mode = EXCLUSIVE;');
@@ -114,32 +126,32 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
 
   private transaction<T>(run: () => T): T {
     if (this.batching) return run(); // already inside a batch's transaction
-    this.sql('BEGIN IMMEDIATE').run();
-    try {
-      const out = run();
-      this.sql('COMMIT').run();
-      return out;
-    } catch (err) {
-      this.sql('ROLLBACK').run();
-      throw err;
-    }
+    return writeTransaction(this.db, run);
   }
 
   async batch<T>(work: () => Promise<T>): Promise<T> {
     if (this.batching) return work();
     this.batching = true;
-    // prepared, like every statement: BEGIN and COMMIT run once per DM message
-    this.sql('BEGIN IMMEDIATE').run();
+    // a full disk is over only when something was written again, not when a read-only batch commits
+    const changesBefore = this.health.status().state === 'full' ? this.totalChanges() : undefined;
     try {
+      // prepared, like every statement: BEGIN and COMMIT run once per DM message
+      this.sql('BEGIN IMMEDIATE').run();
       const out = await work();
       this.sql('COMMIT').run();
+      if (changesBefore === undefined || this.totalChanges() > changesBefore) this.health.succeeded();
       return out;
     } catch (err) {
-      this.sql('ROLLBACK').run();
+      rollbackQuietly(this.db);
+      this.health.failed(err);
       throw err;
     } finally {
       this.batching = false;
     }
+  }
+
+  private totalChanges(): number {
+    return num((this.sql('SELECT total_changes() AS n').get() as Row)['n']) ?? 0;
   }
 
   async putDevice(d: DeviceRow): Promise<void> {
@@ -368,6 +380,11 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   async getAlert(id: number): Promise<AlertRow | undefined> {
     const r = this.sql('SELECT * FROM alerts WHERE id = ?').get(id) as Row | undefined;
     return r ? alertOf(r) : undefined;
+  }
+
+  /** A consistent copy of this file at `file` (VACUUM INTO on this connection: allowed under its exclusive lock); see backup.ts. */
+  backupTo(file: string): void {
+    this.db.prepare('VACUUM INTO ?').run(file);
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 import { DatabaseSync } from 'node:sqlite';
 
 import type { TreeNodeRecord, TreeStore } from '../tree.ts';
+import { writeTransaction } from './tx.ts';
 
 export class SqliteTreeStore implements TreeStore {
   private readonly db: DatabaseSync;
@@ -29,8 +30,7 @@ export class SqliteTreeStore implements TreeStore {
       'INSERT INTO tree_nodes (path, record) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET record = excluded.record',
     );
     const del = this.db.prepare('DELETE FROM tree_nodes WHERE path = ?');
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
+    writeTransaction(this.db, () => {
       for (const d of deletes) del.run(d);
       for (const p of puts) {
         put.run(
@@ -38,11 +38,12 @@ export class SqliteTreeStore implements TreeStore {
           JSON.stringify(p, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v)),
         );
       }
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    });
+  }
+
+  /** A consistent copy of this file at `file` (VACUUM INTO on this connection: allowed under its exclusive lock); see backup.ts. */
+  backupTo(file: string): void {
+    this.db.prepare('VACUUM INTO ?').run(file);
   }
 
   close(): void {

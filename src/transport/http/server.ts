@@ -32,6 +32,15 @@ export interface DmHttpServerOptions {
   readonly maxMsgSize: number;
   readonly fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   readonly onError?: (err: unknown) => void;
+  /**
+   * the answer to an error that is not a bug (the database is away: 503 with Retry-After); such an
+   * error is not passed to onError: the role logs the outage once, not once per request
+   */
+  readonly errorReply?: (
+    err: unknown,
+    /** the request was a DM message (to the DM path), not one for the fallback */
+    dm: boolean,
+  ) => { readonly httpStatus: number; readonly message: string; readonly retryAfter?: number } | undefined;
 }
 
 export class DmHttpServer {
@@ -45,9 +54,12 @@ export class DmHttpServer {
     this.path = options.path ?? '/dm';
     const listener = (req: IncomingMessage, res: ServerResponse): void => {
       this.serve(req, res).catch((err: unknown) => {
-        options.onError?.(err);
-        if (!res.headersSent) text(res, 500, 'internal error; see the server log');
-        else res.destroy();
+        const reply = options.errorReply?.(err, (req.url ?? '').split('?')[0] === this.path);
+        if (!reply) options.onError?.(err);
+        if (res.headersSent) {
+          if (!res.writableEnded) res.destroy();
+        } else if (reply) text(res, reply.httpStatus, reply.message, reply.retryAfter);
+        else text(res, 500, 'internal error; see the server log');
       });
     };
     this.server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createHttpServer(listener);
