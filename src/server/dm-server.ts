@@ -181,7 +181,7 @@ export class DmServer {
             deviceId,
             outcome,
             requeued: summary.requeued,
-            failed: summary.failedUnknown,
+            inDoubt: summary.inDoubt,
             commandsPerMessage: summary.commandsPerMessage,
           });
         }

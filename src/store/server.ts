@@ -49,7 +49,15 @@ export type AccountPatch = Partial<Pick<DeviceRow, 'scheme' | 'clientName' | 'cl
   readonly sessionProfile?: SessionProfileRow;
 };
 
-export type OperationState = 'queued' | 'sent' | 'done' | 'failed' | 'accepted';
+/**
+ * `indoubt`: sent, and no Status came back before its session broke (timeout, lost reply, the
+ * instance stopped), for a command that must not run twice (Add, Exec, Copy): it is not sent again
+ * unless its creator said so (`retry: 'always'`) or someone resolves it (docs/operations.md).
+ */
+export type OperationState = 'queued' | 'sent' | 'done' | 'failed' | 'accepted' | 'indoubt';
+
+/** What an operation in doubt becomes when someone resolves it. */
+export type DoubtResolution = 'retry' | 'failed' | 'done';
 
 export interface OperationRow {
   readonly id: string;
@@ -61,6 +69,8 @@ export interface OperationRow {
   readonly format?: string;
   readonly type?: string;
   readonly correlator?: string;
+  /** 'always': sent again when its outcome is unknown, even an Add, Exec or Copy (its creator said running it twice is fine) */
+  readonly retry?: 'always';
   readonly state: OperationState;
   readonly status?: number;
   readonly results?: readonly { uri: string; format?: string; type?: string; data?: ItemData }[];
@@ -119,7 +129,8 @@ export type DeviceUpdate = Partial<
 
 export interface OperationFinish {
   readonly state: OperationState;
-  readonly status: number;
+  /** absent: no Status came (in doubt) */
+  readonly status?: number;
   readonly results?: OperationRow['results'];
   readonly note?: string;
 }
@@ -148,7 +159,7 @@ export interface ServerStore {
 
   queueOperation(row: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow>;
   getOperation(id: string): Promise<OperationRow | undefined>;
-  listOperations(deviceId: string, options?: { limit?: number; offset?: number }): Promise<OperationRow[]>;
+  listOperations(deviceId: string, options?: { limit?: number; offset?: number; state?: OperationState }): Promise<OperationRow[]>;
   /** queued operations of a device, oldest first, marked sent */
   takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]>;
   /** the operation as it now is (undefined: no such operation) */
@@ -157,9 +168,12 @@ export interface ServerStore {
   requeueOperations(ids: readonly string[], now: number, note?: string): Promise<void>;
   /**
    * After a restart no session of this process is open: what was sent and not answered goes back to
-   * the queue (with a shared store: what instances no longer alive had sent).
+   * the queue (with a shared store: what instances no longer alive had sent), except commands that
+   * must not run twice: those are in doubt (RESENDABLE_SQL).
    */
   requeueAllSent(now: number): Promise<number>;
+  /** an operation in doubt queued again, failed or done, as someone decided; undefined if it was not in doubt */
+  resolveOperation(id: string, resolution: DoubtResolution, now: number, note: string): Promise<OperationRow | undefined>;
   /** ends an operation that is still queued or sent (a fanout gave up on the device); false if it had finished */
   cancelOperation(id: string, status: number, now: number): Promise<boolean>;
   /** a device's Execs answered 202 and still waiting for their Generic Alert, oldest first (fanouts running) */

@@ -16,7 +16,10 @@ import {
   deviceOf,
   fromJson,
   operationOf,
+  ORPHAN_DOUBT_NOTE,
   NEW_DEVICE_COLUMNS,
+  RESENDABLE_SQL,
+  RESOLVED,
   newDeviceValues,
   type Row,
   toJson,
@@ -28,8 +31,10 @@ import type {
   AlertRow,
   DeviceJobRow,
   DeviceRow,
+  DoubtResolution,
   OperationFinish,
   OperationRow,
+  OperationState,
   PushRelay,
   ServerStore,
   SharedImages,
@@ -71,6 +76,8 @@ const MIGRATIONS: readonly string[] = [
    UPDATE alerts SET type = items::json->0->>'type';
    CREATE INDEX alerts_type ON alerts((type COLLATE "C"), id);
    CREATE INDEX alerts_received ON alerts(received_at, id);`,
+  // operations that may be sent again when whether they ran is unknown (in doubt otherwise)
+  `ALTER TABLE operations ADD COLUMN retry TEXT;`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -150,17 +157,27 @@ export class PgServerStore implements ServerStore {
     );
   }
 
-  /** operations sent by instances that stopped beating (crashed) go back to the queue; `mine`: this one's too */
+  /** operations sent by instances that stopped beating (crashed) go back to the queue, or are in doubt; `mine`: this one's too */
   private async requeueOrphans(mine = false): Promise<number> {
     const now = Date.now();
+    // one statement: an Add, Exec or Copy the stopped instance had sent is in doubt, never queued again
     const rows = await this.db.query(
-      `UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1
-      WHERE state = 'sent' AND (sent_by IS NULL OR sent_by = $3 OR sent_by NOT IN (SELECT id FROM server_instances WHERE beat_at > $2)) RETURNING id`,
-      [now, now - DEAD_AFTER_MS, mine ? this.instanceId : ''],
+      `UPDATE operations SET sent_by = NULL, updated_at = $1,
+        state = CASE WHEN ${RESENDABLE_SQL} THEN 'queued' ELSE 'indoubt' END,
+        note = CASE WHEN ${RESENDABLE_SQL} THEN note ELSE $4 END
+      WHERE state = 'sent' AND (sent_by IS NULL OR sent_by = $3 OR sent_by NOT IN (SELECT id FROM server_instances WHERE beat_at > $2))
+      RETURNING id, state`,
+      [now, now - DEAD_AFTER_MS, mine ? this.instanceId : '', ORPHAN_DOUBT_NOTE],
     );
+    // whoever waits for an outcome (a ?wait, a gateway's job) hears that this one will not come
+    let queued = 0;
+    for (const r of rows) {
+      if (r['state'] === 'queued') queued++;
+      else await this.notify({ kind: 'operation', id: String(r['id']) });
+    }
     await this.db.query('DELETE FROM server_instances WHERE beat_at <= $1', [now - 10 * DEAD_AFTER_MS]);
     await this.db.query('DELETE FROM push_polls WHERE instance_id NOT IN (SELECT id FROM server_instances)');
-    return rows.length;
+    return queued;
   }
 
   private notify(change: StoreChange): Promise<Row[]> {
@@ -335,7 +352,7 @@ export class PgServerStore implements ServerStore {
     this.db.facts().delete(NOTHING_QUEUED + op.deviceId);
     const rows = await this.db.query(
       `INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
-        state, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'queued',$11,$11) RETURNING *`,
+        state, created_at, updated_at, retry) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'queued',$11,$11,$12) RETURNING *`,
       [
         op.id,
         op.deviceId,
@@ -348,6 +365,7 @@ export class PgServerStore implements ServerStore {
         op.type ?? null,
         op.correlator ?? null,
         now,
+        op.retry ?? null,
       ],
     );
     return operationOf(rows[0]!);
@@ -358,13 +376,15 @@ export class PgServerStore implements ServerStore {
     return r ? operationOf(r) : undefined;
   }
 
-  async listOperations(deviceId: string, options: { limit?: number; offset?: number } = {}): Promise<OperationRow[]> {
+  async listOperations(
+    deviceId: string,
+    options: { limit?: number; offset?: number; state?: OperationState } = {},
+  ): Promise<OperationRow[]> {
     return (
-      await this.db.query('SELECT * FROM operations WHERE device_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3', [
-        deviceId,
-        options.limit ?? null,
-        options.offset ?? 0,
-      ])
+      await this.db.query(
+        'SELECT * FROM operations WHERE device_id = $1 AND ($4::text IS NULL OR state = $4) ORDER BY seq DESC LIMIT $2 OFFSET $3',
+        [deviceId, options.limit ?? null, options.offset ?? 0, options.state ?? null],
+      )
     ).map(operationOf);
   }
 
@@ -385,7 +405,7 @@ export class PgServerStore implements ServerStore {
     return this.db.transaction(async () => {
       const rows = await this.db.query(
         'UPDATE operations SET state = $1, status = $2, results = $3, note = $6, sent_by = NULL, updated_at = $4 WHERE id = $5 RETURNING *',
-        [outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id, outcome.note ?? null],
+        [outcome.state, outcome.status ?? null, outcome.results ? toJson(outcome.results) : null, now, id, outcome.note ?? null],
       );
       await this.notify({ kind: 'operation', id });
       return rows[0] ? operationOf(rows[0]) : undefined;
@@ -403,6 +423,21 @@ export class PgServerStore implements ServerStore {
   async requeueAllSent(_now: number): Promise<number> {
     // what this process and dead instances sent: the other instances' sessions are still open
     return this.requeueOrphans(true);
+  }
+
+  async resolveOperation(id: string, resolution: DoubtResolution, now: number, note: string): Promise<OperationRow | undefined> {
+    const [state, status] = RESOLVED[resolution];
+    return this.db.transaction(async () => {
+      const rows = await this.db.query(
+        `UPDATE operations SET state = $1, status = $2, note = $3, updated_at = $4 WHERE id = $5 AND state = 'indoubt' RETURNING *`,
+        [state, status, note, now, id],
+      );
+      if (rows.length === 0) return undefined;
+      const op = operationOf(rows[0]!);
+      if (state === 'queued') this.db.facts().delete(NOTHING_QUEUED + op.deviceId);
+      await this.notify({ kind: 'operation', id });
+      return op;
+    });
   }
 
   async cancelOperation(id: string, status: number, now: number): Promise<boolean> {
