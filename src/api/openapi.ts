@@ -914,6 +914,11 @@ const document = {
           fanout: { type: 'string' },
           correlator: { type: 'string' },
           status: { type: 'integer' },
+          inDoubt: {
+            type: 'boolean',
+            description:
+              'true: a command (Add, Exec, Copy) went out and no status came back; it is not sent again, not even to the next gateway',
+          },
           results: {
             type: 'array',
             items: {

@@ -118,6 +118,8 @@ export interface DeviceJobRow {
   readonly fanout?: string;
   readonly correlator?: string;
   readonly status?: number;
+  /** a command went out and no Status came back (docs/sessions.md "Operations in doubt"): not sent again */
+  readonly inDoubt?: true;
   readonly results?: readonly { status: number; data?: ItemData; format?: string }[];
   readonly createdAt: number;
   readonly updatedAt: number;
