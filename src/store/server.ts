@@ -238,11 +238,22 @@ export interface SharedImages {
 
 /**
  * A gateway long-polls one instance for its Package#0 (GET /push/<DevId>); another instance that
- * must wake it hands the Package#0 to the instance holding the poll.
+ * must wake it hands the Package#0 to the instance holding the open poll, or, when no poll is open,
+ * keeps it in the store for the next poll, whichever instance that reaches.
  */
 export interface PushRelay {
-  /** records that this instance holds (or just answered) the device's poll */
-  polled(deviceId: string, now: number): Promise<void>;
+  /**
+   * this instance holds the device's open poll from `since` (the newest poll wins); hands back, and
+   * forgets, a Package#0 kept for the device while no poll was open
+   */
+  opened(deviceId: string, since: number): Promise<Uint8Array | undefined>;
+  /** the poll opened at `since` here ended (answered, timed out, closed): no longer open, unless a newer one is */
+  closed(deviceId: string, since: number): Promise<void>;
+  /**
+   * in one step: the live instance holding the device's open poll (`'self'` for this one; nothing
+   * kept), or, when none does, the Package#0 kept for the next poll (undefined)
+   */
+  offer(deviceId: string, bytes: Uint8Array): Promise<string | undefined>;
   /** the live instance other than this one whose poll for the device is newer than `since` */
   holder(deviceId: string, since: number): Promise<string | undefined>;
   /** hands the Package#0 to that instance (delivered there after commit, well under NOTIFY's 8000 bytes) */

@@ -78,6 +78,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX alerts_received ON alerts(received_at, id);`,
   // operations that may be sent again when whether they ran is unknown (in doubt otherwise)
   `ALTER TABLE operations ADD COLUMN retry TEXT;`,
+  // whether the device's poll is open now, and a Package#0 kept for its next poll while none is
+  `ALTER TABLE push_polls ADD COLUMN open BOOLEAN NOT NULL DEFAULT false, ADD COLUMN held BYTEA;`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -223,13 +225,42 @@ export class PgServerStore implements ServerStore {
     }
   }
 
+  // the row is the lock: opening a poll and offering a Package#0 take it in turn, so a Package#0 is
+  // either handed to the open poll's instance or kept where the next poll finds it, never lost between
   readonly pushRelay: PushRelay = {
-    polled: async (deviceId, now) => {
-      await this.db.query(
-        `INSERT INTO push_polls (device_id, instance_id, since) VALUES ($1, $2, $3)
-        ON CONFLICT (device_id) DO UPDATE SET instance_id = excluded.instance_id, since = excluded.since`,
-        [deviceId, this.instanceId, now],
+    opened: async (deviceId, since) => {
+      // what is kept stays until taken: a Package#0 offered meanwhile finds the poll open and is relayed here
+      const rows = await this.db.query(
+        `INSERT INTO push_polls (device_id, instance_id, since, open) VALUES ($1, $2, $3, true)
+        ON CONFLICT (device_id) DO UPDATE SET instance_id = excluded.instance_id, since = excluded.since, open = true
+        RETURNING held`,
+        [deviceId, this.instanceId, since],
       );
+      const held = rows[0]?.['held'];
+      if (!(held instanceof Uint8Array)) return undefined;
+      await this.db.query('UPDATE push_polls SET held = NULL WHERE device_id = $1 AND held = $2', [deviceId, held]);
+      return new Uint8Array(held);
+    },
+    closed: async (deviceId, since) => {
+      await this.db.query('UPDATE push_polls SET open = false WHERE device_id = $1 AND instance_id = $2 AND since = $3', [
+        deviceId,
+        this.instanceId,
+        since,
+      ]);
+    },
+    offer: async (deviceId, bytes) => {
+      // an open poll on a live instance gets it relayed ('self': this one); otherwise it is kept
+      const rows = await this.db.query(
+        `INSERT INTO push_polls (device_id, instance_id, since, open, held) VALUES ($1, '', 0, false, $2)
+        ON CONFLICT (device_id) DO UPDATE SET held = CASE
+          WHEN push_polls.open AND push_polls.instance_id IN (SELECT id FROM server_instances WHERE beat_at > $4) THEN push_polls.held
+          ELSE excluded.held END
+        RETURNING CASE WHEN open AND instance_id IN (SELECT id FROM server_instances WHERE beat_at > $4)
+          THEN (CASE WHEN instance_id = $3 THEN 'self' ELSE instance_id END) END AS holder`,
+        [deviceId, bytes, this.instanceId, Date.now() - DEAD_AFTER_MS],
+      );
+      const holder = rows[0]?.['holder'];
+      return typeof holder === 'string' ? holder : undefined;
     },
     holder: async (deviceId, since) => {
       const r = (
