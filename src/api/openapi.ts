@@ -752,7 +752,8 @@ const document = {
     },
     '/api/sessions': {
       get: {
-        summary: 'Recent DM sessions the server recorded (the last 200, newest first): device, start and end, outcome, message count',
+        summary:
+          "Recent DM sessions the server recorded (the last 200 per instance, newest first; with several instances on PostgreSQL every instance's, the newest 1000): device, start and end, outcome, message count",
         parameters: [...paging, { name: 'deviceId', in: 'query', schema: { type: 'string' }, description: "only this device's sessions" }],
         responses: {
           200: {

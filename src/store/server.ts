@@ -204,6 +204,9 @@ export interface ServerStore {
   /** Push-channel polls held across instances; a store only one process uses need not offer it. */
   readonly pushRelay?: PushRelay;
 
+  /** Session traces every instance lists; a store only one process uses need not offer it (traces stay in memory). */
+  readonly traces?: SharedTraces;
+
   /** Image bytes every instance can serve; a store only one process uses need not offer it (images stay in files). */
   readonly images?: SharedImages;
 
@@ -273,4 +276,30 @@ export interface SyncAccounts {
   putDeviceNow(row: DeviceRow): void;
   /** operations of the device still queued or sent */
   openOperationsNow(deviceId: string): number;
+}
+
+/**
+ * Recent DM sessions as each instance traced them (src/server/trace.ts), so any instance lists the
+ * fleet's. Opaque JSON: `summary` is what a list shows, `messages` what one session's trace shows.
+ */
+export interface TraceRow {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly startedAt: number;
+  readonly summary: string;
+  readonly messages: string;
+}
+
+export interface SharedTraces {
+  /** a prefix for this instance's ids, unique in the fleet */
+  readonly idPrefix: string;
+  /** writes (or rewrites) `put`, removes `gone`; the table keeps the newest `cap` sessions */
+  save(put: readonly TraceRow[], gone: readonly string[], cap: number): Promise<void>;
+  /** newest first; summaries only */
+  list(query: {
+    readonly deviceId?: string;
+    readonly limit: number;
+    readonly offset: number;
+  }): Promise<{ rows: TraceRow[]; total: number }>;
+  get(id: string): Promise<TraceRow | undefined>;
 }

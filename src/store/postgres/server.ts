@@ -38,7 +38,9 @@ import type {
   PushRelay,
   ServerStore,
   SharedImages,
+  SharedTraces,
   StoreChange,
+  TraceRow,
 } from '../server.ts';
 import { IMAGE_MIGRATIONS, IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
@@ -80,6 +82,10 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE operations ADD COLUMN retry TEXT;`,
   // whether the device's poll is open now, and a Package#0 kept for its next poll while none is
   `ALTER TABLE push_polls ADD COLUMN open BOOLEAN NOT NULL DEFAULT false, ADD COLUMN held BYTEA;`,
+  // recent DM session traces of every instance (a capped set, not a history)
+  `CREATE TABLE trace_sessions (id TEXT PRIMARY KEY, device_id TEXT NOT NULL, started_at BIGINT NOT NULL,
+     summary TEXT NOT NULL, messages TEXT NOT NULL);
+   CREATE INDEX trace_sessions_started ON trace_sessions(started_at DESC, id DESC);`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -224,6 +230,50 @@ export class PgServerStore implements ServerStore {
       reconnect(err instanceof Error ? err : new Error(String(err)));
     }
   }
+
+  readonly traces: SharedTraces = {
+    idPrefix: `${this.instanceId.slice(0, 8)}-`,
+    save: async (put, gone, cap) => {
+      if (put.length > 0)
+        await this.db.query(
+          `INSERT INTO trace_sessions (id, device_id, started_at, summary, messages)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])
+          ON CONFLICT (id) DO UPDATE SET summary = excluded.summary, messages = excluded.messages`,
+          [
+            put.map((r) => r.id),
+            put.map((r) => r.deviceId),
+            put.map((r) => String(r.startedAt)),
+            put.map((r) => r.summary),
+            put.map((r) => r.messages),
+          ],
+        );
+      if (gone.length > 0) await this.db.query('DELETE FROM trace_sessions WHERE id = ANY($1)', [gone]);
+      await this.db.query(
+        'DELETE FROM trace_sessions WHERE id IN (SELECT id FROM trace_sessions ORDER BY started_at DESC, id DESC OFFSET $1)',
+        [cap],
+      );
+    },
+    list: async ({ deviceId, limit, offset }) => {
+      const rows = await this.db.query(
+        `SELECT id, device_id, started_at, summary, '' AS messages, count(*) OVER () AS total FROM trace_sessions
+        WHERE $1::text IS NULL OR device_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3`,
+        [deviceId ?? null, limit, offset],
+      );
+      const total =
+        rows.length > 0
+          ? Number(rows[0]!['total'])
+          : Number(
+              (
+                await this.db.query('SELECT count(*) AS n FROM trace_sessions WHERE $1::text IS NULL OR device_id = $1', [deviceId ?? null])
+              )[0]!['n'],
+            );
+      return { rows: rows.map(traceOf), total };
+    },
+    get: async (id) => {
+      const r = (await this.db.query('SELECT * FROM trace_sessions WHERE id = $1', [id]))[0];
+      return r ? traceOf(r) : undefined;
+    },
+  };
 
   // the row is the lock: opening a poll and offering a Package#0 take it in turn, so a Package#0 is
   // either handed to the open poll's instance or kept where the next poll finds it, never lost between
@@ -585,4 +635,14 @@ export class PgServerStore implements ServerStore {
     await this.db.query('DELETE FROM server_instances WHERE id = $1', [this.instanceId]).catch(() => undefined);
     await this.db.close();
   }
+}
+
+function traceOf(r: Row): TraceRow {
+  return {
+    id: String(r['id']),
+    deviceId: String(r['device_id']),
+    startedAt: Number(r['started_at']),
+    summary: String(r['summary']),
+    messages: String(r['messages']),
+  };
 }

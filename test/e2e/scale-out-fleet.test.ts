@@ -1,14 +1,19 @@
-// Two server instances on one PostgreSQL behind round-robin: a gateway's long-poll lands on one, then
-// on the other, and both have seen its polls. A wake-up asked on either instance reaches the poll
+// Two server instances on one PostgreSQL behind round-robin. A gateway's long-poll lands on one, then
+// on the other, and both have seen its polls: a wake-up asked on either instance reaches the poll
 // open at that moment at once (the store says which instance holds it), never held by the instance
 // that saw an earlier poll; with no poll open it waits in the store for the next poll, wherever.
+// And what the API shows is the fleet's: a session traced on A is listed and shown by B.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import pg from 'pg';
 
 import { apiRoutes } from '../../src/api/routes.ts';
+import { DmClientAgent } from '../../src/client/agent.ts';
 import { DmServer } from '../../src/server/dm-server.ts';
+import { SessionTrace } from '../../src/server/trace.ts';
+import { DmHttpClient } from '../../src/transport/index.ts';
+import { addAccount, installDevDetail, installDevInfo, Tree } from '../../src/tree/index.ts';
 import { PgServerStore } from '../../src/store/postgres/server.ts';
 import { type PgCluster, startPostgres } from '../support/postgres.ts';
 
@@ -23,7 +28,7 @@ const BASIC = `Basic ${Buffer.from('gateway:gw-pw').toString('base64')}`;
 
 async function instance(url: string) {
   const store = await PgServerStore.open(url);
-  const server = new DmServer({ store, serverId: 'gwmo', routes: apiRoutes });
+  const server = new DmServer({ store, serverId: 'gwmo', routes: apiRoutes, trace: new SessionTrace() });
   const dm = await server.start();
   const base = dm.replace(/\/dm$/, '');
   return { store, server, base, id: store.instanceId };
@@ -88,6 +93,55 @@ test('wake-ups asked on either instance reach the gateway long-polling either on
     await res.arrayBuffer();
   } finally {
     await db.end();
+    await a.server.stop();
+    await b.server.stop();
+    await a.store.close();
+    await b.store.close();
+  }
+});
+
+test('a session traced on instance A is listed, and its messages shown, by instance B', async () => {
+  const url = await cluster.database();
+  const a = await instance(url);
+  const b = await instance(url);
+  const http = new DmHttpClient({ retries: 0, timeoutMs: 10_000 });
+  try {
+    const id = 'IMEI:353456789012345';
+    await b.server.service.addDevice({ deviceId: id, name: 'dev', password: 'dev-pw', serverName: 'gwmo', serverPassword: 'srv-pw' });
+    const op = await b.server.service.queue(id, { kind: 'Get', path: './DevInfo/Mod' });
+    const tree = new Tree();
+    installDevInfo(tree, { DevId: id, Man: 'Acme', Mod: 'T1', DmV: '1.2', Lang: 'en' });
+    installDevDetail(tree, { DevTyp: 'meter', OEM: 'Acme', FwV: '1', SwV: '1', HwV: 'A', LrgObj: true });
+    addAccount(tree, {
+      id: 'gwmo',
+      serverId: 'gwmo',
+      addr: `${a.base}/dm`,
+      client: { type: 'DIGEST', name: 'dev', secret: 'dev-pw' },
+      server: { type: 'DIGEST', name: 'gwmo', secret: 'srv-pw' },
+    });
+    const agent = new DmClientAgent({ tree, http, clock: { now: () => Date.now() }, encoding: 'xml' });
+    assert.equal((await agent.session()).end, 'done');
+    assert.equal((await b.server.service.operation(op.id)).state, 'done');
+
+    const list = async (on: { base: string }) => {
+      const r = await fetch(`${on.base}/api/sessions?deviceId=${encodeURIComponent(id)}`);
+      assert.equal(r.status, 200);
+      return (await r.json()) as { items: { id: string; outcome: string; messages: number }[]; total: number };
+    };
+    const onA = await list(a); // A writes what it traced before it lists
+    const onB = await list(b);
+    assert.equal(onB.total, 1, 'B lists the session A traced');
+    assert.deepEqual(onB.items, onA.items);
+    const [s] = onB.items;
+    assert.equal(s!.outcome, 'done');
+    assert.ok(s!.id.startsWith(a.store.traces.idPrefix), `an id unique in the fleet: ${s!.id}`);
+    const trace = (await (await fetch(`${b.base}/api/sessions/${s!.id}/trace`)).json()) as { trace: { direction: string; xml: string }[] };
+    assert.equal(trace.trace.length, s!.messages);
+    assert.match(trace.trace[1]!.xml, /<Get>.*\.\/DevInfo\/Mod/s, 'B shows the messages A exchanged');
+    assert.doesNotMatch(JSON.stringify(trace), /dev-pw/);
+    assert.equal((await fetch(`${b.base}/api/sessions/nope/trace`)).status, 404);
+  } finally {
+    http.close();
     await a.server.stop();
     await b.server.stop();
     await a.store.close();
