@@ -78,3 +78,33 @@ test('setting commandsPerMessage through the API starts the learned back-off ove
     'a refused change changes nothing',
   );
 });
+
+test('a device package that leaves commands unanswered: the Get goes again at once, the Add is in doubt', async () => {
+  const { service, store, session } = await engineRig();
+  const [get] = await queueGets(service, 1);
+  const add = await service.queue(DEV, { kind: 'Add', path: './Vendor/gwmo/New', value: 'v' });
+  const s = session();
+  assert.equal(sent(await s.start()).length, 2);
+  const next = await s.send([]); // a complete package, no Status for either
+  assert.deepEqual(
+    sent(next).map((c) => c.kind),
+    ['Get'],
+    'the Get is sent again in the same session, the Add is not',
+  );
+  assert.equal((await store.getOperation(get!.id))!.state, 'sent');
+  const a = (await store.getOperation(add.id))!;
+  assert.equal(a.state, 'indoubt');
+  assert.match(a.note ?? '', /no status received \(the device ended its package without answering it\)/);
+});
+
+test('a server that stops with an Add in flight leaves it in doubt, a Get queued', async () => {
+  const { service, store, session, engine } = await engineRig();
+  const [get] = await queueGets(service, 1);
+  const add = await service.queue(DEV, { kind: 'Add', path: './Vendor/gwmo/New', value: 'v' });
+  assert.equal(sent(await session().start()).length, 2);
+  await engine.close();
+  assert.equal((await store.getOperation(get!.id))!.state, 'queued');
+  const a = (await store.getOperation(add.id))!;
+  assert.equal(a.state, 'indoubt');
+  assert.match(a.note ?? '', /no status received \(the server stopped first\)/);
+});
