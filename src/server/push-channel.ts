@@ -115,7 +115,12 @@ export class PushChannel {
     const shared = await opened;
     const held = shared ?? this.held.get(deviceId);
     this.held.delete(deviceId);
-    if (held && this.waiting.get(deviceId) === poll) {
+    if (this.waiting.get(deviceId) !== poll) {
+      // answered (or replaced by a newer poll) while the store was asked: what was kept goes to the newer one
+      if (held) void this.push(deviceId, held).catch(() => undefined);
+      return;
+    }
+    if (held) {
       this.deliver(deviceId, held);
       return;
     }
