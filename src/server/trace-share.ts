@@ -9,7 +9,7 @@ import type { SessionTrace, TracedSession, TraceListener, TraceMessage } from '.
 
 export const FLEET_TRACES = 1000;
 /** changes gathered this long are written together */
-const FLUSH_MS = 200;
+const FLUSH_MS = 1000;
 
 /** what a list of sessions shows of one */
 export interface TraceSummary {
