@@ -624,12 +624,16 @@ export class PgServerStore implements ServerStore {
     this.closed = true;
     if (this.beat) clearInterval(this.beat);
     await this.listener?.end().catch(() => undefined);
-    // a clean stop: whatever this instance still had out goes back to the queue at once
+    // a clean stop: whatever this instance still had out goes back to the queue at once, but an Add,
+    // Exec or Copy that may have reached the device (in doubt)
     await this.db
-      .query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1 WHERE state = 'sent' AND sent_by = $2`, [
-        Date.now(),
-        this.instanceId,
-      ])
+      .query(
+        `UPDATE operations SET sent_by = NULL, updated_at = $1,
+          state = CASE WHEN ${RESENDABLE_SQL} THEN 'queued' ELSE 'indoubt' END,
+          note = CASE WHEN ${RESENDABLE_SQL} THEN note ELSE $3 END
+        WHERE state = 'sent' AND sent_by = $2`,
+        [Date.now(), this.instanceId, ORPHAN_DOUBT_NOTE],
+      )
       .catch(() => undefined);
     await this.db.query('DELETE FROM push_polls WHERE instance_id = $1', [this.instanceId]).catch(() => undefined);
     await this.db.query('DELETE FROM server_instances WHERE id = $1', [this.instanceId]).catch(() => undefined);
