@@ -18,6 +18,8 @@ export interface DriverResult {
   readonly status: number;
   readonly data?: ItemData;
   readonly format?: string;
+  /** sent, no Status came, not safe to send twice (an Add, Exec, Copy): status is 408 and it was not retried */
+  readonly inDoubt?: true;
 }
 
 export interface DriverContext {

@@ -211,9 +211,17 @@ const document = {
     },
     '/api/devices/{deviceId}/operations': {
       get: {
-        summary: 'Operations of a device, newest first',
-        parameters: [deviceId, ...paging],
-        responses: { 200: { description: 'a page of operations', content: json('OperationPage') }, 404: error },
+        summary: 'Operations of a device, newest first (?state=indoubt: those whose outcome is unknown)',
+        parameters: [
+          deviceId,
+          ...paging,
+          {
+            name: 'state',
+            in: 'query',
+            schema: { type: 'string', enum: ['queued', 'sent', 'done', 'failed', 'accepted', 'indoubt'] },
+          },
+        ],
+        responses: { 200: { description: 'a page of operations', content: json('OperationPage') }, 400: error, 404: error },
       },
       post: {
         summary: 'Queue a DM command for the device (carried out in its next session)',
@@ -227,6 +235,34 @@ const document = {
         summary: 'An operation with its status and results (?wait=<s> answers once it has an outcome)',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, wait],
         responses: { 200: { description: 'the operation', content: json('Operation') }, 404: error },
+      },
+    },
+    '/api/operations/{id}/resolve': {
+      post: {
+        summary:
+          'Decide an operation in doubt (sent, no status came back, not safe to send twice): retry (queued again, sent in the next session), failed or done',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['resolution'],
+                properties: {
+                  resolution: { type: 'string', enum: ['retry', 'failed', 'done'] },
+                  reason: { type: 'string', maxLength: 500, description: 'kept in the note' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          200: { description: 'the operation as it now is', content: json('Operation') },
+          400: error,
+          404: error,
+          409: { ...error, description: 'the operation is not in doubt' },
+        },
       },
     },
     '/api/devices/{deviceId}/notify': {
@@ -789,7 +825,8 @@ const document = {
     },
     '/api/sessions': {
       get: {
-        summary: 'Recent DM sessions the server recorded (the last 200, newest first): device, start and end, outcome, message count',
+        summary:
+          "Recent DM sessions the server recorded (the last 200 per instance, newest first; with several instances on PostgreSQL every instance's, the newest 1000): device, start and end, outcome, message count",
         parameters: [...paging, { name: 'deviceId', in: 'query', schema: { type: 'string' }, description: "only this device's sessions" }],
         responses: {
           200: {
@@ -951,6 +988,11 @@ const document = {
           fanout: { type: 'string' },
           correlator: { type: 'string' },
           status: { type: 'integer' },
+          inDoubt: {
+            type: 'boolean',
+            description:
+              'true: a command (Add, Exec, Copy) went out and no status came back; it is not sent again, not even to the next gateway',
+          },
           results: {
             type: 'array',
             items: {
@@ -1146,6 +1188,13 @@ const document = {
           type: { type: 'string', description: 'MIME type of the value' },
           source: { type: 'string', description: 'Copy: the URI copied from' },
           correlator: { type: 'string', description: 'Exec: echoed by the Generic Alert that reports the result' },
+          retry: {
+            type: 'string',
+            enum: ['never', 'always'],
+            default: 'never',
+            description:
+              'when it was sent and no status came back (the session broke): Get, Replace and Delete are sent again anyway; an Add, Exec or Copy is in doubt unless "always"',
+          },
         },
       },
       Operation: {
@@ -1155,7 +1204,12 @@ const document = {
           deviceId: { type: 'string' },
           kind: { type: 'string' },
           path: { type: 'string' },
-          state: { type: 'string', enum: ['queued', 'sent', 'done', 'failed', 'accepted'] },
+          retry: { type: 'string', enum: ['never', 'always'] },
+          state: {
+            type: 'string',
+            enum: ['queued', 'sent', 'done', 'failed', 'accepted', 'indoubt'],
+            description: 'indoubt: sent, no status came back, not sent again (the note says when and why); POST …/resolve decides it',
+          },
           status: { type: 'integer', nullable: true, description: "the device's DM status code" },
           note: {
             type: 'string',

@@ -57,6 +57,7 @@ function operationView(op: OperationRow): Record<string, unknown> {
     value: op.data === undefined ? null : isSecretNode(op.target) ? '*****' : dataView(op.data, op.format),
     format: op.format ?? null,
     correlator: op.correlator ?? null,
+    retry: op.retry ?? 'never',
     state: op.state,
     status: op.status ?? null,
     results: (op.results ?? []).map((r) => ({
@@ -207,7 +208,8 @@ export function apiRoutes(
       /^\/api\/devices\/([^/]+)\/operations$/,
       async (_q, res, [id], url) => {
         const { limit, offset } = paging(url);
-        sendJson(res, 200, { items: (await service.operations(id!, limit, offset)).map(operationView), limit, offset });
+        const state = url.searchParams.get('state') ?? undefined;
+        sendJson(res, 200, { items: (await service.operations(id!, limit, offset, state)).map(operationView), limit, offset });
       },
     ],
     [
@@ -224,8 +226,19 @@ export function apiRoutes(
           ...(opt('type') !== undefined ? { type: opt('type')! } : {}),
           ...(opt('source') !== undefined ? { source: opt('source')! } : {}),
           ...(opt('correlator') !== undefined ? { correlator: opt('correlator')! } : {}),
+          ...(opt('retry') !== undefined ? { retry: opt('retry') as NonNullable<NewOperation['retry']> } : {}),
         });
         sendJson(res, 201, operationView(op));
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/operations\/([^/]+)\/resolve$/,
+      async (req, res, [id]) => {
+        // an operation in doubt: {"resolution":"retry"|"failed"|"done","reason"?}
+        const b = await readJson(req);
+        const op = await service.resolve(id!, field(b, 'resolution', 'string', true), field(b, 'reason', 'string') ?? '');
+        sendJson(res, 200, operationView(op));
       },
     ],
     [

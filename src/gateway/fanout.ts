@@ -166,7 +166,7 @@ export class FanoutRunner {
   private report(job: JobRow, results: readonly JobResultRow[]): void {
     const statuses: Record<string, number> = {};
     for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-    this.deps.log?.('fanout.done', { job: job.name, total: results.length, statuses });
+    this.deps.log?.('fanout.done', { job: job.name, total: results.length, statuses, inDoubt: results.filter(inDoubt).length });
     const source = `./GwMO/Fanout/${job.name}`;
     const correlator = job.correlator ? { correlator: job.correlator } : {};
     const allOk = results.every((r) => r.status >= 200 && r.status < 300);
@@ -199,7 +199,16 @@ export function aggregate(results: readonly JobResultRow[]): Map<number, string[
   return new Map([...byCode].sort((a, b) => a[0] - b[0]));
 }
 
-/** `<Aggregate total="n"><Status code="200" count="98"/><Status code="408" count="2"><Device>…</Device></Status></Aggregate>` */
+/** A device some command of which was sent and never answered, and not sent again: whether it ran is unknown. */
+export function inDoubt(r: JobResultRow): boolean {
+  return r.commands.some((c) => c.inDoubt === true);
+}
+
+/**
+ * `<Aggregate total="n"><Status code="200" count="97"/><Status code="408" count="3"><Device>…</Device></Status>
+ * <InDoubt count="1"><Device>…</Device></InDoubt></Aggregate>`: devices in doubt are counted under their
+ * status (408) and again, by name, in InDoubt (absent when none is)
+ */
 export function aggregateXml(results: readonly JobResultRow[]): string {
   let xml = `<Aggregate total="${results.length}">`;
   for (const [code, devices] of aggregate(results)) {
@@ -208,5 +217,8 @@ export function aggregateXml(results: readonly JobResultRow[]): string {
       ? `<Status code="${code}" count="${devices.length}"/>`
       : `<Status code="${code}" count="${devices.length}">${devices.map((d) => `<Device>${xmlEscape(d)}</Device>`).join('')}</Status>`;
   }
+  const doubt = results.filter(inDoubt);
+  if (doubt.length > 0)
+    xml += `<InDoubt count="${doubt.length}">${doubt.map((r) => `<Device>${xmlEscape(r.deviceId)}</Device>`).join('')}</InDoubt>`;
   return `${xml}</Aggregate>`;
 }

@@ -1,14 +1,19 @@
 // Proxy mode as an EndDeviceDriver: the gateway is the device's DM server. Commands are queued as
 // operations in the LAN-side DM store under ids named after the job and device (so a restarted
 // gateway finds an attempt already under way or done), the device is woken with Package#0, and
-// the driver waits for its Status, with a timeout and retries.
+// the driver waits for its Status, with a timeout and retries. A retry sends every command again, so
+// it is made only when none that must not run twice (Add, Exec, Copy) may have reached the device:
+// such a command sent without a Status back is in doubt, and the device's result says so.
 import type { DriverCommand, DriverContext, DriverResult, EndDeviceDriver } from '../adapters/driver.ts';
+import { resendable } from '../session/server/index.ts';
 import type { OperationRow, ServerStore } from '../store/server.ts';
 
-const finished = (op: OperationRow | undefined): boolean => op !== undefined && (op.state === 'done' || op.state === 'failed');
+const finished = (op: OperationRow | undefined): boolean =>
+  op !== undefined && (op.state === 'done' || op.state === 'failed' || op.state === 'indoubt');
 
 function view(op: OperationRow | undefined): DriverResult {
   if (!op) return { status: 408 };
+  if (op.state === 'indoubt') return { status: 408, inDoubt: true };
   const r = op.results?.[0];
   return { status: op.status ?? 408, ...(r?.data !== undefined ? { data: r.data } : {}), ...(r?.format ? { format: r.format } : {}) };
 }
@@ -74,8 +79,17 @@ export class ProxyDriver implements EndDeviceDriver {
       if (await outcome) return ops.map(view);
       const now = await Promise.all(ops.map((op) => this.south.getOperation(op.id)));
       if (ctx.cancelled()) return now.map(view);
-      for (const op of now) if (!finished(op)) await this.south.cancelOperation(op!.id, 408, this.now());
-      if (attempt > ctx.retries) return (await Promise.all(ops.map((op) => this.south.getOperation(op.id)))).map(view);
+      // an Add, Exec or Copy that went out (answered or not) must not go again with the retry
+      let unsafe = now.some((op) => op !== undefined && op.state !== 'queued' && !resendable(op));
+      for (const op of now) {
+        if (finished(op)) continue;
+        if (op!.state === 'sent' && !resendable(op!)) {
+          const note = `sent, no status within the fanout's device timeout (${ctx.timeoutMs / 1000} s): whether the ${op!.kind} ran is unknown, so it is not sent again`;
+          await this.south.finishOperation(op!.id, { state: 'indoubt', note }, this.now());
+          unsafe = true;
+        } else await this.south.cancelOperation(op!.id, 408, this.now());
+      }
+      if (unsafe || attempt > ctx.retries) return (await Promise.all(ops.map((op) => this.south.getOperation(op.id)))).map(view);
       ops = [];
     }
   }

@@ -178,9 +178,18 @@ export class DeviceJobs {
       const job = await this.store.findDeviceJob(alert.correlator);
       if (!job || job.state === 'done' || job.gatewayId !== gatewayId) return;
       const status = Number(/<Status code="(\d+)"/.exec(xml)?.[1] ?? 500);
+      // an Add, Exec or Copy the device may have run (in doubt) is never sent to its next gateway
+      const inDoubt = xml.includes('<InDoubt ');
       // a device that left answers 408/410 on the gateway it left: the job waits for its new home
-      if ((status === 408 || status === 410) && (await this.store.getLocation(job.deviceId))?.gatewayId !== gatewayId) return;
-      const done: DeviceJobRow = { ...job, state: 'done', status, ...(await this.resultsOf(job, gatewayId)), updatedAt: this.now() };
+      if (!inDoubt && (status === 408 || status === 410) && (await this.store.getLocation(job.deviceId))?.gatewayId !== gatewayId) return;
+      const done: DeviceJobRow = {
+        ...job,
+        state: 'done',
+        status,
+        ...(inDoubt ? { inDoubt: true as const } : {}),
+        ...(await this.resultsOf(job, gatewayId)),
+        updatedAt: this.now(),
+      };
       await this.store.putDeviceJob(done);
       for (const w of this.waiters.get(job.id) ?? []) w(done);
       this.waiters.delete(job.id);

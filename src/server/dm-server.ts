@@ -14,6 +14,7 @@ import { PushChannel } from './push-channel.ts';
 import { handleEnrol } from './enrolment.ts';
 import { DeviceJobs } from './device-jobs.ts';
 import type { SessionTrace } from './trace.ts';
+import { TraceShare } from './trace-share.ts';
 import { DmMetrics } from './metrics.ts';
 import { DmAuthGuard, type DmAuthLimits } from './dm-auth-guard.ts';
 import { guardedDmBasic } from './dm-basic.ts';
@@ -73,6 +74,7 @@ export class DmServer {
   private readonly dmBasic: ReturnType<typeof guardedDmBasic>;
   private readonly enrolLimiter: FailureLimiter;
   private push: PushChannel | undefined;
+  private traceShare: TraceShare | undefined;
   private readonly options: DmServerOptions;
   private engine: ServerEngine | undefined;
   private http: DmHttpServer | undefined;
@@ -175,6 +177,9 @@ export class DmServer {
     // sessions do not survive a restart: their unanswered operations are sent again
     await this.options.store.requeueAllSent(clock.now());
     followSharedStore(this.options.store, this.service, this.jobs, this.options.log);
+    // traces with a shared store: any instance lists the fleet's sessions
+    if (this.options.trace && this.options.store.traces && !this.options.trace.fleet)
+      this.traceShare = new TraceShare(this.options.trace, this.options.store.traces, this.options.log);
     this.url = this.options.publicUrl ?? url;
     this.gateways.publicBase = this.url.replace(/\/dm$/, '');
     const events = this.options.events ?? {};
@@ -191,7 +196,7 @@ export class DmServer {
             deviceId,
             outcome,
             requeued: summary.requeued,
-            failed: summary.failedUnknown,
+            inDoubt: summary.inDoubt,
             commandsPerMessage: summary.commandsPerMessage,
           });
         }
@@ -255,5 +260,6 @@ export class DmServer {
     this.push?.close();
     await this.http?.close();
     await this.engine?.close();
+    await this.traceShare?.flush();
   }
 }

@@ -79,6 +79,7 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
       );
     },
     releaseOperations: async (_deviceId, ids, note) => store.requeueOperations(ids, clock.now(), note),
+    doubtOperation: async (_deviceId, id, note) => finished(await store.finishOperation(id, { state: 'indoubt', note }, clock.now())),
     saveProfile: async (deviceId, learned) => {
       const d = await store.getDevice(deviceId);
       if (d) await store.updateDevice(deviceId, { sessionProfile: { ...d.sessionProfile, ...learned } });

@@ -119,12 +119,12 @@ export class DmMetrics {
     });
     new Gauge({
       name: 'gwmo_gateway_devices',
-      help: 'devices attached behind each gateway, as their inventory alerts told this server',
-      labelNames: ['gateway'],
+      help: 'devices attached behind each gateway, as the inventory alerts this server instance received since it started told (scope="instance": with several instances, each holds its share; the gateways\' gwmo_devices_attached is exact)',
+      labelNames: ['gateway', 'scope'],
       registers,
       collect() {
         this.reset();
-        for (const [gateway, devices] of self.behind) this.set({ gateway }, devices.size);
+        for (const [gateway, devices] of self.behind) this.set({ gateway, scope: 'instance' }, devices.size);
       },
     });
     countFrom(registry, 'gwmo_image_bytes_served_total', 'image bytes sent to downloaders', () => this.served?.bytes ?? 0, { role });

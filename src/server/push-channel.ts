@@ -2,8 +2,11 @@
 // it keeps a long-poll open at GET /push/<DevId> (HTTP basic with its DM credentials); a
 // notification for it is answered on that request; 204 after a while, and the client polls again.
 // A notification that finds no poll waiting is held (the newest one) until the next poll.
-// With several instances on one store (PostgreSQL), the poll is held by one of them: the others
-// hand it their Package#0 through the store (PushRelay) instead of falling back to UDP.
+// With several instances on one store (PostgreSQL), the open poll is held by one of them, and the
+// store knows which (set when it opens, cleared when it ends): the others hand that one their
+// Package#0 (PushRelay), and while no poll is open it is kept in the store for the next poll,
+// whichever instance the load balancer sends it to. Having seen a poll lately decides nothing:
+// behind round-robin every instance has.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { ContentType } from '../protocol/index.ts';
@@ -11,12 +14,20 @@ import type { ServerStore } from '../store/server.ts';
 import type { DmBasicVerdict } from './dm-basic.ts';
 
 const HOLD_MS = 25_000;
+
+/** a poll waiting here, and when it opened (the store's record of it) */
+interface Poll {
+  readonly res: ServerResponse;
+  readonly since: number;
+  /** the store's record of it is written */
+  readonly recorded: Promise<unknown>;
+}
 /** a client that polled this recently counts as reachable through the channel */
 const FRESH_MS = 60_000;
 
 export class PushChannel {
   private readonly store: ServerStore;
-  private readonly waiting = new Map<string, ServerResponse>();
+  private readonly waiting = new Map<string, Poll>();
   private readonly held = new Map<string, Uint8Array>();
   private readonly lastPoll = new Map<string, number>();
 
@@ -25,7 +36,7 @@ export class PushChannel {
   constructor(store: ServerStore, dmBasic: (req: IncomingMessage, deviceId: string) => Promise<DmBasicVerdict>) {
     this.store = store;
     this.dmBasic = dmBasic;
-    store.pushRelay?.onPush((deviceId, bytes) => this.pushHere(deviceId, bytes));
+    store.pushRelay?.onPush((deviceId, bytes) => void this.push(deviceId, bytes).catch(() => undefined));
   }
 
   private polledHere(deviceId: string): boolean {
@@ -37,29 +48,44 @@ export class PushChannel {
     return this.polledHere(deviceId) || (await this.store.pushRelay?.holder(deviceId, Date.now() - FRESH_MS)) !== undefined;
   }
 
-  /** Delivers on the poll (here, or relayed to the instance holding it), or holds it for the next one. */
+  /**
+   * Delivers on the poll open here, or relays to the instance holding the open poll, or keeps it for
+   * the next poll (in the store when there is one to share). A Package#0 relayed here after the poll
+   * moved on goes on to where it is now; one row per device holds where, so it cannot go round.
+   */
   async push(deviceId: string, bytes: Uint8Array): Promise<'delivered' | 'held' | 'relayed'> {
-    if (!this.polledHere(deviceId)) {
-      const holder = await this.store.pushRelay?.holder(deviceId, Date.now() - FRESH_MS);
-      if (holder !== undefined) {
-        await this.store.pushRelay!.send(holder, deviceId, bytes);
-        return 'relayed';
-      }
+    if (this.waiting.has(deviceId)) return this.deliver(deviceId, bytes);
+    const relay = this.store.pushRelay;
+    if (!relay) {
+      this.held.set(deviceId, bytes);
+      return 'held';
     }
-    return this.pushHere(deviceId, bytes);
+    const holder = await relay.offer(deviceId, bytes);
+    if (holder === undefined) return 'held';
+    if (holder === 'self') {
+      // the poll opened here while the store was asked
+      if (this.waiting.has(deviceId)) return this.deliver(deviceId, bytes);
+      this.held.set(deviceId, bytes);
+      return 'held';
+    }
+    await relay.send(holder, deviceId, bytes);
+    return 'relayed';
   }
 
-  private pushHere(deviceId: string, bytes: Uint8Array): 'delivered' | 'held' {
-    const res = this.waiting.get(deviceId);
-    if (res) {
-      this.waiting.delete(deviceId);
-      res
-        .writeHead(200, { 'content-type': ContentType.Notification, 'content-length': bytes.length, 'cache-control': 'no-store' })
-        .end(bytes);
-      return 'delivered';
-    }
-    this.held.set(deviceId, bytes);
-    return 'held';
+  private deliver(deviceId: string, bytes: Uint8Array): 'delivered' {
+    const poll = this.waiting.get(deviceId)!;
+    this.waiting.delete(deviceId);
+    this.ended(deviceId, poll);
+    poll.res
+      .writeHead(200, { 'content-type': ContentType.Notification, 'content-length': bytes.length, 'cache-control': 'no-store' })
+      .end(bytes);
+    return 'delivered';
+  }
+
+  /** the store forgets the open poll (unless a newer one replaced it), after it recorded it */
+  private ended(deviceId: string, poll: Poll): void {
+    const relay = this.store.pushRelay;
+    if (relay) void poll.recorded.then(() => relay.closed(deviceId, poll.since)).catch(() => undefined);
   }
 
   /** GET /push/<DevId> */
@@ -76,30 +102,47 @@ export class PushChannel {
           .end('the DM credentials of this device are needed\n');
       return;
     }
-    this.lastPoll.set(deviceId, Date.now());
-    await this.store.pushRelay?.polled(deviceId, Date.now()).catch(() => undefined); // the store down: other instances use UDP
-    const held = this.held.get(deviceId);
-    if (held) {
-      this.held.delete(deviceId);
-      res
-        .writeHead(200, { 'content-type': ContentType.Notification, 'content-length': held.length, 'cache-control': 'no-store' })
-        .end(held);
+    const since = Date.now();
+    this.lastPoll.set(deviceId, since);
+    // a newer poll replaces an older one: answered first, so it is not taken for the open one
+    const older = this.waiting.get(deviceId);
+    this.waiting.delete(deviceId);
+    older?.res.writeHead(204).end();
+    // the store down: other instances use UDP
+    const opened = this.store.pushRelay?.opened(deviceId, since).catch(() => undefined);
+    const poll: Poll = { res, since, recorded: opened ?? Promise.resolve(undefined) };
+    this.waiting.set(deviceId, poll);
+    const shared = await opened;
+    const held = shared ?? this.held.get(deviceId);
+    this.held.delete(deviceId);
+    if (this.waiting.get(deviceId) !== poll) {
+      // answered (or replaced by a newer poll) while the store was asked: what was kept goes to the newer one
+      if (held) void this.push(deviceId, held).catch(() => undefined);
       return;
     }
-    this.waiting.get(deviceId)?.writeHead(204).end(); // a newer poll replaces an older one
-    this.waiting.set(deviceId, res);
+    if (held) {
+      this.deliver(deviceId, held);
+      return;
+    }
     const timer = setTimeout(() => {
-      if (this.waiting.get(deviceId) === res) this.waiting.delete(deviceId);
+      if (this.waiting.get(deviceId) !== poll) return;
+      this.waiting.delete(deviceId);
+      this.ended(deviceId, poll);
       res.writeHead(204).end();
     }, HOLD_MS);
     res.on('close', () => {
       clearTimeout(timer);
-      if (this.waiting.get(deviceId) === res) this.waiting.delete(deviceId);
+      if (this.waiting.get(deviceId) !== poll) return;
+      this.waiting.delete(deviceId);
+      this.ended(deviceId, poll);
     });
   }
 
   close(): void {
-    for (const res of this.waiting.values()) res.writeHead(204).end();
+    for (const [deviceId, poll] of this.waiting) {
+      this.ended(deviceId, poll);
+      poll.res.writeHead(204).end();
+    }
     this.waiting.clear();
   }
 }

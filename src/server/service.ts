@@ -5,7 +5,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { AuthScheme, encodeNotification, isBinaryFormat, type ItemData, RESYNC_NONCE, type UiMode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
 import { parseUri } from '../tree/index.ts';
-import type { AlertQuery, AlertRow, DeviceRow, OperationRow, ServerStore, SessionProfileRow } from '../store/server.ts';
+import type { AlertQuery, AlertRow, DeviceRow, OperationRow, OperationState, ServerStore, SessionProfileRow } from '../store/server.ts';
 import { AlertFeed } from './alert-feed.ts';
 import { identifierProblem, UNPRINTABLE } from './identifiers.ts';
 import { profilePatch, sessionProfile, serverNonce } from './session-profile.ts';
@@ -53,10 +53,13 @@ export interface NewOperation {
   readonly type?: string;
   readonly source?: string;
   readonly correlator?: string;
+  /** "always": sent again when no Status came back, even an Add, Exec or Copy; "never" (default): in doubt then */
+  readonly retry?: 'always' | 'never';
 }
 
 const SCHEMES = { basic: AuthScheme.Basic, md5: AuthScheme.Md5, hmac: AuthScheme.Hmac } as const;
 const KINDS = new Set(['Get', 'Replace', 'Add', 'Delete', 'Exec', 'Copy']);
+const STATES: ReadonlySet<string> = new Set<OperationState>(['queued', 'sent', 'done', 'failed', 'accepted', 'indoubt']);
 const MAX_URI = 1024;
 const FORMATS = new Set(['b64', 'bin', 'bool', 'chr', 'int', 'node', 'null', 'xml', 'date', 'time', 'float']);
 
@@ -232,9 +235,24 @@ export class ServerService {
         ...(input.format ? { format: input.format } : {}),
         ...(input.type ? { type: input.type } : {}),
         ...(input.correlator ? { correlator: input.correlator } : input.kind === 'Exec' ? { correlator: randomUUID() } : {}),
+        ...(input.retry === 'always' ? { retry: 'always' as const } : {}),
       },
       this.clock.now(),
     );
+  }
+
+  /** An operation in doubt, decided by someone who knows: sent again, or ended as failed or done. */
+  async resolve(id: string, resolution: unknown, why = ''): Promise<OperationRow> {
+    if (resolution !== 'retry' && resolution !== 'failed' && resolution !== 'done')
+      throw new ServiceError(400, `resolution must be retry, failed or done, not ${JSON.stringify(resolution)}`);
+    if (why.length > 500) throw new ServiceError(400, 'reason must have at most 500 characters');
+    const op = await this.operation(id);
+    const what = resolution === 'retry' ? 'queued again' : `marked ${resolution}`;
+    const note = `${what} by request${why ? `: ${why}` : ''} (it was in doubt: ${op.note ?? 'no status received'})`;
+    const resolved = await this.store.resolveOperation(id, resolution, this.clock.now(), note);
+    if (!resolved) throw new ServiceError(409, `operation "${id}" is ${op.state}, not in doubt: only an operation in doubt is resolved`);
+    this.operationChanged(resolved);
+    return resolved;
   }
 
   async operation(id: string): Promise<OperationRow> {
@@ -243,9 +261,10 @@ export class ServerService {
     return op;
   }
 
-  async operations(deviceId: string, limit: number, offset: number): Promise<OperationRow[]> {
+  async operations(deviceId: string, limit: number, offset: number, state?: string): Promise<OperationRow[]> {
+    if (state !== undefined && !STATES.has(state)) throw new ServiceError(400, `state must be one of ${[...STATES].join(', ')}`);
     await this.device(deviceId);
-    return this.store.listOperations(deviceId, { limit, offset });
+    return this.store.listOperations(deviceId, { limit, offset, ...(state ? { state: state as OperationState } : {}) });
   }
 
   /** alerts devices sent, newest first */
@@ -309,7 +328,7 @@ export function checkOperation(input: unknown, at = ''): NewOperation {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     throw new ServiceError(400, `${at}an operation is an object {"kind","path","value"?,"format"?}`);
   const o = input as Record<string, unknown>;
-  for (const k of ['kind', 'path', 'value', 'format', 'type', 'source', 'correlator']) {
+  for (const k of ['kind', 'path', 'value', 'format', 'type', 'source', 'correlator', 'retry']) {
     if (o[k] !== undefined && typeof o[k] !== 'string') throw new ServiceError(400, `${at}${k} must be a string`);
   }
   const op = o as unknown as NewOperation;
@@ -318,6 +337,8 @@ export function checkOperation(input: unknown, at = ''): NewOperation {
   checkUri(op.path, `${at}path`);
   if (op.format !== undefined && !FORMATS.has(op.format))
     throw new ServiceError(400, `${at}format must be one of ${[...FORMATS].join(', ')}`);
+  if (op.retry !== undefined && op.retry !== 'always' && op.retry !== 'never')
+    throw new ServiceError(400, `${at}retry must be "always" (send again when no status came back) or "never", not "${op.retry}"`);
   if (op.kind === 'Copy' && !op.source) throw new ServiceError(400, `${at}Copy needs source: the URI copied from`);
   if (op.source !== undefined) checkUri(op.source, `${at}source`);
   if (op.kind === 'Replace' && op.value === undefined) throw new ServiceError(400, `${at}Replace needs a value`);

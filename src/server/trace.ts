@@ -5,6 +5,7 @@
 import { encodeXmlString, type Command, type Item, type Message } from '../protocol/index.ts';
 import { decodeMessage, type Encoding } from '../session/wire.ts';
 import { SessionRate } from './session-rate.ts';
+import type { TraceSource } from './trace-share.ts';
 
 export const MAX_SESSIONS = 200;
 export const MAX_REFUSED = 50;
@@ -58,6 +59,11 @@ export type TracedReply =
   | { readonly body: Uint8Array; readonly encoding: Encoding; readonly refused?: RefusedInfo }
   | { readonly httpStatus: number; readonly message: string; readonly refused?: RefusedInfo };
 
+export interface TraceListener {
+  changed(session: TracedSession): void;
+  dropped(id: string): void;
+}
+
 export class SessionTrace {
   private readonly sessions = new Map<string, TracedSession>();
   private readonly refused = new Map<string, TracedSession>();
@@ -67,9 +73,14 @@ export class SessionTrace {
   private readonly maxBytes: number;
   private readonly now: () => number;
   private next = 1;
+  /** set when the trace is shared with other instances (trace-share.ts): fleet-unique ids, told of changes */
+  private idPrefix = '';
+  private listener: TraceListener | undefined;
   private readonly pendingEnd = new Map<string, string>();
   /** sessions ended per minute, and how many failed: every end is counted, kept in the ring or not */
   readonly rate: SessionRate;
+  /** set when the trace is shared (trace-share.ts): the API lists the fleet's sessions from there */
+  fleet: TraceSource | undefined;
 
   constructor(
     options: { maxSessions?: number; maxRefused?: number; maxSessionBytes?: number; now?: () => number; rateMinutes?: number } = {},
@@ -79,6 +90,12 @@ export class SessionTrace {
     this.maxBytes = options.maxSessionBytes ?? MAX_SESSION_BYTES;
     this.now = options.now ?? (() => Date.now());
     this.rate = new SessionRate(options.rateMinutes);
+  }
+
+  /** Ids start with `prefix` from now on, and `listener` hears of every session kept, changed or dropped. */
+  watch(prefix: string, listener: TraceListener): void {
+    this.idPrefix = prefix;
+    this.listener = listener;
   }
 
   /** One message from a device and the server's answer (called where the DM server handles it). */
@@ -150,7 +167,7 @@ export class SessionTrace {
   /** A message refused before any session: its own ring, closed at once; nothing decoded for it. */
   private keepRefused(req: TracedRequest, reply: TracedReply, at: number): void {
     const s: TracedSession = {
-      id: String(this.next++),
+      id: `${this.idPrefix}${this.next++}`,
       deviceId: reply.refused?.deviceId ?? '(undecodable)',
       dmSessionId: '',
       startedAt: at,
@@ -170,7 +187,12 @@ export class SessionTrace {
     else this.keep(s, { direction: 'out', encoding: reply.encoding, bytes: reply.body, at });
     this.close(s, 'httpStatus' in reply ? `refused (HTTP ${reply.httpStatus})` : `refused (${reply.refused!.reason})`);
     this.refused.set(s.id, s);
-    while (this.refused.size > this.maxRefused) this.refused.delete(this.refused.keys().next().value!);
+    this.listener?.changed(s);
+    while (this.refused.size > this.maxRefused) {
+      const oldest = this.refused.keys().next().value!;
+      this.refused.delete(oldest);
+      this.listener?.dropped(oldest);
+    }
   }
 
   private open(req: TracedRequest): TracedSession {
@@ -184,7 +206,7 @@ export class SessionTrace {
       // kept anyway: an undecodable message is what one wants to see in a trace
     }
     const session: TracedSession = {
-      id: String(this.next++),
+      id: `${this.idPrefix}${this.next++}`,
       deviceId,
       dmSessionId,
       startedAt: this.now(),
@@ -197,6 +219,7 @@ export class SessionTrace {
       const oldest = this.sessions.values().next().value!;
       this.sessions.delete(oldest.id);
       if (oldest.key !== undefined) this.byKey.delete(oldest.key);
+      this.listener?.dropped(oldest.id);
     }
     return session;
   }
@@ -204,15 +227,17 @@ export class SessionTrace {
   private close(s: TracedSession, outcome: string): void {
     s.endedAt = this.now();
     s.outcome = outcome;
+    this.listener?.changed(s);
   }
 
   private keep(s: TracedSession, m: TraceMessage): void {
     if (s.bytes + m.bytes.length > this.maxBytes) {
       s.dropped++;
-      return;
+    } else {
+      s.bytes += m.bytes.length;
+      s.messages.push(m);
     }
-    s.bytes += m.bytes.length;
-    s.messages.push(m);
+    if (this.sessions.has(s.id)) this.listener?.changed(s);
   }
 }
 

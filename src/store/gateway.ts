@@ -64,7 +64,8 @@ export interface JobResultRow {
   readonly deviceId: string;
   /** worst status over the device's commands */
   readonly status: number;
-  readonly commands: readonly { status: number; data?: ItemData; format?: string }[];
+  /** inDoubt: sent, no Status came, not retried (docs/sessions.md "Operations in doubt") */
+  readonly commands: readonly { status: number; data?: ItemData; format?: string; inDoubt?: true }[];
   readonly at: number;
 }
 

@@ -7,6 +7,7 @@ import type {
   DeviceUpdate,
   OperationRow,
   OperationState,
+  DoubtResolution,
   SessionProfileRow,
 } from './server.ts';
 
@@ -72,6 +73,7 @@ export function operationOf(r: Row): OperationRow {
     ...(str(r['format']) !== undefined ? { format: str(r['format'])! } : {}),
     ...(str(r['type']) !== undefined ? { type: str(r['type'])! } : {}),
     ...(str(r['correlator']) !== undefined ? { correlator: str(r['correlator'])! } : {}),
+    ...(str(r['retry']) === 'always' ? { retry: 'always' as const } : {}),
     state: String(r['state']) as OperationState,
     ...(num(r['status']) !== undefined ? { status: num(r['status'])! } : {}),
     ...(results !== undefined ? { results: fromJson<NonNullable<OperationRow['results']>>(results) } : {}),
@@ -166,3 +168,20 @@ export function alertWhere(q: AlertQuery, typeColumn = 'type'): { where: string;
   if (q.after !== undefined) add('id > ?', q.after);
   return { where: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', values };
 }
+
+/**
+ * A sent operation that may go again when whether it ran is unknown: Get, Replace and Delete (running
+ * them twice leaves the same tree; the session's RETRIED_ON_DROP), or one created with retry "always".
+ */
+export const RESENDABLE_SQL = `(kind IN ('Get', 'Replace', 'Delete') OR coalesce(retry, '') = 'always')`;
+
+/** why an operation a stopped instance had sent is in doubt */
+export const ORPHAN_DOUBT_NOTE =
+  'taken for a session by a server instance that stopped before the device answered: whether it ran is unknown, so it is not sent again (resolve it: retry, failed or done)';
+
+/** the state an operation in doubt takes when resolved; no status: the device never gave one */
+export const RESOLVED: Readonly<Record<DoubtResolution, readonly [OperationState, null]>> = {
+  retry: ['queued', null],
+  failed: ['failed', null],
+  done: ['done', null],
+};

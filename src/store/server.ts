@@ -51,7 +51,15 @@ export type AccountPatch = Partial<Pick<DeviceRow, 'scheme' | 'clientName' | 'cl
   readonly sessionProfile?: SessionProfileRow;
 };
 
-export type OperationState = 'queued' | 'sent' | 'done' | 'failed' | 'accepted';
+/**
+ * `indoubt`: sent, and no Status came back before its session broke (timeout, lost reply, the
+ * instance stopped), for a command that must not run twice (Add, Exec, Copy): it is not sent again
+ * unless its creator said so (`retry: 'always'`) or someone resolves it (docs/operations.md).
+ */
+export type OperationState = 'queued' | 'sent' | 'done' | 'failed' | 'accepted' | 'indoubt';
+
+/** What an operation in doubt becomes when someone resolves it. */
+export type DoubtResolution = 'retry' | 'failed' | 'done';
 
 export interface OperationRow {
   readonly id: string;
@@ -63,6 +71,8 @@ export interface OperationRow {
   readonly format?: string;
   readonly type?: string;
   readonly correlator?: string;
+  /** 'always': sent again when its outcome is unknown, even an Add, Exec or Copy (its creator said running it twice is fine) */
+  readonly retry?: 'always';
   readonly state: OperationState;
   readonly status?: number;
   readonly results?: readonly { uri: string; format?: string; type?: string; data?: ItemData }[];
@@ -110,6 +120,8 @@ export interface DeviceJobRow {
   readonly fanout?: string;
   readonly correlator?: string;
   readonly status?: number;
+  /** a command went out and no Status came back (docs/sessions.md "Operations in doubt"): not sent again */
+  readonly inDoubt?: true;
   readonly results?: readonly { status: number; data?: ItemData; format?: string }[];
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -121,7 +133,8 @@ export type DeviceUpdate = Partial<
 
 export interface OperationFinish {
   readonly state: OperationState;
-  readonly status: number;
+  /** absent: no Status came (in doubt) */
+  readonly status?: number;
   readonly results?: OperationRow['results'];
   readonly note?: string;
 }
@@ -152,7 +165,7 @@ export interface ServerStore {
 
   queueOperation(row: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow>;
   getOperation(id: string): Promise<OperationRow | undefined>;
-  listOperations(deviceId: string, options?: { limit?: number; offset?: number }): Promise<OperationRow[]>;
+  listOperations(deviceId: string, options?: { limit?: number; offset?: number; state?: OperationState }): Promise<OperationRow[]>;
   /** queued operations of a device, oldest first, marked sent */
   takeOperations(deviceId: string, limit: number, now: number): Promise<OperationRow[]>;
   /** the operation as it now is (undefined: no such operation) */
@@ -161,9 +174,12 @@ export interface ServerStore {
   requeueOperations(ids: readonly string[], now: number, note?: string): Promise<void>;
   /**
    * After a restart no session of this process is open: what was sent and not answered goes back to
-   * the queue (with a shared store: what instances no longer alive had sent).
+   * the queue (with a shared store: what instances no longer alive had sent), except commands that
+   * must not run twice: those are in doubt (RESENDABLE_SQL).
    */
   requeueAllSent(now: number): Promise<number>;
+  /** an operation in doubt queued again, failed or done, as someone decided; undefined if it was not in doubt */
+  resolveOperation(id: string, resolution: DoubtResolution, now: number, note: string): Promise<OperationRow | undefined>;
   /** ends an operation that is still queued or sent (a fanout gave up on the device); false if it had finished */
   cancelOperation(id: string, status: number, now: number): Promise<boolean>;
   /** a device's Execs answered 202 and still waiting for their Generic Alert, oldest first (fanouts running) */
@@ -191,6 +207,9 @@ export interface ServerStore {
 
   /** Push-channel polls held across instances; a store only one process uses need not offer it. */
   readonly pushRelay?: PushRelay;
+
+  /** Session traces every instance lists; a store only one process uses need not offer it (traces stay in memory). */
+  readonly traces?: SharedTraces;
 
   /** Image bytes every instance can serve; a store only one process uses need not offer it (images stay in files). */
   readonly images?: SharedImages;
@@ -226,11 +245,22 @@ export interface SharedImages {
 
 /**
  * A gateway long-polls one instance for its Package#0 (GET /push/<DevId>); another instance that
- * must wake it hands the Package#0 to the instance holding the poll.
+ * must wake it hands the Package#0 to the instance holding the open poll, or, when no poll is open,
+ * keeps it in the store for the next poll, whichever instance that reaches.
  */
 export interface PushRelay {
-  /** records that this instance holds (or just answered) the device's poll */
-  polled(deviceId: string, now: number): Promise<void>;
+  /**
+   * this instance holds the device's open poll from `since` (the newest poll wins); hands back, and
+   * forgets, a Package#0 kept for the device while no poll was open
+   */
+  opened(deviceId: string, since: number): Promise<Uint8Array | undefined>;
+  /** the poll opened at `since` here ended (answered, timed out, closed): no longer open, unless a newer one is */
+  closed(deviceId: string, since: number): Promise<void>;
+  /**
+   * in one step: the live instance holding the device's open poll (`'self'` for this one; nothing
+   * kept), or, when none does, the Package#0 kept for the next poll (undefined)
+   */
+  offer(deviceId: string, bytes: Uint8Array): Promise<string | undefined>;
   /** the live instance other than this one whose poll for the device is newer than `since` */
   holder(deviceId: string, since: number): Promise<string | undefined>;
   /** hands the Package#0 to that instance (delivered there after commit, well under NOTIFY's 8000 bytes) */
@@ -250,4 +280,30 @@ export interface SyncAccounts {
   putDeviceNow(row: DeviceRow): void;
   /** operations of the device still queued or sent */
   openOperationsNow(deviceId: string): number;
+}
+
+/**
+ * Recent DM sessions as each instance traced them (src/server/trace.ts), so any instance lists the
+ * fleet's. Opaque JSON: `summary` is what a list shows, `messages` what one session's trace shows.
+ */
+export interface TraceRow {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly startedAt: number;
+  readonly summary: string;
+  readonly messages: string;
+}
+
+export interface SharedTraces {
+  /** a prefix for this instance's ids, unique in the fleet */
+  readonly idPrefix: string;
+  /** writes (or rewrites) `put`, removes `gone`; the table keeps the newest `cap` sessions */
+  save(put: readonly TraceRow[], gone: readonly string[], cap: number): Promise<void>;
+  /** newest first; summaries only */
+  list(query: {
+    readonly deviceId?: string;
+    readonly limit: number;
+    readonly offset: number;
+  }): Promise<{ rows: TraceRow[]; total: number }>;
+  get(id: string): Promise<TraceRow | undefined>;
 }

@@ -52,7 +52,7 @@ test('fanout events: in order, progress only grows, and the stream ends with the
     );
     const last = jobs[jobs.length - 1]!;
     assert.equal(last.State, '30');
-    assert.deepEqual(last.Progress, { Total: '4', Done: '4', Succeeded: '4', Failed: '0' });
+    assert.deepEqual(last.Progress, { Total: '4', Done: '4', Succeeded: '4', Failed: '0', InDoubt: '0' });
     assert.deepEqual(last.Aggregate, { 200: '4' });
 
     const missing = await fetch(`${api}/gateways/${gid}/fanouts/nosuch/events`);

@@ -55,7 +55,7 @@ test('REST: gateways, inventory, groups, config, fanout with its aggregate', asy
     assert.equal(alert.correlator, started.json.correlator);
     const job = await call('GET', `/gateways/${gid}/fanouts/fw`);
     assert.equal(job.json.State, '30');
-    assert.deepEqual(job.json.Progress, { Total: '4', Done: '4', Succeeded: '0', Failed: '4' });
+    assert.deepEqual(job.json.Progress, { Total: '4', Done: '4', Succeeded: '0', Failed: '4', InDoubt: '0' });
     assert.deepEqual(job.json.Aggregate, { 405: '4' }, 'DevInfo is read-only on every device');
     const bad = await call('POST', `/gateways/${gid}/fanouts`, {
       name: 'bad',

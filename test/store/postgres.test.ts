@@ -89,10 +89,13 @@ test('a starting instance requeues what dead instances sent, not what a live one
   const [a, b] = await twoInstances();
   try {
     await a.queueOperation({ id: 'live', deviceId: 'D', kind: 'Get', target: './x' }, 1);
-    await a.takeOperations('D', 1, 2);
-    assert.equal(await b.requeueAllSent(3), 0, 'a is alive: its session still holds the operation');
-    await a.close(); // a clean stop puts back what it had out
+    await a.queueOperation({ id: 'add', deviceId: 'D', kind: 'Add', target: './y' }, 1);
+    await a.takeOperations('D', 2, 2);
+    assert.equal(await b.requeueAllSent(3), 0, 'a is alive: its session still holds the operations');
+    assert.equal((await b.getOperation('add'))?.state, 'sent');
+    await a.close(); // a clean stop puts back what it had out, but an Add that may have run
     assert.equal((await b.getOperation('live'))?.state, 'queued');
+    assert.equal((await b.getOperation('add'))?.state, 'indoubt');
   } finally {
     await a.close();
     await b.close();

@@ -330,4 +330,34 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     assert.equal(await s.getAlert(a5.id + 1000), undefined);
     await s.close();
   });
+
+  test(`${backend}: a restart finds sent operations: Adds in doubt (not retry "always" ones), Gets queued; resolved only once`, async () => {
+    const s = await store();
+    const mk = (id: string, kind: 'Add' | 'Get' | 'Exec', retry?: 'always') =>
+      s.queueOperation({ id, deviceId: 'D', kind, target: `./${id}`, ...(retry ? { retry } : {}) }, 1);
+    await mk('add', 'Add');
+    await mk('get', 'Get');
+    assert.equal((await mk('exec', 'Exec', 'always')).retry, 'always');
+    await s.takeOperations('D', 10, 2);
+    assert.equal(await s.requeueAllSent(3), 2, 'the Get and the Exec created with retry "always"');
+    const after = await Promise.all(['add', 'get', 'exec'].map(async (id) => (await s.getOperation(id))!));
+    assert.deepEqual(
+      after.map((o) => o.state),
+      ['indoubt', 'queued', 'queued'],
+    );
+    assert.match(after[0]!.note ?? '', /by a server instance that stopped before the device answered/);
+    assert.deepEqual(
+      (await s.listOperations('D', { state: 'indoubt' })).map((o) => o.id),
+      ['add'],
+    );
+    const resolved = await s.resolveOperation('add', 'retry', 4, 'queued again by request');
+    assert.deepEqual([resolved?.state, resolved?.note, resolved?.updatedAt], ['queued', 'queued again by request', 4]);
+    assert.equal(await s.resolveOperation('add', 'done', 5, 'x'), undefined, 'no longer in doubt');
+    assert.equal(await s.resolveOperation('get', 'done', 5, 'x'), undefined, 'never was');
+    assert.deepEqual(
+      (await s.takeOperations('D', 10, 6)).map((o) => o.id),
+      ['add', 'get', 'exec'],
+    );
+    await s.close();
+  });
 }

@@ -30,7 +30,7 @@ export function renderMarkdown(): string {
     '| `urn:oma:at:oma-gwmo:completionstatus:1.0` | `./GwMO/Fanout/<x>` | int | the job State; Mark informational when every device succeeded, warning otherwise; Correlator of the Start Exec |\n' +
     '| `urn:oma:at:oma-gwmo:imageready:1.0` | `./GwMO/Images/<x>/Operations/Download` | chr | LocalURL (Mark informational); on failure an error text (Mark critical); with storage off the server URL devices will use (Mark warning); Correlator of the Download Exec |\n' +
     '| `urn:x-gwmo:at:bootstrap:1.0` (private) | `./GwMO/DevInventory/Devices/<x>/Bootstrap/Operations/Start` | int | the DM status of writing the account (200 = done); Correlator of the Start Exec |\n' +
-    '| `urn:oma:at:oma-gwmo:resultaggregation:1.0` | `./GwMO/Fanout/<x>` | xml | `<Aggregate total="n"><Status code="200" count="…"/><Status code="408" count="…"><Device>…</Device></Status></Aggregate>`; same Correlator |\n'
+    '| `urn:oma:at:oma-gwmo:resultaggregation:1.0` | `./GwMO/Fanout/<x>` | xml | `<Aggregate total="n"><Status code="200" count="…"/><Status code="408" count="…"><Device>…</Device></Status><InDoubt count="…"><Device>…</Device></InDoubt></Aggregate>` (InDoubt only when some are); same Correlator |\n'
   );
 }
 

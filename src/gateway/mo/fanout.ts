@@ -3,7 +3,7 @@
 // Aggregate and Results here while the alerts report the end.
 import type { GatewayStore, JobResultRow, JobRow } from '../../store/gateway.ts';
 import { parseJobCommands } from '../commands.ts';
-import { aggregate, type FanoutRunner, JobState } from '../fanout.ts';
+import { aggregate, type FanoutRunner, inDoubt, JobState } from '../fanout.ts';
 import { dir, leaf, type Node, text, type Write } from './shape.ts';
 
 export const FANOUT_URN = 'urn:oma:mo:oma-gwmo-fanout:1.0';
@@ -104,7 +104,8 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
             ['Total', leaf('int', () => String(j.devices?.length ?? 0))],
             ['Done', leaf('int', () => String(rs.length))],
             ['Succeeded', leaf('int', () => String(rs.filter((r) => r.status >= 200 && r.status < 300).length))],
-            ['Failed', leaf('int', () => String(rs.filter((r) => r.status < 200 || r.status >= 300).length))],
+            ['Failed', leaf('int', () => String(rs.filter((r) => (r.status < 200 || r.status >= 300) && !inDoubt(r)).length))],
+            ['InDoubt', leaf('int', () => String(rs.filter(inDoubt).length))],
           ]),
         ],
         [
@@ -123,6 +124,7 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
                   dir(() => [
                     ['DeviceID', leaf('chr', () => r.deviceId)],
                     ['Status', leaf('int', () => String(r.status))],
+                    ...(inDoubt(r) ? [['InDoubt', leaf('bool', () => 'true')] as [string, Node]] : []),
                     [
                       'Cmd',
                       dir(() =>

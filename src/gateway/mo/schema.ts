@@ -396,7 +396,20 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
   { path: 'Fanout/<x>/Progress/Total', format: 'int', access: 'G', occurrence: '1', description: 'target devices' },
   { path: 'Fanout/<x>/Progress/Done', format: 'int', access: 'G', occurrence: '1', description: 'devices with a result' },
   { path: 'Fanout/<x>/Progress/Succeeded', format: 'int', access: 'G', occurrence: '1', description: 'results with a 2xx status' },
-  { path: 'Fanout/<x>/Progress/Failed', format: 'int', access: 'G', occurrence: '1', description: 'the others' },
+  {
+    path: 'Fanout/<x>/Progress/Failed',
+    format: 'int',
+    access: 'G',
+    occurrence: '1',
+    description: 'the others, but those in doubt',
+  },
+  {
+    path: 'Fanout/<x>/Progress/InDoubt',
+    format: 'int',
+    access: 'G',
+    occurrence: '1',
+    description: 'results with an Add, Exec or Copy sent and never answered (408, not sent again): whether it ran is unknown',
+  },
   { path: 'Fanout/<x>/Aggregate', format: 'node', access: 'G', occurrence: '1', description: 'devices per outcome (FORA-002)' },
   {
     path: 'Fanout/<x>/Aggregate/<x>',
@@ -421,6 +434,13 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     occurrence: '1',
     description:
       'outcome: 200 when every command succeeded, else the highest failing status (404 unknown device, 410 detached, 408 no answer in time)',
+  },
+  {
+    path: 'Fanout/<x>/Results/<x>/InDoubt',
+    format: 'bool',
+    access: 'G',
+    occurrence: '?',
+    description: 'true when a command was sent and never answered and must not run twice: whether it ran is unknown',
   },
   { path: 'Fanout/<x>/Results/<x>/Cmd', format: 'node', access: 'G', occurrence: '1', description: 'per command, in order' },
   { path: 'Fanout/<x>/Results/<x>/Cmd/<x>', format: 'node', access: 'G', occurrence: '*', description: 'numbered 1…n' },

@@ -1,13 +1,22 @@
 // What the server does when a device cannot take what the protocol allows (docs/interop.md): how
 // often our commands go again after the device refused our credentials, what is retried when it
 // drops a session, how far the next sessions back off, and the reasons an operator reads.
-import type { OperationKind } from './types.ts';
+import type { Operation, OperationKind } from './types.ts';
 
 /** times one session re-sends its commands after the device refused the server's credentials */
 export const SERVER_AUTH_RESENDS = 2;
 
-/** safe to send again when the device left without answering: running them twice changes nothing */
+/**
+ * Safe to send again when no Status came back: a Get reads, a Replace sets the same value twice, a
+ * second Delete finds nothing (404, where the first gave 200: the node is gone either way). An Add
+ * (418 Already exists the second time), an Exec (runs twice) and a Copy (a second copy) are not:
+ * those are in doubt unless their creator said `retry: 'always'`.
+ */
 export const RETRIED_ON_DROP: ReadonlySet<OperationKind> = new Set(['Get', 'Replace', 'Delete']);
+
+export function resendable(op: Operation): boolean {
+  return RETRIED_ON_DROP.has(op.kind) || op.retry === 'always';
+}
 
 /** Commands per message after a device dropped a session: half of what it could not take, at least 1. */
 export function lowered(current: number, lastMessage: number): number {
@@ -20,8 +29,8 @@ export function serverRefusedNote(code: number): string {
 
 export const Notes = {
   dropped: 'the device dropped the session before answering; queued again',
-  unknownOutcome: (kind: OperationKind): string =>
-    `the device dropped the session before answering: whether the ${kind} ran is unknown, so it is not sent again; queue it again if it is safe`,
+  inDoubt: (kind: OperationKind, sessionId: string, at: number, why: string): string =>
+    `sent in session ${sessionId} at ${new Date(at).toISOString()}; no status received (${why}): whether the ${kind} ran is unknown, so it is not sent again (resolve it: retry, failed or done)`,
   chunkAnswered: (code: number): string =>
     `the device answered ${code} to a large-object chunk that was not the last: it does not support large objects (it may hold a truncated value)`,
   chunkRefused: (code: number): string => `the device answered ${code} to a large-object chunk: the rest was not sent`,

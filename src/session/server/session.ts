@@ -26,7 +26,7 @@ import type {
   ServerOptions,
   SessionSummary,
 } from './types.ts';
-import { lowered, Notes, RETRIED_ON_DROP, SERVER_AUTH_RESENDS, serverRefusedNote } from './profile.ts';
+import { lowered, Notes, resendable, SERVER_AUTH_RESENDS, serverRefusedNote } from './profile.ts';
 
 interface InFlight {
   readonly op: Operation;
@@ -202,8 +202,13 @@ export class ServerSession {
       // a complete device package that left commands unanswered: they cannot be answered any more
       for (const f of this.answered.values()) await this.complete(f);
       this.answered.clear();
-      await this.release([...this.inFlight.values()].map((f) => f.op));
+      const unanswered = [...this.inFlight.values()].map((f) => f.op);
       this.inFlight.clear();
+      await this.release(unanswered.filter(resendable));
+      await this.doubt(
+        unanswered.filter((op) => !resendable(op)),
+        'the device ended its package without answering it',
+      );
     }
     return this.nextPackage(statuses);
   }
@@ -567,11 +572,21 @@ export class ServerSession {
       );
   }
 
+  /** Sent commands whose Status never came and that must not run twice: in doubt, with why. */
+  private async doubt(ops: readonly Operation[], why: string): Promise<void> {
+    const at = this.deps.clock.now();
+    for (const op of ops) {
+      const note = Notes.inDoubt(op.kind, this.sessionId, at, why);
+      if (this.deps.doubtOperation) await this.deps.doubtOperation(this.deviceId, op.id, note);
+      else await this.deps.completeOperation(this.deviceId, op.id, { status: StatusCode.RequestTimeout, note });
+    }
+  }
+
   /**
-   * Ends the session; operations not sent go back to the queue. `dropped`: the device left with
-   * commands unanswered (an abort, silence, a new session): Get, Replace and Delete are queued again
-   * at once, an Add, Exec or Copy that may have run fails (never sent twice silently), and the next
-   * sessions send fewer commands per message. Otherwise (server shutdown) all go back to the queue.
+   * Ends the session; operations not sent go back to the queue. Sent ones the device never answered
+   * (an abort, silence, a new session, a server shutdown): Get, Replace and Delete are queued again at
+   * once, an Add, Exec or Copy that may have run is in doubt (never sent twice silently). `dropped`
+   * (the device left them unanswered): the next sessions send fewer commands per message.
    */
   async end(outcome: SessionSummary['outcome'], cause: 'device' | 'server' = 'device'): Promise<void> {
     if (this.ended) return;
@@ -582,8 +597,8 @@ export class ServerSession {
     const unanswered = [...this.inFlight.values()].map((f) => f.op);
     this.inFlight.clear();
     const dropped = cause === 'device' && unanswered.length > 0;
-    const again = dropped ? unanswered.filter((op) => RETRIED_ON_DROP.has(op.kind)) : unanswered;
-    const unknown = dropped ? unanswered.filter((op) => !RETRIED_ON_DROP.has(op.kind)) : [];
+    const again = unanswered.filter(resendable);
+    const unknown = unanswered.filter((op) => !resendable(op));
     if (again.length > 0)
       await this.deps.releaseOperations(
         this.deviceId,
@@ -592,9 +607,7 @@ export class ServerSession {
       );
     await this.release(this.backlog);
     this.backlog = [];
-    for (const op of unknown) {
-      await this.deps.completeOperation(this.deviceId, op.id, { status: StatusCode.RequestTimeout, note: Notes.unknownOutcome(op.kind) });
-    }
+    await this.doubt(unknown, cause === 'server' ? 'the server stopped first' : `session ${outcome}`);
     const commandsPerMessage = lowered(this.commandsPerMessage, this.lastMessageOps);
     if (dropped) {
       this.learned = { effectiveCommandsPerMessage: commandsPerMessage };
@@ -605,7 +618,7 @@ export class ServerSession {
       messages: this.messages,
       completed: this.completed,
       outcome,
-      ...(dropped ? { requeued: again.length, failedUnknown: unknown.length, commandsPerMessage } : {}),
+      ...(dropped ? { requeued: again.length, inDoubt: unknown.length, commandsPerMessage } : {}),
     });
   }
 }

@@ -58,6 +58,8 @@ export interface Operation {
   readonly type?: string;
   /** Exec: echoed by the device's Generic Alert when the work finishes later (202) */
   readonly correlator?: string;
+  /** 'always': sent again when no Status came back, even an Add, Exec or Copy */
+  readonly retry?: 'always';
 }
 
 export interface ResultItem {
@@ -97,6 +99,8 @@ export interface ServerDeps {
   completeOperation(deviceId: string, id: string, outcome: OperationOutcome): Promise<void>;
   /** back to the queue (the session ended before the device answered); `note` says why */
   releaseOperations(deviceId: string, ids: readonly string[], note?: string): Promise<void>;
+  /** sent, no Status came, and it must not run twice: in doubt until someone resolves it (absent: failed 408) */
+  doubtOperation?(deviceId: string, id: string, note: string): Promise<void>;
   /** keeps what a session learned about the device (merged into its profile) */
   saveProfile?(deviceId: string, learned: LearnedProfile): Promise<void>;
   /** the device refused the server's credentials (401/407 on our SyncHdr); `gaveUp`: the session ends */
@@ -141,9 +145,9 @@ export interface SessionSummary {
   readonly completed: number;
   /** server-auth-failed: the device kept refusing the server's credentials */
   readonly outcome: 'done' | 'auth-failed' | 'server-auth-failed' | 'aborted' | 'timeout';
-  /** commands the device never answered: queued again (Get, Replace, Delete) or failed (Add, Exec, Copy) */
+  /** commands the device never answered: queued again (Get, Replace, Delete) or in doubt (Add, Exec, Copy) */
   readonly requeued?: number;
-  readonly failedUnknown?: number;
+  readonly inDoubt?: number;
   /** commands per message for the next sessions, when this one lowered it */
   readonly commandsPerMessage?: number;
 }

@@ -16,7 +16,10 @@ import {
   deviceOf,
   fromJson,
   operationOf,
+  ORPHAN_DOUBT_NOTE,
   NEW_DEVICE_COLUMNS,
+  RESENDABLE_SQL,
+  RESOLVED,
   newDeviceValues,
   type Row,
   toJson,
@@ -28,12 +31,16 @@ import type {
   AlertRow,
   DeviceJobRow,
   DeviceRow,
+  DoubtResolution,
   OperationFinish,
   OperationRow,
+  OperationState,
   PushRelay,
   ServerStore,
   SharedImages,
+  SharedTraces,
   StoreChange,
+  TraceRow,
 } from '../server.ts';
 import type { StoreHealth } from '../health.ts';
 import { IMAGE_MIGRATIONS, IMAGE_TABLES, pgImages } from './images.ts';
@@ -72,6 +79,14 @@ const MIGRATIONS: readonly string[] = [
    UPDATE alerts SET type = items::json->0->>'type';
    CREATE INDEX alerts_type ON alerts((type COLLATE "C"), id);
    CREATE INDEX alerts_received ON alerts(received_at, id);`,
+  // operations that may be sent again when whether they ran is unknown (in doubt otherwise)
+  `ALTER TABLE operations ADD COLUMN retry TEXT;`,
+  // whether the device's poll is open now, and a Package#0 kept for its next poll while none is
+  `ALTER TABLE push_polls ADD COLUMN open BOOLEAN NOT NULL DEFAULT false, ADD COLUMN held BYTEA;`,
+  // recent DM session traces of every instance (a capped set, not a history)
+  `CREATE TABLE trace_sessions (id TEXT PRIMARY KEY, device_id TEXT NOT NULL, started_at BIGINT NOT NULL,
+     summary TEXT NOT NULL, messages TEXT NOT NULL);
+   CREATE INDEX trace_sessions_started ON trace_sessions(started_at DESC, id DESC);`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -157,17 +172,27 @@ export class PgServerStore implements ServerStore {
     );
   }
 
-  /** operations sent by instances that stopped beating (crashed) go back to the queue; `mine`: this one's too */
+  /** operations sent by instances that stopped beating (crashed) go back to the queue, or are in doubt; `mine`: this one's too */
   private async requeueOrphans(mine = false): Promise<number> {
     const now = Date.now();
+    // one statement: an Add, Exec or Copy the stopped instance had sent is in doubt, never queued again
     const rows = await this.db.query(
-      `UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1
-      WHERE state = 'sent' AND (sent_by IS NULL OR sent_by = $3 OR sent_by NOT IN (SELECT id FROM server_instances WHERE beat_at > $2)) RETURNING id`,
-      [now, now - DEAD_AFTER_MS, mine ? this.instanceId : ''],
+      `UPDATE operations SET sent_by = NULL, updated_at = $1,
+        state = CASE WHEN ${RESENDABLE_SQL} THEN 'queued' ELSE 'indoubt' END,
+        note = CASE WHEN ${RESENDABLE_SQL} THEN note ELSE $4 END
+      WHERE state = 'sent' AND (sent_by IS NULL OR sent_by = $3 OR sent_by NOT IN (SELECT id FROM server_instances WHERE beat_at > $2))
+      RETURNING id, state`,
+      [now, now - DEAD_AFTER_MS, mine ? this.instanceId : '', ORPHAN_DOUBT_NOTE],
     );
+    // whoever waits for an outcome (a ?wait, a gateway's job) hears that this one will not come
+    let queued = 0;
+    for (const r of rows) {
+      if (r['state'] === 'queued') queued++;
+      else await this.notify({ kind: 'operation', id: String(r['id']) });
+    }
     await this.db.query('DELETE FROM server_instances WHERE beat_at <= $1', [now - 10 * DEAD_AFTER_MS]);
     await this.db.query('DELETE FROM push_polls WHERE instance_id NOT IN (SELECT id FROM server_instances)');
-    return rows.length;
+    return queued;
   }
 
   private notify(change: StoreChange): Promise<Row[]> {
@@ -217,13 +242,86 @@ export class PgServerStore implements ServerStore {
     }
   }
 
-  readonly pushRelay: PushRelay = {
-    polled: async (deviceId, now) => {
+  readonly traces: SharedTraces = {
+    idPrefix: `${this.instanceId.slice(0, 8)}-`,
+    save: async (put, gone, cap) => {
+      if (put.length > 0)
+        await this.db.query(
+          `INSERT INTO trace_sessions (id, device_id, started_at, summary, messages)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])
+          ON CONFLICT (id) DO UPDATE SET summary = excluded.summary, messages = excluded.messages`,
+          [
+            put.map((r) => r.id),
+            put.map((r) => r.deviceId),
+            put.map((r) => String(r.startedAt)),
+            put.map((r) => r.summary),
+            put.map((r) => r.messages),
+          ],
+        );
+      if (gone.length > 0) await this.db.query('DELETE FROM trace_sessions WHERE id = ANY($1)', [gone]);
       await this.db.query(
-        `INSERT INTO push_polls (device_id, instance_id, since) VALUES ($1, $2, $3)
-        ON CONFLICT (device_id) DO UPDATE SET instance_id = excluded.instance_id, since = excluded.since`,
-        [deviceId, this.instanceId, now],
+        'DELETE FROM trace_sessions WHERE id IN (SELECT id FROM trace_sessions ORDER BY started_at DESC, id DESC OFFSET $1)',
+        [cap],
       );
+    },
+    list: async ({ deviceId, limit, offset }) => {
+      const rows = await this.db.query(
+        `SELECT id, device_id, started_at, summary, '' AS messages, count(*) OVER () AS total FROM trace_sessions
+        WHERE $1::text IS NULL OR device_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3`,
+        [deviceId ?? null, limit, offset],
+      );
+      const total =
+        rows.length > 0
+          ? Number(rows[0]!['total'])
+          : Number(
+              (
+                await this.db.query('SELECT count(*) AS n FROM trace_sessions WHERE $1::text IS NULL OR device_id = $1', [deviceId ?? null])
+              )[0]!['n'],
+            );
+      return { rows: rows.map(traceOf), total };
+    },
+    get: async (id) => {
+      const r = (await this.db.query('SELECT * FROM trace_sessions WHERE id = $1', [id]))[0];
+      return r ? traceOf(r) : undefined;
+    },
+  };
+
+  // the row is the lock: opening a poll and offering a Package#0 take it in turn, so a Package#0 is
+  // either handed to the open poll's instance or kept where the next poll finds it, never lost between
+  readonly pushRelay: PushRelay = {
+    opened: async (deviceId, since) => {
+      // what is kept stays until taken: a Package#0 offered meanwhile finds the poll open and is relayed here
+      const rows = await this.db.query(
+        `INSERT INTO push_polls (device_id, instance_id, since, open) VALUES ($1, $2, $3, true)
+        ON CONFLICT (device_id) DO UPDATE SET instance_id = excluded.instance_id, since = excluded.since, open = true
+        RETURNING held`,
+        [deviceId, this.instanceId, since],
+      );
+      const held = rows[0]?.['held'];
+      if (!(held instanceof Uint8Array)) return undefined;
+      await this.db.query('UPDATE push_polls SET held = NULL WHERE device_id = $1 AND held = $2', [deviceId, held]);
+      return new Uint8Array(held);
+    },
+    closed: async (deviceId, since) => {
+      await this.db.query('UPDATE push_polls SET open = false WHERE device_id = $1 AND instance_id = $2 AND since = $3', [
+        deviceId,
+        this.instanceId,
+        since,
+      ]);
+    },
+    offer: async (deviceId, bytes) => {
+      // an open poll on a live instance gets it relayed ('self': this one); otherwise it is kept
+      const rows = await this.db.query(
+        `INSERT INTO push_polls (device_id, instance_id, since, open, held) VALUES ($1, '', 0, false, $2)
+        ON CONFLICT (device_id) DO UPDATE SET held = CASE
+          WHEN push_polls.open AND push_polls.instance_id IN (SELECT id FROM server_instances WHERE beat_at > $4) THEN push_polls.held
+          ELSE excluded.held END
+        RETURNING CASE WHEN open AND instance_id IN (SELECT id FROM server_instances WHERE beat_at > $4)
+          THEN (CASE WHEN instance_id = $3 THEN 'self' ELSE instance_id END) END AS holder`,
+        [deviceId, bytes, this.instanceId, Date.now() - DEAD_AFTER_MS],
+      );
+      const holder = rows[0]?.['holder'];
+      return typeof holder === 'string' ? holder : undefined;
     },
     holder: async (deviceId, since) => {
       const r = (
@@ -346,7 +444,7 @@ export class PgServerStore implements ServerStore {
     this.db.facts().delete(NOTHING_QUEUED + op.deviceId);
     const rows = await this.db.query(
       `INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
-        state, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'queued',$11,$11) RETURNING *`,
+        state, created_at, updated_at, retry) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'queued',$11,$11,$12) RETURNING *`,
       [
         op.id,
         op.deviceId,
@@ -359,6 +457,7 @@ export class PgServerStore implements ServerStore {
         op.type ?? null,
         op.correlator ?? null,
         now,
+        op.retry ?? null,
       ],
     );
     return operationOf(rows[0]!);
@@ -369,13 +468,15 @@ export class PgServerStore implements ServerStore {
     return r ? operationOf(r) : undefined;
   }
 
-  async listOperations(deviceId: string, options: { limit?: number; offset?: number } = {}): Promise<OperationRow[]> {
+  async listOperations(
+    deviceId: string,
+    options: { limit?: number; offset?: number; state?: OperationState } = {},
+  ): Promise<OperationRow[]> {
     return (
-      await this.db.query('SELECT * FROM operations WHERE device_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3', [
-        deviceId,
-        options.limit ?? null,
-        options.offset ?? 0,
-      ])
+      await this.db.query(
+        'SELECT * FROM operations WHERE device_id = $1 AND ($4::text IS NULL OR state = $4) ORDER BY seq DESC LIMIT $2 OFFSET $3',
+        [deviceId, options.limit ?? null, options.offset ?? 0, options.state ?? null],
+      )
     ).map(operationOf);
   }
 
@@ -396,7 +497,7 @@ export class PgServerStore implements ServerStore {
     return this.db.transaction(async () => {
       const rows = await this.db.query(
         'UPDATE operations SET state = $1, status = $2, results = $3, note = $6, sent_by = NULL, updated_at = $4 WHERE id = $5 RETURNING *',
-        [outcome.state, outcome.status, outcome.results ? toJson(outcome.results) : null, now, id, outcome.note ?? null],
+        [outcome.state, outcome.status ?? null, outcome.results ? toJson(outcome.results) : null, now, id, outcome.note ?? null],
       );
       await this.notify({ kind: 'operation', id });
       return rows[0] ? operationOf(rows[0]) : undefined;
@@ -414,6 +515,21 @@ export class PgServerStore implements ServerStore {
   async requeueAllSent(_now: number): Promise<number> {
     // what this process and dead instances sent: the other instances' sessions are still open
     return this.requeueOrphans(true);
+  }
+
+  async resolveOperation(id: string, resolution: DoubtResolution, now: number, note: string): Promise<OperationRow | undefined> {
+    const [state, status] = RESOLVED[resolution];
+    return this.db.transaction(async () => {
+      const rows = await this.db.query(
+        `UPDATE operations SET state = $1, status = $2, note = $3, updated_at = $4 WHERE id = $5 AND state = 'indoubt' RETURNING *`,
+        [state, status, note, now, id],
+      );
+      if (rows.length === 0) return undefined;
+      const op = operationOf(rows[0]!);
+      if (state === 'queued') this.db.facts().delete(NOTHING_QUEUED + op.deviceId);
+      await this.notify({ kind: 'operation', id });
+      return op;
+    });
   }
 
   async cancelOperation(id: string, status: number, now: number): Promise<boolean> {
@@ -519,15 +635,29 @@ export class PgServerStore implements ServerStore {
     this.closed = true;
     if (this.beat) clearInterval(this.beat);
     await this.listener?.end().catch(() => undefined);
-    // a clean stop: whatever this instance still had out goes back to the queue at once
+    // a clean stop: whatever this instance still had out goes back to the queue at once, but an Add,
+    // Exec or Copy that may have reached the device (in doubt)
     await this.db
-      .query(`UPDATE operations SET state = 'queued', sent_by = NULL, updated_at = $1 WHERE state = 'sent' AND sent_by = $2`, [
-        Date.now(),
-        this.instanceId,
-      ])
+      .query(
+        `UPDATE operations SET sent_by = NULL, updated_at = $1,
+          state = CASE WHEN ${RESENDABLE_SQL} THEN 'queued' ELSE 'indoubt' END,
+          note = CASE WHEN ${RESENDABLE_SQL} THEN note ELSE $3 END
+        WHERE state = 'sent' AND sent_by = $2`,
+        [Date.now(), this.instanceId, ORPHAN_DOUBT_NOTE],
+      )
       .catch(() => undefined);
     await this.db.query('DELETE FROM push_polls WHERE instance_id = $1', [this.instanceId]).catch(() => undefined);
     await this.db.query('DELETE FROM server_instances WHERE id = $1', [this.instanceId]).catch(() => undefined);
     await this.db.close();
   }
+}
+
+function traceOf(r: Row): TraceRow {
+  return {
+    id: String(r['id']),
+    deviceId: String(r['device_id']),
+    startedAt: Number(r['started_at']),
+    summary: String(r['summary']),
+    messages: String(r['messages']),
+  };
 }

@@ -14,7 +14,10 @@ import {
   fromJson,
   num,
   operationOf,
+  ORPHAN_DOUBT_NOTE,
   NEW_DEVICE_COLUMNS,
+  RESENDABLE_SQL,
+  RESOLVED,
   newDeviceValues,
   type Row,
   toJson,
@@ -27,8 +30,10 @@ import type {
   DeviceJobRow,
   DeviceRow,
   DeviceUpdate,
+  DoubtResolution,
   OperationFinish,
   OperationRow,
+  OperationState,
   ServerStore,
   SyncAccounts,
 } from '../server.ts';
@@ -62,6 +67,8 @@ const MIGRATIONS: readonly string[] = [
    UPDATE alerts SET type = json_extract(items, '$[0].type');
    CREATE INDEX alerts_type ON alerts(type, id);
    CREATE INDEX alerts_received ON alerts(received_at, id);`,
+  // operations that may be sent again when whether they ran is unknown (in doubt otherwise)
+  `ALTER TABLE operations ADD COLUMN retry TEXT;`,
 ];
 
 /** the schema version this gwmo writes: a newer file is refused, an older one migrated on open */
@@ -217,7 +224,7 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
 
   async queueOperation(op: Omit<OperationRow, 'state' | 'createdAt' | 'updatedAt'>, now: number): Promise<OperationRow> {
     const rows = this.sql(`INSERT INTO operations (id, device_id, kind, target, source, data_text, data_blob, format, type, correlator,
-        state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,'queued',?,?) RETURNING *`).all(
+        retry, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'queued',?,?) RETURNING *`).all(
       op.id,
       op.deviceId,
       op.kind,
@@ -228,6 +235,7 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
       op.format ?? null,
       op.type ?? null,
       op.correlator ?? null,
+      op.retry ?? null,
       now,
       now,
     ) as Row[];
@@ -239,10 +247,15 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     return r ? operationOf(r) : undefined;
   }
 
-  async listOperations(deviceId: string, options: { limit?: number; offset?: number } = {}): Promise<OperationRow[]> {
+  async listOperations(
+    deviceId: string,
+    options: { limit?: number; offset?: number; state?: OperationState } = {},
+  ): Promise<OperationRow[]> {
+    const state = options.state === undefined ? '' : ' AND state = ?';
     return (
-      this.sql('SELECT * FROM operations WHERE device_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?').all(
+      this.sql(`SELECT * FROM operations WHERE device_id = ?${state} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(
         deviceId,
+        ...(options.state === undefined ? [] : [options.state]),
         options.limit ?? -1,
         options.offset ?? 0,
       ) as Row[]
@@ -276,7 +289,7 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     // all(), not get(): get() leaves a RETURNING statement unfinished, and its open read keeps the WAL from being checkpointed
     const [r] = this.sql('UPDATE operations SET state = ?, status = ?, results = ?, note = ?, updated_at = ? WHERE id = ? RETURNING *').all(
       outcome.state,
-      outcome.status,
+      outcome.status ?? null,
       outcome.results ? toJson(outcome.results) : null,
       outcome.note ?? null,
       now,
@@ -293,7 +306,21 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   }
 
   async requeueAllSent(now: number): Promise<number> {
-    return Number(this.sql(`UPDATE operations SET state = 'queued', updated_at = ? WHERE state = 'sent'`).run(now).changes);
+    return this.transaction(() => {
+      this.sql(`UPDATE operations SET state = 'indoubt', note = ?, updated_at = ? WHERE state = 'sent' AND NOT ${RESENDABLE_SQL}`).run(
+        ORPHAN_DOUBT_NOTE,
+        now,
+      );
+      return Number(this.sql(`UPDATE operations SET state = 'queued', updated_at = ? WHERE state = 'sent'`).run(now).changes);
+    });
+  }
+
+  async resolveOperation(id: string, resolution: DoubtResolution, now: number, note: string): Promise<OperationRow | undefined> {
+    const [state, status] = RESOLVED[resolution];
+    const [r] = this.sql(
+      `UPDATE operations SET state = ?, status = ?, note = ?, updated_at = ? WHERE id = ? AND state = 'indoubt' RETURNING *`,
+    ).all(state, status, note, now, id) as Row[];
+    return r ? operationOf(r) : undefined;
   }
 
   async cancelOperation(id: string, status: number, now: number): Promise<boolean> {

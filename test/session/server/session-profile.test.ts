@@ -1,5 +1,5 @@
 // A per-device session profile, and a device that drops a session with commands unanswered: what it
-// can be sent again goes back to the queue at once, what may have run fails with the reason, and
+// can be sent again goes back to the queue at once, what may have run is in doubt with the reason, and
 // the next session sends fewer commands per message.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -18,7 +18,7 @@ test('commandsPerMessage caps each message; the rest follows in the next ones', 
   assert.equal(sent(m1).length, 3);
 });
 
-test('a device that aborts mid-session: Gets are queued again at once, an Add fails as unknown, and the next session sends half as many', async () => {
+test('a device that aborts mid-session: Gets are queued again at once, an Add is in doubt, and the next session sends half as many', async () => {
   const ends: SessionSummary[] = [];
   const { service, store, session } = await engineRig({ events: { sessionEnded: (_d, _o, summary) => summary && ends.push(summary) } });
   const gets = await queueGets(service, 4);
@@ -32,10 +32,13 @@ test('a device that aborts mid-session: Gets are queued again at once, an Add fa
     assert.deepEqual([op.state, op.note], ['queued', 'the device dropped the session before answering; queued again']);
   }
   const a = (await store.getOperation(add.id))!;
-  assert.deepEqual([a.state, a.status], ['failed', 408]);
-  assert.match(a.note ?? '', /whether the Add ran is unknown, so it is not sent again/);
+  assert.deepEqual([a.state, a.status], ['indoubt', undefined]);
+  assert.match(
+    a.note ?? '',
+    /^sent in session \S+ at \d{4}-.*; no status received \(session aborted\): whether the Add ran is unknown, so it is not sent again/,
+  );
   assert.deepEqual(
-    ends.map((e) => [e.outcome, e.requeued, e.failedUnknown, e.commandsPerMessage]),
+    ends.map((e) => [e.outcome, e.requeued, e.inDoubt, e.commandsPerMessage]),
     [['aborted', 4, 1, 2]],
   );
   assert.equal((await store.getDevice(DEV))!.sessionProfile?.effectiveCommandsPerMessage, 2, 'remembered on the device');
@@ -74,4 +77,34 @@ test('setting commandsPerMessage through the API starts the learned back-off ove
     { explicitFormat: false, deviceLrgObj: true },
     'a refused change changes nothing',
   );
+});
+
+test('a device package that leaves commands unanswered: the Get goes again at once, the Add is in doubt', async () => {
+  const { service, store, session } = await engineRig();
+  const [get] = await queueGets(service, 1);
+  const add = await service.queue(DEV, { kind: 'Add', path: './Vendor/gwmo/New', value: 'v' });
+  const s = session();
+  assert.equal(sent(await s.start()).length, 2);
+  const next = await s.send([]); // a complete package, no Status for either
+  assert.deepEqual(
+    sent(next).map((c) => c.kind),
+    ['Get'],
+    'the Get is sent again in the same session, the Add is not',
+  );
+  assert.equal((await store.getOperation(get!.id))!.state, 'sent');
+  const a = (await store.getOperation(add.id))!;
+  assert.equal(a.state, 'indoubt');
+  assert.match(a.note ?? '', /no status received \(the device ended its package without answering it\)/);
+});
+
+test('a server that stops with an Add in flight leaves it in doubt, a Get queued', async () => {
+  const { service, store, session, engine } = await engineRig();
+  const [get] = await queueGets(service, 1);
+  const add = await service.queue(DEV, { kind: 'Add', path: './Vendor/gwmo/New', value: 'v' });
+  assert.equal(sent(await session().start()).length, 2);
+  await engine.close();
+  assert.equal((await store.getOperation(get!.id))!.state, 'queued');
+  const a = (await store.getOperation(add.id))!;
+  assert.equal(a.state, 'indoubt');
+  assert.match(a.note ?? '', /no status received \(the server stopped first\)/);
 });

@@ -129,7 +129,7 @@ export function fanoutWatchView(ctx, gatewayId, name) {
     const done = Number(p.Done ?? 0);
     progress.max = Math.max(total, 1);
     progress.value = done;
-    text.textContent = `${done} of ${total} devices done: ${p.Succeeded ?? 0} succeeded, ${p.Failed ?? 0} failed.`;
+    text.textContent = `${done} of ${total} devices done: ${p.Succeeded ?? 0} succeeded, ${p.Failed ?? 0} failed${doubtText(p)}.`;
     state.textContent = `State: ${STATES[job.State] ?? job.State}`;
     state.dataset.state = STATES[job.State] ?? String(job.State);
     const agg = Object.entries(job.Aggregate ?? {});
@@ -168,7 +168,7 @@ export function fanoutWatchView(ctx, gatewayId, name) {
     );
     announce(
       final
-        ? `Fanout ${name} ${STATES[job.State] ?? 'ended'}: ${p.Succeeded ?? 0} succeeded, ${p.Failed ?? 0} failed`
+        ? `Fanout ${name} ${STATES[job.State] ?? 'ended'}: ${p.Succeeded ?? 0} succeeded, ${p.Failed ?? 0} failed${doubtText(p)}`
         : `${done} of ${total} done`,
     );
   };
@@ -189,4 +189,9 @@ export function fanoutWatchView(ctx, gatewayId, name) {
       api('GET', `/api/gateways/${gid}/fanouts/${enc(name)}?wait=0`).catch((err) => note.replaceChildren(errorText(err)));
     }
   });
+}
+
+/** devices whose Add, Exec or Copy went out and never came back: not succeeded, not failed, not retried */
+function doubtText(p) {
+  return Number(p.InDoubt ?? 0) > 0 ? `, ${p.InDoubt} in doubt (whether it ran is unknown)` : '';
 }
