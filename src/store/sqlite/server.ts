@@ -17,6 +17,15 @@ import {
   toJson,
   UPDATE_COLUMNS,
 } from '../rows.ts';
+import {
+  type BeyondStep,
+  DEVICE_RANGE_SQL,
+  deleteBeyondSql,
+  type HistoryKind,
+  nextCursor,
+  olderSql,
+  type PerDeviceKind,
+} from '../history.ts';
 import type {
   AccountPatch,
   AlertQuery,
@@ -58,6 +67,12 @@ const MIGRATIONS: readonly string[] = [
    UPDATE alerts SET type = json_extract(items, '$[0].type');
    CREATE INDEX alerts_type ON alerts(type, id);
    CREATE INDEX alerts_received ON alerts(received_at, id);`,
+  // retention: finished history found by age without reading what is still open (docs/operations.md, Retention)
+  `ALTER TABLE device_jobs ADD COLUMN state TEXT;
+   ALTER TABLE device_jobs ADD COLUMN updated_at INTEGER;
+   UPDATE device_jobs SET state = json_extract(record, '$.state'), updated_at = json_extract(record, '$.updatedAt');
+   CREATE INDEX device_jobs_done ON device_jobs(updated_at) WHERE state = 'done';
+   CREATE INDEX operations_finished ON operations(updated_at) WHERE state IN ('done', 'failed');`,
 ];
 
 /**
@@ -320,8 +335,9 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
 
   async putDeviceJob(job: DeviceJobRow): Promise<void> {
     this.sql(
-      'INSERT INTO device_jobs (id, device_id, correlator, record) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record',
-    ).run(job.id, job.deviceId, job.correlator ?? null, toJson(job));
+      `INSERT INTO device_jobs (id, device_id, correlator, record, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record, state = excluded.state, updated_at = excluded.updated_at`,
+    ).run(job.id, job.deviceId, job.correlator ?? null, toJson(job), job.state, job.updatedAt);
   }
 
   async getDeviceJob(id: string): Promise<DeviceJobRow | undefined> {
@@ -368,6 +384,17 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   async getAlert(id: number): Promise<AlertRow | undefined> {
     const r = this.sql('SELECT * FROM alerts WHERE id = ?').get(id) as Row | undefined;
     return r ? alertOf(r) : undefined;
+  }
+
+  async pruneOlder(kind: HistoryKind, before: number, limit: number): Promise<number> {
+    return Number(this.sql(olderSql(kind, false)).run(before, limit).changes);
+  }
+
+  async pruneBeyond(kind: PerDeviceKind, keep: number, cursor: string, devices: number, limit: number): Promise<BeyondStep> {
+    const range = (this.sql(DEVICE_RANGE_SQL).all(cursor, devices) as Row[]).map((r) => String(r['device_id']));
+    if (range.length === 0) return { removed: 0, next: undefined };
+    const removed = Number(this.sql(deleteBeyondSql(kind)).run(cursor, range[range.length - 1]!, keep, limit).changes);
+    return { removed, next: nextCursor(cursor, range, devices, removed, limit) };
   }
 
   async close(): Promise<void> {

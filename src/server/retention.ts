@@ -1,0 +1,145 @@
+// Retention: history (finished operations, alerts, finished device jobs; on a gateway also finished
+// fanout jobs) pruned in the background, in batches of a few hundred rows, each its own statement,
+// the event loop free between them, so a check-in never waits behind a long transaction. What each
+// run removed is counted per kind (gwmo_retention_pruned_total{kind}) and logged at debug.
+import { Counter, type Registry } from 'prom-client';
+
+import type { PerDeviceKind } from '../store/history.ts';
+import type { ServerStore } from '../store/server.ts';
+
+const DAY_MS = 86_400_000;
+/** rows per statement: a few milliseconds of work on either store */
+export const PRUNE_BATCH = 500;
+/** devices whose per-device count one statement looks at */
+const DEVICES_PER_STEP = 200;
+
+/** How much of one kind of history is kept: by age (days, 0: no limit) and by count per device (0: no limit). */
+export interface KeepRule {
+  readonly days: number;
+  readonly perDevice?: number;
+}
+
+export interface ServerRetention {
+  readonly operations: KeepRule;
+  readonly alerts: KeepRule;
+  readonly deviceJobs: KeepRule;
+}
+
+/** What is kept when nothing is configured (docs/operations.md, Retention). */
+export const DEFAULT_RETENTION: ServerRetention = {
+  operations: { days: 30, perDevice: 200 },
+  alerts: { days: 30, perDevice: 1000 },
+  deviceJobs: { days: 30 },
+};
+
+/** One kind's prune: yields the rows each batch removed; the runner yields the event loop between batches. */
+export interface PruneStep {
+  readonly kind: string;
+  run(now: number): AsyncIterable<number>;
+}
+
+/** Steps pruning a server store (the server's, or a gateway's LAN-side one) after `retention`. */
+export function storeSteps(store: ServerStore, retention: () => ServerRetention, batch = PRUNE_BATCH): PruneStep[] {
+  const older = (kind: keyof ServerRetention): PruneStep => ({
+    kind,
+    async *run(now) {
+      const days = retention()[kind].days;
+      if (days <= 0) return;
+      for (;;) {
+        const n = await store.pruneOlder(kind, now - days * DAY_MS, batch);
+        yield n;
+        if (n < batch) return;
+      }
+    },
+  });
+  const beyond = (kind: PerDeviceKind): PruneStep => ({
+    kind,
+    async *run() {
+      const keep = retention()[kind].perDevice ?? 0;
+      if (keep <= 0) return;
+      let cursor: string | undefined = '';
+      while (cursor !== undefined) {
+        const step = await store.pruneBeyond(kind, keep, cursor, DEVICES_PER_STEP, batch);
+        yield step.removed;
+        cursor = step.next;
+      }
+    },
+  });
+  return [older('operations'), beyond('operations'), older('alerts'), beyond('alerts'), older('deviceJobs')];
+}
+
+export interface PrunerOptions {
+  readonly steps: readonly PruneStep[];
+  /** between runs; 0: only when runOnce is called */
+  readonly intervalMs: number;
+  readonly registry?: Registry;
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  readonly now?: () => number;
+}
+
+export class Pruner {
+  private readonly options: PrunerOptions;
+  private readonly counter: Counter<'kind'> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<Record<string, number>> | undefined;
+  private stopped = false;
+  /** statements run by the last run (a test sees a large prune go in batches) */
+  statements = 0;
+
+  constructor(options: PrunerOptions) {
+    this.options = options;
+    if (options.registry)
+      this.counter = new Counter({
+        name: 'gwmo_retention_pruned_total',
+        help: 'history rows removed by retention, by kind (operations, alerts, deviceJobs; on a gateway also gatewayJobs)',
+        labelNames: ['kind'],
+        registers: [options.registry],
+      });
+  }
+
+  /** Runs every `intervalMs`, the first run one interval after start (not while the process starts up). */
+  start(): void {
+    if (this.options.intervalMs <= 0) return;
+    // a little jitter: instances started together on one database do not prune in step
+    const every = this.options.intervalMs * (0.9 + Math.random() * 0.2);
+    this.timer = setInterval(
+      () => void this.runOnce().catch((err) => this.options.log?.('retention.error', { error: String(err) })),
+      every,
+    );
+    this.timer.unref();
+  }
+
+  /** One run over every step (joins the run under way); rows removed by kind. */
+  runOnce(): Promise<Record<string, number>> {
+    this.running ??= this.run().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async run(): Promise<Record<string, number>> {
+    const now = (this.options.now ?? Date.now)();
+    const removed: Record<string, number> = {};
+    const started = Date.now();
+    this.statements = 0;
+    for (const step of this.options.steps) {
+      for await (const n of step.run(now)) {
+        this.statements++;
+        if (n > 0) {
+          removed[step.kind] = (removed[step.kind] ?? 0) + n;
+          this.counter?.inc({ kind: step.kind }, n);
+        }
+        if (this.stopped) return removed;
+        // between batches the event loop runs whatever waits (DM messages, API calls)
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    this.options.log?.('retention.run', { removed, statements: this.statements, ms: Date.now() - started });
+    return removed;
+  }
+
+  /** Stops the timer and the run under way after its current batch. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+}
