@@ -70,8 +70,8 @@ export function storeSteps(store: ServerStore, retention: () => ServerRetention,
 
 export interface PrunerOptions {
   readonly steps: readonly PruneStep[];
-  /** between runs; 0: only when runOnce is called */
-  readonly intervalMs: number;
+  /** between runs, read before each wait (a gateway's is set through its config MO); 0: only when runOnce is called */
+  readonly intervalMs: number | (() => number);
   readonly registry?: Registry;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
   readonly now?: () => number;
@@ -81,6 +81,7 @@ export class Pruner {
   private readonly options: PrunerOptions;
   private readonly counter: Counter<'kind'> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private started = false;
   private running: Promise<Record<string, number>> | undefined;
   private stopped = false;
   /** statements run by the last run (a test sees a large prune go in batches) */
@@ -99,14 +100,23 @@ export class Pruner {
 
   /** Runs every `intervalMs`, the first run one interval after start (not while the process starts up). */
   start(): void {
-    if (this.options.intervalMs <= 0) return;
-    // a little jitter: instances started together on one database do not prune in step
-    const every = this.options.intervalMs * (0.9 + Math.random() * 0.2);
-    this.timer = setInterval(
-      () => void this.runOnce().catch((err) => this.options.log?.('retention.error', { error: String(err) })),
-      every,
-    );
-    this.timer.unref();
+    if (this.started) return;
+    this.started = true;
+    const interval = this.options.intervalMs;
+    const schedule = (): void => {
+      if (this.stopped) return;
+      const ms = typeof interval === 'number' ? interval : interval();
+      // 0 turns it off; with an interval that may change (a gateway's), it looks again a minute later
+      if (ms <= 0 && typeof interval === 'number') return;
+      // a little jitter: instances started together on one database do not prune in step
+      const wait = ms > 0 ? ms * (0.9 + Math.random() * 0.2) : 60_000;
+      this.timer = setTimeout(() => {
+        const run = ms > 0 ? this.runOnce() : Promise.resolve({});
+        void run.catch((err: unknown) => this.options.log?.('retention.error', { error: String(err) })).finally(schedule);
+      }, wait);
+      this.timer.unref();
+    };
+    schedule();
   }
 
   /** One run over every step (joins the run under way); rows removed by kind. */
@@ -139,7 +149,7 @@ export class Pruner {
   /** Stops the timer and the run under way after its current batch. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
   }
 }

@@ -92,6 +92,50 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     description: 'disk budget for stored images; unreferenced images are evicted (oldest first) to make room; default 1 GiB',
   },
   {
+    path: 'Config/Retention',
+    format: 'node',
+    access: 'G',
+    occurrence: '1',
+    description:
+      'how long the gateway keeps history (docs/operations.md, Retention); one Replace per node sets it on every gateway of a fanout',
+  },
+  {
+    path: 'Config/Retention/JobSeconds',
+    format: 'int',
+    access: 'GR',
+    occurrence: '1',
+    description:
+      'seconds a finished fanout job and its per-device results are kept after it finished, once the server has had its result (default 604800, 7 days; 0 kept)',
+  },
+  {
+    path: 'Config/Retention/Jobs',
+    format: 'int',
+    access: 'GR',
+    occurrence: '1',
+    description: 'finished fanout jobs the server has had the result of, kept at most (default 1000; 0 no limit)',
+  },
+  {
+    path: 'Config/Retention/OperationSeconds',
+    format: 'int',
+    access: 'GR',
+    occurrence: '1',
+    description: 'seconds finished operations of proxied devices, and their alerts, are kept (default 604800; 0 kept)',
+  },
+  {
+    path: 'Config/Retention/OperationsPerDevice',
+    format: 'int',
+    access: 'GR',
+    occurrence: '1',
+    description: 'finished operations, and alerts, kept per proxied device (default 100; 0 no limit)',
+  },
+  {
+    path: 'Config/Retention/IntervalSeconds',
+    format: 'int',
+    access: 'GR',
+    occurrence: '1',
+    description: 'seconds between two pruning runs (default 600; 0 never)',
+  },
+  {
     path: 'Config/ServerAccount',
     format: 'chr',
     access: 'G',

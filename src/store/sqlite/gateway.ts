@@ -44,6 +44,19 @@ export class SqliteGatewayStore implements GatewayStore {
     if (path !== ':memory:')
       this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};`);
     this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /** columns added after the first schema (a file written by an older gwmo gets them on open) */
+  private migrate(): void {
+    const columns = (this.db.prepare('PRAGMA table_info(jobs)').all() as Row[]).map((r) => String(r['name']));
+    if (columns.includes('finished_at')) return;
+    // retention finds finished jobs without parsing every job's record
+    this.db.exec(`BEGIN IMMEDIATE;
+      ALTER TABLE jobs ADD COLUMN finished_at INTEGER;
+      UPDATE jobs SET finished_at = json_extract(record, '$.finishedAt');
+      CREATE INDEX jobs_finished ON jobs(finished_at) WHERE finished_at IS NOT NULL;
+      COMMIT;`);
   }
 
   private sql(text: string): StatementSync {
@@ -203,10 +216,9 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   putJob(row: JobRow): void {
-    this.sql('INSERT INTO jobs (name, record) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record').run(
-      row.name,
-      toJson(row),
-    );
+    this.sql(
+      'INSERT INTO jobs (name, record, finished_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record, finished_at = excluded.finished_at',
+    ).run(row.name, toJson(row), row.finishedAt ?? null);
   }
 
   deleteJob(name: string): boolean {
@@ -233,6 +245,23 @@ export class SqliteGatewayStore implements GatewayStore {
       commands: fromJson<JobResultRow['commands']>(String(r['commands'])),
       at: Number(r['at']),
     }));
+  }
+
+  prunableJobs(before: number, keep: number, readBefore: number, limit: number): string[] {
+    const old = this.sql('SELECT name FROM jobs WHERE finished_at <= ? ORDER BY finished_at LIMIT ?').all(before, limit) as Row[];
+    const beyond =
+      keep > 0
+        ? (this.sql(`SELECT name FROM jobs WHERE finished_at <= ? ORDER BY finished_at DESC LIMIT ? OFFSET ?`).all(
+            readBefore,
+            limit,
+            keep,
+          ) as Row[])
+        : [];
+    return [...new Set([...old, ...beyond].map((r) => String(r['name'])))].slice(0, limit);
+  }
+
+  deleteResults(job: string, limit: number): number {
+    return Number(this.sql('DELETE FROM results WHERE rowid IN (SELECT rowid FROM results WHERE job = ? LIMIT ?)').run(job, limit).changes);
   }
 
   close(): void {
