@@ -10,8 +10,11 @@ import type { ServerStore } from '../store/server.ts';
 const DAY_MS = 86_400_000;
 /** rows per statement: a few milliseconds of work on either store */
 export const PRUNE_BATCH = 500;
-/** devices whose per-device count one statement looks at */
-const DEVICES_PER_STEP = 200;
+/**
+ * devices whose per-device count one statement looks at: the ranking reads their finished rows (up to
+ * 25 × the kept count), a few milliseconds at the defaults
+ */
+const DEVICES_PER_STEP = 25;
 
 /** How much of one kind of history is kept: by age (days, 0: no limit) and by count per device (0: no limit). */
 export interface KeepRule {

@@ -25,12 +25,16 @@ const TABLES: Readonly<Record<HistoryKind, Table>> = {
 const where = (t: Table, extra: string): string => (t.finished ? `${t.finished} AND ${extra}` : extra);
 
 /**
- * Deletes at most `limit` history rows changed before a time; parameters (time, limit). `skipLocked`
- * (PostgreSQL): two instances pruning at once take different rows, and neither waits for the other.
+ * Deletes at most `limit` history rows changed before a time; parameters (time, limit). `postgres`:
+ * two instances pruning at once take different rows (SKIP LOCKED) and neither waits for the other;
+ * the keys as an array, so the DELETE finds them by primary key (as `IN (subquery)` it may scan the table).
  */
-export function olderSql(kind: HistoryKind, skipLocked: boolean): string {
+export function olderSql(kind: HistoryKind, postgres: boolean): string {
   const t = TABLES[kind];
-  return `DELETE FROM ${t.table} WHERE ${t.key} IN (SELECT ${t.key} FROM ${t.table} WHERE ${where(t, `${t.time} < ?`)} LIMIT ?${skipLocked ? ' FOR UPDATE SKIP LOCKED' : ''})`;
+  const keys = `SELECT ${t.key} FROM ${t.table} WHERE ${where(t, `${t.time} < ?`)} LIMIT ?`;
+  return postgres
+    ? `DELETE FROM ${t.table} WHERE ${t.key} = ANY(ARRAY(${keys} FOR UPDATE SKIP LOCKED))`
+    : `DELETE FROM ${t.table} WHERE ${t.key} IN (${keys})`;
 }
 
 /** the next `n` device ids after a cursor; parameters (cursor, n) */
@@ -46,16 +50,14 @@ export function beyondSql(kind: PerDeviceKind): string {
     FROM ${t.table} WHERE ${where(t, 'device_id > ? AND device_id <= ?')}) AS ranked WHERE n > ? LIMIT ?`;
 }
 
-/** SQLite: the same as one statement, parameters (from, to, keep, limit) */
-export function deleteBeyondSql(kind: PerDeviceKind): string {
+/**
+ * Deletes the keys found by beyondSql (still history: nothing finished comes back), as a second
+ * statement: the ranking is a read, which holds no write lock on SQLite and no row lock on PostgreSQL.
+ * Parameter: the keys (PostgreSQL an array, SQLite a JSON array).
+ */
+export function deleteKeysSql(kind: PerDeviceKind, postgres: boolean): string {
   const t = TABLES[kind];
-  return `DELETE FROM ${t.table} WHERE ${t.key} IN (${beyondSql(kind)})`;
-}
-
-/** PostgreSQL: deletes the keys found by beyondSql (still history: nothing finished comes back) */
-export function deleteKeysSql(kind: PerDeviceKind): string {
-  const t = TABLES[kind];
-  return `DELETE FROM ${t.table} WHERE ${where(t, `${t.key} = ANY(?)`)}`;
+  return `DELETE FROM ${t.table} WHERE ${where(t, postgres ? `${t.key} = ANY(?)` : `${t.key} IN (SELECT value FROM json_each(?))`)}`;
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …` */

@@ -82,12 +82,14 @@ const MIGRATIONS: readonly string[] = [
    UPDATE alerts SET type = items::json->0->>'type';
    CREATE INDEX alerts_type ON alerts((type COLLATE "C"), id);
    CREATE INDEX alerts_received ON alerts(received_at, id);`,
-  // retention: finished history found by age without reading what is still open (docs/operations.md, Retention)
+  // retention: finished history found by age without reading what is still open; a device's operations
+  // newest first (the API's list) without sorting its history; docs/scale.md, History
   `ALTER TABLE device_jobs ADD COLUMN state TEXT;
    ALTER TABLE device_jobs ADD COLUMN updated_at BIGINT;
    UPDATE device_jobs SET state = record::json->>'state', updated_at = (record::json->>'updatedAt')::bigint;
    CREATE INDEX device_jobs_done ON device_jobs(updated_at) WHERE state = 'done';
-   CREATE INDEX operations_finished ON operations(updated_at) WHERE state IN ('done', 'failed');`,
+   CREATE INDEX operations_finished ON operations(updated_at) WHERE state IN ('done', 'failed');
+   CREATE INDEX operations_device_seq ON operations(device_id, seq);`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -533,7 +535,7 @@ export class PgServerStore implements ServerStore {
     const keys = (await this.db.query(numbered(beyondSql(kind)), [cursor, range[range.length - 1]!, keep, limit])).map((r) =>
       String(r['k']),
     );
-    const removed = keys.length === 0 ? 0 : (await this.db.query(`${numbered(deleteKeysSql(kind))} RETURNING 1`, [keys])).length;
+    const removed = keys.length === 0 ? 0 : (await this.db.query(`${numbered(deleteKeysSql(kind, true))} RETURNING 1`, [keys])).length;
     return { removed, next: nextCursor(cursor, range, devices, keys.length, limit) };
   }
 

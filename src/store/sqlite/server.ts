@@ -20,7 +20,8 @@ import {
 import {
   type BeyondStep,
   DEVICE_RANGE_SQL,
-  deleteBeyondSql,
+  beyondSql,
+  deleteKeysSql,
   type HistoryKind,
   nextCursor,
   olderSql,
@@ -67,12 +68,15 @@ const MIGRATIONS: readonly string[] = [
    UPDATE alerts SET type = json_extract(items, '$[0].type');
    CREATE INDEX alerts_type ON alerts(type, id);
    CREATE INDEX alerts_received ON alerts(received_at, id);`,
-  // retention: finished history found by age without reading what is still open (docs/operations.md, Retention)
+  // retention: finished history found by age without reading what is still open; a device's operations
+  // newest first (the API's list) without sorting its history; docs/scale.md, History
   `ALTER TABLE device_jobs ADD COLUMN state TEXT;
    ALTER TABLE device_jobs ADD COLUMN updated_at INTEGER;
    UPDATE device_jobs SET state = json_extract(record, '$.state'), updated_at = json_extract(record, '$.updatedAt');
    CREATE INDEX device_jobs_done ON device_jobs(updated_at) WHERE state = 'done';
-   CREATE INDEX operations_finished ON operations(updated_at) WHERE state IN ('done', 'failed');`,
+   CREATE INDEX operations_finished ON operations(updated_at) WHERE state IN ('done', 'failed');
+   CREATE INDEX operations_device_seq ON operations(device_id, seq);
+   CREATE INDEX operations_sent ON operations(state) WHERE state = 'sent';`,
 ];
 
 /**
@@ -393,8 +397,9 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   async pruneBeyond(kind: PerDeviceKind, keep: number, cursor: string, devices: number, limit: number): Promise<BeyondStep> {
     const range = (this.sql(DEVICE_RANGE_SQL).all(cursor, devices) as Row[]).map((r) => String(r['device_id']));
     if (range.length === 0) return { removed: 0, next: undefined };
-    const removed = Number(this.sql(deleteBeyondSql(kind)).run(cursor, range[range.length - 1]!, keep, limit).changes);
-    return { removed, next: nextCursor(cursor, range, devices, removed, limit) };
+    const keys = (this.sql(beyondSql(kind)).all(cursor, range[range.length - 1]!, keep, limit) as Row[]).map((r) => num(r['k'])!);
+    const removed = keys.length === 0 ? 0 : Number(this.sql(deleteKeysSql(kind, false)).run(JSON.stringify(keys)).changes);
+    return { removed, next: nextCursor(cursor, range, devices, keys.length, limit) };
   }
 
   async close(): Promise<void> {
