@@ -4,6 +4,7 @@
 // run removed is counted per kind (gwmo_retention_pruned_total{kind}) and logged at debug.
 import { Counter, type Registry } from 'prom-client';
 
+import type { AuthStore } from '../store/auth.ts';
 import type { PerDeviceKind } from '../store/history.ts';
 import type { ServerStore } from '../store/server.ts';
 
@@ -71,6 +72,21 @@ export function storeSteps(store: ServerStore, retention: () => ServerRetention,
   return [older('operations'), beyond('operations'), older('alerts'), beyond('alerts'), older('deviceJobs')];
 }
 
+/** API tokens that expired or were revoked more than `days()` ago (dashboard logins leave one each). */
+export function tokenStep(auth: AuthStore, days: () => number, batch = PRUNE_BATCH): PruneStep {
+  return {
+    kind: 'tokens',
+    async *run(now) {
+      if (days() <= 0) return;
+      for (;;) {
+        const n = await auth.pruneTokens(now - days() * DAY_MS, batch);
+        yield n;
+        if (n < batch) return;
+      }
+    },
+  };
+}
+
 export interface PrunerOptions {
   readonly steps: readonly PruneStep[];
   /** between runs, read before each wait (a gateway's is set through its config MO); 0: only when runOnce is called */
@@ -95,7 +111,7 @@ export class Pruner {
     if (options.registry)
       this.counter = new Counter({
         name: 'gwmo_retention_pruned_total',
-        help: 'history rows removed by retention, by kind (operations, alerts, deviceJobs; on a gateway also gatewayJobs)',
+        help: 'history rows removed by retention, by kind (operations, alerts, deviceJobs, tokens; on a gateway also gatewayJobs)',
         labelNames: ['kind'],
         registers: [options.registry],
       });

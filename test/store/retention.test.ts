@@ -2,9 +2,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 
+import { Pruner, tokenStep } from '../../src/server/retention.ts';
+import type { AuthStore } from '../../src/store/auth.ts';
+import { PgAuthStore } from '../../src/store/postgres/auth.ts';
 import { PgServerStore } from '../../src/store/postgres/server.ts';
+import { SqliteAuthStore } from '../../src/store/sqlite/auth.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 import { type PgCluster, startPostgres } from '../support/postgres.ts';
 import { retentionContract } from './retention-contract.ts';
@@ -22,3 +27,28 @@ after(async () => {
 
 retentionContract('sqlite', async () => new SqliteServerStore(join(dir, `s${files++}.db`)));
 retentionContract('postgres', async () => PgServerStore.open(await cluster.database()));
+
+for (const [backend, open] of [
+  ['sqlite', async () => new SqliteAuthStore(join(dir, `a${files++}.db`))],
+  ['postgres', async () => PgAuthStore.open(await cluster.database())],
+] as const)
+  test(`${backend}: API tokens go 30 days after they expired or were revoked; live ones and ones without expiry stay`, async () => {
+    const auth: AuthStore = await open();
+    const DAY = 86_400_000;
+    const now = 100 * DAY;
+    const token = (id: string, more: { expiresAt?: number }) =>
+      auth.putToken({ id, user: 'admin', kind: 'login', label: id, secretHash: 'h', createdAt: 0, ...more });
+    try {
+      await token('expired-long-ago', { expiresAt: now - 31 * DAY });
+      await token('revoked-long-ago', {});
+      await auth.revokeToken('revoked-long-ago', now - 40 * DAY);
+      await token('expired-lately', { expiresAt: now - DAY });
+      await token('live', { expiresAt: now + DAY });
+      await token('no-expiry', {});
+      const pruner = new Pruner({ steps: [tokenStep(auth, () => 30)], intervalMs: 0, now: () => now });
+      assert.deepEqual(await pruner.runOnce(), { tokens: 2 });
+      assert.deepEqual((await auth.listTokens()).map((t) => t.id).sort(), ['expired-lately', 'live', 'no-expiry']);
+    } finally {
+      auth.close();
+    }
+  });

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DmServer } from '../../server/dm-server.ts';
-import { Pruner, type ServerRetention, storeSteps } from '../../server/retention.ts';
+import { Pruner, type ServerRetention, storeSteps, tokenStep } from '../../server/retention.ts';
 import { SessionTrace } from '../../server/trace.ts';
 import { DbUrlError, openServerStores, parseDb, redact } from '../../store/open.ts';
 import { openApiAuth } from '../api-auth.ts';
@@ -31,6 +31,7 @@ export interface ServerFlags {
   keepAlerts: string;
   keepAlertsPerDevice: string;
   keepDeviceJobs: string;
+  keepTokens: string;
   retentionEvery: string;
 }
 
@@ -66,6 +67,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const imageQuotaBytes = byteSize('--image-quota', flags.imageQuota);
   const poolSize = count('--db-pool', flags.dbPool, 1000);
   const retention = retentionOf(flags);
+  const keepTokens = positive('--keep-tokens', flags.keepTokens);
   const retentionEveryMs = positive('--retention-every', flags.retentionEvery) * 1000;
   const log = jsonLog('server');
   const stores = await openServerStores(db, { log, poolSize }).catch((err: unknown) => {
@@ -120,7 +122,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   }
   const api = url.replace(/\/dm$/, '/api');
   const pruner = new Pruner({
-    steps: storeSteps(store, () => retention),
+    steps: [...storeSteps(store, () => retention), tokenStep(stores.auth, () => keepTokens)],
     intervalMs: retentionEveryMs,
     registry: server.metrics.registry,
     log,
