@@ -96,8 +96,7 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     format: 'node',
     access: 'G',
     occurrence: '1',
-    description:
-      'how long the gateway keeps history (docs/operations.md, Retention); one Replace per node sets it on every gateway of a fanout',
+    description: 'how long the gateway keeps history (docs/operations.md, Retention), set by the server (PUT /api/gateways/{id}/config)',
   },
   {
     path: 'Config/Retention/JobSeconds',
