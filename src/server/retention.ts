@@ -9,8 +9,12 @@ import type { PerDeviceKind } from '../store/history.ts';
 import type { ServerStore } from '../store/server.ts';
 
 const DAY_MS = 86_400_000;
-/** rows per statement: a few milliseconds of work on either store */
-export const PRUNE_BATCH = 500;
+/**
+ * rows per statement. Deleting a row of `operations` touches its five indexes: on a 270 MiB SQLite
+ * store at load ~22 on 2 cores, 500 rows held the write lock ~120 ms (BENCHMARKS.md, history); 200
+ * keep what a check-in may wait behind to a few tens of milliseconds there, a few on an idle machine.
+ */
+export const PRUNE_BATCH = 200;
 /**
  * devices whose per-device count one statement looks at: the ranking reads their finished rows (up to
  * 25 × the kept count), a few milliseconds at the defaults
