@@ -11,8 +11,8 @@ import type { ServerStore } from '../store/server.ts';
 const DAY_MS = 86_400_000;
 /**
  * rows per statement. Deleting a row of `operations` touches its five indexes: on a 270 MiB SQLite
- * store at load ~22 on 2 cores, 500 rows held the write lock ~120 ms (BENCHMARKS.md, history); 200
- * keep what a check-in may wait behind to a few tens of milliseconds there, a few on an idle machine.
+ * store at load ~22 on 2 cores, statements of 500 took 72–121 ms on average (BENCHMARKS.md, history),
+ * the write lock held all along; 200 keep what a check-in may wait behind shorter.
  */
 export const PRUNE_BATCH = 200;
 /**
