@@ -2,7 +2,7 @@
 // against a server whose store holds a year of history (bench/support/history-seed.ts: at scale 1,
 // 100k devices, 10M operations, 1M sessions) and against an empty one, side by side in alternating
 // rounds; then one retention run over the seeded store with the default policy (30 days, 200
-// operations and 1,000 alerts per device), timed.
+// operations and 10,000 alerts per device), timed.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -36,7 +36,9 @@ export interface ServerRetention {
 /** What is kept when nothing is configured (docs/operations.md, Retention). */
 export const DEFAULT_RETENTION: ServerRetention = {
   operations: { days: 30, perDevice: 200 },
-  alerts: { days: 30, perDevice: 1000 },
+  // a gateway's alerts are its whole fleet's (inventory, fanouts, LwM2M notifications: the API's
+  // observed values read a gateway's newest 5,000)
+  alerts: { days: 30, perDevice: 10_000 },
   deviceJobs: { days: 30 },
 };
 

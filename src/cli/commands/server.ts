@@ -35,7 +35,11 @@ export function registerServer(program: Command): void {
     .option('--keep-operations <days>', 'finished operations (done, failed) are deleted this many days after they finished (0: kept)', '30')
     .option('--keep-operations-per-device <n>', "a device's finished operations beyond its newest n are deleted (0: no limit)", '200')
     .option('--keep-alerts <days>', 'alerts devices sent are deleted after this many days (0: kept)', '30')
-    .option('--keep-alerts-per-device <n>', "a device's alerts beyond its newest n are deleted (0: no limit)", '1000')
+    .option(
+      '--keep-alerts-per-device <n>',
+      "a device's alerts beyond its newest n are deleted (0: no limit); a gateway's count holds its whole fleet's alerts",
+      '10000',
+    )
     .option('--keep-device-jobs <days>', 'finished device jobs are deleted this many days after they finished (0: kept)', '30')
     .option(
       '--keep-tokens <days>',
