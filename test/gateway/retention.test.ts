@@ -86,3 +86,12 @@ test('by age: a finished job goes after Retention/JobSeconds, but never before t
   assert.deepEqual(await later.runOnce(), { gatewayJobs: 2 }, 'r3 and r4');
   assert.deepEqual(gw.gstore.listJobNames(), ['running', 'unread']);
 });
+
+test("the proxied devices' finished operations on the gateway's LAN side are kept to Retention/OperationsPerDevice", async () => {
+  const before = (await gw.south.listOperations(dev(0))).filter((o) => o.state === 'done').length;
+  assert.ok(before >= 3, `each fanout left a finished Get on the LAN side (${before})`);
+  await viaSession(srv.server.gateways.configure(GW_ID, { 'Retention/OperationsPerDevice': '1' }, 10_000));
+  const removed = await gw.gateway.pruner.runOnce();
+  assert.equal(removed['operations'], 2 * (before - 1));
+  for (const d of [dev(0), dev(1)]) assert.equal((await gw.south.listOperations(d)).length, 1);
+});

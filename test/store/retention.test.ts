@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { Pruner, tokenStep } from '../../src/server/retention.ts';
+import { Pruner, storeSteps, tokenStep } from '../../src/server/retention.ts';
 import type { AuthStore } from '../../src/store/auth.ts';
 import { PgAuthStore } from '../../src/store/postgres/auth.ts';
 import { PgServerStore } from '../../src/store/postgres/server.ts';
@@ -52,3 +52,27 @@ for (const [backend, open] of [
       auth.close();
     }
   });
+
+test('postgres: two instances pruning one database at once delete each row once, and neither fails', async () => {
+  const url = await cluster.database();
+  const [a, b] = await Promise.all([PgServerStore.open(url), PgServerStore.open(url)]);
+  try {
+    await a.putDevice({ deviceId: 'D', scheme: 'syncml:auth-md5', clientName: 'n', clientPassword: 'p', devInfo: {}, createdAt: 1 });
+    await a.batch(async () => {
+      for (let i = 0; i < 300; i++) await a.addAlert({ deviceId: 'D', code: 1226, items: [], receivedAt: 1 });
+    });
+    const retention = {
+      operations: { days: 0 },
+      alerts: { days: 1, perDevice: 10 },
+      deviceJobs: { days: 0 },
+    };
+    const pruner = (s: PgServerStore) =>
+      new Pruner({ steps: storeSteps(s, () => retention, 20), intervalMs: 0, now: () => 10 * 86_400_000 });
+    const [ra, rb] = await Promise.all([pruner(a).runOnce(), pruner(b).runOnce()]);
+    assert.equal((ra['alerts'] ?? 0) + (rb['alerts'] ?? 0), 300, 'every row deleted by one of them, none counted twice');
+    assert.deepEqual(await a.listAlerts('D'), []);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
