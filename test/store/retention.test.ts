@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -10,6 +11,7 @@ import type { AuthStore } from '../../src/store/auth.ts';
 import { PgAuthStore } from '../../src/store/postgres/auth.ts';
 import { PgServerStore } from '../../src/store/postgres/server.ts';
 import { SqliteAuthStore } from '../../src/store/sqlite/auth.ts';
+import { SqliteGatewayStore } from '../../src/store/sqlite/gateway.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 import { type PgCluster, startPostgres } from '../support/postgres.ts';
 import { retentionContract } from './retention-contract.ts';
@@ -75,4 +77,22 @@ test('postgres: two instances pruning one database at once delete each row once,
     await a.close();
     await b.close();
   }
+});
+
+test('a gateway store written before retention gets its finished jobs found on open (finished_at from each record)', () => {
+  const path = join(dir, `g${files++}.db`);
+  const old = new DatabaseSync(path);
+  old.exec('CREATE TABLE jobs (name TEXT PRIMARY KEY, record TEXT NOT NULL)');
+  const insert = old.prepare('INSERT INTO jobs (name, record) VALUES (?, ?)');
+  insert.run('done', JSON.stringify({ name: 'done', targets: [], commandsXml: '', state: 30, createdAt: 1, finishedAt: 5 }));
+  insert.run('running', JSON.stringify({ name: 'running', targets: [], commandsXml: '', state: 20, createdAt: 1 }));
+  old.close();
+  const store = new SqliteGatewayStore(path);
+  try {
+    assert.deepEqual(store.prunableJobs(10, 0, 10, 100), ['done']);
+    assert.deepEqual(store.prunableJobs(4, 0, 4, 100), [], 'finished after the cut-off: kept');
+  } finally {
+    store.close();
+  }
+  new SqliteGatewayStore(path).close(); // opened again: nothing to add
 });
