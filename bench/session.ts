@@ -14,10 +14,10 @@ import { DmHttpClient } from '../src/transport/index.ts';
 import { addAccount, installDevInfo, Tree } from '../src/tree/index.ts';
 
 const TARGET = new URL('./support/session-target.ts', import.meta.url);
-const DEVICES = 50;
+export const DEVICES = 50;
 const SECONDS = 5;
 
-async function startTarget(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+export async function startTarget(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   const child = fork(TARGET, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
@@ -41,13 +41,13 @@ function cpuOf(child: ChildProcess): Promise<number> {
   });
 }
 
-interface Load {
+export interface Load {
   rate: number;
   cpuPerPair: number;
 }
 
 /** DEVICES devices in sessions with the gwmo server, counting HTTP pairs for `seconds`. */
-async function loadDm(url: string, seconds: number, target: ChildProcess): Promise<Load> {
+export async function loadDm(url: string, seconds: number, target: ChildProcess): Promise<Load> {
   let pairs = 0;
   let counting = false;
   let stop = false;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { DmServer } from '../../src/server/dm-server.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 
-const [mode, devicesText, opsText] = process.argv.slice(2);
+// dbPath: an existing store to run on (npm run bench -- history's seeded one); a new empty one by default
+const [mode, devicesText, opsText, dbPath] = process.argv.slice(2);
 let stopProfile = async (): Promise<void> => {};
 if (mode === 'echo') {
   const server = createServer((req, res) => {
@@ -25,14 +26,15 @@ if (mode === 'echo') {
   server.keepAliveTimeout = 30_000;
   server.listen(0, '127.0.0.1', () => console.log(`http://127.0.0.1:${(server.address() as AddressInfo).port}/dm`));
 } else {
-  const store = new SqliteServerStore(join(mkdtempSync(join(tmpdir(), 'gwmo-bench-')), 'server.db'));
+  const store = new SqliteServerStore(dbPath ?? join(mkdtempSync(join(tmpdir(), 'gwmo-bench-')), 'server.db'));
   const server = new DmServer({ store, serverId: 'bench', maxOpsPerPackage: 1 });
   const url = await server.start();
   const devices = Number(devicesText);
   const ops = Number(opsText);
   for (let d = 0; d < devices; d++) {
     const deviceId = `IMEI:${String(d).padStart(15, '0')}`;
-    await server.service.addDevice({ deviceId, name: `dev${d}`, password: 'pw', scheme: 'md5' });
+    // a seeded store has the account already (the same credentials)
+    await server.service.ensureDevice({ deviceId, name: `dev${d}`, password: 'pw', scheme: 'md5' });
     for (let i = 0; i < ops; i++) await server.service.queue(deviceId, { kind: 'Get', path: './DevInfo/Mod' });
   }
   await profileFromNow();

@@ -25,9 +25,10 @@ function rootLogger(): Logger {
   return root;
 }
 
-/** The level an event is logged at, from its name: failures error, refusals warn, the rest info. */
-export function levelOf(event: string): 'info' | 'warn' | 'error' {
+/** The level an event is logged at, from its name: failures error, refusals warn, routine background work debug, the rest info. */
+export function levelOf(event: string): 'debug' | 'info' | 'warn' | 'error' {
   if (/\.error$/.test(event)) return 'error';
+  if (event === 'retention.run') return 'debug';
   if (/[.-](failed|refused|invalid|locked|unavailable|lost)$/.test(event)) return 'warn';
   return 'info';
 }

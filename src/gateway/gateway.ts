@@ -8,6 +8,7 @@ import { DmClientAgent, type SessionReport } from '../client/agent.ts';
 import type { DmClientIdentity } from '../client/device.ts';
 import { AuthScheme, newNonce } from '../protocol/index.ts';
 import { DmServer } from '../server/dm-server.ts';
+import { Pruner } from '../server/retention.ts';
 import { type ServerDeps, standInNonce } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
 import type { ServerStore, SessionProfileRow, SyncAccounts } from '../store/server.ts';
@@ -37,6 +38,7 @@ import { ImageStore } from './images.ts';
 import { inventoryShape } from './mo/inventory.ts';
 import { mountOf } from './mo/shape.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { DELIVERED_KEY, gatewaySteps } from './retention.ts';
 
 /** Northbound (deviceId = the gateway's own DevId) as any DM client; then the LAN side. */
 export interface GatewayOptions extends DmClientIdentity {
@@ -99,6 +101,8 @@ export class DmGateway {
    * `proved(identity, key)` after a handshake (the rotation rule).
    */
   readonly lwm2mCredentials: Lwm2mCredentials;
+  /** history past ./GwMO/Config/Retention, deleted in the background */
+  readonly pruner: Pruner;
   private readonly options: GatewayOptions;
   private readonly http: DmHttpClient;
   private listener: NotificationListener | undefined;
@@ -132,6 +136,12 @@ export class DmGateway {
     this.images = new ImageStore(options.imageDir, gstore, this.config, (a) => this.alert(a));
     this.metrics = new GatewayMetrics(options.deviceId);
     this.lwm2mCredentials = new Lwm2mCredentials(gstore, log);
+    this.pruner = new Pruner({
+      steps: gatewaySteps(gstore, south, this.config),
+      intervalMs: () => this.config.int('Retention/IntervalSeconds') * 1000,
+      registry: this.metrics.registry,
+      log,
+    });
     this.lan = new DmServer({
       store: south,
       serverId: options.lanServerId,
@@ -359,8 +369,9 @@ export class DmGateway {
         host: this.options.notifyHost ?? '127.0.0.1',
         port: this.options.notifyPort,
         onNotification: async (bytes) => {
+          const at = Date.now();
           const report = await this.agent.notified(bytes);
-          if (report) this.logSession(report);
+          if (report) this.logSession(report, at);
         },
         onError: (err) => this.options.log?.('notification.error', { error: String(err) }),
       });
@@ -375,8 +386,9 @@ export class DmGateway {
         username: this.options.username,
         password: this.options.password,
         onNotification: async (bytes) => {
+          const at = Date.now();
           const report = await this.agent.notified(bytes);
-          if (report) this.logSession(report);
+          if (report) this.logSession(report, at);
         },
         onState: (state, detail) => this.options.log?.('push.channel', { state, ...(detail ? { detail } : {}) }),
       });
@@ -390,6 +402,7 @@ export class DmGateway {
     every(500, () => {
       for (const d of this.inventory.sweep(Date.now())) this.events.emit('detached', d.deviceId);
     });
+    this.pruner.start();
     if (this.options.checkInSeconds > 0) every(this.options.checkInSeconds * 1000, () => void this.checkIn());
     this.runner.resume();
   }
@@ -492,10 +505,13 @@ export class DmGateway {
 
   /** A session with the server now (alerts waiting go with it). */
   async checkIn(): Promise<void> {
-    this.logSession(await this.agent.session('client'));
+    const at = Date.now();
+    this.logSession(await this.agent.session('client'), at);
   }
 
-  private logSession(report: SessionReport): void {
+  private logSession(report: SessionReport, startedAt: number): void {
+    // every alert queued before it started went out with it: fanout results the server now has (retention)
+    if (report.end === 'done') this.store.setConfig(DELIVERED_KEY, String(startedAt));
     this.metrics.northSession(report.end);
     this.lastCheckIn = { at: Date.now(), outcome: report.end };
     this.options.log?.('north.session', { end: report.end, messages: report.messages, ...(report.error ? { error: report.error } : {}) });
@@ -531,6 +547,7 @@ export class DmGateway {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.pruner.stop();
     this.runner.halt();
     this.poller?.stop();
     await this.listener?.close();

@@ -54,6 +54,8 @@ export interface AuthStore {
   listTokens(user?: string): Promise<TokenRow[]>;
   revokeToken(id: string, now: number): Promise<boolean>;
   touchToken(id: string, now: number): Promise<void>;
+  /** deletes at most `limit` tokens that expired or were revoked before `before` (they open nothing); how many */
+  pruneTokens(before: number, limit: number): Promise<number>;
 
   /**
    * Runs `work` while no other process sharing the store runs its own (instances starting together

@@ -125,6 +125,14 @@ export interface GatewayStore {
   /** false when the device already has a result for the job (a result is written once) */
   addResult(row: JobResultRow): boolean;
   listResults(job: string): JobResultRow[];
+  /**
+   * Finished jobs (completed or cancelled) that retention may remove, oldest first, at most `limit`:
+   * those finished at or before `before`, and those beyond the newest `keep` of the ones finished at
+   * or before `readBefore` (the server has had their result; 0: no count limit).
+   */
+  prunableJobs(before: number, keep: number, readBefore: number, limit: number): string[];
+  /** deletes at most `limit` of a job's results; how many */
+  deleteResults(job: string, limit: number): number;
 
   close(): void;
 }

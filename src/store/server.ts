@@ -1,6 +1,7 @@
 // What the DM server keeps: device accounts, queued operations with their outcomes, and the
 // alerts devices sent. Interfaces and row types only; sqlite/ (and later postgres/) implement them.
 import type { StoreHealth } from './health.ts';
+import type { BeyondStep, HistoryKind, PerDeviceKind } from './history.ts';
 
 // values are strings, or bytes for binary formats (as the protocol's ItemData)
 type ItemData = string | Uint8Array;
@@ -192,6 +193,14 @@ export interface ServerStore {
   /** alerts of any device matching the query, newest first */
   queryAlerts(query: AlertQuery): Promise<AlertRow[]>;
   getAlert(id: number): Promise<AlertRow | undefined>;
+
+  /** removes at most `limit` history rows of `kind` (finished ones only) last changed before `before`; how many */
+  pruneOlder(kind: HistoryKind, before: number, limit: number): Promise<number>;
+  /**
+   * For the next `devices` devices after `cursor` (device id order), removes history rows of `kind`
+   * beyond the newest `keep` of each device, at most `limit`.
+   */
+  pruneBeyond(kind: PerDeviceKind, keep: number, cursor: string, devices: number, limit: number): Promise<BeyondStep>;
 
   /**
    * Runs `work` as one store transaction: the writes of one DM message (completions, the next

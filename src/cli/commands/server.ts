@@ -32,5 +32,20 @@ export function registerServer(program: Command): void {
       'room all uploaded images may take together (each content counted once), e.g. 500MiB; an upload past it gets 413',
       '10GiB',
     )
+    .option('--keep-operations <days>', 'finished operations (done, failed) are deleted this many days after they finished (0: kept)', '30')
+    .option('--keep-operations-per-device <n>', "a device's finished operations beyond its newest n are deleted (0: no limit)", '200')
+    .option('--keep-alerts <days>', 'alerts devices sent are deleted after this many days (0: kept)', '30')
+    .option(
+      '--keep-alerts-per-device <n>',
+      "a device's alerts beyond its newest n are deleted (0: no limit); a gateway's count holds its whole fleet's alerts",
+      '10000',
+    )
+    .option('--keep-device-jobs <days>', 'finished device jobs are deleted this many days after they finished (0: kept)', '30')
+    .option(
+      '--keep-tokens <days>',
+      'API tokens (dashboard logins too) are deleted this many days after they expired or were revoked (0: kept)',
+      '30',
+    )
+    .option('--retention-every <seconds>', 'how often history past the --keep-* limits is deleted, in small batches (0: never)', '600')
     .action(async (flags: ServerFlags) => (await import('../run/server.ts')).runServer(flags));
 }

@@ -15,6 +15,7 @@ import { NomadicDevice } from '../../sim/nomad.ts';
 import { SqliteGatewayStore } from '../../store/sqlite/gateway.ts';
 import { SqliteAuthStore } from '../../store/sqlite/auth.ts';
 import { SqliteServerStore } from '../../store/sqlite/server.ts';
+import { DEFAULT_RETENTION, Pruner, storeSteps } from '../../server/retention.ts';
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
 import { openApiAuth } from '../api-auth.ts';
 import { CliError } from '../cli-error.ts';
@@ -71,6 +72,10 @@ export async function runDemo(f: Record<string, string>): Promise<void> {
     );
   }
   closers.unshift(() => server.stop());
+  // a demo kept running for days keeps the server's default retention, as gwmo server does
+  const pruner = new Pruner({ steps: storeSteps(store, () => DEFAULT_RETENTION), intervalMs: 600_000, registry: server.metrics.registry });
+  pruner.start();
+  closers.unshift(() => pruner.stop());
   const gateways: DmGateway[] = [];
   const fleets: Fleet[] = [];
   for (const [n, id] of GATEWAYS.entries()) {

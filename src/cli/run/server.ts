@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DmServer } from '../../server/dm-server.ts';
+import { Pruner, type ServerRetention, storeSteps, tokenStep } from '../../server/retention.ts';
 import { SessionTrace } from '../../server/trace.ts';
 import { DbUrlError, openServerStores, parseDb, redact } from '../../store/open.ts';
 import { openApiAuth } from '../api-auth.ts';
@@ -25,6 +26,25 @@ export interface ServerFlags {
   enrolmentSecret?: string;
   metricsToken?: string;
   imageQuota: string;
+  keepOperations: string;
+  keepOperationsPerDevice: string;
+  keepAlerts: string;
+  keepAlertsPerDevice: string;
+  keepDeviceJobs: string;
+  keepTokens: string;
+  retentionEvery: string;
+}
+
+function retentionOf(flags: ServerFlags): ServerRetention {
+  const whole = (name: string, text: string): number => Math.floor(positive(name, text));
+  return {
+    operations: {
+      days: positive('--keep-operations', flags.keepOperations),
+      perDevice: whole('--keep-operations-per-device', flags.keepOperationsPerDevice),
+    },
+    alerts: { days: positive('--keep-alerts', flags.keepAlerts), perDevice: whole('--keep-alerts-per-device', flags.keepAlertsPerDevice) },
+    deviceJobs: { days: positive('--keep-device-jobs', flags.keepDeviceJobs) },
+  };
 }
 
 export async function runServer(flags: ServerFlags): Promise<void> {
@@ -46,6 +66,9 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const maxMsgSize = positive('--max-msg-size', flags.maxMsgSize);
   const imageQuotaBytes = byteSize('--image-quota', flags.imageQuota);
   const poolSize = count('--db-pool', flags.dbPool, 1000);
+  const retention = retentionOf(flags);
+  const keepTokens = positive('--keep-tokens', flags.keepTokens);
+  const retentionEveryMs = positive('--retention-every', flags.retentionEvery) * 1000;
   const log = jsonLog('server');
   const stores = await openServerStores(db, { log, poolSize }).catch((err: unknown) => {
     throw new CliError(err instanceof Error ? err.message : String(err), 1);
@@ -98,8 +121,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     throw new CliError(`cannot listen on ${flags.host}:${flags.port}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   const api = url.replace(/\/dm$/, '/api');
+  const pruner = new Pruner({
+    steps: [...storeSteps(store, () => retention), tokenStep(stores.auth, () => keepTokens)],
+    intervalMs: retentionEveryMs,
+    registry: server.metrics.registry,
+    log,
+  });
+  pruner.start();
   log('server.started', { dm: url, api, serverId: flags.serverId, db: db.kind === 'sqlite' ? db.path : redact(db.url) });
   onShutdown(async () => {
+    await pruner.stop();
     await server.stop();
     await stores.close();
   });

@@ -92,6 +92,15 @@ export class PgAuthStore implements AuthStore {
     await this.db.query('UPDATE auth_tokens SET last_used_at = $1 WHERE id = $2', [now, id]);
   }
 
+  async pruneTokens(before: number, limit: number): Promise<number> {
+    return (
+      await this.db.query(
+        `DELETE FROM auth_tokens WHERE id = ANY(ARRAY(SELECT id FROM auth_tokens WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)) RETURNING 1`,
+        [before, limit],
+      )
+    ).length;
+  }
+
   exclusive<T>(work: () => Promise<T>): Promise<T> {
     // the lock lasts the transaction; the work's queries join it (AsyncLocalStorage)
     return this.db.transaction(async () => {

@@ -43,6 +43,17 @@ import type {
   TraceRow,
 } from '../server.ts';
 import type { StoreHealth } from '../health.ts';
+import {
+  type BeyondStep,
+  beyondSql,
+  DEVICE_RANGE_SQL,
+  deleteKeysSql,
+  type HistoryKind,
+  nextCursor,
+  numbered,
+  olderSql,
+  type PerDeviceKind,
+} from '../history.ts';
 import { IMAGE_MIGRATIONS, IMAGE_TABLES, pgImages } from './images.ts';
 import { connectError, PgPool } from './pool.ts';
 
@@ -87,6 +98,14 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE trace_sessions (id TEXT PRIMARY KEY, device_id TEXT NOT NULL, started_at BIGINT NOT NULL,
      summary TEXT NOT NULL, messages TEXT NOT NULL);
    CREATE INDEX trace_sessions_started ON trace_sessions(started_at DESC, id DESC);`,
+  // retention: finished history found by age without reading what is still open; a device's operations
+  // newest first (the API's list) without sorting its history; docs/scale.md, History
+  `ALTER TABLE device_jobs ADD COLUMN state TEXT;
+   ALTER TABLE device_jobs ADD COLUMN updated_at BIGINT;
+   UPDATE device_jobs SET state = record::json->>'state', updated_at = (record::json->>'updatedAt')::bigint;
+   CREATE INDEX device_jobs_done ON device_jobs(updated_at) WHERE state = 'done';
+   CREATE INDEX operations_finished ON operations(updated_at) WHERE state IN ('done', 'failed');
+   CREATE INDEX operations_device_seq ON operations(device_id, seq);`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -575,8 +594,9 @@ export class PgServerStore implements ServerStore {
   async putDeviceJob(job: DeviceJobRow): Promise<void> {
     await this.db.transaction(async () => {
       await this.db.query(
-        'INSERT INTO device_jobs (id, device_id, correlator, record) VALUES ($1, $2, $3, $4) ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record',
-        [job.id, job.deviceId, job.correlator ?? null, toJson(job)],
+        `INSERT INTO device_jobs (id, device_id, correlator, record, state, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record, state = excluded.state, updated_at = excluded.updated_at`,
+        [job.id, job.deviceId, job.correlator ?? null, toJson(job), job.state, job.updatedAt],
       );
       await this.notify({ kind: 'deviceJob', id: job.id });
     });
@@ -628,6 +648,22 @@ export class PgServerStore implements ServerStore {
   async getAlert(id: number): Promise<AlertRow | undefined> {
     const r = (await this.db.query('SELECT * FROM alerts WHERE id = $1', [id]))[0];
     return r ? alertOf(r) : undefined;
+  }
+
+  // two instances pruning at once is safe: the age prune skips rows another has locked, the per-device
+  // prune deletes rows by key (a row already gone is no error); neither touches what is still open
+  async pruneOlder(kind: HistoryKind, before: number, limit: number): Promise<number> {
+    return (await this.db.query(`${numbered(olderSql(kind, true))} RETURNING 1`, [before, limit])).length;
+  }
+
+  async pruneBeyond(kind: PerDeviceKind, keep: number, cursor: string, devices: number, limit: number): Promise<BeyondStep> {
+    const range = (await this.db.query(numbered(DEVICE_RANGE_SQL), [cursor, devices])).map((r) => String(r['device_id']));
+    if (range.length === 0) return { removed: 0, next: undefined };
+    const keys = (await this.db.query(numbered(beyondSql(kind)), [cursor, range[range.length - 1]!, keep, limit])).map((r) =>
+      String(r['k']),
+    );
+    const removed = keys.length === 0 ? 0 : (await this.db.query(`${numbered(deleteKeysSql(kind, true))} RETURNING 1`, [keys])).length;
+    return { removed, next: nextCursor(cursor, range, devices, keys.length, limit) };
   }
 
   async close(): Promise<void> {

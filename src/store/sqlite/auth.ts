@@ -11,6 +11,8 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS auth_tokens_user ON auth_tokens(user_name);`;
 
 type Row = Record<string, unknown>;
+// a token past its expiry or revoked opens nothing; kept a while so the token list shows what ended
+const PRUNE_TOKENS = `DELETE FROM auth_tokens WHERE id IN (SELECT id FROM auth_tokens WHERE expires_at < ?1 OR revoked_at < ?1 LIMIT ?2)`;
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
 
 export const userOf = (r: Row): UserRow => ({
@@ -105,6 +107,10 @@ export class SqliteAuthStore implements AuthStore {
 
   async touchToken(id: string, now: number): Promise<void> {
     this.db.prepare('UPDATE auth_tokens SET last_used_at = ? WHERE id = ?').run(now, id);
+  }
+
+  async pruneTokens(before: number, limit: number): Promise<number> {
+    return Number(this.db.prepare(PRUNE_TOKENS).run(before, limit).changes);
   }
 
   close(): void {

@@ -13,6 +13,13 @@ const UPGRADES: readonly ((db: DatabaseSync) => void)[] = [
   (db) => {
     if (!hasColumn(db, 'groups', 'mode')) db.exec('ALTER TABLE groups ADD COLUMN mode INTEGER NOT NULL DEFAULT 0');
   },
+  // 2: retention finds finished jobs without parsing every job's record
+  (db) => {
+    if (hasColumn(db, 'jobs', 'finished_at')) return;
+    db.exec(`ALTER TABLE jobs ADD COLUMN finished_at INTEGER;
+      UPDATE jobs SET finished_at = json_extract(record, '$.finishedAt');
+      CREATE INDEX jobs_finished ON jobs(finished_at) WHERE finished_at IS NOT NULL;`);
+  },
 ];
 
 export const GATEWAY_SCHEMA_VERSION = UPGRADES.length;

@@ -206,10 +206,9 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   putJob(row: JobRow): void {
-    this.sql('INSERT INTO jobs (name, record) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record').run(
-      row.name,
-      toJson(row),
-    );
+    this.sql(
+      'INSERT INTO jobs (name, record, finished_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record, finished_at = excluded.finished_at',
+    ).run(row.name, toJson(row), row.finishedAt ?? null);
   }
 
   deleteJob(name: string): boolean {
@@ -241,6 +240,23 @@ export class SqliteGatewayStore implements GatewayStore {
   /** A consistent copy of this file at `file` (VACUUM INTO on this connection: allowed under its exclusive lock); see backup.ts. */
   backupTo(file: string): void {
     this.db.prepare('VACUUM INTO ?').run(file);
+  }
+
+  prunableJobs(before: number, keep: number, readBefore: number, limit: number): string[] {
+    const old = this.sql('SELECT name FROM jobs WHERE finished_at <= ? ORDER BY finished_at LIMIT ?').all(before, limit) as Row[];
+    const beyond =
+      keep > 0
+        ? (this.sql(`SELECT name FROM jobs WHERE finished_at <= ? ORDER BY finished_at DESC LIMIT ? OFFSET ?`).all(
+            readBefore,
+            limit,
+            keep,
+          ) as Row[])
+        : [];
+    return [...new Set([...old, ...beyond].map((r) => String(r['name'])))].slice(0, limit);
+  }
+
+  deleteResults(job: string, limit: number): number {
+    return Number(this.sql('DELETE FROM results WHERE rowid IN (SELECT rowid FROM results WHERE job = ? LIMIT ?)').run(job, limit).changes);
   }
 
   close(): void {

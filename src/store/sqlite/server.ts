@@ -23,6 +23,16 @@ import {
   toJson,
   UPDATE_COLUMNS,
 } from '../rows.ts';
+import {
+  type BeyondStep,
+  DEVICE_RANGE_SQL,
+  beyondSql,
+  deleteKeysSql,
+  type HistoryKind,
+  nextCursor,
+  olderSql,
+  type PerDeviceKind,
+} from '../history.ts';
 import type {
   AccountPatch,
   AlertQuery,
@@ -69,6 +79,15 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX alerts_received ON alerts(received_at, id);`,
   // operations that may be sent again when whether they ran is unknown (in doubt otherwise)
   `ALTER TABLE operations ADD COLUMN retry TEXT;`,
+  // retention: finished history found by age without reading what is still open; a device's operations
+  // newest first (the API's list) without sorting its history; docs/scale.md, History
+  `ALTER TABLE device_jobs ADD COLUMN state TEXT;
+   ALTER TABLE device_jobs ADD COLUMN updated_at INTEGER;
+   UPDATE device_jobs SET state = json_extract(record, '$.state'), updated_at = json_extract(record, '$.updatedAt');
+   CREATE INDEX device_jobs_done ON device_jobs(updated_at) WHERE state = 'done';
+   CREATE INDEX operations_finished ON operations(updated_at) WHERE state IN ('done', 'failed');
+   CREATE INDEX operations_device_seq ON operations(device_id, seq);
+   CREATE INDEX operations_sent ON operations(state) WHERE state = 'sent';`,
 ];
 
 /** the schema version this gwmo writes: a newer file is refused, an older one migrated on open */
@@ -359,8 +378,9 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
 
   async putDeviceJob(job: DeviceJobRow): Promise<void> {
     this.sql(
-      'INSERT INTO device_jobs (id, device_id, correlator, record) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record',
-    ).run(job.id, job.deviceId, job.correlator ?? null, toJson(job));
+      `INSERT INTO device_jobs (id, device_id, correlator, record, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET correlator = excluded.correlator, record = excluded.record, state = excluded.state, updated_at = excluded.updated_at`,
+    ).run(job.id, job.deviceId, job.correlator ?? null, toJson(job), job.state, job.updatedAt);
   }
 
   async getDeviceJob(id: string): Promise<DeviceJobRow | undefined> {
@@ -412,6 +432,16 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   /** A consistent copy of this file at `file` (VACUUM INTO on this connection: allowed under its exclusive lock); see backup.ts. */
   backupTo(file: string): void {
     this.db.prepare('VACUUM INTO ?').run(file);
+  async pruneOlder(kind: HistoryKind, before: number, limit: number): Promise<number> {
+    return Number(this.sql(olderSql(kind, false)).run(before, limit).changes);
+  }
+
+  async pruneBeyond(kind: PerDeviceKind, keep: number, cursor: string, devices: number, limit: number): Promise<BeyondStep> {
+    const range = (this.sql(DEVICE_RANGE_SQL).all(cursor, devices) as Row[]).map((r) => String(r['device_id']));
+    if (range.length === 0) return { removed: 0, next: undefined };
+    const keys = (this.sql(beyondSql(kind)).all(cursor, range[range.length - 1]!, keep, limit) as Row[]).map((r) => num(r['k'])!);
+    const removed = keys.length === 0 ? 0 : Number(this.sql(deleteKeysSql(kind, false)).run(JSON.stringify(keys)).changes);
+    return { removed, next: nextCursor(cursor, range, devices, keys.length, limit) };
   }
 
   async close(): Promise<void> {
