@@ -1047,6 +1047,12 @@ const document = {
             description:
               'GET /api/devices/{id} only: until when the DM server refuses the device (HTTP 429) from the address that failed; null: not locked',
           },
+          notifyProblem: {
+            type: 'string',
+            nullable: true,
+            description:
+              'GET /api/devices/{id} only: the device let Package#0 go unanswered, one keyed with the resynchronisation nonce included (docs/notification.md); null once it opens a session',
+          },
         },
       },
       DevicePage: {

@@ -272,6 +272,7 @@ export class DmGateway {
               const reg = this.lwm2m?.registration(id);
               return reg ? objectLinks(reg.links) : undefined;
             },
+            notifyProblem: (id) => this.lan.service.notifyWatch.reason(id, south.deviceNow(id)?.lastSeen),
             credentials: (id) => {
               const a = south.deviceNow(id);
               return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;

@@ -211,6 +211,14 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     description:
       'LwM2M only, while registered: the objects and instances the device registered, in link format (`</1/0>,</3/0>,</3303/0>`), from its last Register or Update (the dashboard lists them)',
   },
+  {
+    path: 'DevInventory/Devices/<x>/NotifyProblem',
+    format: 'chr',
+    access: 'G',
+    occurrence: '?',
+    description:
+      'DM devices, while they let Package#0 go unanswered, one keyed with the resynchronisation nonce included: since when (gone once the device opens a session)',
+  },
   { path: 'DevInventory/Devices/<x>/LocalAddress', format: 'chr', access: 'G', occurrence: '?', description: "the device's LAN address" },
   {
     path: 'DevInventory/Devices/<x>/PublicAddress',
