@@ -332,6 +332,9 @@ export class DmGateway {
   async start(): Promise<void> {
     this.lanUrl = await this.lan.start();
     this.images.baseUrl = this.lanUrl.replace(/\/dm$/, '');
+    // stagings a crash cut: resumed from what is on disk
+    const resumed = this.images.resume();
+    if (resumed.length > 0) this.options.log?.('image.resumed', { names: resumed });
     if (this.options.lwm2mPort !== undefined) await this.startLwm2m();
     if (this.options.notifyPort !== undefined) {
       this.listener = new NotificationListener({
