@@ -95,6 +95,19 @@ export function imageRoutes(gw: GatewayService): Route[] {
       },
     ],
     [
+      'POST',
+      new RegExp(`${G}/images/([^/]+)/cancel$`),
+      async (_q, res, [id, name], url) => {
+        const r = await gw.cancelStaging(id!, name!, wait(url));
+        if (!r.done) return sendJson(res, 202, { pending: true, message: 'the gateway has not answered yet' });
+        const status = r.value!.status;
+        if (status === 404) throw new ApiError(404, `gateway ${id} has no image "${name}"`);
+        if (status === 405) throw new ApiError(409, `image "${name}" is stored on gateway ${id}: remove it instead of cancelling`);
+        if (status !== 200) throw new ApiError(409, `the gateway refused to cancel: DM status ${status}`);
+        sendJson(res, 200, { name, cancelled: true });
+      },
+    ],
+    [
       'GET',
       new RegExp(`${G}/images$`),
       async (_q, res, [id], url) => {

@@ -798,6 +798,19 @@ const document = {
         responses: { 200: { description: 'images by name' }, 202: pending, 404: error },
       },
     },
+    '/api/gateways/{deviceId}/images/{name}/cancel': {
+      post: {
+        summary:
+          'Stop a staging: a download under way (its imageready alert says cancelled) or one a crash left downloading. Staging the same name again retries it',
+        parameters: [deviceId, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, wait],
+        responses: {
+          200: { description: 'cancelled' },
+          202: pending,
+          404: error,
+          409: { description: 'the image is stored (remove it) or the gateway refused', content: json('Error') },
+        },
+      },
+    },
     '/api/gateways/{deviceId}/distributions': {
       post: {
         summary: "Make devices behind the gateway download and install an image from the gateway's local URL (a fanout)",
@@ -1166,6 +1179,12 @@ const document = {
             nullable: true,
             description:
               'GET /api/devices/{id} only: until when the DM server refuses the device (HTTP 429) from the address that failed; null: not locked',
+          },
+          notifyProblem: {
+            type: 'string',
+            nullable: true,
+            description:
+              'GET /api/devices/{id} only: the device let Package#0 go unanswered, one keyed with the resynchronisation nonce included (docs/notification.md); null once it opens a session',
           },
         },
       },

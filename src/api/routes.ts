@@ -189,6 +189,7 @@ export function apiRoutes(
         const auth = await service.authState?.(d.deviceId);
         sendJson(res, 200, {
           ...deviceView(d),
+          notifyProblem: service.notifyWatch.reason(d.deviceId, d.lastSeen) ?? null,
           ...(auth
             ? { authFailures: auth.failures, authLockedUntil: auth.lockedUntil ? new Date(auth.lockedUntil).toISOString() : null }
             : {}),

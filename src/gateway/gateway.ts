@@ -302,6 +302,7 @@ export class DmGateway {
               const reg = this.lwm2m?.registration(id);
               return reg ? objectLinks(reg.links) : undefined;
             },
+            notifyProblem: (id) => this.lan.service.notifyWatch.reason(id, south.deviceNow(id)?.lastSeen),
             credentials: (id) => {
               const a = south.deviceNow(id);
               return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
@@ -362,6 +363,9 @@ export class DmGateway {
   async start(): Promise<void> {
     this.lanUrl = await this.lan.start();
     this.images.baseUrl = this.lanUrl.replace(/\/dm$/, '');
+    // stagings a crash cut: resumed from what is on disk
+    const resumed = this.images.resume();
+    if (resumed.length > 0) this.options.log?.('image.resumed', { names: resumed });
     if (this.options.lwm2mPort !== undefined) await this.startLwm2m();
     if (this.options.lwm2mBootstrapPort !== undefined) await this.startLwm2mBootstrap();
     if (this.options.notifyPort !== undefined) {

@@ -2,7 +2,7 @@
 // SHA-256), stored by content (the same bytes once, whatever the names or stagings), evicted when
 // unreferenced and room is needed, served to the LAN from disk, to whoever holds the link the gateway
 // handed out (LocalURL: `/img/<sha256>?token=<HMAC>`, keyed by a secret of this gateway).
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -22,13 +22,16 @@ import type { GatewayAlert } from './inventory.ts';
 
 export const IMAGE_READY = 'urn:oma:at:oma-gwmo:imageready:1.0';
 const HEX = /^[0-9a-f]{64}$/;
+/** where an image's bytes are written until they are verified (fetchFile adds `.part`) */
+const tempName = (name: string): string => `download-${Buffer.from(name).toString('hex')}`;
 
 export class ImageStore {
   private readonly dir: string;
   private readonly store: GatewayStore;
   private readonly config: GatewayConfig;
   private readonly alert: (a: GatewayAlert) => void;
-  private readonly inflight = new Map<string, Promise<void>>();
+  /** downloads under way in this process, by image name */
+  private readonly inflight = new Map<string, { readonly done: Promise<void>; readonly abort: AbortController }>();
   private readonly linkKey: Buffer;
   /** LAN URL prefix of stored images, set once the LAN side listens */
   baseUrl = '';
@@ -41,8 +44,31 @@ export class ImageStore {
     this.alert = alert;
     mkdirSync(join(dir, 'sha256'), { recursive: true });
     this.linkKey = keyFile(join(dir, 'link-key'));
-    // a download cut by a crash leaves a .part: it is not trusted, and nothing refers to it
-    for (const f of readdirSync(join(dir, 'sha256'))) if (f.endsWith('.part')) void rm(join(dir, 'sha256', f), { force: true });
+    // a download cut by a crash leaves a .part: kept for a staging that resumes (its SHA-256 is checked
+    // at the end), else nothing refers to it
+    const resumable = new Set(
+      store
+        .listImages()
+        .filter((r) => r.state === ImageState.Downloading && r.hash !== undefined)
+        .map((r) => `${tempName(r.name)}.part`),
+    );
+    for (const f of readdirSync(join(dir, 'sha256')))
+      if (f.endsWith('.part') && !resumable.has(f)) void rm(join(dir, 'sha256', f), { force: true });
+  }
+
+  /**
+   * Starts again every staging a crash left downloading (HTTP Range from what is on disk); the
+   * imageready alert carries the correlator of the Exec that started it. Returns their names.
+   */
+  resume(): string[] {
+    const cut = this.store.listImages().filter((r) => r.state === ImageState.Downloading && !this.inflight.has(r.name));
+    for (const r of cut) this.download(r.name, r.correlator);
+    return cut.map((r) => r.name);
+  }
+
+  /** Whether a download of that image runs in this process. */
+  running(name: string): boolean {
+    return this.inflight.has(name);
   }
 
   pathOf(hash: string): string | undefined {
@@ -94,18 +120,43 @@ export class ImageStore {
     if (!row) return 404;
     if (!row.downloadUrl) return 412;
     if (row.hash !== undefined && !HEX.test(row.hash)) return 400;
-    if (row.state === ImageState.Downloading) return 202;
-    const job = this.run(row, correlator).finally(() => this.inflight.delete(name));
-    this.inflight.set(name, job);
+    // under way here: the one alert comes at its end; left "downloading" by a crash: started again
+    if (this.inflight.has(name)) return 202;
+    const abort = new AbortController();
+    const done = this.run({ ...row, ...(correlator ? { correlator } : {}) }, correlator, abort.signal).finally(() =>
+      this.inflight.delete(name),
+    );
+    this.inflight.set(name, { done, abort });
     return 202;
+  }
+
+  /**
+   * Exec Operations/Cancel: stops a download under way (its imageready alert says cancelled) or
+   * marks one a crash left downloading as failed; 405 for a stored image (Remove it instead).
+   */
+  async cancel(name: string): Promise<number> {
+    const row = this.store.getImage(name);
+    if (!row) return 404;
+    const job = this.inflight.get(name);
+    if (job) {
+      job.abort.abort();
+      await job.done;
+      return 200;
+    }
+    if (row.state === ImageState.Stored) return 405;
+    if (row.state === ImageState.Downloading) {
+      await rm(join(this.dir, 'sha256', `${tempName(name)}.part`), { force: true });
+      this.store.putImage({ ...row, state: ImageState.Failed, error: 'cancelled' });
+    }
+    return 200;
   }
 
   /** Resolves when no download of that image is under way. */
   async settled(name: string): Promise<void> {
-    await this.inflight.get(name);
+    await this.inflight.get(name)?.done;
   }
 
-  private async run(row: ImageRow, correlator: string | undefined): Promise<void> {
+  private async run(row: ImageRow, correlator: string | undefined, signal: AbortSignal): Promise<void> {
     const source = `./GwMO/Images/${row.name}/Operations/Download`;
     const report = (r: ImageRow, mark: string, data: string): void =>
       this.alert({ type: IMAGE_READY, source, format: 'chr', data, mark, ...(correlator ? { correlator } : {}) });
@@ -134,14 +185,16 @@ export class ImageStore {
       );
       return;
     }
-    this.store.putImage({ ...row, state: ImageState.Downloading, bytes: 0 });
     // the file is named by its hash only once verified; until then by the image's name
-    const temp = join(this.dir, 'sha256', `download-${Buffer.from(row.name).toString('hex')}`);
+    const temp = join(this.dir, 'sha256', tempName(row.name));
+    const resumed = existsSync(`${temp}.part`);
+    this.store.putImage({ ...row, state: ImageState.Downloading, bytes: resumed ? row.bytes : 0 });
     let lastWrite = 0;
-    try {
-      const got = await fetchFile({
+    const attempt = () =>
+      fetchFile({
         url: row.downloadUrl!,
         dest: temp,
+        signal,
         ...(row.size !== undefined ? { size: row.size } : {}),
         ...(row.hash ? { sha256: row.hash } : {}),
         onProgress: (bytes) => {
@@ -150,6 +203,12 @@ export class ImageStore {
             this.store.putImage({ ...row, state: ImageState.Downloading, bytes });
           }
         },
+      });
+    try {
+      // bytes a crash left that do not hash right: once more from the first byte
+      const got = await attempt().catch((err: unknown) => {
+        if (resumed && err instanceof FetchFileError && err.reason === 'hash-mismatch') return attempt();
+        throw err;
       });
       await rename(temp, join(this.dir, 'sha256', got.sha256));
       const stored = { ...row, hash: got.sha256, size: got.bytes, state: ImageState.Stored, bytes: got.bytes };
@@ -190,6 +249,9 @@ export class ImageStore {
   async remove(name: string): Promise<number> {
     const row = this.store.getImage(name);
     if (!row) return 404;
+    // a download under way stops first: it must not write the entry back
+    if (this.inflight.has(name)) await this.cancel(name);
+    await rm(join(this.dir, 'sha256', `${tempName(name)}.part`), { force: true });
     this.store.deleteImage(name);
     if (row.hash && !this.store.listImages().some((i) => i.hash === row.hash)) await rm(this.pathOf(row.hash)!, { force: true });
     return 200;

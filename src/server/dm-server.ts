@@ -31,6 +31,8 @@ export interface DmServerOptions {
   readonly publicUrl?: string;
   readonly maxMsgSize?: number;
   readonly sessionTimeoutMs?: number;
+  /** ms a device has to answer a Package#0 before one keyed with the resync nonce follows (default 5 s) */
+  readonly notifyResyncMs?: number;
   /** operations per server package at most */
   readonly maxOpsPerPackage?: number;
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
@@ -85,7 +87,13 @@ export class DmServer {
     this.options = options;
     const clock = options.clock ?? { now: () => Date.now() };
     this.metrics = options.metrics ?? new DmMetrics('server');
-    this.service = new ServerService(options.store, clock, options.serverId, this.metrics.notifier({ send: sendNotification }));
+    this.service = new ServerService(
+      options.store,
+      clock,
+      options.serverId,
+      this.metrics.notifier({ send: sendNotification }),
+      options.notifyResyncMs,
+    );
     this.authGuard = new DmAuthGuard({
       clock,
       metrics: this.metrics,
@@ -257,6 +265,7 @@ export class DmServer {
 
   async stop(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
+    this.service.notifyWatch.close();
     this.push?.close();
     await this.http?.close();
     await this.engine?.close();

@@ -122,6 +122,18 @@ export class GatewayService {
     return { ...r, value: { name, correlator } };
   }
 
+  /**
+   * Stops a staging on a gateway (a download under way, or one a crash left downloading); staging the
+   * same name again retries it. The gateway's answer: 200 cancelled, 404 no such entry, 405 stored.
+   */
+  async cancelStaging(id: string, name: string, waitMs: number): Promise<Outcome<{ status: number }>> {
+    if (!NAME.test(name)) throw new ServiceError(400, `image name "${name}" is not a node name`);
+    const r = await this.run(id, [{ kind: 'Exec', path: `./GwMO/Images/${name}/Operations/Cancel` }], waitMs);
+    const status = r.operations[0]!.status ?? 0;
+    if (r.done && status === 200) await this.images?.unstaged(id, name);
+    return { ...r, value: { status } };
+  }
+
   /** A link to one of our images that works without credentials until it expires (LINK_TTL_MS). */
   private async imageLink(imageId: string): Promise<string> {
     return `${this.publicBase}/images/${imageId}?token=${await this.images!.linkToken(imageId, Date.now() + LINK_TTL_MS)}`;

@@ -7,6 +7,7 @@ import type { Clock } from '../session/clock.ts';
 import { parseUri } from '../tree/index.ts';
 import type { AlertQuery, AlertRow, DeviceRow, OperationRow, OperationState, ServerStore, SessionProfileRow } from '../store/server.ts';
 import { AlertFeed } from './alert-feed.ts';
+import { NotifyWatch } from './notify-watch.ts';
 import { identifierProblem, UNPRINTABLE } from './identifiers.ts';
 import { profilePatch, sessionProfile, serverNonce } from './session-profile.ts';
 
@@ -76,12 +77,15 @@ export class ServerService {
   private readonly waiters = new Map<string, Set<() => void>>();
   /** alerts as they are stored (the server role publishes them) */
   readonly alertFeed = new AlertFeed();
+  /** devices that let a Package#0 go unanswered (the resync nonce brings them back) */
+  readonly notifyWatch: NotifyWatch;
 
-  constructor(store: ServerStore, clock: Clock, serverId: string, notifier?: NotificationSender) {
+  constructor(store: ServerStore, clock: Clock, serverId: string, notifier?: NotificationSender, resyncAfterMs = 5_000) {
     this.store = store;
     this.clock = clock;
     this.serverId = serverId;
     this.notifier = notifier;
+    this.notifyWatch = new NotifyWatch(resyncAfterMs);
   }
 
   /** Told by the server role whenever an operation changes state. */
@@ -272,17 +276,35 @@ export class ServerService {
     return this.store.queryAlerts(query);
   }
 
-  /** A Package#0 for the device, keyed with the server's credentials for it. */
-  async notification(deviceId: string, uiMode: UiMode = 0, known?: DeviceRow): Promise<{ sessionId: number; bytes: Uint8Array }> {
+  /**
+   * A Package#0 for the device, keyed with the server's credentials for it and the nonce it holds
+   * for us, or the resync nonce when it stopped answering (`resync`: decided by the caller).
+   */
+  async notification(
+    deviceId: string,
+    uiMode: UiMode = 0,
+    known?: DeviceRow,
+    resync?: boolean,
+  ): Promise<{ sessionId: number; bytes: Uint8Array; resync: boolean }> {
     const d = known ?? (await this.device(deviceId));
-    if (d.serverPassword === undefined)
+    const password = d.serverPassword;
+    if (password === undefined)
       throw new ServiceError(409, `device "${deviceId}" has no serverPassword: the Package#0 digest needs the server's credentials`);
+    let nonce = d.serverNonce ?? RESYNC_NONCE;
+    const now = this.clock.now();
+    const useResync = resync ?? this.notifyWatch.needsResync(deviceId, d.lastSeen, now);
+    if (useResync && !Buffer.from(nonce).equals(RESYNC_NONCE)) {
+      // stored before it goes out: the session it opens authenticates us with that nonce, on both sides
+      await this.store.updateDevice(deviceId, { serverNonce: RESYNC_NONCE });
+      nonce = RESYNC_NONCE;
+    }
     const sessionId = randomInt(1, 0xffff); // randomInt draws from a cache, not the CSPRNG per call
-    const bytes = encodeNotification(
-      { serverId: this.serverId, sessionId, uiMode, initiator: 'server' },
-      { password: d.serverPassword, nonce: d.serverNonce ?? RESYNC_NONCE },
-    );
-    return { sessionId, bytes };
+    const bytes = encodeNotification({ serverId: this.serverId, sessionId, uiMode, initiator: 'server' }, { password, nonce });
+    this.notifyWatch.sent(deviceId, useResync, now, async () => {
+      const again = await this.store.getDevice(deviceId);
+      if (this.notifyWatch.state(deviceId, again?.lastSeen)) await this.notify(deviceId, uiMode, true);
+    });
+    return { sessionId, bytes, resync: useResync };
   }
 
   /** Sends Package#0 bytes to host:port over UDP. */
@@ -299,10 +321,10 @@ export class ServerService {
   push: { reachable(deviceId: string): Promise<boolean>; push(deviceId: string, bytes: Uint8Array): Promise<string> } | undefined;
 
   /** Wakes the device with a Package#0 (its push channel if it polls, else UDP); it then opens a session (Alert 1200). */
-  async notify(deviceId: string, uiMode: UiMode = 0): Promise<{ sessionId: number; bytes: number; address: string }> {
+  async notify(deviceId: string, uiMode: UiMode = 0, resync?: boolean): Promise<{ sessionId: number; bytes: number; address: string }> {
     const d = await this.device(deviceId);
     if (await this.push?.reachable(deviceId)) {
-      const { sessionId, bytes } = await this.notification(deviceId, uiMode, d);
+      const { sessionId, bytes } = await this.notification(deviceId, uiMode, d, resync);
       await this.push!.push(deviceId, bytes);
       return { sessionId, bytes: bytes.length, address: 'push channel' };
     }
@@ -313,7 +335,7 @@ export class ServerService {
         `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener) and no gateway has announced it: set one with PATCH, or name the gateway it is behind with "via"`,
       );
     const { host, port } = parseAddress(d.notifyAddress);
-    const { sessionId, bytes } = await this.notification(deviceId, uiMode, d);
+    const { sessionId, bytes } = await this.notification(deviceId, uiMode, d, resync);
     await this.notifier.send(bytes, host, port);
     return { sessionId, bytes: bytes.length, address: d.notifyAddress };
   }

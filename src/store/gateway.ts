@@ -85,6 +85,8 @@ export interface ImageRow {
   readonly bytes: number;
   readonly error?: string;
   readonly createdAt: number;
+  /** of the Exec that started the download: a download a restart resumes reports with it */
+  readonly correlator?: string;
 }
 
 export interface GatewayStore {

@@ -51,8 +51,10 @@ export async function startServer(
     scheme: 'md5',
   });
   /** the first alert (seen or to come) whose item type contains `type` */
-  const alertOf = (type: string, timeoutMs = 15_000): Promise<GenericAlert> => {
-    const match = (a: GenericAlert): boolean => a.items.some((i) => (i.type ?? '').includes(type));
+  /** `correlator`: only the alert that carries it */
+  const alertOf = (type: string, timeoutMs = 15_000, correlator?: string): Promise<GenericAlert> => {
+    const match = (a: GenericAlert): boolean =>
+      (correlator === undefined || a.correlator === correlator) && a.items.some((i) => (i.type ?? '').includes(type));
     const seen = alerts.find((a) => match(a.alert));
     if (seen) return Promise.resolve(seen.alert);
     return new Promise((resolve, reject) => {

@@ -11,7 +11,8 @@ const NAME = /^[A-Za-z0-9\-_.!~*'():@&=+$,%]+$/;
 
 function entryShape(name: string, store: GatewayStore, images: ImageStore): Node {
   const row = (): ImageRow => store.getImage(name)!;
-  const editable = (): boolean => row().state !== ImageState.Downloading;
+  // a download a crash left "downloading" runs nowhere: its entry can be staged again
+  const editable = (): boolean => row().state !== ImageState.Downloading || !images.running(name);
   const set =
     (patch: (w: Write) => Partial<ImageRow> | number) =>
     (w: Write): number => {
@@ -76,6 +77,7 @@ function entryShape(name: string, store: GatewayStore, images: ImageStore): Node
         dir(() => [
           ['Download', { kind: 'exec', exec: ({ correlator }) => images.download(name, correlator) }],
           ['Remove', { kind: 'exec', exec: () => images.remove(name) }],
+          ['Cancel', { kind: 'exec', exec: () => images.cancel(name) }],
         ]),
       ],
       ['State', leaf('int', () => String(row().state))],

@@ -21,6 +21,8 @@ export interface InventoryDeps {
   awake?(deviceId: string): boolean | undefined;
   /** LwM2M: the object links of the device's registration (link format); undefined for other devices */
   objects?(deviceId: string): string | undefined;
+  /** why the device is shown as not answering Package#0 (undefined: it answers) */
+  notifyProblem?(deviceId: string): string | undefined;
   /** HLF-005/006: Exec Bootstrap/Operations/Start */
   bootstrap(deviceId: string, correlator: string | undefined): number;
 }
@@ -65,6 +67,9 @@ function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
         : []),
       ...(deps.objects?.(d.deviceId) !== undefined
         ? [['Objects', leaf('chr', () => deps.objects?.(d.deviceId) ?? '')] as [string, Node]]
+        : []),
+      ...(deps.notifyProblem?.(d.deviceId) !== undefined
+        ? [['NotifyProblem', leaf('chr', () => deps.notifyProblem?.(d.deviceId) ?? '')] as [string, Node]]
         : []),
       ...(d.localAddress ? [['LocalAddress', leaf('chr', () => d.localAddress)] as [string, Node]] : []),
       // B.1: a device with a routable address says so (DevInfo/Ext/PublicAddress, a gwmo extension)

@@ -254,6 +254,14 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     description:
       'LwM2M only, while registered: the objects and instances the device registered, in link format (`</1/0>,</3/0>,</3303/0>`), from its last Register or Update (the dashboard lists them)',
   },
+  {
+    path: 'DevInventory/Devices/<x>/NotifyProblem',
+    format: 'chr',
+    access: 'G',
+    occurrence: '?',
+    description:
+      'DM devices, while they let Package#0 go unanswered, one keyed with the resynchronisation nonce included: since when (gone once the device opens a session)',
+  },
   { path: 'DevInventory/Devices/<x>/LocalAddress', format: 'chr', access: 'G', occurrence: '?', description: "the device's LAN address" },
   {
     path: 'DevInventory/Devices/<x>/PublicAddress',
@@ -680,7 +688,7 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     access: 'E',
     occurrence: '1',
     description:
-      'fetch now: 202, then urn:oma:at:oma-gwmo:imageready:1.0 (Data = LocalURL; Mark critical with an error text on failure; Mark warning with the server URL when storage is off); 412 no DownloadURL',
+      'fetch now: 202, then urn:oma:at:oma-gwmo:imageready:1.0 (Data = LocalURL; Mark critical with an error text on failure; Mark warning with the server URL when storage is off); 412 no DownloadURL. A download cut by a restart resumes when the gateway starts (HTTP Range from the bytes on disk, SHA-256 checked); one left downloading anyway is started again by this Exec',
   },
   {
     path: 'Images/<x>/Operations/Remove',
@@ -688,6 +696,14 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     access: 'E',
     occurrence: '1',
     description: 'forget the entry; the file goes when no other entry refers to it',
+  },
+  {
+    path: 'Images/<x>/Operations/Cancel',
+    format: 'null',
+    access: 'E',
+    occurrence: '1',
+    description:
+      'stop a download under way (its imageready alert: Mark critical, "cancelled: …") or one a crash left downloading; 405 for a stored image (Remove it)',
   },
   {
     path: 'Images/<x>/State',

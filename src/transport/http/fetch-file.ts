@@ -22,9 +22,11 @@ export interface FetchFileOptions {
   readonly timeoutMs?: number;
   readonly onProgress?: (bytes: number) => void;
   readonly ca?: string | Buffer;
+  /** stops the download (FetchFileError 'cancelled'; the `.part` goes) */
+  readonly signal?: AbortSignal;
 }
 
-export type FetchFailure = 'unreachable' | 'http-status' | 'size-mismatch' | 'hash-mismatch' | 'too-large';
+export type FetchFailure = 'unreachable' | 'http-status' | 'size-mismatch' | 'hash-mismatch' | 'too-large' | 'cancelled';
 
 export class FetchFileError extends Error {
   readonly reason: FetchFailure;
@@ -43,11 +45,15 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
-function request(url: string, from: number, timeoutMs: number, ca?: string | Buffer): Promise<IncomingMessage> {
+function request(url: string, from: number, timeoutMs: number, ca?: string | Buffer, signal?: AbortSignal): Promise<IncomingMessage> {
   const u = new URL(url);
   const get = u.protocol === 'https:' ? httpsGet : httpGet;
   return new Promise((resolve, reject) => {
-    const req = get(u, { headers: from > 0 ? { range: `bytes=${from}-` } : {}, timeout: timeoutMs, ...(ca ? { ca } : {}) }, resolve);
+    const req = get(
+      u,
+      { headers: from > 0 ? { range: `bytes=${from}-` } : {}, timeout: timeoutMs, ...(ca ? { ca } : {}), ...(signal ? { signal } : {}) },
+      resolve,
+    );
     req.on('timeout', () => req.destroy(new TransportError(TransportErrorCode.Timeout, `no answer from ${u.host} within ${timeoutMs} ms`)));
     req.on('error', reject);
   });
@@ -56,15 +62,20 @@ function request(url: string, from: number, timeoutMs: number, ca?: string | Buf
 /** Downloads to `dest`; on any failure nothing is left behind (no `.part`, no `dest`). */
 export async function fetchFile(o: FetchFileOptions): Promise<{ bytes: number; sha256: string }> {
   const part = `${o.dest}.part`;
+  const cancelled = (): void => {
+    if (o.signal?.aborted) throw new FetchFileError('cancelled', `the download of ${o.url} was cancelled`);
+  };
   try {
     for (let attempt = 0; ; attempt++) {
+      cancelled();
       const have = await sizeOf(part);
       if (o.size !== undefined && have > o.size) throw new FetchFileError('too-large', `more than the ${o.size} bytes announced`);
       if (o.size !== undefined && have === o.size && have > 0) break;
       let res: IncomingMessage;
       try {
-        res = await request(o.url, have, o.timeoutMs ?? 30_000, o.ca);
+        res = await request(o.url, have, o.timeoutMs ?? 30_000, o.ca, o.signal);
       } catch (err) {
+        cancelled();
         if (attempt < (o.resumes ?? 3)) continue;
         throw new FetchFileError('unreachable', `cannot download ${o.url}: ${(err as Error).message}`);
       }
@@ -84,12 +95,13 @@ export async function fetchFile(o: FetchFileOptions): Promise<{ bytes: number; s
         written += c.length;
         o.onProgress?.(written);
       });
-      const ok = await pipeline(res, out).then(
+      const ok = await pipeline(res, out, ...(o.signal ? [{ signal: o.signal }] : [])).then(
         () => res.complete,
         () => false,
       );
       // the next attempt measures the .part file: every write of this one must have landed first
       if (!out.closed) await once(out, 'close');
+      cancelled();
       if (ok) break;
       if (attempt >= (o.resumes ?? 3)) throw new FetchFileError('unreachable', `the download of ${o.url} was cut ${attempt + 1} times`);
     }
