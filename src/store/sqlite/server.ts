@@ -432,6 +432,8 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   /** A consistent copy of this file at `file` (VACUUM INTO on this connection: allowed under its exclusive lock); see backup.ts. */
   backupTo(file: string): void {
     this.db.prepare('VACUUM INTO ?').run(file);
+  }
+
   async pruneOlder(kind: HistoryKind, before: number, limit: number): Promise<number> {
     return Number(this.sql(olderSql(kind, false)).run(before, limit).changes);
   }
