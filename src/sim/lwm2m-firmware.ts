@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Value } from '../adapters/lwm2m/model.ts';
-import { download } from '../client/scomo.ts';
+import { download } from '../client/package-download.ts';
 
 export type FirmwareDelivery = 'pull' | 'push' | 'both';
 
@@ -70,7 +70,7 @@ export class SimFirmware {
     }
     if (this.delivery === 'push' || (url.protocol !== 'http:' && url.protocol !== 'https:')) return this.state(State.Idle, Result.Protocol);
     this.state(State.Downloading, Result.Initial);
-    void download(uri, 2).then(
+    void download(uri, { attempts: 2 }).then(
       (got) => this.downloaded(got, /\/img\/([0-9a-f]{64})$/.exec(url.pathname)?.[1]),
       (err: unknown) => this.state(State.Idle, /HTTP 4\d\d/.test(String(err)) ? Result.InvalidUri : Result.ConnectionLost),
     );
