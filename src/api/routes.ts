@@ -8,6 +8,7 @@ import { ApiError, audit, dataView, field, paging, readJson, sendJson } from './
 import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { observationRoutes } from './observations.ts';
+import { distributionRoutes } from './distributions.ts';
 import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
@@ -119,6 +120,7 @@ export function apiRoutes(
     ],
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),
+    ...(gateways ? distributionRoutes(gateways) : []),
     ...(gateways ? observationRoutes(gateways) : []),
     ...(gateways ? fanoutEventRoutes(gateways) : []),
     ...sessionRoutes(trace),

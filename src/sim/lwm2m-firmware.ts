@@ -71,7 +71,7 @@ export class SimFirmware {
     if (this.delivery === 'push' || (url.protocol !== 'http:' && url.protocol !== 'https:')) return this.state(State.Idle, Result.Protocol);
     this.state(State.Downloading, Result.Initial);
     void download(uri, { attempts: 2 }).then(
-      (got) => this.downloaded(got, /\/img\/([0-9a-f]{64})$/.exec(url.pathname)?.[1]),
+      ({ sha256, bytes }) => this.downloaded({ sha256, bytes }, /\/img\/([0-9a-f]{64})$/.exec(url.pathname)?.[1]),
       (err: unknown) => this.state(State.Idle, /HTTP 4\d\d/.test(String(err)) ? Result.InvalidUri : Result.ConnectionLost),
     );
   }
