@@ -203,14 +203,22 @@ export class Distributions {
         404,
         `no gateway has announced ${nowhere.slice(0, 5).join(', ')}${nowhere.length > 5 ? ` and ${nowhere.length - 5} more` : ''}`,
       );
+    // the name it has on each gateway: the entry of the gateway's Images MO naming this upload (or these bytes)
     const stagedAs = new Map<string, string>();
-    for (const key of Object.keys(image.stagings ?? {}))
-      stagedAs.set(key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1));
+    for (const g of byGateway.keys()) {
+      const held = await this.gateways.gatewayImages(g, waitMs);
+      if (!held.done) throw new ServiceError(504, `gateway ${g} did not answer within the wait; try again`);
+      const entries = Object.entries(held.value!).filter(([, e]) => typeof e === 'object' && typeof e['LocalURL'] === 'string');
+      const named =
+        entries.find(([, e]) => typeof e === 'object' && e['ImageID'] === image.id) ??
+        entries.find(([, e]) => typeof e === 'object' && e['Hash'] === `sha256:${image.sha256}`);
+      if (named) stagedAs.set(g, named[0]);
+    }
     const missing = [...byGateway.keys()].filter((g) => !stagedAs.has(g));
     if (missing.length > 0)
       throw new ServiceError(
         409,
-        `image ${image.id} is not staged on gateway ${missing.join(', ')}; stage it there first (POST /api/gateways/{gw}/images)`,
+        `image ${image.id} is not staged (or not ready) on gateway ${missing.join(', ')}; stage it there first (POST /api/gateways/{gw}/images)`,
       );
     const base = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
     const out: DistributionView[] = [];
