@@ -6,6 +6,7 @@
 // a downloaded one Inventory/Delivered/<PkgID> with Install, InstallInactive and Remove. gwmo
 // extensions under Download/<PkgID>/Ext: PkgHash ("sha256:<hex>", checked when set), Version.
 // Nodes, states and codes: docs/updates.md "SCOMO".
+import { escapeXml } from '../protocol/index.ts';
 import { SCOMO_COMPLETE, SCOMO_MO, SCOMO_ROOT, ScomoDownloadStatus, type Tree } from '../tree/index.ts';
 import type { Installed, UpdateContext } from './fumo.ts';
 import { download, DownloadError, expectedHash } from './package-download.ts';
@@ -58,7 +59,11 @@ export class Scomo {
     }
   }
 
-  /** Answers 202 now and the result code in an OperationComplete alert when `work` ends. */
+  /**
+   * Answers 202 now and reports when `work` ends: OperationComplete with Data
+   * `<ResultCode>…</ResultCode><Identifier>…</Identifier>` (as deployed clients send it) and Target
+   * the inventory node the operation left, if any.
+   */
   private start(x: string, source: string, correlator: string | undefined, work: () => Promise<number>): number {
     if (this.busy.has(x)) return 405;
     this.busy.add(x);
@@ -66,10 +71,21 @@ export class Scomo {
       .catch(() => 1412)
       .then((code) => {
         this.busy.delete(x);
+        const id = String(this.tree.read(`${DL}/${x}/PkgID`) ?? x) || x;
+        const target = [`${DEPLOYED}/${x}`, `${DELIVERED}/${x}`].find((p) => this.tree.exists(p));
         this.ctx.report({
           code: 1226,
           ...(correlator ? { correlator } : {}),
-          items: [{ source, type: SCOMO_COMPLETE, format: 'int', mark: code === 1200 ? 'informational' : 'critical', data: String(code) }],
+          items: [
+            {
+              source,
+              ...(target ? { target } : {}),
+              type: SCOMO_COMPLETE,
+              format: 'xml',
+              mark: code === 1200 ? 'informational' : 'critical',
+              data: `<ResultCode>${code}</ResultCode><Identifier>${escapeXml(id)}</Identifier>`,
+            },
+          ],
         });
       });
     return 202;
