@@ -130,7 +130,11 @@ async function stream(req: IncomingMessage, res: ServerResponse, d: Distribution
   };
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
   send('snapshot', distributionView(first));
-  if (first.state === 'done') return void res.end();
+  // already over: said at once, so a client does not reconnect to a stream that has nothing more
+  if (first.state === 'done') {
+    send('done', distributionView(first));
+    return void res.end();
+  }
   let closed = false;
   let wake: () => void = () => {};
   const onChange = (changed: string, rows: readonly DistributionDeviceRow[]): void => {

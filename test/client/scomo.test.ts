@@ -9,7 +9,7 @@ import { SCOMO_COMPLETE, ScomoDownloadStatus } from '../../src/tree/index.ts';
 import { startUpdateRig } from '../support/update-rig.ts';
 
 /** the ResultCode of the OperationComplete alert that reported a run */
-const code = (out: { alert?: { items: readonly Record<string, unknown>[] } }): string | undefined =>
+const code = (out: { alert?: { items: readonly Record<string, unknown>[] } | undefined }): string | undefined =>
   /<ResultCode>(\d+)<\/ResultCode>/.exec(String(out.alert?.items[0]?.['data']))?.[1];
 
 const pkg = (id: string, url: string, hash?: string, op = 'DownloadInstall') => [
