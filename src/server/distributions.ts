@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { GenericAlert } from '../session/server/index.ts';
 import type { DistributionDeviceRow, DistributionRow, ServerStore, UpdateObject } from '../store/server.ts';
 import { FUMO_ROOT, SCOMO_ROOT, updateResult } from '../tree/index.ts';
-import type { GatewayService, Tree } from './gateways.ts';
+import { type GatewayService, nodeName, structData, type Tree } from './gateways.ts';
 import type { NewOperation } from './service.ts';
 import { requireIdentifier, ServiceError } from './service.ts';
 
@@ -32,6 +32,10 @@ export interface DistributionView extends DistributionRow {
 }
 
 const NAME = /^[A-Za-z0-9\-_.]{1,64}$/;
+const GROUP = /^[A-Za-z0-9\-_.!~*'():@&=+$,]+$/;
+const INV = './GwMO/DevInventory';
+/** Gets per run when reading the targets' protocols */
+const CHUNK = 500;
 const CORRELATOR = /^dist:([A-Za-z0-9\-_.]+):(probe|fumo|scomo)$/;
 const OBJECT_5_SUCCESS = 1;
 
@@ -244,30 +248,47 @@ export class Distributions {
     return this.store.listDistributions({ ...(gatewayId !== undefined ? { gatewayId } : {}), limit });
   }
 
-  /** The devices targeted, with their protocol, from the gateway's inventory (groups resolved there). */
+  /**
+   * The devices targeted, with their protocol, from the gateway's inventory: groups' members, then
+   * each device's Protocol. One small Get per device (in runs of CHUNK): a whole-inventory
+   * StructData does not fit one message once a gateway has a few dozen devices.
+   */
   private async targets(gatewayId: string, spec: DistributionSpec, waitMs: number): Promise<{ deviceId: string; protocol: string }[]> {
-    const inv = await this.gateways.inventory(gatewayId, waitMs);
-    if (!inv.done) throw new ServiceError(504, `gateway ${gatewayId} did not answer within the wait; try again`);
-    const known = new Map<string, { protocol: string; groups: string[] }>();
-    for (const d of Object.values(inv.value!.devices)) {
-      if (typeof d === 'string' || typeof d['DeviceID'] !== 'string') continue;
-      known.set(d['DeviceID'], {
-        protocol: String(d['Protocol'] ?? 'OMA-DM'),
-        groups: String(d['Groups'] ?? '')
-          .split(',')
-          .filter(Boolean),
+    const ids = new Set(spec.devices ?? []);
+    const silent = (): ServiceError => new ServiceError(504, `gateway ${gatewayId} did not answer within the wait; try again`);
+    for (const g of spec.groups ?? []) {
+      if (!GROUP.test(g)) throw new ServiceError(400, `group name "${g}" is not a node name`);
+      const path = `${INV}/Groups/${g}/Members`;
+      const r = await this.gateways.run(gatewayId, [{ kind: 'Get', path: `${path}?list=StructData` }], waitMs);
+      if (!r.done) throw silent();
+      if (r.operations[0]!.status === 404) throw new ServiceError(404, `gateway ${gatewayId} has no group "${g}"`);
+      // Members/<name> holds a member's DeviceID
+      for (const m of Object.values(structData(r.operations[0]!, path))) if (typeof m === 'string' && m !== '') ids.add(m);
+    }
+    if (ids.size === 0) throw new ServiceError(409, `the groups ${spec.groups?.join(', ')} on gateway ${gatewayId} have no members`);
+    const all = [...ids];
+    const out: { deviceId: string; protocol: string }[] = [];
+    const unknown: string[] = [];
+    for (let i = 0; i < all.length; i += CHUNK) {
+      const part = all.slice(i, i + CHUNK);
+      const r = await this.gateways.run(
+        gatewayId,
+        part.map((id) => ({ kind: 'Get' as const, path: `${INV}/Devices/${nodeName(id)}/Protocol` })),
+        waitMs,
+      );
+      if (!r.done) throw silent();
+      r.operations.forEach((op, k) => {
+        const data = op.results?.[0]?.data;
+        if (op.status !== 200) unknown.push(part[k]!);
+        else out.push({ deviceId: part[k]!, protocol: typeof data === 'string' ? data : '' });
       });
     }
-    const unknown = (spec.devices ?? []).filter((d) => !known.has(d));
     if (unknown.length > 0)
       throw new ServiceError(
         404,
         `gateway ${gatewayId} has no device ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`,
       );
-    const ids = new Set(spec.devices ?? []);
-    for (const [id, d] of known) if (d.groups.some((g) => spec.groups?.includes(g))) ids.add(id);
-    if (ids.size === 0) throw new ServiceError(409, `the groups ${spec.groups?.join(', ')} on gateway ${gatewayId} have no members`);
-    return [...ids].map((deviceId) => ({ deviceId, protocol: known.get(deviceId)!.protocol }));
+    return out;
   }
 
   /** Asks the DM devices whose object is not known which of ./FUMO and ./SCOMO their tree has. */

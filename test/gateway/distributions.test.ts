@@ -186,9 +186,17 @@ test('across gateways by server image id; bad calls get a clear 4xx', async (t) 
     assert.equal(res.status, status, `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(res.json)}`);
     assert.match(res.json.error, message);
   }
-  const list = await r.call('GET', `/distributions?gateway=${gid}`);
+  // a group is resolved on the gateway: its members, each with its protocol
+  assert.equal((await r.call('PUT', `/gateways/${gid}/groups/meters`, { members: [dm(0)] })).status, 200);
+  const grouped = await r.call('POST', `/gateways/${gid}/distributions`, { image: 'fw2', object: 'fumo', groups: ['meters'], name: 'g' });
+  assert.equal(grouped.status, 202, JSON.stringify(grouped.json));
   assert.deepEqual(
-    list.json.items.map((d: any) => d.id),
-    ['everywhere'],
+    grouped.json.devices.map((d: any) => [d.deviceId, d.object, d.state]),
+    [[dm(0), 'fumo', 'sent']],
   );
+  const noGroup = await r.call('POST', `/gateways/${gid}/distributions`, { image: 'fw2', groups: ['nobody'] });
+  assert.equal(noGroup.status, 404);
+  assert.match(noGroup.json.error, /has no group "nobody"/);
+  const list = await r.call('GET', `/distributions?gateway=${gid}`);
+  assert.deepEqual(list.json.items.map((d: any) => d.id).sort(), ['everywhere', 'g']);
 });
