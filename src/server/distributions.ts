@@ -34,8 +34,10 @@ export interface DistributionView extends DistributionRow {
 const NAME = /^[A-Za-z0-9\-_.]{1,64}$/;
 const GROUP = /^[A-Za-z0-9\-_.!~*'():@&=+$,]+$/;
 const INV = './GwMO/DevInventory';
-/** Gets per run when reading the targets' protocols */
+/** Gets per run when reading the targets' protocols or a fanout's results */
 const CHUNK = 500;
+/** a running fanout's results are read for a live view up to this many devices */
+const LIVE_LIMIT = 1000;
 const CORRELATOR = /^dist:([A-Za-z0-9\-_.]+):(probe|fumo|scomo)$/;
 const OBJECT_5_SUCCESS = 1;
 
@@ -97,26 +99,20 @@ export function deviceOutcome(
   return { state: 'failed', status, meaning: `${why}${exec.data ? `: ${exec.data}` : ''}` };
 }
 
-/** Per device: Cmd results, from a fanout's Results (node per device, DeviceID inside). */
-function resultsOf(fanout: Tree | undefined): Map<string, CmdResult[]> {
-  const out = new Map<string, CmdResult[]>();
-  const results = fanout?.['Results'];
-  if (!results || typeof results === 'string') return out;
-  for (const r of Object.values(results)) {
-    if (typeof r === 'string' || typeof r['DeviceID'] !== 'string') continue;
-    const cmd = typeof r['Cmd'] === 'object' ? r['Cmd'] : {};
-    out.set(
-      r['DeviceID'],
-      Object.entries(cmd)
-        .sort(([a], [b]) => Number(a) - Number(b))
-        .map(([, c]) =>
-          typeof c === 'string'
-            ? { status: 0 }
-            : { status: Number(c['Status']), ...(typeof c['Data'] === 'string' ? { data: c['Data'] } : {}) },
-        ),
-    );
-  }
-  return out;
+/** One device's entry of a fanout's Results (`Results/<i>`: DeviceID, Status, Cmd/<k>/{Status, Data}). */
+function resultOf(r: Tree): [string, CmdResult[]] | undefined {
+  if (typeof r['DeviceID'] !== 'string') return undefined;
+  const cmd = typeof r['Cmd'] === 'object' ? r['Cmd'] : {};
+  return [
+    r['DeviceID'],
+    Object.entries(cmd)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, c]) =>
+        typeof c === 'string'
+          ? { status: 0 }
+          : { status: Number(c['Status']), ...(typeof c['Data'] === 'string' ? { data: c['Data'] } : {}) },
+      ),
+  ];
 }
 
 export class Distributions {
@@ -380,9 +376,8 @@ export class Distributions {
     const rows = new Map((await this.store.listDistributionDevices(id)).map((r) => [r.deviceId, r]));
     for (const f of dist.fanouts) {
       if (f.done || (final && f.name !== final.fanout)) continue;
-      const r = await this.gateways.fanout(dist.gatewayId, f.name, 10_000).catch(() => undefined);
-      if (!r?.done) continue;
-      const results = resultsOf(r.value);
+      const results = await this.results(dist.gatewayId, f.name, final ? Number.POSITIVE_INFINITY : LIVE_LIMIT).catch(() => undefined);
+      if (!results) continue;
       const changed: DistributionDeviceRow[] = [];
       if (f.object === 'probe') {
         if (!final) continue;
@@ -436,6 +431,45 @@ export class Distributions {
       }
     }
     await this.finishIfDone(id);
+  }
+
+  /**
+   * Each device's command results of a fanout so far, read one device's entry per Get (in runs of
+   * CHUNK): the whole Results tree does not fit one message. Undefined when the gateway does not
+   * answer, or when more than `limit` devices have results (a live view of a large fanout waits for its end).
+   */
+  private async results(gatewayId: string, fanout: string, limit: number): Promise<Map<string, CmdResult[]> | undefined> {
+    const base = `./GwMO/Fanout/${fanout}`;
+    const p = await this.gateways.run(gatewayId, [{ kind: 'Get', path: `${base}/Progress/Done` }], 10_000);
+    const data = p.operations[0]?.results?.[0]?.data;
+    if (!p.done || p.operations[0]!.status !== 200 || typeof data !== 'string') return undefined;
+    const done = Number(data);
+    if (!Number.isInteger(done) || done > limit) return undefined;
+    const out = new Map<string, CmdResult[]>();
+    let todo = Array.from({ length: done }, (_, k) => k + 1);
+    // an entry that came back incomplete (its Results split across messages lose their tail: the
+    // server keeps the first part) is asked again: the fewer entries of a retry fit whole
+    for (let round = 0; round < 3 && todo.length > 0; round++) {
+      const again: number[] = [];
+      for (let i = 0; i < todo.length; i += CHUNK) {
+        const part = todo.slice(i, i + CHUNK);
+        const paths = part.map((n) => `${base}/Results/${n}`);
+        const r = await this.gateways.run(
+          gatewayId,
+          paths.map((path) => ({ kind: 'Get' as const, path: `${path}?list=StructData` })),
+          30_000,
+        );
+        if (!r.done) return undefined;
+        r.operations.forEach((op, k) => {
+          const entry = op.status === 200 ? resultOf(structData(op, paths[k]!)) : undefined;
+          if (entry && entry[1].length > 0 && entry[1].every((c) => Number.isInteger(c.status) && c.status > 0))
+            out.set(entry[0], entry[1]);
+          else if (op.status === 200) again.push(part[k]!);
+        });
+      }
+      todo = again;
+    }
+    return out;
   }
 
   private async finishIfDone(id: string): Promise<void> {

@@ -16,8 +16,13 @@ const sha = createHash('sha256').update(bytes).digest('hex');
 const gid = encodeURIComponent(GW_ID);
 const dm = (i: number) => `IMEI:${String(i).padStart(15, '0')}`;
 
-async function rig(t: Parameters<typeof startRig>[0], dmDevices: number, lwm2m: readonly string[]) {
-  const r = await startRig(t, { images: true, devices: dmDevices, gateway: { lwm2m: true } });
+async function rig(t: Parameters<typeof startRig>[0], dmDevices: number, lwm2m: readonly string[], maxMsgSize?: number) {
+  const r = await startRig(t, {
+    images: true,
+    devices: dmDevices,
+    gateway: { lwm2m: true },
+    ...(maxMsgSize ? { server: { maxMsgSize } } : {}),
+  });
   const lw: Lwm2mDevice[] = [];
   for (const endpoint of lwm2m) {
     const attached = new Promise<void>((resolve) => {
@@ -199,4 +204,14 @@ test('across gateways by server image id; bad calls get a clear 4xx', async (t) 
   assert.match(noGroup.json.error, /has no group "nobody"/);
   const list = await r.call('GET', `/distributions?gateway=${gid}`);
   assert.deepEqual(list.json.items.map((d: any) => d.id).sort(), ['everywhere', 'g']);
+});
+
+test("every device's result is read, however many: one Get per device's entry, not one Results tree that no message holds", async (t) => {
+  // messages of 8 KB to the server: a whole Results tree of 20 devices would need several
+  const n = 20;
+  const r = await rig(t, n, [], 8192);
+  const ids = Array.from({ length: n }, (_, i) => dm(i));
+  const { done } = await r.distribute({ name: 'many', object: 'fumo', devices: ids });
+  assert.deepEqual(done.summary.byState, { succeeded: n }, JSON.stringify(done.devices.filter((d: any) => d.state !== 'succeeded')));
+  assert.deepEqual(done.summary.byResult, { '200 Successful': n });
 });
