@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { GenericAlert } from '../session/server/index.ts';
 import type { DistributionDeviceRow, DistributionRow, ServerStore, UpdateObject } from '../store/server.ts';
 import { FUMO_ROOT, SCOMO_ROOT, updateResult } from '../tree/index.ts';
-import { type GatewayService, nodeName, structData, type Tree } from './gateways.ts';
+import { type GatewayService, nodeName } from './gateways.ts';
 import type { NewOperation } from './service.ts';
 import { requireIdentifier, ServiceError } from './service.ts';
 
@@ -99,22 +99,6 @@ export function deviceOutcome(
   return { state: 'failed', status, meaning: `${why}${exec.data ? `: ${exec.data}` : ''}` };
 }
 
-/** One device's entry of a fanout's Results (`Results/<i>`: DeviceID, Status, Cmd/<k>/{Status, Data}). */
-function resultOf(r: Tree): [string, CmdResult[]] | undefined {
-  if (typeof r['DeviceID'] !== 'string') return undefined;
-  const cmd = typeof r['Cmd'] === 'object' ? r['Cmd'] : {};
-  return [
-    r['DeviceID'],
-    Object.entries(cmd)
-      .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([, c]) =>
-        typeof c === 'string'
-          ? { status: 0 }
-          : { status: Number(c['Status']), ...(typeof c['Data'] === 'string' ? { data: c['Data'] } : {}) },
-      ),
-  ];
-}
-
 export class Distributions {
   /** `change` (distribution id, the rows that changed), `end` (distribution id) */
   readonly events = new EventEmitter();
@@ -196,7 +180,11 @@ export class Distributions {
       requireIdentifier(d, 'devices[]');
       const at = await this.store.getLocation(d);
       if (!at) nowhere.push(d);
-      else byGateway.set(at.gatewayId, [...(byGateway.get(at.gatewayId) ?? []), d]);
+      else {
+        const list = byGateway.get(at.gatewayId) ?? [];
+        if (list.length === 0) byGateway.set(at.gatewayId, list);
+        list.push(d);
+      }
     }
     if (nowhere.length > 0)
       throw new ServiceError(
@@ -255,11 +243,25 @@ export class Distributions {
     for (const g of spec.groups ?? []) {
       if (!GROUP.test(g)) throw new ServiceError(400, `group name "${g}" is not a node name`);
       const path = `${INV}/Groups/${g}/Members`;
-      const r = await this.gateways.run(gatewayId, [{ kind: 'Get', path: `${path}?list=StructData` }], waitMs);
+      // the members' names (one value), then each one's DeviceID: small Results, none split across messages
+      const r = await this.gateways.run(gatewayId, [{ kind: 'Get', path }], waitMs);
       if (!r.done) throw silent();
       if (r.operations[0]!.status === 404) throw new ServiceError(404, `gateway ${gatewayId} has no group "${g}"`);
-      // Members/<name> holds a member's DeviceID
-      for (const m of Object.values(structData(r.operations[0]!, path))) if (typeof m === 'string' && m !== '') ids.add(m);
+      const names = String(r.operations[0]!.results?.[0]?.data ?? '')
+        .split('/')
+        .filter(Boolean);
+      for (let i = 0; i < names.length; i += CHUNK) {
+        const m = await this.gateways.run(
+          gatewayId,
+          names.slice(i, i + CHUNK).map((n) => ({ kind: 'Get' as const, path: `${path}/${n}` })),
+          waitMs,
+        );
+        if (!m.done) throw silent();
+        for (const op of m.operations) {
+          const id = op.status === 200 ? op.results?.[0]?.data : undefined;
+          if (typeof id === 'string' && id !== '') ids.add(id);
+        }
+      }
     }
     if (ids.size === 0) throw new ServiceError(409, `the groups ${spec.groups?.join(', ')} on gateway ${gatewayId} have no members`);
     const all = [...ids];
@@ -367,20 +369,27 @@ export class Distributions {
   }
 
   /**
-   * Reads the results a fanout of the distribution has so far (all of them once `final`) into the
-   * devices' rows; the SSE stream calls it while the fanouts run, the gateway's alert at their end.
+   * Reads the results the distribution's fanouts have so far into the devices' rows, all of them for
+   * a fanout whose end the gateway reported (which then counts as done). The SSE stream calls it
+   * while the fanouts run, the gateway's alert at their end; calling it again finishes what a
+   * silent gateway left unread.
    */
-  async refresh(id: string, final?: { fanout: string }): Promise<void> {
+  async refresh(id: string, only?: { fanout: string }): Promise<void> {
     const dist = await this.store.getDistribution(id);
     if (!dist) return;
     const rows = new Map((await this.store.listDistributionDevices(id)).map((r) => [r.deviceId, r]));
     for (const f of dist.fanouts) {
-      if (f.done || (final && f.name !== final.fanout)) continue;
-      const results = await this.results(dist.gatewayId, f.name, final ? Number.POSITIVE_INFINITY : LIVE_LIMIT).catch(() => undefined);
+      if (f.done || (only && f.name !== only.fanout)) continue;
+      const final = f.ended === true;
+      if (f.object === 'probe' && !final) continue; // a probe's answers are read once, at its end
+      // the probe's two Gets; of an update, its Exec (the last command)
+      const cmds = f.object === 'probe' ? [1, 2] : [updateCommands(f.object === 'scomo' ? 'scomo' : 'fumo', dist).length];
+      const results = await this.results(dist.gatewayId, f.name, final ? Number.POSITIVE_INFINITY : LIVE_LIMIT, cmds).catch(
+        () => undefined,
+      );
       if (!results) continue;
       const changed: DistributionDeviceRow[] = [];
       if (f.object === 'probe') {
-        if (!final) continue;
         for (const [deviceId, cmds] of results) {
           const found = cmds[0]?.status === 200 ? 'fumo' : cmds[1]?.status === 200 ? 'scomo' : undefined;
           const row = rows.get(deviceId);
@@ -434,40 +443,56 @@ export class Distributions {
   }
 
   /**
-   * Each device's command results of a fanout so far, read one device's entry per Get (in runs of
-   * CHUNK): the whole Results tree does not fit one message. Undefined when the gateway does not
-   * answer, or when more than `limit` devices have results (a live view of a large fanout waits for its end).
+   * The results of commands `cmds` (1-based) of each device of a fanout so far, read leaf by leaf
+   * (`Results/<i>/DeviceID`, `…/Cmd/<k>/Status`, `…/Cmd/<k>/Data`; in runs of about CHUNK Gets):
+   * a Results command too large for one message goes on in the next, and the server keeps only
+   * its first part, so neither the whole Results tree nor one device's subtree is asked for.
+   * Undefined when the gateway does not answer, or when more than `limit` devices have results (a
+   * live view of a large fanout waits for its end).
    */
-  private async results(gatewayId: string, fanout: string, limit: number): Promise<Map<string, CmdResult[]> | undefined> {
+  private async results(
+    gatewayId: string,
+    fanout: string,
+    limit: number,
+    cmds: readonly number[],
+  ): Promise<Map<string, CmdResult[]> | undefined> {
     const base = `./GwMO/Fanout/${fanout}`;
     const p = await this.gateways.run(gatewayId, [{ kind: 'Get', path: `${base}/Progress/Done` }], 10_000);
-    const data = p.operations[0]?.results?.[0]?.data;
-    if (!p.done || p.operations[0]!.status !== 200 || typeof data !== 'string') return undefined;
-    const done = Number(data);
-    if (!Number.isInteger(done) || done > limit) return undefined;
+    const text = (op: { status?: number; results?: readonly { data?: unknown }[] } | undefined): string | undefined => {
+      const d = op?.status === 200 ? op.results?.[0]?.data : undefined;
+      return typeof d === 'string' ? d : undefined;
+    };
+    const done = Number(text(p.operations[0]) ?? NaN);
+    if (!p.done || !Number.isInteger(done) || done > limit) return undefined;
     const out = new Map<string, CmdResult[]>();
-    let todo = Array.from({ length: done }, (_, k) => k + 1);
-    // an entry that came back incomplete (its Results split across messages lose their tail: the
-    // server keeps the first part) is asked again: the fewer entries of a retry fit whole
-    for (let round = 0; round < 3 && todo.length > 0; round++) {
-      const again: number[] = [];
-      for (let i = 0; i < todo.length; i += CHUNK) {
-        const part = todo.slice(i, i + CHUNK);
-        const paths = part.map((n) => `${base}/Results/${n}`);
-        const r = await this.gateways.run(
-          gatewayId,
-          paths.map((path) => ({ kind: 'Get' as const, path: `${path}?list=StructData` })),
-          30_000,
+    const per = 1 + 2 * cmds.length;
+    const step = Math.max(1, Math.floor(CHUNK / per));
+    for (let i = 1; i <= done; i += step) {
+      const entries = Array.from({ length: Math.min(step, done - i + 1) }, (_, k) => `${base}/Results/${i + k}`);
+      const r = await this.gateways.run(
+        gatewayId,
+        entries.flatMap((e) => [
+          { kind: 'Get' as const, path: `${e}/DeviceID` },
+          ...cmds.flatMap((k) => [
+            { kind: 'Get' as const, path: `${e}/Cmd/${k}/Status` },
+            { kind: 'Get' as const, path: `${e}/Cmd/${k}/Data` },
+          ]),
+        ]),
+        30_000,
+      );
+      if (!r.done) return undefined;
+      entries.forEach((_, n) => {
+        const ops = r.operations.slice(n * per, (n + 1) * per);
+        const id = text(ops[0]);
+        if (id === undefined) return;
+        out.set(
+          id,
+          cmds.map((_k, j) => {
+            const data = text(ops[1 + 2 * j + 1]);
+            return { status: Number(text(ops[1 + 2 * j]) ?? 0), ...(data !== undefined ? { data } : {}) };
+          }),
         );
-        if (!r.done) return undefined;
-        r.operations.forEach((op, k) => {
-          const entry = op.status === 200 ? resultOf(structData(op, paths[k]!)) : undefined;
-          if (entry && entry[1].length > 0 && entry[1].every((c) => Number.isInteger(c.status) && c.status > 0))
-            out.set(entry[0], entry[1]);
-          else if (op.status === 200) again.push(part[k]!);
-        });
-      }
-      todo = again;
+      });
     }
     return out;
   }
@@ -488,7 +513,12 @@ export class Distributions {
     if (!dist || dist.gatewayId !== gatewayId) return;
     const f = dist.fanouts.find((x) => x.correlator === alert.correlator);
     if (!f || f.done) return;
-    if (f.object === 'probe') await this.store.putDistribution({ ...dist, state: 'running' });
+    // its end is stored first: if the results cannot be read now, the next refresh reads them
+    await this.store.putDistribution({
+      ...dist,
+      ...(f.object === 'probe' ? { state: 'running' as const } : {}),
+      fanouts: dist.fanouts.map((x) => (x.name === f.name ? { ...x, ended: true } : x)),
+    });
     await this.refresh(dist.id, { fanout: f.name });
   }
 }

@@ -133,6 +133,9 @@ export interface DistributionRow {
     readonly name: string;
     readonly correlator: string;
     readonly object: UpdateObject | 'probe';
+    /** the gateway reported its end (its results may still be unread) */
+    readonly ended?: boolean;
+    /** its results are in the devices' rows */
     readonly done: boolean;
   }[];
   readonly timeout?: number;

@@ -252,7 +252,7 @@ test("a distribution of the staged image is started from its page and watched li
   await admin.getByRole('heading', { level: 1, name: 'Distributions' }).waitFor();
   const form = admin.getByRole('form', { name: 'Start a distribution' });
   await form.getByLabel('Gateway').selectOption('GW:DEMO-1');
-  await form.getByLabel('Image on the gateway').fill('webfw-1.0');
+  await form.getByLabel('Image (its name there)').fill('webfw-1.0');
   await form.getByLabel('Devices').fill('IMEI:3500010, demo1-lw0');
   await form.getByRole('button', { name: 'Distribute' }).click();
   await admin.getByRole('heading', { level: 1, name: /^Distribution dist-/ }).waitFor();

@@ -52,7 +52,7 @@ export async function distributionsView(ctx) {
             },
           },
           h('label', {}, 'Gateway', gateway),
-          h('label', {}, 'Image on the gateway', image),
+          h('label', {}, 'Image (its name there)', image),
           h('label', {}, 'Devices', devices),
           h('label', {}, 'Groups', groups),
           h('label', {}, 'DM object', object),
