@@ -37,7 +37,7 @@ const INV = './GwMO/DevInventory';
 /** Gets per run when reading the targets' protocols or a fanout's results */
 const CHUNK = 500;
 /** a running fanout's results are read for a live view up to this many devices */
-const LIVE_LIMIT = 1000;
+const LIVE_LIMIT = 300;
 const CORRELATOR = /^dist:([A-Za-z0-9\-_.]+):(probe|fumo|scomo)$/;
 const OBJECT_5_SUCCESS = 1;
 
@@ -108,6 +108,8 @@ export class Distributions {
   private readonly log: (e: string, f: Record<string, unknown>) => void;
   /** what a probe found on a DM device, kept by this instance (a device's objects seldom change) */
   private readonly known = new Map<string, 'fumo' | 'scomo'>();
+  /** per running fanout: how many devices had finished when its results were last read for a live view */
+  private readonly seen = new Map<string, number>();
 
   constructor(
     store: ServerStore,
@@ -431,6 +433,7 @@ export class Distributions {
             changed.push({ ...row, state: 'failed', meaning: 'the gateway reported no result for the device', updatedAt: this.now() });
       await this.update(id, changed);
       if (final) {
+        this.seen.delete(`${dist.gatewayId}\n${f.name}`);
         const latest = (await this.store.getDistribution(id)) ?? dist;
         await this.store.putDistribution({
           ...latest,
@@ -464,6 +467,10 @@ export class Distributions {
     };
     const done = Number(text(p.operations[0]) ?? NaN);
     if (!p.done || !Number.isInteger(done) || done > limit) return undefined;
+    // a live view reads again only when more devices have finished
+    const key = `${gatewayId}\n${fanout}`;
+    if (limit !== Number.POSITIVE_INFINITY && this.seen.get(key) === done) return undefined;
+    this.seen.set(key, done);
     const out = new Map<string, CmdResult[]>();
     const per = 1 + 2 * cmds.length;
     const step = Math.max(1, Math.floor(CHUNK / per));
