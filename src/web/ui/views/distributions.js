@@ -99,7 +99,7 @@ export async function distributionsView(ctx) {
 
 export async function distributionView(ctx, id) {
   const state = h('p', { class: 'state' });
-  const counts = h('ul', { class: 'histogram' });
+  const counts = h('ul', {});
   const table = h('tbody');
   const note = h('div');
   const rows = new Map();
