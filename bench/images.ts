@@ -50,7 +50,7 @@ export async function main(args: string[]): Promise<void> {
     const done = alertOf('resultaggregation');
     const served0 = gateway.images.served.bytes;
     const t0 = performance.now();
-    await server.gateways.distribute(RIG_GATEWAY, { image: 'fw3', groups: ['all'], timeout: 300 }, 10_000);
+    await server.distributions.start(RIG_GATEWAY, { image: 'fw3', groups: ['all'], object: 'fumo', timeout: 300 }, 10_000);
     const agg = await done;
     const seconds = (performance.now() - t0) / 1000;
     if (!String(agg.items[0]?.data).includes(`<Status code="200" count="${devices}"/>`))

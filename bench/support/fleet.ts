@@ -2,7 +2,7 @@
 // Package#0 listener each, one shared HTTP client, all enrolled with the gateway at LAN_URL.
 // Prints "ready <count>" when every device has registered; progress on stderr.
 import { DmDevice } from '../../src/client/device.ts';
-import { download } from '../../src/client/scomo.ts';
+import { download } from '../../src/client/package-download.ts';
 import { DmHttpClient } from '../../src/transport/index.ts';
 
 const [lanUrl, countText] = process.argv.slice(2);

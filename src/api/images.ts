@@ -1,5 +1,5 @@
 // REST routes for images: upload to the server, stage on a gateway (stored once there), list what a
-// gateway holds, distribute to devices from the gateway's LAN URL.
+// gateway holds. Installing them on devices: distributions.ts.
 import type { GatewayService } from '../server/gateways.ts';
 import type { ImageInfo } from '../server/images.ts';
 import type { Route } from './gateways.ts';
@@ -114,35 +114,6 @@ export function imageRoutes(gw: GatewayService): Route[] {
         const r = await gw.gatewayImages(id!, wait(url));
         if (!r.done) sendJson(res, 202, { pending: true, message: 'the gateway has not answered yet' });
         else sendJson(res, 200, r.value);
-      },
-    ],
-    [
-      'POST',
-      new RegExp(`${G}/distributions$`),
-      async (req, res, [id], url) => {
-        const b = await readJson(req);
-        const list = (k: string): string[] | undefined => {
-          const v = b[k];
-          if (v === undefined) return undefined;
-          if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ApiError(400, `${k} must be an array of strings`);
-          return v as string[];
-        };
-        const name = field(b, 'name', 'string');
-        const timeout = field(b, 'timeout', 'number');
-        const devices = list('devices');
-        const groups = list('groups');
-        const r = await gw.distribute(
-          id!,
-          {
-            image: field(b, 'image', 'string', true)!,
-            ...(name ? { name } : {}),
-            ...(devices ? { devices } : {}),
-            ...(groups ? { groups } : {}),
-            ...(timeout !== undefined ? { timeout } : {}),
-          },
-          wait(url),
-        );
-        sendJson(res, 202, { name: r.value!.name, correlator: r.value!.correlator, url: r.value!.url, started: r.done });
       },
     ],
   ];

@@ -813,27 +813,72 @@ const document = {
     },
     '/api/gateways/{deviceId}/distributions': {
       post: {
-        summary: "Make devices behind the gateway download and install an image from the gateway's local URL (a fanout)",
+        summary:
+          "Make devices behind the gateway install an image it holds, each through its object: FUMO or SCOMO (DM devices: as asked, or what their tree shows), object 5 (LwM2M devices); they download from the gateway's LAN store (from this server when storage is off there)",
         parameters: [deviceId, wait],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['image'],
-                properties: {
-                  image: { type: 'string' },
-                  name: { type: 'string' },
-                  devices: { type: 'array', items: { type: 'string' } },
-                  groups: { type: 'array', items: { type: 'string' } },
-                  timeout: { type: 'integer' },
-                },
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DistributionRequest' } } } },
+        responses: {
+          202: {
+            description: 'started: the distribution with each device, its object and state',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Distribution' } } },
+          },
+          400: error,
+          404: error,
+          409: error,
+          504: error,
+        },
+      },
+    },
+    '/api/distributions': {
+      post: {
+        summary:
+          'The same, across gateways: devices grouped by the gateway each was last announced behind, one distribution per gateway (the image, by its server id, must be staged on each)',
+        parameters: [wait],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DistributionRequest' } } } },
+        responses: {
+          202: {
+            description: 'one distribution per gateway',
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Distribution' } } } },
               },
             },
           },
+          400: error,
+          404: error,
+          409: error,
+          504: error,
         },
-        responses: { 202: { description: 'the fanout started; watch it under /fanouts/{name}' }, 400: error, 404: error, 409: error },
+      },
+      get: {
+        summary: 'Distributions, newest first (without their devices)',
+        parameters: [
+          { name: 'gateway', in: 'query', schema: { type: 'string' }, description: "only this gateway's" },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        ],
+        responses: { 200: { description: 'the distributions' }, 400: error },
+      },
+    },
+    '/api/distributions/{id}': {
+      get: {
+        summary:
+          "A distribution: each device's object, state (queued, sent, succeeded, failed), DM status, result code and its meaning; counts by state, object and result",
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          200: {
+            description: 'the distribution',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Distribution' } } },
+          },
+          404: error,
+        },
+      },
+    },
+    '/api/distributions/{id}/events': {
+      get: {
+        summary:
+          "Server-sent events: `snapshot` (the distribution), `device` (a device's row each time it changes), `done` (the distribution at its end)",
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'text/event-stream' }, 404: error },
       },
     },
     '/api/sessions': {
@@ -961,6 +1006,49 @@ const document = {
       },
     },
     schemas: {
+      DistributionRequest: {
+        type: 'object',
+        required: ['image'],
+        properties: {
+          image: { type: 'string', description: "the image's name on the gateway (across gateways: its id on this server)" },
+          name: { type: 'string', description: "the distribution's id (default: a new one)" },
+          object: {
+            type: 'string',
+            enum: ['auto', 'fumo', 'scomo'],
+            description: 'for DM devices; auto: what their tree shows, FUMO first',
+          },
+          devices: { type: 'array', items: { type: 'string' } },
+          groups: { type: 'array', items: { type: 'string' } },
+          timeout: { type: 'integer', minimum: 1, maximum: 86400, description: 'seconds each device has' },
+        },
+      },
+      Distribution: {
+        type: 'object',
+        required: ['id', 'gatewayId', 'state', 'devices'],
+        properties: {
+          id: { type: 'string' },
+          gatewayId: { type: 'string' },
+          image: { type: 'string' },
+          url: { type: 'string' },
+          state: { type: 'string', enum: ['probing', 'running', 'done'] },
+          summary: { type: 'object' },
+          devices: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['deviceId', 'state'],
+              properties: {
+                deviceId: { type: 'string' },
+                object: { type: 'string', enum: ['fumo', 'scomo', 'lwm2m'] },
+                state: { type: 'string', enum: ['queued', 'sent', 'succeeded', 'failed'] },
+                status: { type: 'integer' },
+                resultCode: { type: 'integer', description: 'FUMO, SCOMO, or object 5 Update Result' },
+                meaning: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
       Image: {
         type: 'object',
         properties: {

@@ -10,6 +10,7 @@ import { openApiDocument } from './openapi.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { observationRoutes } from './observations.ts';
 import { lwm2mCredentialRoutes } from './lwm2m-credentials.ts';
+import { distributionRoutes } from './distributions.ts';
 import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
@@ -123,6 +124,7 @@ export function apiRoutes(
     ],
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),
+    ...(gateways ? distributionRoutes(gateways) : []),
     ...(gateways ? observationRoutes(gateways) : []),
     ...(gateways ? lwm2mCredentialRoutes(gateways) : []),
     ...(gateways ? fanoutEventRoutes(gateways) : []),

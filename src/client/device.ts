@@ -4,7 +4,9 @@ import { NotificationListener, DmHttpClient } from '../transport/index.ts';
 import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { DmClientAgent, type SessionReport } from './agent.ts';
 import type { ClientQuirk } from './quirks.ts';
-import { installScomo } from './scomo.ts';
+import { Fumo } from './fumo.ts';
+import type { UpdateFaults } from './package-download.ts';
+import { Scomo } from './scomo.ts';
 import type { ClientQuirks } from '../session/client/quirks.ts';
 
 /** Who a DM client is and how it reaches its server: a device's, or a gateway's northbound side. */
@@ -68,6 +70,11 @@ export class DmDevice {
   private waiters: ((r: SessionReport) => void)[] = [];
 
   private readonly ownHttp: boolean;
+  /** firmware (./FUMO) and software (./SCOMO) updates: docs/updates.md */
+  readonly fumo: Fumo;
+  readonly scomo: Scomo;
+  /** faults the next updates run into (tests); changed in place */
+  readonly updateFaults: UpdateFaults = {};
 
   constructor(
     config: DeviceConfig,
@@ -92,10 +99,15 @@ export class DmDevice {
       ...(config.quirks ? { quirks: config.quirks } : {}),
       ...(config.wireQuirks ? { wireQuirks: config.wireQuirks } : {}),
     });
-    installScomo(this.tree, (alert) => {
-      this.agent.queueAlert(alert);
-      void this.session();
-    });
+    const updates = {
+      report: (alert: Parameters<DmClientAgent['queueAlert']>[0]) => {
+        this.agent.queueAlert(alert);
+        void this.session();
+      },
+      faults: this.updateFaults,
+    };
+    this.fumo = new Fumo(this.tree, updates);
+    this.scomo = new Scomo(this.tree, updates);
     let reboots = 0;
     this.tree.onExec('./Vendor/gwmo/Reboot', ({ correlator }) => {
       reboots++;

@@ -13,6 +13,7 @@ import { ImageRepo } from './images.ts';
 import { PushChannel } from './push-channel.ts';
 import { handleEnrol } from './enrolment.ts';
 import { DeviceJobs } from './device-jobs.ts';
+import { Distributions } from './distributions.ts';
 import type { SessionTrace } from './trace.ts';
 import { TraceShare } from './trace-share.ts';
 import { DmMetrics } from './metrics.ts';
@@ -69,6 +70,7 @@ export class DmServer {
   readonly service: ServerService;
   readonly gateways: GatewayService;
   readonly jobs: DeviceJobs;
+  readonly distributions: Distributions;
   readonly images: ImageRepo | undefined;
   readonly metrics: DmMetrics;
   readonly authGuard: DmAuthGuard;
@@ -114,6 +116,8 @@ export class DmServer {
       : undefined;
     this.gateways = new GatewayService(this.service, options.store, this.images);
     this.jobs = new DeviceJobs(options.store, this.gateways, () => clock.now(), options.log);
+    this.distributions = new Distributions(options.store, this.gateways, () => clock.now(), options.log);
+    this.gateways.distributions = this.distributions;
     this.metrics.observe(() => this.activeSessions, this.images?.served);
     this.service.authState = (deviceId) => this.authGuard.state(deviceId);
   }
@@ -227,6 +231,7 @@ export class DmServer {
       alert: (deviceId, alert) => {
         this.metrics.alert(deviceId, alert);
         void this.jobs.onAlert(deviceId, alert).catch((err) => this.options.log?.('job.error', { error: String(err) }));
+        void this.distributions.onAlert(deviceId, alert).catch((err) => this.options.log?.('distribution.error', { error: String(err) }));
         // an image's staging is settled before anyone hears of its alert
         const staging = this.images
           ?.onImageReady(deviceId, alert)

@@ -5,6 +5,7 @@ import { AlertCode, type AuthScheme, StatusCode } from '../protocol/index.ts';
 import type { Clock } from '../session/clock.ts';
 import type { DeviceAccount, GenericAlert, ServerDeps, SessionSummary } from '../session/server/index.ts';
 import type { AlertRow, DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import { updateResult } from '../tree/index.ts';
 import { notifyAddressOf } from './notify-address.ts';
 
 export interface ServerEvents {
@@ -107,7 +108,25 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
       const op = await store.findAcceptedByCorrelator(deviceId, alert.correlator);
       if (op === undefined) return;
       const status = outcomeOf(alert);
-      finished(await store.finishOperation(op.id, { state: status >= 200 && status < 300 ? 'done' : 'failed', status }, clock.now()));
+      // the alert's item is the Exec's result: a FUMO or SCOMO result code stays readable beside the DM status
+      const item = alert.items[0];
+      const results = item
+        ? [
+            {
+              uri: item.source ?? '',
+              ...(item.format ? { format: item.format } : {}),
+              ...(item.type ? { type: item.type } : {}),
+              ...(item.data !== undefined ? { data: item.data } : {}),
+            },
+          ]
+        : undefined;
+      finished(
+        await store.finishOperation(
+          op.id,
+          { state: status >= 200 && status < 300 ? 'done' : 'failed', status, ...(results ? { results } : {}) },
+          clock.now(),
+        ),
+      );
     },
     onSessionEnd: (deviceId, summary) => events.sessionEnded?.(deviceId, summary.outcome, summary),
   };
@@ -125,10 +144,11 @@ export function outcomeOf(alert: GenericAlert): number {
   if ((item?.type ?? '').includes(':completionstatus')) {
     return n === 30 ? StatusCode.Ok : n === 40 ? StatusCode.OperationCancelled : StatusCode.CommandFailed;
   }
-  if ((item?.type ?? '').includes('scomo')) {
-    // SCOMO ResultCode: 1200 success, 1xxx failures (plain, or <ResultCode> in XML)
-    const code = Number(/(\d{4})/.exec(typeof data === 'string' ? data : data ? Buffer.from(data).toString() : '')?.[1]);
-    return code === 1200 ? StatusCode.Ok : StatusCode.CommandFailed;
+  const type = item?.type ?? '';
+  if (type.includes('scomo') || type.includes('softwarecomponent') || type.startsWith('org.openmobilealliance.dm.firmwareupdate.')) {
+    // a FUMO or SCOMO result code (plain, or <ResultCode> in XML): success or Command failed
+    const code = Number(/(\d{3,4})/.exec(typeof data === 'string' ? data : data ? Buffer.from(data).toString() : '')?.[1]);
+    return Number.isInteger(code) && updateResult(code).ok ? StatusCode.Ok : StatusCode.CommandFailed;
   }
   return Number.isInteger(n) && n >= 100 && n <= 599 ? n : StatusCode.Ok;
 }

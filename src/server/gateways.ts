@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 
 import { encodeFragment, type Command, type ItemData } from '../protocol/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import type { Distributions } from './distributions.ts';
 import { type ImageRepo, LINK_TTL_MS } from './images.ts';
 import { CREDENTIALS_MO, credentialOperations, fingerprint, type Lwm2mCredentialRequest, p256Spki } from './lwm2m-credentials.ts';
 import { latestObserved, type ObservationRequest, observationOperations, type ObservedValue } from './observations.ts';
@@ -81,6 +82,8 @@ export class GatewayService {
   readonly images: ImageRepo | undefined;
   /** the server's URL without /dm, for the image URLs it hands out */
   publicBase = '';
+  /** images installed by devices through FUMO, SCOMO or object 5 (set by the DM server) */
+  distributions: Distributions | undefined;
 
   constructor(service: ServerService, store: ServerStore, images?: ImageRepo) {
     this.service = service;
@@ -152,44 +155,23 @@ export class GatewayService {
     return r.done ? { ...r, value: structData(r.operations[0]!, './GwMO/Images') } : r;
   }
 
-  /**
-   * Makes devices download and install an image the gateway holds (SCOMO-like: write the package
-   * URL and hash, Exec DownloadInstall; each device reports with a Generic Alert) as a fanout.
-   */
-  async distribute(
-    id: string,
-    spec: { image: string; name?: string; devices?: readonly string[]; groups?: readonly string[]; timeout?: number },
-    waitMs: number,
-  ): Promise<Outcome<{ name: string; correlator: string; url: string }>> {
-    const base = `./GwMO/Images/${spec.image}`;
+  /** Where devices fetch an image the gateway holds (its LAN store, or this server when storage is off there), and its hash. */
+  async imageOnGateway(id: string, image: string, waitMs: number): Promise<{ url: string; hash: string; version: string }> {
+    if (!NAME.test(image)) throw new ServiceError(400, `image name "${image}" is not a node name`);
+    const base = `./GwMO/Images/${image}`;
     const info = await this.run(id, [{ kind: 'Get', path: `${base}?list=StructData` }], waitMs);
     if (!info.done) throw new ServiceError(504, `gateway ${id} did not answer within the wait; try again`);
     const op = info.operations[0]!;
-    if (op.status === 404) throw new ServiceError(404, `gateway ${id} has no image "${spec.image}"; stage it first`);
+    if (op.status === 404) throw new ServiceError(404, `gateway ${id} has no image "${image}"; stage it first`);
     const entry = structData(op, base);
     const url = typeof entry['LocalURL'] === 'string' ? await this.refreshed(entry['LocalURL']) : '';
     if (url === '')
       throw new ServiceError(
         409,
-        `image "${spec.image}" is not ready on gateway ${id} (State ${String(entry['State'])}${entry['Error'] ? `: ${String(entry['Error'])}` : ''})`,
+        `image "${image}" is not ready on gateway ${id} (State ${String(entry['State'])}${entry['Error'] ? `: ${String(entry['Error'])}` : ''})`,
       );
     const hash = typeof entry['Hash'] === 'string' ? entry['Hash'] : '';
-    const r = await this.startFanout(
-      id,
-      {
-        ...(spec.name ? { name: spec.name } : {}),
-        ...(spec.devices ? { devices: spec.devices } : {}),
-        ...(spec.groups ? { groups: spec.groups } : {}),
-        ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
-        commands: [
-          { kind: 'Replace', path: './SCOMO/Download/PkgURL', value: url },
-          { kind: 'Replace', path: './SCOMO/Download/PkgHash', value: hash },
-          { kind: 'Exec', path: './SCOMO/Download/Operations/DownloadInstall' },
-        ],
-      },
-      waitMs,
-    );
-    return { ...r, value: { ...r.value!, url } };
+    return { url, hash, version: typeof entry['Version'] === 'string' && entry['Version'] !== '-' ? entry['Version'] : '' };
   }
 
   /** fanouts started on the gateway whose end it has not reported yet (their Start Exec answered 202) */

@@ -105,11 +105,15 @@ export class ServerService {
     if ((await open()) > 0 && timeoutMs > 0) {
       await new Promise<void>((resolve) => {
         const check = (): void => {
-          void open().then((n) => {
-            if (n > 0) return;
-            cleanup();
-            resolve();
-          });
+          void open().then(
+            (n) => {
+              if (n > 0) return;
+              cleanup();
+              resolve();
+            },
+            // the store closed under the wait (the server stopping): the caller reads what there is
+            () => (cleanup(), resolve()),
+          );
         };
         const timer = setTimeout(() => (cleanup(), resolve()), timeoutMs);
         const cleanup = (): void => {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Value } from '../adapters/lwm2m/model.ts';
-import { download } from '../client/scomo.ts';
+import { download, DownloadError, type UpdateFaults } from '../client/package-download.ts';
 
 export type FirmwareDelivery = 'pull' | 'push' | 'both';
 
@@ -41,6 +41,10 @@ export function firmwareResources(delivery: FirmwareDelivery): [number, Value | 
 export class SimFirmware {
   /** the last package installed */
   installed: { sha256: string; bytes: number } | undefined;
+  /** connections the last pulled package took (2 or more: resumed after a cut) */
+  lastRequests = 0;
+  /** faults its pulls run into (tests), changed in place; refuse: the update ends in Update Result 8 */
+  readonly faults: UpdateFaults = {};
   private pending: { sha256: string; bytes: number } | undefined;
   private readonly set: (objectId: number, resourceId: number, value: Value) => void;
   private readonly delivery: FirmwareDelivery;
@@ -70,9 +74,20 @@ export class SimFirmware {
     }
     if (this.delivery === 'push' || (url.protocol !== 'http:' && url.protocol !== 'https:')) return this.state(State.Idle, Result.Protocol);
     this.state(State.Downloading, Result.Initial);
-    void download(uri, 2).then(
-      (got) => this.downloaded(got, /\/img\/([0-9a-f]{64})$/.exec(url.pathname)?.[1]),
-      (err: unknown) => this.state(State.Idle, /HTTP 4\d\d/.test(String(err)) ? Result.InvalidUri : Result.ConnectionLost),
+    void download(uri, { attempts: 2, faults: this.faults }).then(
+      ({ sha256, bytes, requests }) => {
+        this.lastRequests = requests;
+        this.downloaded({ sha256, bytes }, /\/img\/([0-9a-f]{64})$/.exec(url.pathname)?.[1]);
+      },
+      (err: unknown) =>
+        this.state(
+          State.Idle,
+          err instanceof DownloadError && err.kind === 'space'
+            ? Result.NoFlash
+            : /HTTP 4\d\d/.test(String(err))
+              ? Result.InvalidUri
+              : Result.ConnectionLost,
+        ),
     );
   }
 
@@ -98,7 +113,7 @@ export class SimFirmware {
     if (!pkg) return false;
     this.state(State.Updating);
     setImmediate(() => {
-      if (this.failWith === Result.Failed) return this.state(State.Downloaded, Result.Failed);
+      if (this.failWith === Result.Failed || this.faults.refuse) return this.state(State.Downloaded, Result.Failed);
       this.pending = undefined;
       this.installed = pkg;
       this.set(3, 3, pkg.sha256);

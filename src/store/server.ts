@@ -128,6 +128,52 @@ export interface DeviceJobRow {
   readonly updatedAt: number;
 }
 
+/** Which update object a device is driven through (docs/updates.md). */
+export type UpdateObject = 'fumo' | 'scomo' | 'lwm2m';
+
+/** An image distributed to devices behind one gateway (src/server/distributions.ts). */
+export interface DistributionRow {
+  readonly id: string;
+  readonly gatewayId: string;
+  /** the image's name in the gateway's store, and what devices are given */
+  readonly image: string;
+  readonly url: string;
+  readonly hash: string;
+  readonly version: string;
+  /** what the call asked for DM devices; LwM2M devices always get object 5 */
+  readonly object: 'auto' | 'fumo' | 'scomo';
+  readonly state: 'probing' | 'running' | 'done';
+  /** the gateway fanouts carrying it: a probe of the DM devices' trees, then one per object */
+  readonly fanouts: readonly {
+    readonly name: string;
+    readonly correlator: string;
+    readonly object: UpdateObject | 'probe';
+    /** the gateway reported its end (its results may still be unread) */
+    readonly ended?: boolean;
+    /** its results are in the devices' rows */
+    readonly done: boolean;
+  }[];
+  readonly timeout?: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type DistributionDeviceState = 'queued' | 'sent' | 'succeeded' | 'failed';
+
+/** One device's part in a distribution. */
+export interface DistributionDeviceRow {
+  readonly distributionId: string;
+  readonly deviceId: string;
+  readonly object?: UpdateObject;
+  readonly state: DistributionDeviceState;
+  /** DM status of the device's Exec (or of what failed before it) */
+  readonly status?: number;
+  /** the device's own result code: FUMO, SCOMO, or object 5's Update Result */
+  readonly resultCode?: number;
+  readonly meaning?: string;
+  readonly updatedAt: number;
+}
+
 export type DeviceUpdate = Partial<
   Pick<DeviceRow, 'clientNonce' | 'serverNonce' | 'devInfo' | 'lastSeen' | 'notifyAddress' | 'sessionProfile'>
 >;
@@ -150,6 +196,16 @@ export interface ServerStore {
   listDeviceJobs(deviceId: string): Promise<DeviceJobRow[]>;
   /** the job whose current dispatch carries this correlator */
   findDeviceJob(correlator: string): Promise<DeviceJobRow | undefined>;
+
+  putDistribution(row: DistributionRow): Promise<void>;
+  getDistribution(id: string): Promise<DistributionRow | undefined>;
+  /** newest first */
+  listDistributions(options: { gatewayId?: string; limit: number }): Promise<DistributionRow[]>;
+  /** creates or replaces each device's row */
+  putDistributionDevices(rows: readonly DistributionDeviceRow[]): Promise<void>;
+  listDistributionDevices(distributionId: string): Promise<DistributionDeviceRow[]>;
+  /** every distribution a device took part in */
+  listDeviceDistributions(deviceId: string): Promise<DistributionDeviceRow[]>;
 
   /** creates or replaces the account (the gateway's own LAN accounts; the API creates with insertDevice) */
   putDevice(row: DeviceRow): Promise<void>;

@@ -5,3 +5,4 @@ export * from './node.ts';
 export * from './tree.ts';
 export * from './mo/devinfo.ts';
 export * from './mo/dmacc.ts';
+export * from './mo/updates.ts';

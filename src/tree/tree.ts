@@ -27,6 +27,7 @@ export class Tree implements DmTree {
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly mounts = new Map<string, MountHandler>();
   private readonly execs = new Map<string, ExecHandler>();
+  private readonly addHooks = new Map<string, (path: string) => void>();
   private readonly persistence: TreePersistence | undefined;
   private readonly now: () => number;
   private dirty = new Set<string>();
@@ -98,6 +99,11 @@ export class Tree implements DmTree {
 
   onExec(uri: string, handler: ExecHandler): void {
     this.execs.set(this.parse(uri).path, handler);
+  }
+
+  /** Told after a server Adds an interior node right below `parent` (a device fills in what it owns, e.g. SCOMO Operations). */
+  onAdd(parent: string, hook: (path: string) => void): void {
+    this.addHooks.set(this.parse(parent).path, hook);
   }
 
   // --- DmTree ---------------------------------------------------------------------------------
@@ -177,6 +183,7 @@ export class Tree implements DmTree {
       ...(format !== 'node' ? { value: write.data ?? '' } : {}),
       ...(acl ? { acl } : {}),
     });
+    if (format === 'node') this.addHooks.get(parentPath)?.(path);
     this.flushUnlessAtomic();
     return 200;
   }

@@ -109,12 +109,13 @@ test('one staging: the image crosses the WAN once, every device installs it from
     const dist = await t.call('POST', `/gateways/${gid}/distributions`, {
       image: 'fw2',
       name: 'rollout',
+      object: 'fumo',
       devices: t.devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`),
     });
     assert.equal(dist.status, 202, JSON.stringify(dist.json));
     const agg = await done;
     assert.equal(agg.items[0]!.data, '<Aggregate total="8"><Status code="200" count="8"/></Aggregate>');
-    for (const d of t.devices) assert.equal(d.tree.read('./SCOMO/Inventory/Installed'), `${sha} (${SIZE} bytes)`);
+    for (const d of t.devices) assert.equal(d.fumo.installed?.sha256, sha);
     assert.equal(t.srv.server.images!.served.bytes, SIZE, 'devices fetched from the gateway, not the server');
     assert.equal(t.gw.gateway.images.served.bytes, 8 * SIZE);
     const list = await t.call('GET', `/gateways/${gid}/images`);
@@ -191,6 +192,7 @@ test('storage switched off: the gateway says so and devices fetch from the serve
     const done = t.srv.alertOf('resultaggregation', 30_000);
     await t.call('POST', `/gateways/${gid}/distributions`, {
       image: 'direct',
+      object: 'fumo',
       devices: t.devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`),
     });
     assert.equal((await done).items[0]!.data, '<Aggregate total="3"><Status code="200" count="3"/></Aggregate>');

@@ -1,4 +1,4 @@
-// Firmware through LwM2M object 5: one distribution reaches DM devices (SCOMO) and LwM2M devices
+// Firmware through LwM2M object 5: one distribution reaches DM devices (FUMO) and LwM2M devices
 // (Package URI pull or Package push, Update, Update Result) behind one gateway.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -60,11 +60,12 @@ test('one distribution: a DM device, an LwM2M device that pulls and one that tak
   const dist = await r.call('POST', `/gateways/${gid}/distributions`, {
     image: 'fw2',
     name: 'rollout',
+    object: 'fumo',
     devices: ['IMEI:000000000000000', 'lw-pull', 'lw-push'],
   });
   assert.equal(dist.status, 202, JSON.stringify(dist.json));
   assert.equal((await done).items[0]!.data, '<Aggregate total="3"><Status code="200" count="3"/></Aggregate>');
-  assert.equal(r.devices[0]!.tree.read('./SCOMO/Inventory/Installed'), `${sha} (${SIZE} bytes)`);
+  assert.deepEqual(r.devices[0]!.fumo.installed, { sha256: sha, bytes: SIZE, requests: 1 });
   for (const d of r.lw) {
     assert.deepEqual(d.firmware.installed, { sha256: sha, bytes: SIZE }, d.options.endpoint);
     assert.equal(d.objects.get(3)!.get(0)!.get(3), sha, 'Firmware Version (/3/0/3) is the new package');
@@ -74,10 +75,10 @@ test('one distribution: a DM device, an LwM2M device that pulls and one that tak
   assert.equal(r.gw.gateway.images.served.bytes, 3 * SIZE, 'DM device, lw-pull, and the gateway fetching for lw-push');
   assert.equal(r.lw[1]!.largestBlockIn, 1024, 'the package went in 1024-byte blocks (Block1)');
   assert.equal(r.lw[1]!.objects.get(5)!.get(0)!.get(1), '', 'no Package URI written to a push-only device');
-  const results = r.gw.gstore.listResults('rollout');
+  const results = r.gw.gstore.listResults('rollout.fumo');
   assert.deepEqual(
     results.find((x) => x.deviceId === 'lw-pull')!.commands.map((c) => c.status),
-    [200, 200, 200],
+    [200, 200, 200, 200, 200],
   );
 });
 
@@ -97,7 +98,7 @@ test('a device that fails the update gives a failed result with its Update Resul
     '<Aggregate total="4"><Status code="200" count="1"/><Status code="420" count="1"><Device>lw-flash</Device></Status>' +
       '<Status code="500" count="2"><Device>lw-corrupt</Device><Device>lw-fails</Device></Status></Aggregate>',
   );
-  const exec = (id: string) => r.gw.gstore.listResults('bad').find((x) => x.deviceId === id)!.commands[2];
+  const exec = (id: string) => r.gw.gstore.listResults('bad.fumo').find((x) => x.deviceId === id)!.commands[4];
   assert.deepEqual(exec('lw-corrupt'), { status: 500, data: 'Update Result 5: integrity check failure', format: 'chr' });
   assert.deepEqual(exec('lw-flash'), { status: 420, data: 'Update Result 2: not enough flash memory for the package', format: 'chr' });
   assert.deepEqual(exec('lw-fails'), { status: 500, data: 'Update Result 8: firmware update failed', format: 'chr' });
@@ -113,9 +114,9 @@ test('a Package URI the device cannot fetch ends in Update Result 7 (400), nothi
   const r = await rig(t, [{ endpoint: 'lw-a' }]);
   const badLink = r.url.replace(/token=[^&]+/, 'token=forged');
   const commands = encodeFragment([
-    { kind: 'Replace', cmdId: 1, items: [{ target: { locUri: './SCOMO/Download/PkgURL' }, data: badLink }] },
-    { kind: 'Replace', cmdId: 2, items: [{ target: { locUri: './SCOMO/Download/PkgHash' }, data: `sha256:${sha}` }] },
-    { kind: 'Exec', cmdId: 3, item: { target: { locUri: './SCOMO/Download/Operations/DownloadInstall' } } },
+    { kind: 'Replace', cmdId: 1, items: [{ target: { locUri: './FUMO/DownloadAndUpdate/PkgURL' }, data: badLink }] },
+    { kind: 'Replace', cmdId: 2, items: [{ target: { locUri: './FUMO/Ext/PkgHash' }, data: `sha256:${sha}` }] },
+    { kind: 'Exec', cmdId: 3, item: { target: { locUri: './FUMO/DownloadAndUpdate' } } },
   ]);
   const done = r.srv.alertOf('resultaggregation', 30_000);
   for (const o of [
@@ -147,7 +148,7 @@ test('a package above what a CoAP push may carry is 413 for a push-only device, 
     (await done).items[0]!.data,
     '<Aggregate total="1"><Status code="413" count="1"><Device>lw-push</Device></Status></Aggregate>',
   );
-  const exec = r.gw.gstore.listResults('huge')[0]!.commands[2]!;
+  const exec = r.gw.gstore.listResults('huge.fumo')[0]!.commands[4]!;
   assert.equal(exec.status, 413);
   assert.match(String(exec.data), /1048577 bytes, more than the 1048576/);
   assert.equal(r.lw[0]!.largestBlockIn, 0, 'nothing written to the device');

@@ -271,6 +271,50 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     await s.close();
   });
 
+  test(`${backend}: distributions and each device's part, replaced in place, listed newest first and per device`, async () => {
+    const s = await store();
+    const d = {
+      id: 'd1',
+      gatewayId: 'G',
+      image: 'fw2',
+      url: 'http://gw/img/x',
+      hash: 'sha256:00',
+      version: '2',
+      object: 'auto' as const,
+      state: 'running' as const,
+      fanouts: [{ name: 'd1-fumo', correlator: 'dist:d1:fumo', object: 'fumo' as const, done: false }],
+      createdAt: 5,
+      updatedAt: 5,
+    };
+    await s.putDistribution(d);
+    await s.putDistribution({ ...d, id: 'd0', createdAt: 1 });
+    await s.putDistribution({ ...d, state: 'done', updatedAt: 9 });
+    assert.deepEqual(await s.getDistribution('d1'), { ...d, state: 'done', updatedAt: 9 });
+    assert.equal(await s.getDistribution('nope'), undefined);
+    assert.deepEqual(
+      (await s.listDistributions({ limit: 10 })).map((x) => x.id),
+      ['d1', 'd0'],
+    );
+    assert.deepEqual(await s.listDistributions({ gatewayId: 'other', limit: 10 }), []);
+    const row = (deviceId: string, state: 'queued' | 'succeeded') => ({ distributionId: 'd1', deviceId, state, updatedAt: 5 });
+    await s.putDistributionDevices([row('b', 'queued'), row('a', 'queued')]);
+    await s.putDistributionDevices([
+      { ...row('a', 'succeeded'), object: 'fumo' as const, status: 200, resultCode: 200, meaning: 'Successful' },
+    ]);
+    assert.deepEqual(
+      (await s.listDistributionDevices('d1')).map((r) => [r.deviceId, r.state, r.resultCode]),
+      [
+        ['a', 'succeeded', 200],
+        ['b', 'queued', undefined],
+      ],
+    );
+    assert.deepEqual(
+      (await s.listDeviceDistributions('a')).map((r) => r.distributionId),
+      ['d1'],
+    );
+    await s.close();
+  });
+
   test(`${backend}: alerts listed fleet-wide, newest first, by device, Type (exact or prefix), code, time and cursor`, async () => {
     const s = await store();
     for (const id of ['A', 'B'])

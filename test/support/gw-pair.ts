@@ -24,6 +24,8 @@ export async function startServer(
     imageReader?: NonNullable<DmServerOptions['imageReader']>;
     imageQuotaBytes?: number;
     log?: NonNullable<DmServerOptions['log']>;
+    /** the largest message the server takes (MaxMsgSize it advertises) */
+    maxMsgSize?: number;
   } = {},
 ) {
   const store = new SqliteServerStore(':memory:');
@@ -181,11 +183,11 @@ export async function startDevices(lanUrl: string, n: number, first = 0): Promis
  * DM devices behind it, all stopped and removed after the test. */
 export async function startRig(
   t: { after(fn: () => unknown): void },
-  o: { images?: boolean; devices?: number; gateway?: Parameters<typeof startGateway>[1] } = {},
+  o: { images?: boolean; devices?: number; gateway?: Parameters<typeof startGateway>[1]; server?: Parameters<typeof startServer>[0] } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'gwmo-rig-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const srv = await startServer(o.images ? { imageDir: join(dir, 'server') } : {});
+  const srv = await startServer({ ...o.server, ...(o.images ? { imageDir: join(dir, 'server') } : {}) });
   t.after(() => srv.close());
   const gw = await startGateway(srv.url, { ...o.gateway, ...(o.images ? { imageDir: join(dir, 'gateway') } : {}) });
   t.after(() => gw.close());

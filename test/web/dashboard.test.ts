@@ -247,6 +247,26 @@ test('an image uploaded and staged from the images page reaches "stored" on the 
   await shot(admin, 'images');
 });
 
+test("a distribution of the staged image is started from its page and watched live to each device's result", async () => {
+  await admin.getByRole('link', { name: 'Distributions' }).click();
+  await admin.getByRole('heading', { level: 1, name: 'Distributions' }).waitFor();
+  const form = admin.getByRole('form', { name: 'Start a distribution' });
+  await form.getByLabel('Gateway').selectOption('GW:DEMO-1');
+  await form.getByLabel('Image (its name there)').fill('webfw-1.0');
+  await form.getByLabel('Devices').fill('IMEI:3500010, demo1-lw0');
+  await form.getByRole('button', { name: 'Distribute' }).click();
+  await admin.getByRole('heading', { level: 1, name: /^Distribution dist-/ }).waitFor();
+  // the DM device is asked what its tree has (FUMO), the LwM2M device gets object 5; results arrive live
+  await admin.locator('p.state[data-state="done"]').waitFor({ timeout: 60_000 });
+  const cells = (id: string) => admin.locator(`tr[data-device="${id}"] td`).allInnerTexts();
+  assert.deepEqual(await cells('IMEI:3500010'), ['FUMO', 'succeeded', '200', 'Successful']);
+  assert.deepEqual(await cells('demo1-lw0'), ['LwM2M object 5', 'succeeded', '1', 'Firmware updated successfully']);
+  await admin.locator('#live').filter({ hasText: 'done: 2 succeeded, 0 failed' }).waitFor();
+  await shot(admin, 'distribution');
+  await admin.getByRole('link', { name: 'Distributions' }).click();
+  await admin.locator('tr[data-distribution] td', { hasText: 'webfw-1.0' }).first().waitFor();
+});
+
 test('a gateway shows a read-only status page on its LAN listener', async () => {
   const p = await page();
   await p.goto(statusPages[0]!);

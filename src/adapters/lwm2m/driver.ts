@@ -1,7 +1,7 @@
 // Adaptation mode for LwM2M: DM commands from a fanout become LwM2M operations on the device.
 //   Get → Read (Discover for "?list=Struct"), Replace → Write (replace), Add → Create on an
 //   object/instance or a partial-update Write on a resource, Delete → Delete, Exec → Execute.
-//   A firmware distribution (SCOMO-like PkgURL, PkgHash, DownloadInstall) becomes object 5 (firmware.ts).
+//   A firmware distribution (FUMO DownloadAndUpdate/PkgURL, Ext/PkgHash, Exec DownloadAndUpdate) becomes object 5 (firmware.ts).
 import type { DriverCommand, DriverContext, DriverResult, EndDeviceDriver } from '../driver.ts';
 import { CoapExchangeError, CoapExchangeErrorCode } from './errors.ts';
 import { isFirmwareJob, PackageTooLarge, runFirmware } from './firmware.ts';

@@ -1,18 +1,22 @@
-// A distribution's SCOMO-like commands (PkgURL, PkgHash, Exec DownloadInstall: the same for every
-// device of the fanout) as the LwM2M object 5 sequence on one device: Package URI (/5/0/1) when
+// A distribution's FUMO commands (PkgName, PkgVersion, DownloadAndUpdate/PkgURL, Ext/PkgHash, Exec
+// DownloadAndUpdate: the same for every device of the fanout) as the LwM2M object 5 sequence on one
+// device: Package URI (/5/0/1) when
 // it pulls over the URI's scheme, else the package itself (/5/0/0, block-wise); State (/5/0/3)
 // followed to Downloaded, Update (/5/0/2), then Update Result (/5/0/5) mapped to a DM status.
-// Mapping and diagram: docs/lwm2m.md "Firmware update (object 5)".
+// Mapping and diagram: docs/lwm2m.md "Firmware update (object 5)", docs/updates.md.
 import { createHash } from 'node:crypto';
+
+import { FUMO_ROOT } from '../../tree/index.ts';
 
 import type { DriverCommand, DriverResult } from '../driver.ts';
 import { decodePayload } from './codec.ts';
 import { ContentFormat } from './model.ts';
 
-const DOWNLOAD = './SCOMO/Download';
-const PKG_URL = `${DOWNLOAD}/PkgURL`;
-const PKG_HASH = `${DOWNLOAD}/PkgHash`;
-const INSTALL = `${DOWNLOAD}/Operations/DownloadInstall`;
+const INSTALL = `${FUMO_ROOT}/DownloadAndUpdate`;
+const PKG_URL = `${INSTALL}/PkgURL`;
+const PKG_HASH = `${FUMO_ROOT}/Ext/PkgHash`;
+/** object 5's PkgName (/5/0/6) and PkgVersion (/5/0/7) are the device's to report: what the server writes is taken, not sent */
+const DEVICE_REPORTED = new Set([`${FUMO_ROOT}/PkgName`, `${FUMO_ROOT}/PkgVersion`]);
 
 /** Object 5 State (/5/0/3) */
 export const FwState = { Idle: 0, Downloading: 1, Downloaded: 2, Updating: 3 } as const;
@@ -81,6 +85,8 @@ export async function runFirmware(commands: readonly DriverCommand[], run: RunOn
     } else if (c.kind === 'Replace' && c.target === PKG_HASH) {
       hash = text({ status: 200, ...(c.data !== undefined ? { data: c.data } : {}) });
       out.push({ status: 200 }); // object 5 has no hash: the gateway checks a pushed package itself
+    } else if (c.kind === 'Replace' && DEVICE_REPORTED.has(c.target)) {
+      out.push({ status: 200 });
     } else if (c.kind === 'Exec' && c.target === INSTALL) {
       const { delivered, result } = await update(url, hash, run, ctx);
       if (urlAt >= 0 && delivered) out[urlAt] = delivered;
@@ -96,7 +102,7 @@ async function update(
   run: RunOne,
   ctx: FirmwareContext,
 ): Promise<{ delivered?: DriverResult; result: DriverResult }> {
-  if (!url) return { result: fail(412, 'no PkgURL before DownloadInstall') };
+  if (!url) return { result: fail(412, 'no DownloadAndUpdate/PkgURL before the Exec') };
   let scheme: string;
   try {
     scheme = new URL(url).protocol;

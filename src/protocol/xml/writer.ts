@@ -61,7 +61,7 @@ export class XmlTokenWriter implements TokenWriter {
   }
 }
 
-function escapeXml(value: string): string {
+export function escapeXml(value: string): string {
   let out = '';
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);

@@ -256,6 +256,7 @@ export class ClientSession {
       ...(a.correlator ? { correlator: a.correlator } : {}),
       items: a.items.map((i) => ({
         ...(i.source ? { source: { locUri: i.source } } : {}),
+        ...(i.target ? { target: { locUri: i.target } } : {}),
         meta: { type: i.type, format: i.format, ...(i.mark ? { mark: i.mark } : {}) },
         data: i.data,
       })),

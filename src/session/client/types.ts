@@ -24,6 +24,8 @@ export interface OutgoingAlert {
   readonly correlator?: string;
   readonly items: readonly {
     readonly source?: string;
+    /** where the result lives (SCOMO: the Deployed or Delivered node) */
+    readonly target?: string;
     readonly type: string;
     readonly format: string;
     readonly mark?: string;

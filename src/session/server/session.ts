@@ -187,7 +187,7 @@ export class ServerSession {
       if (answer) statuses.push(answer);
     }
     if (refusedRef !== undefined) await this.serverRefused(refusedRef, verdict!.code);
-    await this.completeAnswered();
+    await this.completeAnswered(undefined, msg.body.final);
     if (this.ended) return this.reply(statuses, [], true, 'none');
 
     // our own package is a large object still going out: the device's (non-final) answers keep it going
@@ -357,9 +357,15 @@ export class ServerSession {
     return undefined;
   }
 
-  private async completeAnswered(kind?: Operation['kind']): Promise<void> {
+  /**
+   * Files the commands answered so far. While the device's package goes on (no Final), a Get stays
+   * open: a client that runs out of room sends its Results (or the rest of their items) in the
+   * next message of the package, with the same CmdRef.
+   */
+  private async completeAnswered(kind?: Operation['kind'], packageDone = true): Promise<void> {
     for (const [key, flight] of this.answered) {
       if (kind !== undefined && flight.op.kind !== kind) continue;
+      if (!packageDone && flight.op.kind === 'Get') continue;
       if (this.incoming?.flight === flight) continue; // its Results are still arriving in chunks
       this.answered.delete(key);
       await this.complete(flight);

@@ -30,6 +30,8 @@ import type {
   AlertQuery,
   AlertRow,
   DeviceJobRow,
+  DistributionDeviceRow,
+  DistributionRow,
   DeviceRow,
   DoubtResolution,
   OperationFinish,
@@ -106,6 +108,12 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX device_jobs_done ON device_jobs(updated_at) WHERE state = 'done';
    CREATE INDEX operations_finished ON operations(updated_at) WHERE state IN ('done', 'failed');
    CREATE INDEX operations_device_seq ON operations(device_id, seq);`,
+  // image distributions and each device's part in them (src/server/distributions.ts)
+  `CREATE TABLE distributions (id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL, created_at BIGINT NOT NULL, record TEXT NOT NULL);
+   CREATE INDEX distributions_created ON distributions(created_at);
+   CREATE TABLE distribution_devices (
+     distribution_id TEXT NOT NULL, device_id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (distribution_id, device_id));
+   CREATE INDEX distribution_devices_device ON distribution_devices(device_id);`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -615,6 +623,54 @@ export class PgServerStore implements ServerStore {
   async listDeviceJobs(deviceId: string): Promise<DeviceJobRow[]> {
     return (await this.db.query('SELECT record FROM device_jobs WHERE device_id = $1', [deviceId])).map((r) =>
       fromJson<DeviceJobRow>(String(r['record'])),
+    );
+  }
+
+  async putDistribution(d: DistributionRow): Promise<void> {
+    await this.db.query(
+      'INSERT INTO distributions (id, gateway_id, created_at, record) VALUES ($1, $2, $3, $4) ON CONFLICT(id) DO UPDATE SET record = excluded.record',
+      [d.id, d.gatewayId, d.createdAt, toJson(d)],
+    );
+  }
+
+  async getDistribution(id: string): Promise<DistributionRow | undefined> {
+    const r = (await this.db.query('SELECT record FROM distributions WHERE id = $1', [id]))[0];
+    return r ? fromJson<DistributionRow>(String(r['record'])) : undefined;
+  }
+
+  async listDistributions(o: { gatewayId?: string; limit: number }): Promise<DistributionRow[]> {
+    const rows =
+      o.gatewayId === undefined
+        ? await this.db.query('SELECT record FROM distributions ORDER BY created_at DESC, id LIMIT $1', [o.limit])
+        : await this.db.query('SELECT record FROM distributions WHERE gateway_id = $1 ORDER BY created_at DESC, id LIMIT $2', [
+            o.gatewayId,
+            o.limit,
+          ]);
+    return rows.map((r) => fromJson<DistributionRow>(String(r['record'])));
+  }
+
+  async putDistributionDevices(rows: readonly DistributionDeviceRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    // one statement per 1,000 rows: a 10,000-device distribution is 10 round trips, not 10,000
+    for (let i = 0; i < rows.length; i += 1000) {
+      const part = rows.slice(i, i + 1000);
+      await this.db.query(
+        `INSERT INTO distribution_devices (distribution_id, device_id, record) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+         ON CONFLICT(distribution_id, device_id) DO UPDATE SET record = excluded.record`,
+        [part.map((r) => r.distributionId), part.map((r) => r.deviceId), part.map((r) => toJson(r))],
+      );
+    }
+  }
+
+  async listDistributionDevices(distributionId: string): Promise<DistributionDeviceRow[]> {
+    return (
+      await this.db.query('SELECT record FROM distribution_devices WHERE distribution_id = $1 ORDER BY device_id', [distributionId])
+    ).map((r) => fromJson<DistributionDeviceRow>(String(r['record'])));
+  }
+
+  async listDeviceDistributions(deviceId: string): Promise<DistributionDeviceRow[]> {
+    return (await this.db.query('SELECT record FROM distribution_devices WHERE device_id = $1', [deviceId])).map((r) =>
+      fromJson<DistributionDeviceRow>(String(r['record'])),
     );
   }
 

@@ -38,6 +38,8 @@ import type {
   AlertQuery,
   AlertRow,
   DeviceJobRow,
+  DistributionDeviceRow,
+  DistributionRow,
   DeviceRow,
   DeviceUpdate,
   DoubtResolution,
@@ -88,6 +90,12 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX operations_finished ON operations(updated_at) WHERE state IN ('done', 'failed');
    CREATE INDEX operations_device_seq ON operations(device_id, seq);
    CREATE INDEX operations_sent ON operations(state) WHERE state = 'sent';`,
+  // image distributions and each device's part in them (src/server/distributions.ts)
+  `CREATE TABLE distributions (id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL, created_at INTEGER NOT NULL, record TEXT NOT NULL);
+   CREATE INDEX distributions_created ON distributions(created_at);
+   CREATE TABLE distribution_devices (
+     distribution_id TEXT NOT NULL, device_id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (distribution_id, device_id));
+   CREATE INDEX distribution_devices_device ON distribution_devices(device_id);`,
 ];
 
 /** the schema version this gwmo writes: a newer file is refused, an older one migrated on open */
@@ -396,6 +404,47 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   async listDeviceJobs(deviceId: string): Promise<DeviceJobRow[]> {
     return (this.sql('SELECT record FROM device_jobs WHERE device_id = ?').all(deviceId) as Row[]).map((r) =>
       fromJson<DeviceJobRow>(String(r['record'])),
+    );
+  }
+
+  async putDistribution(d: DistributionRow): Promise<void> {
+    this.sql(
+      'INSERT INTO distributions (id, gateway_id, created_at, record) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record',
+    ).run(d.id, d.gatewayId, d.createdAt, toJson(d));
+  }
+
+  async getDistribution(id: string): Promise<DistributionRow | undefined> {
+    const r = this.sql('SELECT record FROM distributions WHERE id = ?').get(id) as Row | undefined;
+    return r ? fromJson<DistributionRow>(String(r['record'])) : undefined;
+  }
+
+  async listDistributions(o: { gatewayId?: string; limit: number }): Promise<DistributionRow[]> {
+    const rows = (
+      o.gatewayId === undefined
+        ? this.sql('SELECT record FROM distributions ORDER BY created_at DESC, id LIMIT ?').all(o.limit)
+        : this.sql('SELECT record FROM distributions WHERE gateway_id = ? ORDER BY created_at DESC, id LIMIT ?').all(o.gatewayId, o.limit)
+    ) as Row[];
+    return rows.map((r) => fromJson<DistributionRow>(String(r['record'])));
+  }
+
+  async putDistributionDevices(rows: readonly DistributionDeviceRow[]): Promise<void> {
+    const put = this.sql(
+      'INSERT INTO distribution_devices (distribution_id, device_id, record) VALUES (?, ?, ?) ON CONFLICT(distribution_id, device_id) DO UPDATE SET record = excluded.record',
+    );
+    this.transaction(() => {
+      for (const r of rows) put.run(r.distributionId, r.deviceId, toJson(r));
+    });
+  }
+
+  async listDistributionDevices(distributionId: string): Promise<DistributionDeviceRow[]> {
+    return (
+      this.sql('SELECT record FROM distribution_devices WHERE distribution_id = ? ORDER BY device_id').all(distributionId) as Row[]
+    ).map((r) => fromJson<DistributionDeviceRow>(String(r['record'])));
+  }
+
+  async listDeviceDistributions(deviceId: string): Promise<DistributionDeviceRow[]> {
+    return (this.sql('SELECT record FROM distribution_devices WHERE device_id = ?').all(deviceId) as Row[]).map((r) =>
+      fromJson<DistributionDeviceRow>(String(r['record'])),
     );
   }
 

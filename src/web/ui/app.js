@@ -10,6 +10,7 @@ import { deviceView } from './views/device.js';
 import { groupsView } from './views/groups.js';
 import { fanoutFormView, fanoutWatchView } from './views/fanout.js';
 import { imagesView } from './views/images.js';
+import { distributionsView, distributionView } from './views/distributions.js';
 import { sessionsView, traceView } from './views/sessions.js';
 
 const routes = [
@@ -21,6 +22,8 @@ const routes = [
   [/^\/gateways\/([^/]+)\/fanouts\/new$/, fanoutFormView],
   [/^\/gateways\/([^/]+)\/fanouts\/([^/]+)$/, fanoutWatchView],
   [/^\/images$/, imagesView],
+  [/^\/distributions$/, distributionsView],
+  [/^\/distributions\/([^/]+)$/, distributionView],
   [/^\/sessions$/, sessionsView],
   [/^\/sessions\/([^/]+)$/, traceView],
 ];

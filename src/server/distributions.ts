@@ -1,0 +1,531 @@
+// Distributions: one image the gateway holds, installed by a set of its devices, each through the
+// object it carries: FUMO or SCOMO on DM devices (what the call asks, or what a probe of their
+// trees finds), object 5 on LwM2M devices (the gateway's LwM2M driver turns the FUMO commands into
+// it). Each object's devices are one gateway fanout; the fanout's results give each device's state
+// and result code. Everything is stored as it changes, and every step is driven by the gateway's
+// alerts, so a restarted server carries on where it was. Sequences: docs/updates.md.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+
+import type { GenericAlert } from '../session/server/index.ts';
+import type { DistributionDeviceRow, DistributionRow, ServerStore, UpdateObject } from '../store/server.ts';
+import { FUMO_ROOT, SCOMO_ROOT, updateResult } from '../tree/index.ts';
+import { type GatewayService, nodeName } from './gateways.ts';
+import type { NewOperation } from './service.ts';
+import { requireIdentifier, ServiceError } from './service.ts';
+
+export interface DistributionSpec {
+  /** the image's name in the gateway's store (POST /api/gateways/{gw}/images) */
+  readonly image: string;
+  readonly devices?: readonly string[];
+  readonly groups?: readonly string[];
+  /** DM devices: FUMO, SCOMO, or whichever their tree shows (FUMO first); LwM2M devices: object 5 always */
+  readonly object?: 'auto' | 'fumo' | 'scomo';
+  /** the distribution's id (default: a new one) */
+  readonly name?: string;
+  /** seconds each device has, download and install included */
+  readonly timeout?: number;
+}
+
+export interface DistributionView extends DistributionRow {
+  readonly devices: readonly DistributionDeviceRow[];
+}
+
+const NAME = /^[A-Za-z0-9\-_.]{1,64}$/;
+const GROUP = /^[A-Za-z0-9\-_.!~*'():@&=+$,]+$/;
+const INV = './GwMO/DevInventory';
+/** Gets per run when reading the targets' protocols or a fanout's results */
+const CHUNK = 500;
+/** a running fanout's results are read for a live view up to this many devices */
+const LIVE_LIMIT = 300;
+const CORRELATOR = /^dist:([A-Za-z0-9\-_.]+):(probe|fumo|scomo)$/;
+const OBJECT_5_SUCCESS = 1;
+
+/** What each device is told: the same commands for every device of one object's fanout. */
+export function updateCommands(
+  object: 'fumo' | 'scomo',
+  d: Pick<DistributionRow, 'id' | 'image' | 'url' | 'hash' | 'version'>,
+): NewOperation[] {
+  if (object === 'fumo')
+    return [
+      { kind: 'Replace', path: `${FUMO_ROOT}/PkgName`, value: d.image },
+      { kind: 'Replace', path: `${FUMO_ROOT}/PkgVersion`, value: d.version },
+      { kind: 'Replace', path: `${FUMO_ROOT}/DownloadAndUpdate/PkgURL`, value: d.url },
+      { kind: 'Replace', path: `${FUMO_ROOT}/Ext/PkgHash`, value: d.hash },
+      { kind: 'Exec', path: `${FUMO_ROOT}/DownloadAndUpdate` },
+    ];
+  // a Download/<x> of its own per distribution: an earlier one's node keeps its URL and its Status
+  const x = `${SCOMO_ROOT}/Download/${d.image}.${d.id}`;
+  return [
+    { kind: 'Add', path: x, format: 'node' },
+    { kind: 'Add', path: `${x}/PkgID`, value: d.image },
+    { kind: 'Add', path: `${x}/Name`, value: d.image },
+    { kind: 'Add', path: `${x}/PkgURL`, value: d.url },
+    { kind: 'Replace', path: `${x}/Ext/PkgHash`, value: d.hash },
+    { kind: 'Replace', path: `${x}/Ext/Version`, value: d.version },
+    { kind: 'Exec', path: `${x}/Operations/DownloadInstall` },
+  ];
+}
+
+interface CmdResult {
+  readonly status: number;
+  readonly data?: string;
+}
+
+/** A device's end from its commands' results: succeeded or failed, with the device's result code and what it means. */
+export function deviceOutcome(
+  object: UpdateObject,
+  cmds: readonly CmdResult[],
+): Pick<DistributionDeviceRow, 'state' | 'status' | 'resultCode' | 'meaning'> {
+  const exec = cmds[cmds.length - 1];
+  if (!exec) return { state: 'failed', meaning: 'the gateway reported no result' };
+  const status = exec.status;
+  if (object === 'lwm2m') {
+    const m = /Update Result (\d+): ?(.*)/.exec(exec.data ?? '');
+    if (status === 200) return { state: 'succeeded', status, resultCode: OBJECT_5_SUCCESS, meaning: 'Firmware updated successfully' };
+    if (m) return { state: 'failed', status, resultCode: Number(m[1]), meaning: m[2]! };
+  } else {
+    const m = /^\s*(?:<ResultCode>)?(\d{3,4})\b/.exec(exec.data ?? '');
+    if (m) {
+      const code = Number(m[1]);
+      const r = updateResult(code);
+      return { state: r.ok && status === 200 ? 'succeeded' : 'failed', status, resultCode: code, meaning: r.meaning };
+    }
+  }
+  if (status === 200) return { state: 'succeeded', status };
+  // failed before the device could report: the first command that did not go through says why
+  const first = cmds.findIndex((c) => c.status >= 300);
+  const why = first >= 0 && first < cmds.length - 1 ? `command ${first + 1} answered ${cmds[first]!.status}` : `DM status ${status}`;
+  return { state: 'failed', status, meaning: `${why}${exec.data ? `: ${exec.data}` : ''}` };
+}
+
+export class Distributions {
+  /** `change` (distribution id, the rows that changed), `end` (distribution id) */
+  readonly events = new EventEmitter();
+  private readonly store: ServerStore;
+  private readonly gateways: GatewayService;
+  private readonly now: () => number;
+  private readonly log: (e: string, f: Record<string, unknown>) => void;
+  /** what a probe found on a DM device, kept by this instance (a device's objects seldom change) */
+  private readonly known = new Map<string, 'fumo' | 'scomo'>();
+  /** per running fanout: how many devices had finished when its results were last read for a live view */
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    store: ServerStore,
+    gateways: GatewayService,
+    now: () => number,
+    log: (e: string, f: Record<string, unknown>) => void = () => {},
+  ) {
+    this.store = store;
+    this.gateways = gateways;
+    this.now = now;
+    this.log = log;
+    this.events.setMaxListeners(0);
+  }
+
+  /** Starts a distribution on one gateway: resolves its devices and their objects, stores it, starts its fanouts. */
+  async start(gatewayId: string, spec: DistributionSpec, waitMs: number): Promise<DistributionView> {
+    const object = spec.object ?? 'auto';
+    if (!['auto', 'fumo', 'scomo'].includes(object)) throw new ServiceError(400, 'object must be "auto", "fumo" or "scomo"');
+    const id = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
+    if (!NAME.test(id)) throw new ServiceError(400, `name "${id}" must be 1–64 letters, digits, "-", "_" or "."`);
+    if (await this.store.getDistribution(id)) throw new ServiceError(409, `a distribution named "${id}" exists; choose another name`);
+    if (spec.timeout !== undefined && (!Number.isInteger(spec.timeout) || spec.timeout < 1 || spec.timeout > 86_400))
+      throw new ServiceError(400, 'timeout must be 1–86400 seconds');
+    (spec.devices ?? []).forEach((d, i) => requireIdentifier(d, `devices[${i}]`));
+    if ((spec.devices ?? []).length === 0 && (spec.groups ?? []).length === 0)
+      throw new ServiceError(400, 'a distribution needs targets: "devices": [...] and/or "groups": [...]');
+    const image = await this.gateways.imageOnGateway(gatewayId, spec.image, waitMs);
+    const targets = await this.targets(gatewayId, spec, waitMs);
+    const now = this.now();
+    const rows: DistributionDeviceRow[] = targets.map(({ deviceId, protocol }) => {
+      const known = protocol.startsWith('LwM2M') ? 'lwm2m' : object === 'auto' ? this.known.get(deviceId) : object;
+      return { distributionId: id, deviceId, state: 'queued', updatedAt: now, ...(known ? { object: known } : {}) };
+    });
+    const dist: DistributionRow = {
+      id,
+      gatewayId,
+      image: spec.image,
+      ...image,
+      object,
+      state: rows.some((r) => !r.object) ? 'probing' : 'running',
+      fanouts: [],
+      ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
+      createdAt: now,
+      updatedAt: now,
+    };
+    // stored before any fanout starts: its alerts may come back before start returns
+    await this.store.putDistribution(dist);
+    await this.store.putDistributionDevices(rows);
+    this.log('distribution.start', { id, gateway: gatewayId, devices: rows.length, object });
+    if (dist.state === 'probing')
+      await this.probe(
+        dist,
+        rows.filter((r) => !r.object).map((r) => r.deviceId),
+      );
+    else await this.send(dist, rows);
+    return this.get(id);
+  }
+
+  /**
+   * The same image to devices wherever they are: grouped by the gateway each was last announced
+   * behind, one distribution per gateway, each under the name the image is staged with there.
+   */
+  async startAcross(spec: Omit<DistributionSpec, 'groups'> & { image: string }, waitMs: number): Promise<DistributionView[]> {
+    const image = await this.gateways.images?.get(spec.image);
+    if (!image) throw new ServiceError(404, `no image "${spec.image}" on this server; upload it with POST /api/images`);
+    if ((spec.devices ?? []).length === 0) throw new ServiceError(400, 'devices: a non-empty array of DeviceIDs is required');
+    const byGateway = new Map<string, string[]>();
+    const nowhere: string[] = [];
+    for (const d of spec.devices ?? []) {
+      requireIdentifier(d, 'devices[]');
+      const at = await this.store.getLocation(d);
+      if (!at) nowhere.push(d);
+      else {
+        const list = byGateway.get(at.gatewayId) ?? [];
+        if (list.length === 0) byGateway.set(at.gatewayId, list);
+        list.push(d);
+      }
+    }
+    if (nowhere.length > 0)
+      throw new ServiceError(
+        404,
+        `no gateway has announced ${nowhere.slice(0, 5).join(', ')}${nowhere.length > 5 ? ` and ${nowhere.length - 5} more` : ''}`,
+      );
+    // the name it has on each gateway: the entry of the gateway's Images MO naming this upload (or these bytes)
+    const stagedAs = new Map<string, string>();
+    for (const g of byGateway.keys()) {
+      const held = await this.gateways.gatewayImages(g, waitMs);
+      if (!held.done) throw new ServiceError(504, `gateway ${g} did not answer within the wait; try again`);
+      const entries = Object.entries(held.value!).filter(([, e]) => typeof e === 'object' && typeof e['LocalURL'] === 'string');
+      const named =
+        entries.find(([, e]) => typeof e === 'object' && e['ImageID'] === image.id) ??
+        entries.find(([, e]) => typeof e === 'object' && e['Hash'] === `sha256:${image.sha256}`);
+      if (named) stagedAs.set(g, named[0]);
+    }
+    const missing = [...byGateway.keys()].filter((g) => !stagedAs.has(g));
+    if (missing.length > 0)
+      throw new ServiceError(
+        409,
+        `image ${image.id} is not staged (or not ready) on gateway ${missing.join(', ')}; stage it there first (POST /api/gateways/{gw}/images)`,
+      );
+    const base = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
+    const out: DistributionView[] = [];
+    let n = 0;
+    for (const [gatewayId, devices] of byGateway)
+      out.push(
+        await this.start(
+          gatewayId,
+          { ...spec, image: stagedAs.get(gatewayId)!, devices, name: byGateway.size === 1 ? base : `${base}.${++n}` },
+          waitMs,
+        ),
+      );
+    return out;
+  }
+
+  async get(id: string): Promise<DistributionView> {
+    const d = await this.store.getDistribution(id);
+    if (!d) throw new ServiceError(404, `no distribution "${id}"`);
+    return { ...d, devices: await this.store.listDistributionDevices(id) };
+  }
+
+  list(gatewayId: string | undefined, limit: number): Promise<DistributionRow[]> {
+    return this.store.listDistributions({ ...(gatewayId !== undefined ? { gatewayId } : {}), limit });
+  }
+
+  /**
+   * The devices targeted, with their protocol, from the gateway's inventory: groups' members, then
+   * each device's Protocol. One small Get per device (in runs of CHUNK): a whole-inventory
+   * StructData does not fit one message once a gateway has a few dozen devices.
+   */
+  private async targets(gatewayId: string, spec: DistributionSpec, waitMs: number): Promise<{ deviceId: string; protocol: string }[]> {
+    const ids = new Set(spec.devices ?? []);
+    const silent = (): ServiceError => new ServiceError(504, `gateway ${gatewayId} did not answer within the wait; try again`);
+    for (const g of spec.groups ?? []) {
+      if (!GROUP.test(g)) throw new ServiceError(400, `group name "${g}" is not a node name`);
+      const path = `${INV}/Groups/${g}/Members`;
+      // the members' names (one value), then each one's DeviceID: small Results, none split across messages
+      const r = await this.gateways.run(gatewayId, [{ kind: 'Get', path }], waitMs);
+      if (!r.done) throw silent();
+      if (r.operations[0]!.status === 404) throw new ServiceError(404, `gateway ${gatewayId} has no group "${g}"`);
+      const names = String(r.operations[0]!.results?.[0]?.data ?? '')
+        .split('/')
+        .filter(Boolean);
+      for (let i = 0; i < names.length; i += CHUNK) {
+        const m = await this.gateways.run(
+          gatewayId,
+          names.slice(i, i + CHUNK).map((n) => ({ kind: 'Get' as const, path: `${path}/${n}` })),
+          waitMs,
+        );
+        if (!m.done) throw silent();
+        for (const op of m.operations) {
+          const id = op.status === 200 ? op.results?.[0]?.data : undefined;
+          if (typeof id === 'string' && id !== '') ids.add(id);
+        }
+      }
+    }
+    if (ids.size === 0) throw new ServiceError(409, `the groups ${spec.groups?.join(', ')} on gateway ${gatewayId} have no members`);
+    const all = [...ids];
+    const out: { deviceId: string; protocol: string }[] = [];
+    const unknown: string[] = [];
+    for (let i = 0; i < all.length; i += CHUNK) {
+      const part = all.slice(i, i + CHUNK);
+      const r = await this.gateways.run(
+        gatewayId,
+        part.map((id) => ({ kind: 'Get' as const, path: `${INV}/Devices/${nodeName(id)}/Protocol` })),
+        waitMs,
+      );
+      if (!r.done) throw silent();
+      r.operations.forEach((op, k) => {
+        const data = op.results?.[0]?.data;
+        if (op.status !== 200) unknown.push(part[k]!);
+        else out.push({ deviceId: part[k]!, protocol: typeof data === 'string' ? data : '' });
+      });
+    }
+    if (unknown.length > 0)
+      throw new ServiceError(
+        404,
+        `gateway ${gatewayId} has no device ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`,
+      );
+    return out;
+  }
+
+  /** Asks the DM devices whose object is not known which of ./FUMO and ./SCOMO their tree has. */
+  private async probe(dist: DistributionRow, devices: readonly string[]): Promise<void> {
+    const name = `${dist.id}.probe`;
+    const correlator = `dist:${dist.id}:probe`;
+    await this.store.putDistribution({
+      ...dist,
+      fanouts: [...dist.fanouts, { name, correlator, object: 'probe', done: false }],
+      updatedAt: this.now(),
+    });
+    await this.gateways.startFanout(
+      dist.gatewayId,
+      {
+        name,
+        devices,
+        commands: [
+          { kind: 'Get', path: FUMO_ROOT },
+          { kind: 'Get', path: SCOMO_ROOT },
+        ],
+      },
+      0,
+      correlator,
+    );
+  }
+
+  /** One fanout per object: FUMO commands for FUMO and LwM2M devices, SCOMO commands for SCOMO devices. */
+  private async send(dist: DistributionRow, rows: readonly DistributionDeviceRow[]): Promise<void> {
+    const parts = (['fumo', 'scomo'] as const)
+      .map((object) => ({
+        object,
+        devices: rows.filter((r) => r.state === 'queued' && (r.object === object || (object === 'fumo' && r.object === 'lwm2m'))),
+      }))
+      .filter((p) => p.devices.length > 0);
+    let current: DistributionRow = {
+      ...dist,
+      state: parts.length > 0 ? 'running' : 'done',
+      fanouts: [
+        ...dist.fanouts,
+        ...parts.map((p) => ({ name: `${dist.id}.${p.object}`, correlator: `dist:${dist.id}:${p.object}`, object: p.object, done: false })),
+      ],
+      updatedAt: this.now(),
+    };
+    await this.store.putDistribution(current);
+    for (const p of parts) {
+      // sent before the fanout starts: its end may be reported before startFanout returns
+      await this.update(
+        dist.id,
+        p.devices.map((r) => ({ ...r, state: 'sent' as const, updatedAt: this.now() })),
+      );
+      try {
+        await this.gateways.startFanout(
+          dist.gatewayId,
+          {
+            name: `${dist.id}.${p.object}`,
+            devices: p.devices.map((r) => r.deviceId),
+            commands: updateCommands(p.object, dist),
+            ...(dist.timeout !== undefined ? { timeout: dist.timeout } : {}),
+          },
+          0,
+          `dist:${dist.id}:${p.object}`,
+        );
+      } catch (err) {
+        const meaning = `the gateway did not take the fanout: ${err instanceof Error ? err.message : String(err)}`;
+        await this.update(
+          dist.id,
+          p.devices.map((r) => ({ ...r, state: 'failed' as const, meaning, updatedAt: this.now() })),
+        );
+        current = { ...current, fanouts: current.fanouts.map((f) => (f.object === p.object ? { ...f, done: true } : f)) };
+        await this.store.putDistribution(current);
+      }
+    }
+    await this.finishIfDone(dist.id);
+  }
+
+  private async update(id: string, rows: readonly DistributionDeviceRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.store.putDistributionDevices(rows);
+    this.events.emit('change', id, rows);
+  }
+
+  /**
+   * Reads the results the distribution's fanouts have so far into the devices' rows, all of them for
+   * a fanout whose end the gateway reported (which then counts as done). The SSE stream calls it
+   * while the fanouts run, the gateway's alert at their end; calling it again finishes what a
+   * silent gateway left unread.
+   */
+  async refresh(id: string, only?: { fanout: string }): Promise<void> {
+    const dist = await this.store.getDistribution(id);
+    if (!dist) return;
+    const rows = new Map((await this.store.listDistributionDevices(id)).map((r) => [r.deviceId, r]));
+    for (const f of dist.fanouts) {
+      if (f.done || (only && f.name !== only.fanout)) continue;
+      const final = f.ended === true;
+      if (f.object === 'probe' && !final) continue; // a probe's answers are read once, at its end
+      // the probe's two Gets; of an update, its Exec (the last command)
+      const cmds = f.object === 'probe' ? [1, 2] : [updateCommands(f.object === 'scomo' ? 'scomo' : 'fumo', dist).length];
+      const results = await this.results(dist.gatewayId, f.name, final ? Number.POSITIVE_INFINITY : LIVE_LIMIT, cmds).catch(
+        () => undefined,
+      );
+      if (!results) continue;
+      const changed: DistributionDeviceRow[] = [];
+      if (f.object === 'probe') {
+        for (const [deviceId, cmds] of results) {
+          const found = cmds[0]?.status === 200 ? 'fumo' : cmds[1]?.status === 200 ? 'scomo' : undefined;
+          const row = rows.get(deviceId);
+          if (!row) continue;
+          if (found) this.known.set(deviceId, found);
+          changed.push(
+            found
+              ? { ...row, object: found, updatedAt: this.now() }
+              : {
+                  ...row,
+                  state: 'failed',
+                  ...(cmds[0] ? { status: cmds[0].status } : {}),
+                  meaning: `the device shows neither ${FUMO_ROOT} nor ${SCOMO_ROOT} (Get answered ${cmds.map((c) => c.status).join(', ')})`,
+                  updatedAt: this.now(),
+                },
+          );
+        }
+        for (const row of rows.values())
+          if (!row.object && row.state === 'queued' && !results.has(row.deviceId))
+            changed.push({ ...row, state: 'failed', meaning: 'the device did not answer the probe of its tree', updatedAt: this.now() });
+        await this.update(id, changed);
+        const done = { ...dist, fanouts: dist.fanouts.map((x) => (x.name === f.name ? { ...x, done: true } : x)), updatedAt: this.now() };
+        await this.store.putDistribution(done);
+        await this.send(done, await this.store.listDistributionDevices(id));
+        return;
+      }
+      for (const [deviceId, cmds] of results) {
+        const row = rows.get(deviceId);
+        if (!row || row.state === 'succeeded' || row.state === 'failed') continue;
+        changed.push({ ...row, ...deviceOutcome(row.object ?? 'fumo', cmds), updatedAt: this.now() });
+      }
+      if (final)
+        for (const row of rows.values())
+          if (
+            row.state === 'sent' &&
+            !results.has(row.deviceId) &&
+            (row.object === f.object || (f.object === 'fumo' && row.object === 'lwm2m'))
+          )
+            changed.push({ ...row, state: 'failed', meaning: 'the gateway reported no result for the device', updatedAt: this.now() });
+      await this.update(id, changed);
+      if (final) {
+        this.seen.delete(`${dist.gatewayId}\n${f.name}`);
+        const latest = (await this.store.getDistribution(id)) ?? dist;
+        await this.store.putDistribution({
+          ...latest,
+          fanouts: latest.fanouts.map((x) => (x.name === f.name ? { ...x, done: true } : x)),
+          updatedAt: this.now(),
+        });
+      }
+    }
+    await this.finishIfDone(id);
+  }
+
+  /**
+   * The results of commands `cmds` (1-based) of each device of a fanout so far, read leaf by leaf
+   * (`Results/<i>/DeviceID`, `…/Cmd/<k>/Status`, `…/Cmd/<k>/Data`; in runs of about CHUNK Gets):
+   * a Results command too large for one message goes on in the next, and the server keeps only
+   * its first part, so neither the whole Results tree nor one device's subtree is asked for.
+   * Undefined when the gateway does not answer, or when more than `limit` devices have results (a
+   * live view of a large fanout waits for its end).
+   */
+  private async results(
+    gatewayId: string,
+    fanout: string,
+    limit: number,
+    cmds: readonly number[],
+  ): Promise<Map<string, CmdResult[]> | undefined> {
+    const base = `./GwMO/Fanout/${fanout}`;
+    const p = await this.gateways.run(gatewayId, [{ kind: 'Get', path: `${base}/Progress/Done` }], 10_000);
+    const text = (op: { status?: number; results?: readonly { data?: unknown }[] } | undefined): string | undefined => {
+      const d = op?.status === 200 ? op.results?.[0]?.data : undefined;
+      return typeof d === 'string' ? d : undefined;
+    };
+    const done = Number(text(p.operations[0]) ?? NaN);
+    if (!p.done || !Number.isInteger(done) || done > limit) return undefined;
+    // a live view reads again only when more devices have finished
+    const key = `${gatewayId}\n${fanout}`;
+    if (limit !== Number.POSITIVE_INFINITY && this.seen.get(key) === done) return undefined;
+    this.seen.set(key, done);
+    const out = new Map<string, CmdResult[]>();
+    const per = 1 + 2 * cmds.length;
+    const step = Math.max(1, Math.floor(CHUNK / per));
+    for (let i = 1; i <= done; i += step) {
+      const entries = Array.from({ length: Math.min(step, done - i + 1) }, (_, k) => `${base}/Results/${i + k}`);
+      const r = await this.gateways.run(
+        gatewayId,
+        entries.flatMap((e) => [
+          { kind: 'Get' as const, path: `${e}/DeviceID` },
+          ...cmds.flatMap((k) => [
+            { kind: 'Get' as const, path: `${e}/Cmd/${k}/Status` },
+            { kind: 'Get' as const, path: `${e}/Cmd/${k}/Data` },
+          ]),
+        ]),
+        30_000,
+      );
+      if (!r.done) return undefined;
+      entries.forEach((_, n) => {
+        const ops = r.operations.slice(n * per, (n + 1) * per);
+        const id = text(ops[0]);
+        if (id === undefined) return;
+        out.set(
+          id,
+          cmds.map((_k, j) => {
+            const data = text(ops[1 + 2 * j + 1]);
+            return { status: Number(text(ops[1 + 2 * j]) ?? 0), ...(data !== undefined ? { data } : {}) };
+          }),
+        );
+      });
+    }
+    return out;
+  }
+
+  private async finishIfDone(id: string): Promise<void> {
+    const d = await this.store.getDistribution(id);
+    if (!d || d.state === 'done' || d.fanouts.some((f) => !f.done) || d.state === 'probing') return;
+    await this.store.putDistribution({ ...d, state: 'done', updatedAt: this.now() });
+    this.log('distribution.done', { id });
+    this.events.emit('end', id);
+  }
+
+  /** Every Generic Alert from a gateway passes here: the end of one of our fanouts moves its distribution on. */
+  async onAlert(gatewayId: string, alert: GenericAlert): Promise<void> {
+    const m = CORRELATOR.exec(alert.correlator ?? '');
+    if (!m || !(alert.items[0]?.type ?? '').includes(':resultaggregation')) return;
+    const dist = await this.store.getDistribution(m[1]!);
+    if (!dist || dist.gatewayId !== gatewayId) return;
+    const f = dist.fanouts.find((x) => x.correlator === alert.correlator);
+    if (!f || f.done) return;
+    // its end is stored first: if the results cannot be read now, the next refresh reads them
+    await this.store.putDistribution({
+      ...dist,
+      ...(f.object === 'probe' ? { state: 'running' as const } : {}),
+      fanouts: dist.fanouts.map((x) => (x.name === f.name ? { ...x, ended: true } : x)),
+    });
+    await this.refresh(dist.id, { fanout: f.name });
+  }
+}
