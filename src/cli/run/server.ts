@@ -18,6 +18,8 @@ export interface ServerFlags {
   dbPool: string;
   serverId: string;
   publicUrl?: string;
+  internalUrl?: string;
+  drain: string;
   maxMsgSize: string;
   sessionTimeout: string;
   tlsCert?: string;
@@ -44,6 +46,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     throw new CliError(`cannot read the TLS files: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   const maxMsgSize = positive('--max-msg-size', flags.maxMsgSize);
+  const drainMs = flags.drain === '0' ? 0 : count('--drain', flags.drain, 3600) * 1000;
   const imageQuotaBytes = byteSize('--image-quota', flags.imageQuota);
   const poolSize = count('--db-pool', flags.dbPool, 1000);
   const log = jsonLog('server');
@@ -80,6 +83,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     // failed DM authentications counted where failed logins are: shared by the instances on PostgreSQL
     ...(stores.auth.loginFailures ? { authFailures: stores.auth.loginFailures } : {}),
     ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+    ...(flags.internalUrl ? { internalUrl: flags.internalUrl } : {}),
     ...(tls ? { tls } : {}),
     ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])
       ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! }
@@ -98,9 +102,19 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     throw new CliError(`cannot listen on ${flags.host}:${flags.port}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   const api = url.replace(/\/dm$/, '/api');
-  log('server.started', { dm: url, api, serverId: flags.serverId, db: db.kind === 'sqlite' ? db.path : redact(db.url) });
+  log('server.started', {
+    dm: url,
+    api,
+    ...(server.listenUrl !== url ? { listen: server.listenUrl } : {}),
+    serverId: flags.serverId,
+    db: db.kind === 'sqlite' ? db.path : redact(db.url),
+  });
   onShutdown(async () => {
+    if (drainMs > 0) {
+      log('server.draining', { sessions: server.activeSessions, upToSeconds: drainMs / 1000 });
+      await server.drain(drainMs);
+    }
     await server.stop();
     await stores.close();
-  });
+  }, drainMs + 5000);
 }
