@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { type PgCluster, startPostgres } from '../support/postgres.ts';
-import { type Instance, startInstance } from '../support/instance.ts';
+import { startInstance } from '../support/instance.ts';
 import { GwmoProcess } from '../support/process.ts';
 
 let cluster: PgCluster;
