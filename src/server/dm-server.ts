@@ -143,7 +143,7 @@ export class DmServer {
     };
     let engine: ServerEngine | undefined;
     const owners = this.options.store.sessionOwners;
-    const forwarder = owners ? new SessionForwarder(owners, this.options.log) : undefined;
+    const forwarder = owners ? new SessionForwarder(owners, (outcome) => this.metrics.forward(outcome), this.options.log) : undefined;
     this.http = new DmHttpServer({
       host: this.options.host ?? '127.0.0.1',
       port: this.options.port ?? 0,

@@ -25,11 +25,17 @@ export type Routed = { readonly req: DmHttpRequest } | { readonly reply: DmHttpR
 export class SessionForwarder {
   private readonly owners: SessionOwners;
   private readonly log: (event: string, fields: Record<string, unknown>) => void;
+  private readonly count: (outcome: 'relayed' | 'owner-gone' | 'refused') => void;
   private key: Promise<Uint8Array> | undefined;
   private readonly addresses = new Map<string, { url: string; until: number }>();
 
-  constructor(owners: SessionOwners, log?: (event: string, fields: Record<string, unknown>) => void) {
+  constructor(
+    owners: SessionOwners,
+    count: (outcome: 'relayed' | 'owner-gone' | 'refused') => void,
+    log?: (event: string, fields: Record<string, unknown>) => void,
+  ) {
     this.owners = owners;
+    this.count = count;
     this.log = log ?? (() => {});
   }
 
@@ -46,7 +52,10 @@ export class SessionForwarder {
   async route(req: DmHttpRequest): Promise<Routed> {
     if (req.forward !== undefined) {
       const from = await this.verify(req);
-      if (from === undefined) return { reply: { httpStatus: 403, message: 'forwarded DM message with a wrong or stale signature' } };
+      if (from === undefined) {
+        this.count('refused');
+        return { reply: { httpStatus: 403, message: 'forwarded DM message with a wrong or stale signature' } };
+      }
       return { req: { ...req, remoteAddress: from } };
     }
     const key = sessionKey(req.url);
@@ -55,11 +64,17 @@ export class SessionForwarder {
     const tag = key.slice(0, cut);
     if (tag === this.owners.tag) return { req };
     const to = await this.addressOf(tag);
-    if (to === undefined) return { req };
+    if (to === undefined) {
+      this.count('owner-gone');
+      return { req };
+    }
     try {
-      return { reply: await this.post(to, req), forwardedTo: tag };
+      const reply = await this.post(to, req);
+      this.count('relayed');
+      return { reply, forwardedTo: tag };
     } catch (err) {
       this.addresses.delete(tag);
+      this.count('owner-gone');
       this.log('dm.forward.failed', { to, error: err instanceof Error ? err.message : String(err) });
       return { req };
     }
