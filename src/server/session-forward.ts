@@ -15,8 +15,9 @@ import { contentTypeOf, type DmHttpReply, type DmHttpRequest, encodingOf, FORWAR
 export const TAG_SEPARATOR = '.';
 /** a signature older (or newer) than this is refused: clocks of instances agree better than that */
 const MAX_SKEW_MS = 30_000;
-/** a known owner's address is looked up again after this long */
-const ADDRESS_TTL_MS = 10_000;
+/** the instances' addresses are read again after this long, or after this long when a tag is not among them */
+const DIRECTORY_TTL_MS = 5_000;
+const DIRECTORY_MISS_MS = 1_000;
 const FORWARD_TIMEOUT_MS = 30_000;
 
 /** `forwardedTo`: the owner's tag, when the reply is the owner's */
@@ -27,7 +28,9 @@ export class SessionForwarder {
   private readonly log: (event: string, fields: Record<string, unknown>) => void;
   private readonly count: (outcome: 'relayed' | 'owner-gone' | 'refused') => void;
   private key: Promise<Uint8Array> | undefined;
-  private readonly addresses = new Map<string, { url: string; until: number }>();
+  private directory = new Map<string, string>();
+  private loadedAt = -Infinity;
+  private loading: Promise<void> | undefined;
 
   constructor(
     owners: SessionOwners,
@@ -73,20 +76,37 @@ export class SessionForwarder {
       this.count('relayed');
       return { reply, forwardedTo: tag };
     } catch (err) {
-      this.addresses.delete(tag);
+      this.directory.delete(tag);
       this.count('owner-gone');
       this.log('dm.forward.failed', { to, error: err instanceof Error ? err.message : String(err) });
       return { req };
     }
   }
 
+  /**
+   * One query for every instance's address, at most once a second for a tag it does not know and
+   * every 5 s otherwise: a flood of made-up session keys costs no query each.
+   */
   private async addressOf(tag: string): Promise<string | undefined> {
-    const known = this.addresses.get(tag);
-    if (known && known.until > Date.now()) return known.url;
-    const url = await this.owners.addressOf(tag);
-    if (url === undefined) this.addresses.delete(tag);
-    else this.addresses.set(tag, { url, until: Date.now() + ADDRESS_TTL_MS });
-    return url;
+    const now = Date.now();
+    const age = now - this.loadedAt;
+    if (this.loading === undefined && (age > DIRECTORY_TTL_MS || (!this.directory.has(tag) && age > DIRECTORY_MISS_MS))) {
+      this.loadedAt = now;
+      this.loading = this.owners
+        .addresses()
+        .then(
+          (found) => {
+            this.directory = found;
+          },
+          (err: unknown) => this.log('dm.forward.directory', { error: err instanceof Error ? err.message : String(err) }),
+        )
+        .finally(() => {
+          this.loading = undefined;
+        });
+    }
+    // messages that come while the addresses are read wait for them
+    await this.loading;
+    return this.directory.get(tag);
   }
 
   private async post(dmUrl: string, req: DmHttpRequest): Promise<DmHttpReply> {

@@ -251,8 +251,8 @@ export interface SessionOwners {
   readonly tag: string;
   /** publishes the DM URL the other instances forward this instance's sessions to */
   advertise(dmUrl: string): Promise<void>;
-  /** the DM URL of the live instance whose session keys start with `tag` */
-  addressOf(tag: string): Promise<string | undefined>;
+  /** the DM URL of each live instance, by tag (the newest when two share a tag) */
+  addresses(): Promise<Map<string, string>>;
   /** what forwarded messages are signed with, the same on every instance */
   forwardKey(): Promise<Uint8Array>;
 }

@@ -248,16 +248,12 @@ export class PgServerStore implements ServerStore {
     advertise: async (dmUrl) => {
       await this.db.query('UPDATE server_instances SET dm_url = $2 WHERE id = $1', [this.instanceId, dmUrl]);
     },
-    addressOf: async (tag) => {
-      // a handful of rows: no index needed for the prefix
-      const r = (
-        await this.db.query(
-          `SELECT dm_url FROM server_instances WHERE left(replace(id, '-', ''), 8) = $1 AND dm_url IS NOT NULL AND beat_at > $2
-          ORDER BY beat_at DESC LIMIT 1`,
-          [tag, Date.now() - DEAD_AFTER_MS],
-        )
-      )[0];
-      return r ? String(r['dm_url']) : undefined;
+    addresses: async () => {
+      const rows = await this.db.query(
+        `SELECT id, dm_url FROM server_instances WHERE dm_url IS NOT NULL AND beat_at > $1 ORDER BY beat_at`,
+        [Date.now() - DEAD_AFTER_MS],
+      );
+      return new Map(rows.map((r) => [sessionTag(String(r['id'])), String(r['dm_url'])]));
     },
     // derived from the image link key (a secret every instance shares) for this use only
     forwardKey: async () =>
