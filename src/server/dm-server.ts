@@ -264,7 +264,7 @@ export class DmServer {
    * elsewhere, while this instance keeps serving (its own sessions, forwarded or not). Resolves once
    * no DM session has been open for `quietMs` (the balancer has had its checks by then), or after `maxMs`.
    */
-  async drain(maxMs: number, quietMs = 2000): Promise<void> {
+  async drain(maxMs: number, quietMs = 3000): Promise<void> {
     this.health.draining = true;
     const until = Date.now() + maxMs;
     let quietSince = Date.now();

@@ -34,7 +34,7 @@ after(async () => {
 const DEVICES = 6;
 const LAN_DEVICES = 4;
 
-test('HAProxy round-robin in front of two instances with one public URL: sessions complete, A killed -9 and restarted mid-run, every operation ends once, every fanout completes', {
+test('HAProxy round-robin in front of two instances with one public URL: sessions complete, A killed -9 and restarted mid-run, B drained, every operation ends once, every fanout completes', {
   skip: missing,
 }, async () => {
   const db = await cluster.database();
@@ -54,6 +54,11 @@ test('HAProxy round-robin in front of two instances with one public URL: session
     publicUrl,
     '--session-timeout',
     '30',
+    // as docs/scale.md starts them
+    '--internal-url',
+    `http://127.0.0.1:${port}/dm`,
+    '--drain',
+    '20',
   ];
   const procs = new Set<GwmoProcess>();
   const spawn = (args: string[]): GwmoProcess => {
@@ -289,6 +294,24 @@ test('HAProxy round-robin in front of two instances with one public URL: session
     ]);
     await Promise.all([settle(30_000), fanout('lb3')]);
     say('round 3 done');
+
+    // round 4: B drained for an upgrade (SIGTERM) while sessions run: none breaks, B exits by itself
+    await queue(4, [
+      ['Replace', 'c'],
+      ['Replace', 'd'],
+      ['Replace', 'a'],
+      ['Replace', 'b'],
+    ]);
+    const before = broken.length;
+    const bBusy = b.next((l) => l.event === 'operation.done', 20_000);
+    const sessions = settle(30_000);
+    await bBusy; // a session on B has more messages to go
+    const bStopped = b.stop();
+    await b.waitFor((l) => l.event === 'server.draining', 10_000);
+    await sessions;
+    assert.deepEqual(broken.slice(before), [], 'no session broke while B drained');
+    assert.equal(await bStopped, 0, 'B stopped on its own once idle');
+    say('round 4 (B drained) done');
 
     // every operation ended exactly once, done
     const done = [...aLives, b].flatMap((p) => p.lines.filter((l: LogLine) => l.event === 'operation.done').map((l) => String(l['id'])));

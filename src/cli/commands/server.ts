@@ -27,7 +27,7 @@ export function registerServer(program: Command): void {
     )
     .option(
       '--drain <seconds>',
-      'on SIGTERM: /healthz answers 503 "draining" at once, DM sessions keep being served, and the instance stops when none has been open for 2 s, or after this long',
+      'on SIGTERM: /healthz answers 503 "draining" at once, DM sessions keep being served, and the instance stops when none has been open for 3 s, or after this long',
       '0',
     )
     .option('--max-msg-size <bytes>', 'largest DM message accepted (MaxMsgSize)', '65536')
