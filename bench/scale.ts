@@ -6,7 +6,7 @@
 // configuration) against the two addressed directly, with check-ins and with two-message sessions
 // (whose second message lands on the other instance half the time and is forwarded to the owner).
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -123,6 +123,12 @@ class Fleet {
   }
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms) */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -135,6 +141,9 @@ export async function main(args: string[]): Promise<void> {
   const pgUrl = async (): Promise<string> => (cluster ? cluster.database() : args[1]!);
   const targets: { url: string; child: ChildProcess }[] = [];
   const fleets = new Map<Key, Fleet>();
+  /** the processes serving each contender, whose CPU time per session is told (load on the machine does not change it much) */
+  const pids = new Map<Key, number[]>();
+  const pidOf = (url: string): number => targets.find((t) => t.url === url)!.child.pid!;
   const noHaproxy = haproxyMissing();
   let lb: Haproxy | undefined;
   try {
@@ -144,14 +153,20 @@ export async function main(args: string[]): Promise<void> {
       targets.push(t);
       return t.url;
     };
-    fleets.set('sqlite', new Fleet([await start(join(dir, 'server.db'), GATEWAYS)]));
-    fleets.set('pg1', new Fleet([await start(await pgUrl(), GATEWAYS)]));
+    const lone = await start(join(dir, 'server.db'), GATEWAYS);
+    fleets.set('sqlite', new Fleet([lone]));
+    pids.set('sqlite', [pidOf(lone)]);
+    const pgLone = await start(await pgUrl(), GATEWAYS);
+    fleets.set('pg1', new Fleet([pgLone]));
+    pids.set('pg1', [pidOf(pgLone)]);
     const shared = await pgUrl();
     // the same connections to PostgreSQL in all, split between the instances, as an operator would:
     // what is compared is two instances' coordination, not twice the backends on PostgreSQL's cores
     const direct = [await start(shared, GATEWAYS, POOL / 2), await start(shared, 0, POOL / 2)];
     fleets.set('pg2', new Fleet(direct));
     fleets.set('pg2m', new Fleet(direct, TWO_MESSAGE_BASE));
+    pids.set('pg2', direct.map(pidOf));
+    pids.set('pg2m', direct.map(pidOf));
     if (noHaproxy) console.log(`${noHaproxy}: no lb_vs_direct`);
     else {
       // the same two instances' configuration on a database of their own, with the balancer's URL as their public URL
@@ -170,17 +185,30 @@ export async function main(args: string[]): Promise<void> {
       const front = [`${lb.url}/dm`, `${lb.url}/dm`];
       fleets.set('lb', new Fleet(front));
       fleets.set('lbm', new Fleet(front, TWO_MESSAGE_BASE));
+      // the instances and HAProxy
+      pids.set('lb', [...pair.map(pidOf), lb.child.pid!]);
+      pids.set('lbm', [...pair.map(pidOf), lb.child.pid!]);
     }
     for (const fleet of fleets.values()) await fleet.run({ sessions: WARM_UP_SESSIONS * fleet.instances });
     // drift on a shared machine (its speed wanders by a third within minutes) hits neighbouring
     // windows alike: ratios are taken within a round, then the median over rounds
     const rates: Record<Key, number[]> = { sqlite: [], pg1: [], pg2: [], lb: [], pg2m: [], lbm: [] };
+    /** µs of CPU per session in the serving processes (instances, and HAProxy for lb) */
+    const cpu: Record<Key, number[]> = { sqlite: [], pg1: [], pg2: [], lb: [], pg2m: [], lbm: [] };
     const keys = [...fleets.keys()];
     for (let round = 0; round < rounds; round++) {
       // the order reversed every other round: what one contender leaves behind (PostgreSQL's
       // background writer and autovacuum, a collection in the bench) falls on each neighbour alike
       const order = round % 2 ? [...keys].reverse() : keys;
-      for (const key of order) rates[key].push(await fleets.get(key)!.run({ ms: WINDOW_MS }));
+      for (const key of order) {
+        const used = (): number => pids.get(key)!.reduce((n, pid) => n + cpuMs(pid), 0);
+        const before = used();
+        const t0 = performance.now();
+        const rate = await fleets.get(key)!.run({ ms: WINDOW_MS });
+        // the whole run (settling included) over the sessions it made, at the measured rate
+        cpu[key].push(((used() - before) * 1000) / (rate * ((performance.now() - t0) / 1000)));
+        rates[key].push(rate);
+      }
       console.log(`round ${round + 1}: ${keys.map((k) => `${NAMES[k]} ${rates[k][round]!.toFixed(0)}`).join(', ')} sessions/s`);
     }
     const ratio = (a: Key, b: Key): number => median(rates[a].map((x, i) => x / rates[b][i]!));
@@ -198,6 +226,8 @@ export async function main(args: string[]): Promise<void> {
       console.log(`RESULT scale_lb_sessions_per_s ${median(rates.lb).toFixed(0)}`);
       console.log(`RESULT scale_pg_2x_2msg_sessions_per_s ${median(rates.pg2m).toFixed(0)}`);
       console.log(`RESULT scale_lb_2msg_sessions_per_s ${median(rates.lbm).toFixed(0)}`);
+      for (const k of ['pg2', 'lb', 'pg2m', 'lbm'] as const)
+        console.log(`RESULT scale_${k}_cpu_us_per_session ${median(cpu[k]).toFixed(0)}`);
     }
   } finally {
     for (const f of fleets.values()) f.close();
