@@ -61,7 +61,10 @@ export async function startHaproxy(dir: string, listen: number, ports: readonly 
       exited,
     ]);
     if (ok) break;
-    if (Date.now() > deadline) throw new Error(`haproxy did not answer within 10 s: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL'); // not left running behind a failed start
+      throw new Error(`haproxy did not answer within 10 s: ${stderr}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
