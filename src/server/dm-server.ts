@@ -22,6 +22,8 @@ import { guardedDmBasic } from './dm-basic.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import type { FailureCounts } from '../store/auth.ts';
 import { faultHttp, storeFaultOf } from '../store/health.ts';
+import { HealthCheck } from './healthz.ts';
+import { SessionForwarder } from './session-forward.ts';
 
 export interface DmServerOptions {
   readonly store: ServerStore;
@@ -30,6 +32,8 @@ export interface DmServerOptions {
   readonly port?: number;
   /** the URL devices reach us at (RespURI base); default: the listening address + /dm */
   readonly publicUrl?: string;
+  /** the DM URL the other instances on the shared store reach this one at; default: the listening address + /dm */
+  readonly internalUrl?: string;
   readonly maxMsgSize?: number;
   readonly sessionTimeoutMs?: number;
   /** ms a device has to answer a Package#0 before one keyed with the resync nonce follows (default 5 s) */
@@ -74,6 +78,7 @@ export class DmServer {
   readonly images: ImageRepo | undefined;
   readonly metrics: DmMetrics;
   readonly authGuard: DmAuthGuard;
+  readonly health: HealthCheck;
   /** DM credentials over HTTP Basic (/push, /images), counted with the DM sessions' */
   private readonly dmBasic: ReturnType<typeof guardedDmBasic>;
   private readonly enrolLimiter: FailureLimiter;
@@ -84,6 +89,8 @@ export class DmServer {
   private http: DmHttpServer | undefined;
   private sweep: NodeJS.Timeout | undefined;
   url = '';
+  /** the DM URL this instance listens at (differs from `url` with a public URL) */
+  listenUrl = '';
 
   constructor(options: DmServerOptions) {
     this.options = options;
@@ -120,6 +127,8 @@ export class DmServer {
     this.gateways.distributions = this.distributions;
     this.metrics.observe(() => this.activeSessions, this.images?.served);
     this.service.authState = (deviceId) => this.authGuard.state(deviceId);
+    const store = options.store;
+    this.health = new HealthCheck(store.ping ? (ms) => store.ping!(ms) : undefined, store.health);
   }
 
   async start(): Promise<string> {
@@ -131,6 +140,7 @@ export class DmServer {
     this.service.push = this.metrics.push(push);
     this.push = push;
     const routes = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+      if ((req.url ?? '').split('?')[0] === '/healthz') return this.health.serve(req, res).then(() => true);
       if ((req.url ?? '').split('?')[0] === '/metrics') return this.metrics.serve(req, res).then(() => true);
       if ((req.url ?? '').split('?')[0] === '/enrol') {
         await handleEnrol(req, res, this.service, this.options.enrolmentSecret, this.enrolLimiter, this.options.log);
@@ -149,12 +159,18 @@ export class DmServer {
       return api(req, res);
     };
     let engine: ServerEngine | undefined;
+    const owners = this.options.store.sessionOwners;
+    const forwarder = owners ? new SessionForwarder(owners, (outcome) => this.metrics.forward(outcome), this.options.log) : undefined;
     this.http = new DmHttpServer({
       host: this.options.host ?? '127.0.0.1',
       port: this.options.port ?? 0,
       maxMsgSize,
       ...(this.options.tls ? { tls: this.options.tls } : {}),
-      handler: async (req) => {
+      handler: async (received) => {
+        // another instance's session goes to it; its answer counts and is traced there
+        const routed = forwarder ? await forwarder.route(received) : { req: received };
+        if ('reply' in routed) return routed.reply;
+        const req = routed.req;
         this.metrics.message('in', req.encoding, req.body.length);
         const reply = await engine!.handle(req);
         this.options.trace?.record(req, reply);
@@ -186,6 +202,7 @@ export class DmServer {
       },
     });
     const { url } = await this.http.listen();
+    this.listenUrl = url;
     // sessions do not survive a restart: their unanswered operations are sent again
     await this.options.store.requeueAllSent(clock.now());
     followSharedStore(this.options.store, this.service, this.jobs, this.options.log);
@@ -193,6 +210,7 @@ export class DmServer {
     if (this.options.trace && this.options.store.traces && !this.options.trace.fleet)
       this.traceShare = new TraceShare(this.options.trace, this.options.store.traces, this.options.log);
     this.url = this.options.publicUrl ?? url;
+    await owners?.advertise(this.options.internalUrl ?? url);
     this.gateways.publicBase = this.url.replace(/\/dm$/, '');
     const events = this.options.events ?? {};
     const base = engineDeps(this.options.store, clock, {
@@ -253,6 +271,7 @@ export class DmServer {
         serverId: this.options.serverId,
         url: this.url,
         maxMsgSize,
+        ...(forwarder ? { keyPrefix: forwarder.keyPrefix } : {}),
         ...(this.options.sessionTimeoutMs ? { sessionTimeoutMs: this.options.sessionTimeoutMs } : {}),
         ...(this.options.maxOpsPerPackage ? { maxOpsPerPackage: this.options.maxOpsPerPackage } : {}),
       },
@@ -266,6 +285,22 @@ export class DmServer {
 
   get activeSessions(): number {
     return this.engine?.activeSessions ?? 0;
+  }
+
+  /**
+   * Before a stop for an upgrade: /healthz says "draining" so the balancer sends new sessions
+   * elsewhere, while this instance keeps serving (its own sessions, forwarded or not). Resolves once
+   * no DM session has been open for `quietMs` (the balancer has had its checks by then), or after `maxMs`.
+   */
+  async drain(maxMs: number, quietMs = 3000): Promise<void> {
+    this.health.draining = true;
+    const until = Date.now() + maxMs;
+    let quietSince = Date.now();
+    while (Date.now() < until) {
+      if (this.activeSessions > 0) quietSince = Date.now();
+      else if (Date.now() - quietSince >= quietMs) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   async stop(): Promise<void> {

@@ -44,6 +44,7 @@ export class DmMetrics {
   private readonly lockedRefusals: Counter<'role'>;
   private readonly notifications: Counter<'role' | 'channel' | 'outcome'>;
   private readonly serverRefused: Counter<'role' | 'outcome'>;
+  private readonly forwarded: Counter<'role' | 'outcome'>;
   /** devices behind each gateway, from the gateways' deviceattached / devicedetached alerts */
   private readonly behind = new Map<string, Set<string>>();
   private active: () => number = () => 0;
@@ -107,6 +108,12 @@ export class DmMetrics {
       labelNames: ['role', 'outcome'],
       registers,
     });
+    this.forwarded = new Counter({
+      name: 'gwmo_dm_forwarded_total',
+      help: "DM messages of another instance's session (a balancer sent them here), by outcome (relayed: the owner answered; owner-gone: answered here, no session; refused: a forward with a wrong signature)",
+      labelNames: ['role', 'outcome'],
+      registers,
+    });
     const self = this;
     new Gauge({
       name: 'gwmo_dm_sessions_active',
@@ -140,6 +147,10 @@ export class DmMetrics {
   /** the image server's running totals (the server's, or a gateway's LAN image server) */
   observeImages(images: ServeCounters): void {
     this.served = images;
+  }
+
+  forward(outcome: 'relayed' | 'owner-gone' | 'refused'): void {
+    this.forwarded.inc({ role: this.role, outcome });
   }
 
   message(direction: 'in' | 'out', encoding: Encoding, size: number): void {

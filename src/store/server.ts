@@ -279,6 +279,12 @@ export interface ServerStore {
   /** Image bytes every instance can serve; a store only one process uses need not offer it (images stay in files). */
   readonly images?: SharedImages;
 
+  /** Which instance holds a DM session; a store only one process uses need not offer it. */
+  readonly sessionOwners?: SessionOwners;
+
+  /** resolves when the database answers a trivial query within `timeoutMs` (GET /healthz) */
+  ping?(timeoutMs: number): Promise<void>;
+
   close(): Promise<void>;
 }
 
@@ -332,6 +338,22 @@ export interface PushRelay {
   send(instanceId: string, deviceId: string, bytes: Uint8Array): Promise<void>;
   /** Package#0s other instances hand to this one */
   onPush(listener: (deviceId: string, bytes: Uint8Array) => void): void;
+}
+
+/**
+ * A DM session lives in the memory of the instance that started it; its key starts with that
+ * instance's tag, and each instance publishes where the others reach its DM endpoint, so a message
+ * that lands on another instance (a round-robin load balancer) is forwarded to the owner.
+ */
+export interface SessionOwners {
+  /** the prefix of this instance's session keys */
+  readonly tag: string;
+  /** publishes the DM URL the other instances forward this instance's sessions to */
+  advertise(dmUrl: string): Promise<void>;
+  /** the DM URL of each live instance, by tag (the newest when two share a tag) */
+  addresses(): Promise<Map<string, string>>;
+  /** what forwarded messages are signed with, the same on every instance */
+  forwardKey(): Promise<Uint8Array>;
 }
 
 export type StoreChange = { readonly kind: 'operation' | 'deviceJob' | 'alert'; readonly id: string };

@@ -139,6 +139,10 @@ test('SQLite on a full disk (a 2 MB tmpfs): API 507 "storage full", /dm 503 + Re
     const down = await server.proc.waitFor((l) => l.event === 'store.unavailable');
     assert.equal(down['level'], 'warn');
     assert.equal(down['state'], 'full');
+    // the balancer's health check says which: reads still work, writes do not
+    const health = await fetch(new URL('/healthz', server.dm));
+    assert.equal(health.status, 503);
+    assert.equal(((await health.json()) as { status: string }).status, 'full');
 
     rmSync(filler);
     assert.equal((await server.call('POST', '/devices', account('IMEI:FULL-AFTER'))).status, 201);

@@ -11,11 +11,13 @@ export interface Instance {
 export async function startInstance(db: string, dataDir: string, extra: readonly string[] = []): Promise<Instance> {
   const proc = new GwmoProcess(['server', '--port', '0', '--db', db, '--data-dir', dataDir, '--server-id', 'gwmo', ...extra]);
   const started = await proc.waitFor((l) => l.event === 'server.started', 30_000);
-  const api = String(started['api']);
+  // with --public-url (a load balancer's), the instance itself is at `listen`
+  const own = started['listen'] === undefined ? undefined : String(started['listen']);
+  const api = own ? own.replace(/\/dm$/, '/api') : String(started['api']);
   return {
     proc,
     api,
-    dm: String(started['dm']),
+    dm: own ?? String(started['dm']),
     async call(method, path, body) {
       const res = await fetch(`${api}${path}`, {
         method,

@@ -21,6 +21,15 @@ export function registerServer(program: Command): void {
     )
     .option('--server-id <id>', "this server's ServerID (what devices have in DMAcc and Package#0)", 'gwmo')
     .option('--public-url <url>', 'URL devices reach the DM endpoint at (default: the listening address + /dm)')
+    .option(
+      '--internal-url <url>',
+      'URL the other instances on the same --db reach this DM endpoint at, to forward it the messages of its sessions (default: the listening address + /dm)',
+    )
+    .option(
+      '--drain <seconds>',
+      'on SIGTERM: /healthz answers 503 "draining" at once, DM sessions keep being served, and the instance stops when none has been open for 3 s, or after this long',
+      '0',
+    )
     .option('--max-msg-size <bytes>', 'largest DM message accepted (MaxMsgSize)', '65536')
     .option('--session-timeout <seconds>', 'idle DM sessions are dropped after this', '300')
     .option('--enrolment-secret <secret>', 'gateways presenting it at POST /enrol get an account (env GWMO_ENROLMENT_SECRET)')

@@ -19,6 +19,8 @@ export interface ServerFlags {
   dbPool: string;
   serverId: string;
   publicUrl?: string;
+  internalUrl?: string;
+  drain: string;
   maxMsgSize: string;
   sessionTimeout: string;
   tlsCert?: string;
@@ -64,6 +66,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     throw new CliError(`cannot read the TLS files: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   const maxMsgSize = positive('--max-msg-size', flags.maxMsgSize);
+  const drainMs = flags.drain === '0' ? 0 : count('--drain', flags.drain, 3600) * 1000;
   const imageQuotaBytes = byteSize('--image-quota', flags.imageQuota);
   const poolSize = count('--db-pool', flags.dbPool, 1000);
   const retention = retentionOf(flags);
@@ -103,6 +106,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     // failed DM authentications counted where failed logins are: shared by the instances on PostgreSQL
     ...(stores.auth.loginFailures ? { authFailures: stores.auth.loginFailures } : {}),
     ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+    ...(flags.internalUrl ? { internalUrl: flags.internalUrl } : {}),
     ...(tls ? { tls } : {}),
     ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])
       ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! }
@@ -128,10 +132,20 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     log,
   });
   pruner.start();
-  log('server.started', { dm: url, api, serverId: flags.serverId, db: db.kind === 'sqlite' ? db.path : redact(db.url) });
+  log('server.started', {
+    dm: url,
+    api,
+    ...(server.listenUrl !== url ? { listen: server.listenUrl } : {}),
+    serverId: flags.serverId,
+    db: db.kind === 'sqlite' ? db.path : redact(db.url),
+  });
   onShutdown(async () => {
+    if (drainMs > 0) {
+      log('server.draining', { sessions: server.activeSessions, upToSeconds: drainMs / 1000 });
+      await server.drain(drainMs);
+    }
     await pruner.stop();
     await server.stop();
     await stores.close();
-  });
+  }, drainMs + 5000);
 }

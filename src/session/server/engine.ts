@@ -223,7 +223,7 @@ export class ServerEngine {
         if (stale.learned) account = { ...account, profile: { ...account.profile, ...stale.learned } };
       }
     }
-    const key = Buffer.from(this.options.newNonce()).toString('base64url').slice(0, 16);
+    const key = `${this.options.keyPrefix ?? ''}${Buffer.from(this.options.newNonce()).toString('base64url').slice(0, 16)}`;
     const session = new ServerSession(this.deps, this.options, { key, account, sessionId: msg.hdr.sessionId, encoding: req.encoding });
     this.sessions.set(key, session);
     this.byDevice.set(deviceId, key);

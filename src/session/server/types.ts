@@ -167,4 +167,6 @@ export interface ServerOptions {
   /** operations per package at most (then the rest go in the next package) */
   readonly maxOpsPerPackage?: number;
   readonly newNonce?: () => Uint8Array;
+  /** starts every session key: the instance that holds the session (several instances behind one URL) */
+  readonly keyPrefix?: string;
 }

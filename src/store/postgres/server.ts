@@ -3,7 +3,7 @@
 // sessions never take the same one; what other instances must hear of is NOTIFYed inside the
 // transaction that makes it (PostgreSQL delivers it at commit). Each instance keeps a heartbeat row:
 // operations sent by an instance that stopped beating go back to the queue.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 
 import pg from 'pg';
 
@@ -39,6 +39,7 @@ import type {
   OperationState,
   PushRelay,
   ServerStore,
+  SessionOwners,
   SharedImages,
   SharedTraces,
   StoreChange,
@@ -114,6 +115,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE distribution_devices (
      distribution_id TEXT NOT NULL, device_id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (distribution_id, device_id));
    CREATE INDEX distribution_devices_device ON distribution_devices(device_id);`,
+  // where the other instances reach each one's DM endpoint (sessions forwarded to their owner)
+  `ALTER TABLE server_instances ADD COLUMN dm_url TEXT;`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -128,6 +131,11 @@ const PUSH_CHANNEL = 'gwmo_push';
 /** an instance silent this long is taken for dead and its sent operations are queued again */
 const BEAT_MS = 5_000;
 const DEAD_AFTER_MS = 3 * BEAT_MS;
+
+/** an instance's session-key prefix: the first 8 hex digits of its id */
+function sessionTag(instanceId: string): string {
+  return instanceId.replaceAll('-', '').slice(0, 8);
+}
 
 export interface PgServerStoreOptions {
   /**
@@ -370,6 +378,39 @@ export class PgServerStore implements ServerStore {
       this.pushListeners.push(listener);
     },
   };
+
+  readonly sessionOwners: SessionOwners = {
+    tag: sessionTag(this.instanceId),
+    advertise: async (dmUrl) => {
+      await this.db.query('UPDATE server_instances SET dm_url = $2 WHERE id = $1', [this.instanceId, dmUrl]);
+    },
+    addresses: async () => {
+      const rows = await this.db.query(
+        `SELECT id, dm_url FROM server_instances WHERE dm_url IS NOT NULL AND beat_at > $1 ORDER BY beat_at`,
+        [Date.now() - DEAD_AFTER_MS],
+      );
+      return new Map(rows.map((r) => [sessionTag(String(r['id'])), String(r['dm_url'])]));
+    },
+    // derived from the image link key (a secret every instance shares) for this use only
+    forwardKey: async () =>
+      new Uint8Array(
+        createHmac('sha256', await this.images.linkKey())
+          .update('gwmo session forward')
+          .digest(),
+      ),
+  };
+
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`PostgreSQL did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.db.query('SELECT 1', [], { read: true }), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   batch<T>(work: () => Promise<T>): Promise<T> {
     return this.db.transaction(work);

@@ -1,5 +1,6 @@
 // The DM server's store on SQLite (node:sqlite). One file, WAL; `:memory:` for tests.
-import { basename } from 'node:path';
+import { statfsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 import { StoreHealth } from '../health.ts';
@@ -98,6 +99,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX distribution_devices_device ON distribution_devices(device_id);`,
 ];
 
+/** free space below which a full store is still full (a few pages and their WAL frames) */
+const MIN_FREE_BYTES = 256 * 1024;
+
 /** the schema version this gwmo writes: a newer file is refused, an older one migrated on open */
 export const SERVER_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -129,10 +133,16 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
    * takes its locks once instead of per transaction, which makes every statement cheaper.
    */
   constructor(path: string, options: { exclusive?: boolean; walCheckpointPages?: number } = {}) {
-    // a write, in a batch: a full disk is over only when a page can be written again
-    this.health = new StoreHealth(path === ':memory:' ? 'sqlite' : basename(path), () =>
-      this.batch(async () => void this.sql('UPDATE schema_version SET version = version').run()),
-    );
+    // a write, in a batch: a full disk is over only when a page can be written again; and room for a
+    // few more (a rewrite of one page may fit in the WAL's free frames while nothing new would)
+    this.health = new StoreHealth(path === ':memory:' ? 'sqlite' : basename(path), async () => {
+      if (path !== ':memory:') {
+        const fs = statfsSync(dirname(path));
+        if (fs.bavail * fs.bsize < MIN_FREE_BYTES)
+          throw Object.assign(new Error(`${fs.bavail * fs.bsize} bytes free beside ${basename(path)}`), { code: 'ENOSPC' });
+      }
+      await this.batch(async () => void this.sql('UPDATE schema_version SET version = version').run());
+    });
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
     if (options.exclusive) this.db.exec('PRAGMA locking_mode = EXCLUSIVE;');
@@ -161,6 +171,11 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   private transaction<T>(run: () => T): T {
     if (this.batching) return run(); // already inside a batch's transaction
     return writeTransaction(this.db, run);
+  }
+
+  /** the file is in this process: a query that runs at all runs at once (the timeout is moot) */
+  async ping(_timeoutMs: number): Promise<void> {
+    this.sql('SELECT 1').get();
   }
 
   async batch<T>(work: () => Promise<T>): Promise<T> {

@@ -15,7 +15,12 @@ export interface DmHttpRequest {
   /** path and query, for RespURI routing */
   readonly url: string;
   readonly remoteAddress: string;
+  /** the x-gwmo-forward header: another server instance passed this message on (checked by the server) */
+  readonly forward?: string;
 }
+
+/** carries a DM message from the server instance that received it to the one holding its session */
+export const FORWARD_HEADER = 'x-gwmo-forward';
 
 export type DmHttpReply =
   | { readonly body: Uint8Array; readonly encoding: Encoding; readonly hmac?: string }
@@ -130,12 +135,14 @@ export class DmHttpServer {
       return;
     }
     const hmacHeader = req.headers[HMAC_HEADER];
+    const forward = req.headers[FORWARD_HEADER];
     const reply = await this.options.handler({
       body,
       encoding,
       url,
       remoteAddress: req.socket.remoteAddress ?? '',
       ...(typeof hmacHeader === 'string' ? { hmac: hmacHeader } : {}),
+      ...(typeof forward === 'string' ? { forward } : {}),
     });
     if ('httpStatus' in reply) {
       text(res, reply.httpStatus, reply.message, reply.retryAfter);
