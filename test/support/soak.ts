@@ -334,6 +334,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       },
     ];
     const started = now();
+    let logged = 0;
     const figures = { fanouts: 0, results: 0, wrong: [] as string[], restarts: [] as string[], rounds: [] as number[] };
     // the restarts fall at 10 %, 20 % and 30 % of the run, so the restarted processes run long after
     for (let round = 0; round === 0 || now() - started < o.seconds || planned.length > 0; round++) {
@@ -343,14 +344,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       figures.fanouts += gws.length;
       for (const w of outcomes) if (w) figures.wrong.push(w);
       figures.results += o.devices * outcomes.filter((w) => w === undefined).length;
-      if (round % 50 === 0)
+      if (round === 0 || now() - logged >= 60) {
+        logged = now();
         log(
           `round ${round}: ${figures.fanouts} fanouts, ${figures.results} results, ${figures.wrong.length} wrong, ${stagings} stagings, ${now().toFixed(0)} s, ${rows.at(-1)?.rows} history rows, RSS ${rss
             .filter((s) => s.server)
             .map((s) => `${s.label} ${s.samples.at(-1)?.mb.toFixed(0)}`)
             .join(', ')} MB`,
         );
-      if (planned.length > 0 && now() - started >= ((4 - planned.length) * o.seconds) / 10) figures.restarts.push(await planned.shift()!());
+      }
+      if (planned.length > 0 && now() - started >= ((4 - planned.length) * o.seconds) / 10) {
+        figures.restarts.push(await planned.shift()!());
+        log(`restarted ${figures.restarts.at(-1)} at ${now().toFixed(0)} s`);
+      }
     }
     clearInterval(stagingTimer);
     await exclusive(async () => {});
