@@ -3,7 +3,8 @@
 // 15 s) and the trends it shows, each a least-squares fit over the whole run (not two samples):
 // - soak_round_slope: fitted fanout round time at the last round over that at the first (goal ≤ 1.1)
 // - soak_rss_slope_mb_per_h: each server instance's RSS trend after its warm-up (the first quarter
-//   of its life), per hour; the worst instance (goal ≤ 5); every process on its own line
+//   of its life), per hour; the worst instance running at the end (goal ≤ 5); every process
+//   (gateways and fleets too) on its own line
 // - soak_db_rows_ratio: history rows at the end over their peak in the first half of the run (the
 //   peak of the whole run includes the end, so that ratio could never exceed 1; goal ≤ 1.2)
 // - soak_wrong_results: fanouts whose results lost or doubled a device (goal 0)
@@ -61,7 +62,9 @@ export async function main(args: string[]): Promise<void> {
       after.map((x) => x.mb),
     );
     const perHour = line?.slope ?? Number.NaN;
-    if (s.server && Number.isFinite(perHour)) worst = Math.max(worst, perHour);
+    // an instance replaced by a restart is left out: its life ended inside its own warm-up
+    const alive = !f.rss.some((t) => t.label === `${s.label} (restarted)`);
+    if (s.server && alive && Number.isFinite(perHour)) worst = Math.max(worst, perHour);
     console.log(
       `rss ${s.label}: ${s.samples[0]?.mb.toFixed(0)} → ${s.samples.at(-1)?.mb.toFixed(0)} MB over ${life.toFixed(0)} s; after warm-up ${perHour.toFixed(1)} MB/h (${after.length} samples)`,
     );
