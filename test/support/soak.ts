@@ -143,9 +143,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     const total = o.gateways + lwGateways;
     const isLw = (g: number): boolean => g >= o.gateways;
     const gws = Array.from({ length: total }, (_, g) => `GW:SOAK${g}`);
-    // fixed ports: a restarted gateway is where its devices look
-    const lanPorts = await Promise.all(gws.map(() => freePort()));
-    const lwPorts = await Promise.all(gws.map((_, g) => (isLw(g) ? freePort() : Promise.resolve(0))));
+    // any free port at the first start (a port picked ahead can be taken meanwhile, e.g. by an outgoing
+    // connection), the same one at a restart: a restarted gateway is where its devices look
+    const lanPorts = gws.map(() => 0);
+    const lwPorts = gws.map(() => 0);
     const gwArgs = (g: number): string[] => [
       'gateway',
       '--device-id',
@@ -179,7 +180,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       });
       if (added.status !== 201) throw new Error(`cannot add ${id}: ${added.status} ${JSON.stringify(added.json)}`);
       gateways.push(spawn(gwArgs(g), `gateway ${g}`));
-      lans.push(String((await gateways[g]!.waitFor((l) => l.event === 'gateway.started', 30_000))['lan']));
+      const up = await gateways[g]!.waitFor((l) => l.event === 'gateway.started', 30_000);
+      lans.push(String(up['lan']));
+      lanPorts[g] = Number(new URL(String(up['lan'])).port);
+      if (isLw(g)) lwPorts[g] = Number(new URL(String(up['lwm2m'])).port);
     }
     const prefix = (g: number): string => (isLw(g) ? `SOAKLW${g}-` : `SOAK${g}-`);
     const devicesOf = (g: number): string[] => Array.from({ length: o.devices }, (_, d) => `${prefix(g)}${d}`);
