@@ -1,18 +1,33 @@
-// The short scale-out soak (the long one: node scripts/soak.ts): see test/support/soak.ts.
+// The short scale-out soak (the long one: npm run bench -- soak): see test/support/soak.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { runSoak } from '../support/soak.ts';
 
-test('two server instances on one PostgreSQL, gateways and devices restarted mid-run: every fanout has one result per device, memory stays flat', async () => {
+test('two server instances on one PostgreSQL, DM and LwM2M gateways, restarts mid-run, retention short: every fanout has one result per device, history stays bounded', async () => {
   const f = await runSoak({
     seconds: 20,
     gateways: 2,
+    lwm2mGateways: 1,
     devices: 4,
+    keepSeconds: 3,
+    retentionEvery: 2,
+    imageEvery: 5,
+    sampleEvery: 1,
     ...(process.env['GWMO_TEST_LOG'] ? { log: (l: string) => console.error(l) } : {}),
   });
   assert.deepEqual(f.wrong, []);
+  assert.deepEqual(f.stagingFailures, []);
+  assert.ok(f.stagings >= 2, `${f.stagings} stagings`);
   assert.deepEqual(f.restarts, ['gateway 0', 'fleet of gateway 1 (device churn)', 'server instance 1']);
-  assert.ok(f.fanouts >= 8, `${f.fanouts} fanouts`);
-  assert.ok(f.rssLastMb < f.rssFirstMb + 60, `instance 0 grew from ${f.rssFirstMb.toFixed(0)} to ${f.rssLastMb.toFixed(0)} MB`);
+  assert.ok(f.fanouts >= 9, `${f.fanouts} fanouts`);
+  // retention ran on the server: the history rows at the end are below their peak (the gateways
+  // pruning the first round's jobs shows in the long run, bench/soak.ts; in 20 s it was not reliably done)
+  const peak = Math.max(...f.rows.map((r) => r.rows));
+  assert.ok(f.rows.at(-1)!.rows < peak, `history rows ${f.rows.map((r) => r.rows).join(' ')}: never pruned`);
+  const server0 = f.rss.find((s) => s.label === 'server 0')!.samples;
+  assert.ok(
+    server0.at(-1)!.mb < server0[0]!.mb + 80,
+    `instance 0 grew from ${server0[0]!.mb.toFixed(0)} to ${server0.at(-1)!.mb.toFixed(0)} MB`,
+  );
 });

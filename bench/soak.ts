@@ -1,0 +1,89 @@
+// npm run bench -- soak [--minutes 15] [--gateways 4] [--lwm2m-gateways 1] [--devices 20]: the long
+// soak of test/support/soak.ts with retention set short (history older than 60 s, pruned every
+// 15 s) and the trends it shows, each a least-squares fit over the whole run (not two samples):
+// - soak_round_slope: fitted fanout round time at the last round over that at the first (goal ≤ 1.1)
+// - soak_rss_slope_mb_per_h: each server instance's RSS trend after its warm-up (the first quarter
+//   of its life), per hour; the worst instance running at the end (goal ≤ 5); every process
+//   (gateways and fleets too) on its own line
+// - soak_db_rows_ratio: history rows at the end over their peak in the first half of the run (the
+//   peak of the whole run includes the end, so that ratio could never exceed 1; goal ≤ 1.2)
+// - soak_wrong_results: fanouts whose results lost or doubled a device (goal 0)
+import { parseArgs } from 'node:util';
+
+import { runSoak } from '../test/support/soak.ts';
+import { endOverStart, fitLine } from '../test/support/trend.ts';
+
+export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      minutes: { type: 'string', default: '15' },
+      gateways: { type: 'string', default: '4' },
+      'lwm2m-gateways': { type: 'string', default: '1' },
+      devices: { type: 'string', default: '20' },
+      keep: { type: 'string', default: '60' },
+    },
+  });
+  const number = (name: string, v: string, min: number): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} ${v}: a number ≥ ${min}`);
+    return n;
+  };
+  const minutes = number('minutes', values.minutes, 0.2);
+  const gateways = number('gateways', values.gateways, 1);
+  const lwm2m = number('lwm2m-gateways', values['lwm2m-gateways'], 0);
+  const devices = number('devices', values.devices, 1);
+  const keep = number('keep', values.keep, 1);
+  const f = await runSoak({
+    seconds: minutes * 60,
+    gateways,
+    lwm2mGateways: lwm2m,
+    devices,
+    checkIn: 30,
+    keepSeconds: keep,
+    retentionEvery: 15,
+    imageEvery: 20,
+    sampleEvery: 5,
+    log: (l) => console.log(l),
+  });
+  console.log(
+    `\n${gateways} DM + ${lwm2m} LwM2M gateways × ${devices} devices, 2 server instances on one PostgreSQL, ${f.seconds.toFixed(0)} s, ${f.rounds.length} rounds; restarted: ${f.restarts.join(', ')}`,
+  );
+  const rounds = f.rounds;
+  const q = (n: number): string =>
+    rounds.length ? [...rounds].sort((a, b) => a - b)[Math.floor(n * (rounds.length - 1))]!.toFixed(3) : '-';
+  console.log(`round seconds: median ${q(0.5)}, p90 ${q(0.9)}, max ${q(1)}`);
+  let worst = 0;
+  for (const s of f.rss) {
+    const life = s.samples.length ? s.samples.at(-1)!.at - s.samples[0]!.at : 0;
+    const after = s.samples.filter((x) => x.at >= s.samples[0]!.at + life / 4);
+    const line = fitLine(
+      after.map((x) => x.at / 3600),
+      after.map((x) => x.mb),
+    );
+    const perHour = line?.slope ?? Number.NaN;
+    // an instance replaced by a restart is left out: its life ended inside its own warm-up
+    const alive = !f.rss.some((t) => t.label === `${s.label} (restarted)`);
+    if (s.server && alive && Number.isFinite(perHour)) worst = Math.max(worst, perHour);
+    console.log(
+      `rss ${s.label}: ${s.samples[0]?.mb.toFixed(0)} → ${s.samples.at(-1)?.mb.toFixed(0)} MB over ${life.toFixed(0)} s; after warm-up ${perHour.toFixed(1)} MB/h (${after.length} samples)`,
+    );
+  }
+  const end = f.rows.at(-1)?.rows ?? 0;
+  const from = f.rows[0]?.at ?? 0;
+  const firstHalf = f.rows.filter((r) => r.at <= from + ((f.rows.at(-1)?.at ?? 0) - from) / 2);
+  const peak = Math.max(1, ...firstHalf.map((r) => r.rows));
+  console.log(`history rows: peak ${Math.max(...f.rows.map((r) => r.rows))}, peak in the first half ${peak}, end ${end}`);
+  console.log(
+    `stagings: ${f.stagings} stored, ${f.stagingFailures.length} failed; first round's jobs pruned on the gateways: ${f.firstJobsPruned}`,
+  );
+  for (const w of f.wrong) console.log(`wrong: ${w}`);
+  for (const w of f.stagingFailures) console.log(`staging failed: ${w}`);
+  console.log(`RESULT soak_fanouts ${f.fanouts}`);
+  console.log(`RESULT soak_results ${f.results}`);
+  console.log(`RESULT soak_round_slope ${(endOverStart(rounds) ?? Number.NaN).toFixed(3)}`);
+  console.log(`RESULT soak_rss_slope_mb_per_h ${worst.toFixed(1)}`);
+  console.log(`RESULT soak_db_rows_ratio ${(end / peak).toFixed(3)}`);
+  console.log(`RESULT soak_wrong_results ${f.wrong.length}`);
+  console.log(`RESULT soak_staging_failures ${f.stagingFailures.length}`);
+}
