@@ -57,7 +57,8 @@ export class Lwm2mObservations extends EventEmitter {
   private readonly live = new Map<string, () => void>();
   /** a device that notifies or sends without pause must not fill the gateway's alert queue: a token bucket each */
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  /** notifications and Sends dropped by the per-device limit */
+  /** notifications and Sends received, and of them dropped by the per-device limit */
+  received = 0;
   dropped = 0;
 
   constructor(deps: ObservationDeps) {
@@ -174,6 +175,7 @@ export class Lwm2mObservations extends EventEmitter {
 
   /** Data: the values as SenML JSON (n = LwM2M path, typed v/vs/vb), whatever format the device used. */
   private forward(type: string, endpoint: string, path: Path, a: CoapAnswer): void {
+    this.received++;
     if (!this.allowed(endpoint)) {
       if (this.dropped++ % 1000 === 0) this.deps.log?.('lwm2m.notify.dropped', { endpoint, dropped: this.dropped });
       return;
