@@ -109,6 +109,11 @@ async function notifyRound(rig: Rig, shards: readonly Shard[], count: number, se
     'observed',
   );
   const observing = until(() => counter.started.size === count, 60_000 + count * 10, 'observations started');
+  observing.promise.catch(() =>
+    console.log(
+      `observations started on ${counter.started.size} of ${count} (gateway: ${rig.gateway.observations?.active('bench')} active)`,
+    ),
+  );
   counter.wake = observing.wake;
   for (const o of observationOperations({ name: 'bench', path: './3303/0/5700', groups: ['observed'] }))
     await rig.server.service.queue(RIG_GATEWAY, o);

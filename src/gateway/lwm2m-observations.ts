@@ -14,6 +14,8 @@ export const NOTIFY_ALERT = 'org.gwmo.lwm2m.notify';
 export const SEND_ALERT = 'org.gwmo.lwm2m.send';
 /** Write-Attributes names LwM2M 1.1 §5.1.2 defines for notifications */
 export const ATTRIBUTES = ['pmin', 'pmax', 'gt', 'lt', 'st'] as const;
+/** Observes a Start sends at once */
+export const START_AT_ONCE = 256;
 /** where the specs are kept in the gateway store (its key/value table) */
 export const OBSERVATIONS_KEY = 'lwm2m.observations';
 
@@ -90,7 +92,17 @@ export class Lwm2mObservations extends EventEmitter {
     const spec = this.get(name);
     const out: Record<string, string> = {};
     if (!spec) return out;
-    await Promise.all(this.devicesOf(spec).map(async (d) => (out[d] = await this.establish(spec, d))));
+    // a few hundred exchanges at a time: 10,000 Observes at once overflow the socket's buffers and
+    // time out (each device is tried once here; the others when they register again)
+    const devices = this.devicesOf(spec);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < devices.length) {
+        const d = devices[next++]!;
+        out[d] = await this.establish(spec, d);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(START_AT_ONCE, devices.length) }, worker));
     return out;
   }
 
