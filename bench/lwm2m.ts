@@ -74,20 +74,31 @@ class NotifyCounter {
   readonly latencies: number[] = [];
   wake = (): void => {};
 
+  /** records of the round the server stored (duplicates included), and the alerts they came in */
+  records = 0;
+  alerts = 0;
+
   stored(row: AlertRow): void {
-    const item = row.items[0];
-    if (item?.type !== 'org.gwmo.lwm2m.notify') return;
     const at = Date.now();
-    const source = String(item.source);
-    for (const r of JSON.parse(String(item.data)) as { n?: string; v?: number }[]) {
-      if (r.n !== '/3303/0/5700' || typeof r.v !== 'number') continue;
-      if (r.v < this.since)
-        this.started.add(source); // the value when the observation started
-      else if (!this.delivered.has(`${source} ${r.v}`)) {
-        this.delivered.add(`${source} ${r.v}`);
-        this.latencies.push(at - r.v);
+    let counted = false;
+    for (const item of row.items) {
+      if (item.type !== 'org.gwmo.lwm2m.notify') continue;
+      const source = String(item.source);
+      for (const r of JSON.parse(String(item.data)) as { n?: string; v?: number }[]) {
+        if (r.n !== '/3303/0/5700' || typeof r.v !== 'number') continue;
+        if (r.v < this.since) {
+          this.started.add(source); // the value when the observation started
+          continue;
+        }
+        this.records++;
+        counted = true;
+        if (!this.delivered.has(`${source} ${r.v}`)) {
+          this.delivered.add(`${source} ${r.v}`);
+          this.latencies.push(at - r.v);
+        }
       }
     }
+    if (counted) this.alerts++;
     this.wake();
   }
 }
@@ -98,6 +109,11 @@ async function notifyRound(rig: Rig, shards: readonly Shard[], count: number, se
     'observed',
   );
   const observing = until(() => counter.started.size === count, 60_000 + count * 10, 'observations started');
+  observing.promise.catch(() =>
+    console.log(
+      `observations started on ${counter.started.size} of ${count} (gateway: ${rig.gateway.observations?.active('bench')} active)`,
+    ),
+  );
   counter.wake = observing.wake;
   for (const o of observationOperations({ name: 'bench', path: './3303/0/5700', groups: ['observed'] }))
     await rig.server.service.queue(RIG_GATEWAY, o);
@@ -105,11 +121,24 @@ async function notifyRound(rig: Rig, shards: readonly Shard[], count: number, se
   await observing.promise;
   console.log(`observing /3303/0/5700 on ${count} devices; each changes it once a second for ${seconds} s`);
   counter.since = Date.now();
+  const gw = rig.gateway;
+  const stages = () => ({
+    ...gw.alertBatch.counters,
+    received: gw.observations?.received ?? 0,
+    rateDropped: gw.observations?.dropped ?? 0,
+  });
+  const before = stages();
   const changed = await changeValues(shards, seconds);
   // what is still on its way has 10 s to arrive; what has not by then counts as lost
   const drained = until(() => counter.delivered.size >= changed, 10_000, 'notifications');
   counter.wake = drained.wake;
   await drained.promise.catch(() => undefined);
+  // where notifications went, stage by stage (within this run: the machine's load varies between runs)
+  const after = stages();
+  const d = (k: keyof typeof after): number => after[k] - before[k];
+  console.log(
+    `stages: devices changed ${changed} → gateway received ${d('received')} (over device rate ${d('rateDropped')}) → batched ${d('queued')} (batch full ${d('dropped')}, still waiting ${after.waiting}) → ${d('alerts')} alerts north → server stored ${counter.records} records in ${counter.alerts} alerts → counted ${counter.delivered.size} distinct`,
+  );
   const sorted = [...counter.latencies].sort((a, b) => a - b);
   const p = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
   console.log(

@@ -8,12 +8,15 @@ import { Lwm2mDevice } from '../../src/sim/lwm2m-device.ts';
 const [server, firstText, countText] = process.argv.slice(2);
 const first = Number(firstText);
 const count = Number(countText);
+// each shard on its own loopback address: one address has 28,000 ephemeral ports (32768–60999),
+// shared with whatever else runs here, and 100,000 devices are 100,000 sockets
+const host = `127.0.0.${1 + Math.floor(first / 10_000)}`;
 const devices: Lwm2mDevice[] = [];
 const BATCH = 200;
 for (let i = 0; i < count; i += BATCH) {
   const batch = Array.from(
     { length: Math.min(BATCH, count - i) },
-    (_, k) => new Lwm2mDevice({ endpoint: `lw${first + i + k}`, server: server!, lifetimeS: 3600 }),
+    (_, k) => new Lwm2mDevice({ endpoint: `lw${first + i + k}`, server: server!, lifetimeS: 3600, host }),
   );
   await Promise.all(batch.map((d) => d.start()));
   devices.push(...batch);

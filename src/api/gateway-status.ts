@@ -11,6 +11,15 @@ export interface GatewayStatus {
   readonly lanUrl: string;
   readonly lwm2m: string | null;
   readonly lastCheckIn: { readonly at: string; readonly outcome: string } | null;
+  /** LwM2M notify/send records on their way north (null without the LwM2M server) */
+  readonly lwm2mAlerts: {
+    readonly queued: number;
+    readonly waiting: number;
+    /** the batch was full */
+    readonly dropped: number;
+    /** a device went over its rate */
+    readonly rateDropped: number;
+  } | null;
   readonly devices: {
     readonly total: number;
     readonly byStatus: Readonly<Record<string, number>>;
@@ -71,6 +80,11 @@ export function gatewayStatus(gw: DmGateway, now: number = Date.now()): GatewayS
     lanUrl: gw.lanUrl,
     lwm2m: gw.lwm2mAddress ? `coap://${gw.lwm2mAddress}` : null,
     lastCheckIn: gw.lastCheckIn ? { at: iso(gw.lastCheckIn.at), outcome: gw.lastCheckIn.outcome } : null,
+    lwm2mAlerts: gw.observations
+      ? (({ queued, waiting, dropped }) => ({ queued, waiting, dropped, rateDropped: gw.observations?.dropped ?? 0 }))(
+          gw.alertBatch.counters,
+        )
+      : null,
     devices: {
       total: s.total,
       byStatus: { attached: s.attached, detached: s.detached },

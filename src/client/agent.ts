@@ -34,6 +34,8 @@ export interface AgentOptions {
   readonly wireQuirks?: readonly ClientQuirk[];
   /** session behaviours of some deployed clients (tests, `gwmo fleet --quirks`): src/session/client/quirks.ts */
   readonly quirks?: ClientQuirks;
+  /** alerts kept elsewhere until a session starts (the gateway's LwM2M batch): taken then, and only when no others wait */
+  readonly pendingAlerts?: () => readonly OutgoingAlert[];
 }
 
 export interface SessionReport {
@@ -128,6 +130,8 @@ export class DmClientAgent {
     const tree = this.options.tree;
     const id = sessionId ?? (((this.options.clock.now() / 1000) & 0xfff0) + (++this.sessionCounter % 16)).toString(16).toUpperCase();
     const taken = this.alerts.splice(0);
+    // alerts a failed session gave back go first; the others wait where they are kept (and bounded)
+    if (taken.length === 0 && this.options.pendingAlerts) taken.push(...this.options.pendingAlerts());
     const session = new ClientSession(
       {
         tree,

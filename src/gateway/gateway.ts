@@ -22,7 +22,7 @@ import { Lwm2mDriver } from '../adapters/lwm2m/driver.ts';
 import { objectLinks } from '../adapters/lwm2m/link.ts';
 import { Lwm2mServer, type Registration } from '../adapters/lwm2m/server.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
-import { Lwm2mObservations } from './lwm2m-observations.ts';
+import { Lwm2mObservations, NOTIFY_ALERT, SEND_ALERT } from './lwm2m-observations.ts';
 import { OBSERVATIONS_URN, observationsShape } from './mo/observations.ts';
 import { LWM2M_CREDENTIALS_URN, lwm2mCredentialsShape } from './mo/lwm2m-credentials.ts';
 import { Lwm2mCredentials } from './lwm2m-credentials.ts';
@@ -39,6 +39,7 @@ import { inventoryShape } from './mo/inventory.ts';
 import { mountOf } from './mo/shape.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { DELIVERED_KEY, gatewaySteps } from './retention.ts';
+import { AlertBatch } from './alert-batch.ts';
 
 /** Northbound (deviceId = the gateway's own DevId) as any DM client; then the LAN side. */
 export interface GatewayOptions extends DmClientIdentity {
@@ -110,6 +111,8 @@ export class DmGateway {
   private timers: NodeJS.Timeout[] = [];
   private flushing: Promise<unknown> | undefined;
   private flushAgain = false;
+  /** LwM2M notifications and Sends waiting for the next north session, packed per device */
+  readonly alertBatch: AlertBatch;
   lanUrl = '';
   /** the last session with the server: when, and how it ended */
   lastCheckIn: { at: number; outcome: string } | undefined;
@@ -132,9 +135,18 @@ export class DmGateway {
     this.inventory = new Inventory(gstore, this.config, (a) => this.alert(a));
     this.tree = new Tree({ ...(options.stores.tree ? { persistence: options.stores.tree } : {}), now });
     this.http = new DmHttpClient();
-    this.agent = new DmClientAgent({ tree: this.tree, http: this.http, clock: { now }, encoding: options.encoding, log });
+    this.alertBatch = new AlertBatch({ log });
+    this.agent = new DmClientAgent({
+      tree: this.tree,
+      http: this.http,
+      clock: { now },
+      encoding: options.encoding,
+      log,
+      pendingAlerts: () => this.alertBatch.take(),
+    });
     this.images = new ImageStore(options.imageDir, gstore, this.config, (a) => this.alert(a));
     this.metrics = new GatewayMetrics(options.deviceId);
+    this.metrics.observeBatch(this.alertBatch, () => this.observations?.dropped ?? 0);
     this.lwm2mCredentials = new Lwm2mCredentials(gstore, log);
     this.pruner = new Pruner({
       steps: gatewaySteps(gstore, south, this.config),
@@ -523,12 +535,9 @@ export class DmGateway {
 
   /** Queues a Generic Alert for the server and opens a session to deliver it. */
   private alert(a: GatewayAlert): void {
-    this.agent.queueAlert({
-      code: 1226,
-      ...(a.correlator ? { correlator: a.correlator } : {}),
-      items: [{ source: a.source, type: a.type, format: a.format, data: a.data, ...(a.mark ? { mark: a.mark } : {}) }],
-    });
-    this.options.log?.('alert.queued', { type: a.type, source: a.source });
+    if ((a.type === NOTIFY_ALERT || a.type === SEND_ALERT) && !a.correlator && !a.mark) {
+      if (!this.alertBatch.add(a)) return;
+    } else this.queueAlert(a);
     // alerts raised while a session is under way go in the next one
     if (this.flushing) {
       this.flushAgain = true;
@@ -542,6 +551,15 @@ export class DmGateway {
         } while (this.flushAgain);
       })
       .finally(() => (this.flushing = undefined));
+  }
+
+  private queueAlert(a: GatewayAlert): void {
+    this.agent.queueAlert({
+      code: 1226,
+      ...(a.correlator ? { correlator: a.correlator } : {}),
+      items: [{ source: a.source, type: a.type, format: a.format, data: a.data, ...(a.mark ? { mark: a.mark } : {}) }],
+    });
+    this.options.log?.('alert.queued', { type: a.type, source: a.source });
   }
 
   /** Resolves once queued alerts have been delivered (or their session failed). */

@@ -14,6 +14,8 @@ export const NOTIFY_ALERT = 'org.gwmo.lwm2m.notify';
 export const SEND_ALERT = 'org.gwmo.lwm2m.send';
 /** Write-Attributes names LwM2M 1.1 §5.1.2 defines for notifications */
 export const ATTRIBUTES = ['pmin', 'pmax', 'gt', 'lt', 'st'] as const;
+/** Observes a Start sends at once */
+export const START_AT_ONCE = 256;
 /** where the specs are kept in the gateway store (its key/value table) */
 export const OBSERVATIONS_KEY = 'lwm2m.observations';
 
@@ -57,7 +59,8 @@ export class Lwm2mObservations extends EventEmitter {
   private readonly live = new Map<string, () => void>();
   /** a device that notifies or sends without pause must not fill the gateway's alert queue: a token bucket each */
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  /** notifications and Sends dropped by the per-device limit */
+  /** notifications and Sends received, and of them dropped by the per-device limit */
+  received = 0;
   dropped = 0;
 
   constructor(deps: ObservationDeps) {
@@ -89,7 +92,17 @@ export class Lwm2mObservations extends EventEmitter {
     const spec = this.get(name);
     const out: Record<string, string> = {};
     if (!spec) return out;
-    await Promise.all(this.devicesOf(spec).map(async (d) => (out[d] = await this.establish(spec, d))));
+    // a few hundred exchanges at a time: 10,000 Observes at once overflow the socket's buffers and
+    // time out (each device is tried once here; the others when they register again)
+    const devices = this.devicesOf(spec);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < devices.length) {
+        const d = devices[next++]!;
+        out[d] = await this.establish(spec, d);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(START_AT_ONCE, devices.length) }, worker));
     return out;
   }
 
@@ -174,6 +187,7 @@ export class Lwm2mObservations extends EventEmitter {
 
   /** Data: the values as SenML JSON (n = LwM2M path, typed v/vs/vb), whatever format the device used. */
   private forward(type: string, endpoint: string, path: Path, a: CoapAnswer): void {
+    this.received++;
     if (!this.allowed(endpoint)) {
       if (this.dropped++ % 1000 === 0) this.deps.log?.('lwm2m.notify.dropped', { endpoint, dropped: this.dropped });
       return;

@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { DmMetrics } from '../server/metrics.ts';
 import type { GatewayStore } from '../store/gateway.ts';
 import type { ServeCounters } from '../transport/http/files.ts';
+import type { AlertBatch, BatchCounters } from './alert-batch.ts';
 import { JobState } from './fanout.ts';
 
 const STATES: Record<number, string> = {
@@ -92,6 +93,47 @@ export class GatewayMetrics {
     });
     this.dm.observeImages(images);
     events.on('progress', () => this.results.inc());
+  }
+
+  /** The LwM2M notify/send batch's records: queued and dropped as counters, waiting as a gauge. */
+  observeBatch(batch: AlertBatch, rateDropped: () => number): void {
+    const registers = [this.registry];
+    const counters: [keyof BatchCounters, string, string][] = [
+      ['queued', 'gwmo_gateway_lwm2m_alert_records_total', 'LwM2M notify/send records queued for the DM server'],
+      [
+        'dropped',
+        'gwmo_gateway_lwm2m_alert_records_dropped_total',
+        'LwM2M notify/send records dropped: the batch for the DM server was full',
+      ],
+      ['alerts', 'gwmo_gateway_lwm2m_alerts_total', 'Generic Alerts the LwM2M notify/send records went north in'],
+    ];
+    for (const [key, name, help] of counters)
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(batch.counters[key]);
+        },
+      });
+    new Counter({
+      name: 'gwmo_gateway_lwm2m_notify_rate_dropped_total',
+      help: 'LwM2M notifications and Sends dropped: the device went over its rate (20/s, a burst of 200)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(rateDropped());
+      },
+    });
+    new Gauge({
+      name: 'gwmo_gateway_lwm2m_alert_records_waiting',
+      help: 'LwM2M notify/send records waiting for the next session with the DM server',
+      registers,
+      collect() {
+        this.set(batch.counters.waiting);
+      },
+    });
   }
 
   northSession(outcome: string): void {

@@ -61,7 +61,11 @@ main,header{overflow-wrap:anywhere}.box{overflow-x:auto;max-width:100%}</style><
 <dl id="identity"><dt>DevId</dt><dd>${s.deviceId}</dd>
 <dt>DM server</dt><dd>${s.server ? html`${s.server.id} at ${s.server.url}` : 'no DM account'}</dd>
 <dt>Last check-in</dt><dd id="last-check-in">${check}</dd>
-<dt>Devices connect to</dt><dd>${s.lanUrl}${s.lwm2m ? html` and ${s.lwm2m} (LwM2M)` : ''}</dd>
+${
+  s.lwm2mAlerts
+    ? html`<dt>LwM2M notifications north</dt><dd id="lwm2m-alerts">${s.lwm2mAlerts.queued} queued, ${s.lwm2mAlerts.waiting} waiting, ${s.lwm2mAlerts.dropped} dropped (batch full), ${s.lwm2mAlerts.rateDropped} dropped (device over its rate)</dd>`
+    : ''
+}<dt>Devices connect to</dt><dd>${s.lanUrl}${s.lwm2m ? html` and ${s.lwm2m} (LwM2M)` : ''}</dd>
 <dt>Shown at</dt><dd><time datetime="${s.at}">${s.at}</time></dd></dl>
 <section id="devices" aria-labelledby="devices-h"><h2 id="devices-h">Devices: ${s.devices.total}</h2>
 ${counts('By status', 'Status', s.devices.byStatus)}${counts('By mode', 'Mode', s.devices.byMode)}${counts('By protocol', 'Protocol', s.devices.byProtocol)}</section>
