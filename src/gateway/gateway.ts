@@ -22,6 +22,7 @@ import { objectLinks } from '../adapters/lwm2m/link.ts';
 import { Lwm2mServer, type Registration } from '../adapters/lwm2m/server.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
 import { Lwm2mObservations } from './lwm2m-observations.ts';
+import { type Lwm2mCredentials, LocalLwm2mCredentials, type SecureLwm2m, startSecureLwm2m } from './lwm2m-secure.ts';
 import { OBSERVATIONS_URN, observationsShape } from './mo/observations.ts';
 import { configShape, CONFIG_URN } from './mo/config.ts';
 import { fanoutShape } from './mo/fanout.ts';
@@ -55,6 +56,12 @@ export interface GatewayOptions extends DmClientIdentity {
   readonly lwm2mPort?: number;
   /** LwM2M queue mode: how long a device listens after it spoke (default 93 s, LwM2M 1.1 MAX_TRANSMIT_WAIT) */
   readonly lwm2mAwakeMs?: number;
+  /** coaps:// (DTLS 1.2, PSK) on this UDP port besides plain CoAP; undefined = none */
+  readonly lwm2mDtlsPort?: number;
+  /** false: no plain CoAP (NoSec) at all, only the DTLS listener */
+  readonly lwm2mNoSec?: boolean;
+  /** the PSKs of the DTLS listener (default: an empty LocalLwm2mCredentials, this.lwm2mCredentials) */
+  readonly lwm2mCredentials?: Lwm2mCredentials;
   /** HLF-001: no inbound port: the gateway keeps a long-poll open at the server for its Package#0 */
   readonly pushChannel?: boolean;
   readonly notifyHost?: string;
@@ -98,9 +105,14 @@ export class DmGateway {
   /** LwM2M observations the server asked for (./GwMO/Observations); with the LwM2M server */
   observations: Lwm2mObservations | undefined;
   lwm2mAddress: string | undefined;
+  /** host:port of the coaps:// listener */
+  lwm2mSecureAddress: string | undefined;
+  lwm2mSecure: SecureLwm2m | undefined;
+  readonly lwm2mCredentials: Lwm2mCredentials;
   notifyAddress: string | undefined;
 
   constructor(options: GatewayOptions) {
+    this.lwm2mCredentials = options.lwm2mCredentials ?? new LocalLwm2mCredentials();
     this.options = options;
     const now = (): number => Date.now();
     const log = options.log ?? (() => {});
@@ -331,7 +343,7 @@ export class DmGateway {
   async start(): Promise<void> {
     this.lanUrl = await this.lan.start();
     this.images.baseUrl = this.lanUrl.replace(/\/dm$/, '');
-    if (this.options.lwm2mPort !== undefined) await this.startLwm2m();
+    if (this.options.lwm2mPort !== undefined || this.options.lwm2mDtlsPort !== undefined) await this.startLwm2m();
     if (this.options.notifyPort !== undefined) {
       this.listener = new NotificationListener({
         host: this.options.notifyHost ?? '127.0.0.1',
@@ -374,15 +386,29 @@ export class DmGateway {
 
   /** Adaptation mode for LwM2M devices: registrations feed the inventory, the driver runs fanouts. */
   private async startLwm2m(): Promise<void> {
+    const log = this.options.log ?? (() => {});
+    const nosec = this.options.lwm2mNoSec !== false && this.options.lwm2mPort !== undefined;
+    if (this.options.lwm2mDtlsPort !== undefined) {
+      this.lwm2mSecure = await startSecureLwm2m({
+        host: this.options.lwm2mHost ?? '127.0.0.1',
+        port: this.options.lwm2mDtlsPort,
+        credentials: this.lwm2mCredentials,
+        log,
+      });
+      this.lwm2mSecureAddress = this.lwm2mSecure.address;
+    }
     const server = new Lwm2mServer({
       host: this.options.lwm2mHost ?? '127.0.0.1',
-      port: this.options.lwm2mPort!,
+      port: this.options.lwm2mPort ?? 5683,
       timeoutMs: 10_000,
       ...(this.options.lwm2mAwakeMs !== undefined ? { awakeMs: this.options.lwm2mAwakeMs } : {}),
+      nosec,
+      ...(this.lwm2mSecure ? { secure: this.lwm2mSecure.listener } : {}),
     });
     const { host, port } = await server.listen();
     this.lwm2m = server;
-    this.lwm2mAddress = `${host}:${port}`;
+    if (nosec) this.lwm2mAddress = `${host}:${port}`;
+    server.on('refused', (e: Record<string, unknown>) => log('lwm2m.refused', e));
     const driver = new Lwm2mDriver(server);
     this.drivers.set(driver.protocol, driver);
     this.observations = new Lwm2mObservations({
@@ -391,7 +417,6 @@ export class DmGateway {
       alert: (a) => this.alert(a),
       ...(this.options.log ? { log: this.options.log } : {}),
     });
-    const log = this.options.log ?? (() => {});
     const seen = async (reg: Registration, fresh: boolean): Promise<void> => {
       let info: Record<string, string> = {};
       if (fresh) {
@@ -486,6 +511,7 @@ export class DmGateway {
     this.poller?.stop();
     await this.listener?.close();
     await this.lwm2m?.close();
+    await this.lwm2mSecure?.dtls.close();
     await this.lan.stop();
     this.inventory.flush();
     this.http.close();

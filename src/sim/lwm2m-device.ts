@@ -13,6 +13,7 @@ import { ContentFormat, Lwm2mFormatError, type Path, parsePath, type ResourceVal
 import { decodePayload, encodePayload } from '../adapters/lwm2m/codec.ts';
 import { objectDef, resourceDef } from '../adapters/lwm2m/objects.ts';
 import { formatNumber } from '../adapters/lwm2m/server.ts';
+import { connectDtls, connectionSocket, type DtlsConnection } from '../transport/dtls/index.ts';
 import { decodeTlv, encodeTlv } from '../adapters/lwm2m/tlv.ts';
 import { type FirmwareDelivery, type FirmwareFailure, SimFirmware, firmwareResources } from './lwm2m-firmware.ts';
 
@@ -20,8 +21,10 @@ type Instance = Map<number, Value | Map<number, Value>>;
 
 export interface Lwm2mDeviceOptions {
   readonly endpoint: string;
-  /** coap://host:port of the gateway's LwM2M server */
+  /** coap://host:port of the gateway's LwM2M server, or coaps://host:port (DTLS, with `psk`) */
   readonly server: string;
+  /** the PSK identity and key for coaps:// */
+  readonly psk?: { readonly identity: string; readonly key: Buffer };
   readonly lifetimeS?: number;
   readonly manufacturer?: string;
   readonly model?: string;
@@ -71,6 +74,10 @@ export class Lwm2mDevice {
   readonly formats: readonly number[];
   readonly version: Lwm2mVersion;
   private socket: Socket | undefined;
+  /** coaps: the UDP socket under the DTLS association (this.socket is its clear side) */
+  private udp: Socket | undefined;
+  /** coaps: the association with the server */
+  dtls: DtlsConnection | undefined;
   private server: coap.Server | undefined;
   private agent: coap.Agent | undefined;
   /** registration requests in flight: stopping ends them (see Lwm2mServer.close) */
@@ -144,11 +151,20 @@ export class Lwm2mDevice {
   }
 
   async start(): Promise<void> {
-    const socket = createSocket('udp4');
+    const udp = createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
+      udp.once('error', reject);
+      udp.bind(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
     });
+    let socket = udp;
+    const u = new URL(this.options.server);
+    if (u.protocol === 'coaps:') {
+      this.udp = udp;
+      const psk = this.options.psk;
+      if (!psk) throw new Error(`${this.options.endpoint}: coaps:// needs a PSK identity and key`);
+      this.dtls = await connectDtls({ host: u.hostname, port: Number(u.port || 5684), psk, socket: udp });
+      socket = connectionSocket(this.dtls, udp.address());
+    }
     this.socket = socket;
     this.server = coap.createServer();
     this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.handle(req, res));
@@ -486,6 +502,7 @@ export class Lwm2mDevice {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     try {
       this.socket?.close();
+      this.udp?.close();
     } catch {
       // closed with the server
     }

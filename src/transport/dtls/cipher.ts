@@ -13,7 +13,11 @@ export type SuiteId = (typeof Suite)[keyof typeof Suite];
 export const SUITES: readonly SuiteId[] = [Suite.PSK_AES_128_CCM_8, Suite.PSK_AES_128_CBC_SHA256];
 
 export function suiteName(id: number): string {
-  return id === Suite.PSK_AES_128_CCM_8 ? 'TLS_PSK_WITH_AES_128_CCM_8' : id === Suite.PSK_AES_128_CBC_SHA256 ? 'TLS_PSK_WITH_AES_128_CBC_SHA256' : `0x${id.toString(16)}`;
+  return id === Suite.PSK_AES_128_CCM_8
+    ? 'TLS_PSK_WITH_AES_128_CCM_8'
+    : id === Suite.PSK_AES_128_CBC_SHA256
+      ? 'TLS_PSK_WITH_AES_128_CBC_SHA256'
+      : `0x${id.toString(16)}`;
 }
 
 /** RFC 5246 §5: P_SHA256(secret, label + seed), `length` bytes. */
@@ -66,7 +70,12 @@ export interface RecordCipher {
 }
 
 /** RFC 5246 §6.3 key block, split into the two directions' ciphers. */
-export function keys(suite: SuiteId, master: Buffer, clientRandom: Buffer, serverRandom: Buffer): { client: RecordCipher; server: RecordCipher } {
+export function keys(
+  suite: SuiteId,
+  master: Buffer,
+  clientRandom: Buffer,
+  serverRandom: Buffer,
+): { client: RecordCipher; server: RecordCipher } {
   const seed = Buffer.concat([serverRandom, clientRandom]);
   if (suite === Suite.PSK_AES_128_CCM_8) {
     const kb = prf(master, 'key expansion', seed, 40);

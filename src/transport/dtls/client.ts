@@ -61,14 +61,16 @@ class ClientConnection extends DtlsConnection {
     if (type === HandshakeType.ServerHello && !this.serverRandom) {
       const sh = parseServerHello(body);
       if (sh.version !== DTLS12) return this.fail(Alert.HandshakeFailure, 'the server does not speak DTLS 1.2');
-      if (!(this.options.suites ?? SUITES).includes(sh.suite as SuiteId)) return this.fail(Alert.IllegalParameter, 'the server chose a suite we did not offer');
+      if (!(this.options.suites ?? SUITES).includes(sh.suite as SuiteId))
+        return this.fail(Alert.IllegalParameter, 'the server chose a suite we did not offer');
       this.serverRandom = sh.random;
       this.suite = sh.suite as SuiteId;
       this.ems = sh.extensions.has(Ext.ExtendedMasterSecret);
       this.transcript.push(raw);
       const offered = this.options.session;
       if (offered && sh.sessionId.length > 0 && sh.sessionId.equals(offered.id)) {
-        if (offered.suite !== sh.suite || offered.extendedMaster !== this.ems) return this.fail(Alert.HandshakeFailure, 'resumed session differs');
+        if (offered.suite !== sh.suite || offered.extendedMaster !== this.ems)
+          return this.fail(Alert.HandshakeFailure, 'resumed session differs');
         this.resumed = true;
         this.session = offered;
         this.derive(offered.master);
@@ -104,7 +106,11 @@ class ClientConnection extends DtlsConnection {
       const expected = verifyData(this.master, false, sha256(this.transcript));
       if (body.length !== 12 || !timingSafeEqual(body, expected)) return this.fail(Alert.DecryptError, 'server Finished does not verify');
       this.transcript.push(raw);
-      if (this.resumed) this.sendFlight([{ ccs: true }, { handshake: HandshakeType.Finished, body: () => verifyData(this.master!, true, sha256(this.transcript)) }], false);
+      if (this.resumed)
+        this.sendFlight(
+          [{ ccs: true }, { handshake: HandshakeType.Finished, body: () => verifyData(this.master!, true, sha256(this.transcript)) }],
+          false,
+        );
       else this.stopTimer();
       return this.handshakeDone();
     }

@@ -98,7 +98,13 @@ export abstract class DtlsConnection extends EventEmitter {
   /** Sends application data (one record; CoAP messages fit one datagram). */
   send(payload: Buffer | Uint8Array): void {
     if (!this.established || this.closed) throw new Error('DTLS connection is not open');
-    this.writeRecords([{ type: ContentType.ApplicationData, data: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), epoch: this.writeEpoch }]);
+    this.writeRecords([
+      {
+        type: ContentType.ApplicationData,
+        data: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+        epoch: this.writeEpoch,
+      },
+    ]);
   }
 
   /** Sends close_notify and forgets the association. */
@@ -123,7 +129,7 @@ export abstract class DtlsConnection extends EventEmitter {
     let records: DtlsRecord[];
     try {
       records = parseRecords(datagram);
-    } catch (err) {
+    } catch {
       // §4.1.2.7: a malformed record is discarded; the association stays
       this.dropped.unexpected++;
       return;
@@ -155,7 +161,8 @@ export abstract class DtlsConnection extends EventEmitter {
     if (!plain) {
       this.dropped.unauthenticated++;
       // during the handshake a Finished that does not authenticate means the keys differ (a wrong PSK)
-      if (!this.established && rec.type === ContentType.Handshake) this.fail(Alert.BadRecordMac, 'the peer\'s Finished did not authenticate (wrong key?)');
+      if (!this.established && rec.type === ContentType.Handshake)
+        this.fail(Alert.BadRecordMac, "the peer's Finished did not authenticate (wrong key?)");
       return;
     }
     window.accept(rec.seq);

@@ -3,3 +3,4 @@ export { type DtlsClientOptions, connectDtls } from './client.ts';
 export type { DtlsConnection, DtlsSession, Peer } from './connection.ts';
 export { createDtlsServer, DtlsServer, type DtlsServerOptions, type DtlsServerStats } from './server.ts';
 export type { PskLookup } from './server-connection.ts';
+export { connectionSocket, datagramSocket } from './datagram-socket.ts';

@@ -55,7 +55,10 @@ export class ServerConnection extends DtlsConnection {
     if (hello.suites.includes(0x00ff) || hello.extensions.has(Ext.RenegotiationInfo)) extensions.set(Ext.RenegotiationInfo, Buffer.of(0));
     if (this.ems) extensions.set(Ext.ExtendedMasterSecret, Buffer.alloc(0));
     const sessionId = resume ? resume.id : randomBytes(32);
-    const hello2 = { handshake: HandshakeType.ServerHello, body: serverHello({ version: DTLS12, random: this.serverRandom, sessionId, suite, extensions }) };
+    const hello2 = {
+      handshake: HandshakeType.ServerHello,
+      body: serverHello({ version: DTLS12, random: this.serverRandom, sessionId, suite, extensions }),
+    };
     if (!resume) {
       this.session = { id: sessionId, master: Buffer.alloc(0), suite, extendedMaster: this.ems };
       this.sendFlight([hello2, { handshake: HandshakeType.ServerHelloDone, body: Buffer.alloc(0) }], true);
@@ -85,7 +88,7 @@ export class ServerConnection extends DtlsConnection {
       const identity = parsePskIdentity(body, 'psk_identity');
       this.transcript.push(raw);
       this.busy = true;
-      Promise.resolve()
+      void Promise.resolve()
         .then(() => this.hs.psk(identity))
         .then(
           (key) => this.keyed(identity, key),

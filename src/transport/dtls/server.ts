@@ -127,7 +127,8 @@ export class DtlsServer extends EventEmitter {
 
   private newClientHello(msg: Buffer, peer: ServerConnection): boolean {
     // record type, epoch 0 and handshake type at their fixed offsets: cheap enough for every datagram
-    if (msg.length < 25 + 34 || msg[0] !== ContentType.Handshake || msg.readUInt16BE(3) !== 0 || msg[13] !== HandshakeType.ClientHello) return false;
+    if (msg.length < 25 + 34 || msg[0] !== ContentType.Handshake || msg.readUInt16BE(3) !== 0 || msg[13] !== HandshakeType.ClientHello)
+      return false;
     // the same client random is the peer repeating its own handshake, which the association answers
     return !msg.subarray(25 + 2, 25 + 34).equals(peer.clientRandom);
   }
@@ -186,7 +187,7 @@ export class DtlsServer extends EventEmitter {
     if (!resumable) return start(undefined);
     // the key may have been rotated since: resume only with the PSK the session was made with
     this.starting.add(key);
-    Promise.resolve()
+    void Promise.resolve()
       .then(() => this.options.psk(resumable.identity))
       .then(
         (k) => (k && sha256(k).equals(resumable.pskHash) ? resumable : undefined),
