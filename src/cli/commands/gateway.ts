@@ -29,6 +29,12 @@ export function registerGateway(program: Command): void {
     .option('--lwm2m-host <address>', 'address the LwM2M server (adaptation mode, CoAP over UDP) listens on', '127.0.0.1')
     .option('--lwm2m-port <n>', 'its UDP port (0 = any free port; "off" = no LwM2M)', '5683')
     .option('--lwm2m-awake <seconds>', 'LwM2M queue mode: seconds a device listens after it last spoke (LwM2M 1.1 MAX_TRANSMIT_WAIT)', '93')
+    .option('--lwm2m-dtls-port <n>', 'UDP port of coaps:// (LwM2M over DTLS 1.2 with PSKs; 0 = any free port; "off" = none)', 'off')
+    .option('--lwm2m-secure-only', 'only coaps://: no plain CoAP (NoSec) listener at all')
+    .option(
+      '--lwm2m-psk-file <path>',
+      'PSKs of coaps:// devices, one "identity endpoint hexkey" a line (besides those the DM server provisions)',
+    )
     .option('--push-channel', 'behind NAT: keep a long-poll open at the server for Package#0 instead of (or besides) listening')
     .option('--notify-host <address>', 'address the Package#0 listener binds (northbound)', '127.0.0.1')
     .option('--notify-port <n>', 'UDP port for Package#0 from the server (0 = any free port)', '0')

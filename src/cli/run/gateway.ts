@@ -1,8 +1,9 @@
 // `gwmo gateway`: a DM gateway with its stores, loaded only when that command runs.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DmGateway } from '../../gateway/gateway.ts';
+import { LocalLwm2mCredentials } from '../../gateway/lwm2m-secure.ts';
 import { gatewayStatus } from '../../api/gateway-status.ts';
 import { statusRoute } from '../../web/gateway-status.ts';
 import { enrol, storedAccount } from '../../gateway/enrol.ts';
@@ -76,6 +77,14 @@ export async function runGateway(f: Flags): Promise<void> {
           lwm2mPort: port('--lwm2m-port', f['lwm2mPort']!),
           lwm2mAwakeMs: positive('--lwm2m-awake', f['lwm2mAwake'] ?? '93') * 1000,
         }),
+    ...(f['lwm2mDtlsPort'] === undefined || f['lwm2mDtlsPort'] === 'off'
+      ? {}
+      : {
+          lwm2mHost: f['lwm2mHost']!,
+          lwm2mDtlsPort: port('--lwm2m-dtls-port', f['lwm2mDtlsPort']),
+          lwm2mCredentials: pskFile(f['lwm2mPskFile']),
+          ...(f['lwm2mSecureOnly'] ? { lwm2mNoSec: false } : {}),
+        }),
   });
   gateway.metrics.dm.token = f['metricsToken'];
   try {
@@ -88,6 +97,7 @@ export async function runGateway(f: Flags): Promise<void> {
   log('gateway.started', {
     lan: gateway.lanUrl,
     lwm2m: gateway.lwm2mAddress ? `coap://${gateway.lwm2mAddress}` : null,
+    lwm2mSecure: gateway.lwm2mSecureAddress ? `coaps://${gateway.lwm2mSecureAddress}` : null,
     notify: gateway.notifyAddress ?? null,
     server: f['serverUrl'],
     dataDir: dir,
@@ -105,4 +115,25 @@ function lanNonce(text: string): Uint8Array {
   } catch (err) {
     throw new CliError(`--lan-server-nonce: ${(err as Error).message}`);
   }
+}
+
+/** --lwm2m-psk-file: "identity endpoint hexkey" a line; # starts a comment. */
+function pskFile(path: string | undefined): LocalLwm2mCredentials {
+  const credentials = new LocalLwm2mCredentials();
+  if (!path) return credentials;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`--lwm2m-psk-file: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (line === '') continue;
+    const [identity, endpoint, hex, extra] = line.split(/\s+/);
+    if (!identity || !endpoint || !hex || extra !== undefined || !/^([0-9a-f]{2}){1,64}$/i.test(hex))
+      throw new CliError(`--lwm2m-psk-file ${path} line ${i + 1}: expected "identity endpoint hexkey" (1 to 64 key bytes in hex)`);
+    credentials.set(identity, Buffer.from(hex, 'hex'), endpoint);
+  }
+  return credentials;
 }
