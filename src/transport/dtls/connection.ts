@@ -83,6 +83,8 @@ export abstract class DtlsConnection extends EventEmitter {
   protected transcript: Buffer[] = [];
   /** counters of what was refused, for the owner's statistics */
   readonly dropped = { replayed: 0, unauthenticated: 0, unexpected: 0 };
+  /** exceptions that were not a refusal of malformed input (bugs) */
+  internalErrors = 0;
 
   constructor(remote: Peer, send: (datagram: Buffer) => void) {
     super();
@@ -145,6 +147,7 @@ export abstract class DtlsConnection extends EventEmitter {
       try {
         this.record(rec);
       } catch (err) {
+        if (!(err instanceof DtlsDecodeError)) this.internalErrors++;
         const e = err instanceof DtlsDecodeError ? err : new DtlsDecodeError(String((err as Error)?.message ?? err), Alert.InternalError);
         this.fail(e.alert, e.message);
       }
