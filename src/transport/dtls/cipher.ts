@@ -1,5 +1,14 @@
 // Cipher suites, the TLS 1.2 PRF and record protection, on node:crypto.
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 import { recordHeader, seqNum } from './record.ts';
 
@@ -89,7 +98,9 @@ export function keys(
 }
 
 /** RFC 5246 §6.2.3.3 with RFC 6655 §3: nonce = 4-byte salt + 8-byte explicit part (epoch | seq). */
-function ccm8(key: Buffer, salt: Buffer): RecordCipher {
+// keys become KeyObjects once: importing a raw key at every record is most of a small record's cost
+function ccm8(raw: Buffer, salt: Buffer): RecordCipher {
+  const key = createSecretKey(raw);
   const aad = (type: number, version: number, epoch: number, seq: number, length: number): Buffer =>
     Buffer.concat([seqNum(epoch, seq), recordHeader(type, version, 0, 0, length).subarray(0, 3), Buffer.of(length >> 8, length & 0xff)]);
   return {
@@ -119,7 +130,9 @@ function ccm8(key: Buffer, salt: Buffer): RecordCipher {
 }
 
 /** RFC 5246 §6.2.3.2: MAC-then-encrypt with an explicit IV per record; HMAC-SHA256 (RFC 5487). */
-function cbcSha256(macKey: Buffer, key: Buffer): RecordCipher {
+function cbcSha256(rawMacKey: Buffer, rawKey: Buffer): RecordCipher {
+  const macKey: KeyObject = createSecretKey(rawMacKey);
+  const key = createSecretKey(rawKey);
   const mac = (type: number, version: number, epoch: number, seq: number, plain: Buffer): Buffer =>
     createHmac('sha256', macKey)
       .update(seqNum(epoch, seq))
