@@ -31,13 +31,14 @@ export function suiteName(id: number): string {
 
 /** RFC 5246 §5: P_SHA256(secret, label + seed), `length` bytes. */
 export function prf(secret: Buffer, label: string, seed: Buffer, length: number): Buffer {
+  const key = createSecretKey(secret);
   const labelSeed = Buffer.concat([Buffer.from(label, 'latin1'), seed]);
   const out: Buffer[] = [];
   let a = labelSeed;
   let total = 0;
   while (total < length) {
-    a = createHmac('sha256', secret).update(a).digest();
-    const block = createHmac('sha256', secret).update(a).update(labelSeed).digest();
+    a = createHmac('sha256', key).update(a).digest();
+    const block = createHmac('sha256', key).update(a).update(labelSeed).digest();
     out.push(block);
     total += block.length;
   }

@@ -1,7 +1,7 @@
 // A DTLS 1.2 server on one UDP socket: the stateless cookie exchange (RFC 6347 §4.2.1), one
 // ServerConnection per peer after it, a bounded session cache for resumption, idle and handshake
 // timeouts. Nothing a datagram holds can throw out of the socket handler.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -58,8 +58,8 @@ export class DtlsServer extends EventEmitter {
   private readonly peers = new Map<string, ServerConnection>();
   private readonly sessions = new Map<string, CachedSession>();
   private readonly starting = new Set<string>();
-  private secret = randomBytes(32);
-  private previousSecret = randomBytes(32);
+  private secret = createSecretKey(randomBytes(32));
+  private previousSecret = createSecretKey(randomBytes(32));
   private secretAt = Date.now();
   private sweep: NodeJS.Timeout | undefined;
   private readonly counts = { helloVerifyRequests: 0, fullHandshakes: 0, resumedHandshakes: 0, failedHandshakes: 0 };
@@ -235,7 +235,7 @@ export class DtlsServer extends EventEmitter {
   }
 
   /** §4.2.1: an HMAC of the client's address and its hello's parameters under a secret that rotates. */
-  private cookie(secret: Buffer, hello: ClientHello, rinfo: RemoteInfo): Buffer {
+  private cookie(secret: KeyObject, hello: ClientHello, rinfo: RemoteInfo): Buffer {
     return createHmac('sha256', secret)
       .update(`${rinfo.address}|${rinfo.port}|`)
       .update(hello.random)
@@ -248,7 +248,7 @@ export class DtlsServer extends EventEmitter {
   private cookieOk(hello: ClientHello, rinfo: RemoteInfo): boolean {
     if (Date.now() - this.secretAt > COOKIE_SECRET_MS) {
       this.previousSecret = this.secret;
-      this.secret = randomBytes(32);
+      this.secret = createSecretKey(randomBytes(32));
       this.secretAt = Date.now();
     }
     if (hello.cookie.length !== 16) return false;
