@@ -17,16 +17,20 @@ export const Suite = {
   PSK_AES_128_CCM_8: 0xc0a8,
   /** RFC 5487 §3.1 */
   PSK_AES_128_CBC_SHA256: 0x00ae,
+  /** RFC 7251 §2; LwM2M's suite for raw public keys (RFC 7250) and certificates */
+  ECDHE_ECDSA_AES_128_CCM_8: 0xc0ae,
 } as const;
 export type SuiteId = (typeof Suite)[keyof typeof Suite];
 export const SUITES: readonly SuiteId[] = [Suite.PSK_AES_128_CCM_8, Suite.PSK_AES_128_CBC_SHA256];
+export const isEcdhe = (suite: number): boolean => suite === Suite.ECDHE_ECDSA_AES_128_CCM_8;
 
 export function suiteName(id: number): string {
-  return id === Suite.PSK_AES_128_CCM_8
-    ? 'TLS_PSK_WITH_AES_128_CCM_8'
-    : id === Suite.PSK_AES_128_CBC_SHA256
-      ? 'TLS_PSK_WITH_AES_128_CBC_SHA256'
-      : `0x${id.toString(16)}`;
+  const names: Record<number, string> = {
+    [Suite.PSK_AES_128_CCM_8]: 'TLS_PSK_WITH_AES_128_CCM_8',
+    [Suite.PSK_AES_128_CBC_SHA256]: 'TLS_PSK_WITH_AES_128_CBC_SHA256',
+    [Suite.ECDHE_ECDSA_AES_128_CCM_8]: 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8',
+  };
+  return names[id] ?? `0x${id.toString(16)}`;
 }
 
 /** RFC 5246 §5: P_SHA256(secret, label + seed), `length` bytes. */
@@ -87,7 +91,7 @@ export function keys(
   serverRandom: Buffer,
 ): { client: RecordCipher; server: RecordCipher } {
   const seed = Buffer.concat([serverRandom, clientRandom]);
-  if (suite === Suite.PSK_AES_128_CCM_8) {
+  if (suite === Suite.PSK_AES_128_CCM_8 || suite === Suite.ECDHE_ECDSA_AES_128_CCM_8) {
     const kb = prf(master, 'key expansion', seed, 40);
     return { client: ccm8(kb.subarray(0, 16), kb.subarray(32, 36)), server: ccm8(kb.subarray(16, 32), kb.subarray(36, 40)) };
   }

@@ -6,8 +6,11 @@ export const HandshakeType = {
   ClientHello: 1,
   ServerHello: 2,
   HelloVerifyRequest: 3,
+  Certificate: 11,
   ServerKeyExchange: 12,
+  CertificateRequest: 13,
   ServerHelloDone: 14,
+  CertificateVerify: 15,
   ClientKeyExchange: 16,
   Finished: 20,
 } as const;

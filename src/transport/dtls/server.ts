@@ -6,11 +6,12 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 
-import { SUITES, type SuiteId, sha256 } from './cipher.ts';
+import { isEcdhe, SUITES, Suite, type SuiteId, sha256 } from './cipher.ts';
 import { Alert, type DtlsConnection } from './connection.ts';
 import { type ClientHello, HandshakeType, message, parseClientHello, parseFragments } from './handshake.ts';
 import { ContentType, DTLS10, DTLS12, type DtlsRecord, parseRecords, recordHeader } from './record.ts';
-import { type CachedSession, type PskLookup, ServerConnection } from './server-connection.ts';
+import { clientOffersRpk } from './rpk.ts';
+import { type CachedSession, type PskLookup, ServerConnection, type ServerRpk } from './server-connection.ts';
 import { DtlsDecodeError, u16, u24, vec } from './wire.ts';
 
 export interface DtlsServerOptions {
@@ -20,7 +21,9 @@ export interface DtlsServerOptions {
   readonly port?: number;
   /** the key of a PSK identity; undefined when there is none (the handshake then fails at Finished) */
   readonly psk: PskLookup;
-  /** in order of preference; default CCM_8 then CBC_SHA256 */
+  /** raw public keys (RFC 7250) with TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 on P-256 */
+  readonly rpk?: ServerRpk;
+  /** in order of preference; default the PSK suites (CCM_8 first), then ECDHE_ECDSA when `rpk` is set */
   readonly suites?: readonly SuiteId[];
   /** an association nobody spoke on for this long is forgotten (default 24 h; resumption makes a new one cheap) */
   readonly idleMs?: number;
@@ -161,7 +164,10 @@ export class DtlsServer extends EventEmitter {
       if (err instanceof DtlsDecodeError) this.plainAlert(rinfo, err.alert);
       return;
     }
-    const suite = (this.options.suites ?? SUITES).find((s) => hello.suites.includes(s));
+    const ours = this.options.suites ?? (this.options.rpk ? [...SUITES, Suite.ECDHE_ECDSA_AES_128_CCM_8] : SUITES);
+    // ECDHE_ECDSA only with a key of ours and a client that takes raw public keys on P-256 both ways
+    const rpkOk = this.options.rpk !== undefined && clientOffersRpk(hello.extensions);
+    const suite = ours.find((s) => hello.suites.includes(s) && (!isEcdhe(s) || rpkOk));
     if (suite === undefined) {
       this.counts.failedHandshakes++;
       return this.plainAlert(rinfo, Alert.HandshakeFailure);
@@ -186,6 +192,7 @@ export class DtlsServer extends EventEmitter {
         recordSeq: record.seq,
         suite,
         psk: this.options.psk,
+        ...(this.options.rpk ? { rpk: this.options.rpk } : {}),
         ...(resume ? { resume } : {}),
       });
       this.adopt(key, conn);
@@ -195,11 +202,16 @@ export class DtlsServer extends EventEmitter {
     // the key may have been rotated since: resume only with the PSK the session was made with
     this.starting.add(key);
     void Promise.resolve()
-      .then(() => this.options.psk(resumable.identity))
-      .then(
-        (k) => (k && sha256(k).equals(resumable.pskHash) ? resumable : undefined),
-        () => undefined,
+      .then(async () =>
+        isEcdhe(resumable.suite)
+          ? (await this.options.rpk?.trustedClientKey(resumable.identity))
+            ? resumable
+            : undefined
+          : sha256((await this.options.psk(resumable.identity)) ?? Buffer.alloc(0)).equals(resumable.pskHash)
+            ? resumable
+            : undefined,
       )
+      .catch(() => undefined)
       .then((r) => {
         this.starting.delete(key);
         if (this.socket) start(r);
