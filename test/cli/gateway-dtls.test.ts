@@ -1,6 +1,7 @@
 // `gwmo gateway --lwm2m-dtls-port … --lwm2m-secure-only --lwm2m-psk-file …`: libcoap's OpenSSL
 // client registers over coaps:// with a key from the file; as another endpoint it is refused and
-// logged; a malformed PSK file stops the start with one line.
+// logged; `gwmo device --psk-identity --psk-key` registers over coaps://; a malformed PSK file
+// stops the start with one line.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,6 +85,22 @@ test('gwmo gateway serves coaps:// only, with the PSKs of --lwm2m-psk-file; the 
   assert.match(other.stdout + other.stderr, /4\.03/);
   const refused = await gw.waitFor((l) => l.event === 'lwm2m.refused');
   assert.deepEqual([refused['endpoint'], refused['identity']], ['meter-18', 'meter-17-id']);
+  // gwmo device speaks coaps:// with the same key
+  const device = new GwmoProcess([
+    'device',
+    '--protocol',
+    'lwm2m',
+    '--device-id',
+    'meter-17',
+    '--server-url',
+    url,
+    '--psk-identity',
+    'meter-17-id',
+    '--psk-key',
+    Buffer.from('meter-17-secret!').toString('hex'),
+  ]);
+  t.after(() => device.stop());
+  await device.waitFor((l) => l.event === 'device.started', 30_000);
 });
 
 test('a malformed --lwm2m-psk-file stops the gateway with one line naming the line', async (t) => {

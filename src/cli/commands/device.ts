@@ -48,5 +48,7 @@ export function registerDevice(program: Command): void {
     .option('--queue', 'LwM2M: queue mode (sleeps, wakes with an Update, listens --awake seconds)')
     .option('--awake <seconds>', 'LwM2M queue mode: seconds it listens after it last spoke (default 5)')
     .option('--sleep <seconds>', 'LwM2M queue mode: seconds asleep, or a range to wake at random (default 20-40)')
+    .option('--psk-identity <id>', 'LwM2M over coaps:// (DTLS): the PSK identity (with --psk-key)')
+    .option('--psk-key <hex>', 'LwM2M over coaps://: the pre-shared key in hex')
     .action(async (cli: Record<string, string | boolean | undefined>) => (await import('../run/device.ts')).runDevice(cli));
 }

@@ -24,6 +24,7 @@ export async function runDevice(cli: Record<string, string | boolean | undefined
       host: s('notifyHost')!,
       ...lwm2mFormatOptions(s('lwm2mVersion'), s('lwm2mFormats')),
       ...lwm2mExchangeOptions(merged),
+      ...pskOption(s('pskIdentity'), s('pskKey')),
     });
     return;
   }
@@ -93,7 +94,9 @@ export async function runDevice(cli: Record<string, string | boolean | undefined
 /** An LwM2M client; its CoAP endpoint binds --notify-host (the address it is reached at). */
 async function runLwm2m(options: Lwm2mDeviceOptions & { readonly lifetimeS: number }): Promise<void> {
   const { endpoint, server, lifetimeS } = options;
-  if (!server.startsWith('coap://')) throw new CliError(`--server-url must be coap://host:port for an LwM2M device, not "${server}"`);
+  if (!server.startsWith('coap://') && !server.startsWith('coaps://'))
+    throw new CliError(`--server-url must be coap://host:port (or coaps://) for an LwM2M device, not "${server}"`);
+  if (server.startsWith('coaps://') && !options.psk) throw new CliError('coaps:// needs --psk-identity and --psk-key');
   const log = jsonLog('device');
   const device = new Lwm2mDevice(options);
   // before registering: a gateway that does not answer must not keep a SIGTERM from stopping cleanly
@@ -118,4 +121,12 @@ async function runLwm2m(options: Lwm2mDeviceOptions & { readonly lifetimeS: numb
     version: device.version,
     formats: device.formats,
   });
+}
+
+/** --psk-identity and --psk-key, both or neither. */
+function pskOption(identity: string | undefined, hex: string | undefined): { psk?: { identity: string; key: Buffer } } {
+  if (identity === undefined && hex === undefined) return {};
+  if (identity === undefined || hex === undefined) throw new CliError('--psk-identity and --psk-key go together');
+  if (!/^([0-9a-f]{2}){1,64}$/i.test(hex)) throw new CliError('--psk-key must be 1 to 64 bytes in hex');
+  return { psk: { identity, key: Buffer.from(hex, 'hex') } };
 }
