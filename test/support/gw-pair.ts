@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { apiRoutes } from '../../src/api/routes.ts';
 import { type DeviceConfig, DmDevice } from '../../src/client/device.ts';
 import { DmGateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
+import type { Lwm2mCredentials } from '../../src/gateway/lwm2m-secure.ts';
 import type { GenericAlert } from '../../src/session/server/index.ts';
 import { DmServer, type DmServerOptions } from '../../src/server/dm-server.ts';
 import { SqliteGatewayStore } from '../../src/store/sqlite/gateway.ts';
@@ -87,6 +88,8 @@ export async function startGateway(
     imageDir?: string;
     lwm2m?: boolean | { port: number };
     lwm2mAwakeMs?: number;
+    /** coaps:// on any free port with these credentials */
+    lwm2mCredentials?: Lwm2mCredentials;
     deviceId?: string;
     account?: { name: string; password: string; serverPassword: string };
     config?: Record<string, string>;
@@ -119,6 +122,7 @@ export async function startGateway(
     imageDir,
     ...(extra.lwm2m ? { lwm2mPort: typeof extra.lwm2m === 'object' ? extra.lwm2m.port : 0 } : {}),
     ...(extra.lwm2mAwakeMs !== undefined ? { lwm2mAwakeMs: extra.lwm2mAwakeMs } : {}),
+    ...(extra.lwm2mCredentials ? { lwm2mDtlsPort: 0, lwm2mCredentials: extra.lwm2mCredentials } : {}),
     ...(extra.lanRoutes ? { lanRoutes: extra.lanRoutes } : {}),
     ...(extra.lanServerNonce ? { lanServerNonce: extra.lanServerNonce } : {}),
   });
