@@ -45,7 +45,7 @@ async function fleetFanout(rig: Rig, server: string, first: number, count: numbe
   rig.gateway.events.on('attached', on);
   const shards: Shard[] = [];
   try {
-    const registered = until(() => attached >= count, 60_000 + count * 20, 'registrations');
+    const registered = until(() => attached >= count, 60_000 + count * (server.startsWith('coaps:') ? 100 : 20), 'registrations');
     rig.gateway.events.on('attached', registered.wake);
     const t0 = performance.now();
     shards.push(...(await startShards(server, first, count)));

@@ -10,7 +10,8 @@ const [server, firstText, countText] = process.argv.slice(2);
 const first = Number(firstText);
 const count = Number(countText);
 const devices: Lwm2mDevice[] = [];
-const BATCH = 200;
+// coaps://: fewer at once, each registration is a handshake first (200 at once retransmit into each other)
+const BATCH = server!.startsWith('coaps:') ? 50 : 200;
 for (let i = 0; i < count; i += BATCH) {
   const batch = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => {
     const endpoint = `lw${first + i + k}`;
