@@ -23,6 +23,7 @@ import { objectLinks } from '../adapters/lwm2m/link.ts';
 import { Lwm2mServer, type Registration } from '../adapters/lwm2m/server.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
 import { Lwm2mObservations } from './lwm2m-observations.ts';
+import { type SecureLwm2m, startSecureLwm2m } from './lwm2m-secure.ts';
 import { OBSERVATIONS_URN, observationsShape } from './mo/observations.ts';
 import { LWM2M_CREDENTIALS_URN, lwm2mCredentialsShape } from './mo/lwm2m-credentials.ts';
 import { Lwm2mCredentials } from './lwm2m-credentials.ts';
@@ -65,6 +66,12 @@ export interface GatewayOptions extends DmClientIdentity {
   readonly lwm2mServerUri?: string;
   /** LwM2M queue mode: how long a device listens after it spoke (default 93 s, LwM2M 1.1 MAX_TRANSMIT_WAIT) */
   readonly lwm2mAwakeMs?: number;
+  /** coaps:// (DTLS 1.2, PSK) on this UDP port besides plain CoAP; undefined = none */
+  readonly lwm2mDtlsPort?: number;
+  /** false: no plain CoAP (NoSec) at all, only the DTLS listener */
+  readonly lwm2mNoSec?: boolean;
+  /** PSKs of coaps:// devices set locally (--lwm2m-psk-file), added to those the DM server provisions; key in hex */
+  readonly lwm2mPsks?: readonly { readonly identity: string; readonly endpoint: string; readonly key: string }[];
   /** HLF-001: no inbound port: the gateway keeps a long-poll open at the server for its Package#0 */
   readonly pushChannel?: boolean;
   readonly notifyHost?: string;
@@ -121,6 +128,9 @@ export class DmGateway {
   lwm2mBootstrapAddress: string | undefined;
   /** coaps://host:port of the secured LwM2M listener, set by it when it listens: bootstrap sends PSK devices there */
   lwm2mSecureUri: string | undefined;
+  /** host:port of the coaps:// listener */
+  lwm2mSecureAddress: string | undefined;
+  lwm2mSecure: SecureLwm2m | undefined;
   notifyAddress: string | undefined;
 
   constructor(options: GatewayOptions) {
@@ -136,6 +146,12 @@ export class DmGateway {
     this.images = new ImageStore(options.imageDir, gstore, this.config, (a) => this.alert(a));
     this.metrics = new GatewayMetrics(options.deviceId);
     this.lwm2mCredentials = new Lwm2mCredentials(gstore, log);
+    // local keys (--lwm2m-psk-file): kept as the DM server's are, so rotation and bootstrap treat them alike
+    for (const k of options.lwm2mPsks ?? []) {
+      this.lwm2mCredentials.create(k.endpoint);
+      if (this.lwm2mCredentials.update(k.endpoint, { identity: k.identity, key: k.key }) === 'taken')
+        throw new Error(`LwM2M PSK identity ${JSON.stringify(k.identity)} is another endpoint's`);
+    }
     this.pruner = new Pruner({
       steps: gatewaySteps(gstore, south, this.config),
       intervalMs: () => this.config.int('Retention/IntervalSeconds') * 1000,
@@ -366,7 +382,7 @@ export class DmGateway {
     // stagings a crash cut: resumed from what is on disk
     const resumed = this.images.resume();
     if (resumed.length > 0) this.options.log?.('image.resumed', { names: resumed });
-    if (this.options.lwm2mPort !== undefined) await this.startLwm2m();
+    if (this.options.lwm2mPort !== undefined || this.options.lwm2mDtlsPort !== undefined) await this.startLwm2m();
     if (this.options.lwm2mBootstrapPort !== undefined) await this.startLwm2mBootstrap();
     if (this.options.notifyPort !== undefined) {
       this.listener = new NotificationListener({
@@ -413,15 +429,30 @@ export class DmGateway {
 
   /** Adaptation mode for LwM2M devices: registrations feed the inventory, the driver runs fanouts. */
   private async startLwm2m(): Promise<void> {
+    const log = this.options.log ?? (() => {});
+    const nosec = this.options.lwm2mNoSec !== false && this.options.lwm2mPort !== undefined;
+    if (this.options.lwm2mDtlsPort !== undefined) {
+      this.lwm2mSecure = await startSecureLwm2m({
+        host: this.options.lwm2mHost ?? '127.0.0.1',
+        port: this.options.lwm2mDtlsPort,
+        credentials: this.lwm2mCredentials,
+        log,
+      });
+      this.lwm2mSecureAddress = this.lwm2mSecure.address;
+      this.lwm2mSecureUri = `coaps://${this.lwm2mSecure.address}`;
+    }
     const server = new Lwm2mServer({
       host: this.options.lwm2mHost ?? '127.0.0.1',
-      port: this.options.lwm2mPort!,
+      port: this.options.lwm2mPort ?? 5683,
       timeoutMs: 10_000,
       ...(this.options.lwm2mAwakeMs !== undefined ? { awakeMs: this.options.lwm2mAwakeMs } : {}),
+      nosec,
+      ...(this.lwm2mSecure ? { secure: this.lwm2mSecure.listener } : {}),
     });
     const { host, port } = await server.listen();
     this.lwm2m = server;
-    this.lwm2mAddress = `${host}:${port}`;
+    if (nosec) this.lwm2mAddress = `${host}:${port}`;
+    server.on('refused', (e: Record<string, unknown>) => log('lwm2m.refused', e));
     const driver = new Lwm2mDriver(server);
     this.drivers.set(driver.protocol, driver);
     this.observations = new Lwm2mObservations({
@@ -430,7 +461,6 @@ export class DmGateway {
       alert: (a) => this.alert(a),
       ...(this.options.log ? { log: this.options.log } : {}),
     });
-    const log = this.options.log ?? (() => {});
     const seen = async (reg: Registration, fresh: boolean): Promise<void> => {
       let info: Record<string, string> = {};
       if (fresh) {
@@ -557,6 +587,7 @@ export class DmGateway {
     await this.listener?.close();
     await this.lwm2m?.close();
     await this.lwm2mBootstrap?.close();
+    await this.lwm2mSecure?.dtls.close();
     await this.lan.stop();
     this.inventory.flush();
     this.http.close();
