@@ -101,6 +101,8 @@ export async function startGateway(
     lanServerNonce?: Uint8Array;
     log?: GatewayOptions['log'];
     lwm2mBootstrap?: boolean;
+    /** the bootstrap server over DTLS too (coaps://) */
+    lwm2mBootstrapDtls?: boolean;
   } = {},
 ) {
   const south = extra.south ?? new SqliteServerStore(':memory:');
@@ -133,6 +135,7 @@ export async function startGateway(
     ...(extra.lanServerNonce ? { lanServerNonce: extra.lanServerNonce } : {}),
     ...(extra.log ? { log: extra.log } : {}),
     ...(extra.lwm2mBootstrap ? { lwm2mBootstrapPort: 0 } : {}),
+    ...(extra.lwm2mBootstrapDtls ? { lwm2mBootstrapDtlsPort: 0 } : {}),
   });
   await gateway.start();
   return {

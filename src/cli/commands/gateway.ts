@@ -31,7 +31,12 @@ export function registerGateway(program: Command): void {
     .option('--lwm2m-awake <seconds>', 'LwM2M queue mode: seconds a device listens after it last spoke (LwM2M 1.1 MAX_TRANSMIT_WAIT)', '93')
     .option(
       '--lwm2m-bootstrap-port <n>',
-      'LwM2M bootstrap server on --lwm2m-host (coaps://, DTLS with each device\'s bootstrap PSK; also coap:// for NoSec devices unless --lwm2m-secure-only; 0 = any free port; "off" = none): gives devices what ./GwMO/LwM2MCredentials holds',
+      'LwM2M bootstrap server for NoSec devices on --lwm2m-host (coap://; 0 = any free port; "off" = none): gives devices what ./GwMO/LwM2MCredentials holds',
+      'off',
+    )
+    .option(
+      '--lwm2m-bootstrap-dtls-port <n>',
+      'the bootstrap server over DTLS (coaps://, each device\'s bootstrap PSK; 0 = any free port; "off" = none)',
       'off',
     )
     .option('--lwm2m-server-uri <uri>', 'the coap:// URI bootstrap hands out for the plain LwM2M listener (default: coap://<its address>)')

@@ -162,8 +162,10 @@ export abstract class DtlsConnection extends EventEmitter {
     const cipher = this.readCipher[rec.epoch];
     const plain = cipher ? cipher.open(rec.type, rec.version, rec.epoch, rec.seq, rec.fragment) : rec.fragment;
     if (!plain) {
+      // during the handshake a Finished that does not authenticate means the keys differ (a wrong PSK,
+      // or the old one of a rotation: the next candidate key gets its try; the window has not moved)
+      if (!this.established && rec.type === ContentType.Handshake && rec.epoch === 1 && this.otherKeys()) return this.record(rec);
       this.dropped.unauthenticated++;
-      // during the handshake a Finished that does not authenticate means the keys differ (a wrong PSK)
       if (!this.established && rec.type === ContentType.Handshake)
         this.fail(Alert.BadRecordMac, "the peer's Finished did not authenticate (wrong key?)");
       return;
@@ -264,6 +266,13 @@ export abstract class DtlsConnection extends EventEmitter {
   protected setKeys(write: RecordCipher, read: RecordCipher): void {
     this.writeCipher[1] = write;
     this.pendingRead = read;
+    // keys derived again after the peer's ChangeCipherSpec (otherKeys): they read epoch 1 at once
+    if (this.readEpoch === 1 && !this.established) this.readCipher[1] = read;
+  }
+
+  /** Keys from another candidate secret after a Finished did not open; false: none left. */
+  protected otherKeys(): boolean {
+    return false;
   }
 
   private startTimer(): void {

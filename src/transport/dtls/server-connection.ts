@@ -19,7 +19,17 @@ import {
   spkiOf,
 } from './rpk.ts';
 
-export type PskLookup = (identity: Buffer) => Promise<Buffer | undefined> | Buffer | undefined;
+/**
+ * The key of a PSK identity, or candidate keys in order (a rotation: the new key, then the old):
+ * the handshake completes with the first whose keys open the client's Finished.
+ */
+export type PskLookup = (identity: Buffer) => Promise<PskKeys> | PskKeys;
+export type PskKeys = Buffer | readonly Buffer[] | undefined;
+
+/** the candidates a lookup gave, as a list */
+export function pskCandidates(keys: PskKeys): readonly Buffer[] {
+  return keys === undefined ? [] : Buffer.isBuffer(keys) ? [keys] : keys;
+}
 
 /** The server's raw public key (P-256) and which client keys it accepts (RFC 7250). */
 export interface ServerRpk extends RpkKeys {
@@ -57,6 +67,10 @@ export class ServerConnection extends DtlsConnection {
   private ecdh: ReturnType<typeof ecdhKeys> | undefined;
   private clientKey: KeyObject | undefined;
   private verified = false;
+  /** PSK candidates not tried yet (a rotation's old key) */
+  private candidates: Buffer[] = [];
+  /** which of the lookup's candidate keys the handshake completed with (0: the first) */
+  candidate = 0;
 
   constructor(remote: Peer, send: (d: Buffer) => void, hs: ServerHandshake) {
     super(remote, send);
@@ -139,7 +153,10 @@ export class ServerConnection extends DtlsConnection {
       void Promise.resolve()
         .then(() => this.hs.psk(identity))
         .then(
-          (key) => this.keyed(identity, key),
+          (keys) => {
+            this.candidates = [...pskCandidates(keys)];
+            this.keyed(identity, this.candidates.shift());
+          },
           () => this.keyed(identity, undefined),
         );
       return;
@@ -189,6 +206,20 @@ export class ServerConnection extends DtlsConnection {
   /** RFC 4279 §2: an unknown identity gets a random key, so it fails at Finished like a wrong key and says nothing of which identities exist. */
   private keyed(identity: Buffer, key: Buffer | undefined): void {
     if (this.closed) return;
+    this.usePsk(identity, key);
+    this.resume();
+  }
+
+  /** A Finished our keys did not open: derive them again from the next candidate PSK, if there is one. */
+  protected override otherKeys(): boolean {
+    const next = this.candidates.shift();
+    if (!next || !this.identity) return false;
+    this.candidate++;
+    this.usePsk(this.identity, next);
+    return true;
+  }
+
+  private usePsk(identity: Buffer, key: Buffer | undefined): void {
     const psk = key ?? randomBytes(16);
     this.identity = identity;
     this.pskHash = sha256(psk);
@@ -196,7 +227,6 @@ export class ServerConnection extends DtlsConnection {
     const master = masterSecret(premaster, this.hs.hello.random, this.serverRandom, this.ems ? sha256(this.transcript) : undefined);
     this.session = { ...this.session!, master };
     this.deriveKeys(master);
-    this.resume();
   }
 
   cached(): CachedSession | undefined {

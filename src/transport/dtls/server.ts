@@ -11,7 +11,7 @@ import { Alert, type DtlsConnection } from './connection.ts';
 import { type ClientHello, HandshakeType, message, parseClientHello, parseFragments } from './handshake.ts';
 import { ContentType, DTLS10, DTLS12, type DtlsRecord, parseRecords, recordHeader } from './record.ts';
 import { clientOffersRpk } from './rpk.ts';
-import { type CachedSession, type PskLookup, ServerConnection, type ServerRpk } from './server-connection.ts';
+import { type CachedSession, type PskLookup, pskCandidates, ServerConnection, type ServerRpk } from './server-connection.ts';
 import { DtlsDecodeError, u16, u24, vec } from './wire.ts';
 
 export interface DtlsServerOptions {
@@ -115,10 +115,14 @@ export class DtlsServer extends EventEmitter {
     return { peers: this.peers.size, established: this.connections().length, ...this.counts, dropped, internalErrors };
   }
 
-  /** Ends every association and cached session of an identity (its key was rotated or revoked). */
-  forget(identity: Buffer): void {
-    for (const [id, s] of this.sessions) if (s.identity.equals(identity)) this.sessions.delete(id);
-    for (const c of [...this.peers.values()]) if (c.identity?.equals(identity)) c.close();
+  /**
+   * Ends every association and cached session of an identity (its key was rotated or revoked),
+   * but `keep`'s: the association that just proved the new key.
+   */
+  forget(identity: Buffer, keep?: DtlsConnection): void {
+    const kept = keep instanceof ServerConnection ? keep.cached()?.id : undefined;
+    for (const [id, s] of this.sessions) if (s.identity.equals(identity) && !(kept && s.id.equals(kept))) this.sessions.delete(id);
+    for (const c of [...this.peers.values()]) if (c !== keep && c.identity?.equals(identity)) c.close();
   }
 
   private datagram(msg: Buffer, rinfo: RemoteInfo): void {
@@ -207,7 +211,7 @@ export class DtlsServer extends EventEmitter {
           ? (await this.options.rpk?.trustedClientKey(resumable.identity))
             ? resumable
             : undefined
-          : sha256((await this.options.psk(resumable.identity)) ?? Buffer.alloc(0)).equals(resumable.pskHash)
+          : pskCandidates(await this.options.psk(resumable.identity)).some((k) => sha256(k).equals(resumable.pskHash))
             ? resumable
             : undefined,
       )
