@@ -9,7 +9,13 @@ import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-import { connectDtls, createDtlsServer, type DtlsConnection, type DtlsServer } from '../../../src/transport/dtls/index.ts';
+import {
+  connectDtls,
+  createDtlsServer,
+  type DtlsConnection,
+  type DtlsServer,
+  type ServerConnection,
+} from '../../../src/transport/dtls/index.ts';
 import { clientHello, message } from '../../../src/transport/dtls/handshake.ts';
 import { recordHeader } from '../../../src/transport/dtls/record.ts';
 import { udpRelay } from '../../support/udp-relay.ts';
@@ -185,4 +191,25 @@ test('malformed datagrams get an alert or nothing, never a crash; the server ser
   c.close();
   assert.equal(s.stats().peers >= 0 && s.stats().fullHandshakes, 1);
   assert.ok(s.stats().dropped.malformed >= 2);
+});
+
+test('candidate keys (a rotation): the new key and the old one both complete a handshake, the server says which; a third key fails', async (t) => {
+  const OLD = Buffer.from('the-old-key-16-b');
+  const s = createDtlsServer({ port: 0, psk: (id) => (id.toString() === 'dev1' ? [KEY, OLD] : undefined) });
+  const address = await s.listen();
+  t.after(() => s.close());
+  const candidates: number[] = [];
+  s.on('connection', (c: ServerConnection) => candidates.push(c.candidate));
+  for (const key of [OLD, KEY]) {
+    const c = await connectDtls({ host: '127.0.0.1', port: address.port, psk: { identity: 'dev1', key } });
+    const got = heard(s);
+    c.send(Buffer.from('hello'));
+    assert.equal(await got, 'hello');
+    c.close();
+  }
+  assert.deepEqual(candidates, [1, 0], 'the old key is the second candidate, the new the first');
+  await assert.rejects(
+    connectDtls({ host: '127.0.0.1', port: address.port, psk: { identity: 'dev1', key: Buffer.from('neither-of-them!') } }),
+  );
+  assert.equal(s.stats().failedHandshakes, 1);
 });
