@@ -88,7 +88,8 @@ for (const [name, suite] of SUITES) {
       's_server',
       '-dtls1_2',
       '-accept',
-      String(port),
+      // host:port: with the port alone s_server binds the wildcard twice (IPv6 dual-stack, then IPv4) and fails here
+      `127.0.0.1:${port}`,
       '-nocert',
       '-psk',
       KEY.toString('hex'),
