@@ -113,3 +113,23 @@ test('a malformed --lwm2m-psk-file stops the gateway with one line naming the li
   assert.notEqual(code, 0);
   assert.match(gw.stderr, /--lwm2m-psk-file .*psk\.txt line 1: expected "identity endpoint hexkey"/);
 });
+
+test('an identity or endpoint twice in --lwm2m-psk-file, or a plain bootstrap port with --lwm2m-secure-only, is one line and no start', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gwmo-dtls-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const psk = join(dir, 'psk.txt');
+  writeFileSync(psk, 'id-1 meter-1 00112233445566778899aabbccddeeff\nid-1 meter-2 00112233445566778899aabbccddeeff\n');
+  for (const [args, why] of [
+    [gatewayArgs(dir, psk), /psk\.txt line 2: identity id-1 or endpoint meter-2 is on an earlier line/],
+    [
+      [...gatewayArgs(dir, join(dir, 'none.txt')), '--lwm2m-bootstrap-port', '0'],
+      /--lwm2m-bootstrap-port is plain CoAP, which --lwm2m-secure-only turns off/,
+    ],
+  ] as const) {
+    writeFileSync(join(dir, 'none.txt'), '');
+    const gw = new GwmoProcess([...args]);
+    const code = await new Promise<number | null>((resolve) => gw.child.once('exit', resolve));
+    assert.notEqual(code, 0);
+    assert.match(gw.stderr, why);
+  }
+});
