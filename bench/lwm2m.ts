@@ -15,7 +15,7 @@ import { changeValues, type Shard, startShards, stopShards } from './support/lwm
 type Rig = Awaited<ReturnType<typeof startRig>>;
 
 /** `timeoutMs` at most for `done()` to hold, checked whenever `wake` is called */
-function until(done: () => boolean, timeoutMs: number, what: string): { wake(): void; promise: Promise<void> } {
+export function until(done: () => boolean, timeoutMs: number, what: string): { wake(): void; promise: Promise<void> } {
   let wake = (): void => {};
   const promise = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what}: not done after ${timeoutMs} ms`)), timeoutMs);
@@ -30,7 +30,7 @@ function until(done: () => boolean, timeoutMs: number, what: string): { wake(): 
 }
 
 /** Seconds from the server queuing the fanout to the aggregated alert; every device must answer 200. */
-async function fanout(rig: Rig, name: string, count: number): Promise<number> {
+export async function fanout(rig: Rig, name: string, count: number): Promise<number> {
   const { server, gateway } = rig;
   const commands = encodeFragment([
     { kind: 'Get', cmdId: 1, items: [{ target: { locUri: './3/0/0' } }] },

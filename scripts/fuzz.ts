@@ -1,11 +1,13 @@
-// Longer fuzzing than CI's: npm run fuzz -- [--runs N] [--seed S] [--target codec|dm|all]
+// Longer fuzzing than CI's: npm run fuzz -- [--runs N] [--seed S] [--target codec|dm|dtls|all]
 // codec: both decoders in process; dm: the DM endpoint of a real server over HTTP (see
-// test/support/dm-fuzz.ts), with the heap measured before and after.
+// test/support/dm-fuzz.ts), with the heap measured before and after; dtls: the DTLS record and
+// handshake parsers and the DTLS server's handler (test/support/dtls-fuzz.ts).
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import { fuzzDmEndpoint } from '../test/support/dm-fuzz.ts';
+import { fuzzDtls } from '../test/support/dtls-fuzz.ts';
 import { startPair } from '../test/support/dm-pair.ts';
 import { decoders, fuzz, seeds } from '../test/support/fuzz.ts';
 
@@ -25,12 +27,21 @@ if (!Number.isInteger(runs) || runs <= 0 || !Number.isInteger(seed)) {
   console.error('fuzz: --runs and --seed take whole numbers');
   process.exit(2);
 }
-if (!['codec', 'dm', 'all'].includes(values.target)) {
-  console.error(`fuzz: --target is codec, dm or all, not ${values.target}`);
+if (!['codec', 'dm', 'dtls', 'all'].includes(values.target)) {
+  console.error(`fuzz: --target is codec, dm, dtls or all, not ${values.target}`);
   process.exit(2);
 }
 
-if (values.target !== 'dm') {
+if (values.target === 'dtls' || values.target === 'all') {
+  const started = performance.now();
+  const report = await fuzzDtls(runs, seed);
+  console.log(
+    `dtls: ${runs} runs (seed ${seed}), parsers ${report.parsers.decoded} parsed / ${report.parsers.refused} refused, server ${JSON.stringify(report.stats)}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  if (report.stats.internalErrors > 0) process.exitCode = 1;
+}
+
+if (values.target === 'codec' || values.target === 'all') {
   const corpus = seeds(200);
   for (const [name, decode] of Object.entries(decoders)) {
     const started = performance.now();
@@ -41,7 +52,7 @@ if (values.target !== 'dm') {
   }
 }
 
-if (values.target !== 'codec') {
+if (values.target === 'dm' || values.target === 'all') {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const heapMb = (): number => (gc(), process.memoryUsage().heapUsed / 2 ** 20);

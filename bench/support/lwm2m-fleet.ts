@@ -1,9 +1,10 @@
 // One shard of the fleet of `npm run bench -- lwm2m`: COUNT simulated LwM2M clients named lw<FIRST>…,
 // each with its own UDP endpoint (so a shard stays under the process's file descriptor limit),
-// registered with the gateway at SERVER. Prints "ready <count>" and sends its devices' addresses
+// registered with the gateway at SERVER (coap:// or coaps://, see benchKey). Prints "ready <count>" and sends its devices' addresses
 // over IPC. On {notify: seconds} each device sets /3303/0/5700 to the time (ms since the epoch) once
 // a second, spread over the second, then the shard answers {changed: n}.
 import { Lwm2mDevice } from '../../src/sim/lwm2m-device.ts';
+import { benchKey } from './lwm2m-shards.ts';
 
 const [server, firstText, countText] = process.argv.slice(2);
 const first = Number(firstText);
@@ -12,12 +13,15 @@ const count = Number(countText);
 // shared with whatever else runs here, and 100,000 devices are 100,000 sockets
 const host = `127.0.0.${1 + Math.floor(first / 10_000)}`;
 const devices: Lwm2mDevice[] = [];
-const BATCH = 200;
+// coaps://: fewer at once, each registration is a handshake first (200 at once retransmit into each other)
+const BATCH = server!.startsWith('coaps:') ? 50 : 200;
 for (let i = 0; i < count; i += BATCH) {
-  const batch = Array.from(
-    { length: Math.min(BATCH, count - i) },
-    (_, k) => new Lwm2mDevice({ endpoint: `lw${first + i + k}`, server: server!, lifetimeS: 3600, host }),
-  );
+  const batch = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => {
+    const endpoint = `lw${first + i + k}`;
+    // coaps://: each device its own PSK, identity = endpoint name (bench/lwm2m-dtls.ts)
+    const psk = server!.startsWith('coaps:') ? { psk: { identity: endpoint, key: benchKey(endpoint) } } : {};
+    return new Lwm2mDevice({ endpoint, server: server!, lifetimeS: 3600, host, ...psk });
+  });
   await Promise.all(batch.map((d) => d.start()));
   devices.push(...batch);
   if ((i / BATCH) % 10 === 0) process.stderr.write(`lwm2m fleet lw${first}…: ${devices.length}/${count} registered\n`);

@@ -1,6 +1,7 @@
 // The simulated LwM2M fleet of `npm run bench -- lwm2m` as child processes of at most SHARD devices
 // each: one UDP socket per device, and a process may hold 20,000 descriptors here (`ulimit -Hn`).
 import { type ChildProcess, fork } from 'node:child_process';
+import { createHash } from 'node:crypto';
 
 export const SHARD = 10_000;
 
@@ -47,6 +48,11 @@ export async function changeValues(shards: readonly Shard[], seconds: number): P
     ),
   );
   return counts.reduce((a, b) => a + b, 0);
+}
+
+/** The bench fleet's PSK of a device over coaps:// (its identity is its endpoint name). */
+export function benchKey(identity: string): Buffer {
+  return createHash('sha256').update(`bench-psk:${identity}`).digest().subarray(0, 16);
 }
 
 export function stopShards(shards: readonly Shard[]): void {

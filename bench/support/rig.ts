@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { DmGateway } from '../../src/gateway/gateway.ts';
+import { DmGateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
 import type { GenericAlert } from '../../src/session/server/index.ts';
 import type { AlertRow } from '../../src/store/server.ts';
 import { DmServer } from '../../src/server/dm-server.ts';
@@ -17,6 +17,8 @@ export async function startRig(
   options: {
     config?: Readonly<Record<string, string>>;
     lwm2m?: boolean;
+    /** coaps:// besides plain CoAP, with these PSKs */
+    lwm2mDtls?: GatewayOptions['lwm2mPsks'];
     images?: boolean;
     /** every alert as the server stored it (what its API serves) */
     alertStored?: (row: AlertRow) => void;
@@ -66,6 +68,7 @@ export async function startRig(
     stores: { south, gateway: gstore },
     imageDir: join(dir, 'images'),
     ...(options.lwm2m ? { lwm2mPort: 0 } : {}),
+    ...(options.lwm2mDtls ? { lwm2mDtlsPort: 0, lwm2mPsks: options.lwm2mDtls } : {}),
   });
   await gateway.start();
   await gateway.checkIn();

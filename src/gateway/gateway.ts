@@ -23,6 +23,8 @@ import { objectLinks } from '../adapters/lwm2m/link.ts';
 import { Lwm2mServer, type Registration } from '../adapters/lwm2m/server.ts';
 import { type GatewayAlert, Inventory } from './inventory.ts';
 import { Lwm2mObservations, NOTIFY_ALERT, SEND_ALERT } from './lwm2m-observations.ts';
+import { type SecureLwm2m, startSecureBootstrap, startSecureLwm2m } from './lwm2m-secure.ts';
+import type { DtlsServer } from '../transport/dtls/index.ts';
 import { OBSERVATIONS_URN, observationsShape } from './mo/observations.ts';
 import { LWM2M_CREDENTIALS_URN, lwm2mCredentialsShape } from './mo/lwm2m-credentials.ts';
 import { Lwm2mCredentials } from './lwm2m-credentials.ts';
@@ -60,12 +62,20 @@ export interface GatewayOptions extends DmClientIdentity {
   /** LwM2M server (adaptation mode) on UDP; undefined = none */
   readonly lwm2mHost?: string;
   readonly lwm2mPort?: number;
-  /** LwM2M bootstrap server (docs/lwm2m.md "Bootstrap") on UDP; undefined = none */
+  /** LwM2M bootstrap server (docs/lwm2m.md "Bootstrap") on UDP, plain CoAP for NoSec devices; undefined = none */
   readonly lwm2mBootstrapPort?: number;
+  /** the bootstrap server over DTLS (coaps://) with each device's bootstrap PSK; undefined = none */
+  readonly lwm2mBootstrapDtlsPort?: number;
   /** the URI bootstrap hands out for the plain LwM2M listener (default coap://<its bound address>) */
   readonly lwm2mServerUri?: string;
   /** LwM2M queue mode: how long a device listens after it spoke (default 93 s, LwM2M 1.1 MAX_TRANSMIT_WAIT) */
   readonly lwm2mAwakeMs?: number;
+  /** coaps:// (DTLS 1.2, PSK) on this UDP port besides plain CoAP; undefined = none */
+  readonly lwm2mDtlsPort?: number;
+  /** false: no plain CoAP (NoSec) at all, only the DTLS listener */
+  readonly lwm2mNoSec?: boolean;
+  /** PSKs of coaps:// devices set locally (--lwm2m-psk-file), added to those the DM server provisions; key in hex */
+  readonly lwm2mPsks?: readonly { readonly identity: string; readonly endpoint: string; readonly key: string }[];
   /** HLF-001: no inbound port: the gateway keeps a long-poll open at the server for its Package#0 */
   readonly pushChannel?: boolean;
   readonly notifyHost?: string;
@@ -120,10 +130,17 @@ export class DmGateway {
   /** LwM2M observations the server asked for (./GwMO/Observations); with the LwM2M server */
   observations: Lwm2mObservations | undefined;
   lwm2mAddress: string | undefined;
-  lwm2mBootstrap: Lwm2mBootstrapServer | undefined;
+  /** the bootstrap servers: plain CoAP, coaps:// */
+  readonly lwm2mBootstraps: Lwm2mBootstrapServer[] = [];
   lwm2mBootstrapAddress: string | undefined;
+  /** host:port of the coaps:// bootstrap listener */
+  lwm2mBootstrapSecureAddress: string | undefined;
+  private lwm2mBootstrapDtls: DtlsServer | undefined;
   /** coaps://host:port of the secured LwM2M listener, set by it when it listens: bootstrap sends PSK devices there */
   lwm2mSecureUri: string | undefined;
+  /** host:port of the coaps:// listener */
+  lwm2mSecureAddress: string | undefined;
+  lwm2mSecure: SecureLwm2m | undefined;
   notifyAddress: string | undefined;
 
   constructor(options: GatewayOptions) {
@@ -148,6 +165,12 @@ export class DmGateway {
     this.metrics = new GatewayMetrics(options.deviceId);
     this.metrics.observeBatch(this.alertBatch, () => this.observations?.dropped ?? 0);
     this.lwm2mCredentials = new Lwm2mCredentials(gstore, log);
+    // local keys (--lwm2m-psk-file): kept as the DM server's are, so rotation and bootstrap treat them alike
+    for (const k of options.lwm2mPsks ?? []) {
+      this.lwm2mCredentials.create(k.endpoint);
+      if (this.lwm2mCredentials.update(k.endpoint, { identity: k.identity, key: k.key }) === 'taken')
+        throw new Error(`LwM2M PSK identity ${JSON.stringify(k.identity)} is another endpoint's`);
+    }
     this.pruner = new Pruner({
       steps: gatewaySteps(gstore, south, this.config),
       intervalMs: () => this.config.int('Retention/IntervalSeconds') * 1000,
@@ -378,8 +401,9 @@ export class DmGateway {
     // stagings a crash cut: resumed from what is on disk
     const resumed = this.images.resume();
     if (resumed.length > 0) this.options.log?.('image.resumed', { names: resumed });
-    if (this.options.lwm2mPort !== undefined) await this.startLwm2m();
-    if (this.options.lwm2mBootstrapPort !== undefined) await this.startLwm2mBootstrap();
+    if (this.options.lwm2mPort !== undefined || this.options.lwm2mDtlsPort !== undefined) await this.startLwm2m();
+    if (this.options.lwm2mBootstrapPort !== undefined) await this.startLwm2mBootstrap(false);
+    if (this.options.lwm2mBootstrapDtlsPort !== undefined) await this.startLwm2mBootstrap(true);
     if (this.options.notifyPort !== undefined) {
       this.listener = new NotificationListener({
         host: this.options.notifyHost ?? '127.0.0.1',
@@ -425,15 +449,30 @@ export class DmGateway {
 
   /** Adaptation mode for LwM2M devices: registrations feed the inventory, the driver runs fanouts. */
   private async startLwm2m(): Promise<void> {
+    const log = this.options.log ?? (() => {});
+    const nosec = this.options.lwm2mNoSec !== false && this.options.lwm2mPort !== undefined;
+    if (this.options.lwm2mDtlsPort !== undefined) {
+      this.lwm2mSecure = await startSecureLwm2m({
+        host: this.options.lwm2mHost ?? '127.0.0.1',
+        port: this.options.lwm2mDtlsPort,
+        credentials: this.lwm2mCredentials,
+        log,
+      });
+      this.lwm2mSecureAddress = this.lwm2mSecure.address;
+      this.lwm2mSecureUri = `coaps://${this.lwm2mSecure.address}`;
+    }
     const server = new Lwm2mServer({
       host: this.options.lwm2mHost ?? '127.0.0.1',
-      port: this.options.lwm2mPort!,
+      port: this.options.lwm2mPort ?? 5683,
       timeoutMs: 10_000,
       ...(this.options.lwm2mAwakeMs !== undefined ? { awakeMs: this.options.lwm2mAwakeMs } : {}),
+      nosec,
+      ...(this.lwm2mSecure ? { secure: this.lwm2mSecure.listener } : {}),
     });
     const { host, port } = await server.listen();
     this.lwm2m = server;
-    this.lwm2mAddress = `${host}:${port}`;
+    if (nosec) this.lwm2mAddress = `${host}:${port}`;
+    server.on('refused', (e: Record<string, unknown>) => log('lwm2m.refused', e));
     const driver = new Lwm2mDriver(server);
     this.drivers.set(driver.protocol, driver);
     this.observations = new Lwm2mObservations({
@@ -442,7 +481,6 @@ export class DmGateway {
       alert: (a) => this.alert(a),
       ...(this.options.log ? { log: this.options.log } : {}),
     });
-    const log = this.options.log ?? (() => {});
     const seen = async (reg: Registration, fresh: boolean): Promise<void> => {
       let info: Record<string, string> = {};
       if (fresh) {
@@ -488,12 +526,18 @@ export class DmGateway {
     server.on('expired', gone);
   }
 
-  /** The bootstrap server: what each endpoint gets comes from ./GwMO/LwM2MCredentials (lwm2m-bootstrap.ts). */
-  private async startLwm2mBootstrap(): Promise<void> {
+  /** A bootstrap server, plain or over DTLS: what each endpoint gets comes from ./GwMO/LwM2MCredentials (lwm2m-bootstrap.ts). */
+  private async startLwm2mBootstrap(secure: boolean): Promise<void> {
     const log = this.options.log ?? (() => {});
+    const host = this.options.lwm2mHost ?? '127.0.0.1';
+    const dtls = secure
+      ? await startSecureBootstrap({ host, port: this.options.lwm2mBootstrapDtlsPort!, credentials: this.lwm2mCredentials, log })
+      : undefined;
+    this.lwm2mBootstrapDtls = dtls?.dtls;
     const bs = new Lwm2mBootstrapServer({
-      host: this.options.lwm2mHost ?? '127.0.0.1',
-      port: this.options.lwm2mBootstrapPort!,
+      host,
+      port: this.options.lwm2mBootstrapPort ?? 0,
+      ...(dtls ? { socket: dtls.socket, identityOf: dtls.identity } : {}),
       config: (endpoint, peer) =>
         bootstrapDecision(
           this.lwm2mCredentials,
@@ -506,9 +550,10 @@ export class DmGateway {
           (why) => log('lwm2m.bootstrap.refused', { endpoint, from: `${peer.address}:${peer.port}`, why }),
         ),
     });
-    const { host, port } = await bs.listen();
-    this.lwm2mBootstrap = bs;
-    this.lwm2mBootstrapAddress = `${host}:${port}`;
+    const a = await bs.listen();
+    this.lwm2mBootstraps.push(bs);
+    if (secure) this.lwm2mBootstrapSecureAddress = `${a.host}:${a.port}`;
+    else this.lwm2mBootstrapAddress = `${a.host}:${a.port}`;
     bs.on('bootstrapped', (endpoint: string, accounts: readonly { uri: string }[]) =>
       log('lwm2m.bootstrap.done', { endpoint, server: accounts[0]?.uri }),
     );
@@ -574,7 +619,9 @@ export class DmGateway {
     this.poller?.stop();
     await this.listener?.close();
     await this.lwm2m?.close();
-    await this.lwm2mBootstrap?.close();
+    for (const bs of this.lwm2mBootstraps) await bs.close();
+    await this.lwm2mBootstrapDtls?.close();
+    await this.lwm2mSecure?.dtls.close();
     await this.lan.stop();
     this.inventory.flush();
     this.http.close();

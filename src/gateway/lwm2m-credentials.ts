@@ -161,14 +161,16 @@ export class Lwm2mCredentials {
   /**
    * A handshake completed with `key` for `identity`. The rotation rule: once the device used its
    * new key, the old one is dropped and refused from then on; a handshake with the old key changes nothing.
+   * Returns the old key's identity when it was dropped (its sessions are to end).
    */
-  proved(identity: string, key: Uint8Array): void {
+  proved(identity: string, key: Uint8Array): string | undefined {
     const endpoint = this.byIdentity.get(identity);
     const c = endpoint !== undefined ? this.entries.get(endpoint) : undefined;
-    if (!c?.previous || !c.psk || c.psk.identity !== identity || Buffer.from(key).toString('hex') !== c.psk.key) return;
+    if (!c?.previous || !c.psk || c.psk.identity !== identity || Buffer.from(key).toString('hex') !== c.psk.key) return undefined;
     const { previous, ...rest } = c;
     this.unindex(c);
     this.save(rest);
     this.log('lwm2m.credentials.rotated', { endpoint: c.endpoint, identity });
+    return previous.identity;
   }
 }

@@ -14,6 +14,7 @@ import { decodePayload, encodePayload } from '../adapters/lwm2m/codec.ts';
 import { objectDef, resourceDef } from '../adapters/lwm2m/objects.ts';
 import { formatNumber } from '../adapters/lwm2m/server.ts';
 import { SecurityMode } from '../adapters/lwm2m/bootstrap.ts';
+import { connectDtls, connectionSocket, type DtlsConnection } from '../transport/dtls/index.ts';
 import { decodeTlv, encodeTlv } from '../adapters/lwm2m/tlv.ts';
 import { type FirmwareDelivery, type FirmwareFailure, SimFirmware, firmwareResources } from './lwm2m-firmware.ts';
 
@@ -21,9 +22,11 @@ type Instance = Map<number, Value | Map<number, Value>>;
 
 export interface Lwm2mDeviceOptions {
   readonly endpoint: string;
-  /** coap://host:port of the gateway's LwM2M server; unset: the device starts from `bootstrap` only */
+  /** coap://host:port of the gateway's LwM2M server, or coaps://host:port (DTLS, with `psk`); unset: the device starts from `bootstrap` only */
   readonly server?: string;
-  /** its bootstrap account (a factory-fresh device): the bootstrap server's URI and, for coaps://, its PSK */
+  /** the PSK identity and key of the `server` account, for coaps:// */
+  readonly psk?: { readonly identity: string; readonly key: Buffer };
+  /** its bootstrap account (a factory-fresh device): the bootstrap server's URI and, for coaps://, its PSK (hex) */
   readonly bootstrap?: { readonly uri: string; readonly identity?: string; readonly key?: string };
   /** how long it waits for Bootstrap-Finish (default 30 s) */
   readonly bootstrapTimeoutMs?: number;
@@ -76,6 +79,12 @@ export class Lwm2mDevice {
   readonly formats: readonly number[];
   readonly version: Lwm2mVersion;
   private socket: Socket | undefined;
+  /** coaps: the UDP socket under the DTLS association (this.socket is its clear side) */
+  private udp: Socket | undefined;
+  /** coaps: the association with the server */
+  dtls: DtlsConnection | undefined;
+  /** the coaps:// URI this.socket is an association with; '' for plain CoAP (one socket reaches any peer) */
+  private attached: string | undefined;
   private server: coap.Server | undefined;
   private agent: coap.Agent | undefined;
   /** registration requests in flight: stopping ends them (see Lwm2mServer.close) */
@@ -113,7 +122,13 @@ export class Lwm2mDevice {
       set(0, 0, [
         [0, options.server],
         [1, false],
-        [2, 3],
+        [2, options.psk ? SecurityMode.Psk : SecurityMode.NoSec],
+        ...(options.psk
+          ? ([
+              [3, new TextEncoder().encode(options.psk.identity)],
+              [5, new Uint8Array(options.psk.key)],
+            ] as [number, Value][])
+          : []),
         [10, 1],
       ]);
       set(1, 0, [
@@ -164,22 +179,64 @@ export class Lwm2mDevice {
   }
 
   async start(): Promise<void> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
-    });
-    this.socket = socket;
-    this.server = coap.createServer();
-    this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.handle(req, res));
-    this.server.listen(socket);
-    this.agent = new coap.Agent({ socket });
+    if (!this.account()) await this.bootstrap();
+    else await this.attach(this.account()!);
     if (!this.account()) await this.bootstrap();
     await this.register();
     this.sleepSoon();
     const lifetime = this.account()!.lifetimeS;
     this.timer = setInterval(() => void this.update().catch(() => undefined), Math.max(1000, (lifetime * 1000) / 2));
     this.timer.unref();
+  }
+
+  /**
+   * Its transport to one account's server: plain CoAP on a UDP socket, or for coaps:// a DTLS
+   * association with that server (its PSK) and the CoAP server and agent over it. Bootstrap and the
+   * LwM2M server are two peers, so a device bootstrapped over DTLS attaches twice.
+   */
+  private async attach(account: { uri: string; securityMode: number; identity: string; key: Uint8Array }): Promise<void> {
+    const u = new URL(account.uri);
+    const target = u.protocol === 'coaps:' ? account.uri : '';
+    if (this.attached === target) return;
+    await this.detach();
+    if (target && (account.securityMode !== SecurityMode.Psk || account.key.length === 0))
+      throw new Error(`${this.options.endpoint}: ${account.uri} needs a PSK identity and key`);
+    const udp = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+    let socket = udp;
+    if (target) {
+      this.udp = udp;
+      try {
+        const psk = { identity: account.identity, key: Buffer.from(account.key) };
+        this.dtls = await connectDtls({ host: u.hostname, port: Number(u.port || 5684), psk, socket: udp });
+      } catch (err) {
+        udp.close();
+        this.udp = undefined;
+        throw err;
+      }
+      socket = connectionSocket(this.dtls, udp.address());
+    }
+    this.socket = socket;
+    this.server = coap.createServer();
+    this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.handle(req, res));
+    this.server.listen(socket);
+    this.agent = new coap.Agent({ socket });
+    this.attached = target;
+  }
+
+  private async detach(): Promise<void> {
+    this.agent?.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    try {
+      this.socket?.close();
+      this.udp?.close();
+    } catch {
+      // closed with the server
+    }
+    this.server = this.agent = this.socket = this.udp = this.dtls = this.attached = undefined;
   }
 
   private get blockSize(): number {
@@ -234,7 +291,7 @@ export class Lwm2mDevice {
    * The LwM2M server account it holds (objects 0 and 1): the first Security instance that is not
    * the bootstrap account, with the Server instance of the same Short Server ID.
    */
-  account(): { uri: string; securityMode: number; identity: string; lifetimeS: number; binding: string } | undefined {
+  account(): { uri: string; securityMode: number; identity: string; key: Uint8Array; lifetimeS: number; binding: string } | undefined {
     for (const sec of this.objects.get(0)?.values() ?? []) {
       if (sec.get(1) === true) continue;
       const ssid = sec.get(10);
@@ -245,6 +302,7 @@ export class Lwm2mDevice {
         uri: String(sec.get(0)),
         securityMode: Number(sec.get(2) ?? SecurityMode.NoSec),
         identity: id instanceof Uint8Array ? new TextDecoder().decode(id) : '',
+        key: keyOf(sec),
         lifetimeS: Number(server.get(1) ?? 300),
         binding: String(server.get(7) ?? 'U'),
       };
@@ -260,6 +318,13 @@ export class Lwm2mDevice {
     const bs = [...(this.objects.get(0)?.values() ?? [])].find((sec) => sec.get(1) === true);
     if (!bs) throw new Error(`${this.options.endpoint} has no bootstrap account`);
     const uri = String(bs.get(0));
+    const id = bs.get(3);
+    await this.attach({
+      uri,
+      securityMode: Number(bs.get(2) ?? SecurityMode.NoSec),
+      identity: id instanceof Uint8Array ? new TextDecoder().decode(id) : '',
+      key: keyOf(bs),
+    });
     const timeoutMs = this.options.bootstrapTimeoutMs ?? 30_000;
     const finished = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -284,15 +349,17 @@ export class Lwm2mDevice {
       throw new Error(`${this.options.endpoint}: bootstrap refused by ${uri}: ${res.code} ${res.payload.toString('utf8')}`);
     }
     await finished;
+    // Bootstrap-Finish's 2.04 went out before `finished` settled: now to the server it was given
+    await this.attach(this.account()!);
   }
 
   private send(method: 'POST' | 'DELETE', pathname: string, query: string, payload?: string, to?: string): Promise<coap.IncomingMessage> {
     const target = to ?? this.account()?.uri;
     if (!target) return Promise.reject(new Error(`${this.options.endpoint} holds no LwM2M server account`));
     const u = new URL(target);
-    // the secured transport plugs in here (src/transport/dtls): until then a coaps:// account is refused, not sent in the clear
-    if (u.protocol !== 'coap:')
-      return Promise.reject(new Error(`${target}: this device speaks coap:// only until the DTLS transport is in`));
+    // never in the clear to a coaps:// server, nor over another server's association
+    if ((u.protocol === 'coaps:' ? target : '') !== this.attached)
+      return Promise.reject(new Error(`${target}: ${this.options.endpoint} is not attached to it`));
     return new Promise((resolve, reject) => {
       const req = coap.request({ host: u.hostname, port: Number(u.port || 5683), method, pathname, query, agent: this.agent! });
       if (payload !== undefined) req.setOption('Content-Format', 'application/link-format');
@@ -616,15 +683,15 @@ export class Lwm2mDevice {
     this.observers.clear();
     if (this.sleeping && this.socket) for (const l of this.sleeping) this.socket.on('message', l);
     this.sleeping = undefined;
-    this.agent?.close();
     for (const fail of [...this.waiting]) fail(new Error(`${this.options.endpoint} stopped`));
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    try {
-      this.socket?.close();
-    } catch {
-      // closed with the server
-    }
+    await this.detach();
   }
+}
+
+/** resource 5 of a Security instance: the PSK (or secret key) it holds */
+function keyOf(sec: Instance): Uint8Array {
+  const key = sec.get(5);
+  return key instanceof Uint8Array ? key : new Uint8Array();
 }
 
 /** node-coap's server answers in blocks of the size its request asked for: a first request that did not ask gets ours (RFC 7959 §2.4). */

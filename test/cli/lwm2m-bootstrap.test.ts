@@ -35,6 +35,49 @@ test('gwmo device --bootstrap: bootstrapped by the gateway, then registered with
   assert.equal(started['bootstrap'], `coap://${gw.gateway.lwm2mBootstrapAddress}`);
 });
 
+test('gwmo device --bootstrap coaps:// --psk-identity --psk: bootstrapped over DTLS, then registered over DTLS with the key it was given', async (t) => {
+  const srv = await startServer();
+  const gw = await startGateway(srv.url, { lwm2mDtls: true, lwm2mBootstrapDtls: true });
+  await gw.gateway.checkIn();
+  const BK = '6bc1bee22e409f96e93d7e117393172a';
+  const r = await srv.server.gateways!.putLwm2mCredentials(
+    'cli-secure',
+    {
+      gateway: GW_ID,
+      identity: 'cli-secure',
+      key: '2b7e151628aed2a6abf7158809cf4f3c',
+      bootstrapIdentity: 'bs-cli-secure',
+      bootstrapKey: BK,
+    },
+    10_000,
+  );
+  assert.equal(r.done, true);
+  const registered = once(gw.gateway.lwm2m!, 'registered', { signal: AbortSignal.timeout(15_000) });
+  const bootstrap = `coaps://${gw.gateway.lwm2mBootstrapSecureAddress}`;
+  const dev = new GwmoProcess([
+    'device',
+    '--protocol',
+    'lwm2m',
+    '--device-id',
+    'cli-secure',
+    '--bootstrap',
+    bootstrap,
+    '--psk-identity',
+    'bs-cli-secure',
+    '--psk',
+    BK,
+  ]);
+  t.after(async () => {
+    await dev.stop();
+    await gw.close();
+    await srv.close();
+  });
+  const started = await dev.waitFor((l) => l.event === 'device.started');
+  await registered;
+  assert.equal(started['server'], gw.gateway.lwm2mSecureUri);
+  assert.equal(gw.gateway.lwm2m!.registration('cli-secure')?.identity, 'cli-secure');
+});
+
 test('gwmo fleet --protocol lwm2m --bootstrap: each device is bootstrapped, then registers; coaps:// is refused for a fleet', async (t) => {
   const srv = await startServer();
   const gw = await startGateway(srv.url, { lwm2m: true, lwm2mBootstrap: true });

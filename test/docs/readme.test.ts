@@ -1,4 +1,4 @@
-// README.md's shell blocks under "Manage a device" and "A gateway with devices behind it", read from
+// README.md's shell blocks under "Manage a device", "A gateway with devices behind it" and "A secured LwM2M device", read from
 // README.md at test time and run as written, in order, in one bash, in a fresh working directory
 // (the README keeps its data under ./data). So a README that drifts from the code fails here.
 //
@@ -24,7 +24,7 @@ import { test } from 'node:test';
 import { GwmoProcess, type LogLine } from '../support/process.ts';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const SECTIONS = ['Manage a device', 'A gateway with devices behind it'];
+const SECTIONS = ['Manage a device', 'A gateway with devices behind it', 'A secured LwM2M device'];
 const LONG_RUNNING = /^(?:npm run gwmo --|npx gwmo)\s+(server|gateway|device)\b(.*)$/;
 
 interface Step {
@@ -152,13 +152,16 @@ function ready(p: GwmoProcess, match: (l: LogLine) => boolean, what: string, tim
   return Promise.race([p.waitFor(match, timeoutMs), exited]);
 }
 
-test('README: "Manage a device" and the gateway walk-through run as written', { timeout: 120_000 }, async (t) => {
+test('README: "Manage a device", the gateway walk-through and the secured LwM2M device run as written', { timeout: 120_000 }, async (t) => {
   const taken = [];
   for (const [port, udp] of [
     [8080, false],
     [8081, false],
     [2948, true],
     [5683, true],
+    [8082, false],
+    [5684, true],
+    [5784, true],
   ] as const) {
     if (!(await portFree(port, udp))) taken.push(`${udp ? 'UDP' : 'TCP'} ${port}`);
   }
@@ -191,8 +194,9 @@ test('README: "Manage a device" and the gateway walk-through run as written', { 
             await ready(p, (l) => l.event === 'device.started', step.line);
             // the gateway reads object 3 after the Register before it lists the device: wait for that
             const id = /--device-id (\S+)/.exec(step.line)?.[1];
+            // (the gateway started last: the secured section's second gateway)
             await ready(
-              roles('gateway')[0]!,
+              roles('gateway').at(-1)!,
               (l) => l.event === 'inventory.attached' && l['deviceId'] === id,
               `${id} in the gateway's inventory`,
             );

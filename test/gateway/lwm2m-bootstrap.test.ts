@@ -1,8 +1,8 @@
 // LwM2M bootstrap on the gateway: a factory-fresh simulated device (a bootstrap account only) is
 // given its Security and Server objects by the gateway's bootstrap server from what the DM server
 // provisioned, registers where they point, and is read from the DM server; bootstrap to another
-// LwM2M server the DM server named; refusals. The transport is a parameter: 'coaps' joins the
-// list once the DTLS transport (src/transport/dtls) and the gateway's coaps:// listener are merged.
+// LwM2M server the DM server named; refusals. The transport is a parameter: over coaps:// the device
+// bootstraps with its bootstrap PSK and registers with the PSK it was given (the issue's test).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
@@ -12,18 +12,22 @@ import { Lwm2mDevice } from '../../src/sim/lwm2m-device.ts';
 import { GW_ID, startGateway, startServer } from '../support/gw-pair.ts';
 
 type Transport = 'coap' | 'coaps';
-const TRANSPORTS: readonly Transport[] = ['coap'];
+const TRANSPORTS: readonly Transport[] = ['coap', 'coaps'];
 
 const KEY = '2b7e151628aed2a6abf7158809cf4f3c';
 const BS_KEY = '6bc1bee22e409f96e93d7e117393172a';
 
 /** what the operator PUTs, and the bootstrap account the factory gave the device, per transport */
-function variant(t: Transport, endpoint: string, bootstrapAddress: string) {
+function variant(
+  t: Transport,
+  endpoint: string,
+  gateway: { lwm2mBootstrapAddress: string | undefined; lwm2mBootstrapSecureAddress: string | undefined },
+) {
   return t === 'coap'
-    ? { credentials: { serverUri: '' }, bootstrap: { uri: `coap://${bootstrapAddress}` } }
+    ? { credentials: { serverUri: '' }, bootstrap: { uri: `coap://${gateway.lwm2mBootstrapAddress}` } }
     : {
         credentials: { identity: endpoint, key: KEY, bootstrapIdentity: `bs-${endpoint}`, bootstrapKey: BS_KEY },
-        bootstrap: { uri: `coaps://${bootstrapAddress}`, identity: `bs-${endpoint}`, key: BS_KEY },
+        bootstrap: { uri: `coaps://${gateway.lwm2mBootstrapSecureAddress}`, identity: `bs-${endpoint}`, key: BS_KEY },
       };
 }
 
@@ -43,9 +47,10 @@ for (const transport of TRANSPORTS) {
     const gw = await startGateway(srv.url, {
       lwm2m: true,
       lwm2mBootstrap: true,
+      ...(transport === 'coaps' ? { lwm2mDtls: true, lwm2mBootstrapDtls: true } : {}),
       log: (event, fields) => void lines.push(JSON.stringify({ event, ...fields })),
     });
-    const v = variant(transport, 'fresh-1', gw.gateway.lwm2mBootstrapAddress!);
+    const v = variant(transport, 'fresh-1', gw.gateway);
     const dev = new Lwm2mDevice({ endpoint: 'fresh-1', bootstrap: v.bootstrap, formats: 'json' });
     try {
       await gw.gateway.checkIn();
@@ -59,6 +64,8 @@ for (const transport of TRANSPORTS) {
       const account = dev.account()!;
       assert.equal(account.uri, transport === 'coap' ? `coap://${gw.gateway.lwm2mAddress}` : gw.gateway.lwm2mSecureUri);
       assert.equal(account.securityMode, transport === 'coap' ? 3 : 0);
+      // over coaps:// it registered through a DTLS association with the PSK identity it was given
+      assert.equal(gw.gateway.lwm2m!.registration('fresh-1')?.identity, transport === 'coap' ? undefined : 'fresh-1');
       assert.deepEqual([...dev.objects.get(0)!.values()].map((i) => [i.get(1), i.get(10)]).sort(), [
         [false, 1],
         [true, undefined],

@@ -81,7 +81,13 @@ export interface FuzzReport {
 }
 
 /** Runs `runs` mutated inputs through `decode`; anything but success or a DecodeError is thrown. */
-export function fuzz(decode: (b: Uint8Array) => unknown, corpus: Uint8Array[], runs: number, seed: number): FuzzReport {
+export function fuzz(
+  decode: (b: Uint8Array) => unknown,
+  corpus: Uint8Array[],
+  runs: number,
+  seed: number,
+  refusal: (err: unknown) => boolean = (err) => err instanceof DecodeError,
+): FuzzReport {
   const rng = new Rng(seed);
   let decoded = 0;
   let refused = 0;
@@ -91,7 +97,7 @@ export function fuzz(decode: (b: Uint8Array) => unknown, corpus: Uint8Array[], r
       decode(input);
       decoded++;
     } catch (err) {
-      if (!(err instanceof DecodeError)) {
+      if (!refusal(err)) {
         const e = new Error(`run ${i} (seed ${seed}): ${String(err)}; input ${Buffer.from(input).toString('hex')}`);
         e.cause = err;
         throw e;

@@ -92,6 +92,10 @@ export async function startGateway(
     imageDir?: string;
     lwm2m?: boolean | { port: number };
     lwm2mAwakeMs?: number;
+    /** coaps:// on any free port with these PSKs (besides any the DM server provisions) */
+    lwm2mPsks?: GatewayOptions['lwm2mPsks'];
+    /** coaps:// on any free port, with no local PSKs */
+    lwm2mDtls?: boolean;
     deviceId?: string;
     account?: { name: string; password: string; serverPassword: string };
     config?: Record<string, string>;
@@ -99,6 +103,8 @@ export async function startGateway(
     lanServerNonce?: Uint8Array;
     log?: GatewayOptions['log'];
     lwm2mBootstrap?: boolean;
+    /** the bootstrap server over DTLS too (coaps://) */
+    lwm2mBootstrapDtls?: boolean;
   } = {},
 ) {
   const south = extra.south ?? new SqliteServerStore(':memory:');
@@ -126,10 +132,12 @@ export async function startGateway(
     imageDir,
     ...(extra.lwm2m ? { lwm2mPort: typeof extra.lwm2m === 'object' ? extra.lwm2m.port : 0 } : {}),
     ...(extra.lwm2mAwakeMs !== undefined ? { lwm2mAwakeMs: extra.lwm2mAwakeMs } : {}),
+    ...(extra.lwm2mPsks || extra.lwm2mDtls ? { lwm2mDtlsPort: 0, ...(extra.lwm2mPsks ? { lwm2mPsks: extra.lwm2mPsks } : {}) } : {}),
     ...(extra.lanRoutes ? { lanRoutes: extra.lanRoutes } : {}),
     ...(extra.lanServerNonce ? { lanServerNonce: extra.lanServerNonce } : {}),
     ...(extra.log ? { log: extra.log } : {}),
     ...(extra.lwm2mBootstrap ? { lwm2mBootstrapPort: 0 } : {}),
+    ...(extra.lwm2mBootstrapDtls ? { lwm2mBootstrapDtlsPort: 0 } : {}),
   });
   await gateway.start();
   return {

@@ -42,6 +42,8 @@ export type BootstrapDecision = { readonly accounts: readonly ServerAccount[] } 
 export interface Lwm2mBootstrapOptions {
   readonly host?: string;
   readonly port?: number;
+  /** a bound dgram-shaped socket to serve on instead of host:port (the clear side of a DTLS server) */
+  readonly socket?: Socket;
   /** per request to the client */
   readonly timeoutMs?: number;
   /** bootstraps running at once at most; more Bootstrap-Requests are answered 5.03 */
@@ -73,11 +75,12 @@ export class Lwm2mBootstrapServer extends EventEmitter {
   }
 
   async listen(): Promise<{ host: string; port: number }> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(this.options.port ?? 5783, this.options.host ?? '127.0.0.1', () => resolve());
-    });
+    const socket = this.options.socket ?? createSocket('udp4');
+    if (!this.options.socket)
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(this.options.port ?? 5783, this.options.host ?? '127.0.0.1', () => resolve());
+      });
     this.socket = socket;
     this.server = coap.createServer();
     keyBlock1ByPeer(this.server, 64 * 1024);

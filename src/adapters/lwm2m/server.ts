@@ -29,6 +29,17 @@ export interface Registration {
   readonly queueMode: boolean;
   /** bytes per block for Block1 writes: the size the device used itself (its Register), else the server's */
   readonly blockSize: number;
+  /** the DTLS identity it registered with (coaps); absent over plain CoAP (NoSec) */
+  readonly identity?: string;
+}
+
+/** coaps: the clear side of the DTLS associations (a dgram-shaped socket) and who each peer is. */
+export interface SecureListener {
+  readonly socket: Socket;
+  /** the authenticated identity (PSK identity) of the association at address:port */
+  identity(address: string, port: number): string | undefined;
+  /** the one endpoint an identity may register as; undefined: none */
+  endpointFor(identity: string): string | undefined;
 }
 
 export interface CoapAnswer {
@@ -50,6 +61,9 @@ export interface Lwm2mServerOptions {
   readonly maxPayload?: number;
   /** how long a queue-mode device stays reachable after it last spoke (LwM2M 1.1: MAX_TRANSMIT_WAIT, 93 s) */
   readonly awakeMs?: number;
+  /** plain CoAP (NoSec) on host:port; false: only the secured listener */
+  readonly nosec?: boolean;
+  readonly secure?: SecureListener;
 }
 
 const DEFAULT_BLOCK = 1024;
@@ -58,7 +72,8 @@ export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /**
  * Events: 'registered' (reg), 'updated' (reg, addressChanged), 'deregistered' (reg),
  * 'expired' (reg) — the last when a lifetime ran out without an Update; 'awake' (reg) and
- * 'asleep' (reg) for queue-mode devices; 'send' (reg, answer) for an LwM2M 1.1 Send (POST /dp).
+ * 'asleep' (reg) for queue-mode devices; 'send' (reg, answer) for an LwM2M 1.1 Send (POST /dp);
+ * 'refused' ({ endpoint, identity, address, port, reason }) for a registration its identity may not make.
  */
 export class Lwm2mServer extends EventEmitter {
   private readonly options: Lwm2mServerOptions;
@@ -67,6 +82,8 @@ export class Lwm2mServer extends EventEmitter {
   private socket: Socket | undefined;
   private server: coap.Server | undefined;
   private agent: coap.Agent | undefined;
+  private secureServer: coap.Server | undefined;
+  private secureAgent: coap.Agent | undefined;
   /** requests waiting for an answer: closing ends them (the agent's retransmissions would otherwise send on a closed socket) */
   private readonly waiting = new Set<(err: Error, abort?: boolean) => void>();
   /** queue mode: requests held for a sleeping device, started when it next speaks */
@@ -87,6 +104,19 @@ export class Lwm2mServer extends EventEmitter {
   }
 
   async listen(): Promise<{ host: string; port: number }> {
+    const secure = this.options.secure;
+    if (secure) {
+      this.secureServer = coap.createServer();
+      keyBlock1ByPeer(this.secureServer, this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD);
+      this.secureServer.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.onRequest(req, res, true));
+      this.secureServer.listen(secure.socket);
+      this.secureAgent = new coap.Agent({ socket: secure.socket });
+    }
+    if (this.options.nosec === false) {
+      this.startSweep();
+      const a = secure!.socket.address();
+      return { host: a.address, port: a.port };
+    }
     // a fanout answers in bursts: a larger receive buffer keeps the kernel from dropping them
     // (capped by net.core.rmem_max; CoAP would retransmit after 2–3 s, which is what it costs)
     const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 1024 * 1024 });
@@ -100,10 +130,14 @@ export class Lwm2mServer extends EventEmitter {
     this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.onRequest(req, res));
     this.server.listen(socket);
     this.agent = new coap.Agent({ socket });
-    this.sweep = setInterval(() => this.expire(), 1000);
-    this.sweep.unref();
+    this.startSweep();
     const a = socket.address() as AddressInfo;
     return { host: a.address, port: a.port };
+  }
+
+  private startSweep(): void {
+    this.sweep = setInterval(() => this.expire(), 1000);
+    this.sweep.unref();
   }
 
   registration(endpoint: string): Registration | undefined {
@@ -124,7 +158,7 @@ export class Lwm2mServer extends EventEmitter {
 
   /** The device spoke: it listens for a while (queue mode), and what was held for it goes now. */
   private heard(reg: Registration): void {
-    this.byAddress.set(`${reg.address}:${reg.port}`, reg.endpoint);
+    this.byAddress.set(peerKey(reg.identity !== undefined, reg.address, reg.port), reg.endpoint);
     if (!reg.queueMode) return;
     const wasAwake = this.awake(reg.endpoint);
     this.awakeUntil.set(reg.endpoint, this.now() + (this.options.awakeMs ?? 93_000));
@@ -139,7 +173,7 @@ export class Lwm2mServer extends EventEmitter {
     if (this.awakeUntil.delete(reg.endpoint)) this.emit('asleep', reg);
   }
 
-  private onRequest(req: coap.IncomingMessage, res: coap.OutgoingMessage): void {
+  private onRequest(req: coap.IncomingMessage, res: coap.OutgoingMessage, secure = false): void {
     const url = new URL(req.url, 'coap://x');
     const parts = url.pathname.split('/').filter((p) => p !== '');
     const q = url.searchParams;
@@ -148,8 +182,12 @@ export class Lwm2mServer extends EventEmitter {
       res.code = code;
       res.end(message ?? '');
     };
-    const from = this.byAddress.get(`${rinfo.address}:${rinfo.port}`);
-    const sender = from ? this.registration(from) : undefined;
+    // over DTLS the association's identity decides what the peer may do; over NoSec there is none
+    const identity = secure ? this.options.secure!.identity(rinfo.address, rinfo.port) : undefined;
+    if (secure && identity === undefined) return reply('4.03', 'no DTLS identity');
+    const from = this.byAddress.get(peerKey(secure, rinfo.address, rinfo.port));
+    const found = from ? this.registration(from) : undefined;
+    const sender = found?.identity === identity ? found : undefined;
     if (sender && sender.address === rinfo.address && sender.port === rinfo.port) this.heard(sender);
     if (parts[0] === 'dp' && parts.length === 1 && req.method === 'POST') {
       // LwM2M 1.1 Send (§6.4.1): only from a registered device, at the address it registered from
@@ -164,6 +202,8 @@ export class Lwm2mServer extends EventEmitter {
     if (req.method === 'POST' && parts.length === 1) {
       const ep = q.get('ep');
       if (!ep) return reply('4.00', 'ep (endpoint name) is required');
+      const refused = this.refuse(ep, identity, rinfo);
+      if (refused) return reply('4.03', refused);
       let links: Link[];
       try {
         links = parseLinks(req.payload.toString('utf8'));
@@ -190,6 +230,7 @@ export class Lwm2mServer extends EventEmitter {
         // LwM2M 1.1 §6.2.1: Q is a parameter of its own; 1.0 wrote it into the binding (UQ, SQ, UQS)
         queueMode: q.has('Q') || binding.includes('Q'),
         blockSize: blockBytes(req, this.options.blockSize ?? DEFAULT_BLOCK),
+        ...(identity !== undefined ? { identity } : {}),
       };
       this.byId.set(id, reg);
       this.byEndpoint.set(ep, id);
@@ -201,6 +242,8 @@ export class Lwm2mServer extends EventEmitter {
     }
     const reg = parts[1] ? this.byId.get(parts[1]) : undefined;
     if (!reg || parts.length !== 2) return reply('4.04', 'no such registration');
+    // an Update or De-register comes over the same security, from the same identity, as the Register
+    if (reg.identity !== identity) return reply('4.03', 'this registration belongs to another identity');
     if (req.method === 'POST') {
       const moved = reg.address !== rinfo.address || reg.port !== rinfo.port;
       let links = reg.links;
@@ -240,10 +283,22 @@ export class Lwm2mServer extends EventEmitter {
     reply('4.05', 'POST or DELETE');
   }
 
+  /** Why this peer may not register as `ep` (logged as 'refused'), or undefined when it may. */
+  private refuse(ep: string, identity: string | undefined, rinfo: { address: string; port: number }): string | undefined {
+    let reason: string | undefined;
+    if (identity !== undefined) {
+      const allowed = this.options.secure!.endpointFor(identity);
+      if (allowed !== ep)
+        reason = allowed === undefined ? 'this identity may not register' : 'this identity registers under another endpoint name';
+    } else if (this.registration(ep)?.identity !== undefined) reason = 'this endpoint registered over DTLS';
+    if (reason) this.emit('refused', { endpoint: ep, identity, address: rinfo.address, port: rinfo.port, reason });
+    return reason;
+  }
+
   private drop(reg: Registration): void {
     this.byId.delete(reg.id);
     if (this.byEndpoint.get(reg.endpoint) === reg.id) this.byEndpoint.delete(reg.endpoint);
-    this.byAddress.delete(`${reg.address}:${reg.port}`);
+    this.byAddress.delete(peerKey(reg.identity !== undefined, reg.address, reg.port));
     this.awakeUntil.delete(reg.endpoint);
   }
 
@@ -342,6 +397,7 @@ export class Lwm2mServer extends EventEmitter {
     const what = `${method} ${pathText(path)}`;
     return new Promise((resolve, reject) => {
       let req: coap.OutgoingMessage | undefined;
+      const agent = reg.identity !== undefined ? this.secureAgent! : this.agent!;
       const held = (): Set<() => void> | undefined => this.held.get(endpoint);
       const settle = (): void => {
         clearTimeout(timer);
@@ -351,7 +407,7 @@ export class Lwm2mServer extends EventEmitter {
       const fail = (err: Error, abort = false): void => {
         settle();
         // the exchange is over for us: stop the agent retransmitting it to a device that is gone
-        if (abort && req && this.agent) abortQuietly(this.agent, req);
+        if (abort && req) abortQuietly(agent, req);
         reject(err);
       };
       const expired = (): void => {
@@ -381,7 +437,7 @@ export class Lwm2mServer extends EventEmitter {
           port: now.port,
           method,
           pathname: pathText(path),
-          agent: this.agent!,
+          agent,
           ...(x.query ? { query: x.query } : {}),
           ...(x.observe ? { observe: true } : {}),
         });
@@ -421,6 +477,8 @@ export class Lwm2mServer extends EventEmitter {
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
     this.agent?.close();
+    this.secureAgent?.close();
+    this.secureServer?.close();
     for (const fail of [...this.waiting]) fail(new CoapExchangeError(CoapExchangeErrorCode.Stopped, '', 'the LwM2M server stopped')); // the agent's close aborted them
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     try {
@@ -429,6 +487,11 @@ export class Lwm2mServer extends EventEmitter {
       // already closed by the server
     }
   }
+}
+
+/** plain and secured peers at one address:port are different peers */
+function peerKey(secure: boolean, address: string, port: number): string {
+  return `${secure ? 's:' : ''}${address}:${port}`;
 }
 
 type ObserveStream = coap.IncomingMessage & { close(eagerDeregister?: boolean): void };

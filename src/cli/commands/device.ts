@@ -40,8 +40,9 @@ export function registerDevice(program: Command): void {
     )
     .option('--lifetime <seconds>', 'LwM2M registration lifetime', '300')
     .option('--bootstrap <uri>', 'LwM2M: start from this bootstrap server only (coap:// or coaps://host:port); it names the server')
-    .option('--psk-identity <identity>', 'LwM2M: PSK identity of the bootstrap account (coaps://)')
+    .option('--psk-identity <identity>', 'LwM2M: PSK identity of the coaps:// account (--bootstrap, else --server-url)')
     .option('--psk <hex>', 'LwM2M: its pre-shared key, hex (16–64 bytes)')
+    .option('--psk-key <hex>', 'LwM2M: the same as --psk')
     .option('--lwm2m-version <v>', 'LwM2M version it registers with: 1.0, 1.1 or 1.2', '1.1')
     .option(
       '--lwm2m-formats <f>',

@@ -31,10 +31,21 @@ export function registerGateway(program: Command): void {
     .option('--lwm2m-awake <seconds>', 'LwM2M queue mode: seconds a device listens after it last spoke (LwM2M 1.1 MAX_TRANSMIT_WAIT)', '93')
     .option(
       '--lwm2m-bootstrap-port <n>',
-      'LwM2M bootstrap server on --lwm2m-host (UDP; 0 = any free port; "off" = none): gives devices what ./GwMO/LwM2MCredentials holds',
+      'LwM2M bootstrap server for NoSec devices on --lwm2m-host (coap://; 0 = any free port; "off" = none): gives devices what ./GwMO/LwM2MCredentials holds',
       'off',
     )
-    .option('--lwm2m-server-uri <uri>', 'the coap:// URI bootstrap hands out for the LwM2M listener (default: coap://<its address>)')
+    .option(
+      '--lwm2m-bootstrap-dtls-port <n>',
+      'the bootstrap server over DTLS (coaps://, each device\'s bootstrap PSK; 0 = any free port; "off" = none)',
+      'off',
+    )
+    .option('--lwm2m-server-uri <uri>', 'the coap:// URI bootstrap hands out for the plain LwM2M listener (default: coap://<its address>)')
+    .option('--lwm2m-dtls-port <n>', 'UDP port of coaps:// (LwM2M over DTLS 1.2 with PSKs; 0 = any free port; "off" = none)', 'off')
+    .option('--lwm2m-secure-only', 'only coaps://: no plain CoAP (NoSec) listener at all')
+    .option(
+      '--lwm2m-psk-file <path>',
+      'PSKs of coaps:// devices, one "identity endpoint hexkey" a line (besides those the DM server provisions)',
+    )
     .option('--push-channel', 'behind NAT: keep a long-poll open at the server for Package#0 instead of (or besides) listening')
     .option('--notify-host <address>', 'address the Package#0 listener binds (northbound)', '127.0.0.1')
     .option('--notify-port <n>', 'UDP port for Package#0 from the server (0 = any free port)', '0')

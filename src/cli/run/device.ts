@@ -18,7 +18,8 @@ export async function runDevice(cli: Record<string, string | boolean | undefined
     await runLwm2m({
       endpoint: s('deviceId')!,
       // a device with a bootstrap account learns its server there
-      ...(security.bootstrap ? security : { server: s('serverUrl')! }),
+      ...(security.bootstrap ? {} : { server: s('serverUrl')! }),
+      ...security,
       lifetimeS: positive('--lifetime', s('lifetime') ?? '300'),
       manufacturer: s('manufacturer')!,
       model: s('model')!,
@@ -96,8 +97,8 @@ export async function runDevice(cli: Record<string, string | boolean | undefined
 async function runLwm2m(options: Lwm2mDeviceOptions & { readonly lifetimeS: number }): Promise<void> {
   const { endpoint, lifetimeS } = options;
   const server = options.server ?? options.bootstrap!.uri;
-  if (options.server !== undefined && !server.startsWith('coap://'))
-    throw new CliError(`--server-url must be coap://host:port for an LwM2M device, not "${server}"`);
+  if (options.server !== undefined && !/^coaps?:\/\//.test(server))
+    throw new CliError(`--server-url must be coap://host:port or coaps://host:port for an LwM2M device, not "${server}"`);
   const log = jsonLog('device');
   const device = new Lwm2mDevice(options);
   // before registering: a gateway that does not answer must not keep a SIGTERM from stopping cleanly

@@ -1,5 +1,5 @@
 // `gwmo gateway`: a DM gateway with its stores, loaded only when that command runs.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DmGateway } from '../../gateway/gateway.ts';
@@ -79,8 +79,24 @@ export async function runGateway(f: Flags): Promise<void> {
         }),
     ...(f['lwm2mBootstrapPort'] === undefined || f['lwm2mBootstrapPort'] === 'off'
       ? {}
-      : { lwm2mHost: f['lwm2mHost']!, lwm2mBootstrapPort: port('--lwm2m-bootstrap-port', f['lwm2mBootstrapPort']) }),
+      : f['lwm2mSecureOnly']
+        ? secureOnlyRefuses('--lwm2m-bootstrap-port')
+        : { lwm2mHost: f['lwm2mHost']!, lwm2mBootstrapPort: port('--lwm2m-bootstrap-port', f['lwm2mBootstrapPort']) }),
+    ...(f['lwm2mBootstrapDtlsPort'] === undefined || f['lwm2mBootstrapDtlsPort'] === 'off'
+      ? {}
+      : {
+          lwm2mHost: f['lwm2mHost']!,
+          lwm2mBootstrapDtlsPort: port('--lwm2m-bootstrap-dtls-port', f['lwm2mBootstrapDtlsPort']),
+        }),
     ...(f['lwm2mServerUri'] !== undefined ? { lwm2mServerUri: serverUri(f['lwm2mServerUri']) } : {}),
+    ...(f['lwm2mDtlsPort'] === undefined || f['lwm2mDtlsPort'] === 'off'
+      ? {}
+      : {
+          lwm2mHost: f['lwm2mHost']!,
+          lwm2mDtlsPort: port('--lwm2m-dtls-port', f['lwm2mDtlsPort']),
+          lwm2mPsks: pskFile(f['lwm2mPskFile']),
+          ...(f['lwm2mSecureOnly'] ? { lwm2mNoSec: false } : {}),
+        }),
   });
   gateway.metrics.dm.token = f['metricsToken'];
   try {
@@ -94,6 +110,8 @@ export async function runGateway(f: Flags): Promise<void> {
     lan: gateway.lanUrl,
     lwm2m: gateway.lwm2mAddress ? `coap://${gateway.lwm2mAddress}` : null,
     ...(gateway.lwm2mBootstrapAddress ? { lwm2mBootstrap: `coap://${gateway.lwm2mBootstrapAddress}` } : {}),
+    ...(gateway.lwm2mBootstrapSecureAddress ? { lwm2mBootstrapSecure: `coaps://${gateway.lwm2mBootstrapSecureAddress}` } : {}),
+    lwm2mSecure: gateway.lwm2mSecureUri ?? null,
     notify: gateway.notifyAddress ?? null,
     server: f['serverUrl'],
     dataDir: dir,
@@ -116,8 +134,37 @@ function lanNonce(text: string): Uint8Array {
   }
 }
 
+function secureOnlyRefuses(flag: string): never {
+  throw new CliError(
+    `${flag} is plain CoAP, which --lwm2m-secure-only turns off (--lwm2m-bootstrap-dtls-port is its coaps:// counterpart)`,
+  );
+}
+
 /** --lwm2m-server-uri: what a bootstrapped device is told to register with */
 function serverUri(text: string): string {
   if (!/^coap:\/\/[^/\s]+\/?$/.test(text)) throw new CliError(`--lwm2m-server-uri must be coap://host:port, not "${text}"`);
   return text;
+}
+
+/** --lwm2m-psk-file: "identity endpoint hexkey" a line; # starts a comment. */
+function pskFile(path: string | undefined): { identity: string; endpoint: string; key: string }[] {
+  const credentials: { identity: string; endpoint: string; key: string }[] = [];
+  if (!path) return credentials;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`--lwm2m-psk-file: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (line === '') continue;
+    const [identity, endpoint, hex, extra] = line.split(/\s+/);
+    if (!identity || !endpoint || !hex || extra !== undefined || !/^([0-9a-f]{2}){1,64}$/i.test(hex))
+      throw new CliError(`--lwm2m-psk-file ${path} line ${i + 1}: expected "identity endpoint hexkey" (1 to 64 key bytes in hex)`);
+    if (credentials.some((c) => c.identity === identity || c.endpoint === endpoint))
+      throw new CliError(`--lwm2m-psk-file ${path} line ${i + 1}: identity ${identity} or endpoint ${endpoint} is on an earlier line`);
+    credentials.push({ identity, endpoint, key: hex.toLowerCase() });
+  }
+  return credentials;
 }

@@ -41,17 +41,24 @@ export function lwm2mExchangeOptions(f: Readonly<Record<string, unknown>>): Lwm2
 
 const HEX_KEY = /^(?:[0-9a-fA-F]{2}){16,64}$/;
 
-/** --bootstrap, --psk-identity, --psk: a device that starts from its bootstrap account only. */
-export function lwm2mSecurityOptions(f: Readonly<Record<string, unknown>>): Pick<Lwm2mDeviceOptions, 'bootstrap'> {
+/**
+ * --bootstrap, --psk-identity, --psk (alias --psk-key): the key goes with whichever account is
+ * coaps://, the bootstrap account of a factory-fresh device or the --server-url account.
+ */
+export function lwm2mSecurityOptions(f: Readonly<Record<string, unknown>>): Pick<Lwm2mDeviceOptions, 'bootstrap' | 'psk'> {
   const s = (k: string): string | undefined => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
   const uri = s('bootstrap');
   const identity = s('pskIdentity');
-  const key = s('psk');
+  const key = s('psk') ?? s('pskKey');
   if ((identity === undefined) !== (key === undefined)) throw new CliError('--psk-identity and --psk go together');
   if (key !== undefined && !HEX_KEY.test(key)) throw new CliError('--psk must be 16–64 bytes in hex (e.g. openssl rand -hex 16)');
   if (uri === undefined) {
-    if (key !== undefined) throw new CliError('--psk applies to the bootstrap account: give --bootstrap coaps://host:port');
-    return {};
+    const server = s('serverUrl') ?? '';
+    if (server.startsWith('coaps:') && key === undefined) throw new CliError('--server-url coaps://… needs --psk-identity and --psk');
+    if (key === undefined) return {};
+    if (!server.startsWith('coaps:'))
+      throw new CliError('--psk goes with a coaps:// server: give --server-url coaps://host:port or --bootstrap coaps://host:port');
+    return { psk: { identity: identity!, key: Buffer.from(key, 'hex') } };
   }
   if (!/^coaps?:\/\/[^/\s]+\/?$/.test(uri)) throw new CliError(`--bootstrap must be coap://host:port or coaps://host:port, not "${uri}"`);
   if (uri.startsWith('coaps:') && key === undefined) throw new CliError('--bootstrap coaps://… needs --psk-identity and --psk');
