@@ -939,7 +939,7 @@ const document = {
     '/api/stats/sessions': {
       get: {
         summary:
-          'DM sessions this server instance ended per minute, and how many failed (auth-failed, aborted, timeout, refused); kept in memory for the last 6 hours',
+          "DM sessions ended per minute, and how many failed (auth-failed, aborted, timeout, refused), for the last 6 hours: the fleet's with PostgreSQL (every instance adds its counts; up to a second late), this instance's with SQLite",
         parameters: [
           {
             name: 'minutes',

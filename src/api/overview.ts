@@ -59,7 +59,8 @@ export function overviewRoutes(service: ServerService, gateways: GatewayService 
       async (_q, res, _p, url) => {
         if (!trace) throw new ApiError(503, 'this server counts no sessions (it keeps no session trace)');
         const minutes = bounded(url, 'minutes', 1, trace.rate.minutes, MINUTES, 'minutes');
-        const s = trace.rate.series(minutes, Date.now());
+        // the fleet's when the store is shared by several instances, else this instance's
+        const s = trace.fleet?.series ? await trace.fleet.series(minutes, Date.now()) : trace.rate.series(minutes, Date.now());
         sendJson(res, 200, { from: iso(s.from), minutes, sessions: s.sessions, failures: s.failures });
       },
     ],

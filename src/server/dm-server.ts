@@ -3,7 +3,7 @@
 import { isRefusal, ServerEngine, type ServerDeps } from '../session/server/index.ts';
 import type { Clock } from '../session/clock.ts';
 import type { ServerStore } from '../store/server.ts';
-import { DmHttpServer, sendNotification } from '../transport/index.ts';
+import { DmHttpServer, sendNotification, type TrustedProxies } from '../transport/index.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { engineDeps, type ServerEvents } from './engine-deps.ts';
 import { ServerService } from './service.ts';
@@ -34,6 +34,8 @@ export interface DmServerOptions {
   readonly publicUrl?: string;
   /** the DM URL the other instances on the shared store reach this one at; default: the listening address + /dm */
   readonly internalUrl?: string;
+  /** load balancers whose X-Forwarded-For names the device's address (lockout per address, logs) */
+  readonly trustedProxies?: TrustedProxies;
   readonly maxMsgSize?: number;
   readonly sessionTimeoutMs?: number;
   /** ms a device has to answer a Package#0 before one keyed with the resync nonce follows (default 5 s) */
@@ -166,6 +168,7 @@ export class DmServer {
       port: this.options.port ?? 0,
       maxMsgSize,
       ...(this.options.tls ? { tls: this.options.tls } : {}),
+      ...(this.options.trustedProxies ? { trustedProxies: this.options.trustedProxies } : {}),
       handler: async (received) => {
         // another instance's session goes to it; its answer counts and is traced there
         const routed = forwarder ? await forwarder.route(received) : { req: received };

@@ -9,7 +9,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HMAC_HEADER } from '../protocol/index.ts';
 import { sessionKey } from '../session/server/index.ts';
 import type { SessionOwners } from '../store/server.ts';
-import { contentTypeOf, type DmHttpReply, type DmHttpRequest, encodingOf, FORWARD_HEADER } from '../transport/index.ts';
+import { contentTypeOf, DmHttpClient, type DmHttpReply, type DmHttpRequest, encodingOf, FORWARD_HEADER } from '../transport/index.ts';
 
 /** between the instance's tag and the random part of a session key (not a base64url character) */
 export const TAG_SEPARATOR = '.';
@@ -19,6 +19,8 @@ const MAX_SKEW_MS = 30_000;
 const DIRECTORY_TTL_MS = 5_000;
 const DIRECTORY_MISS_MS = 1_000;
 const FORWARD_TIMEOUT_MS = 30_000;
+/** connections kept to each other instance: forwards beyond wait for one */
+const FORWARD_SOCKETS = 32;
 
 /** `forwardedTo`: the owner's tag, when the reply is the owner's */
 export type Routed = { readonly req: DmHttpRequest } | { readonly reply: DmHttpReply; readonly forwardedTo?: string };
@@ -31,6 +33,11 @@ export class SessionForwarder {
   private directory = new Map<string, string>();
   private loadedAt = -Infinity;
   private loading: Promise<void> | undefined;
+  /**
+   * node:http on kept-alive sockets, not fetch: undici's per-call request, header and stream objects
+   * were most of a forward's CPU (BENCHMARKS.md, scale). Never retried: the owner may have run it.
+   */
+  private readonly http = new DmHttpClient({ maxSockets: FORWARD_SOCKETS, timeoutMs: FORWARD_TIMEOUT_MS });
 
   constructor(
     owners: SessionOwners,
@@ -112,28 +119,28 @@ export class SessionForwarder {
   private async post(dmUrl: string, req: DmHttpRequest): Promise<DmHttpReply> {
     const query = queryOf(req.url);
     const at = Date.now();
-    const res = await fetch(dmUrl + query, {
-      method: 'POST',
-      headers: {
-        'content-type': contentTypeOf(req.encoding),
-        [FORWARD_HEADER]: `${at} ${encodeURIComponent(req.remoteAddress)} ${(await this.mac(at, req.remoteAddress, query, req.body)).toString('base64url')}`,
-        ...(req.hmac !== undefined ? { [HMAC_HEADER]: req.hmac } : {}),
-      },
-      body: req.body,
-      signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+    const res = await this.http.exchange(dmUrl + query, req.body, {
+      'content-type': contentTypeOf(req.encoding),
+      [FORWARD_HEADER]: `${at} ${encodeURIComponent(req.remoteAddress)} ${(await this.mac(at, req.remoteAddress, query, req.body)).toString('base64url')}`,
+      ...(req.hmac !== undefined ? { [HMAC_HEADER]: req.hmac } : {}),
     });
-    const body = new Uint8Array(await res.arrayBuffer());
-    const encoding = encodingOf(res.headers.get('content-type') ?? undefined);
+    const contentType = res.headers['content-type'];
+    const encoding = encodingOf(contentType);
     if (res.status === 200 && encoding !== undefined) {
-      const hmac = res.headers.get(HMAC_HEADER);
-      return { body, encoding, ...(hmac !== null ? { hmac } : {}) };
+      const hmac = res.headers[HMAC_HEADER];
+      return { body: new Uint8Array(res.body), encoding, ...(typeof hmac === 'string' ? { hmac } : {}) };
     }
-    const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+    const retryAfter = Number(res.headers['retry-after'] ?? NaN);
     return {
       httpStatus: res.status,
-      message: Buffer.from(body).toString('utf8').trimEnd(),
+      message: res.body.toString('utf8').trimEnd(),
       ...(Number.isFinite(retryAfter) ? { retryAfter } : {}),
     };
+  }
+
+  /** the kept-alive sockets to the other instances */
+  close(): void {
+    this.http.close();
   }
 
   /** the device's address the forwarding instance saw, when the signature holds */

@@ -1,6 +1,9 @@
 // DM sessions and failures per minute over the last hours, for the dashboard's overview: a fixed
 // ring of minute buckets in memory, so its size does not grow with traffic. Each server instance
-// counts the sessions it held; a restart starts from zero.
+// counts the sessions it held; a restart starts from zero. With a shared store the counts are also
+// added to the fleet's (trace-share.ts), which the API reads.
+import type { MinuteCount } from '../store/server.ts';
+
 export const RATE_MINUTES = 360;
 const MINUTE = 60_000;
 
@@ -13,6 +16,8 @@ export interface MinuteSeries {
 
 export class SessionRate {
   readonly minutes: number;
+  /** set when the counts are shared with other instances (trace-share.ts) */
+  onEnded: ((minute: number, failed: boolean) => void) | undefined;
   /** the minute (since the epoch) each slot counts; -1 for never */
   private readonly stamps: Float64Array;
   private readonly sessions: Uint32Array;
@@ -36,6 +41,7 @@ export class SessionRate {
     }
     this.sessions[i]!++;
     if (failed) this.failures[i]!++;
+    this.onEnded?.(minute, failed);
   }
 
   /** the last `count` minutes up to the one holding `now`, oldest first (count ≤ minutes) */
@@ -52,4 +58,18 @@ export class SessionRate {
     }
     return { from: (last - n + 1) * MINUTE, sessions, failures };
   }
+}
+
+/** The last `count` minutes up to the one holding `now` from counts read elsewhere (the fleet's), oldest first. */
+export function seriesOf(counts: readonly MinuteCount[], count: number, now: number): MinuteSeries {
+  const last = Math.floor(now / MINUTE);
+  const first = last - count + 1;
+  const sessions = new Array<number>(count).fill(0);
+  const failures = new Array<number>(count).fill(0);
+  for (const c of counts) {
+    if (c.minute < first || c.minute > last) continue;
+    sessions[c.minute - first]! += c.sessions;
+    failures[c.minute - first]! += c.failures;
+  }
+  return { from: first * MINUTE, sessions, failures };
 }

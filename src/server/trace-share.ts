@@ -4,7 +4,8 @@
 // worth slowing a session for). Each instance still keeps its own ring in memory; the table keeps
 // what the rings keep, at most FLEET_TRACES sessions in all.
 import { fromJson, toJson } from '../store/rows.ts';
-import type { SharedTraces, TraceRow } from '../store/server.ts';
+import type { MinuteCount, SharedTraces, TraceRow } from '../store/server.ts';
+import { type MinuteSeries, seriesOf } from './session-rate.ts';
 import type { SessionTrace, TracedSession, TraceListener, TraceMessage } from './trace.ts';
 
 export const FLEET_TRACES = 1000;
@@ -40,6 +41,8 @@ export function summaryOf(s: TracedSession): TraceSummary {
 
 /** Where the API reads traces from: this instance's ring, or the fleet's through the store. */
 export interface TraceSource {
+  /** the fleet's sessions per minute (the local ring's when absent) */
+  series?(count: number, now: number): Promise<MinuteSeries>;
   list(query: { deviceId?: string; limit: number; offset: number }): Promise<{ items: TraceSummary[]; total: number }>;
   get(id: string): Promise<(TraceSummary & { readonly trace: readonly TraceMessage[] }) | undefined>;
 }
@@ -62,6 +65,9 @@ export class TraceShare implements TraceListener, TraceSource {
   private readonly log: (event: string, fields: Record<string, unknown>) => void;
   private readonly dirty = new Map<string, TracedSession>();
   private readonly gone = new Set<string>();
+  /** sessions ended here per minute, not yet added to the fleet's */
+  private readonly counted = new Map<number, { sessions: number; failures: number }>();
+  private readonly rateMinutes: number;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
 
@@ -70,6 +76,14 @@ export class TraceShare implements TraceListener, TraceSource {
     this.log = log;
     trace.watch(shared.idPrefix, this);
     trace.fleet = this;
+    this.rateMinutes = trace.rate.minutes;
+    trace.rate.onEnded = (minute, failed) => {
+      const c = this.counted.get(minute) ?? { sessions: 0, failures: 0 };
+      c.sessions++;
+      if (failed) c.failures++;
+      this.counted.set(minute, c);
+      this.schedule();
+    };
   }
 
   changed(session: TracedSession): void {
@@ -102,10 +116,14 @@ export class TraceShare implements TraceListener, TraceSource {
       messages: toJson(s.messages),
     }));
     const gone = [...this.gone];
+    const counts: MinuteCount[] = [...this.counted].map(([minute, c]) => ({ minute, ...c }));
     this.dirty.clear();
     this.gone.clear();
+    this.counted.clear();
+    const keepFrom = Math.floor(Date.now() / 60_000) - this.rateMinutes;
     this.writing = this.writing
       .then(() => (put.length > 0 || gone.length > 0 ? this.shared.save(put, gone, FLEET_TRACES) : undefined))
+      .then(() => (counts.length > 0 ? this.shared.addMinutes(counts, keepFrom) : undefined))
       .catch((err: unknown) => this.log('trace.share.error', { error: String(err) }));
     return this.writing;
   }
@@ -114,6 +132,12 @@ export class TraceShare implements TraceListener, TraceSource {
     await this.flush(); // this instance's newest sessions are listed too
     const { rows, total } = await this.shared.list(query);
     return { items: rows.map((r) => fromJson<TraceSummary>(r.summary)), total };
+  }
+
+  async series(count: number, now: number): Promise<MinuteSeries> {
+    await this.flush(); // this instance's newest sessions are counted too
+    const last = Math.floor(now / 60_000);
+    return seriesOf(await this.shared.minutes(last - count + 1, last), count, now);
   }
 
   async get(id: string): Promise<(TraceSummary & { readonly trace: readonly TraceMessage[] }) | undefined> {

@@ -373,6 +373,13 @@ export interface SyncAccounts {
  * Recent DM sessions as each instance traced them (src/server/trace.ts), so any instance lists the
  * fleet's. Opaque JSON: `summary` is what a list shows, `messages` what one session's trace shows.
  */
+/** sessions and failures that ended in one minute of the fleet (src/server/session-rate.ts) */
+export interface MinuteCount {
+  readonly minute: number;
+  readonly sessions: number;
+  readonly failures: number;
+}
+
 export interface TraceRow {
   readonly id: string;
   readonly deviceId: string;
@@ -393,4 +400,8 @@ export interface SharedTraces {
     readonly offset: number;
   }): Promise<{ rows: TraceRow[]; total: number }>;
   get(id: string): Promise<TraceRow | undefined>;
+  /** adds an instance's sessions per minute to the fleet's; drops minutes before `keepFrom` */
+  addMinutes(counts: readonly MinuteCount[], keepFrom: number): Promise<void>;
+  /** the fleet's sessions per minute in [from, to] (minutes since the epoch) */
+  minutes(from: number, to: number): Promise<MinuteCount[]>;
 }

@@ -8,3 +8,4 @@ export * from './http/files.ts';
 export * from './http/fetch-file.ts';
 export * from './http/push-poll.ts';
 export * from './http/capability.ts';
+export * from './http/client-address.ts';

@@ -2,7 +2,8 @@
 // on the other, and both have seen its polls: a wake-up asked on either instance reaches the poll
 // open at that moment at once (the store says which instance holds it), never held by the instance
 // that saw an earlier poll; with no poll open it waits in the store for the next poll, wherever.
-// And what the API shows is the fleet's: a session traced on A is listed and shown by B.
+// And what the API shows is the fleet's: a session traced on A is listed and shown by B, and the
+// sessions per minute are both instances'.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -140,6 +141,52 @@ test('a session traced on instance A is listed, and its messages shown, by insta
     assert.match(trace.trace[1]!.xml, /<Get>.*\.\/DevInfo\/Mod/s, 'B shows the messages A exchanged');
     assert.doesNotMatch(JSON.stringify(trace), /dev-pw/);
     assert.equal((await fetch(`${b.base}/api/sessions/nope/trace`)).status, 404);
+  } finally {
+    http.close();
+    await a.server.stop();
+    await b.server.stop();
+    await a.store.close();
+    await b.store.close();
+  }
+});
+
+test('sessions per minute are the fleet’s on either instance: sessions held by A and by B, counted once each', async () => {
+  const url = await cluster.database();
+  const a = await instance(url);
+  const b = await instance(url);
+  const http = new DmHttpClient({ retries: 0, timeoutMs: 10_000 });
+  try {
+    /** a device whose sessions go to `on` */
+    const device = async (id: string, on: { base: string }) => {
+      await a.server.service.addDevice({ deviceId: id, name: id, password: 'dev-pw', serverName: 'gwmo', serverPassword: 'srv-pw' });
+      const tree = new Tree();
+      installDevInfo(tree, { DevId: id, Man: 'Acme', Mod: 'T1', DmV: '1.2', Lang: 'en' });
+      addAccount(tree, {
+        id: 'gwmo',
+        serverId: 'gwmo',
+        addr: `${on.base}/dm`,
+        client: { type: 'DIGEST', name: id, secret: 'dev-pw' },
+        server: { type: 'DIGEST', name: 'gwmo', secret: 'srv-pw' },
+      });
+      return new DmClientAgent({ tree, http, clock: { now: () => Date.now() }, encoding: 'xml' });
+    };
+    const onA = await device('IMEI:100000000000001', a);
+    const onB = await device('IMEI:100000000000002', b);
+    for (const agent of [onA, onA, onB]) assert.equal((await agent.session()).end, 'done');
+
+    const stats = async (on: { base: string }) => {
+      const r = await fetch(`${on.base}/api/stats/sessions?minutes=5`);
+      assert.equal(r.status, 200);
+      const body = (await r.json()) as { sessions: number[]; failures: number[]; minutes: number };
+      assert.equal(body.sessions.length, 5);
+      return { sessions: body.sessions.reduce((n, x) => n + x, 0), failures: body.failures.reduce((n, x) => n + x, 0) };
+    };
+    // each instance adds what it counted before it answers, so after one answer from each both are in
+    // the store (a session's end can be counted just after its last reply: waited for, at most 5 s)
+    const until = Date.now() + 5000;
+    let seen = { a: await stats(a), b: await stats(b) };
+    while ((seen.a.sessions !== 3 || seen.b.sessions !== 3) && Date.now() < until) seen = { a: await stats(a), b: await stats(b) };
+    assert.deepEqual(seen, { a: { sessions: 3, failures: 0 }, b: { sessions: 3, failures: 0 } });
   } finally {
     http.close();
     await a.server.stop();

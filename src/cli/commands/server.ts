@@ -26,6 +26,12 @@ export function registerServer(program: Command): void {
       'URL the other instances on the same --db reach this DM endpoint at, to forward it the messages of its sessions (default: the listening address + /dm)',
     )
     .option(
+      '--trusted-proxy <cidr>',
+      "a load balancer's address or network (repeatable; env GWMO_TRUSTED_PROXIES, comma-separated): its X-Forwarded-For names the device's address, which the DM auth lockout counts and the log shows; anyone else's is ignored",
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .option(
       '--drain <seconds>',
       'on SIGTERM: /healthz answers 503 "draining" at once, DM sessions keep being served, and the instance stops when none has been open for 3 s, or after this long',
       '0',

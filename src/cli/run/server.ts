@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DmServer } from '../../server/dm-server.ts';
 import { Pruner, type ServerRetention, storeSteps, tokenStep } from '../../server/retention.ts';
 import { SessionTrace } from '../../server/trace.ts';
+import { TrustedProxies } from '../../transport/index.ts';
 import { DbUrlError, openServerStores, parseDb, redact } from '../../store/open.ts';
 import { openApiAuth } from '../api-auth.ts';
 import { CliError } from '../cli-error.ts';
@@ -20,6 +21,7 @@ export interface ServerFlags {
   serverId: string;
   publicUrl?: string;
   internalUrl?: string;
+  trustedProxy: string[];
   drain: string;
   maxMsgSize: string;
   sessionTimeout: string;
@@ -51,6 +53,13 @@ function retentionOf(flags: ServerFlags): ServerRetention {
 
 export async function runServer(flags: ServerFlags): Promise<void> {
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together');
+  let trustedProxies: TrustedProxies | undefined;
+  const proxies = [...flags.trustedProxy, ...(process.env['GWMO_TRUSTED_PROXIES'] ?? '').split(',')].filter((p) => p.trim() !== '');
+  try {
+    trustedProxies = proxies.length > 0 ? new TrustedProxies(proxies) : undefined;
+  } catch (err) {
+    throw new CliError(`--trusted-proxy: ${err instanceof Error ? err.message : String(err)}`);
+  }
   let db: ReturnType<typeof parseDb>;
   try {
     db = parseDb(flags.db ?? join(flags.dataDir, 'server.db'));
@@ -107,6 +116,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     ...(stores.auth.loginFailures ? { authFailures: stores.auth.loginFailures } : {}),
     ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
     ...(flags.internalUrl ? { internalUrl: flags.internalUrl } : {}),
+    ...(trustedProxies ? { trustedProxies } : {}),
     ...(tls ? { tls } : {}),
     ...((flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])
       ? { enrolmentSecret: (flags.enrolmentSecret ?? process.env['GWMO_ENROLMENT_SECRET'])! }

@@ -117,6 +117,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX distribution_devices_device ON distribution_devices(device_id);`,
   // where the other instances reach each one's DM endpoint (sessions forwarded to their owner)
   `ALTER TABLE server_instances ADD COLUMN dm_url TEXT;`,
+  // the fleet's DM sessions per minute (GET /api/stats/sessions): each instance adds its counts
+  `CREATE TABLE session_minutes (minute BIGINT PRIMARY KEY, sessions BIGINT NOT NULL, failures BIGINT NOT NULL);`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -319,6 +321,24 @@ export class PgServerStore implements ServerStore {
       const r = (await this.db.query('SELECT * FROM trace_sessions WHERE id = $1', [id]))[0];
       return r ? traceOf(r) : undefined;
     },
+    addMinutes: async (counts, keepFrom) => {
+      if (counts.length > 0)
+        await this.db.query(
+          `INSERT INTO session_minutes (minute, sessions, failures)
+          SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
+          ON CONFLICT (minute) DO UPDATE SET sessions = session_minutes.sessions + excluded.sessions,
+            failures = session_minutes.failures + excluded.failures`,
+          [counts.map((c) => String(c.minute)), counts.map((c) => String(c.sessions)), counts.map((c) => String(c.failures))],
+        );
+      await this.db.query('DELETE FROM session_minutes WHERE minute < $1', [String(keepFrom)]);
+    },
+    minutes: async (from, to) =>
+      (
+        await this.db.query('SELECT minute, sessions, failures FROM session_minutes WHERE minute BETWEEN $1 AND $2', [
+          String(from),
+          String(to),
+        ])
+      ).map((r) => ({ minute: Number(r['minute']), sessions: Number(r['sessions']), failures: Number(r['failures']) })),
   };
 
   // the row is the lock: opening a poll and offering a Package#0 take it in turn, so a Package#0 is

@@ -1,6 +1,12 @@
 // Posts DM messages to a server over HTTP(S) with keep-alive. Retries like the AOSP client: on
 // 408, 500, 502, 503, 504 and connection errors, a bounded number of times with growing delays.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 import { HMAC_HEADER } from '../../protocol/index.ts';
@@ -25,6 +31,12 @@ export interface DmHttpMessage {
   readonly hmac?: string;
   /** sent instead of the DM type of the encoding (a simulated device posting a generic SyncML type) */
   readonly contentType?: string;
+}
+
+export interface HttpExchange {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
 }
 
 const RETRIED = new Set([408, 500, 502, 503, 504]);
@@ -61,7 +73,38 @@ export class DmHttpClient {
     this.https.destroy();
   }
 
-  private once(url: string, message: DmHttpMessage): Promise<DmHttpMessage> {
+  private async once(url: string, message: DmHttpMessage): Promise<DmHttpMessage> {
+    const res = await this.exchange(url, message.body, {
+      'content-type': message.contentType ?? contentTypeOf(message.encoding),
+      accept: `${contentTypeOf(message.encoding)}`,
+      'cache-control': 'private',
+      'user-agent': 'gwmo',
+      ...(message.hmac ? { [HMAC_HEADER]: message.hmac } : {}),
+    });
+    if (res.status !== 200) {
+      const detail = res.body.toString('utf8').trim().slice(0, 200);
+      throw new TransportError(
+        TransportErrorCode.HttpStatus,
+        `${url} answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`,
+        res.status,
+      );
+    }
+    const encoding = encodingOf(res.headers['content-type']);
+    if (encoding === undefined) {
+      throw new TransportError(
+        TransportErrorCode.BadResponse,
+        `${url} answered with Content-Type ${res.headers['content-type'] ?? '(none)'}, not a DM message`,
+      );
+    }
+    const hmac = res.headers[HMAC_HEADER];
+    return { body: new Uint8Array(res.body), encoding, ...(typeof hmac === 'string' ? { hmac } : {}) };
+  }
+
+  /**
+   * One POST on the kept-alive sockets, never retried, whatever the status: for callers that relay
+   * the answer as it is (an instance forwarding a DM message to the one holding the session).
+   */
+  exchange(url: string, body: Uint8Array, headers: OutgoingHttpHeaders): Promise<HttpExchange> {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     const request = secure ? httpsRequest : httpRequest;
@@ -70,19 +113,7 @@ export class DmHttpClient {
     return new Promise((resolve, reject) => {
       const req = request(
         target,
-        {
-          method: 'POST',
-          agent: secure ? this.https : this.http,
-          headers: {
-            'content-type': message.contentType ?? contentTypeOf(message.encoding),
-            accept: `${contentTypeOf(message.encoding)}`,
-            'content-length': message.body.length,
-            'cache-control': 'private',
-            'user-agent': 'gwmo',
-            ...(message.hmac ? { [HMAC_HEADER]: message.hmac } : {}),
-          },
-          timeout,
-        },
+        { method: 'POST', agent: secure ? this.https : this.http, headers: { ...headers, 'content-length': body.length }, timeout },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -95,29 +126,7 @@ export class DmHttpClient {
             chunks.push(c);
           });
           res.on('error', (err) => reject(new TransportError(TransportErrorCode.Connect, `${target.host}: ${err.message}`)));
-          res.on('end', () => {
-            const body = Buffer.concat(chunks);
-            const status = res.statusCode ?? 0;
-            if (status !== 200) {
-              const detail = body.toString('utf8').trim().slice(0, 200);
-              reject(
-                new TransportError(TransportErrorCode.HttpStatus, `${url} answered HTTP ${status}${detail ? `: ${detail}` : ''}`, status),
-              );
-              return;
-            }
-            const encoding = encodingOf(res.headers['content-type']);
-            if (encoding === undefined) {
-              reject(
-                new TransportError(
-                  TransportErrorCode.BadResponse,
-                  `${url} answered with Content-Type ${res.headers['content-type'] ?? '(none)'}, not a DM message`,
-                ),
-              );
-              return;
-            }
-            const hmac = res.headers[HMAC_HEADER];
-            resolve({ body: new Uint8Array(body), encoding, ...(typeof hmac === 'string' ? { hmac } : {}) });
-          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
         },
       );
       req.on('timeout', () =>
@@ -130,7 +139,7 @@ export class DmHttpClient {
             : new TransportError(TransportErrorCode.Connect, `cannot reach ${target.host}: ${err.message}; is the server running?`),
         ),
       );
-      req.end(message.body);
+      req.end(body);
     });
   }
 }

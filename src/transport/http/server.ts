@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 import { HMAC_HEADER } from '../../protocol/index.ts';
+import type { TrustedProxies } from './client-address.ts';
 import { contentTypeOf, type Encoding, encodingOf } from './content-type.ts';
 
 export interface DmHttpRequest {
@@ -35,6 +36,8 @@ export interface DmHttpServerOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** largest DM message accepted: bodies past it are refused with 413 */
   readonly maxMsgSize: number;
+  /** load balancers whose X-Forwarded-For names the device's address */
+  readonly trustedProxies?: TrustedProxies;
   readonly fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   readonly onError?: (err: unknown) => void;
   /**
@@ -140,7 +143,7 @@ export class DmHttpServer {
       body,
       encoding,
       url,
-      remoteAddress: req.socket.remoteAddress ?? '',
+      remoteAddress: this.options.trustedProxies?.clientOf(req) ?? req.socket.remoteAddress ?? '',
       ...(typeof hmacHeader === 'string' ? { hmac: hmacHeader } : {}),
       ...(typeof forward === 'string' ? { forward } : {}),
     });
