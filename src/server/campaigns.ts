@@ -5,6 +5,7 @@
 // campaign halts and says why. Every step is derived from what the store holds (the campaign's row
 // and its batches' distributions), and a batch is started only when no distribution of its name
 // exists, so a restarted server carries on without updating a device twice. docs/updates.md.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
 import type { CampaignRow, DistributionDeviceRow, ServerStore } from '../store/server.ts';
@@ -166,7 +167,7 @@ export class Campaigns {
 
   async create(spec: CampaignSpec): Promise<CampaignRow> {
     validate(spec);
-    const id = spec.name ?? `camp-${this.now().toString(36)}`;
+    const id = spec.name ?? `camp-${randomUUID().slice(0, 8)}`;
     if (await this.store.getCampaign(id)) throw new ServiceError(409, `a campaign named "${id}" exists; choose another name`);
     // every device once, in the order given: groups' members after the listed devices
     const targets = await this.distributions.targets(
