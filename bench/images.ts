@@ -1,6 +1,8 @@
 // npm run bench -- images: 100 devices behind one gateway install one staged 20 MB image. Measures
 // how many copies crossed the WAN (server egress / image size) and the gateway's serving throughput
-// next to a bare node:http static file server serving the same file to the same 100 clients.
+// next to a bare node:http static file server serving the same file to the same 100 clients; then
+// the same devices take it again as a campaign (a 1% canary, then 3 waves): its time from start to done.
+// `npm run bench -- images <devices> <MB>`.
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -66,8 +68,36 @@ export async function main(args: string[]): Promise<void> {
     });
     const staticRate = base.bytes / base.seconds;
     console.log(`bare static server: ${devices} downloads in ${base.seconds.toFixed(2)} s (${(staticRate / 1024 / 1024).toFixed(0)} MB/s)`);
-    console.log(`RESULT image_egress_copies ${(server.images!.served.bytes / size).toFixed(2)}`);
     console.log(`RESULT image_serve_vs_static ${(gwRate / staticRate).toFixed(3)}`);
+
+    // the same devices again as a campaign: a 1% canary, then 3 waves, in batches of the fanout's concurrency
+    const c0 = performance.now();
+    const end = new Promise<string>((resolve) => {
+      const on = async (id: string) => {
+        const c = await server.campaigns.get(id).catch(() => undefined);
+        if (id !== 'bench' || !c || ['scheduled', 'running'].includes(c.state)) return;
+        server.campaigns.events.off('change', on);
+        resolve(`${c.state}${c.reason ? `: ${c.reason}` : ''}`);
+      };
+      server.campaigns.events.on('change', on);
+    });
+    await server.campaigns.create({
+      name: 'bench',
+      gateway: RIG_GATEWAY,
+      image: 'fw3',
+      groups: ['all'],
+      object: 'fumo',
+      canary: { share: 0.01 },
+      waves: 3,
+      perGatewayConcurrency: devices,
+      timeout: 300,
+    });
+    const outcome = await end;
+    if (outcome !== 'done') throw new Error(`the campaign ended ${outcome}`);
+    const cs = (performance.now() - c0) / 1000;
+    console.log(`campaign: ${devices} devices (canary, 3 waves) in ${cs.toFixed(2)} s`);
+    console.log(`RESULT campaign_${devices >= 10_000 ? '10k' : devices}_s ${cs.toFixed(2)}`);
+    console.log(`RESULT image_egress_copies ${(server.images!.served.bytes / size).toFixed(2)}`);
   } finally {
     fleet.kill('SIGINT');
     statics.close();

@@ -881,6 +881,70 @@ const document = {
         responses: { 200: { description: 'text/event-stream' }, 404: error },
       },
     },
+    '/api/campaigns': {
+      post: {
+        summary:
+          'Start a campaign: an image staged on a gateway rolled out to its devices (devices and/or groups) as a canary, then waves; a wave starts only when the previous one failed at most failureThreshold of its devices, else the campaign halts with its reason',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['gateway', 'image'],
+                properties: {
+                  name: { type: 'string' },
+                  gateway: { type: 'string' },
+                  image: { type: 'string', description: "the image's name on the gateway" },
+                  devices: { type: 'array', items: { type: 'string' } },
+                  groups: { type: 'array', items: { type: 'string' } },
+                  object: { type: 'string', enum: ['auto', 'fumo', 'scomo'] },
+                  canary: { type: 'object', properties: { count: { type: 'integer' }, share: { type: 'number' } } },
+                  waves: { oneOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' } }] },
+                  failureThreshold: { type: 'number', minimum: 0, maximum: 1 },
+                  perGatewayConcurrency: { type: 'integer', minimum: 1 },
+                  window: { type: 'object', properties: { notBefore: { type: 'string' }, notAfter: { type: 'string' } } },
+                  timeout: { type: 'integer' },
+                },
+              },
+            },
+          },
+        },
+        responses: { 201: { description: 'the campaign with its waves' }, 400: error, 404: error, 409: error, 504: error },
+      },
+      get: {
+        summary: 'Campaigns, newest first',
+        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }],
+        responses: { 200: { description: 'the campaigns' }, 400: error },
+      },
+    },
+    '/api/campaigns/{id}': {
+      get: {
+        summary: "A campaign: state and reason, each wave's progress and results, each device's result",
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'the campaign' }, 404: error },
+      },
+    },
+    '/api/campaigns/{id}/{action}': {
+      post: {
+        summary: 'pause (no new batch starts), resume (a paused, halted or expired campaign), cancel',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'action', in: 'path', required: true, schema: { type: 'string', enum: ['pause', 'resume', 'cancel'] } },
+        ],
+        responses: { 200: { description: 'the campaign' }, 404: error, 409: error },
+      },
+    },
+    '/api/campaigns/{id}/report': {
+      get: {
+        summary: 'The report per wave and per result code (JSON), or one line per device (CSV)',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
+        ],
+        responses: { 200: { description: 'application/json or text/csv' }, 400: error, 404: error },
+      },
+    },
     '/api/sessions': {
       get: {
         summary:

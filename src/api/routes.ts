@@ -11,6 +11,7 @@ import { gatewayRoutes } from './gateways.ts';
 import { observationRoutes } from './observations.ts';
 import { lwm2mCredentialRoutes } from './lwm2m-credentials.ts';
 import { distributionRoutes } from './distributions.ts';
+import { campaignRoutes } from './campaigns.ts';
 import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
@@ -125,6 +126,7 @@ export function apiRoutes(
     ...(gateways ? gatewayRoutes(gateways) : []),
     ...(gateways ? imageRoutes(gateways) : []),
     ...(gateways ? distributionRoutes(gateways) : []),
+    ...(gateways ? campaignRoutes(gateways) : []),
     ...(gateways ? observationRoutes(gateways) : []),
     ...(gateways ? lwm2mCredentialRoutes(gateways) : []),
     ...(gateways ? fanoutEventRoutes(gateways) : []),

@@ -12,6 +12,7 @@ import { registerDemo } from './commands/demo.ts';
 import { registerFanout } from './commands/fanout.ts';
 import { registerImages } from './commands/images.ts';
 import { registerBackup } from './commands/backup.ts';
+import { registerCampaign } from './commands/campaign.ts';
 import { withConfig } from './config.ts';
 
 /** the commands that run until stopped: they take --config, GWMO_* and --log-level */
@@ -33,6 +34,7 @@ export function gwmoProgram(): Command {
   registerFanout(program);
   registerImages(program);
   registerBackup(program);
+  registerCampaign(program);
   for (const c of program.commands) if (LONG_RUNNING.includes(c.name())) withConfig(c);
   return program;
 }

@@ -239,7 +239,7 @@ export class Distributions {
    * each device's Protocol. One small Get per device (in runs of CHUNK): a whole-inventory
    * StructData does not fit one message once a gateway has a few dozen devices.
    */
-  private async targets(gatewayId: string, spec: DistributionSpec, waitMs: number): Promise<{ deviceId: string; protocol: string }[]> {
+  async targets(gatewayId: string, spec: DistributionSpec, waitMs: number): Promise<{ deviceId: string; protocol: string }[]> {
     const ids = new Set(spec.devices ?? []);
     const silent = (): ServiceError => new ServiceError(504, `gateway ${gatewayId} did not answer within the wait; try again`);
     for (const g of spec.groups ?? []) {

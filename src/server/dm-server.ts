@@ -13,6 +13,7 @@ import { ImageRepo } from './images.ts';
 import { PushChannel } from './push-channel.ts';
 import { handleEnrol } from './enrolment.ts';
 import { DeviceJobs } from './device-jobs.ts';
+import { Campaigns } from './campaigns.ts';
 import { Distributions } from './distributions.ts';
 import type { SessionTrace } from './trace.ts';
 import { TraceShare } from './trace-share.ts';
@@ -40,6 +41,8 @@ export interface DmServerOptions {
   readonly sessionTimeoutMs?: number;
   /** ms a device has to answer a Package#0 before one keyed with the resync nonce follows (default 5 s) */
   readonly notifyResyncMs?: number;
+  /** how often running campaigns are stepped (windows, a restart's leftovers; default 5 s) */
+  readonly campaignTickMs?: number;
   /** operations per server package at most */
   readonly maxOpsPerPackage?: number;
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
@@ -77,6 +80,7 @@ export class DmServer {
   readonly gateways: GatewayService;
   readonly jobs: DeviceJobs;
   readonly distributions: Distributions;
+  readonly campaigns: Campaigns;
   readonly images: ImageRepo | undefined;
   readonly metrics: DmMetrics;
   readonly authGuard: DmAuthGuard;
@@ -127,6 +131,8 @@ export class DmServer {
     this.jobs = new DeviceJobs(options.store, this.gateways, () => clock.now(), options.log);
     this.distributions = new Distributions(options.store, this.gateways, () => clock.now(), options.log);
     this.gateways.distributions = this.distributions;
+    this.campaigns = new Campaigns(options.store, this.distributions, () => clock.now(), options.log);
+    this.gateways.campaigns = this.campaigns;
     this.metrics.observe(() => this.activeSessions, this.images?.served);
     this.service.authState = (deviceId) => this.authGuard.state(deviceId);
     const store = options.store;
@@ -283,6 +289,7 @@ export class DmServer {
     const every = Math.min(30_000, Math.max(1000, (this.options.sessionTimeoutMs ?? 300_000) / 4));
     this.sweep = setInterval(() => void engine.expire(), every);
     this.sweep.unref();
+    this.campaigns.startTicking(this.options.campaignTickMs ?? 5000);
     return this.url;
   }
 
@@ -308,6 +315,7 @@ export class DmServer {
 
   async stop(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
+    this.campaigns.stop();
     this.service.notifyWatch.close();
     this.push?.close();
     await this.http?.close();

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 
 import { encodeFragment, type Command, type ItemData } from '../protocol/index.ts';
 import type { DeviceRow, OperationRow, ServerStore } from '../store/server.ts';
+import type { Campaigns } from './campaigns.ts';
 import type { Distributions } from './distributions.ts';
 import { type ImageRepo, LINK_TTL_MS } from './images.ts';
 import { CREDENTIALS_MO, credentialOperations, fingerprint, type Lwm2mCredentialRequest, p256Spki } from './lwm2m-credentials.ts';
@@ -84,6 +85,8 @@ export class GatewayService {
   publicBase = '';
   /** images installed by devices through FUMO, SCOMO or object 5 (set by the DM server) */
   distributions: Distributions | undefined;
+  /** staged rollouts over distributions (set by the DM server) */
+  campaigns: Campaigns | undefined;
 
   constructor(service: ServerService, store: ServerStore, images?: ImageRepo) {
     this.service = service;

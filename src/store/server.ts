@@ -158,6 +158,30 @@ export interface DistributionRow {
   readonly updatedAt: number;
 }
 
+/** A staged rollout of one image to devices behind one gateway (src/server/campaigns.ts). */
+export interface CampaignRow {
+  readonly id: string;
+  readonly gatewayId: string;
+  readonly image: string;
+  readonly object: 'auto' | 'fumo' | 'scomo';
+  readonly state: 'scheduled' | 'running' | 'paused' | 'halted' | 'cancelled' | 'expired' | 'done';
+  /** why it stopped (halted, cancelled, expired) */
+  readonly reason?: string;
+  /** the canary (wave 0) and the waves after it, each its devices in order */
+  readonly waves: readonly (readonly string[])[];
+  /** the wave running or next */
+  readonly wave: number;
+  /** a wave whose failed share is above this halts the campaign (0–1) */
+  readonly failureThreshold: number;
+  /** devices updating at once on the gateway (a wave goes in batches of this size) */
+  readonly perGatewayConcurrency: number;
+  readonly notBefore?: number;
+  readonly notAfter?: number;
+  readonly timeout?: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
 export type DistributionDeviceState = 'queued' | 'sent' | 'succeeded' | 'failed';
 
 /** One device's part in a distribution. */
@@ -206,6 +230,11 @@ export interface ServerStore {
   listDistributionDevices(distributionId: string): Promise<DistributionDeviceRow[]>;
   /** every distribution a device took part in */
   listDeviceDistributions(deviceId: string): Promise<DistributionDeviceRow[]>;
+
+  putCampaign(row: CampaignRow): Promise<void>;
+  getCampaign(id: string): Promise<CampaignRow | undefined>;
+  /** newest first */
+  listCampaigns(limit: number): Promise<CampaignRow[]>;
 
   /** creates or replaces the account (the gateway's own LAN accounts; the API creates with insertDevice) */
   putDevice(row: DeviceRow): Promise<void>;

@@ -32,6 +32,13 @@ test('the demo starts, answers through the API, stops on SIGTERM and reuses its 
           ['7', { Transparent: '1', Proxy: '4', Adaptation: '2' }],
           'plus the transparent and the nomadic device',
         );
+        // ready for a campaign in a few clicks: its image staged on GW:DEMO-1, a group of all its devices
+        const prepared = await demo.waitFor((l) => l.event === 'demo.campaign-ready');
+        assert.deepEqual([prepared['image'], prepared['group'], prepared['members']], ['demo-fw-2.0', 'rollout', 5]);
+        const images = (await (await fetch(`${api}/images`, { headers: AUTH })).json()) as { items: { name: string }[] };
+        assert.equal(images.items.filter((i) => i.name === 'demo-fw').length, 1, `round ${round}: one upload, not one per start`);
+        const groups = JSON.stringify(await (await fetch(`${api}/gateways/GW%3ADEMO-1/groups`, { headers: AUTH })).json());
+        assert.match(groups, /rollout/);
         if (round === 2) assert.equal((await demo.waitFor((l) => l.event === 'demo.moved'))['gateway'], 'GW:DEMO-2');
       } finally {
         assert.equal(await demo.stop(), 0, 'stops cleanly');

@@ -271,6 +271,35 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     await s.close();
   });
 
+  test(`${backend}: campaigns replaced in place, listed newest first`, async () => {
+    const s = await store();
+    const c = {
+      id: 'c1',
+      gatewayId: 'G',
+      image: 'fw2',
+      object: 'auto' as const,
+      state: 'running' as const,
+      waves: [['a'], ['b', 'c']],
+      wave: 0,
+      failureThreshold: 0.2,
+      perGatewayConcurrency: 50,
+      notAfter: 99,
+      createdAt: 5,
+      updatedAt: 5,
+    };
+    await s.putCampaign(c);
+    await s.putCampaign({ ...c, id: 'c0', createdAt: 1 });
+    await s.putCampaign({ ...c, state: 'halted', reason: 'why', wave: 1, updatedAt: 9 });
+    assert.deepEqual(await s.getCampaign('c1'), { ...c, state: 'halted', reason: 'why', wave: 1, updatedAt: 9 });
+    assert.equal(await s.getCampaign('nope'), undefined);
+    assert.deepEqual(
+      (await s.listCampaigns(10)).map((x) => x.id),
+      ['c1', 'c0'],
+    );
+    assert.equal((await s.listCampaigns(1)).length, 1);
+    await s.close();
+  });
+
   test(`${backend}: distributions and each device's part, replaced in place, listed newest first and per device`, async () => {
     const s = await store();
     const d = {

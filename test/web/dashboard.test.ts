@@ -267,6 +267,53 @@ test("a distribution of the staged image is started from its page and watched li
   await admin.locator('tr[data-distribution] td', { hasText: 'webfw-1.0' }).first().waitFor();
 });
 
+test("a campaign on a group is started from its page, canary then waves, followed to each device's result", async () => {
+  await admin.getByRole('link', { name: 'Campaigns' }).click();
+  await admin.getByRole('heading', { level: 1, name: 'Campaigns' }).waitFor();
+  const form = admin.getByRole('form', { name: 'Start a campaign' });
+  await form.getByLabel(/^Gateway/).selectOption('GW:DEMO-1');
+  await form.getByLabel('Image (its name there)').fill('webfw-1.0');
+  await form.getByLabel('Groups').fill('meters');
+  await form.getByLabel('Devices').fill('demo1-lw0');
+  await form.getByLabel('Canary (count or share)').fill('1');
+  await form.getByLabel('Waves (count or sizes)').fill('2');
+  await form.getByRole('button', { name: 'Start campaign' }).click();
+  await admin.getByRole('heading', { level: 1, name: /^Campaign camp-/ }).waitFor();
+  await admin.locator('p.state[data-state="done"]').waitFor({ timeout: 60_000 });
+  const waves = await admin
+    .locator('tr[data-wave]')
+    .evaluateAll((rows) =>
+      rows.map((r) => [
+        (r as unknown as { dataset: { wave: string; state: string } }).dataset.wave,
+        (r as unknown as { dataset: { state: string } }).dataset.state,
+      ]),
+    );
+  assert.deepEqual(waves, [
+    ['canary', 'done'],
+    ['wave 1', 'done'],
+    ['wave 2', 'done'],
+  ]);
+  assert.equal(await admin.locator('tr[data-device][data-state="succeeded"]').count(), 3);
+  assert.deepEqual(await admin.locator('tr[data-device="demo1-lw0"] td').allInnerTexts(), [
+    'canary',
+    'lwm2m',
+    'succeeded',
+    '1',
+    'Firmware updated successfully',
+  ]);
+  assert.match(
+    (await admin.getByRole('link', { name: 'Report (CSV)' }).getAttribute('href')) ?? '',
+    /^\/api\/campaigns\/camp-.*\/report\?format=csv$/,
+  );
+  await admin
+    .locator('#live')
+    .filter({ hasText: /^Campaign camp-\S+ done$/ })
+    .waitFor();
+  await shot(admin, 'campaign');
+  await admin.getByRole('link', { name: 'Campaigns' }).click();
+  await admin.locator('tr[data-campaign] td', { hasText: 'webfw-1.0' }).first().waitFor();
+});
+
 test('a gateway shows a read-only status page on its LAN listener', async () => {
   const p = await page();
   await p.goto(statusPages[0]!);

@@ -19,6 +19,7 @@ import { DEFAULT_RETENTION, Pruner, storeSteps } from '../../server/retention.ts
 import { SqliteTreeStore } from '../../store/sqlite/tree.ts';
 import { openApiAuth } from '../api-auth.ts';
 import { CliError } from '../cli-error.ts';
+import { prepareCampaignDemo } from './demo-campaign.ts';
 import { port, positive } from '../options.ts';
 import { jsonLog, onShutdown } from '../shutdown.ts';
 
@@ -217,6 +218,12 @@ export async function runDemo(f: Record<string, string>): Promise<void> {
   });
   await nomad.start();
   closers.unshift(() => nomad.stop());
+  await prepareCampaignDemo(
+    server,
+    GATEWAYS[0]!,
+    [...Array.from({ length: dm }, (_, i) => `IMEI:350001${i}`), ...Array.from({ length: lw }, (_, i) => `demo1-lw${i}`)],
+    log,
+  );
   const api = url.replace(/\/dm$/, '/api');
   const metrics = [url, ...gateways.map((gw) => gw.lanUrl)].map((u) => u.replace(/\/dm$/, '/metrics'));
   log('demo.ready', {

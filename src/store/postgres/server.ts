@@ -30,6 +30,7 @@ import type {
   AlertQuery,
   AlertRow,
   DeviceJobRow,
+  CampaignRow,
   DistributionDeviceRow,
   DistributionRow,
   DeviceRow,
@@ -119,6 +120,9 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE server_instances ADD COLUMN dm_url TEXT;`,
   // the fleet's DM sessions per minute (GET /api/stats/sessions): each instance adds its counts
   `CREATE TABLE session_minutes (minute BIGINT PRIMARY KEY, sessions BIGINT NOT NULL, failures BIGINT NOT NULL);`,
+  // staged rollouts over distributions (src/server/campaigns.ts)
+  `CREATE TABLE campaigns (id TEXT PRIMARY KEY, created_at BIGINT NOT NULL, record TEXT NOT NULL);
+   CREATE INDEX campaigns_created ON campaigns(created_at);`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];
@@ -732,6 +736,24 @@ export class PgServerStore implements ServerStore {
   async listDeviceDistributions(deviceId: string): Promise<DistributionDeviceRow[]> {
     return (await this.db.query('SELECT record FROM distribution_devices WHERE device_id = $1', [deviceId])).map((r) =>
       fromJson<DistributionDeviceRow>(String(r['record'])),
+    );
+  }
+
+  async putCampaign(c: CampaignRow): Promise<void> {
+    await this.db.query(
+      'INSERT INTO campaigns (id, created_at, record) VALUES ($1, $2, $3) ON CONFLICT(id) DO UPDATE SET record = excluded.record',
+      [c.id, c.createdAt, toJson(c)],
+    );
+  }
+
+  async getCampaign(id: string): Promise<CampaignRow | undefined> {
+    const r = (await this.db.query('SELECT record FROM campaigns WHERE id = $1', [id]))[0];
+    return r ? fromJson<CampaignRow>(String(r['record'])) : undefined;
+  }
+
+  async listCampaigns(limit: number): Promise<CampaignRow[]> {
+    return (await this.db.query('SELECT record FROM campaigns ORDER BY created_at DESC, id LIMIT $1', [limit])).map((r) =>
+      fromJson<CampaignRow>(String(r['record'])),
     );
   }
 

@@ -39,6 +39,7 @@ import type {
   AlertQuery,
   AlertRow,
   DeviceJobRow,
+  CampaignRow,
   DistributionDeviceRow,
   DistributionRow,
   DeviceRow,
@@ -97,6 +98,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE distribution_devices (
      distribution_id TEXT NOT NULL, device_id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (distribution_id, device_id));
    CREATE INDEX distribution_devices_device ON distribution_devices(device_id);`,
+  // staged rollouts over distributions (src/server/campaigns.ts)
+  `CREATE TABLE campaigns (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, record TEXT NOT NULL);
+   CREATE INDEX campaigns_created ON campaigns(created_at);`,
 ];
 
 /** free space below which a full store is still full (a few pages and their WAL frames) */
@@ -460,6 +464,25 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
   async listDeviceDistributions(deviceId: string): Promise<DistributionDeviceRow[]> {
     return (this.sql('SELECT record FROM distribution_devices WHERE device_id = ?').all(deviceId) as Row[]).map((r) =>
       fromJson<DistributionDeviceRow>(String(r['record'])),
+    );
+  }
+
+  async putCampaign(c: CampaignRow): Promise<void> {
+    this.sql('INSERT INTO campaigns (id, created_at, record) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record').run(
+      c.id,
+      c.createdAt,
+      toJson(c),
+    );
+  }
+
+  async getCampaign(id: string): Promise<CampaignRow | undefined> {
+    const r = this.sql('SELECT record FROM campaigns WHERE id = ?').get(id) as Row | undefined;
+    return r ? fromJson<CampaignRow>(String(r['record'])) : undefined;
+  }
+
+  async listCampaigns(limit: number): Promise<CampaignRow[]> {
+    return (this.sql('SELECT record FROM campaigns ORDER BY created_at DESC, id LIMIT ?').all(limit) as Row[]).map((r) =>
+      fromJson<CampaignRow>(String(r['record'])),
     );
   }
 

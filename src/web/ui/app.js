@@ -11,6 +11,7 @@ import { groupsView } from './views/groups.js';
 import { fanoutFormView, fanoutWatchView } from './views/fanout.js';
 import { imagesView } from './views/images.js';
 import { distributionsView, distributionView } from './views/distributions.js';
+import { campaignsView, campaignView } from './views/campaigns.js';
 import { sessionsView, traceView } from './views/sessions.js';
 
 const routes = [
@@ -24,6 +25,8 @@ const routes = [
   [/^\/images$/, imagesView],
   [/^\/distributions$/, distributionsView],
   [/^\/distributions\/([^/]+)$/, distributionView],
+  [/^\/campaigns$/, campaignsView],
+  [/^\/campaigns\/([^/]+)$/, campaignView],
   [/^\/sessions$/, sessionsView],
   [/^\/sessions\/([^/]+)$/, traceView],
 ];

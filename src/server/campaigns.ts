@@ -1,0 +1,424 @@
+// Campaigns: one image rolled out to a gateway's devices in stages, on top of distributions. The
+// canary (wave 0) goes first, then the waves; each wave goes in batches of at most the per-gateway
+// concurrency, each batch one distribution named `<campaign>.w<wave>.b<batch>`. A wave starts only
+// when the one before it ended with its failed share at or under the threshold; above it the
+// campaign halts and says why. Every step is derived from what the store holds (the campaign's row
+// and its batches' distributions), and a batch is started only when no distribution of its name
+// exists, so a restarted server carries on without updating a device twice. docs/updates.md.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+
+import type { CampaignRow, DistributionDeviceRow, ServerStore } from '../store/server.ts';
+import type { Distributions } from './distributions.ts';
+import { requireIdentifier, ServiceError } from './service.ts';
+
+export interface CampaignSpec {
+  readonly name?: string;
+  readonly gateway: string;
+  readonly image: string;
+  readonly devices?: readonly string[];
+  readonly groups?: readonly string[];
+  readonly object?: 'auto' | 'fumo' | 'scomo';
+  /** the first wave: a number of devices, or a share of them (0–1) */
+  readonly canary?: { readonly count?: number; readonly share?: number };
+  /** the waves after the canary: how many (equal sizes), or each one's size (the rest is one more wave) */
+  readonly waves?: number | readonly number[];
+  /** failed share of a wave above which the campaign halts (default 0.1) */
+  readonly failureThreshold?: number;
+  readonly notBefore?: number;
+  readonly notAfter?: number;
+  /** devices updating at once on the gateway (default 100) */
+  readonly perGatewayConcurrency?: number;
+  /** seconds each device has (the distribution's timeout) */
+  readonly timeout?: number;
+}
+
+export type WaveState = 'pending' | 'running' | 'done';
+
+export interface WaveView {
+  readonly wave: number;
+  readonly name: string;
+  readonly state: WaveState;
+  readonly devices: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  /** failed / devices that ended */
+  readonly failureRatio: number;
+  readonly byResult: Record<string, number>;
+}
+
+export interface CampaignReport {
+  readonly campaign: CampaignRow;
+  readonly waves: readonly WaveView[];
+  readonly byResult: Record<string, number>;
+  /** each device's row, with its wave; devices not started yet are `pending` */
+  readonly devices: readonly (Pick<DistributionDeviceRow, 'deviceId' | 'object' | 'status' | 'resultCode' | 'meaning'> & {
+    readonly wave: number;
+    readonly state: DistributionDeviceRow['state'] | 'pending';
+  })[];
+}
+
+const NAME = /^[A-Za-z0-9\-_.]{1,48}$/;
+const ACTIVE: readonly CampaignRow['state'][] = ['scheduled', 'running', 'paused'];
+const DEFAULT_THRESHOLD = 0.1;
+const DEFAULT_CONCURRENCY = 100;
+const START_WAIT_MS = 30_000;
+
+export const batchName = (campaign: string, wave: number, batch: number): string => `${campaign}.w${wave}.b${batch}`;
+const BATCH = /^(.+)\.w(\d+)\.b(\d+)$/;
+export const waveName = (c: Pick<CampaignRow, 'waves'>, w: number, hasCanary: boolean): string =>
+  hasCanary ? (w === 0 ? 'canary' : `wave ${w}`) : `wave ${w + 1}`;
+
+/** Splits the devices into the canary and the waves; empty waves are dropped. */
+export function planWaves(devices: readonly string[], spec: Pick<CampaignSpec, 'canary' | 'waves'>): string[][] {
+  const n = devices.length;
+  let canary = 0;
+  if (spec.canary?.count !== undefined) canary = Math.min(n, spec.canary.count);
+  else if (spec.canary?.share !== undefined) canary = Math.min(n, Math.max(1, Math.ceil(spec.canary.share * n)));
+  const out: string[][] = [devices.slice(0, canary)];
+  let rest = devices.slice(canary);
+  const w = spec.waves ?? 1;
+  if (typeof w === 'number') {
+    const size = Math.ceil(rest.length / w);
+    while (rest.length > 0) {
+      out.push(rest.slice(0, size));
+      rest = rest.slice(size);
+    }
+  } else {
+    for (const size of w) {
+      if (rest.length === 0) break;
+      out.push(rest.slice(0, size));
+      rest = rest.slice(size);
+    }
+    if (rest.length > 0) out.push(rest);
+  }
+  return out.filter((x) => x.length > 0);
+}
+
+function validate(spec: CampaignSpec): void {
+  const bad = (m: string): never => {
+    throw new ServiceError(400, m);
+  };
+  if (spec.name !== undefined && !NAME.test(spec.name)) bad(`name "${spec.name}" must be 1–48 letters, digits, "-", "_" or "."`);
+  if (spec.object !== undefined && !['auto', 'fumo', 'scomo'].includes(spec.object)) bad('object must be "auto", "fumo" or "scomo"');
+  const c = spec.canary;
+  if (c !== undefined) {
+    if ((c.count === undefined) === (c.share === undefined)) bad('canary takes one of "count" or "share"');
+    if (c.count !== undefined && (!Number.isInteger(c.count) || c.count < 1)) bad('canary.count must be a whole number ≥ 1');
+    if (c.share !== undefined && !(c.share > 0 && c.share < 1)) bad('canary.share must be between 0 and 1 (exclusive)');
+  }
+  const w = spec.waves;
+  if (typeof w === 'number' && (!Number.isInteger(w) || w < 1 || w > 1000)) bad('waves must be a count 1–1000 or an array of sizes');
+  if (Array.isArray(w) && (w.length === 0 || w.length > 1000 || w.some((x) => !Number.isInteger(x) || x < 1)))
+    bad('waves: each size must be a whole number ≥ 1 (1–1000 of them)');
+  const t = spec.failureThreshold;
+  if (t !== undefined && !(typeof t === 'number' && t >= 0 && t <= 1)) bad('failureThreshold must be a ratio 0–1');
+  const k = spec.perGatewayConcurrency;
+  if (k !== undefined && (!Number.isInteger(k) || k < 1 || k > 100_000)) bad('perGatewayConcurrency must be 1–100000');
+  for (const f of ['notBefore', 'notAfter'] as const)
+    if (spec[f] !== undefined && !Number.isFinite(spec[f])) bad(`window.${f} must be a date`);
+  if (spec.notBefore !== undefined && spec.notAfter !== undefined && spec.notAfter <= spec.notBefore)
+    bad('window.notAfter must be after window.notBefore');
+  (spec.devices ?? []).forEach((d, i) => requireIdentifier(d, `devices[${i}]`));
+}
+
+export class Campaigns {
+  /** `change` (campaign id) whenever a campaign's row changes */
+  readonly events = new EventEmitter();
+  private readonly store: ServerStore;
+  private readonly distributions: Distributions;
+  private readonly now: () => number;
+  private readonly log: (e: string, f: Record<string, unknown>) => void;
+  /** one step at a time per campaign in this process */
+  private readonly locks = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    store: ServerStore,
+    distributions: Distributions,
+    now: () => number,
+    log: (e: string, f: Record<string, unknown>) => void = () => {},
+  ) {
+    this.store = store;
+    this.distributions = distributions;
+    this.now = now;
+    this.log = log;
+    this.events.setMaxListeners(0);
+    distributions.events.on('end', (id: string) => {
+      const m = BATCH.exec(id);
+      if (m) void this.advance(m[1]!);
+    });
+  }
+
+  /** Steps every active campaign now and then every `ms`: windows open and close, and a restart carries on. */
+  startTicking(ms: number): void {
+    const tick = async (): Promise<void> => {
+      for (const c of await this.store.listCampaigns(1000).catch(() => []))
+        if (c.state === 'running' || c.state === 'scheduled') await this.advance(c.id, true);
+    };
+    void tick();
+    this.timer = setInterval(() => void tick(), ms);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async create(spec: CampaignSpec): Promise<CampaignRow> {
+    validate(spec);
+    const id = spec.name ?? `camp-${randomUUID().slice(0, 8)}`;
+    if (await this.store.getCampaign(id)) throw new ServiceError(409, `a campaign named "${id}" exists; choose another name`);
+    // every device once, in the order given: groups' members after the listed devices
+    const targets = await this.distributions.targets(
+      spec.gateway,
+      { image: spec.image, ...(spec.devices ? { devices: spec.devices } : {}), ...(spec.groups ? { groups: spec.groups } : {}) },
+      START_WAIT_MS,
+    );
+    const devices = [...new Set(targets.map((t) => t.deviceId))];
+    const now = this.now();
+    const waves = planWaves(devices, spec);
+    const row: CampaignRow = {
+      id,
+      gatewayId: spec.gateway,
+      image: spec.image,
+      object: spec.object ?? 'auto',
+      state: spec.notBefore !== undefined && spec.notBefore > now ? 'scheduled' : 'running',
+      waves: spec.canary ? waves : [[], ...waves],
+      wave: spec.canary ? 0 : 1,
+      failureThreshold: spec.failureThreshold ?? DEFAULT_THRESHOLD,
+      perGatewayConcurrency: spec.perGatewayConcurrency ?? DEFAULT_CONCURRENCY,
+      ...(spec.notBefore !== undefined ? { notBefore: spec.notBefore } : {}),
+      ...(spec.notAfter !== undefined ? { notAfter: spec.notAfter } : {}),
+      ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.putCampaign(row);
+    this.log('campaign.create', { id, gateway: row.gatewayId, devices: devices.length, waves: row.waves.length });
+    await this.advance(id);
+    return (await this.store.getCampaign(id)) ?? row;
+  }
+
+  async get(id: string): Promise<CampaignRow> {
+    const c = await this.store.getCampaign(id);
+    if (!c) throw new ServiceError(404, `no campaign "${id}"`);
+    return c;
+  }
+
+  list(limit: number): Promise<CampaignRow[]> {
+    return this.store.listCampaigns(limit);
+  }
+
+  /** pause (no new batch starts; those running end), resume (also a halted or expired campaign, at its next wave), cancel */
+  async control(id: string, action: 'pause' | 'resume' | 'cancel'): Promise<CampaignRow> {
+    await this.locked(id, async () => {
+      const c = await this.get(id);
+      const conflict = (): never => {
+        throw new ServiceError(409, `campaign "${id}" is ${c.state}: it cannot ${action}`);
+      };
+      let next: CampaignRow;
+      if (action === 'pause') {
+        if (c.state !== 'running' && c.state !== 'scheduled') conflict();
+        next = { ...c, state: 'paused', reason: 'paused by the operator' };
+      } else if (action === 'resume') {
+        if (!['paused', 'halted', 'expired'].includes(c.state)) conflict();
+        const { reason: _r, ...rest } = c;
+        next = { ...rest, state: c.notBefore !== undefined && c.notBefore > this.now() ? 'scheduled' : 'running' };
+        if (c.state === 'expired') {
+          const { notAfter: _a, ...open } = next;
+          next = open;
+        }
+      } else {
+        if (!ACTIVE.includes(c.state) && c.state !== 'halted') conflict();
+        next = { ...c, state: 'cancelled', reason: 'cancelled by the operator' };
+      }
+      await this.put({ ...next, updatedAt: this.now() });
+      this.log(`campaign.${action}`, { id });
+    });
+    if (action === 'resume') await this.advance(id);
+    return this.get(id);
+  }
+
+  /** Moves the campaign on as far as it can now. */
+  advance(id: string, fromTick = false): Promise<void> {
+    return this.locked(id, () => this.step(id, fromTick)).catch((err) =>
+      this.log('campaign.error', { id, error: String(err instanceof Error ? err.message : err) }),
+    );
+  }
+
+  private async locked(id: string, f: () => Promise<void>): Promise<void> {
+    const before = this.locks.get(id) ?? Promise.resolve();
+    const run = before.then(f, f);
+    const settled = run.catch(() => {});
+    this.locks.set(id, settled);
+    void settled.then(() => {
+      if (this.locks.get(id) === settled) this.locks.delete(id);
+    });
+    return run;
+  }
+
+  private async put(c: CampaignRow): Promise<void> {
+    await this.store.putCampaign(c);
+    this.events.emit('change', c.id);
+  }
+
+  private async step(id: string, fromTick: boolean): Promise<void> {
+    let c = await this.store.getCampaign(id);
+    if (!c) return;
+    if (c.state === 'scheduled') {
+      if (c.notBefore !== undefined && c.notBefore > this.now()) return;
+      c = { ...c, state: 'running', updatedAt: this.now() };
+      await this.put(c);
+    }
+    while (c.state === 'running') {
+      if (c.wave >= c.waves.length) {
+        await this.put({ ...c, state: 'done', updatedAt: this.now() });
+        this.log('campaign.done', { id });
+        return;
+      }
+      const devices = c.waves[c.wave]!;
+      const size = c.perGatewayConcurrency;
+      let ended = true;
+      for (let b = 0; b * size < devices.length; b++) {
+        const name = batchName(id, c.wave, b);
+        const dist = await this.store.getDistribution(name);
+        if (dist) {
+          if (dist.state === 'done') continue;
+          // its end reached the server (stored) but its results were not read yet: read them now
+          if (fromTick && dist.fanouts.some((f) => f.ended && !f.done)) await this.distributions.refresh(name);
+          return;
+        }
+        if (c.notAfter !== undefined && this.now() > c.notAfter) {
+          const left = devices.length - b * size + c.waves.slice(c.wave + 1).reduce((n, w) => n + w.length, 0);
+          await this.put({
+            ...c,
+            state: 'expired',
+            reason: `the window closed at ${new Date(c.notAfter).toISOString()} with ${left} devices not started`,
+            updatedAt: this.now(),
+          });
+          this.log('campaign.expired', { id, left });
+          return;
+        }
+        await this.startBatch(c, name, devices.slice(b * size, (b + 1) * size));
+        ended = false;
+        break;
+      }
+      if (!ended) return;
+      const w = await this.wave(c, c.wave);
+      const hasCanary = c.waves[0]!.length > 0;
+      if (w.failureRatio > c.failureThreshold) {
+        const codes = Object.entries(w.byResult)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3)
+          .map(([k, n]) => `${n} × ${k}`)
+          .join(', ');
+        const reason = `${waveName(c, c.wave, hasCanary)}: ${w.failed} of ${w.devices} devices failed (${pct(w.failureRatio)} > threshold ${pct(c.failureThreshold)})${codes ? `: ${codes}` : ''}`;
+        await this.put({ ...c, state: 'halted', reason, wave: c.wave + 1, updatedAt: this.now() });
+        this.log('campaign.halted', { id, reason });
+        return;
+      }
+      c = { ...c, wave: c.wave + 1, updatedAt: this.now() };
+      await this.put(c);
+    }
+  }
+
+  private async startBatch(c: CampaignRow, name: string, devices: readonly string[]): Promise<void> {
+    try {
+      await this.distributions.start(
+        c.gatewayId,
+        { name, image: c.image, devices, object: c.object, ...(c.timeout !== undefined ? { timeout: c.timeout } : {}) },
+        START_WAIT_MS,
+      );
+      this.log('campaign.batch', { id: c.id, batch: name, devices: devices.length });
+    } catch (err) {
+      const status = err instanceof ServiceError ? err.status : 500;
+      // another instance started it first: it is ours all the same
+      if (status === 409 && (await this.store.getDistribution(name))) return;
+      // the gateway silent or the store down: the next tick tries again; anything else is for the operator
+      if (status >= 500) throw err;
+      await this.put({
+        ...c,
+        state: 'halted',
+        reason: `${name} could not start: ${err instanceof Error ? err.message : String(err)}`,
+        updatedAt: this.now(),
+      });
+    }
+  }
+
+  /** One wave's counts, from its batches' device rows. */
+  async wave(c: CampaignRow, w: number): Promise<WaveView> {
+    const rows = await this.waveRows(c, w);
+    const devices = c.waves[w]!.length;
+    let succeeded = 0;
+    let failed = 0;
+    const byResult: Record<string, number> = {};
+    for (const r of rows) {
+      if (r.state === 'succeeded') succeeded++;
+      if (r.state === 'failed') failed++;
+      if (r.state === 'succeeded' || r.state === 'failed') {
+        const k = resultKey(r);
+        byResult[k] = (byResult[k] ?? 0) + 1;
+      }
+    }
+    const state: WaveState = rows.length === 0 ? 'pending' : succeeded + failed === devices || c.wave > w ? 'done' : 'running';
+    const endedN = succeeded + failed;
+    return {
+      wave: w,
+      name: waveName(c, w, c.waves[0]!.length > 0),
+      state,
+      devices,
+      succeeded,
+      failed,
+      failureRatio: endedN === 0 ? 0 : failed / endedN,
+      byResult,
+    };
+  }
+
+  private async waveRows(c: CampaignRow, w: number): Promise<DistributionDeviceRow[]> {
+    const out: DistributionDeviceRow[] = [];
+    for (let b = 0; b * c.perGatewayConcurrency < c.waves[w]!.length; b++) {
+      const rows = await this.store.listDistributionDevices(batchName(c.id, w, b));
+      if (rows.length === 0) break;
+      out.push(...rows);
+    }
+    return out;
+  }
+
+  async report(id: string): Promise<CampaignReport> {
+    const c = await this.get(id);
+    const waves: WaveView[] = [];
+    const devices: CampaignReport['devices'][number][] = [];
+    const byResult: Record<string, number> = {};
+    for (let w = 0; w < c.waves.length; w++) {
+      if (c.waves[w]!.length === 0) continue;
+      const view = await this.wave(c, w);
+      waves.push(view);
+      for (const [k, n] of Object.entries(view.byResult)) byResult[k] = (byResult[k] ?? 0) + n;
+      const rows = new Map((await this.waveRows(c, w)).map((r) => [r.deviceId, r]));
+      for (const d of c.waves[w]!) {
+        const r = rows.get(d);
+        devices.push({
+          wave: w,
+          deviceId: d,
+          state: r?.state ?? 'pending',
+          ...(r?.object !== undefined ? { object: r.object } : {}),
+          ...(r?.status !== undefined ? { status: r.status } : {}),
+          ...(r?.resultCode !== undefined ? { resultCode: r.resultCode } : {}),
+          ...(r?.meaning !== undefined ? { meaning: r.meaning } : {}),
+        });
+      }
+    }
+    return { campaign: c, waves, byResult, devices };
+  }
+}
+
+function resultKey(r: DistributionDeviceRow): string {
+  return r.resultCode !== undefined
+    ? `${r.resultCode} ${r.meaning ?? ''}`.trim()
+    : r.state === 'succeeded'
+      ? 'succeeded'
+      : `failed: ${r.meaning ?? 'no result'}`;
+}
+
+const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;

@@ -1,0 +1,241 @@
+// Campaigns: an image rolled out in stages (a canary, then waves) on a gateway's devices
+// (docs/updates.md, Campaigns); the list, a form to start one, and one followed wave by wave with
+// each device's result and its pause/resume/cancel buttons.
+import { api } from '../api.js';
+import { announce, enc, errorText, h, scrollTable } from '../dom.js';
+import { byNatural } from '../sort.js';
+
+const ACTIVE = ['scheduled', 'running', 'paused'];
+const split = (s) =>
+  s
+    .split(/[\s,]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+const head = (cols) =>
+  h(
+    'thead',
+    {},
+    h(
+      'tr',
+      {},
+      cols.map((t) => h('th', { scope: 'col' }, t)),
+    ),
+  );
+
+export async function campaignsView(ctx) {
+  const [list, gateways] = await Promise.all([api('GET', '/api/campaigns?limit=50'), api('GET', '/api/gateways')]);
+  gateways.items.sort(byNatural((g) => g.deviceId));
+  const outcome = h('div', { role: 'status' });
+  const input = (name, attrs = {}) => h('input', { name, ...attrs });
+  const f = {
+    gateway: h(
+      'select',
+      { name: 'gateway' },
+      gateways.items.map((g) => h('option', { value: g.deviceId }, g.deviceId)),
+    ),
+    image: input('image', { required: true, placeholder: 'fw-2.0' }),
+    groups: input('groups', { placeholder: 'meters' }),
+    devices: h('textarea', { name: 'devices', rows: 2, placeholder: 'IMEI:3500010, demo1-lw0' }),
+    canary: input('canary', { placeholder: '1 or 0.05', value: '1' }),
+    waves: input('waves', { placeholder: '2 or 10,100', value: '2' }),
+    threshold: input('threshold', { value: '0.1' }),
+    concurrency: input('concurrency', { placeholder: '100' }),
+  };
+  const form = ctx.canAct
+    ? h(
+        'form',
+        {
+          class: 'inline',
+          'aria-label': 'Start a campaign',
+          onsubmit: async (e) => {
+            e.preventDefault();
+            try {
+              const canary = Number(f.canary.value);
+              const body = {
+                gateway: f.gateway.value,
+                image: f.image.value,
+                devices: split(f.devices.value),
+                groups: split(f.groups.value),
+                ...(f.canary.value.trim() ? { canary: canary < 1 ? { share: canary } : { count: canary } } : {}),
+                ...(f.waves.value.trim()
+                  ? { waves: f.waves.value.includes(',') ? split(f.waves.value).map(Number) : Number(f.waves.value) }
+                  : {}),
+                failureThreshold: Number(f.threshold.value),
+                ...(f.concurrency.value.trim() ? { perGatewayConcurrency: Number(f.concurrency.value) } : {}),
+              };
+              const c = await api('POST', '/api/campaigns', body);
+              announce(`Campaign ${c.id} started`);
+              location.hash = `#/campaigns/${enc(c.id)}`;
+            } catch (err) {
+              outcome.replaceChildren(errorText(err));
+            }
+          },
+        },
+        h('label', {}, 'Gateway', f.gateway),
+        h('label', {}, 'Image (its name there)', f.image),
+        h('label', {}, 'Groups', f.groups),
+        h('label', {}, 'Devices', f.devices),
+        h('label', {}, 'Canary (count or share)', f.canary),
+        h('label', {}, 'Waves (count or sizes)', f.waves),
+        h('label', {}, 'Failure threshold', f.threshold),
+        h('label', {}, 'Per-gateway concurrency', f.concurrency),
+        h('button', { type: 'submit', class: 'primary' }, 'Start campaign'),
+      )
+    : '';
+  ctx.show(
+    h('h1', {}, 'Campaigns'),
+    h(
+      'p',
+      {},
+      'An image staged on a gateway (see ',
+      h('a', { href: '#/images' }, 'Images'),
+      '), rolled out a canary first, then in waves.',
+    ),
+    outcome,
+    form,
+    list.items.length === 0
+      ? h('p', {}, 'No campaigns yet.')
+      : scrollTable(
+          {},
+          head(['Campaign', 'Gateway', 'Image', 'Devices', 'State', 'Started']),
+          h(
+            'tbody',
+            {},
+            list.items.map((c) =>
+              h(
+                'tr',
+                { 'data-campaign': c.id },
+                h('th', { scope: 'row' }, h('a', { href: `#/campaigns/${enc(c.id)}` }, c.id)),
+                h('td', {}, c.gatewayId),
+                h('td', {}, c.image),
+                h('td', {}, c.devices),
+                h('td', {}, c.state),
+                h('td', {}, c.createdAt),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+export async function campaignView(ctx, id) {
+  const state = h('p', { class: 'state' });
+  const reason = h('p', { class: 'reason' });
+  const buttons = h('div', { class: 'actions' });
+  const waves = h('tbody');
+  const devices = h('tbody');
+  const note = h('div', { role: 'status' });
+  ctx.show(
+    h('h1', {}, `Campaign ${id}`),
+    state,
+    reason,
+    buttons,
+    h('p', {}, h('a', { href: `/api/campaigns/${enc(id)}/report?format=csv`, download: `${id}.csv` }, 'Report (CSV)')),
+    note,
+    h(
+      'section',
+      { 'aria-labelledby': 'h-waves' },
+      h('h2', { id: 'h-waves' }, 'Waves'),
+      scrollTable({}, head(['Wave', 'State', 'Devices', 'Succeeded', 'Failed', 'Failed share', 'Results']), waves),
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'h-camp-devices' },
+      h('h2', { id: 'h-camp-devices' }, 'Per device'),
+      scrollTable({}, head(['Device', 'Wave', 'Object', 'State', 'Result', 'Meaning']), devices),
+    ),
+  );
+  const names = (c) => new Map(c.waves.map((w) => [w.wave, w.name]));
+  const draw = (c) => {
+    state.textContent = `${c.gatewayId}, image ${c.image}: ${c.state}`;
+    state.dataset.state = c.state;
+    reason.textContent = c.reason ?? '';
+    const act = (action, label) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: async () => {
+            try {
+              await api('POST', `/api/campaigns/${enc(id)}/${action}`);
+              draw(await api('GET', `/api/campaigns/${enc(id)}`));
+              announce(`Campaign ${id}: ${action}`);
+            } catch (err) {
+              note.replaceChildren(errorText(err));
+            }
+          },
+        },
+        label,
+      );
+    buttons.replaceChildren(
+      ...(ctx.canAct
+        ? [
+            ['running', 'scheduled'].includes(c.state) ? act('pause', 'Pause') : '',
+            ['paused', 'halted', 'expired'].includes(c.state) ? act('resume', 'Resume') : '',
+            [...ACTIVE, 'halted'].includes(c.state) ? act('cancel', 'Cancel') : '',
+          ]
+        : []),
+    );
+    waves.replaceChildren(
+      ...c.waves.map((w) =>
+        h(
+          'tr',
+          { 'data-wave': w.name, 'data-state': w.state },
+          h('th', { scope: 'row' }, w.name),
+          h('td', { class: 'state' }, w.state),
+          h('td', {}, w.devices),
+          h('td', {}, w.succeeded),
+          h('td', {}, w.failed),
+          h('td', {}, `${Math.round(w.failureRatio * 100)}%`),
+          h(
+            'td',
+            {},
+            Object.entries(w.byResult)
+              .map(([k, n]) => `${k}: ${n}`)
+              .join('; '),
+          ),
+        ),
+      ),
+    );
+    const wn = names(c);
+    devices.replaceChildren(
+      ...c.results.map((r) =>
+        h(
+          'tr',
+          { 'data-device': r.deviceId, 'data-state': r.state },
+          h('th', { scope: 'row' }, r.deviceId),
+          h('td', {}, wn.get(r.wave) ?? r.wave),
+          h('td', {}, r.object ?? ''),
+          h('td', { class: 'state' }, r.state),
+          h('td', {}, r.resultCode ?? ''),
+          h('td', {}, r.meaning ?? ''),
+        ),
+      ),
+    );
+  };
+  // read again every second while it can still change
+  let stopped = false;
+  ctx.cleanup.push(() => {
+    stopped = true;
+  });
+  const poll = async () => {
+    let last = '';
+    for (;;) {
+      let c;
+      try {
+        c = await api('GET', `/api/campaigns/${enc(id)}`);
+      } catch (err) {
+        note.replaceChildren(errorText(err));
+        return;
+      }
+      if (stopped) return;
+      draw(c);
+      if (c.state !== last && !ACTIVE.includes(c.state)) announce(`Campaign ${id} ${c.state}${c.reason ? `: ${c.reason}` : ''}`);
+      last = c.state;
+      if (!ACTIVE.includes(c.state) && c.state !== 'halted') return;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (stopped) return;
+    }
+  };
+  void poll();
+}

@@ -1,0 +1,53 @@
+// A server, a gateway and DM devices with an image staged on the gateway as `fw2`, and a wait
+// on a campaign's row (campaign tests: test/gateway/campaigns.test.ts, test/cli/campaign.test.ts).
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+
+import type { CampaignRow } from '../../src/store/server.ts';
+import { GW_ID, startRig } from './gw-pair.ts';
+
+export const SIZE = 50_000;
+const bytes = randomBytes(SIZE);
+export const sha = createHash('sha256').update(bytes).digest('hex');
+
+export async function rig(t: Parameters<typeof startRig>[0], n: number) {
+  const r = await startRig(t, { images: true, devices: n });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(r.api + path, {
+      method,
+      ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, type: res.headers.get('content-type'), text, json: text.startsWith('{') ? JSON.parse(text) : undefined };
+  };
+  const up = await fetch(`${r.api}/images?name=fw&version=2.0`, {
+    method: 'POST',
+    body: bytes,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+  assert.equal(up.status, 201);
+  const ready = r.srv.alertOf('imageready');
+  assert.equal((await call('POST', `/gateways/${encodeURIComponent(GW_ID)}/images`, { image: sha, name: 'fw2' })).status, 202);
+  await ready;
+  const campaigns = r.srv.server.campaigns;
+  /** the campaign once `ok` holds for its row (checked now and on each change) */
+  const until = (id: string, ok: (c: CampaignRow) => boolean, ms = 30_000) =>
+    new Promise<CampaignRow>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        campaigns.events.off('change', check);
+        reject(new Error(`campaign ${id} did not get there within ${ms} ms`));
+      }, ms);
+      const check = async (changed?: string) => {
+        if (changed !== undefined && changed !== id) return;
+        const c = await r.srv.store.getCampaign(id);
+        if (c && ok(c)) {
+          clearTimeout(timer);
+          campaigns.events.off('change', check);
+          resolve(c);
+        }
+      };
+      campaigns.events.on('change', check);
+      void check();
+    });
+  return { ...r, call, until };
+}
