@@ -117,6 +117,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX distribution_devices_device ON distribution_devices(device_id);`,
   // where the other instances reach each one's DM endpoint (sessions forwarded to their owner)
   `ALTER TABLE server_instances ADD COLUMN dm_url TEXT;`,
+  // a LAN device's next server secret while it is being rotated (docs/security.md, Package#0 secrets)
+  `ALTER TABLE devices ADD COLUMN server_password_next TEXT;`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];

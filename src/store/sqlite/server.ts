@@ -97,6 +97,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE distribution_devices (
      distribution_id TEXT NOT NULL, device_id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (distribution_id, device_id));
    CREATE INDEX distribution_devices_device ON distribution_devices(device_id);`,
+  // a LAN device's next server secret while it is being rotated (docs/security.md, Package#0 secrets)
+  `ALTER TABLE devices ADD COLUMN server_password_next TEXT;`,
 ];
 
 /** free space below which a full store is still full (a few pages and their WAL frames) */
