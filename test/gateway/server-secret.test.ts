@@ -6,6 +6,7 @@ import { test } from 'node:test';
 
 import { DmDevice } from '../../src/client/device.ts';
 import { encodeNotification } from '../../src/protocol/index.ts';
+import { secretLeaf } from '../../src/gateway/server-secret.ts';
 import { readAccounts } from '../../src/tree/index.ts';
 import { lanDevice, startGateway, startServer } from '../support/gw-pair.ts';
 
@@ -111,4 +112,22 @@ test('a device enrolled on the shared secret is rotated: then only its own secre
   const session = devA.nextSession();
   await gw.gateway.lan.service.notify('IMEI:A');
   assert.equal((await session).end, 'done');
+});
+
+test('the secret rotated is the newest account for the gateway (the last listed), at its SRVCRED AppAuth', () => {
+  const listed = [
+    { uri: './DMAcc', data: undefined },
+    { uri: './DMAcc/gwmo/ServerID', data: 'gwmo-gateway' },
+    { uri: './DMAcc/gwmo/AppAuth/toclient/AAuthLevel', data: 'SRVCRED' },
+    { uri: './DMAcc/other/ServerID', data: 'srv' },
+    { uri: './DMAcc/other/AppAuth/a/AAuthLevel', data: 'SRVCRED' },
+    { uri: './DMAcc/gateway/ServerID', data: 'gwmo-gateway' },
+    { uri: './DMAcc/gateway/AppAuth/x/AAuthLevel', data: 'CLCRED' },
+    { uri: './DMAcc/gateway/AppAuth/y/AAuthLevel', data: 'SRVCRED' },
+  ];
+  assert.equal(secretLeaf(listed, 'gwmo-gateway'), './DMAcc/gateway/AppAuth/y/AAuthSecret');
+  assert.equal(secretLeaf(listed, 'srv'), './DMAcc/other/AppAuth/a/AAuthSecret');
+  // no SRVCRED in the newest account, or no account: nothing to rotate
+  assert.equal(secretLeaf(listed.slice(0, 7), 'gwmo-gateway'), undefined);
+  assert.equal(secretLeaf(listed, 'nobody'), undefined);
 });
