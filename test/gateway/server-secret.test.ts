@@ -6,7 +6,7 @@ import { test } from 'node:test';
 
 import { DmDevice } from '../../src/client/device.ts';
 import { encodeNotification } from '../../src/protocol/index.ts';
-import { secretLeaf } from '../../src/gateway/server-secret.ts';
+import { secretLeaf, WRITE_SECRET } from '../../src/gateway/server-secret.ts';
 import { readAccounts } from '../../src/tree/index.ts';
 import { lanDevice, startGateway, startServer } from '../support/gw-pair.ts';
 
@@ -130,4 +130,48 @@ test('the secret rotated is the newest account for the gateway (the last listed)
   // no SRVCRED in the newest account, or no account: nothing to rotate
   assert.equal(secretLeaf(listed.slice(0, 7), 'gwmo-gateway'), undefined);
   assert.equal(secretLeaf(listed, 'nobody'), undefined);
+});
+
+test('a rotation cut short either side: the device answers a Package#0 and its session proves which secret it holds', {
+  timeout: 30_000,
+}, async (t) => {
+  const { gw, device } = await rig(t);
+  const south = gw.south;
+  for (const [id, holds] of [
+    ['IMEI:NEW', 'next'],
+    ['IMEI:OLD', 'old'],
+  ] as const) {
+    const d = await device(id);
+    assert.equal((await d.session()).end, 'done');
+    const own = south.deviceNow(id)!.serverPassword!;
+    // the state a crash leaves: both secrets stored, the device holding one of them, its nonce lost
+    const other = `other-${id}`;
+    await south.changeAccount(id, holds === 'next' ? { serverPassword: other, serverPasswordNext: own } : { serverPasswordNext: other });
+    await south.changeAccount(id, { serverNonce: new Uint8Array([9, 9, 9, 9]) });
+    // holding the old one, the Replace never reached it: still queued (the queue is stored with the secrets)
+    if (holds === 'old')
+      await south.queueOperation(
+        {
+          id: `write-${id}`,
+          deviceId: id,
+          kind: 'Replace',
+          target: './DMAcc/gwmo/AppAuth/toclient/AAuthSecret',
+          data: other,
+          format: 'chr',
+          correlator: WRITE_SECRET,
+        },
+        Date.now(),
+      );
+    // something to run: the device answers it, and with it its verdict on the gateway's Cred
+    await south.queueOperation({ id: `get-${id}`, deviceId: id, kind: 'Get', target: './DevInfo/Mod' }, Date.now());
+    const session = d.nextSession();
+    // the first Package#0 (new secret, stale nonce) may be refused; the resync one goes keyed with both
+    await gw.gateway.lan.service.notify(id, 0, true);
+    assert.equal((await session).end, 'done', `${id} answers`);
+    assert.equal((await south.getOperation(`get-${id}`))?.status, 200);
+    const row = south.deviceNow(id)!;
+    assert.equal(row.serverPasswordNext, undefined, `${id}: proven, nothing pending`);
+    const held = readAccounts(d.tree).find((a) => a.serverId === 'gwmo-gateway')!.server!.secret;
+    assert.equal(row.serverPassword, held, `${id}: the gateway keeps what the device holds`);
+  }
 });
