@@ -55,7 +55,7 @@ test(`SIGKILL at ${KILLS} random points of secret rotations: every device answer
       );
       for (const d of round) await d.start();
       devices.push(...round);
-      const killed = new Promise<void>((fire) => (trip = { n: 1 + Math.floor(random() * 4 * PER_ROUND), fire }));
+      const killed = new Promise<void>((fire) => (trip = { n: 1 + Math.floor(random() * 3 * PER_ROUND), fire }));
       const broken = new Set<DmDevice>();
       const sessions = (async () => {
         for (const d of round) {
