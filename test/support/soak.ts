@@ -45,7 +45,7 @@ export interface RssSeries {
   readonly server: boolean;
   /** seconds since the run started, MB; heap (V8 heap used), external and arrayBuffers in MB from the
    * process's /metrics (servers and gateways; fleets have none) */
-  readonly samples: { at: number; mb: number; heap?: number; external?: number }[];
+  readonly samples: { at: number; mb: number; anon: number; heap?: number; external?: number }[];
   /** where its /metrics is, once known */
   metrics?: string;
 }
@@ -70,9 +70,13 @@ export interface SoakFigures {
 
 const HISTORY_ROWS = 'SELECT (SELECT count(*) FROM operations) + (SELECT count(*) FROM alerts) + (SELECT count(*) FROM device_jobs) AS n';
 
-const rssMb = (pid: number): number | undefined => {
+// VmRSS counts the pages of the node binary (126 MB, shared by every process) a process has
+// touched, which grow as more code paths run; RssAnon is the process's own memory
+const rssMb = (pid: number): { mb: number; anon: number } | undefined => {
   try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
+    return { mb: kb('VmRSS'), anon: kb('RssAnon') };
   } catch {
     return undefined; // gone (restarting)
   }
@@ -241,14 +245,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     const sample = async (): Promise<void> => {
       const at = now();
       for (const [p, series] of tracked) {
-        const mb = p.child.pid === undefined ? undefined : rssMb(p.child.pid);
-        if (mb === undefined) continue;
+        const rss = p.child.pid === undefined ? undefined : rssMb(p.child.pid);
+        if (rss === undefined) continue;
         const m = series.metrics ? await scrape(series.metrics).catch(() => undefined) : undefined;
         const heap = m?.('nodejs_heap_size_used_bytes');
         const external = m?.('nodejs_external_memory_bytes');
         series.samples.push({
           at,
-          mb,
+          ...rss,
           ...(heap === undefined ? {} : { heap: heap / 2 ** 20 }),
           ...(external === undefined ? {} : { external: external / 2 ** 20 }),
         });
