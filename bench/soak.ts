@@ -88,7 +88,7 @@ export async function main(args: string[]): Promise<void> {
     console.log(
       `rss ${s.label}: ${s.samples[0]?.mb.toFixed(0)} → ${s.samples.at(-1)?.mb.toFixed(0)} MB over ${life.toFixed(0)} s; after warm-up ${perHour.toFixed(1)} MB/h (${after.length} samples); anonymous ${after[0]?.anon.toFixed(0)} → ${after.at(-1)?.anon.toFixed(0)} MB, ${slope((x) => x.anon).toFixed(1)} MB/h` +
         (after.some((x) => x.heap !== undefined)
-          ? `; heap used ${slope((x) => x.heap).toFixed(1)} MB/h, floor by quarter ${floors.map((f) => f.toFixed(1)).join(' ')} MB; external ${after[0]?.external?.toFixed(1)} → ${after.at(-1)?.external?.toFixed(1)} MB, ${slope((x) => x.external).toFixed(1)} MB/h`
+          ? `; heap used ${slope((x) => x.heap).toFixed(1)} MB/h, floor by quarter ${floors.map((f) => f.toFixed(1)).join(' ')} MB; external ${after[0]?.external?.toFixed(1)} → ${after.findLast((x) => x.external !== undefined)?.external?.toFixed(1)} MB, ${slope((x) => x.external).toFixed(1)} MB/h`
           : ''),
     );
   }
