@@ -22,6 +22,8 @@ export async function main(args: string[]): Promise<void> {
       'lwm2m-gateways': { type: 'string', default: '1' },
       devices: { type: 'string', default: '20' },
       keep: { type: 'string', default: '60' },
+      // KEY=VALUE for every spawned process, e.g. --env NODE_OPTIONS=--max-old-space-size=64
+      env: { type: 'string', multiple: true, default: [] },
     },
   });
   const number = (name: string, v: string, min: number): number => {
@@ -34,6 +36,12 @@ export async function main(args: string[]): Promise<void> {
   const lwm2m = number('lwm2m-gateways', values['lwm2m-gateways'], 0);
   const devices = number('devices', values.devices, 1);
   const keep = number('keep', values.keep, 1);
+  const env: Record<string, string> = {};
+  for (const kv of values.env) {
+    const at = kv.indexOf('=');
+    if (at < 1) throw new Error(`--env ${kv}: KEY=VALUE`);
+    env[kv.slice(0, at)] = kv.slice(at + 1);
+  }
   const f = await runSoak({
     seconds: minutes * 60,
     gateways,
@@ -45,6 +53,7 @@ export async function main(args: string[]): Promise<void> {
     imageEvery: 20,
     sampleEvery: 5,
     log: (l) => console.log(l),
+    env,
   });
   console.log(
     `\n${gateways} DM + ${lwm2m} LwM2M gateways × ${devices} devices, 2 server instances on one PostgreSQL, ${f.seconds.toFixed(0)} s, ${f.rounds.length} rounds; restarted: ${f.restarts.join(', ')}`,
@@ -57,16 +66,30 @@ export async function main(args: string[]): Promise<void> {
   for (const s of f.rss) {
     const life = s.samples.length ? s.samples.at(-1)!.at - s.samples[0]!.at : 0;
     const after = s.samples.filter((x) => x.at >= s.samples[0]!.at + life / 4);
-    const line = fitLine(
-      after.map((x) => x.at / 3600),
-      after.map((x) => x.mb),
+    const slope = (pick: (x: (typeof after)[number]) => number | undefined): number => {
+      const xs = after.filter((x) => pick(x) !== undefined);
+      return (
+        fitLine(
+          xs.map((x) => x.at / 3600),
+          xs.map((x) => pick(x)!),
+        )?.slope ?? Number.NaN
+      );
+    };
+    const perHour = slope((x) => x.mb);
+    // the V8 heap's floor (its smallest sample in each quarter of the life after warm-up: close to
+    // the heap after a GC) and the external memory's trend tell garbage and native growth apart
+    const quarter = Math.ceil(after.length / 4);
+    const floors = [0, 1, 2, 3].map((k) =>
+      Math.min(...after.slice(k * quarter, (k + 1) * quarter).flatMap((x) => (x.heap === undefined ? [] : [x.heap]))),
     );
-    const perHour = line?.slope ?? Number.NaN;
     // an instance replaced by a restart is left out: its life ended inside its own warm-up
     const alive = !f.rss.some((t) => t.label === `${s.label} (restarted)`);
     if (s.server && alive && Number.isFinite(perHour)) worst = Math.max(worst, perHour);
     console.log(
-      `rss ${s.label}: ${s.samples[0]?.mb.toFixed(0)} → ${s.samples.at(-1)?.mb.toFixed(0)} MB over ${life.toFixed(0)} s; after warm-up ${perHour.toFixed(1)} MB/h (${after.length} samples)`,
+      `rss ${s.label}: ${s.samples[0]?.mb.toFixed(0)} → ${s.samples.at(-1)?.mb.toFixed(0)} MB over ${life.toFixed(0)} s; after warm-up ${perHour.toFixed(1)} MB/h (${after.length} samples); anonymous ${after[0]?.anon.toFixed(0)} → ${after.at(-1)?.anon.toFixed(0)} MB, ${slope((x) => x.anon).toFixed(1)} MB/h` +
+        (after.some((x) => x.heap !== undefined)
+          ? `; heap used ${slope((x) => x.heap).toFixed(1)} MB/h, floor by quarter ${floors.map((f) => f.toFixed(1)).join(' ')} MB; external ${after[0]?.external?.toFixed(1)} → ${after.findLast((x) => x.external !== undefined)?.external?.toFixed(1)} MB, ${slope((x) => x.external).toFixed(1)} MB/h`
+          : ''),
     );
   }
   const end = f.rows.at(-1)?.rows ?? 0;

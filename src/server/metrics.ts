@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 import type { ServerDeps, GenericAlert } from '../session/server/index.ts';
 import type { ServeCounters } from '../transport/http/files.ts';
@@ -53,6 +53,9 @@ export class DmMetrics {
   constructor(role: string, registry = new Registry()) {
     this.role = role;
     this.registry = registry;
+    // process_resident_memory_bytes, nodejs_heap_size_used_bytes, nodejs_external_memory_bytes…: a
+    // months-long process's memory is the first thing an operator (and the soak bench) watches
+    collectDefaultMetrics({ register: registry });
     const registers = [registry];
     this.started = new Counter({
       name: 'gwmo_dm_sessions_started_total',

@@ -41,6 +41,12 @@ test("a fanout moves the server's and the gateway's counters", async (t) => {
   assert.equal(s('gwmo_gateway_devices', { gateway: GW_ID }), 3, 'the server counts the devices the gateway announced');
 
   const g = await scrape(metricsOf(gw.gateway.lanUrl));
+  // the process's memory, for operators and the soak bench (prom-client's default metrics)
+  for (const series of [s, g]) {
+    assert.ok(series('process_resident_memory_bytes')! > 10e6, 'RSS is exposed');
+    assert.ok(series('nodejs_heap_size_used_bytes')! > 1e6, 'the JS heap is exposed');
+    assert.ok(series('nodejs_external_memory_bytes')! > 0, 'external memory is exposed');
+  }
   assert.equal(g('gwmo_devices_attached', { gateway: GW_ID }), 3);
   assert.equal(g('gwmo_fanout_device_results_total', { gateway: GW_ID }), 3);
   assert.equal(g('gwmo_fanout_jobs', { gateway: GW_ID, state: 'completed' }), 1);

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
+import { scrape } from './metrics.ts';
 import { freePort } from './ports.ts';
 import { startPostgres } from './postgres.ts';
 import { AUTH, GwmoProcess, type LogLine } from './process.ts';
@@ -34,14 +35,19 @@ export interface SoakOptions {
   /** RSS and history rows sampled this often (default 2 s) */
   readonly sampleEvery?: number;
   readonly log?: (line: string) => void;
+  /** environment for every spawned process, e.g. NODE_OPTIONS or MALLOC_ARENA_MAX (memory experiments) */
+  readonly env?: Record<string, string>;
 }
 
 export interface RssSeries {
   /** "server 0", "gateway 1", "fleet 2"; a restarted process starts a new series ("server 1 (restarted)") */
   readonly label: string;
   readonly server: boolean;
-  /** seconds since the run started, MB */
-  readonly samples: { at: number; mb: number }[];
+  /** seconds since the run started, MB; heap (V8 heap used), external and arrayBuffers in MB from the
+   * process's /metrics (servers and gateways; fleets have none) */
+  readonly samples: { at: number; mb: number; anon: number; heap?: number; external?: number }[];
+  /** where its /metrics is, once known */
+  metrics?: string;
 }
 
 export interface SoakFigures {
@@ -64,9 +70,13 @@ export interface SoakFigures {
 
 const HISTORY_ROWS = 'SELECT (SELECT count(*) FROM operations) + (SELECT count(*) FROM alerts) + (SELECT count(*) FROM device_jobs) AS n';
 
-const rssMb = (pid: number): number | undefined => {
+// VmRSS counts the pages of the node binary (126 MB, shared by every process) a process has
+// touched, which grow as more code paths run; RssAnon is the process's own memory
+const rssMb = (pid: number): { mb: number; anon: number } | undefined => {
   try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
+    return { mb: kb('VmRSS'), anon: kb('RssAnon') };
   } catch {
     return undefined; // gone (restarting)
   }
@@ -83,7 +93,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
   const rss: RssSeries[] = [];
   const tracked = new Map<GwmoProcess, RssSeries>();
   const spawn = (args: string[], label: string): GwmoProcess => {
-    const p = new GwmoProcess(args);
+    const p = new GwmoProcess(args, [], o.env);
     procs.add(p);
     const restarted = rss.some((s) => s.label === label);
     const series = { label: restarted ? `${label} (restarted)` : label, server: label.startsWith('server'), samples: [] };
@@ -94,8 +104,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
   const restart = async (p: GwmoProcess, args: string[], label: string, ready: (l: LogLine) => boolean): Promise<GwmoProcess> => {
     await p.stop();
     procs.delete(p);
+    const metrics = tracked.get(p)?.metrics;
     tracked.delete(p);
     const q = spawn(args, label);
+    if (metrics) tracked.get(q)!.metrics = metrics; // same ports after a restart
     await q.waitFor(ready, 30_000);
     return q;
   };
@@ -125,8 +137,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       ...retention,
     ];
     const servers = [spawn(serverArgs(0), 'server 0')];
+    tracked.get(servers[0]!)!.metrics = `http://127.0.0.1:${ports[0]}/metrics`;
     await servers[0]!.waitFor((l) => l.event === 'server.started', 30_000);
     servers.push(spawn(serverArgs(1), 'server 1')); // after the first: the first start creates the admin
+    tracked.get(servers[1]!)!.metrics = `http://127.0.0.1:${ports[1]}/metrics`;
     await servers[1]!.waitFor((l) => l.event === 'server.started', 30_000);
     client = new pg.Client({ connectionString: db });
     await client.connect();
@@ -182,6 +196,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       gateways.push(spawn(gwArgs(g), `gateway ${g}`));
       const up = await gateways[g]!.waitFor((l) => l.event === 'gateway.started', 30_000);
       lans.push(String(up['lan']));
+      tracked.get(gateways[g]!)!.metrics = String(up['lan']).replace(/\/dm$/, '/metrics');
       lanPorts[g] = Number(new URL(String(up['lan'])).port);
       if (isLw(g)) lwPorts[g] = Number(new URL(String(up['lwm2m'])).port);
     }
@@ -230,8 +245,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     const sample = async (): Promise<void> => {
       const at = now();
       for (const [p, series] of tracked) {
-        const mb = p.child.pid === undefined ? undefined : rssMb(p.child.pid);
-        if (mb !== undefined) series.samples.push({ at, mb });
+        const rss = p.child.pid === undefined ? undefined : rssMb(p.child.pid);
+        if (rss === undefined) continue;
+        const m = series.metrics ? await scrape(series.metrics).catch(() => undefined) : undefined;
+        const heap = m?.('nodejs_heap_size_used_bytes');
+        const external = m?.('nodejs_external_memory_bytes');
+        series.samples.push({
+          at,
+          ...rss,
+          ...(heap === undefined ? {} : { heap: heap / 2 ** 20 }),
+          ...(external === undefined ? {} : { external: external / 2 ** 20 }),
+        });
       }
       rows.push({ at, rows: Number((await client!.query(HISTORY_ROWS)).rows[0].n) });
     };
