@@ -11,8 +11,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 
 import { DmDevice } from '../../src/client/device.ts';
-import { DmHttpClient, type DmHttpMessage } from '../../src/transport/index.ts';
-import { gatewayArgs, imei, startFanout } from '../support/gateway-process.ts';
+import { crashRandom, gatewayArgs, Tripwire, imei, startFanout } from '../support/gateway-process.ts';
 import { lanDevice, startServer } from '../support/gw-pair.ts';
 import { freePort } from '../support/ports.ts';
 import { GwmoProcess } from '../support/process.ts';
@@ -24,23 +23,10 @@ test(`SIGKILL at ${KILLS} random points of device sessions: every device answers
   const dir = await mkdtemp(join(tmpdir(), 'gwmo-crash-nonce-'));
   const srv = await startServer();
   const args = gatewayArgs(srv.url, await freePort(), dir);
-  let seed = Number(process.env['GWMO_CRASH_SEED'] ?? Date.now() % 100_000);
-  console.log(`seed ${seed}`);
-  const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const random = crashRandom();
   // the devices' messages go through one client that fires the kill as the n-th message of a fanout
   // leaves: the device has stored what it sent (in its second message of a session, the new nonce
   // for the gateway's Cred), the gateway may never handle it
-  let trip: { n: number; fire: () => void } | undefined;
-  class Tripwire extends DmHttpClient {
-    override post(url: string, message: DmHttpMessage): Promise<DmHttpMessage> {
-      const sent = super.post(url, message);
-      if (trip && --trip.n === 0) {
-        trip.fire();
-        trip = undefined;
-      }
-      return sent;
-    }
-  }
   const http = new Tripwire({ retries: 0 });
   let gateway = new GwmoProcess(args);
   let devices: DmDevice[] = [];
@@ -55,10 +41,10 @@ test(`SIGKILL at ${KILLS} random points of device sessions: every device answers
     const ids = devices.map((_, i) => imei(i));
     for (let k = 0; k < KILLS; k++) {
       // a fanout, and the gateway killed as the n-th of its devices' messages leaves
-      const killed = new Promise<void>((fire) => (trip = { n: 1 + Math.floor(random() * 2 * DEVICES), fire }));
+      const killed = http.arm(1 + Math.floor(random() * 2 * DEVICES));
       const cut = await startFanout(srv, `cut${k}`, ids, get, { Timeout: '10', Retries: '0' });
       await Promise.race([killed, srv.alertOf('resultaggregation', 30_000, cut)]);
-      trip = undefined;
+      http.disarm();
       const dead = once(gateway.child, 'exit');
       gateway.child.kill('SIGKILL');
       await dead;

@@ -12,8 +12,7 @@ import { test } from 'node:test';
 
 import { DmDevice } from '../../src/client/device.ts';
 import { readAccounts } from '../../src/tree/index.ts';
-import { DmHttpClient, type DmHttpMessage } from '../../src/transport/index.ts';
-import { gatewayArgs, imei, startFanout } from '../support/gateway-process.ts';
+import { crashRandom, gatewayArgs, Tripwire, imei, startFanout } from '../support/gateway-process.ts';
 import { lanDevice, startServer } from '../support/gw-pair.ts';
 import { freePort } from '../support/ports.ts';
 import { GwmoProcess } from '../support/process.ts';
@@ -25,22 +24,9 @@ test(`SIGKILL at ${KILLS} random points of secret rotations: every device answer
   const dir = await mkdtemp(join(tmpdir(), 'gwmo-crash-secret-'));
   const srv = await startServer();
   const args = gatewayArgs(srv.url, await freePort(), dir);
-  let seed = Number(process.env['GWMO_CRASH_SEED'] ?? Date.now() % 100_000);
-  console.log(`seed ${seed}`);
-  const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const random = crashRandom();
   // the kill fires as the n-th device message leaves: the device has acted on what came before
   // (a Replace of its secret, say), the gateway may never store its answer
-  let trip: { n: number; fire: () => void } | undefined;
-  class Tripwire extends DmHttpClient {
-    override post(url: string, message: DmHttpMessage): Promise<DmHttpMessage> {
-      const sent = super.post(url, message);
-      if (trip && --trip.n === 0) {
-        trip.fire();
-        trip = undefined;
-      }
-      return sent;
-    }
-  }
   const http = new Tripwire({ retries: 0 });
   let gateway = new GwmoProcess(args);
   const devices: DmDevice[] = [];
@@ -55,7 +41,7 @@ test(`SIGKILL at ${KILLS} random points of secret rotations: every device answer
       );
       for (const d of round) await d.start();
       devices.push(...round);
-      const killed = new Promise<void>((fire) => (trip = { n: 1 + Math.floor(random() * 3 * PER_ROUND), fire }));
+      const killed = http.arm(1 + Math.floor(random() * 3 * PER_ROUND));
       const broken = new Set<DmDevice>();
       const sessions = (async () => {
         for (const d of round) {
@@ -64,7 +50,7 @@ test(`SIGKILL at ${KILLS} random points of secret rotations: every device answer
         }
       })();
       await Promise.race([killed, sessions]);
-      trip = undefined;
+      http.disarm();
       const dead = once(gateway.child, 'exit');
       gateway.child.kill('SIGKILL');
       await dead;

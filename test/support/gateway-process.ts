@@ -1,6 +1,7 @@
 // A gateway run as its own process (so a test can SIGKILL it) against an in-process server, and a
 // fanout started through that server.
 import { encodeFragment, type Command } from '../../src/protocol/index.ts';
+import { DmHttpClient, type DmHttpMessage } from '../../src/transport/index.ts';
 import { GW_ID, type startServer } from './gw-pair.ts';
 
 /** `gwmo gateway` arguments for the test pair's server, a fixed LAN port and a data folder. */
@@ -71,4 +72,34 @@ export async function startFanout(
   const [start] = await srv.server.service.settle([ops[ops.length - 1]!.id], 20_000);
   if (start!.status !== 202) throw new Error(`fanout ${name} did not start: ${start!.status}`);
   return (await srv.server.service.operation(ops[ops.length - 1]!.id)).correlator!;
+}
+
+/** A repeatable random sequence for kill points: the seed is GWMO_CRASH_SEED or the clock, printed so a failure can be replayed. */
+export function crashRandom(): () => number {
+  let seed = Number(process.env['GWMO_CRASH_SEED'] ?? Date.now() % 100_000);
+  console.log(`seed ${seed}`);
+  return () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+}
+
+/** Devices' HTTP that calls `fire` as the n-th message after `arm` leaves: the device has acted on what came before, the gateway may never handle it. */
+export class Tripwire extends DmHttpClient {
+  private trip: { n: number; fire: () => void } | undefined;
+
+  /** resolves when the n-th message from now has left */
+  arm(n: number): Promise<void> {
+    return new Promise<void>((fire) => (this.trip = { n, fire }));
+  }
+
+  disarm(): void {
+    this.trip = undefined;
+  }
+
+  override post(url: string, message: DmHttpMessage): Promise<DmHttpMessage> {
+    const sent = super.post(url, message);
+    if (this.trip && --this.trip.n === 0) {
+      this.trip.fire();
+      this.trip = undefined;
+    }
+    return sent;
+  }
 }
