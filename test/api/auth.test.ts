@@ -172,7 +172,8 @@ test('every path the OpenAPI document describes is routed behind authentication'
       .replace('{id}', 'x')
       .replace('{endDevice}', 'd')
       .replace('{group}', 'g')
-      .replace('{name}', 'nobody');
+      .replace('{name}', 'nobody')
+      .replace('{action}', 'pause');
     for (const m of Object.keys(ops)) {
       if (path === '/api/logout') continue; // would end the admin's token
       if (path.endsWith('/events')) {
