@@ -48,6 +48,8 @@ for (let i = 0; i < count; i += BATCH) {
 }
 console.log(`ready ${count}`);
 process.on('SIGINT', () => process.exit(0));
+// the bench that forked it was killed: its IPC channel closes, and the devices must not outlive it
+process.on('disconnect', () => process.exit(0));
 // the images bench asks for a baseline: `n` concurrent downloads of `url` with the devices' code
 process.on('message', (m: { download?: string; concurrent?: number } | 'cpu') => {
   if (m === 'cpu') {

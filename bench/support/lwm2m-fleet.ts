@@ -49,3 +49,5 @@ process.on('message', (m: { notify?: number }) => {
   }, 1000 / SLOTS);
 });
 process.on('SIGINT', () => process.exit(0));
+// the bench that forked it was killed: its IPC channel closes, and the devices must not outlive it
+process.on('disconnect', () => process.exit(0));

@@ -20,13 +20,20 @@ export async function startShards(server: string, first: number, count: number):
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     // one after the other: registering is the gateway's work, and shards at once only compete for it
-    const addresses = await new Promise<string[]>((resolve, reject) => {
-      child.once('message', (m: { addresses?: string[] }) =>
-        m.addresses ? resolve(m.addresses) : reject(new Error('fleet: no addresses')),
-      );
-      child.once('exit', (code) => reject(new Error(`a fleet shard exited with ${code}`)));
-    });
-    shards.push({ child, addresses });
+    try {
+      const addresses = await new Promise<string[]>((resolve, reject) => {
+        child.once('message', (m: { addresses?: string[] }) =>
+          m.addresses ? resolve(m.addresses) : reject(new Error('fleet: no addresses')),
+        );
+        child.once('exit', (code) => reject(new Error(`a fleet shard exited with ${code}`)));
+      });
+      shards.push({ child, addresses });
+    } catch (err) {
+      // the shards already up would outlive the bench (their sockets keep them running)
+      child.kill('SIGINT');
+      stopShards(shards);
+      throw err;
+    }
   }
   return shards;
 }
