@@ -37,4 +37,5 @@ export const Notes = {
   overMaxObj: (size: number, max: number): string => `the value is ${size} bytes; the device takes objects of at most ${max} (MaxObjSize)`,
   noLargeObjects: (size: number, maxMsg: number, why: 'profile' | 'device'): string =>
     `the value is ${size} bytes, more than one message of ${maxMsg} bytes holds, and ${why === 'device' ? 'the device does not support large objects (DevDetail/LrgObj false)' : 'the session profile allows no large objects'}: nothing was sent`,
+  notRepresentable: (encoding: string, why: string): string => `not sent: the device's session is ${encoding.toUpperCase()} and ${why}`,
 } as const;

@@ -7,6 +7,8 @@ import {
   type ItemData,
   type Message,
   type Results,
+  MessageError,
+  MessageErrorCode,
   type Status,
   StatusCode,
   effectiveFormat,
@@ -470,7 +472,21 @@ export class ServerSession {
       const op = this.backlog[0]!;
       const flight: InFlight = { op, results: [] };
       const whole = commandFor(op, cmdId, undefined, explicitFormat);
-      if (fits(build([whole], true))) {
+      let fitsWhole: boolean;
+      try {
+        fitsWhole = fits(build([whole], true));
+      } catch (err) {
+        if (!(err instanceof MessageError && err.code === MessageErrorCode.NotRepresentable)) throw err;
+        // one value this session's encoding cannot carry (binary in XML) must not end every session of the device
+        this.backlog.shift();
+        void this.deps.completeOperation(this.deviceId, op.id, {
+          status: StatusCode.UnsupportedMediaType,
+          note: Notes.notRepresentable(this.encoding, err.message),
+        });
+        this.completed++;
+        continue;
+      }
+      if (fitsWhole) {
         ops.push({ command: whole, flight });
         this.backlog.shift();
         cmdId++;
