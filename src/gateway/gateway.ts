@@ -167,9 +167,9 @@ export class DmGateway {
     this.lwm2mCredentials = new Lwm2mCredentials(gstore, log);
     // local keys (--lwm2m-psk-file): kept as the DM server's are, so rotation and bootstrap treat them alike
     for (const k of options.lwm2mPsks ?? []) {
-      this.lwm2mCredentials.create(k.endpoint);
-      if (this.lwm2mCredentials.update(k.endpoint, { identity: k.identity, key: k.key }) === 'taken')
-        throw new Error(`LwM2M PSK identity ${JSON.stringify(k.identity)} is another endpoint's`);
+      const r = this.lwm2mCredentials.seedLocal(k.endpoint, { identity: k.identity, key: k.key });
+      if (r === 'taken') throw new Error(`LwM2M PSK identity ${JSON.stringify(k.identity)} is another endpoint's`);
+      if (r === 'kept') log('lwm2m.psk-file.kept', { endpoint: k.endpoint, reason: 'the DM server has set this endpoint key since' });
     }
     this.pruner = new Pruner({
       steps: gatewaySteps(gstore, south, this.config),

@@ -24,6 +24,8 @@ export interface Lwm2mCredential {
   readonly bootstrap?: Psk;
   /** HLF-006's counterpart: bootstrap the device to this LwM2M server instead of this gateway */
   readonly serverUri?: string;
+  /** the PSK came from --lwm2m-psk-file: a later start may change it; once the DM server sets it, the server's stays */
+  readonly local?: boolean;
 }
 
 /** What a secured listener needs to finish a PSK handshake (RFC 4279 §2) and bind the peer to an endpoint. */
@@ -97,7 +99,9 @@ export class Lwm2mCredentials {
       key !== undefined && map.has(key) && map.get(key) !== endpoint;
     if (holder(this.byIdentity, patch.identity) || holder(this.byBootstrapIdentity, patch.bootstrap?.identity)) return 'taken';
     if (holder(this.byPublicKey, patch.publicKey)) return 'taken';
-    let next: Lwm2mCredential = { ...c };
+    // the DM server's word from now on: a restart with --lwm2m-psk-file no longer sets this endpoint's key back
+    const { local: _local, ...rest } = c;
+    let next: Lwm2mCredential = rest;
     if (patch.identity !== undefined || patch.key !== undefined) {
       const psk = { identity: patch.identity ?? c.psk?.identity ?? '', key: patch.key ?? c.psk?.key ?? '' };
       // a key replaced before the device used it is gone for good: only the pair in use is kept as previous
@@ -118,6 +122,19 @@ export class Lwm2mCredentials {
     this.unindex(c);
     this.save(next);
     return 'ok';
+  }
+
+  /**
+   * A --lwm2m-psk-file line at start: sets the key unless the DM server has set this endpoint's PSK
+   * since ('kept': the file is older than the server's rotation, and would undo it at every restart).
+   */
+  seedLocal(endpoint: string, psk: Psk): 'ok' | 'taken' | 'kept' {
+    const c = this.entries.get(endpoint);
+    if (c?.psk && c.local !== true) return 'kept';
+    this.create(endpoint);
+    const r = this.update(endpoint, psk);
+    if (r === 'ok') this.save({ ...this.entries.get(endpoint)!, local: true });
+    return r === 'missing' ? 'taken' : r;
   }
 
   remove(endpoint: string): boolean {
