@@ -131,9 +131,10 @@ export class Lwm2mCredentials {
   seedLocal(endpoint: string, psk: Psk): 'ok' | 'taken' | 'kept' {
     const c = this.entries.get(endpoint);
     if (c?.psk && c.local !== true) return 'kept';
-    this.create(endpoint);
+    const created = this.create(endpoint);
     const r = this.update(endpoint, psk);
     if (r === 'ok') this.save({ ...this.entries.get(endpoint)!, local: true });
+    else if (created) this.remove(endpoint);
     return r === 'missing' ? 'taken' : r;
   }
 

@@ -20,6 +20,7 @@ test('a start with the file again keeps the key the DM server rotated to; a file
   let store = start();
   assert.equal(new Lwm2mCredentials(store).seedLocal('ep-1', FILE_KEY), 'ok');
   assert.equal(new Lwm2mCredentials(store).seedLocal('ep-2', FILE_KEY), 'taken', 'one identity, one endpoint');
+  assert.equal(new Lwm2mCredentials(store).get('ep-2'), undefined, 'and no empty entry left behind');
   // the DM server rotates ep-1 (./GwMO/LwM2MCredentials/ep-1/SecretKey) and the device proves it
   const creds = new Lwm2mCredentials(store);
   assert.equal(creds.update('ep-1', { key: 'ffeeddccbbaa99887766554433221100' }), 'ok');
