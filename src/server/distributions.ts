@@ -173,12 +173,36 @@ export class Distributions {
    * behind, one distribution per gateway, each under the name the image is staged with there.
    */
   async startAcross(spec: Omit<DistributionSpec, 'groups'> & { image: string }, waitMs: number): Promise<DistributionView[]> {
-    const image = await this.gateways.images?.get(spec.image);
-    if (!image) throw new ServiceError(404, `no image "${spec.image}" on this server; upload it with POST /api/images`);
+    const image = await this.image(spec.image);
     if ((spec.devices ?? []).length === 0) throw new ServiceError(400, 'devices: a non-empty array of DeviceIDs is required');
+    const byGateway = await this.locate(spec.devices ?? []);
+    const stagedAs = await this.stagedNames(image, byGateway.keys(), waitMs);
+    const base = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
+    const out: DistributionView[] = [];
+    let n = 0;
+    for (const [gatewayId, devices] of byGateway)
+      out.push(
+        await this.start(
+          gatewayId,
+          { ...spec, image: stagedAs.get(gatewayId)!, devices, name: byGateway.size === 1 ? base : `${base}.${++n}` },
+          waitMs,
+        ),
+      );
+    return out;
+  }
+
+  /** An image uploaded to this server, by id (404 when there is none). */
+  async image(id: string): Promise<{ id: string; sha256: string }> {
+    const image = await this.gateways.images?.get(id);
+    if (!image) throw new ServiceError(404, `no image "${id}" on this server; upload it with POST /api/images`);
+    return image;
+  }
+
+  /** The devices grouped by the gateway each was last announced behind (404 naming those none has announced). */
+  async locate(devices: readonly string[]): Promise<Map<string, string[]>> {
     const byGateway = new Map<string, string[]>();
     const nowhere: string[] = [];
-    for (const d of spec.devices ?? []) {
+    for (const d of devices) {
       requireIdentifier(d, 'devices[]');
       const at = await this.store.getLocation(d);
       if (!at) nowhere.push(d);
@@ -193,9 +217,18 @@ export class Distributions {
         404,
         `no gateway has announced ${nowhere.slice(0, 5).join(', ')}${nowhere.length > 5 ? ` and ${nowhere.length - 5} more` : ''}`,
       );
+    return byGateway;
+  }
+
+  /**
+   * The name a server image has in each gateway's store: the entry of the gateway's Images MO
+   * naming this upload (or these bytes); 409 when one of them does not hold it (ready).
+   */
+  async stagedNames(image: { id: string; sha256: string }, gateways: Iterable<string>, waitMs: number): Promise<Map<string, string>> {
+    const want = [...gateways];
     // the name it has on each gateway: the entry of the gateway's Images MO naming this upload (or these bytes)
     const stagedAs = new Map<string, string>();
-    for (const g of byGateway.keys()) {
+    for (const g of want) {
       const held = await this.gateways.gatewayImages(g, waitMs);
       if (!held.done) throw new ServiceError(504, `gateway ${g} did not answer within the wait; try again`);
       const entries = Object.entries(held.value!).filter(([, e]) => typeof e === 'object' && typeof e['LocalURL'] === 'string');
@@ -204,24 +237,13 @@ export class Distributions {
         entries.find(([, e]) => typeof e === 'object' && e['Hash'] === `sha256:${image.sha256}`);
       if (named) stagedAs.set(g, named[0]);
     }
-    const missing = [...byGateway.keys()].filter((g) => !stagedAs.has(g));
+    const missing = [...want].filter((g) => !stagedAs.has(g));
     if (missing.length > 0)
       throw new ServiceError(
         409,
         `image ${image.id} is not staged (or not ready) on gateway ${missing.join(', ')}; stage it there first (POST /api/gateways/{gw}/images)`,
       );
-    const base = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
-    const out: DistributionView[] = [];
-    let n = 0;
-    for (const [gatewayId, devices] of byGateway)
-      out.push(
-        await this.start(
-          gatewayId,
-          { ...spec, image: stagedAs.get(gatewayId)!, devices, name: byGateway.size === 1 ? base : `${base}.${++n}` },
-          waitMs,
-        ),
-      );
-    return out;
+    return stagedAs;
   }
 
   async get(id: string): Promise<DistributionView> {

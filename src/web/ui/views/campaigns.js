@@ -28,11 +28,11 @@ export async function campaignsView(ctx) {
   const outcome = h('div', { role: 'status' });
   const input = (name, attrs = {}) => h('input', { name, ...attrs });
   const f = {
-    gateway: h(
-      'select',
-      { name: 'gateway' },
-      gateways.items.map((g) => h('option', { value: g.deviceId }, g.deviceId)),
-    ),
+    gateway: h('select', { name: 'gateway' }, [
+      ...gateways.items.map((g) => h('option', { value: g.deviceId }, g.deviceId)),
+      h('option', { value: '*' }, 'Across gateways (targets below)'),
+    ]),
+    targets: h('textarea', { name: 'targets', rows: 2, placeholder: 'GW:DEMO-1=IMEI:3500010,@meters (one gateway a line)' }),
     image: input('image', { required: true, placeholder: 'fw-2.0' }),
     groups: input('groups', { placeholder: 'meters' }),
     devices: h('textarea', { name: 'devices', rows: 2, placeholder: 'IMEI:3500010, demo1-lw0' }),
@@ -51,11 +51,24 @@ export async function campaignsView(ctx) {
             e.preventDefault();
             try {
               const canary = Number(f.canary.value);
+              const across = f.gateway.value === '*';
+              // a line of targets: a gateway (up to the first "="), its devices, and its @groups
+              const targets = f.targets.value
+                .split('\n')
+                .map((l) => l.trim())
+                .filter(Boolean)
+                .map((l) => {
+                  const items = split(l.slice(l.indexOf('=') + 1));
+                  return {
+                    gateway: l.slice(0, l.indexOf('=')).trim(),
+                    devices: items.filter((x) => !x.startsWith('@')),
+                    groups: items.filter((x) => x.startsWith('@')).map((x) => x.slice(1)),
+                  };
+                });
               const body = {
-                gateway: f.gateway.value,
+                ...(across ? { targets } : { gateway: f.gateway.value, groups: split(f.groups.value) }),
                 image: f.image.value,
                 devices: split(f.devices.value),
-                groups: split(f.groups.value),
                 ...(f.canary.value.trim() ? { canary: canary < 1 ? { share: canary } : { count: canary } } : {}),
                 ...(f.waves.value.trim()
                   ? { waves: f.waves.value.includes(',') ? split(f.waves.value).map(Number) : Number(f.waves.value) }
@@ -72,8 +85,9 @@ export async function campaignsView(ctx) {
           },
         },
         h('label', {}, 'Gateway', f.gateway),
-        h('label', {}, 'Image (its name there)', f.image),
+        h('label', {}, 'Image (its name there; across gateways its id)', f.image),
         h('label', {}, 'Groups', f.groups),
+        h('label', {}, 'Targets across gateways', f.targets),
         h('label', {}, 'Devices', f.devices),
         h('label', {}, 'Canary (count or share)', f.canary),
         h('label', {}, 'Waves (count or sizes)', f.waves),
