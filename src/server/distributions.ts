@@ -110,6 +110,11 @@ export class Distributions {
   private readonly known = new Map<string, 'fumo' | 'scomo'>();
   /** per running fanout: how many devices had finished when its results were last read for a live view */
   private readonly seen = new Map<string, number>();
+  /** distributions this process is starting (not a cut start for recover to take over) */
+  private readonly starting = new Set<string>();
+  /** fanouts the gateway was seen to hold (`<distribution>\n<fanout>`): not asked about again */
+  private readonly held = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     store: ServerStore,
@@ -126,6 +131,17 @@ export class Distributions {
 
   /** Starts a distribution on one gateway: resolves its devices and their objects, stores it, starts its fanouts. */
   async start(gatewayId: string, spec: DistributionSpec, waitMs: number): Promise<DistributionView> {
+    const name = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
+    const mine = !this.starting.has(name);
+    if (mine) this.starting.add(name);
+    try {
+      return await this.startOnce(gatewayId, { ...spec, name }, waitMs);
+    } finally {
+      if (mine) this.starting.delete(name);
+    }
+  }
+
+  private async startOnce(gatewayId: string, spec: DistributionSpec, waitMs: number): Promise<DistributionView> {
     const object = spec.object ?? 'auto';
     if (!['auto', 'fumo', 'scomo'].includes(object)) throw new ServiceError(400, 'object must be "auto", "fumo" or "scomo"');
     const id = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
@@ -155,8 +171,10 @@ export class Distributions {
       createdAt: now,
       updatedAt: now,
     };
-    // stored before any fanout starts: its alerts may come back before start returns
-    await this.store.putDistribution(dist);
+    // stored before any fanout starts: its alerts may come back before start returns; a start of
+    // the same name that got here first keeps it (the check above only spares the gateway's Gets)
+    if (!(await this.store.insertDistribution(dist)))
+      throw new ServiceError(409, `a distribution named "${id}" exists; choose another name`);
     await this.store.putDistributionDevices(rows);
     this.log('distribution.start', { id, gateway: gatewayId, devices: rows.length, object });
     if (dist.state === 'probing')
@@ -196,6 +214,73 @@ export class Distributions {
     const image = await this.gateways.images?.get(id);
     if (!image) throw new ServiceError(404, `no image "${id}" on this server; upload it with POST /api/images`);
     return image;
+  }
+
+  /**
+   * Looks for distributions whose start was cut (the server died after storing one and before its
+   * gateway held its fanouts), now and then every `ms`; see recover.
+   */
+  startTicking(ms: number, graceMs: number): void {
+    const tick = (): Promise<void> => this.recover(graceMs).catch((err) => this.log('distribution.error', { error: String(err) }));
+    void tick();
+    this.timer = setInterval(() => void tick(), ms);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /**
+   * Every distribution not done and unchanged for `graceMs` that no start in this process is
+   * working on: one stored without fanouts is started now; of one with fanouts, the gateway is asked
+   * (one Get, queued after any Add that may be on its way) for each fanout whose end it has not
+   * reported, and one it does not hold is started again under its name. Neither can reach a
+   * device twice: a fanout the gateway holds is left to run. docs/updates.md, Restarts.
+   */
+  async recover(graceMs: number, waitMs = 10_000): Promise<void> {
+    for (const d of await this.store.listDistributions({ limit: 1000 })) {
+      if (d.state === 'done' || this.starting.has(d.id) || this.now() - d.updatedAt < graceMs) continue;
+      const rows = await this.store.listDistributionDevices(d.id);
+      if (d.fanouts.length === 0) {
+        this.log('distribution.recover', { id: d.id, why: 'stored without a fanout' });
+        if (d.state === 'probing')
+          await this.probe(
+            d,
+            rows.filter((r) => !r.object && r.state === 'queued').map((r) => r.deviceId),
+          );
+        else await this.send(d, rows);
+        continue;
+      }
+      for (const f of d.fanouts) {
+        const key = `${d.id}\n${f.name}`;
+        if (f.done || f.ended || this.held.has(key)) continue;
+        const r = await this.gateways.run(d.gatewayId, [{ kind: 'Get', path: `./GwMO/Fanout/${f.name}/Progress/Done` }], waitMs);
+        if (!r.done) break; // a silent gateway: the next round asks again
+        if (r.operations[0]!.status !== 404) {
+          this.held.add(key);
+          continue;
+        }
+        this.log('distribution.recover', { id: d.id, fanout: f.name, why: 'the gateway does not hold it' });
+        const latest = (await this.store.getDistribution(d.id)) ?? d;
+        const rest = { ...latest, fanouts: latest.fanouts.filter((x) => x.name !== f.name) };
+        if (f.object === 'probe')
+          await this.probe(
+            rest,
+            rows.filter((r) => !r.object && r.state === 'queued').map((r) => r.deviceId),
+          );
+        else {
+          const again = rows
+            .filter(
+              (r) =>
+                (r.state === 'queued' || r.state === 'sent') && (r.object === f.object || (f.object === 'fumo' && r.object === 'lwm2m')),
+            )
+            .map((r) => ({ ...r, state: 'queued' as const }));
+          await this.send(rest, again);
+        }
+        break; // the row changed: the next round looks at its other fanouts
+      }
+    }
   }
 
   /** The devices grouped by the gateway each was last announced behind (404 naming those none has announced). */

@@ -228,6 +228,8 @@ export interface ServerStore {
   findDeviceJob(correlator: string): Promise<DeviceJobRow | undefined>;
 
   putDistribution(row: DistributionRow): Promise<void>;
+  /** creates the distribution unless one of its id exists: false then (two starts of one name, 409) */
+  insertDistribution(row: DistributionRow): Promise<boolean>;
   getDistribution(id: string): Promise<DistributionRow | undefined>;
   /** newest first */
   listDistributions(options: { gatewayId?: string; limit: number }): Promise<DistributionRow[]>;
