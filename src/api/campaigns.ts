@@ -24,6 +24,17 @@ export function campaignView(c: CampaignRow, waves?: CampaignReport['waves']): R
   };
 }
 
+/** the campaign with its waves, its counts and (full) each device's result */
+export async function campaignDetail(c: Campaigns, id: string, full: boolean): Promise<Record<string, unknown>> {
+  const r = await c.report(id);
+  return {
+    ...campaignView(r.campaign, r.waves),
+    byResult: r.byResult,
+    byGateway: r.gateways,
+    ...(full ? { results: r.devices } : {}),
+  };
+}
+
 function date(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
@@ -138,10 +149,10 @@ export function campaignRoutes(gw: GatewayService): Route[] {
       'GET',
       /^\/api\/campaigns\/([^/]+)$/,
       async (_q, res, [id]) => {
-        const r = await c().report(id!);
-        sendJson(res, 200, { ...campaignView(r.campaign, r.waves), byResult: r.byResult, byGateway: r.gateways, results: r.devices });
+        sendJson(res, 200, await campaignDetail(c(), id!, true));
       },
     ],
+
     [
       'POST',
       /^\/api\/campaigns\/([^/]+)\/(pause|resume|cancel)$/,

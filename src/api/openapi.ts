@@ -958,6 +958,14 @@ const document = {
         responses: { 200: { description: 'application/json or text/csv' }, 400: error, 404: error },
       },
     },
+    '/api/campaigns/{id}/events': {
+      get: {
+        summary:
+          "Server-sent events: `snapshot` (the campaign as GET gives it), `campaign` (the same without the per-device list, at each change), `device` (a device's row of one of its batches as it changes), `done` (done or cancelled: the campaign with every device's result)",
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'text/event-stream' }, 404: error },
+      },
+    },
     '/api/sessions': {
       get: {
         summary:

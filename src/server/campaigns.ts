@@ -92,6 +92,8 @@ const START_WAIT_MS = 30_000;
 export const batchName = (campaign: string, wave: number, batch: number, g?: number): string =>
   g === undefined ? `${campaign}.w${wave}.b${batch}` : `${campaign}.w${wave}.g${g}.b${batch}`;
 const BATCH = /^(.+)\.w(\d+)(?:\.g\d+)?\.b(\d+)$/;
+/** the campaign a distribution is a batch of, if it is one */
+export const campaignOfBatch = (distribution: string): string | undefined => BATCH.exec(distribution)?.[1];
 
 /** The campaign's gateways, each with the name the image has there (one for a campaign on one gateway). */
 export const gatewaysOf = (c: CampaignRow): readonly { id: string; image: string }[] => c.gateways ?? [{ id: c.gatewayId, image: c.image }];
@@ -210,8 +212,8 @@ export class Campaigns {
     this.log = log;
     this.events.setMaxListeners(0);
     distributions.events.on('end', (id: string) => {
-      const m = BATCH.exec(id);
-      if (m) void this.advance(m[1]!);
+      const c = campaignOfBatch(id);
+      if (c !== undefined) void this.advance(c);
     });
   }
 
@@ -460,6 +462,18 @@ export class Campaigns {
       });
       return false;
     }
+  }
+
+  /** The batches of the campaign's current wave that have started and not ended (what a live view reads). */
+  async running(id: string): Promise<string[]> {
+    const c = await this.get(id);
+    if (c.state !== 'running' || c.wave >= c.waves.length) return [];
+    const out: string[] = [];
+    for (const { name } of batches(c, c.wave)) {
+      const d = await this.store.getDistribution(name);
+      if (d && d.state !== 'done') out.push(name);
+    }
+    return out;
   }
 
   /** One wave's counts, from its batches' device rows. */
