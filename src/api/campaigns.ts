@@ -54,7 +54,9 @@ function target(t: Record<string, unknown>, i: number): CampaignTarget {
   if (typeof gateway !== 'string') throw new ApiError(400, `targets[${i}].gateway must be a gateway's DeviceID`);
   const devices = list('devices');
   const groups = list('groups');
-  return { gateway, ...(devices ? { devices } : {}), ...(groups ? { groups } : {}) };
+  const all = t['all'];
+  if (all !== undefined && typeof all !== 'boolean') throw new ApiError(400, `targets[${i}].all must be true or false`);
+  return { gateway, ...(devices ? { devices } : {}), ...(groups ? { groups } : {}), ...(all ? { all } : {}) };
 }
 
 function spec(b: Record<string, unknown>): CampaignSpec {

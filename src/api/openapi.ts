@@ -906,6 +906,7 @@ const document = {
                         gateway: { type: 'string' },
                         devices: { type: 'array', items: { type: 'string' } },
                         groups: { type: 'array', items: { type: 'string' } },
+                        all: { type: 'boolean', description: "every device of the gateway's inventory" },
                       },
                     },
                   },

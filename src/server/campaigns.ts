@@ -14,11 +14,13 @@ import type { CampaignRow, DistributionDeviceRow, ServerStore } from '../store/s
 import type { Distributions } from './distributions.ts';
 import { requireIdentifier, ServiceError } from './service.ts';
 
-/** Devices behind one gateway of a campaign across gateways: these, the groups' members, or both. */
+/** Devices behind one gateway of a campaign across gateways: these, the groups' members, or every one it has. */
 export interface CampaignTarget {
   readonly gateway: string;
   readonly devices?: readonly string[];
   readonly groups?: readonly string[];
+  /** every device of the gateway's inventory */
+  readonly all?: boolean;
 }
 
 export interface CampaignSpec {
@@ -184,7 +186,7 @@ function validate(spec: CampaignSpec): void {
   }
   (spec.targets ?? []).forEach((t, i) => {
     requireIdentifier(t.gateway, `targets[${i}].gateway`);
-    if (!t.devices?.length && !t.groups?.length) bad(`targets[${i}] needs "devices" and/or "groups"`);
+    if (!t.devices?.length && !t.groups?.length && t.all !== true) bad(`targets[${i}] needs "devices" and/or "groups", or "all": true`);
     (t.devices ?? []).forEach((d, k) => requireIdentifier(d, `targets[${i}].devices[${k}]`));
   });
 }
@@ -289,7 +291,8 @@ export class Campaigns {
       t.devices.push(...devices);
       t.groups.push(...groups);
     };
-    for (const t of spec.targets ?? []) add(t.gateway, t.devices ?? [], t.groups ?? []);
+    for (const t of spec.targets ?? [])
+      add(t.gateway, t.all ? await this.distributions.allDevices(t.gateway, START_WAIT_MS) : (t.devices ?? []), t.groups ?? []);
     if (spec.devices?.length) for (const [g, list] of await this.distributions.locate(spec.devices)) add(g, list, []);
     const staged = await this.distributions.stagedNames(image, wanted.keys(), START_WAIT_MS);
     const gateways: { id: string; image: string }[] = [];

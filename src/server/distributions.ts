@@ -398,6 +398,19 @@ export class Distributions {
     return out;
   }
 
+  /** Every device in the gateway's inventory (attached or not): the names of ./GwMO/DevInventory/Devices, decoded. */
+  async allDevices(gatewayId: string, waitMs: number): Promise<string[]> {
+    const r = await this.gateways.run(gatewayId, [{ kind: 'Get', path: `${INV}/Devices` }], waitMs);
+    if (!r.done) throw new ServiceError(504, `gateway ${gatewayId} did not answer within the wait; try again`);
+    const op = r.operations[0]!;
+    if (op.status !== 200) throw new ServiceError(502, `gateway ${gatewayId} answered ${op.status} to a Get of its inventory`);
+    const names = String(op.results?.[0]?.data ?? '')
+      .split('/')
+      .filter(Boolean);
+    if (names.length === 0) throw new ServiceError(409, `gateway ${gatewayId} has no devices`);
+    return names.map((n) => decodeURIComponent(n));
+  }
+
   /** Asks the DM devices whose object is not known which of ./FUMO and ./SCOMO their tree has. */
   private async probe(dist: DistributionRow, devices: readonly string[]): Promise<void> {
     const name = `${dist.id}.probe`;

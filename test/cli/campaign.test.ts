@@ -54,10 +54,10 @@ test('create, show, report --format csv; pause of a finished campaign and a bad 
   assert.match(bad.stderr.toString(), /^gwmo: --canary must be a number, not "some"\n$/);
 });
 
-test('create "*" with --target: a campaign across gateways; a bad --target is a one-line error', async (t) => {
+test('create "*" with --target GW=*: a campaign across gateways on all their devices; a bad --target is a one-line error', async (t) => {
   const r = await rig(t, 2);
   const cli = (args: string[]) => runCli(['campaign', ...args, '--api', r.api]);
-  const created = await cli(['create', '*', sha, '--name', 'far', '--object', 'fumo', '--target', `${GW_ID}=${dm(0)},${dm(1)}`]);
+  const created = await cli(['create', '*', sha, '--name', 'far', '--object', 'fumo', '--target', `${GW_ID}=*`]);
   assert.equal(created.code, 0, created.stderr);
   const shown = JSON.parse(created.stdout.toString());
   assert.equal(shown.gatewayId, '*');
@@ -67,7 +67,7 @@ test('create "*" with --target: a campaign across gateways; a bad --target is a 
   assert.deepEqual(report.gateways, [{ gateway: GW_ID, devices: 2, succeeded: 2, failed: 0, byResult: { '200 Successful': 2 } }]);
   const bad = await cli(['create', '*', sha, '--target', GW_ID]);
   assert.equal(bad.code, 2);
-  assert.equal(bad.stderr.toString(), `gwmo: --target must be GATEWAY=DEVICE,…,@GROUP, not "${GW_ID}"\n`);
+  assert.equal(bad.stderr.toString(), `gwmo: --target must be GATEWAY=DEVICE,…,@GROUP or GATEWAY=*, not "${GW_ID}"\n`);
   const mixed = await cli(['create', GW_ID, 'fw2', '--target', `${GW_ID}=${dm(0)}`]);
   assert.equal(mixed.code, 2);
   assert.match(mixed.stderr.toString(), /--target is for a campaign across gateways/);

@@ -17,7 +17,10 @@ export function registerCampaign(program: Command): void {
       .argument('<image>', "the image's name on the gateway (across gateways: the server's image id)")
       .option('--name <name>', "the campaign's name")
       .option('--device <id...>', 'target devices')
-      .option('--target <gw=ids...>', 'across gateways: a gateway and its devices and @groups, e.g. GW:B=IMEI:1,IMEI:2,@meters')
+      .option(
+        '--target <gw=ids...>',
+        'across gateways: a gateway and its devices and @groups (GW:B=IMEI:1,IMEI:2,@meters), or all its devices (GW:B=*)',
+      )
       .option('--group <name...>', "target groups of the gateway's inventory")
       .option('--object <object>', 'auto, fumo or scomo (DM devices; LwM2M devices always get object 5)')
       .option('--canary <n|share>', 'the first wave: a count (5) or a share (0.05)')

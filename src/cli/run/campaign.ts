@@ -29,14 +29,15 @@ function num(v: string, flag: string): number {
   return n;
 }
 
-/** `GW:B=IMEI:1,IMEI:2,@meters`: a gateway (up to the first "="), its devices and its groups (@) */
-function target(v: string): { gateway: string; devices?: string[]; groups?: string[] } {
+/** `GW:B=IMEI:1,IMEI:2,@meters`: a gateway (up to the first "="), its devices and its groups (@); `GW:B=*`: all its devices */
+function target(v: string): { gateway: string; devices?: string[]; groups?: string[]; all?: true } {
   const eq = v.indexOf('=');
   const items = v
     .slice(eq + 1)
     .split(',')
     .filter(Boolean);
-  if (eq < 1 || items.length === 0) throw new CliError(`--target must be GATEWAY=DEVICE,…,@GROUP, not "${v}"`);
+  if (eq < 1 || items.length === 0) throw new CliError(`--target must be GATEWAY=DEVICE,…,@GROUP or GATEWAY=*, not "${v}"`);
+  if (items.length === 1 && items[0] === '*') return { gateway: v.slice(0, eq), all: true };
   const devices = items.filter((x) => !x.startsWith('@'));
   const groups = items.filter((x) => x.startsWith('@')).map((x) => x.slice(1));
   return { gateway: v.slice(0, eq), ...(devices.length ? { devices } : {}), ...(groups.length ? { groups } : {}) };

@@ -33,7 +33,7 @@ export async function campaignsView(ctx) {
       ...gateways.items.map((g) => h('option', { value: g.deviceId }, g.deviceId)),
       h('option', { value: '*' }, 'Across gateways (targets below)'),
     ]),
-    targets: h('textarea', { name: 'targets', rows: 2, placeholder: 'GW:DEMO-1=IMEI:3500010,@meters (one gateway a line)' }),
+    targets: h('textarea', { name: 'targets', rows: 2, placeholder: 'GW:DEMO-1=IMEI:3500010,@meters or GW:DEMO-2=* (one gateway a line)' }),
     image: input('image', { required: true, placeholder: 'fw-2.0' }),
     groups: input('groups', { placeholder: 'meters' }),
     devices: h('textarea', { name: 'devices', rows: 2, placeholder: 'IMEI:3500010, demo1-lw0' }),
@@ -60,6 +60,7 @@ export async function campaignsView(ctx) {
                 .filter(Boolean)
                 .map((l) => {
                   const items = split(l.slice(l.indexOf('=') + 1));
+                  if (items.length === 1 && items[0] === '*') return { gateway: l.slice(0, l.indexOf('=')).trim(), all: true };
                   return {
                     gateway: l.slice(0, l.indexOf('=')).trim(),
                     devices: items.filter((x) => !x.startsWith('@')),
