@@ -114,6 +114,8 @@ export class Distributions {
   private readonly starting = new Set<string>();
   /** fanouts the gateway was seen to hold (`<distribution>\n<fanout>`): not asked about again */
   private readonly held = new Set<string>();
+  /** a question about a fanout the gateway has not answered yet (its operation id): not asked twice */
+  private readonly asking = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -255,9 +257,17 @@ export class Distributions {
       for (const f of d.fanouts) {
         const key = `${d.id}\n${f.name}`;
         if (f.done || f.ended || this.held.has(key)) continue;
-        const r = await this.gateways.run(d.gatewayId, [{ kind: 'Get', path: `./GwMO/Fanout/${f.name}/Progress/Done` }], waitMs);
-        if (!r.done) break; // a silent gateway: the next round asks again
-        if (r.operations[0]!.status !== 404) {
+        // a gateway that did not answer is not asked again (its Get stays queued): the next round reads that Get
+        const pending = this.asking.get(key);
+        const op = pending
+          ? await this.store.getOperation(pending)
+          : (await this.gateways.run(d.gatewayId, [{ kind: 'Get', path: `./GwMO/Fanout/${f.name}/Progress/Done` }], waitMs)).operations[0];
+        if (!op || op.state === 'queued' || op.state === 'sent') {
+          if (op) this.asking.set(key, op.id);
+          break;
+        }
+        this.asking.delete(key);
+        if (op.status !== 404) {
           this.held.add(key);
           continue;
         }

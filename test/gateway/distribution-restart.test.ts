@@ -104,3 +104,31 @@ test('a start cut before the gateway took it is started by recover; a fresh one 
     [['cut-late.fumo', true]],
   );
 });
+
+test('a gateway that does not answer is asked about a cut start once, not once a round', async (t) => {
+  const r = await rig(t, 1);
+  const image = await r.srv.server.gateways.imageOnGateway(GW_ID, 'fw2', 10_000);
+  const long = Date.now() - 120_000;
+  await r.srv.store.putDistribution({
+    id: 'cut',
+    gatewayId: GW_ID,
+    image: 'fw2',
+    ...image,
+    object: 'fumo',
+    state: 'running',
+    fanouts: [{ name: 'cut.fumo', correlator: 'dist:cut:fumo', object: 'fumo', done: false }],
+    createdAt: long,
+    updatedAt: long,
+  });
+  await r.srv.store.putDistributionDevices([{ distributionId: 'cut', deviceId: dm(0), object: 'fumo', state: 'sent', updatedAt: long }]);
+  await r.gw.close(); // gone: its Get stays queued
+  const asked = async () =>
+    (await r.srv.store.listOperations(GW_ID, { state: 'queued' })).filter((o) => o.target === './GwMO/Fanout/cut.fumo/Progress/Done')
+      .length;
+  for (let round = 0; round < 3; round++) await r.srv.server.distributions.recover(60_000, 50);
+  assert.equal(await asked(), 1);
+  assert.deepEqual(
+    (await r.srv.store.getDistribution('cut'))?.fanouts.map((f) => f.name),
+    ['cut.fumo'],
+  );
+});
