@@ -21,13 +21,15 @@ export interface CampaignEventOptions {
 const FINAL: readonly CampaignRow['state'][] = ['done', 'cancelled'];
 
 export function campaignEventRoutes(gw: GatewayService, options: CampaignEventOptions = {}): Route[] {
+  // when each campaign's running batches were last read: many watchers cost the gateway one read a round
+  const lastRead = new Map<string, number>();
   return [
     [
       'GET',
       /^\/api\/campaigns\/([^/]+)\/events$/,
       async (req, res, [id]) => {
         if (!gw.campaigns) throw new ApiError(503, 'this server runs no campaigns');
-        await stream(req, res, gw.campaigns, gw.distributions, id!, options);
+        await stream(req, res, gw.campaigns, gw.distributions, id!, options, lastRead);
       },
     ],
   ];
@@ -39,7 +41,8 @@ async function stream(
   c: Campaigns,
   d: Distributions | undefined,
   id: string,
-  o: CampaignEventOptions = {},
+  o: CampaignEventOptions,
+  lastRead: Map<string, number>,
 ): Promise<void> {
   const first = await campaignDetail(c, id, true); // 404 as JSON, before the stream starts
   let n = 0;
@@ -90,11 +93,13 @@ async function stream(
         const now = await campaignDetail(c, id, false);
         send('campaign', now);
         if (FINAL.includes(now['state'] as CampaignRow['state'])) {
+          lastRead.delete(id);
           send('done', await campaignDetail(c, id, true));
           return;
         }
-      } else if (d) {
+      } else if (d && Date.now() - (lastRead.get(id) ?? 0) >= (o.pollMs ?? 1000)) {
         // while watched, the running batches' results are read as they come (their ends come by alert anyway)
+        lastRead.set(id, Date.now());
         for (const name of await c.running(id).catch(() => [])) await d.refresh(name).catch(() => undefined);
       }
     }
