@@ -328,6 +328,20 @@ test("a campaign on a group is started from its page, canary then waves, followe
   await admin.locator('tr[data-campaign] td', { hasText: 'webfw-1.0' }).first().waitFor();
 });
 
+test('a campaign across gateways is started from the form by the image id and a line of targets', async () => {
+  const image = (await api('GET', '/api/images')).json.items.find((i: any) => i.name === 'webfw');
+  await admin.getByRole('link', { name: 'Campaigns' }).click();
+  const form = admin.getByRole('form', { name: 'Start a campaign' });
+  await form.getByLabel(/^Gateway/).selectOption('*');
+  await form.getByLabel('Image (its name there)').fill(image.id);
+  await form.getByLabel(/^Targets across gateways/).fill('GW:DEMO-1=IMEI:3500010');
+  await form.getByRole('button', { name: 'Start campaign' }).click();
+  await admin.getByRole('heading', { level: 1, name: /^Campaign camp-/ }).waitFor();
+  await admin.locator('p.state[data-state="done"]').waitFor({ timeout: 60_000 });
+  assert.equal(await admin.locator('p.state').innerText(), `1 gateway, image ${image.id}: done`);
+  assert.deepEqual(await admin.locator('tr[data-gateway="GW:DEMO-1"] td').allInnerTexts(), ['1', '1', '0', '200 Successful: 1']);
+});
+
 test('a gateway shows a read-only status page on its LAN listener', async () => {
   const p = await page();
   await p.goto(statusPages[0]!);

@@ -170,7 +170,7 @@ export async function campaignView(ctx, id) {
   );
   const names = (c) => new Map(c.waves.map((w) => [w.wave, w.name]));
   const draw = (c) => {
-    const where = c.gateways ? `${c.gateways.length} gateways` : c.gatewayId;
+    const where = c.gateways ? `${c.gateways.length} gateway${c.gateways.length === 1 ? '' : 's'}` : c.gatewayId;
     state.textContent = `${where}, image ${c.image}: ${c.state}`;
     state.dataset.state = c.state;
     reason.textContent = c.reason ?? '';
