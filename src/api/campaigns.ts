@@ -1,7 +1,8 @@
 // REST routes for campaigns (src/server/campaigns.ts): create, list, each one with its waves'
-// progress, pause/resume/cancel, and the report per wave and per result code as JSON or CSV.
+// progress, pause/resume/cancel, and the report per wave, per gateway and per result code as JSON
+// or CSV.
 // docs/updates.md, Campaigns.
-import type { CampaignReport, CampaignSpec, Campaigns } from '../server/campaigns.ts';
+import type { CampaignReport, CampaignSpec, Campaigns, CampaignTarget } from '../server/campaigns.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { CampaignRow } from '../store/server.ts';
 import type { Route } from './gateways.ts';
@@ -11,7 +12,7 @@ const iso = (ms: number | undefined): string | undefined => (ms === undefined ? 
 
 /** A campaign as the API shows it: dates as ISO text, each wave's size instead of its device list. */
 export function campaignView(c: CampaignRow, waves?: CampaignReport['waves']): Record<string, unknown> {
-  const { waves: lists, notBefore, notAfter, createdAt, updatedAt, ...rest } = c;
+  const { waves: lists, notBefore, notAfter, createdAt, updatedAt, at: _at, ...rest } = c;
   return {
     ...rest,
     name: c.id,
@@ -23,11 +24,39 @@ export function campaignView(c: CampaignRow, waves?: CampaignReport['waves']): R
   };
 }
 
+/** the campaign with its waves, its counts and (full) each device's result */
+export async function campaignDetail(c: Campaigns, id: string, full: boolean): Promise<Record<string, unknown>> {
+  const r = await c.report(id);
+  return {
+    ...campaignView(r.campaign, r.waves),
+    byResult: r.byResult,
+    byGateway: r.gateways,
+    ...(full ? { results: r.devices } : {}),
+  };
+}
+
 function date(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
   if (!Number.isFinite(t)) throw new ApiError(400, `${name} must be an ISO 8601 date`);
   return t;
+}
+
+function target(t: Record<string, unknown>, i: number): CampaignTarget {
+  const list = (k: string): string[] | undefined => {
+    const v = t[k];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      throw new ApiError(400, `targets[${i}].${k} must be an array of strings`);
+    return v as string[];
+  };
+  const gateway = t['gateway'];
+  if (typeof gateway !== 'string') throw new ApiError(400, `targets[${i}].gateway must be a gateway's DeviceID`);
+  const devices = list('devices');
+  const groups = list('groups');
+  const all = t['all'];
+  if (all !== undefined && typeof all !== 'boolean') throw new ApiError(400, `targets[${i}].all must be true or false`);
+  return { gateway, ...(devices ? { devices } : {}), ...(groups ? { groups } : {}), ...(all ? { all } : {}) };
 }
 
 function spec(b: Record<string, unknown>): CampaignSpec {
@@ -50,11 +79,19 @@ function spec(b: Record<string, unknown>): CampaignSpec {
   const w = (window ?? {}) as Record<string, unknown>;
   const devices = list('devices');
   const groups = list('groups');
-  if (!devices?.length && !groups?.length) throw new ApiError(400, 'a campaign needs targets: "devices": [...] and/or "groups": [...]');
+  const targets = b['targets'];
+  if (targets !== undefined && (!Array.isArray(targets) || targets.some((t) => typeof t !== 'object' || t === null || Array.isArray(t))))
+    throw new ApiError(400, 'targets must be an array of {"gateway": id, "devices": [...], "groups": [...]}');
+  if (!devices?.length && !groups?.length && !targets?.length)
+    throw new ApiError(400, 'a campaign needs targets: "devices": [...] and/or "groups": [...], or "targets": [...] across gateways');
   const opt = <K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } => (v === undefined ? {} : ({ [k]: v } as { [P in K]: V }));
   const object = field(b, 'object', 'string');
   return {
-    gateway: field(b, 'gateway', 'string', true)!,
+    ...opt('gateway', field(b, 'gateway', 'string')),
+    ...opt(
+      'targets',
+      (targets as Record<string, unknown>[] | undefined)?.map((t, i) => target(t, i)),
+    ),
     image: field(b, 'image', 'string', true)!,
     ...opt('name', field(b, 'name', 'string')),
     ...opt('devices', devices),
@@ -70,7 +107,7 @@ function spec(b: Record<string, unknown>): CampaignSpec {
   };
 }
 
-const CSV_COLUMNS = ['wave', 'waveName', 'deviceId', 'object', 'state', 'status', 'resultCode', 'meaning'] as const;
+const CSV_COLUMNS = ['wave', 'waveName', 'deviceId', 'object', 'state', 'status', 'resultCode', 'meaning', 'gateway'] as const;
 const csvCell = (v: unknown): string => {
   const s = v === undefined ? '' : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
@@ -81,7 +118,9 @@ export function reportCsv(r: CampaignReport): string {
   const names = new Map(r.waves.map((w) => [w.wave, w.name]));
   const lines = [CSV_COLUMNS.join(',')];
   for (const d of r.devices)
-    lines.push([d.wave, names.get(d.wave), d.deviceId, d.object, d.state, d.status, d.resultCode, d.meaning].map(csvCell).join(','));
+    lines.push(
+      [d.wave, names.get(d.wave), d.deviceId, d.object, d.state, d.status, d.resultCode, d.meaning, d.gateway].map(csvCell).join(','),
+    );
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -112,10 +151,10 @@ export function campaignRoutes(gw: GatewayService): Route[] {
       'GET',
       /^\/api\/campaigns\/([^/]+)$/,
       async (_q, res, [id]) => {
-        const r = await c().report(id!);
-        sendJson(res, 200, { ...campaignView(r.campaign, r.waves), byResult: r.byResult, results: r.devices });
+        sendJson(res, 200, await campaignDetail(c(), id!, true));
       },
     ],
+
     [
       'POST',
       /^\/api\/campaigns\/([^/]+)\/(pause|resume|cancel)$/,
@@ -132,7 +171,13 @@ export function campaignRoutes(gw: GatewayService): Route[] {
         if (format !== 'json' && format !== 'csv') throw new ApiError(400, 'format must be "json" or "csv"');
         const r = await c().report(id!);
         if (format === 'json') {
-          sendJson(res, 200, { campaign: campaignView(r.campaign), waves: r.waves, byResult: r.byResult, devices: r.devices });
+          sendJson(res, 200, {
+            campaign: campaignView(r.campaign),
+            waves: r.waves,
+            byResult: r.byResult,
+            gateways: r.gateways,
+            devices: r.devices,
+          });
           return;
         }
         res.writeHead(200, {

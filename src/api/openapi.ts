@@ -884,18 +884,32 @@ const document = {
     '/api/campaigns': {
       post: {
         summary:
-          'Start a campaign: an image staged on a gateway rolled out to its devices (devices and/or groups) as a canary, then waves; a wave starts only when the previous one failed at most failureThreshold of its devices, else the campaign halts with its reason',
+          'Start a campaign: an image staged on a gateway rolled out to its devices (devices and/or groups) as a canary, then waves; a wave starts only when the previous one failed at most failureThreshold of its devices, else the campaign halts with its reason. Across gateways: no `gateway`, `image` the server image id (staged on each), `targets` (each gateway with devices and/or groups) and/or `devices` (found where they were last announced); the canary and waves take devices from each gateway in turn, perGatewayConcurrency holds per gateway',
         requestBody: {
           required: true,
           content: {
             'application/json': {
               schema: {
                 type: 'object',
-                required: ['gateway', 'image'],
+                required: ['image'],
                 properties: {
                   name: { type: 'string' },
-                  gateway: { type: 'string' },
-                  image: { type: 'string', description: "the image's name on the gateway" },
+                  gateway: { type: 'string', description: 'one gateway (without it: a campaign across gateways)' },
+                  image: { type: 'string', description: "the image's name on the gateway; across gateways the server's image id" },
+                  targets: {
+                    type: 'array',
+                    description: 'across gateways: each gateway with its target devices and/or groups',
+                    items: {
+                      type: 'object',
+                      required: ['gateway'],
+                      properties: {
+                        gateway: { type: 'string' },
+                        devices: { type: 'array', items: { type: 'string' } },
+                        groups: { type: 'array', items: { type: 'string' } },
+                        all: { type: 'boolean', description: "every device of the gateway's inventory" },
+                      },
+                    },
+                  },
                   devices: { type: 'array', items: { type: 'string' } },
                   groups: { type: 'array', items: { type: 'string' } },
                   object: { type: 'string', enum: ['auto', 'fumo', 'scomo'] },
@@ -937,12 +951,20 @@ const document = {
     },
     '/api/campaigns/{id}/report': {
       get: {
-        summary: 'The report per wave and per result code (JSON), or one line per device (CSV)',
+        summary: 'The report per wave, per gateway and per result code (JSON), or one line per device with its gateway (CSV)',
         parameters: [
           { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
           { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
         ],
         responses: { 200: { description: 'application/json or text/csv' }, 400: error, 404: error },
+      },
+    },
+    '/api/campaigns/{id}/events': {
+      get: {
+        summary:
+          "Server-sent events: `snapshot` (the campaign as GET gives it), `campaign` (the same without the per-device list, at each change), `device` (a device's row of one of its batches as it changes), `done` (done or cancelled: the campaign with every device's result)",
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'text/event-stream' }, 404: error },
       },
     },
     '/api/sessions': {

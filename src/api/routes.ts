@@ -12,6 +12,7 @@ import { observationRoutes } from './observations.ts';
 import { lwm2mCredentialRoutes } from './lwm2m-credentials.ts';
 import { distributionRoutes } from './distributions.ts';
 import { campaignRoutes } from './campaigns.ts';
+import { campaignEventRoutes } from './campaign-events.ts';
 import { imageRoutes } from './images.ts';
 import type { GatewayService } from '../server/gateways.ts';
 import type { DeviceJobs } from '../server/device-jobs.ts';
@@ -127,6 +128,7 @@ export function apiRoutes(
     ...(gateways ? imageRoutes(gateways) : []),
     ...(gateways ? distributionRoutes(gateways) : []),
     ...(gateways ? campaignRoutes(gateways) : []),
+    ...(gateways ? campaignEventRoutes(gateways) : []),
     ...(gateways ? observationRoutes(gateways) : []),
     ...(gateways ? lwm2mCredentialRoutes(gateways) : []),
     ...(gateways ? fanoutEventRoutes(gateways) : []),

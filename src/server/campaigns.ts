@@ -1,6 +1,8 @@
-// Campaigns: one image rolled out to a gateway's devices in stages, on top of distributions. The
-// canary (wave 0) goes first, then the waves; each wave goes in batches of at most the per-gateway
-// concurrency, each batch one distribution named `<campaign>.w<wave>.b<batch>`. A wave starts only
+// Campaigns: one image rolled out to devices behind one gateway or several, in stages, on top of
+// distributions. The canary (wave 0) goes first, then the waves; each wave goes, on each gateway, in
+// batches of at most the per-gateway concurrency, each batch one distribution named
+// `<campaign>.w<wave>.b<batch>` (across gateways `<campaign>.w<wave>.g<gateway>.b<batch>`, the
+// gateways' batches running side by side). A wave starts only
 // when the one before it ended with its failed share at or under the threshold; above it the
 // campaign halts and says why. Every step is derived from what the store holds (the campaign's row
 // and its batches' distributions), and a batch is started only when no distribution of its name
@@ -12,10 +14,23 @@ import type { CampaignRow, DistributionDeviceRow, ServerStore } from '../store/s
 import type { Distributions } from './distributions.ts';
 import { requireIdentifier, ServiceError } from './service.ts';
 
+/** Devices behind one gateway of a campaign across gateways: these, the groups' members, or every one it has. */
+export interface CampaignTarget {
+  readonly gateway: string;
+  readonly devices?: readonly string[];
+  readonly groups?: readonly string[];
+  /** every device of the gateway's inventory */
+  readonly all?: boolean;
+}
+
 export interface CampaignSpec {
   readonly name?: string;
-  readonly gateway: string;
+  /** one gateway: `image` is the name it has in that gateway's store */
+  readonly gateway?: string;
+  /** across gateways (no `gateway`): `image` is the server's image id, staged on each gateway */
+  readonly targets?: readonly CampaignTarget[];
   readonly image: string;
+  /** with `gateway`: its devices; without: devices wherever they were last announced */
   readonly devices?: readonly string[];
   readonly groups?: readonly string[];
   readonly object?: 'auto' | 'fumo' | 'scomo';
@@ -47,13 +62,24 @@ export interface WaveView {
   readonly byResult: Record<string, number>;
 }
 
+export interface GatewayView {
+  readonly gateway: string;
+  readonly devices: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly byResult: Record<string, number>;
+}
+
 export interface CampaignReport {
   readonly campaign: CampaignRow;
   readonly waves: readonly WaveView[];
   readonly byResult: Record<string, number>;
-  /** each device's row, with its wave; devices not started yet are `pending` */
+  /** each gateway's counts, in the campaign's order of gateways */
+  readonly gateways: readonly GatewayView[];
+  /** each device's row, with its wave and gateway; devices not started yet are `pending` */
   readonly devices: readonly (Pick<DistributionDeviceRow, 'deviceId' | 'object' | 'status' | 'resultCode' | 'meaning'> & {
     readonly wave: number;
+    readonly gateway: string;
     readonly state: DistributionDeviceRow['state'] | 'pending';
   })[];
 }
@@ -64,8 +90,40 @@ const DEFAULT_THRESHOLD = 0.1;
 const DEFAULT_CONCURRENCY = 100;
 const START_WAIT_MS = 30_000;
 
-export const batchName = (campaign: string, wave: number, batch: number): string => `${campaign}.w${wave}.b${batch}`;
-const BATCH = /^(.+)\.w(\d+)\.b(\d+)$/;
+/** a batch's distribution; `g` (the gateway's index) only in a campaign across gateways */
+export const batchName = (campaign: string, wave: number, batch: number, g?: number): string =>
+  g === undefined ? `${campaign}.w${wave}.b${batch}` : `${campaign}.w${wave}.g${g}.b${batch}`;
+const BATCH = /^(.+)\.w(\d+)(?:\.g\d+)?\.b(\d+)$/;
+/** the campaign a distribution is a batch of, if it is one */
+export const campaignOfBatch = (distribution: string): string | undefined => BATCH.exec(distribution)?.[1];
+
+/** The campaign's gateways, each with the name the image has there (one for a campaign on one gateway). */
+export const gatewaysOf = (c: CampaignRow): readonly { id: string; image: string }[] => c.gateways ?? [{ id: c.gatewayId, image: c.image }];
+
+/** A wave's devices per gateway (by index), in the wave's order. */
+function byGateway(c: CampaignRow, devices: readonly string[]): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (let g = 0; g < gatewaysOf(c).length; g++) out.set(g, []);
+  for (const d of devices) out.get(c.at?.[d] ?? 0)?.push(d);
+  return out;
+}
+
+/** one batch per `size` devices of each gateway's share of the wave */
+function batches(c: CampaignRow, w: number): { g: number; b: number; name: string; devices: string[] }[] {
+  const out: { g: number; b: number; name: string; devices: string[] }[] = [];
+  const size = c.perGatewayConcurrency;
+  for (const [g, list] of byGateway(c, c.waves[w]!))
+    for (let b = 0; b * size < list.length; b++)
+      out.push({ g, b, name: batchName(c.id, w, b, c.gateways ? g : undefined), devices: list.slice(b * size, (b + 1) * size) });
+  return out;
+}
+
+/** Devices of several gateways taken in turn, so that any first share of them spans as many gateways as it can. */
+export function interleave(lists: readonly (readonly string[])[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; lists.some((l) => i < l.length); i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
+  return out;
+}
 export const waveName = (c: Pick<CampaignRow, 'waves'>, w: number, hasCanary: boolean): string =>
   hasCanary ? (w === 0 ? 'canary' : `wave ${w}`) : `wave ${w + 1}`;
 
@@ -120,6 +178,17 @@ function validate(spec: CampaignSpec): void {
   if (spec.notBefore !== undefined && spec.notAfter !== undefined && spec.notAfter <= spec.notBefore)
     bad('window.notAfter must be after window.notBefore');
   (spec.devices ?? []).forEach((d, i) => requireIdentifier(d, `devices[${i}]`));
+  if (spec.gateway !== undefined && spec.targets !== undefined) bad('give "gateway" (one gateway) or "targets" (several), not both');
+  if (spec.gateway === undefined) {
+    if (spec.groups?.length) bad('groups are per gateway: give "gateway", or "targets": [{"gateway": …, "groups": [...]}]');
+    if (!spec.targets?.length && !spec.devices?.length)
+      bad('a campaign needs targets: "devices": [...], "groups": [...] or "targets": [...]');
+  }
+  (spec.targets ?? []).forEach((t, i) => {
+    requireIdentifier(t.gateway, `targets[${i}].gateway`);
+    if (!t.devices?.length && !t.groups?.length && t.all !== true) bad(`targets[${i}] needs "devices" and/or "groups", or "all": true`);
+    (t.devices ?? []).forEach((d, k) => requireIdentifier(d, `targets[${i}].devices[${k}]`));
+  });
 }
 
 export class Campaigns {
@@ -145,8 +214,8 @@ export class Campaigns {
     this.log = log;
     this.events.setMaxListeners(0);
     distributions.events.on('end', (id: string) => {
-      const m = BATCH.exec(id);
-      if (m) void this.advance(m[1]!);
+      const c = campaignOfBatch(id);
+      if (c !== undefined) void this.advance(c);
     });
   }
 
@@ -169,19 +238,26 @@ export class Campaigns {
     validate(spec);
     const id = spec.name ?? `camp-${randomUUID().slice(0, 8)}`;
     if (await this.store.getCampaign(id)) throw new ServiceError(409, `a campaign named "${id}" exists; choose another name`);
+    const where = spec.gateway === undefined ? await this.across(spec) : undefined;
     // every device once, in the order given: groups' members after the listed devices
-    const targets = await this.distributions.targets(
-      spec.gateway,
-      { image: spec.image, ...(spec.devices ? { devices: spec.devices } : {}), ...(spec.groups ? { groups: spec.groups } : {}) },
-      START_WAIT_MS,
-    );
-    const devices = [...new Set(targets.map((t) => t.deviceId))];
+    const devices = where?.devices ?? [
+      ...new Set(
+        (
+          await this.distributions.targets(
+            spec.gateway!,
+            { image: spec.image, ...(spec.devices ? { devices: spec.devices } : {}), ...(spec.groups ? { groups: spec.groups } : {}) },
+            START_WAIT_MS,
+          )
+        ).map((t) => t.deviceId),
+      ),
+    ];
     const now = this.now();
     const waves = planWaves(devices, spec);
     const row: CampaignRow = {
       id,
-      gatewayId: spec.gateway,
+      gatewayId: spec.gateway ?? '*',
       image: spec.image,
+      ...(where ? { gateways: where.gateways, at: where.at } : {}),
       object: spec.object ?? 'auto',
       state: spec.notBefore !== undefined && spec.notBefore > now ? 'scheduled' : 'running',
       waves: spec.canary ? waves : [[], ...waves],
@@ -195,9 +271,45 @@ export class Campaigns {
       updatedAt: now,
     };
     await this.store.putCampaign(row);
-    this.log('campaign.create', { id, gateway: row.gatewayId, devices: devices.length, waves: row.waves.length });
+    this.log('campaign.create', { id, gateways: gatewaysOf(row).map((g) => g.id), devices: devices.length, waves: row.waves.length });
     await this.advance(id);
     return (await this.store.getCampaign(id)) ?? row;
+  }
+
+  /**
+   * A campaign across gateways: each target's devices (or those located by the server), the name
+   * the image is staged under on each gateway, and the devices taken in turn from each gateway.
+   */
+  private async across(
+    spec: CampaignSpec,
+  ): Promise<{ gateways: { id: string; image: string }[]; at: Record<string, number>; devices: string[] }> {
+    const image = await this.distributions.image(spec.image);
+    const wanted = new Map<string, { devices: string[]; groups: string[] }>();
+    const add = (g: string, devices: readonly string[], groups: readonly string[]): void => {
+      const t = wanted.get(g) ?? { devices: [], groups: [] };
+      wanted.set(g, t);
+      t.devices.push(...devices);
+      t.groups.push(...groups);
+    };
+    for (const t of spec.targets ?? [])
+      add(t.gateway, t.all ? await this.distributions.allDevices(t.gateway, START_WAIT_MS) : (t.devices ?? []), t.groups ?? []);
+    if (spec.devices?.length) for (const [g, list] of await this.distributions.locate(spec.devices)) add(g, list, []);
+    const staged = await this.distributions.stagedNames(image, wanted.keys(), START_WAIT_MS);
+    const gateways: { id: string; image: string }[] = [];
+    const at: Record<string, number> = {};
+    const lists: string[][] = [];
+    for (const [g, t] of wanted) {
+      const found = await this.distributions.targets(
+        g,
+        { image: staged.get(g)!, ...(t.devices.length ? { devices: t.devices } : {}), ...(t.groups.length ? { groups: t.groups } : {}) },
+        START_WAIT_MS,
+      );
+      const mine = [...new Set(found.map((x) => x.deviceId))].filter((d) => at[d] === undefined);
+      for (const d of mine) at[d] = gateways.length;
+      gateways.push({ id: g, image: staged.get(g)! });
+      lists.push(mine);
+    }
+    return { gateways, at, devices: interleave(lists) };
   }
 
   async get(id: string): Promise<CampaignRow> {
@@ -277,33 +389,38 @@ export class Campaigns {
         this.log('campaign.done', { id });
         return;
       }
-      const devices = c.waves[c.wave]!;
-      const size = c.perGatewayConcurrency;
-      let ended = true;
-      for (let b = 0; b * size < devices.length; b++) {
-        const name = batchName(id, c.wave, b);
-        const dist = await this.store.getDistribution(name);
-        if (dist) {
-          if (dist.state === 'done') continue;
-          // its end reached the server (stored) but its results were not read yet: read them now
-          if (fromTick && dist.fanouts.some((f) => f.ended && !f.done)) await this.distributions.refresh(name);
-          return;
+      // on each gateway: its batch under way, or else its next one to start
+      const todo: { g: number; name: string; devices: string[] }[] = [];
+      const busy = new Set<number>();
+      let left = 0;
+      for (const batch of batches(c, c.wave)) {
+        if (busy.has(batch.g)) {
+          left += batch.devices.length; // after the one under way or about to start
+          continue;
         }
-        if (c.notAfter !== undefined && this.now() > c.notAfter) {
-          const left = devices.length - b * size + c.waves.slice(c.wave + 1).reduce((n, w) => n + w.length, 0);
-          await this.put({
-            ...c,
-            state: 'expired',
-            reason: `the window closed at ${new Date(c.notAfter).toISOString()} with ${left} devices not started`,
-            updatedAt: this.now(),
-          });
-          this.log('campaign.expired', { id, left });
-          return;
+        const dist = await this.store.getDistribution(batch.name);
+        if (dist?.state === 'done') continue;
+        busy.add(batch.g);
+        if (!dist) {
+          todo.push(batch);
+          left += batch.devices.length;
         }
-        await this.startBatch(c, name, devices.slice(b * size, (b + 1) * size));
-        ended = false;
-        break;
+        // its end reached the server (stored) but its results were not read yet: read them now
+        else if (fromTick && dist.fanouts.some((f) => f.ended && !f.done)) await this.distributions.refresh(batch.name);
       }
+      if (todo.length > 0 && c.notAfter !== undefined && this.now() > c.notAfter) {
+        left += c.waves.slice(c.wave + 1).reduce((n, w) => n + w.length, 0);
+        await this.put({
+          ...c,
+          state: 'expired',
+          reason: `the window closed at ${new Date(c.notAfter).toISOString()} with ${left} devices not started`,
+          updatedAt: this.now(),
+        });
+        this.log('campaign.expired', { id, left });
+        return;
+      }
+      for (const t of todo) if (!(await this.startBatch(c, t.g, t.name, t.devices))) return;
+      const ended = busy.size === 0;
       if (!ended) return;
       const w = await this.wave(c, c.wave);
       const hasCanary = c.waves[0]!.length > 0;
@@ -323,18 +440,21 @@ export class Campaigns {
     }
   }
 
-  private async startBatch(c: CampaignRow, name: string, devices: readonly string[]): Promise<void> {
+  /** false when the batch could not start and the campaign halted */
+  private async startBatch(c: CampaignRow, g: number, name: string, devices: readonly string[]): Promise<boolean> {
+    const gw = gatewaysOf(c)[g]!;
     try {
       await this.distributions.start(
-        c.gatewayId,
-        { name, image: c.image, devices, object: c.object, ...(c.timeout !== undefined ? { timeout: c.timeout } : {}) },
+        gw.id,
+        { name, image: gw.image, devices, object: c.object, ...(c.timeout !== undefined ? { timeout: c.timeout } : {}) },
         START_WAIT_MS,
       );
-      this.log('campaign.batch', { id: c.id, batch: name, devices: devices.length });
+      this.log('campaign.batch', { id: c.id, batch: name, gateway: gw.id, devices: devices.length });
+      return true;
     } catch (err) {
       const status = err instanceof ServiceError ? err.status : 500;
       // another instance started it first: it is ours all the same
-      if (status === 409 && (await this.store.getDistribution(name))) return;
+      if (status === 409 && (await this.store.getDistribution(name))) return true;
       // the gateway silent or the store down: the next tick tries again; anything else is for the operator
       if (status >= 500) throw err;
       await this.put({
@@ -343,7 +463,20 @@ export class Campaigns {
         reason: `${name} could not start: ${err instanceof Error ? err.message : String(err)}`,
         updatedAt: this.now(),
       });
+      return false;
     }
+  }
+
+  /** The batches of the campaign's current wave that have started and not ended (what a live view reads). */
+  async running(id: string): Promise<string[]> {
+    const c = await this.get(id);
+    if (c.state !== 'running' || c.wave >= c.waves.length) return [];
+    const out: string[] = [];
+    for (const { name } of batches(c, c.wave)) {
+      const d = await this.store.getDistribution(name);
+      if (d && d.state !== 'done') out.push(name);
+    }
+    return out;
   }
 
   /** One wave's counts, from its batches' device rows. */
@@ -377,9 +510,11 @@ export class Campaigns {
 
   private async waveRows(c: CampaignRow, w: number): Promise<DistributionDeviceRow[]> {
     const out: DistributionDeviceRow[] = [];
-    for (let b = 0; b * c.perGatewayConcurrency < c.waves[w]!.length; b++) {
-      const rows = await this.store.listDistributionDevices(batchName(c.id, w, b));
-      if (rows.length === 0) break;
+    const empty = new Set<number>(); // a gateway's batches start in order: none after one not started
+    for (const { g, name } of batches(c, w)) {
+      if (empty.has(g)) continue;
+      const rows = await this.store.listDistributionDevices(name);
+      if (rows.length === 0) empty.add(g);
       out.push(...rows);
     }
     return out;
@@ -390,6 +525,8 @@ export class Campaigns {
     const waves: WaveView[] = [];
     const devices: CampaignReport['devices'][number][] = [];
     const byResult: Record<string, number> = {};
+    const gws = gatewaysOf(c);
+    const perGateway = gws.map((g) => ({ gateway: g.id, devices: 0, succeeded: 0, failed: 0, byResult: {} as Record<string, number> }));
     for (let w = 0; w < c.waves.length; w++) {
       if (c.waves[w]!.length === 0) continue;
       const view = await this.wave(c, w);
@@ -398,8 +535,14 @@ export class Campaigns {
       const rows = new Map((await this.waveRows(c, w)).map((r) => [r.deviceId, r]));
       for (const d of c.waves[w]!) {
         const r = rows.get(d);
+        const g = perGateway[c.at?.[d] ?? 0]!;
+        g.devices++;
+        if (r?.state === 'succeeded') g.succeeded++;
+        if (r?.state === 'failed') g.failed++;
+        if (r?.state === 'succeeded' || r?.state === 'failed') g.byResult[resultKey(r)] = (g.byResult[resultKey(r)] ?? 0) + 1;
         devices.push({
           wave: w,
+          gateway: g.gateway,
           deviceId: d,
           state: r?.state ?? 'pending',
           ...(r?.object !== undefined ? { object: r.object } : {}),
@@ -409,7 +552,7 @@ export class Campaigns {
         });
       }
     }
-    return { campaign: c, waves, byResult, devices };
+    return { campaign: c, waves, byResult, gateways: perGateway, devices };
   }
 }
 

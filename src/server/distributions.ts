@@ -110,6 +110,13 @@ export class Distributions {
   private readonly known = new Map<string, 'fumo' | 'scomo'>();
   /** per running fanout: how many devices had finished when its results were last read for a live view */
   private readonly seen = new Map<string, number>();
+  /** distributions this process is starting (not a cut start for recover to take over) */
+  private readonly starting = new Set<string>();
+  /** fanouts the gateway was seen to hold (`<distribution>\n<fanout>`): not asked about again */
+  private readonly held = new Set<string>();
+  /** a question about a fanout the gateway has not answered yet (its operation id): not asked twice */
+  private readonly asking = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     store: ServerStore,
@@ -126,6 +133,17 @@ export class Distributions {
 
   /** Starts a distribution on one gateway: resolves its devices and their objects, stores it, starts its fanouts. */
   async start(gatewayId: string, spec: DistributionSpec, waitMs: number): Promise<DistributionView> {
+    const name = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
+    const mine = !this.starting.has(name);
+    if (mine) this.starting.add(name);
+    try {
+      return await this.startOnce(gatewayId, { ...spec, name }, waitMs);
+    } finally {
+      if (mine) this.starting.delete(name);
+    }
+  }
+
+  private async startOnce(gatewayId: string, spec: DistributionSpec, waitMs: number): Promise<DistributionView> {
     const object = spec.object ?? 'auto';
     if (!['auto', 'fumo', 'scomo'].includes(object)) throw new ServiceError(400, 'object must be "auto", "fumo" or "scomo"');
     const id = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
@@ -155,8 +173,10 @@ export class Distributions {
       createdAt: now,
       updatedAt: now,
     };
-    // stored before any fanout starts: its alerts may come back before start returns
-    await this.store.putDistribution(dist);
+    // stored before any fanout starts: its alerts may come back before start returns; a start of
+    // the same name that got here first keeps it (the check above only spares the gateway's Gets)
+    if (!(await this.store.insertDistribution(dist)))
+      throw new ServiceError(409, `a distribution named "${id}" exists; choose another name`);
     await this.store.putDistributionDevices(rows);
     this.log('distribution.start', { id, gateway: gatewayId, devices: rows.length, object });
     if (dist.state === 'probing')
@@ -173,12 +193,111 @@ export class Distributions {
    * behind, one distribution per gateway, each under the name the image is staged with there.
    */
   async startAcross(spec: Omit<DistributionSpec, 'groups'> & { image: string }, waitMs: number): Promise<DistributionView[]> {
-    const image = await this.gateways.images?.get(spec.image);
-    if (!image) throw new ServiceError(404, `no image "${spec.image}" on this server; upload it with POST /api/images`);
+    const image = await this.image(spec.image);
     if ((spec.devices ?? []).length === 0) throw new ServiceError(400, 'devices: a non-empty array of DeviceIDs is required');
+    const byGateway = await this.locate(spec.devices ?? []);
+    const stagedAs = await this.stagedNames(image, byGateway.keys(), waitMs);
+    const base = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
+    const out: DistributionView[] = [];
+    let n = 0;
+    for (const [gatewayId, devices] of byGateway)
+      out.push(
+        await this.start(
+          gatewayId,
+          { ...spec, image: stagedAs.get(gatewayId)!, devices, name: byGateway.size === 1 ? base : `${base}.${++n}` },
+          waitMs,
+        ),
+      );
+    return out;
+  }
+
+  /** An image uploaded to this server, by id (404 when there is none). */
+  async image(id: string): Promise<{ id: string; sha256: string }> {
+    const image = await this.gateways.images?.get(id);
+    if (!image) throw new ServiceError(404, `no image "${id}" on this server; upload it with POST /api/images`);
+    return image;
+  }
+
+  /**
+   * Looks for distributions whose start was cut (the server died after storing one and before its
+   * gateway held its fanouts), now and then every `ms`; see recover.
+   */
+  startTicking(ms: number, graceMs: number): void {
+    const tick = (): Promise<void> => this.recover(graceMs).catch((err) => this.log('distribution.error', { error: String(err) }));
+    void tick();
+    this.timer = setInterval(() => void tick(), ms);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /**
+   * Every distribution not done and unchanged for `graceMs` that no start in this process is
+   * working on: one stored without fanouts is started now; of one with fanouts, the gateway is asked
+   * (one Get, queued after any Add that may be on its way) for each fanout whose end it has not
+   * reported, and one it does not hold is started again under its name. Neither can reach a
+   * device twice: a fanout the gateway holds is left to run. docs/updates.md, Restarts.
+   */
+  async recover(graceMs: number, waitMs = 10_000): Promise<void> {
+    for (const d of await this.store.listDistributions({ limit: 1000 })) {
+      if (d.state === 'done' || this.starting.has(d.id) || this.now() - d.updatedAt < graceMs) continue;
+      const rows = await this.store.listDistributionDevices(d.id);
+      if (d.fanouts.length === 0) {
+        this.log('distribution.recover', { id: d.id, why: 'stored without a fanout' });
+        if (d.state === 'probing')
+          await this.probe(
+            d,
+            rows.filter((r) => !r.object && r.state === 'queued').map((r) => r.deviceId),
+          );
+        else await this.send(d, rows);
+        continue;
+      }
+      for (const f of d.fanouts) {
+        const key = `${d.id}\n${f.name}`;
+        if (f.done || f.ended || this.held.has(key)) continue;
+        // a gateway that did not answer is not asked again (its Get stays queued): the next round reads that Get
+        const pending = this.asking.get(key);
+        const op = pending
+          ? await this.store.getOperation(pending)
+          : (await this.gateways.run(d.gatewayId, [{ kind: 'Get', path: `./GwMO/Fanout/${f.name}/Progress/Done` }], waitMs)).operations[0];
+        if (!op || op.state === 'queued' || op.state === 'sent') {
+          if (op) this.asking.set(key, op.id);
+          break;
+        }
+        this.asking.delete(key);
+        if (op.status !== 404) {
+          this.held.add(key);
+          continue;
+        }
+        this.log('distribution.recover', { id: d.id, fanout: f.name, why: 'the gateway does not hold it' });
+        const latest = (await this.store.getDistribution(d.id)) ?? d;
+        const rest = { ...latest, fanouts: latest.fanouts.filter((x) => x.name !== f.name) };
+        if (f.object === 'probe')
+          await this.probe(
+            rest,
+            rows.filter((r) => !r.object && r.state === 'queued').map((r) => r.deviceId),
+          );
+        else {
+          const again = rows
+            .filter(
+              (r) =>
+                (r.state === 'queued' || r.state === 'sent') && (r.object === f.object || (f.object === 'fumo' && r.object === 'lwm2m')),
+            )
+            .map((r) => ({ ...r, state: 'queued' as const }));
+          await this.send(rest, again);
+        }
+        break; // the row changed: the next round looks at its other fanouts
+      }
+    }
+  }
+
+  /** The devices grouped by the gateway each was last announced behind (404 naming those none has announced). */
+  async locate(devices: readonly string[]): Promise<Map<string, string[]>> {
     const byGateway = new Map<string, string[]>();
     const nowhere: string[] = [];
-    for (const d of spec.devices ?? []) {
+    for (const d of devices) {
       requireIdentifier(d, 'devices[]');
       const at = await this.store.getLocation(d);
       if (!at) nowhere.push(d);
@@ -193,9 +312,18 @@ export class Distributions {
         404,
         `no gateway has announced ${nowhere.slice(0, 5).join(', ')}${nowhere.length > 5 ? ` and ${nowhere.length - 5} more` : ''}`,
       );
+    return byGateway;
+  }
+
+  /**
+   * The name a server image has in each gateway's store: the entry of the gateway's Images MO
+   * naming this upload (or these bytes); 409 when one of them does not hold it (ready).
+   */
+  async stagedNames(image: { id: string; sha256: string }, gateways: Iterable<string>, waitMs: number): Promise<Map<string, string>> {
+    const want = [...gateways];
     // the name it has on each gateway: the entry of the gateway's Images MO naming this upload (or these bytes)
     const stagedAs = new Map<string, string>();
-    for (const g of byGateway.keys()) {
+    for (const g of want) {
       const held = await this.gateways.gatewayImages(g, waitMs);
       if (!held.done) throw new ServiceError(504, `gateway ${g} did not answer within the wait; try again`);
       const entries = Object.entries(held.value!).filter(([, e]) => typeof e === 'object' && typeof e['LocalURL'] === 'string');
@@ -204,24 +332,13 @@ export class Distributions {
         entries.find(([, e]) => typeof e === 'object' && e['Hash'] === `sha256:${image.sha256}`);
       if (named) stagedAs.set(g, named[0]);
     }
-    const missing = [...byGateway.keys()].filter((g) => !stagedAs.has(g));
+    const missing = [...want].filter((g) => !stagedAs.has(g));
     if (missing.length > 0)
       throw new ServiceError(
         409,
         `image ${image.id} is not staged (or not ready) on gateway ${missing.join(', ')}; stage it there first (POST /api/gateways/{gw}/images)`,
       );
-    const base = spec.name ?? `dist-${randomUUID().slice(0, 8)}`;
-    const out: DistributionView[] = [];
-    let n = 0;
-    for (const [gatewayId, devices] of byGateway)
-      out.push(
-        await this.start(
-          gatewayId,
-          { ...spec, image: stagedAs.get(gatewayId)!, devices, name: byGateway.size === 1 ? base : `${base}.${++n}` },
-          waitMs,
-        ),
-      );
-    return out;
+    return stagedAs;
   }
 
   async get(id: string): Promise<DistributionView> {
@@ -289,6 +406,19 @@ export class Distributions {
         `gateway ${gatewayId} has no device ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`,
       );
     return out;
+  }
+
+  /** Every device in the gateway's inventory (attached or not): the names of ./GwMO/DevInventory/Devices, decoded. */
+  async allDevices(gatewayId: string, waitMs: number): Promise<string[]> {
+    const r = await this.gateways.run(gatewayId, [{ kind: 'Get', path: `${INV}/Devices` }], waitMs);
+    if (!r.done) throw new ServiceError(504, `gateway ${gatewayId} did not answer within the wait; try again`);
+    const op = r.operations[0]!;
+    if (op.status !== 200) throw new ServiceError(502, `gateway ${gatewayId} answered ${op.status} to a Get of its inventory`);
+    const names = String(op.results?.[0]?.data ?? '')
+      .split('/')
+      .filter(Boolean);
+    if (names.length === 0) throw new ServiceError(409, `gateway ${gatewayId} has no devices`);
+    return names.map((n) => decodeURIComponent(n));
   }
 
   /** Asks the DM devices whose object is not known which of ./FUMO and ./SCOMO their tree has. */

@@ -43,6 +43,8 @@ export interface DmServerOptions {
   readonly notifyResyncMs?: number;
   /** how often running campaigns are stepped (windows, a restart's leftovers; default 5 s) */
   readonly campaignTickMs?: number;
+  /** a distribution not done and unchanged this long is checked for a cut start (default 60 s; src/server/distributions.ts recover) */
+  readonly distributionGraceMs?: number;
   /** operations per server package at most */
   readonly maxOpsPerPackage?: number;
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
@@ -290,6 +292,7 @@ export class DmServer {
     this.sweep = setInterval(() => void engine.expire(), every);
     this.sweep.unref();
     this.campaigns.startTicking(this.options.campaignTickMs ?? 5000);
+    this.distributions.startTicking(this.options.campaignTickMs ?? 5000, this.options.distributionGraceMs ?? 60_000);
     return this.url;
   }
 
@@ -316,6 +319,7 @@ export class DmServer {
   async stop(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
     this.campaigns.stop();
+    this.distributions.stop();
     this.service.notifyWatch.close();
     this.push?.close();
     await this.http?.close();

@@ -158,7 +158,7 @@ export interface DistributionRow {
   readonly updatedAt: number;
 }
 
-/** A staged rollout of one image to devices behind one gateway (src/server/campaigns.ts). */
+/** A staged rollout of one image to devices behind one gateway or several (src/server/campaigns.ts). */
 export interface CampaignRow {
   readonly id: string;
   readonly gatewayId: string;
@@ -178,6 +178,12 @@ export interface CampaignRow {
   readonly notBefore?: number;
   readonly notAfter?: number;
   readonly timeout?: number;
+  /**
+   * a campaign across gateways (`gatewayId` is then "*" and `image` the server's image id): each
+   * gateway with the name the image is staged under there, and each device's gateway (its index)
+   */
+  readonly gateways?: readonly { readonly id: string; readonly image: string }[];
+  readonly at?: Readonly<Record<string, number>>;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -222,6 +228,8 @@ export interface ServerStore {
   findDeviceJob(correlator: string): Promise<DeviceJobRow | undefined>;
 
   putDistribution(row: DistributionRow): Promise<void>;
+  /** creates the distribution unless one of its id exists: false then (two starts of one name, 409) */
+  insertDistribution(row: DistributionRow): Promise<boolean>;
   getDistribution(id: string): Promise<DistributionRow | undefined>;
   /** newest first */
   listDistributions(options: { gatewayId?: string; limit: number }): Promise<DistributionRow[]>;

@@ -40,10 +40,10 @@ test('a bad canary halts the campaign, says why, and no device after it is touch
   const csv = await r.call('GET', '/campaigns/bad/report?format=csv');
   assert.equal(csv.type, 'text/csv; charset=utf-8');
   assert.deepEqual(csv.text.split('\r\n').slice(0, 4), [
-    'wave,waveName,deviceId,object,state,status,resultCode,meaning',
-    `0,canary,${dm(0)},fumo,failed,500,402,Corrupted Firmware Update Package`,
-    `0,canary,${dm(1)},fumo,failed,500,402,Corrupted Firmware Update Package`,
-    `1,wave 1,${dm(2)},,pending,,,`,
+    'wave,waveName,deviceId,object,state,status,resultCode,meaning,gateway',
+    `0,canary,${dm(0)},fumo,failed,500,402,Corrupted Firmware Update Package,${GW_ID}`,
+    `0,canary,${dm(1)},fumo,failed,500,402,Corrupted Firmware Update Package,${GW_ID}`,
+    `1,wave 1,${dm(2)},,pending,,,,${GW_ID}`,
   ]);
   // a halted campaign can be cancelled, and then nothing more
   assert.equal((await r.call('POST', '/campaigns/bad/cancel')).json.state, 'cancelled');

@@ -319,10 +319,15 @@ export function serverStoreContract(backend: string, open: () => Promise<ServerS
     await s.putDistribution({ ...d, id: 'd0', createdAt: 1 });
     await s.putDistribution({ ...d, state: 'done', updatedAt: 9 });
     assert.deepEqual(await s.getDistribution('d1'), { ...d, state: 'done', updatedAt: 9 });
+    // a second start of one name does not replace the first
+    assert.equal(await s.insertDistribution({ ...d, image: 'other' }), false);
+    assert.equal((await s.getDistribution('d1'))?.image, 'fw2');
+    assert.equal(await s.insertDistribution({ ...d, id: 'd2', createdAt: 0 }), true);
+    assert.equal((await s.getDistribution('d2'))?.createdAt, 0);
     assert.equal(await s.getDistribution('nope'), undefined);
     assert.deepEqual(
       (await s.listDistributions({ limit: 10 })).map((x) => x.id),
-      ['d1', 'd0'],
+      ['d1', 'd0', 'd2'],
     );
     assert.deepEqual(await s.listDistributions({ gatewayId: 'other', limit: 10 }), []);
     const row = (deviceId: string, state: 'queued' | 'succeeded') => ({ distributionId: 'd1', deviceId, state, updatedAt: 5 });

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 
 import type { CampaignRow } from '../../src/store/server.ts';
-import { GW_ID, startRig } from './gw-pair.ts';
+import { GW_ID, type startGateway, startRig } from './gw-pair.ts';
 
 export const SIZE = 50_000;
 const bytes = randomBytes(SIZE);
 export const sha = createHash('sha256').update(bytes).digest('hex');
 
-export async function rig(t: Parameters<typeof startRig>[0], n: number) {
-  const r = await startRig(t, { images: true, devices: n });
+export async function rig(t: Parameters<typeof startRig>[0], n: number, gateway?: Parameters<typeof startGateway>[1]) {
+  const r = await startRig(t, { images: true, devices: n, ...(gateway ? { gateway } : {}) });
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(r.api + path, {
       method,

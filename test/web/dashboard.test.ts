@@ -277,9 +277,17 @@ test("a campaign on a group is started from its page, canary then waves, followe
   await form.getByLabel('Devices').fill('demo1-lw0');
   await form.getByLabel('Canary (count or share)').fill('1');
   await form.getByLabel('Waves (count or sizes)').fill('2');
+  // the page follows the campaign by its event stream, not by reading it again and again
+  const reads: string[] = [];
+  const onRequest = (q: { method(): string; url(): string }) => {
+    if (/\/api\/campaigns\/camp-[^/?]+(\/events)?$/.test(q.url())) reads.push(new URL(q.url()).pathname.replace(/camp-[^/]+/, 'ID'));
+  };
+  admin.on('request', onRequest);
   await form.getByRole('button', { name: 'Start campaign' }).click();
   await admin.getByRole('heading', { level: 1, name: /^Campaign camp-/ }).waitFor();
   await admin.locator('p.state[data-state="done"]').waitFor({ timeout: 60_000 });
+  admin.off('request', onRequest);
+  assert.deepEqual(reads, ['/api/campaigns/ID/events']);
   const waves = await admin
     .locator('tr[data-wave]')
     .evaluateAll((rows) =>
@@ -301,6 +309,12 @@ test("a campaign on a group is started from its page, canary then waves, followe
     '1',
     'Firmware updated successfully',
   ]);
+  assert.deepEqual(await admin.locator('tr[data-gateway="GW:DEMO-1"] td').allInnerTexts(), [
+    '3',
+    '3',
+    '0',
+    '1 Firmware updated successfully: 1; 200 Successful: 2',
+  ]);
   assert.match(
     (await admin.getByRole('link', { name: 'Report (CSV)' }).getAttribute('href')) ?? '',
     /^\/api\/campaigns\/camp-.*\/report\?format=csv$/,
@@ -312,6 +326,20 @@ test("a campaign on a group is started from its page, canary then waves, followe
   await shot(admin, 'campaign');
   await admin.getByRole('link', { name: 'Campaigns' }).click();
   await admin.locator('tr[data-campaign] td', { hasText: 'webfw-1.0' }).first().waitFor();
+});
+
+test('a campaign across gateways is started from the form by the image id and a line of targets', async () => {
+  const image = (await api('GET', '/api/images')).json.items.find((i: any) => i.name === 'webfw');
+  await admin.getByRole('link', { name: 'Campaigns' }).click();
+  const form = admin.getByRole('form', { name: 'Start a campaign' });
+  await form.getByLabel(/^Gateway/).selectOption('*');
+  await form.getByLabel('Image (its name there)').fill(image.id);
+  await form.getByLabel(/^Targets across gateways/).fill('GW:DEMO-1=IMEI:3500010');
+  await form.getByRole('button', { name: 'Start campaign' }).click();
+  await admin.getByRole('heading', { level: 1, name: /^Campaign camp-/ }).waitFor();
+  await admin.locator('p.state[data-state="done"]').waitFor({ timeout: 60_000 });
+  assert.equal(await admin.locator('p.state').innerText(), `1 gateway, image ${image.id}: done`);
+  assert.deepEqual(await admin.locator('tr[data-gateway="GW:DEMO-1"] td').allInnerTexts(), ['1', '1', '0', '200 Successful: 1']);
 });
 
 test('a gateway shows a read-only status page on its LAN listener', async () => {

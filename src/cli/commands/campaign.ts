@@ -12,11 +12,15 @@ export function registerCampaign(program: Command): void {
   apiOptions(
     c
       .command('create')
-      .description('start a campaign on a gateway; prints it')
-      .argument('<gateway>', "the gateway's DevId")
-      .argument('<image>', "the image's name on the gateway")
+      .description('start a campaign on a gateway, or across gateways ("*"); prints it')
+      .argument('<gateway>', 'the gateway\'s DevId, or "*" for a campaign across gateways (--target, or --device wherever each is)')
+      .argument('<image>', "the image's name on the gateway (across gateways: the server's image id)")
       .option('--name <name>', "the campaign's name")
       .option('--device <id...>', 'target devices')
+      .option(
+        '--target <gw=ids...>',
+        'across gateways: a gateway and its devices and @groups (GW:B=IMEI:1,IMEI:2,@meters), or all its devices (GW:B=*)',
+      )
       .option('--group <name...>', "target groups of the gateway's inventory")
       .option('--object <object>', 'auto, fumo or scomo (DM devices; LwM2M devices always get object 5)')
       .option('--canary <n|share>', 'the first wave: a count (5) or a share (0.05)')

@@ -11,6 +11,7 @@ export interface CampaignCreateFlags extends CampaignFlags {
   name?: string;
   device?: string[];
   group?: string[];
+  target?: string[];
   object?: string;
   canary?: string;
   waves?: string;
@@ -28,12 +29,29 @@ function num(v: string, flag: string): number {
   return n;
 }
 
+/** `GW:B=IMEI:1,IMEI:2,@meters`: a gateway (up to the first "="), its devices and its groups (@); `GW:B=*`: all its devices */
+function target(v: string): { gateway: string; devices?: string[]; groups?: string[]; all?: true } {
+  const eq = v.indexOf('=');
+  const items = v
+    .slice(eq + 1)
+    .split(',')
+    .filter(Boolean);
+  if (eq < 1 || items.length === 0) throw new CliError(`--target must be GATEWAY=DEVICE,…,@GROUP or GATEWAY=*, not "${v}"`);
+  if (items.length === 1 && items[0] === '*') return { gateway: v.slice(0, eq), all: true };
+  const devices = items.filter((x) => !x.startsWith('@'));
+  const groups = items.filter((x) => x.startsWith('@')).map((x) => x.slice(1));
+  return { gateway: v.slice(0, eq), ...(devices.length ? { devices } : {}), ...(groups.length ? { groups } : {}) };
+}
+
 export async function createCampaign(gateway: string, image: string, o: CampaignCreateFlags): Promise<void> {
   const canary = o.canary === undefined ? undefined : num(o.canary, '--canary');
   const waves =
     o.waves === undefined ? undefined : o.waves.includes(',') ? o.waves.split(',').map((w) => num(w, '--waves')) : num(o.waves, '--waves');
+  if (gateway === '*' && o.group) throw new CliError('--group is per gateway: across gateways give --target GW=@group');
+  if (gateway !== '*' && o.target) throw new CliError('--target is for a campaign across gateways: give "*" as the gateway');
   const body = {
-    gateway,
+    ...(gateway === '*' ? {} : { gateway }),
+    ...(o.target ? { targets: o.target.map(target) } : {}),
     image,
     ...(o.name ? { name: o.name } : {}),
     ...(o.device ? { devices: o.device } : {}),

@@ -698,6 +698,14 @@ export class PgServerStore implements ServerStore {
     );
   }
 
+  async insertDistribution(d: DistributionRow): Promise<boolean> {
+    const rows = await this.db.query(
+      'INSERT INTO distributions (id, gateway_id, created_at, record) VALUES ($1, $2, $3, $4) ON CONFLICT(id) DO NOTHING RETURNING id',
+      [d.id, d.gatewayId, d.createdAt, toJson(d)],
+    );
+    return rows.length === 1;
+  }
+
   async getDistribution(id: string): Promise<DistributionRow | undefined> {
     const r = (await this.db.query('SELECT record FROM distributions WHERE id = $1', [id]))[0];
     return r ? fromJson<DistributionRow>(String(r['record'])) : undefined;

@@ -432,6 +432,16 @@ export class SqliteServerStore implements ServerStore, SyncAccounts {
     ).run(d.id, d.gatewayId, d.createdAt, toJson(d));
   }
 
+  async insertDistribution(d: DistributionRow): Promise<boolean> {
+    const r = this.sql('INSERT INTO distributions (id, gateway_id, created_at, record) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING').run(
+      d.id,
+      d.gatewayId,
+      d.createdAt,
+      toJson(d),
+    );
+    return Number(r.changes) === 1;
+  }
+
   async getDistribution(id: string): Promise<DistributionRow | undefined> {
     const r = this.sql('SELECT record FROM distributions WHERE id = ?').get(id) as Row | undefined;
     return r ? fromJson<DistributionRow>(String(r['record'])) : undefined;

@@ -1,6 +1,7 @@
-// Campaigns: an image rolled out in stages (a canary, then waves) on a gateway's devices
-// (docs/updates.md, Campaigns); the list, a form to start one, and one followed wave by wave with
-// each device's result and its pause/resume/cancel buttons.
+// Campaigns: an image rolled out in stages (a canary, then waves) on a gateway's devices or across
+// gateways (docs/updates.md, Campaigns); the list, a form to start one, and one followed wave by
+// wave (server-sent events) with each gateway's counts, each device's result and its
+// pause/resume/cancel buttons.
 import { api } from '../api.js';
 import { announce, enc, errorText, h, scrollTable } from '../dom.js';
 import { byNatural } from '../sort.js';
@@ -28,11 +29,11 @@ export async function campaignsView(ctx) {
   const outcome = h('div', { role: 'status' });
   const input = (name, attrs = {}) => h('input', { name, ...attrs });
   const f = {
-    gateway: h(
-      'select',
-      { name: 'gateway' },
-      gateways.items.map((g) => h('option', { value: g.deviceId }, g.deviceId)),
-    ),
+    gateway: h('select', { name: 'gateway' }, [
+      ...gateways.items.map((g) => h('option', { value: g.deviceId }, g.deviceId)),
+      h('option', { value: '*' }, 'Across gateways (targets below)'),
+    ]),
+    targets: h('textarea', { name: 'targets', rows: 2, placeholder: 'GW:DEMO-1=IMEI:3500010,@meters or GW:DEMO-2=* (one gateway a line)' }),
     image: input('image', { required: true, placeholder: 'fw-2.0' }),
     groups: input('groups', { placeholder: 'meters' }),
     devices: h('textarea', { name: 'devices', rows: 2, placeholder: 'IMEI:3500010, demo1-lw0' }),
@@ -51,11 +52,25 @@ export async function campaignsView(ctx) {
             e.preventDefault();
             try {
               const canary = Number(f.canary.value);
+              const across = f.gateway.value === '*';
+              // a line of targets: a gateway (up to the first "="), its devices, and its @groups
+              const targets = f.targets.value
+                .split('\n')
+                .map((l) => l.trim())
+                .filter(Boolean)
+                .map((l) => {
+                  const items = split(l.slice(l.indexOf('=') + 1));
+                  if (items.length === 1 && items[0] === '*') return { gateway: l.slice(0, l.indexOf('=')).trim(), all: true };
+                  return {
+                    gateway: l.slice(0, l.indexOf('=')).trim(),
+                    devices: items.filter((x) => !x.startsWith('@')),
+                    groups: items.filter((x) => x.startsWith('@')).map((x) => x.slice(1)),
+                  };
+                });
               const body = {
-                gateway: f.gateway.value,
+                ...(across ? { targets } : { gateway: f.gateway.value, groups: split(f.groups.value) }),
                 image: f.image.value,
                 devices: split(f.devices.value),
-                groups: split(f.groups.value),
                 ...(f.canary.value.trim() ? { canary: canary < 1 ? { share: canary } : { count: canary } } : {}),
                 ...(f.waves.value.trim()
                   ? { waves: f.waves.value.includes(',') ? split(f.waves.value).map(Number) : Number(f.waves.value) }
@@ -74,6 +89,7 @@ export async function campaignsView(ctx) {
         h('label', {}, 'Gateway', f.gateway),
         h('label', {}, 'Image (its name there)', f.image),
         h('label', {}, 'Groups', f.groups),
+        h('label', {}, 'Targets across gateways (the image then by its id)', f.targets),
         h('label', {}, 'Devices', f.devices),
         h('label', {}, 'Canary (count or share)', f.canary),
         h('label', {}, 'Waves (count or sizes)', f.waves),
@@ -123,6 +139,7 @@ export async function campaignView(ctx, id) {
   const reason = h('p', { class: 'reason' });
   const buttons = h('div', { class: 'actions' });
   const waves = h('tbody');
+  const gateways = h('tbody');
   const devices = h('tbody');
   const note = h('div', { role: 'status' });
   ctx.show(
@@ -140,6 +157,12 @@ export async function campaignView(ctx, id) {
     ),
     h(
       'section',
+      { 'aria-labelledby': 'h-camp-gateways' },
+      h('h2', { id: 'h-camp-gateways' }, 'Per gateway'),
+      scrollTable({}, head(['Gateway', 'Devices', 'Succeeded', 'Failed', 'Results']), gateways),
+    ),
+    h(
+      'section',
       { 'aria-labelledby': 'h-camp-devices' },
       h('h2', { id: 'h-camp-devices' }, 'Per device'),
       scrollTable({}, head(['Device', 'Wave', 'Object', 'State', 'Result', 'Meaning']), devices),
@@ -147,7 +170,8 @@ export async function campaignView(ctx, id) {
   );
   const names = (c) => new Map(c.waves.map((w) => [w.wave, w.name]));
   const draw = (c) => {
-    state.textContent = `${c.gatewayId}, image ${c.image}: ${c.state}`;
+    const where = c.gateways ? `${c.gateways.length} gateway${c.gateways.length === 1 ? '' : 's'}` : c.gatewayId;
+    state.textContent = `${where}, image ${c.image}: ${c.state}`;
     state.dataset.state = c.state;
     reason.textContent = c.reason ?? '';
     const act = (action, label) =>
@@ -158,7 +182,8 @@ export async function campaignView(ctx, id) {
           onclick: async () => {
             try {
               await api('POST', `/api/campaigns/${enc(id)}/${action}`);
-              draw(await api('GET', `/api/campaigns/${enc(id)}`));
+              current = await api('GET', `/api/campaigns/${enc(id)}`);
+              shown(current);
               announce(`Campaign ${id}: ${action}`);
             } catch (err) {
               note.replaceChildren(errorText(err));
@@ -197,6 +222,23 @@ export async function campaignView(ctx, id) {
         ),
       ),
     );
+    const results = (byResult) =>
+      Object.entries(byResult)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join('; ');
+    gateways.replaceChildren(
+      ...(c.byGateway ?? []).map((g) =>
+        h(
+          'tr',
+          { 'data-gateway': g.gateway },
+          h('th', { scope: 'row' }, g.gateway),
+          h('td', {}, g.devices),
+          h('td', {}, g.succeeded),
+          h('td', {}, g.failed),
+          h('td', {}, results(g.byResult)),
+        ),
+      ),
+    );
     const wn = names(c);
     devices.replaceChildren(
       ...c.results.map((r) =>
@@ -213,29 +255,44 @@ export async function campaignView(ctx, id) {
       ),
     );
   };
-  // read again every second while it can still change
-  let stopped = false;
-  ctx.cleanup.push(() => {
-    stopped = true;
-  });
-  const poll = async () => {
-    let last = '';
-    for (;;) {
-      let c;
-      try {
-        c = await api('GET', `/api/campaigns/${enc(id)}`);
-      } catch (err) {
-        note.replaceChildren(errorText(err));
-        return;
-      }
-      if (stopped) return;
-      draw(c);
-      if (c.state !== last && !ACTIVE.includes(c.state)) announce(`Campaign ${id} ${c.state}${c.reason ? `: ${c.reason}` : ''}`);
-      last = c.state;
-      if (!ACTIVE.includes(c.state) && c.state !== 'halted') return;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      if (stopped) return;
-    }
+  // followed as server-sent events: the snapshot, the campaign at each change, each device's row
+  // as its batch reads it; `done` (done or cancelled) ends the stream
+  let current;
+  let last = '';
+  const shown = (c) => {
+    draw(c);
+    if (c.state !== last && !ACTIVE.includes(c.state)) announce(`Campaign ${id} ${c.state}${c.reason ? `: ${c.reason}` : ''}`);
+    last = c.state;
   };
-  void poll();
+  const events = new EventSource(`/api/campaigns/${enc(id)}/events`);
+  ctx.cleanup.push(() => events.close());
+  const on = (name, f) => events.addEventListener(name, (e) => f(JSON.parse(e.data)));
+  on('snapshot', (c) => {
+    current = c;
+    shown(c);
+  });
+  on('campaign', (c) => {
+    current = { ...c, results: current?.results ?? [] };
+    shown(current);
+  });
+  on('device', (row) => {
+    if (!current) return;
+    const fields = ['object', 'status', 'resultCode', 'meaning'];
+    current = {
+      ...current,
+      results: current.results.map((r) =>
+        r.deviceId === row.deviceId ? { ...r, state: row.state, ...Object.fromEntries(fields.map((k) => [k, row[k]])) } : r,
+      ),
+    };
+    draw(current);
+  });
+  on('done', (c) => {
+    events.close();
+    current = c;
+    shown(c);
+  });
+  events.onerror = () => {
+    // the server gone for good (the browser retries a dropped stream by itself)
+    if (events.readyState === EventSource.CLOSED && !current) note.replaceChildren(errorText(new Error('the campaign cannot be followed')));
+  };
 }
