@@ -229,6 +229,11 @@ export class ServerSession {
       again.push(flight.op);
     }
     this.serverRefusals++;
+    const other = this.account.serverAuthOther;
+    if (other && this.account.serverAuth) {
+      // the device may hold the other secret of an open rotation (a crash leaves it either side): the next try uses that one
+      this.account = { ...this.account, serverAuth: other, serverAuthOther: this.account.serverAuth };
+    }
     const gaveUp = this.serverRefusals > SERVER_AUTH_RESENDS;
     await this.deps.onServerAuthRefused?.(this.deviceId, code, gaveUp);
     this.backlog = [...again, ...this.backlog];
@@ -320,7 +325,12 @@ export class ServerSession {
         this.account = { ...this.account, serverNonce };
         await this.deps.saveNonces(this.deviceId, { serverNonce });
       }
-      if (status.code === StatusCode.AuthAccepted) this.serverAccepted = true;
+      if (status.code === StatusCode.AuthAccepted) {
+        this.serverAccepted = true;
+        // a rotation is open: which secret the device holds is now known
+        const used = this.account.serverAuth;
+        if (this.account.serverAuthOther && used) await this.deps.onServerAuthAccepted?.(this.deviceId, used.password);
+      }
       return;
     }
     const key = status.cmdRef === undefined ? this.matchWithoutCmdRef(status) : `${status.msgRef}:${status.cmdRef}`;

@@ -123,6 +123,8 @@ const MIGRATIONS: readonly string[] = [
   // staged rollouts over distributions (src/server/campaigns.ts)
   `CREATE TABLE campaigns (id TEXT PRIMARY KEY, created_at BIGINT NOT NULL, record TEXT NOT NULL);
    CREATE INDEX campaigns_created ON campaigns(created_at);`,
+  // a LAN device's next server secret while it is being rotated (docs/security.md, Package#0 secrets)
+  `ALTER TABLE devices ADD COLUMN server_password_next TEXT;`,
 ];
 
 type DevicePatch = Parameters<ServerStore['updateDevice']>[1];

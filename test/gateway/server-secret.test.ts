@@ -1,0 +1,177 @@
+// Each LAN device gets its own server secret (src/gateway/server-secret.ts): a Package#0 for one
+// device is refused by another, and a device enrolled on the shared secret is rotated off it.
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { test } from 'node:test';
+
+import { DmDevice } from '../../src/client/device.ts';
+import { encodeNotification } from '../../src/protocol/index.ts';
+import { secretLeaf, WRITE_SECRET } from '../../src/gateway/server-secret.ts';
+import { readAccounts } from '../../src/tree/index.ts';
+import { lanDevice, startGateway, startServer } from '../support/gw-pair.ts';
+
+type Logged = { event: string; fields: Record<string, unknown> };
+
+/** a device that records its log, and a wait on the first line matching */
+function logging(): {
+  log: (event: string, fields: Record<string, unknown>) => void;
+  next: (match: (l: Logged) => boolean, ms?: number) => Promise<Logged>;
+} {
+  const lines: Logged[] = [];
+  let waiters: (() => void)[] = [];
+  return {
+    log: (event, fields) => {
+      lines.push({ event, fields });
+      for (const w of waiters.splice(0)) w();
+    },
+    next: (match, ms = 10_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching log line within ${ms} ms`)), ms);
+        const look = (): void => {
+          const hit = lines.find(match);
+          if (hit) {
+            clearTimeout(timer);
+            resolve(hit);
+          } else waiters.push(look);
+        };
+        look();
+      }),
+  };
+}
+
+async function sendUdp(bytes: Uint8Array, address: string): Promise<void> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => socket.send(bytes, port, host, (err) => (err ? reject(err) : resolve())));
+  socket.close();
+}
+
+async function rig(t: { after(fn: () => unknown): void }, lines: Record<string, ReturnType<typeof logging>> = {}) {
+  const srv = await startServer();
+  t.after(() => srv.close());
+  const gw = await startGateway(srv.url);
+  t.after(() => gw.close());
+  const devices: DmDevice[] = [];
+  t.after(async () => {
+    for (const d of devices) await d.stop();
+  });
+  const device = async (id: string): Promise<DmDevice> => {
+    const d = new DmDevice(lanDevice(gw.gateway.lanUrl, id), undefined, lines[id]?.log);
+    devices.push(d);
+    await d.start();
+    return d;
+  };
+  return { srv, gw, device };
+}
+
+test('a Package#0 for device A, delivered to device B, is refused by B (each holds its own server secret)', async (t) => {
+  const b = logging();
+  const { gw, device } = await rig(t, { 'IMEI:B': b });
+  const [devA, devB] = [await device('IMEI:A'), await device('IMEI:B')];
+  // the first session enrols each device and gives it its own secret
+  assert.equal((await devA.session()).end, 'done');
+  assert.equal((await devB.session()).end, 'done');
+  const [rowA, rowB] = [gw.south.deviceNow('IMEI:A')!, gw.south.deviceNow('IMEI:B')!];
+  assert.notEqual(rowA.serverPassword, 'lan-srv-pw', 'A was rotated off the shared secret');
+  assert.notEqual(rowA.serverPassword, rowB.serverPassword);
+  assert.equal(rowA.serverPasswordNext, undefined, 'nothing left pending once proven');
+
+  // A's Package#0 lands on B's port (a LAN host whose HTTP came from another address)
+  const forA = await gw.gateway.lan.service.notification('IMEI:A');
+  await sendUdp(forA.bytes, devB.notifyAddress!);
+  const refused = await b.next((l) => l.event === 'notification.ignored');
+  assert.equal(refused.fields['reason'], 'digest does not verify');
+
+  // and A's own port takes it: A opens the session
+  const session = devA.nextSession();
+  await sendUdp(forA.bytes, devA.notifyAddress!);
+  assert.equal((await session).end, 'done');
+});
+
+test('a device enrolled on the shared secret is rotated: then only its own secret opens a session', async (t) => {
+  const a = logging();
+  const { gw, device } = await rig(t, { 'IMEI:A': a });
+  const devA = await device('IMEI:A');
+  const shared = () => readAccounts(devA.tree).find((x) => x.serverId === 'gwmo-gateway')!.server!.secret;
+  assert.equal(shared(), 'lan-srv-pw', 'provisioned with the shared secret');
+  assert.equal((await devA.session()).end, 'done');
+  const own = gw.south.deviceNow('IMEI:A')!.serverPassword!;
+  assert.notEqual(own, 'lan-srv-pw');
+  assert.equal(shared(), own, 'the Replace reached the device');
+
+  // a Package#0 keyed with the shared secret (what any LAN device could make) is refused
+  const nonce = gw.south.deviceNow('IMEI:A')!.serverNonce ?? new Uint8Array(0);
+  const forged = encodeNotification(
+    { serverId: 'gwmo-gateway', sessionId: 7, uiMode: 0, initiator: 'server' },
+    { password: 'lan-srv-pw', nonce },
+  );
+  await sendUdp(forged, devA.notifyAddress!);
+  assert.equal((await a.next((l) => l.event === 'notification.ignored')).fields['reason'], 'digest does not verify');
+
+  // the gateway's own Package#0 (its own secret) opens a session, authenticated both ways
+  const session = devA.nextSession();
+  await gw.gateway.lan.service.notify('IMEI:A');
+  assert.equal((await session).end, 'done');
+});
+
+test('the secret rotated is the newest account for the gateway (the last listed), at its SRVCRED AppAuth', () => {
+  const listed = [
+    { uri: './DMAcc', data: undefined },
+    { uri: './DMAcc/gwmo/ServerID', data: 'gwmo-gateway' },
+    { uri: './DMAcc/gwmo/AppAuth/toclient/AAuthLevel', data: 'SRVCRED' },
+    { uri: './DMAcc/other/ServerID', data: 'srv' },
+    { uri: './DMAcc/other/AppAuth/a/AAuthLevel', data: 'SRVCRED' },
+    { uri: './DMAcc/gateway/ServerID', data: 'gwmo-gateway' },
+    { uri: './DMAcc/gateway/AppAuth/x/AAuthLevel', data: 'CLCRED' },
+    { uri: './DMAcc/gateway/AppAuth/y/AAuthLevel', data: 'SRVCRED' },
+  ];
+  assert.equal(secretLeaf(listed, 'gwmo-gateway'), './DMAcc/gateway/AppAuth/y/AAuthSecret');
+  assert.equal(secretLeaf(listed, 'srv'), './DMAcc/other/AppAuth/a/AAuthSecret');
+  // no SRVCRED in the newest account, or no account: nothing to rotate
+  assert.equal(secretLeaf(listed.slice(0, 7), 'gwmo-gateway'), undefined);
+  assert.equal(secretLeaf(listed, 'nobody'), undefined);
+});
+
+test('a rotation cut short either side: the device answers a Package#0 and its session proves which secret it holds', {
+  timeout: 30_000,
+}, async (t) => {
+  const { gw, device } = await rig(t);
+  const south = gw.south;
+  for (const [id, holds] of [
+    ['IMEI:NEW', 'next'],
+    ['IMEI:OLD', 'old'],
+  ] as const) {
+    const d = await device(id);
+    assert.equal((await d.session()).end, 'done');
+    const own = south.deviceNow(id)!.serverPassword!;
+    // the state a crash leaves: both secrets stored, the device holding one of them, its nonce lost
+    const other = `other-${id}`;
+    await south.changeAccount(id, holds === 'next' ? { serverPassword: other, serverPasswordNext: own } : { serverPasswordNext: other });
+    await south.changeAccount(id, { serverNonce: new Uint8Array([9, 9, 9, 9]) });
+    // holding the old one, the Replace never reached it: still queued (the queue is stored with the secrets)
+    if (holds === 'old')
+      await south.queueOperation(
+        {
+          id: `write-${id}`,
+          deviceId: id,
+          kind: 'Replace',
+          target: './DMAcc/gwmo/AppAuth/toclient/AAuthSecret',
+          data: other,
+          format: 'chr',
+          correlator: WRITE_SECRET,
+        },
+        Date.now(),
+      );
+    // something to run: the device answers it, and with it its verdict on the gateway's Cred
+    await south.queueOperation({ id: `get-${id}`, deviceId: id, kind: 'Get', target: './DevInfo/Mod' }, Date.now());
+    const session = d.nextSession();
+    // the first Package#0 (new secret, stale nonce) may be refused; the resync one goes keyed with both
+    await gw.gateway.lan.service.notify(id, 0, true);
+    assert.equal((await session).end, 'done', `${id} answers`);
+    assert.equal((await south.getOperation(`get-${id}`))?.status, 200);
+    const row = south.deviceNow(id)!;
+    assert.equal(row.serverPasswordNext, undefined, `${id}: proven, nothing pending`);
+    const held = readAccounts(d.tree).find((a) => a.serverId === 'gwmo-gateway')!.server!.secret;
+    assert.equal(row.serverPassword, held, `${id}: the gateway keeps what the device holds`);
+  }
+});
