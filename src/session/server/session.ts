@@ -86,6 +86,15 @@ export class ServerSession {
   /** commands in the last message that carried any: what a device that drops the session could not take */
   private lastMessageOps = 0;
 
+  /**
+   * An ended session the device may still answer: it challenged our last Cred (a new nonce), and
+   * gets one more. Not once it refused our credentials past the resend limit: a device holding
+   * another secret would otherwise answer every reply with a 401 and we every 401 with a reply.
+   */
+  get lingers(): boolean {
+    return this.ended && this.outcome === 'done' && this.serverRefusals <= SERVER_AUTH_RESENDS;
+  }
+
   private readonly deps: ServerDeps;
   private readonly options: ServerOptions & { readonly newNonce: () => Uint8Array };
 
