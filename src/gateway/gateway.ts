@@ -285,7 +285,7 @@ export class DmGateway {
       },
       findAccount: async (deviceId) => {
         const known = await base.findAccount(deviceId);
-        if (known) return known;
+        if (known) return secrets.withShared(known);
         return {
           deviceId,
           clientAuth: { scheme: AuthScheme.Md5, name: o.deviceUser, password: o.devicePassword },
@@ -314,6 +314,10 @@ export class DmGateway {
         await base.onAuthenticated?.(account);
         // enrolled on the shared secret (now or before per-device secrets): it gets its own in this session
         await secrets.authenticated(account.deviceId);
+      },
+      onServerAuthAccepted: async (deviceId, password) => {
+        await base.onServerAuthAccepted?.(deviceId, password);
+        await secrets.accepted(deviceId, password);
       },
     };
   }

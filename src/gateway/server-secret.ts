@@ -7,6 +7,7 @@
 // one then the old one, and a Package#0 to a silent device goes keyed with each (src/server/service.ts).
 import { randomBytes } from 'node:crypto';
 
+import type { DeviceAccount } from '../session/server/index.ts';
 import type { ServerStore } from '../store/server.ts';
 
 export const FIND_ACCOUNT = 'gwmo:server-secret:find';
@@ -65,6 +66,27 @@ export class ServerSecrets {
       },
       this.o.now(),
     );
+  }
+
+  /**
+   * A device that refuses its own secret may have been reset to the one it was provisioned with
+   * (a factory reset, a restored backup): the shared secret is tried last. Nothing a LAN device
+   * does not know already goes out (a digest of the shared secret).
+   */
+  withShared(account: DeviceAccount): DeviceAccount {
+    const { serverAuth, serverAuthOthers = [] } = account;
+    if (serverAuth === undefined || [serverAuth, ...serverAuthOthers].some((s) => s.password === this.o.shared)) return account;
+    return { ...account, serverAuthOthers: [...serverAuthOthers, { name: serverAuth.name, password: this.o.shared }] };
+  }
+
+  /** The device accepted our Cred made with `password`: holding the shared secret again, it is rotated again. */
+  async accepted(deviceId: string, password: string): Promise<void> {
+    const d = await this.o.store.getDevice(deviceId);
+    if (d === undefined || password !== this.o.shared || d.serverPassword === this.o.shared) return;
+    // a rotation still open keeps its new secret: a Replace queued with it stays the one that counts
+    await this.o.store.changeAccount(deviceId, { serverPassword: this.o.shared });
+    this.o.log('server-secret.reset', { deviceId });
+    await this.authenticated(deviceId);
   }
 
   /** After an operation of the device finished: the next step of its rotation, if it was one. */

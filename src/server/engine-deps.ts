@@ -30,7 +30,7 @@ export function accountOf(d: DeviceRow): DeviceAccount {
         ? // rotating: the new secret first, the old one when the device refuses it (src/gateway/server-secret.ts)
           {
             serverAuth: { name: d.serverName, password: d.serverPasswordNext },
-            serverAuthOther: { name: d.serverName, password: d.serverPassword },
+            serverAuthOthers: [{ name: d.serverName, password: d.serverPassword }],
           }
         : { serverAuth: { name: d.serverName, password: d.serverPassword } }
       : {}),

@@ -175,3 +175,29 @@ test('a rotation cut short either side: the device answers a Package#0 and its s
     assert.equal(row.serverPassword, held, `${id}: the gateway keeps what the device holds`);
   }
 });
+
+test('a device reset to its provisioned (shared) secret after its rotation: the shared one is tried last, and it gets a secret of its own again', {
+  timeout: 20_000,
+}, async (t) => {
+  const log = logging();
+  const { gw, device } = await rig(t, { 'IMEI:RESET': log });
+  const first = await device('IMEI:RESET');
+  assert.equal((await first.session()).end, 'done');
+  const own = gw.south.deviceNow('IMEI:RESET')!.serverPassword!;
+  assert.notEqual(own, 'lan-srv-pw');
+  await first.stop();
+  // the same device after a factory reset: a fresh tree, provisioned with the shared secret
+  const reset = await device('IMEI:RESET');
+  await gw.south.queueOperation({ id: 'get-mod', deviceId: 'IMEI:RESET', kind: 'Get', target: './DevInfo/Mod' }, Date.now());
+  // before: the gateway's Cred (its own secret) refused, the ended session and the device answered each other for ever
+  const r = await reset.session();
+  assert.equal(r.end, 'done');
+  assert.ok(r.messages < 10, `a handful of messages, not ${r.messages}`);
+  assert.equal((await gw.south.getOperation('get-mod'))?.status, 200, 'what was queued ran once the shared secret was accepted');
+  const again = gw.south.deviceNow('IMEI:RESET')!;
+  assert.notEqual(again.serverPassword, 'lan-srv-pw', 'rotated again');
+  assert.notEqual(again.serverPassword, own, 'to a new secret');
+  const held = readAccounts(reset.tree).find((a) => a.serverId === 'gwmo-gateway')!.server!.secret;
+  assert.equal(held, again.serverPassword, 'which the device holds');
+  assert.equal((await reset.session()).end, 'done', 'and its next session authenticates the gateway at once');
+});

@@ -238,10 +238,10 @@ export class ServerSession {
       again.push(flight.op);
     }
     this.serverRefusals++;
-    const other = this.account.serverAuthOther;
+    const [other, ...rest] = this.account.serverAuthOthers ?? [];
     if (other && this.account.serverAuth) {
-      // the device may hold the other secret of an open rotation (a crash leaves it either side): the next try uses that one
-      this.account = { ...this.account, serverAuth: other, serverAuthOther: this.account.serverAuth };
+      // the device may hold another secret (a rotation cut short, a reset): the next try uses the next one
+      this.account = { ...this.account, serverAuth: other, serverAuthOthers: [...rest, this.account.serverAuth] };
     }
     const gaveUp = this.serverRefusals > SERVER_AUTH_RESENDS;
     await this.deps.onServerAuthRefused?.(this.deviceId, code, gaveUp);
@@ -336,9 +336,9 @@ export class ServerSession {
       }
       if (status.code === StatusCode.AuthAccepted) {
         this.serverAccepted = true;
-        // a rotation is open: which secret the device holds is now known
+        // the device might have held another: which secret it holds is now known
         const used = this.account.serverAuth;
-        if (this.account.serverAuthOther && used) await this.deps.onServerAuthAccepted?.(this.deviceId, used.password);
+        if (this.account.serverAuthOthers?.length && used) await this.deps.onServerAuthAccepted?.(this.deviceId, used.password);
       }
       return;
     }

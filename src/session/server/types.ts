@@ -16,8 +16,11 @@ export interface DeviceAccount {
   readonly clientAuth: Secret & { readonly scheme: AuthScheme };
   /** SRVCRED: what the server proves itself with to the device (md5), when the device asks for it */
   readonly serverAuth?: Secret;
-  /** while the server's secret is being rotated: the other one, tried once when the device refuses `serverAuth` */
-  readonly serverAuthOther?: Secret;
+  /**
+   * what the device may hold instead of `serverAuth` (the other side of an open rotation, the secret
+   * it was provisioned with): tried in turn when it refuses our Cred, within the resend limit
+   */
+  readonly serverAuthOthers?: readonly Secret[];
   /** the nonce the device must use next (we sent it in a Chal); bytes */
   readonly clientNonce?: Uint8Array;
   /** the nonce we must use next for our Cred (the device sent it in a Chal); bytes */
