@@ -12,7 +12,7 @@ import { Pruner } from '../server/retention.ts';
 import { type ServerDeps, standInNonce } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
 import type { ServerStore, SessionProfileRow, SyncAccounts } from '../store/server.ts';
-import { ServerSecrets } from './server-secret.ts';
+import { ServerSecrets, secretState } from './server-secret.ts';
 import { DmHttpClient, NotificationListener, PushPoller, sendNotification, sendPlain, serveFile } from '../transport/index.ts';
 import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
@@ -279,6 +279,7 @@ export class DmGateway {
     });
     return {
       ...base,
+      takeOperations: async (deviceId, limit) => secrets.fill(deviceId, await base.takeOperations(deviceId, limit)),
       completeOperation: async (deviceId, id, outcome) => {
         await base.completeOperation(deviceId, id, outcome);
         await secrets.completed(deviceId, id);
@@ -359,6 +360,10 @@ export class DmGateway {
             credentials: (id) => {
               const a = south.deviceNow(id);
               return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
+            },
+            serverSecret: (id) => {
+              const a = south.deviceNow(id);
+              return a?.serverPassword === undefined ? undefined : secretState(a, o.lanServerPassword);
             },
             bootstrap: (id, correlator) =>
               startBootstrap({

@@ -6,20 +6,23 @@ import { test } from 'node:test';
 
 import { DmDevice } from '../../src/client/device.ts';
 import { encodeNotification } from '../../src/protocol/index.ts';
-import { secretLeaf, WRITE_SECRET } from '../../src/gateway/server-secret.ts';
-import { readAccounts } from '../../src/tree/index.ts';
+import { secretLeaf, WRITE_SECRET, writeOperation } from '../../src/gateway/server-secret.ts';
+import { nodeName } from '../../src/gateway/names.ts';
+import { LOCAL, readAccounts } from '../../src/tree/index.ts';
 import { lanDevice, startGateway, startServer } from '../support/gw-pair.ts';
 
 type Logged = { event: string; fields: Record<string, unknown> };
 
 /** a device that records its log, and a wait on the first line matching */
 function logging(): {
+  lines: Logged[];
   log: (event: string, fields: Record<string, unknown>) => void;
   next: (match: (l: Logged) => boolean, ms?: number) => Promise<Logged>;
 } {
   const lines: Logged[] = [];
   let waiters: (() => void)[] = [];
   return {
+    lines,
     log: (event, fields) => {
       lines.push({ event, fields });
       for (const w of waiters.splice(0)) w();
@@ -46,10 +49,14 @@ async function sendUdp(bytes: Uint8Array, address: string): Promise<void> {
   socket.close();
 }
 
-async function rig(t: { after(fn: () => unknown): void }, lines: Record<string, ReturnType<typeof logging>> = {}) {
+async function rig(
+  t: { after(fn: () => unknown): void },
+  lines: Record<string, ReturnType<typeof logging>> = {},
+  gwLog?: ReturnType<typeof logging>,
+) {
   const srv = await startServer();
   t.after(() => srv.close());
-  const gw = await startGateway(srv.url);
+  const gw = await startGateway(srv.url, gwLog ? { log: gwLog.log } : {});
   t.after(() => gw.close());
   const devices: DmDevice[] = [];
   t.after(async () => {
@@ -150,18 +157,7 @@ test('a rotation cut short either side: the device answers a Package#0 and its s
     await south.changeAccount(id, { serverNonce: new Uint8Array([9, 9, 9, 9]) });
     // holding the old one, the Replace never reached it: still queued (the queue is stored with the secrets)
     if (holds === 'old')
-      await south.queueOperation(
-        {
-          id: `write-${id}`,
-          deviceId: id,
-          kind: 'Replace',
-          target: './DMAcc/gwmo/AppAuth/toclient/AAuthSecret',
-          data: other,
-          format: 'chr',
-          correlator: WRITE_SECRET,
-        },
-        Date.now(),
-      );
+      await south.queueOperation(writeOperation(id, './DMAcc/gwmo/AppAuth/toclient/AAuthSecret', other, Date.now()), Date.now());
     // something to run: the device answers it, and with it its verdict on the gateway's Cred
     await south.queueOperation({ id: `get-${id}`, deviceId: id, kind: 'Get', target: './DevInfo/Mod' }, Date.now());
     const session = d.nextSession();
@@ -200,4 +196,50 @@ test('a device reset to its provisioned (shared) secret after its rotation: the 
   const held = readAccounts(reset.tree).find((a) => a.serverId === 'gwmo-gateway')!.server!.secret;
   assert.equal(held, again.serverPassword, 'which the device holds');
   assert.equal((await reset.session()).end, 'done', 'and its next session authenticates the gateway at once');
+});
+
+/** the device's ServerSecret leaf in the gateway's inventory */
+async function secretLeafOf(gw: Awaited<ReturnType<typeof startGateway>>, id: string): Promise<string | undefined> {
+  const r = await gw.gateway.tree.get(LOCAL, `./GwMO/DevInventory/Devices/${nodeName(id)}/ServerSecret`);
+  return r.status === 200 ? String(r.value?.[0]?.data) : `status ${r.status}`;
+}
+
+test('the rotated secret is not kept in the Replace operation record, nor in a log line', async (t) => {
+  const gwLog = logging();
+  const { gw, device } = await rig(t, {}, gwLog);
+  const d = await device('IMEI:MASK');
+  assert.equal((await d.session()).end, 'done');
+  const own = gw.south.deviceNow('IMEI:MASK')!.serverPassword!;
+  assert.notEqual(own, 'lan-srv-pw');
+  const ops = await gw.south.listOperations('IMEI:MASK', { limit: 100 });
+  const write = ops.find((op) => op.correlator === WRITE_SECRET);
+  assert.deepEqual([write?.state, write?.status, write?.data], ['done', 200, '*****'], 'done, its data a mask');
+  assert.ok(!JSON.stringify(ops).includes(own), 'no operation record holds the secret');
+  assert.ok(!JSON.stringify(gwLog.lines).includes(own), 'no log line shows it');
+  assert.equal(await secretLeafOf(gw, 'IMEI:MASK'), 'Own');
+});
+
+test('a device that refuses rotation is asked 3 times, then left on the shared secret and shown as Refused', {
+  timeout: 20_000,
+}, async (t) => {
+  const gwLog = logging();
+  const { gw } = await rig(t, {}, gwLog);
+  // no SRVCRED account on the device (it does not authenticate the gateway): no secret to write
+  const { serverPassword: _none, ...config } = lanDevice(gw.gateway.lanUrl, 'IMEI:STUBBORN');
+  const d = new DmDevice(config);
+  t.after(() => d.stop());
+  await d.start();
+  const rotations = () => gwLog.lines.filter((l) => l.event === 'server-secret.failed' && l.fields['deviceId'] === 'IMEI:STUBBORN');
+  for (let i = 1; i <= 3; i++) {
+    assert.equal((await d.session()).end, 'done');
+    assert.equal(rotations().length, i, `failure ${i} counted`);
+    assert.equal(gw.south.deviceNow('IMEI:STUBBORN')!.serverSecretFailures, i, 'in the store');
+    if (i < 3) assert.equal(await secretLeafOf(gw, 'IMEI:STUBBORN'), 'Shared');
+  }
+  assert.equal(rotations()[2]!.fields['outcome'], 'gave-up');
+  assert.equal(await secretLeafOf(gw, 'IMEI:STUBBORN'), 'Refused');
+  const before = (await gw.south.listOperations('IMEI:STUBBORN', { limit: 100 })).length;
+  assert.equal((await d.session()).end, 'done');
+  assert.equal((await gw.south.listOperations('IMEI:STUBBORN', { limit: 100 })).length, before, 'no Get ./DMAcc any more');
+  assert.equal(rotations().length, 3);
 });
