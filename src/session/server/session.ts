@@ -79,6 +79,10 @@ export class ServerSession {
   private remoteAddress: string | undefined;
   /** times the device refused our credentials in this session (each time our commands went again) */
   private serverRefusals = 0;
+  /** our Cred is made with a nonce the device gave in this session (not a stored one that may be stale) */
+  private nonceFromChal = false;
+  /** the last Cred we sent was: a refusal of it is about the secret, not the nonce */
+  private credWithChalNonce = false;
   /** DevDetail/LrgObj as the device reported it (this session, or an earlier one) */
   private peerLrgObj: boolean | undefined;
   /** false while our package spans messages (a large object): the device's 1222 then asks for our next one */
@@ -239,8 +243,10 @@ export class ServerSession {
     }
     this.serverRefusals++;
     const [other, ...rest] = this.account.serverAuthOthers ?? [];
-    if (other && this.account.serverAuth) {
-      // the device may hold another secret (a rotation cut short, a reset): the next try uses the next one
+    // a Cred made with a stored nonce may be refused for the nonce alone: the same secret goes again
+    // with the Chal's; refused with that, the device may hold another secret (a rotation cut short,
+    // a reset): the next try uses the next one
+    if (other && this.account.serverAuth && this.credWithChalNonce) {
       this.account = { ...this.account, serverAuth: other, serverAuthOthers: [...rest, this.account.serverAuth] };
     }
     const gaveUp = this.serverRefusals > SERVER_AUTH_RESENDS;
@@ -332,6 +338,7 @@ export class ServerSession {
       if (next !== undefined) {
         const serverNonce = new Uint8Array(Buffer.from(next, 'base64'));
         this.account = { ...this.account, serverNonce };
+        this.nonceFromChal = true;
         await this.deps.saveNonces(this.deviceId, { serverNonce });
       }
       if (status.code === StatusCode.AuthAccepted) {
@@ -538,6 +545,7 @@ export class ServerSession {
       measured.msg.body.commands.every((c, i) => c === msg.body.commands[i]);
     const body = same ? measured!.bytes : encodeMessage(msg, this.encoding);
     const hmac = this.authenticated ? serverHmac(this.account, body) : undefined;
+    if (hmac) this.credWithChalNonce = this.nonceFromChal;
     return { body, encoding: this.encoding, ...(hmac ? { hmac } : {}) };
   }
 
@@ -569,6 +577,7 @@ export class ServerSession {
   private message(msgId: number, commands: Command[], final: boolean): Message {
     // our Cred only to a device that proved itself: to anyone else it is a digest to guess our password from
     const cred = this.serverAccepted || !this.authenticated ? undefined : serverCred(this.account);
+    if (cred) this.credWithChalNonce = this.nonceFromChal;
     const sep = this.options.url.includes('?') ? '&' : '?';
     return {
       hdr: {
