@@ -110,7 +110,7 @@ export interface ServerDeps {
   saveProfile?(deviceId: string, learned: LearnedProfile): Promise<void>;
   /** the device refused the server's credentials (401/407 on our SyncHdr); `gaveUp`: the session ends */
   onServerAuthRefused?(deviceId: string, code: number, gaveUp: boolean): Promise<void> | void;
-  /** the device accepted the server's credentials made with this password (told only while a rotation is open) */
+  /** the device accepted the server's credentials made with this password (told only when the account names other secrets) */
   onServerAuthAccepted?(deviceId: string, password: string): Promise<void> | void;
   /** runs the handling of one message as one unit of work (one store transaction) */
   unitOfWork?<T>(work: () => Promise<T>): Promise<T>;
