@@ -243,3 +243,24 @@ test('a device that refuses rotation is asked 3 times, then left on the shared s
   assert.equal((await gw.south.listOperations('IMEI:STUBBORN', { limit: 100 })).length, before, 'no Get ./DMAcc any more');
   assert.equal(rotations().length, 3);
 });
+
+test('a device reset to the shared secret while a rotation of its own was open: each secret gets its try in one session', {
+  timeout: 20_000,
+}, async (t) => {
+  const { gw, device } = await rig(t);
+  const first = await device('IMEI:MIDWAY');
+  assert.equal((await first.session()).end, 'done');
+  await first.stop();
+  // a rotation open (a new secret stored, its Replace not yet sent) when the device was reset
+  await gw.south.changeAccount('IMEI:MIDWAY', { serverPasswordNext: 'never-reached-the-device' });
+  const reset = await device('IMEI:MIDWAY');
+  await gw.south.queueOperation({ id: 'get-midway', deviceId: 'IMEI:MIDWAY', kind: 'Get', target: './DevInfo/Mod' }, Date.now());
+  // new secret, own secret, then the shared one: one re-send more per other secret the device may hold
+  assert.equal((await reset.session()).end, 'done');
+  assert.equal((await gw.south.getOperation('get-midway'))?.status, 200);
+  assert.equal((await reset.session()).end, 'done');
+  const row = gw.south.deviceNow('IMEI:MIDWAY')!;
+  const held = readAccounts(reset.tree).find((a) => a.serverId === 'gwmo-gateway')!.server!.secret;
+  assert.notEqual(held, 'lan-srv-pw', 'rotated off the shared secret again');
+  assert.equal(row.serverPassword, held, 'the gateway keeps what the device holds');
+});

@@ -83,6 +83,8 @@ export class ServerSession {
   private nonceFromChal = false;
   /** the last Cred we sent was: a refusal of it is about the secret, not the nonce */
   private credWithChalNonce = false;
+  /** re-sends after a refused Cred: one more per other secret the device may hold, so each gets its try */
+  private serverResends = SERVER_AUTH_RESENDS;
   /** DevDetail/LrgObj as the device reported it (this session, or an earlier one) */
   private peerLrgObj: boolean | undefined;
   /** false while our package spans messages (a large object): the device's 1222 then asks for our next one */
@@ -96,7 +98,7 @@ export class ServerSession {
    * another secret would otherwise answer every reply with a 401 and we every 401 with a reply.
    */
   get lingers(): boolean {
-    return this.ended && this.outcome === 'done' && this.serverRefusals <= SERVER_AUTH_RESENDS;
+    return this.ended && this.outcome === 'done' && this.serverRefusals <= this.serverResends;
   }
 
   private readonly deps: ServerDeps;
@@ -111,6 +113,7 @@ export class ServerSession {
     this.options = options;
     this.key = init.key;
     this.account = init.account;
+    this.serverResends = SERVER_AUTH_RESENDS + (init.account.serverAuthOthers?.length ?? 0);
     this.deviceId = init.account.deviceId;
     this.sessionId = init.sessionId;
     this.encoding = init.encoding;
@@ -249,11 +252,11 @@ export class ServerSession {
     if (other && this.account.serverAuth && this.credWithChalNonce) {
       this.account = { ...this.account, serverAuth: other, serverAuthOthers: [...rest, this.account.serverAuth] };
     }
-    const gaveUp = this.serverRefusals > SERVER_AUTH_RESENDS;
+    const gaveUp = this.serverRefusals > this.serverResends;
     await this.deps.onServerAuthRefused?.(this.deviceId, code, gaveUp);
     this.backlog = [...again, ...this.backlog];
     if (!gaveUp) return;
-    const note = serverRefusedNote(code);
+    const note = serverRefusedNote(code, this.serverRefusals);
     const ops = [...[...this.inFlight.values()].map((f) => f.op), ...this.backlog];
     this.inFlight.clear();
     this.backlog = [];
