@@ -72,8 +72,8 @@ export function startBootstrap(o: {
   correlator: string | undefined;
   alert: (a: GatewayAlert) => void;
   timeoutMs: number;
-  /** Target 1: the gateway authenticates the device with the new credentials from now on */
-  adopt(name: string, secret: string): void;
+  /** Target 1: the gateway authenticates the device with the new credentials from now on, and proves itself with the new server secret */
+  adopt(name: string, secret: string, serverSecret: string): void;
 }): number {
   const spec = readSpec(o.store, o.deviceId);
   if (spec.target !== 1 && spec.target !== 2) return 412;
@@ -98,7 +98,7 @@ export function startBootstrap(o: {
       const status = failed?.status ?? 200;
       if (status === 200) {
         o.store.putDevice({ ...o.store.getDevice(o.deviceId)!, mode: spec.target === 1 ? Mode.Proxy : Mode.Transparent });
-        if (spec.target === 1) o.adopt(spec.authName!, spec.authSecret!);
+        if (spec.target === 1) o.adopt(spec.authName!, spec.authSecret!, spec.serverSecret!);
       }
       o.alert({
         type: BOOTSTRAP_ALERT,

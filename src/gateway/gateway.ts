@@ -12,6 +12,7 @@ import { Pruner } from '../server/retention.ts';
 import { type ServerDeps, standInNonce } from '../session/server/index.ts';
 import type { GatewayStore } from '../store/gateway.ts';
 import type { ServerStore, SessionProfileRow, SyncAccounts } from '../store/server.ts';
+import { ServerSecrets, secretState } from './server-secret.ts';
 import { DmHttpClient, NotificationListener, PushPoller, sendNotification, sendPlain, serveFile } from '../transport/index.ts';
 import { installDevDetail, installDevInfo, provisionAccount, Tree, type TreePersistence } from '../tree/index.ts';
 import { GatewayConfig } from './config.ts';
@@ -269,11 +270,23 @@ export class DmGateway {
     const south = this.options.stores.south;
     const o = this.options;
     const key = newNonce(32);
+    const secrets = new ServerSecrets({
+      store: south,
+      serverId: o.lanServerId,
+      shared: o.lanServerPassword,
+      now: () => Date.now(),
+      log: o.log ?? (() => {}),
+    });
     return {
       ...base,
+      takeOperations: async (deviceId, limit) => secrets.fill(deviceId, await base.takeOperations(deviceId, limit)),
+      completeOperation: async (deviceId, id, outcome) => {
+        await base.completeOperation(deviceId, id, outcome);
+        await secrets.completed(deviceId, id);
+      },
       findAccount: async (deviceId) => {
         const known = await base.findAccount(deviceId);
-        if (known) return known;
+        if (known) return secrets.withShared(known);
         return {
           deviceId,
           clientAuth: { scheme: AuthScheme.Md5, name: o.deviceUser, password: o.devicePassword },
@@ -300,6 +313,12 @@ export class DmGateway {
           ...(o.lanSessionProfile ? { sessionProfile: o.lanSessionProfile } : {}),
         });
         await base.onAuthenticated?.(account);
+        // enrolled on the shared secret (now or before per-device secrets): it gets its own in this session
+        await secrets.authenticated(account.deviceId);
+      },
+      onServerAuthAccepted: async (deviceId, password) => {
+        await base.onServerAuthAccepted?.(deviceId, password);
+        await secrets.accepted(deviceId, password);
       },
     };
   }
@@ -342,6 +361,10 @@ export class DmGateway {
               const a = south.deviceNow(id);
               return a ? { name: a.clientName, hasSecret: a.clientPassword !== '' } : undefined;
             },
+            serverSecret: (id) => {
+              const a = south.deviceNow(id);
+              return a?.serverPassword === undefined ? undefined : secretState(a, o.lanServerPassword);
+            },
             bootstrap: (id, correlator) =>
               startBootstrap({
                 deviceId: id,
@@ -350,15 +373,19 @@ export class DmGateway {
                 correlator,
                 alert: (a) => this.alert(a),
                 timeoutMs: this.config.int('Fanout/DeviceTimeout') * 1000,
-                adopt: (name, secret) => {
+                adopt: (name, secret, serverSecret) => {
                   const a = south.deviceNow(id);
                   if (!a) return;
-                  south.putDeviceNow({ ...a, clientName: name, clientPassword: secret });
+                  // the device's newest account (the one it uses from now on) holds this server secret
+                  south.putDeviceNow({ ...a, clientName: name, clientPassword: secret, serverPassword: serverSecret });
                   // the device's new account holds no nonces yet: both sides start it on the resync nonce (DM 1.2.1); undefined writes NULL
                   void south
-                    .updateDevice(id, { clientNonce: undefined, serverNonce: undefined } as unknown as Parameters<
-                      typeof south.updateDevice
-                    >[1])
+                    .changeAccount(id, { serverPasswordNext: null })
+                    .then(() =>
+                      south.updateDevice(id, { clientNonce: undefined, serverNonce: undefined } as unknown as Parameters<
+                        typeof south.updateDevice
+                      >[1]),
+                    )
                     .catch((err: unknown) => this.options.log?.('bootstrap.error', { deviceId: id, error: String(err) }));
                 },
               }),
@@ -370,7 +397,8 @@ export class DmGateway {
                 clientName: patch.name ?? a?.clientName ?? this.options.deviceUser,
                 clientPassword: patch.secret ?? a?.clientPassword ?? '',
                 serverName: o.lanServerId,
-                serverPassword: o.lanServerPassword,
+                // a device's own secret stays (it holds it): only a new account starts on the shared one
+                serverPassword: a?.serverPassword ?? o.lanServerPassword,
                 devInfo: a?.devInfo ?? {},
                 createdAt: a?.createdAt ?? Date.now(),
               });

@@ -26,7 +26,13 @@ export function accountOf(d: DeviceRow): DeviceAccount {
     deviceId: d.deviceId,
     clientAuth: { scheme: d.scheme as AuthScheme, name: d.clientName, password: d.clientPassword },
     ...(d.serverName !== undefined && d.serverPassword !== undefined
-      ? { serverAuth: { name: d.serverName, password: d.serverPassword } }
+      ? d.serverPasswordNext !== undefined
+        ? // rotating: the new secret first, the old one when the device refuses it (src/gateway/server-secret.ts)
+          {
+            serverAuth: { name: d.serverName, password: d.serverPasswordNext },
+            serverAuthOthers: [{ name: d.serverName, password: d.serverPassword }],
+          }
+        : { serverAuth: { name: d.serverName, password: d.serverPassword } }
       : {}),
     ...(d.clientNonce ? { clientNonce: d.clientNonce } : {}),
     ...(d.serverNonce ? { serverNonce: d.serverNonce } : {}),
@@ -84,6 +90,11 @@ export function engineDeps(store: ServerStore, clock: Clock, events: ServerEvent
     saveProfile: async (deviceId, learned) => {
       const d = await store.getDevice(deviceId);
       if (d) await store.updateDevice(deviceId, { sessionProfile: { ...d.sessionProfile, ...learned } });
+    },
+    onServerAuthAccepted: async (deviceId, password) => {
+      // the device proved it holds the new secret: the old one is forgotten
+      const d = await store.getDevice(deviceId);
+      if (d?.serverPasswordNext === password) await store.changeAccount(deviceId, { serverPassword: password, serverPasswordNext: null });
     },
     onServerAuthRefused: (deviceId, code, gaveUp) => emit(() => events.serverAuthRefused?.(deviceId, code, gaveUp)),
     onDevInfo: async (deviceId, values, from) => {

@@ -289,9 +289,10 @@ export class ServerService {
     uiMode: UiMode = 0,
     known?: DeviceRow,
     resync?: boolean,
-  ): Promise<{ sessionId: number; bytes: Uint8Array; resync: boolean }> {
+  ): Promise<{ sessionId: number; bytes: Uint8Array; resync: boolean; also?: Uint8Array }> {
     const d = known ?? (await this.device(deviceId));
-    const password = d.serverPassword;
+    // a secret being rotated: the new one first (docs/security.md, Package#0 secrets)
+    const password = d.serverPasswordNext ?? d.serverPassword;
     if (password === undefined)
       throw new ServiceError(409, `device "${deviceId}" has no serverPassword: the Package#0 digest needs the server's credentials`);
     let nonce = d.serverNonce ?? RESYNC_NONCE;
@@ -303,12 +304,18 @@ export class ServerService {
       nonce = RESYNC_NONCE;
     }
     const sessionId = randomInt(1, 0xffff); // randomInt draws from a cache, not the CSPRNG per call
-    const bytes = encodeNotification({ serverId: this.serverId, sessionId, uiMode, initiator: 'server' }, { password, nonce });
+    const header = { serverId: this.serverId, sessionId, uiMode, initiator: 'server' } as const;
+    const bytes = encodeNotification(header, { password, nonce });
+    // silent since: it may still hold the old secret (a rotation cut short), so one keyed with that goes too
+    const also =
+      useResync && d.serverPasswordNext !== undefined && d.serverPassword !== undefined
+        ? encodeNotification(header, { password: d.serverPassword, nonce })
+        : undefined;
     this.notifyWatch.sent(deviceId, useResync, now, async () => {
       const again = await this.store.getDevice(deviceId);
       if (this.notifyWatch.state(deviceId, again?.lastSeen)) await this.notify(deviceId, uiMode, true);
     });
-    return { sessionId, bytes, resync: useResync };
+    return { sessionId, bytes, resync: useResync, ...(also ? { also } : {}) };
   }
 
   /** Sends Package#0 bytes to host:port over UDP. */
@@ -328,8 +335,9 @@ export class ServerService {
   async notify(deviceId: string, uiMode: UiMode = 0, resync?: boolean): Promise<{ sessionId: number; bytes: number; address: string }> {
     const d = await this.device(deviceId);
     if (await this.push?.reachable(deviceId)) {
-      const { sessionId, bytes } = await this.notification(deviceId, uiMode, d, resync);
+      const { sessionId, bytes, also } = await this.notification(deviceId, uiMode, d, resync);
       await this.push!.push(deviceId, bytes);
+      if (also) await this.push!.push(deviceId, also);
       return { sessionId, bytes: bytes.length, address: 'push channel' };
     }
     if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
@@ -339,8 +347,9 @@ export class ServerService {
         `device "${deviceId}" has no notifyAddress (host:port of its Package#0 listener) and no gateway has announced it: set one with PATCH, or name the gateway it is behind with "via"`,
       );
     const { host, port } = parseAddress(d.notifyAddress);
-    const { sessionId, bytes } = await this.notification(deviceId, uiMode, d, resync);
+    const { sessionId, bytes, also } = await this.notification(deviceId, uiMode, d, resync);
     await this.notifier.send(bytes, host, port);
+    if (also) await this.notifier.send(also, host, port);
     return { sessionId, bytes: bytes.length, address: d.notifyAddress };
   }
 }

@@ -16,6 +16,10 @@ export interface DeviceRow {
   /** SRVCRED the server authenticates with to the device (optional) */
   readonly serverName?: string;
   readonly serverPassword?: string;
+  /** a new SRVCRED secret sent to the device and not yet proven: both are kept until it is (src/gateway/server-secret.ts) */
+  readonly serverPasswordNext?: string;
+  /** rotations of the server secret the device refused in a row; at 3 it is no longer asked (src/gateway/server-secret.ts) */
+  readonly serverSecretFailures?: number;
   readonly clientNonce?: Uint8Array;
   readonly serverNonce?: Uint8Array;
   /** where the device listens for Package#0 (`host:port`) */
@@ -46,6 +50,8 @@ export interface SessionProfileRow {
 export type AccountPatch = Partial<Pick<DeviceRow, 'scheme' | 'clientName' | 'clientPassword'>> & {
   readonly serverName?: string | null;
   readonly serverPassword?: string | null;
+  readonly serverPasswordNext?: string | null;
+  readonly serverSecretFailures?: number | null;
   readonly notifyAddress?: string | null;
   /** the nonce the device holds for the server's Cred (null: none known, the resync nonce is used) */
   readonly serverNonce?: Uint8Array | null;

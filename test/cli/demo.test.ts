@@ -40,9 +40,12 @@ test('the demo starts, answers through the API, stops on SIGTERM and reuses its 
         const groups = JSON.stringify(await (await fetch(`${api}/gateways/GW%3ADEMO-1/groups`, { headers: AUTH })).json());
         assert.match(groups, /rollout/);
         if (round === 2) assert.equal((await demo.waitFor((l) => l.event === 'demo.moved'))['gateway'], 'GW:DEMO-2');
-      } finally {
-        assert.equal(await demo.stop(), 0, 'stops cleanly');
+      } catch (err) {
+        // a demo that never got ready is the failure to report, not how it died
+        await demo.stop();
+        throw err;
       }
+      assert.equal(await demo.stop(), 0, `stops cleanly; stderr: ${demo.stderr.slice(-2000)}`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

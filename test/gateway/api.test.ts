@@ -30,6 +30,7 @@ test('REST: gateways, inventory, groups, config, fanout with its aggregate', asy
     assert.equal(inv.json.devices['IMEI:000000000000002'].Mod, 'Meter');
     const one = await call('GET', `/gateways/${gid}/devices/${encodeURIComponent('IMEI:000000000000001')}`);
     assert.equal(one.json.Status, '1');
+    assert.equal(one.json.ServerSecret, 'Own', 'its server secret is its own (docs/auth.md)');
     assert.equal((await call('GET', `/gateways/${gid}/devices/${encodeURIComponent('IMEI:nope')}`)).status, 404);
 
     const ids = devices.map((_, i) => `IMEI:${String(i).padStart(15, '0')}`);

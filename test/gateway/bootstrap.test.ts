@@ -103,6 +103,18 @@ test('bootstrap to the gateway: per-device credentials replace the LAN secret; a
     });
     assert.equal((await impostor.session()).end, 'auth-failed');
     await impostor.stop();
+    // the bootstrap left two accounts for the gateway: its server secret was rotated in the newest one
+    // (the last listed; the device uses that one), so Package#0 and sessions work on it
+    const accounts = readAccounts(device!.tree).filter((a) => a.serverId === 'gwmo-gateway');
+    assert.deepEqual(
+      accounts.map((a) => a.id),
+      ['gwmo', 'gateway'],
+    );
+    const own = gw.south.deviceNow(id)!;
+    assert.notEqual(own.serverPassword, 'lan-srv-pw');
+    assert.equal(own.serverPasswordNext, undefined);
+    assert.equal(accounts[1]!.server!.secret, own.serverPassword);
+    await fanout();
   } finally {
     await device!.stop();
     await gw.close();

@@ -10,7 +10,8 @@ import { GW_ID, lanDevice, startGateway, startServer } from '../support/gw-pair.
 
 /** Loses the device's first message that answers a `kind` command: sent by the device, never received. */
 class LosingHttp extends DmHttpClient {
-  armed = true;
+  /** armed by the test once the device's first sessions (enrolment, its own server secret) are over */
+  armed = false;
   private readonly kind: string;
   constructor(kind: string) {
     super({ retries: 0, timeoutMs: 10_000 });
@@ -25,16 +26,21 @@ class LosingHttp extends DmHttpClient {
   }
 }
 
-async function rig(kind: string) {
+async function rig(kind: string, deviceTimeoutS = 2) {
   const srv = await startServer();
   // one retry, and a short wait per attempt: without the rule the Add would go again after 2 s
-  const gw = await startGateway(srv.url, { config: { 'Fanout/DeviceTimeout': '2', 'Fanout/Retries': '1' } });
+  const gw = await startGateway(srv.url, { config: { 'Fanout/DeviceTimeout': String(deviceTimeoutS), 'Fanout/Retries': '1' } });
   await gw.gateway.checkIn();
   const id = 'IMEI:350000000000077';
   const http = new LosingHttp(kind);
   const device = new DmDevice(lanDevice(gw.gateway.lanUrl, id), undefined, () => {}, http);
   await device.start();
   assert.equal((await device.session()).end, 'done');
+  // the gateway gives the device its own server secret in the sessions after enrolment (a Replace)
+  for (let i = 0; i < 5 && (await gw.south.getDevice(id))?.serverPasswordNext !== undefined; i++)
+    assert.equal((await device.session()).end, 'done');
+  assert.equal((await gw.south.getDevice(id))?.serverPasswordNext, undefined, 'the device holds its own secret');
+  http.armed = true;
   device.tree.define('./Vendor/Level', { format: 'int', value: '1' });
   const ran: [string, string, number][] = [];
   for (const k of ['add', 'replace'] as const) {
@@ -90,7 +96,9 @@ test('a fanout Add whose Status was lost ran once, is in doubt on the gateway, a
 });
 
 test('a fanout Replace whose Status was lost is sent again with the retry and done', async () => {
-  const r = await rig('Replace');
+  // the lost message carried the device's next nonce for the gateway: the retry's Package#0 reaches
+  // it through the resync one 5 s later (src/server/notify-watch.ts), so the attempt waits longer
+  const r = await rig('Replace', 8);
   try {
     const done = r.srv.alertOf('resultaggregation');
     await r.srv.server.gateways.startFanout(

@@ -42,6 +42,10 @@ export async function runDemo(f: Record<string, string>): Promise<void> {
   const log = jsonLog('demo');
   const quiet = (): void => {};
   const closers: (() => Promise<void> | void)[] = [];
+  // from the start: a stop while devices are still enrolling closes what is open so far
+  onShutdown(async () => {
+    for (const c of closers) await c();
+  }, 15_000);
   const store = new SqliteServerStore(join(dir, 'server.db'));
   closers.push(() => store.close());
   // a demo on loopback: its admin password and an API token are kept in the data dir so every start can print them
@@ -255,7 +259,4 @@ export async function runDemo(f: Record<string, string>): Promise<void> {
       '',
     ].join('\n'),
   );
-  onShutdown(async () => {
-    for (const c of closers) await c();
-  }, 15_000);
 }

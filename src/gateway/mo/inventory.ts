@@ -17,6 +17,8 @@ export interface InventoryDeps {
   /** HLF-003: the credentials a device the server announced will authenticate with (name, secret) */
   credentials(deviceId: string): { name?: string; hasSecret: boolean } | undefined;
   setCredentials(deviceId: string, patch: { name?: string; secret?: string }): void;
+  /** a DM device's server secret: Own, Shared, Rotating or Refused (src/gateway/server-secret.ts); undefined: no DM account */
+  serverSecret?(deviceId: string): string | undefined;
   /** LwM2M queue mode: whether the device listens now; undefined for a device that is always reachable */
   awake?(deviceId: string): boolean | undefined;
   /** LwM2M: the object links of the device's registration (link format); undefined for other devices */
@@ -127,6 +129,9 @@ function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
           },
         ),
       ],
+      ...(deps.serverSecret?.(d.deviceId) !== undefined
+        ? [['ServerSecret', leaf('chr', () => deps.serverSecret?.(d.deviceId) ?? '')] as [string, Node]]
+        : []),
       ['Bootstrap', bootstrapShape(d.deviceId, deps)],
     ],
     { remove: () => (store.deleteDevice(d.deviceId) ? 200 : 404) },

@@ -262,6 +262,14 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     description:
       'DM devices, while they let Package#0 go unanswered, one keyed with the resynchronisation nonce included: since when (gone once the device opens a session)',
   },
+  {
+    path: 'DevInventory/Devices/<x>/ServerSecret',
+    format: 'chr',
+    access: 'G',
+    occurrence: '?',
+    description:
+      "DM devices: the secret the gateway proves itself with to the device. Own (its own), Shared (the gateway's shared LAN secret, rotated in its next session), Rotating (a new one sent, not yet proven), Refused (it refused 3 rotations in a row: left on the shared one; docs/auth.md)",
+  },
   { path: 'DevInventory/Devices/<x>/LocalAddress', format: 'chr', access: 'G', occurrence: '?', description: "the device's LAN address" },
   {
     path: 'DevInventory/Devices/<x>/PublicAddress',

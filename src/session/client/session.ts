@@ -45,6 +45,8 @@ export class ClientSession {
   private msgId = 0;
   private authenticated = false;
   private authAttempts = 0;
+  /** server messages whose credentials we refused in this session */
+  private serverRefusals = 0;
   private serverVerified = false;
   private peerMaxMsg = DEFAULT_PEER_MAX_MSG;
   private scheme: AuthScheme;
@@ -119,6 +121,8 @@ export class ClientSession {
     };
     const management = msg.body.commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results');
     if (!serverCheck.ok) {
+      // a server that keeps failing is not challenged for ever (it may be answering each refusal too)
+      if (++this.serverRefusals > MAX_AUTH_ATTEMPTS) return this.finish('server-not-authenticated');
       this.outbox = [header, ...management.map((c) => statusFor(msgRef, c, serverCheck.code))];
       return this.send();
     }

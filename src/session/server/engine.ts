@@ -206,7 +206,7 @@ export class ServerEngine {
   private settled(s: ServerSession): void {
     // an ended session stays reachable for a moment: a device that challenges our credentials
     // answers our last message, and gets our Cred with its new nonce (then it is over)
-    if (s.ended && s.outcome !== 'done') this.forget(s);
+    if (s.ended && !s.lingers) this.forget(s);
   }
 
   /** The session of a device that just authenticated. */

@@ -23,8 +23,8 @@ export function lowered(current: number, lastMessage: number): number {
   return Math.max(1, Math.floor(Math.min(current, lastMessage) / 2));
 }
 
-export function serverRefusedNote(code: number): string {
-  return `the device refused the server's credentials (${code}) ${SERVER_AUTH_RESENDS + 1} times in one session; queued until a session authenticates the server (check serverPassword and serverNonce)`;
+export function serverRefusedNote(code: number, times = SERVER_AUTH_RESENDS + 1): string {
+  return `the device refused the server's credentials (${code}) ${times} times in one session; queued until a session authenticates the server (check serverPassword and serverNonce)`;
 }
 
 export const Notes = {

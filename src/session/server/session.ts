@@ -81,12 +81,27 @@ export class ServerSession {
   private remoteAddress: string | undefined;
   /** times the device refused our credentials in this session (each time our commands went again) */
   private serverRefusals = 0;
+  /** our Cred is made with a nonce the device gave in this session (not a stored one that may be stale) */
+  private nonceFromChal = false;
+  /** the last Cred we sent was: a refusal of it is about the secret, not the nonce */
+  private credWithChalNonce = false;
+  /** re-sends after a refused Cred: one more per other secret the device may hold, so each gets its try */
+  private serverResends = SERVER_AUTH_RESENDS;
   /** DevDetail/LrgObj as the device reported it (this session, or an earlier one) */
   private peerLrgObj: boolean | undefined;
   /** false while our package spans messages (a large object): the device's 1222 then asks for our next one */
   private ourPackageDone = true;
   /** commands in the last message that carried any: what a device that drops the session could not take */
   private lastMessageOps = 0;
+
+  /**
+   * An ended session the device may still answer: it challenged our last Cred (a new nonce), and
+   * gets one more. Not once it refused our credentials past the resend limit: a device holding
+   * another secret would otherwise answer every reply with a 401 and we every 401 with a reply.
+   */
+  get lingers(): boolean {
+    return this.ended && this.outcome === 'done' && this.serverRefusals <= this.serverResends;
+  }
 
   private readonly deps: ServerDeps;
   private readonly options: ServerOptions & { readonly newNonce: () => Uint8Array };
@@ -100,6 +115,7 @@ export class ServerSession {
     this.options = options;
     this.key = init.key;
     this.account = init.account;
+    this.serverResends = SERVER_AUTH_RESENDS + (init.account.serverAuthOthers?.length ?? 0);
     this.deviceId = init.account.deviceId;
     this.sessionId = init.sessionId;
     this.encoding = init.encoding;
@@ -231,11 +247,18 @@ export class ServerSession {
       again.push(flight.op);
     }
     this.serverRefusals++;
-    const gaveUp = this.serverRefusals > SERVER_AUTH_RESENDS;
+    const [other, ...rest] = this.account.serverAuthOthers ?? [];
+    // a Cred made with a stored nonce may be refused for the nonce alone: the same secret goes again
+    // with the Chal's; refused with that, the device may hold another secret (a rotation cut short,
+    // a reset): the next try uses the next one
+    if (other && this.account.serverAuth && this.credWithChalNonce) {
+      this.account = { ...this.account, serverAuth: other, serverAuthOthers: [...rest, this.account.serverAuth] };
+    }
+    const gaveUp = this.serverRefusals > this.serverResends;
     await this.deps.onServerAuthRefused?.(this.deviceId, code, gaveUp);
     this.backlog = [...again, ...this.backlog];
     if (!gaveUp) return;
-    const note = serverRefusedNote(code);
+    const note = serverRefusedNote(code, this.serverRefusals);
     const ops = [...[...this.inFlight.values()].map((f) => f.op), ...this.backlog];
     this.inFlight.clear();
     this.backlog = [];
@@ -320,9 +343,15 @@ export class ServerSession {
       if (next !== undefined) {
         const serverNonce = new Uint8Array(Buffer.from(next, 'base64'));
         this.account = { ...this.account, serverNonce };
+        this.nonceFromChal = true;
         await this.deps.saveNonces(this.deviceId, { serverNonce });
       }
-      if (status.code === StatusCode.AuthAccepted) this.serverAccepted = true;
+      if (status.code === StatusCode.AuthAccepted) {
+        this.serverAccepted = true;
+        // the device might have held another: which secret it holds is now known
+        const used = this.account.serverAuth;
+        if (this.account.serverAuthOthers?.length && used) await this.deps.onServerAuthAccepted?.(this.deviceId, used.password);
+      }
       return;
     }
     const key = status.cmdRef === undefined ? this.matchWithoutCmdRef(status) : `${status.msgRef}:${status.cmdRef}`;
@@ -535,6 +564,7 @@ export class ServerSession {
       measured.msg.body.commands.every((c, i) => c === msg.body.commands[i]);
     const body = same ? measured!.bytes : encodeMessage(msg, this.encoding);
     const hmac = this.authenticated ? serverHmac(this.account, body) : undefined;
+    if (hmac) this.credWithChalNonce = this.nonceFromChal;
     return { body, encoding: this.encoding, ...(hmac ? { hmac } : {}) };
   }
 
@@ -566,6 +596,7 @@ export class ServerSession {
   private message(msgId: number, commands: Command[], final: boolean): Message {
     // our Cred only to a device that proved itself: to anyone else it is a digest to guess our password from
     const cred = this.serverAccepted || !this.authenticated ? undefined : serverCred(this.account);
+    if (cred) this.credWithChalNonce = this.nonceFromChal;
     const sep = this.options.url.includes('?') ? '&' : '?';
     return {
       hdr: {

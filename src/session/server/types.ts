@@ -16,6 +16,11 @@ export interface DeviceAccount {
   readonly clientAuth: Secret & { readonly scheme: AuthScheme };
   /** SRVCRED: what the server proves itself with to the device (md5), when the device asks for it */
   readonly serverAuth?: Secret;
+  /**
+   * what the device may hold instead of `serverAuth` (the other side of an open rotation, the secret
+   * it was provisioned with): tried in turn when it refuses our Cred, within the resend limit
+   */
+  readonly serverAuthOthers?: readonly Secret[];
   /** the nonce the device must use next (we sent it in a Chal); bytes */
   readonly clientNonce?: Uint8Array;
   /** the nonce we must use next for our Cred (the device sent it in a Chal); bytes */
@@ -105,6 +110,8 @@ export interface ServerDeps {
   saveProfile?(deviceId: string, learned: LearnedProfile): Promise<void>;
   /** the device refused the server's credentials (401/407 on our SyncHdr); `gaveUp`: the session ends */
   onServerAuthRefused?(deviceId: string, code: number, gaveUp: boolean): Promise<void> | void;
+  /** the device accepted the server's credentials made with this password (told only when the account names other secrets) */
+  onServerAuthAccepted?(deviceId: string, password: string): Promise<void> | void;
   /** runs the handling of one message as one unit of work (one store transaction) */
   unitOfWork?<T>(work: () => Promise<T>): Promise<T>;
   /** `from`: the address the message came from (the LAN address of a device behind a gateway) */

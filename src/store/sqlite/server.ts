@@ -101,6 +101,10 @@ const MIGRATIONS: readonly string[] = [
   // staged rollouts over distributions (src/server/campaigns.ts)
   `CREATE TABLE campaigns (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, record TEXT NOT NULL);
    CREATE INDEX campaigns_created ON campaigns(created_at);`,
+  // a LAN device's next server secret while it is being rotated (docs/security.md, Package#0 secrets)
+  `ALTER TABLE devices ADD COLUMN server_password_next TEXT;`,
+  // rotations of it the device refused in a row (src/gateway/server-secret.ts gives up at 3)
+  `ALTER TABLE devices ADD COLUMN server_secret_failures INTEGER;`,
 ];
 
 /** free space below which a full store is still full (a few pages and their WAL frames) */

@@ -95,7 +95,9 @@ export function readAccounts(tree: Tree): DmAccount[] {
 export function writeNonce(tree: Tree, accountId: string, level: 'CLCRED' | 'SRVCRED', nonce: Uint8Array): void {
   const base = `./DMAcc/${accountId}/AppAuth`;
   for (const key of tree.list(base)) {
-    if (tree.read(`${base}/${key}/AAuthLevel`) === level) tree.define(`${base}/${key}/AAuthData`, { format: 'bin', value: nonce });
+    // no Get, as addAccount defines it: an account added by DM commands (a bootstrap) may lack the leaf
+    if (tree.read(`${base}/${key}/AAuthLevel`) === level)
+      tree.define(`${base}/${key}/AAuthData`, { format: 'bin', value: nonce, access: NO_GET });
   }
 }
 

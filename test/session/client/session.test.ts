@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { AuthScheme, type Command, decodeXml, encodeXml, type Message, type Results, type Status } from '../../../src/protocol/index.ts';
+import {
+  AuthScheme,
+  type Command,
+  decodeXml,
+  encodeXml,
+  makeCred,
+  type Message,
+  type Results,
+  type Status,
+} from '../../../src/protocol/index.ts';
 import { ClientSession } from '../../../src/session/client/session.ts';
 import { Tree } from '../../../src/tree/index.ts';
 
@@ -192,4 +201,39 @@ test('UI alerts without a UI: defaults taken (DR=), unknown alert codes 406', as
       [406, []],
     ],
   );
+});
+
+test('a server whose credentials keep failing is challenged a few times, then the session ends (no answer to each of its replies)', async () => {
+  const tree = new Tree();
+  tree.define('.', { format: 'node', acl: 'Get=*' });
+  const session = new ClientSession(
+    {
+      tree,
+      clock: { now: () => 0 },
+      encoding: 'xml',
+      devInfo: { DevId: 'IMEI:5', Man: 'M', Mod: 'X', DmV: '1.2', Lang: 'en' },
+      account: {
+        serverId: 'srv',
+        serverUrl: SRV,
+        clientAuth: { scheme: AuthScheme.Md5, name: 'd', password: 'p' },
+        serverAuth: { name: 'srv', password: 'its-own-secret' },
+      },
+      saveNonces: () => {},
+    },
+    { sessionId: '7', initiator: 'client' },
+  );
+  session.start();
+  // the server closes each time (Final, nothing to run) but with a Cred made from another secret
+  const closing = (): Message => {
+    const m = serverPackage([]);
+    return { ...m, hdr: { ...m.hdr, cred: makeCred(AuthScheme.Md5, { name: 'srv', password: 'shared' }, new Uint8Array(0)) } };
+  };
+  const codes: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const reply = await exchange(session, closing());
+    if (reply === undefined) break;
+    codes.push((reply.body.commands[0] as Status).code);
+  }
+  assert.deepEqual(codes, [401, 401, 401], 'each refusal carries a Chal for the server to try again, three times');
+  assert.equal(session.ended, 'server-not-authenticated');
 });

@@ -80,3 +80,26 @@ test('a device that keeps refusing: the session ends after the bounded re-sends 
   }
   assert.equal((await store.listOperations('IMEI:001')).length, 2, 'nothing added or lost');
 });
+
+test('a session that ended done, then refused without end (the device holds another secret): a few answers, then no session', async () => {
+  const refusals: boolean[] = [];
+  const { session } = await engineRig({ events: { serverAuthRefused: (_d, _c, gaveUp) => refusals.push(gaveUp) } });
+  const s = session();
+  // nothing queued: our first reply closes the session (done), with our Cred
+  let m = await s.start();
+  assert.equal(sent(m).length, 0);
+  let answered = 0;
+  let refused: unknown;
+  for (let i = 0; i < 20 && refused === undefined; i++) {
+    try {
+      m = await s.send(refuse(m, Uint8Array.of(i)));
+      answered++;
+    } catch (err) {
+      refused = err;
+    }
+  }
+  // before: an ended "done" session answered every 401 with a reply, and the device every reply with a 401
+  assert.equal(answered, SERVER_AUTH_RESENDS + 1, 'each allowed re-try of our Cred is answered, then the session is forgotten');
+  assert.match(String(refused), /HTTP 404.*no DM session/);
+  assert.deepEqual(refusals, [...Array(SERVER_AUTH_RESENDS).fill(false), true]);
+});
