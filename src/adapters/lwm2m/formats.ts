@@ -55,3 +55,23 @@ export function candidateFormats(d: DeviceFormats, path: Path, opaque = false): 
 
 /** 4.06 Not Acceptable, 4.15 Unsupported Content-Format: the device does not speak that format. */
 export const refusesFormat = (code: string): boolean => code === '4.06' || code === '4.15';
+
+/**
+ * The request in each candidate format until one is not refused (one retry); the refusal is kept
+ * for the registration. Read, Write, Create and Observe all go through it.
+ */
+export async function inDeviceFormats<A extends { readonly code: string }>(
+  d: DeviceFormats,
+  target: Path,
+  send: (format: number) => Promise<A>,
+  opaque = false,
+): Promise<{ a: A; format: number }> {
+  const formats = candidateFormats(d, target, opaque).slice(0, 2);
+  let last: { a: A; format: number } | undefined;
+  for (const format of formats) {
+    last = { a: await send(format), format };
+    if (!refusesFormat(last.a.code)) return last;
+    d.refused.add(format);
+  }
+  return last!;
+}
