@@ -19,6 +19,7 @@ interface SmartObject {
   get(oid: number, iid: number, rid: number): unknown;
   has(oid: number, iid?: number, rid?: number): boolean;
   write(oid: number, iid: number, rid: number, value: unknown, cb: Callback): void;
+  set(oid: number, iid: number, rid: number, value: unknown): boolean;
 }
 interface CoapNode {
   servers: Record<string, { close(): void }>;
@@ -59,6 +60,8 @@ test('coap-node (an independent LwM2M 1.0 client) is read, written, created in, 
   });
   const node = new CoapNodeClass('cn-1', so, { lifetime: 300, manuf: 'Acme', model: 'cnode-01', serial: 'CN-0001' });
   node.on('error', (err) => assert.fail(`coap-node: ${String(err)}`));
+  so.set(3, 0, 14, 'Z'); // UTC Offset and Timezone (RW), beside what coap-node puts in object 3
+  so.set(3, 0, 15, 'UTC');
   // WORKAROUND (the client is broken here, not gwmo): coap-node 0.2.5 hands createInst/deleteInst a
   // callback that its smartobject (1.5) never calls, so a Create or Delete is done but never
   // answered. The wrappers answer for it; what they create or delete is the client's own doing.
@@ -109,7 +112,7 @@ test('coap-node (an independent LwM2M 1.0 client) is read, written, created in, 
     return job.Results['1']!.Cmd;
   };
 
-  // Read (a resource: text/plain; an instance: TLV, 1.0's format), Write, Execute
+  // Read (a resource: text/plain; an instance: TLV, 1.0's format), Write, Execute, Discover
   const first = await fanout([
     { kind: 'Get', path: './3303/0/5700' },
     { kind: 'Get', path: './3303/0' },
@@ -117,6 +120,15 @@ test('coap-node (an independent LwM2M 1.0 client) is read, written, created in, 
     { kind: 'Get', path: './3303/0/5750' },
     { kind: 'Exec', path: './3303/0/5605' },
     { kind: 'Get', path: './DevInfo/Ext/Serial' },
+    {
+      kind: 'Replace',
+      path: './3/0',
+      value: JSON.stringify([
+        { bn: '/3/0/', n: '14', vs: '+01:00' },
+        { n: '15', vs: 'Europe/Paris' },
+      ]),
+    },
+    { kind: 'Get', path: './3303/0?list=Struct' },
   ]);
   assert.deepEqual(first['1'], { Status: '200', Data: '21.5', Format: 'float' });
   assert.deepEqual(JSON.parse(first['2']!.Data!), [
@@ -131,6 +143,13 @@ test('coap-node (an independent LwM2M 1.0 client) is read, written, created in, 
   assert.deepEqual(first['5'], { Status: '200' });
   assert.equal(resets, 1, 'the client ran the executable resource once');
   assert.deepEqual(first['6'], { Status: '200', Data: 'CN-0001', Format: 'chr' });
+  assert.deepEqual(first['7'], { Status: '200' });
+  assert.deepEqual([so.get(3, 0, 14), so.get(3, 0, 15)], ['+01:00', 'Europe/Paris'], 'the instance written (TLV)');
+  assert.deepEqual(first['8'], {
+    Status: '200',
+    Data: '</3303/0>;pmin=0;pmax=60,</3303/0/5750>,</3303/0/5605>,</3303/0/5700>,</3303/0/5701>',
+    Format: 'chr',
+  });
 
   // Create an instance (TLV with the instance id), read it back, Delete it
   const second = await fanout([
