@@ -170,7 +170,7 @@ test('coap-node (an independent LwM2M 1.0 client) is read, written, created in, 
   assert.deepEqual(third['1'], { Status: '200' });
   assert.equal(so.has(3303, 1), false, 'the client deleted the instance');
 
-  // Observe through the API: Write-Attributes, then Observe; notifications reach GET /observed
+  // Observe a resource through the API: Write-Attributes, then Observe (text); notifications reach GET /observed
   const observed = async (): Promise<[string, unknown][]> =>
     ((await (await fetch(`${api}/devices/cn-1/observed`)).json()) as { items: { path: string; record: unknown }[] }).items.map((i) => [
       i.path,
@@ -193,13 +193,47 @@ test('coap-node (an independent LwM2M 1.0 client) is read, written, created in, 
   await changed;
   assert.deepEqual(await observed(), [['/3303/0/5700', { v: -4.25 }]], 'the notification, its type kept');
 
+  // an instance (TLV): the first answer holds all of it, a notification the resource that changed
+  srv.alerts.length = 0;
+  const whole = srv.alertOf('org.gwmo.lwm2m.notify');
+  const inst = await fetch(`${api}/gateways/${gid}/observations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'dev', path: './3/0', devices: ['cn-1'] }),
+  });
+  assert.equal(inst.status, 201, await inst.clone().text());
+  await whole;
+  const device = [
+    ['/3/0/0', { vs: 'Acme' }],
+    ['/3/0/1', { vs: 'cnode-01' }],
+    ['/3/0/14', { vs: '+01:00' }],
+    ['/3/0/15', { vs: 'Europe/Paris' }],
+    ['/3/0/17', { vs: 'generic' }],
+    ['/3/0/18', { vs: '1.0' }],
+    ['/3/0/19', { vs: '1.0' }],
+    ['/3/0/2', { vs: 'CN-0001' }],
+    ['/3/0/3', { vs: '1.0' }],
+    ['/3/0/6', { v: 0 }],
+    ['/3/0/7', { v: 100 }],
+  ];
+  assert.deepEqual(await observed(), [...device, ['/3303/0/5700', { v: -4.25 }]]);
+  srv.alerts.length = 0;
+  const offset = srv.alertOf('org.gwmo.lwm2m.notify');
+  await new Promise((resolve) => so.write(3, 0, 14, '+02:00', resolve));
+  assert.deepEqual(JSON.parse(String((await offset).items[0]!.data)), [{ bn: '', n: '/3/0/14', vs: '+02:00' }], 'only what changed');
+  assert.deepEqual((await observed())[2], ['/3/0/14', { vs: '+02:00' }]);
+
+  assert.deepEqual(Object.keys(node._reporters), ['temperature/0/sensorValue', 'device/0']);
+  let cancels = 0;
   const cancelled = new Promise<void>((resolve, reject) => {
     const disable = node._disableReport.bind(node);
-    node._disableReport = (...a) => (disable(...a), resolve());
-    setTimeout(() => reject(new Error('the client was never asked to cancel')), 10_000).unref();
+    node._disableReport = (...a) => (disable(...a), ++cancels === 2 && resolve());
+    setTimeout(() => reject(new Error(`the client was asked to cancel ${cancels} of 2`)), 10_000).unref();
   });
-  const del = await fetch(`${api}/gateways/${gid}/observations/temp`, { method: 'DELETE' });
-  assert.equal(del.status, 200);
+  for (const name of ['temp', 'dev']) {
+    const del = await fetch(`${api}/gateways/${gid}/observations/${name}`, { method: 'DELETE' });
+    assert.equal(del.status, 200);
+  }
   await cancelled;
   assert.deepEqual(node._reporters, {}, 'the client stopped reporting');
 
