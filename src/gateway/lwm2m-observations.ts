@@ -151,7 +151,7 @@ export class Lwm2mObservations extends EventEmitter {
     try {
       if (Object.keys(spec.attributes).length > 0) {
         const w = await this.deps.server.writeAttributes(endpoint, path, spec.attributes);
-        if (!w.code.startsWith('2.')) return w.code;
+        if (!w.code.startsWith('2.')) return this.refused(spec, endpoint, 'Write-Attributes', w.code);
       }
       // in a format the device speaks, as a Read (text for one resource): a 1.0 client knows no SenML
       const { a: observed } = await inDeviceFormats(reg.formats, path, async (f) => {
@@ -159,7 +159,7 @@ export class Lwm2mObservations extends EventEmitter {
         return { code: o.first.code, ...o };
       });
       const { first, cancel } = observed;
-      if (!first.code.startsWith('2.')) return first.code;
+      if (!first.code.startsWith('2.')) return this.refused(spec, endpoint, 'Observe', first.code);
       if (!this.get(spec.name)) {
         cancel(); // removed while it was being set
         return first.code;
@@ -173,6 +173,12 @@ export class Lwm2mObservations extends EventEmitter {
       this.deps.log?.('lwm2m.observe.error', { endpoint, path: spec.path, error: String(err) });
       return 'no answer';
     }
+  }
+
+  /** the Start answered long ago: a device that refuses is said in the log, or nobody learns why nothing comes */
+  private refused(spec: ObservationSpec, endpoint: string, request: string, code: string): string {
+    this.deps.log?.('lwm2m.observe.refused', { name: spec.name, endpoint, path: spec.path, request, code });
+    return code;
   }
 
   private allowed(endpoint: string): boolean {
