@@ -29,6 +29,7 @@ interface CoapNode {
   on(event: 'error', fn: (err: unknown) => void): void;
   register(host: string, port: number, cb: (err: unknown, msg: { status: string }) => void): void;
   deregister(cb: (err: unknown, msg: { status: string }) => void): void;
+  update(attrs: Record<string, unknown>, cb: (err: unknown, msg: { status: string }) => void): void;
   createInst(oid: unknown, iid: unknown, resources: unknown, cb?: Callback): unknown;
   deleteInst(oid: unknown, iid: unknown, cb?: Callback): unknown;
   _disableReport(oid: unknown, iid: unknown, rid: unknown, cb?: Callback): void;
@@ -166,6 +167,13 @@ test('coap-node (an independent LwM2M 1.0 client) is read, written, created in, 
   assert.deepEqual(second['1'], { Status: '200' });
   assert.deepEqual([so.get(3303, 1, 5700), so.get(3303, 1, 5701)], [3.5, 'K'], 'created with the values sent, the float exact');
   assert.deepEqual(second['2'], { Status: '200', Data: '3.5', Format: 'float' });
+  // its next Update carries its new object list (Location-Path as the gateway gave it)
+  const updated = once(gw.gateway.lwm2m!, 'updated', { signal: AbortSignal.timeout(10_000) });
+  const [, upd] = await new Promise<[unknown, { status: string }]>((resolve) => node.update({}, (...a) => resolve(a)));
+  assert.equal(upd.status, '2.04');
+  await updated;
+  const objects = (await (await fetch(`${api}/gateways/${gid}/devices/cn-1`)).json()) as Record<string, string>;
+  assert.equal(objects['Objects'], '</3/0>,</4/0>,</3303/0>,</3303/1>');
   const third = await fanout([{ kind: 'Delete', path: './3303/1' }]);
   assert.deepEqual(third['1'], { Status: '200' });
   assert.equal(so.has(3303, 1), false, 'the client deleted the instance');
