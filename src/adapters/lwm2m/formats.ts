@@ -41,14 +41,23 @@ function multiFormats(d: DeviceFormats): number[] {
 
 /**
  * The formats to try for a request on `path`, best first, leaving out those the device refused
- * (unless it refused them all). A single resource goes as text (opaque for opaque resources).
+ * (unless it refused them all). A single resource goes as text (opaque for opaque resources), one
+ * no model types in SenML when the device announced it.
  */
 export function candidateFormats(d: DeviceFormats, path: Path, opaque = false): number[] {
   const single =
     path.resourceId !== undefined &&
     (path.resourceInstanceId !== undefined || resourceDef(path.objectId, path.resourceId)?.multiple !== true);
-  const opaqueResource = opaque || (path.resourceId !== undefined && resourceDef(path.objectId, path.resourceId)?.type === 'opaque');
-  const all = [...(single ? [opaqueResource ? ContentFormat.Opaque : ContentFormat.Text] : []), ...multiFormats(d)];
+  const def = path.resourceId !== undefined ? resourceDef(path.objectId, path.resourceId) : undefined;
+  const opaqueResource = opaque || def?.type === 'opaque';
+  // text and TLV carry no type: a resource no model types goes in a SenML format the device announced, which does
+  const senml: number[] =
+    single && def === undefined ? d.announced.filter((f) => f === ContentFormat.SenmlCbor || f === ContentFormat.SenmlJson) : [];
+  const all = [
+    ...PREFERENCE.filter((f) => senml.includes(f)),
+    ...(single ? [opaqueResource ? ContentFormat.Opaque : ContentFormat.Text] : []),
+    ...multiFormats(d).filter((f) => !senml.includes(f)),
+  ];
   const left = all.filter((f) => !d.refused.has(f));
   return left.length > 0 ? left : all;
 }
