@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 
 import { decodePayload, encodePayload } from '../adapters/lwm2m/codec.ts';
+import { inDeviceFormats } from '../adapters/lwm2m/formats.ts';
 import { ContentFormat, type Path, pathText } from '../adapters/lwm2m/model.ts';
 import { lwm2mPath } from '../adapters/lwm2m/paths.ts';
 import type { CoapAnswer, Lwm2mServer, Registration } from '../adapters/lwm2m/server.ts';
@@ -145,19 +146,20 @@ export class Lwm2mObservations extends EventEmitter {
     this.live.delete(key);
     const path = lwm2mPath(spec.path);
     if (!path) return '4.04';
-    if (!this.deps.server.registration(endpoint)) return 'not registered';
+    const reg = this.deps.server.registration(endpoint);
+    if (!reg) return 'not registered';
     try {
       if (Object.keys(spec.attributes).length > 0) {
         const w = await this.deps.server.writeAttributes(endpoint, path, spec.attributes);
-        if (!w.code.startsWith('2.')) return w.code;
+        if (!w.code.startsWith('2.')) return this.refused(spec, endpoint, 'Write-Attributes', w.code);
       }
-      const { first, cancel } = await this.deps.server.observe(
-        endpoint,
-        path,
-        (a) => this.forward(NOTIFY_ALERT, endpoint, path, a),
-        ContentFormat.SenmlJson,
-      );
-      if (!first.code.startsWith('2.')) return first.code;
+      // in a format the device speaks, as a Read (text for one resource): a 1.0 client knows no SenML
+      const { a: observed } = await inDeviceFormats(reg.formats, path, async (f) => {
+        const o = await this.deps.server.observe(endpoint, path, (a) => this.forward(NOTIFY_ALERT, endpoint, path, a), f);
+        return { code: o.first.code, ...o };
+      });
+      const { first, cancel } = observed;
+      if (!first.code.startsWith('2.')) return this.refused(spec, endpoint, 'Observe', first.code);
       if (!this.get(spec.name)) {
         cancel(); // removed while it was being set
         return first.code;
@@ -171,6 +173,12 @@ export class Lwm2mObservations extends EventEmitter {
       this.deps.log?.('lwm2m.observe.error', { endpoint, path: spec.path, error: String(err) });
       return 'no answer';
     }
+  }
+
+  /** the Start answered long ago: a device that refuses is said in the log, or nobody learns why nothing comes */
+  private refused(spec: ObservationSpec, endpoint: string, request: string, code: string): string {
+    this.deps.log?.('lwm2m.observe.refused', { name: spec.name, endpoint, path: spec.path, request, code });
+    return code;
   }
 
   private allowed(endpoint: string): boolean {

@@ -172,3 +172,54 @@ test('a device that sends without pause raises at most its burst of alerts; the 
   assert.deepEqual(alerts, ['org.gwmo.lwm2m.send', 'org.gwmo.lwm2m.send', 'org.gwmo.lwm2m.send']);
   assert.equal(obs.dropped, 7);
 });
+
+test('an Observe asks in a format the device speaks: TLV for a 1.0 device, SenML JSON for one that announced only it, text for one resource; a refusal is logged', async (t) => {
+  const { Lwm2mServer } = await import('../../src/adapters/lwm2m/server.ts');
+  const { Lwm2mObservations } = await import('../../src/gateway/lwm2m-observations.ts');
+  const server = new Lwm2mServer({ port: 0 });
+  const { host, port } = await server.listen();
+  t.after(() => server.close());
+  const gstore = new SqliteGatewayStore(':memory:');
+  t.after(() => gstore.close());
+  const alerts: { source: string; data: string }[] = [];
+  const logs: [string, Record<string, unknown>][] = [];
+  const obs = new Lwm2mObservations({
+    server,
+    store: gstore,
+    alert: (a) => alerts.push({ source: a.source, data: String(a.data) }),
+    log: (e, f) => logs.push([e, f]),
+  });
+  const devs = [
+    new Lwm2mDevice({ endpoint: 'v10', server: `coap://${host}:${port}`, version: '1.0' }),
+    new Lwm2mDevice({ endpoint: 'json', server: `coap://${host}:${port}`, formats: 'json' }),
+  ];
+  for (const d of devs) {
+    const registered = once(server, 'registered', { signal: AbortSignal.timeout(5_000) });
+    await d.start();
+    t.after(() => d.stop());
+    await registered;
+  }
+  obs.put({ name: 'inst', path: './3303/0', devices: ['v10', 'json'], attributes: {} });
+  obs.put({ name: 'one', path: './3303/0/5700', devices: ['v10', 'json'], attributes: {} });
+  assert.deepEqual(await obs.start('inst'), { v10: '2.05', json: '2.05' });
+  assert.deepEqual(await obs.start('one'), { v10: '2.05', json: '2.05' });
+  assert.deepEqual(
+    devs.map((d) => d.refusals),
+    [0, 0],
+    'no format was refused (asking a 1.0 device for SenML JSON was 4.06)',
+  );
+  const first = (ep: string, n: string): unknown =>
+    alerts
+      .filter((a) => a.source.endsWith(`/${ep}`))
+      .flatMap((a) => records(a.data))
+      .find((r) => r['n'] === n);
+  for (const ep of ['v10', 'json']) assert.deepEqual(first(ep, '/3303/0/5700'), { n: '/3303/0/5700', v: 21.5 }, ep);
+  assert.deepEqual(logs, []);
+
+  // a refusal is logged: the API answered the Start long before the device did
+  obs.put({ name: 'none', path: './32769/0/1', devices: ['v10'], attributes: { pmin: 1 } });
+  assert.deepEqual(await obs.start('none'), { v10: '4.04' });
+  assert.deepEqual(logs, [
+    ['lwm2m.observe.refused', { name: 'none', endpoint: 'v10', path: './32769/0/1', request: 'Write-Attributes', code: '4.04' }],
+  ]);
+});

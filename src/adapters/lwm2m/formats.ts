@@ -41,17 +41,46 @@ function multiFormats(d: DeviceFormats): number[] {
 
 /**
  * The formats to try for a request on `path`, best first, leaving out those the device refused
- * (unless it refused them all). A single resource goes as text (opaque for opaque resources).
+ * (unless it refused them all). A single resource goes as text (opaque for opaque resources), one
+ * no model types in SenML when the device announced it.
  */
 export function candidateFormats(d: DeviceFormats, path: Path, opaque = false): number[] {
   const single =
     path.resourceId !== undefined &&
     (path.resourceInstanceId !== undefined || resourceDef(path.objectId, path.resourceId)?.multiple !== true);
-  const opaqueResource = opaque || (path.resourceId !== undefined && resourceDef(path.objectId, path.resourceId)?.type === 'opaque');
-  const all = [...(single ? [opaqueResource ? ContentFormat.Opaque : ContentFormat.Text] : []), ...multiFormats(d)];
+  const def = path.resourceId !== undefined ? resourceDef(path.objectId, path.resourceId) : undefined;
+  const opaqueResource = opaque || def?.type === 'opaque';
+  // text and TLV carry no type: a resource no model types goes in a SenML format the device announced, which does
+  const senml: number[] =
+    single && def === undefined ? d.announced.filter((f) => f === ContentFormat.SenmlCbor || f === ContentFormat.SenmlJson) : [];
+  const all = [
+    ...PREFERENCE.filter((f) => senml.includes(f)),
+    ...(single ? [opaqueResource ? ContentFormat.Opaque : ContentFormat.Text] : []),
+    ...multiFormats(d).filter((f) => !senml.includes(f)),
+  ];
   const left = all.filter((f) => !d.refused.has(f));
   return left.length > 0 ? left : all;
 }
 
 /** 4.06 Not Acceptable, 4.15 Unsupported Content-Format: the device does not speak that format. */
 export const refusesFormat = (code: string): boolean => code === '4.06' || code === '4.15';
+
+/**
+ * The request in each candidate format until one is not refused (one retry); the refusal is kept
+ * for the registration. Read, Write, Create and Observe all go through it.
+ */
+export async function inDeviceFormats<A extends { readonly code: string }>(
+  d: DeviceFormats,
+  target: Path,
+  send: (format: number) => Promise<A>,
+  opaque = false,
+): Promise<{ a: A; format: number }> {
+  const formats = candidateFormats(d, target, opaque).slice(0, 2);
+  let last: { a: A; format: number } | undefined;
+  for (const format of formats) {
+    last = { a: await send(format), format };
+    if (!refusesFormat(last.a.code)) return last;
+    d.refused.add(format);
+  }
+  return last!;
+}

@@ -3,7 +3,7 @@
 // is remembered for its registration. Values keep their types both ways (docs/lwm2m.md).
 import type { DriverCommand, DriverResult } from '../driver.ts';
 import { decodePayload, encodePayload } from './codec.ts';
-import { candidateFormats, refusesFormat } from './formats.ts';
+import { inDeviceFormats } from './formats.ts';
 import { ContentFormat, Lwm2mFormatError, type Path, pathText, type ResourceType, type ResourceValue, type Value } from './model.ts';
 import { dmFormat, resourceDef, typeOf, typeOfValue } from './objects.ts';
 import type { CoapAnswer, Lwm2mServer } from './server.ts';
@@ -95,21 +95,8 @@ export async function runCommand(
   };
   const reg = lwm2m.registration(ep);
   if (!reg) throw new Error(`${ep} is not registered`);
-  /** the request in each candidate format until one is not refused (one retry) */
-  const inFormats = async (
-    target: Path,
-    send: (format: number) => Promise<CoapAnswer>,
-    opaque = false,
-  ): Promise<{ a: CoapAnswer; format: number }> => {
-    const formats = candidateFormats(reg.formats, target, opaque).slice(0, 2);
-    let last: { a: CoapAnswer; format: number } | undefined;
-    for (const format of formats) {
-      last = { a: await send(format), format };
-      if (!refusesFormat(last.a.code)) return last;
-      reg.formats.refused.add(format);
-    }
-    return last!;
-  };
+  const inFormats = (target: Path, send: (format: number) => Promise<CoapAnswer>, opaque = false) =>
+    inDeviceFormats(reg.formats, target, send, opaque);
   switch (c.kind) {
     case 'Get': {
       if (discover) {
@@ -121,7 +108,14 @@ export async function runCommand(
       }
       const { a, format } = await inFormats(path, (f) => server.request(ep, 'GET', path, undefined, f));
       if (!a.code.startsWith('2.')) return { status: dmStatus(a.code) };
-      return resultOf(decodePayload(a.format ?? format, a.payload, path), path);
+      const values = decodePayload(a.format ?? format, a.payload, path);
+      // an Execute-only resource has no value: a client that puts a placeholder there in an
+      // instance or object Read (coap-node: "_unreadable_") is read as if it had left it out
+      const readable =
+        path.resourceId === undefined
+          ? values.filter((v) => v.path.resourceId === undefined || resourceDef(v.path.objectId, v.path.resourceId)?.type !== 'none')
+          : values;
+      return resultOf(readable, path);
     }
     case 'Replace': {
       if (path.resourceId === undefined) {

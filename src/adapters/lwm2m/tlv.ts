@@ -54,7 +54,7 @@ export function encodeTlv(entries: readonly TlvEntry[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));
 }
 
-/** A typed value as TLV bytes (integers in the fewest of 1, 2, 4, 8 bytes). */
+/** A typed value as TLV bytes (integers in the fewest of 1, 2, 4, 8 bytes, floats in 4 when exact). */
 export function valueBytes(value: Value, type: ResourceType): Uint8Array {
   switch (type) {
     case 'string':
@@ -64,8 +64,12 @@ export function valueBytes(value: Value, type: ResourceType): Uint8Array {
     case 'boolean':
       return Uint8Array.of(value === true || value === 'true' || value === 1 ? 1 : 0);
     case 'float': {
-      const b = Buffer.alloc(8);
-      b.writeDoubleBE(Number(value));
+      // 4 bytes when the value is exactly a 32-bit float, else 8 (both valid TLV floats): clients
+      // that read every TLV float as 4 bytes (coap-node's lwm2m-codec) get 21.5 right (docs/interop.md)
+      const n = Number(value);
+      const b = Buffer.alloc(Math.fround(n) === n || Number.isNaN(n) ? 4 : 8);
+      if (b.length === 4) b.writeFloatBE(n);
+      else b.writeDoubleBE(n);
       return new Uint8Array(b);
     }
     case 'objlnk': {

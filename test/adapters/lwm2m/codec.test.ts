@@ -82,6 +82,16 @@ test('TLV round trip of typed values, and malformed TLV is a format error, never
   );
 });
 
+test('TLV floats go in 4 bytes when exact (a reader of 4-byte floats only gets them right), else 8', () => {
+  const bytes = (value: number): Buffer =>
+    Buffer.from(encodePayload(ContentFormat.Tlv, [{ path: { objectId: 3303, instanceId: 0, resourceId: 5700 }, value }]));
+  // type byte 0xe4: resource, 16-bit id, 4 bytes of value; 0xe8 + length byte 8: 8 bytes
+  assert.equal(bytes(3.5).toString('hex'), 'e4164440600000');
+  assert.equal(bytes(-30).toString('hex'), 'e41644c1f00000');
+  assert.equal(bytes(0.1).toString('hex'), 'e8164408' + '3fb999999999999a');
+  assert.equal(Buffer.from(bytes(3.5)).subarray(3).readFloatBE(), 3.5, 'what coap-node reads');
+});
+
 test('SenML JSON and text/plain', () => {
   const values = [
     { path: { objectId: 3303, instanceId: 0, resourceId: 5700 }, value: 21.5 },

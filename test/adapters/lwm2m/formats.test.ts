@@ -45,6 +45,11 @@ test('the format per device: SenML for 1.1 clients that announce it, TLV for 1.0
     candidateFormats(device('</>;ct=110', '1.1'), { objectId: 3, instanceId: 0, resourceId: 6, resourceInstanceId: 1 }),
     [0, 110],
   );
+  // a resource no model types: SenML (which carries the type) when announced; text before TLV (a TLV value without a type is bytes)
+  const vendor = { objectId: 32769, instanceId: 0, resourceId: 1 };
+  assert.deepEqual(candidateFormats(device('</>;ct="110 112"', '1.1'), vendor), [112, 110, 0]);
+  assert.deepEqual(candidateFormats(device('</3/0>', '1.1'), vendor), [0, 11542, 112, 110]);
+  assert.deepEqual(candidateFormats(device('</3/0>', '1.0'), vendor), [0, 11542]);
 });
 
 test('a refused format is not tried again, unless the device refused every one', () => {

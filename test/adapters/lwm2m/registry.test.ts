@@ -50,15 +50,17 @@ test('registry types reach the wire: a TLV read of 3311 is typed, and numbers of
     decodePayload(ContentFormat.Tlv, tlv, { objectId: 3311, instanceId: 0 }).map((v) => v.value),
     [true, 40, 1.5],
   );
-  // 3800 for an object no model covers: a 2-byte integer (C2 01 0E D8), not the ASCII "3800"; -30.5 an 8-byte float
+  // 3800 for an object no model covers: a 2-byte integer (C2 01 0E D8), not the ASCII "3800"; -30.5 a
+  // float (4 bytes: it is exact in 32 bits), -30.1 an 8-byte float
   const unknown = encodePayload(ContentFormat.Tlv, [
     { path: at(32769, 1), value: 3800 },
     { path: at(32769, 2), value: -30.5 },
     { path: at(32769, 3), value: 'x' },
+    { path: at(32769, 4), value: -30.1 },
   ]);
   assert.equal(
     Buffer.from(unknown).toString('hex'),
-    `c2010ed8c802${'08'}${Buffer.from(Float64Array.of(-30.5).buffer).reverse().toString('hex')}c10378`,
+    `c2010ed8c402c1f40000c10378c804${'08'}${Buffer.from(Float64Array.of(-30.1).buffer).reverse().toString('hex')}`,
   );
   // SenML JSON keeps the device's types for an unmodelled object: "v":3800 stays a number
   const json = Buffer.from(
