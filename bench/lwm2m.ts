@@ -57,8 +57,17 @@ export async function fanout(rig: Rig, name: string, count: number): Promise<num
     await server.service.notify(RIG_GATEWAY);
     const alert = await done;
     const seconds = (performance.now() - t0) / 1000;
-    if (!String(alert.items[0]?.data).includes(`<Status code="200" count="${count}"/>`))
-      throw new Error(`not every device answered: ${String(alert.items[0]?.data).slice(0, 300)}`);
+    if (!String(alert.items[0]?.data).includes(`<Status code="200" count="${count}"/>`)) {
+      // what each failed device's commands said (the aggregate names devices, not reasons)
+      const failed = rig.gstore.listResults(name).filter((r) => r.status !== 200);
+      const reasons = new Map<string, number>();
+      for (const r of failed)
+        for (const c of r.commands.filter((c) => c.status !== 200)) {
+          const why = `${c.status} ${String(c.data ?? '').replace(/lw\d+/g, 'lw…')}`;
+          reasons.set(why, (reasons.get(why) ?? 0) + 1);
+        }
+      throw new Error(`${failed.length} of ${count} devices failed: ${[...reasons].map(([w, n]) => `${n} × ${w}`).join('; ')}`);
+    }
     console.log(`${count} LwM2M devices: Exec → aggregated alert in ${seconds.toFixed(2)} s`);
     return seconds;
   } finally {
