@@ -324,6 +324,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     };
     let stagingTimer: NodeJS.Timeout | undefined;
     const stage = async (k: number): Promise<void> => {
+      const from = Date.now();
       const g = k % total;
       const via = k % 2;
       const name = `img${k}`;
@@ -333,7 +334,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         headers: { ...AUTH, 'content-type': 'application/octet-stream' },
         body: bytes,
       });
-      if (up.status !== 201) return void stagingFailures.push(`${name}: upload answered ${up.status}`);
+      if (up.status !== 201) return void stagingFailures.push(`${name}: upload answered ${up.status}${await errorsSince(from)}`);
       const id = ((await up.json()) as { id: string }).id;
       const ready = gateways[g]!.next(
         (l) => l.event === 'alert.queued' && String(l['type']).includes(':imageready') && String(l['source']).includes(`/${name}/`),
@@ -341,7 +342,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       );
       const started = await call(via, 'POST', `/gateways/${encodeURIComponent(gws[g]!)}/images?wait=30`, { image: id, name });
       if (started.status !== 202)
-        return void stagingFailures.push(`${name}: staging answered ${started.status} ${JSON.stringify(started.json)}`);
+        return void stagingFailures.push(
+          `${name}: staging answered ${started.status} ${JSON.stringify(started.json)}${await errorsSince(from)}`,
+        );
       await ready;
       log(`${name} staged on gateway ${g}`);
       const inventory = await call(1 - via, 'GET', `/gateways/${encodeURIComponent(gws[g]!)}/images?wait=30`);
