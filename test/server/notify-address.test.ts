@@ -10,7 +10,6 @@ import { DmDevice, type DeviceConfig } from '../../src/client/device.ts';
 import { DmServer } from '../../src/server/dm-server.ts';
 import { notifyAddressOf } from '../../src/server/notify-address.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
-import { freePort } from '../support/ports.ts';
 
 const lan = (): BlockList => {
   const b = new BlockList();
@@ -42,21 +41,21 @@ test('a device listening on another address than it posts from is notified where
     await server.stop();
     await store.close();
   });
-  const port = await freePort();
   const received: Record<string, number> = { A: 0, B: 0 };
   const waiters: (() => void)[] = [];
-  const device = async (name: 'A' | 'B', host: string): Promise<DmDevice> => {
-    const id = `IMEI:00000000000000${name === 'A' ? 1 : 2}`;
+  const ids = { A: 'IMEI:000000000000001', B: 'IMEI:000000000000002' } as const;
+  for (const name of ['A', 'B'] as const)
     await server.service.addDevice({
-      deviceId: id,
+      deviceId: ids[name],
       name: `dev-${name}`,
       password: 'dev-secret',
       serverName: 'gwmo',
       serverPassword: 'shared-srv-secret',
       scheme: 'md5',
     });
+  const device = (name: 'A' | 'B', host: string, port: number): DmDevice => {
     const config: DeviceConfig = {
-      deviceId: id,
+      deviceId: ids[name],
       serverUrl: url,
       serverId: 'gwmo',
       username: `dev-${name}`,
@@ -78,12 +77,26 @@ test('a device listening on another address than it posts from is notified where
       for (const w of waiters.splice(0)) w();
     });
     t.after(() => d.stop());
-    await d.start();
-    assert.equal((await d.session()).end, 'done', `${name}'s first session`);
     return d;
   };
-  await device('A', '127.0.0.2');
-  await device('B', '127.0.0.1');
+  // A takes any free UDP port on 127.0.0.2 and B the same one on 127.0.0.1; another process may hold
+  // that one on 127.0.0.1 (other tests run alongside): then both try again on a new port
+  let port = 0;
+  const devices: DmDevice[] = [];
+  for (let attempt = 0; devices.length === 0; attempt++) {
+    const a = device('A', '127.0.0.2', 0);
+    await a.start();
+    port = Number(a.notifyAddress!.split(':').at(-1));
+    const b = device('B', '127.0.0.1', port);
+    try {
+      await b.start();
+      devices.push(a, b);
+    } catch (err) {
+      await a.stop();
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 9) throw err;
+    }
+  }
+  for (const [i, d] of devices.entries()) assert.equal((await d.session()).end, 'done', `${'AB'[i]}'s first session`);
   const seen = (name: 'A' | 'B', n: number): Promise<void> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name} got ${received[name]} notifications, not ${n}`)), 10_000);

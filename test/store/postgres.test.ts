@@ -243,27 +243,34 @@ test(
   "a check-in waiting on a lock of its device row goes on at the holder's COMMIT, and fails after the lock timeout",
   { timeout: 15_000 },
   () =>
-    withStore({ lockTimeoutMs: 5000 }, async (s, admin) => {
-      // 5 s, not less: under load the COMMIT below can come seconds after the wait is seen (CI failed at 300 ms, then at 2 s)
-      await checkIn(s, 'D');
-      await admin.query('BEGIN');
-      await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
-      const waiting = checkIn(s, 'D');
-      // seen waiting in PostgreSQL, each look a round trip (no sleeping)
-      for (const deadline = Date.now() + 5_000; ; ) {
-        const rows = (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE devices%'`))
-          .rows;
-        if (rows.length) break;
-        assert.ok(Date.now() < deadline, 'the check-in never waited on the lock');
-      }
-      await admin.query('COMMIT');
-      await waiting;
+    // two instances, so neither half races the clock: one whose lock timeout (60 s) cannot run out
+    // between the wait being seen and the COMMIT however loaded the machine (CI failed at 300 ms, then
+    // at 2 s), and one whose short timeout runs out while the lock is surely held (until the ROLLBACK)
+    withStore({ lockTimeoutMs: 60_000 }, async (s, admin, url) => {
+      const short = await PgServerStore.open(url, { lockTimeoutMs: 200 });
+      try {
+        await checkIn(s, 'D');
+        await admin.query('BEGIN');
+        await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
+        const waiting = checkIn(s, 'D');
+        // seen waiting in PostgreSQL, each look a round trip (no sleeping)
+        for (const deadline = Date.now() + 5_000; ; ) {
+          const rows = (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE devices%'`))
+            .rows;
+          if (rows.length) break;
+          assert.ok(Date.now() < deadline, 'the check-in never waited on the lock');
+        }
+        await admin.query('COMMIT');
+        await waiting;
 
-      await admin.query('BEGIN');
-      await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
-      await assert.rejects(checkIn(s, 'D'), (err: { code?: string }) => err.code === '55P03');
-      await admin.query('ROLLBACK');
-      await checkIn(s, 'D');
+        await admin.query('BEGIN');
+        await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
+        await assert.rejects(checkIn(short, 'D'), (err: { code?: string }) => err.code === '55P03');
+        await admin.query('ROLLBACK');
+        await checkIn(short, 'D');
+      } finally {
+        await short.close();
+      }
     }),
 );
 

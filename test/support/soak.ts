@@ -262,7 +262,25 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     await sample();
     sampler = setInterval(() => void sample().catch(() => {}), (o.sampleEvery ?? 2) * 1000);
 
+    // the processes' errors since `from`, for a wrong fanout's message (a CI run keeps no process logs);
+    // a server logs its error after it answered 500: waited for a moment
+    const errorsSince = async (from: number): Promise<string> => {
+      const isError = (l: LogLine): boolean => l['level'] === 'error' && Date.parse(String(l['time'])) >= from;
+      await Promise.any([...procs].map((p) => p.waitFor(isError, 5_000))).catch(() => undefined);
+      return [...procs]
+        .flatMap((p) => p.lines.filter(isError))
+        .slice(0, 5)
+        .map(
+          (l) =>
+            ` [${l['role']} ${l.event}: ${String(l['error'] ?? JSON.stringify(l))
+              .split('\n')
+              .slice(0, 3)
+              .join(' ')}]`,
+        )
+        .join('');
+    };
     const fanout = async (g: number, via: number, name: string): Promise<string | undefined> => {
+      const from = Date.now();
       // the gateway files the aggregate when every device has answered (or timed out)
       const aggregated = gateways[g]!.next(
         (l) => l.event === 'alert.queued' && String(l['type']).includes(':resultaggregation') && String(l['source']).endsWith(`/${name}`),
@@ -274,21 +292,24 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         commands: [{ kind: 'Get', path: isLw(g) ? './3/0/0' : './DevInfo/Mod' }],
         timeout: 20,
       });
-      if (started.status !== 202) return `${name}: start answered ${started.status} ${JSON.stringify(started.json)}`;
+      if (started.status !== 202)
+        return `${name}: start answered ${started.status} ${JSON.stringify(started.json)}${await errorsSince(from)}`;
       await aggregated;
       const job = await call(1 - via, 'GET', `/gateways/${encodeURIComponent(gws[g]!)}/fanouts/${name}?wait=30`);
       const counted = Object.values((job.json.Aggregate ?? {}) as Record<string, string>).reduce((n, v) => n + Number(v), 0);
       const ids = Object.values((job.json.Results ?? {}) as Record<string, { DeviceID?: string }>).map((r) => r.DeviceID);
       const expected = new Set(devicesOf(g));
       // every device answers (200): a device that restarted is woken again by the gateway
-      return job.json.State === '30' &&
+      const right =
+        job.json.State === '30' &&
         Number(job.json.Aggregate?.['200']) === o.devices &&
         counted === o.devices &&
         ids.length === o.devices &&
         new Set(ids).size === o.devices &&
-        ids.every((id) => id !== undefined && expected.has(id))
+        ids.every((id) => id !== undefined && expected.has(id));
+      return right
         ? undefined
-        : `${name}: state ${job.json.State}, ${counted} counted, ${ids.length} results (${new Set(ids).size} devices) for ${o.devices}: ${JSON.stringify(job.json.Aggregate)}`;
+        : `${name}: answered ${job.status}, state ${job.json.State}, ${counted} counted, ${ids.length} results (${new Set(ids).size} devices) for ${o.devices}: ${JSON.stringify(job.json.Aggregate ?? job.json)}${await errorsSince(from)}`;
     };
 
     // stagings run beside the fanouts, one at a time, and never while a process restarts (a staging
@@ -303,6 +324,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     };
     let stagingTimer: NodeJS.Timeout | undefined;
     const stage = async (k: number): Promise<void> => {
+      const from = Date.now();
       const g = k % total;
       const via = k % 2;
       const name = `img${k}`;
@@ -312,7 +334,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         headers: { ...AUTH, 'content-type': 'application/octet-stream' },
         body: bytes,
       });
-      if (up.status !== 201) return void stagingFailures.push(`${name}: upload answered ${up.status}`);
+      if (up.status !== 201) return void stagingFailures.push(`${name}: upload answered ${up.status}${await errorsSince(from)}`);
       const id = ((await up.json()) as { id: string }).id;
       const ready = gateways[g]!.next(
         (l) => l.event === 'alert.queued' && String(l['type']).includes(':imageready') && String(l['source']).includes(`/${name}/`),
@@ -320,7 +342,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       );
       const started = await call(via, 'POST', `/gateways/${encodeURIComponent(gws[g]!)}/images?wait=30`, { image: id, name });
       if (started.status !== 202)
-        return void stagingFailures.push(`${name}: staging answered ${started.status} ${JSON.stringify(started.json)}`);
+        return void stagingFailures.push(
+          `${name}: staging answered ${started.status} ${JSON.stringify(started.json)}${await errorsSince(from)}`,
+        );
       await ready;
       log(`${name} staged on gateway ${g}`);
       const inventory = await call(1 - via, 'GET', `/gateways/${encodeURIComponent(gws[g]!)}/images?wait=30`);
