@@ -6,6 +6,7 @@ import type { ServerService } from '../server/service.ts';
 import type { AlertQuery, AlertRow } from '../store/server.ts';
 import type { Route } from './gateways.ts';
 import { ApiError, dataView, paging, sendJson } from './http-json.ts';
+import { openEventStream } from './sse.ts';
 
 // a date, or a date and time with a zone (Z or ±hh:mm): what new Date() reads the same everywhere
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
@@ -116,31 +117,19 @@ async function stream(
   after: number | undefined,
   heartbeatMs: number,
 ): Promise<void> {
-  const send = (a: AlertRow): void => void res.write(`id: ${a.id}\nevent: alert\ndata: ${JSON.stringify(alertView(a))}\n\n`);
+  const s = openEventStream(req, res, { heartbeatMs, retryMs: 2000 });
+  const send = (a: AlertRow): void => s.send('alert', alertView(a), a.id);
   // listening before the replay is read: an alert stored meanwhile is told once, by one or the other
   const replayed = new Set<number>();
   let replaying = after !== undefined;
   const held: AlertRow[] = [];
-  const stop = service.alertFeed.subscribe((a) => {
-    if (!matches(q, a) || replayed.has(a.id)) return;
-    if (replaying) held.push(a);
-    else send(a);
-  });
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
-  heartbeat.unref();
-  const end = (): void => {
-    stop();
-    clearInterval(heartbeat);
-  };
-  req.on('close', end);
-  res.on('close', end);
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  res.write('retry: 2000\n\n');
+  s.onEnd(
+    service.alertFeed.subscribe((a) => {
+      if (!matches(q, a) || replayed.has(a.id)) return;
+      if (replaying) held.push(a);
+      else send(a);
+    }),
+  );
   if (after === undefined) return;
   try {
     const missed = (await service.alerts({ ...q, after, limit: REPLAY })).reverse();
@@ -150,7 +139,7 @@ async function stream(
     }
   } catch (err) {
     // the stream has started: the failure is told as an event, and the client reconnects
-    res.end(`event: error\ndata: ${JSON.stringify({ error: `the alerts after Last-Event-ID could not be read: ${String(err)}` })}\n\n`);
+    s.end(`event: error\ndata: ${JSON.stringify({ error: `the alerts after Last-Event-ID could not be read: ${String(err)}` })}\n\n`);
   } finally {
     replaying = false;
     for (const a of held.splice(0)) if (!replayed.has(a.id)) send(a);

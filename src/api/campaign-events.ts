@@ -11,6 +11,7 @@ import type { GatewayService } from '../server/gateways.ts';
 import { campaignDetail } from './campaigns.ts';
 import type { Route } from './gateways.ts';
 import { ApiError } from './http-json.ts';
+import { openEventStream } from './sse.ts';
 
 export interface CampaignEventOptions {
   /** pause between two reads of the running batches' results while someone watches */
@@ -45,17 +46,12 @@ async function stream(
   lastRead: Map<string, number>,
 ): Promise<void> {
   const first = await campaignDetail(c, id, true); // 404 as JSON, before the stream starts
-  let n = 0;
-  const send = (event: string, data: unknown): void => {
-    if (!res.writableEnded) res.write(`id: ${++n}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  };
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-  send('snapshot', first);
+  const s = openEventStream(req, res, { heartbeatMs: o.heartbeatMs ?? 15_000 });
+  s.send('snapshot', first);
   if (FINAL.includes(first['state'] as CampaignRow['state'])) {
-    send('done', first);
-    return void res.end();
+    s.send('done', first);
+    return s.end();
   }
-  let closed = false;
   let wake: () => void = () => {};
   // a change marks the campaign dirty; the loop below reads it once however many came meanwhile
   let dirty = false;
@@ -66,35 +62,32 @@ async function stream(
   };
   const onRows = (dist: string, rows: readonly DistributionDeviceRow[]): void => {
     if (campaignOfBatch(dist) !== id) return;
-    for (const r of rows) send('device', { ...r, updatedAt: new Date(r.updatedAt).toISOString() });
+    for (const r of rows) s.send('device', { ...r, updatedAt: new Date(r.updatedAt).toISOString() });
     dirty = true;
     wake();
   };
   c.events.on('change', onCampaign);
   d?.events.on('change', onRows);
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), o.heartbeatMs ?? 15_000);
-  heartbeat.unref();
-  const close = (): void => {
-    closed = true;
+  s.onEnd(() => {
+    c.events.off('change', onCampaign);
+    d?.events.off('change', onRows);
     wake();
-  };
-  req.on('close', close);
-  res.on('close', close);
+  });
   try {
     for (;;) {
       await new Promise<void>((resolve) => {
         wake = resolve;
-        if (dirty || closed) resolve();
+        if (dirty || s.closed) resolve();
         else setTimeout(resolve, o.pollMs ?? 1000).unref();
       });
-      if (closed) return;
+      if (s.closed) return;
       if (dirty) {
         dirty = false;
         const now = await campaignDetail(c, id, false);
-        send('campaign', now);
+        s.send('campaign', now);
         if (FINAL.includes(now['state'] as CampaignRow['state'])) {
           lastRead.delete(id);
-          send('done', await campaignDetail(c, id, true));
+          s.send('done', await campaignDetail(c, id, true));
           return;
         }
       } else if (d && Date.now() - (lastRead.get(id) ?? 0) >= (o.pollMs ?? 1000)) {
@@ -104,9 +97,6 @@ async function stream(
       }
     }
   } finally {
-    clearInterval(heartbeat);
-    c.events.off('change', onCampaign);
-    d?.events.off('change', onRows);
-    if (!res.writableEnded) res.end();
+    s.end();
   }
 }

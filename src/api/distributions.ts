@@ -8,6 +8,7 @@ import type { GatewayService } from '../server/gateways.ts';
 import type { DistributionDeviceRow } from '../store/server.ts';
 import { type Route, waitOf } from './gateways.ts';
 import { ApiError, field, readJson, sendJson } from './http-json.ts';
+import { openEventStream } from './sse.ts';
 
 export interface DistributionEventOptions {
   /** pause between two reads of a running distribution's fanouts while someone watches */
@@ -124,55 +125,44 @@ export function distributionRoutes(gw: GatewayService, options: DistributionEven
 /** `snapshot` (the distribution as it is), `device` (a device's row as it changes), `done` (the distribution at its end). */
 async function stream(req: IncomingMessage, res: ServerResponse, d: Distributions, id: string, o: DistributionEventOptions): Promise<void> {
   const first = await d.get(id); // 404 as JSON, before the stream starts
-  let n = 0;
-  const send = (event: string, data: unknown): void => {
-    res.write(`id: ${++n}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  };
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-  send('snapshot', distributionView(first));
+  const s = openEventStream(req, res, { heartbeatMs: o.heartbeatMs ?? 15_000 });
+  s.send('snapshot', distributionView(first));
   // already over: said at once, so a client does not reconnect to a stream that has nothing more
   if (first.state === 'done') {
-    send('done', distributionView(first));
-    return void res.end();
+    s.send('done', distributionView(first));
+    return s.end();
   }
-  let closed = false;
   let wake: () => void = () => {};
   const onChange = (changed: string, rows: readonly DistributionDeviceRow[]): void => {
     if (changed !== id) return;
-    for (const r of rows) send('device', { ...r, updatedAt: new Date(r.updatedAt).toISOString() });
+    for (const r of rows) s.send('device', { ...r, updatedAt: new Date(r.updatedAt).toISOString() });
   };
   const onEnd = (ended: string): void => {
     if (ended === id) wake();
   };
   d.events.on('change', onChange);
   d.events.on('end', onEnd);
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), o.heartbeatMs ?? 15_000);
-  heartbeat.unref();
-  const close = (): void => {
-    closed = true;
+  s.onEnd(() => {
+    d.events.off('change', onChange);
+    d.events.off('end', onEnd);
     wake();
-  };
-  req.on('close', close);
-  res.on('close', close);
+  });
   try {
     // while watched, the gateway's fanouts are read for results as they come (their end comes by alert anyway)
     for (;;) {
       const now = await d.get(id);
-      if (closed) return;
+      if (s.closed) return;
       if (now.state === 'done') {
-        send('done', distributionView(now));
+        s.send('done', distributionView(now));
         return;
       }
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, o.pollMs ?? 1000).unref();
       });
-      if (!closed && (await d.get(id)).state !== 'done') await d.refresh(id).catch(() => undefined);
+      if (!s.closed && (await d.get(id)).state !== 'done') await d.refresh(id).catch(() => undefined);
     }
   } finally {
-    clearInterval(heartbeat);
-    d.events.off('change', onChange);
-    d.events.off('end', onEnd);
-    if (!res.writableEnded) res.end();
+    s.end();
   }
 }

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FanoutPollers, type FanoutWatch, isFinal } from '../server/fanout-poller.ts';
 import type { GatewayService, Tree } from '../server/gateways.ts';
 import type { Route } from './gateways.ts';
+import { openEventStream } from './sse.ts';
 
 export interface FanoutEventOptions {
   /** pause between two reads of the job */
@@ -42,24 +43,12 @@ async function stream(
   watch: FanoutWatch,
   o: { pollMs: number; heartbeatMs: number },
 ): Promise<void> {
-  // the client going ends this watcher's share of the polling (the loop stops with its last watcher)
-  req.on('close', watch.leave);
-  res.on('close', watch.leave);
   if (req.socket.destroyed) return watch.leave(); // it went while the first read was on its way
-  let n = 0;
-  const send = (job: Tree, final: boolean): void => {
-    res.write(`id: ${++n}\nevent: ${final ? 'done' : 'progress'}\ndata: ${JSON.stringify(job)}\n\n`);
-  };
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), o.heartbeatMs);
-  heartbeat.unref();
+  const s = openEventStream(req, res, { heartbeatMs: o.heartbeatMs, retryMs: Math.max(1000, o.pollMs) });
+  // the client going ends this watcher's share of the polling (the loop stops with its last watcher)
+  s.onEnd(watch.leave);
+  const send = (job: Tree, final: boolean): void => s.send(final ? 'done' : 'progress', job);
   try {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write(`retry: ${Math.max(1000, o.pollMs)}\n\n`);
     send(watch.first, isFinal(watch.first));
     if (isFinal(watch.first)) return;
     for (let u = await watch.next(); u !== undefined; u = await watch.next()) {
@@ -72,8 +61,6 @@ async function stream(
       if (u.final) return;
     }
   } finally {
-    clearInterval(heartbeat);
-    watch.leave();
-    if (!res.writableEnded) res.end();
+    s.end();
   }
 }
