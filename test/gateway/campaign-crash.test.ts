@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { countInstalls } from '../support/campaign-rig.ts';
 import type { DmDevice } from '../../src/client/device.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
 import { GW_ID, startDevices, startGateway } from '../support/gw-pair.ts';
@@ -51,18 +52,7 @@ test('SIGKILL of the server mid-campaign and restart: done, each device updated 
       },
     });
     devices = await startDevices(gw.gateway.lanUrl, N);
-    // each device counts its installs
-    const installs = devices.map(() => 0);
-    devices.forEach((d, i) => {
-      let value = d.fumo.installed;
-      Object.defineProperty(d.fumo, 'installed', {
-        get: () => value,
-        set: (v) => {
-          if (v) installs[i]!++;
-          value = v;
-        },
-      });
-    });
+    const installs = countInstalls(devices);
     await gw.gateway.checkIn();
     const up = await fetch(`${srv.api}/images?name=fw&version=2.0`, {
       method: 'POST',

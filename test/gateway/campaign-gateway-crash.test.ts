@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { countInstalls } from '../support/campaign-rig.ts';
 import type { DmDevice } from '../../src/client/device.ts';
 import { gatewayArgs } from '../support/gateway-process.ts';
 import { GW_ID, startDevices, startServer } from '../support/gw-pair.ts';
@@ -40,17 +41,7 @@ test('SIGKILL of the gateway mid-campaign and restart: done, each device once', 
     const started = await gateway.waitFor((l) => l.event === 'gateway.started');
     await gateway.waitFor((l) => l.event === 'north.session');
     devices = await startDevices(String(started['lan']), N);
-    const installs = devices.map(() => 0);
-    devices.forEach((d, i) => {
-      let value = d.fumo.installed;
-      Object.defineProperty(d.fumo, 'installed', {
-        get: () => value,
-        set: (v) => {
-          if (v) installs[i]!++;
-          value = v;
-        },
-      });
-    });
+    const installs = countInstalls(devices);
     const api = srv.url.replace(/\/dm$/, '/api');
     const up = await fetch(`${api}/images?name=fw&version=2.0`, {
       method: 'POST',

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { countInstalls } from '../support/campaign-rig.ts';
 import type { DmDevice } from '../../src/client/device.ts';
 import type { DistributionRow } from '../../src/store/server.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
@@ -42,17 +43,7 @@ test('SIGKILL between storing a distribution and its gateway run: started on res
       },
     });
     devices = await startDevices(gw.gateway.lanUrl, N);
-    const installs = devices.map(() => 0);
-    devices.forEach((d, i) => {
-      let value = d.fumo.installed;
-      Object.defineProperty(d.fumo, 'installed', {
-        get: () => value,
-        set: (v) => {
-          if (v) installs[i]!++;
-          value = v;
-        },
-      });
-    });
+    const installs = countInstalls(devices);
     await gw.gateway.checkIn();
     const up = await fetch(`${srv.api}/images?name=fw&version=2.0`, {
       method: 'POST',

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 
+import type { DmDevice } from '../../src/client/device.ts';
 import type { CampaignRow } from '../../src/store/server.ts';
 import { GW_ID, type startGateway, startRig } from './gw-pair.ts';
 
@@ -50,4 +51,20 @@ export async function rig(t: Parameters<typeof startRig>[0], n: number, gateway?
       void check();
     });
   return { ...r, call, until };
+}
+
+/** How many times each device installed (FUMO): the crash tests check no device installs twice. */
+export function countInstalls(devices: readonly DmDevice[]): number[] {
+  const installs = devices.map(() => 0);
+  devices.forEach((d, i) => {
+    let value = d.fumo.installed;
+    Object.defineProperty(d.fumo, 'installed', {
+      get: () => value,
+      set: (v) => {
+        if (v) installs[i]!++;
+        value = v;
+      },
+    });
+  });
+  return installs;
 }
