@@ -1,7 +1,12 @@
 import { CommanderError } from 'commander';
 
 import { CliError } from './cli-error.ts';
-import { gwmoProgram } from './program.ts';
+import { gwmoProgram, LONG_RUNNING } from './program.ts';
+import { argvWithRuntimeFlags } from './runtime-flags.ts';
+
+// process.execve is Unix-only (and absent before Node 23.11): elsewhere gwmo runs with V8's defaults
+const again = argvWithRuntimeFlags(process.argv, process.execArgv, process.env['NODE_OPTIONS'], LONG_RUNNING);
+if (again && typeof process.execve === 'function') process.execve(process.execPath, again);
 
 const program = gwmoProgram();
 

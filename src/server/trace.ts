@@ -235,7 +235,11 @@ export class SessionTrace {
       s.dropped++;
     } else {
       s.bytes += m.bytes.length;
-      s.messages.push(m);
+      // a body is often a view into a larger buffer (a socket read, Buffer's pool): kept as it is, each
+      // message held that whole buffer, up to 64 KiB, far beyond the byte cap (the soak's instances
+      // grew by ~13 MB of them while the ring filled); a copy holds only its own bytes
+      const own = m.bytes.byteLength === m.bytes.buffer.byteLength ? m : { ...m, bytes: new Uint8Array(m.bytes) };
+      s.messages.push(own);
     }
     if (this.sessions.has(s.id)) this.listener?.changed(s);
   }

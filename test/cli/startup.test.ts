@@ -53,7 +53,9 @@ test("gwmo --help lists the commands without loading any command's code, a role 
     r.loaded.filter(
       (f) =>
         f.startsWith('src/') &&
-        !/^src\/cli\/(main|program|config|log-level|cli-error|api-client|options|progress)\.ts$|^src\/cli\/commands\//.test(f),
+        !/^src\/cli\/(main|program|config|log-level|cli-error|api-client|options|progress|runtime-flags)\.ts$|^src\/cli\/commands\//.test(
+          f,
+        ),
     ),
     [],
   );

@@ -21,12 +21,13 @@ test('two server instances on one PostgreSQL, DM and LwM2M gateways, restarts mi
   assert.ok(f.stagings >= 2, `${f.stagings} stagings`);
   assert.deepEqual(f.restarts, ['gateway 0', 'fleet of gateway 1 (device churn)', 'server instance 1']);
   assert.ok(f.fanouts >= 9, `${f.fanouts} fanouts`);
-  // retention ran on the server: the history rows fell below an earlier sample at least once (without
-  // it they only grow). Not "the last sample is below the peak": the rows rise with every round and
-  // fall at each pruning, so the last sample can be the peak (it was, once in 14 runs at load 21);
-  // the gateways pruning the first round's jobs shows in the long run, bench/soak.ts
-  const pruned = f.rows.some((r, i) => f.rows.slice(0, i).some((before) => r.rows < before.rows));
-  assert.ok(pruned, `history rows ${f.rows.map((r) => r.rows).join(' ')}: never pruned`);
+  // retention ran on the server: after the restarts (a fleet's churn removes rows of its own), the
+  // history rows fell below a level they had reached (the last sample is not enough: on a quiet
+  // machine the rounds speed up and the rows rise with them to the end). The gateways pruning the
+  // first round's jobs shows in the long run, bench/soak.ts; in 20 s it was not reliably done
+  const from = f.rows[0]!.at + (f.rows.at(-1)!.at - f.rows[0]!.at) * 0.35;
+  const fell = f.rows.some((r, i) => r.at >= from && f.rows.slice(0, i).some((q) => q.at >= from && q.rows > r.rows));
+  assert.ok(fell, `history rows ${f.rows.map((r) => r.rows).join(' ')}: never pruned`);
   const server0 = f.rss.find((s) => s.label === 'server 0')!.samples;
   assert.ok(
     server0.at(-1)!.mb < server0[0]!.mb + 80,

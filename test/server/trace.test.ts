@@ -108,3 +108,29 @@ test('a refused message is a session of its own with the HTTP answer; undecodabl
   assert.match(messageXml(s!.messages[0]!), /^<!-- undecodable xml message of 15 bytes/);
   assert.equal(messageXml(s!.messages[1]!), 'HTTP 400: undecodable DM message');
 });
+
+test('a traced message holds only its own bytes, not the larger buffer it arrived in', async () => {
+  const trace = new SessionTrace();
+  const p = await startPair({ encoding: 'xml', scheme: 'basic', trace });
+  try {
+    assert.equal((await p.agent.session()).end, 'done');
+    const [s] = trace.list();
+    assert.ok(s && s.messages.length >= 2);
+    // the ring's bound is counted in message bytes (MAX_SESSION_BYTES): a message that kept the 64 KiB
+    // socket read or Buffer pool slab it is a view of would hold far more than counted
+    for (const m of s.messages) assert.equal(m.bytes.buffer.byteLength, m.bytes.byteLength, `${m.direction} message`);
+    const slab = new Uint8Array(65_536);
+    trace.record(
+      { body: slab.subarray(100, 200), encoding: 'xml', url: '/dm' },
+      { httpStatus: 400, message: 'bad', refused: { reason: 'malformed' } },
+    );
+    const kept = trace
+      .list()
+      .flatMap((t) => t.messages)
+      .find((m) => m.bytes.byteLength === 100);
+    assert.ok(kept, 'the refused message is kept');
+    assert.equal(kept.bytes.buffer.byteLength, 100);
+  } finally {
+    await p.close();
+  }
+});

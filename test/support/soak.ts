@@ -43,9 +43,10 @@ export interface RssSeries {
   /** "server 0", "gateway 1", "fleet 2"; a restarted process starts a new series ("server 1 (restarted)") */
   readonly label: string;
   readonly server: boolean;
-  /** seconds since the run started, MB; heap (V8 heap used), external and arrayBuffers in MB from the
-   * process's /metrics (servers and gateways; fleets have none) */
-  readonly samples: { at: number; mb: number; anon: number; heap?: number; external?: number }[];
+  /** seconds since the run started, MB; heap (V8 heap used), external, and the V8 heap's committed size
+   * (heapTotal) and that of its young generation (newSpace), in MB from the process's /metrics (servers
+   * and gateways; fleets have none) */
+  readonly samples: { at: number; mb: number; anon: number; heap?: number; external?: number; heapTotal?: number; newSpace?: number }[];
   /** where its /metrics is, once known */
   metrics?: string;
 }
@@ -248,14 +249,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         const rss = p.child.pid === undefined ? undefined : rssMb(p.child.pid);
         if (rss === undefined) continue;
         const m = series.metrics ? await scrape(series.metrics).catch(() => undefined) : undefined;
-        const heap = m?.('nodejs_heap_size_used_bytes');
-        const external = m?.('nodejs_external_memory_bytes');
-        series.samples.push({
-          at,
-          ...rss,
-          ...(heap === undefined ? {} : { heap: heap / 2 ** 20 }),
-          ...(external === undefined ? {} : { external: external / 2 ** 20 }),
-        });
+        const mb = (name: string, labels?: Record<string, string>): number | undefined => {
+          const v = m?.(name, labels);
+          return v === undefined ? undefined : v / 2 ** 20;
+        };
+        const v8 = {
+          heap: mb('nodejs_heap_size_used_bytes'),
+          external: mb('nodejs_external_memory_bytes'),
+          heapTotal: mb('nodejs_heap_size_total_bytes'),
+          newSpace: mb('nodejs_heap_space_size_total_bytes', { space: 'new' }),
+        };
+        series.samples.push({ at, ...rss, ...Object.fromEntries(Object.entries(v8).filter(([, v]) => v !== undefined)) });
       }
       rows.push({ at, rows: Number((await client!.query(HISTORY_ROWS)).rows[0].n) });
     };

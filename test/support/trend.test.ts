@@ -25,3 +25,15 @@ test('endOverStart: flat rounds with a slow first and last one stay near 1; a st
   assert.ok(Math.abs(endOverStart(climbing)! - (0.4 + 99 * 0.004) / 0.4) < 1e-9);
   assert.equal(endOverStart([]), undefined);
 });
+
+test("warmUpEnd: the soak's warm-up lasts until V8's committed heap first peaks, at least 60 s, at most half the life", async () => {
+  const { warmUpEnd } = await import('../../bench/soak.ts');
+  const at = (s: number, heapTotal?: number) => ({ at: s, mb: 100, anon: 50, ...(heapTotal === undefined ? {} : { heapTotal }) });
+  // the heap peaks at 180 s and is given back after: the warm-up ends there
+  assert.equal(warmUpEnd([at(0, 20), at(60, 40), at(180, 85), at(300, 50), at(1800, 84)]), 180);
+  // a heap that keeps growing (a leak): the trend is still fitted over the second half
+  assert.equal(warmUpEnd([at(0, 20), at(600, 40), at(1200, 60), at(1800, 80)]), 900);
+  assert.equal(warmUpEnd([at(10, 30), at(20, 20), at(1000, 25)]), 70);
+  // no /metrics (a fleet): a quarter of its life
+  assert.equal(warmUpEnd([at(0), at(400)]), 100);
+});
