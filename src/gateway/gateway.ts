@@ -229,6 +229,9 @@ export class DmGateway {
         },
       },
     });
+    // a device rotated off the shared secret and then reset holds it again: a session it opens proves
+    // that (src/gateway/server-secret.ts), and a Package#0 keyed with it is what makes it open one
+    this.lan.service.resyncSecrets = [options.lanServerPassword];
     this.proxy = new ProxyDriver(
       south,
       async (deviceId) => {

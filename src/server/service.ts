@@ -301,7 +301,7 @@ export class ServerService {
     uiMode: UiMode = 0,
     known?: DeviceRow,
     resync?: boolean,
-  ): Promise<{ sessionId: number; bytes: Uint8Array; resync: boolean; also?: Uint8Array }> {
+  ): Promise<{ sessionId: number; bytes: Uint8Array; resync: boolean; also: Uint8Array[] }> {
     const d = known ?? (await this.device(deviceId));
     // a secret being rotated: the new one first (docs/security.md, Package#0 secrets)
     const password = d.serverPasswordNext ?? d.serverPassword;
@@ -318,16 +318,17 @@ export class ServerService {
     const sessionId = randomInt(1, 0xffff); // randomInt draws from a cache, not the CSPRNG per call
     const header = { serverId: this.serverId, sessionId, uiMode, initiator: 'server' } as const;
     const bytes = encodeNotification(header, { password, nonce });
-    // silent since: it may still hold the old secret (a rotation cut short), so one keyed with that goes too
-    const also =
-      useResync && d.serverPasswordNext !== undefined && d.serverPassword !== undefined
-        ? encodeNotification(header, { password: d.serverPassword, nonce })
-        : undefined;
+    // silent since: it may hold another secret — the old one of a rotation cut short, or the one it
+    // was provisioned with if it was reset (resyncSecrets) — so one keyed with each goes too
+    const others = useResync ? [d.serverPasswordNext !== undefined ? d.serverPassword : undefined, ...this.resyncSecrets] : [];
+    const also = [...new Set(others)]
+      .filter((p): p is string => p !== undefined && p !== password)
+      .map((p) => encodeNotification(header, { password: p, nonce }));
     this.notifyWatch.sent(deviceId, useResync, now, async () => {
       const again = await this.store.getDevice(deviceId);
       if (this.notifyWatch.state(deviceId, again?.lastSeen)) await this.notify(deviceId, uiMode, true);
     });
-    return { sessionId, bytes, resync: useResync, ...(also ? { also } : {}) };
+    return { sessionId, bytes, resync: useResync, also };
   }
 
   /** Sends Package#0 bytes to host:port over UDP. */
@@ -336,6 +337,12 @@ export class ServerService {
     const { host, port } = parseAddress(address);
     await this.notifier.send(bytes, host, port);
   }
+
+  /**
+   * Set by a gateway: server secrets a device may hold again after a reset (the shared LAN secret it
+   * was provisioned with). A device that stopped answering gets its resync Package#0 keyed with each.
+   */
+  resyncSecrets: readonly string[] = [];
 
   /** Set by the server role: a device's failed DM authentications (failures in the window, lock end in ms or 0). */
   authState: ((deviceId: string) => Promise<{ failures: number; lockedUntil: number }>) | undefined;
@@ -349,7 +356,7 @@ export class ServerService {
     if (await this.push?.reachable(deviceId)) {
       const { sessionId, bytes, also } = await this.notification(deviceId, uiMode, d, resync);
       await this.push!.push(deviceId, bytes);
-      if (also) await this.push!.push(deviceId, also);
+      for (const b of also) await this.push!.push(deviceId, b);
       return { sessionId, bytes: bytes.length, address: 'push channel' };
     }
     if (this.notifier === undefined) throw new ServiceError(503, 'this server has no notification sender');
@@ -361,7 +368,7 @@ export class ServerService {
     const { host, port } = parseAddress(d.notifyAddress);
     const { sessionId, bytes, also } = await this.notification(deviceId, uiMode, d, resync);
     await this.notifier.send(bytes, host, port);
-    if (also) await this.notifier.send(also, host, port);
+    for (const b of also) await this.notifier.send(b, host, port);
     return { sessionId, bytes: bytes.length, address: d.notifyAddress };
   }
 }

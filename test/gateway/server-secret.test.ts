@@ -264,3 +264,24 @@ test('a device reset to the shared secret while a rotation of its own was open: 
   assert.notEqual(held, 'lan-srv-pw', 'rotated off the shared secret again');
   assert.equal(row.serverPassword, held, 'the gateway keeps what the device holds');
 });
+
+test('a device reset to the shared secret whose first session has nothing to do is still reached by Package#0 (the resync one goes keyed with the shared secret too)', {
+  timeout: 30_000,
+}, async (t) => {
+  const gwLog = logging();
+  const { gw, device } = await rig(t, {}, gwLog);
+  const first = await device('IMEI:EMPTY');
+  assert.equal((await first.session()).end, 'done');
+  await first.stop();
+  // as a fleet does at start: a session with nothing queued, which cannot show which secret the device holds
+  const reset = await device('IMEI:EMPTY');
+  assert.equal((await reset.session()).end, 'done');
+  await gw.south.queueOperation({ id: 'get-empty', deviceId: 'IMEI:EMPTY', kind: 'Get', target: './DevInfo/Mod' }, Date.now());
+  // the first Package#0 is keyed with the device's own secret and ignored; the resync one (5 s later)
+  // carries a copy keyed with the shared secret, which the reset device takes
+  const opened = reset.nextSession();
+  await gw.gateway.lan.service.notify('IMEI:EMPTY');
+  assert.equal((await opened).end, 'done');
+  assert.equal((await gw.south.getOperation('get-empty'))?.status, 200);
+  await gwLog.next((l) => l.event === 'server-secret.reset' && l.fields['deviceId'] === 'IMEI:EMPTY');
+});
