@@ -74,7 +74,7 @@ export class ServerService {
   readonly serverId: string;
   private readonly notifier: NotificationSender | undefined;
 
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(op: OperationRow) => void>>();
   /** alerts as they are stored (the server role publishes them) */
   readonly alertFeed = new AlertFeed();
   /** devices that let a Package#0 go unanswered (the resync nonce brings them back) */
@@ -90,7 +90,7 @@ export class ServerService {
 
   /** Told by the server role whenever an operation changes state. */
   operationChanged(op: OperationRow): void {
-    for (const w of this.waiters.get(op.id) ?? []) w();
+    for (const w of this.waiters.get(op.id) ?? []) w(op);
   }
 
   /**
@@ -98,35 +98,37 @@ export class ServerService {
    * `timeoutMs`; returns them as they are then.
    */
   async settle(ids: readonly string[], timeoutMs: number): Promise<OperationRow[]> {
-    const open = async (): Promise<number> => {
-      const ops = await Promise.all(ids.map((id) => this.store.getOperation(id)));
-      return ops.filter((op) => op?.state === 'queued' || op?.state === 'sent').length;
-    };
-    if ((await open()) > 0 && timeoutMs > 0) {
-      await new Promise<void>((resolve) => {
-        const check = (): void => {
-          void open().then(
-            (n) => {
-              if (n > 0) return;
-              cleanup();
-              resolve();
-            },
-            // the store closed under the wait (the server stopping): the caller reads what there is
-            () => (cleanup(), resolve()),
-          );
-        };
-        const timer = setTimeout(() => (cleanup(), resolve()), timeoutMs);
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          for (const id of ids) this.waiters.get(id)?.delete(check);
-        };
+    const open = (op: OperationRow | undefined): boolean => op?.state === 'queued' || op?.state === 'sent';
+    if (timeoutMs > 0) {
+      // each change looks at its own operation only: a run of n operations costs n reads, not n² (bench images)
+      const ended = new Set<string>();
+      let pending: Set<string> | undefined;
+      let wake = (): void => {};
+      const check = (op: OperationRow): void => {
+        if (open(op)) return;
+        ended.add(op.id);
+        if (pending?.delete(op.id) && pending.size === 0) wake();
+      };
+      for (const id of ids) {
+        if (!this.waiters.has(id)) this.waiters.set(id, new Set());
+        this.waiters.get(id)!.add(check);
+      }
+      try {
+        // registered before the first look: a change while it runs is not missed
+        const first = await Promise.all(ids.map((id) => this.store.getOperation(id)));
+        pending = new Set(ids.filter((id, i) => open(first[i]) && !ended.has(id)));
+        if (pending.size > 0)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, timeoutMs);
+            wake = () => (clearTimeout(timer), resolve());
+          });
+      } finally {
         for (const id of ids) {
-          if (!this.waiters.has(id)) this.waiters.set(id, new Set());
-          this.waiters.get(id)!.add(check);
+          const set = this.waiters.get(id);
+          set?.delete(check);
+          if (set?.size === 0) this.waiters.delete(id);
         }
-        check(); // a change between the first look and now has no waiter to tell
-      });
-      for (const id of ids) if (this.waiters.get(id)?.size === 0) this.waiters.delete(id);
+      }
     }
     return Promise.all(ids.map(async (id) => (await this.store.getOperation(id))!));
   }
