@@ -159,9 +159,9 @@ export async function main(args: string[]): Promise<void> {
     });
     const outcome = await end;
     server.distributions.events.off('change', onRows);
-    if (outcome !== 'done') throw new Error(`the campaign ended ${outcome}`);
     const cs = (performance.now() - c0) / 1000;
     const report = await server.campaigns.report('bench');
+    if (outcome !== 'done') throw new Error(`the campaign ended ${outcome}; results: ${JSON.stringify(report.byResult)}`);
     const by = (object: string): number => report.devices.filter((d) => d.state === 'succeeded' && d.object === object).length;
     const succeeded = report.devices.filter((d) => d.state === 'succeeded').length;
     if (succeeded !== total) throw new Error(`${succeeded} of ${total} devices succeeded: ${JSON.stringify(report.byResult)}`);
