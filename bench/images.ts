@@ -30,14 +30,21 @@ export async function main(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { campaign: { type: 'string' }, mb: { type: 'string' }, concurrency: { type: 'string', default: '1000' } },
+    options: {
+      campaign: { type: 'string' },
+      mb: { type: 'string' },
+      concurrency: { type: 'string', default: '1000' },
+      timeout: { type: 'string', default: '600' },
+    },
   });
   const devices = Number(positionals[0] ?? DEVICES);
   const size = Number(values.mb ?? positionals[1] ?? MB) * 1024 * 1024;
   // the campaign's fleet: the distribution's DM devices, or --campaign N mixed devices (N/2 DM, the rest LwM2M)
   const mixed = values.campaign !== undefined ? Number(values.campaign) : undefined;
   const concurrency = mixed !== undefined ? Number(values.concurrency) : devices;
-  for (const [k, v] of Object.entries({ devices, size, mixed: mixed ?? 2, concurrency }))
+  // seconds each device of the campaign has
+  const timeout = Number(values.timeout);
+  for (const [k, v] of Object.entries({ devices, size, mixed: mixed ?? 2, concurrency, timeout }))
     if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a whole number ≥ 1, not ${v}`);
   const dmCount = mixed !== undefined ? Math.ceil(mixed / 2) : devices;
   const lwCount = mixed !== undefined ? mixed - dmCount : 0;
@@ -130,6 +137,8 @@ export async function main(args: string[]): Promise<void> {
       }
     };
     server.distributions.events.on('change', onRows);
+    const onEnd = (id: string): void => console.log(`  campaign: batch ${id} ended after ${elapsed()}`);
+    server.distributions.events.on('end', onEnd);
     let wave = 0;
     console.log(`  campaign: ${total} devices, canary starts`);
     const end = new Promise<string>((resolve) => {
@@ -155,13 +164,15 @@ export async function main(args: string[]): Promise<void> {
       canary: { share: 0.01 },
       waves: 3,
       perGatewayConcurrency: concurrency,
-      timeout: 600,
+      timeout,
     });
     const outcome = await end;
     server.distributions.events.off('change', onRows);
+    server.distributions.events.off('end', onEnd);
     const cs = (performance.now() - c0) / 1000;
     const report = await server.campaigns.report('bench');
     if (outcome !== 'done') throw new Error(`the campaign ended ${outcome}; results: ${JSON.stringify(report.byResult)}`);
+    console.log(`campaign results: ${JSON.stringify(report.byResult)}`);
     const by = (object: string): number => report.devices.filter((d) => d.state === 'succeeded' && d.object === object).length;
     const succeeded = report.devices.filter((d) => d.state === 'succeeded').length;
     if (succeeded !== total) throw new Error(`${succeeded} of ${total} devices succeeded: ${JSON.stringify(report.byResult)}`);

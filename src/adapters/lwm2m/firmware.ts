@@ -135,6 +135,16 @@ async function update(
   const downloaded = await follow(run, ctx, (s) => s.state === FwState.Downloaded);
   if (downloaded.status !== 200) return { delivered, result: downloaded };
   const exec = await run({ kind: 'Exec', target: './5/0/2' });
+  if (exec.status === 405) {
+    // 4.05 to an Exec the driver sent again after an unanswered one: the first may have started the
+    // update (nothing is Downloaded any more). Its Update Result says (reset when the URI was written)
+    const s = await run({ kind: 'Get', target: './5/0/3' });
+    const r = await run({ kind: 'Get', target: './5/0/5' });
+    const state = s.status === 200 ? Number(text(s)) : -1;
+    const result = r.status === 200 ? Number(text(r)) : -1;
+    if (state === FwState.Updating || result === 1)
+      return { delivered, result: await follow(run, ctx, (x) => x.state !== FwState.Updating && x.result !== 0) };
+  }
   if (exec.status !== 200) return { delivered, result: exec };
   return { delivered, result: await follow(run, ctx, (s) => s.state !== FwState.Updating && s.result !== 0) };
 }
