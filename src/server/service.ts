@@ -101,45 +101,46 @@ export class ServerService {
     // the last state seen of each: with a short retention, one finished early can be pruned while the
     // wait goes on for the others (the soak's 3 s, a loaded machine), and its outcome is still the answer
     const seen = new Map<string, OperationRow>();
-    const keep = (op: OperationRow): void => {
-      if ((seen.get(op.id)?.updatedAt ?? -Infinity) <= op.updatedAt) seen.set(op.id, op);
+    const keep = (op: OperationRow | undefined): void => {
+      if (op && (seen.get(op.id)?.updatedAt ?? -Infinity) <= op.updatedAt) seen.set(op.id, op);
     };
-    const read = async (): Promise<(OperationRow | undefined)[]> => {
-      const ops = await Promise.all(ids.map((id) => this.store.getOperation(id)));
-      for (const op of ops) if (op) keep(op);
-      return ops;
-    };
-    // one gone is not open: retention prunes finished operations only
-    const open = async (): Promise<number> => (await read()).filter((op) => op?.state === 'queued' || op?.state === 'sent').length;
-    if ((await open()) > 0 && timeoutMs > 0) {
-      await new Promise<void>((resolve) => {
-        const check = (changed?: OperationRow): void => {
-          if (changed) keep(changed);
-          void open().then(
-            (n) => {
-              if (n > 0) return;
-              cleanup();
-              resolve();
-            },
-            // the store closed under the wait (the server stopping): the caller reads what there is
-            () => (cleanup(), resolve()),
-          );
-        };
-        const timer = setTimeout(() => (cleanup(), resolve()), timeoutMs);
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          for (const id of ids) this.waiters.get(id)?.delete(check);
-        };
+    const open = (op: OperationRow | undefined): boolean => op?.state === 'queued' || op?.state === 'sent';
+    if (timeoutMs > 0) {
+      // each change looks at its own operation only: a run of n operations costs n reads, not n² (bench images)
+      const ended = new Set<string>();
+      let pending: Set<string> | undefined;
+      let wake = (): void => {};
+      const check = (op: OperationRow): void => {
+        keep(op);
+        if (open(op)) return;
+        ended.add(op.id);
+        if (pending?.delete(op.id) && pending.size === 0) wake();
+      };
+      for (const id of ids) {
+        if (!this.waiters.has(id)) this.waiters.set(id, new Set());
+        this.waiters.get(id)!.add(check);
+      }
+      try {
+        // registered before the first look: a change while it runs is not missed
+        const first = await Promise.all(ids.map((id) => this.store.getOperation(id)));
+        first.forEach(keep);
+        // one gone is not open: retention prunes finished operations only
+        pending = new Set(ids.filter((id, i) => open(first[i]) && !ended.has(id)));
+        if (pending.size > 0)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, timeoutMs);
+            wake = () => (clearTimeout(timer), resolve());
+          });
+      } finally {
         for (const id of ids) {
-          if (!this.waiters.has(id)) this.waiters.set(id, new Set());
-          this.waiters.get(id)!.add(check);
+          const set = this.waiters.get(id);
+          set?.delete(check);
+          if (set?.size === 0) this.waiters.delete(id);
         }
-        check(); // a change between the first look and now has no waiter to tell
-      });
-      for (const id of ids) if (this.waiters.get(id)?.size === 0) this.waiters.delete(id);
+      }
     }
-    await read();
-    // every one was read once while queued, so each has a row to answer with
+    (await Promise.all(ids.map((id) => this.store.getOperation(id)))).forEach(keep);
+    // each was read at least once (while queued, by the caller that queued it): each has a row to answer with
     return ids.map((id) => seen.get(id)!);
   }
 

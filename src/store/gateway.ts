@@ -112,11 +112,15 @@ export interface GatewayStore {
 
   listGroups(): GroupRow[];
   getGroup(name: string): GroupRow | undefined;
+  /** whether the group exists, without reading its members */
+  hasGroup(name: string): boolean;
   putGroup(name: string, description: string): void;
   setGroupMode(name: string, mode: number): void;
   deleteGroup(name: string): boolean;
   renameGroup(from: string, to: string): boolean;
   setMembers(name: string, members: readonly GroupMember[]): void;
+  /** one member of a group by its node name, without reading the others */
+  getMember(group: string, member: string): GroupMember | undefined;
 
   getJob(name: string): JobRow | undefined;
   listJobs(): JobRow[];
@@ -127,6 +131,9 @@ export interface GatewayStore {
   /** false when the device already has a result for the job (a result is written once) */
   addResult(row: JobResultRow): boolean;
   listResults(job: string): JobResultRow[];
+  countResults(job: string): number;
+  /** the result at `index` (0-based) in listResults's order, without reading the others */
+  resultAt(job: string, index: number): JobResultRow | undefined;
   /**
    * Finished jobs (completed or cancelled) that retention may remove, oldest first, at most `limit`:
    * those finished at or before `before`, and those beyond the newest `keep` of the ones finished at

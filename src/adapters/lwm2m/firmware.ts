@@ -135,6 +135,16 @@ async function update(
   const downloaded = await follow(run, ctx, (s) => s.state === FwState.Downloaded);
   if (downloaded.status !== 200) return { delivered, result: downloaded };
   const exec = await run({ kind: 'Exec', target: './5/0/2' });
+  if (exec.status === 405) {
+    // 4.05 to an Exec the driver sent again after an unanswered one: the first may have started the
+    // update (nothing is Downloaded any more). Its Update Result says (reset when the URI was written)
+    const s = await run({ kind: 'Get', target: './5/0/3' });
+    const r = await run({ kind: 'Get', target: './5/0/5' });
+    const state = s.status === 200 ? Number(text(s)) : -1;
+    const result = r.status === 200 ? Number(text(r)) : -1;
+    if (state === FwState.Updating || result === 1)
+      return { delivered, result: await follow(run, ctx, (x) => x.state !== FwState.Updating && x.result !== 0) };
+  }
   if (exec.status !== 200) return { delivered, result: exec };
   return { delivered, result: await follow(run, ctx, (s) => s.state !== FwState.Updating && s.result !== 0) };
 }
@@ -142,10 +152,20 @@ async function update(
 /** Reads State and Update Result until `done` (or a failed Update Result), within the deadline. */
 async function follow(run: RunOne, ctx: FirmwareContext, done: (s: { state: number; result: number }) => boolean): Promise<DriverResult> {
   let wait = 100;
+  let unanswered = 0;
   for (;;) {
     const stateRead = await run({ kind: 'Get', target: './5/0/3' });
-    if (stateRead.status !== 200) return stateRead;
-    const resultRead = await run({ kind: 'Get', target: './5/0/5' });
+    const resultRead = stateRead.status === 200 ? await run({ kind: 'Get', target: './5/0/5' }) : stateRead;
+    // a device busy downloading may leave a read unanswered (10,000 devices at once in the images
+    // bench): its update goes on, so it is asked again until its time is up, not failed at once
+    if (resultRead.status === 408 && !ctx.cancelled() && ctx.deadline > Date.now()) {
+      unanswered++;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(wait, Math.max(0, ctx.deadline - Date.now()))));
+      wait = Math.min(wait * 1.5, 2000);
+      continue;
+    }
+    if (resultRead.status === 408 && unanswered > 0)
+      return fail(408, `no answer to the reads of State and Update Result (${unanswered + 1} unanswered) when the device's time ran out`);
     if (resultRead.status !== 200) return resultRead;
     const s = { state: Number(text(stateRead)), result: Number(text(resultRead)) };
     if (s.result >= 2 || done(s)) {

@@ -31,7 +31,9 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
       if (!Number.isInteger(n) || n < (key === 'retries' ? 0 : 1) || n > max) return 400;
       return update({ [key]: n });
     };
-  const results = (): JobResultRow[] => store.listResults(name);
+  // read only when a node needs them all: a Get of one result or of Progress/Done does not (bench images)
+  let all: JobResultRow[] | undefined;
+  const results = (): JobResultRow[] => (all ??= store.listResults(name));
   return dir(
     () => {
       const j = job();
@@ -40,7 +42,6 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
         ['Retries', leaf('int', () => (j.retries !== undefined ? String(j.retries) : ''), option('retries', 10))],
         ['Concurrency', leaf('int', () => (j.concurrency !== undefined ? String(j.concurrency) : ''), option('concurrency', 10_000))],
       ];
-      const rs = results();
       return [
         [
           'Targets',
@@ -102,56 +103,26 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
           'Progress',
           dir(() => [
             ['Total', leaf('int', () => String(j.devices?.length ?? 0))],
-            ['Done', leaf('int', () => String(rs.length))],
-            ['Succeeded', leaf('int', () => String(rs.filter((r) => r.status >= 200 && r.status < 300).length))],
-            ['Failed', leaf('int', () => String(rs.filter((r) => (r.status < 200 || r.status >= 300) && !inDoubt(r)).length))],
-            ['InDoubt', leaf('int', () => String(rs.filter(inDoubt).length))],
+            ['Done', leaf('int', () => String(store.countResults(name)))],
+            ['Succeeded', leaf('int', () => String(results().filter((r) => r.status >= 200 && r.status < 300).length))],
+            ['Failed', leaf('int', () => String(results().filter((r) => (r.status < 200 || r.status >= 300) && !inDoubt(r)).length))],
+            ['InDoubt', leaf('int', () => String(results().filter(inDoubt).length))],
           ]),
         ],
         [
           'Aggregate',
           dir(() =>
-            [...aggregate(rs)].map(([code, devices]) => [String(code), leaf('int', () => String(devices.length))] as [string, Node]),
+            [...aggregate(results())].map(([code, devices]) => [String(code), leaf('int', () => String(devices.length))] as [string, Node]),
           ),
         ],
         [
           'Results',
-          dir(() =>
-            rs.map(
-              (r, i) =>
-                [
-                  String(i + 1),
-                  dir(() => [
-                    ['DeviceID', leaf('chr', () => r.deviceId)],
-                    ['Status', leaf('int', () => String(r.status))],
-                    ...(inDoubt(r) ? [['InDoubt', leaf('bool', () => 'true')] as [string, Node]] : []),
-                    [
-                      'Cmd',
-                      dir(() =>
-                        r.commands.map(
-                          (c, k) =>
-                            [
-                              String(k + 1),
-                              dir(() => [
-                                ['Status', leaf('int', () => String(c.status))],
-                                ...(c.data !== undefined
-                                  ? [
-                                      ['Data', leaf(c.format === 'b64' || c.format === 'bin' ? 'b64' : 'chr', () => c.data)] as [
-                                        string,
-                                        Node,
-                                      ],
-                                    ]
-                                  : []),
-                                ...(c.format ? [['Format', leaf('chr', () => c.format)] as [string, Node]] : []),
-                              ]),
-                            ] as [string, Node],
-                        ),
-                      ),
-                    ],
-                  ]),
-                ] as [string, Node],
-            ),
-          ),
+          dir(() => results().map((r, i) => [String(i + 1), resultShape(r)] as [string, Node]), {
+            child: (i) => {
+              const r = /^[1-9][0-9]*$/.test(i) ? store.resultAt(name, Number(i) - 1) : undefined;
+              return r ? resultShape(r) : undefined;
+            },
+          }),
         ],
       ];
     },
@@ -163,6 +134,32 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
       },
     },
   );
+}
+
+function resultShape(r: JobResultRow): Node {
+  return dir(() => [
+    ['DeviceID', leaf('chr', () => r.deviceId)],
+    ['Status', leaf('int', () => String(r.status))],
+    ...(inDoubt(r) ? [['InDoubt', leaf('bool', () => 'true')] as [string, Node]] : []),
+    [
+      'Cmd',
+      dir(() =>
+        r.commands.map(
+          (c, k) =>
+            [
+              String(k + 1),
+              dir(() => [
+                ['Status', leaf('int', () => String(c.status))],
+                ...(c.data !== undefined
+                  ? [['Data', leaf(c.format === 'b64' || c.format === 'bin' ? 'b64' : 'chr', () => c.data)] as [string, Node]]
+                  : []),
+                ...(c.format ? [['Format', leaf('chr', () => c.format)] as [string, Node]] : []),
+              ]),
+            ] as [string, Node],
+        ),
+      ),
+    ],
+  ]);
 }
 
 export function fanoutShape(store: GatewayStore, runner: FanoutRunner, now: () => number): Node {

@@ -203,33 +203,16 @@ function groupShape(name: string, deps: InventoryDeps): Node {
       ],
       [
         'Members',
-        dir(
-          () =>
-            group().members.map(
-              (m) =>
-                [
-                  m.name,
-                  {
-                    kind: 'leaf',
-                    format: 'chr',
-                    value: () => m.deviceId,
-                    replace: (w) => setMember(m.name, text(w)),
-                    remove: () => (
-                      store.setMembers(
-                        name,
-                        group().members.filter((x) => x.name !== m.name),
-                      ),
-                      200
-                    ),
-                  } satisfies Node,
-                ] as [string, Node],
-            ),
-          {
-            add: (member, w) => setMember(member, text(w)),
-            // Delete of Members empties the group (the node itself stays)
-            remove: () => (store.setMembers(name, []), 200),
+        dir(() => group().members.map((m) => [m.name, memberShape(m)] as [string, Node]), {
+          // each member's DeviceID is read one Get at a time (server/distributions.ts targets)
+          child: (member) => {
+            const m = store.getMember(name, member);
+            return m ? memberShape(m) : undefined;
           },
-        ),
+          add: (member, w) => setMember(member, text(w)),
+          // Delete of Members empties the group (the node itself stays)
+          remove: () => (store.setMembers(name, []), 200),
+        }),
       ],
     ],
     {
@@ -240,6 +223,22 @@ function groupShape(name: string, deps: InventoryDeps): Node {
       },
     },
   );
+
+  function memberShape(m: { name: string; deviceId: string }): Node {
+    return {
+      kind: 'leaf',
+      format: 'chr',
+      value: () => m.deviceId,
+      replace: (w) => setMember(m.name, text(w)),
+      remove: () => (
+        store.setMembers(
+          name,
+          group().members.filter((x) => x.name !== m.name),
+        ),
+        200
+      ),
+    };
+  }
 
   function setMember(member: string, deviceId: string): number {
     if (!SEGMENT.test(member) || deviceId === '') return 400;
@@ -279,6 +278,12 @@ export function inventoryShape(deps: InventoryDeps): Node {
       [
         'Devices',
         dir(() => (inventory.flush(), store.listDevices()).map((d) => [nodeName(d.deviceId), deviceShape(d, deps)] as [string, Node]), {
+          // a command to one device finds it by name: listing 10,000 devices for each was the bench's hot spot
+          child: (name) => {
+            inventory.flush();
+            const d = store.getDevice(fromNodeName(name));
+            return d && nodeName(d.deviceId) === name ? deviceShape(d, deps) : undefined;
+          },
           // HLF-003, B.6: the server announces a device before it appears; its Credentials follow
           add: (name, w) => {
             if (w.format !== undefined && w.format !== 'node') return 405;
@@ -291,6 +296,7 @@ export function inventoryShape(deps: InventoryDeps): Node {
       [
         'Groups',
         dir(() => store.listGroups().map((g) => [g.name, groupShape(g.name, deps)] as [string, Node]), {
+          child: (name) => (store.hasGroup(name) ? groupShape(name, deps) : undefined),
           add: (name, w) => {
             if (!SEGMENT.test(name)) return 400;
             if (w.format !== undefined && w.format !== 'node') return 405;

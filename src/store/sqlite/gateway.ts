@@ -14,6 +14,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS groups (name TEXT PRIMARY KEY, description TEXT NOT NULL DEFAULT '', mode INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE IF NOT EXISTS members (grp TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE ON UPDATE CASCADE,
     pos INTEGER NOT NULL, name TEXT NOT NULL, device_id TEXT NOT NULL, PRIMARY KEY (grp, pos));
+  CREATE INDEX IF NOT EXISTS members_name ON members(grp, name);
   CREATE TABLE IF NOT EXISTS images (name TEXT PRIMARY KEY, record TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, record TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS results (job TEXT NOT NULL, device_id TEXT NOT NULL, status INTEGER NOT NULL,
@@ -143,6 +144,10 @@ export class SqliteGatewayStore implements GatewayStore {
     return { name, description: String(g['description']), mode: Number(g['mode']), members };
   }
 
+  hasGroup(name: string): boolean {
+    return this.sql('SELECT 1 FROM groups WHERE name = ?').get(name) !== undefined;
+  }
+
   putGroup(name: string, description: string): void {
     this.sql('INSERT INTO groups (name, description) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET description = excluded.description').run(
       name,
@@ -170,6 +175,13 @@ export class SqliteGatewayStore implements GatewayStore {
         this.sql('INSERT INTO members (grp, pos, name, device_id) VALUES (?, ?, ?, ?)').run(name, i, m.name, m.deviceId),
       );
     });
+  }
+
+  getMember(group: string, member: string): GroupMember | undefined {
+    const r = this.sql('SELECT device_id FROM members WHERE grp = ? AND name = ? ORDER BY pos LIMIT 1').get(group, member) as
+      | Row
+      | undefined;
+    return r ? { name: member, deviceId: String(r['device_id']) } : undefined;
   }
 
   getImage(name: string): ImageRow | undefined {
@@ -228,13 +240,27 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   listResults(job: string): JobResultRow[] {
-    return (this.sql('SELECT * FROM results WHERE job = ? ORDER BY device_id').all(job) as Row[]).map((r) => ({
+    return (this.sql('SELECT * FROM results WHERE job = ? ORDER BY device_id').all(job) as Row[]).map((r) => this.result(job, r));
+  }
+
+  countResults(job: string): number {
+    return Number((this.sql('SELECT count(*) AS n FROM results WHERE job = ?').get(job) as Row)['n']);
+  }
+
+  resultAt(job: string, index: number): JobResultRow | undefined {
+    if (!Number.isInteger(index) || index < 0) return undefined;
+    const r = this.sql('SELECT * FROM results WHERE job = ? ORDER BY device_id LIMIT 1 OFFSET ?').get(job, index) as Row | undefined;
+    return r ? this.result(job, r) : undefined;
+  }
+
+  private result(job: string, r: Row): JobResultRow {
+    return {
       job,
       deviceId: String(r['device_id']),
       status: Number(r['status']),
       commands: fromJson<JobResultRow['commands']>(String(r['commands'])),
       at: Number(r['at']),
-    }));
+    };
   }
 
   /** A consistent copy of this file at `file` (VACUUM INTO on this connection: allowed under its exclusive lock); see backup.ts. */
