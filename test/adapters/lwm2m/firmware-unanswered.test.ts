@@ -84,7 +84,11 @@ function execAnswerLost(updated: boolean) {
     if (c.target === './5/0/8' || c.target === './5/0/9') return { status: 404 };
     if (c.kind === 'Replace' && c.target === './5/0/1') return ((state = 2), { status: 200 });
     if (c.kind === 'Exec' && c.target === './5/0/2') {
-      if (updated) (state = 0), (result = 1); // the first Exec took; this is the answer to the second
+      // the first Exec took; this is the answer to the second
+      if (updated) {
+        state = 0;
+        result = 1;
+      }
       return { status: 405 };
     }
     if (c.target === './5/0/3') return { status: 200, data: String(state), format: 'int' };
