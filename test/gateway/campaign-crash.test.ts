@@ -8,13 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { countInstalls } from '../support/campaign-rig.ts';
+import { gatewayWithFirmware } from '../support/campaign-rig.ts';
 import type { DmDevice } from '../../src/client/device.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
-import { GW_ID, startDevices, startGateway } from '../support/gw-pair.ts';
+import { GW_ID, type startGateway } from '../support/gw-pair.ts';
 import { type Instance, startInstance } from '../support/instance.ts';
 import { freePort } from '../support/ports.ts';
-import { AUTH } from '../support/process.ts';
 
 const N = 8;
 const bytes = randomBytes(40_000);
@@ -30,38 +29,10 @@ test('SIGKILL of the server mid-campaign and restart: done, each device updated 
   let gw: Awaited<ReturnType<typeof startGateway>> | undefined;
   let devices: DmDevice[] = [];
   try {
-    assert.equal(
-      (
-        await srv.call('POST', '/devices', {
-          deviceId: GW_ID,
-          name: 'gw',
-          password: 'gw-pw',
-          serverName: 'srv',
-          serverPassword: 'srv-pw',
-          scheme: 'md5',
-        })
-      ).status,
-      201,
-    );
-    let ready: () => void = () => {};
-    const staged = new Promise<void>((resolve) => (ready = resolve));
-    gw = await startGateway(srv.dm, {
-      imageDir: join(dir, 'gw-images'),
-      log: (event, f) => {
-        if (event === 'alert.queued' && String(f['type']).includes('imageready')) ready();
-      },
-    });
-    devices = await startDevices(gw.gateway.lanUrl, N);
-    const installs = countInstalls(devices);
-    await gw.gateway.checkIn();
-    const up = await fetch(`${srv.api}/images?name=fw&version=2.0`, {
-      method: 'POST',
-      body: bytes,
-      headers: { ...AUTH, 'content-type': 'application/octet-stream' },
-    });
-    assert.equal(up.status, 201);
-    assert.equal((await srv.call('POST', `/gateways/${encodeURIComponent(GW_ID)}/images`, { image: sha, name: 'fw2' })).status, 202);
-    await staged;
+    const started = await gatewayWithFirmware(srv, dir, N, { bytes, sha });
+    gw = started.gw;
+    devices = started.devices;
+    const installs = started.installs;
     const created = await srv.call('POST', '/campaigns', {
       name: 'crash',
       gateway: GW_ID,

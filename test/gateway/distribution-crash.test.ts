@@ -9,14 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { countInstalls } from '../support/campaign-rig.ts';
+import { gatewayWithFirmware } from '../support/campaign-rig.ts';
 import type { DmDevice } from '../../src/client/device.ts';
 import type { DistributionRow } from '../../src/store/server.ts';
 import { SqliteServerStore } from '../../src/store/sqlite/server.ts';
-import { GW_ID, startDevices, startGateway } from '../support/gw-pair.ts';
+import { GW_ID, type startGateway } from '../support/gw-pair.ts';
 import { type Instance, startInstance } from '../support/instance.ts';
 import { freePort } from '../support/ports.ts';
-import { AUTH } from '../support/process.ts';
 
 const N = 5;
 const bytes = randomBytes(40_000);
@@ -32,27 +31,10 @@ test('SIGKILL between storing a distribution and its gateway run: started on res
   let gw: Awaited<ReturnType<typeof startGateway>> | undefined;
   let devices: DmDevice[] = [];
   try {
-    const account = { deviceId: GW_ID, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' };
-    assert.equal((await srv.call('POST', '/devices', account)).status, 201);
-    let ready: () => void = () => {};
-    const staged = new Promise<void>((resolve) => (ready = resolve));
-    gw = await startGateway(srv.dm, {
-      imageDir: join(dir, 'gw-images'),
-      log: (event, f) => {
-        if (event === 'alert.queued' && String(f['type']).includes('imageready')) ready();
-      },
-    });
-    devices = await startDevices(gw.gateway.lanUrl, N);
-    const installs = countInstalls(devices);
-    await gw.gateway.checkIn();
-    const up = await fetch(`${srv.api}/images?name=fw&version=2.0`, {
-      method: 'POST',
-      body: bytes,
-      headers: { ...AUTH, 'content-type': 'application/octet-stream' },
-    });
-    assert.equal(up.status, 201);
-    assert.equal((await srv.call('POST', `/gateways/${encodeURIComponent(GW_ID)}/images`, { image: sha, name: 'fw2' })).status, 202);
-    await staged;
+    const started = await gatewayWithFirmware(srv, dir, N, { bytes, sha });
+    gw = started.gw;
+    devices = started.devices;
+    const installs = started.installs;
     // one ordinary distribution: where the gateway serves the image, and one device updated before the crash
     const seed = await srv.call('POST', `/gateways/${encodeURIComponent(GW_ID)}/distributions`, {
       name: 'seed',

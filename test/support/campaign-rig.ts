@@ -2,10 +2,13 @@
 // on a campaign's row (campaign tests: test/gateway/campaigns.test.ts, test/cli/campaign.test.ts).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 
 import type { DmDevice } from '../../src/client/device.ts';
 import type { CampaignRow } from '../../src/store/server.ts';
-import { GW_ID, type startGateway, startRig } from './gw-pair.ts';
+import { GW_ID, startDevices, startGateway, startRig } from './gw-pair.ts';
+import type { Instance } from './instance.ts';
+import { AUTH } from './process.ts';
 
 export const SIZE = 50_000;
 const bytes = randomBytes(SIZE);
@@ -67,4 +70,45 @@ export function countInstalls(devices: readonly DmDevice[]): number[] {
     });
   });
   return installs;
+}
+
+/**
+ * The crash tests' start, against a real `gwmo server`: the gateway's account, a gateway with `n` DM
+ * devices counting their installs, and `image` staged on it as `fw2` (stopped again if that fails).
+ */
+export async function gatewayWithFirmware(
+  srv: Instance,
+  dir: string,
+  n: number,
+  image: { readonly bytes: Uint8Array; readonly sha: string },
+) {
+  const account = { deviceId: GW_ID, name: 'gw', password: 'gw-pw', serverName: 'srv', serverPassword: 'srv-pw', scheme: 'md5' };
+  assert.equal((await srv.call('POST', '/devices', account)).status, 201);
+  let ready: () => void = () => {};
+  const staged = new Promise<void>((resolve) => (ready = resolve));
+  const gw = await startGateway(srv.dm, {
+    imageDir: join(dir, 'gw-images'),
+    log: (event, f) => {
+      if (event === 'alert.queued' && String(f['type']).includes('imageready')) ready();
+    },
+  });
+  let devices: DmDevice[] = [];
+  try {
+    devices = await startDevices(gw.gateway.lanUrl, n);
+    const installs = countInstalls(devices);
+    await gw.gateway.checkIn();
+    const up = await fetch(`${srv.api}/images?name=fw&version=2.0`, {
+      method: 'POST',
+      body: image.bytes,
+      headers: { ...AUTH, 'content-type': 'application/octet-stream' },
+    });
+    assert.equal(up.status, 201);
+    assert.equal((await srv.call('POST', `/gateways/${encodeURIComponent(GW_ID)}/images`, { image: image.sha, name: 'fw2' })).status, 202);
+    await staged;
+    return { gw, devices, installs };
+  } catch (err) {
+    for (const d of devices) await d.stop();
+    await gw.close();
+    throw err;
+  }
 }
