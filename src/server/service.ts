@@ -140,7 +140,7 @@ export class ServerService {
       }
     }
     (await Promise.all(ids.map((id) => this.store.getOperation(id)))).forEach(keep);
-    // each was read at least once (while queued, by the caller that queued it): each has a row to answer with
+    // each was read here at its first look (or now, with no wait): retention deletes finished ones only
     return ids.map((id) => seen.get(id)!);
   }
 
