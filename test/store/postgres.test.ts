@@ -253,8 +253,11 @@ test(
         await admin.query('BEGIN');
         await admin.query(`SELECT 1 FROM devices WHERE device_id = 'D' FOR UPDATE`);
         const waiting = checkIn(s, 'D');
-        // seen waiting in PostgreSQL, each look a round trip (no sleeping)
+        // seen waiting in PostgreSQL, each look a round trip (no sleeping). The admin client is inside
+        // its transaction, where PostgreSQL keeps the first look's pg_stat_activity for every later one:
+        // each look clears it, or a check-in not yet waiting at the first look is never seen (CI, loaded)
         for (const deadline = Date.now() + 5_000; ; ) {
+          await admin.query('SELECT pg_stat_clear_snapshot()');
           const rows = (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE devices%'`))
             .rows;
           if (rows.length) break;
