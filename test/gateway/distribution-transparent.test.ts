@@ -1,0 +1,148 @@
+// Distributions reach transparent-mode devices. Actors: a DM server with the REST API; a gateway
+// with an image staged in its LAN store; device T, bootstrapped by the gateway to the server
+// (transparent mode: its own DM sessions with the server, woken through the gateway's EDTrigger);
+// device P, managed by the gateway (proxy mode). One distribution updates both.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+
+import { LOCAL } from '../../src/tree/index.ts';
+import { GW_ID, startRig } from '../support/gw-pair.ts';
+import { events } from '../support/sse.ts';
+
+const SIZE = 200_000;
+const bytes = randomBytes(SIZE);
+const sha = createHash('sha256').update(bytes).digest('hex');
+const gid = encodeURIComponent(GW_ID);
+const T = 'IMEI:000000000000000';
+const P = 'IMEI:000000000000001';
+
+async function rig(t: Parameters<typeof startRig>[0]) {
+  const r = await startRig(t, { images: true, devices: 2 });
+  const call = async (method: string, path: string, body?: unknown, raw?: Buffer) => {
+    const res = await fetch(r.api + path, {
+      method,
+      ...(raw
+        ? { body: raw, headers: { 'content-type': 'application/octet-stream' } }
+        : body
+          ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+          : {}),
+    });
+    return { status: res.status, json: (await res.json()) as any };
+  };
+  // T: an account on the server, written into the device by the gateway (HLF-006): Mode becomes 1
+  const service = r.srv.server.service;
+  await service.addDevice({ deviceId: T, name: 'td', password: 'td-pw', serverName: 'srv', serverPassword: 'srv-td-pw' });
+  const base = `./GwMO/DevInventory/Devices/${T}/Bootstrap`;
+  const booted = r.srv.alertOf('bootstrap');
+  for (const o of [
+    { kind: 'Replace' as const, path: `${base}/Target`, value: '2' },
+    { kind: 'Replace' as const, path: `${base}/ServerID`, value: 'srv' },
+    { kind: 'Replace' as const, path: `${base}/ServerURI`, value: r.srv.url },
+    { kind: 'Replace' as const, path: `${base}/AuthName`, value: 'td' },
+    { kind: 'Replace' as const, path: `${base}/AuthSecret`, value: 'td-pw' },
+    { kind: 'Replace' as const, path: `${base}/ServerSecret`, value: 'srv-td-pw' },
+    { kind: 'Exec' as const, path: `${base}/Operations/Start` },
+  ])
+    await service.queue(GW_ID, o);
+  await r.gw.gateway.checkIn();
+  assert.equal((await booted).items[0]!.data, '200');
+  assert.equal(r.gw.gstore.getDevice(T)!.mode, 1, 'T is in transparent mode');
+  // the bootstrap grants the server its own account only; T's maker lets that server update it
+  assert.equal(await r.devices[0]!.tree.replace(LOCAL, './FUMO?prop=ACL', { data: 'Get=*&Replace=srv&Exec=srv' }), 200);
+
+  const up = await call('POST', '/images?name=fw&version=2.0', undefined, bytes);
+  assert.equal(up.status, 201);
+  const ready = r.srv.alertOf('imageready');
+  assert.equal((await call('POST', `/gateways/${gid}/images`, { image: sha, name: 'fw2' })).status, 202);
+  await ready;
+  /** starts a distribution and follows its event stream to the end */
+  const distribute = async (body: Record<string, unknown>) => {
+    const started = await call('POST', `/gateways/${gid}/distributions`, { image: 'fw2', ...body });
+    assert.equal(started.status, 202, JSON.stringify(started.json));
+    const res = await fetch(`${r.api}/distributions/${started.json.id}/events`);
+    for await (const e of events(res)) if (e !== 'heartbeat' && e.event === 'done') return JSON.parse(e.data);
+    throw new Error('the stream ended without done');
+  };
+  return { ...r, call, distribute, t: r.devices[0]!, p: r.devices[1]! };
+}
+
+const byDevice = (done: any) => Object.fromEntries(done.devices.map((d: any) => [d.deviceId, d]));
+
+test('one distribution (object auto) updates a transparent-mode device (its own queue, the LAN store) and a proxy-mode one, each once', async (t) => {
+  const r = await rig(t);
+  // auto: T's tree is read in its own session with the server, P's by the gateway's probe fanout
+  const done = await r.distribute({ name: 'both', devices: [T, P] });
+  const d = byDevice(done);
+  assert.deepEqual(
+    [T, P].map((id) => [d[id].mode, d[id].object, d[id].state, d[id].status, d[id].resultCode, d[id].meaning]),
+    [
+      ['transparent', 'fumo', 'succeeded', 200, 200, 'Successful'],
+      [undefined, 'fumo', 'succeeded', 200, 200, 'Successful'],
+    ],
+  );
+  // each device downloaded once, from the gateway's LAN store; the image crossed the WAN once
+  assert.deepEqual(
+    [r.t.fumo.installed, r.p.fumo.installed],
+    [
+      { sha256: sha, bytes: SIZE, requests: 1 },
+      { sha256: sha, bytes: SIZE, requests: 1 },
+    ],
+  );
+  assert.deepEqual(r.gw.gateway.images.served, { bytes: 2 * SIZE, requests: 2 });
+  assert.equal(r.srv.server.images!.served.bytes, SIZE);
+  const url = String(r.t.tree.read('./FUMO/DownloadAndUpdate/PkgURL'));
+  assert.equal(url, done.url);
+  assert.ok(url.startsWith(`${r.gw.gateway.lanUrl.replace(/\/dm$/, '')}/img/${sha}?token=`), url);
+  // T's commands came from the server in its own session, and its Generic Alert went back there
+  const execs = (await r.srv.store.listOperations(T)).filter((o) => o.kind === 'Exec');
+  assert.deepEqual(
+    execs.map((o) => [o.target, o.state, o.status]),
+    [['./FUMO/DownloadAndUpdate', 'done', 200]],
+  );
+  const alert = (await r.srv.store.listAlerts(T)).find((a) => a.correlator === execs[0]!.correlator);
+  assert.equal(alert?.items[0]?.data, '200');
+  assert.ok(!(await r.gw.south.listOperations(T)).some((o) => o.target.startsWith('./FUMO')), 'nothing went to T through the gateway');
+  assert.ok(
+    (await r.gw.south.listOperations(P)).some((o) => o.target === './FUMO/DownloadAndUpdate'),
+    'P was reached by the fanout',
+  );
+});
+
+test("a transparent-mode device's failure is its row's: corrupt package 402; an alert that never comes fails at the timeout; no server account", async (t) => {
+  const r = await rig(t);
+  r.t.updateFaults.corrupt = true;
+  const bad = byDevice(await r.distribute({ name: 'corrupt', object: 'fumo', devices: [T, P] }));
+  assert.deepEqual(
+    [T, P].map((id) => [bad[id].state, bad[id].status, bad[id].resultCode, bad[id].meaning]),
+    [
+      ['failed', 500, 402, 'Corrupted Firmware Update Package'],
+      ['succeeded', 200, 200, 'Successful'],
+    ],
+  );
+  assert.equal(r.t.fumo.installed, undefined);
+
+  // the device takes the Exec (202) and its report is lost: no success is made up
+  r.t.updateFaults.corrupt = false;
+  const lost: unknown[] = [];
+  r.t.agent.queueAlert = (a) => void lost.push(a);
+  const silent = byDevice(await r.distribute({ name: 'silent', object: 'fumo', timeout: 3, devices: [T] }));
+  assert.equal(silent[T].state, 'failed');
+  assert.equal(silent[T].status, 202);
+  assert.match(
+    silent[T].meaning,
+    /accepted the Exec \(202\) but its Generic Alert .* did not come within the distribution's timeout \(3 s\)/,
+  );
+  assert.equal(lost.length, 1, 'the device did finish and report: the report was lost on the way');
+
+  // P switched to transparent mode (MOO-001) with no account on the server: said so, nothing sent
+  const mode = await r.srv.server.gateways.run(
+    GW_ID,
+    [{ kind: 'Replace', path: `./GwMO/DevInventory/Devices/${P}/Mode`, value: '1' }],
+    10_000,
+  );
+  assert.equal(mode.operations[0]!.status, 200);
+  const orphan = byDevice(await r.distribute({ name: 'orphan', object: 'fumo', devices: [P] }));
+  assert.deepEqual([orphan[P].mode, orphan[P].state], ['transparent', 'failed']);
+  assert.match(orphan[P].meaning, /transparent mode and has no account on this server/);
+});
