@@ -93,21 +93,21 @@ export class TransparentUpdates {
         const mine = (await this.deps.store.listOperations(row.deviceId, { limit: 200 }))
           .filter((op) => op.correlator === correlator(dist))
           .reverse();
+        if (mine.length === 0) return this.run(dist, row); // stopped before queuing: nothing ran, it starts now
         if (mine.length !== updateCommands(object, dist).length) {
           await this.cancel(mine);
           return this.end(dist, row, { state: 'failed', meaning: 'the server stopped while queuing the commands; none was executed' });
         }
-        if (mine.every((op) => op.state === 'queued')) await this.trigger(dist, row, mine);
-        const left = row.updatedAt + timeoutMs(dist) - this.deps.now();
-        await this.finish(
-          dist,
-          { ...row, object },
-          await this.deps.gateways.service.settle(
-            mine.map((o) => o.id),
-            Math.max(0, left),
-            true,
-          ),
+        // none taken: triggered again, with the whole timeout (the server may have been down longer than it)
+        const untaken = mine.every((op) => op.state === 'queued');
+        if (untaken && !(await this.trigger(dist, row, mine))) return;
+        const left = untaken ? timeoutMs(dist) : row.updatedAt + timeoutMs(dist) - this.deps.now();
+        const ops = await this.deps.gateways.service.settle(
+          mine.map((o) => o.id),
+          Math.max(0, left),
+          true,
         );
+        await this.finish(dist, { ...row, object }, ops);
       });
     }
   }

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 
+import { updateCommands } from '../../src/server/distributions.ts';
+import type { DistributionRow } from '../../src/store/server.ts';
 import { LOCAL } from '../../src/tree/index.ts';
 import { GW_ID, startRig } from '../support/gw-pair.ts';
 import { events } from '../support/sse.ts';
@@ -145,4 +147,59 @@ test("a transparent-mode device's failure is its row's: corrupt package 402; an 
   const orphan = byDevice(await r.distribute({ name: 'orphan', object: 'fumo', devices: [P] }));
   assert.deepEqual([orphan[P].mode, orphan[P].state], ['transparent', 'failed']);
   assert.match(orphan[P].meaning, /transparent mode and has no account on this server/);
+});
+
+test('a transparent-mode row a restart cut is taken over by recover: commands queued and not triggered, or not queued yet', async (t) => {
+  const r = await rig(t);
+  const image = await r.srv.server.gateways.imageOnGateway(GW_ID, 'fw2', 10_000);
+  const long = Date.now() - 120_000;
+  const dist = (id: string): DistributionRow => ({
+    id,
+    gatewayId: GW_ID,
+    image: 'fw2',
+    ...image,
+    object: 'fumo',
+    state: 'running',
+    fanouts: [],
+    createdAt: long,
+    updatedAt: long,
+  });
+  const ended = (id: string) =>
+    new Promise<void>((resolve, reject) => {
+      const events = r.srv.server.distributions.events;
+      const timer = setTimeout(() => reject(new Error(`${id} not done in time`)), 30_000);
+      const on = (ended: string) => {
+        if (ended !== id) return;
+        clearTimeout(timer);
+        events.off('end', on);
+        resolve();
+      };
+      events.on('end', on);
+    });
+  const cut = async (id: string, queued: boolean) => {
+    await r.srv.store.putDistribution(dist(id));
+    await r.srv.store.putDistributionDevices([
+      { distributionId: id, deviceId: T, object: 'fumo', mode: 'transparent', state: 'sent', updatedAt: long },
+    ]);
+    if (queued)
+      for (const c of updateCommands('fumo', dist(id))) await r.srv.server.service.queue(T, { ...c, correlator: `dist:${id}:transparent` });
+    const end = ended(id);
+    await r.srv.server.distributions.recover(60_000);
+    await end;
+    return (await r.srv.store.listDistributionDevices(id))[0]!;
+  };
+  const queued = await cut('cut-queued', true);
+  assert.deepEqual([queued.state, queued.status, queued.resultCode], ['succeeded', 200, 200]);
+  assert.equal(r.t.fumo.installed?.requests, 1);
+  const bare = await cut('cut-bare', false);
+  assert.deepEqual([bare.state, bare.status, bare.resultCode], ['succeeded', 200, 200]);
+  const execs = (await r.srv.store.listOperations(T)).filter((o) => o.kind === 'Exec');
+  assert.deepEqual(
+    execs.map((o) => [o.correlator, o.state]).sort(),
+    [
+      ['dist:cut-bare:transparent', 'done'],
+      ['dist:cut-queued:transparent', 'done'],
+    ],
+    'one Exec each: the queued commands were not queued again',
+  );
 });
