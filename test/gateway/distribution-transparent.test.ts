@@ -203,3 +203,42 @@ test('a transparent-mode row a restart cut is taken over by recover: commands qu
     'one Exec each: the queued commands were not queued again',
   );
 });
+
+test('a campaign whose canary is a transparent-mode device: its batch ends on its own alert, and the wave after it runs', async (t) => {
+  const r = await rig(t);
+  const created = await r.call('POST', '/campaigns', {
+    name: 'camp',
+    gateway: GW_ID,
+    image: 'fw2',
+    object: 'fumo',
+    devices: [T, P],
+    canary: { count: 1 },
+    waves: 1,
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const campaigns = r.srv.server.campaigns;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('campaign camp not done within 30 s')), 30_000);
+    const check = async () => {
+      if ((await r.srv.store.getCampaign('camp'))?.state !== 'done') return;
+      clearTimeout(timer);
+      campaigns.events.off('change', check);
+      resolve();
+    };
+    campaigns.events.on('change', check);
+    void check();
+  });
+  assert.deepEqual((await r.srv.store.getCampaign('camp'))!.waves, [[T], [P]]);
+  const canary = (await r.srv.store.listDeviceDistributions(T))[0]!;
+  assert.deepEqual([canary.mode, canary.state, canary.resultCode], ['transparent', 'succeeded', 200]);
+  const report = await r.call('GET', '/campaigns/camp/report?format=json');
+  assert.deepEqual(
+    report.json.waves.map((w: any) => [w.name, w.state, w.failed]),
+    [
+      ['canary', 'done', 0],
+      ['wave 1', 'done', 0],
+    ],
+  );
+  assert.deepEqual(report.json.byResult, { '200 Successful': 2 });
+  assert.deepEqual([r.t.fumo.installed?.requests, r.p.fumo.installed?.requests], [1, 1]);
+});
