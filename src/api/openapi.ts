@@ -1126,6 +1126,11 @@ const document = {
               properties: {
                 deviceId: { type: 'string' },
                 object: { type: 'string', enum: ['fumo', 'scomo', 'lwm2m'] },
+                mode: {
+                  type: 'string',
+                  enum: ['transparent'],
+                  description: 'transparent: the device is driven on its own queue and woken through the gateway, not by a fanout',
+                },
                 state: { type: 'string', enum: ['queued', 'sent', 'succeeded', 'failed'] },
                 status: { type: 'integer' },
                 resultCode: { type: 'integer', description: 'FUMO, SCOMO, or object 5 Update Result' },

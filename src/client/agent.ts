@@ -49,6 +49,8 @@ export interface SessionReport {
 export class DmClientAgent {
   private readonly options: AgentOptions;
   private readonly alerts: OutgoingAlert[] = [];
+  /** alerts for one server (an Exec's result goes to the server that sent the Exec), by server id */
+  private readonly addressed = new Map<string, OutgoingAlert[]>();
   private running: Promise<SessionReport> | undefined;
   private sessionCounter = 0;
   private readonly wireQuirks: ReadonlySet<ClientQuirk>;
@@ -73,9 +75,10 @@ export class DmClientAgent {
     return acc;
   }
 
-  /** Queues a Generic Alert for the next session (e.g. the result of an Exec answered 202). */
-  queueAlert(alert: OutgoingAlert): void {
-    this.alerts.push(alert);
+  /** Queues a Generic Alert for the next session (e.g. the result of an Exec answered 202); with `serverId`, the next one with that server. */
+  queueAlert(alert: OutgoingAlert, serverId?: string): void {
+    if (serverId === undefined) this.alerts.push(alert);
+    else this.addressed.set(serverId, [...(this.addressed.get(serverId) ?? []), alert]);
   }
 
   /** One whole session with the server; sessions never overlap (a second call waits for the first). */
@@ -129,9 +132,15 @@ export class DmClientAgent {
     const acc = this.account(serverId);
     const tree = this.options.tree;
     const id = sessionId ?? (((this.options.clock.now() / 1000) & 0xfff0) + (++this.sessionCounter % 16)).toString(16).toUpperCase();
+    const forThis = this.addressed.get(acc.serverId) ?? [];
+    this.addressed.delete(acc.serverId);
     const taken = this.alerts.splice(0);
     // alerts a failed session gave back go first; the others wait where they are kept (and bounded)
-    if (taken.length === 0 && this.options.pendingAlerts) taken.push(...this.options.pendingAlerts());
+    if (taken.length === 0 && forThis.length === 0 && this.options.pendingAlerts) taken.push(...this.options.pendingAlerts());
+    const giveBack = (): void => {
+      this.alerts.unshift(...taken);
+      if (forThis.length > 0) this.addressed.set(acc.serverId, [...forThis, ...(this.addressed.get(acc.serverId) ?? [])]);
+    };
     const session = new ClientSession(
       {
         tree,
@@ -150,7 +159,7 @@ export class DmClientAgent {
           if (n.clientNonce) writeNonce(tree, acc.id, 'CLCRED', n.clientNonce);
           if (n.serverNonce) writeNonce(tree, acc.id, 'SRVCRED', n.serverNonce);
         },
-        takeAlerts: () => taken,
+        takeAlerts: () => [...forThis, ...taken],
         ...(this.wireQuirks.has('alert-with-status') ? { raisedAlerts: () => this.alerts.splice(0) } : {}),
         ...(this.options.ui ? { ui: this.options.ui } : {}),
         ...(this.options.maxMsgSize ? { maxMsgSize: this.options.maxMsgSize } : {}),
@@ -173,12 +182,12 @@ export class DmClientAgent {
         out = next;
       }
       const end = session.ended ?? 'done';
-      if (end !== 'done') this.alerts.unshift(...taken);
+      if (end !== 'done') giveBack();
       this.options.log?.('session.end', { serverId: acc.serverId, sessionId: id, end, messages });
       return { serverId: acc.serverId, sessionId: id, end, messages };
     } catch (err) {
       // alerts not delivered go out with the next session
-      this.alerts.unshift(...taken);
+      giveBack();
       const error = err instanceof Error ? err.message : String(err);
       this.options.log?.('session.error', { serverId: acc.serverId, sessionId: id, error });
       return { serverId: acc.serverId, sessionId: id, end: 'error', messages, error };

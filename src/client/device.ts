@@ -100,9 +100,10 @@ export class DmDevice {
       ...(config.wireQuirks ? { wireQuirks: config.wireQuirks } : {}),
     });
     const updates = {
-      report: (alert: Parameters<DmClientAgent['queueAlert']>[0]) => {
-        this.agent.queueAlert(alert);
-        void this.session();
+      // a transparent-mode device reports to the server that sent the Exec, not to its gateway
+      report: (alert: Parameters<DmClientAgent['queueAlert']>[0], serverId?: string) => {
+        this.agent.queueAlert(alert, serverId);
+        void this.session(serverId);
       },
       faults: this.updateFaults,
     };
@@ -191,8 +192,9 @@ export class DmDevice {
     }
   }
 
-  async session(): Promise<SessionReport> {
-    const report = await this.agent.session('client', undefined, this.config.serverId);
+  /** A session of the device's own, with its first server or the one named. */
+  async session(serverId = this.config.serverId): Promise<SessionReport> {
+    const report = await this.agent.session('client', undefined, serverId);
     this.settle(report);
     return report;
   }

@@ -11,7 +11,8 @@ import { download, DownloadError, expectedHash, type UpdateFaults } from './pack
 
 /** What the FUMO and SCOMO objects of one device share: how they report, what faults a test set. */
 export interface UpdateContext {
-  report(alert: OutgoingAlert): void;
+  /** `serverId`: the server whose Exec it reports (undefined: the device's own) */
+  report(alert: OutgoingAlert, serverId?: string): void;
   readonly faults: UpdateFaults;
 }
 
@@ -53,7 +54,7 @@ export class Fumo {
           : (state ?? FumoState.Idle),
     );
     for (const op of Object.keys(FUMO_OPERATIONS) as FumoOperation[])
-      tree.onExec(`${R}/${op}`, ({ correlator }) => this.exec(op, correlator));
+      tree.onExec(`${R}/${op}`, ({ correlator, serverId }) => this.exec(op, correlator, serverId));
   }
 
   get state(): number | undefined {
@@ -65,25 +66,28 @@ export class Fumo {
     this.tree.define(`${R}/State`, { format: 'int', value: String(s), access: ['Get'] });
   }
 
-  private exec(op: FumoOperation, correlator: string | undefined): number {
+  private exec(op: FumoOperation, correlator: string | undefined, serverId: string | undefined): number {
     const s = this.state;
     // one operation at a time (FUMO §6: Exec in a progressing state is not allowed)
     if (s === FumoState.DownloadProgressing || s === FumoState.UpdateProgressing) return 405;
     if (op === 'Update' && s !== FumoState.DownloadComplete && s !== FumoState.ReadyToUpdate && this.pkgData().length === 0) return 405;
     void this.run(op).then((code) =>
-      this.ctx.report({
-        code: 1226,
-        ...(correlator ? { correlator } : {}),
-        items: [
-          {
-            source: `${R}/${op}`,
-            type: FUMO_OPERATIONS[op],
-            format: 'int',
-            mark: code === 200 ? 'informational' : 'critical',
-            data: String(code),
-          },
-        ],
-      }),
+      this.ctx.report(
+        {
+          code: 1226,
+          ...(correlator ? { correlator } : {}),
+          items: [
+            {
+              source: `${R}/${op}`,
+              type: FUMO_OPERATIONS[op],
+              format: 'int',
+              mark: code === 200 ? 'informational' : 'critical',
+              data: String(code),
+            },
+          ],
+        },
+        serverId,
+      ),
     );
     return 202;
   }

@@ -55,7 +55,7 @@ export class Scomo {
     for (const op of ['Download', 'DownloadInstall', 'DownloadInstallInactive'] as const) {
       const at = `${base}/Operations/${op}`;
       if (!this.tree.exists(at)) this.tree.define(at, { format: 'node', access: ['Get', 'Exec'] });
-      this.tree.onExec(at, ({ correlator }) => this.start(x, at, correlator, () => this.fetch(x, op)));
+      this.tree.onExec(at, (req) => this.start(x, at, req, () => this.fetch(x, op)));
     }
   }
 
@@ -64,7 +64,8 @@ export class Scomo {
    * `<ResultCode>…</ResultCode><Identifier>…</Identifier>` (as deployed clients send it) and Target
    * the inventory node the operation left, if any.
    */
-  private start(x: string, source: string, correlator: string | undefined, work: () => Promise<number>): number {
+  private start(x: string, source: string, req: { correlator?: string; serverId?: string }, work: () => Promise<number>): number {
+    const { correlator, serverId } = req;
     if (this.busy.has(x)) return 405;
     this.busy.add(x);
     void work()
@@ -73,20 +74,23 @@ export class Scomo {
         this.busy.delete(x);
         const id = String(this.tree.read(`${DL}/${x}/PkgID`) ?? x) || x;
         const target = [`${DEPLOYED}/${x}`, `${DELIVERED}/${x}`].find((p) => this.tree.exists(p));
-        this.ctx.report({
-          code: 1226,
-          ...(correlator ? { correlator } : {}),
-          items: [
-            {
-              source,
-              ...(target ? { target } : {}),
-              type: SCOMO_COMPLETE,
-              format: 'xml',
-              mark: code === 1200 ? 'informational' : 'critical',
-              data: `<ResultCode>${code}</ResultCode><Identifier>${escapeXml(id)}</Identifier>`,
-            },
-          ],
-        });
+        this.ctx.report(
+          {
+            code: 1226,
+            ...(correlator ? { correlator } : {}),
+            items: [
+              {
+                source,
+                ...(target ? { target } : {}),
+                type: SCOMO_COMPLETE,
+                format: 'xml',
+                mark: code === 1200 ? 'informational' : 'critical',
+                data: `<ResultCode>${code}</ResultCode><Identifier>${escapeXml(id)}</Identifier>`,
+              },
+            ],
+          },
+          serverId,
+        );
       });
     return 202;
   }
@@ -142,8 +146,8 @@ export class Scomo {
     const at = `${DELIVERED}/${x}`;
     for (const op of ['Install', 'InstallInactive', 'Remove'] as const) {
       this.tree.define(`${at}/Operations/${op}`, { format: 'node', access: ['Get', 'Exec'] });
-      this.tree.onExec(`${at}/Operations/${op}`, ({ correlator }) =>
-        this.start(x, `${at}/Operations/${op}`, correlator, async () => {
+      this.tree.onExec(`${at}/Operations/${op}`, (req) =>
+        this.start(x, `${at}/Operations/${op}`, req, async () => {
           const id = String(this.tree.read(`${at}/PkgID`) ?? x);
           const pkg = this.delivered.get(id);
           if (op !== 'Remove' && this.ctx.faults.refuse) return 1401;
@@ -163,8 +167,8 @@ export class Scomo {
     const at = `${DEPLOYED}/${x}`;
     for (const op of ['Activate', 'Deactivate', 'Remove'] as const) {
       this.tree.define(`${at}/Operations/${op}`, { format: 'node', access: ['Get', 'Exec'] });
-      this.tree.onExec(`${at}/Operations/${op}`, ({ correlator }) =>
-        this.start(x, `${at}/Operations/${op}`, correlator, async () => {
+      this.tree.onExec(`${at}/Operations/${op}`, (req) =>
+        this.start(x, `${at}/Operations/${op}`, req, async () => {
           if (!this.tree.exists(`${at}/State`)) return op === 'Remove' ? 1408 : op === 'Activate' ? 1409 : 1410;
           if (op === 'Remove') {
             this.installed.delete(String(this.tree.read(`${at}/ID`) ?? x));

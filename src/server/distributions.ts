@@ -13,6 +13,7 @@ import { FUMO_ROOT, SCOMO_ROOT, updateResult } from '../tree/index.ts';
 import { type GatewayService, nodeName } from './gateways.ts';
 import type { NewOperation } from './service.ts';
 import { requireIdentifier, ServiceError } from './service.ts';
+import { TransparentUpdates } from './transparent-updates.ts';
 
 export interface DistributionSpec {
   /** the image's name in the gateway's store (POST /api/gateways/{gw}/images) */
@@ -117,6 +118,8 @@ export class Distributions {
   /** a question about a fanout the gateway has not answered yet (its operation id): not asked twice */
   private readonly asking = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
+  /** devices in transparent mode: driven on their own queues, not by a fanout */
+  private readonly transparent: TransparentUpdates;
 
   constructor(
     store: ServerStore,
@@ -129,6 +132,14 @@ export class Distributions {
     this.now = now;
     this.log = log;
     this.events.setMaxListeners(0);
+    this.transparent = new TransparentUpdates({
+      store,
+      gateways,
+      now,
+      log,
+      update: (id, rows) => this.update(id, rows),
+      ended: (id) => this.finishIfDone(id),
+    });
   }
 
   /** Starts a distribution on one gateway: resolves its devices and their objects, stores it, starts its fanouts. */
@@ -156,10 +167,13 @@ export class Distributions {
       throw new ServiceError(400, 'a distribution needs targets: "devices": [...] and/or "groups": [...]');
     const image = await this.gateways.imageOnGateway(gatewayId, spec.image, waitMs);
     const targets = await this.targets(gatewayId, spec, waitMs);
+    const dmDevices = targets.filter((t) => !t.protocol.startsWith('LwM2M')).map((t) => t.deviceId);
+    const transparent = await this.transparent.of(gatewayId, dmDevices, waitMs);
     const now = this.now();
     const rows: DistributionDeviceRow[] = targets.map(({ deviceId, protocol }) => {
       const known = protocol.startsWith('LwM2M') ? 'lwm2m' : object === 'auto' ? this.known.get(deviceId) : object;
-      return { distributionId: id, deviceId, state: 'queued', updatedAt: now, ...(known ? { object: known } : {}) };
+      const mode = transparent.has(deviceId) ? { mode: 'transparent' as const } : {};
+      return { distributionId: id, deviceId, state: 'queued', updatedAt: now, ...(known ? { object: known } : {}), ...mode };
     });
     const dist: DistributionRow = {
       id,
@@ -167,7 +181,7 @@ export class Distributions {
       image: spec.image,
       ...image,
       object,
-      state: rows.some((r) => !r.object) ? 'probing' : 'running',
+      state: rows.some((r) => !r.object && !r.mode) ? 'probing' : 'running',
       fanouts: [],
       ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
       createdAt: now,
@@ -178,13 +192,15 @@ export class Distributions {
     if (!(await this.store.insertDistribution(dist)))
       throw new ServiceError(409, `a distribution named "${id}" exists; choose another name`);
     await this.store.putDistributionDevices(rows);
-    this.log('distribution.start', { id, gateway: gatewayId, devices: rows.length, object });
+    this.log('distribution.start', { id, gateway: gatewayId, devices: rows.length, object, transparent: transparent.size });
     if (dist.state === 'probing')
       await this.probe(
         dist,
-        rows.filter((r) => !r.object).map((r) => r.deviceId),
+        rows.filter((r) => !r.object && !r.mode).map((r) => r.deviceId),
       );
     else await this.send(dist, rows);
+    // after the fanouts are recorded: a device that ends at once must not end the distribution before them
+    this.transparent.start(dist, rows);
     return this.get(id);
   }
 
@@ -244,12 +260,17 @@ export class Distributions {
     for (const d of await this.store.listDistributions({ limit: 1000 })) {
       if (d.state === 'done' || this.starting.has(d.id) || this.now() - d.updatedAt < graceMs) continue;
       const rows = await this.store.listDistributionDevices(d.id);
+      await this.transparent.sweep(d, rows);
+      if (d.fanouts.length === 0 && !rows.some((r) => !r.mode && r.state === 'queued')) {
+        await this.finishIfDone(d.id); // only transparent-mode devices: no fanout to start
+        continue;
+      }
       if (d.fanouts.length === 0) {
         this.log('distribution.recover', { id: d.id, why: 'stored without a fanout' });
         if (d.state === 'probing')
           await this.probe(
             d,
-            rows.filter((r) => !r.object && r.state === 'queued').map((r) => r.deviceId),
+            rows.filter((r) => !r.object && !r.mode && r.state === 'queued').map((r) => r.deviceId),
           );
         else await this.send(d, rows);
         continue;
@@ -277,13 +298,15 @@ export class Distributions {
         if (f.object === 'probe')
           await this.probe(
             rest,
-            rows.filter((r) => !r.object && r.state === 'queued').map((r) => r.deviceId),
+            rows.filter((r) => !r.object && !r.mode && r.state === 'queued').map((r) => r.deviceId),
           );
         else {
           const again = rows
             .filter(
               (r) =>
-                (r.state === 'queued' || r.state === 'sent') && (r.object === f.object || (f.object === 'fumo' && r.object === 'lwm2m')),
+                !r.mode &&
+                (r.state === 'queued' || r.state === 'sent') &&
+                (r.object === f.object || (f.object === 'fumo' && r.object === 'lwm2m')),
             )
             .map((r) => ({ ...r, state: 'queued' as const }));
           await this.send(rest, again);
@@ -450,12 +473,15 @@ export class Distributions {
     const parts = (['fumo', 'scomo'] as const)
       .map((object) => ({
         object,
-        devices: rows.filter((r) => r.state === 'queued' && (r.object === object || (object === 'fumo' && r.object === 'lwm2m'))),
+        devices: rows.filter(
+          (r) => !r.mode && r.state === 'queued' && (r.object === object || (object === 'fumo' && r.object === 'lwm2m')),
+        ),
       }))
       .filter((p) => p.devices.length > 0);
     let current: DistributionRow = {
       ...dist,
-      state: parts.length > 0 ? 'running' : 'done',
+      // done once its fanouts and its transparent-mode devices are (finishIfDone)
+      state: 'running',
       fanouts: [
         ...dist.fanouts,
         ...parts.map((p) => ({ name: `${dist.id}.${p.object}`, correlator: `dist:${dist.id}:${p.object}`, object: p.object, done: false })),
@@ -540,7 +566,7 @@ export class Distributions {
           );
         }
         for (const row of rows.values())
-          if (!row.object && row.state === 'queued' && !results.has(row.deviceId))
+          if (!row.object && !row.mode && row.state === 'queued' && !results.has(row.deviceId))
             changed.push({ ...row, state: 'failed', meaning: 'the device did not answer the probe of its tree', updatedAt: this.now() });
         await this.update(id, changed);
         const done = { ...dist, fanouts: dist.fanouts.map((x) => (x.name === f.name ? { ...x, done: true } : x)), updatedAt: this.now() };
@@ -557,6 +583,7 @@ export class Distributions {
         for (const row of rows.values())
           if (
             row.state === 'sent' &&
+            !row.mode &&
             !results.has(row.deviceId) &&
             (row.object === f.object || (f.object === 'fumo' && row.object === 'lwm2m'))
           )
@@ -637,6 +664,7 @@ export class Distributions {
   private async finishIfDone(id: string): Promise<void> {
     const d = await this.store.getDistribution(id);
     if (!d || d.state === 'done' || d.fanouts.some((f) => !f.done) || d.state === 'probing') return;
+    if (TransparentUpdates.pending(await this.store.listDistributionDevices(id))) return;
     await this.store.putDistribution({ ...d, state: 'done', updatedAt: this.now() });
     this.log('distribution.done', { id });
     this.events.emit('end', id);

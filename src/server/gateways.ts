@@ -78,7 +78,7 @@ export interface Outcome<T> {
 }
 
 export class GatewayService {
-  private readonly service: ServerService;
+  readonly service: ServerService;
   private readonly store: ServerStore;
   readonly images: ImageRepo | undefined;
   /** the server's URL without /dm, for the image URLs it hands out */

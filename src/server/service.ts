@@ -94,17 +94,18 @@ export class ServerService {
   }
 
   /**
-   * Waits until every operation has an outcome (done, failed, or accepted for later), at most
-   * `timeoutMs`; returns them as they are then.
+   * Waits until every operation has an outcome (done, failed, or accepted for later; with `final`,
+   * an accepted Exec waits for its Generic Alert), at most `timeoutMs`; returns them as they are then.
    */
-  async settle(ids: readonly string[], timeoutMs: number): Promise<OperationRow[]> {
+  async settle(ids: readonly string[], timeoutMs: number, final = false): Promise<OperationRow[]> {
     // the last state seen of each: with a short retention, one finished early can be pruned while the
     // wait goes on for the others (the soak's 3 s, a loaded machine), and its outcome is still the answer
     const seen = new Map<string, OperationRow>();
     const keep = (op: OperationRow | undefined): void => {
       if (op && (seen.get(op.id)?.updatedAt ?? -Infinity) <= op.updatedAt) seen.set(op.id, op);
     };
-    const open = (op: OperationRow | undefined): boolean => op?.state === 'queued' || op?.state === 'sent';
+    const open = (op: OperationRow | undefined): boolean =>
+      op?.state === 'queued' || op?.state === 'sent' || (final && op?.state === 'accepted');
     if (timeoutMs > 0) {
       // each change looks at its own operation only: a run of n operations costs n reads, not n² (bench images)
       const ended = new Set<string>();

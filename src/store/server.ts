@@ -201,6 +201,8 @@ export interface DistributionDeviceRow {
   readonly distributionId: string;
   readonly deviceId: string;
   readonly object?: UpdateObject;
+  /** the device holds its own DM session with the server: its commands go on its own queue, not into a fanout */
+  readonly mode?: 'transparent';
   readonly state: DistributionDeviceState;
   /** DM status of the device's Exec (or of what failed before it) */
   readonly status?: number;

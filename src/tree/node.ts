@@ -51,4 +51,5 @@ export interface MountedNode {
   readonly writeOnly?: boolean;
 }
 
-export type ExecHandler = (request: { data?: ItemData; correlator?: string }) => Promise<number> | number;
+/** `serverId`: the server whose Exec this is (its Generic Alert goes back to that server) */
+export type ExecHandler = (request: { data?: ItemData; correlator?: string; serverId?: string }) => Promise<number> | number;

@@ -277,7 +277,7 @@ export class Tree implements DmTree {
     if (!handler || !this.accessAllows(node, 'Exec')) return 405;
     if (!this.may(who, p.uri.path, 'Exec')) return 425;
     try {
-      return await handler(request);
+      return await handler(who.kind === 'server' ? { ...request, serverId: who.serverId } : request);
     } catch {
       return 500;
     }
