@@ -65,28 +65,35 @@ async function twoGateways(t: Parameters<typeof rig>[0], stageOnB: boolean) {
   return { ...r, b };
 }
 
-/** Starts `name` on A for devices 0 and 1 with device 1 away from A, then brings device 1 up behind B. */
-async function moveMidDistribution(r: Awaited<ReturnType<typeof twoGateways>>, t: Parameters<typeof rig>[0], name: string) {
+/**
+ * Starts distribution `name` on A (or, with `campaign`, the campaign whose batch `name` is) for
+ * devices 0 and 1 with device 1 away from A, then brings device 1 up behind B.
+ */
+async function moveMidDistribution(
+  r: Awaited<ReturnType<typeof twoGateways>>,
+  t: Parameters<typeof rig>[0],
+  name: string,
+  campaign?: string,
+) {
   const left = r.devices[1]!;
   const installs = countInstalls(r.devices);
   await left.stop(); // off A's LAN: A's Package#0 goes nowhere, its commands stay queued
-  const sent = new Promise<void>((resolve) => {
+  const sent = new Promise<void>((resolve, reject) => {
     const events = r.srv.server.distributions.events;
+    const timer = setTimeout(() => reject(new Error(`distribution ${name} did not change within 30 s`)), 30_000);
     const on = (id: string): void => {
       if (id !== name) return;
       events.off('change', on);
+      clearTimeout(timer);
       resolve();
     };
     events.on('change', on);
   });
-  const started = await r.call('POST', `/gateways/${encodeURIComponent(GW_ID)}/distributions`, {
-    image: 'fw2',
-    name,
-    devices: [dm(0), dm(1)],
-    object: 'fumo',
-    timeout: 60,
-  });
-  assert.equal(started.status, 202, started.text);
+  const body = { image: 'fw2', devices: [dm(0), dm(1)], object: 'fumo', timeout: 60 };
+  const started = campaign
+    ? await r.call('POST', '/campaigns', { ...body, name: campaign, gateway: GW_ID, waves: 1, failureThreshold: 0 })
+    : await r.call('POST', `/gateways/${encodeURIComponent(GW_ID)}/distributions`, { ...body, name });
+  assert.equal(started.status, campaign ? 201 : 202, started.text);
   await sent;
   const arrived = new DmDevice(lanDevice(r.b.gateway.lanUrl, dm(1)));
   t.after(() => arrived.stop());
@@ -153,4 +160,93 @@ test('a device that moves to a gateway without the image fails, saying so, and i
   );
   assert.deepEqual([m.installs, m.arrivedInstalls], [[1, 0], [0]]);
   assert.equal(await metric(r, 'not_staged'), 1);
+});
+
+test('a campaign whose device moves mid-batch counts it once, as succeeded, and its report names the gateway it finished at', {
+  timeout: 120_000,
+}, async (t) => {
+  const r = await twoGateways(t, true);
+  const m = await moveMidDistribution(r, t, 'trip.w1.b0', 'trip');
+  const c = await r.until('trip', (x) => x.state !== 'running', 60_000);
+  assert.equal(c.state, 'done', c.reason);
+  const report = await r.call('GET', '/campaigns/trip/report?format=json');
+  assert.deepEqual(
+    report.json.devices.map((d: any) => [d.deviceId, d.state, d.resultCode, d.gateway]),
+    [
+      [dm(0), 'succeeded', 200, GW_ID],
+      [dm(1), 'succeeded', 200, GW_B],
+    ],
+  );
+  assert.deepEqual(
+    report.json.waves.map((w: any) => [w.devices, w.succeeded, w.failed]),
+    [[2, 2, 0]],
+  );
+  assert.deepEqual([m.installs, m.arrivedInstalls], [[1, 0], [1]]);
+});
+
+test('a follow stored but not yet sent when the server stopped is sent by recover, and only once', { timeout: 120_000 }, async (t) => {
+  const r = await twoGateways(t, true);
+  const arrived = new DmDevice(lanDevice(r.b.gateway.lanUrl, dm(7)));
+  t.after(() => arrived.stop());
+  const installs = countInstalls([arrived]);
+  await arrived.start();
+  await arrived.session();
+  await r.b.gateway.checkIn();
+  const onA = await r.srv.server.gateways.imageOnGateway(GW_ID, 'fw2', 10_000);
+  const onB = await r.srv.server.gateways.imageOnGateway(GW_B, 'fw-b', 10_000);
+  const long = Date.now() - 120_000;
+  // what the store holds when the server stopped between recording the follow and B taking it
+  const row: DistributionRow = {
+    id: 'cut-follow',
+    gatewayId: GW_ID,
+    image: 'fw2',
+    ...onA,
+    object: 'fumo',
+    state: 'running',
+    timeout: 600,
+    fanouts: [
+      { name: 'cut-follow.fumo', correlator: 'dist:cut-follow:fumo', object: 'fumo', ended: true, done: true },
+      {
+        name: 'cut-follow.follow1',
+        correlator: 'dist:cut-follow:follow1',
+        object: 'fumo',
+        done: false,
+        follow: {
+          gatewayId: GW_B,
+          from: 'cut-follow.fumo',
+          devices: [dm(7)],
+          image: 'fw-b',
+          url: onB.url,
+          version: onB.version,
+          timeout: 60,
+        },
+      },
+    ],
+    createdAt: long,
+    updatedAt: long,
+  };
+  await r.srv.store.putDistribution(row);
+  await r.srv.store.putDistributionDevices([
+    { distributionId: 'cut-follow', deviceId: dm(7), object: 'fumo', state: 'sent', gatewayId: GW_B, updatedAt: long },
+  ]);
+  const distributions = r.srv.server.distributions;
+  await distributions.recover(60_000);
+  const done = await ended(r, 'cut-follow');
+  assert.deepEqual(
+    (await r.srv.store.listDistributionDevices('cut-follow')).map((d) => [d.state, d.resultCode, d.gatewayId]),
+    [['succeeded', 200, GW_B]],
+  );
+  assert.deepEqual(installs, [1]);
+  // its end alert lost as well: B still holds the fanout, so recover leaves it there and sends nothing again
+  await r.srv.store.putDistribution({
+    ...done,
+    state: 'running',
+    fanouts: done.fanouts.map((f) => ({ ...f, ended: false, done: false })),
+    updatedAt: long,
+  });
+  const asked = r.srv.alerts.length;
+  for (let i = 0; i < 3; i++) await distributions.recover(60_000);
+  await r.b.gateway.idle();
+  assert.deepEqual(installs, [1]);
+  assert.equal(r.srv.alerts.length, asked, 'no fanout ran again on B');
 });
