@@ -561,7 +561,9 @@ export class Distributions {
         const row = rows.get(deviceId);
         if (!row || row.state === 'succeeded' || row.state === 'failed' || owner(dist, row) !== f.name) continue;
         if (cmds.at(-1)) execs.set(deviceId, cmds.at(-1)!);
-        changed.push({ ...row, ...deviceOutcome(row.object ?? 'fumo', cmds), updatedAt: this.now() });
+        // a follow's rows name its gateway even when a stop left them unmarked before it was sent
+        const at = f.follow ? { gatewayId: f.follow.gatewayId } : {};
+        changed.push({ ...row, ...deviceOutcome(row.object ?? 'fumo', cmds), ...at, updatedAt: this.now() });
       }
       if (final)
         for (const row of rows.values())

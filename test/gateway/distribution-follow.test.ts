@@ -227,7 +227,8 @@ test('a follow stored but not yet sent when the server stopped is sent by recove
   };
   await r.srv.store.putDistribution(row);
   await r.srv.store.putDistributionDevices([
-    { distributionId: 'cut-follow', deviceId: dm(7), object: 'fumo', state: 'sent', gatewayId: GW_B, updatedAt: long },
+    // stopped before its row was marked for B, too: the row still says sent, at A
+    { distributionId: 'cut-follow', deviceId: dm(7), object: 'fumo', state: 'sent', updatedAt: long },
   ]);
   const distributions = r.srv.server.distributions;
   await distributions.recover(60_000);
@@ -249,4 +250,6 @@ test('a follow stored but not yet sent when the server stopped is sent by recove
   await r.b.gateway.idle();
   assert.deepEqual(installs, [1]);
   assert.equal(r.srv.alerts.length, asked, 'no fanout ran again on B');
+  const starts = (await r.srv.store.listOperations(GW_B)).filter((o) => o.target.endsWith('/cut-follow.follow1/Operations/Start'));
+  assert.equal(starts.length, 1, 'B was asked to start the follow once');
 });
