@@ -52,6 +52,8 @@ export class DistributionFollower {
     object: 'fumo' | 'scomo',
     d: Pick<DistributionRow, 'id' | 'image' | 'url' | 'hash' | 'version'>,
   ) => NewOperation[];
+  /** stores rows and tells the distribution's watchers */
+  private readonly update: (id: string, rows: readonly DistributionDeviceRow[]) => Promise<void>;
 
   constructor(
     store: ServerStore,
@@ -59,12 +61,14 @@ export class DistributionFollower {
     now: () => number,
     log: (e: string, f: Record<string, unknown>) => void,
     commands: DistributionFollower['commands'],
+    update: DistributionFollower['update'],
   ) {
     this.store = store;
     this.gateways = gateways;
     this.now = now;
     this.log = log;
     this.commands = commands;
+    this.update = update;
   }
 
   /**
@@ -143,21 +147,42 @@ export class DistributionFollower {
     };
   }
 
-  /** Sends a stored follow's fanout (again: recover calls it when the gateway does not hold it). */
+  /**
+   * Sends a stored follow's fanout (again: recover calls it when the gateway does not hold it). One
+   * the gateway's service refuses ends its devices failed and the follow done, as a refused start does.
+   */
   async start(dist: DistributionRow, f: Fanout): Promise<void> {
     const follow = f.follow;
     if (!follow || f.object === 'probe' || f.object === 'lwm2m') return;
-    await this.gateways.startFanout(
-      follow.gatewayId,
-      {
-        name: f.name,
-        devices: follow.devices,
-        commands: this.commands(f.object, { id: dist.id, hash: dist.hash, ...follow }),
-        ...(follow.timeout !== undefined ? { timeout: follow.timeout } : {}),
-      },
-      0,
-      f.correlator,
-    );
+    try {
+      await this.gateways.startFanout(
+        follow.gatewayId,
+        {
+          name: f.name,
+          devices: follow.devices,
+          commands: this.commands(f.object, { id: dist.id, hash: dist.hash, ...follow }),
+          ...(follow.timeout !== undefined ? { timeout: follow.timeout } : {}),
+        },
+        0,
+        f.correlator,
+      );
+    } catch (err) {
+      const meaning = `moved to ${follow.gatewayId}, which did not take the fanout: ${err instanceof Error ? err.message : String(err)}`;
+      this.log('distribution.follow', { id: dist.id, to: follow.gatewayId, fanout: f.name, outcome: meaning });
+      const rows = (await this.store.listDistributionDevices(dist.id)).filter(
+        (r) => follow.devices.includes(r.deviceId) && r.state !== 'succeeded' && r.state !== 'failed',
+      );
+      await this.update(
+        dist.id,
+        rows.map((r) => ({ ...r, state: 'failed' as const, meaning, gatewayId: follow.gatewayId, updatedAt: this.now() })),
+      );
+      const latest = (await this.store.getDistribution(dist.id)) ?? dist;
+      await this.store.putDistribution({
+        ...latest,
+        fanouts: latest.fanouts.map((x) => (x.name === f.name ? { ...x, done: true } : x)),
+        updatedAt: this.now(),
+      });
+    }
   }
 
   /** The distribution's image as `gatewayId` holds it: the entry of its Images MO with the same bytes. */

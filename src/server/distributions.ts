@@ -128,7 +128,7 @@ export class Distributions {
     this.gateways = gateways;
     this.now = now;
     this.log = log;
-    this.follower = new DistributionFollower(store, gateways, now, log, updateCommands);
+    this.follower = new DistributionFollower(store, gateways, now, log, updateCommands, (id, rows) => this.update(id, rows));
     this.events.setMaxListeners(0);
   }
 
@@ -276,6 +276,7 @@ export class Distributions {
         this.log('distribution.recover', { id: d.id, fanout: f.name, why: 'the gateway does not hold it' });
         if (f.follow) {
           await this.follower.start(d, f);
+          await this.finishIfDone(d.id);
           continue;
         }
         const latest = (await this.store.getDistribution(d.id)) ?? d;
@@ -577,7 +578,7 @@ export class Distributions {
       // a device not reached because it moved is sent again through its new gateway (stored before it is sent)
       const moved = await this.follower.divert(dist, f, changed, execs);
       await this.update(id, moved.rows);
-      await moved.start().catch((err: unknown) => this.log('distribution.error', { id, error: String(err) }));
+      await moved.start();
       if (final) {
         this.seen.delete(`${fanoutGateway(dist, f)}\n${f.name}`);
         const latest = (await this.store.getDistribution(id)) ?? dist;

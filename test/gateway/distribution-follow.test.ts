@@ -253,3 +253,42 @@ test('a follow stored but not yet sent when the server stopped is sent by recove
   const starts = (await r.srv.store.listOperations(GW_B)).filter((o) => o.target.endsWith('/cut-follow.follow1/Operations/Start'));
   assert.equal(starts.length, 1, 'B was asked to start the follow once');
 });
+
+test('a stored follow that cannot be started ends its device failed, saying why, and the distribution done', {
+  timeout: 60_000,
+}, async (t) => {
+  const r = await twoGateways(t, true);
+  const onA = await r.srv.server.gateways.imageOnGateway(GW_ID, 'fw2', 10_000);
+  const long = Date.now() - 120_000;
+  await r.srv.store.putDistribution({
+    id: 'bad-follow',
+    gatewayId: GW_ID,
+    image: 'fw2',
+    ...onA,
+    object: 'fumo',
+    state: 'running',
+    fanouts: [
+      { name: 'bad-follow.fumo', correlator: 'dist:bad-follow:fumo', object: 'fumo', ended: true, done: true },
+      {
+        name: 'bad-follow.follow1',
+        correlator: 'dist:bad-follow:follow1',
+        object: 'scomo',
+        done: false,
+        // an image name no SCOMO node takes (a store written by hand): refused before anything is sent
+        follow: { gatewayId: GW_B, from: 'bad-follow.fumo', devices: [dm(7)], image: 'fw b', url: onA.url, version: onA.version },
+      },
+    ],
+    createdAt: long,
+    updatedAt: long,
+  });
+  await r.srv.store.putDistributionDevices([
+    { distributionId: 'bad-follow', deviceId: dm(7), object: 'scomo', state: 'sent', updatedAt: long },
+  ]);
+  await r.srv.server.distributions.recover(60_000);
+  await r.srv.server.distributions.recover(60_000); // the first round asked B; this one reads its 404
+  const done = await ended(r, 'bad-follow', 15_000);
+  assert.equal(done.state, 'done');
+  const [row] = await r.srv.store.listDistributionDevices('bad-follow');
+  assert.deepEqual([row?.state, row?.gatewayId], ['failed', GW_B]);
+  assert.match(row?.meaning ?? '', /^moved to GW:B, which did not take the fanout: .*fw b/);
+});
