@@ -1135,6 +1135,11 @@ const document = {
                 status: { type: 'integer' },
                 resultCode: { type: 'integer', description: 'FUMO, SCOMO, or object 5 Update Result' },
                 meaning: { type: 'string' },
+                gatewayId: {
+                  type: 'string',
+                  description:
+                    "the gateway it was sent to last when not the distribution's: it moved mid-distribution and was followed there (docs/updates.md, Moved)",
+                },
               },
             },
           },

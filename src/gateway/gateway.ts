@@ -353,6 +353,7 @@ export class DmGateway {
           inventoryShape({
             store: gstore,
             inventory: this.inventory,
+            left: (id) => this.proxy.leave(id),
             pending: (id) => south.openOperationsNow(id),
             awake: (id) => (this.lwm2m?.registration(id)?.queueMode ? this.lwm2m.awake(id) : undefined),
             objects: (id) => {

@@ -24,6 +24,10 @@ export class ProxyDriver implements EndDeviceDriver {
   private readonly wake: (deviceId: string) => Promise<boolean>;
   private readonly now: () => number;
   private readonly waiters = new Map<string, (op: OperationRow | undefined) => void>();
+  /** per device, the waits to end when the server says it left (see leave) */
+  private readonly leaving = new Map<string, Set<() => void>>();
+  /** devices the server said left while a job waited for them: not retried here */
+  private readonly left = new Set<string>();
 
   constructor(south: ServerStore, wake: (deviceId: string) => Promise<boolean>, now: () => number) {
     this.south = south;
@@ -36,6 +40,18 @@ export class ProxyDriver implements EndDeviceDriver {
     if (finished(op)) this.waiters.get(op.id)?.(op);
   }
 
+  /**
+   * The server says the device turned up behind another gateway: a job waiting for it stops now,
+   * its commands not sent yet are cancelled (408) and one sent without an answer is in doubt, so the
+   * server can tell a device never reached (and follow it) from one that may have run them.
+   */
+  leave(deviceId: string): void {
+    const waits = this.leaving.get(deviceId);
+    if (!waits) return;
+    this.left.add(deviceId);
+    for (const stop of [...waits]) stop();
+  }
+
   /** Wakes every waiter (a cancelled job stops waiting). */
   interrupt(): void {
     for (const w of [...this.waiters.values()]) w(undefined);
@@ -43,6 +59,7 @@ export class ProxyDriver implements EndDeviceDriver {
 
   async execute(deviceId: string, commands: readonly DriverCommand[], ctx: DriverContext): Promise<DriverResult[]> {
     const prefix = `${ctx.key}/`;
+    this.left.delete(deviceId);
     // attempts are numbered from 1: without a first one there is nothing earlier, and the device's whole
     // history (every past job) need not be read
     const first = await this.south.getOperation(`${prefix}1/0`);
@@ -89,7 +106,8 @@ export class ProxyDriver implements EndDeviceDriver {
           unsafe = true;
         } else await this.south.cancelOperation(op!.id, 408, this.now());
       }
-      if (unsafe || attempt > ctx.retries) return (await Promise.all(ops.map((op) => this.south.getOperation(op.id)))).map(view);
+      if (unsafe || attempt > ctx.retries || this.left.delete(deviceId))
+        return (await Promise.all(ops.map((op) => this.south.getOperation(op.id)))).map(view);
       ops = [];
     }
   }
@@ -99,13 +117,19 @@ export class ProxyDriver implements EndDeviceDriver {
     const pending = new Set(ops.filter((op) => !finished(op)).map((op) => op.id));
     if (pending.size === 0) return Promise.resolve(true);
     const ids = [...pending];
+    const deviceId = ops[0]!.deviceId;
     return new Promise((resolve) => {
+      const gone = (): void => stop(false);
       const stop = (ok: boolean): void => {
         clearTimeout(timer);
         for (const id of ids) this.waiters.delete(id);
+        const waits = this.leaving.get(deviceId);
+        waits?.delete(gone);
+        if (waits?.size === 0) this.leaving.delete(deviceId);
         resolve(ok);
       };
       const timer = setTimeout(() => stop(false), ctx.timeoutMs);
+      this.leaving.set(deviceId, (this.leaving.get(deviceId) ?? new Set()).add(gone));
       for (const id of ids) {
         this.waiters.set(id, (op) => {
           if (ctx.cancelled()) return stop(false);

@@ -542,7 +542,8 @@ export class Campaigns {
         if (r?.state === 'succeeded' || r?.state === 'failed') g.byResult[resultKey(r)] = (g.byResult[resultKey(r)] ?? 0) + 1;
         devices.push({
           wave: w,
-          gateway: g.gateway,
+          // where it finished: another gateway when it moved mid-batch and was followed there
+          gateway: r?.gatewayId ?? g.gateway,
           deviceId: d,
           state: r?.state ?? 'pending',
           ...(r?.object !== undefined ? { object: r.object } : {}),

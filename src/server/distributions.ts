@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { GenericAlert } from '../session/server/index.ts';
 import type { DistributionDeviceRow, DistributionRow, ServerStore, UpdateObject } from '../store/server.ts';
 import { FUMO_ROOT, SCOMO_ROOT, updateResult } from '../tree/index.ts';
+import { DistributionFollower, type ExecResult, fanoutGateway, owner } from './distribution-follow.ts';
 import { type GatewayService, nodeName } from './gateways.ts';
 import type { NewOperation } from './service.ts';
 import { requireIdentifier, ServiceError } from './service.ts';
@@ -39,7 +40,7 @@ const INV = './GwMO/DevInventory';
 const CHUNK = 500;
 /** a running fanout's results are read for a live view up to this many devices */
 const LIVE_LIMIT = 300;
-const CORRELATOR = /^dist:([A-Za-z0-9\-_.]+):(probe|fumo|scomo)$/;
+const CORRELATOR = /^dist:([A-Za-z0-9\-_.]+):(probe|fumo|scomo|follow\d+)$/;
 const OBJECT_5_SUCCESS = 1;
 
 /** What each device is told: the same commands for every device of one object's fanout. */
@@ -68,10 +69,7 @@ export function updateCommands(
   ];
 }
 
-interface CmdResult {
-  readonly status: number;
-  readonly data?: string;
-}
+type CmdResult = ExecResult;
 
 /** A device's end from its commands' results: succeeded or failed, with the device's result code and what it means. */
 export function deviceOutcome(
@@ -120,6 +118,8 @@ export class Distributions {
   private timer: NodeJS.Timeout | undefined;
   /** devices in transparent mode: driven on their own queues, not by a fanout */
   private readonly transparent: TransparentUpdates;
+  /** devices that moved mid-distribution, sent again through their new gateway */
+  readonly follower: DistributionFollower;
 
   constructor(
     store: ServerStore,
@@ -131,6 +131,7 @@ export class Distributions {
     this.gateways = gateways;
     this.now = now;
     this.log = log;
+    this.follower = new DistributionFollower(store, gateways, now, log, updateCommands, (id, rows) => this.update(id, rows));
     this.events.setMaxListeners(0);
     this.transparent = new TransparentUpdates({
       store,
@@ -282,7 +283,8 @@ export class Distributions {
         const pending = this.asking.get(key);
         const op = pending
           ? await this.store.getOperation(pending)
-          : (await this.gateways.run(d.gatewayId, [{ kind: 'Get', path: `./GwMO/Fanout/${f.name}/Progress/Done` }], waitMs)).operations[0];
+          : (await this.gateways.run(fanoutGateway(d, f), [{ kind: 'Get', path: `./GwMO/Fanout/${f.name}/Progress/Done` }], waitMs))
+              .operations[0];
         if (!op || op.state === 'queued' || op.state === 'sent') {
           if (op) this.asking.set(key, op.id);
           break;
@@ -293,6 +295,11 @@ export class Distributions {
           continue;
         }
         this.log('distribution.recover', { id: d.id, fanout: f.name, why: 'the gateway does not hold it' });
+        if (f.follow) {
+          await this.follower.start(d, f);
+          await this.finishIfDone(d.id);
+          continue;
+        }
         const latest = (await this.store.getDistribution(d.id)) ?? d;
         const rest = { ...latest, fanouts: latest.fanouts.filter((x) => x.name !== f.name) };
         if (f.object === 'probe')
@@ -306,7 +313,8 @@ export class Distributions {
               (r) =>
                 !r.mode &&
                 (r.state === 'queued' || r.state === 'sent') &&
-                (r.object === f.object || (f.object === 'fumo' && r.object === 'lwm2m')),
+                (r.object === f.object || (f.object === 'fumo' && r.object === 'lwm2m')) &&
+                owner(d, r) === f.name,
             )
             .map((r) => ({ ...r, state: 'queued' as const }));
           await this.send(rest, again);
@@ -542,7 +550,7 @@ export class Distributions {
       if (f.object === 'probe' && !final) continue; // a probe's answers are read once, at its end
       // the probe's two Gets; of an update, its Exec (the last command)
       const cmds = f.object === 'probe' ? [1, 2] : [updateCommands(f.object === 'scomo' ? 'scomo' : 'fumo', dist).length];
-      const results = await this.results(dist.gatewayId, f.name, final ? Number.POSITIVE_INFINITY : LIVE_LIMIT, cmds).catch(
+      const results = await this.results(fanoutGateway(dist, f), f.name, final ? Number.POSITIVE_INFINITY : LIVE_LIMIT, cmds).catch(
         () => undefined,
       );
       if (!results) continue;
@@ -574,10 +582,14 @@ export class Distributions {
         await this.send(done, await this.store.listDistributionDevices(id));
         return;
       }
+      const execs = new Map<string, ExecResult>();
       for (const [deviceId, cmds] of results) {
         const row = rows.get(deviceId);
-        if (!row || row.state === 'succeeded' || row.state === 'failed') continue;
-        changed.push({ ...row, ...deviceOutcome(row.object ?? 'fumo', cmds), updatedAt: this.now() });
+        if (!row || row.state === 'succeeded' || row.state === 'failed' || owner(dist, row) !== f.name) continue;
+        if (cmds.at(-1)) execs.set(deviceId, cmds.at(-1)!);
+        // a follow's rows name its gateway even when a stop left them unmarked before it was sent
+        const at = f.follow ? { gatewayId: f.follow.gatewayId } : {};
+        changed.push({ ...row, ...deviceOutcome(row.object ?? 'fumo', cmds), ...at, updatedAt: this.now() });
       }
       if (final)
         for (const row of rows.values())
@@ -585,12 +597,16 @@ export class Distributions {
             row.state === 'sent' &&
             !row.mode &&
             !results.has(row.deviceId) &&
-            (row.object === f.object || (f.object === 'fumo' && row.object === 'lwm2m'))
+            (row.object === f.object || (f.object === 'fumo' && row.object === 'lwm2m')) &&
+            owner(dist, row) === f.name
           )
             changed.push({ ...row, state: 'failed', meaning: 'the gateway reported no result for the device', updatedAt: this.now() });
-      await this.update(id, changed);
+      // a device not reached because it moved is sent again through its new gateway (stored before it is sent)
+      const moved = await this.follower.divert(dist, f, changed, execs);
+      await this.update(id, moved.rows);
+      await moved.start();
       if (final) {
-        this.seen.delete(`${dist.gatewayId}\n${f.name}`);
+        this.seen.delete(`${fanoutGateway(dist, f)}\n${f.name}`);
         const latest = (await this.store.getDistribution(id)) ?? dist;
         await this.store.putDistribution({
           ...latest,
@@ -629,6 +645,7 @@ export class Distributions {
     if (limit !== Number.POSITIVE_INFINITY && this.seen.get(key) === done) return undefined;
     this.seen.set(key, done);
     const out = new Map<string, CmdResult[]>();
+    const index = new Map<string, number>();
     const per = 1 + 2 * cmds.length;
     const step = Math.max(1, Math.floor(CHUNK / per));
     for (let i = 1; i <= done; i += step) {
@@ -649,6 +666,7 @@ export class Distributions {
         const ops = r.operations.slice(n * per, (n + 1) * per);
         const id = text(ops[0]);
         if (id === undefined) return;
+        index.set(id, i + n);
         out.set(
           id,
           cmds.map((_k, j) => {
@@ -656,6 +674,22 @@ export class Distributions {
             return { status: Number(text(ops[1 + 2 * j]) ?? 0), ...(data !== undefined ? { data } : {}) };
           }),
         );
+      });
+    }
+    // a 408 either never went out or went out unanswered: only the gateway's InDoubt tells (the follow needs it)
+    const timedOut = [...out].filter(([, c]) => c.at(-1)?.status === 408).map(([id]) => id);
+    for (let i = 0; i < timedOut.length; i += CHUNK) {
+      const part = timedOut.slice(i, i + CHUNK);
+      const r = await this.gateways.run(
+        gatewayId,
+        part.map((id) => ({ kind: 'Get' as const, path: `${base}/Results/${index.get(id)}/InDoubt` })),
+        30_000,
+      );
+      if (!r.done) return undefined;
+      part.forEach((id, k) => {
+        const c = out.get(id)!;
+        // absent (404) when not in doubt; anything but a plain "no" is taken as doubt
+        if (r.operations[k]?.status !== 404 && text(r.operations[k]) !== 'false') c[c.length - 1] = { ...c.at(-1)!, inDoubt: true };
       });
     }
     return out;
@@ -675,9 +709,8 @@ export class Distributions {
     const m = CORRELATOR.exec(alert.correlator ?? '');
     if (!m || !(alert.items[0]?.type ?? '').includes(':resultaggregation')) return;
     const dist = await this.store.getDistribution(m[1]!);
-    if (!dist || dist.gatewayId !== gatewayId) return;
-    const f = dist.fanouts.find((x) => x.correlator === alert.correlator);
-    if (!f || f.done) return;
+    const f = dist?.fanouts.find((x) => x.correlator === alert.correlator);
+    if (!dist || !f || f.done || fanoutGateway(dist, f) !== gatewayId) return;
     // its end is stored first: if the results cannot be read now, the next refresh reads them
     await this.store.putDistribution({
       ...dist,

@@ -17,6 +17,7 @@ import { Campaigns } from './campaigns.ts';
 import { Distributions } from './distributions.ts';
 import type { SessionTrace } from './trace.ts';
 import { TraceShare } from './trace-share.ts';
+import { countFollows } from './distribution-follow.ts';
 import { DmMetrics } from './metrics.ts';
 import { DmAuthGuard, type DmAuthLimits } from './dm-auth-guard.ts';
 import { guardedDmBasic } from './dm-basic.ts';
@@ -133,6 +134,7 @@ export class DmServer {
     this.jobs = new DeviceJobs(options.store, this.gateways, () => clock.now(), options.log);
     this.distributions = new Distributions(options.store, this.gateways, () => clock.now(), options.log);
     this.gateways.distributions = this.distributions;
+    countFollows(this.metrics.registry, this.distributions.follower.counts);
     this.campaigns = new Campaigns(options.store, this.distributions, () => clock.now(), options.log);
     this.gateways.campaigns = this.campaigns;
     this.metrics.observe(() => this.activeSessions, this.images?.served);

@@ -158,10 +158,26 @@ export interface DistributionRow {
     readonly ended?: boolean;
     /** its results are in the devices' rows */
     readonly done: boolean;
+    /** a follow (src/server/distribution-follow.ts): devices that moved, sent again from here */
+    readonly follow?: DistributionFollow;
   }[];
   readonly timeout?: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+/** A fanout that follows devices not reached at the gateway they left to the one now announcing them. */
+export interface DistributionFollow {
+  readonly gatewayId: string;
+  /** the fanout whose results showed them not reached */
+  readonly from: string;
+  readonly devices: readonly string[];
+  /** the image as that gateway holds it */
+  readonly image: string;
+  readonly url: string;
+  readonly version: string;
+  /** seconds left of the distribution's timeout when the follow was decided */
+  readonly timeout?: number;
 }
 
 /** A staged rollout of one image to devices behind one gateway or several (src/server/campaigns.ts). */
@@ -209,6 +225,8 @@ export interface DistributionDeviceRow {
   /** the device's own result code: FUMO, SCOMO, or object 5's Update Result */
   readonly resultCode?: number;
   readonly meaning?: string;
+  /** the gateway it was last sent to, when not the distribution's (it moved and was followed) */
+  readonly gatewayId?: string;
   readonly updatedAt: number;
 }
 

@@ -47,3 +47,30 @@ test('a fanout reads no operation history; a resumed job finds its finished atte
   assert.equal(sessions, 3);
   await south.close();
 });
+
+test('a job waiting for a device the server says left stops at once: the Exec it took is in doubt, the rest cancelled unsent, nothing retried', {
+  timeout: 10_000,
+}, async () => {
+  const south = new SqliteServerStore(':memory:');
+  await south.putDevice({ deviceId: 'D', scheme: 'syncml:auth-md5', clientName: 'n', clientPassword: 'p', devInfo: {}, createdAt: 1 });
+  let driver: ProxyDriver | undefined;
+  // the device takes the first command and is gone before it answers; the server then says it left
+  const wake = async (deviceId: string): Promise<boolean> => {
+    await south.takeOperations(deviceId, 1, 2);
+    setImmediate(() => driver!.leave(deviceId));
+    return true;
+  };
+  driver = new ProxyDriver(south, wake, () => 1);
+  const results = await driver.execute(
+    'D',
+    [
+      { kind: 'Exec', target: './FUMO/DownloadAndUpdate' },
+      { kind: 'Replace', target: './a', data: 'x' },
+    ],
+    // a minute to wait and two retries: only the server's word ends it this soon
+    { key: 'job/D', timeoutMs: 60_000, retries: 2, cancelled: () => false },
+  );
+  assert.deepEqual(results, [{ status: 408, inDoubt: true }, { status: 408 }]);
+  assert.equal((await south.listOperations('D')).length, 2, 'no second attempt was queued');
+  await south.close();
+});

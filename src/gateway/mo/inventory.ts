@@ -25,6 +25,8 @@ export interface InventoryDeps {
   objects?(deviceId: string): string | undefined;
   /** why the device is shown as not answering Package#0 (undefined: it answers) */
   notifyProblem?(deviceId: string): string | undefined;
+  /** the server wrote Status 0 (the device turned up behind another gateway): jobs stop waiting for it */
+  left?(deviceId: string): void;
   /** HLF-005/006: Exec Bootstrap/Operations/Start */
   bootstrap(deviceId: string, correlator: string | undefined): number;
 }
@@ -60,7 +62,7 @@ function deviceShape(d: InventoryRow, deps: InventoryDeps): Node {
         leaf(
           'int',
           () => (d.attached ? '1' : '0'),
-          (w) => (text(w).trim() === '0' ? (deps.inventory.detach(d.deviceId), 200) : 400),
+          (w) => (text(w).trim() === '0' ? (deps.inventory.detach(d.deviceId), deps.left?.(d.deviceId), 200) : 400),
         ),
       ],
       ['LastSeen', leaf('chr', () => iso(d.lastSeen))],
