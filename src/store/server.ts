@@ -194,7 +194,8 @@ export interface CampaignRow {
   readonly updatedAt: number;
 }
 
-export type DistributionDeviceState = 'queued' | 'sent' | 'succeeded' | 'failed';
+/** `downloading`: sent, and the gateway has served it image bytes (src/server/distribution-progress.ts) */
+export type DistributionDeviceState = 'queued' | 'sent' | 'downloading' | 'succeeded' | 'failed';
 
 /** One device's part in a distribution. */
 export interface DistributionDeviceRow {
@@ -207,6 +208,9 @@ export interface DistributionDeviceRow {
   /** the device's own result code: FUMO, SCOMO, or object 5's Update Result */
   readonly resultCode?: number;
   readonly meaning?: string;
+  /** image bytes the gateway has served the device (and the image's size), while and after it downloads */
+  readonly bytes?: number;
+  readonly size?: number;
   readonly updatedAt: number;
 }
 
