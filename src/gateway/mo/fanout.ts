@@ -102,13 +102,12 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner, downl
         [
           'Progress',
           dir(() => [
+            ...downloadsNode(downloads(name)),
             ['Total', leaf('int', () => String(j.devices?.length ?? 0))],
             ['Done', leaf('int', () => String(store.countResults(name)))],
             ['Succeeded', leaf('int', () => String(results().filter((r) => r.status >= 200 && r.status < 300).length))],
             ['Failed', leaf('int', () => String(results().filter((r) => (r.status < 200 || r.status >= 300) && !inDoubt(r)).length))],
             ['InDoubt', leaf('int', () => String(results().filter(inDoubt).length))],
-            // the devices still running that have fetched image bytes from this gateway (src/gateway/downloads.ts)
-            ['Downloads', leaf('chr', () => downloads(name))],
           ]),
         ],
         [
@@ -136,6 +135,11 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner, downl
       },
     },
   );
+}
+
+/** the devices still running that have fetched image bytes from this gateway (src/gateway/downloads.ts); absent when none has */
+function downloadsNode(text: string): [string, Node][] {
+  return text === '' ? [] : [['Downloads', leaf('chr', () => text)]];
 }
 
 function resultShape(r: JobResultRow): Node {

@@ -473,9 +473,9 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     path: 'Fanout/<x>/Progress/Downloads',
     format: 'chr',
     access: 'G',
-    occurrence: '1',
+    occurrence: '?',
     description:
-      'devices still running that have fetched image bytes from this gateway: a line each, "<DeviceID, percent-encoded> <bytes> <size>" (300 at most)',
+      'devices still running that have fetched image bytes from this gateway: a line each, "<DeviceID, percent-encoded> <bytes> <size>" (300 at most); absent when there is none',
   },
   { path: 'Fanout/<x>/Aggregate', format: 'node', access: 'G', occurrence: '1', description: 'devices per outcome (FORA-002)' },
   {
