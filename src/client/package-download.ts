@@ -15,11 +15,8 @@ export interface UpdateFaults {
   spaceBytes?: number;
   /** the user refuses the update when asked */
   refuse?: boolean;
-  /**
-   * the device stops reading once it has this many bytes (calling `held`) and reads on when
-   * `release` settles: a download a test can watch mid-way
-   */
-  holdAfter?: { readonly bytes: number; readonly release: Promise<unknown>; readonly held?: () => void };
+  /** the device stops reading once it has this many bytes and reads on when `release` settles: a download a test can watch mid-way */
+  holdAfter?: { readonly bytes: number; readonly release: Promise<unknown> };
 }
 
 export type DownloadFailure = 'url' | 'network' | 'auth' | 'server' | 'space';
@@ -106,11 +103,11 @@ export async function download(
         bytes += c.length;
         options.progress?.(bytes);
         if (hold !== undefined && bytes >= hold.bytes) {
-          const { release, held } = hold;
+          const { release } = hold;
           hold = undefined;
           res.pause();
-          held?.();
-          void release.finally(() => res.resume());
+          const go = (): void => void res.resume();
+          void release.then(go, go);
         }
       });
       res.on('aborted', () => resolve(false));
