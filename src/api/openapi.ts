@@ -1131,10 +1131,20 @@ const document = {
                   enum: ['transparent'],
                   description: 'transparent: the device is driven on its own queue and woken through the gateway, not by a fanout',
                 },
-                state: { type: 'string', enum: ['queued', 'sent', 'succeeded', 'failed'] },
+                state: {
+                  type: 'string',
+                  enum: ['queued', 'sent', 'downloading', 'succeeded', 'failed'],
+                  description:
+                    'downloading: the gateway has served the device image bytes (read once a second while the events are watched)',
+                },
                 status: { type: 'integer' },
                 resultCode: { type: 'integer', description: 'FUMO, SCOMO, or object 5 Update Result' },
                 meaning: { type: 'string' },
+                bytes: {
+                  type: 'integer',
+                  description: "image bytes the gateway's LAN store has served the device (all of them once it succeeded)",
+                },
+                size: { type: 'integer', description: "the image's size in bytes, with bytes" },
                 gatewayId: {
                   type: 'string',
                   description:

@@ -15,6 +15,8 @@ export interface UpdateFaults {
   spaceBytes?: number;
   /** the user refuses the update when asked */
   refuse?: boolean;
+  /** the device stops reading once it has this many bytes and reads on when `release` settles: a download a test can watch mid-way */
+  holdAfter?: { readonly bytes: number; readonly release: Promise<unknown> };
 }
 
 export type DownloadFailure = 'url' | 'network' | 'auth' | 'server' | 'space';
@@ -53,6 +55,7 @@ export async function download(
   let requests = 0;
   let cut = faults.cutAfter;
   let flipped = !faults.corrupt;
+  let hold = faults.holdAfter;
   for (let attempt = 0; attempt < attempts; attempt++) {
     let res: IncomingMessage;
     requests++;
@@ -99,6 +102,13 @@ export async function download(
         hash.update(c);
         bytes += c.length;
         options.progress?.(bytes);
+        if (hold !== undefined && bytes >= hold.bytes) {
+          const { release } = hold;
+          hold = undefined;
+          res.pause();
+          const go = (): void => void res.resume();
+          void release.then(go, go);
+        }
       });
       res.on('aborted', () => resolve(false));
       res.on('error', () => resolve(false));

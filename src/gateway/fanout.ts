@@ -2,7 +2,7 @@
 // limit, each device with a timeout and retries; each device's result is written once, as it
 // arrives; at the end the server gets completionstatus and resultaggregation Generic Alerts.
 // A job interrupted by a crash resumes on start: devices with a result are not run again.
-import type { GatewayStore, JobResultRow, JobRow } from '../store/gateway.ts';
+import type { GatewayStore, JobCommand, JobResultRow, JobRow } from '../store/gateway.ts';
 import type { EndDeviceDriver } from '../adapters/driver.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayAlert } from './inventory.ts';
@@ -20,6 +20,11 @@ export interface FanoutDeps {
   /** a job was cancelled: drivers waiting on devices should notice */
   cancelled?(): void;
   progress?(job: string, done: number, total: number): void;
+  /** a device's turn starts (its commands, as that device is to get them) and ends: src/gateway/downloads.ts */
+  readonly turns?: {
+    begin(job: string, deviceId: string, commands: readonly JobCommand[]): readonly JobCommand[];
+    end(job: string, deviceId: string): void;
+  };
   /** a job refused at Start, and a job's outcome per status: what an operator greps the gateway's log for */
   log?(event: 'fanout.refused' | 'fanout.done', fields: Record<string, unknown>): void;
 }
@@ -149,12 +154,18 @@ export class FanoutRunner {
     if (!device.attached) return result(410, []);
     const driver = this.deps.driverFor(device.protocol.split('/')[0]!);
     if (!driver) return result(501, []);
-    const results = await driver.execute(deviceId, job.commands ?? [], {
-      key: `${job.name}/${deviceId}`,
-      ...limits,
-      cancelled: () => state.cancelled,
-    });
-    return result(worst(results.map((r) => r.status)), results);
+    const turns = this.deps.turns;
+    const commands = turns ? turns.begin(job.name, deviceId, job.commands ?? []) : (job.commands ?? []);
+    try {
+      const results = await driver.execute(deviceId, commands, {
+        key: `${job.name}/${deviceId}`,
+        ...limits,
+        cancelled: () => state.cancelled,
+      });
+      return result(worst(results.map((r) => r.status)), results);
+    } finally {
+      turns?.end(job.name, deviceId);
+    }
   }
 
   /** Start refused (the DM status goes back to the server): logged with why */

@@ -37,6 +37,7 @@ import { imagesShape, IMAGES_URN } from './mo/images.ts';
 import { edTriggerShape, EDTRIGGER_URN } from './mo/edtrigger.ts';
 import { TransparentForwarder } from './transparent.ts';
 import { startBootstrap } from './bootstrap.ts';
+import { DeviceDownloads, downloadsText } from './downloads.ts';
 import { ImageStore } from './images.ts';
 import { inventoryShape } from './mo/inventory.ts';
 import { mountOf } from './mo/shape.ts';
@@ -104,6 +105,8 @@ export class DmGateway {
   /** one driver per protocol: proxy mode for DM devices, adapters for the others */
   readonly drivers = new Map<string, EndDeviceDriver>();
   readonly images: ImageStore;
+  /** bytes each device of a running fanout has fetched from the image store */
+  readonly downloads: DeviceDownloads;
   readonly lan: DmServer;
   readonly metrics: GatewayMetrics;
   /**
@@ -163,6 +166,7 @@ export class DmGateway {
       pendingAlerts: () => this.alertBatch.take(),
     });
     this.images = new ImageStore(options.imageDir, gstore, this.config, (a) => this.alert(a));
+    this.downloads = new DeviceDownloads(this.images);
     this.metrics = new GatewayMetrics(options.deviceId);
     this.metrics.observeBatch(this.alertBatch, () => this.observations?.dropped ?? 0);
     this.lwm2mCredentials = new Lwm2mCredentials(gstore, log);
@@ -192,7 +196,8 @@ export class DmGateway {
         const m = /^\/img\/([0-9a-f]{64})$/.exec(url.pathname);
         if (!m) return false;
         // the LAN is not trusted: only the link this gateway handed out (in PkgURL) opens an image
-        const access = this.images.check(m[1]!, url.searchParams.get('token'));
+        const dev = url.searchParams.get('dev');
+        const access = this.images.check(m[1]!, url.searchParams.get('token'), dev);
         if (access !== 'ok') {
           sendPlain(
             res,
@@ -208,7 +213,13 @@ export class DmGateway {
           sendPlain(res, 404, 'no such image on this gateway');
           return true;
         }
-        await serveFile(req, res, { ...file, etag: m[1]!, filename: this.images.filename(m[1]!) }, this.images.served);
+        await serveFile(
+          req,
+          res,
+          { ...file, etag: m[1]!, filename: this.images.filename(m[1]!) },
+          this.images.served,
+          dev === null ? undefined : (at, size) => this.downloads.served(dev, at, size),
+        );
         return true;
       },
       deps: (base) => this.enrolling(base),
@@ -250,6 +261,7 @@ export class DmGateway {
       now,
       alert: (a) => this.alert(a),
       driverFor: (protocol) => this.drivers.get(protocol),
+      turns: this.downloads,
       cancelled: () => this.proxy.interrupt(),
       log: (event, fields) => log(event, fields),
       progress: (job, done, total) => {
@@ -409,7 +421,17 @@ export class DmGateway {
             },
           }),
       ],
-      ['Fanout', 'urn:oma:mo:oma-gwmo-fanout:1.0', () => fanoutShape(gstore, this.runner, () => Date.now())],
+      [
+        'Fanout',
+        'urn:oma:mo:oma-gwmo-fanout:1.0',
+        () =>
+          fanoutShape(
+            gstore,
+            this.runner,
+            () => Date.now(),
+            (job) => downloadsText(this.downloads.of(job)),
+          ),
+      ],
       ['Images', IMAGES_URN, () => imagesShape(gstore, this.images, () => Date.now())],
       ['Observations', OBSERVATIONS_URN, () => observationsShape(() => this.observations)],
       ['LwM2MCredentials', LWM2M_CREDENTIALS_URN, () => lwm2mCredentialsShape(this.lwm2mCredentials)],

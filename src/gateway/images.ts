@@ -91,6 +91,14 @@ export class ImageStore {
     return `${this.baseUrl}/img/${hash}?token=${signCapability(this.linkKey, hash)}`;
   }
 
+  /**
+   * The link one device is handed (the fanout writes it in place of `link`): the HMAC covers the
+   * device's id too, so the bytes served on it count as that device's and nobody can claim another's.
+   */
+  deviceLink(hash: string, deviceId: string, origin = this.baseUrl): string {
+    return `${origin}/img/${hash}?dev=${encodeURIComponent(deviceId)}&token=${signCapability(this.linkKey, `${hash}\n${deviceId}`)}`;
+  }
+
   /** The name a download of these bytes is saved under: the first staging's name and version. */
   filename(hash: string): string {
     const row = this.store.listImages().find((i) => i.hash === hash);
@@ -98,8 +106,9 @@ export class ImageStore {
   }
 
   /** Whether a LAN request for `hash` carries the link's token. */
-  check(hash: string, token: string | null): CapabilityCheck | 'missing' {
-    return token === null ? 'missing' : checkCapability(this.linkKey, hash, token, Date.now());
+  check(hash: string, token: string | null, deviceId: string | null = null): CapabilityCheck | 'missing' {
+    const subject = deviceId === null ? hash : `${hash}\n${deviceId}`;
+    return token === null ? 'missing' : checkCapability(this.linkKey, subject, token, Date.now());
   }
 
   localUrl(row: ImageRow): string {

@@ -77,7 +77,10 @@ export interface CampaignReport {
   /** each gateway's counts, in the campaign's order of gateways */
   readonly gateways: readonly GatewayView[];
   /** each device's row, with its wave and gateway; devices not started yet are `pending` */
-  readonly devices: readonly (Pick<DistributionDeviceRow, 'deviceId' | 'object' | 'status' | 'resultCode' | 'meaning'> & {
+  readonly devices: readonly (Pick<
+    DistributionDeviceRow,
+    'deviceId' | 'object' | 'status' | 'resultCode' | 'meaning' | 'bytes' | 'size'
+  > & {
     readonly wave: number;
     readonly gateway: string;
     readonly state: DistributionDeviceRow['state'] | 'pending';
@@ -550,6 +553,8 @@ export class Campaigns {
           ...(r?.status !== undefined ? { status: r.status } : {}),
           ...(r?.resultCode !== undefined ? { resultCode: r.resultCode } : {}),
           ...(r?.meaning !== undefined ? { meaning: r.meaning } : {}),
+          ...(r?.bytes !== undefined ? { bytes: r.bytes } : {}),
+          ...(r?.size !== undefined ? { size: r.size } : {}),
         });
       }
     }

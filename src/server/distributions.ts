@@ -11,6 +11,7 @@ import type { GenericAlert } from '../session/server/index.ts';
 import type { DistributionDeviceRow, DistributionRow, ServerStore, UpdateObject } from '../store/server.ts';
 import { FUMO_ROOT, SCOMO_ROOT, updateResult } from '../tree/index.ts';
 import { DistributionFollower, type ExecResult, fanoutGateway, owner } from './distribution-follow.ts';
+import { downloadingRows, parseDownloads, settledBytes } from './distribution-progress.ts';
 import { type GatewayService, nodeName } from './gateways.ts';
 import type { NewOperation } from './service.ts';
 import { requireIdentifier, ServiceError } from './service.ts';
@@ -312,7 +313,7 @@ export class Distributions {
             .filter(
               (r) =>
                 !r.mode &&
-                (r.state === 'queued' || r.state === 'sent') &&
+                (r.state === 'queued' || r.state === 'sent' || r.state === 'downloading') &&
                 (r.object === f.object || (f.object === 'fumo' && r.object === 'lwm2m')) &&
                 owner(d, r) === f.name,
             )
@@ -550,9 +551,18 @@ export class Distributions {
       if (f.object === 'probe' && !final) continue; // a probe's answers are read once, at its end
       // the probe's two Gets; of an update, its Exec (the last command)
       const cmds = f.object === 'probe' ? [1, 2] : [updateCommands(f.object === 'scomo' ? 'scomo' : 'fumo', dist).length];
-      const results = await this.results(fanoutGateway(dist, f), f.name, final ? Number.POSITIVE_INFINITY : LIVE_LIMIT, cmds).catch(
-        () => undefined,
-      );
+      let downloads = '';
+      const results = await this.results(fanoutGateway(dist, f), f.name, final ? Number.POSITIVE_INFINITY : LIVE_LIMIT, cmds, (text) => {
+        downloads = text;
+      }).catch(() => undefined);
+      const fetched = parseDownloads(downloads);
+      if (fetched.size > 0) {
+        // the rows as they are now: the gateway's alert may have ended a device since they were read
+        const current = new Map((await this.store.listDistributionDevices(id)).map((r) => [r.deviceId, r]));
+        const moving = downloadingRows(current, fetched, this.now());
+        for (const r of moving) rows.set(r.deviceId, r);
+        await this.update(id, moving);
+      }
       if (!results) continue;
       const changed: DistributionDeviceRow[] = [];
       if (f.object === 'probe') {
@@ -589,12 +599,12 @@ export class Distributions {
         if (cmds.at(-1)) execs.set(deviceId, cmds.at(-1)!);
         // a follow's rows name its gateway even when a stop left them unmarked before it was sent
         const at = f.follow ? { gatewayId: f.follow.gatewayId } : {};
-        changed.push({ ...row, ...deviceOutcome(row.object ?? 'fumo', cmds), ...at, updatedAt: this.now() });
+        changed.push(settledBytes({ ...row, ...deviceOutcome(row.object ?? 'fumo', cmds), ...at, updatedAt: this.now() }));
       }
       if (final)
         for (const row of rows.values())
           if (
-            row.state === 'sent' &&
+            (row.state === 'sent' || row.state === 'downloading') &&
             !row.mode &&
             !results.has(row.deviceId) &&
             (row.object === f.object || (f.object === 'fumo' && row.object === 'lwm2m')) &&
@@ -631,18 +641,29 @@ export class Distributions {
     fanout: string,
     limit: number,
     cmds: readonly number[],
+    downloads?: (text: string) => void,
   ): Promise<Map<string, CmdResult[]> | undefined> {
     const base = `./GwMO/Fanout/${fanout}`;
-    const p = await this.gateways.run(gatewayId, [{ kind: 'Get', path: `${base}/Progress/Done` }], 10_000);
+    const live = limit !== Number.POSITIVE_INFINITY;
+    // a live view asks, in the same message, how far each device still running has downloaded
+    const p = await this.gateways.run(
+      gatewayId,
+      [
+        { kind: 'Get', path: `${base}/Progress/Done` },
+        ...(live && downloads ? [{ kind: 'Get' as const, path: `${base}/Progress/Downloads` }] : []),
+      ],
+      10_000,
+    );
     const text = (op: { status?: number; results?: readonly { data?: unknown }[] } | undefined): string | undefined => {
       const d = op?.status === 200 ? op.results?.[0]?.data : undefined;
       return typeof d === 'string' ? d : undefined;
     };
     const done = Number(text(p.operations[0]) ?? NaN);
+    if (p.done) downloads?.(text(p.operations[1]) ?? '');
     if (!p.done || !Number.isInteger(done) || done > limit) return undefined;
     // a live view reads again only when more devices have finished
     const key = `${gatewayId}\n${fanout}`;
-    if (limit !== Number.POSITIVE_INFINITY && this.seen.get(key) === done) return undefined;
+    if (live && this.seen.get(key) === done) return undefined;
     this.seen.set(key, done);
     const out = new Map<string, CmdResult[]>();
     const index = new Map<string, number>();

@@ -210,7 +210,8 @@ export interface CampaignRow {
   readonly updatedAt: number;
 }
 
-export type DistributionDeviceState = 'queued' | 'sent' | 'succeeded' | 'failed';
+/** `downloading`: sent, and the gateway has served it image bytes (src/server/distribution-progress.ts) */
+export type DistributionDeviceState = 'queued' | 'sent' | 'downloading' | 'succeeded' | 'failed';
 
 /** One device's part in a distribution. */
 export interface DistributionDeviceRow {
@@ -227,6 +228,9 @@ export interface DistributionDeviceRow {
   readonly meaning?: string;
   /** the gateway it was last sent to, when not the distribution's (it moved and was followed) */
   readonly gatewayId?: string;
+  /** image bytes the gateway has served the device (and the image's size), while and after it downloads */
+  readonly bytes?: number;
+  readonly size?: number;
   readonly updatedAt: number;
 }
 

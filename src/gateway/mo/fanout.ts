@@ -9,7 +9,7 @@ import { dir, leaf, type Node, text, type Write } from './shape.ts';
 export const FANOUT_URN = 'urn:oma:mo:oma-gwmo-fanout:1.0';
 const NAME = /^[A-Za-z0-9\-_.!~*'():@&=+$,%]+$/;
 
-function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node {
+function jobShape(name: string, store: GatewayStore, runner: FanoutRunner, downloads: (job: string) => string): Node {
   const job = (): JobRow => store.getJob(name)!;
   // a job runs once: a running or finished one is not changed, so a server reusing its name cannot overwrite it
   const editable = (): boolean => job().state === JobState.Created;
@@ -102,6 +102,7 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
         [
           'Progress',
           dir(() => [
+            ...downloadsNode(downloads(name)),
             ['Total', leaf('int', () => String(j.devices?.length ?? 0))],
             ['Done', leaf('int', () => String(store.countResults(name)))],
             ['Succeeded', leaf('int', () => String(results().filter((r) => r.status >= 200 && r.status < 300).length))],
@@ -136,6 +137,11 @@ function jobShape(name: string, store: GatewayStore, runner: FanoutRunner): Node
   );
 }
 
+/** the devices still running that have fetched image bytes from this gateway (src/gateway/downloads.ts); absent when none has */
+function downloadsNode(text: string): [string, Node][] {
+  return text === '' ? [] : [['Downloads', leaf('chr', () => text)]];
+}
+
 function resultShape(r: JobResultRow): Node {
   return dir(() => [
     ['DeviceID', leaf('chr', () => r.deviceId)],
@@ -162,11 +168,16 @@ function resultShape(r: JobResultRow): Node {
   ]);
 }
 
-export function fanoutShape(store: GatewayStore, runner: FanoutRunner, now: () => number): Node {
-  return dir(() => store.listJobNames().map((name) => [name, jobShape(name, store, runner)] as [string, Node]), {
+export function fanoutShape(
+  store: GatewayStore,
+  runner: FanoutRunner,
+  now: () => number,
+  downloads: (job: string) => string = () => '',
+): Node {
+  return dir(() => store.listJobNames().map((name) => [name, jobShape(name, store, runner, downloads)] as [string, Node]), {
     type: FANOUT_URN,
     // every command to a job names it: found by that name, not by reading every job kept (until the server deletes them)
-    child: (name) => (store.getJob(name) ? jobShape(name, store, runner) : undefined),
+    child: (name) => (store.getJob(name) ? jobShape(name, store, runner, downloads) : undefined),
     add: (name, w) => {
       if (!NAME.test(name)) return 400;
       if (w.format !== undefined && w.format !== 'node') return 405;

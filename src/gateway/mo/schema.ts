@@ -469,6 +469,14 @@ export const GWMO_SCHEMA: readonly NodeSpec[] = [
     occurrence: '1',
     description: 'results with an Add, Exec or Copy sent and never answered (408, not sent again): whether it ran is unknown',
   },
+  {
+    path: 'Fanout/<x>/Progress/Downloads',
+    format: 'chr',
+    access: 'G',
+    occurrence: '?',
+    description:
+      'devices still running that have fetched image bytes from this gateway: a line each, "<DeviceID, percent-encoded> <bytes> <size>" (300 at most); absent when there is none',
+  },
   { path: 'Fanout/<x>/Aggregate', format: 'node', access: 'G', occurrence: '1', description: 'devices per outcome (FORA-002)' },
   {
     path: 'Fanout/<x>/Aggregate/<x>',

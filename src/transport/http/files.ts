@@ -69,7 +69,14 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end };
 }
 
-export async function serveFile(req: IncomingMessage, res: ServerResponse, file: ServedFile, counters?: ServeCounters): Promise<void> {
+/** `position`: after each chunk, how far into the file the answer has gone (a Range answer counts from its start). */
+export async function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: ServedFile,
+  counters?: ServeCounters,
+  position?: (at: number, size: number) => void,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     sendPlain(res, 405, 'GET or HEAD', { allow: 'GET, HEAD' });
     return;
@@ -103,8 +110,11 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, file:
   }
   await new Promise<void>((resolve) => {
     const stream: Readable = file.read ? file.read(start, end) : createReadStream(file.path, { start, end });
+    let at = start;
     stream.on('data', (chunk) => {
       if (counters) counters.bytes += chunk.length;
+      at += chunk.length;
+      position?.(at, file.size);
     });
     stream.on('error', () => {
       res.destroy();

@@ -5,6 +5,7 @@
 import { api } from '../api.js';
 import { announce, enc, errorText, h, scrollTable } from '../dom.js';
 import { byNatural } from '../sort.js';
+import { stateText } from './progress.js';
 
 const ACTIVE = ['scheduled', 'running', 'paused'];
 const split = (s) =>
@@ -248,7 +249,7 @@ export async function campaignView(ctx, id) {
           h('th', { scope: 'row' }, r.deviceId),
           h('td', {}, wn.get(r.wave) ?? r.wave),
           h('td', {}, r.object ?? ''),
-          h('td', { class: 'state' }, r.state),
+          h('td', { class: 'state' }, stateText(r)),
           h('td', {}, r.resultCode ?? ''),
           h('td', {}, r.meaning ?? ''),
         ),
@@ -277,7 +278,7 @@ export async function campaignView(ctx, id) {
   });
   on('device', (row) => {
     if (!current) return;
-    const fields = ['object', 'status', 'resultCode', 'meaning'];
+    const fields = ['object', 'status', 'resultCode', 'meaning', 'bytes', 'size'];
     current = {
       ...current,
       results: current.results.map((r) =>

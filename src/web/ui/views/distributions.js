@@ -3,6 +3,7 @@
 import { api } from '../api.js';
 import { announce, enc, errorText, h, scrollTable } from '../dom.js';
 import { byNatural } from '../sort.js';
+import { stateText } from './progress.js';
 
 const OBJECTS = { fumo: 'FUMO', scomo: 'SCOMO', lwm2m: 'LwM2M object 5' };
 
@@ -149,7 +150,7 @@ export async function distributionView(ctx, id) {
             { 'data-device': r.deviceId, 'data-state': r.state },
             h('th', { scope: 'row' }, r.deviceId),
             h('td', {}, OBJECTS[r.object] ?? '?'),
-            h('td', { class: 'state' }, r.state),
+            h('td', { class: 'state' }, stateText(r)),
             h('td', {}, r.resultCode ?? ''),
             h('td', {}, r.meaning ?? ''),
           ),
