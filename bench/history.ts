@@ -1,10 +1,12 @@
-// npm run bench -- history [--scale S] [--seconds N]: the session bench's DM pairs (bench/session.ts)
+// npm run bench -- history [--scale S] [--seconds N] [--db PATH [--seed-only]]: the session bench's DM pairs (bench/session.ts)
 // against a server whose store holds a year of history (bench/support/history-seed.ts: at scale 1,
 // 100k devices, 10M operations, 1M sessions) and against an empty one, side by side in alternating
 // rounds; then one retention run over the seeded store with the default policy (30 days, 200
-// operations and 10,000 alerts per device), timed.
+// operations and 10,000 alerts per device), timed. With --db the seeded store is kept at PATH (seeded
+// there when missing, each run's rounds on a copy of it: scale 1 takes long to seed, and the rounds
+// want a quiet machine that the seeding need not have); the retention run is left out then.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,18 +25,28 @@ function flag(args: string[], name: string, fallback: number): number {
 export async function main(args: string[]): Promise<void> {
   const scale = flag(args, '--scale', 0.1);
   const seconds = flag(args, '--seconds', 5);
+  const at = args.indexOf('--db');
+  const kept = at >= 0 ? args[at + 1] : undefined;
+  if (at >= 0 && !kept) throw new Error('--db needs a file path');
   const dir = mkdtempSync(join(tmpdir(), 'gwmo-history-'));
-  const seeded = join(dir, 'seeded.db');
+  const seeded = kept ?? join(dir, 'seeded.db');
   const counts = countsAt(scale);
   try {
-    const seedMs = await seedHistory(seeded, counts);
-    const size = statSync(seeded).size + (statSync(`${seeded}-wal`, { throwIfNoEntry: false })?.size ?? 0);
-    console.log(
-      `seeded ${counts.devices} devices, ${counts.operations} operations, ${counts.sessions} sessions in ${(seedMs / 1000).toFixed(1)} s (${(size / 2 ** 20).toFixed(0)} MiB)`,
-    );
+    if (kept && existsSync(kept)) console.log(`reusing the seeded store ${kept} (--scale is what seeded it)`);
+    else {
+      const seedMs = await seedHistory(seeded, counts);
+      const size = statSync(seeded).size + (statSync(`${seeded}-wal`, { throwIfNoEntry: false })?.size ?? 0);
+      console.log(
+        `seeded ${counts.devices} devices, ${counts.operations} operations, ${counts.sessions} sessions in ${(seedMs / 1000).toFixed(1)} s (${(size / 2 ** 20).toFixed(0)} MiB)`,
+      );
+    }
+    if (args.includes('--seed-only')) return;
+    // the rounds enrol their devices in the store they run on: each run gets a copy of the kept one
+    const store = kept ? join(dir, 'seeded.db') : seeded;
+    if (kept) for (const suffix of ['', '-wal']) if (existsSync(kept + suffix)) copyFileSync(kept + suffix, store + suffix);
     const targets = {
       empty: await startTarget(['dm', String(DEVICES), '4000']),
-      seeded: await startTarget(['dm', String(DEVICES), '4000', seeded]),
+      seeded: await startTarget(['dm', String(DEVICES), '4000', store]),
     };
     const loads: Record<'empty' | 'seeded', Load[]> = { empty: [], seeded: [] };
     try {
@@ -58,19 +70,20 @@ export async function main(args: string[]): Promise<void> {
     const best = (ls: Load[]): number => Math.max(...ls.map((l) => l.rate));
     const leastCpu = (ls: Load[]): number => Math.min(...ls.map((l) => l.cpuPerPair));
 
-    const store = new SqliteServerStore(seeded);
-    const pruner = new Pruner({ steps: storeSteps(store, () => DEFAULT_RETENTION), intervalMs: 0 });
-    const started = performance.now();
-    const removed = await pruner.runOnce();
-    const pruneS = (performance.now() - started) / 1000;
-    await store.close();
-    const total = Object.values(removed).reduce((a, b) => a + b, 0);
-    console.log(`retention run: ${JSON.stringify(removed)} in ${pruneS.toFixed(1)} s, ${pruner.statements} statements`);
     console.log(`\nscale ${scale}: ${DEVICES} devices in sessions, WBXML, md5, one Get per HTTP pair, SQLite`);
     console.log(`RESULT history_vs_empty ${(best(loads.seeded) / best(loads.empty)).toFixed(3)}`);
     console.log(`RESULT history_cpu_vs_empty ${(leastCpu(loads.seeded) / leastCpu(loads.empty)).toFixed(3)}`);
     console.log(`RESULT history_pairs_per_s ${best(loads.seeded).toFixed(0)}`);
     console.log(`RESULT empty_pairs_per_s ${best(loads.empty).toFixed(0)}`);
+    if (kept) return;
+    const pruned = new SqliteServerStore(seeded);
+    const pruner = new Pruner({ steps: storeSteps(pruned, () => DEFAULT_RETENTION), intervalMs: 0 });
+    const started = performance.now();
+    const removed = await pruner.runOnce();
+    const pruneS = (performance.now() - started) / 1000;
+    await pruned.close();
+    const total = Object.values(removed).reduce((a, b) => a + b, 0);
+    console.log(`retention run: ${JSON.stringify(removed)} in ${pruneS.toFixed(1)} s, ${pruner.statements} statements`);
     console.log(`RESULT history_prune_rows_per_s ${(total / pruneS).toFixed(0)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
