@@ -9,6 +9,8 @@ import { get as httpsGet } from 'node:https';
 export interface UpdateFaults {
   /** the connection drops once after this many bytes; the device resumes with Range */
   cutAfter?: number;
+  /** this many downloads from now on lose every connection after its first byte (decremented in place): a pull that fails for good */
+  lostDownloads?: number;
   /** one byte of what arrived is flipped: the hash (if given) no longer matches */
   corrupt?: boolean;
   /** the device has room for this many bytes of package at most */
@@ -56,7 +58,10 @@ export async function download(
   let cut = faults.cutAfter;
   let flipped = !faults.corrupt;
   let hold = faults.holdAfter;
+  const lost = (faults.lostDownloads ?? 0) > 0;
+  if (lost) faults.lostDownloads = faults.lostDownloads! - 1;
   for (let attempt = 0; attempt < attempts; attempt++) {
+    if (lost) cut = bytes + 1;
     let res: IncomingMessage;
     requests++;
     try {

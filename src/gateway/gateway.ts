@@ -527,7 +527,7 @@ export class DmGateway {
     this.lwm2m = server;
     if (nosec) this.lwm2mAddress = `${host}:${port}`;
     server.on('refused', (e: Record<string, unknown>) => log('lwm2m.refused', e));
-    const driver = new Lwm2mDriver(server);
+    const driver = new Lwm2mDriver(server, { log });
     this.drivers.set(driver.protocol, driver);
     this.observations = new Lwm2mObservations({
       server,

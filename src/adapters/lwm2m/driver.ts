@@ -40,12 +40,20 @@ async function fetchPackage(url: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
+export interface Lwm2mDriverOptions {
+  log?: (event: string, fields: Record<string, unknown>) => void;
+  /** the wait before a lost download is tried again (then doubled); tests shorten it */
+  retryBackoffMs?: number;
+}
+
 export class Lwm2mDriver implements EndDeviceDriver {
   readonly protocol = 'LwM2M';
   private readonly server: Lwm2mServer;
+  private readonly options: Lwm2mDriverOptions;
 
-  constructor(server: Lwm2mServer) {
+  constructor(server: Lwm2mServer, options: Lwm2mDriverOptions = {}) {
     this.server = server;
+    this.options = options;
   }
 
   async execute(deviceId: string, commands: readonly DriverCommand[], ctx: DriverContext): Promise<DriverResult[]> {
@@ -57,6 +65,13 @@ export class Lwm2mDriver implements EndDeviceDriver {
         deadline,
         cancelled: () => ctx.cancelled(),
         fetchPackage,
+        retrying: (r) =>
+          this.options.log?.('lwm2m.firmware.retry', {
+            endpoint: deviceId,
+            ...r,
+            reason: 'Update Result 4: connection lost during download',
+          }),
+        ...(this.options.retryBackoffMs !== undefined ? { retryBackoffMs: this.options.retryBackoffMs } : {}),
       });
     for (const c of commands) {
       if (ctx.cancelled()) break;

@@ -51,7 +51,18 @@ export interface FirmwareContext {
   cancelled(): boolean;
   /** the package bytes, for a device that only takes a push */
   fetchPackage(url: string): Promise<Uint8Array>;
+  /** a download the device reported lost (Update Result 4) is started again: told before each new try */
+  retrying?(info: { try: number; of: number; backoffMs: number }): void;
+  /** the wait before the first new try (doubled for each next one); tests shorten it */
+  retryBackoffMs?: number;
 }
+
+/**
+ * New tries after a download the device reports lost: clients commonly leave the retry to the server.
+ * Only Update Result 4 is retried; the other results say something a new try would not change.
+ */
+export const LOST_DOWNLOAD_RETRIES = 2;
+const LOST = 4;
 
 /** A fanout command set that is a firmware distribution (what gateways.ts distribute builds). */
 export function isFirmwareJob(commands: readonly DriverCommand[]): boolean {
@@ -116,9 +127,8 @@ async function update(
   const pull = delivery !== Delivery.Push && pullable;
   if (!pull && delivery === Delivery.Pull)
     return { result: fail(406, `the device pulls only over protocols ${protocols?.join(',')} (/5/0/8); the package is at ${scheme}`) };
-  let delivered: DriverResult;
-  if (pull) delivered = await run({ kind: 'Replace', target: './5/0/1', data: url, format: 'chr' });
-  else {
+  const deliver = async (): Promise<DriverResult | { result: DriverResult }> => {
+    if (pull) return run({ kind: 'Replace', target: './5/0/1', data: url, format: 'chr' });
     let bytes: Uint8Array;
     try {
       bytes = await ctx.fetchPackage(url);
@@ -129,10 +139,30 @@ async function update(
     const want = hash?.toLowerCase().replace(/^sha256:/, '');
     if (want && createHash('sha256').update(bytes).digest('hex') !== want)
       return { result: fail(500, 'the package fetched for a push does not match PkgHash; nothing sent') };
-    delivered = await run({ kind: 'Replace', target: './5/0/0', data: bytes, format: 'bin' });
+    return run({ kind: 'Replace', target: './5/0/0', data: bytes, format: 'bin' });
+  };
+  let delivered: DriverResult | undefined;
+  let downloaded: DriverResult;
+  for (let tries = 1; ; tries++) {
+    const d = await deliver();
+    if ('result' in d) return { ...(delivered ? { delivered } : {}), result: d.result };
+    delivered = d;
+    if (delivered.status !== 200) return { delivered, result: delivered };
+    downloaded = await follow(run, ctx, (s) => s.state === FwState.Downloaded);
+    if (updateResultOf(downloaded) !== LOST) break;
+    const backoffMs = (ctx.retryBackoffMs ?? 2_000) * 2 ** (tries - 1);
+    // a new try that cannot finish before the device's time is up is not started: a short download
+    // still needs a few reads of State after the wait
+    const enough = ctx.deadline - Date.now() > backoffMs + 1_000;
+    if (tries > LOST_DOWNLOAD_RETRIES || !enough || ctx.cancelled()) {
+      const why =
+        tries > LOST_DOWNLOAD_RETRIES ? '' : ctx.cancelled() ? '; cancelled' : "; no time left for another before the device's timeout";
+      downloaded = fail(downloaded.status, `${text(downloaded)} (${tries} ${tries === 1 ? 'try' : 'tries'}${why})`);
+      break;
+    }
+    ctx.retrying?.({ try: tries + 1, of: LOST_DOWNLOAD_RETRIES + 1, backoffMs });
+    await new Promise((resolve) => setTimeout(resolve, backoffMs));
   }
-  if (delivered.status !== 200) return { delivered, result: delivered };
-  const downloaded = await follow(run, ctx, (s) => s.state === FwState.Downloaded);
   if (downloaded.status !== 200) return { delivered, result: downloaded };
   const exec = await run({ kind: 'Exec', target: './5/0/2' });
   if (exec.status === 405) {
@@ -147,6 +177,12 @@ async function update(
   }
   if (exec.status !== 200) return { delivered, result: exec };
   return { delivered, result: await follow(run, ctx, (s) => s.state !== FwState.Updating && s.result !== 0) };
+}
+
+/** The Update Result a failed outcome of `follow` carries, if any. */
+function updateResultOf(r: DriverResult): number | undefined {
+  const m = r.status === 200 ? null : /^Update Result (\d+):/.exec(text(r));
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Reads State and Update Result until `done` (or a failed Update Result), within the deadline. */
