@@ -7,14 +7,13 @@ import { test } from 'node:test';
 
 import { LOST_DOWNLOAD_RETRIES } from '../../src/adapters/lwm2m/firmware.ts';
 import { Lwm2mDevice } from '../../src/sim/lwm2m-device.ts';
+import { PULL_ATTEMPTS } from '../../src/sim/lwm2m-firmware.ts';
 import { GW_ID, startRig } from '../support/gw-pair.ts';
 
 const SIZE = 100_000;
 const bytes = randomBytes(SIZE);
 const sha = createHash('sha256').update(bytes).digest('hex');
 const gid = encodeURIComponent(GW_ID);
-/** connections one download of the simulated device makes before it reports Update Result 4 */
-const SIM_ATTEMPTS = 2;
 
 async function rig(t: Parameters<typeof startRig>[0], lostDownloads: number) {
   const logged: { event: string; fields: Record<string, unknown> }[] = [];
@@ -58,7 +57,7 @@ test('a download the device reports lost is started again by the gateway; the de
   assert.deepEqual(r.d.firmware.installed, { sha256: sha, bytes: SIZE });
   assert.equal(r.d.firmware.lastRequests, 1, 'the new try went through in one connection');
   // the lost download's connections, then the one of the new try
-  assert.equal(r.served.requests, SIM_ATTEMPTS + 1);
+  assert.equal(r.served.requests, PULL_ATTEMPTS + 1);
   assert.deepEqual(r.retries, [
     { endpoint: 'lw-1', try: 2, of: 3, backoffMs: 2000, reason: 'Update Result 4: connection lost during download' },
   ]);
@@ -69,7 +68,7 @@ test('a device whose every download is lost fails with Update Result 4 after the
   assert.equal(r.aggregate, '<Aggregate total="1"><Status code="503" count="1"><Device>lw-1</Device></Status></Aggregate>');
   const tries = LOST_DOWNLOAD_RETRIES + 1;
   assert.deepEqual(r.exec, { status: 503, data: `Update Result 4: connection lost during download (${tries} tries)`, format: 'chr' });
-  assert.equal(r.served.requests, tries * SIM_ATTEMPTS, 'each try the gateway served, and no more');
+  assert.equal(r.served.requests, tries * PULL_ATTEMPTS, 'each try the gateway served, and no more');
   assert.equal(r.d.firmware.installed, undefined);
   assert.deepEqual(
     r.retries.map((x) => x.try),
